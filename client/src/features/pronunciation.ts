@@ -1,0 +1,6 @@
+import type { ClientContext } from '../context';
+
+/** Registers the pronunciation feature's commands, views and panels. */
+export function activate(_ctx: ClientContext): void {
+  // Nothing yet.
+}

@@ -1,0 +1,43 @@
+// Bundles the extension, the language server, the CLI and the webview scripts with esbuild.
+// `node scripts/build.mjs [--watch] [--minify]`
+import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const minify = process.argv.includes('--minify');
+
+/** Node-side bundles: [entry, outfile]. Add an entry here when a feature needs its own process or worker. */
+const nodeEntries = [
+  ['client/src/extension.ts', 'dist/extension.js'],
+  ['server/src/main.ts', 'dist/server.js'],
+  ['server/src/cli.ts', 'dist/cli.js'],
+  ['server/src/core/student/trainWorker.ts', 'dist/trainWorker.js'],
+].filter(([entry]) => existsSync(entry));
+
+/** Browser-side bundles for webviews: [entry, outfile]. */
+const webEntries = [
+  ['media/src/preview.ts', 'dist/media/preview.js'],
+  ['media/src/report.ts', 'dist/media/report.js'],
+].filter(([entry]) => existsSync(entry));
+
+const common = { bundle: true, sourcemap: true, minify, logLevel: 'warning', legalComments: 'linked' };
+const contexts = [];
+for (const [entry, outfile] of nodeEntries) {
+  contexts.push(await esbuild.context({
+    ...common, entryPoints: [entry], outfile, platform: 'node', target: 'node20', format: 'cjs',
+    // jsonc-parser's UMD build hides its requires from bundlers; its ESM build does not.
+    mainFields: ['module', 'main'],
+    // vscode is provided by the host; the GPL espeak-ng build stays an optional, separately installed module.
+    external: ['vscode', '@echogarden/espeak-ng-emscripten'],
+  }));
+}
+for (const [entry, outfile] of webEntries) {
+  contexts.push(await esbuild.context({ ...common, entryPoints: [entry], outfile, platform: 'browser', target: 'es2022', format: 'iife' }));
+}
+if (watch) {
+  await Promise.all(contexts.map((c) => c.watch()));
+  console.log('watching…');
+} else {
+  await Promise.all(contexts.map((c) => c.rebuild()));
+  await Promise.all(contexts.map((c) => c.dispose()));
+}

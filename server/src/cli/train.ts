@@ -1,0 +1,11 @@
+import type { CliCommand } from './types';
+
+// Placeholder until the feature lands; prints a clear message rather than pretending.
+export const trainCommand: CliCommand = {
+  summary: '(not available yet)',
+  usage: 'tts-distill train: not available yet',
+  async run(_args, io) {
+    io.stderr.write('tts-distill train: not available yet\n');
+    return 69;
+  },
+};

@@ -1,0 +1,57 @@
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { validateFile } from '../core/validateFile';
+import { defaultSettings } from '../core/settings';
+import type { Finding } from '../core/findings';
+import { parseArgs } from './args';
+import { type CliCommand, UsageError } from './types';
+
+export const validateCommand: CliCommand = {
+  summary: 'check task files and G2P dictionaries as the editor does',
+  usage: `Usage: tts-distill validate [--format text|json] [--dialect auto|webui|upstream] [--dict FILE] [--glmtts PATH] [--max N] <files…>
+
+Prints one line per problem as  file:line:col: severity: message  (1-based), or a JSON
+array with --format json. Exit code 1 when any error is found, 0 otherwise, 2 when a file
+cannot be read. The kind of file (task file or dictionary) is decided by its name and,
+for other .jsonl files, by its first non-blank line.`,
+  async run(args, io) {
+    const { values, positional } = parseArgs(args, { values: ['format', 'dialect', 'dict', 'glmtts', 'max'] });
+    const format = values.get('format') ?? 'text';
+    if (format !== 'text' && format !== 'json') throw new UsageError('--format is text or json');
+    const dialect = values.get('dialect') ?? 'auto';
+    if (!['auto', 'webui', 'upstream'].includes(dialect)) throw new UsageError('--dialect is auto, webui or upstream');
+    if (!positional.length) throw new UsageError('no files given');
+    const settings = structuredClone(defaultSettings);
+    settings.taskFiles.dialect = dialect as typeof settings.taskFiles.dialect;
+    if (values.has('dict')) settings.dictionary.path = path.resolve(io.cwd, values.get('dict')!);
+    if (values.has('glmtts')) settings.teacher.glmttsPath = path.resolve(io.cwd, values.get('glmtts')!);
+    if (values.has('max')) settings.diagnostics.maxPerFile = Math.max(1, Number(values.get('max')) || defaultSettings.diagnostics.maxPerFile);
+    let errors = 0;
+    let unreadable = 0;
+    const json: Array<Finding & { file: string; kind: string }> = [];
+    for (const file of positional) {
+      const abs = path.resolve(io.cwd, file);
+      let text: string;
+      try {
+        const buf = await readFile(abs);
+        text = buf.toString('utf8');
+      } catch (err) {
+        io.stderr.write(`${file}: cannot read: ${(err as Error).message}\n`);
+        unreadable++;
+        continue;
+      }
+      const res = await validateFile(abs, text, settings, { workspaceFolder: io.cwd });
+      if (!res) {
+        io.stderr.write(`${file}: not a task file or G2P dictionary (skipped)\n`);
+        continue;
+      }
+      for (const f of res.findings) {
+        if (f.severity === 'error') errors++;
+        if (format === 'json') json.push({ file, kind: res.kind, ...f });
+        else io.stdout.write(`${file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity}: ${f.message}\n`);
+      }
+    }
+    if (format === 'json') io.stdout.write(JSON.stringify(json, null, 2) + '\n');
+    return unreadable ? 2 : errors ? 1 : 0;
+  },
+};

@@ -1,0 +1,58 @@
+import type {
+  CancellationToken, CodeAction, CodeActionParams, CodeLens, CodeLensParams, CompletionItem, CompletionParams,
+  Connection, Hover, HoverParams,
+} from 'vscode-languageserver/node';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Settings } from './core/settings';
+import type { TaskFileModel, TaskLineAnalyzer } from './core/taskFile';
+import type { Finding } from './core/findings';
+
+/** What kind of file the server treats a document as. */
+export type DocumentKind = 'tasks' | 'dictionary';
+
+export interface OpenDocument {
+  uri: string;
+  /** Absolute path for file: URIs, undefined for others (untitled). */
+  path?: string;
+  kind: DocumentKind;
+  /** Always up to date with the client's edits. */
+  document: TextDocument;
+  /** For task files: the incremental line model (parsed lines, cached per line text). */
+  tasks?: TaskFileModel;
+}
+
+export type HoverProvider = (doc: OpenDocument, params: HoverParams, token: CancellationToken) => Promise<Hover | null> | Hover | null;
+export type CodeActionProvider = (doc: OpenDocument, params: CodeActionParams, token: CancellationToken) => Promise<CodeAction[]> | CodeAction[];
+export type CodeLensProvider = (doc: OpenDocument, params: CodeLensParams, token: CancellationToken) => Promise<CodeLens[]> | CodeLens[];
+export type CompletionProvider = (doc: OpenDocument, params: CompletionParams, token: CancellationToken) => Promise<CompletionItem[]> | CompletionItem[];
+
+/** Extra validation of a dictionary document beyond the structural checks (pronunciation, shadowing…). */
+export type DictionaryValidator = (doc: OpenDocument, settings: Settings, token: CancellationToken) => Promise<Finding[]> | Finding[];
+
+/**
+ * What a feature module gets to plug itself into the server. Features never set connection
+ * handlers for the methods below themselves: several features answer the same request (hover,
+ * code lens…) and the server merges their answers.
+ */
+export interface ServerContext {
+  connection: Connection;
+  /** Settings of the resource, read through the one typed accessor (cached until the client says they changed). */
+  getSettings(uri?: string): Promise<Settings>;
+  /** Absolute paths of the workspace folders (first one first). */
+  workspaceFolders(): string[];
+  getDocument(uri: string): OpenDocument | undefined;
+  allDocuments(): OpenDocument[];
+  /** Ask for a new validation of the given documents (all when omitted), debounced. */
+  revalidate(uris?: string[]): void;
+  /** Adds a per-line analyzer of task lines (its findings are cached per line text and analyzer version). */
+  addTaskLineAnalyzer(factory: (settings: Settings, doc: OpenDocument) => TaskLineAnalyzer | undefined): void;
+  addDictionaryValidator(v: DictionaryValidator): void;
+  onHover(p: HoverProvider): void;
+  onCodeAction(p: CodeActionProvider): void;
+  onCodeLens(p: CodeLensProvider): void;
+  onCompletion(p: CompletionProvider): void;
+  /** Called when settings change (after the cache is dropped). */
+  onSettingsChanged(listener: () => void): void;
+  /** A line in the client's Output channel. */
+  log(message: string): void;
+}

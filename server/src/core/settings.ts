@@ -1,0 +1,132 @@
+/**
+ * The one typed view of `ttsDistill.*` settings. The server reads them per resource through
+ * `getSettings(uri)`, the CLI starts from `defaultSettings` and applies its flags. A test keeps
+ * this in step with `contributes.configuration` in package.json: every key here has a
+ * `ttsDistill.<path>` entry there with the same default.
+ */
+export type TaskDialectSetting = 'auto' | 'webui' | 'upstream';
+export type SeveritySetting = 'error' | 'warning' | 'information' | 'hint';
+export type TeacherBackendKind = 'embedded' | 'http' | 'glmtts-cli';
+
+export interface Settings {
+  taskFiles: {
+    /** Extra glob patterns (besides *.tasks.jsonl) whose files are task files. */
+    globs: string[];
+    /** Dialect to assume when a file does not show it. */
+    dialect: TaskDialectSetting;
+  };
+  dictionary: {
+    /** Extra glob patterns (besides G2P_replace_dict.jsonl) whose files are G2P dictionaries. */
+    globs: string[];
+    /** The workspace G2P dictionary the teacher applies (relative to the workspace folder). */
+    path: string;
+  };
+  diagnostics: {
+    /** At most this many diagnostics per file. */
+    maxPerFile: number;
+    /** Milliseconds to wait after an edit before validating. */
+    debounceMs: number;
+  };
+  promptAudio: {
+    minSeconds: number;
+    maxSeconds: number;
+  };
+  polyphones: {
+    enabled: boolean;
+    severity: SeveritySetting;
+    /** Characters never flagged. */
+    ignore: string[];
+  };
+  teacher: {
+    backend: TeacherBackendKind;
+    /** Base URL of an OpenAI-style speech server (POST <url>/v1/audio/speech). */
+    httpUrl: string;
+    /** Model name sent to the HTTP server. */
+    httpModel: string;
+    /** GLM-TTS checkout root; upstream `prompt_speech` paths are resolved against it. */
+    glmttsPath: string;
+    glmttsPython: string;
+    /** Command prefix for a remote host, e.g. ["ssh", "gpu01", "--"]. */
+    glmttsCommandPrefix: string[];
+    glmttsUsePhoneme: boolean;
+    glmttsExpName: string;
+    sampleRate: 24000 | 32000;
+  };
+  batch: {
+    /** Output folder for production runs (relative to the workspace folder). */
+    outputDir: string;
+    /** Output folder for test runs. */
+    testOutputDir: string;
+    concurrency: number;
+    timeoutSeconds: number;
+    retries: number;
+    seed: number;
+  };
+  student: {
+    /** The G2P student model file (relative to the workspace folder). */
+    modelPath: string;
+    /** External acoustic trainer: command and arguments; `${manifest}` and `${out}` are substituted. */
+    trainCommand: string[];
+  };
+  preview: {
+    /** The audio preview follows the cursor in the task file. */
+    followCursor: boolean;
+  };
+  slurm: {
+    shards: number;
+    maxParallel: number;
+    partition: string;
+    gres: string;
+    time: string;
+    account: string;
+    sbatchArgs: string[];
+    /** Command prefix to reach a login node, e.g. ["ssh", "login01", "--"]. */
+    commandPrefix: string[];
+    /** Folder on the shared file system for shards (relative to the workspace folder). */
+    sharedDir: string;
+    maxRetries: number;
+    pollSeconds: number;
+  };
+}
+
+export const defaultSettings: Settings = {
+  taskFiles: { globs: [], dialect: 'auto' },
+  dictionary: { globs: [], path: 'G2P_replace_dict.jsonl' },
+  diagnostics: { maxPerFile: 5000, debounceMs: 200 },
+  promptAudio: { minSeconds: 3, maxSeconds: 10 },
+  polyphones: { enabled: true, severity: 'information', ignore: ['的', '了', '着', '地', '得', '一', '不'] },
+  teacher: {
+    backend: 'embedded',
+    httpUrl: 'http://127.0.0.1:8049',
+    httpModel: 'glm-tts',
+    glmttsPath: '',
+    glmttsPython: 'python',
+    glmttsCommandPrefix: [],
+    glmttsUsePhoneme: true,
+    glmttsExpName: '_distill',
+    sampleRate: 24000,
+  },
+  batch: { outputDir: 'teacher-out', testOutputDir: 'teacher-out-test', concurrency: 4, timeoutSeconds: 120, retries: 3, seed: 42 },
+  student: { modelPath: 'student/g2p-student.json', trainCommand: [] },
+  preview: { followCursor: true },
+  slurm: {
+    shards: 8, maxParallel: 4, partition: '', gres: '', time: '', account: '', sbatchArgs: [], commandPrefix: [],
+    sharedDir: 'slurm-runs', maxRetries: 2, pollSeconds: 5,
+  },
+};
+
+/** Deep-merges a partial settings object (as VS Code returns it) over the defaults. */
+export function withDefaults(partial: unknown): Settings {
+  return merge(defaultSettings, partial) as Settings;
+}
+
+function merge(base: unknown, over: unknown): unknown {
+  if (over === undefined || over === null) return base;
+  if (typeof base !== 'object' || base === null || Array.isArray(base)) {
+    return typeof over === typeof base && Array.isArray(over) === Array.isArray(base) ? over : base;
+  }
+  if (typeof over !== 'object' || Array.isArray(over)) return base;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(base as Record<string, unknown>)) out[k] = merge(v, (over as Record<string, unknown>)[k]);
+  return out;
+}

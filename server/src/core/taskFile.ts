@@ -1,0 +1,603 @@
+import * as path from 'node:path';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import webuiSchema from '../../../schemas/task-webui.schema.json';
+import upstreamSchema from '../../../schemas/task-upstream.schema.json';
+import { atLine, capFindings, type Finding, type LineFinding, type RelatedInformation, range } from './findings';
+import { BOM, findSyntaxError, type JsonMember, scanMembers, splitLines, stringOffsetMapper } from './jsonl';
+import type { TaskDialectSetting } from './settings';
+
+/** The two task-file dialects in the wild (see FORMATS.md §1). */
+export type TaskDialect = 'webui' | 'upstream';
+
+/** Which key plays which role in each dialect. */
+export const TASK_FIELDS = {
+  webui: { name: 'output_name', text: 'input_text', promptText: 'prompt_text', promptAudio: 'prompt_audio' },
+  upstream: { name: 'uttid', text: 'syn_text', promptText: 'prompt_text', promptAudio: 'prompt_speech' },
+} as const satisfies Record<TaskDialect, Record<TaskRole, string>>;
+
+export type TaskRole = 'name' | 'text' | 'promptText' | 'promptAudio';
+
+const WEBUI_ONLY = new Set(['prompt_audio', 'input_text', 'output_name']);
+const UPSTREAM_ONLY = new Set(['uttid', 'prompt_speech', 'syn_text']);
+
+/** A task as the rest of the product uses it, whatever the dialect. */
+export interface Task {
+  /** 0-based line in the task file. */
+  line: number;
+  name: string;
+  text: string;
+  promptText?: string;
+  promptAudio: string;
+}
+
+/** A string field of a task line, with offsets into the line. */
+export interface FieldRef {
+  key: string;
+  value: string;
+  keyStart: number;
+  keyEnd: number;
+  /** The JSON string literal, quotes included. */
+  valueStart: number;
+  valueEnd: number;
+  /** Offset in the line of character `i` of the decoded value (escapes make them differ). */
+  offsetOf(i: number): number;
+}
+
+// Compiled once per process: ajv compiles the schema to a plain function, the fastest check there is.
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+const validators: Record<TaskDialect, ValidateFunction> = {
+  webui: ajv.compile(webuiSchema),
+  upstream: ajv.compile(upstreamSchema),
+};
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const RESERVED_CHARS = /[<>:"|?*]/;
+const RESERVED_NAMES = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
+const HAN = /[\u3400-\u9fff\uf900-\ufaff]/;
+const LATIN_WORD = /[A-Za-z]{2,}/;
+
+/**
+ * One parsed line of a task file. Everything cheap is computed at once; key and value offsets
+ * are found only when something needs them (a finding, a hover), so valid lines cost little
+ * more than JSON.parse and the compiled schema check.
+ */
+export class ParsedTaskLine {
+  readonly kind: 'blank' | 'syntax-error' | 'not-object' | 'object';
+  readonly value: Record<string, unknown> | undefined;
+  /** Findings that depend on this line alone (cached with it). */
+  readonly findings: LineFinding[] = [];
+  /** The line starts with a UTF-8 byte order mark (only the first line can). */
+  readonly hasBom: boolean;
+  private membersCache: JsonMember[] | undefined | null = null;
+  private readonly body: string;
+  private readonly bodyOffset: number;
+
+  constructor(readonly text: string, readonly dialect: TaskDialect, readonly isLastLine: boolean) {
+    this.hasBom = text.startsWith(BOM);
+    this.bodyOffset = this.hasBom ? 1 : 0;
+    this.body = this.hasBom ? text.slice(1) : text;
+    if (this.hasBom) {
+      this.findings.push({
+        start: 0, end: 1, severity: dialect === 'upstream' ? 'error' : 'warning', code: 'task/bom',
+        message: dialect === 'upstream'
+          ? 'The file starts with a UTF-8 byte order mark: glmtts_inference.py fails on it and the whole run aborts. Save as UTF-8 without BOM.'
+          : 'The file starts with a UTF-8 byte order mark; some readers fail on it. Save as UTF-8 without BOM.',
+      });
+    }
+    if (this.body.trim() === '') {
+      this.kind = 'blank';
+      this.value = undefined;
+      if (!(isLastLine && this.body === '')) {
+        this.findings.push({
+          start: 0, end: text.length, severity: dialect === 'upstream' ? 'error' : 'warning', code: 'task/blank-line',
+          message: dialect === 'upstream'
+            ? 'Blank line: glmtts_inference.py parses the whole file first and aborts the entire run on it. Delete the line.'
+            : 'Blank line: it is not a task. Delete it.',
+        });
+      }
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(this.body);
+    } catch {
+      this.kind = 'syntax-error';
+      this.value = undefined;
+      const e = findSyntaxError(this.body);
+      this.findings.push({
+        start: e.start + this.bodyOffset, end: e.end + this.bodyOffset, severity: 'error', code: 'task/json-syntax',
+        message: `${e.message} (column ${e.start + this.bodyOffset + 1})${dialect === 'upstream' ? '; glmtts_inference.py aborts the whole run on a malformed line' : ''}.`,
+      });
+      return;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      this.kind = 'not-object';
+      this.value = undefined;
+      this.findings.push({
+        start: this.bodyOffset, end: text.length, severity: 'error', code: 'task/not-object',
+        message: `Each line must be one JSON object with the task's keys; this line is ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}.`,
+      });
+      return;
+    }
+    this.kind = 'object';
+    this.value = parsed as Record<string, unknown>;
+    this.check();
+  }
+
+  /** Top-level members with offsets into the line (found on first use). */
+  get members(): JsonMember[] {
+    if (this.membersCache === null) {
+      const m = scanMembers(this.body);
+      this.membersCache = m?.map((x) => ({
+        ...x, keyStart: x.keyStart + this.bodyOffset, keyEnd: x.keyEnd + this.bodyOffset,
+        valueStart: x.valueStart + this.bodyOffset, valueEnd: x.valueEnd + this.bodyOffset,
+      }));
+    }
+    return this.membersCache ?? [];
+  }
+
+  member(key: string): JsonMember | undefined {
+    // The last one wins, as in JSON.parse and Python's json.
+    const ms = this.members;
+    for (let i = ms.length - 1; i >= 0; i--) if (ms[i]!.key === key) return ms[i];
+    return undefined;
+  }
+
+  /** The string field that plays `role` in this line's dialect, with offsets; undefined when absent or not a string. */
+  field(role: TaskRole): FieldRef | undefined {
+    const key = TASK_FIELDS[this.dialect][role];
+    const v = this.value?.[key];
+    if (typeof v !== 'string' && !(role === 'name' && typeof v === 'number')) return undefined;
+    const m = this.member(key);
+    if (!m) return undefined;
+    const isString = typeof v === 'string';
+    return {
+      key, value: String(v), keyStart: m.keyStart, keyEnd: m.keyEnd, valueStart: m.valueStart, valueEnd: m.valueEnd,
+      offsetOf: isString ? stringOffsetMapper(this.text, m.valueStart, m.valueEnd) : (i) => m.valueStart + i,
+    };
+  }
+
+  /** The plain value of a role, without offsets. */
+  get(role: TaskRole): string | undefined {
+    const v = this.value?.[TASK_FIELDS[this.dialect][role]];
+    if (typeof v === 'string') return v;
+    if (role === 'name' && typeof v === 'number' && Number.isInteger(v)) return String(v);
+    return undefined;
+  }
+
+  /** The task, when the line holds a complete one. */
+  toTask(line: number): Task | undefined {
+    const name = this.get('name'), text = this.get('text'), promptAudio = this.get('promptAudio');
+    if (name === undefined || text === undefined || promptAudio === undefined) return undefined;
+    const promptText = this.get('promptText');
+    return promptText === undefined ? { line, name, text, promptAudio } : { line, name, text, promptText, promptAudio };
+  }
+
+  private add(f: LineFinding) {
+    this.findings.push(f);
+  }
+
+  /** Range of a key (for missing/unknown keys the whole object's opening brace when not found). */
+  private keyRange(key: string): [number, number] {
+    const m = this.member(key);
+    return m ? [m.keyStart, m.keyEnd] : [this.bodyOffset, this.bodyOffset + 1];
+  }
+
+  private valueRange(key: string): [number, number] {
+    const m = this.member(key);
+    return m ? [m.valueStart, m.valueEnd] : [this.bodyOffset, this.bodyOffset + 1];
+  }
+
+  private check() {
+    const v = this.value!;
+    const dialect = this.dialect;
+    const fields = TASK_FIELDS[dialect];
+    const validate = validators[dialect];
+    const other: TaskDialect = dialect === 'webui' ? 'upstream' : 'webui';
+    if (!validate(v)) {
+      for (const e of validate.errors ?? []) this.schemaFinding(e, other);
+    }
+    // Checks beyond the schema: what the teacher does with the values.
+    const text = v[fields.text];
+    if (typeof text === 'string' && text.trim() === '') {
+      const [s, e] = this.valueRange(fields.text);
+      this.add({ start: s, end: e, severity: 'error', code: 'task/empty-text', message: `"${fields.text}" is empty: there is nothing to speak.` });
+    } else if (typeof text === 'string' && HAN.test(text)) {
+      const latin = LATIN_WORD.exec(text);
+      if (latin) {
+        const f = this.field('text')!;
+        this.add({
+          start: f.offsetOf(latin.index), end: f.offsetOf(latin.index + latin[0].length), severity: 'information', code: 'task/mixed-language',
+          message: `The text mixes Chinese and English ("${latin[0]}"): the voice and speaking style often break where the language switches. Consider a separate task.`,
+        });
+      }
+    }
+    const promptText = v[fields.promptText];
+    if (promptText === undefined && dialect === 'webui') {
+      const [s, e] = this.keyRange('?');
+      this.add({ start: s, end: e, severity: 'warning', code: 'task/missing-prompt-text', message: 'No "prompt_text": cloning is noticeably better when the transcript of the prompt audio is given.' });
+    } else if (typeof promptText === 'string' && promptText.trim() === '') {
+      const [s, e] = this.valueRange(fields.promptText);
+      this.add({ start: s, end: e, severity: 'warning', code: 'task/missing-prompt-text', message: '"prompt_text" is empty: cloning is noticeably better when the transcript of the prompt audio is given.' });
+    }
+    const name = this.get('name');
+    if (name !== undefined) {
+      const problem = unsafeNameProblem(name, dialect);
+      if (problem) {
+        const [s, e] = this.valueRange(fields.name);
+        this.add({ start: s, end: e, severity: problem.severity, code: 'task/unsafe-name', message: problem.message });
+      }
+    }
+    const audio = v[fields.promptAudio];
+    if (typeof audio === 'string' && audio.trim() === '') {
+      const [s, e] = this.valueRange(fields.promptAudio);
+      this.add({ start: s, end: e, severity: 'error', code: 'task/prompt-audio-missing', message: `"${fields.promptAudio}" is empty: the teacher needs a prompt WAV to clone.` });
+    }
+  }
+
+  private schemaFinding(e: ErrorObject, other: TaskDialect) {
+    const dialect = this.dialect;
+    const upstreamNote = dialect === 'upstream' ? ' glmtts_inference.py reads every line before synthesis, so this aborts the whole run.' : '';
+    if (e.keyword === 'required') {
+      const missing = (e.params as { missingProperty: string }).missingProperty;
+      const [s, e2] = this.keyRange('?');
+      const hint = this.value && missing in alternativeKeys(dialect) && alternativeKeys(dialect)[missing]! in this.value
+        ? ` This line has "${alternativeKeys(dialect)[missing]}", which is the ${other} dialect's key; the file is ${dialect}.`
+        : '';
+      this.add({ start: s, end: e2, severity: 'error', code: 'task/missing-key', message: `Missing key "${missing}".${upstreamNote}${hint}` });
+    } else if (e.keyword === 'additionalProperties') {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      const [s, e2] = this.keyRange(key);
+      const otherKey = (dialect === 'webui' ? UPSTREAM_ONLY : WEBUI_ONLY).has(key);
+      this.add({
+        start: s, end: e2, severity: 'warning', code: 'task/unknown-key',
+        message: otherKey
+          ? `"${key}" belongs to the ${other} dialect; this file is ${dialect}, so it is ignored.`
+          : `Unknown key "${key}": ${dialect === 'upstream' ? 'glmtts_inference.py silently drops it' : 'the teacher ignores it'}.`,
+      });
+    } else if (e.keyword === 'type') {
+      const key = e.instancePath.replace(/^\//, '').replace(/~1/g, '/').replace(/~0/g, '~');
+      const [s, e2] = this.valueRange(key);
+      const actual = this.value?.[key];
+      const got = actual === null ? 'null' : Array.isArray(actual) ? 'an array' : typeof actual;
+      this.add({ start: s, end: e2, severity: 'error', code: 'task/wrong-type', message: `"${key}" must be ${(e.params as { type: string | string[] }).type.toString().replace(',', ' or ')}, not ${got}.${upstreamNote}` });
+    } else {
+      const key = e.instancePath.replace(/^\//, '');
+      const [s, e2] = key ? this.valueRange(key) : [this.bodyOffset, this.text.length];
+      this.add({ start: s, end: e2, severity: 'error', code: 'task/schema', message: `${key ? `"${key}" ` : ''}${e.message ?? 'does not match the schema'}.` });
+    }
+  }
+}
+
+function alternativeKeys(dialect: TaskDialect): Record<string, string> {
+  const a = TASK_FIELDS[dialect], b = TASK_FIELDS[dialect === 'webui' ? 'upstream' : 'webui'];
+  return { [a.name]: b.name, [a.text]: b.text, [a.promptAudio]: b.promptAudio };
+}
+
+/** Why `name` is not safe as `<name>.wav` in the output folder, or undefined when it is. */
+export function unsafeNameProblem(name: string, dialect: TaskDialect): { severity: 'error' | 'warning'; message: string } | undefined {
+  const key = TASK_FIELDS[dialect].name;
+  if (name.trim() === '') return { severity: 'error', message: `"${key}" is empty: the output would be ".wav".` };
+  if (CONTROL.test(name)) return { severity: 'error', message: `"${key}" contains a control character: not a usable file name.` };
+  if (name.split(/[\\/]/).includes('..')) return { severity: 'error', message: `"${key}" contains "..": the output file would be written outside the output folder.` };
+  if (name.startsWith('/') || /^[A-Za-z]:[\\/]/.test(name)) return { severity: 'error', message: `"${key}" is an absolute path: the output file would be written outside the output folder.` };
+  if (/[\\/]/.test(name)) {
+    return dialect === 'upstream'
+      ? { severity: 'warning', message: `"${key}" contains a path separator: GLM-TTS writes <uttid>.wav into a sub-folder, which must exist.` }
+      : { severity: 'error', message: `"${key}" contains a path separator: it must be a plain file name.` };
+  }
+  if (RESERVED_CHARS.test(name)) return { severity: 'warning', message: `"${key}" contains a character reserved on Windows (< > : " | ? *): the file cannot be copied there.` };
+  if (RESERVED_NAMES.test(name)) return { severity: 'warning', message: `"${key}" is a reserved device name on Windows.` };
+  if (/^\s|\s$|\.$/.test(name)) return { severity: 'warning', message: `"${key}" starts or ends with a space, or ends with a dot: easy to get wrong in scripts.` };
+  if (name.length > 200) return { severity: 'warning', message: `"${key}" is ${name.length} characters long: file systems limit names to 255 bytes.` };
+  return undefined;
+}
+
+/** Decides a file's dialect from its first lines that parse. */
+export function detectDialect(lines: readonly string[], setting: TaskDialectSetting): { dialect: TaskDialect; source: 'file' | 'setting' } {
+  let checked = 0;
+  for (const raw of lines) {
+    const line = raw.startsWith(BOM) ? raw.slice(1) : raw;
+    if (line.trim() === '') continue;
+    if (++checked > 50) break;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) continue;
+    let up = 0, web = 0;
+    for (const k of Object.keys(v)) {
+      if (UPSTREAM_ONLY.has(k)) up++;
+      if (WEBUI_ONLY.has(k)) web++;
+    }
+    if (up > web) return { dialect: 'upstream', source: 'file' };
+    if (web > up) return { dialect: 'webui', source: 'file' };
+  }
+  return { dialect: setting === 'upstream' ? 'upstream' : 'webui', source: 'setting' };
+}
+
+/** Does this text look like a task file (first non-blank line has task keys)? Used to sniff `.jsonl` files. */
+export function looksLikeTaskFile(text: string): boolean {
+  const first = firstNonBlankLine(text);
+  if (first === undefined) return false;
+  return /"(prompt_audio|input_text|output_name|uttid|prompt_speech|syn_text)"\s*:/.test(first);
+}
+
+export function firstNonBlankLine(text: string): string | undefined {
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end).replace(/^\uFEFF/, '');
+    if (line.trim() !== '') return line;
+    start = end + 1;
+  }
+  return undefined;
+}
+
+/** A per-line analysis plugged in by a feature (polyphone flags…). Its findings are cached per line text. */
+export interface TaskLineAnalyzer {
+  /** Changes whenever the analyzer's inputs change (dictionary, settings, recorded runs); cached findings are then recomputed. */
+  readonly version: string;
+  analyze(line: ParsedTaskLine): LineFinding[];
+}
+
+/** What the prompt-audio check knows of a file right now. */
+export type PromptAudioStatus =
+  | { state: 'pending' }
+  | { state: 'missing'; path: string }
+  | { state: 'unreadable'; path: string; reason: string }
+  | { state: 'ok'; path: string; channels: number; sampleRate: number; durationSeconds: number; truncated: boolean };
+
+export interface TaskValidationOptions {
+  maxPerFile: number;
+  promptAudio: { minSeconds: number; maxSeconds: number };
+  /** Status of a prompt audio path as written in the task (resolution is the caller's business); omit to skip the check. */
+  promptAudioStatus?: (written: string, dialect: TaskDialect) => PromptAudioStatus;
+  analyzers?: TaskLineAnalyzer[];
+  /** Whether to stop early (a newer edit arrived); checked between chunks. */
+  isCancelled?: () => boolean;
+  /** Lines analysed between two yields to the event loop (0: never yield). */
+  chunkLines?: number;
+}
+
+interface LineEntry {
+  text: string;
+  parsed?: ParsedTaskLine;
+  analyzed?: LineFinding[];
+  analyzedVersion?: string;
+  /** Line number during the last validation pass. */
+  line: number;
+}
+
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+/**
+ * The incremental model of one task file: its lines, each parsed once per text. An edit replaces
+ * only the lines it touches; validation then parses only those, so a one-line edit in a
+ * 100,000-line file costs one JSON.parse plus a pass over cached results.
+ */
+export class TaskFileModel {
+  private entries: LineEntry[] = [];
+  private dialectInfo: { dialect: TaskDialect; source: 'file' | 'setting' } = { dialect: 'webui', source: 'setting' };
+  private dialectSetting: TaskDialectSetting = 'auto';
+  private dialectDirty = true;
+
+  constructor(text: string, dialectSetting: TaskDialectSetting = 'auto') {
+    this.dialectSetting = dialectSetting;
+    this.setText(text);
+  }
+
+  setText(text: string): void {
+    this.entries = splitLines(text).map((t) => ({ text: t, line: 0 }));
+    this.dialectDirty = true;
+  }
+
+  setDialectSetting(setting: TaskDialectSetting): void {
+    if (setting !== this.dialectSetting) {
+      this.dialectSetting = setting;
+      this.dialectDirty = true;
+    }
+  }
+
+  get lineCount(): number {
+    return this.entries.length;
+  }
+
+  lineText(i: number): string {
+    return this.entries[i]?.text ?? '';
+  }
+
+  /**
+   * Applies LSP content changes (incremental ones have a range; a change without one replaces
+   * the whole text).
+   */
+  applyChanges(changes: ReadonlyArray<{ range?: { start: { line: number; character: number }; end: { line: number; character: number } }; text: string }>): void {
+    for (const c of changes) {
+      if (!c.range) {
+        this.setText(c.text);
+        continue;
+      }
+      const { start, end } = c.range;
+      const first = Math.min(start.line, this.entries.length - 1);
+      const last = Math.min(end.line, this.entries.length - 1);
+      const before = this.entries[first]!.text.slice(0, start.character);
+      const after = this.entries[last]!.text.slice(end.line > last ? this.entries[last]!.text.length : end.character);
+      const replaced = splitLines(before + c.text + after);
+      const fresh = replaced.map((t, k) => {
+        const old = this.entries[first + k];
+        // Keep the cached parse when a line's text did not change (typing inside one line).
+        return old && old.text === t && first + k <= last ? old : { text: t, line: 0 };
+      });
+      this.entries.splice(first, last - first + 1, ...fresh);
+      if (first < 50) this.dialectDirty = true;
+    }
+  }
+
+  get dialect(): { dialect: TaskDialect; source: 'file' | 'setting' } {
+    if (this.dialectDirty) {
+      const head: string[] = [];
+      for (let i = 0; i < this.entries.length && head.length < 60; i++) head.push(this.entries[i]!.text);
+      const next = detectDialect(head, this.dialectSetting);
+      if (next.dialect !== this.dialectInfo.dialect) for (const e of this.entries) { e.parsed = undefined; e.analyzed = undefined; }
+      this.dialectInfo = next;
+      this.dialectDirty = false;
+    }
+    return this.dialectInfo;
+  }
+
+  /** The parsed line (parsed now if needed). */
+  line(i: number): ParsedTaskLine | undefined {
+    const e = this.entries[i];
+    if (!e) return undefined;
+    const dialect = this.dialect.dialect;
+    const isLast = i === this.entries.length - 1;
+    if (!e.parsed || e.parsed.isLastLine !== isLast) e.parsed = new ParsedTaskLine(e.text, dialect, isLast);
+    return e.parsed;
+  }
+
+  /** Every complete task of the file, in order. */
+  tasks(): Task[] {
+    const out: Task[] = [];
+    for (let i = 0; i < this.entries.length; i++) {
+      const t = this.line(i)!.toTask(i);
+      if (t) out.push(t);
+    }
+    return out;
+  }
+
+  /**
+   * Validates the whole file. Per-line results are cached; cross-line checks (duplicate names)
+   * and prompt audio are recomputed each time (cheap). Yields to the event loop between chunks
+   * when `chunkLines` is set, and throws CancelledError when `isCancelled` says so.
+   */
+  async validate(opts: TaskValidationOptions): Promise<Finding[]> {
+    const findings: Finding[] = [];
+    const dialect = this.dialect.dialect;
+    const names = new Map<string, LineEntry[]>();
+    const folded = new Map<string, LineEntry[]>();
+    const audioSeen = new Map<string, PromptAudioStatus>();
+    const analyzers = opts.analyzers ?? [];
+    const analyzersVersion = analyzers.map((a) => a.version).join('|');
+    const chunk = opts.chunkLines ?? 0;
+    const entries = this.entries;
+    let sinceYield = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      e.line = i;
+      const p = this.line(i)!;
+      for (const f of p.findings) findings.push(atLine(i, f));
+      if (analyzers.length && p.kind === 'object') {
+        if (e.analyzedVersion !== analyzersVersion || !e.analyzed) {
+          e.analyzed = [];
+          for (const a of analyzers) for (const f of a.analyze(p)) e.analyzed.push(f);
+          e.analyzedVersion = analyzersVersion;
+          sinceYield += 4;
+        }
+        for (const f of e.analyzed) findings.push(atLine(i, f));
+      }
+      const name = p.kind === 'object' ? p.get('name') : undefined;
+      if (name !== undefined) {
+        pushTo(names, name, e);
+        pushTo(folded, name.toLowerCase(), e);
+      }
+      if (opts.promptAudioStatus && p.kind === 'object') {
+        const written = p.get('promptAudio');
+        if (written !== undefined && written.trim() !== '') {
+          let st = audioSeen.get(written);
+          if (!st) audioSeen.set(written, (st = opts.promptAudioStatus(written, dialect)));
+          const af = promptAudioFinding(st, opts.promptAudio, TASK_FIELDS[dialect].promptAudio);
+          if (af) {
+            const f = p.field('promptAudio');
+            findings.push({ ...af, range: f ? range(i, f.valueStart, f.valueEnd) : range(i, 0, p.text.length) });
+          }
+        }
+      }
+      if (chunk > 0 && ++sinceYield >= chunk) {
+        sinceYield = 0;
+        await new Promise<void>((r) => setImmediate(r));
+        if (opts.isCancelled?.()) throw new CancelledError();
+        if (this.entries !== entries) throw new CancelledError();
+      }
+    }
+    const key = TASK_FIELDS[dialect].name;
+    for (const [name, group] of names) {
+      if (group.length < 2) continue;
+      for (const e of group) {
+        const others = group.filter((o) => o !== e);
+        const f = e.parsed!.field('name');
+        const r = f ? range(e.line, f.valueStart, f.valueEnd) : range(e.line, 0, e.text.length);
+        findings.push({
+          range: r, severity: 'error', code: 'task/duplicate-name',
+          message: `Duplicate ${key} "${name}" (also on line ${others.map((o) => o.line + 1).slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''}): ${dialect === 'upstream' ? 'GLM-TTS silently overwrites' : 'the later output overwrites'} ${name}.wav.`,
+          related: others.slice(0, 20).map((o): RelatedInformation => {
+            const of = o.parsed!.field('name');
+            return { range: of ? range(o.line, of.valueStart, of.valueEnd) : range(o.line, 0, o.text.length), message: `${key} "${name}" is used here too` };
+          }),
+        });
+      }
+    }
+    for (const [foldedName, group] of folded) {
+      const distinct = new Set(group.map((e) => e.parsed!.get('name')));
+      if (distinct.size < 2) continue;
+      for (const e of group) {
+        const f = e.parsed!.field('name');
+        const others = group.filter((o) => o.parsed!.get('name') !== e.parsed!.get('name'));
+        findings.push({
+          range: f ? range(e.line, f.valueStart, f.valueEnd) : range(e.line, 0, e.text.length), severity: 'warning', code: 'task/case-collision',
+          message: `${key} "${e.parsed!.get('name')}" differs from line ${others[0]!.line + 1} only in letter case ("${foldedName}"): the files collide on macOS and Windows.`,
+          related: others.slice(0, 20).map((o) => ({ range: range(o.line, 0, o.text.length), message: `"${o.parsed!.get('name')}" is here` })),
+        });
+      }
+    }
+    return capFindings(findings, opts.maxPerFile);
+  }
+}
+
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V) {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function promptAudioFinding(st: PromptAudioStatus, limits: { minSeconds: number; maxSeconds: number }, key: string): Omit<Finding, 'range'> | undefined {
+  switch (st.state) {
+    case 'pending':
+      return undefined;
+    case 'missing':
+      return { severity: 'error', code: 'task/prompt-audio-missing', message: `Prompt audio not found: ${st.path}` };
+    case 'unreadable':
+      return { severity: 'error', code: 'task/prompt-audio-unreadable', message: `"${key}" is not a readable WAV file: ${st.reason} (${st.path})` };
+    case 'ok': {
+      const problems: string[] = [];
+      let severity: Finding['severity'] = 'warning';
+      if (st.truncated) problems.push('the file is truncated (the data chunk claims more bytes than there are)');
+      if (st.channels !== 1) problems.push(`it has ${st.channels} channels; the teacher uses only the first one`);
+      const d = st.durationSeconds;
+      if (d < limits.minSeconds || d > limits.maxSeconds) problems.push(`it lasts ${d.toFixed(2)} s; GLM-TTS asks for ${limits.minSeconds}–${limits.maxSeconds} s of clean single-speaker speech`);
+      if (d === 0) severity = 'error';
+      if (!problems.length) return undefined;
+      return { severity, code: 'task/prompt-audio-quality', message: `Prompt audio: ${problems.join('; ')}.` };
+    }
+  }
+}
+
+/**
+ * Where the teacher looks for a prompt audio path as written in a task: absolute paths as they
+ * are; upstream paths relative to the GLM-TTS checkout root (else the workspace folder); web UI
+ * paths relative to the task file's folder.
+ */
+export function resolvePromptAudio(written: string, dialect: TaskDialect, taskFile: string | undefined, glmttsPath: string, workspaceFolder: string | undefined): string {
+  if (path.isAbsolute(written)) return written;
+  if (dialect === 'upstream') {
+    const root = glmttsPath ? path.resolve(workspaceFolder ?? process.cwd(), glmttsPath) : workspaceFolder ?? (taskFile ? path.dirname(taskFile) : process.cwd());
+    return path.resolve(root, written);
+  }
+  return path.resolve(taskFile ? path.dirname(taskFile) : workspaceFolder ?? process.cwd(), written);
+}

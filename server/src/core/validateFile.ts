@@ -1,0 +1,64 @@
+import * as path from 'node:path';
+import { capFindings, type Finding } from './findings';
+import type { Settings } from './settings';
+import { looksLikeTaskFile, type PromptAudioStatus, resolvePromptAudio, TaskFileModel } from './taskFile';
+import { validateDictionaryText } from './dictFile';
+import { dictionaryFindings, taskLineAnalyzers } from './pronunciation';
+import { readWavHeader } from './audio/wavHeader';
+
+export type FileKind = 'tasks' | 'dictionary';
+
+/** Decides by name first (`*.tasks.jsonl`, `G2P_replace_dict.jsonl`, `*.g2p.jsonl`), then by the first non-blank line. */
+export function fileKind(file: string, text: string): FileKind | undefined {
+  const base = path.basename(file);
+  if (base.endsWith('.tasks.jsonl')) return 'tasks';
+  if (base === 'G2P_replace_dict.jsonl' || base.endsWith('.g2p.jsonl')) return 'dictionary';
+  if (!/\.jsonl?$/i.test(base)) return undefined;
+  if (looksLikeTaskFile(text)) return 'tasks';
+  const first = text.split(/\r?\n/, 50).find((l) => l.trim() !== '') ?? '';
+  if (/"(word|context|phoneme)"\s*:|<\|[A-Z0-9]+\|>/.test(first)) return 'dictionary';
+  return undefined;
+}
+
+/**
+ * Validates one file completely, prompt audio included (read now, not in the background):
+ * what `tts-distill validate` prints and what the editor shows once every check has settled.
+ */
+export async function validateFile(file: string, text: string, settings: Settings, env: { workspaceFolder?: string; kind?: FileKind }): Promise<{ kind: FileKind; dialect: string; findings: Finding[] } | undefined> {
+  const kind = env.kind ?? fileKind(file, text);
+  if (!kind) return undefined;
+  if (kind === 'dictionary') {
+    const res = validateDictionaryText(text, settings);
+    const more = await dictionaryFindings(text, settings, { workspaceFolder: env.workspaceFolder, file });
+    return { kind, dialect: res.dialect, findings: capFindings([...res.findings, ...more], settings.diagnostics.maxPerFile) };
+  }
+  const model = new TaskFileModel(text, settings.taskFiles.dialect);
+  const { dialect } = model.dialect;
+  const statuses = new Map<string, PromptAudioStatus>();
+  const resolve = (written: string) => resolvePromptAudio(written, dialect, file, settings.teacher.glmttsPath, env.workspaceFolder);
+  for (let i = 0; i < model.lineCount; i++) {
+    const written = model.line(i)!.get('promptAudio');
+    if (written === undefined || written.trim() === '') continue;
+    const abs = resolve(written);
+    if (statuses.has(abs)) continue;
+    statuses.set(abs, await promptAudioStatus(abs));
+  }
+  const findings = await model.validate({
+    maxPerFile: settings.diagnostics.maxPerFile,
+    promptAudio: settings.promptAudio,
+    promptAudioStatus: (written) => statuses.get(resolve(written)) ?? { state: 'pending' },
+    analyzers: await taskLineAnalyzers(settings, { workspaceFolder: env.workspaceFolder, file }),
+  });
+  return { kind, dialect, findings };
+}
+
+export async function promptAudioStatus(abs: string): Promise<PromptAudioStatus> {
+  try {
+    const h = await readWavHeader(abs);
+    return { state: 'ok', path: abs, channels: h.channels, sampleRate: h.sampleRate, durationSeconds: h.durationSeconds, truncated: h.truncated };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { state: 'missing', path: abs };
+    return { state: 'unreadable', path: abs, reason: err instanceof Error ? err.message : String(err) };
+  }
+}

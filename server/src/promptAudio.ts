@@ -1,0 +1,77 @@
+import { stat } from 'node:fs/promises';
+import type { PromptAudioStatus } from './core/taskFile';
+export { resolvePromptAudio } from './core/taskFile';
+import { readWavHeader } from './core/audio/wavHeader';
+
+/**
+ * Prompt-audio headers, read asynchronously and cached by path and mtime: validation never
+ * waits on the disk. A lookup that is not cached yet answers `pending` and starts a read; when
+ * reads finish, `onSettled` is called so the documents can be validated again.
+ */
+export class PromptAudioCache {
+  private readonly cache = new Map<string, { mtimeMs: number; status: PromptAudioStatus }>();
+  private readonly inFlight = new Set<string>();
+  private readonly checkedAt = new Map<string, number>();
+  private settleTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly onSettled: () => void, private readonly recheckMs = 2000) {}
+
+  status(absolute: string): PromptAudioStatus {
+    const hit = this.cache.get(absolute);
+    const now = Date.now();
+    const last = this.checkedAt.get(absolute) ?? 0;
+    if (!this.inFlight.has(absolute) && (!hit || now - last > this.recheckMs)) {
+      this.checkedAt.set(absolute, now);
+      this.inFlight.add(absolute);
+      void this.refresh(absolute, hit?.mtimeMs);
+    }
+    return hit?.status ?? { state: 'pending' };
+  }
+
+  invalidate(absolute?: string): void {
+    if (absolute) {
+      this.cache.delete(absolute);
+      this.checkedAt.delete(absolute);
+    } else {
+      this.cache.clear();
+      this.checkedAt.clear();
+    }
+  }
+
+  private async refresh(absolute: string, knownMtime: number | undefined): Promise<void> {
+    let changed = false;
+    try {
+      let mtimeMs = -1;
+      let status: PromptAudioStatus;
+      try {
+        const st = await stat(absolute);
+        mtimeMs = st.mtimeMs;
+        if (mtimeMs === knownMtime) return;
+        if (!st.isFile()) status = { state: 'unreadable', path: absolute, reason: 'not a file' };
+        else {
+          const h = await readWavHeader(absolute);
+          status = { state: 'ok', path: absolute, channels: h.channels, sampleRate: h.sampleRate, durationSeconds: h.durationSeconds, truncated: h.truncated };
+        }
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        status = code === 'ENOENT' || code === 'ENOTDIR'
+          ? { state: 'missing', path: absolute }
+          : { state: 'unreadable', path: absolute, reason: err instanceof Error ? err.message : String(err) };
+      }
+      const prev = this.cache.get(absolute);
+      changed = !prev || JSON.stringify(prev.status) !== JSON.stringify(status);
+      this.cache.set(absolute, { mtimeMs, status });
+    } finally {
+      this.inFlight.delete(absolute);
+      if (changed) this.scheduleSettled();
+    }
+  }
+
+  private scheduleSettled() {
+    if (this.settleTimer) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      this.onSettled();
+    }, 50);
+  }
+}

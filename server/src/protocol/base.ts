@@ -1,0 +1,34 @@
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+
+/** What the server knows about one open file; server → client after every validation (status bar). */
+export interface DocumentInfo {
+  uri: string;
+  kind: 'tasks' | 'dictionary';
+  /** Task files: `webui` | `upstream` | `unknown`; dictionaries: `rule` | `upstream` | `mixed` | `unknown`. */
+  dialect: string;
+  /** Where the dialect came from: the file's own keys, or the setting because the file did not show it. */
+  dialectSource: 'file' | 'setting';
+  lines: number;
+  errors: number;
+  warnings: number;
+  /** Milliseconds the last validation took. */
+  elapsedMs: number;
+}
+export namespace DocumentInfoNotification {
+  /** server → client: the status of a validated document. */
+  export const method = 'ttsDistill/documentInfo' as const;
+  export const type = new NotificationType<DocumentInfo>(method);
+}
+
+/** server → client: a line for the "TTS Distill" Output channel. */
+export namespace LogNotification {
+  export const method = 'ttsDistill/log' as const;
+  export const type = new NotificationType<{ message: string }>(method);
+}
+
+export interface RevalidateParams { /** Only these documents; all open ones when absent. */ uris?: string[] }
+export namespace RevalidateRequest {
+  /** client → server: validate again (a prompt WAV or the dictionary changed on disk). */
+  export const method = 'ttsDistill/revalidate' as const;
+  export const type = new RequestType<RevalidateParams, void, void>(method);
+}

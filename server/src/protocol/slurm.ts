@@ -1,0 +1,2 @@
+// Custom requests and notifications of the slurm feature: typed constants, one-line JSDoc saying who sends what to whom.
+export {};

@@ -1,0 +1,272 @@
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as path from 'node:path';
+import {
+  type CancellationToken, CodeActionKind, type Connection, DidChangeConfigurationNotification, type Diagnostic,
+  DiagnosticSeverity, DiagnosticTag, type InitializeParams, type InitializeResult, TextDocumentSyncKind,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type {
+  CodeActionProvider, CodeLensProvider, CompletionProvider, DictionaryValidator, DocumentKind, HoverProvider,
+  OpenDocument, ServerContext,
+} from './context';
+import { capFindings, type Finding } from './core/findings';
+import { defaultSettings, type Settings, withDefaults } from './core/settings';
+import { CancelledError, type TaskLineAnalyzer, TaskFileModel } from './core/taskFile';
+import { validateDictionaryText } from './core/dictFile';
+import { PromptAudioCache, resolvePromptAudio } from './promptAudio';
+import { DocumentInfoNotification, LogNotification, RevalidateRequest } from './protocol';
+import * as pronunciation from './features/pronunciation';
+import * as teacher from './features/teacher';
+import * as student from './features/student';
+import * as audio from './features/audio';
+import * as slurm from './features/slurm';
+
+const LANGUAGE_KIND: Record<string, DocumentKind> = { 'tts-tasks': 'tasks', 'g2p-dict': 'dictionary' };
+
+/** Sets up every handler on `connection` and starts listening. */
+export function startServer(connection: Connection): void {
+  const docs = new Map<string, OpenDocument>();
+  const settingsCache = new Map<string, Promise<Settings>>();
+  const settingsListeners: Array<() => void> = [];
+  const analyzerFactories: Array<(s: Settings, d: OpenDocument) => TaskLineAnalyzer | undefined> = [];
+  const dictionaryValidators: DictionaryValidator[] = [];
+  const hovers: HoverProvider[] = [];
+  const codeActions: CodeActionProvider[] = [];
+  const codeLenses: CodeLensProvider[] = [];
+  const completions: CompletionProvider[] = [];
+  const timers = new Map<string, NodeJS.Timeout>();
+  /** Incremented per request; a validation publishes only if it is still the newest for its document. */
+  const generation = new Map<string, number>();
+  let workspaceFolders: string[] = [];
+  let hasConfiguration = false;
+
+  const log = (message: string) => {
+    void connection.sendNotification(LogNotification.type, { message });
+  };
+
+  const audioCache = new PromptAudioCache(() => ctx.revalidate(allTaskUris()));
+  const allTaskUris = () => [...docs.values()].filter((d) => d.kind === 'tasks').map((d) => d.uri);
+
+  const ctx: ServerContext = {
+    connection,
+    getSettings(uri) {
+      if (!hasConfiguration) return Promise.resolve(defaultSettings);
+      const key = uri ?? '';
+      let p = settingsCache.get(key);
+      if (!p) {
+        p = connection.workspace.getConfiguration({ scopeUri: uri, section: 'ttsDistill' }).then(withDefaults, () => defaultSettings);
+        settingsCache.set(key, p);
+      }
+      return p;
+    },
+    workspaceFolders: () => workspaceFolders,
+    getDocument: (uri) => docs.get(uri),
+    allDocuments: () => [...docs.values()],
+    revalidate(uris) {
+      for (const uri of uris ?? [...docs.keys()]) schedule(uri, 0);
+    },
+    addTaskLineAnalyzer: (f) => void analyzerFactories.push(f),
+    addDictionaryValidator: (v) => void dictionaryValidators.push(v),
+    onHover: (p) => void hovers.push(p),
+    onCodeAction: (p) => void codeActions.push(p),
+    onCodeLens: (p) => void codeLenses.push(p),
+    onCompletion: (p) => void completions.push(p),
+    onSettingsChanged: (l) => void settingsListeners.push(l),
+    log,
+  };
+
+  connection.onInitialize((params: InitializeParams): InitializeResult => {
+    hasConfiguration = !!params.capabilities.workspace?.configuration;
+    workspaceFolders = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri)).filter((p): p is string => !!p);
+    if (!workspaceFolders.length && params.rootUri) {
+      const p = uriToPath(params.rootUri);
+      if (p) workspaceFolders = [p];
+    }
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        hoverProvider: true,
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.RefactorRewrite] },
+        codeLensProvider: { resolveProvider: false },
+        completionProvider: { triggerCharacters: ['"', ':'] },
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+      },
+      serverInfo: { name: 'tts-distill', version: '0.1.0' },
+    };
+  });
+
+  connection.onInitialized(() => {
+    if (hasConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'ttsDistill' });
+    connection.workspace.onDidChangeWorkspaceFolders((e) => {
+      const removed = new Set(e.removed.map((f) => uriToPath(f.uri)));
+      workspaceFolders = [...workspaceFolders.filter((f) => !removed.has(f)), ...e.added.map((f) => uriToPath(f.uri)).filter((p): p is string => !!p)];
+    });
+  });
+
+  connection.onDidChangeConfiguration(() => {
+    settingsCache.clear();
+    for (const l of settingsListeners) l();
+    ctx.revalidate();
+  });
+
+  connection.onDidOpenTextDocument(({ textDocument: td }) => {
+    const kind = LANGUAGE_KIND[td.languageId] ?? sniffKind(td.uri, td.text);
+    if (!kind) return;
+    const document = TextDocument.create(td.uri, td.languageId, td.version, td.text);
+    const d: OpenDocument = { uri: td.uri, path: uriToPath(td.uri), kind, document };
+    if (kind === 'tasks') d.tasks = new TaskFileModel(td.text);
+    docs.set(td.uri, d);
+    schedule(td.uri, 0);
+  });
+
+  connection.onDidChangeTextDocument(({ textDocument: td, contentChanges }) => {
+    const d = docs.get(td.uri);
+    if (!d) return;
+    d.document = TextDocument.update(d.document, contentChanges, td.version);
+    d.tasks?.applyChanges(contentChanges);
+    void ctx.getSettings(td.uri).then((s) => schedule(td.uri, s.diagnostics.debounceMs));
+  });
+
+  connection.onDidCloseTextDocument(({ textDocument: td }) => {
+    docs.delete(td.uri);
+    clearTimeout(timers.get(td.uri));
+    timers.delete(td.uri);
+    generation.set(td.uri, (generation.get(td.uri) ?? 0) + 1);
+    void connection.sendDiagnostics({ uri: td.uri, diagnostics: [] });
+  });
+
+  connection.onRequest(RevalidateRequest.type, (params) => {
+    audioCache.invalidate();
+    ctx.revalidate(params.uris);
+  });
+
+  function schedule(uri: string, delayMs: number) {
+    clearTimeout(timers.get(uri));
+    const gen = (generation.get(uri) ?? 0) + 1;
+    generation.set(uri, gen);
+    timers.set(uri, setTimeout(() => {
+      timers.delete(uri);
+      validate(uri, gen).catch((err) => {
+        if (!(err instanceof CancelledError)) log(`validation of ${uri} failed: ${err instanceof Error ? err.stack : String(err)}`);
+      });
+    }, delayMs));
+  }
+
+  async function validate(uri: string, gen: number) {
+    const isCurrent = () => generation.get(uri) === gen && docs.has(uri);
+    const d = docs.get(uri);
+    if (!d) return;
+    const settings = await ctx.getSettings(uri);
+    if (!isCurrent()) return;
+    const version = d.document.version;
+    const t0 = performance.now();
+    let findings: Finding[];
+    let dialect: string;
+    let dialectSource: 'file' | 'setting' = 'file';
+    const token = { isCancellationRequested: false } as CancellationToken;
+    if (d.kind === 'tasks' && d.tasks) {
+      d.tasks.setDialectSetting(settings.taskFiles.dialect);
+      const analyzers = analyzerFactories.map((f) => f(settings, d)).filter((a): a is TaskLineAnalyzer => !!a);
+      const folder = folderOf(d.path);
+      findings = await d.tasks.validate({
+        maxPerFile: settings.diagnostics.maxPerFile,
+        promptAudio: settings.promptAudio,
+        promptAudioStatus: (written, dia) => audioCache.status(resolvePromptAudio(written, dia, d.path, settings.teacher.glmttsPath, folder)),
+        analyzers,
+        isCancelled: () => !isCurrent(),
+        chunkLines: 2000,
+      });
+      ({ dialect, source: dialectSource } = d.tasks.dialect);
+    } else {
+      const res = validateDictionaryText(d.document.getText(), settings);
+      findings = res.findings;
+      dialect = res.dialect;
+      for (const v of dictionaryValidators) {
+        const more = await v(d, settings, token);
+        if (!isCurrent()) return;
+        findings.push(...more);
+      }
+      findings = capFindings(findings, settings.diagnostics.maxPerFile);
+    }
+    if (!isCurrent() || d.document.version !== version) return;
+    const elapsedMs = performance.now() - t0;
+    void connection.sendDiagnostics({ uri, version, diagnostics: findings.map((f) => toDiagnostic(f, uri)) });
+    let errors = 0, warnings = 0;
+    for (const f of findings) {
+      if (f.severity === 'error') errors++;
+      else if (f.severity === 'warning') warnings++;
+    }
+    void connection.sendNotification(DocumentInfoNotification.type, {
+      uri, kind: d.kind, dialect, dialectSource, lines: d.document.lineCount, errors, warnings, elapsedMs,
+    });
+  }
+
+  function folderOf(file: string | undefined): string | undefined {
+    if (!file) return workspaceFolders[0];
+    return workspaceFolders.filter((f) => file === f || file.startsWith(f + path.sep)).sort((a, b) => b.length - a.length)[0] ?? workspaceFolders[0];
+  }
+
+  connection.onHover(async (params, token) => {
+    const d = docs.get(params.textDocument.uri);
+    if (!d) return null;
+    for (const p of hovers) {
+      const h = await p(d, params, token);
+      if (h) return h;
+    }
+    return null;
+  });
+  connection.onCodeAction(async (params, token) => {
+    const d = docs.get(params.textDocument.uri);
+    if (!d) return [];
+    const all = await Promise.all(codeActions.map((p) => p(d, params, token)));
+    return all.flat();
+  });
+  connection.onCodeLens(async (params, token) => {
+    const d = docs.get(params.textDocument.uri);
+    if (!d) return [];
+    const all = await Promise.all(codeLenses.map((p) => p(d, params, token)));
+    return all.flat();
+  });
+  connection.onCompletion(async (params, token) => {
+    const d = docs.get(params.textDocument.uri);
+    if (!d) return [];
+    const all = await Promise.all(completions.map((p) => p(d, params, token)));
+    return all.flat();
+  });
+
+  for (const feature of [pronunciation, teacher, student, audio, slurm]) feature.register(ctx);
+
+  connection.listen();
+}
+
+/** A `.jsonl` opened under another language id: decide by its first non-blank line. */
+function sniffKind(uri: string, text: string): DocumentKind | undefined {
+  if (!uri.endsWith('.jsonl')) return undefined;
+  const first = text.split(/\r?\n/, 50).find((l) => l.trim() !== '')?.replace(/^\uFEFF/, '') ?? '';
+  if (/"(prompt_audio|input_text|output_name|uttid|prompt_speech|syn_text)"\s*:/.test(first)) return 'tasks';
+  if (/"(word|context|phoneme)"\s*:|<\|[A-Z0-9]+\|>/.test(first)) return 'dictionary';
+  return undefined;
+}
+
+export function uriToPath(uri: string): string | undefined {
+  try {
+    return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, information: DiagnosticSeverity.Information, hint: DiagnosticSeverity.Hint,
+};
+
+/** A finding as an LSP diagnostic of the document `docUri` (related places in other files get their own URI). */
+export function toDiagnostic(f: Finding, docUri: string): Diagnostic {
+  const d: Diagnostic = { range: f.range, severity: SEVERITY[f.severity], code: f.code, source: 'tts-distill', message: f.message };
+  if (f.related?.length) {
+    d.relatedInformation = f.related.map((r) => ({ location: { uri: r.file ? pathToFileURL(r.file).href : docUri, range: r.range }, message: r.message }));
+  }
+  if (f.tags?.length) d.tags = f.tags.map((t) => (t === 'unnecessary' ? DiagnosticTag.Unnecessary : DiagnosticTag.Deprecated));
+  if (f.data !== undefined) d.data = f.data;
+  return d;
+}
