@@ -61,8 +61,9 @@ export function parseWavHeader(buf: Uint8Array, fileSize: number): WavHeader {
     }
     offset = body + size + (size & 1);
   }
-  if (!fmt) throw new WavFormatError('no fmt chunk in the first 64 KiB');
-  throw new WavFormatError('no data chunk in the first 64 KiB (truncated file?)');
+  const where = buf.length < fileSize ? ' in the first 64 KiB' : '';
+  if (!fmt) throw new WavFormatError(`no fmt chunk${where}`);
+  throw new WavFormatError(`no data chunk${where} (truncated file?)`);
 }
 
 /** Reads only the first 64 KiB of the file. */
