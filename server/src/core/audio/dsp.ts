@@ -126,20 +126,38 @@ export function stft(samples: Float32Array, opts: StftOptions): Float32Array[] {
   const bins = fftSize / 2 + 1;
   const winOffset = (fftSize - winLength) >> 1;
   const out: Float32Array[] = [];
-  for (let f = 0; f < count; f++) {
-    const t = indices ? indices[f]! : f;
-    // First sample of the window; centred frames start half a window early.
-    const start = t * hopSize - (center ? winLength >> 1 : 0);
+  const frameStart = (f: number) => (indices ? indices[f]! : f) * hopSize - (center ? winLength >> 1 : 0);
+  // Two real frames per complex FFT: frame a in the real part, frame b in the imaginary part,
+  // separated afterwards by the conjugate symmetry of real signals' spectra.
+  for (let f = 0; f < count; f += 2) {
+    const pair = f + 1 < count;
+    const a = frameStart(f);
+    const b = pair ? frameStart(f + 1) : 0;
     re.fill(0);
     im.fill(0);
     for (let i = 0; i < winLength; i++) {
-      const idx = start + i;
-      if (idx >= 0 && idx < samples.length) re[winOffset + i] = samples[idx]! * win[i]!;
+      const ia = a + i;
+      if (ia >= 0 && ia < samples.length) re[winOffset + i] = samples[ia]! * win[i]!;
+      if (pair) {
+        const ib = b + i;
+        if (ib >= 0 && ib < samples.length) im[winOffset + i] = samples[ib]! * win[i]!;
+      }
     }
     fft.forward(re, im);
-    const p = new Float32Array(bins);
-    for (let k = 0; k < bins; k++) p[k] = re[k]! * re[k]! + im[k]! * im[k]!;
-    out.push(p);
+    const pa = new Float32Array(bins);
+    const pb = pair ? new Float32Array(bins) : undefined;
+    for (let k = 0; k < bins; k++) {
+      const j = k === 0 ? 0 : fftSize - k;
+      // A_k = (Z_k + conj Z_{N−k}) / 2,  B_k = (Z_k − conj Z_{N−k}) / 2i
+      const ar = (re[k]! + re[j]!) / 2, ai = (im[k]! - im[j]!) / 2;
+      pa[k] = ar * ar + ai * ai;
+      if (pb) {
+        const br = (im[k]! + im[j]!) / 2, bi = (re[j]! - re[k]!) / 2;
+        pb[k] = br * br + bi * bi;
+      }
+    }
+    out.push(pa);
+    if (pb) out.push(pb);
   }
   return out;
 }
