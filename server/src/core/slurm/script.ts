@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { shellQuote } from './queue';
+
+export interface BatchScriptOptions {
+  /** Run folder on the shared file system; shard i lives in `<runDir>/shard-<i>`. */
+  runDir: string;
+  /** Working directory of the job (relative paths in `submitArgs` are resolved there). */
+  workDir: string;
+  /** Shell words that start `tts-distill` on the compute node (see defaultNodeCommand). */
+  nodeCommand: string;
+  /** Arguments after `submit <shard> --out <shard out>`: the teacher and its options. */
+  submitArgs: string[];
+  partition?: string;
+  gres?: string;
+  time?: string;
+  account?: string;
+  jobName?: string;
+  /** The task file the shards come from, for the header comment. */
+  tasksFile?: string;
+  shards?: number;
+}
+
+/**
+ * The batch script of one run. Static resources are `#SBATCH` lines so that the file alone
+ * says how the shards ran; `--array` and the extra sbatch arguments are given at each
+ * submission, because a resume submits only some shards.
+ */
+export function batchScript(o: BatchScriptOptions): string {
+  const directives: string[] = [
+    `--job-name=${o.jobName || 'tts-distill'}`,
+    `--output=${path.join(o.runDir, 'shard-%a', 'slurm.log')}`,
+    '--open-mode=append',
+    `--chdir=${o.workDir}`,
+  ];
+  if (o.partition) directives.push(`--partition=${o.partition}`);
+  if (o.gres) directives.push(`--gres=${o.gres}`);
+  if (o.time) directives.push(`--time=${o.time}`);
+  if (o.account) directives.push(`--account=${o.account}`);
+  const shard = `${shellQuote(o.runDir)}/shard-\${SLURM_ARRAY_TASK_ID:?submit this script with sbatch --array}`;
+  return [
+    '#!/bin/bash',
+    `# tts-distill teacher batch${o.tasksFile ? ` of ${o.tasksFile}` : ''}${o.shards ? `, ${o.shards} shards` : ''}.`,
+    '# Array task i runs shard i; the shard resumes line by line from its own manifest.',
+    ...directives.map((d) => `#SBATCH ${d}`),
+    'set -u',
+    `shard=${shard}`,
+    'echo "[tts-distill] shard $SLURM_ARRAY_TASK_ID of job ${SLURM_ARRAY_JOB_ID:-?} on $(hostname) at $(date -Is)"',
+    `${o.nodeCommand} submit "$shard/tasks.jsonl" --out "$shard/out" ${o.submitArgs.map(shellQuote).join(' ')}`.trimEnd(),
+    'status=$?',
+    'echo "[tts-distill] shard $SLURM_ARRAY_TASK_ID ended with exit code $status at $(date -Is)"',
+    '# 2 = some lines failed: they are in the shard\'s failures.jsonl and the merge reports them.',
+    '# Only a crash of the job itself (any other code) should make Slurm mark the task FAILED.',
+    '[ "$status" -eq 2 ] && exit 0',
+    'exit "$status"',
+    '',
+  ].join('\n');
+}
+
+/**
+ * How a compute node starts this very installation of `tts-distill`: the Node.js that runs
+ * now and the package's `bin/tts-distill.js` (else `dist/cli.js`), by absolute path. It
+ * works on the node when the installation and Node live on the shared file system (or at the
+ * same path on every node); otherwise the user gives the command (`--node-command`).
+ */
+export function defaultNodeCommand(from = __dirname): string {
+  const root = findPackageRoot(from);
+  const cli = root && [path.join(root, 'bin', 'tts-distill.js'), path.join(root, 'dist', 'cli.js')].find((f) => existsSync(f));
+  if (!cli) throw new Error(`cannot find bin/tts-distill.js or dist/cli.js above ${from}: build the package (npm run build) or give the node command`);
+  return `${shellQuote(process.execPath)} ${shellQuote(cli)}`;
+}
+
+/** The closest folder above `from` that holds a built copy of this package (bin/tts-distill.js needs dist/cli.js). */
+function findPackageRoot(from: string): string | undefined {
+  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'dist', 'cli.js'))) return dir;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
