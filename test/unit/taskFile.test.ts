@@ -16,7 +16,6 @@ async function check(text: string, opts: { status?: PromptAudioStatus; max?: num
     promptAudioStatus: opts.status ? () => opts.status! : undefined,
   });
 }
-const codes = (fs: Finding[]) => fs.map((f) => f.code).sort();
 const only = (fs: Finding[], code: string) => {
   const hits = fs.filter((f) => f.code === code);
   assert.equal(hits.length, 1, `expected one ${code}, got ${JSON.stringify(fs.map((f) => f.code))}`);

@@ -51,14 +51,24 @@ export function atLine(line: number, f: LineFinding): Finding {
  */
 export function capFindings(findings: Finding[], max: number): Finding[] {
   if (findings.length <= max) return findings;
-  const sorted = findings
-    .map((f, i) => ({ f, i }))
-    .sort((a, b) => severityRank[a.f.severity] - severityRank[b.f.severity] || comparePos(a.f.range.start, b.f.range.start) || a.i - b.i)
-    .map((x) => x.f);
-  const kept = sorted.slice(0, Math.max(0, max));
-  const left = findings.length - kept.length;
+  // Bucket by severity; a bucket is sorted only when it is not already in document order
+  // (findings mostly arrive line by line, so a 100,000-finding file costs one pass).
+  const buckets: Record<Severity, Finding[]> = { error: [], warning: [], information: [], hint: [] };
+  for (const f of findings) buckets[f.severity].push(f);
+  const kept: Finding[] = [];
   const counts: Record<Severity, number> = { error: 0, warning: 0, information: 0, hint: 0 };
-  for (const f of sorted.slice(kept.length)) counts[f.severity]++;
+  for (const s of ['error', 'warning', 'information', 'hint'] as const) {
+    const b = buckets[s];
+    const room = max - kept.length;
+    if (room <= 0) {
+      counts[s] = b.length;
+      continue;
+    }
+    if (b.length > room && !inOrder(b)) b.sort((x, y) => comparePos(x.range.start, y.range.start));
+    for (let i = 0; i < Math.min(room, b.length); i++) kept.push(b[i]!);
+    counts[s] = Math.max(0, b.length - room);
+  }
+  const left = findings.length - kept.length;
   const parts = (Object.keys(counts) as Severity[]).filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);
   kept.push({
     range: range(0, 0, 0),
@@ -67,6 +77,64 @@ export function capFindings(findings: Finding[], max: number): Finding[] {
     message: `${left} more problems not shown (${parts.join(', ')}); the limit is ttsDistill.diagnostics.maxPerFile = ${max}.`,
   });
   return kept;
+}
+
+function inOrder(b: Finding[]): boolean {
+  for (let i = 1; i < b.length; i++) if (comparePos(b[i - 1]!.range.start, b[i]!.range.start) > 0) return false;
+  return true;
+}
+
+/**
+ * Collects findings under a cap without building the ones that cannot be shown: a file with
+ * 100,000 problems costs counting, not 100,000 objects. Keeps up to `max` per severity, then
+ * returns errors first, then warnings, then the rest, each in document order.
+ */
+export class FindingCollector {
+  private readonly buckets: Record<Severity, Finding[]> = { error: [], warning: [], information: [], hint: [] };
+  private readonly counts: Record<Severity, number> = { error: 0, warning: 0, information: 0, hint: 0 };
+
+  constructor(readonly max: number) {}
+
+  /** Whether a finding of this severity would be kept; when false, call `count` instead of building it. */
+  wants(severity: Severity): boolean {
+    return this.buckets[severity].length < this.max;
+  }
+
+  count(severity: Severity): void {
+    this.counts[severity]++;
+  }
+
+  add(f: Finding): void {
+    this.counts[f.severity]++;
+    if (this.buckets[f.severity].length < this.max) this.buckets[f.severity].push(f);
+  }
+
+  get total(): number {
+    return this.counts.error + this.counts.warning + this.counts.information + this.counts.hint;
+  }
+
+  result(): Finding[] {
+    const kept: Finding[] = [];
+    const left: Record<Severity, number> = { error: 0, warning: 0, information: 0, hint: 0 };
+    for (const s of ['error', 'warning', 'information', 'hint'] as const) {
+      const b = this.buckets[s];
+      if (!inOrder(b)) b.sort((x, y) => comparePos(x.range.start, y.range.start));
+      const room = Math.max(0, this.max - kept.length);
+      for (let i = 0; i < Math.min(room, b.length); i++) kept.push(b[i]!);
+      left[s] = this.counts[s] - Math.min(room, b.length);
+    }
+    const total = left.error + left.warning + left.information + left.hint;
+    if (total > 0) {
+      const parts = (Object.keys(left) as Severity[]).filter((s) => left[s] > 0).map((s) => `${left[s]} ${s}`);
+      kept.push({
+        range: range(0, 0, 0),
+        severity: left.error > 0 ? 'error' : 'information',
+        code: 'limit/too-many-findings',
+        message: `${total} more problems not shown (${parts.join(', ')}); the limit is ttsDistill.diagnostics.maxPerFile = ${this.max}.`,
+      });
+    }
+    return kept;
+  }
 }
 
 export function comparePos(a: Position, b: Position): number {

@@ -4,7 +4,8 @@ import { parseTree, printParseErrorCode, type Node, type ParseError } from 'json
 export const LINE_BREAK = /\r\n|\r|\n/;
 
 export function splitLines(text: string): string[] {
-  return text.split(LINE_BREAK);
+  // A plain '\n' split is several times faster than the regex; most files have no '\r'.
+  return text.includes('\r') ? text.split(LINE_BREAK) : text.split('\n');
 }
 
 export const BOM = '\uFEFF';

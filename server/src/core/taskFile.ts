@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import webuiSchema from '../../../schemas/task-webui.schema.json';
 import upstreamSchema from '../../../schemas/task-upstream.schema.json';
-import { atLine, capFindings, type Finding, type LineFinding, type RelatedInformation, range } from './findings';
+import { atLine, type Finding, FindingCollector, type LineFinding, type Range, type RelatedInformation, range } from './findings';
 import { BOM, findSyntaxError, type JsonMember, scanMembers, splitLines, stringOffsetMapper } from './jsonl';
 import type { TaskDialectSetting } from './settings';
 
@@ -50,9 +50,12 @@ const validators: Record<TaskDialect, ValidateFunction> = {
   upstream: ajv.compile(upstreamSchema),
 };
 
+const NO_FINDINGS: readonly LineFinding[] = Object.freeze([]);
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const RESERVED_CHARS = /[<>:"|?*]/;
 const RESERVED_NAMES = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
+/** Letters, digits, CJK, and inner `_ - . space` — safe everywhere. */
+const PLAIN_NAME = /^[\p{L}\p{N}_-](?:[\p{L}\p{N}_. -]*[\p{L}\p{N}_-])?$/u;
 const HAN = /[\u3400-\u9fff\uf900-\ufaff]/;
 const LATIN_WORD = /[A-Za-z]{2,}/;
 
@@ -64,8 +67,8 @@ const LATIN_WORD = /[A-Za-z]{2,}/;
 export class ParsedTaskLine {
   readonly kind: 'blank' | 'syntax-error' | 'not-object' | 'object';
   readonly value: Record<string, unknown> | undefined;
-  /** Findings that depend on this line alone (cached with it). */
-  readonly findings: LineFinding[] = [];
+  /** Findings that depend on this line alone (cached with it); most lines share the empty list. */
+  findings: readonly LineFinding[] = NO_FINDINGS;
   /** The line starts with a UTF-8 byte order mark (only the first line can). */
   readonly hasBom: boolean;
   private membersCache: JsonMember[] | undefined | null = null;
@@ -77,7 +80,7 @@ export class ParsedTaskLine {
     this.bodyOffset = this.hasBom ? 1 : 0;
     this.body = this.hasBom ? text.slice(1) : text;
     if (this.hasBom) {
-      this.findings.push({
+      this.add({
         start: 0, end: 1, severity: dialect === 'upstream' ? 'error' : 'warning', code: 'task/bom',
         message: dialect === 'upstream'
           ? 'The file starts with a UTF-8 byte order mark: glmtts_inference.py fails on it and the whole run aborts. Save as UTF-8 without BOM.'
@@ -88,7 +91,7 @@ export class ParsedTaskLine {
       this.kind = 'blank';
       this.value = undefined;
       if (!(isLastLine && this.body === '')) {
-        this.findings.push({
+        this.add({
           start: 0, end: text.length, severity: dialect === 'upstream' ? 'error' : 'warning', code: 'task/blank-line',
           message: dialect === 'upstream'
             ? 'Blank line: glmtts_inference.py parses the whole file first and aborts the entire run on it. Delete the line.'
@@ -104,7 +107,7 @@ export class ParsedTaskLine {
       this.kind = 'syntax-error';
       this.value = undefined;
       const e = findSyntaxError(this.body);
-      this.findings.push({
+      this.add({
         start: e.start + this.bodyOffset, end: e.end + this.bodyOffset, severity: 'error', code: 'task/json-syntax',
         message: `${e.message} (column ${e.start + this.bodyOffset + 1})${dialect === 'upstream' ? '; glmtts_inference.py aborts the whole run on a malformed line' : ''}.`,
       });
@@ -113,7 +116,7 @@ export class ParsedTaskLine {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       this.kind = 'not-object';
       this.value = undefined;
-      this.findings.push({
+      this.add({
         start: this.bodyOffset, end: text.length, severity: 'error', code: 'task/not-object',
         message: `Each line must be one JSON object with the task's keys; this line is ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}.`,
       });
@@ -174,7 +177,8 @@ export class ParsedTaskLine {
   }
 
   private add(f: LineFinding) {
-    this.findings.push(f);
+    if (this.findings === NO_FINDINGS) this.findings = [f];
+    else (this.findings as LineFinding[]).push(f);
   }
 
   /** Range of a key (for missing/unknown keys the whole object's opening brace when not found). */
@@ -276,6 +280,8 @@ function alternativeKeys(dialect: TaskDialect): Record<string, string> {
 
 /** Why `name` is not safe as `<name>.wav` in the output folder, or undefined when it is. */
 export function unsafeNameProblem(name: string, dialect: TaskDialect): { severity: 'error' | 'warning'; message: string } | undefined {
+  // Nearly every name is plain: one regex decides that, the detailed checks run only otherwise.
+  if (name.length <= 200 && PLAIN_NAME.test(name) && !RESERVED_NAMES.test(name)) return undefined;
   const key = TASK_FIELDS[dialect].name;
   if (name.trim() === '') return { severity: 'error', message: `"${key}" is empty: the output would be ".wav".` };
   if (CONTROL.test(name)) return { severity: 'error', message: `"${key}" contains a control character: not a usable file name.` };
@@ -370,6 +376,10 @@ interface LineEntry {
   analyzedVersion?: string;
   /** Line number during the last validation pass. */
   line: number;
+  /** Keys under which the entry is registered in the cross-line indexes. */
+  name?: string;
+  audio?: string;
+  audioRange?: [number, number];
 }
 
 export class CancelledError extends Error {
@@ -379,15 +389,23 @@ export class CancelledError extends Error {
 }
 
 /**
- * The incremental model of one task file: its lines, each parsed once per text. An edit replaces
- * only the lines it touches; validation then parses only those, so a one-line edit in a
- * 100,000-line file costs one JSON.parse plus a pass over cached results.
+ * The incremental model of one task file: its lines, each parsed once per text, and the
+ * cross-line indexes (names, prompt audio paths) kept up to date as lines come and go. An
+ * edit replaces only the lines it touches; validation then parses only those and walks the
+ * cached results, so a one-line edit in a 100,000-line file costs one JSON.parse plus a pass.
  */
 export class TaskFileModel {
   private entries: LineEntry[] = [];
   private dialectInfo: { dialect: TaskDialect; source: 'file' | 'setting' } = { dialect: 'webui', source: 'setting' };
   private dialectSetting: TaskDialectSetting = 'auto';
   private dialectDirty = true;
+  /** name → the entry using it, or the entries when several do (`duplicates` names those). */
+  private readonly names = new Map<string, LineEntry | LineEntry[]>();
+  private readonly duplicates = new Set<string>();
+  /** Names with upper-case letters, by their lower-case form (case collisions are rare: keep this small). */
+  private readonly folded = new Map<string, Set<LineEntry>>();
+  /** Prompt audio path as written → entries using it. */
+  private readonly audio = new Map<string, Set<LineEntry>>();
 
   constructor(text: string, dialectSetting: TaskDialectSetting = 'auto') {
     this.dialectSetting = dialectSetting;
@@ -396,6 +414,7 @@ export class TaskFileModel {
 
   setText(text: string): void {
     this.entries = splitLines(text).map((t) => ({ text: t, line: 0 }));
+    this.clearIndexes();
     this.dialectDirty = true;
   }
 
@@ -425,18 +444,28 @@ export class TaskFileModel {
         continue;
       }
       const { start, end } = c.range;
-      const first = Math.min(start.line, this.entries.length - 1);
-      const last = Math.min(end.line, this.entries.length - 1);
-      const before = this.entries[first]!.text.slice(0, start.character);
-      const after = this.entries[last]!.text.slice(end.line > last ? this.entries[last]!.text.length : end.character);
+      const first = Math.max(0, Math.min(start.line, this.entries.length - 1));
+      const last = Math.max(first, Math.min(end.line, this.entries.length - 1));
+      const firstText = this.entries[first]!.text;
+      const lastText = this.entries[last]!.text;
+      const before = firstText.slice(0, start.line > first ? firstText.length : start.character);
+      const after = lastText.slice(end.line > last ? lastText.length : end.character);
       const replaced = splitLines(before + c.text + after);
-      const fresh = replaced.map((t, k) => {
-        const old = this.entries[first + k];
-        // Keep the cached parse when a line's text did not change (typing inside one line).
-        return old && old.text === t && first + k <= last ? old : { text: t, line: 0 };
+      const removed = this.entries.slice(first, last + 1);
+      const fresh = replaced.map((t, k): LineEntry => {
+        const old = removed[k];
+        // Keep the cached parse when a line's text did not change (e.g. a line break typed at its end).
+        return old && old.text === t ? old : { text: t, line: 0 };
       });
+      const kept = new Set(fresh);
+      for (const e of removed) if (!kept.has(e)) this.unindex(e);
       this.entries.splice(first, last - first + 1, ...fresh);
-      if (first < 50) this.dialectDirty = true;
+      // The last line's parse depends on being last (a final empty line is not a blank line).
+      const tail = this.entries[this.entries.length - 1];
+      if (tail?.parsed && !tail.parsed.isLastLine) this.reset(tail);
+      const prev = this.entries[this.entries.length - 2];
+      if (prev?.parsed?.isLastLine) this.reset(prev);
+      if (first < 60) this.dialectDirty = true;
     }
   }
 
@@ -445,7 +474,10 @@ export class TaskFileModel {
       const head: string[] = [];
       for (let i = 0; i < this.entries.length && head.length < 60; i++) head.push(this.entries[i]!.text);
       const next = detectDialect(head, this.dialectSetting);
-      if (next.dialect !== this.dialectInfo.dialect) for (const e of this.entries) { e.parsed = undefined; e.analyzed = undefined; }
+      if (next.dialect !== this.dialectInfo.dialect) {
+        this.clearIndexes();
+        for (const e of this.entries) this.reset(e);
+      }
       this.dialectInfo = next;
       this.dialectDirty = false;
     }
@@ -456,10 +488,7 @@ export class TaskFileModel {
   line(i: number): ParsedTaskLine | undefined {
     const e = this.entries[i];
     if (!e) return undefined;
-    const dialect = this.dialect.dialect;
-    const isLast = i === this.entries.length - 1;
-    if (!e.parsed || e.parsed.isLastLine !== isLast) e.parsed = new ParsedTaskLine(e.text, dialect, isLast);
-    return e.parsed;
+    return this.parse(e, i === this.entries.length - 1);
   }
 
   /** Every complete task of the file, in order. */
@@ -472,98 +501,190 @@ export class TaskFileModel {
     return out;
   }
 
+  private parse(e: LineEntry, isLast: boolean): ParsedTaskLine {
+    if (e.parsed) return e.parsed;
+    const p = new ParsedTaskLine(e.text, this.dialect.dialect, isLast);
+    e.parsed = p;
+    if (p.kind === 'object') {
+      const name = p.get('name');
+      if (name !== undefined) {
+        e.name = name;
+        const had = this.names.get(name);
+        if (had === undefined) this.names.set(name, e);
+        else if (Array.isArray(had)) had.push(e);
+        else {
+          this.names.set(name, [had, e]);
+          this.duplicates.add(name);
+        }
+        if (HAS_UPPER.test(name)) addTo(this.folded, name.toLowerCase(), e);
+      }
+      const audio = p.get('promptAudio');
+      if (audio !== undefined && audio.trim() !== '') {
+        e.audio = audio;
+        addTo(this.audio, audio, e);
+      }
+    }
+    return p;
+  }
+
+  private unindex(e: LineEntry) {
+    if (e.name !== undefined) {
+      const had = this.names.get(e.name);
+      if (had === e) this.names.delete(e.name);
+      else if (Array.isArray(had)) {
+        const rest = had.filter((x) => x !== e);
+        if (rest.length > 1) this.names.set(e.name, rest);
+        else {
+          this.duplicates.delete(e.name);
+          if (rest.length === 1) this.names.set(e.name, rest[0]!);
+          else this.names.delete(e.name);
+        }
+      }
+      if (HAS_UPPER.test(e.name)) removeFrom(this.folded, e.name.toLowerCase(), e);
+      e.name = undefined;
+    }
+    if (e.audio !== undefined) {
+      removeFrom(this.audio, e.audio, e);
+      e.audio = undefined;
+    }
+  }
+
+  private reset(e: LineEntry) {
+    this.unindex(e);
+    e.audioRange = undefined;
+    e.parsed = undefined;
+    e.analyzed = undefined;
+  }
+
+  private clearIndexes() {
+    this.names.clear();
+    this.duplicates.clear();
+    this.folded.clear();
+    this.audio.clear();
+    for (const e of this.entries) {
+      e.name = undefined;
+      e.audio = undefined;
+    }
+  }
+
   /**
-   * Validates the whole file. Per-line results are cached; cross-line checks (duplicate names)
-   * and prompt audio are recomputed each time (cheap). Yields to the event loop between chunks
-   * when `chunkLines` is set, and throws CancelledError when `isCancelled` says so.
+   * Validates the whole file. Per-line results are cached; cross-line checks (duplicate names,
+   * prompt audio) come from the indexes. Yields to the event loop between chunks when
+   * `chunkLines` is set, and throws CancelledError when `isCancelled` says so.
    */
   async validate(opts: TaskValidationOptions): Promise<Finding[]> {
-    const findings: Finding[] = [];
+    const out = new FindingCollector(opts.maxPerFile);
     const dialect = this.dialect.dialect;
-    const names = new Map<string, LineEntry[]>();
-    const folded = new Map<string, LineEntry[]>();
-    const audioSeen = new Map<string, PromptAudioStatus>();
     const analyzers = opts.analyzers ?? [];
     const analyzersVersion = analyzers.map((a) => a.version).join('|');
     const chunk = opts.chunkLines ?? 0;
     const entries = this.entries;
-    let sinceYield = 0;
+    const lastIndex = entries.length - 1;
+    const audioKey = TASK_FIELDS[dialect].promptAudio;
+    // One status per distinct prompt audio path (null: nothing to say), looked up per line.
+    const audioFinding = new Map<string, Omit<Finding, 'range'> | null>();
+    let work = 0;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       e.line = i;
-      const p = this.line(i)!;
-      for (const f of p.findings) findings.push(atLine(i, f));
+      let p = e.parsed;
+      if (!p) {
+        p = this.parse(e, i === lastIndex);
+        work += 1;
+      }
+      const local = p.findings;
+      for (let k = 0; k < local.length; k++) {
+        const f = local[k]!;
+        if (out.wants(f.severity)) out.add(atLine(i, f));
+        else out.count(f.severity);
+      }
       if (analyzers.length && p.kind === 'object') {
         if (e.analyzedVersion !== analyzersVersion || !e.analyzed) {
           e.analyzed = [];
           for (const a of analyzers) for (const f of a.analyze(p)) e.analyzed.push(f);
           e.analyzedVersion = analyzersVersion;
-          sinceYield += 4;
+          work += 4;
         }
-        for (const f of e.analyzed) findings.push(atLine(i, f));
-      }
-      const name = p.kind === 'object' ? p.get('name') : undefined;
-      if (name !== undefined) {
-        pushTo(names, name, e);
-        pushTo(folded, name.toLowerCase(), e);
-      }
-      if (opts.promptAudioStatus && p.kind === 'object') {
-        const written = p.get('promptAudio');
-        if (written !== undefined && written.trim() !== '') {
-          let st = audioSeen.get(written);
-          if (!st) audioSeen.set(written, (st = opts.promptAudioStatus(written, dialect)));
-          const af = promptAudioFinding(st, opts.promptAudio, TASK_FIELDS[dialect].promptAudio);
-          if (af) {
-            const f = p.field('promptAudio');
-            findings.push({ ...af, range: f ? range(i, f.valueStart, f.valueEnd) : range(i, 0, p.text.length) });
-          }
+        for (const f of e.analyzed) {
+          if (out.wants(f.severity)) out.add(atLine(i, f));
+          else out.count(f.severity);
         }
       }
-      if (chunk > 0 && ++sinceYield >= chunk) {
-        sinceYield = 0;
+      if (e.audio !== undefined && opts.promptAudioStatus) {
+        let af = audioFinding.get(e.audio);
+        if (af === undefined) {
+          af = promptAudioFinding(opts.promptAudioStatus(e.audio, dialect), opts.promptAudio, audioKey) ?? null;
+          audioFinding.set(e.audio, af);
+        }
+        if (af) {
+          if (out.wants(af.severity)) out.add({ ...af, range: audioRange(e) });
+          else out.count(af.severity);
+        }
+      }
+      if (chunk > 0 && work >= chunk) {
+        work = 0;
         await new Promise<void>((r) => setImmediate(r));
-        if (opts.isCancelled?.()) throw new CancelledError();
-        if (this.entries !== entries) throw new CancelledError();
+        if (opts.isCancelled?.() || this.entries !== entries) throw new CancelledError();
       }
     }
+    this.duplicateFindings(out, dialect);
+    return out.result();
+  }
+
+  private duplicateFindings(findings: FindingCollector, dialect: TaskDialect) {
     const key = TASK_FIELDS[dialect].name;
-    for (const [name, group] of names) {
-      if (group.length < 2) continue;
+    const nameRange = (e: LineEntry) => {
+      const f = e.parsed!.field('name');
+      return f ? range(e.line, f.valueStart, f.valueEnd) : range(e.line, 0, e.text.length);
+    };
+    for (const name of this.duplicates) {
+      const group = [...(this.names.get(name) as LineEntry[])].sort((a, b) => a.line - b.line);
       for (const e of group) {
         const others = group.filter((o) => o !== e);
-        const f = e.parsed!.field('name');
-        const r = f ? range(e.line, f.valueStart, f.valueEnd) : range(e.line, 0, e.text.length);
-        findings.push({
-          range: r, severity: 'error', code: 'task/duplicate-name',
+        findings.add({
+          range: nameRange(e), severity: 'error', code: 'task/duplicate-name',
           message: `Duplicate ${key} "${name}" (also on line ${others.map((o) => o.line + 1).slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''}): ${dialect === 'upstream' ? 'GLM-TTS silently overwrites' : 'the later output overwrites'} ${name}.wav.`,
-          related: others.slice(0, 20).map((o): RelatedInformation => {
-            const of = o.parsed!.field('name');
-            return { range: of ? range(o.line, of.valueStart, of.valueEnd) : range(o.line, 0, o.text.length), message: `${key} "${name}" is used here too` };
-          }),
+          related: others.slice(0, 20).map((o): RelatedInformation => ({ range: nameRange(o), message: `${key} "${name}" is used here too` })),
         });
       }
     }
-    for (const [foldedName, group] of folded) {
-      const distinct = new Set(group.map((e) => e.parsed!.get('name')));
-      if (distinct.size < 2) continue;
+    for (const [lower, upper] of this.folded) {
+      const exact = this.names.get(lower);
+      const group = [...upper, ...(exact === undefined ? [] : Array.isArray(exact) ? exact : [exact])].sort((a, b) => a.line - b.line);
+      if (new Set(group.map((e) => e.name)).size < 2) continue;
       for (const e of group) {
-        const f = e.parsed!.field('name');
-        const others = group.filter((o) => o.parsed!.get('name') !== e.parsed!.get('name'));
-        findings.push({
-          range: f ? range(e.line, f.valueStart, f.valueEnd) : range(e.line, 0, e.text.length), severity: 'warning', code: 'task/case-collision',
-          message: `${key} "${e.parsed!.get('name')}" differs from line ${others[0]!.line + 1} only in letter case ("${foldedName}"): the files collide on macOS and Windows.`,
-          related: others.slice(0, 20).map((o) => ({ range: range(o.line, 0, o.text.length), message: `"${o.parsed!.get('name')}" is here` })),
+        const others = group.filter((o) => o.name !== e.name);
+        findings.add({
+          range: nameRange(e), severity: 'warning', code: 'task/case-collision',
+          message: `${key} "${e.name}" differs from line ${others[0]!.line + 1} only in letter case ("${lower}"): the files collide on macOS and Windows.`,
+          related: others.slice(0, 20).map((o) => ({ range: nameRange(o), message: `"${o.name}" is here` })),
         });
       }
     }
-    return capFindings(findings, opts.maxPerFile);
   }
 }
 
-function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V) {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
+const HAS_UPPER = /[A-Z]/;
+
+function audioRange(e: LineEntry): Range {
+  if (!e.audioRange) {
+    const f = e.parsed!.field('promptAudio');
+    e.audioRange = f ? [f.valueStart, f.valueEnd] : [0, e.text.length];
+  }
+  return range(e.line, e.audioRange[0], e.audioRange[1]);
+}
+
+function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V) {
+  const set = map.get(key);
+  if (set) set.add(value);
+  else map.set(key, new Set([value]));
+}
+
+function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V) {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (!set.size) map.delete(key);
 }
 
 function promptAudioFinding(st: PromptAudioStatus, limits: { minSeconds: number; maxSeconds: number }, key: string): Omit<Finding, 'range'> | undefined {
