@@ -1,0 +1,209 @@
+import { pinyin, polyphonic } from 'pinyin-pro';
+import { applyLikeTeacher, type DictEntry, ReplaceDict } from './dictEngine';
+import { fromPinyinPro, isHan, parseReplacement } from './notation';
+
+/**
+ * The embedded teacher's G2P: what GLM-TTS (`--use_phoneme`) will say for each character.
+ * The dictionary is applied exactly as the teacher does (normalised text, chunks, longest key
+ * first); the text it leaves alone goes to pinyin-pro, whole sentence and context aware, in the
+ * blocks the teacher gives its own G2P (a dictionary match ends a block, so the words around
+ * it are read without it, as jieba + pypinyin read them).
+ */
+export interface CharReading {
+  char: string;
+  /** Tone-numbered pinyin for Han characters (ü as v, neutral tone 5); null otherwise. */
+  reading: string | null;
+  source: 'dictionary' | 'model' | 'none';
+  /** The dictionary entry that decided this character (line is 0-based in the dictionary file). */
+  rule?: { key: string; line?: number };
+  /** The character has more than one reading. */
+  polyphone: boolean;
+  /** Every reading pinyin-pro knows for the character, most common first. */
+  candidates: string[];
+}
+
+// Tone sandhi is off: the teacher's pypinyin does not apply it either.
+const OPTIONS = { type: 'array', toneType: 'num', v: true, toneSandhi: false } as const;
+/** glm_g2p replaces these before pypinyin sees them. */
+const G2P_REPLACE: Record<string, string> = { 嗯: '恩', 呣: '母' };
+
+const candidateCache = new Map<string, string[]>();
+const defaultCache = new Map<string, string | null>();
+const NONE: string[] = [];
+
+/** Every reading pinyin-pro knows for one character (canonical pinyin, most common first). Cached. */
+export function candidateReadings(char: string): string[] {
+  let c = candidateCache.get(char);
+  if (c === undefined) {
+    const raw = polyphonic(char, OPTIONS)[0] ?? [];
+    const out: string[] = [];
+    for (const p of raw) {
+      if (!/^[a-z]+[0-5]?$/.test(p)) continue;
+      const canon = fromPinyinPro(p);
+      if (!out.includes(canon)) out.push(canon);
+    }
+    c = out.length ? out : NONE;
+    candidateCache.set(char, c);
+  }
+  return c;
+}
+
+/** pinyin-pro's reading of the character alone (no context). Cached. */
+export function defaultReading(char: string): string | null {
+  let d = defaultCache.get(char);
+  if (d === undefined) {
+    const p = pinyin(G2P_REPLACE[char] ?? char, OPTIONS)[0];
+    d = p && /^[a-z]+[0-5]?$/.test(p) ? fromPinyinPro(p) : null;
+    defaultCache.set(char, d);
+  }
+  return d;
+}
+
+const MAX_CACHE = 20000;
+const cache = new Map<string, CharReading[]>();
+
+/** One entry per UTF-16 code unit of `text` (the second half of a surrogate pair has char '' and no reading). Cached per text and dictionary version. */
+export function teacherReadings(text: string, dict: ReplaceDict = ReplaceDict.empty): CharReading[] {
+  const key = dict.size ? `${dict.version}\u0000${text}` : text;
+  const hit = cache.get(key);
+  if (hit) {
+    // Refresh its place: the cache drops the least recently used.
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const out = compute(text, dict);
+  if (cache.size >= MAX_CACHE) cache.delete(cache.keys().next().value!);
+  cache.set(key, out);
+  return out;
+}
+
+/** Drops cached predictions (tests, or when pinyin-pro's custom dictionary changes). */
+export function clearTeacherCache(): void {
+  cache.clear();
+}
+
+function compute(text: string, dict: ReplaceDict): CharReading[] {
+  const { view, origin, fragments } = applyLikeTeacher(dict, text);
+  // What the teacher's own G2P sees: matched spans are gone, so blocks do not read across them.
+  let g2pInput = view;
+  let matched = false;
+  for (const f of fragments) if (f.entry) matched = true;
+  if (matched) {
+    let s = '';
+    for (const f of fragments) s += f.entry ? '，'.repeat(f.end - f.start) : view.slice(f.start, f.end);
+    g2pInput = s;
+  }
+  for (const k in G2P_REPLACE) if (g2pInput.includes(k)) g2pInput = g2pInput.split(k).join(G2P_REPLACE[k]!);
+  const res = pinyin(g2pInput, OPTIONS);
+  // pinyin-pro returns one item per code point.
+  const viewReading: Array<string | null> = new Array(view.length).fill(null);
+  let k = 0;
+  for (let j = 0; j < view.length; j++) {
+    const c = view.charCodeAt(j);
+    if (c >= 0xdc00 && c <= 0xdfff && j > 0) continue;
+    const r = res[k++];
+    if (r !== undefined && r.length > 1 && r.charCodeAt(r.length - 1) <= 57 && r.charCodeAt(0) >= 97) viewReading[j] = fromPinyinPro(r);
+  }
+  const out: CharReading[] = new Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const cp = text.codePointAt(i)!;
+    if (cp > 0xffff) {
+      const char = text.slice(i, i + 2);
+      const han = isHan(cp);
+      const cands = han ? candidateReadings(char) : NONE;
+      out[i] = { char, reading: null, source: 'none', polyphone: cands.length > 1, candidates: cands };
+      out[i + 1] = { char: '', reading: null, source: 'none', polyphone: false, candidates: NONE };
+      i++;
+      continue;
+    }
+    const char = text[i]!;
+    if (!isHan(cp)) {
+      out[i] = { char, reading: null, source: 'none', polyphone: false, candidates: NONE };
+      continue;
+    }
+    const cands = candidateReadings(char);
+    out[i] = { char, reading: null, source: 'model', polyphone: cands.length > 1, candidates: cands };
+  }
+  // Readings from the G2P, back onto the original characters.
+  for (let j = 0; j < view.length; j++) {
+    const r = viewReading[j];
+    if (r === null || r === undefined) continue;
+    const i = origin ? origin[j]! : j;
+    const o = out[i];
+    if (o && o.candidates !== NONE) o.reading = r;
+  }
+  if (matched) {
+    for (const f of fragments) {
+      if (!f.entry) continue;
+      const pins = alignment(f.entry);
+      for (let j = f.start; j < f.end; j++) {
+        const i = origin ? origin[j]! : j;
+        const o = out[i];
+        if (!o || o.candidates === NONE && o.char === '') continue;
+        const pin = pins.get(j - f.start);
+        if (pin !== undefined) {
+          o.reading = pin;
+          o.source = 'dictionary';
+          o.rule = { key: f.entry.key, line: f.entry.line };
+        } else if (isHan(o.char.codePointAt(0) ?? 0)) {
+          // Kept as text inside a match: the teacher's LLM reads it without G2P.
+          o.reading = defaultReading(o.char);
+        }
+      }
+    }
+  }
+  for (let i = 0; i < out.length; i++) {
+    const o = out[i]!;
+    if (o.source === 'model' && o.reading === null) o.reading = o.char ? defaultReading(o.char) : null;
+  }
+  return out;
+}
+
+const alignments = new WeakMap<DictEntry, Map<number, string>>();
+
+/** Which offsets of an entry's key its value pins to which syllable. */
+function alignment(e: DictEntry): Map<number, string> {
+  let a = alignments.get(e);
+  if (a) return a;
+  a = new Map();
+  const parts = parseReplacement(e.value);
+  const key = e.key;
+  let i = 0, j = 0, ok = true;
+  while (i < key.length && j < parts.length) {
+    const cp = key.codePointAt(i)!;
+    const n = cp > 0xffff ? 2 : 1;
+    const p = parts[j]!;
+    if (p.kind === 'text' && p.text === key.slice(i, i + n)) {
+      i += n;
+      j++;
+    } else if (p.kind === 'syllable' && isHan(cp)) {
+      a.set(i, p.pinyin);
+      i += n;
+      j++;
+    } else {
+      ok = false;
+      break;
+    }
+  }
+  if (!ok || i < key.length || j < parts.length) {
+    // The value rewrites the text: pin its syllables to the key's Han characters in order when they line up.
+    a = new Map();
+    const syl = parts.filter((p) => p.kind === 'syllable');
+    const han: number[] = [];
+    for (let x = 0; x < key.length; x++) if (isHan(key.codePointAt(x)!)) han.push(x);
+    if (syl.length === han.length) han.forEach((x, k) => a!.set(x, (syl[k] as { pinyin: string }).pinyin));
+  }
+  alignments.set(e, a);
+  return a;
+}
+
+/** Space-separated readings, one token per character: pinyin for Han characters, other characters as they are (spaces dropped). */
+export function formatReadings(readings: readonly CharReading[]): string {
+  const parts: string[] = [];
+  for (const r of readings) {
+    if (r.char === '' || /^\s$/.test(r.char)) continue;
+    parts.push(r.reading ?? r.char);
+  }
+  return parts.join(' ');
+}
