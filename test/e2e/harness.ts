@@ -1,0 +1,344 @@
+// What an end-to-end step can do in the workbench, as a user would: palette, Quick Open,
+// Problems panel, hovers, quick fixes, notifications, status bar, webviews, screenshots.
+// Everything waits by polling against a deadline; nothing sleeps for a fixed time.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+
+// Functions given to page.evaluate run in the browser; the project is type-checked without
+// the DOM library (it would hide DOM use in Node code), so these few are declared here.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+declare const document: any;
+declare const NodeFilter: { SHOW_TEXT: number };
+type InPageText = { data: string };
+type InPageElement = { innerText: string; offsetParent: unknown };
+
+/** One end-to-end step: a module `test/e2e/steps/NN-name.ts` whose default export is this. */
+export interface Step {
+  name: string;
+  /** Deadline of the whole step; default 90 s. */
+  timeoutMs?: number;
+  run(h: Harness): Promise<void>;
+}
+
+export interface Problem {
+  severity: 'error' | 'warning' | 'info' | 'hint' | 'unknown';
+  message: string;
+  /** 1-based, as the Problems panel shows them. */
+  line?: number;
+  column?: number;
+  /** The file the problem is listed under. */
+  file?: string;
+  /** The row as the panel's accessibility label reads it. */
+  label: string;
+}
+
+export interface StatusBarItem { id: string; text: string; label: string }
+
+export class StepFailure extends Error {}
+
+const DEFAULT_WAIT_MS = 20_000;
+
+export class Harness {
+  /** Name of the running step, used for screenshot files. */
+  step = 'harness';
+
+  constructor(
+    readonly page: Page,
+    /** Root of the (copied, writable) workspace opened in the workbench. */
+    readonly workspace: string,
+    /** Folder of screenshots and logs: `test-results/`. */
+    readonly resultsDir: string,
+    private readonly t0 = Date.now(),
+  ) {}
+
+  log(...args: unknown[]): void {
+    console.log(`    [${((Date.now() - this.t0) / 1000).toFixed(1)}s]`, ...args);
+  }
+
+  /** Polls `probe` until it returns a truthy value; fails with `what` and the last value seen after the deadline. */
+  async until<T>(what: string, probe: () => Promise<T> | T, timeoutMs = DEFAULT_WAIT_MS, intervalMs = 100): Promise<NonNullable<T>> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    for (;;) {
+      try {
+        const v = await probe();
+        if (v) return v as NonNullable<T>;
+        last = v;
+      } catch (e) {
+        last = e instanceof Error ? e.message.split('\n')[0] : e;
+      }
+      if (Date.now() > deadline) throw new StepFailure(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)?.slice(0, 400)})`);
+      await this.page.waitForTimeout(intervalMs);
+    }
+  }
+
+  /** Fails the step with `message` unless `condition` holds. */
+  expect(condition: unknown, message: string): void {
+    if (!condition) throw new StepFailure(message);
+  }
+
+  // ---- keyboard & palette -------------------------------------------------------------
+
+  private get quickInput(): Locator {
+    return this.page.locator('.quick-input-widget input.input');
+  }
+
+  /** Runs a command from the palette (F1, type the title, Enter), e.g. `TTS Distill: Show Output`. */
+  async runCommand(title: string): Promise<void> {
+    await this.closeQuickInput();
+    await this.page.keyboard.press('F1');
+    await this.quickInput.waitFor({ state: 'visible', timeout: DEFAULT_WAIT_MS });
+    await this.quickInput.fill('>' + title);
+    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    await row.waitFor({ timeout: DEFAULT_WAIT_MS }).catch(() => {
+      throw new StepFailure(`command "${title}" is not in the command palette`);
+    });
+    await row.click();
+    await this.quickInput.waitFor({ state: 'hidden', timeout: DEFAULT_WAIT_MS }).catch(() => undefined);
+  }
+
+  async closeQuickInput(): Promise<void> {
+    for (let i = 0; i < 3 && (await this.quickInput.isVisible().catch(() => false)); i++) await this.page.keyboard.press('Escape');
+  }
+
+  async press(keys: string): Promise<void> {
+    await this.page.keyboard.press(keys);
+  }
+
+  /** Types into the focused editor, character by character like a user. */
+  async type(text: string): Promise<void> {
+    await this.page.keyboard.type(text);
+  }
+
+  // ---- editors --------------------------------------------------------------------------
+
+  /** The editor of the active editor group. */
+  get editor(): Locator {
+    return this.page.locator('.editor-group-container.active .monaco-editor').first();
+  }
+
+  /** Opens a workspace file by Quick Open (Ctrl+P) and waits until its tab is active and its text shows. */
+  async openFile(relPath: string): Promise<void> {
+    const base = path.basename(relPath);
+    await this.closeQuickInput();
+    await this.page.keyboard.press('Control+P');
+    await this.quickInput.waitFor({ state: 'visible', timeout: DEFAULT_WAIT_MS });
+    await this.quickInput.fill(relPath);
+    // Quick Open lists a file as "name  folder"; pick the row whose description matches the folder.
+    const dir = path.dirname(relPath);
+    await this.until(`"${relPath}" in Quick Open`, async () => {
+      const rows = this.page.locator('.quick-input-list .monaco-list-row');
+      for (let i = 0; i < (await rows.count()); i++) {
+        const label = (await rows.nth(i).getAttribute('aria-label')) ?? (await rows.nth(i).innerText());
+        if (label.includes(base) && (dir === '.' || label.replace(/\\/g, '/').includes(dir))) {
+          await rows.nth(i).click();
+          return true;
+        }
+      }
+      return false;
+    });
+    await this.until(`tab "${base}" active`, () => this.page.locator('.tab.active', { hasText: base }).count());
+    await this.until(`text of ${base} shown`, async () => (await this.editor.locator('.view-lines').innerText()).trim().length > 0);
+  }
+
+  /** The file name of the active editor tab. */
+  async activeTab(): Promise<string> {
+    return (await this.page.locator('.editor-group-container.active .tab.active .label-name').first().innerText()).trim();
+  }
+
+  /** Moves the cursor with Go to Line (Ctrl+G); line and column are 1-based, the column in UTF-16 units. */
+  async gotoLine(line: number, column = 1): Promise<void> {
+    // Focus by command: a click could land on a code lens.
+    await this.runCommand('View: Focus Active Editor Group');
+    await this.page.keyboard.press('Control+G');
+    await this.quickInput.waitFor({ state: 'visible', timeout: DEFAULT_WAIT_MS });
+    // Go to Line reads a column as a visual column (a CJK character counts twice), so walk the
+    // characters from the start of the line instead.
+    await this.quickInput.fill(`:${line}`);
+    await this.page.keyboard.press('Enter');
+    await this.quickInput.waitFor({ state: 'hidden', timeout: DEFAULT_WAIT_MS });
+    await this.page.keyboard.press('Home');
+    for (let i = 1; i < column; i++) await this.page.keyboard.press('ArrowRight');
+    await this.until(`cursor at ${line}:${column}`, async () => {
+      const pos = await this.statusBarItem(/^Ln \d+, Col \d+/, 2000).catch(() => undefined);
+      return pos?.text.startsWith(`Ln ${line}, Col ${column}`);
+    }, 5000);
+  }
+
+  /** Saves the active editor (Ctrl+S) and waits until its tab is no longer dirty. */
+  async save(): Promise<void> {
+    await this.page.keyboard.press('Control+S');
+    await this.until('active tab saved', async () => (await this.page.locator('.editor-group-container.active .tab.active.dirty').count()) === 0);
+  }
+
+  /** Screen coordinates of the middle of `text` in the active editor (the `occurrence`-th one, 0-based), scrolled into view. */
+  async locateText(text: string, occurrence = 0): Promise<{ x: number; y: number }> {
+    return this.until(`"${text}" visible in the editor`, () => this.page.evaluate(({ text, occurrence }) => {
+      const lines = document.querySelector('.editor-group-container.active .monaco-editor .view-lines');
+      if (!lines) return undefined;
+      let seen = 0;
+      for (const line of Array.from(lines.querySelectorAll('.view-line'))) {
+        const nodes: InPageText[] = [];
+        const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) nodes.push(n as InPageText);
+        // Monaco renders spaces as U+00A0.
+        const joined = nodes.map((n) => n.data).join('').replace(/\u00a0/g, ' ');
+        let at = joined.indexOf(text);
+        while (at >= 0 && seen < occurrence) { seen++; at = joined.indexOf(text, at + 1); }
+        if (at < 0) continue;
+        const mid = at + Math.floor(text.length / 2);
+        let offset = 0;
+        for (const n of nodes) {
+          if (mid < offset + n.data.length) {
+            const range = document.createRange();
+            range.setStart(n, mid - offset);
+            range.setEnd(n, mid - offset + 1);
+            const r = range.getBoundingClientRect();
+            return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+          }
+          offset += n.data.length;
+        }
+      }
+      return undefined;
+    }, { text, occurrence }));
+  }
+
+  /** Clicks on `text` in the active editor, which puts the cursor there. */
+  async clickText(text: string, occurrence = 0): Promise<void> {
+    const { x, y } = await this.locateText(text, occurrence);
+    await this.page.mouse.click(x, y);
+  }
+
+  /** Hovers the mouse over `text` in the active editor and returns the hover's text once it shows `expect` (any text when absent). */
+  async hover(text: string, expect?: RegExp, occurrence = 0): Promise<string> {
+    const hoverBox = this.page.locator('.monaco-editor .monaco-hover:not(.hidden)').first();
+    return this.until(`hover over "${text}"${expect ? ` matching ${expect}` : ''}`, async () => {
+      const { x, y } = await this.locateText(text, occurrence);
+      // Moving away and back re-triggers the hover if a previous one was dismissed.
+      if (!(await hoverBox.isVisible())) {
+        await this.page.mouse.move(x, y + 200);
+        await this.page.mouse.move(x, y);
+        await hoverBox.waitFor({ state: 'visible', timeout: 3000 }).catch(() => undefined);
+      }
+      const shown = (await hoverBox.isVisible()) ? await hoverBox.innerText() : '';
+      return shown && (!expect || expect.test(shown)) ? shown : undefined;
+    });
+  }
+
+  /** Opens the quick fixes at the cursor (Ctrl+.) and applies the one whose title matches. */
+  async quickFix(title: string | RegExp): Promise<void> {
+    const rows = this.page.locator('.action-widget .monaco-list-row');
+    await this.until('quick fix menu', async () => {
+      if (!(await rows.first().isVisible().catch(() => false))) await this.page.keyboard.press('Control+.');
+      return rows.first().waitFor({ state: 'visible', timeout: 2000 }).then(() => true, () => false);
+    });
+    const titles = await rows.allInnerTexts();
+    const index = titles.findIndex((t) => (typeof title === 'string' ? t.includes(title) : title.test(t)));
+    if (index < 0) {
+      await this.page.keyboard.press('Escape');
+      throw new StepFailure(`no quick fix ${title}; offered: ${JSON.stringify(titles)}`);
+    }
+    await rows.nth(index).click();
+    await rows.first().waitFor({ state: 'hidden', timeout: DEFAULT_WAIT_MS }).catch(() => undefined);
+  }
+
+  // ---- Problems panel ------------------------------------------------------------------
+
+  /** Opens the Problems panel and returns its marker rows (file rows left out), optionally filtered by the panel's own filter box. */
+  async problems(filter = ''): Promise<Problem[]> {
+    const panel = this.page.locator('.markers-panel');
+    if (!(await panel.isVisible().catch(() => false))) await this.runCommand('View: Focus Problems');
+    await panel.waitFor({ state: 'visible', timeout: DEFAULT_WAIT_MS });
+    const filterBox = this.page.locator('.markers-panel-action-filter .monaco-inputbox input, .viewpane-filter input').first();
+    if ((await filterBox.count()) && (await filterBox.inputValue()) !== filter) await filterBox.fill(filter);
+    const labels = await panel.locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? (r as unknown as InPageElement).innerText));
+    const problems: Problem[] = [];
+    let file: string | undefined;
+    for (const label of labels) {
+      // File rows read "N problems in file F [of folder D]"; related-information rows have no severity.
+      const fileRow = /problems? in file (.+?)(?: of folder (.+))?$/.exec(label);
+      if (fileRow) {
+        file = fileRow[2] ? `${fileRow[2]}/${fileRow[1]}` : fileRow[1];
+        continue;
+      }
+      const m = /^(Error|Warning|Info|Hint)[^:]*: (.*?)(?: at line (\d+) and character (\d+)\.)?(?: This problem has .*?\.)?(?: generated by .*)?$/s.exec(label);
+      if (!m) continue;
+      problems.push({
+        severity: ({ Error: 'error', Warning: 'warning', Info: 'info', Hint: 'hint' } as const)[m[1] as 'Error'] ?? 'unknown',
+        message: m[2]!, line: m[3] ? +m[3] : undefined, column: m[4] ? +m[4] : undefined, file, label,
+      });
+    }
+    return problems;
+  }
+
+  /** Waits until the Problems panel lists a problem whose message matches. */
+  async waitForProblem(message: RegExp, filter = '', timeoutMs = DEFAULT_WAIT_MS): Promise<Problem> {
+    return this.until(`a problem matching ${message}`, async () => (await this.problems(filter)).find((p) => message.test(p.message)), timeoutMs, 250);
+  }
+
+  /** Waits until no problem in the Problems panel matches. */
+  async waitForNoProblem(message: RegExp, filter = '', timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+    await this.until(`no problem matching ${message}`, async () => !(await this.problems(filter)).some((p) => message.test(p.message)), timeoutMs, 250);
+  }
+
+  // ---- notifications, status bar, webviews ---------------------------------------------------
+
+  /** Waits for a notification containing `text` (toast, or the Notification Center) and returns its message. */
+  async notification(text: string | RegExp, timeoutMs = DEFAULT_WAIT_MS): Promise<string> {
+    const match = (s: string) => (typeof text === 'string' ? s.includes(text) : text.test(s));
+    const read = async (selector: string) => {
+      for (const t of await this.page.locator(selector).allInnerTexts()) if (match(t)) return t.split('\n')[0]!;
+      return undefined;
+    };
+    return this.until(`notification ${text}`, async () => {
+      const toast = await read('.notification-toast .notification-list-item');
+      if (toast) return toast;
+      // Toasts hide after a while, and some builds send everything to the center only.
+      if (!(await this.page.locator('.notifications-center.visible').count())) await this.runCommand('Notifications: Show Notifications');
+      const inCenter = await read('.notifications-center .notification-list-item');
+      if (inCenter) await this.runCommand('Notifications: Hide Notifications');
+      return inCenter;
+    }, timeoutMs, 250);
+  }
+
+  /** All visible status bar items: element id, visible text, accessibility label. */
+  async statusBar(): Promise<StatusBarItem[]> {
+    return this.page.locator('#workbench\\.parts\\.statusbar .statusbar-item').evaluateAll((items) => items
+      .filter((e) => (e as unknown as InPageElement).offsetParent !== null)
+      .map((e) => ({
+        id: e.id,
+        text: (e as unknown as InPageElement).innerText.replace(/\s+/g, ' ').trim(),
+        label: e.querySelector('[aria-label]')?.getAttribute('aria-label') ?? e.getAttribute('aria-label') ?? '',
+      })));
+  }
+
+  /** Waits for a status bar item whose text, label or id matches. */
+  async statusBarItem(match: RegExp, timeoutMs = DEFAULT_WAIT_MS): Promise<StatusBarItem> {
+    return this.until(`status bar item ${match}`, async () => (await this.statusBar()).find((i) => match.test(i.text) || match.test(i.label) || match.test(i.id)), timeoutMs, 200);
+  }
+
+  /** The content frame of the active webview (it sits two iframes deep). */
+  webview(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
+  }
+
+  // ---- files & artifacts -------------------------------------------------------------
+
+  readFile(relPath: string): string {
+    return readFileSync(path.join(this.workspace, relPath), 'utf8');
+  }
+
+  writeFile(relPath: string, text: string): void {
+    mkdirSync(path.dirname(path.join(this.workspace, relPath)), { recursive: true });
+    writeFileSync(path.join(this.workspace, relPath), text);
+  }
+
+  /** Saves a screenshot as `test-results/<step>[-<suffix>].png` and returns its path. */
+  async screenshot(suffix = ''): Promise<string> {
+    mkdirSync(this.resultsDir, { recursive: true });
+    const file = path.join(this.resultsDir, `${this.step}${suffix ? '-' + suffix : ''}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+}
