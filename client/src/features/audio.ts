@@ -1,6 +1,310 @@
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
 import type { ClientContext } from '../context';
+import { AnalyseAudioRequest, type PreviewAudioArgs, type PreviewLine, PreviewLineRequest } from '../../../server/src/protocol/audio';
+import type { FromWebview, PreviewSource, PreviewState, PreviewTarget, PreviewView, SourceKey, ToWebview } from '../../../media/src/messages';
 
-/** Registers the audio feature's commands, views and panels. */
-export function activate(_ctx: ClientContext): void {
-  // Nothing yet.
+const PANEL_TYPE = 'ttsDistill.audioPreview';
+const EDITOR_TYPE = 'ttsDistill.wavPreview';
+const LABELS: Record<SourceKey, string> = { prompt: 'Prompt', teacher: 'Teacher', student: 'Student', file: 'File' };
+
+/**
+ * The audio preview: one panel that follows task lines (code lens, command, hover link, cursor),
+ * the same view for a WAV from the explorer, and a read-only custom editor for `.wav` files.
+ * The analysis runs in the language server; the webview only draws and plays.
+ */
+export function activate(ctx: ClientContext): void {
+  const { extension } = ctx;
+  const previews = new PreviewPanels(ctx);
+  extension.subscriptions.push(
+    previews,
+    vscode.commands.registerCommand('ttsDistill.previewAudio', (args?: PreviewAudioArgs) => {
+      const target = args ?? activeLine();
+      if (!target) {
+        void vscode.window.showInformationMessage('Put the cursor on a line of a task file to preview its audio.');
+        return;
+      }
+      previews.show({ kind: 'line', uri: target.uri, line: target.line }, args?.source);
+    }),
+    vscode.commands.registerCommand('ttsDistill.previewWav', async (uri?: vscode.Uri) => {
+      const file = uri ?? (await vscode.window.showOpenDialog({ filters: { 'WAV audio': ['wav', 'WAV'] }, canSelectMany: false }))?.[0];
+      if (file) previews.show({ kind: 'file', path: file.fsPath });
+    }),
+    vscode.window.registerWebviewPanelSerializer(PANEL_TYPE, {
+      async deserializeWebviewPanel(panel, state: unknown) {
+        previews.restore(panel, isPreviewState(state) ? state : undefined);
+      },
+    }),
+    vscode.window.registerCustomEditorProvider(EDITOR_TYPE, new WavEditorProvider(ctx), {
+      supportsMultipleEditorsPerDocument: true,
+      webviewOptions: { enableFindWidget: false },
+    }),
+    vscode.languages.registerHoverProvider({ language: 'tts-tasks' }, new PromptAudioHover(ctx)),
+    vscode.window.onDidChangeTextEditorSelection((e) => previews.follow(e.textEditor)),
+  );
+}
+
+function activeLine(): { uri: string; line: number } | undefined {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || editor.document.languageId !== 'tts-tasks') return undefined;
+  return { uri: editor.document.uri.toString(), line: editor.selection.active.line };
+}
+
+/** The one preview panel for task lines and loose WAV files. */
+class PreviewPanels implements vscode.Disposable {
+  private current: PreviewController | undefined;
+  private followTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ctx: ClientContext) {}
+
+  show(target: PreviewTarget, selected?: SourceKey): void {
+    if (!this.current) {
+      const panel = vscode.window.createWebviewPanel(PANEL_TYPE, 'Audio Preview', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, webviewOptions(this.ctx, target));
+      this.adopt(new PreviewController(this.ctx, panel, target, selected));
+      return;
+    }
+    this.current.panel.reveal(undefined, true);
+    this.current.setTarget(target, selected);
+  }
+
+  restore(panel: vscode.WebviewPanel, state: PreviewState | undefined): void {
+    if (!state) {
+      panel.dispose();
+      return;
+    }
+    panel.webview.options = webviewOptions(this.ctx, state.target);
+    this.current?.panel.dispose();
+    this.adopt(new PreviewController(this.ctx, panel, state.target, state.selected, state.position));
+  }
+
+  /** Moves the panel to the cursor's task line when the setting says so. */
+  follow(editor: vscode.TextEditor): void {
+    const c = this.current;
+    if (!c || c.target.kind !== 'line' || editor.document.languageId !== 'tts-tasks') return;
+    if (!vscode.workspace.getConfiguration('ttsDistill.preview', editor.document.uri).get<boolean>('followCursor', true)) return;
+    const line = editor.selection.active.line;
+    const uri = editor.document.uri.toString();
+    if (c.target.uri === uri && c.target.line === line) return;
+    clearTimeout(this.followTimer);
+    // Arrow keys held down fire many selection changes: only the line the cursor rests on is analysed.
+    this.followTimer = setTimeout(() => this.current?.setTarget({ kind: 'line', uri, line }), 120);
+  }
+
+  private adopt(c: PreviewController): void {
+    this.current = c;
+    c.panel.onDidDispose(() => {
+      if (this.current === c) this.current = undefined;
+    });
+  }
+
+  dispose(): void {
+    clearTimeout(this.followTimer);
+    this.current?.panel.dispose();
+  }
+}
+
+/** Webview options: scripts on, and only the extension's assets, the workspace and (for a loose file) its folder readable. */
+function webviewOptions(ctx: ClientContext, target: PreviewTarget): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+  return { enableScripts: true, enableForms: false, enableCommandUris: false, localResourceRoots: resourceRoots(ctx, target) };
+}
+
+function resourceRoots(ctx: ClientContext, target: PreviewTarget): vscode.Uri[] {
+  const ext = ctx.extension.extensionUri;
+  const roots = [vscode.Uri.joinPath(ext, 'dist', 'media'), vscode.Uri.joinPath(ext, 'media')];
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  roots.push(...folders.map((f) => f.uri));
+  if (target.kind === 'file' && !vscode.workspace.getWorkspaceFolder(vscode.Uri.file(target.path))) roots.push(vscode.Uri.file(path.dirname(target.path)));
+  return roots;
+}
+
+/** Binds one webview (panel or custom editor) to a target: asks the server, posts what to draw. */
+class PreviewController {
+  private viewId = 0;
+  private ready = false;
+  private everReady = false;
+  private pending: ToWebview[] = [];
+
+  constructor(
+    private readonly ctx: ClientContext,
+    readonly panel: vscode.WebviewPanel,
+    public target: PreviewTarget,
+    private selected: SourceKey | undefined,
+    private position = 0,
+  ) {
+    panel.webview.html = html(ctx, panel.webview);
+    panel.webview.onDidReceiveMessage((m: FromWebview) => this.onMessage(m));
+    void this.setTarget(target, selected, position);
+  }
+
+  async setTarget(target: PreviewTarget, selected?: SourceKey, position?: number): Promise<void> {
+    const viewId = ++this.viewId;
+    this.target = target;
+    const webview = this.panel.webview;
+    if (target.kind === 'file') {
+      const roots = resourceRoots(this.ctx, target);
+      // A loose file outside the roots needs its folder added (only the panel changes targets this way).
+      if (roots.length !== (webview.options.localResourceRoots ?? []).length) webview.options = { ...webview.options, localResourceRoots: roots };
+    }
+    let view: PreviewView;
+    if (target.kind === 'file') {
+      const source = this.source('file', target.path, true);
+      view = { viewId, target, title: path.basename(target.path), sources: [source], selected: 'file' };
+    } else {
+      let line: PreviewLine | null = null;
+      let failure: string | undefined;
+      try {
+        line = await this.ctx.client.sendRequest(PreviewLineRequest.type, { uri: target.uri, line: target.line });
+      } catch (err) {
+        failure = `The language server could not read the line: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      if (viewId !== this.viewId) return;
+      const fileName = path.basename(vscode.Uri.parse(target.uri).fsPath);
+      if (!line) {
+        view = { viewId, target, title: `${fileName}:${target.line + 1}`, sources: [], selected: selected ?? this.selected ?? 'prompt', notice: failure ?? `Line ${target.line + 1} of ${fileName} is not a complete task.` };
+      } else {
+        const sources = line.sources.map((s) => this.source(s.kind, s.path, s.exists));
+        const { sources: _omit, ...rest } = line;
+        const want = selected ?? this.selected;
+        const pick = sources.find((s) => s.key === want && s.exists) ?? sources.find((s) => s.key === 'teacher' && s.exists) ?? sources.find((s) => s.exists) ?? sources[0];
+        view = { viewId, target, title: `${line.name || fileName} · line ${target.line + 1}`, line: rest, sources, selected: pick?.key ?? 'prompt' };
+      }
+    }
+    if (position !== undefined) view.position = position;
+    this.selected = view.selected;
+    this.panel.title = `Audio: ${view.title}`;
+    this.post({ type: 'show', view });
+    await Promise.all(view.sources.filter((s) => s.exists).map(async (s) => {
+      try {
+        const result = await this.ctx.client.sendRequest(AnalyseAudioRequest.type, { path: s.path });
+        if (viewId === this.viewId) this.post({ type: 'analysis', viewId, key: s.key, result });
+      } catch (err) {
+        if (viewId === this.viewId) {
+          this.post({ type: 'analysis', viewId, key: s.key, result: { ok: false, problem: { path: s.path, kind: 'unreadable', message: `Analysis failed: ${err instanceof Error ? err.message : String(err)}` } } });
+        }
+      }
+    }));
+  }
+
+  private source(key: SourceKey, file: string, exists: boolean): PreviewSource {
+    const rel = vscode.workspace.asRelativePath(file, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
+    return { key, label: LABELS[key], path: file, displayPath: rel, exists, src: exists ? this.panel.webview.asWebviewUri(vscode.Uri.file(file)).toString() : '' };
+  }
+
+  private post(m: ToWebview): void {
+    if (!this.ready) {
+      // Before the script runs, messages would be lost; `show` replaces an older `show`.
+      if (m.type === 'show') this.pending = [];
+      this.pending.push(m);
+      return;
+    }
+    void this.panel.webview.postMessage(m);
+  }
+
+  private onMessage(m: FromWebview): void {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        if (this.everReady) {
+          // The webview was hidden and shown again, which reloads it: draw the current view again.
+          void this.setTarget(this.target, this.selected, this.position);
+          return;
+        }
+        this.everReady = true;
+        for (const p of this.pending.splice(0)) void this.panel.webview.postMessage(p);
+        return;
+      case 'state':
+        this.selected = m.state.selected;
+        this.position = m.state.position;
+        return;
+      case 'revealLine':
+        if (this.target.kind === 'line') void revealLine(this.target.uri, this.target.line);
+        return;
+      case 'playbackError':
+        this.ctx.output.warn(`audio preview: cannot play ${m.key}: ${m.message}`);
+        return;
+    }
+  }
+}
+
+async function revealLine(uri: string, line: number): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(uri));
+  const pos = new vscode.Position(line, 0);
+  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos) });
+}
+
+function html(ctx: ClientContext, webview: vscode.Webview): string {
+  const nonce = randomBytes(16).toString('base64');
+  const ext = ctx.extension.extensionUri;
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(ext, 'dist', 'media', 'preview.js'));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(ext, 'media', 'preview.css'));
+  const csp = [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${webview.cspSource}`,
+    `img-src ${webview.cspSource}`,
+    `media-src ${webview.cspSource}`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>Audio Preview</title>
+</head>
+<body>
+<main id="app" aria-live="polite"><p class="notice">Loading…</p></main>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+}
+
+/** `.wav` files open in the preview: a read-only custom editor with nothing to save. */
+class WavEditorProvider implements vscode.CustomReadonlyEditorProvider {
+  constructor(private readonly ctx: ClientContext) {}
+
+  openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
+    return { uri, dispose: () => undefined };
+  }
+
+  resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
+    const target: PreviewTarget = { kind: 'file', path: document.uri.fsPath };
+    panel.webview.options = webviewOptions(this.ctx, target);
+    const c = new PreviewController(this.ctx, panel, target, 'file');
+    // A rewritten WAV (a new teacher run) is analysed again: the server's cache is keyed by mtime.
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(document.uri.fsPath)), path.basename(document.uri.fsPath)));
+    watcher.onDidChange(() => void c.setTarget(target));
+    watcher.onDidCreate(() => void c.setTarget(target));
+    panel.onDidDispose(() => watcher.dispose());
+  }
+}
+
+/** A hover on the prompt-audio value with links that open the preview (the server's hovers cover the rest of the line). */
+class PromptAudioHover implements vscode.HoverProvider {
+  constructor(private readonly ctx: ClientContext) {}
+
+  async provideHover(doc: vscode.TextDocument, pos: vscode.Position, token: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
+    const line = await this.ctx.client.sendRequest(PreviewLineRequest.type, { uri: doc.uri.toString(), line: pos.line, withReadings: false }, token).catch(() => null);
+    const cols = line?.promptAudioColumns;
+    if (!line || !cols || pos.character < cols[0] || pos.character > cols[1]) return undefined;
+    const md = new vscode.MarkdownString(undefined, true);
+    md.isTrusted = { enabledCommands: ['ttsDistill.previewAudio'] };
+    const links = line.sources.map((s) => {
+      const args: PreviewAudioArgs = { uri: line.uri, line: line.line, source: s.kind };
+      const label = `${LABELS[s.kind]}`;
+      return s.exists
+        ? `[$(play) ${label}](command:ttsDistill.previewAudio?${encodeURIComponent(JSON.stringify([args]))} "Open the audio preview")`
+        : `${label} (${s.kind === 'prompt' ? 'missing' : 'not written yet'})`;
+    });
+    md.appendMarkdown(`**Audio preview:** ${links.join(' · ')}`);
+    return new vscode.Hover(md, new vscode.Range(pos.line, cols[0], pos.line, cols[1]));
+  }
+}
+
+function isPreviewState(x: unknown): x is PreviewState {
+  if (!x || typeof x !== 'object') return false;
+  const s = x as PreviewState;
+  return !!s.target && (s.target.kind === 'line' ? typeof s.target.uri === 'string' && typeof s.target.line === 'number' : s.target.kind === 'file' && typeof s.target.path === 'string');
 }

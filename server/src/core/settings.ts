@@ -71,6 +71,8 @@ export interface Settings {
   preview: {
     /** The audio preview follows the cursor in the task file. */
     followCursor: boolean;
+    /** Folder of the student's synthesized audio, `<name>.wav` (relative to the workspace folder). */
+    studentOutputDir: string;
   };
   slurm: {
     shards: number;
@@ -108,7 +110,7 @@ export const defaultSettings: Settings = {
   },
   batch: { outputDir: 'teacher-out', testOutputDir: 'teacher-out-test', concurrency: 4, timeoutSeconds: 120, retries: 3, seed: 42 },
   student: { modelPath: 'student/g2p-student.json', trainCommand: [] },
-  preview: { followCursor: true },
+  preview: { followCursor: true, studentOutputDir: 'student-out' },
   slurm: {
     shards: 8, maxParallel: 4, partition: '', gres: '', time: '', account: '', sbatchArgs: [], commandPrefix: [],
     sharedDir: 'slurm-runs', maxRetries: 2, pollSeconds: 5,

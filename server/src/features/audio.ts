@@ -1,6 +1,156 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CodeLens } from 'vscode-languageserver/node';
 import type { ServerContext } from '../context';
+import { AudioAnalysisCache } from '../core/audio/analysis';
+import type { AudioSource, AudioSourceKind, PreviewLine, ReadingCell } from '../core/audio/previewTypes';
+import type { Settings } from '../core/settings';
+import { resolvePromptAudio, TaskFileModel, type ParsedTaskLine } from '../core/taskFile';
+import { loadReplaceDict, teacherReadings } from '../core/teacher/g2p';
+import { AnalyseAudioRequest, type PreviewAudioArgs, PreviewLineRequest } from '../protocol/audio';
 
-/** Plugs the audio feature into the language server. */
-export function register(_ctx: ServerContext): void {
-  // Nothing yet.
+/** Code lenses stop after this many lines: beyond it the lenses' JSON alone slows the editor down. */
+const MAX_LENS_LINES = 20000;
+
+const SOURCE_TITLES: Record<AudioSourceKind, string> = { prompt: '$(play) Prompt', teacher: '$(play) Teacher', student: '$(play) Student' };
+
+/**
+ * The audio preview's server side: WAV analysis (off the extension host, cached by path and
+ * mtime), what a task line's preview shows, and a code lens per task line.
+ */
+export function register(ctx: ServerContext): void {
+  const analyses = new AudioAnalysisCache();
+  const listings = new DirectoryListings();
+
+  ctx.connection.onRequest(AnalyseAudioRequest.type, ({ path: file }) => analyses.analyse(file));
+
+  ctx.connection.onRequest(PreviewLineRequest.type, async ({ uri, line, withReadings }) => {
+    const doc = ctx.getDocument(uri);
+    const file = doc?.path ?? toPath(uri);
+    const model = doc?.tasks ?? (file ? await loadModel(file) : undefined);
+    const parsed = model?.line(line);
+    if (!model || !parsed || parsed.kind !== 'object') return null;
+    const settings = await ctx.getSettings(uri);
+    const folder = folderOf(ctx.workspaceFolders(), file);
+    const sources = lineSources(parsed, model.dialect.dialect, file, folder, settings);
+    await Promise.all(sources.map(async (s) => { s.exists = await isFile(s.path); }));
+    const text = parsed.get('text') ?? '';
+    const { readings, readingsSource } = withReadings === false ? { readings: [], readingsSource: 'none' as const } : await readingsOf(text, folder, settings, ctx);
+    const field = parsed.field('promptAudio');
+    const result: PreviewLine = { uri, line, name: parsed.get('name') ?? '', text, readings, readingsSource, sources };
+    if (field) result.promptAudioColumns = [field.valueStart, field.valueEnd];
+    return result;
+  });
+
+  ctx.onCodeLens(async (doc) => {
+    if (doc.kind !== 'tasks' || !doc.tasks) return [];
+    const settings = await ctx.getSettings(doc.uri);
+    const folder = folderOf(ctx.workspaceFolders(), doc.path);
+    const model = doc.tasks;
+    const dialect = model.dialect.dialect;
+    const lenses: CodeLens[] = [];
+    const last = Math.min(model.lineCount, MAX_LENS_LINES);
+    for (let line = 0; line < last; line++) {
+      const parsed = model.line(line);
+      if (!parsed || parsed.kind !== 'object') continue;
+      const range = { start: { line, character: 0 }, end: { line, character: 0 } };
+      for (const s of lineSources(parsed, dialect, doc.path, folder, settings)) {
+        // The prompt lens always shows (a missing prompt is worth seeing); outputs only once written.
+        if (s.kind !== 'prompt' && !(await listings.has(s.path))) continue;
+        const args: PreviewAudioArgs = { uri: doc.uri, line, source: s.kind };
+        lenses.push({ range, command: { title: SOURCE_TITLES[s.kind], command: 'ttsDistill.previewAudio', arguments: [args] } });
+      }
+    }
+    return lenses;
+  });
+
+  ctx.onSettingsChanged(() => listings.clear());
 }
+
+/** The prompt, teacher and student WAVs of a task line (whether or not they exist yet). */
+function lineSources(parsed: ParsedTaskLine, dialect: 'webui' | 'upstream', taskFile: string | undefined, folder: string | undefined, settings: Settings): AudioSource[] {
+  const out: AudioSource[] = [];
+  const prompt = parsed.get('promptAudio');
+  if (prompt) out.push({ kind: 'prompt', path: resolvePromptAudio(prompt, dialect, taskFile, settings.teacher.glmttsPath, folder), exists: false });
+  const name = parsed.get('name');
+  if (name) {
+    const base = folder ?? (taskFile ? path.dirname(taskFile) : process.cwd());
+    out.push({ kind: 'teacher', path: path.resolve(base, settings.batch.outputDir, `${name}.wav`), exists: false });
+    out.push({ kind: 'student', path: path.resolve(base, settings.preview.studentOutputDir, `${name}.wav`), exists: false });
+  }
+  return out;
+}
+
+async function readingsOf(text: string, folder: string | undefined, settings: Settings, ctx: ServerContext): Promise<{ readings: ReadingCell[]; readingsSource: PreviewLine['readingsSource'] }> {
+  if (!text) return { readings: [], readingsSource: 'none' };
+  try {
+    const dictFile = folder ? path.resolve(folder, settings.dictionary.path) : undefined;
+    const dict = dictFile ? await loadReplaceDict(dictFile).catch(() => undefined) : undefined;
+    const readings = teacherReadings(text, dict).map((r) => ({ char: r.char, reading: r.reading, polyphone: r.polyphone, fromDictionary: r.source === 'dictionary' }));
+    return { readings, readingsSource: 'teacher-g2p' };
+  } catch (err) {
+    ctx.log(`audio preview: readings of "${text.slice(0, 20)}" failed: ${err instanceof Error ? err.message : String(err)}`);
+    return { readings: [], readingsSource: 'none' };
+  }
+}
+
+/** Which files a folder holds, re-read only when the folder's mtime changes (a batch adds files). */
+class DirectoryListings {
+  private readonly dirs = new Map<string, { checkedAt: number; mtimeMs: number; names: Set<string> }>();
+
+  async has(file: string): Promise<boolean> {
+    const dir = path.dirname(file);
+    let e = this.dirs.get(dir);
+    const now = Date.now();
+    // One stat per folder per second at most: code lenses ask for every line at once.
+    if (!e || now - e.checkedAt > 1000) {
+      let mtimeMs = -1;
+      try {
+        mtimeMs = (await stat(dir)).mtimeMs;
+      } catch {
+        // missing folder: nothing in it
+      }
+      if (!e || e.mtimeMs !== mtimeMs) {
+        const names = mtimeMs < 0 ? new Set<string>() : new Set(await readdir(dir).catch(() => [] as string[]));
+        e = { checkedAt: now, mtimeMs, names };
+      } else e.checkedAt = now;
+      this.dirs.set(dir, e);
+    }
+    return e.names.has(path.basename(file));
+  }
+
+  clear(): void {
+    this.dirs.clear();
+  }
+}
+
+async function loadModel(file: string): Promise<TaskFileModel | undefined> {
+  try {
+    return new TaskFileModel(await readFile(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function toPath(uri: string): string | undefined {
+  try {
+    return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function folderOf(folders: string[], file: string | undefined): string | undefined {
+  if (!file) return folders[0];
+  return folders.filter((f) => file === f || file.startsWith(f + path.sep)).sort((a, b) => b.length - a.length)[0] ?? folders[0];
+}
+

@@ -1,2 +1,35 @@
 // Custom requests and notifications of the audio feature: typed constants, one-line JSDoc saying who sends what to whom.
-export {};
+import { RequestType } from 'vscode-languageserver-protocol';
+import type { AudioAnalysisResult, AudioSourceKind, PreviewLine } from '../core/audio/previewTypes';
+
+export type { AudioAnalysis, AudioAnalysisResult, AudioProblem, AudioSource, AudioSourceKind, PreviewLine, ReadingCell } from '../core/audio/previewTypes';
+
+export interface AnalyseAudioParams {
+  /** Absolute path of a WAV file. */
+  path: string;
+}
+export namespace AnalyseAudioRequest {
+  /** client → server: waveform peaks, log-mel spectrogram and levels of a WAV (computed once per path + mtime). */
+  export const method = 'ttsDistill/analyseAudio' as const;
+  export const type = new RequestType<AnalyseAudioParams, AudioAnalysisResult, void>(method);
+}
+
+export interface PreviewLineParams {
+  uri: string;
+  /** 0-based line of the task file. */
+  line: number;
+  /** Compute the teacher's readings of the text (default true; a hover does not need them). */
+  withReadings?: boolean;
+}
+export namespace PreviewLineRequest {
+  /** client → server: a task line's text, readings and audio files (prompt, teacher, student); null when the line is not a task. */
+  export const method = 'ttsDistill/previewLine' as const;
+  export const type = new RequestType<PreviewLineParams, PreviewLine | null, void>(method);
+}
+
+/** Arguments of the `ttsDistill.previewAudio` command that code lenses and hover links carry. */
+export interface PreviewAudioArgs {
+  uri: string;
+  line: number;
+  source?: AudioSourceKind;
+}

@@ -1,0 +1,519 @@
+// The audio preview webview: draws what the language server computed (peaks, log-mel) on
+// canvases and plays the file through an <audio> element. No library, no network, no eval.
+import type { AudioAnalysis, AudioAnalysisResult, FromWebview, PreviewState, PreviewView, SourceKey, ToWebview } from './messages';
+
+interface VsCodeApi {
+  postMessage(m: FromWebview): void;
+  getState(): PreviewState | undefined;
+  setState(s: PreviewState): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const app = document.getElementById('app')!;
+const audio = new Audio();
+audio.preload = 'auto';
+
+let view: PreviewView | undefined;
+let selected: SourceKey = 'prompt';
+let previous: SourceKey | undefined;
+const results = new Map<SourceKey, AudioAnalysisResult>();
+/** Position to apply once the selected file's metadata has loaded (A/B switch, reload). */
+let resumeAt: { position: number; play: boolean } | undefined;
+let ui: Ui | undefined;
+
+interface Ui {
+  tabs: Map<SourceKey, HTMLButtonElement>;
+  meta: HTMLElement;
+  message: HTMLElement;
+  playButton: HTMLButtonElement;
+  time: HTMLElement;
+  stage: HTMLElement;
+  wave: HTMLCanvasElement;
+  spec: HTMLCanvasElement;
+  cursor: HTMLElement;
+  axis: HTMLElement;
+}
+
+window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
+  const m = e.data;
+  switch (m.type) {
+    case 'show':
+      show(m.view);
+      break;
+    case 'analysis':
+      if (m.viewId !== view?.viewId) return;
+      results.set(m.key, m.result);
+      if (m.key === selected) renderSelected();
+      updateTabs();
+      break;
+    case 'setSelected':
+      select(m.key);
+      break;
+  }
+});
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function show(v: PreviewView) {
+  const keepPosition = view && sameTarget(view, v) ? audio.currentTime : v.position ?? 0;
+  const wasPlaying = !audio.paused && view !== undefined && sameTarget(view, v);
+  view = v;
+  results.clear();
+  selected = v.selected;
+  app.replaceChildren();
+
+  const header = el('header');
+  const title = el('h1', undefined, v.title);
+  header.append(title);
+  if (v.target.kind === 'line') {
+    const jump = el('button', 'link', 'Go to line');
+    jump.title = 'Show this task line in the editor';
+    jump.addEventListener('click', () => vscode.postMessage({ type: 'revealLine' }));
+    header.append(jump);
+  }
+  app.append(header);
+  if (v.line) app.append(renderText(v.line));
+  if (v.notice) app.append(el('p', 'notice', v.notice));
+
+  const tabs = new Map<SourceKey, HTMLButtonElement>();
+  if (v.sources.length > 1) {
+    const bar = el('div', 'tabs');
+    bar.setAttribute('role', 'tablist');
+    v.sources.forEach((s, i) => {
+      const b = el('button', 'tab', `${i + 1} ${s.label}`);
+      b.setAttribute('role', 'tab');
+      b.dataset.key = s.key;
+      b.title = s.exists ? `${s.displayPath}  (key ${i + 1})` : `${s.displayPath}: ${s.key === 'prompt' ? 'missing' : 'not written yet'}`;
+      b.addEventListener('click', () => select(s.key));
+      tabs.set(s.key, b);
+      bar.append(b);
+    });
+    app.append(bar);
+  }
+
+  const controls = el('div', 'controls');
+  const playButton = el('button', 'play', 'Play');
+  playButton.title = 'Play / pause (Space)';
+  playButton.addEventListener('click', () => togglePlay());
+  const time = el('span', 'time', '0:00.00 / 0:00.00');
+  controls.append(playButton, time);
+  const meta = el('div', 'meta');
+  const message = el('div', 'message');
+  message.hidden = true;
+
+  const stage = el('div', 'stage');
+  const wave = el('canvas', 'wave');
+  const spec = el('canvas', 'spec');
+  const cursor = el('div', 'cursor');
+  const axis = el('div', 'axis');
+  stage.append(wave, spec, cursor);
+  stage.title = 'Click or drag to seek';
+  attachSeek(stage);
+
+  app.append(controls, meta, message, stage, axis, el('p', 'help', 'Space play/pause · ←/→ 1 s (Shift 5 s) · Home/End · 1/2/3 switch source · X previous source'));
+  ui = { tabs, meta, message, playButton, time, stage, wave, spec, cursor, axis };
+  if (!v.sources.length) {
+    stage.hidden = true;
+    controls.hidden = true;
+  }
+  loadSelected({ position: keepPosition, play: wasPlaying });
+  updateTabs();
+  renderSelected();
+  saveState();
+}
+
+function sameTarget(a: PreviewView, b: PreviewView) {
+  return JSON.stringify(a.target) === JSON.stringify(b.target);
+}
+
+/** The task's text with the teacher's reading over each Han character; polyphones and dictionary rules marked. */
+function renderText(line: NonNullable<PreviewView['line']>): HTMLElement {
+  const box = el('div', 'text');
+  box.lang = 'zh';
+  if (!line.readings.length) {
+    box.textContent = line.text;
+    return box;
+  }
+  for (const r of line.readings) {
+    if (!r.reading) {
+      box.append(document.createTextNode(r.char));
+      continue;
+    }
+    const ruby = el('ruby', [r.polyphone ? 'polyphone' : '', r.fromDictionary ? 'rule' : ''].filter(Boolean).join(' '));
+    ruby.append(document.createTextNode(r.char), el('rt', undefined, r.reading));
+    ruby.title = `${r.reading}${r.polyphone ? ' · polyphone' : ''}${r.fromDictionary ? ' · from the G2P dictionary' : ''}`;
+    box.append(ruby);
+  }
+  return box;
+}
+
+function select(key: SourceKey) {
+  if (!view || key === selected) return;
+  const s = view.sources.find((x) => x.key === key);
+  if (!s) return;
+  previous = selected;
+  selected = key;
+  // A/B: the other take starts where this one was, and keeps playing if it was.
+  loadSelected({ position: audio.currentTime, play: !audio.paused });
+  updateTabs();
+  renderSelected();
+  saveState();
+}
+
+function loadSelected(resume: { position: number; play: boolean }) {
+  const s = view?.sources.find((x) => x.key === selected);
+  audio.pause();
+  if (!s || !s.exists) {
+    audio.removeAttribute('src');
+    audio.load();
+    resumeAt = { position: resume.position, play: false };
+    return;
+  }
+  resumeAt = resume;
+  audio.src = s.src;
+  audio.load();
+}
+
+audio.addEventListener('loadedmetadata', () => {
+  if (resumeAt) {
+    audio.currentTime = Math.min(resumeAt.position, Number.isFinite(audio.duration) ? audio.duration : resumeAt.position);
+    if (resumeAt.play) void audio.play().catch(() => undefined);
+    resumeAt = undefined;
+  }
+  tick();
+});
+audio.addEventListener('play', () => { updatePlayButton(); animate(); });
+audio.addEventListener('pause', () => { updatePlayButton(); tick(); saveState(); });
+audio.addEventListener('ended', () => { updatePlayButton(); tick(); });
+audio.addEventListener('seeked', () => { tick(); saveState(); });
+audio.addEventListener('error', () => {
+  const s = view?.sources.find((x) => x.key === selected);
+  if (!s?.exists || !audio.getAttribute('src')) return;
+  const message = `This file cannot be played here (${audio.error?.message || `media error ${audio.error?.code ?? '?'}`}); the analysis is still shown.`;
+  showMessage(message, 'warning');
+  vscode.postMessage({ type: 'playbackError', key: selected, message });
+});
+
+function togglePlay() {
+  if (!audio.getAttribute('src')) return;
+  if (audio.paused) void audio.play().catch(() => undefined);
+  else audio.pause();
+}
+
+function seekTo(seconds: number) {
+  const d = duration();
+  if (!d) return;
+  const t = Math.max(0, Math.min(d, seconds));
+  if (audio.readyState >= 1) audio.currentTime = t;
+  else resumeAt = { position: t, play: false };
+  tick();
+}
+
+function duration(): number {
+  if (Number.isFinite(audio.duration) && audio.duration > 0) return audio.duration;
+  const r = results.get(selected);
+  return r?.ok ? r.analysis.durationSeconds : 0;
+}
+
+document.addEventListener('keydown', (e) => {
+  if (e.target instanceof HTMLInputElement || e.altKey || e.ctrlKey || e.metaKey) return;
+  const step = e.shiftKey ? 5 : 1;
+  switch (e.key) {
+    case ' ':
+      togglePlay();
+      break;
+    case 'ArrowLeft':
+      seekTo(audio.currentTime - step);
+      break;
+    case 'ArrowRight':
+      seekTo(audio.currentTime + step);
+      break;
+    case 'Home':
+      seekTo(0);
+      break;
+    case 'End':
+      seekTo(duration());
+      break;
+    case 'x':
+    case 'X':
+      if (previous) select(previous);
+      break;
+    default: {
+      const n = Number(e.key);
+      const s = Number.isInteger(n) && n >= 1 ? view?.sources[n - 1] : undefined;
+      if (!s) return;
+      select(s.key);
+    }
+  }
+  e.preventDefault();
+});
+
+function attachSeek(stage: HTMLElement) {
+  const at = (e: PointerEvent) => {
+    const r = stage.getBoundingClientRect();
+    seekTo(((e.clientX - r.left) / r.width) * duration());
+  };
+  stage.addEventListener('pointerdown', (e) => {
+    stage.setPointerCapture(e.pointerId);
+    at(e);
+    const move = (m: PointerEvent) => at(m);
+    const up = () => {
+      stage.removeEventListener('pointermove', move);
+      stage.removeEventListener('pointerup', up);
+    };
+    stage.addEventListener('pointermove', move);
+    stage.addEventListener('pointerup', up);
+  });
+}
+
+function updateTabs() {
+  if (!ui || !view) return;
+  for (const s of view.sources) {
+    const b = ui.tabs.get(s.key);
+    if (!b) continue;
+    const r = results.get(s.key);
+    b.classList.toggle('selected', s.key === selected);
+    b.setAttribute('aria-selected', String(s.key === selected));
+    b.classList.toggle('absent', !s.exists);
+    b.classList.toggle('problem', !!r && !r.ok);
+  }
+}
+
+function updatePlayButton() {
+  if (ui) ui.playButton.textContent = audio.paused ? 'Play' : 'Pause';
+}
+
+function showMessage(text: string, kind: 'error' | 'warning' | 'info') {
+  if (!ui) return;
+  ui.message.hidden = false;
+  ui.message.className = `message ${kind}`;
+  ui.message.textContent = text;
+}
+
+/** Draws the selected source: its problem, or its metadata, waveform and spectrogram. */
+function renderSelected() {
+  if (!ui || !view) return;
+  const s = view.sources.find((x) => x.key === selected);
+  ui.message.hidden = true;
+  ui.meta.replaceChildren();
+  const r = results.get(selected);
+  if (!s) return;
+  ui.stage.classList.toggle('empty', !r?.ok);
+  if (!s.exists) {
+    showMessage(`${s.label}: ${s.displayPath} ${s.key === 'prompt' ? 'does not exist.' : 'has not been written yet.'}`, s.key === 'prompt' ? 'error' : 'info');
+    clearCanvases();
+    return;
+  }
+  if (!r) {
+    ui.meta.append(el('span', 'pending', `Analysing ${s.displayPath}…`));
+    clearCanvases();
+    return;
+  }
+  if (!r.ok) {
+    showMessage(`${s.label}: ${s.displayPath}: ${r.problem.message}`, 'error');
+    clearCanvases();
+    return;
+  }
+  const a = r.analysis;
+  ui.stage.dataset.duration = String(a.durationSeconds);
+  const items: Array<[string, string, string?]> = [
+    ['Duration', formatTime(a.durationSeconds, true)],
+    ['Sample rate', `${a.sampleRate} Hz`],
+    ['Channels', a.channels === 1 ? 'mono' : a.channels === 2 ? 'stereo' : String(a.channels)],
+    ['Format', `${a.bitsPerSample}-bit ${a.format === 'float' ? 'float' : 'PCM'}`],
+    ['Peak', a.peakDbfs === null ? 'silence' : `${a.peakDbfs.toFixed(1)} dBFS`, a.clippedSamples ? 'clip' : undefined],
+    ['RMS', a.rmsDbfs === null ? 'silence' : `${a.rmsDbfs.toFixed(1)} dBFS`],
+  ];
+  for (const [k, v, flag] of items) {
+    const item = el('span', `item${flag ? ` ${flag}` : ''}`);
+    item.dataset.field = k.toLowerCase().replace(' ', '-');
+    item.append(el('span', 'k', k), el('span', 'v', v));
+    ui.meta.append(item);
+  }
+  if (a.clippedSamples) ui.meta.append(el('span', 'badge warning', `${a.clippedSamples} clipped samples`));
+  if (a.truncated) {
+    ui.meta.append(el('span', 'badge warning', 'truncated'));
+    showMessage(`${s.label}: the file is truncated (its header promises more audio than it holds); showing the ${formatTime(a.durationSeconds, true)} that are there.`, 'warning');
+  }
+  draw(a);
+}
+
+function clearCanvases() {
+  if (!ui) return;
+  for (const c of [ui.wave, ui.spec]) c.getContext('2d')?.clearRect(0, 0, c.width, c.height);
+  ui.axis.replaceChildren();
+  tick();
+}
+
+function decodeBase64(s: string): Uint8Array {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function cssColor(name: string, fallback: string): string {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+}
+
+function sizeCanvas(c: HTMLCanvasElement): CanvasRenderingContext2D | null {
+  const dpr = window.devicePixelRatio || 1;
+  const w = Math.max(1, Math.round(c.clientWidth * dpr));
+  const h = Math.max(1, Math.round(c.clientHeight * dpr));
+  if (c.width !== w) c.width = w;
+  if (c.height !== h) c.height = h;
+  return c.getContext('2d');
+}
+
+function draw(a: AudioAnalysis) {
+  if (!ui) return;
+  drawWave(ui.wave, a);
+  drawSpectrogram(ui.spec, a);
+  drawAxis(ui.axis, a.durationSeconds);
+  ui.stage.dataset.rendered = selected;
+  tick();
+}
+
+function drawWave(c: HTMLCanvasElement, a: AudioAnalysis) {
+  const g = sizeCanvas(c);
+  if (!g) return;
+  const { width, height } = c;
+  g.clearRect(0, 0, width, height);
+  const lanes = a.waveform.lanes;
+  const laneHeight = height / lanes.length;
+  const buckets = a.waveform.buckets;
+  g.fillStyle = cssColor('--vscode-charts-blue', '#3794ff');
+  lanes.forEach((lane, li) => {
+    const min = new Int16Array(decodeBase64(lane.min).buffer);
+    const max = new Int16Array(decodeBase64(lane.max).buffer);
+    const mid = laneHeight * (li + 0.5);
+    const half = laneHeight / 2 - 1;
+    for (let x = 0; x < width; x++) {
+      const b0 = Math.floor((x * buckets) / width);
+      const b1 = Math.max(b0 + 1, Math.floor(((x + 1) * buckets) / width));
+      let lo = 32767, hi = -32767;
+      for (let b = b0; b < b1 && b < buckets; b++) {
+        if (min[b]! < lo) lo = min[b]!;
+        if (max[b]! > hi) hi = max[b]!;
+      }
+      const top = mid - (hi / 32767) * half;
+      const bottom = mid - (lo / 32767) * half;
+      g.fillRect(x, top, 1, Math.max(1, bottom - top));
+    }
+  });
+  g.fillStyle = cssColor('--vscode-editorRuler-foreground', '#5a5a5a');
+  for (let li = 1; li < lanes.length; li++) g.fillRect(0, Math.round(li * laneHeight), width, 1);
+}
+
+/** A perceptual dark-to-bright palette (magma-like), 256 entries. */
+const PALETTE = (() => {
+  const stops: Array<[number, number, number, number]> = [
+    [0, 0, 0, 4], [0.25, 81, 18, 124], [0.5, 183, 55, 121], [0.75, 252, 137, 97], [1, 252, 253, 191],
+  ];
+  const out = new Uint8Array(256 * 3);
+  for (let i = 0; i < 256; i++) {
+    const t = i / 255;
+    let k = 0;
+    while (k < stops.length - 2 && t > stops[k + 1]![0]) k++;
+    const [t0, r0, g0, b0] = stops[k]!;
+    const [t1, r1, g1, b1] = stops[k + 1]!;
+    const f = (t - t0) / (t1 - t0);
+    out[i * 3] = r0 + (r1 - r0) * f;
+    out[i * 3 + 1] = g0 + (g1 - g0) * f;
+    out[i * 3 + 2] = b0 + (b1 - b0) * f;
+  }
+  return out;
+})();
+
+function drawSpectrogram(c: HTMLCanvasElement, a: AudioAnalysis) {
+  const g = sizeCanvas(c);
+  if (!g) return;
+  const { frames, nMels } = a.spectrogram;
+  g.clearRect(0, 0, c.width, c.height);
+  if (!frames) return;
+  const data = decodeBase64(a.spectrogram.data);
+  // One pixel per (column, mel band), scaled up by the browser: cheap whatever the file's length.
+  const img = new ImageData(frames, nMels);
+  for (let f = 0; f < frames; f++) {
+    for (let m = 0; m < nMels; m++) {
+      const v = data[f * nMels + m]!;
+      const p = ((nMels - 1 - m) * frames + f) * 4;
+      img.data[p] = PALETTE[v * 3]!;
+      img.data[p + 1] = PALETTE[v * 3 + 1]!;
+      img.data[p + 2] = PALETTE[v * 3 + 2]!;
+      img.data[p + 3] = 255;
+    }
+  }
+  const off = document.createElement('canvas');
+  off.width = frames;
+  off.height = nMels;
+  off.getContext('2d')!.putImageData(img, 0, 0);
+  g.imageSmoothingEnabled = true;
+  g.drawImage(off, 0, 0, c.width, c.height);
+}
+
+function drawAxis(axis: HTMLElement, seconds: number) {
+  axis.replaceChildren();
+  if (!seconds) return;
+  const steps = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600];
+  const step = steps.find((s) => seconds / s <= 10) ?? 1200;
+  for (let t = 0; t <= seconds + 1e-9; t += step) {
+    const tick = el('span', undefined, formatTime(t, step < 1));
+    tick.style.left = `${(t / seconds) * 100}%`;
+    axis.append(tick);
+  }
+}
+
+function formatTime(s: number, fraction = true): string {
+  if (!Number.isFinite(s)) s = 0;
+  const m = Math.floor(s / 60);
+  const rest = s - m * 60;
+  const sec = fraction ? rest.toFixed(2).padStart(5, '0') : String(Math.floor(rest)).padStart(2, '0');
+  return `${m}:${sec}`;
+}
+
+function tick() {
+  if (!ui) return;
+  const d = duration();
+  const t = audio.getAttribute('src') ? audio.currentTime : resumeAt?.position ?? 0;
+  ui.time.textContent = `${formatTime(t)} / ${formatTime(d)}`;
+  ui.cursor.style.left = `${d ? Math.min(100, (t / d) * 100) : 0}%`;
+}
+
+let animating = false;
+function animate() {
+  if (animating) return;
+  animating = true;
+  const frame = () => {
+    tick();
+    if (audio.paused) {
+      animating = false;
+      return;
+    }
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+}
+
+function saveState() {
+  if (!view) return;
+  vscode.setState({ target: view.target, selected, position: audio.getAttribute('src') ? audio.currentTime : resumeAt?.position ?? 0 });
+  vscode.postMessage({ type: 'state', state: vscode.getState()! });
+}
+
+let resizeTimer: number | undefined;
+new ResizeObserver(() => {
+  clearTimeout(resizeTimer);
+  resizeTimer = window.setTimeout(() => {
+    const r = results.get(selected);
+    if (r?.ok) draw(r.analysis);
+  }, 50);
+}).observe(document.body);
+
+vscode.postMessage({ type: 'ready' });

@@ -1,0 +1,82 @@
+// Wire shapes of an audio analysis. No imports: the webview (DOM tsconfig) type-checks against this file too.
+
+/** What the preview draws and prints for one WAV file. Arrays travel as base64 to keep JSON small. */
+export interface AudioAnalysis {
+  path: string;
+  mtimeMs: number;
+  sizeBytes: number;
+  sampleRate: number;
+  channels: number;
+  bitsPerSample: number;
+  format: 'pcm' | 'float';
+  durationSeconds: number;
+  /** The data chunk claims more bytes than the file holds; only what is there was analysed. */
+  truncated: boolean;
+  /** dBFS over all channels; null for digital silence. */
+  peakDbfs: number | null;
+  rmsDbfs: number | null;
+  clippedSamples: number;
+  waveform: {
+    /** Equal slices of the whole file. */
+    buckets: number;
+    /** Per channel (at most 8; more are mixed into the last lane): base64 of little-endian Int16 min and max per bucket, full scale 32767. */
+    lanes: Array<{ min: string; max: string }>;
+  };
+  spectrogram: {
+    frames: number;
+    nMels: number;
+    /** Seconds between the centres of two columns (≥ the STFT hop when the file is long and columns are decimated). */
+    columnSeconds: number;
+    fMaxHz: number;
+    /** Column-major (frame after frame, low band first) base64 of Uint8: 0 = dbMax − dynamicRangeDb, 255 = dbMax. */
+    data: string;
+    dbMax: number;
+    dynamicRangeDb: number;
+  };
+  /** Milliseconds the analysis took when it was computed. */
+  elapsedMs: number;
+}
+
+/** Why a file could not be analysed, in words the panel can show as they are. */
+export interface AudioProblem {
+  path: string;
+  kind: 'missing' | 'empty' | 'not-wav' | 'unreadable';
+  message: string;
+}
+
+export type AudioAnalysisResult = { ok: true; analysis: AudioAnalysis; cached: boolean } | { ok: false; problem: AudioProblem };
+
+/** Where a line's audio comes from: its prompt, the teacher's output, the student's output. */
+export type AudioSourceKind = 'prompt' | 'teacher' | 'student';
+
+export interface AudioSource {
+  kind: AudioSourceKind;
+  /** Absolute path of the WAV (whether or not it exists). */
+  path: string;
+  exists: boolean;
+}
+
+/** One UTF-16 unit of a task's text and the reading the teacher gives it. */
+export interface ReadingCell {
+  char: string;
+  /** Tone-numbered pinyin for Han characters, null otherwise. */
+  reading: string | null;
+  polyphone: boolean;
+  /** A dictionary rule forced this reading. */
+  fromDictionary: boolean;
+}
+
+/** What the preview shows above the audio of one task line. */
+export interface PreviewLine {
+  uri: string;
+  /** 0-based line of the task file. */
+  line: number;
+  name: string;
+  text: string;
+  readings: ReadingCell[];
+  /** Where the readings come from: the embedded teacher G2P, the teacher run's manifest, or none. */
+  readingsSource: 'teacher-g2p' | 'manifest' | 'none';
+  sources: AudioSource[];
+  /** Start and end column of the prompt-audio value in the line (the hover link's place). */
+  promptAudioColumns?: [number, number];
+}

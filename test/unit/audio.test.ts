@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { analyseWavBytes, AudioAnalysisCache, fromBase64 } from '../../server/src/core/audio/analysis';
+import { encodeWav } from '../../server/src/core/audio/wav';
+
+const sr = 16000;
+const file = { path: '/x.wav', mtimeMs: 1, sizeBytes: 0 };
+
+/** 1 s: silence, then a 1 kHz tone at half scale from 0.5 s. */
+function halfTone(): Float32Array {
+  return Float32Array.from({ length: sr }, (_, i) => (i < sr / 2 ? 0 : 0.5 * Math.sin((2 * Math.PI * 1000 * i) / sr)));
+}
+
+const int16 = (b64: string) => new Int16Array(fromBase64(b64).slice().buffer);
+
+test('analysis: format, levels, peaks where the tone is, spectrogram bright only where it sounds', () => {
+  const a = analyseWavBytes(encodeWav(halfTone(), sr), file, { buckets: 10 });
+  assert.equal(a.sampleRate, sr);
+  assert.equal(a.channels, 1);
+  assert.equal(a.bitsPerSample, 16);
+  assert.equal(a.durationSeconds, 1);
+  assert.equal(a.truncated, false);
+  assert.ok(Math.abs(a.peakDbfs! - -6.02) < 0.05, `peak ${a.peakDbfs}`);
+  assert.ok(Math.abs(a.rmsDbfs! - (-6.02 - 3.01 - 3.01)) < 0.1, `rms ${a.rmsDbfs}`); // half the time at −9 dBFS
+  const max = int16(a.waveform.lanes[0]!.max);
+  assert.deepEqual([...max.slice(0, 5)], [0, 0, 0, 0, 0]);
+  for (const v of max.slice(5)) assert.ok(Math.abs(v - 16383) <= 30, `bucket max ${v}`);
+  const { frames, nMels, data, columnSeconds } = a.spectrogram;
+  assert.equal(frames, 101);
+  assert.equal(columnSeconds, 0.01);
+  const q = fromBase64(data);
+  assert.equal(q.length, frames * nMels);
+  const loudest = (f: number) => Math.max(...q.slice(f * nMels, (f + 1) * nMels));
+  assert.equal(loudest(20), 0, 'silence sits at the bottom of the range');
+  assert.ok(loudest(80) > 240, 'the tone reaches the top of the range');
+});
+
+test('analysis of a long file stays small: columns are decimated, buckets fixed', () => {
+  const long = new Float32Array(sr * 120);
+  for (let i = 0; i < long.length; i++) long[i] = 0.1 * Math.sin(i * 0.3);
+  const a = analyseWavBytes(encodeWav(long, sr), file, { maxColumns: 500, buckets: 1000 });
+  assert.equal(a.spectrogram.frames, 500);
+  assert.ok(Math.abs(a.spectrogram.columnSeconds * 499 - 120) < 0.02);
+  assert.equal(int16(a.waveform.lanes[0]!.min).length, 1000);
+  assert.ok(JSON.stringify(a).length < 200_000);
+});
+
+test('cache: computed once per path and mtime; problems for missing, empty, non-WAV and truncated files', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'audio-test-'));
+  try {
+    const cache = new AudioAnalysisCache();
+    const wav = path.join(dir, 'a.wav');
+    await writeFile(wav, encodeWav(halfTone(), sr));
+    const first = await cache.analyse(wav);
+    assert.ok(first.ok && !first.cached);
+    const second = await cache.analyse(wav);
+    assert.ok(second.ok && second.cached);
+
+    await writeFile(wav, encodeWav(new Float32Array(sr * 2), sr));
+    const t = new Date(Date.now() + 5000);
+    await utimes(wav, t, t);
+    const third = await cache.analyse(wav);
+    assert.ok(third.ok && !third.cached && third.analysis.durationSeconds === 2 && third.analysis.peakDbfs === null);
+
+    const missing = await cache.analyse(path.join(dir, 'nope.wav'));
+    assert.ok(!missing.ok && missing.problem.kind === 'missing');
+
+    const empty = path.join(dir, 'empty.wav');
+    await writeFile(empty, '');
+    const e = await cache.analyse(empty);
+    assert.ok(!e.ok && e.problem.kind === 'empty' && /0 bytes/.test(e.problem.message));
+
+    const text = path.join(dir, 'text.wav');
+    await writeFile(text, 'this is not audio at all, just some text');
+    const n = await cache.analyse(text);
+    assert.ok(!n.ok && n.problem.kind === 'not-wav' && /not a WAV/i.test(n.problem.message));
+
+    const cut = path.join(dir, 'cut.wav');
+    await writeFile(cut, encodeWav(halfTone(), sr));
+    await truncate(cut, (await stat(cut)).size - 8001);
+    const c = await cache.analyse(cut);
+    assert.ok(c.ok && c.analysis.truncated, JSON.stringify(c).slice(0, 300));
+    assert.ok(Math.abs(c.analysis.durationSeconds - (sr - 4001) / sr) < 1e-9, `${c.analysis.durationSeconds}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
