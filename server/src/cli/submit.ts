@@ -1,11 +1,117 @@
-import type { CliCommand } from './types';
+// `tts-distill submit`: the batch runner on one machine (resumes when the folder holds an earlier run).
+import * as path from 'node:path';
+import { runBatch, type BatchProgress } from '../core/batch/runner';
+import { defaultSettings, type TeacherBackendKind } from '../core/settings';
+import { createTeacher } from '../core/teacher';
+import { intOption, parseArgs } from './args';
+import { type CliCommand, type CliIO, UsageError } from './types';
 
-// Placeholder until the feature lands; prints a clear message rather than pretending.
+const BACKENDS: TeacherBackendKind[] = ['embedded', 'http', 'glmtts-cli'];
+export const TOKEN_ENV = 'TTS_DISTILL_TEACHER_TOKEN';
+
+const usage = `Usage: tts-distill submit <tasks.jsonl> --out <dir> [--teacher embedded|http|glmtts-cli]
+         [--concurrency N] [--seed N] [--timeout S] [--retries N] [--sample-rate 24000|32000]
+         [--url U] [--glmtts PATH] [--dict FILE] [--dialect webui|upstream] [--valid-only] [--quiet]
+         [--slurm …  (tts-distill submit --slurm --help)]
+
+Sends every task of the file to the teacher and writes <dir>/<output_name>.wav,
+<dir>/manifest.jsonl (one record per finished line) and <dir>/failures.jsonl. Running it
+again on the same <dir> resumes: lines whose record and WAV are intact and whose task did not
+change are skipped. Ctrl+C stops cleanly; nothing finished is lost.
+
+  --teacher B      embedded (default: offline, pinyin-pro + dictionary, espeak-ng audio when
+                   installed; cannot clone voices), http, glmtts-cli
+  --concurrency N  requests in flight (default ${defaultSettings.batch.concurrency})
+  --seed N         seed passed to the teacher (default ${defaultSettings.batch.seed})
+  --timeout S      time limit of one request in seconds (default ${defaultSettings.batch.timeoutSeconds})
+  --retries N      retries of a transient failure, with exponential backoff (default ${defaultSettings.batch.retries})
+  --sample-rate R  24000 (default) or 32000
+  --url U          HTTP teacher base URL (default ${defaultSettings.teacher.httpUrl}); token from $${TOKEN_ENV}
+  --glmtts PATH    GLM-TTS checkout for glmtts-cli
+  --dict FILE      G2P dictionary of the embedded teacher (default ./${defaultSettings.dictionary.path} when present)
+  --dialect D      dialect to assume when the file does not show it
+  --valid-only     leave out lines with errors instead of recording them as failures
+  --quiet          no progress on stderr
+Exit code: 0 every line done, 2 some lines failed, 130 cancelled, 64 bad usage.`;
+
 export const submitCommand: CliCommand = {
-  summary: '(not available yet)',
-  usage: 'tts-distill submit: not available yet',
-  async run(_args, io) {
-    io.stderr.write('tts-distill submit: not available yet\n');
-    return 69;
+  summary: 'run (or resume) a batch of tasks through the teacher',
+  usage,
+  async run(args, io) {
+    if (args.includes('--slurm')) return (await import('./submitSlurm')).runSlurmSubmit(args, io);
+    return runSubmit(args, io);
   },
 };
+
+async function runSubmit(args: string[], io: CliIO): Promise<number> {
+  const { values, switches, positional } = parseArgs(args, {
+    values: ['out', 'teacher', 'concurrency', 'seed', 'timeout', 'retries', 'sample-rate', 'url', 'glmtts', 'dict', 'dialect'],
+    switches: ['valid-only', 'quiet'],
+  });
+  if (positional.length !== 1) throw new UsageError('give exactly one task file');
+  const out = values.get('out');
+  if (!out) throw new UsageError('--out <dir> is required');
+  const backend = (values.get('teacher') ?? 'embedded') as TeacherBackendKind;
+  if (!BACKENDS.includes(backend)) throw new UsageError(`--teacher must be one of ${BACKENDS.join(', ')}`);
+  const dialect = values.get('dialect');
+  if (dialect !== undefined && dialect !== 'webui' && dialect !== 'upstream') throw new UsageError('--dialect must be webui or upstream');
+  const sampleRate = intOption(values.get('sample-rate'), 'sample-rate', 24000, 32000) ?? defaultSettings.teacher.sampleRate;
+  if (sampleRate !== 24000 && sampleRate !== 32000) throw new UsageError('--sample-rate must be 24000 or 32000');
+  const timeout = values.get('timeout') === undefined ? defaultSettings.batch.timeoutSeconds : Number(values.get('timeout'));
+  if (!(timeout > 0)) throw new UsageError('--timeout must be a positive number of seconds');
+  const settings = structuredClone(defaultSettings);
+  settings.batch.timeoutSeconds = timeout;
+  settings.teacher.sampleRate = sampleRate;
+  if (backend === 'glmtts-cli' && !values.get('glmtts')) throw new UsageError('--glmtts <checkout> is required with --teacher glmtts-cli');
+  const tasksFile = path.resolve(io.cwd, positional[0]!);
+  const quiet = switches.has('quiet');
+  const log = (m: string) => { if (!quiet || m.startsWith('✗')) io.stderr.write(m + '\n'); };
+  const teacher = createTeacher(settings, {
+    backend, baseDir: io.cwd, log,
+    ...(values.get('dict') ? { dictionaryFile: values.get('dict')! } : {}),
+    ...(values.get('url') ? { httpUrl: values.get('url')! } : {}),
+    ...(values.get('glmtts') ? { glmttsPath: values.get('glmtts')! } : {}),
+    ...(io.env[TOKEN_ENV] ? { token: io.env[TOKEN_ENV] } : {}),
+  });
+  let lastPrint = 0, lastLine = '';
+  const onProgress = (p: BatchProgress) => {
+    const now = Date.now();
+    const finished = p.done + p.skipped + p.failed === p.total;
+    if (quiet || (!finished && now - lastPrint < 1000)) return;
+    const line = progressLine(p);
+    if (line === lastLine) return;
+    lastPrint = now;
+    lastLine = line;
+    io.stderr.write(`${line}\n`);
+  };
+  try {
+    const s = await runBatch({
+      tasksFile, ...(dialect ? { dialect: dialect as 'webui' | 'upstream' } : {}), validOnly: switches.has('valid-only'),
+      outDir: path.resolve(io.cwd, out), teacher,
+      concurrency: intOption(values.get('concurrency'), 'concurrency', 1, 256) ?? defaultSettings.batch.concurrency,
+      seed: intOption(values.get('seed'), 'seed', 0, 2 ** 32 - 1) ?? defaultSettings.batch.seed,
+      retries: intOption(values.get('retries'), 'retries', 0, 100) ?? defaultSettings.batch.retries,
+      timeoutMs: timeout * 1000, sampleRate, signal: io.signal, onProgress, onLog: log,
+    });
+    io.stdout.write(`${s.cancelled ? 'cancelled' : 'finished'}: ${s.total} line(s) — done ${s.done}, skipped ${s.skipped}, failed ${s.failed}${s.invalid ? `, left out ${s.invalid} with errors` : ''}\n`);
+    io.stdout.write(`outputs: ${s.outDir} (manifest.jsonl${s.failed ? ', failures.jsonl' : ''}) in ${(s.elapsedMs / 1000).toFixed(1)} s\n`);
+    if (s.cancelled) return 130;
+    return s.failed > 0 ? 2 : 0;
+  } finally {
+    await teacher.close?.();
+  }
+}
+
+export function progressLine(p: BatchProgress): string {
+  const n = p.done + p.skipped + p.failed;
+  const width = String(p.total).length;
+  const eta = p.etaMs !== undefined && n < p.total ? ` · ETA ${formatDuration(p.etaMs)}` : '';
+  return `[${String(n).padStart(width)}/${p.total}] done ${p.done}, skipped ${p.skipped}, failed ${p.failed}${eta}`;
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}

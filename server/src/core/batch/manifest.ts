@@ -1,0 +1,257 @@
+/**
+ * The one definition of a teacher output folder: `<name>.wav`, `manifest.jsonl` (one record per
+ * finished line), `failures.jsonl` (one per failed line). Also reads GLM-TTS's own
+ * `text_compare.jsonl`. Writers are crash-safe: whole files go through temp + rename, the
+ * manifest grows by whole lines with fsync, and readers ignore a torn last line.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { type FileHandle, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Task } from '../taskFile';
+import type { TeacherBackendKind } from '../settings';
+
+export const MANIFEST_FILE = 'manifest.jsonl';
+export const FAILURES_FILE = 'failures.jsonl';
+
+/** One finished line (stable: the Slurm merge and the student read it). */
+export interface ManifestRecord {
+  /** 0-based line in the task file. */
+  line: number;
+  /** output_name / uttid. */
+  name: string;
+  /** sha256 of the task's canonical JSON (see taskHash). */
+  taskHash: string;
+  /** The text spoken. */
+  text: string;
+  /** Per UTF-16 unit of `text`: tone-numbered pinyin (ü as v, neutral 5), or null. */
+  readings: (string | null)[];
+  /** Teacher token notation of the text after the dictionary: `银<|H|><|ANG2|>`. */
+  phonemes: string;
+  /** WAV file name relative to the output folder. */
+  audio: string;
+  durationSeconds: number;
+  sampleRate: number;
+  backend: TeacherBackendKind;
+  seed: number;
+  wavSha256: string;
+  /** Whether the prompt voice was cloned (never for the embedded teacher). */
+  clonedVoice: boolean;
+  /** The engine that made the audio. */
+  engine?: string;
+  /** Anything the user should know about this output (why no cloning, fallback synthesiser…). */
+  note?: string;
+}
+
+export interface FailureRecord {
+  line: number;
+  name: string;
+  taskHash: string;
+  reason: string;
+  attempts: number;
+  /** The last failure was transient (time-out, connection, 5xx): running the batch again may fix it. */
+  transient: boolean;
+}
+
+/** A record of GLM-TTS's `outputs/pretrain<exp>/<name>/text_compare.jsonl` (one per finished item, pretty-printed). */
+export interface TextCompareRecord {
+  uttid: string;
+  syn_text: string;
+  /** Normalised text, one entry per 30–60 character chunk. */
+  syn_text_tn: string[];
+  /** The same after G2P (with --use_phoneme), one entry per chunk; empty without it. */
+  syn_text_phoneme: string[];
+}
+
+/** sha256 of the task's content in canonical JSON (sorted keys, dialect-free roles; the line number is not content). */
+export function taskHash(task: Pick<Task, 'name' | 'text' | 'promptText' | 'promptAudio'>): string {
+  const canonical = JSON.stringify({ name: task.name, promptAudio: task.promptAudio, promptText: task.promptText ?? null, text: task.text });
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+export function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Parses JSON lines, skipping blank and unparseable lines (a torn last line after a crash). */
+export function parseJsonLines<T>(text: string, isRecord: (v: unknown) => v is T): T[] {
+  const out: T[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const v: unknown = JSON.parse(line);
+      if (isRecord(v)) out.push(v);
+    } catch { /* torn or foreign line */ }
+  }
+  return out;
+}
+
+export function isManifestRecord(v: unknown): v is ManifestRecord {
+  const r = v as ManifestRecord;
+  return typeof v === 'object' && v !== null && typeof r.line === 'number' && typeof r.name === 'string' && typeof r.taskHash === 'string'
+    && typeof r.audio === 'string' && typeof r.wavSha256 === 'string' && typeof r.text === 'string' && Array.isArray(r.readings);
+}
+
+export function isFailureRecord(v: unknown): v is FailureRecord {
+  const r = v as FailureRecord;
+  return typeof v === 'object' && v !== null && typeof r.line === 'number' && typeof r.name === 'string' && typeof r.reason === 'string';
+}
+
+/** All records of a manifest in file order (a later record for the same name supersedes an earlier one); [] when missing. */
+export async function readManifest(file: string): Promise<ManifestRecord[]> {
+  return parseJsonLines(await readOrEmpty(file), isManifestRecord);
+}
+
+export async function readFailures(file: string): Promise<FailureRecord[]> {
+  return parseJsonLines(await readOrEmpty(file), isFailureRecord);
+}
+
+/** The newest record per name. */
+export function latestByName<T extends { name: string }>(records: readonly T[]): Map<string, T> {
+  const m = new Map<string, T>();
+  for (const r of records) m.set(r.name, r);
+  return m;
+}
+
+/** Reads upstream `text_compare.jsonl`: JSON objects pretty-printed over several lines, one after another. */
+export async function readTextCompare(file: string): Promise<TextCompareRecord[]> {
+  return parseTextCompare(await readFile(file, 'utf8'));
+}
+
+/** Splits a stream of concatenated JSON objects (any layout) and keeps the text_compare records; a torn last one is ignored. */
+export function parseTextCompare(text: string): TextCompareRecord[] {
+  const out: TextCompareRecord[] = [];
+  let depth = 0, start = -1, inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+      continue;
+    }
+    if (c === 34) inString = true;
+    else if (c === 123 /* { */) {
+      if (depth++ === 0) start = i;
+    } else if (c === 125 /* } */ && depth > 0 && --depth === 0) {
+      try {
+        const v = JSON.parse(text.slice(start, i + 1)) as Partial<TextCompareRecord> & Record<string, unknown>;
+        if (v.uttid !== undefined && typeof v.syn_text === 'string') {
+          out.push({ uttid: String(v.uttid), syn_text: v.syn_text, syn_text_tn: asList(v.syn_text_tn), syn_text_phoneme: asList(v.syn_text_phoneme) });
+        }
+      } catch { /* not a record */ }
+    }
+  }
+  return out;
+}
+
+function asList(v: unknown): string[] {
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
+  return typeof v === 'string' ? [v] : [];
+}
+
+async function readOrEmpty(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw err;
+  }
+}
+
+const TEMP_MARK = '.tmp-';
+
+/** Writes a whole file so that readers see the old or the new content, never a mix: temp file in the same folder, fsync, rename. */
+export async function writeFileAtomic(file: string, data: Uint8Array | string, opts: { fsync?: boolean } = {}): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`);
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(data);
+    if (opts.fsync ?? true) await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Is this a leftover temp file of writeFileAtomic (from a killed process)? */
+export function isTempFile(name: string): boolean {
+  return name.startsWith('.') && name.includes(TEMP_MARK);
+}
+
+/**
+ * Appends whole JSON lines with fsync. Lines queued while a write is in flight go out together in
+ * the next write (one fsync for many records). Opening cuts a torn last line left by a crash, so
+ * the next record starts on a line of its own.
+ */
+export class JsonlAppender {
+  private queue: Array<{ line: string; done: (err?: Error) => void }> = [];
+  private writing: Promise<void> | undefined;
+
+  private constructor(private readonly fh: FileHandle) {}
+
+  static async open(file: string): Promise<JsonlAppender> {
+    await mkdir(path.dirname(file), { recursive: true });
+    const fh = await open(file, 'a+');
+    const { size } = await fh.stat();
+    if (size > 0) {
+      const probe = Math.min(size, 1 << 20);
+      const buf = Buffer.alloc(probe);
+      await fh.read(buf, 0, probe, size - probe);
+      if (buf[probe - 1] !== 0x0a) {
+        const nl = buf.lastIndexOf(0x0a);
+        const keep = nl < 0 ? (probe === size ? 0 : size - probe) : size - probe + nl + 1;
+        await fh.truncate(keep);
+      }
+    }
+    return new JsonlAppender(fh);
+  }
+
+  append(record: unknown): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ line: JSON.stringify(record) + '\n', done: (err) => (err ? reject(err) : resolve()) });
+      this.writing ??= this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        await this.fh.appendFile(batch.map((b) => b.line).join(''));
+        await this.fh.sync();
+        for (const b of batch) b.done();
+      } catch (err) {
+        for (const b of batch) b.done(err as Error);
+      }
+    }
+    this.writing = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.writing;
+    await this.fh.close();
+  }
+}
+
+/**
+ * Where `<name>.wav` goes, or why it cannot: nothing may be written outside the output folder,
+ * and names that only a sub-folder could hold stay inside it.
+ */
+export function outputWavPath(outDir: string, name: string): { file: string; audio: string } | { error: string } {
+  if (!name.trim()) return { error: 'the output name is empty' };
+  if (/[\u0000-\u001f\u007f]/.test(name)) return { error: 'the output name contains a control character' };
+  if (path.isAbsolute(name) || /^[A-Za-z]:/.test(name) || name.startsWith('\\')) return { error: 'the output name is an absolute path' };
+  const parts = name.split(/[\\/]/);
+  if (parts.some((p) => p === '..' || p === '.' || p === '')) return { error: 'the output name contains "..", "." or an empty path segment: it would leave the output folder' };
+  if (parts.some((p) => p.startsWith('.'))) return { error: 'the output name (or a folder in it) starts with a dot: reserved for temporary files' };
+  const audio = parts.join('/') + '.wav';
+  const root = path.resolve(outDir);
+  const file = path.resolve(root, ...parts.slice(0, -1), parts[parts.length - 1]! + '.wav');
+  if (!file.startsWith(root + path.sep)) return { error: 'the output name would leave the output folder' };
+  return { file, audio };
+}

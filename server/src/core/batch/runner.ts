@@ -1,0 +1,410 @@
+/**
+ * The batch runner shared by `tts-distill submit`, the editor command and the Slurm shards:
+ * sends every task of a file to a teacher with bounded concurrency, a per-request time limit
+ * and retries (with exponential backoff) of transient failures only; records each finished line
+ * in the manifest as soon as its WAV is in place, each failed line in failures.jsonl, and goes
+ * on. Running it again on the same folder redoes exactly the lines whose record or WAV is
+ * missing or damaged, or whose task changed.
+ */
+import { readdir, readFile, rm, mkdir } from 'node:fs/promises';
+import * as path from 'node:path';
+import { parseWavHeader } from '../audio/wavHeader';
+import type { TaskDialectSetting } from '../settings';
+import { resolvePromptAudio, type Task, type TaskDialect, TaskFileModel } from '../taskFile';
+import { type ManyResult, type SynthesisResult, type Teacher, TeacherError, type TeacherTask, isAbortError } from '../teacher/types';
+import {
+  FAILURES_FILE, type FailureRecord, isTempFile, JsonlAppender, latestByName, MANIFEST_FILE, type ManifestRecord, outputWavPath, readFailures,
+  readManifest, sha256, taskHash, writeFileAtomic,
+} from './manifest';
+
+export interface RunBatchOptions {
+  /** A task file (either dialect), read with the same parser the editor uses. */
+  tasksFile?: string;
+  /** Or the tasks themselves (then `tasksFile`, when given too, only anchors relative prompt paths). */
+  tasks?: Task[];
+  /** Dialect to assume when the file does not show it. */
+  dialect?: TaskDialectSetting;
+  /** Lines with errors are left out (counted as `invalid`) instead of being recorded as failures. */
+  validOnly?: boolean;
+  outDir: string;
+  teacher: Teacher;
+  /** Requests in flight at once (default 4). Many-task backends run one chunk at a time. */
+  concurrency?: number;
+  /** Time limit of one request (default 120 s); for many-task backends the longest time without progress. */
+  timeoutMs?: number;
+  /** Retries of a transient failure (default 3). */
+  retries?: number;
+  /** Seed passed to the teacher (default 42). */
+  seed?: number;
+  /** 24000 (default) or 32000. */
+  sampleRate?: number;
+  /** First backoff delay; doubles per retry (default 1000 ms, at most 30 s). */
+  backoffMs?: number;
+  /** Resolves a prompt audio path as written in the task; default: relative to the task file (upstream: to `glmttsPath`). */
+  resolvePromptAudio?(written: string, dialect: TaskDialect): string;
+  glmttsPath?: string;
+  workspaceFolder?: string;
+  signal?: AbortSignal;
+  onProgress?(p: BatchProgress): void;
+  onLog?(message: string): void;
+}
+
+/** What happened to one line. */
+export interface LineOutcome {
+  line: number;
+  name: string;
+  ok: boolean;
+  reason?: string;
+  durationSeconds?: number;
+  audio?: string;
+}
+
+export interface BatchProgress {
+  total: number;
+  done: number;
+  skipped: number;
+  failed: number;
+  elapsedMs: number;
+  /** Estimated time to finish, from this run's pace; undefined until something finished. */
+  etaMs?: number;
+  last?: LineOutcome;
+}
+
+export interface BatchSummary {
+  /** Lines to run: every task line (lines with errors too, unless `validOnly`). */
+  total: number;
+  /** Synthesized by this run. */
+  done: number;
+  /** Already done by an earlier run (record and WAV intact, task unchanged). */
+  skipped: number;
+  /** Failed in this run (recorded in failures.jsonl). */
+  failed: number;
+  /** Lines with errors left out because of `validOnly`. */
+  invalid: number;
+  /** Stopped by the signal: the lines not reached are neither done nor failed; the next run does them. */
+  cancelled: boolean;
+  outDir: string;
+  elapsedMs: number;
+}
+
+interface Job {
+  task: Task;
+  teacherTask: TeacherTask;
+  hash: string;
+  file: string;
+  audio: string;
+  attempts: number;
+}
+
+/** Runs (or resumes) a batch. Never throws for a bad line; throws only when the folder cannot be used. */
+export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
+  const started = Date.now();
+  const outDir = path.resolve(opts.outDir);
+  const seed = opts.teacher.fixedSeed ?? opts.seed ?? 42;
+  const sampleRate = opts.sampleRate ?? 24000;
+  const concurrency = Math.max(1, opts.concurrency ?? 4);
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  const retries = Math.max(0, opts.retries ?? 3);
+  const backoffMs = opts.backoffMs ?? 1000;
+  const teacher = opts.teacher;
+  const log = opts.onLog ?? (() => undefined);
+  const signal = opts.signal;
+
+  const { tasks, invalid, dialect } = await loadTasks(opts);
+  await mkdir(outDir, { recursive: true });
+  await removeTempFiles(outDir);
+
+  const manifestFile = path.join(outDir, MANIFEST_FILE);
+  const failuresFile = path.join(outDir, FAILURES_FILE);
+  const previous = latestByName(await readManifest(manifestFile));
+  const previousFailures = await readFailures(failuresFile);
+
+  const resolve = opts.resolvePromptAudio
+    ?? ((written: string, d: TaskDialect) => resolvePromptAudio(written, d, opts.tasksFile ? path.resolve(opts.tasksFile) : undefined, opts.glmttsPath ?? '', opts.workspaceFolder));
+
+  const records = new Map<string, ManifestRecord>();
+  const failures: FailureRecord[] = [];
+  const invalidFailures: FailureRecord[] = [];
+  const summary: BatchSummary = { total: 0, done: 0, skipped: 0, failed: 0, invalid: 0, cancelled: false, outDir, elapsedMs: 0 };
+  const seen = new Map<string, number>();
+  const jobs: Job[] = [];
+
+  for (const bad of invalid) {
+    if (opts.validOnly) { summary.invalid++; continue; }
+    invalidFailures.push({ line: bad.line, name: bad.name, taskHash: '', reason: bad.reason, attempts: 0, transient: false });
+  }
+  for (const task of tasks) {
+    const hash = taskHash(task);
+    const folded = task.name.toLowerCase();
+    const first = seen.get(folded);
+    const target = outputWavPath(outDir, task.name);
+    let reason: string | undefined;
+    if (first !== undefined) reason = `the output name "${task.name}" is also used on line ${first + 1}: its WAV would overwrite that line's`;
+    else if ('error' in target) reason = `unsafe output name: ${target.error}`;
+    if (reason) {
+      if (opts.validOnly) { summary.invalid++; continue; }
+      invalidFailures.push({ line: task.line, name: task.name, taskHash: hash, reason, attempts: 0, transient: false });
+      continue;
+    }
+    seen.set(folded, task.line);
+    const { file, audio } = target as { file: string; audio: string };
+    const teacherTask: TeacherTask = { line: task.line, name: task.name, text: task.text };
+    if (task.promptText !== undefined) teacherTask.promptText = task.promptText;
+    if (task.promptAudio.trim()) teacherTask.promptAudio = resolve(task.promptAudio, dialect);
+    jobs.push({ task, teacherTask, hash, file, audio, attempts: 0 });
+  }
+  summary.total = jobs.length + invalidFailures.length;
+
+  // Resume: a line is done when its record matches the task and the run's settings, and its WAV is intact.
+  const pending: Job[] = [];
+  await forEachLimit(jobs, 16, async (job) => {
+    const rec = previous.get(job.task.name);
+    if (rec && rec.taskHash === job.hash && rec.seed === seed && rec.sampleRate === sampleRate && rec.backend === teacher.kind && rec.audio === job.audio) {
+      const wav = await readFile(job.file).catch(() => undefined);
+      if (wav && sha256(wav) === rec.wavSha256) {
+        records.set(job.task.name, rec.line === job.task.line ? rec : { ...rec, line: job.task.line });
+        summary.skipped++;
+        return;
+      }
+    }
+    pending.push(job);
+  });
+  pending.sort((a, b) => a.task.line - b.task.line);
+  if (summary.skipped) log(`Resuming in ${outDir}: ${summary.skipped} line(s) already done.`);
+
+  const manifest = await JsonlAppender.open(manifestFile);
+  const failLog = await JsonlAppender.open(failuresFile);
+  let processed = 0;
+  const progress = (last?: LineOutcome) => {
+    const elapsedMs = Date.now() - started;
+    const remaining = summary.total - summary.done - summary.skipped - summary.failed;
+    const p: BatchProgress = { total: summary.total, done: summary.done, skipped: summary.skipped, failed: summary.failed, elapsedMs };
+    if (processed > 0) p.etaMs = Math.round((elapsedMs / processed) * remaining);
+    if (last) p.last = last;
+    opts.onProgress?.(p);
+  };
+  const fail = async (job: Pick<Job, 'task' | 'hash' | 'attempts'>, reason: string, transient: boolean) => {
+    const rec: FailureRecord = { line: job.task.line, name: job.task.name, taskHash: job.hash, reason, attempts: job.attempts, transient };
+    failures.push(rec);
+    await failLog.append(rec);
+    summary.failed++;
+    processed++;
+    log(`✗ line ${job.task.line + 1} (${job.task.name}): ${reason}`);
+    progress({ line: job.task.line, name: job.task.name, ok: false, reason });
+  };
+  const succeed = async (job: Job, r: SynthesisResult) => {
+    const header = parseWavHeader(r.wav, r.wav.length);
+    await mkdir(path.dirname(job.file), { recursive: true });
+    // No fsync for the WAV: its sha256 is in the record, so a WAV lost to a power cut is redone on resume.
+    await writeFileAtomic(job.file, r.wav, { fsync: false });
+    const rec: ManifestRecord = {
+      line: job.task.line, name: job.task.name, taskHash: job.hash, text: job.task.text, readings: r.readings, phonemes: r.phonemes,
+      audio: job.audio, durationSeconds: round(header.durationSeconds), sampleRate: header.sampleRate, backend: teacher.kind, seed,
+      wavSha256: sha256(r.wav), clonedVoice: r.clonedVoice, engine: r.engine,
+    };
+    if (r.note) rec.note = r.note;
+    await manifest.append(rec);
+    records.set(job.task.name, rec);
+    summary.done++;
+    processed++;
+    progress({ line: job.task.line, name: job.task.name, ok: true, durationSeconds: rec.durationSeconds, audio: rec.audio });
+  };
+
+  for (const f of invalidFailures) await fail({ task: { line: f.line, name: f.name } as Task, hash: f.taskHash, attempts: 0 }, f.reason, false);
+  progress();
+
+  try {
+    if (teacher.synthesizeMany) await runChunks(pending);
+    else await forEachLimit(pending, concurrency, runOne);
+  } catch (err) {
+    if (!signal?.aborted) throw err;
+  } finally {
+    summary.cancelled = !!signal?.aborted;
+    await manifest.close();
+    await failLog.close();
+    await compact(manifestFile, failuresFile, tasks, records, failures, invalidFailures, previousFailures);
+    summary.elapsedMs = Date.now() - started;
+  }
+  return summary;
+
+  async function runOne(job: Job): Promise<void> {
+    for (;;) {
+      if (signal?.aborted) return;
+      job.attempts++;
+      const controller = new AbortController();
+      const onAbort = () => controller.abort(signal!.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      let timedOut = false;
+      const timer = setTimeout(() => { timedOut = true; controller.abort(new Error('timeout')); }, timeoutMs);
+      let outcome: { result: SynthesisResult } | { error: string; transient: boolean };
+      try {
+        const result = await raceAbort(teacher.synthesize(job.teacherTask, { seed, sampleRate, signal: controller.signal }), controller.signal);
+        outcome = checkResult(result);
+      } catch (err) {
+        if (signal?.aborted) return;
+        outcome = timedOut ? { error: `timed out after ${fmtSeconds(timeoutMs)}`, transient: true } : classify(err);
+      } finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      }
+      if ('result' in outcome) {
+        await succeed(job, outcome.result);
+        return;
+      }
+      if (!outcome.transient || job.attempts > retries) {
+        await fail(job, outcome.error, outcome.transient);
+        return;
+      }
+      const delay = Math.min(30_000, backoffMs * 2 ** (job.attempts - 1));
+      log(`line ${job.task.line + 1} (${job.task.name}): ${outcome.error}; retry ${job.attempts}/${retries} in ${fmtSeconds(delay)}`);
+      if (!(await sleep(delay, signal))) return;
+    }
+  }
+
+  async function runChunks(all: Job[]): Promise<void> {
+    let queue = all;
+    const size = Math.max(1, teacher.chunkSize ?? 100);
+    while (queue.length && !signal?.aborted) {
+      const retry: Job[] = [];
+      for (let i = 0; i < queue.length && !signal?.aborted; i += size) {
+        const chunk = queue.slice(i, i + size);
+        const byLine = new Map(chunk.map((j) => [j.task.line, j]));
+        for (const j of chunk) j.attempts++;
+        const onResult = async (r: ManyResult) => {
+          const job = byLine.get(r.task.line);
+          if (!job || !byLine.delete(r.task.line)) return;
+          const outcome = 'result' in r ? checkResult(r.result) : { error: r.error.message, transient: r.error.transient };
+          if ('result' in outcome) await succeed(job, outcome.result);
+          else if (outcome.transient && job.attempts <= retries) retry.push(job);
+          else await fail(job, outcome.error, outcome.transient);
+        };
+        try {
+          await teacher.synthesizeMany!(chunk.map((j) => j.teacherTask), { seed, sampleRate, signal, onResult });
+        } catch (err) {
+          if (signal?.aborted) return;
+          const c = classify(err);
+          for (const job of byLine.values()) {
+            if (c.transient && job.attempts <= retries) retry.push(job);
+            else await fail(job, c.error, c.transient);
+          }
+          byLine.clear();
+        }
+        // Every task gets an answer; one that did not is a fault of the backend, not of the line.
+        for (const job of byLine.values()) {
+          if (job.attempts <= retries) retry.push(job);
+          else await fail(job, 'the teacher gave no answer for this line', true);
+        }
+      }
+      if (retry.length && !signal?.aborted) {
+        const delay = Math.min(30_000, backoffMs * 2 ** (retry[0]!.attempts - 1));
+        log(`${retry.length} line(s) failed transiently; retrying in ${fmtSeconds(delay)}`);
+        if (!(await sleep(delay, signal))) return;
+      }
+      queue = retry.sort((a, b) => a.task.line - b.task.line);
+    }
+  }
+}
+
+interface InvalidLine { line: number; name: string; reason: string }
+
+async function loadTasks(opts: RunBatchOptions): Promise<{ tasks: Task[]; invalid: InvalidLine[]; dialect: TaskDialect }> {
+  if (opts.tasks) return { tasks: opts.tasks, invalid: [], dialect: 'webui' };
+  if (!opts.tasksFile) throw new Error('runBatch needs tasksFile or tasks');
+  const text = await readFile(opts.tasksFile, 'utf8');
+  const model = new TaskFileModel(text, opts.dialect ?? 'auto');
+  const dialect = model.dialect.dialect;
+  const tasks: Task[] = [];
+  const invalid: InvalidLine[] = [];
+  for (let i = 0; i < model.lineCount; i++) {
+    const p = model.line(i)!;
+    if (p.kind === 'blank') continue;
+    const task = p.toTask(i);
+    const error = p.findings.find((f) => f.severity === 'error');
+    if (task && !error) tasks.push(task);
+    else invalid.push({ line: i, name: p.get('name') ?? `line ${i + 1}`, reason: `the line has errors: ${error?.message ?? 'it is not a complete task'}` });
+  }
+  return { tasks, invalid, dialect };
+}
+
+function checkResult(r: SynthesisResult): { result: SynthesisResult } | { error: string; transient: boolean } {
+  if (!(r?.wav instanceof Uint8Array)) return { error: 'the teacher returned no audio', transient: true };
+  try {
+    const h = parseWavHeader(r.wav, r.wav.length);
+    if (h.truncated) return { error: 'the teacher returned a truncated WAV', transient: true };
+    if (h.dataBytes === 0) return { error: 'the teacher returned an empty WAV', transient: true };
+  } catch (err) {
+    return { error: `the teacher returned something that is not a WAV (${(err as Error).message})`, transient: true };
+  }
+  if (!Array.isArray(r.readings) || typeof r.phonemes !== 'string') return { error: 'the teacher returned no readings/phonemes', transient: true };
+  return { result: r };
+}
+
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
+
+function classify(err: unknown): { error: string; transient: boolean } {
+  if (err instanceof TeacherError) return { error: err.message, transient: err.transient };
+  if (isAbortError(err)) return { error: 'the request was aborted', transient: true };
+  const code = (err as { code?: string })?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  return { error: message, transient: !!code && TRANSIENT_CODES.has(code) };
+}
+
+/** Rewrites the manifest and failures as one record per line, in task order, atomically (they only grew by appends until now). */
+async function compact(
+  manifestFile: string, failuresFile: string, tasks: Task[], records: Map<string, ManifestRecord>, failures: FailureRecord[],
+  invalidFailures: FailureRecord[], previousFailures: FailureRecord[],
+) {
+  const all = latestByName(await readManifest(manifestFile));
+  const current = new Set(tasks.map((t) => t.name));
+  const ordered: ManifestRecord[] = [];
+  for (const t of tasks) {
+    const r = records.get(t.name);
+    if (r) ordered.push(r);
+  }
+  // Records of names no longer in the task file stay (the folder may be shared by several files), after the current ones.
+  for (const [name, r] of all) if (!current.has(name)) ordered.push(r);
+  await writeFileAtomic(manifestFile, ordered.map((r) => JSON.stringify(r) + '\n').join(''));
+  const latest = latestByName([...previousFailures, ...invalidFailures, ...failures]);
+  const kept = [...latest.values()].filter((f) => !records.has(f.name)).sort((a, b) => a.line - b.line);
+  await writeFileAtomic(failuresFile, kept.map((f) => JSON.stringify(f) + '\n').join(''));
+}
+
+async function removeTempFiles(dir: string) {
+  const entries = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
+  await Promise.all(entries.filter((e) => isTempFile(path.basename(e))).map((e) => rm(path.join(dir, e), { force: true })));
+}
+
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  // A backend that ignores its signal must not hold the batch: the time limit wins the race.
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then((v) => { signal.removeEventListener('abort', onAbort); resolve(v); }, (e) => { signal.removeEventListener('abort', onAbort); reject(e); });
+  });
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(true); }, ms);
+    const onAbort = () => { clearTimeout(t); resolve(false); };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
+
+function fmtSeconds(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms % 1000 ? 1 : 0)} s`;
+}

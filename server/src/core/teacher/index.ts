@@ -1,0 +1,45 @@
+import * as path from 'node:path';
+import type { Settings, TeacherBackendKind } from '../settings';
+import { EmbeddedTeacher } from './embedded';
+import { GlmttsCliTeacher } from './glmttsCli';
+import { HttpTeacher } from './http';
+import type { Teacher } from './types';
+
+export * from './types';
+export { EmbeddedTeacher } from './embedded';
+export { GlmttsCliTeacher } from './glmttsCli';
+export { HttpTeacher, serveTeacher } from './http';
+
+export interface CreateTeacherOptions {
+  backend?: TeacherBackendKind;
+  /** Folder that relative setting paths (dictionary, GLM-TTS checkout) are resolved against. */
+  baseDir: string;
+  /** The G2P dictionary file for the embedded teacher (absolute, or relative to baseDir); default: the setting. */
+  dictionaryFile?: string;
+  /** HTTP bearer token: from SecretStorage or the environment, never from settings. */
+  token?: string;
+  /** Overrides of the settings (CLI flags). */
+  httpUrl?: string;
+  glmttsPath?: string;
+  log?(message: string): void;
+}
+
+/** The teacher the settings (and overrides) describe. */
+export function createTeacher(settings: Settings, o: CreateTeacherOptions): Teacher {
+  const backend = o.backend ?? settings.teacher.backend;
+  switch (backend) {
+    case 'embedded':
+      return new EmbeddedTeacher({ dictionaryFile: path.resolve(o.baseDir, o.dictionaryFile ?? settings.dictionary.path), ...(o.log ? { log: o.log } : {}) });
+    case 'http':
+      return new HttpTeacher({ url: o.httpUrl ?? settings.teacher.httpUrl, model: settings.teacher.httpModel, ...(o.token ? { token: o.token } : {}) });
+    case 'glmtts-cli': {
+      const root = o.glmttsPath ?? settings.teacher.glmttsPath;
+      return new GlmttsCliTeacher({
+        root: root ? path.resolve(o.baseDir, root) : '', python: settings.teacher.glmttsPython, prefix: settings.teacher.glmttsCommandPrefix,
+        usePhoneme: settings.teacher.glmttsUsePhoneme, expName: settings.teacher.glmttsExpName,
+        // A run that prints nothing and writes nothing for a request's time limit is hung.
+        stallTimeoutMs: settings.batch.timeoutSeconds * 1000, ...(o.log ? { log: o.log } : {}),
+      });
+    }
+  }
+}
