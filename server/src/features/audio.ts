@@ -7,7 +7,8 @@ import { AudioAnalysisCache } from '../core/audio/analysis';
 import type { AudioSource, AudioSourceKind, PreviewLine, ReadingCell } from '../core/audio/previewTypes';
 import type { Settings } from '../core/settings';
 import { resolvePromptAudio, TaskFileModel, type ParsedTaskLine } from '../core/taskFile';
-import { loadReplaceDict, teacherReadings } from '../core/teacher/g2p';
+import { loadReplaceDict } from '../core/dictEngine';
+import { teacherReadings } from '../core/teacherG2P';
 import { AnalyseAudioRequest, type PreviewAudioArgs, PreviewLineRequest } from '../protocol/audio';
 
 /** Code lenses stop after this many lines: beyond it the lenses' JSON alone slows the editor down. */
