@@ -56,6 +56,8 @@ const RESERVED_CHARS = /[<>:"|?*]/;
 const RESERVED_NAMES = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 /** Letters, digits, CJK, and inner `_ - . space` — safe everywhere. */
 const PLAIN_NAME = /^[\p{L}\p{N}_-](?:[\p{L}\p{N}_. -]*[\p{L}\p{N}_-])?$/u;
+const ASCII_NAME = /^[A-Za-z0-9_-](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?$/;
+const BLANK = /^\s*$/;
 const HAN = /[\u3400-\u9fff\uf900-\ufaff]/;
 const LATIN_WORD = /[A-Za-z]{2,}/;
 
@@ -203,12 +205,13 @@ export class ParsedTaskLine {
     }
     // Checks beyond the schema: what the teacher does with the values.
     const text = v[fields.text];
-    if (typeof text === 'string' && text.trim() === '') {
+    if (typeof text === 'string' && BLANK.test(text)) {
       const [s, e] = this.valueRange(fields.text);
       this.add({ start: s, end: e, severity: 'error', code: 'task/empty-text', message: `"${fields.text}" is empty: there is nothing to speak.` });
-    } else if (typeof text === 'string' && HAN.test(text)) {
+    } else if (typeof text === 'string') {
+      // Latin first: most Chinese task text has none, and then the Han test is not needed.
       const latin = LATIN_WORD.exec(text);
-      if (latin) {
+      if (latin && HAN.test(text)) {
         const f = this.field('text')!;
         this.add({
           start: f.offsetOf(latin.index), end: f.offsetOf(latin.index + latin[0].length), severity: 'information', code: 'task/mixed-language',
@@ -220,7 +223,7 @@ export class ParsedTaskLine {
     if (promptText === undefined && dialect === 'webui') {
       const [s, e] = this.keyRange('?');
       this.add({ start: s, end: e, severity: 'warning', code: 'task/missing-prompt-text', message: 'No "prompt_text": cloning is noticeably better when the transcript of the prompt audio is given.' });
-    } else if (typeof promptText === 'string' && promptText.trim() === '') {
+    } else if (typeof promptText === 'string' && BLANK.test(promptText)) {
       const [s, e] = this.valueRange(fields.promptText);
       this.add({ start: s, end: e, severity: 'warning', code: 'task/missing-prompt-text', message: '"prompt_text" is empty: cloning is noticeably better when the transcript of the prompt audio is given.' });
     }
@@ -233,7 +236,7 @@ export class ParsedTaskLine {
       }
     }
     const audio = v[fields.promptAudio];
-    if (typeof audio === 'string' && audio.trim() === '') {
+    if (typeof audio === 'string' && BLANK.test(audio)) {
       const [s, e] = this.valueRange(fields.promptAudio);
       this.add({ start: s, end: e, severity: 'error', code: 'task/prompt-audio-missing', message: `"${fields.promptAudio}" is empty: the teacher needs a prompt WAV to clone.` });
     }
@@ -281,7 +284,7 @@ function alternativeKeys(dialect: TaskDialect): Record<string, string> {
 /** Why `name` is not safe as `<name>.wav` in the output folder, or undefined when it is. */
 export function unsafeNameProblem(name: string, dialect: TaskDialect): { severity: 'error' | 'warning'; message: string } | undefined {
   // Nearly every name is plain: one regex decides that, the detailed checks run only otherwise.
-  if (name.length <= 200 && PLAIN_NAME.test(name) && !RESERVED_NAMES.test(name)) return undefined;
+  if (name.length <= 200 && (ASCII_NAME.test(name) || PLAIN_NAME.test(name)) && !RESERVED_NAMES.test(name)) return undefined;
   const key = TASK_FIELDS[dialect].name;
   if (name.trim() === '') return { severity: 'error', message: `"${key}" is empty: the output would be ".wav".` };
   if (CONTROL.test(name)) return { severity: 'error', message: `"${key}" contains a control character: not a usable file name.` };
