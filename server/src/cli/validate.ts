@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { validateFile } from '../core/validateFile';
 import { defaultSettings } from '../core/settings';
-import type { Finding } from '../core/findings';
+import { comparePos, type Finding } from '../core/findings';
 import { parseArgs } from './args';
 import { type CliCommand, UsageError } from './types';
 
@@ -45,7 +45,9 @@ for other .jsonl files, by its first non-blank line.`,
         io.stderr.write(`${file}: not a task file or G2P dictionary (skipped)\n`);
         continue;
       }
-      for (const f of res.findings) {
+      // Editors sort by severity; a terminal reader follows the file, so print in file order.
+      const ordered = [...res.findings].sort((a, b) => (a.code === 'limit/too-many-findings' ? 1 : 0) - (b.code === 'limit/too-many-findings' ? 1 : 0) || comparePos(a.range.start, b.range.start));
+      for (const f of ordered) {
         if (f.severity === 'error') errors++;
         if (format === 'json') json.push({ file, kind: res.kind, ...f });
         else io.stdout.write(`${file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity}: ${f.message}\n`);

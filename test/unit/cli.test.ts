@@ -1,0 +1,62 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { main } from '../../server/src/cli';
+import { makeWav } from './helpers';
+
+async function run(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
+  const out = new PassThrough(), err = new PassThrough();
+  let o = '', e = '';
+  out.on('data', (d) => (o += d));
+  err.on('data', (d) => (e += d));
+  const code = await main(args, { stdout: out, stderr: err, cwd, signal: new AbortController().signal });
+  return { code, out: o, err: e };
+}
+
+describe('tts-distill validate', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tts-cli-'));
+  writeFileSync(path.join(dir, 'p.wav'), makeWav({ seconds: 4 }));
+  const good = JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '你好', input_text: '今天晴朗', output_name: 'a' });
+  writeFileSync(path.join(dir, 'good.tasks.jsonl'), `${good}\n`);
+  writeFileSync(path.join(dir, 'bad.tasks.jsonl'), `${good}\n${good}\n{"x": \n`);
+  writeFileSync(path.join(dir, 'warn.tasks.jsonl'), `${JSON.stringify({ prompt_audio: 'p.wav', input_text: '今天晴朗', output_name: 'a' })}\n`);
+  writeFileSync(path.join(dir, 'notes.jsonl'), '{"hello": 1}\n');
+
+  it('exit 0 and no output for a clean file; prompt audio is really read', async () => {
+    const r = await run(['validate', 'good.tasks.jsonl', '--dict', 'none.jsonl'], dir);
+    assert.equal(r.out, '');
+    assert.equal(r.code, 0);
+  });
+
+  it('prints file:line:col: severity: message (1-based) and exits 1 on errors', async () => {
+    const r = await run(['validate', 'bad.tasks.jsonl'], dir);
+    assert.equal(r.code, 1);
+    const lines = r.out.trim().split('\n');
+    assert.ok(lines.includes('bad.tasks.jsonl:3:7: error: invalid JSON: a value is expected (column 7).'), r.out);
+    assert.ok(lines.some((l) => l.startsWith('bad.tasks.jsonl:1:') && l.includes('error: Duplicate output_name "a"')), r.out);
+  });
+
+  it('warnings alone exit 0', async () => {
+    const r = await run(['validate', 'warn.tasks.jsonl'], dir);
+    assert.equal(r.code, 0);
+    assert.match(r.out, /^warn\.tasks\.jsonl:1:1: warning: No "prompt_text"/m);
+  });
+
+  it('--format json for machines', async () => {
+    const r = await run(['validate', '--format', 'json', 'bad.tasks.jsonl'], dir);
+    const list = JSON.parse(r.out) as Array<{ file: string; code: string; severity: string; range: { start: { line: number } } }>;
+    assert.ok(list.some((f) => f.code === 'task/json-syntax' && f.range.start.line === 2 && f.file === 'bad.tasks.jsonl'));
+  });
+
+  it('unreadable files exit 2; unknown .jsonl files are skipped with a note; bad usage exits 64', async () => {
+    assert.equal((await run(['validate', 'missing.tasks.jsonl'], dir)).code, 2);
+    const skipped = await run(['validate', 'notes.jsonl'], dir);
+    assert.equal(skipped.code, 0);
+    assert.match(skipped.err, /not a task file or G2P dictionary/);
+    assert.equal((await run(['validate', '--format', 'xml', 'good.tasks.jsonl'], dir)).code, 64);
+    assert.equal((await run(['frobnicate'], dir)).code, 64);
+  });
+});
