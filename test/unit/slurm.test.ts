@@ -76,7 +76,8 @@ test('batch script: #SBATCH resources, the shard of $SLURM_ARRAY_TASK_ID, exit 2
   assert.ok(lines.includes(`/usr/bin/node /opt/tts/bin/tts-distill.js submit "$shard/tasks.jsonl" --out "$shard/out" --teacher glmtts-cli --dict 'my dict.jsonl'`));
   // #SBATCH lines must come before the first command, or sbatch ignores them.
   const firstCommand = lines.findIndex((l) => l && !l.startsWith('#'));
-  assert.ok(lines.findLastIndex((l) => l.startsWith('#SBATCH')) < firstCommand);
+  const lastDirective = lines.map((l) => l.startsWith('#SBATCH')).lastIndexOf(true);
+  assert.ok(lastDirective < firstCommand);
   const none = batchScript({ runDir: '/r', workDir: '/w', nodeCommand: 'tts-distill', submitArgs: [] });
   assert.ok(!/partition|gres|--time|account/.test(none));
 });
@@ -195,7 +196,7 @@ test('merge: original lines, task order, no duplicates, failures only for lines 
     const out = path.join(dir, 'out');
     const shards = planShards([0, 1, 2, 3, 4, 5, 6].map(task).join('\n'), 3); // shard 0: 0,3,6  1: 1,4  2: 2,5
     await writeShards(run, shards);
-    const rec = (line: number, name: string, extra = {}) => JSON.stringify({ line, name, audio: `${name}.wav`, phonemes: name, ...extra }) + '\n';
+    const rec = (line: number, name: string, extra = {}) => JSON.stringify({ line, name, taskHash: 'h', text: name, readings: [null], audio: `${name}.wav`, phonemes: name, wavSha256: 'w', ...extra }) + '\n';
     const put = async (i: number, manifest: string, failures = '', wavs: string[] = []) => {
       const o = shardPaths(run, i).out;
       await mkdir(o, { recursive: true });
@@ -205,9 +206,9 @@ test('merge: original lines, task order, no duplicates, failures only for lines 
     };
     // shard 0: line 1 (orig 3) first failed, then done on resume; a duplicate record of line 0
     await put(0, rec(0, 'u0', { v: 1 }) + rec(1, 'u3') + rec(0, 'u0', { v: 2 }) + rec(2, 'u6'),
-      JSON.stringify({ line: 1, name: 'u3', reason: 'boom', attempts: 1, transient: true }) + '\n', ['u0', 'u3', 'u6']);
+      JSON.stringify({ line: 1, name: 'u3', taskHash: 'h', reason: 'boom', attempts: 1, transient: true }) + '\n', ['u0', 'u3', 'u6']);
     // shard 1: orig 4 failed for good
-    await put(1, rec(0, 'u1'), JSON.stringify({ line: 1, name: 'u4', reason: 'bad prompt', attempts: 1, transient: false }) + '\n', ['u1']);
+    await put(1, rec(0, 'u1'), JSON.stringify({ line: 1, name: 'u4', taskHash: 'h', reason: 'bad prompt', attempts: 1, transient: false }) + '\n', ['u1']);
     // shard 2: only orig 2 done, orig 5 unfinished (node died)
     await put(2, rec(0, 'u2'), '', ['u2']);
     const r = await mergeShards(run, 3, out);
@@ -226,7 +227,7 @@ test('merge: original lines, task order, no duplicates, failures only for lines 
     assert.equal(r.audioLinked, 5);
     assert.equal((await mergeShards(run, 3, out)).audioLinked, 0, 'a second merge links nothing again');
     // A record whose audio would land outside out/ is refused.
-    await put(2, rec(0, 'u2') + JSON.stringify({ line: 1, name: 'x', audio: '../../evil.wav' }) + '\n', '', ['u2']);
+    await put(2, rec(0, 'u2') + JSON.stringify({ line: 1, name: 'x', taskHash: 'h', text: 'x', readings: [null], audio: '../../evil.wav', wavSha256: 'w' }) + '\n', '', ['u2']);
     await writeFile(path.join(shardPaths(run, 2).out, '../../evil.wav'), 'x');
     await assert.rejects(mergeShards(run, 3, out), /outside the output folder/);
   } finally {

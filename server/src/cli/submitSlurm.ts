@@ -39,7 +39,7 @@ const OWN_VALUES = new Set(['out', 'shards', 'max-parallel', 'partition', 'gres'
 const OWN_MULTI = new Set(['sbatch-arg']);
 const OWN_SWITCHES = new Set(['slurm', 'no-wait']);
 /** Switches of the single-machine submit (they take no value, so the next word is not theirs). */
-const SUBMIT_SWITCHES = new Set(['test', 'force', 'quiet', 'json', 'dry-run', 'no-dict', 'use-phoneme', 'no-phoneme']);
+const SUBMIT_SWITCHES = new Set(['valid-only', 'quiet']);
 
 export interface SlurmArgs {
   tasks: string;

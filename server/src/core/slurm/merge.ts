@@ -1,7 +1,8 @@
 import { constants as fsc } from 'node:fs';
 import { copyFile, link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
-import { readLineMap, shardPaths, writeFileAtomic } from './shards';
+import { FAILURES_FILE, isFailureRecord, isManifestRecord, MANIFEST_FILE, writeFileAtomic } from '../batch/manifest';
+import { readLineMap, shardPaths } from './shards';
 
 /**
  * The fields of manifest and failure records that sharding touches. Everything else a record
@@ -21,7 +22,8 @@ export class JsonlTail<T extends { line: number }> {
   /** The last record of each line. */
   readonly byLine = new Map<number, T>();
 
-  constructor(readonly file: string) {}
+  /** `accept` keeps only well-formed records (the record types of core/batch/manifest.ts). */
+  constructor(readonly file: string, private readonly accept: (v: unknown) => boolean = (v) => Number.isInteger((v as T | null)?.line)) {}
 
   async read(): Promise<Map<number, T>> {
     let st;
@@ -61,7 +63,7 @@ export class JsonlTail<T extends { line: number }> {
     if (!l.trim()) return false;
     try {
       const rec = JSON.parse(l) as T;
-      if (rec && Number.isInteger(rec.line)) {
+      if (this.accept(rec)) {
         this.byLine.set(rec.line, rec);
         return true;
       }
@@ -76,8 +78,8 @@ export class ShardOutputs {
   readonly failures: JsonlTail<LineRecord>;
   constructor(runDir: string, readonly index: number, readonly total: number) {
     const out = shardPaths(runDir, index).out;
-    this.manifest = new JsonlTail(path.join(out, 'manifest.jsonl'));
-    this.failures = new JsonlTail(path.join(out, 'failures.jsonl'));
+    this.manifest = new JsonlTail(path.join(out, MANIFEST_FILE), isManifestRecord);
+    this.failures = new JsonlTail(path.join(out, FAILURES_FILE), isFailureRecord);
   }
 
   /** done = lines with a manifest record; failed = the other lines with a failure record. */
@@ -108,13 +110,15 @@ export interface MergeResult {
  * Merges the shards' outputs into one `manifest.jsonl` + `failures.jsonl` in `outDir`, in task
  * order, with the original task lines, one record per line (a shard's later record of a line
  * wins; a line done anywhere is not a failure). WAVs are hard-linked into `outDir` (copied
- * when linking is impossible); nothing is written outside `outDir`.
+ * when linking is impossible); nothing is written outside `outDir`. `taskHashes` (original
+ * line → hash of the original task) replaces the hash of a shard line that was rewritten.
  */
-export async function mergeShards(runDir: string, shardCount: number, outDir: string): Promise<MergeResult> {
+export async function mergeShards(runDir: string, shardCount: number, outDir: string, taskHashes?: ReadonlyMap<number, string>): Promise<MergeResult> {
   const done = new Map<number, LineRecord>();
   const failed = new Map<number, LineRecord>();
   const allLines: number[] = [];
   let audioLinked = 0;
+  const hashOf = (line: number) => (taskHashes?.has(line) ? { taskHash: taskHashes.get(line)! } : {});
   await mkdir(outDir, { recursive: true });
   const outRoot = path.resolve(outDir);
   for (let i = 0; i < shardCount; i++) {
@@ -131,17 +135,17 @@ export async function mergeShards(runDir: string, shardCount: number, outDir: st
       if (typeof rec.audio === 'string' && rec.audio) {
         if (await placeAudio(path.resolve(shardOut, rec.audio), outRoot, rec.audio)) audioLinked++;
       }
-      done.set(original, { ...rec, line: original });
+      done.set(original, { ...rec, line: original, ...(rec.taskHash ? hashOf(original) : {}) });
     }
     for (const [line, rec] of failures) {
       const original = map[line];
       if (original === undefined || records.has(line)) continue;
-      failed.set(original, { ...rec, line: original });
+      failed.set(original, { ...rec, line: original, ...(rec.taskHash ? hashOf(original) : {}) });
     }
   }
   const byLine = (a: LineRecord, b: LineRecord) => a.line - b.line;
-  const manifestFile = path.join(outDir, 'manifest.jsonl');
-  const failuresFile = path.join(outDir, 'failures.jsonl');
+  const manifestFile = path.join(outDir, MANIFEST_FILE);
+  const failuresFile = path.join(outDir, FAILURES_FILE);
   await writeFileAtomic(manifestFile, [...done.values()].sort(byLine).map((r) => JSON.stringify(r) + '\n').join(''));
   await writeFileAtomic(failuresFile, [...failed.values()].sort(byLine).map((r) => JSON.stringify(r) + '\n').join(''));
   const unfinished = allLines.filter((l) => !done.has(l) && !failed.has(l)).sort((a, b) => a - b);
@@ -158,7 +162,7 @@ async function placeAudio(src: string, outRoot: string, rel: string): Promise<bo
   const d = await stat(dst).catch(() => undefined);
   if (d && d.ino === s.ino && d.dev === s.dev) return false;
   await mkdir(path.dirname(dst), { recursive: true });
-  const tmp = `${dst}.tmp-${process.pid}`;
+  const tmp = path.join(path.dirname(dst), `.${path.basename(dst)}.tmp-${process.pid}`); // a name isTempFile knows
   await unlink(tmp).catch(() => undefined);
   try {
     await link(src, tmp);

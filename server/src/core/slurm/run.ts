@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import { mergeShards, type MergeResult, ShardOutputs } from './merge';
 import { type ArrayTaskInfo, compressTaskIds, isEnded, isRetryable, type JobState, SlurmError, SlurmQueue } from './queue';
 import { batchScript, defaultNodeCommand } from './script';
-import { planShards, sha256, writeFileAtomic, writeIfChanged, writeShards } from './shards';
+import { taskHash, writeFileAtomic } from '../batch/manifest';
+import { TaskFileModel } from '../taskFile';
+import { anchorPromptAudio, planShards, sha256, writeIfChanged, writeShards } from './shards';
 
 export interface SlurmBatchOptions {
   /** Absolute path of the task file. */
@@ -149,7 +151,8 @@ async function runLocked(o: SlurmBatchOptions, runDir: string, log: (m: string) 
     log(`resuming with the ${previous.shards} shards of the earlier run (not ${o.shards}), so that no line changes shard`);
     count = previous.shards;
   }
-  const shards = planShards(text, count);
+  const shards = planShards(text, count, anchorPromptAudio(o.tasksFile));
+  const taskHashes = originalTaskHashes(text);
   count = shards.length;
   const state: RunState = previous ?? { version: 1, tasksFile: o.tasksFile, tasksSha256, shards: count, submissions: [] };
 
@@ -276,11 +279,22 @@ async function runLocked(o: SlurmBatchOptions, runDir: string, log: (m: string) 
     o.onProgress?.(snapshot(active.size === 0));
   }
   for (const st of statuses) if (!unfinished(st) && st.state === 'NOT_SUBMITTED') st.state = 'DONE';
-  const merge = await mergeShards(runDir, count, o.outDir);
+  const merge = await mergeShards(runDir, count, o.outDir, taskHashes);
   const progress = snapshot(true);
   o.onProgress?.(progress);
   const exitCode = cancelled ? 130 : merge.failed || merge.unfinished.length ? 2 : 0;
   return { progress, merge, cancelled, exitCode, retried };
+}
+
+/** The task hash of each original line, as a single-machine run records it. */
+function originalTaskHashes(text: string): Map<number, string> {
+  const model = new TaskFileModel(text, 'auto');
+  const hashes = new Map<number, string>();
+  for (let i = 0; i < model.lineCount; i++) {
+    const task = model.line(i)?.toTask(i);
+    if (task) hashes.set(i, taskHash(task));
+  }
+  return hashes;
 }
 
 function nodeCommandOrExplain(): string {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { BOM, splitLines } from '../jsonl';
+import { writeFileAtomic } from '../batch/manifest';
 
 /**
  * One shard of a task file: the task lines one array task runs, and for each of them the line
@@ -21,9 +22,9 @@ export interface Shard {
  * count, so a resume re-creates the same shards, and lines appended to the task file later
  * leave every earlier line in its shard at its shard line. Blank lines carry no task and are
  * left out; a BOM is dropped (it would be garbage in the middle of a shard). Never more
- * shards than task lines.
+ * shards than task lines. `rewrite` may change a line's text (not which shard it goes to).
  */
-export function planShards(text: string, count: number): Shard[] {
+export function planShards(text: string, count: number, rewrite?: (line: string, index: number) => string): Shard[] {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`shard count must be a whole number ≥ 1, got ${count}`);
   const lines = splitLines(text.startsWith(BOM) ? text.slice(1) : text);
   const taskLines: number[] = [];
@@ -33,7 +34,7 @@ export function planShards(text: string, count: number): Shard[] {
   const parts: string[][] = shards.map(() => []);
   taskLines.forEach((line, k) => {
     shards[k % n]!.lines.push(line);
-    parts[k % n]!.push(lines[line]!);
+    parts[k % n]!.push(rewrite ? rewrite(lines[line]!, line) : lines[line]!);
   });
   shards.forEach((s, i) => { s.text = parts[i]!.length ? parts[i]!.join('\n') + '\n' : ''; });
   return shards;
@@ -89,9 +90,22 @@ export async function writeIfChanged(file: string, content: string): Promise<boo
   return true;
 }
 
-/** Write to a temporary name, then rename: readers on the shared file system see the old or the new file, never half. */
-export async function writeFileAtomic(file: string, content: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now().toString(36)}`;
-  await writeFile(tmp, content);
-  await rename(tmp, file);
+/**
+ * Web UI task files give prompt audio relative to the task file's folder; a shard file lives
+ * elsewhere, so such paths are made absolute in the shard (the merge puts back the task hash
+ * of the original line). Every other line is copied byte for byte.
+ */
+export function anchorPromptAudio(tasksFile: string): (line: string) => string {
+  const base = path.dirname(path.resolve(tasksFile));
+  return (line) => {
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      return line;
+    }
+    const o = v as Record<string, unknown>;
+    if (!o || typeof o !== 'object' || Array.isArray(o) || typeof o.prompt_audio !== 'string' || !o.prompt_audio.trim() || path.isAbsolute(o.prompt_audio) || 'uttid' in o) return line;
+    return JSON.stringify({ ...o, prompt_audio: path.resolve(base, o.prompt_audio) });
+  };
 }
