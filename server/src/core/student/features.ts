@@ -1,0 +1,101 @@
+// What the student looks at around a character. One definition, used by training and prediction.
+import { pinyinProGuess } from './readings';
+
+const BOS = '\u0002';
+const EOS = '\u0003';
+
+/**
+ * Context features of text[index] that vote for readings through per-character weights:
+ * the neighbouring characters (±1..±3), bigrams and trigrams on each side, and the pair around it.
+ * Measured on CPP: without them the student gets 96.2 %, with them 96.7 %.
+ */
+export function contextFeatures(text: string, index: number, width: number): string[] {
+  const ch = (k: number) => (k < 0 ? BOS : k >= text.length ? EOS : text[k]!);
+  const after = index + (isHigh(text.charCodeAt(index)) ? 2 : 1);
+  const l1 = ch(index - 1), l2 = ch(index - 2), l3 = ch(index - 3);
+  const r1 = ch(after), r2 = ch(after + 1), r3 = ch(after + 2);
+  return [
+    'b',
+    'L1' + l1, 'R1' + r1, 'LR' + l1 + r1,
+    'L2' + l2 + l1, 'R2' + r1 + r2,
+    'L3' + l3 + l2 + l1, 'R3' + r1 + r2 + r3,
+    'l2' + l2, 'r2' + r2, 'l3' + l3, 'r3' + r3,
+  ].slice(0, width >= 3 ? 12 : width === 2 ? 10 : 4);
+}
+
+function isHigh(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
+}
+
+/** A word of the lexicon that covers the target: its length and the reading it gives the target. */
+export interface LexiconHit { length: number; reading: string }
+
+/**
+ * Per character, where it sits in the lexicon's words: the distinct (offset, length) shapes,
+ * so that a lookup tries only shapes that exist instead of every substring around the target.
+ */
+export class LexiconIndex {
+  private readonly shapes = new Map<string, Array<[number, number]>>();
+  private readonly words: Map<string, string[]>;
+
+  constructor(words: Record<string, string>, keep?: (ch: string) => boolean) {
+    this.words = new Map();
+    const shapeSets = new Map<string, Set<number>>();
+    for (const [word, readings] of Object.entries(words)) {
+      const rs = readings.split(' ');
+      let used = false;
+      for (let o = 0; o < word.length; o++) {
+        const c = word[o]!;
+        if (keep && !keep(c)) continue;
+        used = true;
+        let s = shapeSets.get(c);
+        if (!s) shapeSets.set(c, (s = new Set()));
+        s.add(o * 64 + word.length);
+      }
+      if (used) this.words.set(word, rs);
+    }
+    for (const [c, s] of shapeSets) this.shapes.set(c, [...s].sort((a, b) => a - b).map((v) => [v >> 6, v & 63]));
+  }
+
+  /** The words kept, as the model file stores them. */
+  toJSON(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const w of [...this.words.keys()].sort()) out[w] = this.words.get(w)!.join(' ');
+    return out;
+  }
+
+  get size(): number {
+    return this.words.size;
+  }
+
+  hits(text: string, index: number): LexiconHit[] {
+    const shapes = this.shapes.get(text[index]!);
+    if (!shapes) return [];
+    const out: LexiconHit[] = [];
+    for (const [offset, length] of shapes) {
+      const start = index - offset;
+      if (start < 0 || start + length > text.length) continue;
+      const r = this.words.get(text.slice(start, start + length));
+      if (r) out.push({ length, reading: r[offset]! });
+    }
+    return out;
+  }
+}
+
+/**
+ * Features that vote for one particular reading (the one a source suggests): pinyin-pro's guess
+ * and each lexicon word covering the target. Their weights are shared by all characters (how far
+ * to trust the source) plus a per-character correction.
+ */
+export function agreementFeatures(text: string, index: number, lexicon: LexiconIndex | undefined, usePinyinPro = true): { guess: string | undefined; votes: Array<[string, string]> } {
+  const guess = usePinyinPro ? pinyinProGuess(text, index) : undefined;
+  const votes: Array<[string, string]> = [];
+  if (guess) votes.push(['pp', guess]);
+  if (lexicon) {
+    for (const h of lexicon.hits(text, index)) {
+      votes.push(['lex', h.reading]);
+      votes.push(['lex' + Math.min(h.length, 6), h.reading]);
+    }
+  }
+  return { guess, votes };
+}
