@@ -222,7 +222,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
     summary.cancelled = !!signal?.aborted;
     await manifest.close();
     await failLog.close();
-    await compact(manifestFile, failuresFile, tasks, records, failures, invalidFailures, previousFailures);
+    await compact(manifestFile, failuresFile, tasks, records, failures, previousFailures);
     summary.elapsedMs = Date.now() - started;
   }
   return summary;
@@ -351,8 +351,9 @@ function classify(err: unknown): { error: string; transient: boolean } {
 
 /** Rewrites the manifest and failures as one record per line, in task order, atomically (they only grew by appends until now). */
 async function compact(
-  manifestFile: string, failuresFile: string, tasks: Task[], records: Map<string, ManifestRecord>, failures: FailureRecord[],
-  invalidFailures: FailureRecord[], previousFailures: FailureRecord[],
+  manifestFile: string, failuresFile: string, tasks: Task[], records: Map<string, ManifestRecord>,
+  /** Everything this run failed, lines with errors included. */
+  failures: FailureRecord[], previousFailures: FailureRecord[],
 ) {
   const all = latestByName(await readManifest(manifestFile));
   const current = new Set(tasks.map((t) => t.name));
@@ -364,8 +365,9 @@ async function compact(
   // Records of names no longer in the task file stay (the folder may be shared by several files), after the current ones.
   for (const [name, r] of all) if (!current.has(name)) ordered.push(r);
   await writeFileAtomic(manifestFile, ordered.map((r) => JSON.stringify(r) + '\n').join(''));
-  const latest = latestByName([...previousFailures, ...invalidFailures, ...failures]);
-  const kept = [...latest.values()].filter((f) => !records.has(f.name)).sort((a, b) => a.line - b.line);
+  // This run's word on a line replaces an earlier one; lines it did not reach (cancel) or that belong to another file keep theirs.
+  const settled = new Set([...records.keys(), ...failures.map((f) => f.name)]);
+  const kept = [...latestByName(previousFailures.filter((f) => !settled.has(f.name))).values(), ...failures].sort((a, b) => a.line - b.line);
   await writeFileAtomic(failuresFile, kept.map((f) => JSON.stringify(f) + '\n').join(''));
 }
 

@@ -28,13 +28,14 @@ interface EspeakWorker {
   get_samplerate(): number;
   synthesize(text: string, cb: (samples: Int16Array, events: unknown[]) => boolean): void;
 }
-interface Espeak { worker: EspeakWorker; sampleRate: number; version: string }
+interface EspeakModule { eSpeakNGWorker: new () => EspeakWorker; HEAPU8: Uint8Array }
+interface Espeak { worker: EspeakWorker; sampleRate: number; version: string; module: EspeakModule; snapshot: Uint8Array }
 
 // One WebAssembly instance per process: loading it costs ~60 ms and 24 MB of voice data.
 let espeakPromise: Promise<Espeak | { error: string }> | undefined;
 
 // A real dynamic import that the CommonJS bundle keeps as such: the module is ESM and stays outside the bundle.
-const importEsm = new Function('url', 'return import(url)') as (url: string) => Promise<{ default: (opts?: object) => Promise<{ eSpeakNGWorker: new () => EspeakWorker }> }>;
+const importEsm = new Function('url', 'return import(url)') as (url: string) => Promise<{ default: (opts?: object) => Promise<EspeakModule> }>;
 
 function loadEspeak(): Promise<Espeak | { error: string }> {
   espeakPromise ??= (async () => {
@@ -53,7 +54,11 @@ function loadEspeak(): Promise<Espeak | { error: string }> {
       try {
         version = (require(require.resolve(`${ESPEAK_MODULE}/package.json`)) as { version: string }).version;
       } catch { /* the version is only informative */ }
-      return { worker, sampleRate: worker.get_samplerate(), version };
+      // espeak-ng carries state from one utterance to the next (its output drifts by a few samples),
+      // so the heap is snapshotted once, warmed up, and restored before every utterance: the same
+      // text then always gives the same bytes, whatever ran before and in which order.
+      speakRaw(worker, 'ni3 hao3');
+      return { worker, sampleRate: worker.get_samplerate(), version, module: m, snapshot: m.HEAPU8.slice() };
     } catch (err) {
       return { error: `espeak-ng failed to load: ${err instanceof Error ? err.message : String(err)}` };
     }
@@ -106,7 +111,7 @@ export class EmbeddedTeacher implements Teacher {
       note = `${NOT_CLONED} ${e.error}: the audio is a tone sketch of the readings, not speech.`;
     } else {
       rate = e.sampleRate;
-      samples = speak(e.worker, espeakInput(g));
+      samples = speak(e, espeakInput(g));
       engine = `espeak-ng cmn (${ESPEAK_MODULE}${e.version ? ' ' + e.version : ''})`;
       note = NOT_CLONED;
     }
@@ -133,7 +138,14 @@ export function espeakInput(g: TeacherG2P): string {
   return s.replace(/ +/g, ' ').trim();
 }
 
-function speak(worker: EspeakWorker, text: string): Float32Array {
+function speak(e: Espeak, text: string): Float32Array {
+  const heap = e.module.HEAPU8;
+  heap.set(e.snapshot);
+  if (heap.length > e.snapshot.length) heap.fill(0, e.snapshot.length);
+  return speakRaw(e.worker, text);
+}
+
+function speakRaw(worker: EspeakWorker, text: string): Float32Array {
   const chunks: Int16Array[] = [];
   worker.synthesize(text, (samples) => {
     if (samples.length) chunks.push(samples);
