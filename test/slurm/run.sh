@@ -10,4 +10,4 @@ bash test/slurm/up.sh || exit 1
 export SLURM_CONF=$P/etc/slurm.conf
 # The jobs run the built CLI (bin/tts-distill.js → dist/cli.js): build what is tested.
 npm run --silent build || exit 1
-node --import tsx --test --test-reporter=spec test/slurm/*.test.ts
+node --import tsx --test --test-reporter=spec --test-concurrency=1 test/slurm/*.test.ts

@@ -1,6 +1,171 @@
+import * as vscode from 'vscode';
+import {
+  type ShardStatus, SlurmCancelRequest, SlurmRunsRequest, type SlurmRunStatus, SlurmStatusNotification, SlurmSubmitRequest,
+} from '../../../server/src/protocol';
 import type { ClientContext } from '../context';
 
-/** Registers the slurm feature's commands, views and panels. */
-export function activate(_ctx: ClientContext): void {
-  // Nothing yet.
+/**
+ * Slurm mode of teacher batches: the command that submits a task file as a job array, a
+ * cancellable progress notification, and the "Slurm Jobs" tree. The server shards, submits,
+ * polls and merges; this module only shows what it reports.
+ */
+export function activate(ctx: ClientContext): void {
+  const tree = new SlurmJobsTree();
+  const listeners = new Set<(s: SlurmRunStatus) => void>();
+  ctx.extension.subscriptions.push(
+    vscode.window.registerTreeDataProvider('ttsDistill.slurmJobs', tree),
+    ctx.client.onNotification(SlurmStatusNotification.type, (s) => {
+      tree.update(s);
+      for (const l of listeners) l(s);
+    }),
+    vscode.commands.registerCommand('ttsDistill.submitBatchSlurm', (uri?: vscode.Uri) => submit(ctx, uri, listeners)),
+    vscode.commands.registerCommand('ttsDistill.cancelSlurmBatch', async (item?: RunItem) => {
+      const runId = item?.status.runId ?? (await pickRunning(tree));
+      if (runId) await ctx.client.sendRequest(SlurmCancelRequest.type, { runId });
+    }),
+  );
+  void ctx.client.sendRequest(SlurmRunsRequest.type).then((runs) => runs.forEach((r) => tree.update(r)), () => undefined);
+}
+
+async function submit(ctx: ClientContext, uri: vscode.Uri | undefined, listeners: Set<(s: SlurmRunStatus) => void>) {
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showErrorMessage('Slurm batches run programs on a cluster: trust this workspace first.');
+    return;
+  }
+  const doc = uri
+    ? await vscode.workspace.openTextDocument(uri)
+    : vscode.window.activeTextEditor?.document.languageId === 'tts-tasks' ? vscode.window.activeTextEditor.document : undefined;
+  if (!doc) {
+    void vscode.window.showErrorMessage('Open a task file (*.tasks.jsonl) to submit it to Slurm.');
+    return;
+  }
+  if (doc.isUntitled) {
+    void vscode.window.showErrorMessage('Save the task file first: the shards are made from the file on disk.');
+    return;
+  }
+  if (doc.isDirty && !(await doc.save())) return;
+  const name = vscode.workspace.asRelativePath(doc.uri);
+  let ref;
+  try {
+    ref = await ctx.client.sendRequest(SlurmSubmitRequest.type, { uri: doc.uri.toString() });
+  } catch (err) {
+    ctx.output.error(`Slurm submission of ${name} failed: ${(err as Error).message}`);
+    void vscode.window.showErrorMessage(`Slurm: ${(err as Error).message}`);
+    return;
+  }
+  const runId = ref.runId;
+  void vscode.commands.executeCommand('ttsDistill.slurmJobs.focus').then(undefined, () => undefined);
+  await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Slurm: ${name}`, cancellable: true },
+    (progress, token) => new Promise<void>((resolve) => {
+      let reported = 0;
+      const onStatus = (s: SlurmRunStatus) => {
+        if (s.runId !== runId) return;
+        const p = s.progress;
+        if (p && p.total) {
+          const fraction = ((p.done + p.failed) / p.total) * 100;
+          progress.report({ message: summary(s), increment: Math.max(0, fraction - reported) });
+          reported = Math.max(reported, fraction);
+        }
+        if (s.state === 'finished' || s.state === 'cancelled' || s.state === 'error') {
+          listeners.delete(onStatus);
+          resolve();
+          const text = `Slurm batch ${name}: ${s.state === 'error' ? s.message : summary(s)}`;
+          if (s.state === 'error' || s.exitCode === 2) void vscode.window.showWarningMessage(text, 'Show Output').then((a) => a && ctx.output.show(true));
+          else void vscode.window.showInformationMessage(text);
+        }
+      };
+      listeners.add(onStatus);
+      token.onCancellationRequested(() => {
+        progress.report({ message: 'cancelling (scancel)…' });
+        ctx.client.sendRequest(SlurmCancelRequest.type, { runId }).then(undefined, (err: Error) => ctx.output.error(`Slurm cancel: ${err.message}`));
+      });
+    }),
+  );
+}
+
+function summary(s: SlurmRunStatus): string {
+  const p = s.progress;
+  if (!p) return s.state;
+  const running = p.shards.filter((x) => x.state === 'RUNNING').length;
+  const eta = p.etaSeconds !== undefined && !p.finished ? ` · ETA ${formatDuration(p.etaSeconds)}` : '';
+  const tail = s.state === 'cancelled' ? ' · cancelled' : s.state === 'finished' ? '' : ` · ${running} running`;
+  return `${p.done}/${p.total} done, ${p.failed} failed${tail}${eta}`;
+}
+
+function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+  return h ? `${h} h ${m} min` : m ? `${m} min ${s % 60} s` : `${s} s`;
+}
+
+async function pickRunning(tree: SlurmJobsTree): Promise<string | undefined> {
+  const running = tree.runs().filter((r) => r.state === 'running' || r.state === 'submitting');
+  if (running.length <= 1) return running[0]?.runId;
+  const pick = await vscode.window.showQuickPick(running.map((r) => ({ label: vscode.workspace.asRelativePath(vscode.Uri.parse(r.uri)), description: r.runId, runId: r.runId })));
+  return pick?.runId;
+}
+
+class RunItem extends vscode.TreeItem {
+  constructor(readonly status: SlurmRunStatus) {
+    super(vscode.workspace.asRelativePath(vscode.Uri.parse(status.uri)), vscode.TreeItemCollapsibleState.Expanded);
+    this.id = status.runId;
+    this.description = summary(status);
+    this.contextValue = status.state === 'running' || status.state === 'submitting' ? 'slurmRun.running' : 'slurmRun';
+    this.iconPath = new vscode.ThemeIcon(
+      status.state === 'running' || status.state === 'submitting' ? 'sync~spin' : status.state === 'error' ? 'error' : status.exitCode === 0 ? 'pass' : 'warning');
+    this.tooltip = [`Output: ${status.outDir}`, `Run folder: ${status.runId}`, `Jobs: ${status.progress?.jobIds.join(', ') || '-'}`, status.message ?? ''].filter(Boolean).join('\n');
+  }
+}
+
+class ShardItem extends vscode.TreeItem {
+  constructor(run: SlurmRunStatus, s: ShardStatus) {
+    super(`shard ${s.shard}`, vscode.TreeItemCollapsibleState.None);
+    this.id = `${run.runId}#${s.shard}`;
+    this.description = [s.jobId ?? '-', s.state, s.node, s.elapsed, `${s.done}/${s.total}`, s.failed ? `${s.failed} failed` : ''].filter(Boolean).join(' · ');
+    this.tooltip = [
+      `Job ${s.jobId ?? '(not submitted)'}: ${s.state}${s.reason ? ` (${s.reason})` : ''}`,
+      `Node: ${s.node || '-'}   Elapsed: ${s.elapsed || '-'}`,
+      `Lines: ${s.done} done, ${s.failed} failed, ${s.total - s.done - s.failed} to do, of ${s.total}`,
+      `Submissions: ${s.attempts}`,
+    ].join('\n');
+    this.iconPath = new vscode.ThemeIcon(shardIcon(s));
+    this.resourceUri = vscode.Uri.file(`${run.runId}/shard-${s.shard}/slurm.log`);
+    this.command = { command: 'vscode.open', title: 'Open shard log', arguments: [this.resourceUri] };
+  }
+}
+
+function shardIcon(s: ShardStatus): string {
+  switch (s.state) {
+    case 'RUNNING': case 'COMPLETING': case 'CONFIGURING': return 'sync~spin';
+    case 'PENDING': case 'REQUEUED': case 'SUSPENDED': return 'clock';
+    case 'COMPLETED': case 'DONE': return s.failed ? 'warning' : 'pass';
+    case 'NOT_SUBMITTED': return 'circle-outline';
+    default: return 'error';
+  }
+}
+
+class SlurmJobsTree implements vscode.TreeDataProvider<vscode.TreeItem> {
+  private readonly statuses = new Map<string, SlurmRunStatus>();
+  private readonly changed = new vscode.EventEmitter<vscode.TreeItem | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+
+  update(s: SlurmRunStatus) {
+    this.statuses.set(s.runId, s);
+    this.changed.fire(undefined);
+  }
+
+  runs(): SlurmRunStatus[] {
+    return [...this.statuses.values()];
+  }
+
+  getTreeItem(item: vscode.TreeItem): vscode.TreeItem {
+    return item;
+  }
+
+  getChildren(item?: vscode.TreeItem): vscode.TreeItem[] {
+    if (!item) return [...this.statuses.values()].reverse().map((s) => new RunItem(s));
+    if (item instanceof RunItem) return (item.status.progress?.shards ?? []).map((s) => new ShardItem(item.status, s));
+    return [];
+  }
 }

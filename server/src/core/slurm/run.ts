@@ -35,6 +35,8 @@ export interface SlurmBatchOptions {
   env?: NodeJS.ProcessEnv;
   /** false: submit and return (`--no-wait`); a later run on the same output folder follows the jobs. */
   wait: boolean;
+  /** false: submit nothing at first, only follow the jobs an earlier invocation left in the queue (failed ones are still retried). */
+  submit?: boolean;
   /** Aborting cancels the jobs (scancel), waits until Slurm says they ended, and merges what is done. */
   signal?: AbortSignal;
   onProgress?(p: SlurmProgress): void;
@@ -214,7 +216,7 @@ async function runLocked(o: SlurmBatchOptions, runDir: string, log: (m: string) 
   const toSubmit = statuses.filter((st) => !active.has(st.shard) && st.done < st.total).map((st) => st.shard);
   for (const st of statuses) if (!active.has(st.shard) && st.done >= st.total) st.state = 'DONE';
   if (liveShards.size) log(`following shards ${compressTaskIds([...liveShards])} still in the queue from an earlier run`);
-  if (!o.signal?.aborted) await submit(toSubmit);
+  if (!o.signal?.aborted && o.submit !== false) await submit(toSubmit);
 
   const started = Date.now();
   const baseline = statuses.reduce((n, s) => n + s.done + s.failed, 0);
