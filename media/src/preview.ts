@@ -18,6 +18,8 @@ let view: PreviewView | undefined;
 let selected: SourceKey = 'prompt';
 let previous: SourceKey | undefined;
 const results = new Map<SourceKey, AudioAnalysisResult>();
+/** Why the browser could not play a source (shown unless the analysis already explains it). */
+const playbackErrors = new Map<SourceKey, string>();
 /** Position to apply once the selected file's metadata has loaded (A/B switch, reload). */
 let resumeAt: { position: number; play: boolean } | undefined;
 let ui: Ui | undefined;
@@ -61,10 +63,11 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: 
 }
 
 function show(v: PreviewView) {
-  const keepPosition = view && sameTarget(view, v) ? audio.currentTime : v.position ?? 0;
+  const keepPosition = view && sameTarget(view, v) ? position() : v.position ?? 0;
   const wasPlaying = !audio.paused && view !== undefined && sameTarget(view, v);
   view = v;
   results.clear();
+  playbackErrors.clear();
   selected = v.selected;
   app.replaceChildren();
 
@@ -160,7 +163,7 @@ function select(key: SourceKey) {
   previous = selected;
   selected = key;
   // A/B: the other take starts where this one was, and keeps playing if it was.
-  loadSelected({ position: audio.currentTime, play: !audio.paused });
+  loadSelected({ position: position(), play: !audio.paused });
   updateTabs();
   renderSelected();
   saveState();
@@ -195,10 +198,16 @@ audio.addEventListener('seeked', () => { tick(); saveState(); });
 audio.addEventListener('error', () => {
   const s = view?.sources.find((x) => x.key === selected);
   if (!s?.exists || !audio.getAttribute('src')) return;
-  const message = `This file cannot be played here (${audio.error?.message || `media error ${audio.error?.code ?? '?'}`}); the analysis is still shown.`;
-  showMessage(message, 'warning');
+  const message = `This file cannot be played here (${audio.error?.message || `media error ${audio.error?.code ?? '?'}`}).`;
+  playbackErrors.set(selected, message);
+  renderSelected();
   vscode.postMessage({ type: 'playbackError', key: selected, message });
 });
+
+/** Where playback is, or will start once the file has loaded. */
+function position(): number {
+  return audio.readyState >= 1 ? audio.currentTime : resumeAt?.position ?? 0;
+}
 
 function togglePlay() {
   if (!audio.getAttribute('src')) return;
@@ -211,7 +220,7 @@ function seekTo(seconds: number) {
   if (!d) return;
   const t = Math.max(0, Math.min(d, seconds));
   if (audio.readyState >= 1) audio.currentTime = t;
-  else resumeAt = { position: t, play: false };
+  else resumeAt = { position: t, play: resumeAt?.play ?? false };
   tick();
 }
 
@@ -229,10 +238,10 @@ document.addEventListener('keydown', (e) => {
       togglePlay();
       break;
     case 'ArrowLeft':
-      seekTo(audio.currentTime - step);
+      seekTo(position() - step);
       break;
     case 'ArrowRight':
-      seekTo(audio.currentTime + step);
+      seekTo(position() + step);
       break;
     case 'Home':
       seekTo(0);
@@ -305,6 +314,10 @@ function renderSelected() {
   const r = results.get(selected);
   if (!s) return;
   ui.stage.classList.toggle('empty', !r?.ok);
+  // Nothing to draw for a missing or broken file: the message says why, no empty canvases below it.
+  const broken = !s.exists || (r !== undefined && !r.ok);
+  ui.stage.hidden = broken;
+  ui.axis.hidden = broken;
   if (!s.exists) {
     showMessage(`${s.label}: ${s.displayPath} ${s.key === 'prompt' ? 'does not exist.' : 'has not been written yet.'}`, s.key === 'prompt' ? 'error' : 'info');
     clearCanvases();
@@ -337,9 +350,12 @@ function renderSelected() {
     ui.meta.append(item);
   }
   if (a.clippedSamples) ui.meta.append(el('span', 'badge warning', `${a.clippedSamples} clipped samples`));
+  const playback = playbackErrors.get(selected);
   if (a.truncated) {
     ui.meta.append(el('span', 'badge warning', 'truncated'));
-    showMessage(`${s.label}: the file is truncated (its header promises more audio than it holds); showing the ${formatTime(a.durationSeconds, true)} that are there.`, 'warning');
+    showMessage(`${s.label}: the file is truncated (its header promises more audio than it holds); showing the ${formatTime(a.durationSeconds, true)} that are there.${playback ? ` ${playback}` : ''}`, 'warning');
+  } else if (playback) {
+    showMessage(`${s.label}: ${playback} The analysis below is still valid.`, 'warning');
   }
   draw(a);
 }
@@ -466,6 +482,8 @@ function drawAxis(axis: HTMLElement, seconds: number) {
   for (let t = 0; t <= seconds + 1e-9; t += step) {
     const tick = el('span', undefined, formatTime(t, step < 1));
     tick.style.left = `${(t / seconds) * 100}%`;
+    // Labels near the right edge hang left of their tick so that they stay inside the panel.
+    if (t / seconds > 0.92) tick.className = 'last';
     axis.append(tick);
   }
 }
@@ -481,7 +499,7 @@ function formatTime(s: number, fraction = true): string {
 function tick() {
   if (!ui) return;
   const d = duration();
-  const t = audio.getAttribute('src') ? audio.currentTime : resumeAt?.position ?? 0;
+  const t = position();
   ui.time.textContent = `${formatTime(t)} / ${formatTime(d)}`;
   ui.cursor.style.left = `${d ? Math.min(100, (t / d) * 100) : 0}%`;
 }
@@ -503,7 +521,7 @@ function animate() {
 
 function saveState() {
   if (!view) return;
-  vscode.setState({ target: view.target, selected, position: audio.getAttribute('src') ? audio.currentTime : resumeAt?.position ?? 0 });
+  vscode.setState({ target: view.target, selected, position: position() });
   vscode.postMessage({ type: 'state', state: vscode.getState()! });
 }
 
