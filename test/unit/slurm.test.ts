@@ -234,3 +234,48 @@ test('merge: original lines, task order, no duplicates, failures only for lines 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('queue status: a forgotten job is absent, an unreachable controller is an error (not "finished")', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'slurm-fake-'));
+  try {
+    const fake = path.join(dir, 'fake-slurm');
+    // Plays squeue/scontrol/sacct from the MODE file: forgotten | down | running
+    await writeFile(fake, `#!/bin/bash
+mode=$(cat ${dir}/MODE); cmd=$1; shift
+case "$mode/$cmd" in
+  forgotten/squeue|forgotten/scontrol) echo "slurm_load_jobs error: Invalid job id specified" >&2; exit 1;;
+  forgotten/sacct) echo "Slurm accounting storage is disabled" >&2; exit 1;;
+  down/*) echo "slurm_load_jobs error: Unable to contact slurm controller (connect failure)" >&2; exit 1;;
+  running/squeue) echo "12|0|RUNNING|n1|0:05|None"; echo "12|1|PENDING||0:00|JobArrayTaskLimit";;
+esac
+`, { mode: 0o755 });
+    const { SlurmQueue, SlurmError } = await import('../../server/src/core/slurm/queue');
+    const q = new SlurmQueue({ commandPrefix: [fake] });
+    await writeFile(path.join(dir, 'MODE'), 'running');
+    assert.deepEqual((await q.status(['12'])).map((t) => [t.taskId, t.state]), [[0, 'RUNNING'], [1, 'PENDING']]);
+    await writeFile(path.join(dir, 'MODE'), 'forgotten');
+    assert.deepEqual(await q.status(['12']), []);
+    await writeFile(path.join(dir, 'MODE'), 'down');
+    await assert.rejects(q.status(['12']), (err: unknown) => err instanceof SlurmError && /Unable to contact slurm controller/.test(err.message));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('through an ssh prefix every word is quoted for the remote shell; sbatch refusals carry Slurm\'s words', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'slurm-ssh-'));
+  try {
+    const ssh = path.join(dir, 'ssh');
+    // A stand-in for ssh: prints the words it got, one per line, then refuses like sbatch would.
+    await writeFile(ssh, '#!/bin/bash\nprintf "%s\\n" "$@" >&2\necho "sbatch: error: Batch job submission failed: Job violates accounting/QOS policy (job submit limit, user\'s size and/or time limits)" >&2\nexit 1\n', { mode: 0o755 });
+    const { SlurmQueue, SlurmError } = await import('../../server/src/core/slurm/queue');
+    const q = new SlurmQueue({ commandPrefix: [ssh, 'login01', '--'] });
+    const err = await q.sbatch('/shared/run a/batch.sh', ['--array=0-3%2', '--comment=it\'s']).catch((e: unknown) => e);
+    assert.ok(err instanceof SlurmError);
+    assert.match(err.message, /^Slurm refused the job: .*Job violates accounting\/QOS policy/);
+    const r = await q.run(['echo', '/shared/run a/batch.sh', "it's"]);
+    assert.deepEqual(r.stderr.split('\n').slice(0, 5), ['login01', '--', 'echo', `'/shared/run a/batch.sh'`, `'it'\\''s'`]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

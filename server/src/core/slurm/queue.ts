@@ -188,26 +188,34 @@ export class SlurmQueue {
     return id;
   }
 
-  /** The array tasks of the given jobs, from squeue, else scontrol, else sacct. Jobs Slurm forgot are absent. */
+  /**
+   * The array tasks of the given jobs, from squeue, else scontrol, else sacct. Jobs Slurm forgot
+   * ("Invalid job id specified") are absent. Throws SlurmError when Slurm cannot be asked at all
+   * (controller down, ssh failing): then absence would prove nothing, and a follower must not
+   * take running shards for finished ones.
+   */
   async status(jobIds: readonly string[]): Promise<ArrayTaskInfo[]> {
     if (!jobIds.length) return [];
     const found: ArrayTaskInfo[] = [];
     const missing = new Set(jobIds);
+    const problems: string[] = [];
+    const forgotten = (r: CommandResult) => /Invalid job id/i.test(r.stderr + r.stdout);
     // squeue rejects the whole list when one id is unknown, so ask per job.
     for (const id of jobIds) {
       const r = await this.run(['squeue', '-h', '-r', '-t', 'all', '-j', id, '-o', SQUEUE_FORMAT]);
       if (r.code === 0) {
         const tasks = parseSqueue(r.stdout);
         if (tasks.length) { found.push(...tasks); missing.delete(id); }
-      }
+      } else if (!forgotten(r)) problems.push(slurmWords(r.stderr, r.stdout));
     }
     for (const id of [...missing]) {
       const r = await this.run(['scontrol', 'show', 'job', id, '-o']);
       if (r.code === 0) {
         const tasks = parseScontrolJobs(r.stdout);
         if (tasks.length) { found.push(...tasks); missing.delete(id); }
-      }
+      } else if (!forgotten(r)) problems.push(slurmWords(r.stderr, r.stdout));
     }
+    if (missing.size && problems.length) throw new SlurmError(`cannot ask Slurm about job ${[...missing].join(', ')}: ${problems.at(-1)}`, problems.at(-1)!, null);
     if (missing.size && this.sacctWorks !== false) {
       for (const id of [...missing]) {
         const r = await this.run(['sacct', '-n', '-P', '-X', '-j', id, '-o', 'JobID,State,NodeList,Elapsed,ExitCode']);

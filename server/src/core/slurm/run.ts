@@ -235,6 +235,7 @@ async function runLocked(o: SlurmBatchOptions, runDir: string, log: (m: string) 
   if (!o.wait) return { progress: snapshot(true), cancelled: false, exitCode: 0, retried };
 
   let cancelled = false;
+  let unreachableSince = 0;
   const attempts = new Map<number, number>();
   while (active.size) {
     if (o.signal?.aborted) {
@@ -246,7 +247,20 @@ async function runLocked(o: SlurmBatchOptions, runDir: string, log: (m: string) 
     await sleep(o.pollSeconds * 1000, o.signal);
     if (o.signal?.aborted) continue;
     const jobIds = [...new Set([...active].map((i) => latestJob.get(i)!))];
-    const infos = await queue.status(jobIds);
+    let infos: ArrayTaskInfo[];
+    try {
+      infos = await queue.status(jobIds);
+      if (unreachableSince) log(`Slurm answers again`);
+      unreachableSince = 0;
+    } catch (err) {
+      if (!(err instanceof SlurmError)) throw err;
+      // The jobs go on without us; keep asking (their manifests still show progress).
+      if (!unreachableSince) log(`${err.message}; asking again every ${o.pollSeconds} s`);
+      unreachableSince ||= Date.now();
+      await refreshCounts();
+      o.onProgress?.(snapshot(false));
+      continue;
+    }
     await refreshCounts();
     const again: number[] = [];
     for (const i of [...active]) {
@@ -281,6 +295,7 @@ async function runLocked(o: SlurmBatchOptions, runDir: string, log: (m: string) 
     o.onProgress?.(snapshot(active.size === 0));
   }
   for (const st of statuses) if (!unfinished(st) && st.state === 'NOT_SUBMITTED') st.state = 'DONE';
+  cancelled ||= !!o.signal?.aborted;
   const merge = await mergeShards(runDir, count, o.outDir, taskHashes);
   const progress = snapshot(true);
   o.onProgress?.(progress);
@@ -318,7 +333,11 @@ async function cancelAndSettle(queue: SlurmQueue, statuses: ShardStatus[], activ
   await queue.scancel(jobIds);
   const deadline = Date.now() + 60_000;
   while (active.size && Date.now() < deadline) {
-    const infos = await queue.status(jobIds);
+    const infos = await queue.status(jobIds).catch((err: unknown) => {
+      if (err instanceof SlurmError) return undefined;
+      throw err;
+    });
+    if (!infos) { await sleep(1000); continue; }
     for (const i of [...active]) {
       const info = infos.find((t) => t.taskId === i && t.arrayJobId === latestJob.get(i));
       if (info) Object.assign(statuses[i]!, fromQueue(info));
