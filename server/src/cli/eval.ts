@@ -1,11 +1,52 @@
-import type { CliCommand } from './types';
+import * as path from 'node:path';
+import { EvalInputError, evaluate, writeReport } from '../core/evaluation/evaluate';
+import { loadStudent } from '../core/student/model';
+import { parseArgs } from './args';
+import { type CliCommand, UsageError } from './types';
 
-// Placeholder until the feature lands; prints a clear message rather than pretending.
+const pct = (r: { rate: number | null; agree: number; total: number }) => (r.rate === null ? '—' : `${(r.rate * 100).toFixed(2)} % (${r.agree}/${r.total})`);
+
 export const evalCommand: CliCommand = {
-  summary: '(not available yet)',
-  usage: 'tts-distill eval: not available yet',
-  async run(_args, io) {
-    io.stderr.write('tts-distill eval: not available yet\n');
-    return 69;
+  summary: 'compare the student with the teacher on a teacher run; writes eval.json + eval.html',
+  usage: `Usage: tts-distill eval --model <model.json> --teacher <teacher out dir> [--student-audio DIR] --out <dir>
+
+Reads <teacher out dir>/manifest.jsonl, reads every character with the G2P student, and
+compares: per-character and per-sentence reading agreement and a per-polyphone table
+(accuracy, support, top confusions). Where DIR/<name>.wav exists for a task, also the
+duration ratio, the mel-cepstral distortion (DTW-aligned) and the F0 RMSE against the
+teacher's WAV. Writes <dir>/eval.json and a self-contained <dir>/eval.html and prints a
+summary. Exit code 0, 2 when an input cannot be read.`,
+  async run(args, io) {
+    const { values, positional } = parseArgs(args, { values: ['model', 'teacher', 'student-audio', 'out'] });
+    if (positional.length) throw new UsageError(`unexpected argument ${positional[0]}`);
+    for (const k of ['model', 'teacher', 'out']) if (!values.get(k)) throw new UsageError(`--${k} is required`);
+    const abs = (k: string) => (values.has(k) ? path.resolve(io.cwd, values.get(k)!) : undefined);
+    let report;
+    try {
+      const student = await loadStudent(abs('model')!);
+      report = await evaluate({
+        teacherDir: abs('teacher')!, student, modelFile: abs('model'), studentAudioDir: abs('student-audio'), signal: io.signal,
+        onProgress: (done, total) => { if (done % 200 === 0 || done === total) io.stderr.write(`evaluated ${done}/${total}\n`); },
+      });
+    } catch (err) {
+      if (err instanceof EvalInputError || (err as NodeJS.ErrnoException).code === 'ENOENT' || (err as Error).name === 'StudentFormatError') {
+        io.stderr.write(`tts-distill eval: ${(err as Error).message}\n`);
+        return 2;
+      }
+      throw err;
+    }
+    const files = await writeReport(report, abs('out')!);
+    const s = report.summary;
+    io.stdout.write(`tasks              ${report.teacher.records}\n`);
+    io.stdout.write(`characters agree   ${pct(s.characters)}\n`);
+    io.stdout.write(`polyphones agree   ${pct(s.polyphones)}\n`);
+    io.stdout.write(`sentences agree    ${pct(s.sentences)}\n`);
+    const weak = report.polyphones.filter((p) => p.agree < p.support).slice(0, 5);
+    if (weak.length) io.stdout.write(`weakest polyphones ${weak.map((p) => `${p.char} ${(p.accuracy * 100).toFixed(0)} % of ${p.support}${p.confusions[0] ? ` (${p.confusions[0].teacher}→${p.confusions[0].student})` : ''}`).join(', ')}\n`);
+    if (s.acoustic) {
+      io.stdout.write(`audio compared     ${s.acoustic.items} items: duration ratio ${s.acoustic.meanDurationRatio.toFixed(3)}, MCD ${s.acoustic.meanMcd.toFixed(2)} dB, F0 RMSE ${s.acoustic.meanF0Rmse === null ? '—' : `${s.acoustic.meanF0Rmse.toFixed(1)} Hz`}\n`);
+    }
+    io.stdout.write(`wrote              ${path.relative(io.cwd, files.json) || files.json}, ${path.relative(io.cwd, files.html) || files.html}\n`);
+    return 0;
   },
 };

@@ -34,25 +34,52 @@ export async function readLabels(file: string): Promise<LabelSource> {
   return fromManifest(file, text);
 }
 
-/** Manifest records (see core/batch): `text` and `readings`, one reading per UTF-16 unit of `text`. */
-export function fromManifest(file: string, content: string): LabelSource {
-  const src: LabelSource = { file, kind: 'manifest', examples: [], skipped: 0, problems: [] };
-  const lines = content.split(/\r?\n/);
-  lines.forEach((line, n) => {
+/** The fields of a teacher manifest record (core/batch) the student and the evaluation read. */
+export interface TeacherRecord {
+  /** 0-based line of the task in its task file. */
+  line: number;
+  name: string;
+  text: string;
+  /** One per UTF-16 unit of `text`: tone-numbered pinyin, or null. */
+  readings: (string | null)[];
+  /** WAV file name, relative to the output folder. */
+  audio?: string;
+  durationSeconds?: number;
+}
+
+/** Manifest records with usable `text` + `readings`; the others are counted with why. */
+export function parseManifest(content: string): { records: TeacherRecord[]; skipped: number; problems: string[] } {
+  const out = { records: [] as TeacherRecord[], skipped: 0, problems: [] as string[] };
+  content.split(/\r?\n/).forEach((line, n) => {
     if (!line.trim()) return;
-    let rec: { text?: unknown; readings?: unknown };
+    let rec: Partial<Record<keyof TeacherRecord, unknown>>;
     try {
       rec = JSON.parse(line) as typeof rec;
     } catch {
-      skip(src, `line ${n + 1}: not JSON`);
+      skip(out, `line ${n + 1}: not JSON`);
       return;
     }
     if (typeof rec.text !== 'string' || !Array.isArray(rec.readings) || rec.readings.length !== rec.text.length) {
-      skip(src, `line ${n + 1}: needs "text" and "readings" with one entry per UTF-16 unit of the text`);
+      skip(out, `line ${n + 1}: needs "text" and "readings" with one entry per UTF-16 unit of the text`);
       return;
     }
-    addSentence(src, rec.text, rec.readings as unknown[]);
+    out.records.push({
+      line: typeof rec.line === 'number' ? rec.line : n,
+      name: typeof rec.name === 'string' ? rec.name : String(n),
+      text: rec.text,
+      readings: (rec.readings as unknown[]).map((r) => (typeof r === 'string' && r ? normalizeReading(r) : null)),
+      ...(typeof rec.audio === 'string' ? { audio: rec.audio } : {}),
+      ...(typeof rec.durationSeconds === 'number' ? { durationSeconds: rec.durationSeconds } : {}),
+    });
   });
+  return out;
+}
+
+/** Manifest records (see core/batch): `text` and `readings`, one reading per UTF-16 unit of `text`. */
+export function fromManifest(file: string, content: string): LabelSource {
+  const { records, skipped, problems } = parseManifest(content);
+  const src: LabelSource = { file, kind: 'manifest', examples: [], skipped, problems };
+  for (const r of records) addSentence(src, r.text, r.readings);
   return src;
 }
 
@@ -176,7 +203,7 @@ function trimLines(s: string): string[] {
   return lines;
 }
 
-function skip(src: LabelSource, why: string): void {
+function skip(src: { skipped: number; problems: string[] }, why: string): void {
   src.skipped++;
   if (src.problems.length < 5) src.problems.push(why);
 }

@@ -1,0 +1,97 @@
+// Student versus teacher on readings: per character, per sentence, per polyphone.
+import { candidateReadings, charAt, isHan } from '../student/readings';
+
+export interface ReadingPair {
+  text: string;
+  /** Per UTF-16 unit: the teacher's reading or null. */
+  teacher: readonly (string | null)[];
+  /** Per UTF-16 unit: the student's reading or null/undefined. */
+  student: readonly (string | null | undefined)[];
+}
+
+export interface Rate { agree: number; total: number; rate: number | null }
+
+export interface PolyphoneRow {
+  char: string;
+  /** Occurrences the teacher read. */
+  support: number;
+  agree: number;
+  accuracy: number;
+  /** How often the teacher used each reading. */
+  teacherReadings: Record<string, number>;
+  /** Most frequent teacher → student disagreements first. */
+  confusions: Array<{ teacher: string; student: string; count: number }>;
+}
+
+export interface Disagreement { index: number; char: string; teacher: string; student: string | null }
+
+export interface AgreementSummary {
+  /** Every Han character the teacher read. */
+  characters: Rate;
+  /** Only characters with more than one reading. */
+  polyphones: Rate;
+  /** Sentences where every character agrees. */
+  sentences: Rate;
+  table: PolyphoneRow[];
+}
+
+const rate = (agree: number, total: number): Rate => ({ agree, total, rate: total ? agree / total : null });
+
+/** The positions where teacher and student differ (teacher reading known, Han characters only). */
+export function disagreements(p: ReadingPair): Disagreement[] {
+  const out: Disagreement[] = [];
+  for (let i = 0; i < p.text.length; i++) {
+    const t = p.teacher[i];
+    if (!t) continue;
+    const ch = charAt(p.text, i);
+    if (!ch || !isHan(ch)) continue;
+    const s = p.student[i] ?? null;
+    if (s !== t) out.push({ index: i, char: ch, teacher: t, student: s });
+  }
+  return out;
+}
+
+export function agreement(pairs: readonly ReadingPair[], topConfusions = 3): AgreementSummary {
+  let chars = 0, charsOk = 0, poly = 0, polyOk = 0, sentOk = 0;
+  const rows = new Map<string, { support: number; agree: number; teacher: Map<string, number>; conf: Map<string, number> }>();
+  for (const p of pairs) {
+    let allOk = true;
+    for (let i = 0; i < p.text.length; i++) {
+      const t = p.teacher[i];
+      if (!t) continue;
+      const ch = charAt(p.text, i);
+      if (!ch || !isHan(ch)) continue;
+      const ok = (p.student[i] ?? null) === t;
+      chars++;
+      if (ok) charsOk++;
+      else allOk = false;
+      if (candidateReadings(ch).length < 2) continue;
+      poly++;
+      if (ok) polyOk++;
+      let r = rows.get(ch);
+      if (!r) rows.set(ch, (r = { support: 0, agree: 0, teacher: new Map(), conf: new Map() }));
+      r.support++;
+      r.teacher.set(t, (r.teacher.get(t) ?? 0) + 1);
+      if (ok) r.agree++;
+      else {
+        const k = `${t}\u0000${p.student[i] ?? '∅'}`;
+        r.conf.set(k, (r.conf.get(k) ?? 0) + 1);
+      }
+    }
+    if (allOk) sentOk++;
+  }
+  const table: PolyphoneRow[] = [...rows].map(([char, r]) => ({
+    char,
+    support: r.support,
+    agree: r.agree,
+    accuracy: r.agree / r.support,
+    teacherReadings: Object.fromEntries([...r.teacher].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
+    confusions: [...r.conf]
+      .map(([k, count]) => { const [teacher, student] = k.split('\u0000') as [string, string]; return { teacher, student, count }; })
+      .sort((a, b) => b.count - a.count || a.teacher.localeCompare(b.teacher) || a.student.localeCompare(b.student))
+      .slice(0, topConfusions),
+  }));
+  // Where the student is weakest first: most errors, then most support.
+  table.sort((a, b) => (b.support - b.agree) - (a.support - a.agree) || b.support - a.support || a.char.localeCompare(b.char));
+  return { characters: rate(charsOk, chars), polyphones: rate(polyOk, poly), sentences: rate(sentOk, pairs.length), table };
+}

@@ -1,0 +1,132 @@
+// Student versus teacher on a teacher run: reads its manifest, asks the G2P student for every
+// character, compares audio where the student's WAV sits beside the teacher's, writes the report.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseManifest, type TeacherRecord } from '../student/labels';
+import type { G2PStudent } from '../student/model';
+import { charAt, isHan } from '../student/readings';
+import { compareAudio, type AcousticMetrics } from './acoustic';
+import { agreement, disagreements, type AgreementSummary, type Disagreement } from './agreement';
+import { renderReportHtml } from './html';
+
+export const EVAL_FORMAT_VERSION = 1;
+
+export interface EvalItem {
+  /** 0-based line of the task in its task file. */
+  line: number;
+  name: string;
+  text: string;
+  teacher: (string | null)[];
+  student: (string | null)[];
+  disagreements: Disagreement[];
+  /** Absolute paths, when the files exist. */
+  teacherAudio?: string;
+  studentAudio?: string;
+  acoustic?: AcousticMetrics;
+  /** Why the audio could not be compared. */
+  acousticError?: string;
+}
+
+export interface AcousticSummary {
+  items: number;
+  meanDurationRatio: number;
+  meanMcd: number;
+  /** Over items with voiced frames in both. */
+  meanF0Rmse: number | null;
+}
+
+export interface EvalReport {
+  format: 'tts-distill-eval';
+  formatVersion: number;
+  teacher: { dir: string; manifest: string; records: number; skipped: number };
+  student: { version: string; model?: string; audioDir?: string };
+  summary: Omit<AgreementSummary, 'table'> & { acoustic: AcousticSummary | null };
+  polyphones: AgreementSummary['table'];
+  items: EvalItem[];
+}
+
+export interface EvalOptions {
+  /** Teacher output folder with manifest.jsonl. */
+  teacherDir: string;
+  student: G2PStudent;
+  modelFile?: string;
+  /** Folder holding `<name>.wav` of the student for the same tasks. */
+  studentAudioDir?: string;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export class EvalInputError extends Error {}
+
+export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
+  const manifest = join(opts.teacherDir, 'manifest.jsonl');
+  let content: string;
+  try {
+    content = await readFile(manifest, 'utf8');
+  } catch {
+    throw new EvalInputError(`${opts.teacherDir} has no manifest.jsonl (run a teacher batch first)`);
+  }
+  const { records, skipped } = parseManifest(content);
+  const items: EvalItem[] = [];
+  for (let k = 0; k < records.length; k++) {
+    if (opts.signal?.aborted) throw new Error('evaluation cancelled');
+    items.push(await evaluateRecord(records[k]!, opts));
+    opts.onProgress?.(k + 1, records.length);
+  }
+  const g2p = agreement(items);
+  const withAudio = items.filter((i) => i.acoustic);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const f0s = withAudio.map((i) => i.acoustic!.f0Rmse).filter((x): x is number => x !== null);
+  return {
+    format: 'tts-distill-eval',
+    formatVersion: EVAL_FORMAT_VERSION,
+    teacher: { dir: resolve(opts.teacherDir), manifest, records: records.length, skipped },
+    student: { version: opts.student.version, ...(opts.modelFile ? { model: resolve(opts.modelFile) } : {}), ...(opts.studentAudioDir ? { audioDir: resolve(opts.studentAudioDir) } : {}) },
+    summary: {
+      characters: g2p.characters,
+      polyphones: g2p.polyphones,
+      sentences: g2p.sentences,
+      acoustic: withAudio.length
+        ? { items: withAudio.length, meanDurationRatio: mean(withAudio.map((i) => i.acoustic!.durationRatio)), meanMcd: mean(withAudio.map((i) => i.acoustic!.mcd)), meanF0Rmse: f0s.length ? mean(f0s) : null }
+        : null,
+    },
+    polyphones: g2p.table,
+    items,
+  };
+}
+
+async function evaluateRecord(r: TeacherRecord, opts: EvalOptions): Promise<EvalItem> {
+  const student: (string | null)[] = new Array<string | null>(r.text.length).fill(null);
+  for (let i = 0; i < r.text.length; i++) {
+    const ch = charAt(r.text, i);
+    if (ch && isHan(ch)) student[i] = opts.student.predict(r.text, i) ?? null;
+  }
+  const item: EvalItem = { line: r.line, name: r.name, text: r.text, teacher: r.readings, student, disagreements: [] };
+  item.disagreements = disagreements(item);
+  const teacherAudio = join(opts.teacherDir, r.audio ?? `${r.name}.wav`);
+  if (existsSync(teacherAudio)) item.teacherAudio = resolve(teacherAudio);
+  if (opts.studentAudioDir) {
+    const studentAudio = join(opts.studentAudioDir, `${r.name}.wav`);
+    if (existsSync(studentAudio)) {
+      item.studentAudio = resolve(studentAudio);
+      if (item.teacherAudio) {
+        try {
+          item.acoustic = compareAudio(await readFile(item.teacherAudio), await readFile(studentAudio));
+        } catch (err) {
+          item.acousticError = (err as Error).message;
+        }
+      }
+    }
+  }
+  return item;
+}
+
+/** Writes eval.json and eval.html into `outDir`. */
+export async function writeReport(report: EvalReport, outDir: string): Promise<{ json: string; html: string }> {
+  await mkdir(outDir, { recursive: true });
+  const json = join(outDir, 'eval.json'), html = join(outDir, 'eval.html');
+  await writeFile(json, JSON.stringify(report, null, 1) + '\n');
+  await writeFile(html, renderReportHtml(report, outDir));
+  return { json, html };
+}
