@@ -90,11 +90,27 @@ export class Harness {
     await this.page.keyboard.press('F1');
     await this.quickInput.waitFor({ state: 'visible', timeout: DEFAULT_WAIT_MS });
     await this.quickInput.fill('>' + title);
-    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-    await row.waitFor({ timeout: DEFAULT_WAIT_MS }).catch(() => {
-      throw new StepFailure(`command "${title}" is not in the command palette`);
+    await this.pickQuickInputRow(`command "${title}" in the palette`, (label) => label.includes(title));
+  }
+
+  /** Picks the first Quick Input row whose label matches, by keyboard (a click can be intercepted by row buttons or hovers). */
+  async pickQuickInputRow(what: string, match: (label: string) => boolean): Promise<void> {
+    const rows = this.page.locator('.quick-input-list .monaco-list-row');
+    const read = () => rows.evaluateAll((els) => els.map((e) => ({
+      index: Number(e.getAttribute('data-index')), label: e.getAttribute('aria-label') ?? '', focused: e.classList.contains('focused'),
+    })));
+    // The list filters as it likes; move to the row, and press Enter only once the focused row is the one.
+    await this.until(what, async () => {
+      const all = await read();
+      const hit = all.filter((r) => match(r.label)).sort((a, b) => a.index - b.index)[0];
+      if (!hit) return false;
+      const focused = all.find((r) => r.focused)?.index ?? 0;
+      const key = hit.index > focused ? 'ArrowDown' : 'ArrowUp';
+      for (let i = 0; i < Math.abs(hit.index - focused); i++) await this.page.keyboard.press(key);
+      const now = (await read()).find((r) => r.focused);
+      return now !== undefined && match(now.label);
     });
-    await row.click();
+    await this.page.keyboard.press('Enter');
     await this.quickInput.waitFor({ state: 'hidden', timeout: DEFAULT_WAIT_MS }).catch(() => undefined);
   }
 
@@ -125,19 +141,10 @@ export class Harness {
     await this.page.keyboard.press('Control+P');
     await this.quickInput.waitFor({ state: 'visible', timeout: DEFAULT_WAIT_MS });
     await this.quickInput.fill(relPath);
-    // Quick Open lists a file as "name  folder"; pick the row whose description matches the folder.
+    // Quick Open labels a file "name, folder"; the folder tells files of the same name apart.
     const dir = path.dirname(relPath);
-    await this.until(`"${relPath}" in Quick Open`, async () => {
-      const rows = this.page.locator('.quick-input-list .monaco-list-row');
-      for (let i = 0; i < (await rows.count()); i++) {
-        const label = (await rows.nth(i).getAttribute('aria-label')) ?? (await rows.nth(i).innerText());
-        if (label.includes(base) && (dir === '.' || label.replace(/\\/g, '/').includes(dir))) {
-          await rows.nth(i).click();
-          return true;
-        }
-      }
-      return false;
-    });
+    await this.pickQuickInputRow(`"${relPath}" in Quick Open`, (label) =>
+      label.includes(base) && (dir === '.' || label.replace(/\\/g, '/').includes(dir)));
     await this.until(`tab "${base}" active`, () => this.page.locator('.tab.active', { hasText: base }).count());
     await this.until(`text of ${base} shown`, async () => (await this.editor.locator('.view-lines').innerText()).trim().length > 0);
   }
