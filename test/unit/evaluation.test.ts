@@ -98,7 +98,7 @@ test('evaluate a teacher run: readings from the manifest, audio where the studen
     writeFileSync(join(teacher, 'manifest.jsonl'), [
       { line: 0, name: 'a', text: '去银行', readings: ['qu4', 'yin2', 'hang2'], audio: 'a.wav' },
       { line: 2, name: 'b', text: '行走', readings: ['xing2', 'zou3'], audio: 'b.wav' },
-    ].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    ].map((r) => JSON.stringify({ taskHash: 'h', wavSha256: 'w', ...r })).join('\n') + '\n');
     writeFileSync(join(teacher, 'a.wav'), encodeWav(voiced(200, 0.4), SR));
     writeFileSync(join(teacher, 'b.wav'), encodeWav(voiced(150, 0.4), SR));
     writeFileSync(join(studentAudio, 'a.wav'), encodeWav(voiced(200, 0.4), SR));

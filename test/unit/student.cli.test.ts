@@ -57,7 +57,7 @@ test('tts-distill train → predict → eval', async () => {
     writeFileSync(path.join(teacher, 'manifest.jsonl'), [
       { line: 0, name: 'u1', text: '我们去银行', readings: ['wo3', 'men5', 'qu4', 'yin2', 'hang2'], audio: 'u1.wav' },
       { line: 1, name: 'u2', text: '他长大了', readings: ['ta1', 'zhang3', 'da4', 'le5'], audio: 'u2.wav' },
-    ].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    ].map((r) => JSON.stringify({ taskHash: 'h', wavSha256: 'w', ...r })).join('\n') + '\n');
     const tone = Float32Array.from({ length: 8000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 180 * i) / 16000));
     writeFileSync(path.join(teacher, 'u1.wav'), encodeWav(tone, 16000));
     writeFileSync(path.join(studentAudio, 'u1.wav'), encodeWav(tone, 16000));

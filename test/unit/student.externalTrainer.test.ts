@@ -13,7 +13,7 @@ function workspace(): { dir: string; manifest: string; out: string } {
   writeFileSync(manifest, [
     { line: 0, name: 'a', text: '银行', readings: ['yin2', 'hang2'], durationSeconds: 0.8 },
     { line: 1, name: 'b', text: '行走', readings: ['xing2', 'zou3'], durationSeconds: 0.6 },
-  ].map((r) => JSON.stringify(r)).join('\n') + '\n');
+  ].map((r) => JSON.stringify({ taskHash: 'h', wavSha256: 'w', audio: `${r.name}.wav`, ...r })).join('\n') + '\n');
   return { dir, manifest, out: join(dir, 'out') };
 }
 

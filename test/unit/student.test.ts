@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alignPhonemes, fromCpp, fromManifest, fromTextCompare, parseCppSentence, readLabels, splitConcatenatedJson } from '../../server/src/core/student/labels';
+import { alignPhonemes, fromCpp, fromManifest, fromTextCompare, parseCppSentence, readLabels } from '../../server/src/core/student/labels';
 import { contextFeatures, LexiconIndex } from '../../server/src/core/student/features';
 import { loadStudent, serializeModel, studentFromJson, StudentFormatError } from '../../server/src/core/student/model';
 import { markedToNumbered, normalizeReading, pinyinProGuess, toCppReading } from '../../server/src/core/student/readings';
@@ -39,12 +39,9 @@ test('labels: CPP sentences, manifest records and text_compare records', () => {
   assert.deepEqual(cpp.examples, [{ text: '银行卡', index: 1, reading: 'hang2' }, { text: '他行走', index: 1, reading: 'xing2' }]);
   assert.throws(() => fromCpp('x.sent', 'a▁b▁\n', ''), /1 sentences but 0 labels/);
 
-  const manifest = [
-    JSON.stringify({ line: 0, name: 'a', text: '银行A', readings: ['yin2', 'hang2', null] }),
-    'not json',
-    JSON.stringify({ line: 1, name: 'b', text: '长大', readings: ['zhang3'] }),
-    '',
-  ].join('\n');
+  const rec = (line: number, name: string, text: string, readings: (string | null)[]) =>
+    JSON.stringify({ line, name, taskHash: 'h', text, readings, phonemes: '', audio: `${name}.wav`, wavSha256: 'w' });
+  const manifest = [rec(0, 'a', '银行A', ['yin2', 'hang2', null]), 'not json', rec(1, 'b', '长大', ['zhang3']), ''].join('\n');
   const m = fromManifest('manifest.jsonl', manifest);
   // 银 has one reading: only the polyphone 行 is an example.
   assert.deepEqual(m.examples, [{ text: '银行A', index: 1, reading: 'hang2' }]);
@@ -52,10 +49,10 @@ test('labels: CPP sentences, manifest records and text_compare records', () => {
 
   assert.deepEqual(alignPhonemes('我去银行', '我去银<|H|><|ANG2|>'), [null, null, null, 'hang2']);
   assert.equal(alignPhonemes('我去银行', '我来银<|H|><|ANG2|>'), undefined);
-  const tc = '{\n  "uttid": "u1",\n  "syn_text": "去银行",\n  "syn_text_tn": "去银行",\n  "syn_text_phoneme": "去银<|H|><|ANG2|>"\n}\n{\n  "uttid": "u2",\n  "syn_text_tn": "{行}",\n  "syn_text_phoneme": "{<|X|><|ING2|>}"\n}\n';
-  assert.equal(splitConcatenatedJson(tc).length, 2);
+  // Upstream writes one entry per 30–60 character chunk.
+  const tc = '{\n  "uttid": "u1",\n  "syn_text": "去银行",\n  "syn_text_tn": ["去银行"],\n  "syn_text_phoneme": ["去银<|H|><|ANG2|>"]\n}\n{\n  "uttid": "u2",\n  "syn_text": "{行}。行",\n  "syn_text_tn": ["{行}。", "行"],\n  "syn_text_phoneme": ["{<|X|><|ING2|>}。", "<|H|><|ANG2|>"]\n}\n';
   const t = fromTextCompare('text_compare.jsonl', tc);
-  assert.deepEqual(t.examples, [{ text: '去银行', index: 2, reading: 'hang2' }, { text: '{行}', index: 1, reading: 'xing2' }]);
+  assert.deepEqual(t.examples, [{ text: '去银行', index: 2, reading: 'hang2' }, { text: '{行}。', index: 1, reading: 'xing2' }, { text: '行', index: 0, reading: 'hang2' }]);
 });
 
 test('readLabels finds X.lb beside X.sent, and says so when it is missing', async () => {

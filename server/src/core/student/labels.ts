@@ -2,6 +2,7 @@
 // manifest.jsonl, an upstream text_compare.jsonl, or a CPP-style X.sent + X.lb pair.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { isManifestRecord, latestByName, parseJsonLines, parseTextCompare } from '../batch/manifest';
 import { parseReplacement } from '../notation';
 import { candidateReadings, charAt, isHan, normalizeReading } from './readings';
 import type { LabelledExample } from './trainer';
@@ -30,7 +31,7 @@ function isPolyphone(ch: string): boolean {
 export async function readLabels(file: string): Promise<LabelSource> {
   if (file.endsWith('.sent')) return readCpp(file);
   const text = await readFile(file, 'utf8');
-  if (basename(file).startsWith('text_compare') || /"syn_text_phoneme"\s*:/.test(text.slice(0, 4000))) return fromTextCompare(file, text);
+  if (basename(file).startsWith('text_compare') || /"syn_text_tn"\s*:/.test(text.slice(0, 4000))) return fromTextCompare(file, text);
   return fromManifest(file, text);
 }
 
@@ -43,35 +44,31 @@ export interface TeacherRecord {
   /** One per UTF-16 unit of `text`: tone-numbered pinyin, or null. */
   readings: (string | null)[];
   /** WAV file name, relative to the output folder. */
-  audio?: string;
+  audio: string;
   durationSeconds?: number;
 }
 
-/** Manifest records with usable `text` + `readings`; the others are counted with why. */
+/**
+ * Records of a teacher manifest (the format is core/batch/manifest.ts's) with usable `text` +
+ * `readings`, the newest per task name in task order; the others are counted with why.
+ */
 export function parseManifest(content: string): { records: TeacherRecord[]; skipped: number; problems: string[] } {
   const out = { records: [] as TeacherRecord[], skipped: 0, problems: [] as string[] };
-  content.split(/\r?\n/).forEach((line, n) => {
-    if (!line.trim()) return;
-    let rec: Partial<Record<keyof TeacherRecord, unknown>>;
-    try {
-      rec = JSON.parse(line) as typeof rec;
-    } catch {
-      skip(out, `line ${n + 1}: not JSON`);
-      return;
-    }
-    if (typeof rec.text !== 'string' || !Array.isArray(rec.readings) || rec.readings.length !== rec.text.length) {
-      skip(out, `line ${n + 1}: needs "text" and "readings" with one entry per UTF-16 unit of the text`);
-      return;
+  const all = parseJsonLines(content, isManifestRecord);
+  const blank = content.split('\n').filter((l) => l.trim()).length;
+  if (all.length < blank) skip(out, `${blank - all.length} lines are not manifest records`, blank - all.length);
+  for (const rec of latestByName(all).values()) {
+    if (rec.readings.length !== rec.text.length) {
+      skip(out, `${rec.name}: needs one reading per UTF-16 unit of the text`);
+      continue;
     }
     out.records.push({
-      line: typeof rec.line === 'number' ? rec.line : n,
-      name: typeof rec.name === 'string' ? rec.name : String(n),
-      text: rec.text,
-      readings: (rec.readings as unknown[]).map((r) => (typeof r === 'string' && r ? normalizeReading(r) : null)),
-      ...(typeof rec.audio === 'string' ? { audio: rec.audio } : {}),
+      line: rec.line, name: rec.name, text: rec.text, audio: rec.audio,
+      readings: rec.readings.map((r) => (typeof r === 'string' && r ? normalizeReading(r) : null)),
       ...(typeof rec.durationSeconds === 'number' ? { durationSeconds: rec.durationSeconds } : {}),
     });
-  });
+  }
+  out.records.sort((a, b) => a.line - b.line);
   return out;
 }
 
@@ -94,33 +91,22 @@ function addSentence(src: LabelSource, text: string, readings: readonly unknown[
 }
 
 /**
- * Upstream text_compare.jsonl: pretty-printed records, one after the other. In
- * `syn_text_phoneme`, the characters the teacher's G2P converted are written in tokens in place
- * of the character of `syn_text_tn`; those are the labels.
+ * Upstream text_compare.jsonl (read by core/batch/manifest.ts): per chunk, `syn_text_phoneme`
+ * writes the characters the teacher's G2P converted in tokens in place of the characters of
+ * `syn_text_tn`; those are the labels.
  */
 export function fromTextCompare(file: string, content: string): LabelSource {
   const src: LabelSource = { file, kind: 'text_compare', examples: [], skipped: 0, problems: [] };
-  let n = 0;
-  for (const raw of splitConcatenatedJson(content)) {
-    n++;
-    let rec: { syn_text_tn?: unknown; syn_text_phoneme?: unknown; uttid?: unknown };
-    try {
-      rec = JSON.parse(raw) as typeof rec;
-    } catch {
-      skip(src, `record ${n}: not JSON`);
+  for (const rec of parseTextCompare(content)) {
+    if (!rec.syn_text_phoneme.length) {
+      skip(src, `${rec.uttid}: no syn_text_phoneme (the run did not use --use_phoneme)`);
       continue;
     }
-    const tn = rec.syn_text_tn, ph = rec.syn_text_phoneme;
-    if (typeof tn !== 'string' || typeof ph !== 'string') {
-      skip(src, `record ${n}: needs syn_text_tn and syn_text_phoneme`);
-      continue;
-    }
-    const readings = alignPhonemes(tn, ph);
-    if (!readings) {
-      skip(src, `record ${n}${typeof rec.uttid === 'string' ? ` (${rec.uttid})` : ''}: syn_text_phoneme does not line up with syn_text_tn`);
-      continue;
-    }
-    addSentence(src, tn, readings);
+    rec.syn_text_tn.forEach((tn, k) => {
+      const readings = alignPhonemes(tn, rec.syn_text_phoneme[k] ?? '');
+      if (readings) addSentence(src, tn, readings);
+      else skip(src, `${rec.uttid} chunk ${k + 1}: syn_text_phoneme does not line up with syn_text_tn`);
+    });
   }
   return src;
 }
@@ -144,25 +130,6 @@ export function alignPhonemes(text: string, phonemes: string): (string | null)[]
     i += ch.length;
   }
   return i >= text.length ? out : undefined;
-}
-
-/** Splits text holding JSON objects written one after another (any layout) into each object's text. */
-export function splitConcatenatedJson(content: string): string[] {
-  const out: string[] = [];
-  let depth = 0, start = -1, inString = false, escaped = false;
-  for (let i = 0; i < content.length; i++) {
-    const c = content[i]!;
-    if (inString) {
-      if (escaped) escaped = false;
-      else if (c === '\\') escaped = true;
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '"') inString = true;
-    else if (c === '{') { if (depth++ === 0) start = i; }
-    else if (c === '}' && depth > 0 && --depth === 0) out.push(content.slice(start, i + 1));
-  }
-  return out;
 }
 
 /** CPP: X.sent holds one sentence a line with the target wrapped in U+2581, X.lb its reading. */
@@ -203,7 +170,7 @@ function trimLines(s: string): string[] {
   return lines;
 }
 
-function skip(src: { skipped: number; problems: string[] }, why: string): void {
-  src.skipped++;
+function skip(src: { skipped: number; problems: string[] }, why: string, count = 1): void {
+  src.skipped += count;
   if (src.problems.length < 5) src.problems.push(why);
 }
