@@ -1,6 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
 import type { ClientContext } from '../context';
+import {
+  type BatchProgressParams, BatchPreflightRequest, BatchProgressNotification, type BatchSummary, SubmitBatchRequest, TeacherHealthRequest,
+} from '../../../server/src/protocol/teacher';
 
-/** Registers the teacher feature's commands, views and panels. */
-export function activate(_ctx: ClientContext): void {
-  // Nothing yet.
+const TOKEN_KEY = 'ttsDistill.teacherToken';
+
+/**
+ * "Submit Batch to Teacher": glue only. The batch runs in the language server; this module asks
+ * where the outputs go, refuses files with errors unless the user wants the valid lines only,
+ * shows progress (done / failed / total, ETA) in a cancellable notification and the teacher's
+ * health in the status bar. The HTTP token lives in SecretStorage and is passed per request.
+ */
+export function activate(ctx: ClientContext): void {
+  const { client, extension, output } = ctx;
+  const running = new Map<string, vscode.CancellationTokenSource>();
+  const listeners = new Map<string, (p: BatchProgressParams) => void>();
+  const status = vscode.window.createStatusBarItem('ttsDistill.teacherHealth', vscode.StatusBarAlignment.Left, 10);
+  status.name = 'TTS Distill Teacher';
+  status.command = 'ttsDistill.showOutput';
+
+  const refreshHealth = async () => {
+    try {
+      const uri = vscode.window.activeTextEditor?.document.uri.toString();
+      const h = await client.sendRequest(TeacherHealthRequest.type, { ...(uri ? { uri } : {}), ...(await tokenFor(extension)) });
+      status.text = `${h.ok ? '$(pass)' : '$(warning)'} Teacher: ${h.backend}`;
+      status.tooltip = h.detail;
+      status.backgroundColor = h.ok ? undefined : new vscode.ThemeColor('statusBarItem.warningBackground');
+    } catch (err) {
+      status.text = '$(warning) Teacher';
+      status.tooltip = `Teacher health unknown: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    status.show();
+  };
+
+  extension.subscriptions.push(
+    status,
+    client.onNotification(BatchProgressNotification.type, (p) => listeners.get(p.batchId)?.(p)),
+    vscode.commands.registerCommand('ttsDistill.submitBatch', (uri?: vscode.Uri) => submit(uri)),
+    vscode.commands.registerCommand('ttsDistill.cancelBatch', () => {
+      if (!running.size) {
+        void vscode.window.showInformationMessage('No teacher batch is running.');
+        return;
+      }
+      for (const cts of running.values()) cts.cancel();
+    }),
+    vscode.commands.registerCommand('ttsDistill.setTeacherToken', async () => {
+      const value = await vscode.window.showInputBox({
+        title: 'HTTP teacher token', prompt: 'Bearer token sent to the HTTP teacher. Kept in VS Code secret storage, never in settings. Empty: remove it.',
+        password: true, ignoreFocusOut: true,
+      });
+      if (value === undefined) return;
+      if (value) await extension.secrets.store(TOKEN_KEY, value);
+      else await extension.secrets.delete(TOKEN_KEY);
+      void vscode.window.showInformationMessage(value ? 'HTTP teacher token saved in secret storage.' : 'HTTP teacher token removed.');
+      void refreshHealth();
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('ttsDistill.teacher')) void refreshHealth(); }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void refreshHealth()),
+  );
+  void refreshHealth();
+
+  async function submit(uri: vscode.Uri | undefined) {
+    const doc = uri
+      ? await vscode.workspace.openTextDocument(uri)
+      : vscode.window.activeTextEditor?.document.languageId === 'tts-tasks' ? vscode.window.activeTextEditor.document : undefined;
+    if (!doc) {
+      void vscode.window.showErrorMessage('Open a task file (*.tasks.jsonl) to submit it to the teacher.');
+      return;
+    }
+    if (doc.uri.scheme !== 'file') {
+      void vscode.window.showErrorMessage('Save the task file first: the teacher reads it from disk.');
+      return;
+    }
+    if (doc.isDirty && !(await doc.save())) return;
+    const target = doc.uri.toString();
+    const pre = await client.sendRequest(BatchPreflightRequest.type, { uri: target });
+    if (pre.runsExternalProgram && !vscode.workspace.isTrusted) {
+      void vscode.window.showErrorMessage(`The ${pre.backend} teacher runs an external program; it is disabled in untrusted workspaces. Trust the workspace, or use the embedded or HTTP teacher.`);
+      return;
+    }
+    const pick = await vscode.window.showQuickPick([
+      { label: 'Production run', description: vscode.workspace.asRelativePath(pre.outputDir), dir: pre.outputDir },
+      { label: 'Test run', description: vscode.workspace.asRelativePath(pre.testOutputDir), dir: pre.testOutputDir },
+    ], { title: `Submit ${vscode.workspace.asRelativePath(doc.uri)} to the ${pre.backend} teacher`, placeHolder: 'Where should the outputs go?' });
+    if (!pick) return;
+    let validOnly = false;
+    if (pre.invalid.length) {
+      const first = pre.invalid.slice(0, 3).map((x) => `line ${x.line + 1}: ${x.reason}`).join('\n');
+      const choice = await vscode.window.showWarningMessage(
+        `${pre.invalid.length} of ${pre.lines} line(s) have errors; the batch does not start while the file has errors.`,
+        { modal: true, detail: first + (pre.invalid.length > 3 ? '\n…' : '') }, 'Submit the Valid Lines Only',
+      );
+      if (choice !== 'Submit the Valid Lines Only') return;
+      validOnly = true;
+    }
+    const batchId = randomBytes(6).toString('hex');
+    const cts = new vscode.CancellationTokenSource();
+    running.set(batchId, cts);
+    void vscode.commands.executeCommand('setContext', 'ttsDistill.batchRunning', true);
+    let last: BatchProgressParams | undefined;
+    output.info(`Submitting ${doc.uri.fsPath} → ${pick.dir}${validOnly ? ' (valid lines only)' : ''}`);
+    try {
+      const summary = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Teacher batch (${pick.label.toLowerCase()})`, cancellable: true }, async (progress, token) => {
+        token.onCancellationRequested(() => cts.cancel());
+        let reported = 0;
+        listeners.set(batchId, (p) => {
+          last = p;
+          const finished = p.done + p.skipped + p.failed;
+          const pct = p.total ? (finished / p.total) * 100 : 100;
+          const eta = p.etaMs !== undefined && finished < p.total ? ` · ETA ${formatDuration(p.etaMs)}` : '';
+          progress.report({ increment: pct - reported, message: `${finished}/${p.total} · done ${p.done + p.skipped}, failed ${p.failed}${eta}` });
+          reported = pct;
+        });
+        return client.sendRequest(SubmitBatchRequest.type, {
+          uri: target, batchId, outDir: pick.dir, validOnly, workspaceTrusted: vscode.workspace.isTrusted, ...(await tokenFor(extension)),
+        }, cts.token) as Promise<BatchSummary | null>;
+      });
+      if (!summary && cts.token.isCancellationRequested) throw new Error('cancelled');
+      report(summary ?? undefined, pick.dir);
+    } catch (err) {
+      if (cts.token.isCancellationRequested) {
+        void vscode.window.showInformationMessage(`Teacher batch cancelled${last ? ` after ${last.done} new line(s)` : ''}. Submit again to resume: finished lines are kept.`);
+      } else {
+        output.error(`Teacher batch failed: ${err instanceof Error ? err.message : String(err)}`);
+        void vscode.window.showErrorMessage(`Teacher batch failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    } finally {
+      listeners.delete(batchId);
+      running.delete(batchId);
+      cts.dispose();
+      void vscode.commands.executeCommand('setContext', 'ttsDistill.batchRunning', running.size > 0);
+    }
+  }
+
+  function report(s: BatchSummary | undefined, dir: string) {
+    if (!s) return;
+    const text = `${s.cancelled ? 'Teacher batch cancelled' : 'Teacher batch finished'}: done ${s.done}, skipped ${s.skipped}, failed ${s.failed} of ${s.total}.`;
+    const actions = ['Open Output Folder', ...(s.failed ? ['Show Failures'] : [])];
+    const show = s.failed ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    void show(text, ...actions).then((a) => {
+      if (a === 'Open Output Folder') void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(dir));
+      if (a === 'Show Failures') void vscode.window.showTextDocument(vscode.Uri.joinPath(vscode.Uri.file(dir), 'failures.jsonl'));
+    });
+  }
+}
+
+async function tokenFor(extension: vscode.ExtensionContext): Promise<{ token?: string }> {
+  const token = await extension.secrets.get(TOKEN_KEY);
+  return token ? { token } : {};
+}
+
+function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

@@ -1,6 +1,168 @@
-import type { ServerContext } from '../context';
+import { readFile, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type CodeLens, CodeLensRefreshRequest, ResponseError } from 'vscode-languageserver/node';
+import type { OpenDocument, ServerContext } from '../context';
+import {
+  FAILURES_FILE, type FailureRecord, isFailureRecord, isManifestRecord, latestByName, MANIFEST_FILE, type ManifestRecord, parseJsonLines, taskHash,
+} from '../core/batch/manifest';
+import { checkNames, parseTaskText, runBatch } from '../core/batch/runner';
+import type { Settings } from '../core/settings';
+import { createTeacher } from '../core/teacher';
+import { BatchPreflightRequest, BatchProgressNotification, SubmitBatchRequest, TeacherHealthRequest } from '../protocol/teacher';
 
-/** Plugs the teacher feature into the language server. */
-export function register(_ctx: ServerContext): void {
-  // Nothing yet.
+/**
+ * The teacher in the language server: batches run here (not in the extension host), with typed
+ * progress notifications and cancellation through the request; finished lines get code lenses
+ * from the output folders' manifests.
+ */
+export function register(ctx: ServerContext): void {
+  const outputs = new OutputFolders();
+  const running = new Set<string>();
+
+  const folderOf = (file: string | undefined) => {
+    const folders = ctx.workspaceFolders();
+    return (file && folders.find((f) => file === f || file.startsWith(f + path.sep))) ?? folders[0] ?? (file ? path.dirname(file) : process.cwd());
+  };
+  const outDirs = (settings: Settings, file: string | undefined) => {
+    const base = folderOf(file);
+    return { outputDir: path.resolve(base, settings.batch.outputDir), testOutputDir: path.resolve(base, settings.batch.testOutputDir) };
+  };
+  // glmtts-cli runs python (through the command prefix, e.g. ssh, when one is set).
+  const runsExternalProgram = (s: Settings) => s.teacher.backend === 'glmtts-cli';
+
+  ctx.connection.onRequest(BatchPreflightRequest.type, async ({ uri }) => {
+    const file = filePath(uri);
+    const settings = await ctx.getSettings(uri);
+    const dirs = outDirs(settings, file);
+    const text = ctx.getDocument(uri)?.document.getText() ?? (await readFile(file, 'utf8'));
+    const { tasks, invalid } = parseTaskText(text, settings.taskFiles.dialect);
+    const names = checkNames(tasks, dirs.outputDir);
+    return {
+      lines: tasks.length + invalid.length,
+      invalid: [...invalid, ...names.invalid].sort((a, b) => a.line - b.line).map((x) => ({ line: x.line, reason: x.reason })),
+      backend: settings.teacher.backend, runsExternalProgram: runsExternalProgram(settings), ...dirs,
+    };
+  });
+
+  ctx.connection.onRequest(SubmitBatchRequest.type, async (params, token) => {
+    const file = filePath(params.uri);
+    const settings = await ctx.getSettings(params.uri);
+    if (!params.workspaceTrusted && runsExternalProgram(settings)) {
+      throw new ResponseError(1, `The ${settings.teacher.backend} teacher runs an external program: not allowed in an untrusted workspace.`);
+    }
+    const outDir = path.resolve(params.outDir);
+    if (running.has(outDir)) throw new ResponseError(2, `A batch is already writing to ${outDir}.`);
+    running.add(outDir);
+    const base = folderOf(file);
+    const controller = new AbortController();
+    const sub = token.onCancellationRequested(() => controller.abort());
+    const teacher = createTeacher(settings, { baseDir: base, log: ctx.log, ...(params.token ? { token: params.token } : {}) });
+    let lastSent = 0, lastRefresh = Date.now();
+    ctx.log(`Batch ${path.basename(file)} → ${outDir} (teacher: ${settings.teacher.backend}, seed ${settings.batch.seed}, ${settings.batch.concurrency} at once)`);
+    try {
+      const summary = await runBatch({
+        tasksFile: file, dialect: settings.taskFiles.dialect, validOnly: params.validOnly, outDir, teacher,
+        concurrency: settings.batch.concurrency, timeoutMs: settings.batch.timeoutSeconds * 1000, retries: settings.batch.retries,
+        seed: settings.batch.seed, sampleRate: settings.teacher.sampleRate, glmttsPath: settings.teacher.glmttsPath, workspaceFolder: base,
+        signal: controller.signal, onLog: ctx.log,
+        onProgress: (p) => {
+          const now = Date.now();
+          const finished = p.done + p.skipped + p.failed === p.total;
+          if (!finished && now - lastSent < 250) return;
+          lastSent = now;
+          void ctx.connection.sendNotification(BatchProgressNotification.type, { ...p, batchId: params.batchId });
+          if (now - lastRefresh > 2000) {
+            lastRefresh = now;
+            refreshLenses();
+          }
+        },
+      });
+      ctx.log(`Batch ${summary.cancelled ? 'cancelled' : 'finished'}: done ${summary.done}, skipped ${summary.skipped}, failed ${summary.failed} of ${summary.total}${summary.invalid ? ` (${summary.invalid} line(s) with errors left out)` : ''} in ${(summary.elapsedMs / 1000).toFixed(1)} s.`);
+      return summary;
+    } finally {
+      sub.dispose();
+      running.delete(outDir);
+      await teacher.close?.();
+      refreshLenses();
+      // The recorded teacher phonemes feed the polyphone checks.
+      ctx.revalidate();
+    }
+  });
+
+  ctx.connection.onRequest(TeacherHealthRequest.type, async ({ uri, token }) => {
+    const settings = await ctx.getSettings(uri);
+    const file = uri ? filePath(uri) : undefined;
+    return createTeacher(settings, { baseDir: folderOf(file), ...(token ? { token } : {}) }).health();
+  });
+
+  const refreshLenses = () => {
+    void ctx.connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+  };
+
+  ctx.onCodeLens(async (doc) => {
+    if (doc.kind !== 'tasks' || !doc.tasks) return [];
+    const settings = await ctx.getSettings(doc.uri);
+    const dirs = outDirs(settings, doc.path);
+    const prod = await outputs.get(dirs.outputDir);
+    const test = await outputs.get(dirs.testOutputDir);
+    if (!prod && !test) return [];
+    return lensesFor(doc, [[prod, ''], [test, ' (test)']]);
+  });
+}
+
+function filePath(uri: string): string {
+  if (!uri.startsWith('file:')) throw new ResponseError(3, 'Only task files saved on disk can be submitted.');
+  return fileURLToPath(uri);
+}
+
+interface FolderState { records: Map<string, ManifestRecord>; failures: Map<string, FailureRecord> }
+
+/** Manifests and failure lists of output folders, re-read when their size or mtime changes. */
+class OutputFolders {
+  private cache = new Map<string, { key: string; state: FolderState }>();
+
+  async get(dir: string): Promise<FolderState | undefined> {
+    const m = await stat(path.join(dir, MANIFEST_FILE)).catch(() => undefined);
+    const f = await stat(path.join(dir, FAILURES_FILE)).catch(() => undefined);
+    if (!m && !f) return undefined;
+    const key = `${m?.mtimeMs}:${m?.size}:${f?.mtimeMs}:${f?.size}`;
+    const hit = this.cache.get(dir);
+    if (hit?.key === key) return hit.state;
+    const [mt, ft] = await Promise.all([readFile(path.join(dir, MANIFEST_FILE), 'utf8').catch(() => ''), readFile(path.join(dir, FAILURES_FILE), 'utf8').catch(() => '')]);
+    const state = { records: latestByName(parseJsonLines(mt, isManifestRecord)), failures: latestByName(parseJsonLines(ft, isFailureRecord)) };
+    this.cache.set(dir, { key, state });
+    return state;
+  }
+}
+
+function lensesFor(doc: OpenDocument, folders: Array<[FolderState | undefined, string]>): CodeLens[] {
+  const lenses: CodeLens[] = [];
+  const model = doc.tasks!;
+  for (let i = 0; i < model.lineCount; i++) {
+    const p = model.line(i)!;
+    if (p.kind !== 'object') continue;
+    const task = p.toTask(i);
+    if (!task) continue;
+    const range = { start: { line: i, character: 0 }, end: { line: i, character: 0 } };
+    for (const [state, suffix] of folders) {
+      if (!state) continue;
+      const rec = state.records.get(task.name);
+      const fail = state.failures.get(task.name);
+      if (!rec && !fail) continue;
+      // Only the hash tells whether the output still belongs to this line as it is now written.
+      const hash = taskHash(task);
+      if (rec && rec.taskHash === hash) {
+        lenses.push({ range, command: { title: `▶ play${suffix}`, command: 'ttsDistill.previewAudio', arguments: [{ uri: doc.uri, line: i, source: 'teacher' }] } });
+        lenses.push({ range, command: { title: `✓ ${rec.durationSeconds.toFixed(1)} s${rec.clonedVoice ? '' : ' · voice not cloned'}`, command: 'ttsDistill.showOutput', tooltip: rec.note ?? rec.phonemes } });
+        break;
+      }
+      if (fail && (fail.taskHash === hash || fail.taskHash === '')) {
+        const reason = fail.reason.length > 70 ? fail.reason.slice(0, 69) + '…' : fail.reason;
+        lenses.push({ range, command: { title: `✗ ${reason}${suffix}`, command: 'ttsDistill.showOutput', tooltip: `${fail.reason} (after ${fail.attempts} attempt(s)${fail.transient ? '; may succeed when run again' : ''})` } });
+        break;
+      }
+    }
+  }
+  return lenses;
 }

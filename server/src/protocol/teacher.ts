@@ -1,2 +1,68 @@
 // Custom requests and notifications of the teacher feature: typed constants, one-line JSDoc saying who sends what to whom.
-export {};
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import type { BatchProgress, BatchSummary } from '../core/batch/runner';
+import type { TeacherBackendKind } from '../core/settings';
+import type { TeacherHealth } from '../core/teacher/types';
+
+export type { BatchProgress, BatchSummary, TeacherHealth };
+
+export interface BatchPreflightParams {
+  /** The task file (file: URI). */
+  uri: string;
+}
+export interface BatchPreflight {
+  /** Task lines in the file (blank lines not counted). */
+  lines: number;
+  /** Lines the runner would reject: errors in the line, duplicate or unsafe output names. */
+  invalid: Array<{ line: number; reason: string }>;
+  backend: TeacherBackendKind;
+  /** Whether the configured teacher runs an external program (glmtts-cli, a command prefix): not allowed in untrusted workspaces. */
+  runsExternalProgram: boolean;
+  /** Absolute output folders of production and test runs. */
+  outputDir: string;
+  testOutputDir: string;
+}
+export namespace BatchPreflightRequest {
+  /** client → server: what a batch of this task file would run, and which lines have errors. */
+  export const method = 'ttsDistill/batchPreflight' as const;
+  export const type = new RequestType<BatchPreflightParams, BatchPreflight, void>(method);
+}
+
+export interface SubmitBatchParams {
+  uri: string;
+  /** Chosen by the client, echoed in every progress notification. */
+  batchId: string;
+  /** Absolute output folder (production or test, as the user chose). */
+  outDir: string;
+  /** Leave out lines with errors instead of recording them as failures. */
+  validOnly: boolean;
+  /** HTTP teacher bearer token from SecretStorage; never written anywhere by the server. */
+  token?: string;
+  /** `vscode.workspace.isTrusted`: the server refuses teachers that run external programs when false. */
+  workspaceTrusted: boolean;
+}
+export namespace SubmitBatchRequest {
+  /** client → server: run (or resume) the batch; cancel the request to stop it. Answers with the summary. */
+  export const method = 'ttsDistill/submitBatch' as const;
+  export const type = new RequestType<SubmitBatchParams, BatchSummary, void>(method);
+}
+
+export interface BatchProgressParams extends BatchProgress {
+  batchId: string;
+}
+export namespace BatchProgressNotification {
+  /** server → client: progress of a running batch (at most a few per second, and the last one). */
+  export const method = 'ttsDistill/batchProgress' as const;
+  export const type = new NotificationType<BatchProgressParams>(method);
+}
+
+export interface TeacherHealthParams {
+  /** Resource whose settings apply. */
+  uri?: string;
+  token?: string;
+}
+export namespace TeacherHealthRequest {
+  /** client → server: is the configured teacher ready? (status bar) */
+  export const method = 'ttsDistill/teacherHealth' as const;
+  export const type = new RequestType<TeacherHealthParams, TeacherHealth, void>(method);
+}

@@ -126,32 +126,18 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
   const failures: FailureRecord[] = [];
   const invalidFailures: FailureRecord[] = [];
   const summary: BatchSummary = { total: 0, done: 0, skipped: 0, failed: 0, invalid: 0, cancelled: false, outDir, elapsedMs: 0 };
-  const seen = new Map<string, number>();
   const jobs: Job[] = [];
 
-  for (const bad of invalid) {
+  const checked = checkNames(tasks, outDir);
+  for (const bad of [...invalid, ...checked.invalid].sort((a, b) => a.line - b.line)) {
     if (opts.validOnly) { summary.invalid++; continue; }
-    invalidFailures.push({ line: bad.line, name: bad.name, taskHash: '', reason: bad.reason, attempts: 0, transient: false });
+    invalidFailures.push({ line: bad.line, name: bad.name, taskHash: bad.task ? taskHash(bad.task) : '', reason: bad.reason, attempts: 0, transient: false });
   }
-  for (const task of tasks) {
-    const hash = taskHash(task);
-    const folded = task.name.toLowerCase();
-    const first = seen.get(folded);
-    const target = outputWavPath(outDir, task.name);
-    let reason: string | undefined;
-    if (first !== undefined) reason = `the output name "${task.name}" is also used on line ${first + 1}: its WAV would overwrite that line's`;
-    else if ('error' in target) reason = `unsafe output name: ${target.error}`;
-    if (reason) {
-      if (opts.validOnly) { summary.invalid++; continue; }
-      invalidFailures.push({ line: task.line, name: task.name, taskHash: hash, reason, attempts: 0, transient: false });
-      continue;
-    }
-    seen.set(folded, task.line);
-    const { file, audio } = target as { file: string; audio: string };
+  for (const { task, file, audio } of checked.ok) {
     const teacherTask: TeacherTask = { line: task.line, name: task.name, text: task.text };
     if (task.promptText !== undefined) teacherTask.promptText = task.promptText;
     if (task.promptAudio.trim()) teacherTask.promptAudio = resolve(task.promptAudio, dialect);
-    jobs.push({ task, teacherTask, hash, file, audio, attempts: 0 });
+    jobs.push({ task, teacherTask, hash: taskHash(task), file, audio, attempts: 0 });
   }
   summary.total = jobs.length + invalidFailures.length;
 
@@ -305,13 +291,18 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
   }
 }
 
-interface InvalidLine { line: number; name: string; reason: string }
+/** A line the runner will not send: errors in the line, or an output name that is taken or unsafe. */
+export interface InvalidLine { line: number; name: string; reason: string; task?: Task }
 
 async function loadTasks(opts: RunBatchOptions): Promise<{ tasks: Task[]; invalid: InvalidLine[]; dialect: TaskDialect }> {
   if (opts.tasks) return { tasks: opts.tasks, invalid: [], dialect: 'webui' };
   if (!opts.tasksFile) throw new Error('runBatch needs tasksFile or tasks');
-  const text = await readFile(opts.tasksFile, 'utf8');
-  const model = new TaskFileModel(text, opts.dialect ?? 'auto');
+  return parseTaskText(await readFile(opts.tasksFile, 'utf8'), opts.dialect ?? 'auto');
+}
+
+/** The tasks of a task file's text (either dialect), and the lines that have errors (blank lines are neither). */
+export function parseTaskText(text: string, dialectSetting: TaskDialectSetting = 'auto'): { tasks: Task[]; invalid: InvalidLine[]; dialect: TaskDialect } {
+  const model = new TaskFileModel(text, dialectSetting);
   const dialect = model.dialect.dialect;
   const tasks: Task[] = [];
   const invalid: InvalidLine[] = [];
@@ -324,6 +315,25 @@ async function loadTasks(opts: RunBatchOptions): Promise<{ tasks: Task[]; invali
     else invalid.push({ line: i, name: p.get('name') ?? `line ${i + 1}`, reason: `the line has errors: ${error?.message ?? 'it is not a complete task'}` });
   }
   return { tasks, invalid, dialect };
+}
+
+/** Output names: the first use of a name (compared without letter case, for macOS and Windows) wins; unsafe names never write. */
+export function checkNames(tasks: readonly Task[], outDir: string): { ok: Array<{ task: Task; file: string; audio: string }>; invalid: InvalidLine[] } {
+  const seen = new Map<string, number>();
+  const ok: Array<{ task: Task; file: string; audio: string }> = [];
+  const invalid: InvalidLine[] = [];
+  for (const task of tasks) {
+    const folded = task.name.toLowerCase();
+    const first = seen.get(folded);
+    const target = outputWavPath(outDir, task.name);
+    if (first !== undefined) invalid.push({ line: task.line, name: task.name, task, reason: `the output name "${task.name}" is also used on line ${first + 1}: its WAV would overwrite that line's` });
+    else if ('error' in target) invalid.push({ line: task.line, name: task.name, task, reason: `unsafe output name: ${target.error}` });
+    else {
+      seen.set(folded, task.line);
+      ok.push({ task, ...target });
+    }
+  }
+  return { ok, invalid };
 }
 
 function checkResult(r: SynthesisResult): { result: SynthesisResult } | { error: string; transient: boolean } {

@@ -1,0 +1,64 @@
+// The batch through the built language server (dist/server.js) over real JSON-RPC, as VS Code runs it:
+// preflight, submit with progress notifications, code lenses on finished lines, trust check.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { LspTestClient } from '../lsp/lspClient';
+import { webuiLines, writePromptWav } from '../unit/teacherHelpers';
+import type { BatchPreflight, BatchProgressParams, BatchSummary } from '../../server/src/protocol/teacher';
+
+let dir: string;
+let client: LspTestClient;
+
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'teacher-lsp-'));
+  await writePromptWav(path.join(dir, 'prompt.wav'));
+  client = await LspTestClient.start({ rootDir: dir, settings: { batch: { outputDir: 'out', testOutputDir: 'out-test', concurrency: 2 } } });
+});
+
+after(async () => {
+  await client.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('teacher over LSP: preflight finds the bad line, the valid lines run in the server, finished lines get lenses', async () => {
+  const file = path.join(dir, 'a.tasks.jsonl');
+  const text = webuiLines(4) + '{"prompt_audio": "prompt.wav", "input_text": "缺", "output_name": 5}\n';
+  await writeFile(file, text);
+  const uri = await client.open(file, text);
+  const pre = await client.request<BatchPreflight>('ttsDistill/batchPreflight', { uri });
+  assert.equal(pre.lines, 5);
+  assert.deepEqual(pre.invalid.map((x) => x.line), [4]);
+  assert.equal(pre.backend, 'embedded');
+  assert.equal(pre.outputDir, path.join(dir, 'out'));
+  assert.equal(pre.runsExternalProgram, false);
+
+  const summary = await client.request<BatchSummary>('ttsDistill/submitBatch', { uri, batchId: 'b1', outDir: pre.outputDir, validOnly: true, workspaceTrusted: false });
+  assert.deepEqual([summary.total, summary.done, summary.failed, summary.invalid], [4, 4, 0, 1]);
+  const progress = client.notifications.filter((n) => n.method === 'ttsDistill/batchProgress').map((n) => n.params as BatchProgressParams);
+  assert.ok(progress.length >= 1 && progress.every((p) => p.batchId === 'b1'));
+  assert.equal(progress.at(-1)!.done, 4);
+
+  const lenses = (await client.codeLenses(uri)) ?? [];
+  // Only this feature's lenses (the audio preview adds its own "$(play) …" ones).
+  const titles = lenses.filter((l) => !l.command?.title.startsWith('$(')).map((l) => `${l.range.start.line}:${l.command?.title}`);
+  for (let i = 0; i < 4; i++) {
+    assert.ok(titles.includes(`${i}:▶ play`), titles.join(', '));
+    assert.ok(titles.some((t) => new RegExp(`^${i}:✓ \\d+\\.\\d s · voice not cloned$`).test(t)), titles.join(', '));
+  }
+  assert.ok(!titles.some((t) => t.startsWith('4:')));
+  const play = lenses.find((l) => l.command?.title === '▶ play')!;
+  assert.equal(play.command!.command, 'ttsDistill.previewAudio');
+});
+
+test('teacher over LSP: a teacher that runs programs is refused in an untrusted workspace', async () => {
+  await client.setSettings({ teacher: { backend: 'glmtts-cli', glmttsPath: dir }, batch: { outputDir: 'out' } });
+  const file = path.join(dir, 'b.tasks.jsonl');
+  await writeFile(file, webuiLines(1));
+  const uri = await client.open(file, webuiLines(1));
+  const pre = await client.request<BatchPreflight>('ttsDistill/batchPreflight', { uri });
+  assert.equal(pre.runsExternalProgram, true);
+  await assert.rejects(client.request('ttsDistill/submitBatch', { uri, batchId: 'b2', outDir: path.join(dir, 'o2'), validOnly: false, workspaceTrusted: false }), /untrusted workspace/);
+});
