@@ -55,4 +55,6 @@ export type FromWebview =
   | { type: 'ready' }
   | { type: 'state'; state: PreviewState }
   | { type: 'revealLine' }
-  | { type: 'playbackError'; key: SourceKey; message: string };
+  | { type: 'playbackError'; key: SourceKey; message: string }
+  /** A source's waveform and spectrogram are on screen, `ms` after its view arrived. */
+  | { type: 'rendered'; key: SourceKey; ms: number };

@@ -23,6 +23,9 @@ const playbackErrors = new Map<SourceKey, string>();
 /** Position to apply once the selected file's metadata has loaded (A/B switch, reload). */
 let resumeAt: { position: number; play: boolean } | undefined;
 let ui: Ui | undefined;
+/** When the current view arrived, and which sources have been reported drawn since. */
+let shownAt = 0;
+const reported = new Set<SourceKey>();
 
 interface Ui {
   tabs: Map<SourceKey, HTMLButtonElement>;
@@ -66,6 +69,8 @@ function show(v: PreviewView) {
   const keepPosition = view && sameTarget(view, v) ? position() : v.position ?? 0;
   const wasPlaying = !audio.paused && view !== undefined && sameTarget(view, v);
   view = v;
+  shownAt = performance.now();
+  reported.clear();
   results.clear();
   playbackErrors.clear();
   selected = v.selected;
@@ -393,6 +398,12 @@ function draw(a: AudioAnalysis) {
   drawSpectrogram(ui.spec, a);
   drawAxis(ui.axis, a.durationSeconds);
   ui.stage.dataset.rendered = selected;
+  if (!reported.has(selected)) {
+    reported.add(selected);
+    const ms = Math.round(performance.now() - shownAt);
+    ui.stage.dataset.renderMs = String(ms);
+    vscode.postMessage({ type: 'rendered', key: selected, ms });
+  }
   tick();
 }
 

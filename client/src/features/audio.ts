@@ -124,6 +124,8 @@ class PreviewController {
   private ready = false;
   private everReady = false;
   private pending: ToWebview[] = [];
+  /** What the server said about each source of the current view (for the timing line in the log). */
+  private analysed = new Map<SourceKey, string>();
 
   constructor(
     private readonly ctx: ClientContext,
@@ -173,11 +175,14 @@ class PreviewController {
     if (position !== undefined) view.position = position;
     this.selected = view.selected;
     this.panel.title = `Audio: ${view.title}`;
+    this.analysed.clear();
     this.post({ type: 'show', view });
     await Promise.all(view.sources.filter((s) => s.exists).map(async (s) => {
       try {
         const result = await this.ctx.client.sendRequest(AnalyseAudioRequest.type, { path: s.path });
-        if (viewId === this.viewId) this.post({ type: 'analysis', viewId, key: s.key, result });
+        if (viewId !== this.viewId) return;
+        this.analysed.set(s.key, result.ok ? `${s.displayPath}: analysis ${result.cached ? 'cached' : `${Math.round(result.analysis.elapsedMs)} ms`}` : `${s.displayPath}: ${result.problem.message}`);
+        this.post({ type: 'analysis', viewId, key: s.key, result });
       } catch (err) {
         if (viewId === this.viewId) {
           this.post({ type: 'analysis', viewId, key: s.key, result: { ok: false, problem: { path: s.path, kind: 'unreadable', message: `Analysis failed: ${err instanceof Error ? err.message : String(err)}` } } });
@@ -219,6 +224,9 @@ class PreviewController {
         return;
       case 'revealLine':
         if (this.target.kind === 'line') void revealLine(this.target.uri, this.target.line);
+        return;
+      case 'rendered':
+        this.ctx.output.info(`audio preview: ${this.analysed.get(m.key) ?? m.key}; drawn ${m.ms} ms after the view was shown`);
         return;
       case 'playbackError':
         this.ctx.output.warn(`audio preview: cannot play ${m.key}: ${m.message}`);

@@ -64,5 +64,25 @@ export default {
     });
     h.log('student:', message);
     await h.screenshot('broken-file');
+
+    // Clicking a WAV opens it in the preview (custom editor), a 10-minute one included.
+    const long = new Float32Array(24000 * 600);
+    for (let i = 0; i < long.length; i++) long[i] = 0.3 * Math.sin(i * 0.0577) * Math.max(0, Math.sin(i * 0.00065));
+    write('long/ten-minutes.wav', encodeWav(long, 24000));
+    await h.runCommand('View: Close All Editors');
+    await h.until('no webview left', async () => (await h.page.locator('iframe.webview').count()) === 0);
+    const row = (name: string) => h.page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
+    await h.until('the "long" folder in the explorer', () => row('long').count());
+    await row('long').click();
+    await h.until('ten-minutes.wav in the explorer', () => row('ten-minutes.wav').count());
+    await row('ten-minutes.wav').click();
+    const clicked = Date.now();
+    const longStage = h.webview().locator('.stage');
+    await h.until('the 10-minute WAV drawn in the WAV editor', async () => (await longStage.getAttribute('data-rendered', { timeout: 500 })) === 'file', 30_000);
+    const inPanel = await longStage.getAttribute('data-render-ms');
+    h.log(`10-minute WAV drawn ${Date.now() - clicked} ms after clicking it in the explorer (${inPanel} ms after the webview got its view)`);
+    const longMeta = await h.webview().locator('.meta').innerText();
+    h.expect(longMeta.includes('10:00.00') && longMeta.includes('24000 Hz'), `10-minute metadata: ${JSON.stringify(longMeta)}`);
+    await h.screenshot('ten-minutes');
   },
 } satisfies Step;
