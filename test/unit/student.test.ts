@@ -8,7 +8,8 @@ import { contextFeatures, LexiconIndex } from '../../server/src/core/student/fea
 import { loadStudent, serializeModel, studentFromJson, StudentFormatError } from '../../server/src/core/student/model';
 import { markedToNumbered, normalizeReading, pinyinProGuess, toCppReading } from '../../server/src/core/student/readings';
 import { examplesHash, splitExamples, trainStudent, type LabelledExample } from '../../server/src/core/student/trainer';
-import { runTrainJob, trainInWorker } from '../../server/src/core/student/trainJob';
+import { runTrainJob } from '../../server/src/core/student/trainJob';
+import { trainInWorker } from '../../server/src/core/student/trainInWorker';
 
 const CPP = join(__dirname, '..', '..', '..', 'shared', 'data', 'cpp');
 const tmp = () => mkdtempSync(join(tmpdir(), 'student-test-'));

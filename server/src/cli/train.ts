@@ -1,7 +1,6 @@
 import * as path from 'node:path';
-import { LabelFileError } from '../core/student/labels';
-import { NoExamplesError, trainInWorker } from '../core/student/trainJob';
-import { DEFAULT_EPOCHS, DEFAULT_HELDOUT, DEFAULT_SEED } from '../core/student/trainer';
+import { trainInWorker } from '../core/student/trainInWorker';
+import { DEFAULT_EPOCHS, DEFAULT_HELDOUT, DEFAULT_SEED } from '../core/student/defaults';
 import { intOption, parseArgs } from './args';
 import { type CliCommand, UsageError } from './types';
 
@@ -43,7 +42,8 @@ Exit code 0 when the model was written, 65 when the labels hold nothing to learn
         },
       });
     } catch (err) {
-      if (err instanceof Error && (err instanceof LabelFileError || err instanceof NoExamplesError || /no labelled polyphones|not beside it|labels$/.test(err.message))) {
+      // Errors cross the worker boundary as messages: the data errors are told by their words.
+      if (err instanceof Error && /no labelled polyphones|not beside it|labels$|ENOENT/.test(err.message)) {
         io.stderr.write(`tts-distill train: ${err.message}\n`);
         return 65;
       }

@@ -3,18 +3,9 @@
 import { f0Yin, mcd, melCepstrum } from '../audio/dsp';
 import { decodeWav, mixDown, resample } from '../audio/wav';
 import { dtw } from './dtw';
+import type { AcousticMetrics } from './types';
 
-export interface AcousticMetrics {
-  teacherSeconds: number;
-  studentSeconds: number;
-  /** student / teacher. */
-  durationRatio: number;
-  /** Mean MCD (dB) over the DTW path of the mel cepstra (c0 excluded). */
-  mcd: number;
-  /** Hz, over aligned frames voiced in both; null when they share no voiced frame. */
-  f0Rmse: number | null;
-  voicedFrames: number;
-}
+export type { AcousticMetrics };
 
 /** Both signals are analysed at this rate, so that MCD compares the same mel bands. */
 export const ANALYSIS_RATE = 16000;

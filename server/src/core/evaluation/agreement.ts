@@ -1,5 +1,8 @@
 // Student versus teacher on readings: per character, per sentence, per polyphone.
 import { candidateReadings, charAt, isHan } from '../student/readings';
+import type { AgreementSummary, Disagreement, PolyphoneRow, Rate } from './types';
+
+export type { AgreementSummary, Disagreement, PolyphoneRow, Rate };
 
 export interface ReadingPair {
   text: string;
@@ -7,32 +10,6 @@ export interface ReadingPair {
   teacher: readonly (string | null)[];
   /** Per UTF-16 unit: the student's reading or null/undefined. */
   student: readonly (string | null | undefined)[];
-}
-
-export interface Rate { agree: number; total: number; rate: number | null }
-
-export interface PolyphoneRow {
-  char: string;
-  /** Occurrences the teacher read. */
-  support: number;
-  agree: number;
-  accuracy: number;
-  /** How often the teacher used each reading. */
-  teacherReadings: Record<string, number>;
-  /** Most frequent teacher → student disagreements first. */
-  confusions: Array<{ teacher: string; student: string; count: number }>;
-}
-
-export interface Disagreement { index: number; char: string; teacher: string; student: string | null }
-
-export interface AgreementSummary {
-  /** Every Han character the teacher read. */
-  characters: Rate;
-  /** Only characters with more than one reading. */
-  polyphones: Rate;
-  /** Sentences where every character agrees. */
-  sentences: Rate;
-  table: PolyphoneRow[];
 }
 
 const rate = (agree: number, total: number): Rate => ({ agree, total, rate: total ? agree / total : null });

@@ -1,7 +1,7 @@
 // The two documents of the evaluation diff: one line per task, the same prefix on both sides,
 // so that the diff editor lights up exactly the readings that differ.
 import { charAt, isHan } from '../student/readings';
-import type { EvalItem } from './evaluate';
+import type { EvalItem } from './types';
 
 export type DiffSide = 'teacher' | 'student';
 

@@ -6,45 +6,13 @@ import { join, resolve } from 'node:path';
 import { parseManifest, type TeacherRecord } from '../student/labels';
 import type { G2PStudent } from '../student/model';
 import { charAt, isHan } from '../student/readings';
-import { compareAudio, type AcousticMetrics } from './acoustic';
-import { agreement, disagreements, type AgreementSummary, type Disagreement } from './agreement';
+import { compareAudio } from './acoustic';
+import { agreement, disagreements } from './agreement';
 import { renderReportHtml } from './html';
+import { EVAL_FORMAT_VERSION, type EvalItem, type EvalReport } from './types';
 
-export const EVAL_FORMAT_VERSION = 1;
-
-export interface EvalItem {
-  /** 0-based line of the task in its task file. */
-  line: number;
-  name: string;
-  text: string;
-  teacher: (string | null)[];
-  student: (string | null)[];
-  disagreements: Disagreement[];
-  /** Absolute paths, when the files exist. */
-  teacherAudio?: string;
-  studentAudio?: string;
-  acoustic?: AcousticMetrics;
-  /** Why the audio could not be compared. */
-  acousticError?: string;
-}
-
-export interface AcousticSummary {
-  items: number;
-  meanDurationRatio: number;
-  meanMcd: number;
-  /** Over items with voiced frames in both. */
-  meanF0Rmse: number | null;
-}
-
-export interface EvalReport {
-  format: 'tts-distill-eval';
-  formatVersion: number;
-  teacher: { dir: string; manifest: string; records: number; skipped: number };
-  student: { version: string; model?: string; audioDir?: string };
-  summary: Omit<AgreementSummary, 'table'> & { acoustic: AcousticSummary | null };
-  polyphones: AgreementSummary['table'];
-  items: EvalItem[];
-}
+export { EVAL_FORMAT_VERSION };
+export type { AcousticSummary, EvalItem, EvalReport } from './types';
 
 export interface EvalOptions {
   /** Teacher output folder with manifest.jsonl. */

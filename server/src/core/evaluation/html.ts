@@ -1,7 +1,6 @@
 // eval.html: one self-contained page (inline CSS, no scripts, no external resources).
 import { relative } from 'node:path';
-import type { Rate } from './agreement';
-import type { EvalItem, EvalReport } from './evaluate';
+import type { EvalItem, EvalReport, Rate } from './types';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const pct = (r: Rate) => (r.rate === null ? '—' : `${(r.rate * 100).toFixed(2)} %`);

@@ -1,6 +1,7 @@
 // Worker-thread entry (dist/trainWorker.js): trains off the language server's main thread.
 import { parentPort, workerData } from 'node:worker_threads';
-import { runTrainJob, type TrainWorkerData, type TrainWorkerMessage } from './trainJob';
+import type { TrainWorkerData, TrainWorkerMessage } from './trainInWorker';
+import { runTrainJob } from './trainJob';
 import { TrainingCancelled } from './trainer';
 
 const { request, cancelFlag } = workerData as TrainWorkerData;

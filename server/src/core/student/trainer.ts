@@ -2,6 +2,7 @@
 // context n-grams plus "agreement" features (pinyin-pro's guess, lexicon words) whose weights are
 // shared by all characters. Chosen on CPP against logistic-regression-free baselines; see README.
 import { createHash } from 'node:crypto';
+import { DEFAULT_EPOCHS, DEFAULT_HELDOUT, DEFAULT_SEED } from './defaults';
 import { agreementFeatures, contextFeatures, LexiconIndex } from './features';
 import lexiconWords from './lexicon.json';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, studentFromJson, type AgreementSource, type CharModel, type StudentModelFile } from './model';
@@ -41,9 +42,7 @@ export interface TrainProgress {
   errorRate?: number;
 }
 
-export const DEFAULT_SEED = 42;
-export const DEFAULT_EPOCHS = 10;
-export const DEFAULT_HELDOUT = 0.2;
+export { DEFAULT_EPOCHS, DEFAULT_HELDOUT, DEFAULT_SEED };
 
 export class TrainingCancelled extends Error {
   constructor() {

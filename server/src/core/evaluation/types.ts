@@ -1,0 +1,77 @@
+// The evaluation's plain data (no Node imports): shared by the core, the protocol, the CLI and
+// the report webview (media/src/report.ts).
+
+export const EVAL_FORMAT_VERSION = 1;
+
+export interface Rate { agree: number; total: number; rate: number | null }
+
+export interface PolyphoneRow {
+  char: string;
+  /** Occurrences the teacher read. */
+  support: number;
+  agree: number;
+  accuracy: number;
+  /** How often the teacher used each reading. */
+  teacherReadings: Record<string, number>;
+  /** Most frequent teacher → student disagreements first. */
+  confusions: Array<{ teacher: string; student: string; count: number }>;
+}
+
+export interface Disagreement { index: number; char: string; teacher: string; student: string | null }
+
+export interface AgreementSummary {
+  /** Every Han character the teacher read. */
+  characters: Rate;
+  /** Only characters with more than one reading. */
+  polyphones: Rate;
+  /** Sentences where every character agrees. */
+  sentences: Rate;
+  table: PolyphoneRow[];
+}
+
+export interface AcousticMetrics {
+  teacherSeconds: number;
+  studentSeconds: number;
+  /** student / teacher. */
+  durationRatio: number;
+  /** Mean MCD (dB) over the DTW path of the mel cepstra (c0 excluded). */
+  mcd: number;
+  /** Hz, over aligned frames voiced in both; null when they share no voiced frame. */
+  f0Rmse: number | null;
+  voicedFrames: number;
+}
+
+export interface EvalItem {
+  /** 0-based line of the task in its task file. */
+  line: number;
+  name: string;
+  text: string;
+  teacher: (string | null)[];
+  student: (string | null)[];
+  disagreements: Disagreement[];
+  /** Absolute paths, when the files exist. */
+  teacherAudio?: string;
+  studentAudio?: string;
+  acoustic?: AcousticMetrics;
+  /** Why the audio could not be compared. */
+  acousticError?: string;
+}
+
+export interface AcousticSummary {
+  items: number;
+  meanDurationRatio: number;
+  meanMcd: number;
+  /** Over items with voiced frames in both. */
+  meanF0Rmse: number | null;
+}
+
+export interface EvalReport {
+  format: 'tts-distill-eval';
+  formatVersion: number;
+  teacher: { dir: string; manifest: string; records: number; skipped: number };
+  student: { version: string; model?: string; audioDir?: string };
+  summary: Omit<AgreementSummary, 'table'> & { acoustic: AcousticSummary | null };
+  polyphones: AgreementSummary['table'];
+  items: EvalItem[];
+}
+
