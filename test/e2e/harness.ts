@@ -6,11 +6,7 @@ import path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 
 // Functions given to page.evaluate run in the browser; the project is type-checked without
-// the DOM library (it would hide DOM use in Node code), so these few are declared here.
-/* eslint-disable @typescript-eslint/no-explicit-any */
-declare const document: any;
-declare const NodeFilter: { SHOW_TEXT: number };
-type InPageText = { data: string };
+// the DOM library (it would hide DOM use in Node code), so the little they touch is declared here.
 type InPageElement = { innerText: string; offsetParent: unknown };
 
 /** One end-to-end step: a module `test/e2e/steps/NN-name.ts` whose default export is this. */
@@ -179,36 +175,31 @@ export class Harness {
     await this.until('active tab saved', async () => (await this.page.locator('.editor-group-container.active .tab.active.dirty').count()) === 0);
   }
 
-  /** Screen coordinates of the middle of `text` in the active editor (the `occurrence`-th one, 0-based), scrolled into view. */
+  /**
+   * Selects the `occurrence`-th (0-based, in document order) `text` in the active editor with the
+   * Find widget, which also scrolls it into view (long JSONL lines reach far to the right), and
+   * returns the screen position of the middle of the selection.
+   */
   async locateText(text: string, occurrence = 0): Promise<{ x: number; y: number }> {
-    return this.until(`"${text}" visible in the editor`, () => this.page.evaluate(({ text, occurrence }) => {
-      const lines = document.querySelector('.editor-group-container.active .monaco-editor .view-lines');
-      if (!lines) return undefined;
-      let seen = 0;
-      for (const line of Array.from(lines.querySelectorAll('.view-line'))) {
-        const nodes: InPageText[] = [];
-        const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
-        for (let n = walker.nextNode(); n; n = walker.nextNode()) nodes.push(n as InPageText);
-        // Monaco renders spaces as U+00A0.
-        const joined = nodes.map((n) => n.data).join('').replace(/\u00a0/g, ' ');
-        let at = joined.indexOf(text);
-        while (at >= 0 && seen < occurrence) { seen++; at = joined.indexOf(text, at + 1); }
-        if (at < 0) continue;
-        const mid = at + Math.floor(text.length / 2);
-        let offset = 0;
-        for (const n of nodes) {
-          if (mid < offset + n.data.length) {
-            const range = document.createRange();
-            range.setStart(n, mid - offset);
-            range.setEnd(n, mid - offset + 1);
-            const r = range.getBoundingClientRect();
-            return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
-          }
-          offset += n.data.length;
-        }
-      }
-      return undefined;
-    }, { text, occurrence }));
+    const group = this.page.locator('.editor-group-container.active');
+    await this.runCommand('View: Focus Active Editor Group');
+    await this.page.keyboard.press('Control+Home');
+    await this.page.keyboard.press('Control+F');
+    const input = group.locator('.find-widget.visible .find-part textarea, .find-widget.visible .find-part input').first();
+    await input.waitFor({ state: 'visible', timeout: DEFAULT_WAIT_MS });
+    await input.fill(text);
+    const count = group.locator('.find-widget.visible .matchesCount');
+    await this.until(`match ${occurrence + 1} of "${text}" selected`, async () => {
+      const m = /^(\d+) of (\d+)/.exec((await count.innerText()).trim());
+      if (!m || +m[2]! <= occurrence) return false;
+      if (+m[1]! === occurrence + 1) return true;
+      await this.page.keyboard.press('Enter');
+      return false;
+    }, 10_000, 200);
+    await this.page.keyboard.press('Escape');
+    const selection = group.locator('.monaco-editor .selected-text').first();
+    const box = await this.until(`the selection of "${text}" on screen`, () => selection.boundingBox({ timeout: 1000 }));
+    return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
   }
 
   /** Clicks on `text` in the active editor, which puts the cursor there. */
@@ -219,13 +210,13 @@ export class Harness {
 
   /** Hovers the mouse over `text` in the active editor and returns the hover's text once it shows `expect` (any text when absent). */
   async hover(text: string, expect?: RegExp, occurrence = 0): Promise<string> {
+    const { x, y } = await this.locateText(text, occurrence);
     const hoverBox = this.page.locator('.monaco-editor .monaco-hover:not(.hidden)').first();
     return this.until(`hover over "${text}"${expect ? ` matching ${expect}` : ''}`, async () => {
-      const { x, y } = await this.locateText(text, occurrence);
-      // Moving away and back re-triggers the hover if a previous one was dismissed.
       if (!(await hoverBox.isVisible())) {
-        await this.page.mouse.move(x, y + 200);
-        await this.page.mouse.move(x, y);
+        // Leaving and coming back triggers the hover again if it was dismissed or not ready.
+        await this.page.mouse.move(x, y + 400);
+        await this.page.mouse.move(x, y, { steps: 3 });
         await hoverBox.waitFor({ state: 'visible', timeout: 3000 }).catch(() => undefined);
       }
       const shown = (await hoverBox.isVisible()) ? await hoverBox.innerText() : '';
