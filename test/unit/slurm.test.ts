@@ -173,7 +173,7 @@ test('JsonlTail reads only what was appended; a half-written line waits; a repla
   const dir = await mkdtemp(path.join(tmpdir(), 'slurm-tail-'));
   try {
     const f = path.join(dir, 'manifest.jsonl');
-    const tail = new JsonlTail<{ line: number; v?: number }>(f);
+    const tail = new JsonlTail(f, (r) => r as { line: number; v?: number });
     assert.equal((await tail.read()).size, 0);
     await writeFile(f, '{"line":0}\n{"line":1}\n{"li');
     assert.deepEqual([...(await tail.read()).keys()], [0, 1]);

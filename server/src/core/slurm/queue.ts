@@ -180,6 +180,10 @@ export class SlurmQueue {
   /** Submits a script file (on the shared file system) and returns the array job id. Throws SlurmError with Slurm's words when refused. */
   async sbatch(scriptFile: string, args: string[]): Promise<string> {
     const r = await this.run(['sbatch', '--parsable', ...args, scriptFile]);
+    if (r.code === null) {
+      const via = this.options.commandPrefix?.length ? ` through '${this.options.commandPrefix.join(' ')}'` : '';
+      throw new SlurmError(`cannot run sbatch${via}: ${r.stderr.trim()} (is Slurm installed here, or should the login node be reached through ttsDistill.slurm.commandPrefix / --login?)`, r.stderr.trim(), null);
+    }
     const id = r.code === 0 ? parseSbatchParsable(r.stdout) : undefined;
     if (!id) {
       const words = slurmWords(r.stderr, r.stdout);
