@@ -397,6 +397,7 @@ function rewriteChar(ch: string, code: number): string | undefined {
 }
 
 const PUNCT_SET = new Set([...PUNCTUATION_CHARS]);
+const PUNCT_CODES = new Set([...PUNCTUATION_CHARS].map((c) => c.charCodeAt(0)));
 const ALNUM = /[a-z0-9\u0000]/;
 const EMOJI = /\p{Extended_Pictographic}/u;
 
@@ -409,25 +410,9 @@ const EMOJI = /\p{Extended_Pictographic}/u;
  * character that produced `view[i]` (omitted when the view is the text itself).
  */
 export function teacherTextView(text: string): { view: string; origin?: number[] } {
-  // Fast path: Han characters, lower-case letters and the punctuation the teacher keeps.
-  let clean = true;
-  let prevPunct = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if ((c >= 0x4e00 && c <= 0x9fff) || (c >= 0x61 && c <= 0x7a)) {
-      if (c === 0x5662 || c === 0x6b38) { clean = false; break; } // 噢 欸
-      prevPunct = false;
-      continue;
-    }
-    if (c === 0xff0c || c === 0x3002 || c === 0x3f) {
-      if (prevPunct) { clean = false; break; }
-      prevPunct = true;
-      continue;
-    }
-    clean = false;
-    break;
-  }
-  if (clean) return { view: text };
+  // Fast path: every character stays or becomes exactly one character (no origin map needed).
+  const fast = oneToOneView(text);
+  if (fast !== undefined) return { view: fast };
   let view = '';
   const origin: number[] = [];
   const push = (s: string, from: number) => {
@@ -465,6 +450,51 @@ export function teacherTextView(text: string): { view: string; origin?: number[]
     i += n;
   }
   return { view, origin };
+}
+
+const PUNCT_FLAG = 0x10000;
+/** Per UTF-16 code: the one code it becomes (| PUNCT_FLAG when punctuation), or -1 when it is not a one-to-one case. */
+const ONE_TO_ONE = (() => {
+  const t = new Int32Array(0x10000).fill(-1);
+  for (let c = 0x4e00; c <= 0x9fff; c++) t[c] = c;
+  t[0x5662] = -1; // 噢 (custom_replace)
+  t[0x6b38] = -1; // 欸
+  for (let c = 0x61; c <= 0x7a; c++) t[c] = c;
+  for (let c = 0x41; c <= 0x5a; c++) t[c] = c + 32;
+  for (let c = 0x30; c <= 0x39; c++) t[c] = 0;
+  for (let c = 0xff10; c <= 0xff19; c++) t[c] = 0;
+  for (const c of [0xff0c, 0x3001, 0x2c, 0x3a, 0x3b, 0xff1a, 0xff1b]) t[c] = 0xff0c;
+  for (const c of [0x2e, 0x2026, 0xff0e, 0x3002]) t[c] = 0x3002;
+  t[0x21] = t[0xff01] = 0x2e;
+  t[0x3f] = t[0xff1f] = 0x3f;
+  t[0x7e] = t[0xff5e] = 0x5230; // 到
+  t[0x2f] = 0x6bcf; // 每
+  for (let c = 0; c < 0x10000; c++) if (t[c]! >= 0 && PUNCT_CODES.has(t[c]!)) t[c] = t[c]! | PUNCT_FLAG;
+  return t;
+})();
+
+/** The view when each character maps to one character and no punctuation collapses; undefined otherwise. */
+function oneToOneView(text: string): string | undefined {
+  let codes: Uint16Array | undefined;
+  let prevPunct = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const m = ONE_TO_ONE[c]!;
+    if (m < 0) return undefined;
+    const punct = m & PUNCT_FLAG;
+    if (punct & prevPunct) return undefined;
+    prevPunct = punct;
+    const o = m & 0xffff;
+    if (o !== c && !codes) {
+      codes = new Uint16Array(text.length);
+      for (let k = 0; k < i; k++) codes[k] = text.charCodeAt(k);
+    }
+    if (codes) codes[i] = o;
+  }
+  if (!codes) return text;
+  let out = '';
+  for (let k = 0; k < codes.length; k += 4096) out += String.fromCharCode(...codes.subarray(k, k + 4096));
+  return out;
 }
 
 /** Why a key can never match after the teacher's normalisation, or undefined when it can. */
@@ -510,6 +540,8 @@ const MAX_CHUNK = 60;
  */
 export function teacherChunks(view: string): Array<[number, number]> {
   if (view.length < MIN_CHUNK) return [[0, view.length]];
+  const simple = simpleChunks(view);
+  if (simple) return simple;
   // split_into_units
   const units: Array<{ s: number; e: number; text: string }> = [];
   let buf = -1;
@@ -572,6 +604,31 @@ export function teacherChunks(view: string): Array<[number, number]> {
   return chunks;
 }
 
+/** split_by_len when every character is its own unit counting 1 (no letters, no spaces, no astral characters). */
+function simpleChunks(view: string): Array<[number, number]> | undefined {
+  const sentences: Array<[number, number]> = [];
+  let start = 0;
+  for (let i = 0; i < view.length; i++) {
+    const c = view.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x20 || c === 0x09 || (c >= 0xd800 && c <= 0xdfff) || c >= 0x80 && c < 0x3000) return undefined;
+    if (PUNCT_CODES.has(c) && i + 1 - start >= MIN_CHUNK) {
+      sentences.push([start, i + 1]);
+      start = i + 1;
+    }
+  }
+  if (start < view.length) sentences.push([start, view.length]);
+  const chunks: Array<[number, number]> = [];
+  for (let [s, e] of sentences) {
+    while (e - s > MAX_CHUNK) {
+      const cut = PUNCT_CODES.has(view.charCodeAt(s + MAX_CHUNK)) ? MAX_CHUNK + 1 : MAX_CHUNK;
+      chunks.push([s, s + cut]);
+      s += cut;
+    }
+    if (e > s) chunks.push([s, e]);
+  }
+  return chunks;
+}
+
 function syllables(word: string): number {
   const w = word.toLowerCase();
   let n = (w.match(/(?!e$)[aeiouy]+/g) ?? []).length;
@@ -587,7 +644,11 @@ export function applyLikeTeacher(dict: ReplaceDict, text: string): { view: strin
   const { view, origin } = teacherTextView(text);
   const fragments: DictFragment[] = [];
   if (dict.size === 0) return { view, origin, fragments: view ? [{ start: 0, end: view.length }] : [] };
-  for (const [s, e] of teacherChunks(view)) {
+  const whole = dict.apply(view);
+  if (view.length < MIN_CHUNK || !whole.some((f) => f.entry)) return { view, origin, fragments: whole };
+  const chunks = teacherChunks(view);
+  if (chunks.length === 1) return { view, origin, fragments: whole };
+  for (const [s, e] of chunks) {
     for (const f of dict.apply(view.slice(s, e))) fragments.push({ ...f, start: f.start + s, end: f.end + s });
   }
   return { view, origin, fragments };

@@ -1,7 +1,8 @@
 import type { LineFinding, Range, RelatedInformation, Severity } from './findings';
 import type { ReplaceDict } from './dictEngine';
-import type { ParsedTaskLine, TaskLineAnalyzer } from './taskFile';
-import { type CharReading, defaultReading, teacherReadings } from './teacherG2P';
+import { type ParsedTaskLine, TASK_FIELDS, type TaskLineAnalyzer } from './taskFile';
+import { candidateReadings, candidatesOfCode, defaultReading, predictReadings } from './teacherG2P';
+import { isHan } from './notation';
 
 /**
  * Polyphone flags on task text: every polyphonic character the teacher will decide gets a
@@ -63,63 +64,110 @@ export function createPolyphoneAnalyzer(opts: PolyphoneOptions): TaskLineAnalyze
   const ignore = new Set(opts.ignore);
   const version = ['poly', opts.dict.version, opts.severity, [...ignore].join(''), opts.student?.version ?? '-', opts.recorded?.version ?? '-'].join('|');
   const raised: Severity = opts.severity === 'error' ? 'error' : 'warning';
+  const alsoCache = new Map<string, string>();
   return {
     version,
     analyze(line: ParsedTaskLine): LineFinding[] {
       const text = line.get('text');
       if (text === undefined || text === '') return [];
-      const readings = teacherReadings(text, opts.dict);
+      const { readings, pinned } = predictReadings(text, opts.dict);
       let out: LineFinding[] | undefined;
       let recorded: RecordedRun | undefined | null = null;
-      let field: ReturnType<ParsedTaskLine['field']> | null = null;
-      for (let i = 0; i < readings.length; i++) {
-        const r = readings[i]!;
-        if (!r.polyphone || ignore.has(r.char)) continue;
+      let field: { offsetOf(i: number): number } | undefined | null = null;
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c < 0x2e80) continue;
+        let char: string;
+        let cands: string[];
+        if (c >= 0xd800 && c <= 0xdbff) {
+          const cp = text.codePointAt(i)!;
+          if (!isHan(cp)) continue;
+          char = text.slice(i, i + 2);
+          cands = candidateReadings(char);
+        } else {
+          if (!isHan(c)) continue;
+          cands = candidatesOfCode(c);
+          if (cands.length < 2) continue;
+          char = text[i]!;
+        }
+        if (cands.length < 2 || ignore.has(char)) continue;
         if (recorded === null) recorded = opts.recorded?.lookup(text);
-        if (field === null) field = line.field('text');
+        if (field === null) field = textField(line, text);
         if (!field) return [];
-        const f = flag(text, i, r, recorded, opts, raised);
-        (out ??= []).push({ ...f, start: field.offsetOf(i), end: field.offsetOf(i + r.char.length) });
+        const rec = recorded?.readings[i] ?? undefined;
+        const predicted = readings[i] ?? defaultReading(char);
+        const teacher = rec ?? predicted;
+        const alsoKey = char + teacher;
+        let also = alsoCache.get(alsoKey);
+        if (also === undefined) {
+          const rest = cands.filter((x) => x !== teacher);
+          also = rest.length ? ` (also ${rest.join(', ')})` : '';
+          alsoCache.set(alsoKey, also);
+        }
+        const rule = pinned?.get(i);
+        const f: LineFinding = {
+          start: field.offsetOf(i), end: field.offsetOf(i + char.length), severity: opts.severity, code: POLYPHONE_CODE,
+          message: rec ? `${char}: teacher read ${rec} in ${recorded!.run}${also}` : `${char}: teacher reads ${teacher ?? '?'}${also}`,
+          data: { kind: 'polyphone', char, index: i, reading: teacher, candidates: cands } satisfies PolyphoneData,
+        };
+        const related: RelatedInformation[] = [];
+        if (rule) {
+          (f.data as PolyphoneData).pinned = rule.key;
+          const where = rule.line !== undefined ? `${opts.dictName ?? 'dictionary'}:${rule.line + 1}` : opts.dictName ?? 'dictionary';
+          f.message += `, decided by the dictionary rule "${rule.key}" (${where})`;
+          const loc = opts.ruleLocation?.(rule.key, rule.line);
+          if (loc) related.push({ file: loc.file, range: loc.range, message: `the rule "${rule.key}" → ${predicted}` });
+        }
+        if (rec && recorded?.file && recorded.range) related.push({ file: recorded.file, range: recorded.range, message: `recorded by ${recorded.run}` });
+        if (related.length) f.related = related;
+        let disagree: string | undefined;
+        if (rec && predicted && !sameReading(rec, predicted)) disagree = `${rule ? 'the dictionary now says' : 'the embedded teacher predicts'} ${predicted}`;
+        if (opts.student) {
+          const st = opts.student.predict(text, i);
+          if (st && teacher && !sameReading(st, teacher)) disagree = (disagree ? `${disagree}; ` : '') + `${opts.student.label} reads ${st}`;
+        } else if (!rule && !rec) {
+          const d = defaultReading(char);
+          if (d && teacher && !sameReading(d, teacher)) disagree = `pinyin-pro alone reads ${d}`;
+        }
+        if (disagree) {
+          f.message += `; ${disagree}: ambiguous, pin the reading you want`;
+          f.severity = raised;
+          f.code = AMBIGUOUS_CODE;
+        }
+        (out ??= []).push(f);
+        if (char.length === 2) i++;
       }
       return out ?? [];
     },
   };
 }
 
-function flag(text: string, i: number, r: CharReading, recorded: RecordedRun | undefined, opts: PolyphoneOptions, raised: Severity): Omit<LineFinding, 'start' | 'end'> {
-  const rec = recorded?.readings[i] ?? undefined;
-  const teacher = rec ?? r.reading;
-  const also = r.candidates.filter((c) => c !== teacher);
-  const alsoText = also.length ? ` (also ${also.join(', ')})` : '';
-  let message = rec
-    ? `${r.char}: teacher read ${rec} in ${recorded!.run}${alsoText}`
-    : `${r.char}: teacher reads ${teacher ?? '?'}${alsoText}`;
-  const related: RelatedInformation[] = [];
-  if (r.source === 'dictionary' && r.rule) {
-    const where = r.rule.line !== undefined ? `${opts.dictName ?? 'dictionary'}:${r.rule.line + 1}` : opts.dictName ?? 'dictionary';
-    message += `, decided by the dictionary rule "${r.rule.key}" (${where})`;
-    const loc = opts.ruleLocation?.(r.rule.key, r.rule.line);
-    if (loc) related.push({ file: loc.file, range: loc.range, message: `the rule "${r.rule.key}" → ${r.reading}` });
+/** Two readings agree when they are equal or differ only by a neutral tone (个 ge4 / ge5). */
+function sameReading(a: string, b: string): boolean {
+  if (a === b) return true;
+  const ta = a.charCodeAt(a.length - 1), tb = b.charCodeAt(b.length - 1);
+  return (ta === 53 || tb === 53) && a.slice(0, -1) === b.slice(0, -1);
+}
+
+/**
+ * Offsets of the text field's characters. The common case (the key once, no escapes in the
+ * value) is found with two string searches; anything else goes through the JSON scanner.
+ */
+function textField(line: ParsedTaskLine, text: string): { offsetOf(i: number): number } | undefined {
+  const raw = line.text;
+  const needle = `"${TASK_FIELDS[line.dialect].text}"`;
+  const at = raw.indexOf(needle);
+  if (at > 0 && raw.charCodeAt(at - 1) !== 92 && raw.indexOf(needle, at + 1) < 0) {
+    let p = at + needle.length;
+    while (raw.charCodeAt(p) === 32) p++;
+    if (raw.charCodeAt(p) === 58 /* : */) {
+      p++;
+      while (raw.charCodeAt(p) === 32) p++;
+      if (raw.charCodeAt(p) === 34 && raw.startsWith(text, p + 1) && raw.charCodeAt(p + 1 + text.length) === 34) {
+        const base = p + 1;
+        return { offsetOf: (i) => base + i };
+      }
+    }
   }
-  if (rec && recorded?.file && recorded.range) related.push({ file: recorded.file, range: recorded.range, message: `recorded by ${recorded.run}` });
-  const disagree: string[] = [];
-  if (rec && r.reading && rec !== r.reading) disagree.push(`${r.source === 'dictionary' ? 'the dictionary now says' : 'the embedded teacher predicts'} ${r.reading}`);
-  if (opts.student) {
-    const s = opts.student.predict(text, i);
-    if (s && s !== teacher) disagree.push(`${opts.student.label} reads ${s}`);
-  } else if (r.source !== 'dictionary' && !rec) {
-    const d = defaultReading(r.char);
-    if (d && teacher && d !== teacher) disagree.push(`pinyin-pro alone reads ${d}`);
-  }
-  if (disagree.length) message += `; ${disagree.join('; ')}: ambiguous, pin the reading you want`;
-  const data: PolyphoneData = { kind: 'polyphone', char: r.char, index: i, reading: teacher, candidates: r.candidates };
-  if (r.source === 'dictionary') data.pinned = r.rule?.key;
-  const finding: Omit<LineFinding, 'start' | 'end'> = {
-    severity: disagree.length ? raised : opts.severity,
-    code: disagree.length ? AMBIGUOUS_CODE : POLYPHONE_CODE,
-    message,
-    data,
-  };
-  if (related.length) finding.related = related;
-  return finding;
+  return line.field('text');
 }

@@ -33,6 +33,11 @@ const NONE: string[] = [];
 
 /** Every reading pinyin-pro knows for one character (canonical pinyin, most common first). Cached. */
 export function candidateReadings(char: string): string[] {
+  const code = char.length === 1 ? char.charCodeAt(0) : -1;
+  if (code >= 0) {
+    const hit = candidatesByCode[code];
+    if (hit !== undefined) return hit;
+  }
   let c = candidateCache.get(char);
   if (c === undefined) {
     const raw = polyphonic(char, OPTIONS)[0] ?? [];
@@ -45,7 +50,16 @@ export function candidateReadings(char: string): string[] {
     c = out.length ? out : NONE;
     candidateCache.set(char, c);
   }
+  if (code >= 0) candidatesByCode[code] = c;
   return c;
+}
+
+/** The same, indexed by UTF-16 code: the hot path looks characters up by code, not by string. */
+const candidatesByCode: Array<string[] | undefined> = new Array(0x10000);
+
+/** Candidates of the BMP character with this code (the character must be a Han character). */
+export function candidatesOfCode(code: number): string[] {
+  return candidatesByCode[code] ?? candidateReadings(String.fromCharCode(code));
 }
 
 /** pinyin-pro's reading of the character alone (no context). Cached. */
@@ -59,7 +73,7 @@ export function defaultReading(char: string): string | null {
   return d;
 }
 
-const MAX_CACHE = 20000;
+const MAX_CACHE = 2000;
 const cache = new Map<string, CharReading[]>();
 
 /** One entry per UTF-16 code unit of `text` (the second half of a surrogate pair has char '' and no reading). Cached per text and dictionary version. */
@@ -83,7 +97,19 @@ export function clearTeacherCache(): void {
   cache.clear();
 }
 
-function compute(text: string, dict: ReplaceDict): CharReading[] {
+/** The teacher's readings of a line in compact form: the hot path of the polyphone flags. */
+export interface LineReadings {
+  /** Per UTF-16 unit: tone-numbered pinyin for Han characters (on the first unit of a pair), null otherwise. */
+  readings: Array<string | null>;
+  /** Indexes decided by a dictionary entry (absent when none were). */
+  pinned?: Map<number, { key: string; line?: number }>;
+}
+
+/**
+ * What the teacher will say, per character, without building an object per character and
+ * without caching (callers cache their own results). `teacherReadings` is the same, as objects.
+ */
+export function predictReadings(text: string, dict: ReplaceDict = ReplaceDict.empty): LineReadings {
   const { view, origin, fragments } = applyLikeTeacher(dict, text);
   // What the teacher's own G2P sees: matched spans are gone, so blocks do not read across them.
   let g2pInput = view;
@@ -94,70 +120,69 @@ function compute(text: string, dict: ReplaceDict): CharReading[] {
     for (const f of fragments) s += f.entry ? '，'.repeat(f.end - f.start) : view.slice(f.start, f.end);
     g2pInput = s;
   }
-  for (const k in G2P_REPLACE) if (g2pInput.includes(k)) g2pInput = g2pInput.split(k).join(G2P_REPLACE[k]!);
+  if (g2pInput.includes('嗯')) g2pInput = g2pInput.split('嗯').join('恩');
+  if (g2pInput.includes('呣')) g2pInput = g2pInput.split('呣').join('母');
   const res = pinyin(g2pInput, OPTIONS);
-  // pinyin-pro returns one item per code point.
-  const viewReading: Array<string | null> = new Array(view.length).fill(null);
+  const readings: Array<string | null> = new Array(text.length).fill(null);
+  // One item per code point, back onto the original characters.
   let k = 0;
   for (let j = 0; j < view.length; j++) {
     const c = view.charCodeAt(j);
     if (c >= 0xdc00 && c <= 0xdfff && j > 0) continue;
     const r = res[k++];
-    if (r !== undefined && r.length > 1 && r.charCodeAt(r.length - 1) <= 57 && r.charCodeAt(0) >= 97) viewReading[j] = fromPinyinPro(r);
-  }
-  const out: CharReading[] = new Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    const cp = text.codePointAt(i)!;
-    if (cp > 0xffff) {
-      const char = text.slice(i, i + 2);
-      const han = isHan(cp);
-      const cands = han ? candidateReadings(char) : NONE;
-      out[i] = { char, reading: null, source: 'none', polyphone: cands.length > 1, candidates: cands };
-      out[i + 1] = { char: '', reading: null, source: 'none', polyphone: false, candidates: NONE };
-      i++;
-      continue;
-    }
-    const char = text[i]!;
-    if (!isHan(cp)) {
-      out[i] = { char, reading: null, source: 'none', polyphone: false, candidates: NONE };
-      continue;
-    }
-    const cands = candidateReadings(char);
-    out[i] = { char, reading: null, source: 'model', polyphone: cands.length > 1, candidates: cands };
-  }
-  // Readings from the G2P, back onto the original characters.
-  for (let j = 0; j < view.length; j++) {
-    const r = viewReading[j];
-    if (r === null || r === undefined) continue;
+    if (r === undefined || r.length < 2 || r.charCodeAt(0) < 97 || r.charCodeAt(r.length - 1) > 57) continue;
     const i = origin ? origin[j]! : j;
-    const o = out[i];
-    if (o && o.candidates !== NONE) o.reading = r;
+    if (isHan(text.codePointAt(i)!)) readings[i] = r.charCodeAt(r.length - 1) === 48 ? r.slice(0, -1) + '5' : r;
   }
+  let pinned: LineReadings['pinned'];
   if (matched) {
     for (const f of fragments) {
       if (!f.entry) continue;
       const pins = alignment(f.entry);
       for (let j = f.start; j < f.end; j++) {
         const i = origin ? origin[j]! : j;
-        const o = out[i];
-        if (!o || o.candidates === NONE && o.char === '') continue;
+        const cp = text.codePointAt(i)!;
+        if (!isHan(cp)) continue;
         const pin = pins.get(j - f.start);
         if (pin !== undefined) {
-          o.reading = pin;
-          o.source = 'dictionary';
-          o.rule = { key: f.entry.key, line: f.entry.line };
-        } else if (isHan(o.char.codePointAt(0) ?? 0)) {
+          readings[i] = pin;
+          (pinned ??= new Map()).set(i, { key: f.entry.key, line: f.entry.line });
+        } else {
           // Kept as text inside a match: the teacher's LLM reads it without G2P.
-          o.reading = defaultReading(o.char);
+          readings[i] = defaultReading(String.fromCodePoint(cp));
         }
       }
     }
   }
-  for (let i = 0; i < out.length; i++) {
-    const o = out[i]!;
-    if (o.source === 'model' && o.reading === null) o.reading = o.char ? defaultReading(o.char) : null;
+  return pinned ? { readings, pinned } : { readings };
+}
+
+function compute(text: string, dict: ReplaceDict): CharReading[] {
+  const { readings, pinned } = predictReadings(text, dict);
+  const out: CharReading[] = new Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const cp = text.codePointAt(i)!;
+    const n = cp > 0xffff ? 2 : 1;
+    const char = text.slice(i, i + n);
+    if (!isHan(cp)) {
+      out[i] = reading(char, null, 'none', NONE);
+    } else {
+      const o = reading(char, readings[i] ?? defaultReading(char), 'model', candidateReadings(char));
+      const rule = pinned?.get(i);
+      if (rule) {
+        o.source = 'dictionary';
+        o.rule = rule;
+      }
+      out[i] = o;
+    }
+    if (n === 2) out[++i] = reading('', null, 'none', NONE);
   }
   return out;
+}
+
+/** All CharReading objects get the same shape (rule included), so the engine keeps them monomorphic. */
+function reading(char: string, r: string | null, source: CharReading['source'], candidates: string[]): CharReading {
+  return { char, reading: r, source, rule: undefined, polyphone: candidates.length > 1, candidates };
 }
 
 const alignments = new WeakMap<DictEntry, Map<number, string>>();
