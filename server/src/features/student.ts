@@ -1,6 +1,104 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ResponseError } from 'vscode-languageserver/node';
 import type { ServerContext } from '../context';
+import { readingsDocument } from '../core/evaluation/diffText';
+import { evaluate, EvalInputError, writeReport } from '../core/evaluation/evaluate';
+import { runExternalTrainer } from '../core/student/externalTrainer';
+import { loadStudent } from '../core/student/model';
+import { trainInWorker } from '../core/student/trainInWorker';
+import {
+  EvaluateStudentRequest, StudentTrainProgressNotification, TrainStudentRequest, type StudentTrainProgress, type TrainStudentResult,
+} from '../protocol/student';
 
-/** Plugs the student feature into the language server. */
-export function register(_ctx: ServerContext): void {
-  // Nothing yet.
+/** Error codes of the student requests. */
+export const enum StudentError { NoManifest = 1, Untrusted = 2, NoCommand = 3, NoModel = 4, Busy = 5 }
+
+/**
+ * The student in the language server: training runs in a worker thread (G2P) or a child process
+ * group (external trainer), never in the extension host; cancel = cancel the request.
+ */
+export function register(ctx: ServerContext): void {
+  let training = false;
+
+  const folderFor = (uri: string | undefined) => {
+    const folders = ctx.workspaceFolders();
+    const file = uri?.startsWith('file:') ? fileURLToPath(uri) : undefined;
+    return (file && folders.find((f) => file === f || file.startsWith(f + path.sep))) ?? folders[0] ?? (file ? path.dirname(file) : process.cwd());
+  };
+
+  ctx.connection.onRequest(TrainStudentRequest.type, async (params, token): Promise<TrainStudentResult> => {
+    const settings = await ctx.getSettings(params.uri);
+    const base = folderFor(params.uri);
+    const manifest = path.join(params.teacherDir, 'manifest.jsonl');
+    if (!existsSync(manifest)) throw new ResponseError(StudentError.NoManifest, `${params.teacherDir} has no manifest.jsonl: run a teacher batch into it first.`);
+    if (training) throw new ResponseError(StudentError.Busy, 'A student is already training.');
+    const controller = new AbortController();
+    const sub = token.onCancellationRequested(() => controller.abort());
+    const progress = (p: Omit<StudentTrainProgress, 'runId' | 'kind'>) =>
+      void ctx.connection.sendNotification(StudentTrainProgressNotification.type, { runId: params.runId, kind: params.kind, ...p });
+    training = true;
+    try {
+      if (params.kind === 'g2p') {
+        const out = path.resolve(base, settings.student.modelPath);
+        ctx.log(`Training the G2P student from ${manifest} → ${out}`);
+        const result = await trainInWorker({ labels: [manifest], out, seed: settings.batch.seed }, {
+          signal: controller.signal,
+          onProgress: (p) => {
+            if (p.phase === 'epoch') progress({ step: p.step, total: p.total, loss: p.errorRate ?? 0, message: `epoch ${p.step}/${p.total}: ${((p.errorRate ?? 0) * 100).toFixed(2)} % of training examples wrong` });
+            else if (p.phase === 'evaluate' && p.step === 0) progress({ step: 0, message: 'measuring accuracy' });
+          },
+        });
+        if (!result) return { kind: 'g2p', status: 'cancelled' };
+        const m = result.metrics;
+        ctx.log(`G2P student: ${result.examples} examples, held-out accuracy ${m.heldOutAccuracy === null ? '—' : `${(m.heldOutAccuracy * 100).toFixed(2)} %`} (pinyin-pro ${m.heldOutPinyinProAccuracy === null ? '—' : `${(m.heldOutPinyinProAccuracy * 100).toFixed(2)} %`}), ${out}`);
+        // The polyphone diagnostics take the new model as their second opinion.
+        ctx.revalidate();
+        return { kind: 'g2p', status: 'done', model: out, result };
+      }
+      if (!params.workspaceTrusted) throw new ResponseError(StudentError.Untrusted, 'The external trainer runs a program: not allowed in an untrusted workspace.');
+      const command = settings.student.trainCommand;
+      if (!command.length) throw new ResponseError(StudentError.NoCommand, 'No external trainer is configured (ttsDistill.student.trainCommand).');
+      const out = path.resolve(base, path.dirname(settings.student.modelPath), 'acoustic');
+      ctx.log(`External trainer: ${command.join(' ')} (manifest ${manifest}, out ${out})`);
+      const result = await runExternalTrainer({
+        command, manifest, out, cwd: base, signal: controller.signal,
+        onEvent: (e) => {
+          if (e.event === 'progress') progress({ step: e.step, ...(e.total !== undefined ? { total: e.total } : {}), ...(e.loss !== undefined ? { loss: e.loss } : {}) });
+          else if (e.event === 'log') progress({ step: -1, message: e.message });
+          else if (e.event === 'error') progress({ step: -1, message: `error: ${e.message}` });
+        },
+      });
+      if (result.status === 'cancelled') return { kind: 'external', status: 'cancelled' };
+      ctx.log(result.status === 'done' ? `External trainer finished: ${result.model ?? '(no model reported)'}` : `External trainer failed: ${result.error}`);
+      return { kind: 'external', status: result.status, out, result };
+    } finally {
+      training = false;
+      sub.dispose();
+    }
+  });
+
+  ctx.connection.onRequest(EvaluateStudentRequest.type, async (params, token) => {
+    const settings = await ctx.getSettings(params.uri);
+    const model = path.resolve(folderFor(params.uri), settings.student.modelPath);
+    if (!existsSync(model)) throw new ResponseError(StudentError.NoModel, `No G2P student at ${model}: train one first (TTS Distill: Train Student).`);
+    const controller = new AbortController();
+    const sub = token.onCancellationRequested(() => controller.abort());
+    try {
+      const student = await loadStudent(model);
+      const report = await evaluate({ teacherDir: params.teacherDir, student, modelFile: model, studentAudioDir: params.studentAudioDir, signal: controller.signal });
+      const files = await writeReport(report, path.join(path.dirname(model), 'eval'));
+      return {
+        report, model, files,
+        teacherDocument: readingsDocument(report.items, 'teacher'),
+        studentDocument: readingsDocument(report.items, 'student'),
+      };
+    } catch (err) {
+      if (err instanceof EvalInputError) throw new ResponseError(StudentError.NoManifest, err.message);
+      throw err;
+    } finally {
+      sub.dispose();
+    }
+  });
 }
