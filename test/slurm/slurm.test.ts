@@ -166,7 +166,7 @@ test('a shard whose job fails (exit 1) is resubmitted; one that keeps failing is
     '--node-command', wrapper, '--teacher', 'embedded', '--quiet']);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /shard 2 \(job \d+_2\) ended FAILED \(NonZeroExitCode[^)]*\) with 10 lines unfinished: resubmitting \(retry 1 of 1\)/);
-  assert.match(r.stderr, /shard 1 \(job \d+_1\) ended FAILED again; no retries left/);
+  assert.match(r.stderr, /shard 1 \(job \d+_1\) ended FAILED; no retries left \(1 of 1 used\)/);
   assert.match(r.stderr, /shard 1 \(job \d+_1\) ended FAILED with 10 lines unfinished; log: .*shard-1\/slurm\.log/);
   assert.match(r.stdout, /finished: 30 done, 0 failed, 10 unfinished, 40 total/);
   const merged = await readJsonl<Rec>(path.join(dir, 'flaky', 'manifest.jsonl'));
@@ -180,7 +180,7 @@ test('--no-wait submits and returns; the next run follows the queued jobs instea
   const args = ['submit', small, '--out', 'nowait', '--slurm', '--shards', '3', '--poll-seconds', '0.5', '--teacher', 'embedded', '--quiet'];
   const first = await cli([...args, '--no-wait']);
   assert.equal(first.code, 0, first.stderr);
-  const job = /job (\d+)/.exec(first.stdout)?.[1];
+  const job = /submitted: job (\d+)/.exec(first.stdout)?.[1];
   assert.ok(job, first.stdout);
   const second = await cli(args);
   assert.equal(second.code, 0, second.stderr);

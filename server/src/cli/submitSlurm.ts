@@ -127,8 +127,11 @@ export async function runSlurmSubmit(args: string[], io: CliIO): Promise<number>
     });
     const p = result.progress;
     if (!result.merge) {
-      io.stdout.write(`submitted: ${p.total} lines in ${p.shards.length} shards, job ${p.jobIds.at(-1) ?? '(none: nothing left to do)'}; run folder ${runDir}\n`);
-      io.stdout.write(`follow and merge later with the same command without --no-wait\n`);
+      const queued = p.shards.filter((sh) => sh.jobId && !['COMPLETED', 'DONE'].includes(sh.state)).length;
+      io.stdout.write(result.submitted.length
+        ? `submitted: job ${result.submitted.join(', ')}; ${queued} of ${p.shards.length} shards in the queue, ${p.total} lines; run folder ${runDir}\n`
+        : `nothing submitted: ${queued ? `${queued} shards are still in the queue from an earlier submission` : 'every line is done'}; run folder ${runDir}\n`);
+      io.stdout.write(`follow and merge with the same command without --no-wait\n`);
       return 0;
     }
     const m = result.merge;

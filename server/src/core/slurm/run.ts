@@ -83,6 +83,8 @@ export interface SlurmBatchResult {
   exitCode: number;
   /** Shards retried after a job failure, with the reasons. */
   retried: Array<{ shard: number; state: string; reason: string; attempt: number }>;
+  /** Array jobs submitted by this invocation (none when it only followed or had nothing to do). */
+  submitted: string[];
 }
 
 /** run.json: what a later invocation needs to follow or resume the run. */
@@ -196,12 +198,14 @@ async function runLocked(o: SlurmBatchOptions, runDir: string, log: (m: string) 
   const unfinished = (st: ShardStatus) => st.done + st.failed < st.total;
 
   const retried: SlurmBatchResult['retried'] = [];
+  const submitted: string[] = [];
   const active = new Set<number>(liveShards);
   const submit = async (which: number[]) => {
     if (!which.length) return;
     const array = `${compressTaskIds(which)}%${Math.max(1, o.maxParallel)}`;
     const jobId = await queue.sbatch(scriptFile, [`--array=${array}`, ...(o.sbatchArgs ?? [])]);
     state.submissions.push({ jobId, shards: [...which], at: new Date().toISOString() });
+    submitted.push(jobId);
     await saveState(runDir, state);
     for (const i of which) {
       latestJob.set(i, jobId);
@@ -232,7 +236,7 @@ async function runLocked(o: SlurmBatchOptions, runDir: string, log: (m: string) 
     };
   };
   o.onProgress?.(snapshot(!o.wait || active.size === 0));
-  if (!o.wait) return { progress: snapshot(true), cancelled: false, exitCode: 0, retried };
+  if (!o.wait) return { progress: snapshot(true), cancelled: false, exitCode: 0, retried, submitted };
 
   let cancelled = false;
   let unreachableSince = 0;
@@ -281,7 +285,7 @@ async function runLocked(o: SlurmBatchOptions, runDir: string, log: (m: string) 
         log(`shard ${i} (job ${st.jobId}) ended ${st.state}${why ? ` (${why})` : ''} with ${st.total - st.done - st.failed} lines unfinished: resubmitting (retry ${used + 1} of ${o.maxRetries})`);
         again.push(i);
       } else if (retryable) {
-        log(`shard ${i} (job ${st.jobId}) ended ${st.state} again; no retries left (${o.maxRetries}): its unfinished lines wait for a resume`);
+        log(`shard ${i} (job ${st.jobId}) ended ${st.state}; no retries left (${used} of ${o.maxRetries} used): its unfinished lines wait for a resume`);
       }
     }
     if (again.length && !o.signal?.aborted) {
@@ -300,7 +304,7 @@ async function runLocked(o: SlurmBatchOptions, runDir: string, log: (m: string) 
   const progress = snapshot(true);
   o.onProgress?.(progress);
   const exitCode = cancelled ? 130 : merge.failed || merge.unfinished.length ? 2 : 0;
-  return { progress, merge, cancelled, exitCode, retried };
+  return { progress, merge, cancelled, exitCode, retried, submitted };
 }
 
 /** The task hash of each original line, as a single-machine run records it. */
