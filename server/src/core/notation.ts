@@ -135,9 +135,8 @@ function splitSyllable(s: string): { initial: string; final: string } {
   if (s[0] === 'y' || s[0] === 'w') return { initial: '', final: Y_FINALS[s] ?? s };
   const initial = s.length > 2 && INITIAL_SET.has(s.slice(0, 2)) ? s.slice(0, 2) : INITIAL_SET.has(s[0]!) && s.length > 1 ? s[0]! : '';
   let final = s.slice(initial.length);
-  if (initial === 'j' || initial === 'q' || initial === 'x') {
-    if (final.startsWith('u')) final = 'v' + final.slice(1);
-  } else if (final === 'iu') final = 'iou';
+  if ((initial === 'j' || initial === 'q' || initial === 'x') && final.startsWith('u')) final = 'v' + final.slice(1);
+  if (final === 'iu') final = 'iou';
   else if (final === 'ui') final = 'uei';
   else if (final === 'un') final = 'uen';
   if (final === 'i') {
@@ -253,10 +252,9 @@ function syllableFromTokens(initial: string, finalTone: string): ParseResult<str
       f = 'i';
     } else if (f === 'i' && ['zh', 'ch', 'sh', 'r', 'z', 'c', 's'].includes(ini)) {
       return { ok: false, reason: `${written}: after ${initial} the teacher writes ${['z', 'c', 's'].includes(ini) ? 'II' : 'III'}, not I` };
-    } else if (ini === 'j' || ini === 'q' || ini === 'x') {
-      if (f.startsWith('v')) f = 'u' + f.slice(1);
-      else if (f.startsWith('u')) return { ok: false, reason: `${written}: after ${initial} the teacher writes V, not U` };
-    } else if (f === 'iou') f = 'iu';
+    } else if ((ini === 'j' || ini === 'q' || ini === 'x') && f.startsWith('v')) f = 'u' + f.slice(1);
+    else if ((ini === 'j' || ini === 'q' || ini === 'x') && f.startsWith('u')) return { ok: false, reason: `${written}: after ${initial} the teacher writes V, not U` };
+    else if (f === 'iou') f = 'iu';
     else if (f === 'uei') f = 'ui';
     else if (f === 'uen') f = 'un';
     else if (f === 'iu' || f === 'ui' || f === 'un') return { ok: false, reason: `${written}: the teacher writes ${({ iu: 'IOU', ui: 'UEI', un: 'UEN' } as Record<string, string>)[f]}` };
