@@ -94,3 +94,18 @@ test('glmtts-cli: cancel ends the process group; finished lines are kept, the re
   assert.deepEqual([again.skipped, again.done, again.failed], [s.done, 40 - s.done, 0]);
   await rm(dir, { recursive: true, force: true });
 });
+
+test('glmtts-cli: with a command prefix the script still runs from the checkout root', async () => {
+  const dir = await checkout();
+  const root = path.join(dir, 'GLM-TTS');
+  await writePromptWav(path.join(dir, 'p.wav'));
+  const tasks = path.join(dir, 'batch.jsonl');
+  await writeFile(tasks, upstream('u0', '你好。', path.join(dir, 'p.wav')) + '\n');
+  // `env` stands in for `ssh gpu01 --`: a prefix that passes its arguments on as a command.
+  const teacher = new GlmttsCliTeacher({ root, python: 'python3', prefix: ['env', `STANDIN_LOG=${path.join(dir, 'runs.jsonl')}`] });
+  const s = await runBatch({ tasksFile: tasks, outDir: path.join(dir, 'out'), teacher, glmttsPath: root });
+  assert.equal(s.done, 1);
+  const [run] = (await readFile(path.join(dir, 'runs.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { cwd: string });
+  assert.equal(run!.cwd, root);
+  await rm(dir, { recursive: true, force: true });
+});

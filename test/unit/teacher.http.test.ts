@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { decodeWav } from '../../server/src/core/audio/wav';
+import { decodeWav, encodeWav } from '../../server/src/core/audio/wav';
 import { readFailures, readManifest, sha256 } from '../../server/src/core/batch/manifest';
 import { runBatch } from '../../server/src/core/batch/runner';
 import { HttpTeacher } from '../../server/src/core/teacher/http';
@@ -83,4 +83,41 @@ test('http teacher: an unreachable server is a transient failure, retried, then 
   const [f] = await readFailures(path.join(out, 'failures.jsonl'));
   assert.match(f!.reason, /cannot reach the HTTP teacher.*ECONNREFUSED/);
   assert.deepEqual([f!.attempts, f!.transient], [3, true]);
+});
+
+test('http teacher: a community-style server (no X-TTS headers, its own WAV format) gets the documented request; outputs are converted and say so', async () => {
+  const seen: Array<{ auth?: string; body: Record<string, unknown> }> = [];
+  const community = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      seen.push({ auth: req.headers.authorization, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
+      const wav16k = Buffer.from(encodeWav(new Float32Array(16000).map((_, i) => 0.2 * Math.sin(i / 7)), 16000));
+      res.writeHead(200, { 'content-type': 'audio/wav' });
+      res.end(wav16k);
+    });
+  });
+  await new Promise<void>((r) => community.listen(0, '127.0.0.1', r));
+  try {
+    await writePromptWav(path.join(dir, 'prompt.wav'));
+    await writeFile(path.join(dir, 'd.tasks.jsonl'), webuiLines(1));
+    const out = path.join(dir, 'out-d');
+    const teacher = new HttpTeacher({ url: `http://127.0.0.1:${(community.address() as AddressInfo).port}/`, model: 'glm-tts', token: 'sekret' });
+    const s = await runBatch({ tasksFile: path.join(dir, 'd.tasks.jsonl'), outDir: out, teacher, seed: 7, sampleRate: 24000 });
+    assert.equal(s.done, 1);
+    const { auth, body } = seen[0]!;
+    assert.equal(auth, 'Bearer sekret');
+    assert.deepEqual(Object.keys(body).sort(), ['input', 'model', 'prompt_audio', 'prompt_text', 'response_format', 'sample_rate', 'seed', 'voice']);
+    assert.deepEqual([body.model, body.voice, body.response_format, body.seed, body.sample_rate, body.prompt_text], ['glm-tts', 'clone', 'wav', 7, 24000, '今天天气很好。']);
+    assert.deepEqual(Buffer.from(body.prompt_audio as string, 'base64'), await readFile(path.join(dir, 'prompt.wav')));
+    const [r] = await readManifest(path.join(out, 'manifest.jsonl'));
+    assert.equal(r!.sampleRate, 24000);
+    assert.equal(decodeWav(await readFile(path.join(out, r!.audio))).sampleRate, 24000);
+    assert.equal(r!.clonedVoice, true);
+    assert.match(r!.note!, /local G2P estimate/);
+    assert.match(r!.note!, /did not say whether it cloned/);
+    assert.match(r!.note!, /converted from 16000 Hz/);
+  } finally {
+    await new Promise((r) => community.close(r));
+  }
 });

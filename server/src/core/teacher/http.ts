@@ -14,6 +14,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeWav, encodeWav, mixDown, resample } from '../audio/wav';
 import { parseWavHeader, WavFormatError } from '../audio/wavHeader';
 import { embeddedG2P } from './g2p';
 import { type SynthesisResult, type SynthesizeOptions, type Teacher, TeacherError, type TeacherG2P, type TeacherHealth, type TeacherTask } from './types';
@@ -94,7 +95,7 @@ export class HttpTeacher implements Teacher {
       const detail = await errorText(res);
       throw new TeacherError(`HTTP ${res.status} from the teacher: ${detail}`, res.status === 408 || res.status === 429 || res.status >= 500);
     }
-    const wav = new Uint8Array(await res.arrayBuffer());
+    let wav: Uint8Array = new Uint8Array(await res.arrayBuffer());
     let header;
     try {
       header = parseWavHeader(wav, wav.length);
@@ -103,6 +104,18 @@ export class HttpTeacher implements Teacher {
       throw new TeacherError(`the teacher's answer is not a WAV file (${ct}, ${wav.length} bytes): ${err instanceof WavFormatError ? err.message : String(err)}`, true);
     }
     if (header.truncated || header.dataBytes === 0) throw new TeacherError(`the teacher's WAV is ${header.truncated ? 'truncated' : 'empty'}`, true);
+    let converted: string | undefined;
+    if (header.sampleRate !== opts.sampleRate || header.channels !== 1 || header.bitsPerSample !== 16 || header.formatCode !== 1) {
+      // Every output of a batch has the same format, whatever the server sends.
+      try {
+        const d = decodeWav(wav);
+        wav = encodeWav(resample(mixDown(d.channels), d.sampleRate, opts.sampleRate), opts.sampleRate);
+      } catch (err) {
+        throw new TeacherError(`the teacher's WAV cannot be read: ${(err as Error).message}`, true);
+      }
+      converted = `converted from ${header.sampleRate} Hz, ${header.channels} channel(s), ${header.bitsPerSample}-bit`;
+      header = parseWavHeader(wav, wav.length);
+    }
     const phonemes = decodeHeader(res.headers.get(HEADER.phonemes));
     const readingsRaw = decodeHeader(res.headers.get(HEADER.readings));
     const cloned = res.headers.get(HEADER.cloned);
@@ -124,7 +137,7 @@ export class HttpTeacher implements Teacher {
       engine: decodeHeader(res.headers.get(HEADER.engine)) ?? `${this.opts.model ?? 'glm-tts'} @ ${this.base}`,
     };
     if (notes.length) result.note = notes.join('; ');
-    if (header.sampleRate !== opts.sampleRate) result.note = `${result.note ? result.note + '; ' : ''}the server answered at ${header.sampleRate} Hz instead of ${opts.sampleRate} Hz`;
+    if (converted) result.note = `${result.note ? result.note + '; ' : ''}the server's WAV was ${converted}`;
     return result;
   }
 
