@@ -32,6 +32,7 @@ export interface Problem {
 export interface StatusBarItem { id: string; text: string; label: string }
 
 export class StepFailure extends Error {}
+class QuickInputClosed extends StepFailure {}
 
 const DEFAULT_WAIT_MS = 20_000;
 
@@ -80,13 +81,30 @@ export class Harness {
     return this.page.locator('.quick-input-widget input.input');
   }
 
-  /** Runs a command from the palette (F1, type the title, Enter), e.g. `TTS Distill: Show Output`. */
+  /** Runs a command from the palette (F1, type the title, pick it), e.g. `TTS Distill: Show Output`. */
   async runCommand(title: string): Promise<void> {
-    await this.closeQuickInput();
-    await this.page.keyboard.press('F1');
-    await this.quickInput.waitFor({ state: 'visible', timeout: DEFAULT_WAIT_MS });
-    await this.quickInput.fill('>' + title);
-    await this.pickQuickInputRow(`command "${title}" in the palette`, (label) => label.includes(title));
+    await this.withQuickInput('F1', '>' + title, () => this.pickQuickInputRow(`command "${title}" in the palette`, (label) => label.includes(title)));
+  }
+
+  /**
+   * Opens the Quick Input with `keys`, types `value` and runs `accept`. A webview or a
+   * notification that takes the focus closes the Quick Input: then it is opened again.
+   */
+  async withQuickInput(keys: string, value: string, accept: () => Promise<void>): Promise<void> {
+    const deadline = Date.now() + DEFAULT_WAIT_MS;
+    for (;;) {
+      try {
+        await this.closeQuickInput();
+        await this.page.keyboard.press(keys);
+        await this.quickInput.waitFor({ state: 'visible', timeout: 3000 });
+        await this.quickInput.fill(value, { timeout: 3000 });
+        await accept();
+        return;
+      } catch (e) {
+        if (e instanceof StepFailure && !(e instanceof QuickInputClosed)) throw e;
+        if (Date.now() > deadline) throw new StepFailure(`the Quick Input (${keys}, "${value}") kept closing: ${(e as Error).message.split('\n')[0]}`);
+      }
+    }
   }
 
   /** Picks the first Quick Input row whose label matches, by keyboard (a click can be intercepted by row buttons or hovers). */
@@ -96,7 +114,8 @@ export class Harness {
       index: Number(e.getAttribute('data-index')), label: e.getAttribute('aria-label') ?? '', focused: e.classList.contains('focused'),
     })));
     // The list filters as it likes; move to the row, and press Enter only once the focused row is the one.
-    await this.until(what, async () => {
+    const outcome = await this.until(what, async () => {
+      if (!(await this.quickInput.isVisible())) return 'closed';
       const all = await read();
       const hit = all.filter((r) => match(r.label)).sort((a, b) => a.index - b.index)[0];
       if (!hit) return false;
@@ -104,8 +123,9 @@ export class Harness {
       const key = hit.index > focused ? 'ArrowDown' : 'ArrowUp';
       for (let i = 0; i < Math.abs(hit.index - focused); i++) await this.page.keyboard.press(key);
       const now = (await read()).find((r) => r.focused);
-      return now !== undefined && match(now.label);
+      return now !== undefined && match(now.label) && 'focused';
     });
+    if (outcome === 'closed') throw new QuickInputClosed('the Quick Input closed');
     await this.page.keyboard.press('Enter');
     await this.quickInput.waitFor({ state: 'hidden', timeout: DEFAULT_WAIT_MS }).catch(() => undefined);
   }
@@ -133,14 +153,10 @@ export class Harness {
   /** Opens a workspace file by Quick Open (Ctrl+P) and waits until its tab is active and its text shows. */
   async openFile(relPath: string): Promise<void> {
     const base = path.basename(relPath);
-    await this.closeQuickInput();
-    await this.page.keyboard.press('Control+P');
-    await this.quickInput.waitFor({ state: 'visible', timeout: DEFAULT_WAIT_MS });
-    await this.quickInput.fill(relPath);
     // Quick Open labels a file "name, folder"; the folder tells files of the same name apart.
     const dir = path.dirname(relPath);
-    await this.pickQuickInputRow(`"${relPath}" in Quick Open`, (label) =>
-      label.includes(base) && (dir === '.' || label.replace(/\\/g, '/').includes(dir)));
+    await this.withQuickInput('Control+P', relPath, () => this.pickQuickInputRow(`"${relPath}" in Quick Open`, (label) =>
+      label.includes(base) && (dir === '.' || label.replace(/\\/g, '/').includes(dir))));
     await this.until(`tab "${base}" active`, () => this.page.locator('.tab.active', { hasText: base }).count());
     await this.until(`text of ${base} shown`, async () => (await this.editor.locator('.view-lines').innerText()).trim().length > 0);
   }
@@ -154,13 +170,12 @@ export class Harness {
   async gotoLine(line: number, column = 1): Promise<void> {
     // Focus by command: a click could land on a code lens.
     await this.runCommand('View: Focus Active Editor Group');
-    await this.page.keyboard.press('Control+G');
-    await this.quickInput.waitFor({ state: 'visible', timeout: DEFAULT_WAIT_MS });
     // Go to Line reads a column as a visual column (a CJK character counts twice), so walk the
     // characters from the start of the line instead.
-    await this.quickInput.fill(`:${line}`);
-    await this.page.keyboard.press('Enter');
-    await this.quickInput.waitFor({ state: 'hidden', timeout: DEFAULT_WAIT_MS });
+    await this.withQuickInput('Control+G', `:${line}`, async () => {
+      await this.page.keyboard.press('Enter');
+      await this.quickInput.waitFor({ state: 'hidden', timeout: DEFAULT_WAIT_MS });
+    });
     await this.page.keyboard.press('Home');
     for (let i = 1; i < column; i++) await this.page.keyboard.press('ArrowRight');
     await this.until(`cursor at ${line}:${column}`, async () => {
