@@ -54,6 +54,8 @@ export type ToWebview =
 export type FromWebview =
   | { type: 'ready' }
   | { type: 'state'; state: PreviewState }
+  /** The user picked a source: lines shown next (following the cursor) start with it when they have it. */
+  | { type: 'selected'; key: SourceKey }
   | { type: 'revealLine' }
   | { type: 'playbackError'; key: SourceKey; message: string }
   /** A source's waveform and spectrogram are on screen, `ms` after its view arrived. */

@@ -167,6 +167,7 @@ function select(key: SourceKey) {
   if (!s) return;
   previous = selected;
   selected = key;
+  vscode.postMessage({ type: 'selected', key });
   // A/B: the other take starts where this one was, and keeps playing if it was.
   loadSelected({ position: position(), play: !audio.paused });
   updateTabs();
@@ -489,7 +490,9 @@ function drawAxis(axis: HTMLElement, seconds: number) {
   axis.replaceChildren();
   if (!seconds) return;
   const steps = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600];
-  const step = steps.find((s) => seconds / s <= 10) ?? 1200;
+  // About one label per 80 px, so that they never overlap.
+  const most = Math.max(2, Math.min(10, Math.floor(axis.clientWidth / 80)));
+  const step = steps.find((s) => seconds / s <= most) ?? 1200;
   for (let t = 0; t <= seconds + 1e-9; t += step) {
     const tick = el('span', undefined, formatTime(t, step < 1));
     tick.style.left = `${(t / seconds) * 100}%`;

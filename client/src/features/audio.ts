@@ -126,6 +126,8 @@ class PreviewController {
   private pending: ToWebview[] = [];
   /** What the server said about each source of the current view (for the timing line in the log). */
   private analysed = new Map<SourceKey, string>();
+  /** The source the user asked for last; a line without it shows another one, the next line with it shows it again. */
+  private preferred: SourceKey | undefined;
 
   constructor(
     private readonly ctx: ClientContext,
@@ -134,6 +136,7 @@ class PreviewController {
     private selected: SourceKey | undefined,
     private position = 0,
   ) {
+    this.preferred = selected;
     panel.webview.html = html(ctx, panel.webview);
     panel.webview.onDidReceiveMessage((m: FromWebview) => this.onMessage(m));
     void this.setTarget(target, selected, position);
@@ -141,6 +144,7 @@ class PreviewController {
 
   async setTarget(target: PreviewTarget, selected?: SourceKey, position?: number): Promise<void> {
     const viewId = ++this.viewId;
+    if (selected) this.preferred = selected;
     this.target = target;
     const webview = this.panel.webview;
     if (target.kind === 'file') {
@@ -167,7 +171,7 @@ class PreviewController {
       } else {
         const sources = line.sources.map((s) => this.source(s.kind, s.path, s.exists));
         const { sources: _omit, ...rest } = line;
-        const want = selected ?? this.selected;
+        const want = selected ?? this.preferred;
         const pick = sources.find((s) => s.key === want && s.exists) ?? sources.find((s) => s.key === 'teacher' && s.exists) ?? sources.find((s) => s.exists) ?? sources[0];
         view = { viewId, target, title: `${line.name || fileName} · line ${target.line + 1}`, line: rest, sources, selected: pick?.key ?? 'prompt' };
       }
@@ -212,7 +216,7 @@ class PreviewController {
         this.ready = true;
         if (this.everReady) {
           // The webview was hidden and shown again, which reloads it: draw the current view again.
-          void this.setTarget(this.target, this.selected, this.position);
+          void this.setTarget(this.target, undefined, this.position);
           return;
         }
         this.everReady = true;
@@ -221,6 +225,9 @@ class PreviewController {
       case 'state':
         this.selected = m.state.selected;
         this.position = m.state.position;
+        return;
+      case 'selected':
+        this.preferred = m.key;
         return;
       case 'revealLine':
         if (this.target.kind === 'line') void revealLine(this.target.uri, this.target.line);

@@ -13,8 +13,8 @@ const inkedPixels = (c: any): number => {
 };
 
 export default {
-  name: 'the audio preview draws, plays and A/B-switches prompt, teacher and student of a task line',
-  timeoutMs: 120_000,
+  name: 'the audio preview: command, cursor, code lens, hover link, keys, A/B, broken file, reload, a 10-minute WAV',
+  timeoutMs: 180_000,
   async run(h) {
     // The first task (bank_walk): a teacher output of 2.5 s at 24 kHz peaking at −6 dBFS, and a
     // student output that is not a WAV at all.
@@ -26,13 +26,16 @@ export default {
     write('teacher-out/bank_walk.wav', encodeWav(tone, 24000));
     write('student-out/bank_walk.wav', 'this is not audio');
 
+    // From the command palette, on line 1: the teacher's take is shown first.
     await h.openFile('demo.tasks.jsonl');
     await h.gotoLine(1);
     const opened = Date.now();
     await h.runCommand('TTS Distill: Preview Audio of This Line');
     const view = h.webview();
     const stage = view.locator('.stage');
-    await h.until('the teacher output drawn in the preview', async () => (await stage.getAttribute('data-rendered', { timeout: 500 })) === 'teacher', 30_000);
+    const rendered = (key: string, what: string, timeoutMs = 20_000) =>
+      h.until(what, async () => (await stage.getAttribute('data-rendered', { timeout: 500 })) === key && (await stage.isVisible()), timeoutMs);
+    await rendered('teacher', 'the teacher output drawn in the preview', 30_000);
     h.log(`preview drawn ${Date.now() - opened} ms after the command`);
     const meta = await view.locator('.meta').innerText();
     h.log('metadata:', meta.replace(/\s+/g, ' '));
@@ -44,26 +47,50 @@ export default {
     h.expect(/银\s*yin2/.test(text) && /行\s*hang2/.test(text), `the text shows the teacher's readings: ${JSON.stringify(text)}`);
     await h.screenshot('teacher');
 
-    // Keyboard: → seeks one second.
-    await view.locator('h1').click();
-    await h.press('ArrowRight');
-    await h.until('the position moved to 0:01.00', async () => (await view.locator('.time').innerText()).startsWith('0:01.00'));
+    // The panel follows the cursor: line 2 has only its prompt; back on line 1 the teacher again.
+    await h.gotoLine(2);
+    await h.until('the preview on line 2', async () => /weigh_again · line 2/.test(await view.locator('h1').innerText()));
+    await rendered('prompt', 'the prompt of line 2 drawn');
+    await h.gotoLine(1);
+    await h.until('the preview back on line 1', async () => /bank_walk · line 1/.test(await view.locator('h1').innerText()));
+    await rendered('teacher', 'the teacher output of line 1 drawn again');
 
-    // A/B: the prompt keeps the position.
-    await view.locator('.tab[data-key="prompt"]').click();
-    await h.until('the prompt drawn', async () => (await stage.getAttribute('data-rendered', { timeout: 500 })) === 'prompt');
-    const promptMeta = await view.locator('.meta').innerText();
-    h.expect(promptMeta.includes('16000 Hz') && promptMeta.includes('0:04.00'), `prompt metadata: ${JSON.stringify(promptMeta)}`);
-    await h.until('the position kept across the switch', async () => (await view.locator('.time').innerText()).startsWith('0:01.00'));
-
-    // A broken file says so in the panel.
-    await view.locator('.tab[data-key="student"]').click();
+    // The code lens of the student output: the file is broken, and the panel says so.
+    await h.page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Student' }).first().click();
     const message = await h.until('a message about the broken student file', async () => {
       const m = view.locator('.message');
       return (await m.isVisible()) && /not a WAV file/i.test(await m.innerText()) ? m.innerText() : undefined;
     });
     h.log('student:', message);
+    h.expect(!(await stage.isVisible()), 'no empty canvases under the message');
     await h.screenshot('broken-file');
+
+    // Keys inside the panel: 1 = prompt, → = +1 s, 2 = teacher at the same position (A/B).
+    await view.locator('h1').click();
+    await h.press('1');
+    await rendered('prompt', 'the prompt drawn after key 1');
+    const promptMeta = await view.locator('.meta').innerText();
+    h.expect(promptMeta.includes('16000 Hz') && promptMeta.includes('0:04.00'), `prompt metadata: ${JSON.stringify(promptMeta)}`);
+    await h.press('ArrowRight');
+    await h.until('the position moved to 0:01.00', async () => (await view.locator('.time').innerText()).startsWith('0:01.00'));
+    await h.press('2');
+    await rendered('teacher', 'the teacher drawn after key 2');
+    await h.until('the position kept across the A/B switch', async () => (await view.locator('.time').innerText()).startsWith('0:01.00'));
+
+    // A hover link on the prompt audio opens the preview on the prompt.
+    await h.runCommand('View: Focus First Editor Group');
+    const hover = await h.hover('prompts/speaker_a.wav', /Audio preview/);
+    h.log('hover:', hover.replace(/\s+/g, ' '));
+    await h.page.locator('.monaco-hover a', { hasText: 'Prompt' }).first().click();
+    await rendered('prompt', 'the prompt drawn from the hover link');
+
+    // The panel comes back after a window reload, on the same line and source.
+    // Reload Window (not a browser reload) lets the workbench save the webview's state first.
+    await h.press('Escape');
+    await h.runCommand('Developer: Reload Window');
+    await h.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await rendered('prompt', 'the preview restored after the reload', 60_000);
+    h.expect(/bank_walk · line 1/.test(await view.locator('h1').innerText()), 'the restored preview shows line 1');
 
     // Clicking a WAV opens it in the preview (custom editor), a 10-minute one included.
     const long = new Float32Array(24000 * 600);
@@ -77,11 +104,10 @@ export default {
     await h.until('ten-minutes.wav in the explorer', () => row('ten-minutes.wav').count());
     await row('ten-minutes.wav').click();
     const clicked = Date.now();
-    const longStage = h.webview().locator('.stage');
-    await h.until('the 10-minute WAV drawn in the WAV editor', async () => (await longStage.getAttribute('data-rendered', { timeout: 500 })) === 'file', 30_000);
-    const inPanel = await longStage.getAttribute('data-render-ms');
+    await rendered('file', 'the 10-minute WAV drawn in the WAV editor', 30_000);
+    const inPanel = await stage.getAttribute('data-render-ms');
     h.log(`10-minute WAV drawn ${Date.now() - clicked} ms after clicking it in the explorer (${inPanel} ms after the webview got its view)`);
-    const longMeta = await h.webview().locator('.meta').innerText();
+    const longMeta = await view.locator('.meta').innerText();
     h.expect(longMeta.includes('10:00.00') && longMeta.includes('24000 Hz'), `10-minute metadata: ${JSON.stringify(longMeta)}`);
     await h.screenshot('ten-minutes');
   },
