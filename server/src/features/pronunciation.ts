@@ -195,7 +195,7 @@ function dictionaryHover(doc: OpenDocument, pos: Position, _settings: Settings):
   const alone = teacherReadings(e.key);
   for (const h of hanChars(word)) {
     const cands = candidateReadings(h.char);
-    md.push(`- **${h.char}**: ${cands.map((c) => `\`${c}\` ${esc(safeTokens(c))}`).join(' · ') || 'no reading known'}${cands.length > 1 ? ` — pinyin-pro alone: \`${defaultReading(h.char)}\`` : ''}`);
+    md.push(`- **${h.char}**: ${cands.map((c) => `\`${c}\` \`${safeTokens(c)}\``).join(' · ') || 'no reading known'}${cands.length > 1 ? ` — pinyin-pro alone: \`${defaultReading(h.char)}\`` : ''}`);
   }
   const offset = e.key.indexOf(word);
   if (offset >= 0) {
