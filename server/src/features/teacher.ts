@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { type CodeLens, CodeLensRefreshRequest, ResponseError } from 'vscode-languageserver/node';
 import type { OpenDocument, ServerContext } from '../context';
 import {
-  FAILURES_FILE, type FailureRecord, isFailureRecord, isManifestRecord, latestByName, MANIFEST_FILE, type ManifestRecord, parseJsonLines, taskHash,
+  FAILURES_FILE, type FailureRecord, latestByName, MANIFEST_FILE, type ManifestRecord, readFailures, readManifest, taskHash,
 } from '../core/batch/manifest';
 import { checkNames, parseTaskText, runBatch } from '../core/batch/runner';
 import type { Settings } from '../core/settings';
@@ -129,8 +129,8 @@ class OutputFolders {
     const key = `${m?.mtimeMs}:${m?.size}:${f?.mtimeMs}:${f?.size}`;
     const hit = this.cache.get(dir);
     if (hit?.key === key) return hit.state;
-    const [mt, ft] = await Promise.all([readFile(path.join(dir, MANIFEST_FILE), 'utf8').catch(() => ''), readFile(path.join(dir, FAILURES_FILE), 'utf8').catch(() => '')]);
-    const state = { records: latestByName(parseJsonLines(mt, isManifestRecord)), failures: latestByName(parseJsonLines(ft, isFailureRecord)) };
+    const [mt, ft] = await Promise.all([readManifest(path.join(dir, MANIFEST_FILE)).catch(() => []), readFailures(path.join(dir, FAILURES_FILE)).catch(() => [])]);
+    const state = { records: latestByName(mt), failures: latestByName(ft) };
     this.cache.set(dir, { key, state });
     return state;
   }

@@ -5,7 +5,9 @@
  * manifest grows by whole lines with fsync, and readers ignore a torn last line.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import * as path from 'node:path';
 import type { Task } from '../taskFile';
 import type { TeacherBackendKind } from '../settings';
@@ -98,11 +100,30 @@ export function isFailureRecord(v: unknown): v is FailureRecord {
 
 /** All records of a manifest in file order (a later record for the same name supersedes an earlier one); [] when missing. */
 export async function readManifest(file: string): Promise<ManifestRecord[]> {
-  return parseJsonLines(await readOrEmpty(file), isManifestRecord);
+  return readJsonLines(file, isManifestRecord);
 }
 
 export async function readFailures(file: string): Promise<FailureRecord[]> {
-  return parseJsonLines(await readOrEmpty(file), isFailureRecord);
+  return readJsonLines(file, isFailureRecord);
+}
+
+/** Streams a JSON-lines file (a manifest of a million lines is larger than the longest string V8 allows); [] when missing. */
+export async function readJsonLines<T>(file: string, isRecord: (v: unknown) => v is T): Promise<T[]> {
+  const out: T[] = [];
+  const stream = createReadStream(file, { encoding: 'utf8' });
+  try {
+    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
+      if (!line.trim()) continue;
+      try {
+        const v: unknown = JSON.parse(line);
+        if (isRecord(v)) out.push(v);
+      } catch { /* torn or foreign line */ }
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return out;
 }
 
 /** The newest record per name. */
@@ -148,14 +169,6 @@ function asList(v: unknown): string[] {
   return typeof v === 'string' ? [v] : [];
 }
 
-async function readOrEmpty(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw err;
-  }
-}
 
 const TEMP_MARK = '.tmp-';
 
@@ -166,6 +179,35 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string, o
   try {
     await fh.writeFile(data);
     if (opts.fsync ?? true) await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** writeFileAtomic for content given line by line, written in blocks so it never has to be one string. */
+export async function writeLinesAtomic(file: string, lines: Iterable<string>): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`);
+  const fh = await open(tmp, 'w');
+  try {
+    let block: string[] = [];
+    let size = 0;
+    for (const l of lines) {
+      block.push(l);
+      size += l.length;
+      if (size > 1 << 20) {
+        await fh.write(block.join(''));
+        block = [];
+        size = 0;
+      }
+    }
+    if (block.length) await fh.write(block.join(''));
+    await fh.sync();
   } finally {
     await fh.close();
   }

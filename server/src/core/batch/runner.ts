@@ -14,7 +14,7 @@ import { resolvePromptAudio, type Task, type TaskDialect, TaskFileModel } from '
 import { type ManyResult, type SynthesisResult, type Teacher, TeacherError, type TeacherTask, isAbortError } from '../teacher/types';
 import {
   FAILURES_FILE, type FailureRecord, isTempFile, JsonlAppender, latestByName, MANIFEST_FILE, type ManifestRecord, outputWavPath, readFailures,
-  readManifest, sha256, taskHash, writeFileAtomic,
+  readManifest, sha256, taskHash, writeFileAtomic, writeLinesAtomic,
 } from './manifest';
 
 export interface RunBatchOptions {
@@ -208,7 +208,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
     summary.cancelled = !!signal?.aborted;
     await manifest.close();
     await failLog.close();
-    await compact(manifestFile, failuresFile, tasks, records, failures, previousFailures);
+    await compact(manifestFile, failuresFile, tasks, records, previous, failures, previousFailures);
     summary.elapsedMs = Date.now() - started;
   }
   return summary;
@@ -361,24 +361,24 @@ function classify(err: unknown): { error: string; transient: boolean } {
 
 /** Rewrites the manifest and failures as one record per line, in task order, atomically (they only grew by appends until now). */
 async function compact(
-  manifestFile: string, failuresFile: string, tasks: Task[], records: Map<string, ManifestRecord>,
+  manifestFile: string, failuresFile: string, tasks: Task[], records: Map<string, ManifestRecord>, previous: Map<string, ManifestRecord>,
   /** Everything this run failed, lines with errors included. */
   failures: FailureRecord[], previousFailures: FailureRecord[],
 ) {
-  const all = latestByName(await readManifest(manifestFile));
   const current = new Set(tasks.map((t) => t.name));
-  const ordered: ManifestRecord[] = [];
-  for (const t of tasks) {
-    const r = records.get(t.name);
-    if (r) ordered.push(r);
+  function* ordered() {
+    for (const t of tasks) {
+      const r = records.get(t.name);
+      if (r) yield JSON.stringify(r) + '\n';
+    }
+    // Records of names no longer in the task file stay (the folder may be shared by several files), after the current ones.
+    for (const [name, r] of previous) if (!current.has(name)) yield JSON.stringify(r) + '\n';
   }
-  // Records of names no longer in the task file stay (the folder may be shared by several files), after the current ones.
-  for (const [name, r] of all) if (!current.has(name)) ordered.push(r);
-  await writeFileAtomic(manifestFile, ordered.map((r) => JSON.stringify(r) + '\n').join(''));
+  await writeLinesAtomic(manifestFile, ordered());
   // This run's word on a line replaces an earlier one; lines it did not reach (cancel) or that belong to another file keep theirs.
   const settled = new Set([...records.keys(), ...failures.map((f) => f.name)]);
   const kept = [...latestByName(previousFailures.filter((f) => !settled.has(f.name))).values(), ...failures].sort((a, b) => a.line - b.line);
-  await writeFileAtomic(failuresFile, kept.map((f) => JSON.stringify(f) + '\n').join(''));
+  await writeLinesAtomic(failuresFile, kept.map((f) => JSON.stringify(f) + '\n'));
 }
 
 async function removeTempFiles(dir: string) {
