@@ -84,6 +84,28 @@ async function runApiSuite(browser: Browser): Promise<void> {
   await page.context().close();
 }
 
+/** What `code-server --install-extension` unpacked from the .vsix: the bundles and assets, nothing else. */
+function checkInstalledPackage(): void {
+  const started = Date.now();
+  const root = env('E2E_EXT_DIR');
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const rel = path.relative(root, path.join(dir, e.name));
+      if (e.isDirectory()) walk(path.join(dir, e.name));
+      else files.push(rel.split(path.sep).join('/'));
+    }
+  };
+  walk(root);
+  const problems: string[] = [];
+  for (const needed of ['package.json', 'dist/extension.js', 'dist/server.js']) if (!files.includes(needed)) problems.push(`missing ${needed}`);
+  if (!files.some((f) => /^LICENSE/i.test(f))) problems.push('missing LICENSE');
+  const unwanted = files.filter((f) => /(^|\/)node_modules\/|\.map$|\.tsx?$|^(client|server|test|scripts|bench)\//.test(f));
+  if (unwanted.length) problems.push(`should not be packaged: ${unwanted.slice(0, 10).join(', ')}${unwanted.length > 10 ? ', …' : ''}`);
+  console.log(`[${since()}] installed package: ${files.length} files`);
+  results.push({ name: 'the installed .vsix holds the bundles and assets only', ok: problems.length === 0, ms: Date.now() - started, error: problems.join('; ') || undefined });
+}
+
 async function loadSteps(): Promise<{ file: string; step: Step }[]> {
   const filter = process.env.E2E_STEPS ? new RegExp(process.env.E2E_STEPS) : undefined;
   const files = readdirSync(path.join(HERE, 'steps')).filter((f) => /^\d+-.*\.(ts|js)$/.test(f) && (!filter || filter.test(f))).sort();
@@ -147,6 +169,7 @@ async function main(): Promise<number> {
   // A fresh temporary profile, removed by Playwright on close.
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: BROWSER_ARGS });
   try {
+    checkInstalledPackage();
     if (!process.env.E2E_SKIP_API) await runApiSuite(browser);
     await runUiSteps(browser);
   } finally {
