@@ -47,6 +47,8 @@ export interface DictionaryState {
   unsaved: boolean;
 }
 
+const RESCAN_MS = 5000;
+
 export class PronunciationWorkspace {
   dictionary: DictionaryState;
   student: SecondOpinion | undefined;
@@ -56,6 +58,9 @@ export class PronunciationWorkspace {
   private studentStamp: FileStamp | undefined;
   private studentFile = '';
   private runStamps = new Map<string, FileStamp>();
+  private runFiles: string[] = [];
+  private runsKey = '';
+  private runsScannedAt = 0;
   /** Set after a student model failed to load (shown once). */
   studentError: string | undefined;
 
@@ -99,8 +104,14 @@ export class PronunciationWorkspace {
       this.student = sst ? await loadStudentOpinion(studentFile).then((s) => { this.studentError = undefined; return s; }, (err: Error) => { this.studentError = `${studentFile}: ${err.message}`; return undefined; }) : undefined;
       if (this.student?.version !== before) changed = true;
     }
-    // Earlier teacher runs.
-    const runFiles = await findRunFiles(settings, this.folder);
+    // Earlier teacher runs. Output folders can hold many thousand WAVs: look for new manifests at most every few seconds.
+    const runsKey = JSON.stringify([settings.batch.outputDir, settings.batch.testOutputDir, settings.slurm.sharedDir, settings.teacher.glmttsPath, settings.teacher.glmttsExpName]);
+    if (runsKey !== this.runsKey || Date.now() - this.runsScannedAt > RESCAN_MS) {
+      this.runFiles = await findRunFiles(settings, this.folder);
+      this.runsKey = runsKey;
+      this.runsScannedAt = Date.now();
+    }
+    const runFiles = this.runFiles;
     const stamps = new Map<string, FileStamp>();
     for (const f of runFiles) {
       const st = await stamp(f);
@@ -256,6 +267,7 @@ export async function dictionaryFindings(text: string, _settings: Settings, env:
 }
 
 const taskTextCache = new Map<string, { stamp: FileStamp; texts: string[] }>();
+const taskFileLists = new Map<string, { at: number; files: string[] }>();
 
 /**
  * The texts of the workspace's task files (`*.tasks.jsonl`, at most 4 folders deep, skipping
@@ -263,8 +275,13 @@ const taskTextCache = new Map<string, { stamp: FileStamp; texts: string[] }>();
  * those of its open editor.
  */
 export async function workspaceTaskTexts(folder: string, override?: Map<string, string[]>): Promise<string[]> {
-  const files: string[] = [];
-  await walk(folder, 4, files);
+  let listed = taskFileLists.get(folder);
+  if (!listed || Date.now() - listed.at > RESCAN_MS) {
+    const found: string[] = [];
+    await walk(folder, 4, found);
+    taskFileLists.set(folder, (listed = { at: Date.now(), files: found }));
+  }
+  const files = listed.files;
   const out: string[] = [];
   for (const f of files) {
     const o = override?.get(f);
