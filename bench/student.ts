@@ -13,7 +13,7 @@ const CPP = join(__dirname, '..', '..', 'shared', 'data', 'cpp', 'dev.sent');
 
 function wholeSentence(text: string, index: number): string | undefined {
   // What the teacher's G2P does: pinyin-pro over the whole sentence.
-  const arr = pinyin(text, { type: 'all', toneType: 'num', v: true });
+  const arr = pinyin(text, { type: 'all', toneType: 'num', v: true, toneSandhi: false });
   let k = 0;
   for (const a of arr) {
     if (index < k + a.origin.length) return a.isZh ? normalizeReading(a.pinyin) : undefined;

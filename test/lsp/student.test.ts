@@ -103,7 +103,7 @@ describe('student over JSON-RPC: train, evaluate, diff documents', () => {
     const pending = client.connection.sendRequest(TrainStudentRequest.type, { teacherDir: teacherDir(), runId: 'x3', kind: 'external', workspaceTrusted: true }, cts.token);
     await client.waitForNotification<StudentTrainProgress>(StudentTrainProgressNotification.method, (p) => p.runId === 'x3' && p.step >= 3);
     cts.cancel();
-    const res = await pending.then((r) => r as TrainStudentResult, (err: unknown) => err);
+    const res: TrainStudentResult | Error = await pending.then((r) => r as TrainStudentResult, (err: unknown) => err as Error);
     // The server answers "cancelled"; jsonrpc may also surface the cancellation as an error.
     if (res instanceof Error) assert.match(res.message, /cancel/i);
     else assert.equal(res.status, 'cancelled');

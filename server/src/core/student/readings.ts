@@ -1,5 +1,7 @@
 // The student's reading notation is the project's: tone-numbered pinyin, ü as `v`, neutral tone 5.
-import { pinyin, polyphonic } from 'pinyin-pro';
+import { pinyin } from 'pinyin-pro';
+import { isHan as isHanCode } from '../notation';
+import { candidateReadings } from '../teacherG2P';
 
 /** pinyin-pro writes the neutral tone as 0; CPP writes ü as `u:`. Both become the project notation. */
 export function normalizeReading(r: string): string {
@@ -11,8 +13,6 @@ export function toCppReading(r: string): string {
   return r.replace(/v/g, 'u:');
 }
 
-const HAN = /^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]$|^[\ud840-\ud87f][\udc00-\udfff]$/;
-
 /** The character (code point) that starts at UTF-16 index `index`, or undefined inside a pair / out of range. */
 export function charAt(text: string, index: number): string | undefined {
   const c = text.charCodeAt(index);
@@ -21,22 +21,13 @@ export function charAt(text: string, index: number): string | undefined {
   return text[index];
 }
 
+/** A Han character as the teacher counts them (notation.ts). */
 export function isHan(ch: string): boolean {
-  return HAN.test(ch);
+  return isHanCode(ch.codePointAt(0) ?? 0);
 }
 
-const candidateCache = new Map<string, string[]>();
-
-/** Every reading pinyin-pro knows for a character, in its order (most common first). */
-export function candidateReadings(ch: string): string[] {
-  let c = candidateCache.get(ch);
-  if (!c) {
-    const raw = (polyphonic(ch, { toneType: 'num', v: true, type: 'array' })[0] ?? []) as string[];
-    c = [...new Set(raw.filter((r) => /^[a-z]+[0-5]$/.test(r)).map(normalizeReading))];
-    candidateCache.set(ch, c);
-  }
-  return c;
-}
+/** Every reading pinyin-pro knows for a character, most common first: the teacher's list (teacherG2P.ts). */
+export { candidateReadings };
 
 /** Characters of context pinyin-pro sees on each side: enough for its words, and 8× faster than the whole line. */
 export const GUESS_WINDOW = 4;
@@ -55,8 +46,9 @@ export function pinyinProGuess(text: string, index: number): string | undefined 
   if (end < text.length && isLowSurrogate(text.charCodeAt(end))) end++;
   const sub = text.slice(start, end);
   // Tone marks, converted here for the one syllable needed: pinyin-pro's own tone-number
-  // conversion of the whole window costs 5× more than the conversion itself.
-  const arr = pinyin(sub, { type: 'array' });
+  // conversion of the whole window costs 5× more than the conversion itself. No tone sandhi:
+  // the teacher's pypinyin does not apply it (teacherG2P.ts), so 一 stays yi1 as it says.
+  const arr = pinyin(sub, { type: 'array', toneSandhi: false });
   // One entry per code point: find the target's.
   let k = 0;
   for (let u = start; u < index; u++) if (!isLowSurrogate(text.charCodeAt(u))) k++;
