@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { encodeWav } from '../../server/src/core/audio/wav';
 import { type ManifestRecord, readFailures, readManifest } from '../../server/src/core/batch/manifest';
@@ -253,5 +254,28 @@ test('runner: prompt audio reaches the teacher resolved against the task file (w
   await runBatch({ tasksFile: file, outDir: path.join(dir, 'o'), teacher, ...fast });
   assert.deepEqual(seen, [path.join(dir, 'voices', 'p.wav')]);
   assert.equal(JSON.parse(await readFile(path.join(dir, 'o', 'manifest.jsonl'), 'utf8')).clonedVoice, false);
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('runner: one batch per folder at a time; a lock left by a dead process is taken over', async () => {
+  const dir = await tmp();
+  const lock = path.join(dir, '.tts-distill.lock');
+  await writeFile(lock, JSON.stringify({ pid: process.pid, host: hostname(), started: 'now' }));
+  await assert.rejects(runBatch({ tasks: makeTasks(2), outDir: dir, teacher: new FakeTeacher(), ...fast }), /in use by another batch \(process \d+/);
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  await writeFile(lock, JSON.stringify({ pid: Number(dead.stdout), host: hostname(), started: 'earlier' }));
+  const s = await runBatch({ tasks: makeTasks(2), outDir: dir, teacher: new FakeTeacher(), ...fast });
+  assert.equal(s.done, 2);
+  assert.ok(!(await readdir(dir)).includes('.tts-distill.lock'), 'released at the end');
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('runner: a WAV that cannot be written fails its line only', async () => {
+  const dir = await tmp();
+  await mkdir(path.join(dir, 'utt001.wav', 'in-the-way'), { recursive: true });
+  const s = await runBatch({ tasks: makeTasks(3), outDir: dir, teacher: new FakeTeacher(), ...fast });
+  assert.deepEqual([s.done, s.failed], [2, 1]);
+  const [f] = await readFailures(path.join(dir, 'failures.jsonl'));
+  assert.match(f!.reason, /cannot write utt001\.wav/);
   await rm(dir, { recursive: true, force: true });
 });

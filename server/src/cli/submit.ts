@@ -1,5 +1,6 @@
 // `tts-distill submit`: the batch runner on one machine (resumes when the folder holds an earlier run).
 import * as path from 'node:path';
+import { FolderBusyError } from '../core/batch/manifest';
 import { runBatch, type BatchProgress } from '../core/batch/runner';
 import { defaultSettings, type TeacherBackendKind } from '../core/settings';
 import { createTeacher } from '../core/teacher';
@@ -32,7 +33,8 @@ change are skipped. Ctrl+C stops cleanly; nothing finished is lost.
   --dialect D      dialect to assume when the file does not show it
   --valid-only     leave out lines with errors instead of recording them as failures
   --quiet          no progress on stderr
-Exit code: 0 every line done, 2 some lines failed, 130 cancelled, 64 bad usage.`;
+Exit code: 0 every line done, 2 some lines failed, 130 cancelled, 75 the folder is in use by
+another batch, 64 bad usage.`;
 
 export const submitCommand: CliCommand = {
   summary: 'run (or resume) a batch of tasks through the teacher',
@@ -97,6 +99,10 @@ async function runSubmit(args: string[], io: CliIO): Promise<number> {
     io.stdout.write(`outputs: ${s.outDir} (manifest.jsonl${s.failed ? ', failures.jsonl' : ''}) in ${(s.elapsedMs / 1000).toFixed(1)} s\n`);
     if (s.cancelled) return 130;
     return s.failed > 0 ? 2 : 0;
+  } catch (err) {
+    if (!(err instanceof FolderBusyError)) throw err;
+    io.stderr.write(`tts-distill submit: ${err.message}\n`);
+    return 75;
   } finally {
     await teacher.close?.();
   }

@@ -6,7 +6,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { type FileHandle, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import * as path from 'node:path';
 import type { Task } from '../taskFile';
@@ -14,6 +15,8 @@ import type { TeacherBackendKind } from '../settings';
 
 export const MANIFEST_FILE = 'manifest.jsonl';
 export const FAILURES_FILE = 'failures.jsonl';
+/** Held while a batch writes to the folder: two runners on one folder would interleave their records. */
+export const LOCK_FILE = '.tts-distill.lock';
 
 /** One finished line (stable: the Slurm merge and the student read it). */
 export interface ManifestRecord {
@@ -296,4 +299,43 @@ export function outputWavPath(outDir: string, name: string): { file: string; aud
   const file = path.resolve(root, ...parts.slice(0, -1), parts[parts.length - 1]! + '.wav');
   if (!file.startsWith(root + path.sep)) return { error: 'the output name would leave the output folder' };
   return { file, audio };
+}
+
+export class FolderBusyError extends Error {}
+
+/**
+ * Takes the output folder for one batch. A lock left by a process that is gone (killed, crashed)
+ * on this host is taken over; a live holder, or one on another host of a shared file system, is
+ * reported with what is known of it. Returns the release function.
+ */
+export async function acquireFolderLock(dir: string): Promise<() => Promise<void>> {
+  const file = path.join(dir, LOCK_FILE);
+  const me = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await writeFile(file, JSON.stringify(me) + '\n', { flag: 'wx' });
+      return async () => { await rm(file, { force: true }); };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let holder: Partial<typeof me> = {};
+    try {
+      holder = JSON.parse(await readFile(file, 'utf8')) as Partial<typeof me>;
+    } catch { /* torn by a crash while it was written: nobody holds it */ }
+    const stale = typeof holder.pid !== 'number' || (holder.host === me.host && !processAlive(holder.pid));
+    if (!stale) {
+      throw new FolderBusyError(`${dir} is in use by another batch (process ${holder.pid} on ${holder.host}, since ${holder.started}). If that run is gone, delete ${file}.`);
+    }
+    await rm(file, { force: true });
+  }
+  throw new FolderBusyError(`could not take ${file}`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -13,7 +13,7 @@ import type { TaskDialectSetting } from '../settings';
 import { resolvePromptAudio, type Task, type TaskDialect, TaskFileModel } from '../taskFile';
 import { type ManyResult, type SynthesisResult, type Teacher, TeacherError, type TeacherTask, isAbortError } from '../teacher/types';
 import {
-  FAILURES_FILE, type FailureRecord, isTempFile, JsonlAppender, latestByName, MANIFEST_FILE, type ManifestRecord, outputWavPath, readFailures,
+  acquireFolderLock, FAILURES_FILE, type FailureRecord, isTempFile, JsonlAppender, latestByName, MANIFEST_FILE, type ManifestRecord, outputWavPath, readFailures,
   readManifest, sha256, taskHash, writeFileAtomic, writeLinesAtomic,
 } from './manifest';
 
@@ -108,185 +108,221 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
   const backoffMs = opts.backoffMs ?? 1000;
   const teacher = opts.teacher;
   const log = opts.onLog ?? (() => undefined);
-  const signal = opts.signal;
+  // Stops the workers on the caller's cancel, and on an error that no line can survive (disk full).
+  const stop = new AbortController();
+  const signal = stop.signal;
+  const onCallerAbort = () => stop.abort(opts.signal!.reason);
+  if (opts.signal?.aborted) stop.abort(opts.signal.reason);
+  opts.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  let fatal: { error: unknown } | undefined;
+  const guard = <T>(fn: (x: T) => Promise<void>) => async (x: T) => {
+    try {
+      await fn(x);
+    } catch (error) {
+      if (!signal.aborted) {
+        fatal ??= { error };
+        stop.abort(error);
+      }
+    }
+  };
 
   const { tasks, invalid, dialect } = await loadTasks(opts);
   await mkdir(outDir, { recursive: true });
-  await removeTempFiles(outDir);
-
-  const manifestFile = path.join(outDir, MANIFEST_FILE);
-  const failuresFile = path.join(outDir, FAILURES_FILE);
-  const previous = latestByName(await readManifest(manifestFile));
-  const previousFailures = await readFailures(failuresFile);
-
-  const resolve = opts.resolvePromptAudio
-    ?? ((written: string, d: TaskDialect) => resolvePromptAudio(written, d, opts.tasksFile ? path.resolve(opts.tasksFile) : undefined, opts.glmttsPath ?? '', opts.workspaceFolder));
-
-  const records = new Map<string, ManifestRecord>();
-  const failures: FailureRecord[] = [];
-  const invalidFailures: FailureRecord[] = [];
-  const summary: BatchSummary = { total: 0, done: 0, skipped: 0, failed: 0, invalid: 0, cancelled: false, outDir, elapsedMs: 0 };
-  const jobs: Job[] = [];
-
-  const checked = checkNames(tasks, outDir);
-  for (const bad of [...invalid, ...checked.invalid].sort((a, b) => a.line - b.line)) {
-    if (opts.validOnly) { summary.invalid++; continue; }
-    invalidFailures.push({ line: bad.line, name: bad.name, taskHash: bad.task ? taskHash(bad.task) : '', reason: bad.reason, attempts: 0, transient: false });
-  }
-  for (const { task, file, audio } of checked.ok) {
-    const teacherTask: TeacherTask = { line: task.line, name: task.name, text: task.text };
-    if (task.promptText !== undefined) teacherTask.promptText = task.promptText;
-    if (task.promptAudio.trim()) teacherTask.promptAudio = resolve(task.promptAudio, dialect);
-    jobs.push({ task, teacherTask, hash: taskHash(task), file, audio, attempts: 0 });
-  }
-  summary.total = jobs.length + invalidFailures.length;
-
-  // Resume: a line is done when its record matches the task and the run's settings, and its WAV is intact.
-  const pending: Job[] = [];
-  await forEachLimit(jobs, 16, async (job) => {
-    const rec = previous.get(job.task.name);
-    if (rec && rec.taskHash === job.hash && rec.seed === seed && rec.sampleRate === sampleRate && rec.backend === teacher.kind && rec.audio === job.audio) {
-      const wav = await readFile(job.file).catch(() => undefined);
-      if (wav && sha256(wav) === rec.wavSha256) {
-        records.set(job.task.name, rec.line === job.task.line ? rec : { ...rec, line: job.task.line });
-        summary.skipped++;
-        return;
-      }
-    }
-    pending.push(job);
-  });
-  pending.sort((a, b) => a.task.line - b.task.line);
-  if (summary.skipped) log(`Resuming in ${outDir}: ${summary.skipped} line(s) already done.`);
-
-  const manifest = await JsonlAppender.open(manifestFile);
-  const failLog = await JsonlAppender.open(failuresFile);
-  let processed = 0;
-  const progress = (last?: LineOutcome) => {
-    const elapsedMs = Date.now() - started;
-    const remaining = summary.total - summary.done - summary.skipped - summary.failed;
-    const p: BatchProgress = { total: summary.total, done: summary.done, skipped: summary.skipped, failed: summary.failed, elapsedMs };
-    if (processed > 0) p.etaMs = Math.round((elapsedMs / processed) * remaining);
-    if (last) p.last = last;
-    opts.onProgress?.(p);
-  };
-  const fail = async (job: Pick<Job, 'task' | 'hash' | 'attempts'>, reason: string, transient: boolean) => {
-    const rec: FailureRecord = { line: job.task.line, name: job.task.name, taskHash: job.hash, reason, attempts: job.attempts, transient };
-    failures.push(rec);
-    await failLog.append(rec);
-    summary.failed++;
-    processed++;
-    log(`✗ line ${job.task.line + 1} (${job.task.name}): ${reason}`);
-    progress({ line: job.task.line, name: job.task.name, ok: false, reason });
-  };
-  const succeed = async (job: Job, r: SynthesisResult) => {
-    const header = parseWavHeader(r.wav, r.wav.length);
-    await mkdir(path.dirname(job.file), { recursive: true });
-    // No fsync for the WAV: its sha256 is in the record, so a WAV lost to a power cut is redone on resume.
-    await writeFileAtomic(job.file, r.wav, { fsync: false });
-    const rec: ManifestRecord = {
-      line: job.task.line, name: job.task.name, taskHash: job.hash, text: job.task.text, readings: r.readings, phonemes: r.phonemes,
-      audio: job.audio, durationSeconds: round(header.durationSeconds), sampleRate: header.sampleRate, backend: teacher.kind, seed,
-      wavSha256: sha256(r.wav), clonedVoice: r.clonedVoice, engine: r.engine,
-    };
-    if (r.note) rec.note = r.note;
-    await manifest.append(rec);
-    records.set(job.task.name, rec);
-    summary.done++;
-    processed++;
-    progress({ line: job.task.line, name: job.task.name, ok: true, durationSeconds: rec.durationSeconds, audio: rec.audio });
-  };
-
-  for (const f of invalidFailures) await fail({ task: { line: f.line, name: f.name } as Task, hash: f.taskHash, attempts: 0 }, f.reason, false);
-  progress();
-
+  const release = await acquireFolderLock(outDir);
   try {
-    if (teacher.synthesizeMany) await runChunks(pending);
-    else await forEachLimit(pending, concurrency, runOne);
-  } catch (err) {
-    if (!signal?.aborted) throw err;
+    return await runLocked();
   } finally {
-    summary.cancelled = !!signal?.aborted;
-    await manifest.close();
-    await failLog.close();
-    await compact(manifestFile, failuresFile, tasks, records, previous, failures, previousFailures);
-    summary.elapsedMs = Date.now() - started;
+    opts.signal?.removeEventListener('abort', onCallerAbort);
+    await release();
   }
-  return summary;
 
-  async function runOne(job: Job): Promise<void> {
-    for (;;) {
-      if (signal?.aborted) return;
-      job.attempts++;
-      const controller = new AbortController();
-      const onAbort = () => controller.abort(signal!.reason);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      let timedOut = false;
-      const timer = setTimeout(() => { timedOut = true; controller.abort(new Error('timeout')); }, timeoutMs);
-      let outcome: { result: SynthesisResult } | { error: string; transient: boolean };
-      try {
-        const result = await raceAbort(teacher.synthesize(job.teacherTask, { seed, sampleRate, signal: controller.signal }), controller.signal);
-        outcome = checkResult(result);
-      } catch (err) {
-        if (signal?.aborted) return;
-        outcome = timedOut ? { error: `timed out after ${fmtSeconds(timeoutMs)}`, transient: true } : classify(err);
-      } finally {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      }
-      if ('result' in outcome) {
-        await succeed(job, outcome.result);
-        return;
-      }
-      if (!outcome.transient || job.attempts > retries) {
-        await fail(job, outcome.error, outcome.transient);
-        return;
-      }
-      const delay = Math.min(30_000, backoffMs * 2 ** (job.attempts - 1));
-      log(`line ${job.task.line + 1} (${job.task.name}): ${outcome.error}; retry ${job.attempts}/${retries} in ${fmtSeconds(delay)}`);
-      if (!(await sleep(delay, signal))) return;
+  async function runLocked(): Promise<BatchSummary> {
+    await removeTempFiles(outDir);
+
+    const manifestFile = path.join(outDir, MANIFEST_FILE);
+    const failuresFile = path.join(outDir, FAILURES_FILE);
+    const previous = latestByName(await readManifest(manifestFile));
+    const previousFailures = await readFailures(failuresFile);
+
+    const resolve = opts.resolvePromptAudio
+      ?? ((written: string, d: TaskDialect) => resolvePromptAudio(written, d, opts.tasksFile ? path.resolve(opts.tasksFile) : undefined, opts.glmttsPath ?? '', opts.workspaceFolder));
+
+    const records = new Map<string, ManifestRecord>();
+    const failures: FailureRecord[] = [];
+    const invalidFailures: FailureRecord[] = [];
+    const summary: BatchSummary = { total: 0, done: 0, skipped: 0, failed: 0, invalid: 0, cancelled: false, outDir, elapsedMs: 0 };
+    const jobs: Job[] = [];
+
+    const checked = checkNames(tasks, outDir);
+    for (const bad of [...invalid, ...checked.invalid].sort((a, b) => a.line - b.line)) {
+      if (opts.validOnly) { summary.invalid++; continue; }
+      invalidFailures.push({ line: bad.line, name: bad.name, taskHash: bad.task ? taskHash(bad.task) : '', reason: bad.reason, attempts: 0, transient: false });
     }
-  }
+    for (const { task, file, audio } of checked.ok) {
+      const teacherTask: TeacherTask = { line: task.line, name: task.name, text: task.text };
+      if (task.promptText !== undefined) teacherTask.promptText = task.promptText;
+      if (task.promptAudio.trim()) teacherTask.promptAudio = resolve(task.promptAudio, dialect);
+      jobs.push({ task, teacherTask, hash: taskHash(task), file, audio, attempts: 0 });
+    }
+    summary.total = jobs.length + invalidFailures.length;
 
-  async function runChunks(all: Job[]): Promise<void> {
-    let queue = all;
-    const size = Math.max(1, teacher.chunkSize ?? 100);
-    while (queue.length && !signal?.aborted) {
-      const retry: Job[] = [];
-      for (let i = 0; i < queue.length && !signal?.aborted; i += size) {
-        const chunk = queue.slice(i, i + size);
-        const byLine = new Map(chunk.map((j) => [j.task.line, j]));
-        for (const j of chunk) j.attempts++;
-        const onResult = async (r: ManyResult) => {
-          const job = byLine.get(r.task.line);
-          if (!job || !byLine.delete(r.task.line)) return;
-          const outcome = 'result' in r ? checkResult(r.result) : { error: r.error.message, transient: r.error.transient };
-          if ('result' in outcome) await succeed(job, outcome.result);
-          else if (outcome.transient && job.attempts <= retries) retry.push(job);
-          else await fail(job, outcome.error, outcome.transient);
-        };
+    // Resume: a line is done when its record matches the task and the run's settings, and its WAV is intact.
+    const pending: Job[] = [];
+    await forEachLimit(jobs, 16, async (job) => {
+      const rec = previous.get(job.task.name);
+      if (rec && rec.taskHash === job.hash && rec.seed === seed && rec.sampleRate === sampleRate && rec.backend === teacher.kind && rec.audio === job.audio) {
+        const wav = await readFile(job.file).catch(() => undefined);
+        if (wav && sha256(wav) === rec.wavSha256) {
+          records.set(job.task.name, rec.line === job.task.line ? rec : { ...rec, line: job.task.line });
+          summary.skipped++;
+          return;
+        }
+      }
+      pending.push(job);
+    });
+    pending.sort((a, b) => a.task.line - b.task.line);
+    if (summary.skipped) log(`Resuming in ${outDir}: ${summary.skipped} line(s) already done.`);
+
+    const manifest = await JsonlAppender.open(manifestFile);
+    const failLog = await JsonlAppender.open(failuresFile);
+    let processed = 0;
+    const progress = (last?: LineOutcome) => {
+      const elapsedMs = Date.now() - started;
+      const remaining = summary.total - summary.done - summary.skipped - summary.failed;
+      const p: BatchProgress = { total: summary.total, done: summary.done, skipped: summary.skipped, failed: summary.failed, elapsedMs };
+      if (processed > 0) p.etaMs = Math.round((elapsedMs / processed) * remaining);
+      if (last) p.last = last;
+      opts.onProgress?.(p);
+    };
+    const fail = async (job: Pick<Job, 'task' | 'hash' | 'attempts'>, reason: string, transient: boolean) => {
+      const rec: FailureRecord = { line: job.task.line, name: job.task.name, taskHash: job.hash, reason, attempts: job.attempts, transient };
+      failures.push(rec);
+      await failLog.append(rec);
+      summary.failed++;
+      processed++;
+      log(`✗ line ${job.task.line + 1} (${job.task.name}): ${reason}`);
+      progress({ line: job.task.line, name: job.task.name, ok: false, reason });
+    };
+    const succeed = async (job: Job, r: SynthesisResult) => {
+      const header = parseWavHeader(r.wav, r.wav.length);
+      try {
+        await mkdir(path.dirname(job.file), { recursive: true });
+        // No fsync for the WAV: its sha256 is in the record, so a WAV lost to a power cut is redone on resume.
+        await writeFileAtomic(job.file, r.wav, { fsync: false });
+      } catch (err) {
+        if (FATAL_WRITE_CODES.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+        await fail(job, `cannot write ${job.audio}: ${(err as Error).message}`, false);
+        return;
+      }
+      const rec: ManifestRecord = {
+        line: job.task.line, name: job.task.name, taskHash: job.hash, text: job.task.text, readings: r.readings, phonemes: r.phonemes,
+        audio: job.audio, durationSeconds: round(header.durationSeconds), sampleRate: header.sampleRate, backend: teacher.kind, seed,
+        wavSha256: sha256(r.wav), clonedVoice: r.clonedVoice, engine: r.engine,
+      };
+      if (r.note) rec.note = r.note;
+      await manifest.append(rec);
+      records.set(job.task.name, rec);
+      summary.done++;
+      processed++;
+      progress({ line: job.task.line, name: job.task.name, ok: true, durationSeconds: rec.durationSeconds, audio: rec.audio });
+    };
+
+    for (const f of invalidFailures) await fail({ task: { line: f.line, name: f.name } as Task, hash: f.taskHash, attempts: 0 }, f.reason, false);
+    progress();
+
+    try {
+      if (teacher.synthesizeMany) await guard(runChunks)(pending);
+      else await forEachLimit(pending, concurrency, guard(runOne));
+    } finally {
+      summary.cancelled = !!opts.signal?.aborted;
+      await manifest.close().catch(() => undefined);
+      await failLog.close().catch(() => undefined);
+      try {
+        await compact(manifestFile, failuresFile, tasks, records, previous, failures, previousFailures);
+      } catch (err) {
+        // The appended records are complete on their own: the next run reads them as they are.
+        log(`could not rewrite ${MANIFEST_FILE} in task order: ${(err as Error).message}`);
+      }
+      summary.elapsedMs = Date.now() - started;
+    }
+    if (fatal) throw fatal.error;
+    return summary;
+
+    async function runOne(job: Job): Promise<void> {
+      for (;;) {
+        if (signal?.aborted) return;
+        job.attempts++;
+        const controller = new AbortController();
+        const onAbort = () => controller.abort(signal!.reason);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        let timedOut = false;
+        const timer = setTimeout(() => { timedOut = true; controller.abort(new Error('timeout')); }, timeoutMs);
+        let outcome: { result: SynthesisResult } | { error: string; transient: boolean };
         try {
-          await teacher.synthesizeMany!(chunk.map((j) => j.teacherTask), { seed, sampleRate, signal, onResult });
+          const result = await raceAbort(teacher.synthesize(job.teacherTask, { seed, sampleRate, signal: controller.signal }), controller.signal);
+          outcome = checkResult(result);
         } catch (err) {
           if (signal?.aborted) return;
-          const c = classify(err);
-          for (const job of byLine.values()) {
-            if (c.transient && job.attempts <= retries) retry.push(job);
-            else await fail(job, c.error, c.transient);
-          }
-          byLine.clear();
+          outcome = timedOut ? { error: `timed out after ${fmtSeconds(timeoutMs)}`, transient: true } : classify(err);
+        } finally {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
         }
-        // Every task gets an answer; one that did not is a fault of the backend, not of the line.
-        for (const job of byLine.values()) {
-          if (job.attempts <= retries) retry.push(job);
-          else await fail(job, 'the teacher gave no answer for this line', true);
+        if ('result' in outcome) {
+          await succeed(job, outcome.result);
+          return;
         }
-      }
-      if (retry.length && !signal?.aborted) {
-        const delay = Math.min(30_000, backoffMs * 2 ** (retry[0]!.attempts - 1));
-        log(`${retry.length} line(s) failed transiently; retrying in ${fmtSeconds(delay)}`);
+        if (!outcome.transient || job.attempts > retries) {
+          await fail(job, outcome.error, outcome.transient);
+          return;
+        }
+        const delay = Math.min(30_000, backoffMs * 2 ** (job.attempts - 1));
+        log(`line ${job.task.line + 1} (${job.task.name}): ${outcome.error}; retry ${job.attempts}/${retries} in ${fmtSeconds(delay)}`);
         if (!(await sleep(delay, signal))) return;
       }
-      queue = retry.sort((a, b) => a.task.line - b.task.line);
+    }
+
+    async function runChunks(all: Job[]): Promise<void> {
+      let queue = all;
+      const size = Math.max(1, teacher.chunkSize ?? 100);
+      while (queue.length && !signal?.aborted) {
+        const retry: Job[] = [];
+        for (let i = 0; i < queue.length && !signal?.aborted; i += size) {
+          const chunk = queue.slice(i, i + size);
+          const byLine = new Map(chunk.map((j) => [j.task.line, j]));
+          for (const j of chunk) j.attempts++;
+          const onResult = async (r: ManyResult) => {
+            const job = byLine.get(r.task.line);
+            if (!job || !byLine.delete(r.task.line)) return;
+            const outcome = 'result' in r ? checkResult(r.result) : { error: r.error.message, transient: r.error.transient };
+            if ('result' in outcome) await succeed(job, outcome.result);
+            else if (outcome.transient && job.attempts <= retries) retry.push(job);
+            else await fail(job, outcome.error, outcome.transient);
+          };
+          try {
+            await teacher.synthesizeMany!(chunk.map((j) => j.teacherTask), { seed, sampleRate, signal, onResult });
+          } catch (err) {
+            if (signal?.aborted) return;
+            const c = classify(err);
+            for (const job of byLine.values()) {
+              if (c.transient && job.attempts <= retries) retry.push(job);
+              else await fail(job, c.error, c.transient);
+            }
+            byLine.clear();
+          }
+          // Every task gets an answer; one that did not is a fault of the backend, not of the line.
+          for (const job of byLine.values()) {
+            if (job.attempts <= retries) retry.push(job);
+            else await fail(job, 'the teacher gave no answer for this line', true);
+          }
+        }
+        if (retry.length && !signal?.aborted) {
+          const delay = Math.min(30_000, backoffMs * 2 ** (retry[0]!.attempts - 1));
+          log(`${retry.length} line(s) failed transiently; retrying in ${fmtSeconds(delay)}`);
+          if (!(await sleep(delay, signal))) return;
+        }
+        queue = retry.sort((a, b) => a.task.line - b.task.line);
+      }
     }
   }
 }
@@ -348,6 +384,9 @@ function checkResult(r: SynthesisResult): { result: SynthesisResult } | { error:
   if (!Array.isArray(r.readings) || typeof r.phonemes !== 'string') return { error: 'the teacher returned no readings/phonemes', transient: true };
   return { result: r };
 }
+
+/** Write errors that no line can get past: the batch stops, keeping what it finished. */
+const FATAL_WRITE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EMFILE', 'ENFILE']);
 
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
 
