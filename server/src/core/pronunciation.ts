@@ -61,6 +61,12 @@ export class PronunciationWorkspace {
   private runFiles: string[] = [];
   private runsKey = '';
   private runsScannedAt = 0;
+  private runScanSkipped = false;
+
+  /** Milliseconds until a skipped look for new run manifests can happen (undefined when none was skipped). */
+  get runScanDueInMs(): number | undefined {
+    return this.runScanSkipped ? Math.max(0, this.runsScannedAt + RESCAN_MS - Date.now()) + 1 : undefined;
+  }
   /** Set after a student model failed to load (shown once). */
   studentError: string | undefined;
 
@@ -110,7 +116,8 @@ export class PronunciationWorkspace {
       this.runFiles = await findRunFiles(settings, this.folder);
       this.runsKey = runsKey;
       this.runsScannedAt = Date.now();
-    }
+      this.runScanSkipped = false;
+    } else this.runScanSkipped = true;
     const runFiles = this.runFiles;
     const stamps = new Map<string, FileStamp>();
     for (const f of runFiles) {

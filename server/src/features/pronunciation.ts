@@ -25,7 +25,7 @@ import { ConvertDictionaryRequest } from '../protocol/pronunciation';
  */
 export function register(ctx: ServerContext): void {
   const workspaces = new Map<string, PronunciationWorkspace>();
-  const refreshing = new Map<PronunciationWorkspace, { running: boolean; again: boolean }>();
+  const refreshing = new Map<PronunciationWorkspace, { running: boolean; again: boolean; timer?: NodeJS.Timeout }>();
 
   const folderOf = (file: string | undefined): string | undefined => {
     const folders = ctx.workspaceFolders();
@@ -62,6 +62,15 @@ export function register(ctx: ServerContext): void {
           if (changed) ctx.revalidate(ctx.allDocuments().filter((d) => d.kind === 'tasks' && workspaceOf(d) === w).map((d) => d.uri));
           if (w.studentError) ctx.log(`G2P student not used: ${w.studentError}`);
         } while (state.again);
+        // A look for new teacher runs was skipped (throttled): look once more when it is allowed.
+        const due = w.runScanDueInMs;
+        if (due !== undefined && !state.timer) {
+          state.timer = setTimeout(() => {
+            state.timer = undefined;
+            refresh(w, settings);
+          }, due);
+          state.timer.unref?.();
+        }
       } catch (err) {
         ctx.log(`pronunciation: could not load the workspace dictionary or runs: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
