@@ -4,7 +4,9 @@ import { mkdtemp, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { analyseWavBytes, AudioAnalysisCache, fromBase64 } from '../../server/src/core/audio/analysis';
-import { encodeWav } from '../../server/src/core/audio/wav';
+import { WaveFile } from 'wavefile';
+import { decodeWav, encodeWav, mixDown } from '../../server/src/core/audio/wav';
+import { levels, melSpectrogram, peaks } from '../../server/src/core/audio/dsp';
 
 const sr = 16000;
 const file = { path: '/x.wav', mtimeMs: 1, sizeBytes: 0 };
@@ -88,3 +90,52 @@ test('cache: computed once per path and mtime; problems for missing, empty, non-
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the streaming analysis of a long stereo file equals the whole-file computation', () => {
+  const rate = 8000, n = rate * 30; // several decoding blocks
+  let seed = 5;
+  const left = Float32Array.from({ length: n }, (_, i) => 0.4 * Math.sin(i * 0.05) * Math.sin(i * 0.0003));
+  const right = Float32Array.from({ length: n }, () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 0.3);
+  const bytes = stereo16(left, right, rate);
+  const a = analyseWavBytes(bytes, file, { buckets: 1000, maxColumns: 300 });
+  const d = decodeWav(bytes);
+  for (const [lane, ch] of [[0, d.channels[0]!], [1, d.channels[1]!]] as const) {
+    const p = peaks(ch, 1000);
+    assert.deepEqual([...int16(a.waveform.lanes[lane]!.min)], [...p.min].map((v) => Math.round(v * 32767)), `lane ${lane} min`);
+    assert.deepEqual([...int16(a.waveform.lanes[lane]!.max)], [...p.max].map((v) => Math.round(v * 32767)), `lane ${lane} max`);
+  }
+  const l = levels(d.channels);
+  assert.ok(Math.abs(a.rmsDbfs! - l.rmsDbfs) < 1e-6 && Math.abs(a.peakDbfs! - l.peakDbfs) < 1e-9);
+  const total = Math.floor(n / 80) + 1;
+  const indices = Array.from({ length: 300 }, (_, c) => Math.round((c * (total - 1)) / 299));
+  const mel = melSpectrogram(mixDown(d.channels), rate, { hopSize: 80, winLength: 200, fftSize: 256, frameIndices: indices });
+  const q = fromBase64(a.spectrogram.data);
+  const { dbMax, dynamicRangeDb, nMels } = a.spectrogram;
+  let worst = 0;
+  mel.frames.forEach((f, c) => f.forEach((v, m) => {
+    const expected = Math.max(0, Math.min(255, Math.round((v - dbMax + dynamicRangeDb) * (255 / dynamicRangeDb))));
+    worst = Math.max(worst, Math.abs(q[c * nMels + m]! - expected));
+  }));
+  assert.ok(worst <= 1, `spectrogram differs by ${worst} steps`);
+});
+
+test('more channels than lanes: the last lane mixes the rest', () => {
+  const rate = 8000, n = 8000, channels = 10;
+  const interleaved = new Int16Array(n * channels);
+  for (let i = 0; i < n; i++) for (let c = 0; c < channels; c++) interleaved[i * channels + c] = c * 1000;
+  const wf = new WaveFile();
+  wf.fromScratch(channels, rate, '16', interleaved);
+  const a = analyseWavBytes(wf.toBuffer(), file, { buckets: 100 });
+  assert.equal(a.channels, 10);
+  assert.equal(a.waveform.lanes.length, 8);
+  assert.equal(int16(a.waveform.lanes[6]!.max)[0], Math.round((6000 / 32768) * 32767));
+  // Lane 7 mixes channels 7, 8 and 9: 8000 on average.
+  assert.equal(int16(a.waveform.lanes[7]!.max)[0], Math.round((8000 / 32768) * 32767));
+});
+
+function stereo16(left: Float32Array, right: Float32Array, rate: number): Uint8Array {
+  const wf = new WaveFile();
+  const toInt = (x: Float32Array) => Array.from(x, (v) => Math.round(v * 32767));
+  wf.fromScratch(2, rate, '16', [toInt(left), toInt(right)]);
+  return wf.toBuffer();
+}

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
-import { decodeWav, mixDown, WavFormatError } from './wav';
-import { levels, melSpectrogram, nextPow2, peaks, stftFrameCount } from './dsp';
+import { mixDown, WavFormatError, WavReader } from './wav';
+import { levels, type Levels, melSpectrogram, nextPow2, peaks, stftFrameCount } from './dsp';
 import type { AudioAnalysis, AudioAnalysisResult, AudioProblem } from './previewTypes';
 
 export type { AudioAnalysis, AudioAnalysisResult, AudioProblem } from './previewTypes';
@@ -15,42 +15,48 @@ export interface AnalysisOptions {
 }
 
 const MAX_LANES = 8;
+/** Frames decoded at a time by the streaming pass (bounded memory whatever the file's length). */
+const BLOCK_FRAMES = 1 << 16;
 
 /**
  * The preview's analysis of a WAV file's bytes: format, levels, decimated min/max peaks per
  * channel, and a log-mel spectrogram of the channel mix with at most `maxColumns` columns, so
- * that the cost and the size of the answer stay flat however long the file is.
+ * that the cost and the size of the answer stay flat however long the file is. Samples are
+ * decoded block by block; the spectrogram decodes only the windows it shows.
  */
 export function analyseWavBytes(buf: Uint8Array, file: { path: string; mtimeMs: number; sizeBytes: number }, opts: AnalysisOptions = {}): AudioAnalysis {
   const t0 = performance.now();
-  const wav = decodeWav(buf);
+  const reader = new WavReader(buf);
+  const { sampleRate: sr, channels: channelCount } = reader.header;
+  const frames = reader.frames;
   const buckets = opts.buckets ?? 4096;
   const maxColumns = opts.maxColumns ?? 2048;
   const nMels = opts.nMels ?? 80;
   const range = opts.dynamicRangeDb ?? 80;
-  const lvl = levels(wav.channels);
 
-  const laneSources = wav.channels.length <= MAX_LANES
-    ? wav.channels
-    : [...wav.channels.slice(0, MAX_LANES - 1), mixDown(wav.channels.slice(MAX_LANES - 1))];
-  const lanes = laneSources.map((ch) => {
-    const p = peaks(ch, buckets);
-    return { min: toInt16Base64(p.min), max: toInt16Base64(p.max) };
-  });
+  const { lanes, lvl } = frames < buckets ? smallFilePeaks(reader, buckets) : streamPeaks(reader, buckets);
 
-  const mono = mixDown(wav.channels);
-  const sr = wav.sampleRate;
   const hopSize = Math.max(1, Math.round(sr * 0.01));
   const winLength = Math.round(sr * 0.025);
   const fftSize = nextPow2(winLength);
-  const total = stftFrameCount(mono.length, { hopSize, fftSize });
+  const total = stftFrameCount(frames, { hopSize, fftSize });
   const columns = Math.min(total, maxColumns);
-  let frameIndices: Uint32Array | undefined;
-  if (columns < total) {
-    frameIndices = new Uint32Array(columns);
-    for (let c = 0; c < columns; c++) frameIndices[c] = Math.round((c * (total - 1)) / Math.max(1, columns - 1));
+  let mel: { frames: Float32Array[]; hopSeconds: number };
+  let columnSeconds: number;
+  if (columns === total) {
+    mel = melSpectrogram(mixedRange(reader, 0, frames), sr, { hopSize, winLength, fftSize, nMels });
+    columnSeconds = mel.hopSeconds;
+  } else {
+    // Each column is STFT frame round(c·(total−1)/(columns−1)) of the centred STFT: its window is
+    // gathered into a row of windows that a non-centred STFT with hop = window reads back one by one.
+    const gathered = new Float32Array(columns * winLength + (fftSize - winLength));
+    for (let c = 0; c < columns; c++) {
+      const t = Math.round((c * (total - 1)) / (columns - 1));
+      gathered.set(mixedRange(reader, t * hopSize - (winLength >> 1), winLength), c * winLength);
+    }
+    mel = melSpectrogram(gathered, sr, { hopSize: winLength, winLength, fftSize, nMels, center: false });
+    columnSeconds = ((total - 1) * hopSize) / sr / (columns - 1);
   }
-  const mel = melSpectrogram(mono, sr, { hopSize, winLength, fftSize, nMels, frameIndices });
   let dbMax = -Infinity;
   for (const f of mel.frames) for (const v of f) if (v > dbMax) dbMax = v;
   if (!Number.isFinite(dbMax)) dbMax = -100;
@@ -59,24 +65,111 @@ export function analyseWavBytes(buf: Uint8Array, file: { path: string; mtimeMs: 
   mel.frames.forEach((f, c) => {
     for (let m = 0; m < nMels; m++) q[c * nMels + m] = Math.max(0, Math.min(255, Math.round((f[m]! - dbMax + range) * scale)));
   });
-  const columnSeconds = frameIndices && columns > 1 ? ((total - 1) * mel.hopSeconds) / (columns - 1) : mel.hopSeconds;
 
   const finite = (x: number) => (Number.isFinite(x) ? x : null);
   return {
     ...file,
     sampleRate: sr,
-    channels: wav.channels.length,
-    bitsPerSample: wav.bitsPerSample,
-    format: wav.format,
-    durationSeconds: wav.durationSeconds,
-    truncated: wav.truncated,
+    channels: channelCount,
+    bitsPerSample: reader.bitsPerSample,
+    format: reader.format,
+    durationSeconds: frames / sr,
+    truncated: reader.truncated,
     peakDbfs: finite(lvl.peakDbfs),
     rmsDbfs: finite(lvl.rmsDbfs),
     clippedSamples: lvl.clippedSamples,
-    waveform: { buckets, lanes },
+    waveform: { buckets, lanes: lanes.map((l) => ({ min: toInt16Base64(l.min), max: toInt16Base64(l.max) })) },
     spectrogram: { frames: mel.frames.length, nMels, columnSeconds, fMaxHz: sr / 2, data: base64(q), dbMax, dynamicRangeDb: range },
     elapsedMs: performance.now() - t0,
   };
+}
+
+type Lane = { min: Float32Array; max: Float32Array };
+
+/** Which channels each waveform lane shows: one each, the last lane mixing the rest beyond MAX_LANES. */
+function laneChannels(channelCount: number): number[][] {
+  if (channelCount <= MAX_LANES) return Array.from({ length: channelCount }, (_, c) => [c]);
+  const out = Array.from({ length: MAX_LANES - 1 }, (_, c) => [c]);
+  out.push(Array.from({ length: channelCount - MAX_LANES + 1 }, (_, k) => MAX_LANES - 1 + k));
+  return out;
+}
+
+/** Fewer frames than buckets: decode everything (it is tiny) and let `peaks` repeat samples. */
+function smallFilePeaks(reader: WavReader, buckets: number): { lanes: Lane[]; lvl: Levels } {
+  const channels = Array.from({ length: reader.header.channels }, () => new Float32Array(reader.frames));
+  reader.read(0, reader.frames, channels);
+  const lanes = laneChannels(channels.length).map((cs) => peaks(mixDown(cs.map((c) => channels[c]!)), buckets));
+  return { lanes, lvl: levels(channels) };
+}
+
+/**
+ * One pass over the file in blocks: levels over all channels and min/max per bucket per lane,
+ * with the same bucket boundaries as `peaks` (bucket b covers frames ⌊b·n/B⌋ … ⌊(b+1)·n/B⌋ − 1).
+ */
+function streamPeaks(reader: WavReader, buckets: number): { lanes: Lane[]; lvl: Levels } {
+  const n = reader.frames;
+  const channelCount = reader.header.channels;
+  const groups = laneChannels(channelCount);
+  const lanes = groups.map(() => ({ min: new Float32Array(buckets).fill(Infinity), max: new Float32Array(buckets).fill(-Infinity) }));
+  const block = Array.from({ length: channelCount }, () => new Float32Array(BLOCK_FRAMES));
+  const mix = new Float32Array(BLOCK_FRAMES);
+  const bucketOf = groups.map(() => ({ b: 0, end: Math.floor(n / buckets) }));
+  let peak = 0, sum = 0, clipped = 0;
+  for (let start = 0; start < n; start += BLOCK_FRAMES) {
+    const count = Math.min(BLOCK_FRAMES, n - start);
+    reader.read(start, count, block);
+    for (let c = 0; c < channelCount; c++) {
+      const x = block[c]!;
+      for (let i = 0; i < count; i++) {
+        const v = x[i]!;
+        const a = v < 0 ? -v : v;
+        if (a > peak) peak = a;
+        if (a >= 0.999) clipped++;
+        sum += v * v;
+      }
+    }
+    groups.forEach((cs, l) => {
+      let src = block[cs[0]!]!;
+      if (cs.length > 1) {
+        mix.fill(0, 0, count);
+        for (const c of cs) for (let i = 0; i < count; i++) mix[i]! += block[c]![i]!;
+        for (let i = 0; i < count; i++) mix[i]! /= cs.length;
+        src = mix;
+      }
+      const { min, max } = lanes[l]!;
+      const pos = bucketOf[l]!;
+      let b = pos.b, end = pos.end;
+      let lo = min[b]!, hi = max[b]!;
+      for (let i = 0; i < count; i++) {
+        if (start + i >= end) {
+          min[b] = lo;
+          max[b] = hi;
+          b++;
+          end = Math.floor(((b + 1) * n) / buckets);
+          lo = Infinity;
+          hi = -Infinity;
+        }
+        const v = src[i]!;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      min[b] = lo;
+      max[b] = hi;
+      pos.b = b;
+      pos.end = end;
+    });
+  }
+  const total = n * channelCount;
+  const rms = total ? Math.sqrt(sum / total) : 0;
+  const db = (x: number) => (x > 0 ? 20 * Math.log10(x) : -Infinity);
+  return { lanes, lvl: { peak, peakDbfs: db(peak), rms, rmsDbfs: db(rms), clippedSamples: clipped } };
+}
+
+/** Frames [start, start + count) mixed to mono (zeros outside the file). */
+function mixedRange(reader: WavReader, start: number, count: number): Float32Array {
+  const channels = Array.from({ length: reader.header.channels }, () => new Float32Array(count));
+  reader.read(start, count, channels);
+  return mixDown(channels);
 }
 
 function toInt16Base64(x: Float32Array): string {

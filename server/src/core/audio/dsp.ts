@@ -201,6 +201,8 @@ export interface MelOptions {
   fMax?: number;
   /** Only these frames (see StftOptions.frameIndices). */
   frameIndices?: ArrayLike<number>;
+  /** See StftOptions.center; default true. */
+  center?: boolean;
 }
 
 function melSetup(sampleRate: number, opts: MelOptions) {
@@ -228,7 +230,7 @@ const POWER_FLOOR = 1e-10;
 /** Log-mel spectrogram in dB (10·log10 of mel power, floored at −100 dB); one Float32Array of nMels per frame. */
 export function melSpectrogram(samples: Float32Array, sampleRate: number, opts: MelOptions = {}): { frames: Float32Array[]; hopSeconds: number } {
   const s = melSetup(sampleRate, opts);
-  const power = stft(samples, { fftSize: s.fftSize, hopSize: s.hopSize, winLength: s.winLength, frameIndices: opts.frameIndices });
+  const power = stft(samples, { fftSize: s.fftSize, hopSize: s.hopSize, winLength: s.winLength, frameIndices: opts.frameIndices, center: opts.center });
   const frames = power.map((p) => {
     const mel = applyFilters(p, s.filters);
     const db = new Float32Array(mel.length);
@@ -252,7 +254,7 @@ export function mfcc(samples: Float32Array, sampleRate: number, opts: MfccOption
   const s = melSetup(sampleRate, opts);
   const n = opts.nCoefficients ?? 13;
   const dct = dctMatrix(n, s.nMels);
-  const power = stft(samples, { fftSize: s.fftSize, hopSize: s.hopSize, winLength: s.winLength, frameIndices: opts.frameIndices });
+  const power = stft(samples, { fftSize: s.fftSize, hopSize: s.hopSize, winLength: s.winLength, frameIndices: opts.frameIndices, center: opts.center });
   const frames = power.map((p) => {
     const mel = applyFilters(p, s.filters);
     for (let m = 0; m < mel.length; m++) mel[m] = 0.5 * Math.log(Math.max(POWER_FLOOR, mel[m]!));

@@ -25,46 +25,87 @@ const WAVE_FORMAT_IEEE_FLOAT = 3;
  * generic bit unpacker into Float64 and takes ~10× longer on a 10-minute file (bench/audio.bench.ts).
  */
 export function decodeWav(buf: Uint8Array): DecodedWav {
-  const h = parseWavHeader(buf, buf.length);
-  const { format, bytesPerSample } = sampleLayout(h);
-  const frames = Math.floor(h.dataBytes / h.blockAlign);
+  const reader = new WavReader(buf);
   const channels: Float32Array[] = [];
-  for (let c = 0; c < h.channels; c++) channels.push(new Float32Array(frames));
-  const view = new DataView(buf.buffer, buf.byteOffset + h.dataOffset, frames * h.blockAlign);
-  const stride = h.blockAlign;
-  for (let c = 0; c < h.channels; c++) {
-    const out = channels[c]!;
-    let o = c * bytesPerSample;
-    if (format === 'float') {
-      if (bytesPerSample === 4) for (let i = 0; i < frames; i++, o += stride) out[i] = view.getFloat32(o, true);
-      else for (let i = 0; i < frames; i++, o += stride) out[i] = view.getFloat64(o, true);
-      continue;
+  for (let c = 0; c < reader.header.channels; c++) channels.push(new Float32Array(reader.frames));
+  reader.read(0, reader.frames, channels);
+  return {
+    sampleRate: reader.header.sampleRate,
+    channels,
+    bitsPerSample: reader.bitsPerSample,
+    format: reader.format,
+    durationSeconds: reader.frames / reader.header.sampleRate,
+    truncated: reader.truncated,
+  };
+}
+
+/**
+ * Random access to the frames of a WAV held in memory, decoded on demand: long files are
+ * analysed block by block without a Float32 copy of the whole recording.
+ */
+export class WavReader {
+  readonly header: WavHeader;
+  readonly format: 'pcm' | 'float';
+  readonly bitsPerSample: number;
+  /** Whole frames present. */
+  readonly frames: number;
+  readonly truncated: boolean;
+  private readonly view: DataView;
+  private readonly bytesPerSample: number;
+
+  /** Throws WavFormatError when the header is wrong or the sample layout is not supported. */
+  constructor(buf: Uint8Array) {
+    const h = (this.header = parseWavHeader(buf, buf.length));
+    const layout = sampleLayout(h);
+    this.format = layout.format;
+    this.bytesPerSample = layout.bytesPerSample;
+    this.bitsPerSample = layout.bytesPerSample * 8;
+    this.frames = Math.floor(h.dataBytes / h.blockAlign);
+    this.truncated = h.truncated || h.dataBytes % h.blockAlign !== 0;
+    this.view = new DataView(buf.buffer, buf.byteOffset + h.dataOffset, this.frames * h.blockAlign);
+  }
+
+  /**
+   * Decodes frames [start, start + count) into `out[channel][0..count)` (-1..1). Frames outside
+   * the file read as silence, so windows that overhang either end need no special case.
+   */
+  read(start: number, count: number, out: Float32Array[]): void {
+    const first = Math.max(0, start);
+    const last = Math.min(this.frames, start + count);
+    for (const ch of out) {
+      if (first > start) ch.fill(0, 0, Math.min(count, first - start));
+      if (last < start + count) ch.fill(0, Math.max(0, last - start), count);
     }
-    switch (bytesPerSample) {
-      case 1:
-        for (let i = 0; i < frames; i++, o += stride) out[i] = (view.getUint8(o) - 128) / 128;
-        break;
-      case 2:
-        for (let i = 0; i < frames; i++, o += stride) out[i] = view.getInt16(o, true) / 32768;
-        break;
-      case 3:
-        for (let i = 0; i < frames; i++, o += stride) {
-          const v = view.getUint8(o) | (view.getUint8(o + 1) << 8) | (view.getInt8(o + 2) << 16);
-          out[i] = v / 8388608;
-        }
-        break;
-      default:
-        for (let i = 0; i < frames; i++, o += stride) out[i] = view.getInt32(o, true) / 2147483648;
+    if (last <= first) return;
+    const view = this.view;
+    const stride = this.header.blockAlign;
+    const bps = this.bytesPerSample;
+    const n = last - first;
+    for (let c = 0; c < out.length; c++) {
+      const dst = out[c]!;
+      let o = first * stride + c * bps;
+      let i = first - start;
+      const end = i + n;
+      if (this.format === 'float') {
+        if (bps === 4) for (; i < end; i++, o += stride) dst[i] = view.getFloat32(o, true);
+        else for (; i < end; i++, o += stride) dst[i] = view.getFloat64(o, true);
+        continue;
+      }
+      switch (bps) {
+        case 1:
+          for (; i < end; i++, o += stride) dst[i] = (view.getUint8(o) - 128) / 128;
+          break;
+        case 2:
+          for (; i < end; i++, o += stride) dst[i] = view.getInt16(o, true) / 32768;
+          break;
+        case 3:
+          for (; i < end; i++, o += stride) dst[i] = (view.getUint8(o) | (view.getUint8(o + 1) << 8) | (view.getInt8(o + 2) << 16)) / 8388608;
+          break;
+        default:
+          for (; i < end; i++, o += stride) dst[i] = view.getInt32(o, true) / 2147483648;
+      }
     }
   }
-  return {
-    sampleRate: h.sampleRate,
-    channels,
-    bitsPerSample: bytesPerSample * 8,
-    format,
-    durationSeconds: frames / h.sampleRate,
-    truncated: h.truncated || h.dataBytes % h.blockAlign !== 0,
-  };
 }
 
 /** How samples are stored, or a WavFormatError for layouts this reader does not decode. */
