@@ -8,7 +8,8 @@ import type { CodeAction, Diagnostic, MarkupContent, TextDocumentEdit, Workspace
 import { LspTestClient } from './lspClient';
 
 const task = (text: string, name: string) => JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '你好', input_text: text, output_name: name });
-const polyOf = (d: Diagnostic[], char: string, line = 0) => d.find((x) => x.range.start.line === line && (x.code === 'pronunciation/polyphone' || x.code === 'pronunciation/ambiguous') && x.message.startsWith(`${char}:`));
+const msg = (d: Diagnostic | undefined): string => (d === undefined ? '' : typeof d.message === 'string' ? d.message : d.message.value);
+const polyOf = (d: Diagnostic[], char: string, line = 0) => d.find((x) => x.range.start.line === line && (x.code === 'pronunciation/polyphone' || x.code === 'pronunciation/ambiguous') && msg(x).startsWith(`${char}:`));
 
 /** Applies a WorkspaceEdit the way an editor would, to files on disk (create + text edits). */
 function applyToDisk(edit: WorkspaceEdit): string[] {
@@ -52,7 +53,7 @@ describe('language server over JSON-RPC: pronunciation', () => {
     const uri = await client.open(path.join(root, 'a.tasks.jsonl'), `${task('他在银行工作', 'a')}\n`);
     const diags = await client.waitForDiagnostics(uri, (d) => !!polyOf(d, '行'));
     const hang = polyOf(diags, '行')!;
-    assert.match(hang.message, /^行: teacher reads hang2 \(also xing2, hang4, heng2\); pinyin-pro alone reads xing2: ambiguous/);
+    assert.match(msg(hang), /^行: teacher reads hang2 \(also xing2, hang4, heng2\); pinyin-pro alone reads xing2: ambiguous/);
     assert.equal(hang.severity, 2);
     const line = task('他在银行工作', 'a');
     assert.equal(hang.range.start.character, line.indexOf('行'));
@@ -70,9 +71,9 @@ describe('language server over JSON-RPC: pronunciation', () => {
     assert.equal(readFileSync(dictFile, 'utf8'), '{"银行": "银<|H|><|ANG2|>"}\n');
     // The client tells the server that a .jsonl changed on disk; the rule now decides.
     await client.request('ttsDistill/revalidate', {});
-    const after = await client.waitForDiagnostics(uri, (d) => /decided by the dictionary rule/.test(polyOf(d, '行')?.message ?? ''));
+    const after = await client.waitForDiagnostics(uri, (d) => /decided by the dictionary rule/.test(msg(polyOf(d, '行'))));
     const pinned = polyOf(after, '行')!;
-    assert.match(pinned.message, /^行: teacher reads hang2 \(also xing2, hang4, heng2\), decided by the dictionary rule "银行" \(G2P_replace_dict.jsonl:1\)$/);
+    assert.match(msg(pinned), /^行: teacher reads hang2 \(also xing2, hang4, heng2\), decided by the dictionary rule "银行" \(G2P_replace_dict.jsonl:1\)$/);
     assert.equal(pinned.severity, 3);
     assert.equal(fileURLToPath(pinned.relatedInformation![0]!.location.uri), dictFile);
     assert.deepEqual(pinned.relatedInformation![0]!.location.range, { start: { line: 0, character: 1 }, end: { line: 0, character: 5 } });
@@ -81,11 +82,11 @@ describe('language server over JSON-RPC: pronunciation', () => {
   it('an unsaved edit of the open dictionary re-checks the task files at once', async () => {
     writeFileSync(dictFile, '{"银行": "银<|H|><|ANG2|>"}\n');
     const tasks = await client.open(path.join(root, 'b.tasks.jsonl'), `${task('长大以后', 'b')}\n`);
-    await client.waitForDiagnostics(tasks, (d) => /teacher reads zhang3/.test(polyOf(d, '长')?.message ?? ''));
+    await client.waitForDiagnostics(tasks, (d) => /teacher reads zhang3/.test(msg(polyOf(d, '长'))));
     const dictUri = await client.open(dictFile, '{"银行": "银<|H|><|ANG2|>"}\n');
     await client.waitForDiagnostics(dictUri);
     await client.change(dictUri, [{ text: '{"银行": "银<|H|><|ANG2|>"}\n{"长大": "<|CH|><|ANG2|>大"}\n' }]);
-    const d = await client.waitForDiagnostics(tasks, (x) => /teacher reads chang2.*decided by the dictionary rule "长大" \(G2P_replace_dict.jsonl:2\)/.test(polyOf(x, '长')?.message ?? ''));
+    const d = await client.waitForDiagnostics(tasks, (x) => /teacher reads chang2.*decided by the dictionary rule "长大" \(G2P_replace_dict.jsonl:2\)/.test(msg(polyOf(x, '长'))));
     assert.ok(polyOf(d, '长'));
     // The dictionary itself: the new rule contradicts nothing, but 长大 → chang2 is a reading worth a look only if invalid; here it is valid.
     const dd = await client.waitForDiagnostics(dictUri);
@@ -98,7 +99,7 @@ describe('language server over JSON-RPC: pronunciation', () => {
     const line = task('他在银行工作，重新开始', 'c');
     const uri = await client.open(path.join(root, 'c.tasks.jsonl'), `${line}\n`);
     await client.request('ttsDistill/revalidate', {});
-    await client.waitForDiagnostics(uri, (d) => /decided by the dictionary rule/.test(polyOf(d, '行')?.message ?? ''));
+    await client.waitForDiagnostics(uri, (d) => /decided by the dictionary rule/.test(msg(polyOf(d, '行'))));
     const h = await client.hover(uri, { line: 0, character: line.indexOf('重') });
     const md = (h!.contents as MarkupContent).value;
     assert.match(md, /\| 他 \| 在 \| 银 \| 行 \| 工 \| 作 \| ， \| ▸重 \| 新 \| 开 \| 始 \|/);
