@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { encodeWav } from '../../server/src/core/audio/wav';
@@ -267,6 +267,12 @@ test('runner: one batch per folder at a time; a lock left by a dead process is t
   const s = await runBatch({ tasks: makeTasks(2), outDir: dir, teacher: new FakeTeacher(), ...fast });
   assert.equal(s.done, 2);
   assert.ok(!(await readdir(dir)).includes('.tts-distill.lock'), 'released at the end');
+  // On another host (a shared file system) only the heartbeat tells: a fresh lock holds, an old one does not.
+  await writeFile(lock, JSON.stringify({ pid: 1, host: 'gpu-node-7', started: 'then' }));
+  await assert.rejects(runBatch({ tasks: makeTasks(2), outDir: dir, teacher: new FakeTeacher(), ...fast }), /process 1 on gpu-node-7/);
+  const old = new Date(Date.now() - 5 * 60_000);
+  await utimes(lock, old, old);
+  assert.equal((await runBatch({ tasks: makeTasks(2), outDir: dir, teacher: new FakeTeacher(), ...fast })).skipped, 2);
   await rm(dir, { recursive: true, force: true });
 });
 
