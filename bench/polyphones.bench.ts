@@ -30,7 +30,7 @@ function sentences(n: number): string[] {
   return out;
 }
 
-export async function run(lines = Number(process.argv[2] ?? 100000)): Promise<void> {
+export async function run(lines = /^\d+$/.test(process.argv[2] ?? '') ? Number(process.argv[2]) : 100000): Promise<void> {
   const texts = sentences(lines);
   const parsed = texts.map((t, i) => new ParsedTaskLine(JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '你好', input_text: t, output_name: `u${i}` }), 'webui', false));
   const dict = ReplaceDict.fromText('{"银行": "银<|H|><|ANG2|>"}\n{"word": "重", "context": "重庆", "phoneme": "chong2"}\n{"朝阳": "<|ZH|><|AO1|>阳"}\n');

@@ -79,6 +79,25 @@ describe('language server over JSON-RPC: pronunciation', () => {
     assert.deepEqual(pinned.relatedInformation![0]!.location.range, { start: { line: 0, character: 1 }, end: { line: 0, character: 5 } });
   });
 
+  it('pins in the dialect of an existing dictionary, with the shortest context that decides the character', async () => {
+    const existing = '{"word": "长", "context": "长城", "phoneme": "chang2"}';
+    writeFileSync(dictFile, existing);
+    const line = task('银行行长来了', 'r');
+    const uri = await client.open(path.join(root, 'r.tasks.jsonl'), `${line}\n`);
+    await client.request('ttsDistill/revalidate', {});
+    const diags = await client.waitForDiagnostics(uri, (d) => d.filter((x) => msg(x).startsWith('行:')).length === 2);
+    const second = diags.filter((x) => msg(x).startsWith('行:'))[1]!;
+    assert.equal(second.range.start.character, line.indexOf('行行') + 1);
+    const actions = (await client.codeActions(uri, second.range, [second]))!.filter((a): a is CodeAction => 'title' in a && !!(a as CodeAction).edit);
+    // 行行 holds the character twice, so 行长 is the shortest context around the second 行; the file's dialect is kept.
+    const hang = actions.find((a) => a.title.startsWith('Pin 行 as hang2'))!;
+    assert.match(hang.title, /^Pin 行 as hang2 in 行长/);
+    const edit = hang.edit!.documentChanges![0] as TextDocumentEdit;
+    assert.equal(edit.edits.length, 1);
+    assert.deepEqual(edit.edits[0]!.range.start, { line: 0, character: existing.length });
+    assert.equal((edit.edits[0] as { newText: string }).newText, '\n{"word": "行", "context": "行长", "phoneme": "hang2"}\n');
+  });
+
   it('an unsaved edit of the open dictionary re-checks the task files at once', async () => {
     writeFileSync(dictFile, '{"银行": "银<|H|><|ANG2|>"}\n');
     const tasks = await client.open(path.join(root, 'b.tasks.jsonl'), `${task('长大以后', 'b')}\n`);

@@ -25,7 +25,7 @@ import { ConvertDictionaryRequest } from '../protocol/pronunciation';
  */
 export function register(ctx: ServerContext): void {
   const workspaces = new Map<string, PronunciationWorkspace>();
-  const refreshing = new Map<PronunciationWorkspace, { running: boolean; again: boolean; timer?: NodeJS.Timeout }>();
+  const refreshing = new Map<PronunciationWorkspace, { running: boolean; again: boolean; timer?: NodeJS.Timeout; loggedError?: string }>();
 
   const folderOf = (file: string | undefined): string | undefined => {
     const folders = ctx.workspaceFolders();
@@ -60,7 +60,8 @@ export function register(ctx: ServerContext): void {
           state.again = false;
           const changed = await w.refresh(settings, { dictText: openDictionaryText(settings, w) });
           if (changed) ctx.revalidate(ctx.allDocuments().filter((d) => d.kind === 'tasks' && workspaceOf(d) === w).map((d) => d.uri));
-          if (w.studentError) ctx.log(`G2P student not used: ${w.studentError}`);
+          if (w.studentError && w.studentError !== state.loggedError) ctx.log(`G2P student not used: ${w.studentError}`);
+          state.loggedError = w.studentError;
         } while (state.again);
         // A look for new teacher runs was skipped (throttled): look once more when it is allowed.
         const due = w.runScanDueInMs;
