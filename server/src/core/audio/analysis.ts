@@ -110,59 +110,78 @@ function streamPeaks(reader: WavReader, buckets: number): { lanes: Lane[]; lvl: 
   const n = reader.frames;
   const channelCount = reader.header.channels;
   const groups = laneChannels(channelCount);
-  const lanes = groups.map(() => ({ min: new Float32Array(buckets).fill(Infinity), max: new Float32Array(buckets).fill(-Infinity) }));
+  const perChannel = Array.from({ length: channelCount }, () => new BucketAccumulator(n, buckets));
+  const mixed = groups.map((cs) => (cs.length > 1 ? new BucketAccumulator(n, buckets) : undefined));
   const block = Array.from({ length: channelCount }, () => new Float32Array(BLOCK_FRAMES));
   const mix = new Float32Array(BLOCK_FRAMES);
-  const bucketOf = groups.map(() => ({ b: 0, end: Math.floor(n / buckets) }));
-  let peak = 0, sum = 0, clipped = 0;
+  let sum = 0, clipped = 0;
   for (let start = 0; start < n; start += BLOCK_FRAMES) {
     const count = Math.min(BLOCK_FRAMES, n - start);
     reader.read(start, count, block);
     for (let c = 0; c < channelCount; c++) {
       const x = block[c]!;
+      perChannel[c]!.add(x, count);
       for (let i = 0; i < count; i++) {
         const v = x[i]!;
-        const a = v < 0 ? -v : v;
-        if (a > peak) peak = a;
-        if (a >= 0.999) clipped++;
         sum += v * v;
+        if (v >= 0.999 || v <= -0.999) clipped++;
       }
     }
     groups.forEach((cs, l) => {
-      let src = block[cs[0]!]!;
-      if (cs.length > 1) {
-        mix.fill(0, 0, count);
-        for (const c of cs) for (let i = 0; i < count; i++) mix[i]! += block[c]![i]!;
-        for (let i = 0; i < count; i++) mix[i]! /= cs.length;
-        src = mix;
-      }
-      const { min, max } = lanes[l]!;
-      const pos = bucketOf[l]!;
-      let b = pos.b, end = pos.end;
-      let lo = min[b]!, hi = max[b]!;
-      for (let i = 0; i < count; i++) {
-        if (start + i >= end) {
-          min[b] = lo;
-          max[b] = hi;
-          b++;
-          end = Math.floor(((b + 1) * n) / buckets);
-          lo = Infinity;
-          hi = -Infinity;
-        }
-        const v = src[i]!;
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
-      }
-      min[b] = lo;
-      max[b] = hi;
-      pos.b = b;
-      pos.end = end;
+      const acc = mixed[l];
+      if (!acc) return;
+      mix.fill(0, 0, count);
+      for (const c of cs) for (let i = 0; i < count; i++) mix[i]! += block[c]![i]!;
+      for (let i = 0; i < count; i++) mix[i]! /= cs.length;
+      acc.add(mix, count);
     });
   }
+  let peak = 0;
+  for (const acc of perChannel) for (let b = 0; b < buckets; b++) peak = Math.max(peak, -acc.min[b]!, acc.max[b]!);
+  const lanes = groups.map((cs, l) => mixed[l] ?? perChannel[cs[0]!]!);
   const total = n * channelCount;
   const rms = total ? Math.sqrt(sum / total) : 0;
   const db = (x: number) => (x > 0 ? 20 * Math.log10(x) : -Infinity);
   return { lanes, lvl: { peak, peakDbfs: db(peak), rms, rmsDbfs: db(rms), clippedSamples: clipped } };
+}
+
+/** Min and max per bucket of a signal fed block by block (at least one frame per bucket). */
+class BucketAccumulator {
+  readonly min: Float32Array;
+  readonly max: Float32Array;
+  private bucket = 0;
+  private frame = 0;
+  private end: number;
+
+  constructor(private readonly frames: number, private readonly buckets: number) {
+    this.min = new Float32Array(buckets).fill(Infinity);
+    this.max = new Float32Array(buckets).fill(-Infinity);
+    this.end = Math.floor(frames / buckets);
+  }
+
+  add(x: Float32Array, count: number): void {
+    let i = 0;
+    while (i < count) {
+      const b = this.bucket;
+      // The frames up to the bucket's end go through a tight loop with no boundary test.
+      const take = Math.min(count - i, this.end - this.frame);
+      if (take <= 0) break; // more frames than announced: ignore the excess
+      const stop = i + take;
+      let lo = this.min[b]!, hi = this.max[b]!;
+      for (; i < stop; i++) {
+        const v = x[i]!;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      this.min[b] = lo;
+      this.max[b] = hi;
+      this.frame += take;
+      if (this.frame >= this.end && b + 1 < this.buckets) {
+        this.bucket = b + 1;
+        this.end = Math.floor(((b + 2) * this.frames) / this.buckets);
+      }
+    }
+  }
 }
 
 /** Frames [start, start + count) mixed to mono (zeros outside the file). */
