@@ -28,7 +28,9 @@ before(async () => {
   const wav = new WaveFile();
   wav.fromScratch(1, 16000, '16', Array.from({ length: 16000 * 4 }, (_, i) => Math.round(6000 * Math.sin(i / 10))));
   await writeFile(path.join(ws, 'p.wav'), Buffer.from(wav.toBuffer()));
-  client = await LspTestClient.start({ rootDir: ws, settings });
+  // The build under test: run.sh's copy of it (the shards then run its CLI), else this checkout's.
+  const pkg = process.env.TTS_DISTILL_TEST_PKG;
+  client = await LspTestClient.start({ rootDir: ws, settings, ...(pkg ? { command: [process.execPath, path.join(pkg, 'dist', 'server.js'), '--stdio'] } : {}) });
 });
 
 after(async () => {

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { WaveFile } from 'wavefile';
 
-const REPO = path.resolve(__dirname, '..', '..');
-const CLI = path.join(REPO, 'bin', 'tts-distill.js');
+/** The build under test: run.sh's copy of it, else this checkout's. */
+const PKG = process.env.TTS_DISTILL_TEST_PKG ?? path.resolve(__dirname, '..', '..');
+const CLI = path.join(PKG, 'bin', 'tts-distill.js');
 let dir = '';
 let tasksFile = '';
 let single: Rec[] = [];
@@ -147,6 +148,36 @@ test('200 lines as 8 shards: cancel mid-way (scancel, consistent merge), resume,
   const r0 = merged[0]!;
   const shardOf = (await readJsonl<Rec>(path.join(runDir, 'shard-0', 'out', 'manifest.jsonl'))).find((r) => r.name === r0.name)!;
   assert.equal((await stat(path.join(dir, 'cluster', r0.audio))).ino, (await stat(path.join(runDir, 'shard-0', 'out', shardOf.audio))).ino);
+});
+
+test('a node dying mid-shard (NODE_FAIL) loses only that shard\'s unfinished lines: the shard is resubmitted and resumes', async () => {
+  const scontrol = (...a: string[]) => { try { execFileSync('scontrol', a, { stdio: 'pipe' }); } catch { /* "Invalid node state": it is back already */ } };
+  let killed = false;
+  // --no-requeue: Slurm would otherwise requeue the task itself after a delay of minutes.
+  const r = await cli(['submit', tasksFile, '--out', 'nodefail', '--slurm', '--shards', '4', '--max-parallel', '2', '--poll-seconds', '0.5',
+    '--sbatch-arg=--no-requeue', '--teacher', 'embedded', '--quiet'], {
+    onStderr: (s) => {
+      const m = [...s.matchAll(/\[slurm\] (\d+)\/200 done/g)].at(-1);
+      if (!killed && m && Number(m[1]) >= 8) {
+        killed = true;
+        scontrol('update', 'nodename=localhost', 'state=down', 'reason=simulated-node-death');
+        scontrol('update', 'nodename=localhost', 'state=resume');
+      }
+    },
+  });
+  try {
+    assert.ok(killed, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /shard \d \(job \d+_\d\) ended NODE_FAIL \(NodeDown\) with \d+ lines unfinished: resubmitting \(retry 1 of 2\)/);
+    const merged = await checkAgainstSingle(path.join(dir, 'nodefail'), 200);
+    assert.equal(merged.length, 200);
+  } finally {
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && execFileSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8' }).trim() !== 'idle') {
+      scontrol('update', 'nodename=localhost', 'state=resume');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 });
 
 test('a shard whose job fails (exit 1) is resubmitted; one that keeps failing is reported and its lines stay unfinished', async () => {
