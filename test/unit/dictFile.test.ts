@@ -83,7 +83,7 @@ describe('dictionary files: entries with ranges, structural and pronunciation ch
     // Shadowed by a longer key in every text it appears in.
     const sh = one(11, 'dict/shadowed');
     assert.equal(sh.severity, 'hint');
-    assert.match(sh.message, /"行长" appears in 2 task texts but never applies there: the longer key "银行行长" matches first/);
+    assert.match(sh.message, /"行长" appears in 2 task texts but never applies there: "银行行长" matches there first/);
     // Restating the teacher's default: a faded hint.
     const red = one(10, 'dict/redundant');
     assert.deepEqual(red.tags, ['unnecessary']);

@@ -97,6 +97,18 @@ export class ReplaceDict {
     return undefined;
   }
 
+  /** Every place where any key occurs in `text` (not only where the teacher would match it). */
+  occurrences(text: string): Array<{ key: string; at: number }> {
+    const out: Array<{ key: string; at: number }> = [];
+    if (this.byFirst.size === 0) return out;
+    for (let i = 0; i < text.length; i++) {
+      const list = this.byFirst.get(text.charCodeAt(i));
+      if (!list) continue;
+      for (const k of list) if (text.startsWith(k, i)) out.push({ key: k, at: i });
+    }
+    return out;
+  }
+
   /** `_tokenize_by_replace_dict` on one chunk of (normalised) text. */
   apply(text: string): DictFragment[] {
     const out: DictFragment[] = [];

@@ -302,18 +302,22 @@ export function dictionaryPronunciationFindings(parsed: ParsedDictionary, opts: 
     const shadowers = new Map<string, Set<string>>();
     for (const ctx of opts.contexts) {
       const view = teacherTextView(ctx).view;
-      let any = false;
-      for (const k of dict.entries.keys()) if (view.includes(k)) { any = true; break; }
-      if (!any) continue;
-      const fragments = dict.apply(view);
-      for (const f of fragments) if (f.entry) fired.add(f.entry.key);
-      for (const k of dict.entries.keys()) {
-        if (k === '' || !view.includes(k)) continue;
-        seenIn.set(k, (seenIn.get(k) ?? 0) + 1);
-        for (let at2 = view.indexOf(k); at2 >= 0; at2 = view.indexOf(k, at2 + 1)) {
-          const cover = fragments.find((f) => f.entry && f.start <= at2 && f.end > at2 && f.entry.key !== k);
-          if (cover) (shadowers.get(k) ?? shadowers.set(k, new Set()).get(k)!).add(cover.entry!.key);
+      const occ = dict.occurrences(view);
+      if (!occ.length) continue;
+      const cover: Array<string | undefined> = new Array(view.length);
+      for (const f of dict.apply(view)) {
+        if (!f.entry) continue;
+        fired.add(f.entry.key);
+        for (let p = f.start; p < f.end; p++) cover[p] = f.entry.key;
+      }
+      const inThisText = new Set<string>();
+      for (const { key, at } of occ) {
+        if (!inThisText.has(key)) {
+          inThisText.add(key);
+          seenIn.set(key, (seenIn.get(key) ?? 0) + 1);
         }
+        const by = cover[at];
+        if (by !== undefined && by !== key) (shadowers.get(key) ?? shadowers.set(key, new Set()).get(key)!).add(by);
       }
     }
     for (const e of winners.values()) {
@@ -323,7 +327,7 @@ export function dictionaryPronunciationFindings(parsed: ParsedDictionary, opts: 
       if (!by.length) continue;
       findings.push({
         range: range(e.line, e.keyStart, e.keyEnd), severity: 'hint', code: 'dict/shadowed',
-        message: `Shadowed: "${e.key}" appears in ${n} task text${n === 1 ? '' : 's'} but never applies there: the longer key${by.length === 1 ? '' : 's'} ${by.slice(0, 3).map((b) => `"${b}"`).join(', ')} match${by.length === 1 ? 'es' : ''} first.`,
+        message: `Shadowed: "${e.key}" appears in ${n} task text${n === 1 ? '' : 's'} but never applies there: ${by.slice(0, 3).map((b) => `"${b}"`).join(', ')} ${by.length === 1 ? 'matches' : 'match'} there first (longest key first, left to right).`,
         related: by.slice(0, 5).map((b) => { const o = winners.get(b)!; return { file: opts.file, range: range(o.line, o.keyStart, o.keyEnd), message: `"${b}" wins here` }; }),
       });
     }
