@@ -18,7 +18,8 @@ export function activate(ctx: ClientContext): void {
       tree.update(s);
       for (const l of listeners) l(s);
     }),
-    vscode.commands.registerCommand('ttsDistill.submitBatchSlurm', (uri?: vscode.Uri) => submit(ctx, uri, listeners)),
+    // Callers (e.g. "Submit Batch to Teacher") may pass the task file and the output folder they chose.
+    vscode.commands.registerCommand('ttsDistill.submitBatchSlurm', (uri?: vscode.Uri, outDir?: string) => submit(ctx, uri, outDir, listeners)),
     vscode.commands.registerCommand('ttsDistill.cancelSlurmBatch', async (item?: RunItem) => {
       const runId = item?.status.runId ?? (await pickRunning(tree));
       if (runId) await ctx.client.sendRequest(SlurmCancelRequest.type, { runId });
@@ -27,7 +28,10 @@ export function activate(ctx: ClientContext): void {
   void ctx.client.sendRequest(SlurmRunsRequest.type).then((runs) => runs.forEach((r) => tree.update(r)), () => undefined);
 }
 
-async function submit(ctx: ClientContext, uri: vscode.Uri | undefined, listeners: Set<(s: SlurmRunStatus) => void>) {
+/** The HTTP teacher's token, kept in secret storage by the teacher feature under this key. */
+const TEACHER_TOKEN_KEY = 'ttsDistill.teacherToken';
+
+async function submit(ctx: ClientContext, uri: vscode.Uri | undefined, outDir: string | undefined, listeners: Set<(s: SlurmRunStatus) => void>) {
   if (!vscode.workspace.isTrusted) {
     void vscode.window.showErrorMessage('Slurm batches run programs on a cluster: trust this workspace first.');
     return;
@@ -45,9 +49,20 @@ async function submit(ctx: ClientContext, uri: vscode.Uri | undefined, listeners
   }
   if (doc.isDirty && !(await doc.save())) return;
   const name = vscode.workspace.asRelativePath(doc.uri);
+  const config = vscode.workspace.getConfiguration('ttsDistill', doc.uri);
+  let testRun = false;
+  if (!outDir) {
+    const pick = await vscode.window.showQuickPick([
+      { label: 'Production run', description: config.get<string>('batch.outputDir'), test: false },
+      { label: 'Test run', description: config.get<string>('batch.testOutputDir'), test: true },
+    ], { title: `Submit ${name} to the Slurm cluster`, placeHolder: 'Where should the outputs go?' });
+    if (!pick) return;
+    testRun = pick.test;
+  }
+  const token = config.get<string>('teacher.backend') === 'http' ? await ctx.extension.secrets.get(TEACHER_TOKEN_KEY) : undefined;
   let ref;
   try {
-    ref = await ctx.client.sendRequest(SlurmSubmitRequest.type, { uri: doc.uri.toString() });
+    ref = await ctx.client.sendRequest(SlurmSubmitRequest.type, { uri: doc.uri.toString(), ...(outDir ? { outDir } : { testRun }), ...(token ? { token } : {}) });
   } catch (err) {
     ctx.output.error(`Slurm submission of ${name} failed: ${(err as Error).message}`);
     void vscode.window.showErrorMessage(`Slurm: ${(err as Error).message}`);

@@ -5,6 +5,7 @@ import { ResponseError, ErrorCodes } from 'vscode-languageserver/node';
 import type { ServerContext } from '../context';
 import type { Settings } from '../core/settings';
 import { SlurmError } from '../core/slurm/queue';
+import { TOKEN_ENV } from '../cli/submit';
 import { runDirIn, runSlurmBatch, SlurmRunError } from '../core/slurm/run';
 import {
   SlurmCancelRequest, type SlurmRunRef, SlurmRunsRequest, type SlurmRunStatus, SlurmStatusNotification, SlurmSubmitRequest,
@@ -25,7 +26,7 @@ export function register(ctx: ServerContext): void {
     const tasksFile = fileURLToPath(params.uri);
     const settings = await ctx.getSettings(params.uri);
     const folder = workspaceFolderOf(tasksFile, ctx.workspaceFolders());
-    const outDir = params.outDir ?? path.resolve(folder, settings.batch.outputDir);
+    const outDir = params.outDir ?? path.resolve(folder, params.testRun ? settings.batch.testOutputDir : settings.batch.outputDir);
     const runDir = runDirIn(path.resolve(folder, settings.slurm.sharedDir), outDir);
     const existing = runs.get(runDir);
     if (existing && (existing.status.state === 'running' || existing.status.state === 'submitting')) {
@@ -53,6 +54,8 @@ export function register(ctx: ServerContext): void {
       pollSeconds: settings.slurm.pollSeconds,
       submitArgs: shardSubmitArgs(settings, folder),
       workDir: folder,
+      // sbatch exports the submitter's environment to the jobs (unless the cluster says otherwise).
+      env: params.token ? { ...process.env, [TOKEN_ENV]: params.token } : process.env,
       wait: true,
       submit: params.submit !== false,
       signal: controller.signal,

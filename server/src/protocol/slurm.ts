@@ -7,8 +7,11 @@ export type { ShardStatus, SlurmProgress };
 export interface SlurmSubmitParams {
   /** The task file (file: URI); its saved content is what the shards get. */
   uri: string;
-  /** Output folder (absolute); default: the `ttsDistill.batch.outputDir` setting. */
+  /** Output folder (absolute); default: the `ttsDistill.batch.outputDir` setting (`testOutputDir` with `testRun`). */
   outDir?: string;
+  testRun?: boolean;
+  /** Token of the HTTP teacher (from secret storage); reaches the jobs through sbatch's exported environment, never a file. */
+  token?: string;
   /** Override `ttsDistill.slurm.shards` for this run. */
   shards?: number;
   /** false: only follow jobs an earlier submission left in the queue; submit nothing new. */
