@@ -95,6 +95,17 @@ test('the student learns contexts pinyin-pro gets wrong, and backs off to pinyin
   assert.equal(model.metrics.heldOutExamples, 32);
 });
 
+test('a reading the examples never showed is still given when pinyin-pro proposes it and nothing contradicts', () => {
+  // 监 only ever seen as jian1; in 太监 pinyin-pro reads the neutral tone.
+  const examples: LabelledExample[] = ['监督', '监视', '监考', '监测'].map((w) => ({ text: `他们${w}工作`, index: 2, reading: 'jian1' }));
+  assert.equal(pinyinProGuess('明朝大太监刘瑾', 4), 'jian5');
+  const model = trainStudent(examples, { seed: 1, heldOutFraction: 0 });
+  assert.ok(!model.chars['监']!.readings.includes('jian5'));
+  const s = studentFromJson(JSON.parse(serializeModel(model)));
+  assert.equal(s.predict('明朝大太监刘瑾', 4), 'jian5');
+  assert.equal(s.predict('他们监督工作', 2), 'jian1');
+});
+
 test('training is deterministic: same data and seed ⇒ the same bytes; another seed ⇒ another split', () => {
   const { sent, lb } = cppSubset(1500);
   const { examples } = fromCpp('dev.sent', sent, lb);

@@ -93,15 +93,18 @@ class LoadedStudent implements G2PStudent {
     let best = 0;
     for (let k = 1; k < scores.length; k++) if (scores[k]! > scores[best]! + 1e-9) best = k;
     if (!this.usePinyinPro) return m.readings[best];
-    // pinyin-pro's vote adds one weight to one reading (and wins ties): when the best leads every
-    // other reading by more than that weight, its guess cannot change the answer, and the costliest step is skipped.
+    // pinyin-pro's vote adds one weight to one reading (and wins ties), or brings in a reading the
+    // examples never showed, scored by a weight of its own. When the best reading leads by more
+    // than those weights, the guess cannot change the answer: the costliest step is skipped.
     const ppWeight = (this.shared.get('pp') ?? 0) + (m.agreement.get('pp') ?? 0);
+    const newWeight = (this.shared.get('ppNew') ?? 0) + (m.agreement.get('ppNew') ?? 0);
     let runnerUp = -Infinity;
     for (let k = 0; k < scores.length; k++) if (k !== best && scores[k]! > runnerUp) runnerUp = scores[k]!;
-    if (scores[best]! - runnerUp > Math.abs(ppWeight) + 1e-6) return m.readings[best];
+    if (scores[best]! - runnerUp > Math.abs(ppWeight) + 1e-6 && scores[best]! > newWeight + 1e-6) return m.readings[best];
     const guess = pinyinProGuess(text, index);
-    const g = guess === undefined ? -1 : m.readings.indexOf(guess);
-    if (g < 0) return m.readings[best];
+    if (guess === undefined) return m.readings[best];
+    const g = m.readings.indexOf(guess);
+    if (g < 0) return newWeight >= scores[best]! - 1e-9 ? guess : m.readings[best];
     scores[g]! += ppWeight;
     // Ties go to pinyin-pro's guess.
     best = g;

@@ -44,6 +44,9 @@ export interface TrainProgress {
 
 export { DEFAULT_EPOCHS, DEFAULT_HELDOUT, DEFAULT_SEED };
 
+/** The agreement feature of a pinyin-pro guess outside the character's readings. */
+export const NEW_READING = 'ppNew';
+
 export class TrainingCancelled extends Error {
   constructor() {
     super('training cancelled');
@@ -109,6 +112,9 @@ export function trainStudent(examples: readonly LabelledExample[], options: Trai
   const sharedKey = (name: string) => `\u0000${name}`;
   const charAgreeKey = (ch: string, name: string) => `${ch}\u0001\u0000${name}`;
   const featuresOf = (p: Prepared, r: string): string[] => {
+    // A reading outside the character's list can only come from pinyin-pro's guess: it is scored
+    // by a weight of its own (how far to trust such guesses), as the loaded model scores it.
+    if (!readings.get(p.ch)!.includes(r)) return [sharedKey(NEW_READING), charAgreeKey(p.ch, NEW_READING)];
     const fs = p.context.map((f) => key(p.ch, f, r));
     for (const [name, vr] of p.votes) if (vr === r) fs.push(sharedKey(name), charAgreeKey(p.ch, name));
     return fs;
@@ -121,7 +127,8 @@ export function trainStudent(examples: readonly LabelledExample[], options: Trai
   const best = (p: Prepared) => {
     const rs = readings.get(p.ch)!;
     const guess = p.votes.find(([n]) => n === 'pp')?.[1];
-    let b = guess !== undefined && rs.includes(guess) ? guess : rs[0]!;
+    // pinyin-pro's guess is a candidate even when it is a reading the examples never showed.
+    let b = guess ?? rs[0]!;
     let bs = score(p, b);
     for (const r of rs) {
       const s = score(p, r);
