@@ -630,7 +630,8 @@ function simpleChunks(view: string): Array<[number, number]> | undefined {
   }
   if (start < view.length) sentences.push([start, view.length]);
   const chunks: Array<[number, number]> = [];
-  for (let [s, e] of sentences) {
+  for (const [first, e] of sentences) {
+    let s = first;
     while (e - s > MAX_CHUNK) {
       const cut = PUNCT_CODES.has(view.charCodeAt(s + MAX_CHUNK)) ? MAX_CHUNK + 1 : MAX_CHUNK;
       chunks.push([s, s + cut]);
