@@ -279,3 +279,17 @@ test('through an ssh prefix every word is quoted for the remote shell; sbatch re
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('web UI prompt paths relative to the task file become absolute in shards; everything else is copied byte for byte', async () => {
+  const { anchorPromptAudio } = await import('../../server/src/core/slurm/shards');
+  const anchor = anchorPromptAudio('/data/batches/a.tasks.jsonl');
+  const rel = '{"prompt_audio":"../voices/p.wav","prompt_text":"你好","input_text":"银行","output_name":"u1"}';
+  assert.deepEqual(JSON.parse(anchor(rel)), { prompt_audio: '/data/voices/p.wav', prompt_text: '你好', input_text: '银行', output_name: 'u1' });
+  const abs = '{"prompt_audio": "/v/p.wav", "prompt_text":"你好","input_text":"银行","output_name":"u1"}';
+  assert.equal(anchor(abs), abs);
+  const upstream = '{"uttid":"u1","prompt_text":"你好","prompt_speech":"examples/p.wav","syn_text":"银行"}';
+  assert.equal(anchor(upstream), upstream, 'upstream paths are relative to the GLM-TTS checkout, not to the task file');
+  assert.equal(anchor('{"broken'), '{"broken');
+  const shards = planShards([rel, abs].join('\n'), 2, anchor);
+  assert.equal(shards[1]!.text, abs + '\n');
+});
