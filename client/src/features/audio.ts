@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ClientContext } from '../context';
-import { AnalyseAudioRequest, type PreviewAudioArgs, type PreviewLine, PreviewLineRequest } from '../../../server/src/protocol/audio';
+import { AnalyseAudioRequest, AudioFilesChangedNotification, type PreviewAudioArgs, type PreviewLine, PreviewLineRequest } from '../../../server/src/protocol/audio';
 import type { FromWebview, PreviewSource, PreviewState, PreviewTarget, PreviewView, SourceKey, ToWebview } from '../../../media/src/messages';
 
 const PANEL_TYPE = 'ttsDistill.audioPreview';
@@ -42,7 +42,34 @@ export function activate(ctx: ClientContext): void {
     }),
     vscode.languages.registerHoverProvider({ language: 'tts-tasks' }, new PromptAudioHover(ctx)),
     vscode.window.onDidChangeTextEditorSelection((e) => previews.follow(e.textEditor)),
+    watchWavs((paths) => {
+      void ctx.client.sendNotification(AudioFilesChangedNotification.type, { paths });
+      previews.filesChanged(paths);
+    }),
   );
+}
+
+/** Calls back with the WAVs created, changed or deleted in the workspace, a few at a time (a batch writes many). */
+function watchWavs(onChange: (paths: string[]) => void): vscode.Disposable {
+  const watcher = vscode.workspace.createFileSystemWatcher('**/*.{wav,WAV}');
+  const changed = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  const add = (uri: vscode.Uri) => {
+    changed.add(uri.fsPath);
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const paths = [...changed];
+      changed.clear();
+      onChange(paths);
+    }, 300);
+  };
+  watcher.onDidCreate(add);
+  watcher.onDidChange(add);
+  watcher.onDidDelete(add);
+  return new vscode.Disposable(() => {
+    clearTimeout(timer);
+    watcher.dispose();
+  });
 }
 
 function activeLine(): { uri: string; line: number } | undefined {
@@ -91,6 +118,12 @@ class PreviewPanels implements vscode.Disposable {
     this.followTimer = setTimeout(() => this.current?.setTarget({ kind: 'line', uri, line }), 120);
   }
 
+  /** A source of the panel's view was written or removed: show it again (same line, same position). */
+  filesChanged(paths: string[]): void {
+    const c = this.current;
+    if (c && paths.some((p) => c.shows(p))) void c.setTarget(c.target);
+  }
+
   private adopt(c: PreviewController): void {
     this.current = c;
     c.panel.onDidDispose(() => {
@@ -128,6 +161,7 @@ class PreviewController {
   private analysed = new Map<SourceKey, string>();
   /** The source the user asked for last; a line without it shows another one, the next line with it shows it again. */
   private preferred: SourceKey | undefined;
+  private sourcePaths = new Set<string>();
 
   constructor(
     private readonly ctx: ClientContext,
@@ -180,6 +214,7 @@ class PreviewController {
     this.selected = view.selected;
     this.panel.title = `Audio: ${view.title}`;
     this.analysed.clear();
+    this.sourcePaths = new Set(view.sources.map((s) => s.path));
     this.post({ type: 'show', view });
     await Promise.all(view.sources.filter((s) => s.exists).map(async (s) => {
       try {
@@ -193,6 +228,11 @@ class PreviewController {
         }
       }
     }));
+  }
+
+  /** Whether `file` is one of the sources of the current view. */
+  shows(file: string): boolean {
+    return this.sourcePaths.has(file);
   }
 
   private source(key: SourceKey, file: string, exists: boolean): PreviewSource {

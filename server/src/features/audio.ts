@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CodeLens } from 'vscode-languageserver/node';
+import { type CodeLens, CodeLensRefreshRequest } from 'vscode-languageserver/node';
 import type { ServerContext } from '../context';
 import { AudioAnalysisCache } from '../core/audio/analysis';
 import type { AudioSource, AudioSourceKind, PreviewLine, ReadingCell } from '../core/audio/previewTypes';
@@ -9,7 +9,7 @@ import type { Settings } from '../core/settings';
 import { resolvePromptAudio, TaskFileModel, type ParsedTaskLine } from '../core/taskFile';
 import { loadReplaceDict } from '../core/dictEngine';
 import { teacherReadings } from '../core/teacherG2P';
-import { AnalyseAudioRequest, type PreviewAudioArgs, PreviewLineRequest } from '../protocol/audio';
+import { AnalyseAudioRequest, AudioFilesChangedNotification, type PreviewAudioArgs, PreviewLineRequest } from '../protocol/audio';
 
 /** Code lenses stop after this many lines: beyond it the lenses' JSON alone slows the editor down. */
 const MAX_LENS_LINES = 20000;
@@ -67,6 +67,11 @@ export function register(ctx: ServerContext): void {
   });
 
   ctx.onSettingsChanged(() => listings.clear());
+  ctx.connection.onNotification(AudioFilesChangedNotification.type, () => {
+    listings.clear();
+    // Teacher and student lenses appear as their outputs are written; a client without refresh support keeps the old ones.
+    ctx.connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+  });
 }
 
 /** The prompt, teacher and student WAVs of a task line (whether or not they exist yet). */

@@ -1,5 +1,5 @@
 // Custom requests and notifications of the audio feature: typed constants, one-line JSDoc saying who sends what to whom.
-import { RequestType } from 'vscode-languageserver-protocol';
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { AudioAnalysisResult, AudioSourceKind, PreviewLine } from '../core/audio/previewTypes';
 
 export type { AudioAnalysis, AudioAnalysisResult, AudioProblem, AudioSource, AudioSourceKind, PreviewLine, ReadingCell } from '../core/audio/previewTypes';
@@ -25,6 +25,16 @@ export namespace PreviewLineRequest {
   /** client → server: a task line's text, readings and audio files (prompt, teacher, student); null when the line is not a task. */
   export const method = 'ttsDistill/previewLine' as const;
   export const type = new RequestType<PreviewLineParams, PreviewLine | null, void>(method);
+}
+
+export interface AudioFilesChangedParams {
+  /** Absolute paths of WAV files created, changed or deleted. */
+  paths: string[];
+}
+export namespace AudioFilesChangedNotification {
+  /** client → server: WAVs appeared, changed or went away (a teacher run writes outputs): code lenses are refreshed. */
+  export const method = 'ttsDistill/audioFilesChanged' as const;
+  export const type = new NotificationType<AudioFilesChangedParams>(method);
 }
 
 /** Arguments of the `ttsDistill.previewAudio` command that code lenses and hover links carry. */

@@ -51,6 +51,13 @@ export default {
     await h.gotoLine(2);
     await h.until('the preview on line 2', async () => /weigh_again · line 2/.test(await view.locator('h1').innerText()));
     await rendered('prompt', 'the prompt of line 2 drawn');
+    // A teacher output written meanwhile (a batch running) shows up in the open panel by itself.
+    write('teacher-out/weigh_again.wav', encodeWav(tone.subarray(0, 36000), 24000));
+    await rendered('teacher', 'the new teacher output of line 2 drawn without asking');
+    h.expect((await view.locator('.meta').innerText()).includes('0:01.50'), 'the new output is 1.5 s long');
+    // …and its code lens too (lines 1 and 3 are both bank_walk; line 2 joins them).
+    const teacherLenses = h.page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Teacher' });
+    await h.until('a Teacher code lens on line 2 as well', async () => (await teacherLenses.count()) === 3);
     await h.gotoLine(1);
     await h.until('the preview back on line 1', async () => /bank_walk · line 1/.test(await view.locator('h1').innerText()));
     await rendered('teacher', 'the teacher output of line 1 drawn again');
