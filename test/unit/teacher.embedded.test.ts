@@ -67,3 +67,21 @@ test('embedded teacher: empty text is a permanent failure, not a silent WAV', as
   const t = new EmbeddedTeacher({ engine: 'sketch' });
   await assert.rejects(t.synthesize({ line: 0, name: 'x', text: '  ' }, { seed: 42, sampleRate: 24000 }), (e: Error & { transient?: boolean }) => e.transient === false);
 });
+
+test('embedded teacher: worker threads give the same bytes as this thread, whichever worker speaks', async () => {
+  const texts = ['我去银行。', '长江很长。', '他会还钱的。', '这个音乐很好听。', '行不行？', '重新开始。'];
+  const here = new EmbeddedTeacher();
+  const pooled = new EmbeddedTeacher({ workers: 2 });
+  try {
+    const opts = { seed: 42, sampleRate: 24000 };
+    const a = await Promise.all(texts.map((text, line) => pooled.synthesize({ line, name: `n${line}`, text }, opts)));
+    for (let i = 0; i < texts.length; i++) {
+      const b = await here.synthesize({ line: i, name: `n${i}`, text: texts[i]! }, opts);
+      assert.deepEqual(Buffer.from(a[i]!.wav), Buffer.from(b.wav), texts[i]);
+      assert.equal(a[i]!.engine, b.engine);
+    }
+    assert.equal((await pooled.health()).engine, (await here.health()).engine);
+  } finally {
+    await pooled.close();
+  }
+});

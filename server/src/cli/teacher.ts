@@ -1,4 +1,5 @@
 // `tts-distill teacher serve|health`: the embedded teacher over HTTP on loopback, and a health check of any backend.
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { defaultSettings, type TeacherBackendKind } from '../core/settings';
 import { createTeacher, EmbeddedTeacher, serveTeacher } from '../core/teacher';
@@ -37,7 +38,10 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   }
   const log = (m: string) => io.stderr.write(m + '\n');
   const dict = values.get('dict');
-  const teacher = new EmbeddedTeacher({ dictionaryFile: path.resolve(io.cwd, dict ?? defaultSettings.dictionary.path), log });
+  const teacher = new EmbeddedTeacher({
+    dictionaryFile: path.resolve(io.cwd, dict ?? defaultSettings.dictionary.path), log,
+    workers: Math.max(1, Math.min(4, availableParallelism() - 1)),
+  });
   const h = await teacher.health();
   const server = await serveTeacher(teacher, { port, log, ...(token ? { token } : {}) });
   io.stdout.write(`listening on ${server.url}\n`);
@@ -47,6 +51,7 @@ async function serve(args: string[], io: CliIO): Promise<number> {
     io.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   await server.close();
+  await teacher.close();
   return 0;
 }
 

@@ -5,7 +5,10 @@
  * optional dependency; without it a small built-in tone sketch speaks each syllable with its
  * tone contour, and every output says which engine made it. It never clones the prompt voice.
  */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { encodeWav, resample } from '../audio/wav';
 import { embeddedG2P, loadReplaceDict, type ReplaceDict } from './g2p';
 import { type SynthesisResult, type SynthesizeOptions, type Teacher, TeacherError, type TeacherG2P, type TeacherHealth, type TeacherTask } from './types';
@@ -17,6 +20,8 @@ export interface EmbeddedTeacherOptions {
   dict?: ReplaceDict;
   /** `auto` uses espeak-ng when installed; `sketch` forces the built-in synthesiser. */
   engine?: 'auto' | 'sketch';
+  /** Worker threads that render audio (0: in this thread). */
+  workers?: number;
   log?(message: string): void;
 }
 
@@ -69,6 +74,7 @@ function loadEspeak(): Promise<Espeak | { error: string }> {
 export class EmbeddedTeacher implements Teacher {
   readonly kind = 'embedded' as const;
   private announced = false;
+  private pool: SynthPool | undefined;
 
   constructor(private readonly opts: EmbeddedTeacherOptions = {}) {}
 
@@ -86,45 +92,165 @@ export class EmbeddedTeacher implements Teacher {
     return embeddedG2P(text, await this.dictionary());
   }
 
-  private async engine(): Promise<Espeak | { error: string }> {
-    const e = this.opts.engine === 'sketch' ? { error: 'built-in tone sketch requested' } : await loadEspeak();
-    if (!this.announced) {
-      this.announced = true;
-      this.opts.log?.('error' in e
-        ? `Embedded teacher: ${e.error}; speaking with the built-in tone sketch (a placeholder voice, not speech).`
-        : `Embedded teacher: espeak-ng (WebAssembly, ${ESPEAK_MODULE} ${e.version}, voice cmn, ${e.sampleRate} Hz).`);
-    }
-    return e;
+  private announce(engine: string, note: string) {
+    if (this.announced) return;
+    this.announced = true;
+    this.opts.log?.(engine === SKETCH_ENGINE
+      ? `Embedded teacher: ${note.replace(NOT_CLONED + ' ', '')} (built-in tone sketch: a placeholder voice).`
+      : `Embedded teacher: ${engine}, WebAssembly. ${NOT_CLONED.replace(': the prompt audio was not used', '')}`);
+  }
+
+  private get mode(): 'auto' | 'sketch' {
+    return this.opts.engine ?? 'auto';
   }
 
   async synthesize(task: TeacherTask, opts: SynthesizeOptions): Promise<SynthesisResult> {
     opts.signal?.throwIfAborted();
     if (!task.text.trim()) throw new TeacherError('the text is empty: nothing to speak', false);
     const g = await this.g2p(task.text);
-    const e = await this.engine();
     opts.signal?.throwIfAborted();
-    let samples: Float32Array, rate: number, engine: string, note: string;
-    if ('error' in e) {
-      rate = SKETCH_RATE;
-      samples = toneSketch(g, opts.seed);
-      engine = 'built-in tone sketch';
-      note = `${NOT_CLONED} ${e.error}: the audio is a tone sketch of the readings, not speech.`;
-    } else {
-      rate = e.sampleRate;
-      samples = speak(e, espeakInput(g));
-      engine = `espeak-ng cmn (${ESPEAK_MODULE}${e.version ? ' ' + e.version : ''})`;
-      note = NOT_CLONED;
-    }
-    if (samples.length === 0) throw new TeacherError('the synthesiser produced no audio for this text', false);
-    const out = rate === opts.sampleRate ? samples : resample(samples, rate, opts.sampleRate);
-    return { ...g, wav: encodeWav(out, opts.sampleRate), sampleRate: opts.sampleRate, durationSeconds: out.length / opts.sampleRate, clonedVoice: false, note, engine };
+    const workers = this.opts.workers ?? 0;
+    if (workers > 0 && !this.pool) this.pool = SynthPool.create(workers);
+    const audio = this.pool ? await this.pool.render(g, opts.seed, opts.sampleRate, this.mode) : await renderAudio(g, opts.seed, opts.sampleRate, this.mode);
+    this.announce(audio.engine, audio.note);
+    return { ...g, ...audio, sampleRate: opts.sampleRate, clonedVoice: false };
   }
 
   async health(): Promise<TeacherHealth> {
-    const e = await this.engine();
-    return 'error' in e
-      ? { ok: true, backend: 'embedded', engine: 'built-in tone sketch', detail: `Embedded teacher (offline): ${e.error}; built-in tone sketch in use. Cannot clone voices.` }
-      : { ok: true, backend: 'embedded', engine: `espeak-ng cmn (${ESPEAK_MODULE} ${e.version})`, detail: `Embedded teacher (offline): espeak-ng voice cmn. Cannot clone voices.` };
+    const e = this.pool ? await this.pool.engineInfo(this.mode) : await engineInfo(this.mode);
+    return e.engine === SKETCH_ENGINE
+      ? { ok: true, backend: 'embedded', engine: e.engine, detail: `Embedded teacher (offline): ${e.reason}; built-in tone sketch in use. Cannot clone voices.` }
+      : { ok: true, backend: 'embedded', engine: e.engine, detail: `Embedded teacher (offline): ${e.engine}. Cannot clone voices.` };
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = undefined;
+  }
+}
+
+const SKETCH_ENGINE = 'built-in tone sketch';
+
+/** Which engine speaks in this thread, and why not espeak-ng when it does not. */
+export async function engineInfo(mode: 'auto' | 'sketch'): Promise<{ engine: string; reason?: string }> {
+  const e = mode === 'sketch' ? { error: 'built-in tone sketch requested' } : await loadEspeak();
+  return 'error' in e ? { engine: SKETCH_ENGINE, reason: e.error } : { engine: espeakName(e) };
+}
+
+function espeakName(e: Espeak): string {
+  return `espeak-ng cmn (${ESPEAK_MODULE}${e.version ? ' ' + e.version : ''})`;
+}
+
+export interface RenderedAudio {
+  wav: Uint8Array;
+  durationSeconds: number;
+  engine: string;
+  note: string;
+}
+
+/** The audio for a G2P result, at `sampleRate` as 16-bit mono WAV: CPU work, run in this thread (or a worker's). */
+export async function renderAudio(g: TeacherG2P, seed: number, sampleRate: number, mode: 'auto' | 'sketch'): Promise<RenderedAudio> {
+  const e = mode === 'sketch' ? { error: 'built-in tone sketch requested' } : await loadEspeak();
+  let samples: Float32Array, rate: number, engine: string, note: string;
+  if ('error' in e) {
+    rate = SKETCH_RATE;
+    samples = toneSketch(g, seed);
+    engine = SKETCH_ENGINE;
+    note = `${NOT_CLONED} ${e.error}: the audio is a tone sketch of the readings, not speech.`;
+  } else {
+    rate = e.sampleRate;
+    samples = speak(e, espeakInput(g));
+    engine = espeakName(e);
+    note = NOT_CLONED;
+  }
+  if (samples.length === 0) throw new TeacherError('the synthesiser produced no audio for this text', false);
+  const out = rate === sampleRate ? samples : resample(samples, rate, sampleRate);
+  return { wav: encodeWav(out, sampleRate), durationSeconds: out.length / sampleRate, engine, note };
+}
+
+export type PoolRequest = { id: number; kind: 'render'; g: TeacherG2P; seed: number; sampleRate: number; mode: 'auto' | 'sketch' } | { id: number; kind: 'engine'; mode: 'auto' | 'sketch' };
+export type PoolReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string; transient: boolean };
+
+/**
+ * Worker threads that render audio, so that synthesis neither blocks the language server nor
+ * waits for one core. Each worker holds its own espeak-ng instance (restored to the same heap
+ * snapshot before every utterance), so the bytes do not depend on which worker spoke.
+ */
+class SynthPool {
+  private readonly workers: Array<{ worker: Worker; pending: Set<number> } | undefined>;
+  private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private nextId = 1;
+
+  private constructor(private readonly file: string, size: number) {
+    this.workers = new Array(size).fill(undefined);
+  }
+
+  /** A pool when the worker script is there (bundled as dist/synthWorker.js, or the source under tsx). */
+  static create(size: number): SynthPool | undefined {
+    const file = [path.join(__dirname, 'synthWorker.js'), path.join(__dirname, 'synthWorker.ts')].find((f) => existsSync(f));
+    return file ? new SynthPool(file, size) : undefined;
+  }
+
+  private slot(): { worker: Worker; pending: Set<number> } {
+    let best = 0;
+    for (let i = 0; i < this.workers.length; i++) {
+      const w = this.workers[i];
+      if (!w) { best = i; break; }
+      if (w.pending.size < this.workers[best]!.pending.size) best = i;
+    }
+    let s = this.workers[best];
+    if (!s) {
+      // Running from the TypeScript sources (tests): the worker registers tsx itself, as loader hooks do not reach workers.
+      const worker = this.file.endsWith('.ts')
+        ? new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(this.file)});`, { eval: true })
+        : new Worker(this.file);
+      worker.unref();
+      s = { worker, pending: new Set() };
+      const slot = s;
+      worker.on('message', (m: PoolReply) => {
+        slot.pending.delete(m.id);
+        const w = this.waiting.get(m.id);
+        this.waiting.delete(m.id);
+        if (!w) return;
+        if (m.ok) w.resolve(m.value);
+        else w.reject(new TeacherError(m.message, m.transient));
+      });
+      const fail = (why: string) => {
+        this.workers[best] = undefined;
+        for (const id of slot.pending) {
+          this.waiting.get(id)?.reject(new TeacherError(`the synthesis worker ${why}`, true));
+          this.waiting.delete(id);
+        }
+        slot.pending.clear();
+      };
+      worker.on('error', (err) => fail(`failed: ${err.message}`));
+      worker.on('exit', (code) => fail(`exited with code ${code}`));
+      this.workers[best] = s;
+    }
+    return s;
+  }
+
+  private call<T>(req: PoolRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never): Promise<T> {
+    const id = this.nextId++;
+    const s = this.slot();
+    s.pending.add(id);
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      s.worker.postMessage({ ...req, id });
+    });
+  }
+
+  render(g: TeacherG2P, seed: number, sampleRate: number, mode: 'auto' | 'sketch'): Promise<RenderedAudio> {
+    return this.call<RenderedAudio>({ kind: 'render', g, seed, sampleRate, mode });
+  }
+
+  engineInfo(mode: 'auto' | 'sketch'): Promise<{ engine: string; reason?: string }> {
+    return this.call({ kind: 'engine', mode });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w?.worker.terminate()));
+    this.workers.fill(undefined);
   }
 }
 

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import type { Settings, TeacherBackendKind } from '../settings';
 import { EmbeddedTeacher } from './embedded';
@@ -22,6 +23,8 @@ export interface CreateTeacherOptions {
   httpUrl?: string;
   glmttsPath?: string;
   log?(message: string): void;
+  /** Worker threads of the embedded teacher; default: one per spare core, at most 4, at least 1. */
+  workers?: number;
 }
 
 /** The teacher the settings (and overrides) describe. */
@@ -29,7 +32,10 @@ export function createTeacher(settings: Settings, o: CreateTeacherOptions): Teac
   const backend = o.backend ?? settings.teacher.backend;
   switch (backend) {
     case 'embedded':
-      return new EmbeddedTeacher({ dictionaryFile: path.resolve(o.baseDir, o.dictionaryFile ?? settings.dictionary.path), ...(o.log ? { log: o.log } : {}) });
+      return new EmbeddedTeacher({
+        dictionaryFile: path.resolve(o.baseDir, o.dictionaryFile ?? settings.dictionary.path), workers: o.workers ?? defaultWorkers(),
+        ...(o.log ? { log: o.log } : {}),
+      });
     case 'http':
       return new HttpTeacher({ url: o.httpUrl ?? settings.teacher.httpUrl, model: settings.teacher.httpModel, ...(o.token ? { token: o.token } : {}) });
     case 'glmtts-cli': {
@@ -42,4 +48,8 @@ export function createTeacher(settings: Settings, o: CreateTeacherOptions): Teac
       });
     }
   }
+}
+
+function defaultWorkers(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
 }
