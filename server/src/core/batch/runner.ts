@@ -6,6 +6,7 @@
  * on. Running it again on the same folder redoes exactly the lines whose record or WAV is
  * missing or damaged, or whose task changed.
  */
+import { setMaxListeners } from 'node:events';
 import { readdir, readFile, rm, mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseWavHeader } from '../audio/wavHeader';
@@ -111,6 +112,8 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
   // Stops the workers on the caller's cancel, and on an error that no line can survive (disk full).
   const stop = new AbortController();
   const signal = stop.signal;
+  // Every request in flight listens to it: that many listeners are expected, not a leak.
+  setMaxListeners(concurrency * 2 + 16, signal);
   const onCallerAbort = () => stop.abort(opts.signal!.reason);
   if (opts.signal?.aborted) stop.abort(opts.signal.reason);
   opts.signal?.addEventListener('abort', onCallerAbort, { once: true });
