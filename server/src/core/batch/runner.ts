@@ -188,12 +188,14 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
 
     const manifest = await JsonlAppender.open(manifestFile);
     const failLog = await JsonlAppender.open(failuresFile);
+    // The ETA follows the pace of the teacher's answers only (lines with errors fail at once).
     let processed = 0;
+    let paceStart = Date.now();
     const progress = (last?: LineOutcome) => {
-      const elapsedMs = Date.now() - started;
+      const now = Date.now();
       const remaining = summary.total - summary.done - summary.skipped - summary.failed;
-      const p: BatchProgress = { total: summary.total, done: summary.done, skipped: summary.skipped, failed: summary.failed, elapsedMs };
-      if (processed > 0) p.etaMs = Math.round((elapsedMs / processed) * remaining);
+      const p: BatchProgress = { total: summary.total, done: summary.done, skipped: summary.skipped, failed: summary.failed, elapsedMs: now - started };
+      if (processed > 0) p.etaMs = Math.round(((now - paceStart) / processed) * remaining);
       if (last) p.last = last;
       opts.onProgress?.(p);
     };
@@ -231,6 +233,8 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
     };
 
     for (const f of invalidFailures) await fail({ task: { line: f.line, name: f.name } as Task, hash: f.taskHash, attempts: 0 }, f.reason, false);
+    processed = 0;
+    paceStart = Date.now();
     progress();
 
     try {
