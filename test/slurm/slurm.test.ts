@@ -213,8 +213,14 @@ test('--no-wait submits and returns; the next run follows the queued jobs instea
   assert.equal(first.code, 0, first.stderr);
   const job = /submitted: job (\d+)/.exec(first.stdout)?.[1];
   assert.ok(job, first.stdout);
-  const second = await cli(args);
+  // While one follower runs, a second one on the same output folder is refused (it would resubmit the same shards).
+  let rival: Promise<Run> | undefined;
+  const second = await cli(args, { onStderr: (s) => { if (!rival && s.includes('[slurm]')) rival = cli(args); } });
   assert.equal(second.code, 0, second.stderr);
+  assert.ok(rival, second.stderr);
+  const refused = await rival;
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, /another tts-distill \(pid \d+\) is following this Slurm run/);
   const state = JSON.parse(await readFile(path.join(dir, 'nowait', '.slurm', 'run.json'), 'utf8')) as { submissions: unknown[] };
   assert.equal(state.submissions.length, 1, second.stderr);
   assert.equal((await readJsonl<Rec>(path.join(dir, 'nowait', 'manifest.jsonl'))).length, 24);

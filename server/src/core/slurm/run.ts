@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { mergeShards, type MergeResult, ShardOutputs } from './merge';
 import { type ArrayTaskInfo, compressTaskIds, isEnded, isRetryable, type JobState, SlurmError, SlurmQueue } from './queue';
@@ -358,24 +359,30 @@ async function saveState(runDir: string, state: RunState) {
 
 /**
  * One follower per run folder: two processes resubmitting the same shard would run it twice
- * at once. A lock left by a process that no longer exists (on this host) is taken over.
+ * at once. A lock left by a process that no longer exists on this host is taken over; one
+ * from another host (the run folder is shared) cannot be checked, so the message says how to
+ * clear it.
  */
 async function lockRun(runDir: string): Promise<() => Promise<void>> {
   const file = path.join(runDir, '.lock');
+  const me = `${process.pid}@${hostname()}`;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fh = await open(file, 'wx');
-      await fh.writeFile(`${process.pid}\n`);
+      await fh.writeFile(`${me}\n`);
       await fh.close();
       return () => unlink(file).catch(() => undefined);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+      const owner = (await readFile(file, 'utf8').catch(() => '')).trim();
+      const [pidText, host] = owner.split('@');
+      const pid = Number(pidText);
+      if (host && host !== hostname()) throw new SlurmRunError(`another tts-distill (pid ${pid} on ${host}) is following this Slurm run (${runDir}); if it is gone, delete ${file}`);
       if (pid && isAlive(pid)) throw new SlurmRunError(`another tts-distill (pid ${pid}) is following this Slurm run (${runDir})`);
       await unlink(file).catch(() => undefined);
     }
   }
-  throw new Error(`cannot lock ${file}`);
+  throw new SlurmRunError(`cannot lock ${file}`);
 }
 
 function isAlive(pid: number): boolean {
