@@ -12,6 +12,7 @@ const nodeEntries = [
   ['server/src/main.ts', 'dist/server.js'],
   ['server/src/cli.ts', 'dist/cli.js'],
   ['server/src/core/student/trainWorker.ts', 'dist/trainWorker.js'],
+  ['server/src/core/audio/analysisWorker.ts', 'dist/audioWorker.js'],
   ['server/src/core/teacher/synthWorker.ts', 'dist/synthWorker.js'],
 ].filter(([entry]) => existsSync(entry));
 

@@ -1,10 +1,13 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CodeLens, CodeLensRefreshRequest } from 'vscode-languageserver/node';
 import type { ServerContext } from '../context';
-import { AudioAnalysisCache } from '../core/audio/analysis';
-import type { AudioSource, AudioSourceKind, PreviewLine, ReadingCell } from '../core/audio/previewTypes';
+import { analyseFile, AudioAnalysisCache } from '../core/audio/analysis';
+import type { AnalysisDone, AnalysisJob } from '../core/audio/analysisWorker';
+import type { AudioAnalysisResult, AudioSource, AudioSourceKind, PreviewLine, ReadingCell } from '../core/audio/previewTypes';
 import type { Settings } from '../core/settings';
 import { resolvePromptAudio, TaskFileModel, type ParsedTaskLine } from '../core/taskFile';
 import { loadReplaceDict } from '../core/dictEngine';
@@ -21,7 +24,8 @@ const SOURCE_TITLES: Record<AudioSourceKind, string> = { prompt: '$(play) Prompt
  * mtime), what a task line's preview shows, and a code lens per task line.
  */
 export function register(ctx: ServerContext): void {
-  const analyses = new AudioAnalysisCache();
+  const worker = new AnalysisWorker(path.join(__dirname, 'audioWorker.js'), ctx.log);
+  const analyses = new AudioAnalysisCache(32, (file) => worker.analyse(file));
   const listings = new DirectoryListings();
 
   ctx.connection.onRequest(AnalyseAudioRequest.type, ({ path: file }) => analyses.analyse(file));
@@ -98,6 +102,50 @@ async function readingsOf(text: string, folder: string | undefined, settings: Se
   } catch (err) {
     ctx.log(`audio preview: readings of "${text.slice(0, 20)}" failed: ${err instanceof Error ? err.message : String(err)}`);
     return { readings: [], readingsSource: 'none' };
+  }
+}
+
+/**
+ * Analyses in a worker thread (dist/audioWorker.js next to the bundled server), so a 10-minute
+ * file does not delay diagnostics; in process when the worker is not there (tests from source).
+ */
+class AnalysisWorker {
+  private worker: Worker | undefined;
+  private nextId = 0;
+  private readonly pending = new Map<number, { path: string; resolve: (r: AudioAnalysisResult) => void }>();
+
+  constructor(private readonly file: string, private readonly log: (message: string) => void) {}
+
+  analyse(file: string): Promise<AudioAnalysisResult> {
+    const w = this.start();
+    if (!w) return analyseFile(file);
+    const id = ++this.nextId;
+    return new Promise((resolve) => {
+      this.pending.set(id, { path: file, resolve });
+      w.postMessage({ id, path: file } satisfies AnalysisJob);
+    });
+  }
+
+  private start(): Worker | undefined {
+    if (this.worker) return this.worker;
+    if (!existsSync(this.file)) return undefined;
+    const w = new Worker(this.file);
+    w.unref();
+    w.on('message', (m: AnalysisDone) => {
+      this.pending.get(m.id)?.resolve(m.result);
+      this.pending.delete(m.id);
+    });
+    w.on('error', (err) => this.log(`audio analysis worker failed: ${err.stack ?? err.message}`));
+    w.on('exit', () => {
+      if (this.worker === w) this.worker = undefined;
+      // Whatever the worker left unanswered is analysed here instead; the next request starts a new worker.
+      for (const [id, job] of this.pending) {
+        this.pending.delete(id);
+        void analyseFile(job.path).then(job.resolve);
+      }
+    });
+    this.worker = w;
+    return w;
   }
 }
 

@@ -207,14 +207,32 @@ export function fromBase64(s: string): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/** Reads and analyses one file (no cache): what the cache runs, in process or in a worker thread. */
+export async function analyseFile(path: string, opts: AnalysisOptions = {}): Promise<AudioAnalysisResult> {
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) return { ok: false, problem: { path, kind: 'unreadable', message: 'This is not a file.' } };
+    if (st.size === 0) return { ok: false, problem: { path, kind: 'empty', message: 'The file is empty (0 bytes): the recording or the synthesis did not write anything.' } };
+    const buf = await readFile(path);
+    const analysis = analyseWavBytes(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), { path, mtimeMs: st.mtimeMs, sizeBytes: st.size }, opts);
+    return { ok: true, analysis, cached: false };
+  } catch (err) {
+    return { ok: false, problem: problemOf(path, err) };
+  }
+}
+
 /**
  * Analyses of files, computed once per path, mtime and size (a rewritten file is analysed again),
  * least recently used dropped first. Concurrent requests for the same file share one analysis.
+ * `compute` does the work (in process by default; the language server hands it to a worker thread).
  */
 export class AudioAnalysisCache {
   private readonly entries = new Map<string, { key: string; result: Promise<AudioAnalysisResult> }>();
 
-  constructor(private readonly capacity = 32, private readonly opts: AnalysisOptions = {}) {}
+  constructor(
+    private readonly capacity = 32,
+    private readonly compute: (path: string) => Promise<AudioAnalysisResult> = (p) => analyseFile(p),
+  ) {}
 
   async analyse(path: string): Promise<AudioAnalysisResult> {
     let st;
@@ -223,7 +241,6 @@ export class AudioAnalysisCache {
     } catch (err) {
       return { ok: false, problem: problemOf(path, err) };
     }
-    if (!st.isFile()) return { ok: false, problem: { path, kind: 'unreadable', message: 'This is not a file.' } };
     const key = `${st.mtimeMs}:${st.size}`;
     const hit = this.entries.get(path);
     if (hit && hit.key === key) {
@@ -232,16 +249,7 @@ export class AudioAnalysisCache {
       const r = await hit.result;
       return r.ok ? { ...r, cached: true } : r;
     }
-    const result = (async (): Promise<AudioAnalysisResult> => {
-      try {
-        if (st.size === 0) return { ok: false, problem: { path, kind: 'empty', message: 'The file is empty (0 bytes): the recording or the synthesis did not write anything.' } };
-        const buf = await readFile(path);
-        const analysis = analyseWavBytes(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), { path, mtimeMs: st.mtimeMs, sizeBytes: st.size }, this.opts);
-        return { ok: true, analysis, cached: false };
-      } catch (err) {
-        return { ok: false, problem: problemOf(path, err) };
-      }
-    })();
+    const result = this.compute(path);
     this.entries.set(path, { key, result });
     while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
     return result;
