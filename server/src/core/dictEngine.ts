@@ -487,7 +487,8 @@ const ONE_TO_ONE = (() => {
 
 /** The view when each character maps to one character and no punctuation collapses; undefined otherwise. */
 function oneToOneView(text: string): string | undefined {
-  let codes: Uint16Array | undefined;
+  let out: string | undefined;
+  let last = 0;
   let prevPunct = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -497,16 +498,13 @@ function oneToOneView(text: string): string | undefined {
     if (punct & prevPunct) return undefined;
     prevPunct = punct;
     const o = m & 0xffff;
-    if (o !== c && !codes) {
-      codes = new Uint16Array(text.length);
-      for (let k = 0; k < i; k++) codes[k] = text.charCodeAt(k);
+    if (o !== c) {
+      // Changes are rare (digits, upper case, ASCII punctuation): copy the unchanged runs as slices.
+      out = (out ?? '') + text.slice(last, i) + String.fromCharCode(o);
+      last = i + 1;
     }
-    if (codes) codes[i] = o;
   }
-  if (!codes) return text;
-  let out = '';
-  for (let k = 0; k < codes.length; k += 4096) out += String.fromCharCode(...codes.subarray(k, k + 4096));
-  return out;
+  return out === undefined ? text : out + text.slice(last);
 }
 
 /** Why a key can never match after the teacher's normalisation, or undefined when it can. */

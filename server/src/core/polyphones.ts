@@ -64,7 +64,8 @@ export function createPolyphoneAnalyzer(opts: PolyphoneOptions): TaskLineAnalyze
   const ignore = new Set(opts.ignore);
   const version = ['poly', opts.dict.version, opts.severity, [...ignore].join(''), opts.student?.version ?? '-', opts.recorded?.version ?? '-'].join('|');
   const raised: Severity = opts.severity === 'error' ? 'error' : 'warning';
-  const alsoCache = new Map<string, string>();
+  const alsoCache = new Map<string, Map<string, string>>();
+  const ignoreCodes = new Set([...ignore].filter((x) => x.length === 1).map((x) => x.charCodeAt(0)));
   return {
     version,
     analyze(line: ParsedTaskLine): LineFinding[] {
@@ -84,25 +85,27 @@ export function createPolyphoneAnalyzer(opts: PolyphoneOptions): TaskLineAnalyze
           if (!isHan(cp)) continue;
           char = text.slice(i, i + 2);
           cands = candidateReadings(char);
+          if (cands.length < 2 || ignore.has(char)) continue;
         } else {
+          // By code first: most characters are not polyphones, and no string is made for them.
           if (!isHan(c)) continue;
           cands = candidatesOfCode(c);
-          if (cands.length < 2) continue;
+          if (cands.length < 2 || ignoreCodes.has(c)) continue;
           char = text[i]!;
         }
-        if (cands.length < 2 || ignore.has(char)) continue;
         if (recorded === null) recorded = opts.recorded?.lookup(text);
         if (field === null) field = textField(line, text);
         if (!field) return [];
         const rec = recorded?.readings[i] ?? undefined;
         const predicted = readings[i] ?? defaultReading(char);
         const teacher = rec ?? predicted;
-        const alsoKey = char + teacher;
-        let also = alsoCache.get(alsoKey);
+        let byReading = alsoCache.get(char);
+        if (!byReading) alsoCache.set(char, (byReading = new Map()));
+        let also = byReading.get(teacher ?? '');
         if (also === undefined) {
           const rest = cands.filter((x) => x !== teacher);
           also = rest.length ? ` (also ${rest.join(', ')})` : '';
-          alsoCache.set(alsoKey, also);
+          byReading.set(teacher ?? '', also);
         }
         const rule = pinned?.get(i);
         const f: LineFinding = {
@@ -110,16 +113,16 @@ export function createPolyphoneAnalyzer(opts: PolyphoneOptions): TaskLineAnalyze
           message: rec ? `${char}: teacher read ${rec} in ${recorded!.run}${also}` : `${char}: teacher reads ${teacher ?? '?'}${also}`,
           data: { kind: 'polyphone', char, index: i, reading: teacher, candidates: cands } satisfies PolyphoneData,
         };
-        const related: RelatedInformation[] = [];
+        let related: RelatedInformation[] | undefined;
         if (rule) {
           (f.data as PolyphoneData).pinned = rule.key;
           const where = rule.line !== undefined ? `${opts.dictName ?? 'dictionary'}:${rule.line + 1}` : opts.dictName ?? 'dictionary';
           f.message += `, decided by the dictionary rule "${rule.key}" (${where})`;
           const loc = opts.ruleLocation?.(rule.key, rule.line);
-          if (loc) related.push({ file: loc.file, range: loc.range, message: `the rule "${rule.key}" → ${predicted}` });
+          if (loc) (related ??= []).push({ file: loc.file, range: loc.range, message: `the rule "${rule.key}" → ${predicted}` });
         }
-        if (rec && recorded?.file && recorded.range) related.push({ file: recorded.file, range: recorded.range, message: `recorded by ${recorded.run}` });
-        if (related.length) f.related = related;
+        if (rec && recorded?.file && recorded.range) (related ??= []).push({ file: recorded.file, range: recorded.range, message: `recorded by ${recorded.run}` });
+        if (related) f.related = related;
         let disagree: string | undefined;
         if (rec && predicted && !sameReading(rec, predicted)) disagree = `${rule ? 'the dictionary now says' : 'the embedded teacher predicts'} ${predicted}`;
         if (opts.student) {
