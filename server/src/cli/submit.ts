@@ -12,7 +12,8 @@ export const TOKEN_ENV = 'TTS_DISTILL_TEACHER_TOKEN';
 
 const usage = `Usage: tts-distill submit <tasks.jsonl> --out <dir> [--teacher embedded|http|glmtts-cli]
          [--concurrency N] [--seed N] [--timeout S] [--retries N] [--sample-rate 24000|32000]
-         [--url U] [--glmtts PATH] [--dict FILE] [--dialect webui|upstream] [--valid-only] [--quiet]
+         [--url U] [--glmtts PATH] [--python CMD] [--exp-name NAME] [--dict FILE]
+         [--dialect webui|upstream] [--valid-only] [--quiet]
          [--slurm …  (tts-distill submit --slurm --help)]
 
 Sends every task of the file to the teacher and writes <dir>/<output_name>.wav,
@@ -28,7 +29,9 @@ change are skipped. Ctrl+C stops cleanly; nothing finished is lost.
   --retries N      retries of a transient failure, with exponential backoff (default ${defaultSettings.batch.retries})
   --sample-rate R  24000 (default) or 32000
   --url U          HTTP teacher base URL (default ${defaultSettings.teacher.httpUrl}); token from $${TOKEN_ENV}
-  --glmtts PATH    GLM-TTS checkout for glmtts-cli
+  --glmtts PATH    GLM-TTS checkout for glmtts-cli (its glmtts_inference.py runs there)
+  --python CMD     python that runs it (default ${defaultSettings.teacher.glmttsPython})
+  --exp-name NAME  its --exp_name (default ${defaultSettings.teacher.glmttsExpName})
   --dict FILE      G2P dictionary of the embedded teacher (default ./${defaultSettings.dictionary.path} when present)
   --dialect D      dialect to assume when the file does not show it
   --valid-only     leave out lines with errors instead of recording them as failures
@@ -47,7 +50,7 @@ export const submitCommand: CliCommand = {
 
 async function runSubmit(args: string[], io: CliIO): Promise<number> {
   const { values, switches, positional } = parseArgs(args, {
-    values: ['out', 'teacher', 'concurrency', 'seed', 'timeout', 'retries', 'sample-rate', 'url', 'glmtts', 'dict', 'dialect'],
+    values: ['out', 'teacher', 'concurrency', 'seed', 'timeout', 'retries', 'sample-rate', 'url', 'glmtts', 'python', 'exp-name', 'dict', 'dialect'],
     switches: ['valid-only', 'quiet'],
   });
   if (positional.length !== 1) throw new UsageError('give exactly one task file');
@@ -64,6 +67,8 @@ async function runSubmit(args: string[], io: CliIO): Promise<number> {
   const settings = structuredClone(defaultSettings);
   settings.batch.timeoutSeconds = timeout;
   settings.teacher.sampleRate = sampleRate;
+  if (values.get('python')) settings.teacher.glmttsPython = values.get('python')!;
+  if (values.get('exp-name')) settings.teacher.glmttsExpName = values.get('exp-name')!;
   if (backend === 'glmtts-cli' && !values.get('glmtts')) throw new UsageError('--glmtts <checkout> is required with --teacher glmtts-cli');
   const tasksFile = path.resolve(io.cwd, positional[0]!);
   const quiet = switches.has('quiet');
@@ -94,6 +99,8 @@ async function runSubmit(args: string[], io: CliIO): Promise<number> {
       seed: intOption(values.get('seed'), 'seed', 0, 2 ** 32 - 1) ?? defaultSettings.batch.seed,
       retries: intOption(values.get('retries'), 'retries', 0, 100) ?? defaultSettings.batch.retries,
       timeoutMs: timeout * 1000, sampleRate, signal: io.signal, onProgress, onLog: log,
+      // Upstream prompt_speech paths are relative to the GLM-TTS checkout, else to the working folder.
+      glmttsPath: values.get('glmtts') ? path.resolve(io.cwd, values.get('glmtts')!) : '', workspaceFolder: io.cwd,
     });
     io.stdout.write(`${s.cancelled ? 'cancelled' : 'finished'}: ${s.total} line(s) — done ${s.done}, skipped ${s.skipped}, failed ${s.failed}${s.invalid ? `, left out ${s.invalid} with errors` : ''}\n`);
     io.stdout.write(`outputs: ${s.outDir} (manifest.jsonl${s.failed ? ', failures.jsonl' : ''}) in ${(s.elapsedMs / 1000).toFixed(1)} s\n`);
