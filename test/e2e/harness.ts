@@ -83,7 +83,7 @@ export class Harness {
 
   /** Runs a command from the palette (F1, type the title, pick it), e.g. `TTS Distill: Show Output`. */
   async runCommand(title: string): Promise<void> {
-    await this.withQuickInput('F1', '>' + title, () => this.pickQuickInputRow(`command "${title}" in the palette`, (label) => label.includes(title)));
+    await this.withQuickInput('F1', '>' + title, () => this.pickQuickInputRow(`command "${title}" in the palette`, (label) => label.includes(title), true));
   }
 
   /**
@@ -107,15 +107,20 @@ export class Harness {
     }
   }
 
-  /** Picks the first Quick Input row whose label matches, by keyboard (a click can be intercepted by row buttons or hovers). */
-  async pickQuickInputRow(what: string, match: (label: string) => boolean): Promise<void> {
+  /**
+   * Picks the first Quick Input row whose label matches, by keyboard (a click can be intercepted
+   * by row buttons or hovers). Waits for the Quick Input to show (a command's own quick pick may
+   * come a moment later); with `openedHere`, a Quick Input that closes fails at once so that
+   * `withQuickInput` opens it again.
+   */
+  async pickQuickInputRow(what: string, match: (label: string) => boolean, openedHere = false): Promise<void> {
     const rows = this.page.locator('.quick-input-list .monaco-list-row');
     const read = () => rows.evaluateAll((els) => els.map((e) => ({
       index: Number(e.getAttribute('data-index')), label: e.getAttribute('aria-label') ?? '', focused: e.classList.contains('focused'),
     })));
     // The list filters as it likes; move to the row, and press Enter only once the focused row is the one.
     const outcome = await this.until(what, async () => {
-      if (!(await this.quickInput.isVisible())) return 'closed';
+      if (!(await this.quickInput.isVisible())) return openedHere ? 'closed' : false;
       const all = await read();
       const hit = all.filter((r) => match(r.label)).sort((a, b) => a.index - b.index)[0];
       if (!hit) return false;
@@ -126,8 +131,8 @@ export class Harness {
       return now !== undefined && match(now.label) && 'focused';
     });
     if (outcome === 'closed') throw new QuickInputClosed('the Quick Input closed');
+    // No wait for the Quick Input to hide: the command may open a quick pick of its own in it.
     await this.page.keyboard.press('Enter');
-    await this.quickInput.waitFor({ state: 'hidden', timeout: DEFAULT_WAIT_MS }).catch(() => undefined);
   }
 
   async closeQuickInput(): Promise<void> {
@@ -156,7 +161,7 @@ export class Harness {
     // Quick Open labels a file "name, folder"; the folder tells files of the same name apart.
     const dir = path.dirname(relPath);
     await this.withQuickInput('Control+P', relPath, () => this.pickQuickInputRow(`"${relPath}" in Quick Open`, (label) =>
-      label.includes(base) && (dir === '.' || label.replace(/\\/g, '/').includes(dir))));
+      label.includes(base) && (dir === '.' || label.replace(/\\/g, '/').includes(dir)), true));
     await this.until(`tab "${base}" active`, () => this.page.locator('.tab.active', { hasText: base }).count());
     await this.until(`text of ${base} shown`, async () => (await this.editor.locator('.view-lines').innerText()).trim().length > 0);
   }
@@ -300,19 +305,27 @@ export class Harness {
   /** Waits for a notification containing `text` (toast, or the Notification Center) and returns its message. */
   async notification(text: string | RegExp, timeoutMs = DEFAULT_WAIT_MS): Promise<string> {
     const match = (s: string) => (typeof text === 'string' ? s.includes(text) : text.test(s));
-    const read = async (selector: string) => {
-      for (const t of await this.page.locator(selector).allInnerTexts()) if (match(t)) return t.split('\n')[0]!;
-      return undefined;
+    const find = async (scope: string) => {
+      const items = await this.page.locator(`${scope} .notification-list-item`).evaluateAll((els) => els.map((e) => ({
+        all: (e as unknown as InPageElement).innerText,
+        message: (e.querySelector('.notification-list-item-message') as unknown as InPageElement | null)?.innerText ?? '',
+      })));
+      return items.find((i) => match(i.message) || match(i.all))?.message.trim();
     };
-    return this.until(`notification ${text}`, async () => {
-      const toast = await read('.notification-toast .notification-list-item');
-      if (toast) return toast;
-      // Toasts hide after a while, and some builds send everything to the center only.
-      if (!(await this.page.locator('.notifications-center.visible').count())) await this.runCommand('Notifications: Show Notifications');
-      const inCenter = await read('.notifications-center .notification-list-item');
-      if (inCenter) await this.runCommand('Notifications: Hide Notifications');
-      return inCenter;
-    }, timeoutMs, 250);
+    const center = this.page.locator('.notifications-center.visible');
+    const started = Date.now();
+    try {
+      return await this.until(`notification ${text}`, async () => {
+        const toast = await find('.notification-toast');
+        if (toast) return toast;
+        // Toasts hide after a while (and never show in smoke-test mode): look in the center too.
+        if (Date.now() - started < 3000) return undefined;
+        if (!(await center.count())) await this.runCommand('Notifications: Show Notifications');
+        return find('.notifications-center');
+      }, timeoutMs, 250);
+    } finally {
+      if (await center.count()) await this.runCommand('Notifications: Hide Notifications').catch(() => undefined);
+    }
   }
 
   /** All visible status bar items: element id, visible text, accessibility label. */

@@ -30,6 +30,11 @@ cleanup() {
     for _ in $(seq 1 30); do kill -0 -- "-$g" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "-$g" 2>/dev/null || true
   done
+  # Playwright starts Chromium in a process group of its own; if the runner died without
+  # closing it, find it by this run's profile folder and end its group.
+  for pid in $(pgrep -f -- "--user-data-dir=$RUN/chromium-profile" 2>/dev/null || true); do
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  done
   if [ "$rc" -ne 0 ] && [ -d "$RUN/ud/logs" ]; then
     mkdir -p "$RESULTS" && cp "$RUN/cs.log" "$RESULTS/code-server.log" 2>/dev/null || true
     cp -r "$RUN/ud/logs" "$RESULTS/vscode-logs" 2>/dev/null || true

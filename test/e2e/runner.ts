@@ -5,7 +5,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { makeWorkspace } from './fixtures';
 import { Harness, type Step } from './harness';
 
@@ -39,16 +39,15 @@ const ENABLE_TEST_DRIVER = () => {
 declare const Element: { prototype: { getAttribute(this: Element, name: string): string | null } };
 interface Element { id: string }
 
-async function newPage(browser: Browser): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  return context.newPage();
+async function newPage(browser: BrowserContext): Promise<Page> {
+  return browser.newPage();
 }
 
 const workbenchUrl = (folder: string, payload?: [string, string][]) =>
   `${CS_URL}/?folder=${encodeURIComponent(folder)}${payload ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : ''}`;
 
 /** The API suite inside the extension host: the installed extension is also the development extension. */
-async function runApiSuite(browser: Browser): Promise<void> {
+async function runApiSuite(browser: BrowserContext): Promise<void> {
   const started = Date.now();
   const name = 'extension-host API suite (test/suite)';
   console.log(`[${since()}] ${name}`);
@@ -81,7 +80,7 @@ async function runApiSuite(browser: Browser): Promise<void> {
     name, ok, ms: Date.now() - started, screenshot,
     error: ok ? undefined : code === 'timeout' ? `no result within ${timeoutMs / 1000} s` : failed.join('\n') || `extension host exit code ${String(code)}`,
   });
-  await page.context().close();
+  await page.close();
 }
 
 /** What `code-server --install-extension` unpacked from the .vsix: the bundles and assets, nothing else. */
@@ -119,7 +118,7 @@ async function loadSteps(): Promise<{ file: string; step: Step }[]> {
   return steps;
 }
 
-async function runUiSteps(browser: Browser): Promise<void> {
+async function runUiSteps(browser: BrowserContext): Promise<void> {
   const steps = await loadSteps();
   const page = await newPage(browser);
   const consoleErrors: string[] = [];
@@ -162,12 +161,14 @@ async function runUiSteps(browser: Browser): Promise<void> {
     for (let i = 0; i < 2; i++) await page.keyboard.press('Escape').catch(() => undefined);
   }
   if (consoleErrors.length) writeFileSync(path.join(RESULTS, 'console-errors.txt'), consoleErrors.join('\n'));
-  await page.context().close();
+  await page.close();
 }
 
 async function main(): Promise<number> {
-  // A fresh temporary profile, removed by Playwright on close.
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: BROWSER_ARGS });
+  // A fresh profile inside the run's folder: run.sh finds a Chromium this process left behind by it.
+  const browser = await chromium.launchPersistentContext(path.join(RUN, 'chromium-profile'), {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: BROWSER_ARGS, viewport: { width: 1400, height: 900 },
+  });
   try {
     checkInstalledPackage();
     if (!process.env.E2E_SKIP_API) await runApiSuite(browser);
