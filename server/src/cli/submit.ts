@@ -23,8 +23,8 @@ change are skipped. Ctrl+C stops cleanly; nothing finished is lost.
 
   --teacher B      embedded (default: offline, pinyin-pro + dictionary, espeak-ng audio when
                    installed; cannot clone voices), http, glmtts-cli
-  --concurrency N  requests in flight (default ${defaultSettings.batch.concurrency})
-  --seed N         seed passed to the teacher (default ${defaultSettings.batch.seed})
+  --concurrency N  requests in flight (default ${defaultSettings.batch.concurrency}; glmtts-cli runs one process at a time)
+  --seed N         seed passed to the teacher (default ${defaultSettings.batch.seed}; glmtts-cli always seeds with 0)
   --timeout S      time limit of one request in seconds (default ${defaultSettings.batch.timeoutSeconds})
   --retries N      retries of a transient failure, with exponential backoff (default ${defaultSettings.batch.retries})
   --sample-rate R  24000 (default) or 32000
