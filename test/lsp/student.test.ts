@@ -69,9 +69,9 @@ describe('student over JSON-RPC: train, evaluate, diff documents', () => {
       const it = res.report.items[k]!;
       assert.equal(teacher[k]!.split(' | ')[0], student[k]!.split(' | ')[0], 'same prefix on both sides');
       const differs = teacher[k] !== student[k];
-      // The teacher document shows `?` where the teacher gave no reading: those never count.
-      const tokens = (l: string) => l.split(' | ')[1]!.split(' ');
-      const diffTokens = tokens(teacher[k]!).filter((t, j) => t !== tokens(student[k]!)[j] && !t.endsWith('?')).length;
+      const tokens = (l: string) => l.split(' | ')[1]!.split(' ').filter(Boolean);
+      assert.equal(tokens(teacher[k]!).length, tokens(student[k]!).length, 'the same characters on both sides');
+      const diffTokens = tokens(teacher[k]!).filter((t, j) => t !== tokens(student[k]!)[j]).length;
       assert.equal(diffTokens, it.disagreements.length, `line ${k + 1}: ${teacher[k]} / ${student[k]}`);
       if (!differs) assert.equal(it.disagreements.length, 0);
     }
