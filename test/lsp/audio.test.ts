@@ -14,7 +14,7 @@ const TASKS = [
   '{"prompt_audio": ',
 ].join('\n');
 
-describe('audio preview over JSON-RPC: code lenses, preview lines, analyses', () => {
+void describe('audio preview over JSON-RPC: code lenses, preview lines, analyses', () => {
   let client: LspTestClient;
   let root: string;
   let uri: string;
@@ -42,11 +42,11 @@ describe('audio preview over JSON-RPC: code lenses, preview lines, analyses', ()
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('puts a prompt lens on every task and teacher/student lenses where their WAVs exist', async () => {
+  void it('puts a prompt lens on every task and teacher/student lenses where their WAVs exist', async () => {
     assert.deepEqual(await lensTitles(), ['0:$(play) Prompt:prompt', '0:$(play) Teacher:teacher', '1:$(play) Prompt:prompt']);
   });
 
-  it('a WAV written later: the client says so, the server asks for new lenses and lists it', async () => {
+  void it('a WAV written later: the client says so, the server asks for new lenses and lists it', async () => {
     write('student-out/bank.wav', 'not even audio');
     await client.connection.sendNotification(AudioFilesChangedNotification.type, { paths: [path.join(root, 'student-out/bank.wav')] });
     const deadline = Date.now() + 10_000;
@@ -55,7 +55,7 @@ describe('audio preview over JSON-RPC: code lenses, preview lines, analyses', ()
     assert.ok((await lensTitles()).includes('0:$(play) Student:student'));
   });
 
-  it('describes a task line: text, teacher readings, sources, where the prompt value is', async () => {
+  void it('describes a task line: text, teacher readings, sources, where the prompt value is', async () => {
     const line = await client.connection.sendRequest(PreviewLineRequest.type, { uri, line: 0 });
     assert.ok(line);
     assert.equal(line.name, 'bank');
@@ -75,7 +75,7 @@ describe('audio preview over JSON-RPC: code lenses, preview lines, analyses', ()
     assert.equal(await client.connection.sendRequest(PreviewLineRequest.type, { uri, line: 2 }), null);
   });
 
-  it('analyses a WAV once, answers from the cache after, and explains files it cannot read', async () => {
+  void it('analyses a WAV once, answers from the cache after, and explains files it cannot read', async () => {
     const file = path.join(root, 'prompts', 'a.wav');
     const first = await client.connection.sendRequest(AnalyseAudioRequest.type, { path: file });
     assert.ok(first.ok && !first.cached);

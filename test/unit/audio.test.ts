@@ -18,7 +18,7 @@ function halfTone(): Float32Array {
 
 const int16 = (b64: string) => new Int16Array(fromBase64(b64).slice().buffer);
 
-test('analysis: format, levels, peaks where the tone is, spectrogram bright only where it sounds', () => {
+void test('analysis: format, levels, peaks where the tone is, spectrogram bright only where it sounds', () => {
   const a = analyseWavBytes(encodeWav(halfTone(), sr), file, { buckets: 10 });
   assert.equal(a.sampleRate, sr);
   assert.equal(a.channels, 1);
@@ -40,7 +40,7 @@ test('analysis: format, levels, peaks where the tone is, spectrogram bright only
   assert.ok(loudest(80) > 240, 'the tone reaches the top of the range');
 });
 
-test('analysis of a long file stays small: columns are decimated, buckets fixed', () => {
+void test('analysis of a long file stays small: columns are decimated, buckets fixed', () => {
   const long = new Float32Array(sr * 120);
   for (let i = 0; i < long.length; i++) long[i] = 0.1 * Math.sin(i * 0.3);
   const a = analyseWavBytes(encodeWav(long, sr), file, { maxColumns: 500, buckets: 1000 });
@@ -50,7 +50,7 @@ test('analysis of a long file stays small: columns are decimated, buckets fixed'
   assert.ok(JSON.stringify(a).length < 200_000);
 });
 
-test('cache: computed once per path and mtime; problems for missing, empty, non-WAV and truncated files', async () => {
+void test('cache: computed once per path and mtime; problems for missing, empty, non-WAV and truncated files', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'audio-test-'));
   try {
     const cache = new AudioAnalysisCache();
@@ -91,7 +91,7 @@ test('cache: computed once per path and mtime; problems for missing, empty, non-
   }
 });
 
-test('the streaming analysis of a long stereo file equals the whole-file computation', () => {
+void test('the streaming analysis of a long stereo file equals the whole-file computation', () => {
   const rate = 8000, n = rate * 30; // several decoding blocks
   let seed = 5;
   const left = Float32Array.from({ length: n }, (_, i) => 0.4 * Math.sin(i * 0.05) * Math.sin(i * 0.0003));
@@ -119,7 +119,7 @@ test('the streaming analysis of a long stereo file equals the whole-file computa
   assert.ok(worst <= 1, `spectrogram differs by ${worst} steps`);
 });
 
-test('more channels than lanes: the last lane mixes the rest', () => {
+void test('more channels than lanes: the last lane mixes the rest', () => {
   const rate = 8000, n = 8000, channels = 10;
   const interleaved = new Int16Array(n * channels);
   for (let i = 0; i < n; i++) for (let c = 0; c < channels; c++) interleaved[i * channels + c] = c * 1000;

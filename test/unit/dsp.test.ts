@@ -5,7 +5,7 @@ import { f0Yin, FFT, levels, mcd, melSpectrogram, mfcc, peaks, stft } from '../.
 const sine = (f: number, sr: number, seconds: number, amp = 0.5) =>
   Float32Array.from({ length: Math.round(sr * seconds) }, (_, i) => amp * Math.sin((2 * Math.PI * f * i) / sr));
 
-test('FFT matches a direct DFT and inverts', () => {
+void test('FFT matches a direct DFT and inverts', () => {
   const n = 16;
   const x = Array.from({ length: n }, (_, i) => Math.cos(i * 0.7) + 0.3 * Math.sin(i * 2.1) + (i % 3));
   const re = Float64Array.from(x), im = new Float64Array(n);
@@ -20,7 +20,7 @@ test('FFT matches a direct DFT and inverts', () => {
   assert.throws(() => new FFT(12), /power of two/);
 });
 
-test('stft puts a bin-centred sine in its bin', () => {
+void test('stft puts a bin-centred sine in its bin', () => {
   const sr = 16000, n = 512;
   const f = (40 * sr) / n; // exactly bin 40
   const frames = stft(sine(f, sr, 0.2), { fftSize: n, hopSize: 160 });
@@ -31,7 +31,7 @@ test('stft puts a bin-centred sine in its bin', () => {
   assert.equal(best, 40);
 });
 
-test('stft computes frames in pairs exactly as one at a time', () => {
+void test('stft computes frames in pairs exactly as one at a time', () => {
   let seed = 3;
   const x = Float32Array.from({ length: 5000 }, () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5);
   const all = stft(x, { fftSize: 256, hopSize: 100, winLength: 200 });
@@ -42,7 +42,7 @@ test('stft computes frames in pairs exactly as one at a time', () => {
   }
 });
 
-test('YIN finds the F0 of sines within 1 % and calls silence unvoiced', () => {
+void test('YIN finds the F0 of sines within 1 % and calls silence unvoiced', () => {
   for (const [f, sr] of [[100, 16000], [220, 24000], [331, 22050], [440, 48000]] as const) {
     const { f0, hopSeconds } = f0Yin(sine(f, sr, 0.5), sr);
     assert.ok(Math.abs(hopSeconds - 0.01) < 1e-3);
@@ -59,7 +59,7 @@ test('YIN finds the F0 of sines within 1 % and calls silence unvoiced', () => {
   for (const v of r) assert.ok(Math.abs(v - f) / f < 0.01, `rich 150 Hz: got ${v}`);
 });
 
-test('peaks of a known signal', () => {
+void test('peaks of a known signal', () => {
   const x = Float32Array.from([0, 1, -1, 0.5, -0.25, 0.25, 0.1, -0.9]);
   const p = peaks(x, 4);
   assert.deepEqual([...p.min], [0, -1, -0.25, -0.9].map(Math.fround));
@@ -71,7 +71,7 @@ test('peaks of a known signal', () => {
   assert.deepEqual([...e.min, ...e.max], [0, 0, 0, 0, 0, 0]);
 });
 
-test('mel spectrogram: silence is the floor everywhere, a tone lights the mel band holding it', () => {
+void test('mel spectrogram: silence is the floor everywhere, a tone lights the mel band holding it', () => {
   const sr = 24000;
   const silent = melSpectrogram(new Float32Array(sr), sr, { nMels: 80 });
   assert.equal(silent.frames.length, 101);
@@ -87,7 +87,7 @@ test('mel spectrogram: silence is the floor everywhere, a tone lights the mel ba
   assert.ok(mid[best]! > mid[(best + 40) % 80]! + 60, 'the tone stands far above other bands');
 });
 
-test('MFCC/MCD: identical signals give 0, a different one does not, a gain changes only c0', () => {
+void test('MFCC/MCD: identical signals give 0, a different one does not, a gain changes only c0', () => {
   const sr = 16000;
   const a = mfcc(sine(300, sr, 0.3), sr);
   const b = mfcc(sine(300, sr, 0.3), sr);
@@ -104,7 +104,7 @@ test('MFCC/MCD: identical signals give 0, a different one does not, a gain chang
   assert.ok(Math.abs(n1.frames[10]![0]! - quieter.frames[10]![0]!) > 1);
 });
 
-test('levels: a full-scale sine peaks at 0 dBFS with RMS −3 dBFS; silence is −Infinity', () => {
+void test('levels: a full-scale sine peaks at 0 dBFS with RMS −3 dBFS; silence is −Infinity', () => {
   const l = levels([sine(1000, 48000, 1, 1)]);
   assert.ok(Math.abs(l.peakDbfs) < 0.01);
   assert.ok(Math.abs(l.rmsDbfs + 3.0103) < 0.01);

@@ -15,14 +15,14 @@ function close(actual: Float32Array, expected: number[], tol: number) {
   for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(actual[i]! - expected[i]!) <= tol, `sample ${i}: ${actual[i]} vs ${expected[i]}`);
 }
 
-test('8-bit PCM: unsigned with 128 as zero', () => {
+void test('8-bit PCM: unsigned with 128 as zero', () => {
   const d = decodeWav(build(1, 8000, '8', [[0, 128, 255, 64]]));
   assert.equal(d.format, 'pcm');
   assert.equal(d.bitsPerSample, 8);
   close(d.channels[0]!, [-1, 0, 127 / 128, -0.5], 1e-6);
 });
 
-test('16-bit PCM mono: scale and duration', () => {
+void test('16-bit PCM mono: scale and duration', () => {
   const d = decodeWav(build(1, 16000, '16', [[0, 16384, -32768, 32767]]));
   assert.equal(d.sampleRate, 16000);
   assert.equal(d.channels.length, 1);
@@ -31,19 +31,19 @@ test('16-bit PCM mono: scale and duration', () => {
   close(d.channels[0]!, [0, 0.5, -1, 32767 / 32768], 1e-6);
 });
 
-test('24-bit PCM: sign extension of the top byte', () => {
+void test('24-bit PCM: sign extension of the top byte', () => {
   const d = decodeWav(build(1, 24000, '24', [[0, 4194304, -8388608, -1, 8388607]]));
   assert.equal(d.bitsPerSample, 24);
   close(d.channels[0]!, [0, 0.5, -1, -1 / 8388608, 8388607 / 8388608], 1e-7);
 });
 
-test('32-bit PCM', () => {
+void test('32-bit PCM', () => {
   const d = decodeWav(build(1, 24000, '32', [[0, 1073741824, -2147483648]]));
   assert.equal(d.bitsPerSample, 32);
   close(d.channels[0]!, [0, 0.5, -1], 1e-7);
 });
 
-test('32-bit and 64-bit float', () => {
+void test('32-bit and 64-bit float', () => {
   for (const depth of ['32f', '64']) {
     const d = decodeWav(build(1, 22050, depth, [[0, 0.25, -0.75, 1.5]]));
     assert.equal(d.format, 'float', depth);
@@ -52,7 +52,7 @@ test('32-bit and 64-bit float', () => {
   }
 });
 
-test('stereo: channels are de-interleaved', () => {
+void test('stereo: channels are de-interleaved', () => {
   const d = decodeWav(build(2, 44100, '16', [[100, 200, 300], [-100, -200, -300]]));
   assert.equal(d.channels.length, 2);
   close(d.channels[0]!, [100, 200, 300].map((v) => v / 32768), 1e-7);
@@ -75,7 +75,7 @@ function extensible(channels: number, rate: number, bits: number, subFormat: num
   return out;
 }
 
-test('WAVE_FORMAT_EXTENSIBLE: 6-channel 24-bit PCM and stereo float', () => {
+void test('WAVE_FORMAT_EXTENSIBLE: 6-channel 24-bit PCM and stereo float', () => {
   const frames = [[0, 1, 2, 3, 4, 5], [0, -1, -2, -3, -4, -5]].map((f) => f.map((c) => c * 1000));
   const pcm = new Uint8Array(frames.length * 6 * 3);
   let o = 0;
@@ -91,7 +91,7 @@ test('WAVE_FORMAT_EXTENSIBLE: 6-channel 24-bit PCM and stereo float', () => {
   close(f.channels[1]!, [-0.5, -0.25], 0);
 });
 
-test('a truncated data chunk decodes the whole frames present and says so', () => {
+void test('a truncated data chunk decodes the whole frames present and says so', () => {
   const full = build(2, 16000, '16', [[1, 2, 3, 4], [5, 6, 7, 8]]);
   const cut = full.slice(0, full.length - 5); // 1¼ frames missing
   const d = decodeWav(cut);
@@ -100,7 +100,7 @@ test('a truncated data chunk decodes the whole frames present and says so', () =
   close(d.channels[1]!, [5, 6].map((v) => v / 32768), 1e-7);
 });
 
-test('wrong header, too short, empty, unsupported codec: WavFormatError with a message', () => {
+void test('wrong header, too short, empty, unsupported codec: WavFormatError with a message', () => {
   const cases: Array<[Uint8Array, RegExp]> = [
     [new Uint8Array(0), /empty/],
     [new TextEncoder().encode('RIFF'), /too short/],
@@ -113,7 +113,7 @@ test('wrong header, too short, empty, unsupported codec: WavFormatError with a m
   }
 });
 
-test('encodeWav writes 16-bit mono that decodes back, clipping out-of-range values and NaN', () => {
+void test('encodeWav writes 16-bit mono that decodes back, clipping out-of-range values and NaN', () => {
   const input = Float32Array.from([0, 0.5, -0.5, 1, -1, 2, -2, NaN]);
   const buf = encodeWav(input, 24000);
   const wf = new WaveFile(buf);
@@ -124,7 +124,7 @@ test('encodeWav writes 16-bit mono that decodes back, clipping out-of-range valu
   close(d.channels[0]!, [0, 0.5, -0.5, 32767 / 32768, -1, 32767 / 32768, -1, 0], 1e-4);
 });
 
-test('resample keeps a tone in band, removes one above the new Nyquist, and is deterministic', () => {
+void test('resample keeps a tone in band, removes one above the new Nyquist, and is deterministic', () => {
   const from = 48000, to = 16000;
   const n = from; // 1 s
   const tone = (f: number) => Float32Array.from({ length: n }, (_, i) => Math.sin((2 * Math.PI * f * i) / from));

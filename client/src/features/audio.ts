@@ -92,7 +92,7 @@ class PreviewPanels implements vscode.Disposable {
       return;
     }
     this.current.panel.reveal(undefined, true);
-    this.current.setTarget(target, selected);
+    void this.current.setTarget(target, selected);
   }
 
   restore(panel: vscode.WebviewPanel, state: PreviewState | undefined): void {
