@@ -156,14 +156,14 @@ function renderItems(v: Extract<StudentView, { kind: 'report' }>): void {
     matching++;
     if (shown >= MAX_ROWS) return;
     shown++;
-    rows.push(itemRow(v.report, index, v.audio[index] ?? { teacher: '', student: '' }));
+    rows.push(itemRow(v.report, index, v.audio[index] ?? { teacher: '', student: '' }, v.taskFile));
   });
   if (!matching) rows.push(el('p', { className: 'ok', text: onlyDisagreements ? 'The student agrees with the teacher on every task.' : 'No tasks.' }));
   if (matching > shown) rows.push(el('p', { className: 'muted', text: `${matching - shown} more not shown; eval.html lists them all.` }));
   box.replaceChildren(...rows);
 }
 
-function itemRow(report: EvalReport, index: number, audio: { teacher: string; student: string }): HTMLElement {
+function itemRow(report: EvalReport, index: number, audio: { teacher: string; student: string }, taskFile: string | undefined): HTMLElement {
   const item = report.items[index]!;
   const bad = new Map(item.disagreements.map((d) => [d.index, d]));
   const text = el('div', { className: 'text' });
@@ -174,6 +174,16 @@ function itemRow(report: EvalReport, index: number, audio: { teacher: string; st
   const head = el('div', { className: 'head' },
     el('span', { className: 'line', text: `#${item.line + 1}` }), ' ', el('code', { text: item.name }), ' ',
     el('span', { className: 'diffs', text: item.disagreements.map((d) => `${d.char}: ${d.teacher} → ${d.student ?? '—'}`).join(' · ') }));
+  if (taskFile) {
+    const open = el('a', { className: 'task-link', text: 'task line', title: `${taskFile}:${item.line + 1}` });
+    open.href = '#';
+    open.addEventListener('click', (e) => {
+      e.preventDefault();
+      e.stopPropagation();
+      vscode.postMessage({ type: 'openTask', index });
+    });
+    head.append(' · ', open);
+  }
   if (item.acoustic) head.append(el('span', { className: 'muted', text: ` · duration ×${fixed(item.acoustic.durationRatio, 2)} · MCD ${fixed(item.acoustic.mcd)} dB · F0 RMSE ${fixed(item.acoustic.f0Rmse, 1)} Hz` }));
   const row = el('div', { className: 'item', title: 'Click to show this task in the diff' }, head, text);
   const players = el('div', { className: 'ab' });

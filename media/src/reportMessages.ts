@@ -15,6 +15,8 @@ export type StudentView =
     audio: Array<{ teacher: string; student: string }>;
     /** eval.html written beside the model, shown to the user. */
     htmlFile: string;
+    /** The task file the run came from, when known: items then link to their task line. */
+    taskFile?: string;
   };
 
 /** Extension → webview. */
@@ -31,4 +33,6 @@ export type FromReportWebview =
   | { type: 'cancel' }
   /** Jump to the item's line in the diff (index into report.items). */
   | { type: 'reveal'; index: number }
+  /** Open the item's line in its task file. */
+  | { type: 'openTask'; index: number }
   | { type: 'openHtml' };

@@ -37,6 +37,10 @@ describe('student over JSON-RPC: train, evaluate, diff documents', () => {
   before(async () => {
     root = mkdtempSync(path.join(tmpdir(), 'tts-lsp-student-'));
     teacherRun(teacherDir(), 2400);
+    // The task file the run came from: its lines name the tasks (another file does not).
+    const task = (n: number) => JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '你好', input_text: '好', output_name: `utt_${n}` });
+    writeFileSync(path.join(root, 'other.tasks.jsonl'), [0, 1, 2].map((n) => task(n + 1)).join('\n') + '\n');
+    writeFileSync(path.join(root, 'run.tasks.jsonl'), [0, 1, 2, 3, 4, 5].map(task).join('\n') + '\n');
     client = await LspTestClient.start({ rootDir: root, settings: { student: { modelPath: 'student/g2p.json', trainCommand: [process.execPath, TRAINER, '${manifest}', '${out}', '--steps', '6', '--delay-ms', '1'] } } });
   });
   after(async () => {
@@ -82,6 +86,7 @@ describe('student over JSON-RPC: train, evaluate, diff documents', () => {
     assert.ok(res.report.summary.polyphones.rate! > 0.9);
     assert.ok(existsSync(res.files.json) && existsSync(res.files.html));
     assert.equal(path.dirname(res.files.json), path.join(root, 'student', 'eval'));
+    assert.equal(res.taskFile, path.join(root, 'run.tasks.jsonl'));
   });
 
   it('runs the external trainer: progress with losses, then the model it reported', async () => {

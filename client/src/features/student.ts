@@ -139,8 +139,18 @@ async function openEvaluationDiff(ctx: ClientContext, docs: EvalDocuments, given
   const roots = [vscode.Uri.file(teacher.dir), ...(studentAudioDir ? [vscode.Uri.file(studentAudioDir)] : [])];
   const panel = StudentPanel.open(ctx, 'Student vs Teacher', roots);
   const uri = (f: string | undefined) => (f ? panel.webview.asWebviewUri(vscode.Uri.file(f)).toString() : '');
-  panel.show({ kind: 'report', title: `Student vs teacher — ${path.basename(teacher.dir)}`, report: res.report, audio: res.report.items.map((i) => ({ teacher: uri(i.teacherAudio), student: uri(i.studentAudio) })), htmlFile: res.files.html });
+  panel.show({
+    kind: 'report', title: `Student vs teacher — ${path.basename(teacher.dir)}`, report: res.report, htmlFile: res.files.html,
+    audio: res.report.items.map((i) => ({ teacher: uri(i.teacherAudio), student: uri(i.studentAudio) })),
+    ...(res.taskFile ? { taskFile: res.taskFile } : {}),
+  });
   panel.onReveal = (index) => void revealDiffLine(teacherUri, studentUri, title, index);
+  panel.onOpenTask = (index) => {
+    const item = res.report.items[index];
+    if (!item || !res.taskFile) return;
+    const pos = new vscode.Position(item.line, 0);
+    void vscode.window.showTextDocument(vscode.Uri.file(res.taskFile), { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos) });
+  };
   panel.onOpenHtml = () => void vscode.env.openExternal(vscode.Uri.file(res.files.html));
 }
 
@@ -197,6 +207,7 @@ class StudentPanel {
   onCancel: (() => void) | undefined;
   onReveal: ((index: number) => void) | undefined;
   onOpenHtml: (() => void) | undefined;
+  onOpenTask: ((index: number) => void) | undefined;
   private ready = false;
   private readonly queue: ToReportWebview[] = [];
 
@@ -208,6 +219,7 @@ class StudentPanel {
       } else if (m.type === 'cancel') this.onCancel?.();
       else if (m.type === 'reveal') this.onReveal?.(m.index);
       else if (m.type === 'openHtml') this.onOpenHtml?.();
+      else if (m.type === 'openTask') this.onOpenTask?.(m.index);
     });
   }
 

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ResponseError } from 'vscode-languageserver/node';
@@ -89,8 +90,9 @@ export function register(ctx: ServerContext): void {
       const student = await loadStudent(model);
       const report = await evaluate({ teacherDir: params.teacherDir, student, modelFile: model, studentAudioDir: params.studentAudioDir, signal: controller.signal });
       const files = await writeReport(report, path.join(path.dirname(model), 'eval'));
+      const taskFile = await findTaskFile(folderFor(params.uri), report.items);
       return {
-        report, model, files,
+        report, model, files, ...(taskFile ? { taskFile } : {}),
         teacherDocument: readingsDocument(report.items, 'teacher'),
         studentDocument: readingsDocument(report.items, 'student'),
       };
@@ -101,4 +103,25 @@ export function register(ctx: ServerContext): void {
       sub.dispose();
     }
   });
+}
+
+/**
+ * The task file a teacher run came from (the manifest does not say): the workspace's
+ * `*.tasks.jsonl` whose lines hold the run's first tasks' names at their line numbers.
+ */
+export async function findTaskFile(folder: string, items: ReadonlyArray<{ line: number; name: string }>): Promise<string | undefined> {
+  const probe = items.slice(0, 5);
+  if (!probe.length) return undefined;
+  let entries: string[];
+  try {
+    entries = (await readdir(folder, { recursive: true })).filter((f) => f.endsWith('.tasks.jsonl') && !f.split(path.sep).includes('node_modules'));
+  } catch {
+    return undefined;
+  }
+  for (const rel of entries.slice(0, 500)) {
+    const file = path.join(folder, rel);
+    const lines = (await readFile(file, 'utf8').catch(() => '')).split('\n');
+    if (probe.every((i) => lines[i.line]?.includes(JSON.stringify(i.name)))) return file;
+  }
+  return undefined;
 }

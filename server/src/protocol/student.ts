@@ -67,6 +67,8 @@ export interface EvaluateStudentResult {
   model: string;
   /** eval.json and eval.html, written beside the model. */
   files: { json: string; html: string };
+  /** The workspace task file the run came from, when one matches (report item `line`s are its lines). */
+  taskFile?: string;
 }
 
 export namespace EvaluateStudentRequest {
