@@ -21,7 +21,7 @@ else
   node --import tsx test/e2e/fixtures.ts --in-place
 fi
 
-if curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz"; then
+if node test/e2e/wait-for-server.mjs "http://127.0.0.1:$PORT" 0; then
   echo "start: something already listens on 127.0.0.1:$PORT (another npm start?); set PORT to use another port." >&2
   exit 1
 fi
@@ -65,11 +65,7 @@ trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-for _ in $(seq 1 300); do
-  curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" && break
-  kill -0 "$SERVER" 2>/dev/null || { echo "start: code-server exited" >&2; exit 1; }
-  sleep 0.1
-done
+node test/e2e/wait-for-server.mjs "http://127.0.0.1:$PORT" 30000 "$PGID" || { echo "start: code-server did not start" >&2; exit 1; }
 echo
 echo "  VS Code with TTS Distill Studio: http://127.0.0.1:$PORT/?folder=$WS"
 echo "  (profile: $PROFILE; Ctrl+C stops it)"

@@ -32,7 +32,9 @@ cleanup() {
   done
   # Playwright starts Chromium in a process group of its own; if the runner died without
   # closing it, find it by this run's profile folder and end its group.
-  for pid in $(pgrep -f -- "--user-data-dir=$RUN/chromium-profile" 2>/dev/null || true); do
+  # (The [e] keeps grep from matching its own command line.)
+  for cmdline in $(grep -l -a -e "user-data-dir=$RUN/chromium-profil[e]" /proc/[0-9]*/cmdline 2>/dev/null); do
+    pid=${cmdline#/proc/}; pid=${pid%/cmdline}
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
   done
   if [ "$rc" -ne 0 ] && [ -d "$RUN/ud/logs" ]; then
@@ -88,13 +90,7 @@ setsid bash -c 'echo $$ >"$0/cs.pgid"; exec "$@"' "$RUN" env XDG_CONFIG_HOME="$R
   --user-data-dir "$RUN/ud" --extensions-dir "$RUN/ext" >"$RUN/cs.log" 2>&1 </dev/null &
 for _ in $(seq 1 50); do [ -s "$RUN/cs.pgid" ] && break; sleep 0.1; done
 PGIDS+=("$(cat "$RUN/cs.pgid")")
-ok=
-for _ in $(seq 1 300); do
-  if curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz"; then ok=1; break; fi
-  kill -0 -- "-${PGIDS[0]}" 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$ok" ] || { tail -30 "$RUN/cs.log"; echo "e2e: code-server did not start" >&2; exit 1; }
+node "$HERE/wait-for-server.mjs" "http://127.0.0.1:$PORT" 30000 "${PGIDS[0]}" || { tail -30 "$RUN/cs.log"; echo "e2e: code-server did not start" >&2; exit 1; }
 t_server=$SECONDS
 echo "e2e: tools $((t_tools - t0)) s, build+package $((t_build - t_tools)) s, code-server up on :$PORT in $((t_server - t_build)) s"
 
