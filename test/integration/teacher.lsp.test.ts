@@ -62,3 +62,13 @@ test('teacher over LSP: a teacher that runs programs is refused in an untrusted 
   assert.equal(pre.runsExternalProgram, true);
   await assert.rejects(client.request('ttsDistill/submitBatch', { uri, batchId: 'b2', outDir: path.join(dir, 'o2'), validOnly: false, workspaceTrusted: false }), /untrusted workspace/);
 });
+
+test('teacher over LSP: lines the editor shows errors on can be left out too (skipLines)', async () => {
+  await client.setSettings({ batch: { outputDir: 'out' } });
+  const file = path.join(dir, 'c.tasks.jsonl');
+  await writeFile(file, webuiLines(3));
+  const uri = await client.open(file, webuiLines(3));
+  const out = path.join(dir, 'out-skip');
+  const summary = await client.request<BatchSummary>('ttsDistill/submitBatch', { uri, batchId: 'b3', outDir: out, validOnly: true, skipLines: [1], workspaceTrusted: true });
+  assert.deepEqual([summary.total, summary.done, summary.invalid], [2, 2, 1]);
+});

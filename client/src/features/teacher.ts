@@ -86,15 +86,24 @@ export function activate(ctx: ClientContext): void {
       { label: 'Test run', description: vscode.workspace.asRelativePath(pre.testOutputDir), dir: pre.testOutputDir },
     ], { title: `Submit ${vscode.workspace.asRelativePath(doc.uri)} to the ${pre.backend} teacher`, placeHolder: 'Where should the outputs go?' });
     if (!pick) return;
+    // The runner's own checks, plus what the Problems panel shows (prompt audio checks happen only there).
+    const errors = new Map<number, string>(pre.invalid.map((x) => [x.line, x.reason]));
+    for (const d of vscode.languages.getDiagnostics(doc.uri)) {
+      if (d.severity === vscode.DiagnosticSeverity.Error && !errors.has(d.range.start.line)) errors.set(d.range.start.line, d.message);
+    }
     let validOnly = false;
-    if (pre.invalid.length) {
-      const first = pre.invalid.slice(0, 3).map((x) => `line ${x.line + 1}: ${x.reason}`).join('\n');
+    let skipLines: number[] = [];
+    if (errors.size) {
+      const list = [...errors].sort((a, b) => a[0] - b[0]);
+      const first = list.slice(0, 3).map(([line, reason]) => `line ${line + 1}: ${reason}`).join('\n');
       const choice = await vscode.window.showWarningMessage(
-        `${pre.invalid.length} of ${pre.lines} line(s) have errors; the batch does not start while the file has errors.`,
-        { modal: true, detail: first + (pre.invalid.length > 3 ? '\n…' : '') }, 'Submit the Valid Lines Only',
+        `${errors.size} of ${pre.lines} line(s) have errors; the batch does not start while the file has errors.`,
+        { modal: true, detail: first + (errors.size > 3 ? '\n…' : '') }, 'Submit the Valid Lines Only',
       );
       if (choice !== 'Submit the Valid Lines Only') return;
       validOnly = true;
+      const known = new Set(pre.invalid.map((x) => x.line));
+      skipLines = list.map(([line]) => line).filter((l) => !known.has(l));
     }
     const batchId = randomBytes(6).toString('hex');
     const cts = new vscode.CancellationTokenSource();
@@ -116,6 +125,7 @@ export function activate(ctx: ClientContext): void {
         });
         return client.sendRequest(SubmitBatchRequest.type, {
           uri: target, batchId, outDir: pick.dir, validOnly, workspaceTrusted: vscode.workspace.isTrusted, ...(await tokenFor(extension)),
+          ...(skipLines.length ? { skipLines } : {}),
         }, cts.token) as Promise<BatchSummary | null>;
       });
       if (!summary && cts.token.isCancellationRequested) throw new Error('cancelled');

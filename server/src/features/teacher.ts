@@ -63,6 +63,7 @@ export function register(ctx: ServerContext): void {
     try {
       const summary = await runBatch({
         tasksFile: file, dialect: settings.taskFiles.dialect, validOnly: params.validOnly, outDir, teacher,
+        ...(params.skipLines?.length ? { skipLines: new Set(params.skipLines) } : {}),
         concurrency: settings.batch.concurrency, timeoutMs: settings.batch.timeoutSeconds * 1000, retries: settings.batch.retries,
         seed: settings.batch.seed, sampleRate: settings.teacher.sampleRate, glmttsPath: settings.teacher.glmttsPath, workspaceFolder: base,
         signal: controller.signal, onLog: ctx.log,

@@ -27,6 +27,8 @@ export interface RunBatchOptions {
   dialect?: TaskDialectSetting;
   /** Lines with errors are left out (counted as `invalid`) instead of being recorded as failures. */
   validOnly?: boolean;
+  /** 0-based lines to leave out as well (counted as `invalid`): lines the editor shows errors on (e.g. a missing prompt audio). */
+  skipLines?: ReadonlySet<number>;
   outDir: string;
   teacher: Teacher;
   /** Requests in flight at once (default 4). Many-task backends run one chunk at a time. */
@@ -162,6 +164,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
       invalidFailures.push({ line: bad.line, name: bad.name, taskHash: bad.task ? taskHash(bad.task) : '', reason: bad.reason, attempts: 0, transient: false });
     }
     for (const { task, file, audio } of checked.ok) {
+      if (opts.skipLines?.has(task.line)) { summary.invalid++; continue; }
       const teacherTask: TeacherTask = { line: task.line, name: task.name, text: task.text };
       if (task.promptText !== undefined) teacherTask.promptText = task.promptText;
       if (task.promptAudio.trim()) teacherTask.promptAudio = resolve(task.promptAudio, dialect);
