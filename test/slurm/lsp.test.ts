@@ -7,9 +7,14 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { WaveFile } from 'wavefile';
 import { fileUri, LspTestClient } from '../lsp/lspClient';
-import { SlurmCancelRequest, SlurmRunsRequest, type SlurmRunRef, type SlurmRunStatus, SlurmStatusNotification, SlurmSubmitRequest } from '../../server/src/protocol/slurm';
+import { execFileSync } from 'node:child_process';
+import {
+  SlurmCancelRequest, SlurmRunsRequest, type SlurmRunRef, type SlurmRunStatus, SlurmStatusNotification, SlurmSubmitRequest, SlurmTrackRequest,
+} from '../../server/src/protocol/slurm';
 
 let ws = '';
+/** The build under test: run.sh's copy of it (the shards then run its CLI), else this checkout's. */
+const PKG = process.env.TTS_DISTILL_TEST_PKG ?? path.resolve(__dirname, '..', '..');
 let client: LspTestClient;
 const settings = { batch: { outputDir: 'teacher-out' }, slurm: { shards: 3, maxParallel: 3, pollSeconds: 0.5, sharedDir: 'slurm-runs' } };
 
@@ -28,9 +33,7 @@ before(async () => {
   const wav = new WaveFile();
   wav.fromScratch(1, 16000, '16', Array.from({ length: 16000 * 4 }, (_, i) => Math.round(6000 * Math.sin(i / 10))));
   await writeFile(path.join(ws, 'p.wav'), Buffer.from(wav.toBuffer()));
-  // The build under test: run.sh's copy of it (the shards then run its CLI), else this checkout's.
-  const pkg = process.env.TTS_DISTILL_TEST_PKG;
-  client = await LspTestClient.start({ rootDir: ws, settings, ...(pkg ? { command: [process.execPath, path.join(pkg, 'dist', 'server.js'), '--stdio'] } : {}) });
+  client = await LspTestClient.start({ rootDir: ws, settings, command: [process.execPath, path.join(PKG, 'dist', 'server.js'), '--stdio'] });
 });
 
 after(async () => {
@@ -76,4 +79,23 @@ test('a refused submission answers with Slurm\'s own words', async () => {
   await client.setSettings({ ...settings, batch: { outputDir: 'refused-out' }, slurm: { ...settings.slurm, partition: 'no-such-partition' } });
   const file = await tasks('c.tasks.jsonl', 3);
   await assert.rejects(client.request(SlurmSubmitRequest.method, { uri: fileUri(file) }), /Slurm refused the job: .*Invalid partition name specified/);
+});
+
+test('after a reload the editor follows again a run whose jobs are still queued (here: one the CLI submitted with --no-wait)', async () => {
+  await client.setSettings(settings);
+  const file = await tasks('d.tasks.jsonl', 24);
+  const out = path.join(ws, 'cli-out');
+  const submitted = execFileSync(process.execPath, [path.join(PKG, 'bin', 'tts-distill.js'), 'submit', file, '--out', out, '--slurm', '--shards', '3',
+    '--shared-dir', path.join(ws, 'slurm-runs'), '--no-wait', '--teacher', 'embedded', '--quiet'], { cwd: ws, encoding: 'utf8' });
+  assert.match(submitted, /submitted: job \d+/);
+  const refs = await client.request<SlurmRunRef[]>(SlurmTrackRequest.method, undefined);
+  const ref = refs.find((r) => r.outDir === out);
+  assert.ok(ref, JSON.stringify(refs));
+  assert.equal(ref.uri, fileUri(file));
+  const end = await statusOf(ref.runId, (s) => s.state === 'finished');
+  assert.equal(end.exitCode, 0, end.message);
+  assert.equal(end.progress!.jobIds.length, 1, 'nothing submitted a second time');
+  const manifest = (await readFile(path.join(out, 'manifest.jsonl'), 'utf8')).trim().split('\n');
+  assert.equal(manifest.length, 24);
+  assert.deepEqual(await client.request<SlurmRunRef[]>(SlurmTrackRequest.method, undefined), [], 'nothing left to follow');
 });

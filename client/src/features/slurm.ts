@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import {
-  type ShardStatus, SlurmCancelRequest, SlurmRunsRequest, type SlurmRunStatus, SlurmStatusNotification, SlurmSubmitRequest,
+  type ShardStatus, SlurmCancelRequest, SlurmRunsRequest, type SlurmRunStatus, SlurmStatusNotification, SlurmSubmitRequest, SlurmTrackRequest,
 } from '../../../server/src/protocol';
 import type { ClientContext } from '../context';
 
@@ -26,6 +26,12 @@ export function activate(ctx: ClientContext): void {
     }),
   );
   void ctx.client.sendRequest(SlurmRunsRequest.type).then((runs) => runs.forEach((r) => tree.update(r)), () => undefined);
+  // Batches outlive the editor: after a reload, follow again the runs whose jobs are still queued or running.
+  const track = () => ctx.client.sendRequest(SlurmTrackRequest.type).then((refs) => {
+    if (refs.length) ctx.output.info(`Slurm: following again ${refs.length} run(s) still in the queue`);
+  }, (err: Error) => ctx.output.warn(`Slurm: ${err.message}`));
+  if (vscode.workspace.isTrusted) void track();
+  else ctx.extension.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void track()));
 }
 
 /** The HTTP teacher's token, kept in secret storage by the teacher feature under this key. */

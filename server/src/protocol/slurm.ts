@@ -31,6 +31,12 @@ export namespace SlurmSubmitRequest {
   export const type = new RequestType<SlurmSubmitParams, SlurmRunRef, void>(method);
 }
 
+export namespace SlurmTrackRequest {
+  /** client → server: follow again the runs of the workspace's shared folder that still have jobs in the queue (after a reload); answers with them. */
+  export const method = 'ttsDistill/slurm/track' as const;
+  export const type = new RequestType0<SlurmRunRef[], void>(method);
+}
+
 export namespace SlurmCancelRequest {
   /** client → server: scancel the run's jobs; answers when Slurm says they ended and what was done is merged. */
   export const method = 'ttsDistill/slurm/cancel' as const;

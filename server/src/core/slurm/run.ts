@@ -93,6 +93,8 @@ interface RunState {
   version: 1;
   tasksFile: string;
   tasksSha256: string;
+  /** Where the merge goes (absent in run folders of early versions). */
+  outDir?: string;
   shards: number;
   /** Submissions, oldest first; the latest one that holds a shard is that shard's job. */
   submissions: Array<{ jobId: string; shards: number[]; at: string }>;
@@ -120,6 +122,20 @@ export async function readRunState(runDir: string): Promise<RunState | undefined
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The run of a run folder when some of its shards are still queued or running (a follower
+ * that went away, e.g. an editor reload, can take it up again with `submit: false`).
+ */
+export async function liveRun(runDir: string, queue: SlurmQueue): Promise<{ tasksFile: string; outDir: string; liveShards: number[] } | undefined> {
+  const state = await readRunState(runDir);
+  if (!state?.outDir || !state.submissions.length) return undefined;
+  const latestJob = new Map<number, string>();
+  for (const s of state.submissions) for (const i of s.shards) latestJob.set(i, s.jobId);
+  const tasks = await queue.status([...new Set(latestJob.values())]);
+  const live = tasks.filter((t) => latestJob.get(t.taskId) === t.arrayJobId && !isEnded(t.state)).map((t) => t.taskId);
+  return live.length ? { tasksFile: state.tasksFile, outDir: state.outDir, liveShards: [...new Set(live)].sort((a, b) => a - b) } : undefined;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
@@ -173,6 +189,7 @@ async function runLocked(o: SlurmBatchOptions, runDir: string, log: (m: string) 
     log('the task file changed since the earlier run: shards are written again; each shard redoes only lines whose task changed');
   }
   state.tasksFile = o.tasksFile;
+  state.outDir = path.resolve(o.outDir);
   state.tasksSha256 = tasksSha256;
   state.shards = count;
   await writeShards(runDir, shards);
