@@ -15,7 +15,7 @@ const CS_URL = env('CS_URL');
 const RUN = env('E2E_RUN');
 const RESULTS = env('E2E_RESULTS');
 const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
+  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 const T0 = Date.now();
 const since = () => `${((Date.now() - T0) / 1000).toFixed(1)}s`;
 
