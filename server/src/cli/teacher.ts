@@ -67,6 +67,7 @@ async function health(args: string[], io: CliIO): Promise<number> {
     ...(io.env[TOKEN_ENV] ? { token: io.env[TOKEN_ENV] } : {}),
   });
   const h = await teacher.health();
+  await teacher.close?.();
   io.stdout.write(`${h.ok ? 'ok' : 'not ready'}: ${h.detail}\n`);
   return h.ok ? 0 : 1;
 }

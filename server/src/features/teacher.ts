@@ -94,7 +94,12 @@ export function register(ctx: ServerContext): void {
   ctx.connection.onRequest(TeacherHealthRequest.type, async ({ uri, token }) => {
     const settings = await ctx.getSettings(uri);
     const file = uri ? filePath(uri) : undefined;
-    return createTeacher(settings, { baseDir: folderOf(file), ...(token ? { token } : {}) }).health();
+    const teacher = createTeacher(settings, { baseDir: folderOf(file), ...(token ? { token } : {}) });
+    try {
+      return await teacher.health();
+    } finally {
+      await teacher.close?.();
+    }
   });
 
   const refreshLenses = () => {

@@ -116,8 +116,9 @@ export class EmbeddedTeacher implements Teacher {
     return { ...g, ...audio, sampleRate: opts.sampleRate, clonedVoice: false };
   }
 
+  /** Cheap: asks a running worker, else checks that espeak-ng is installed without loading it (the status bar asks often). */
   async health(): Promise<TeacherHealth> {
-    const e = this.pool ? await this.pool.engineInfo(this.mode) : await engineInfo(this.mode);
+    const e = this.pool ? await this.pool.engineInfo(this.mode) : espeakPromise ? await engineInfo(this.mode) : installedEngine(this.mode);
     return e.engine === SKETCH_ENGINE
       ? { ok: true, backend: 'embedded', engine: e.engine, detail: `Embedded teacher (offline): ${e.reason}; built-in tone sketch in use. Cannot clone voices.` }
       : { ok: true, backend: 'embedded', engine: e.engine, detail: `Embedded teacher (offline): ${e.engine}. Cannot clone voices.` };
@@ -135,6 +136,16 @@ const SKETCH_ENGINE = 'built-in tone sketch';
 export async function engineInfo(mode: 'auto' | 'sketch'): Promise<{ engine: string; reason?: string }> {
   const e = mode === 'sketch' ? { error: 'built-in tone sketch requested' } : await loadEspeak();
   return 'error' in e ? { engine: SKETCH_ENGINE, reason: e.error } : { engine: espeakName(e) };
+}
+
+function installedEngine(mode: 'auto' | 'sketch'): { engine: string; reason?: string } {
+  if (mode === 'sketch') return { engine: SKETCH_ENGINE, reason: 'built-in tone sketch requested' };
+  try {
+    const { version } = require(require.resolve(`${ESPEAK_MODULE}/package.json`)) as { version: string };
+    return { engine: `espeak-ng cmn (${ESPEAK_MODULE} ${version})` };
+  } catch {
+    return { engine: SKETCH_ENGINE, reason: `${ESPEAK_MODULE} is not installed (optional, GPL-3.0)` };
+  }
 }
 
 function espeakName(e: Espeak): string {
