@@ -65,6 +65,7 @@ export function createPolyphoneAnalyzer(opts: PolyphoneOptions): TaskLineAnalyze
   const version = ['poly', opts.dict.version, opts.severity, [...ignore].join(''), opts.student?.version ?? '-', opts.recorded?.version ?? '-'].join('|');
   const raised: Severity = opts.severity === 'error' ? 'error' : 'warning';
   const alsoCache = new Map<string, Map<string, string>>();
+  const messages = new Map<string, string>();
   const ignoreCodes = new Set([...ignore].filter((x) => x.length === 1).map((x) => x.charCodeAt(0)));
   return {
     version,
@@ -107,11 +108,13 @@ export function createPolyphoneAnalyzer(opts: PolyphoneOptions): TaskLineAnalyze
           also = rest.length ? ` (also ${rest.join(', ')})` : '';
           byReading.set(teacher ?? '', also);
         }
+        // Findings are kept per line for the whole file: share the small strings they hold.
+        char = internChar(char);
         const rule = pinned?.get(i);
         const f: LineFinding = {
           start: field.offsetOf(i), end: field.offsetOf(i + char.length), severity: opts.severity, code: POLYPHONE_CODE,
           message: rec ? `${char}: teacher read ${rec} in ${recorded!.run}${also}` : `${char}: teacher reads ${teacher ?? '?'}${also}`,
-          data: { kind: 'polyphone', char, index: i, reading: teacher, candidates: cands } satisfies PolyphoneData,
+          data: { kind: 'polyphone', char, index: i, reading: teacher === null ? null : cands.find((x) => x === teacher) ?? teacher, candidates: cands } satisfies PolyphoneData,
         };
         let related: RelatedInformation[] | undefined;
         if (rule) {
@@ -137,12 +140,26 @@ export function createPolyphoneAnalyzer(opts: PolyphoneOptions): TaskLineAnalyze
           f.severity = raised;
           f.code = AMBIGUOUS_CODE;
         }
+        // Most messages repeat across lines (same character, reading and second opinion): keep one copy of each.
+        if (!rule && !rec) {
+          const same = messages.get(f.message);
+          if (same !== undefined) f.message = same;
+          else if (messages.size < 50000) messages.set(f.message, f.message);
+        }
         (out ??= []).push(f);
         if (char.length === 2) i++;
       }
       return out ?? [];
     },
   };
+}
+
+const chars = new Map<string, string>();
+function internChar(c: string): string {
+  const hit = chars.get(c);
+  if (hit !== undefined) return hit;
+  chars.set(c, c);
+  return c;
 }
 
 /** Two readings agree when they are equal or differ only by a neutral tone (个 ge4 / ge5). */
