@@ -48,7 +48,9 @@ export interface PreviewView {
 export type ToWebview =
   | { type: 'show'; view: PreviewView }
   | { type: 'analysis'; viewId: number; key: SourceKey; result: AudioAnalysisResult }
-  | { type: 'setSelected'; key: SourceKey };
+  | { type: 'setSelected'; key: SourceKey }
+  /** A finer analysis of part of a source, for a zoomed-in view. */
+  | { type: 'detail'; viewId: number; key: SourceKey; result: AudioAnalysisResult };
 
 /** Webview → extension. */
 export type FromWebview =
@@ -57,6 +59,8 @@ export type FromWebview =
   /** The user picked a source: lines shown next (following the cursor) start with it when they have it. */
   | { type: 'selected'; key: SourceKey }
   | { type: 'revealLine' }
+  /** Zoomed in beyond the overview's resolution: analyse [start, end] seconds of a source in detail. */
+  | { type: 'detail'; viewId: number; key: SourceKey; start: number; end: number }
   | { type: 'playbackError'; key: SourceKey; message: string }
   /** A source's waveform and spectrogram are on screen, `ms` after its view arrived. */
   | { type: 'rendered'; key: SourceKey; ms: number };

@@ -26,6 +26,12 @@ let ui: Ui | undefined;
 /** When the current view arrived, and which sources have been reported drawn since. */
 let shownAt = 0;
 const reported = new Set<SourceKey>();
+/** The part of the timeline on screen (seconds); undefined = the whole file. Kept across A/B switches. */
+let zoom: { start: number; end: number } | undefined;
+/** Finer analyses of a part of each source, asked for when zoomed in beyond the overview's resolution. */
+const details = new Map<SourceKey, AudioAnalysis>();
+let detailTimer: number | undefined;
+let detailAsked: { key: SourceKey; start: number; end: number } | undefined;
 
 interface Ui {
   tabs: Map<SourceKey, HTMLButtonElement>;
@@ -55,6 +61,11 @@ window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
     case 'setSelected':
       select(m.key);
       break;
+    case 'detail':
+      if (m.viewId !== view?.viewId || !m.result.ok) return;
+      details.set(m.key, m.result.analysis);
+      if (m.key === selected) drawView();
+      break;
   }
 });
 
@@ -66,13 +77,17 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: 
 }
 
 function show(v: PreviewView) {
-  const keepPosition = view && sameTarget(view, v) ? position() : v.position ?? 0;
-  const wasPlaying = !audio.paused && view !== undefined && sameTarget(view, v);
+  const same = view !== undefined && sameTarget(view, v);
+  const keepPosition = same ? position() : v.position ?? 0;
+  const wasPlaying = same && !audio.paused;
   view = v;
   shownAt = performance.now();
   reported.clear();
   results.clear();
   playbackErrors.clear();
+  details.clear();
+  detailAsked = undefined;
+  if (!same) zoom = undefined;
   selected = v.selected;
   app.replaceChildren();
 
@@ -124,7 +139,7 @@ function show(v: PreviewView) {
   stage.title = 'Click or drag to seek';
   attachSeek(stage);
 
-  app.append(controls, meta, message, stage, axis, el('p', 'help', 'Space play/pause · ←/→ 1 s (Shift 5 s) · Home/End · 1/2/3 switch source · X previous source'));
+  app.append(controls, meta, message, stage, axis, el('p', 'help', 'Space play/pause · ←/→ 1 s (Shift 5 s) · Home/End · 1/2/3 switch source · X previous source · wheel or +/− zoom, Shift+drag or horizontal wheel pan, 0 whole file'));
   ui = { tabs, meta, message, playButton, time, stage, wave, spec, cursor, axis };
   if (!v.sources.length) {
     stage.hidden = true;
@@ -259,6 +274,16 @@ document.addEventListener('keydown', (e) => {
     case 'X':
       if (previous) select(previous);
       break;
+    case '+':
+    case '=':
+      zoomAround(position(), 0.5);
+      break;
+    case '-':
+      zoomAround(position(), 2);
+      break;
+    case '0':
+      setZoom(undefined);
+      break;
     default: {
       const n = Number(e.key);
       const s = Number.isInteger(n) && n >= 1 ? view?.sources[n - 1] : undefined;
@@ -269,15 +294,23 @@ document.addEventListener('keydown', (e) => {
   e.preventDefault();
 });
 
+/** Click or drag: seek. Shift+drag, or a horizontal wheel: pan. Wheel: zoom around the pointer. */
 function attachSeek(stage: HTMLElement) {
-  const at = (e: PointerEvent) => {
+  const timeAt = (clientX: number) => {
     const r = stage.getBoundingClientRect();
-    seekTo(((e.clientX - r.left) / r.width) * duration());
+    const w = windowOf(duration());
+    return w.start + ((clientX - r.left) / r.width) * (w.end - w.start);
   };
   stage.addEventListener('pointerdown', (e) => {
     stage.setPointerCapture(e.pointerId);
-    at(e);
-    const move = (m: PointerEvent) => at(m);
+    const panFrom = e.shiftKey ? { x: e.clientX, w: windowOf(duration()) } : undefined;
+    if (!panFrom) seekTo(timeAt(e.clientX));
+    const move = (m: PointerEvent) => {
+      if (!panFrom) return seekTo(timeAt(m.clientX));
+      const width = stage.getBoundingClientRect().width;
+      const shift = ((panFrom.x - m.clientX) / width) * (panFrom.w.end - panFrom.w.start);
+      setZoom({ start: panFrom.w.start + shift, end: panFrom.w.end + shift });
+    };
     const up = () => {
       stage.removeEventListener('pointermove', move);
       stage.removeEventListener('pointerup', up);
@@ -285,6 +318,44 @@ function attachSeek(stage: HTMLElement) {
     stage.addEventListener('pointermove', move);
     stage.addEventListener('pointerup', up);
   });
+  stage.addEventListener('wheel', (e) => {
+    e.preventDefault();
+    const w = windowOf(duration());
+    if (Math.abs(e.deltaX) > Math.abs(e.deltaY)) {
+      const shift = (e.deltaX / stage.getBoundingClientRect().width) * (w.end - w.start);
+      setZoom({ start: w.start + shift, end: w.end + shift });
+    } else if (e.deltaY) {
+      zoomAround(timeAt(e.clientX), e.deltaY > 0 ? 1.25 : 0.8);
+    }
+  }, { passive: false });
+}
+
+/** Shortest window: a few pitch periods are still readable. */
+const MIN_WINDOW_SECONDS = 0.02;
+
+/** The window on screen, clamped to the file. */
+function windowOf(total: number): { start: number; end: number } {
+  if (!zoom || !total) return { start: 0, end: total };
+  const length = Math.min(total, Math.max(MIN_WINDOW_SECONDS, zoom.end - zoom.start));
+  const start = Math.max(0, Math.min(total - length, zoom.start));
+  return { start, end: start + length };
+}
+
+function setZoom(next: { start: number; end: number } | undefined) {
+  const total = duration();
+  zoom = next;
+  if (zoom && total) {
+    zoom = windowOf(total);
+    if (zoom.start <= 0 && zoom.end >= total) zoom = undefined;
+  }
+  drawView();
+}
+
+function zoomAround(t: number, factor: number) {
+  const w = windowOf(duration());
+  const f = (t - w.start) / Math.max(1e-9, w.end - w.start);
+  const length = (w.end - w.start) * factor;
+  setZoom({ start: t - f * length, end: t - f * length + length });
 }
 
 function updateTabs() {
@@ -393,22 +464,61 @@ function sizeCanvas(c: HTMLCanvasElement): CanvasRenderingContext2D | null {
   return c.getContext('2d');
 }
 
-function draw(a: AudioAnalysis) {
-  if (!ui) return;
-  drawWave(ui.wave, a);
-  drawSpectrogram(ui.spec, a);
-  drawAxis(ui.axis, a.durationSeconds);
+function draw(_a: AudioAnalysis) {
+  drawView();
+}
+
+/** Seconds of the file an analysis' waveform and spectrogram cover. */
+function coverage(a: AudioAnalysis): { start: number; end: number } {
+  return a.range ?? { start: 0, end: a.durationSeconds };
+}
+
+/** Draws the selected source's window from the finest analysis that covers it, and asks for a finer one when needed. */
+function drawView() {
+  const r = results.get(selected);
+  if (!ui || !r?.ok) return;
+  const a = r.analysis;
+  const w = windowOf(a.durationSeconds);
+  const d = details.get(selected);
+  const dc = d && coverage(d);
+  const data = d && dc && dc.start <= w.start + 1e-6 && dc.end >= w.end - 1e-6 ? d : a;
+  drawWave(ui.wave, data, w);
+  drawSpectrogram(ui.spec, data, w);
+  drawAxis(ui.axis, w);
   ui.stage.dataset.rendered = selected;
+  ui.stage.dataset.window = `${w.start.toFixed(3)}-${w.end.toFixed(3)}`;
+  ui.stage.dataset.detail = String(data !== a);
   if (!reported.has(selected)) {
     reported.add(selected);
     const ms = Math.round(performance.now() - shownAt);
     ui.stage.dataset.renderMs = String(ms);
     vscode.postMessage({ type: 'rendered', key: selected, ms });
   }
+  if (data === a) askForDetail(a, w);
   tick();
 }
 
-function drawWave(c: HTMLCanvasElement, a: AudioAnalysis) {
+/** When the overview has fewer buckets than the window has pixels, ask the extension for that part in detail. */
+function askForDetail(a: AudioAnalysis, w: { start: number; end: number }) {
+  clearTimeout(detailTimer);
+  if (!ui || !view || (w.start <= 0 && w.end >= a.durationSeconds)) return;
+  const span = w.end - w.start;
+  const bucketsShown = (a.waveform.buckets * span) / a.durationSeconds;
+  const columnsShown = span / a.spectrogram.columnSeconds;
+  if (bucketsShown >= ui.wave.width && columnsShown >= Math.min(ui.spec.width / 2, span / 0.0101)) return;
+  // Half a window more on each side: small pans are then drawn from the same answer.
+  const start = Math.max(0, w.start - span / 2);
+  const end = Math.min(a.durationSeconds, w.end + span / 2);
+  if (detailAsked && detailAsked.key === selected && detailAsked.start <= w.start && detailAsked.end >= w.end) return;
+  const viewId = view.viewId;
+  const key = selected;
+  detailTimer = window.setTimeout(() => {
+    detailAsked = { key, start, end };
+    vscode.postMessage({ type: 'detail', viewId, key, start, end });
+  }, 120);
+}
+
+function drawWave(c: HTMLCanvasElement, a: AudioAnalysis, w: { start: number; end: number }) {
   const g = sizeCanvas(c);
   if (!g) return;
   const { width, height } = c;
@@ -416,6 +526,9 @@ function drawWave(c: HTMLCanvasElement, a: AudioAnalysis) {
   const lanes = a.waveform.lanes;
   const laneHeight = height / lanes.length;
   const buckets = a.waveform.buckets;
+  const cov = coverage(a);
+  const bucketSeconds = (cov.end - cov.start) / buckets;
+  const pixelSeconds = (w.end - w.start) / width;
   g.fillStyle = cssColor('--vscode-charts-blue', '#3794ff');
   lanes.forEach((lane, li) => {
     const min = new Int16Array(decodeBase64(lane.min).buffer);
@@ -423,13 +536,16 @@ function drawWave(c: HTMLCanvasElement, a: AudioAnalysis) {
     const mid = laneHeight * (li + 0.5);
     const half = laneHeight / 2 - 1;
     for (let x = 0; x < width; x++) {
-      const b0 = Math.floor((x * buckets) / width);
-      const b1 = Math.max(b0 + 1, Math.floor(((x + 1) * buckets) / width));
+      const t0 = w.start + x * pixelSeconds;
+      const b0 = Math.max(0, Math.floor((t0 - cov.start) / bucketSeconds));
+      const b1 = Math.min(buckets, Math.max(b0 + 1, Math.floor((t0 + pixelSeconds - cov.start) / bucketSeconds)));
+      if (b0 >= buckets) break;
       let lo = 32767, hi = -32767;
-      for (let b = b0; b < b1 && b < buckets; b++) {
+      for (let b = b0; b < b1; b++) {
         if (min[b]! < lo) lo = min[b]!;
         if (max[b]! > hi) hi = max[b]!;
       }
+      if (hi < lo) continue;
       const top = mid - (hi / 32767) * half;
       const bottom = mid - (lo / 32767) * half;
       g.fillRect(x, top, 1, Math.max(1, bottom - top));
@@ -459,14 +575,15 @@ const PALETTE = (() => {
   return out;
 })();
 
-function drawSpectrogram(c: HTMLCanvasElement, a: AudioAnalysis) {
-  const g = sizeCanvas(c);
-  if (!g) return;
+/** The spectrogram of an analysis as an image, one pixel per (column, mel band); built once per analysis. */
+const spectrogramImages = new WeakMap<AudioAnalysis, HTMLCanvasElement>();
+
+function spectrogramImage(a: AudioAnalysis): HTMLCanvasElement | undefined {
   const { frames, nMels } = a.spectrogram;
-  g.clearRect(0, 0, c.width, c.height);
-  if (!frames) return;
+  if (!frames) return undefined;
+  let off = spectrogramImages.get(a);
+  if (off) return off;
   const data = decodeBase64(a.spectrogram.data);
-  // One pixel per (column, mel band), scaled up by the browser: cheap whatever the file's length.
   const img = new ImageData(frames, nMels);
   for (let f = 0; f < frames; f++) {
     for (let m = 0; m < nMels; m++) {
@@ -478,35 +595,56 @@ function drawSpectrogram(c: HTMLCanvasElement, a: AudioAnalysis) {
       img.data[p + 3] = 255;
     }
   }
-  const off = document.createElement('canvas');
+  off = document.createElement('canvas');
   off.width = frames;
   off.height = nMels;
   off.getContext('2d')!.putImageData(img, 0, 0);
-  g.imageSmoothingEnabled = true;
-  g.drawImage(off, 0, 0, c.width, c.height);
+  spectrogramImages.set(a, off);
+  return off;
 }
 
-function drawAxis(axis: HTMLElement, seconds: number) {
+function drawSpectrogram(c: HTMLCanvasElement, a: AudioAnalysis, w: { start: number; end: number }) {
+  const g = sizeCanvas(c);
+  if (!g) return;
+  g.clearRect(0, 0, c.width, c.height);
+  const off = spectrogramImage(a);
+  if (!off) return;
+  // Column k is centred on coverage.start + k·columnSeconds, i.e. it spans image x ∈ [k, k + 1).
+  const { columnSeconds, nMels } = a.spectrogram;
+  const x0 = (w.start - coverage(a).start) / columnSeconds + 0.5;
+  const span = (w.end - w.start) / columnSeconds;
+  g.imageSmoothingEnabled = span > c.width / 4;
+  g.drawImage(off, x0, 0, span, nMels, 0, 0, c.width, c.height);
+}
+
+function drawAxis(axis: HTMLElement, w: { start: number; end: number }) {
   axis.replaceChildren();
+  const seconds = w.end - w.start;
   if (!seconds) return;
-  const steps = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600];
+  const steps = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600];
   // About one label per 80 px, so that they never overlap.
   const most = Math.max(2, Math.min(10, Math.floor(axis.clientWidth / 80)));
   const step = steps.find((s) => seconds / s <= most) ?? 1200;
-  for (let t = 0; t <= seconds + 1e-9; t += step) {
-    const tick = el('span', undefined, formatTime(t, step < 1));
-    tick.style.left = `${(t / seconds) * 100}%`;
-    // Labels near the right edge hang left of their tick so that they stay inside the panel.
-    if (t / seconds > 0.92) tick.className = 'last';
+  const digits = step < 0.01 ? 3 : step < 1 ? 2 : 0;
+  for (let k = Math.ceil(w.start / step - 1e-9); k * step <= w.end + 1e-9; k++) {
+    const t = k * step;
+    const f = (t - w.start) / seconds;
+    const tick = el('span', undefined, formatTime(t, digits));
+    tick.style.left = `${f * 100}%`;
+    // Labels near either edge hang inside the panel.
+    if (f > 0.92) tick.className = 'last';
+    else if (f < 0.04) tick.className = 'first';
     axis.append(tick);
   }
 }
 
-function formatTime(s: number, fraction = true): string {
+/** `m:ss.ff` with `digits` decimals (0: `m:ss`). */
+function formatTime(s: number, digits: number | boolean = 2): string {
   if (!Number.isFinite(s)) s = 0;
+  const d = digits === true ? 2 : digits === false ? 0 : digits;
   const m = Math.floor(s / 60);
   const rest = s - m * 60;
-  const sec = fraction ? rest.toFixed(2).padStart(5, '0') : String(Math.floor(rest)).padStart(2, '0');
+  const sec = d ? rest.toFixed(d).padStart(3 + d, '0') : String(Math.floor(rest)).padStart(2, '0');
   return `${m}:${sec}`;
 }
 
@@ -515,7 +653,15 @@ function tick() {
   const d = duration();
   const t = position();
   ui.time.textContent = `${formatTime(t)} / ${formatTime(d)}`;
-  ui.cursor.style.left = `${d ? Math.min(100, (t / d) * 100) : 0}%`;
+  let w = windowOf(d);
+  if (zoom && !audio.paused && (t > w.end || t < w.start)) {
+    // Playing past the zoomed window turns the page.
+    setZoom({ start: t, end: t + (w.end - w.start) });
+    w = windowOf(d);
+  }
+  const f = w.end > w.start ? (t - w.start) / (w.end - w.start) : 0;
+  ui.cursor.hidden = f < 0 || f > 1;
+  ui.cursor.style.left = `${Math.max(0, Math.min(1, f)) * 100}%`;
 }
 
 let animating = false;
@@ -543,8 +689,7 @@ let resizeTimer: number | undefined;
 new ResizeObserver(() => {
   clearTimeout(resizeTimer);
   resizeTimer = window.setTimeout(() => {
-    const r = results.get(selected);
-    if (r?.ok) draw(r.analysis);
+    drawView();
   }, 50);
 }).observe(document.body);
 

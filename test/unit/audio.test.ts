@@ -139,3 +139,25 @@ function stereo16(left: Float32Array, right: Float32Array, rate: number): Uint8A
   wf.fromScratch(2, rate, '16', [toInt(left), toInt(right)]);
   return wf.toBuffer();
 }
+
+void test('a zoomed range: peaks of that part, spectrogram columns at full resolution on the same timeline', () => {
+  const rate = 8000, n = rate * 30;
+  const chirp = Float32Array.from({ length: n }, (_, i) => 0.5 * Math.sin(2 * Math.PI * (100 + i / 2000) * (i / rate)));
+  const bytes = encodeWav(chirp, rate);
+  const a = analyseWavBytes(bytes, file, { buckets: 100, range: { start: 10, end: 12 } });
+  assert.deepEqual(a.range, { start: 10, end: 12 });
+  assert.equal(a.durationSeconds, 30, 'the duration stays the whole file');
+  const d = decodeWav(bytes).channels[0]!;
+  const p = peaks(d.subarray(80000, 96000), 100);
+  assert.deepEqual([...int16(a.waveform.lanes[0]!.max)], [...p.max].map((v) => Math.round(v * 32767)));
+  const { frames, columnSeconds, nMels, dbMax, dynamicRangeDb } = a.spectrogram;
+  assert.equal(frames, 201);
+  assert.ok(Math.abs(columnSeconds - 0.01) < 1e-12);
+  const full = melSpectrogram(d, rate, { hopSize: 80, winLength: 200, fftSize: 256, frameIndices: Array.from({ length: 201 }, (_, c) => 1000 + c) });
+  const q = fromBase64(a.spectrogram.data);
+  let worst = 0;
+  full.frames.forEach((f, c) => f.forEach((v, m) => {
+    worst = Math.max(worst, Math.abs(q[c * nMels + m]! - Math.max(0, Math.min(255, Math.round((v - dbMax + dynamicRangeDb) * (255 / dynamicRangeDb))))));
+  }));
+  assert.ok(worst <= 1, `spectrogram differs by ${worst} steps`);
+});

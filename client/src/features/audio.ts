@@ -161,7 +161,7 @@ class PreviewController {
   private analysed = new Map<SourceKey, string>();
   /** The source the user asked for last; a line without it shows another one, the next line with it shows it again. */
   private preferred: SourceKey | undefined;
-  private sourcePaths = new Set<string>();
+  private sources = new Map<SourceKey, string>();
 
   constructor(
     private readonly ctx: ClientContext,
@@ -214,7 +214,7 @@ class PreviewController {
     this.selected = view.selected;
     this.panel.title = `Audio: ${view.title}`;
     this.analysed.clear();
-    this.sourcePaths = new Set(view.sources.map((s) => s.path));
+    this.sources = new Map(view.sources.map((s) => [s.key, s.path]));
     this.post({ type: 'show', view });
     await Promise.all(view.sources.filter((s) => s.exists).map(async (s) => {
       try {
@@ -232,7 +232,7 @@ class PreviewController {
 
   /** Whether `file` is one of the sources of the current view. */
   shows(file: string): boolean {
-    return this.sourcePaths.has(file);
+    return [...this.sources.values()].includes(file);
   }
 
   private source(key: SourceKey, file: string, exists: boolean): PreviewSource {
@@ -266,6 +266,15 @@ class PreviewController {
         this.selected = m.state.selected;
         this.position = m.state.position;
         return;
+      case 'detail': {
+        const file = this.sources.get(m.key);
+        if (m.viewId !== this.viewId || !file) return;
+        void this.ctx.client.sendRequest(AnalyseAudioRequest.type, { path: file, range: { start: m.start, end: m.end } }).then(
+          (result) => { if (m.viewId === this.viewId) this.post({ type: 'detail', viewId: m.viewId, key: m.key, result }); },
+          (err: unknown) => this.ctx.output.warn(`audio preview: detail of ${file} failed: ${err instanceof Error ? err.message : String(err)}`),
+        );
+        return;
+      }
       case 'selected':
         this.preferred = m.key;
         return;

@@ -28,7 +28,7 @@ export function register(ctx: ServerContext): void {
   const analyses = new AudioAnalysisCache(32, (file) => worker.analyse(file));
   const listings = new DirectoryListings();
 
-  ctx.connection.onRequest(AnalyseAudioRequest.type, ({ path: file }) => analyses.analyse(file));
+  ctx.connection.onRequest(AnalyseAudioRequest.type, ({ path: file, range }) => (range ? worker.analyse(file, range) : analyses.analyse(file)));
 
   ctx.connection.onRequest(PreviewLineRequest.type, async ({ uri, line, withReadings }) => {
     const doc = ctx.getDocument(uri);
@@ -112,17 +112,17 @@ async function readingsOf(text: string, folder: string | undefined, settings: Se
 class AnalysisWorker {
   private worker: Worker | undefined;
   private nextId = 0;
-  private readonly pending = new Map<number, { path: string; resolve: (r: AudioAnalysisResult) => void }>();
+  private readonly pending = new Map<number, { job: AnalysisJob; resolve: (r: AudioAnalysisResult) => void }>();
 
   constructor(private readonly file: string, private readonly log: (message: string) => void) {}
 
-  analyse(file: string): Promise<AudioAnalysisResult> {
+  analyse(file: string, range?: { start: number; end: number }): Promise<AudioAnalysisResult> {
+    const job: AnalysisJob = range ? { id: ++this.nextId, path: file, range } : { id: ++this.nextId, path: file };
     const w = this.start();
-    if (!w) return analyseFile(file);
-    const id = ++this.nextId;
+    if (!w) return analyseFile(file, job.range ? { range: job.range } : {});
     return new Promise((resolve) => {
-      this.pending.set(id, { path: file, resolve });
-      w.postMessage({ id, path: file } satisfies AnalysisJob);
+      this.pending.set(job.id, { job, resolve });
+      w.postMessage(job);
     });
   }
 
@@ -139,9 +139,9 @@ class AnalysisWorker {
     w.on('exit', () => {
       if (this.worker === w) this.worker = undefined;
       // Whatever the worker left unanswered is analysed here instead; the next request starts a new worker.
-      for (const [id, job] of this.pending) {
+      for (const [id, { job, resolve }] of this.pending) {
         this.pending.delete(id);
-        void analyseFile(job.path).then(job.resolve);
+        void analyseFile(job.path, job.range ? { range: job.range } : {}).then(resolve);
       }
     });
     this.worker = w;

@@ -7,6 +7,8 @@ export type { AudioAnalysis, AudioAnalysisResult, AudioProblem, AudioSource, Aud
 export interface AnalyseAudioParams {
   /** Absolute path of a WAV file. */
   path: string;
+  /** Only this part, in seconds, at the resolution a zoomed-in view needs (not cached). */
+  range?: { start: number; end: number };
 }
 export namespace AnalyseAudioRequest {
   /** client → server: waveform peaks, log-mel spectrogram and levels of a WAV (computed once per path + mtime). */

@@ -117,5 +117,18 @@ export default {
     const longMeta = await view.locator('.meta').innerText();
     h.expect(longMeta.includes('10:00.00') && longMeta.includes('24000 Hz'), `10-minute metadata: ${JSON.stringify(longMeta)}`);
     await h.screenshot('ten-minutes');
+
+    // Zoom in 8× by key (each halves the window, around the playhead at 0): the panel asks for a
+    // detailed analysis of that part and draws it; 0 shows the whole file again.
+    await view.locator('h1').click();
+    for (let i = 0; i < 8; i++) await h.press('+');
+    await h.until('a detailed analysis of the zoomed part drawn', async () => (await stage.getAttribute('data-detail', { timeout: 500 })) === 'true');
+    const zoomed = (await stage.getAttribute('data-window'))!.split('-').map(Number);
+    h.log(`zoomed window ${zoomed.join('–')} s`);
+    h.expect(zoomed[0] === 0 && Math.abs(zoomed[1]! - 600 / 256) < 0.01, `the window is the first 600/256 s: ${zoomed.join('-')}`);
+    h.expect((await view.locator('canvas.spec').evaluate(inkedPixels)) > 1000, 'the zoomed spectrogram is drawn');
+    await h.screenshot('zoomed');
+    await h.press('0');
+    await h.until('the whole file again', async () => (await stage.getAttribute('data-window', { timeout: 500 })) === '0.000-600.000');
   },
 } satisfies Step;

@@ -12,6 +12,8 @@ export interface AnalysisOptions {
   maxColumns?: number;
   nMels?: number;
   dynamicRangeDb?: number;
+  /** Only this part of the file, in seconds (a zoomed-in view); levels then cover the part too. */
+  range?: { start: number; end: number };
 }
 
 const MAX_LANES = 8;
@@ -28,13 +30,16 @@ export function analyseWavBytes(buf: Uint8Array, file: { path: string; mtimeMs: 
   const t0 = performance.now();
   const reader = new WavReader(buf);
   const { sampleRate: sr, channels: channelCount } = reader.header;
-  const frames = reader.frames;
+  const all = reader.frames;
+  // The part analysed: [first, first + frames). Windows near its edges still read the samples beyond.
+  const first = opts.range ? Math.max(0, Math.min(all, Math.floor(opts.range.start * sr))) : 0;
+  const frames = opts.range ? Math.max(0, Math.min(all, Math.ceil(opts.range.end * sr)) - first) : all;
   const buckets = opts.buckets ?? 4096;
   const maxColumns = opts.maxColumns ?? 2048;
   const nMels = opts.nMels ?? 80;
   const range = opts.dynamicRangeDb ?? 80;
 
-  const { lanes, lvl } = frames < buckets ? smallFilePeaks(reader, buckets) : streamPeaks(reader, buckets);
+  const { lanes, lvl } = frames < buckets ? smallFilePeaks(reader, first, frames, buckets) : streamPeaks(reader, first, frames, buckets);
 
   const hopSize = Math.max(1, Math.round(sr * 0.01));
   const winLength = Math.round(sr * 0.025);
@@ -43,19 +48,19 @@ export function analyseWavBytes(buf: Uint8Array, file: { path: string; mtimeMs: 
   const columns = Math.min(total, maxColumns);
   let mel: { frames: Float32Array[]; hopSeconds: number };
   let columnSeconds: number;
-  if (columns === total) {
+  if (columns === total && !opts.range) {
     mel = melSpectrogram(mixedRange(reader, 0, frames), sr, { hopSize, winLength, fftSize, nMels });
     columnSeconds = mel.hopSeconds;
   } else {
-    // Each column is STFT frame round(c·(total−1)/(columns−1)) of the centred STFT: its window is
-    // gathered into a row of windows that a non-centred STFT with hop = window reads back one by one.
+    // Each column is STFT frame round(c·(total−1)/(columns−1)) of the centred STFT of the part: its
+    // window is gathered into a row of windows that a non-centred STFT with hop = window reads back.
     const gathered = new Float32Array(columns * winLength + (fftSize - winLength));
     for (let c = 0; c < columns; c++) {
-      const t = Math.round((c * (total - 1)) / (columns - 1));
-      gathered.set(mixedRange(reader, t * hopSize - (winLength >> 1), winLength), c * winLength);
+      const t = columns > 1 ? Math.round((c * (total - 1)) / (columns - 1)) : 0;
+      gathered.set(mixedRange(reader, first + t * hopSize - (winLength >> 1), winLength), c * winLength);
     }
     mel = melSpectrogram(gathered, sr, { hopSize: winLength, winLength, fftSize, nMels, center: false });
-    columnSeconds = ((total - 1) * hopSize) / sr / (columns - 1);
+    columnSeconds = columns > 1 ? ((total - 1) * hopSize) / sr / (columns - 1) : hopSize / sr;
   }
   let dbMax = -Infinity;
   for (const f of mel.frames) for (const v of f) if (v > dbMax) dbMax = v;
@@ -73,13 +78,14 @@ export function analyseWavBytes(buf: Uint8Array, file: { path: string; mtimeMs: 
     channels: channelCount,
     bitsPerSample: reader.bitsPerSample,
     format: reader.format,
-    durationSeconds: frames / sr,
+    durationSeconds: all / sr,
     truncated: reader.truncated,
     peakDbfs: finite(lvl.peakDbfs),
     rmsDbfs: finite(lvl.rmsDbfs),
     clippedSamples: lvl.clippedSamples,
     waveform: { buckets, lanes: lanes.map((l) => ({ min: toInt16Base64(l.min), max: toInt16Base64(l.max) })) },
     spectrogram: { frames: mel.frames.length, nMels, columnSeconds, fMaxHz: sr / 2, data: base64(q), dbMax, dynamicRangeDb: range },
+    ...(opts.range ? { range: { start: first / sr, end: (first + frames) / sr } } : {}),
     elapsedMs: performance.now() - t0,
   };
 }
@@ -95,9 +101,9 @@ function laneChannels(channelCount: number): number[][] {
 }
 
 /** Fewer frames than buckets: decode everything (it is tiny) and let `peaks` repeat samples. */
-function smallFilePeaks(reader: WavReader, buckets: number): { lanes: Lane[]; lvl: Levels } {
-  const channels = Array.from({ length: reader.header.channels }, () => new Float32Array(reader.frames));
-  reader.read(0, reader.frames, channels);
+function smallFilePeaks(reader: WavReader, first: number, frames: number, buckets: number): { lanes: Lane[]; lvl: Levels } {
+  const channels = Array.from({ length: reader.header.channels }, () => new Float32Array(frames));
+  reader.read(first, frames, channels);
   const lanes = laneChannels(channels.length).map((cs) => peaks(mixDown(cs.map((c) => channels[c]!)), buckets));
   return { lanes, lvl: levels(channels) };
 }
@@ -106,8 +112,7 @@ function smallFilePeaks(reader: WavReader, buckets: number): { lanes: Lane[]; lv
  * One pass over the file in blocks: levels over all channels and min/max per bucket per lane,
  * with the same bucket boundaries as `peaks` (bucket b covers frames ⌊b·n/B⌋ … ⌊(b+1)·n/B⌋ − 1).
  */
-function streamPeaks(reader: WavReader, buckets: number): { lanes: Lane[]; lvl: Levels } {
-  const n = reader.frames;
+function streamPeaks(reader: WavReader, first: number, n: number, buckets: number): { lanes: Lane[]; lvl: Levels } {
   const channelCount = reader.header.channels;
   const groups = laneChannels(channelCount);
   const perChannel = Array.from({ length: channelCount }, () => new BucketAccumulator(n, buckets));
@@ -117,7 +122,7 @@ function streamPeaks(reader: WavReader, buckets: number): { lanes: Lane[]; lvl: 
   let sum = 0, clipped = 0;
   for (let start = 0; start < n; start += BLOCK_FRAMES) {
     const count = Math.min(BLOCK_FRAMES, n - start);
-    reader.read(start, count, block);
+    reader.read(first + start, count, block);
     for (let c = 0; c < channelCount; c++) {
       const x = block[c]!;
       perChannel[c]!.add(x, count);
@@ -209,6 +214,7 @@ export function fromBase64(s: string): Uint8Array {
 
 /** Reads and analyses one file (no cache): what the cache runs, in process or in a worker thread. */
 export async function analyseFile(path: string, opts: AnalysisOptions = {}): Promise<AudioAnalysisResult> {
+  if (opts.range && !(opts.range.end > opts.range.start)) return { ok: false, problem: { path, kind: 'unreadable', message: `Empty range ${opts.range.start}–${opts.range.end} s.` } };
   try {
     const st = await stat(path);
     if (!st.isFile()) return { ok: false, problem: { path, kind: 'unreadable', message: 'This is not a file.' } };

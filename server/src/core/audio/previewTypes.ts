@@ -33,6 +33,8 @@ export interface AudioAnalysis {
     dbMax: number;
     dynamicRangeDb: number;
   };
+  /** Seconds of the file the waveform and spectrogram cover when only a part was analysed (zoom); the whole file otherwise. */
+  range?: { start: number; end: number };
   /** Milliseconds the analysis took when it was computed. */
   elapsedMs: number;
 }
