@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { WaveFile } from 'wavefile';
@@ -177,6 +177,24 @@ test('a node dying mid-shard (NODE_FAIL) loses only that shard\'s unfinished lin
       scontrol('update', 'nodename=localhost', 'state=resume');
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+  }
+});
+
+test('scaling out a folder a single machine half did: its lines are handed to the shards, not synthesized again', async () => {
+  const out = path.join(dir, 'half');
+  await mkdir(out);
+  const kept = single.filter((r) => r.line < 100);
+  await writeFile(path.join(out, 'manifest.jsonl'), kept.map((r) => JSON.stringify(r) + '\n').join(''));
+  for (const r of kept) await link(path.join(dir, 'single', r.audio), path.join(out, r.audio));
+  const r = await cli(['submit', tasksFile, '--out', 'half', '--slurm', '--shards', '8', '--max-parallel', '4', '--poll-seconds', '0.5', '--teacher', 'embedded', '--quiet']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /100 lines already in .*half handed to their shards/);
+  const merged = await checkAgainstSingle(out, 200);
+  for (const m of merged) if (m.line < 100) assert.equal(m.wavSha256, single[m.line]!.wavSha256, `line ${m.line} was not synthesized again`);
+  // Shard i holds the lines ≡ i (mod 8): 13 or 12 of them below 100, which the runner skips.
+  for (let i = 0; i < 8; i++) {
+    const log = await readFile(path.join(out, '.slurm', `shard-${i}`, 'slurm.log'), 'utf8');
+    assert.match(log, new RegExp(`done ${i < 4 ? 12 : 13}, skipped ${i < 4 ? 13 : 12}, failed 0`), log);
   }
 });
 

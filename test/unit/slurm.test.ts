@@ -293,3 +293,38 @@ test('web UI prompt paths relative to the task file become absolute in shards; e
   const shards = planShards([rel, abs].join('\n'), 2, anchor);
   assert.equal(shards[1]!.text, abs + '\n');
 });
+
+test('lines the output folder already holds are handed to their shards (WAV linked, record with the shard line and hash), once', async () => {
+  const { seedShardsFromOut } = await import('../../server/src/core/slurm/seed');
+  const { taskHash } = await import('../../server/src/core/batch/manifest');
+  const { TaskFileModel } = await import('../../server/src/core/taskFile');
+  const dir = await mkdtemp(path.join(tmpdir(), 'slurm-seed-'));
+  try {
+    const tasksFile = path.join(dir, 'a.tasks.jsonl');
+    const text = [0, 1, 2, 3, 4].map((i) => JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '你好', input_text: `第${i}句`, output_name: `u${i}` })).join('\n') + '\n';
+    const model = new TaskFileModel(text, 'auto');
+    const hashes = new Map([0, 1, 2, 3, 4].map((i) => [i, taskHash(model.line(i)!.toTask(i)!)]));
+    const out = path.join(dir, 'out');
+    await mkdir(out);
+    const rec = (i: number, hash: string) => JSON.stringify({ line: i, name: `u${i}`, taskHash: hash, text: `第${i}句`, readings: [null, null, null], phonemes: 'x', audio: `u${i}.wav`, wavSha256: 'w' });
+    // lines 0, 1, 3 done here; line 4's record is of another task (the file changed since)
+    await writeFile(path.join(out, 'manifest.jsonl'), [rec(0, hashes.get(0)!), rec(1, hashes.get(1)!), rec(3, hashes.get(3)!), rec(4, 'stale')].join('\n') + '\n');
+    for (const i of [0, 1, 3, 4]) await writeFile(path.join(out, `u${i}.wav`), `RIFF${i}`);
+    const run = path.join(dir, 'run');
+    const { anchorPromptAudio } = await import('../../server/src/core/slurm/shards');
+    const shards = planShards(text, 2, anchorPromptAudio(tasksFile)); // shard 0: 0,2,4  shard 1: 1,3
+    await writeShards(run, shards);
+    assert.equal(await seedShardsFromOut(run, shards, out, hashes, new Set([1])), 1, 'shard 1 is busy: only line 0 of shard 0');
+    assert.equal(await seedShardsFromOut(run, shards, out, hashes, new Set()), 2, 'then lines 1 and 3 of shard 1; line 0 is not handed over twice');
+    assert.equal(await seedShardsFromOut(run, shards, out, hashes, new Set()), 0);
+    const m1 = (await readFile(path.join(shardPaths(run, 1).out, 'manifest.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const shardModel = new TaskFileModel(shards[1]!.text, 'auto');
+    assert.deepEqual(m1.map((r) => [r.line, r.name, r.taskHash]), [[0, 'u1', taskHash(shardModel.line(0)!.toTask(0)!)], [1, 'u3', taskHash(shardModel.line(1)!.toTask(1)!)]]);
+    assert.notEqual(m1[0].taskHash, hashes.get(1), 'the shard line names the prompt audio by absolute path: its own hash');
+    assert.equal((await stat(path.join(shardPaths(run, 1).out, 'u3.wav'))).ino, (await stat(path.join(out, 'u3.wav'))).ino);
+    const m0 = (await readFile(path.join(shardPaths(run, 0).out, 'manifest.jsonl'), 'utf8')).trim().split('\n');
+    assert.equal(m0.length, 1, 'the stale record of line 4 is not handed over');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

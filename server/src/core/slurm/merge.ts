@@ -154,7 +154,7 @@ export async function mergeShards(runDir: string, shardCount: number, outDir: st
     // Only the last record of a line counts, and only its WAV is placed.
     const lastAudio = new Map(audio);
     audioLinked += await forEachLimit([...lastAudio.entries()].filter(([line]) => records.get(line) !== undefined), 16,
-      ([, rel]) => placeAudio(path.resolve(shardOut, rel), outRoot, rel));
+      async ([, rel]) => (await placeAudio(path.resolve(shardOut, rel), outRoot, rel)) === 'linked');
     const m: string[] = [], f: string[] = [];
     for (let line = 0; line < map.length; line++) {
       const rec = records.get(line);
@@ -225,15 +225,15 @@ async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T)
   return count;
 }
 
-/** Hard-links `src` to `<outRoot>/<rel>` unless it is there already; false when nothing had to be done. */
-async function placeAudio(src: string, outRoot: string, rel: string): Promise<boolean> {
+/** Hard-links `src` to `<outRoot>/<rel>` (copies across file systems) unless the same file is there already. */
+export async function placeAudio(src: string, outRoot: string, rel: string): Promise<'linked' | 'present' | 'missing'> {
   const dst = path.resolve(outRoot, rel);
   const inside = path.relative(outRoot, dst);
   if (!inside || inside.startsWith('..') || path.isAbsolute(inside)) throw new Error(`audio file '${rel}' would land outside the output folder ${outRoot}`);
   const s = await stat(src).catch(() => undefined);
-  if (!s) return false;
+  if (!s) return 'missing';
   const d = await stat(dst).catch(() => undefined);
-  if (d && d.ino === s.ino && d.dev === s.dev) return false;
+  if (d && d.ino === s.ino && d.dev === s.dev) return 'present';
   await mkdir(path.dirname(dst), { recursive: true });
   const tmp = path.join(path.dirname(dst), `.${path.basename(dst)}.tmp-${process.pid}`); // a name isTempFile knows
   await unlink(tmp).catch(() => undefined);
@@ -243,5 +243,5 @@ async function placeAudio(src: string, outRoot: string, rel: string): Promise<bo
     await copyFile(src, tmp, fsc.COPYFILE_FICLONE);
   }
   await rename(tmp, dst);
-  return true;
+  return 'linked';
 }

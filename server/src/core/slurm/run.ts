@@ -7,6 +7,7 @@ import { type ArrayTaskInfo, compressTaskIds, isEnded, isRetryable, type JobStat
 import { batchScript, defaultNodeCommand } from './script';
 import { taskHash, writeFileAtomic } from '../batch/manifest';
 import { TaskFileModel } from '../taskFile';
+import { seedShardsFromOut } from './seed';
 import { anchorPromptAudio, planShards, sha256, writeIfChanged, writeShards } from './shards';
 
 export interface SlurmBatchOptions {
@@ -201,6 +202,8 @@ async function runLocked(o: SlurmBatchOptions, runDir: string, log: (m: string) 
   await writeIfChanged(scriptFile, script);
   await saveState(runDir, state);
 
+  const seeded = await seedShardsFromOut(runDir, shards, o.outDir, taskHashes, liveShards);
+  if (seeded) log(`${seeded} line${seeded > 1 ? 's' : ''} already in ${o.outDir} handed to their shards (not synthesized again)`);
   const outputs = shards.map((s) => new ShardOutputs(runDir, s.index, s.lines.length));
   const statuses: ShardStatus[] = shards.map((s) => ({
     shard: s.index, state: 'NOT_SUBMITTED', node: '', elapsed: '', reason: '', total: s.lines.length, done: 0, failed: 0, attempts: 0,
