@@ -110,7 +110,9 @@ describe('language server over JSON-RPC: pronunciation', () => {
     // The dictionary itself: the new rule contradicts nothing, but 长大 → chang2 is a reading worth a look only if invalid; here it is valid.
     const dd = await client.waitForDiagnostics(dictUri);
     assert.ok(!dd.some((x) => x.severity === 1), JSON.stringify(dd));
+    // Closed without saving: the file on disk applies again.
     await client.close(dictUri);
+    await client.waitForDiagnostics(tasks, (x) => /teacher reads zhang3/.test(msg(polyOf(x, '长'))), 10000);
   });
 
   it('hover on a text field shows the line as characters over readings and the rule that fired', async () => {

@@ -80,6 +80,15 @@ export function register(ctx: ServerContext): void {
     })();
   };
 
+  // Closing the dictionary without saving does not reach features: notice it and go back to the file on disk.
+  const watchUnsaved = setInterval(() => {
+    for (const w of workspaces.values()) {
+      if (!w.dictionary.unsaved || ctx.allDocuments().some((d) => d.path === w.dictionary.file)) continue;
+      void ctx.getSettings(pathToFileURL(w.dictionary.file).href).then((settings) => refresh(w, settings));
+    }
+  }, 2000);
+  watchUnsaved.unref?.();
+
   ctx.addTaskLineAnalyzer((settings, doc) => {
     const w = workspaceOf(doc);
     refresh(w, settings);
