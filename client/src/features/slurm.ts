@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import {
   type ShardStatus, SlurmCancelRequest, SlurmRunsRequest, type SlurmRunStatus, SlurmStatusNotification, SlurmSubmitRequest, SlurmTrackRequest,
 } from '../../../server/src/protocol';
+import { State } from 'vscode-languageclient/node';
 import type { ClientContext } from '../context';
 
 /**
@@ -90,6 +91,7 @@ async function submit(ctx: ClientContext, uri: vscode.Uri | undefined, outDir: s
         }
         if (s.state === 'finished' || s.state === 'cancelled' || s.state === 'error') {
           listeners.delete(onStatus);
+          stopped.dispose();
           resolve();
           const text = `Slurm batch ${name}: ${s.state === 'error' ? s.message : summary(s)}`;
           if (s.state === 'error' || s.exitCode === 2) void vscode.window.showWarningMessage(text, 'Show Output').then((a) => a && ctx.output.show(true));
@@ -97,6 +99,14 @@ async function submit(ctx: ClientContext, uri: vscode.Uri | undefined, outDir: s
         }
       };
       listeners.add(onStatus);
+      // The server follows the run; if it stops, the jobs go on and the next submit of this file follows them again.
+      const stopped = ctx.client.onDidChangeState((e) => {
+        if (e.newState !== State.Stopped) return;
+        stopped.dispose();
+        listeners.delete(onStatus);
+        resolve();
+        void vscode.window.showWarningMessage(`Slurm batch ${name}: the language server stopped; the jobs go on in the queue. Submit the file again to follow them.`);
+      });
       token.onCancellationRequested(() => {
         progress.report({ message: 'cancelling (scancel)…' });
         ctx.client.sendRequest(SlurmCancelRequest.type, { runId }).then(undefined, (err: Error) => ctx.output.error(`Slurm cancel: ${err.message}`));
