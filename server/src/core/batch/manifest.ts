@@ -178,12 +178,16 @@ const TEMP_MARK = '.tmp-';
 /** Writes a whole file so that readers see the old or the new content, never a mix: temp file in the same folder, fsync, rename. */
 export async function writeFileAtomic(file: string, data: Uint8Array | string, opts: { fsync?: boolean } = {}): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`);
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(data);
-    if (opts.fsync ?? true) await fh.sync();
-  } finally {
-    await fh.close();
+  if (opts.fsync ?? true) {
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } else {
+    await writeFile(tmp, data);
   }
   try {
     await rename(tmp, file);

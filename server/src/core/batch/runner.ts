@@ -211,10 +211,15 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
       log(`✗ line ${job.task.line + 1} (${job.task.name}): ${reason}`);
       progress({ line: job.task.line, name: job.task.name, ok: false, reason });
     };
+    const folders = new Set([outDir]);
     const succeed = async (job: Job, r: SynthesisResult) => {
       const header = parseWavHeader(r.wav, r.wav.length);
       try {
-        await mkdir(path.dirname(job.file), { recursive: true });
+        const folder = path.dirname(job.file);
+        if (!folders.has(folder)) {
+          await mkdir(folder, { recursive: true });
+          folders.add(folder);
+        }
         // No fsync for the WAV: its sha256 is in the record, so a WAV lost to a power cut is redone on resume.
         await writeFileAtomic(job.file, r.wav, { fsync: false });
       } catch (err) {
@@ -228,12 +233,21 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
         wavSha256: sha256(r.wav), clonedVoice: r.clonedVoice, engine: r.engine,
       };
       if (r.note) rec.note = r.note;
-      await manifest.append(rec);
-      records.set(job.task.name, rec);
-      summary.done++;
-      processed++;
-      progress({ line: job.task.line, name: job.task.name, ok: true, durationSeconds: rec.durationSeconds, audio: rec.audio });
+      // The worker goes on to its next line while the record is made durable (records of many lines
+      // share one fsync); the line counts as done only once it is. A kill before that redoes the line.
+      const durable = manifest.append(rec).then(() => {
+        records.set(job.task.name, rec);
+        summary.done++;
+        processed++;
+        progress({ line: job.task.line, name: job.task.name, ok: true, durationSeconds: rec.durationSeconds, audio: rec.audio });
+      }, (error: unknown) => {
+        fatal ??= { error };
+        stop.abort(error);
+      });
+      appending.add(durable);
+      void durable.finally(() => appending.delete(durable));
     };
+    const appending = new Set<Promise<void>>();
 
     for (const f of invalidFailures) await fail({ task: { line: f.line, name: f.name } as Task, hash: f.taskHash, attempts: 0 }, f.reason, false);
     processed = 0;
@@ -244,6 +258,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
       if (teacher.synthesizeMany) await guard(runChunks)(pending);
       else await forEachLimit(pending, concurrency, guard(runOne));
     } finally {
+      await Promise.all(appending);
       summary.cancelled = !!opts.signal?.aborted;
       await manifest.close().catch(() => undefined);
       await failLog.close().catch(() => undefined);
