@@ -97,7 +97,6 @@ export async function runSlurmSubmit(args: string[], io: CliIO): Promise<number>
   const login = a.values.get('login');
   const poll = a.values.has('poll-seconds') ? Number(a.values.get('poll-seconds')) : s.pollSeconds;
   if (!(poll >= 0.2)) throw new UsageError('--poll-seconds must be a number ≥ 0.2');
-  // Relative paths the shards get (a dictionary, a GLM-TTS checkout) are resolved by the job in the same folder as here.
   const forwarded = a.forwarded.some((f) => f === '--teacher' || f.startsWith('--teacher=')) ? a.forwarded : ['--teacher', 'embedded', ...a.forwarded];
 
   const printer = new ProgressPrinter(io.stderr);
@@ -118,6 +117,7 @@ export async function runSlurmSubmit(args: string[], io: CliIO): Promise<number>
       pollSeconds: poll,
       submitArgs: forwarded,
       nodeCommand: a.values.get('node-command'),
+      // The jobs start in this folder, so relative paths the shards get (--dict, --glmtts) mean what they mean here.
       workDir: io.cwd,
       env: io.env,
       wait: !a.switches.has('no-wait'),
