@@ -16,6 +16,7 @@ import { type CharReading, candidateReadings, defaultReading, teacherReadings } 
 import { isHan, looksLikeTokens, pinyinToTokens, readingToPinyin } from '../core/notation';
 import { AMBIGUOUS_CODE, POLYPHONE_CODE, type PolyphoneData } from '../core/polyphones';
 import { scanMembers } from '../core/jsonl';
+import { OutputFormat, segment } from 'pinyin-pro';
 import { ConvertDictionaryRequest } from '../protocol/pronunciation';
 
 /**
@@ -297,19 +298,31 @@ async function pinActions(doc: OpenDocument, d: Diagnostic, settings: Settings, 
  * really decides the character in this text (no longer key wins). Falls back to the character.
  */
 export function chooseContext(text: string, index: number, char: string, reading: string, dict: ReplaceDict): string {
+  const decides = (key: string): boolean => {
+    if (key.split(char).length !== 2 || keyNeverMatches(key)) return false;
+    const r = ruleToUpstream(char, key, reading);
+    if (!r.ok) return false;
+    const existing = dict.get(key);
+    if (existing && existing.value !== r.value.value) return false;
+    const next = new ReplaceDict([...dict.entries.values(), { key, value: r.value.value, line: -1, dialect: 'upstream' }]);
+    return teacherReadings(text, next)[index]?.reading === reading;
+  };
+  // A word of pinyin-pro's dictionary around the character comes first (its words are mostly the ones that change readings).
+  let at = 0;
+  for (const word of segment(text, { format: OutputFormat.ZhSegment }) as string[]) {
+    if (index >= at && index < at + word.length) {
+      if (word.length >= 2 && decides(word)) return word;
+      break;
+    }
+    at += word.length;
+  }
   let runStart = index, runEnd = index + char.length;
   while (runStart > 0 && isHan(text.charCodeAt(runStart - 1))) runStart--;
   while (runEnd < text.length && isHan(text.charCodeAt(runEnd))) runEnd++;
   for (let len = 2; len <= Math.min(8, runEnd - runStart); len++) {
     for (let s = Math.max(runStart, index + char.length - len); s <= index && s + len <= runEnd; s++) {
       const key = text.slice(s, s + len);
-      if (key.split(char).length !== 2 || keyNeverMatches(key)) continue;
-      const r = ruleToUpstream(char, key, reading);
-      if (!r.ok) continue;
-      const existing = dict.get(key);
-      if (existing && existing.value !== r.value.value) continue;
-      const next = new ReplaceDict([...dict.entries.values(), { key, value: r.value.value, line: -1, dialect: 'upstream' }]);
-      if (teacherReadings(text, next)[index]?.reading === reading) return key;
+      if (decides(key)) return key;
     }
   }
   return char;
