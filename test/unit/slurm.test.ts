@@ -328,3 +328,23 @@ test('lines the output folder already holds are handed to their shards (WAV link
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the node command of the batch script: this installation by absolute path; Electron (VS Code) is told to act as Node', async () => {
+  const { defaultNodeCommand } = await import('../../server/src/core/slurm/script');
+  const dir = await mkdtemp(path.join(tmpdir(), 'slurm-pkg-'));
+  try {
+    await mkdir(path.join(dir, 'ext dir', 'dist'), { recursive: true });
+    await writeFile(path.join(dir, 'ext dir', 'package.json'), '{}');
+    await writeFile(path.join(dir, 'ext dir', 'dist', 'cli.js'), '');
+    // An installed extension ships dist/ only (no bin/).
+    assert.equal(defaultNodeCommand(path.join(dir, 'ext dir', 'dist'), { execPath: '/usr/bin/node' }), `/usr/bin/node '${dir}/ext dir/dist/cli.js'`);
+    assert.equal(defaultNodeCommand(path.join(dir, 'ext dir', 'dist'), { execPath: '/usr/share/code/code', electron: '30.0.0' }),
+      `ELECTRON_RUN_AS_NODE=1 /usr/share/code/code '${dir}/ext dir/dist/cli.js'`);
+    await mkdir(path.join(dir, 'ext dir', 'bin'));
+    await writeFile(path.join(dir, 'ext dir', 'bin', 'tts-distill.js'), '');
+    assert.match(defaultNodeCommand(path.join(dir, 'ext dir', 'dist'), { execPath: '/usr/bin/node' }), /bin\/tts-distill\.js'$/);
+    assert.throws(() => defaultNodeCommand(tmpdir(), { execPath: '/usr/bin/node' }), /cannot find bin\/tts-distill\.js or dist\/cli\.js/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -61,13 +61,14 @@ export function batchScript(o: BatchScriptOptions): string {
  * How a compute node starts this very installation of `tts-distill`: the Node.js that runs
  * now and the package's `bin/tts-distill.js` (else `dist/cli.js`), by absolute path. It
  * works on the node when the installation and Node live on the shared file system (or at the
- * same path on every node); otherwise the user gives the command (`--node-command`).
+ * same path on every node); otherwise the user gives the command (`--node-command`). Inside
+ * VS Code the runtime is Electron, which acts as Node only when told so.
  */
-export function defaultNodeCommand(from = __dirname): string {
+export function defaultNodeCommand(from = __dirname, runtime: { execPath: string; electron?: string } = { execPath: process.execPath, electron: process.versions.electron }): string {
   const root = findPackageRoot(from);
   const cli = root && [path.join(root, 'bin', 'tts-distill.js'), path.join(root, 'dist', 'cli.js')].find((f) => existsSync(f));
   if (!cli) throw new Error(`cannot find bin/tts-distill.js or dist/cli.js above ${from}: build the package (npm run build) or give the node command`);
-  return `${shellQuote(process.execPath)} ${shellQuote(cli)}`;
+  return `${runtime.electron ? 'ELECTRON_RUN_AS_NODE=1 ' : ''}${shellQuote(runtime.execPath)} ${shellQuote(cli)}`;
 }
 
 /** The closest folder above `from` that holds a built copy of this package (bin/tts-distill.js needs dist/cli.js). */
