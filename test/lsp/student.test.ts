@@ -68,7 +68,7 @@ describe('student over JSON-RPC: train, evaluate, diff documents', () => {
     assert.equal(teacher.length, 2400);
     assert.equal(student.length, 2400);
     const item = res.report.items[0]!;
-    assert.equal(teacher[0]!.split(' | ')[0], `#1 ${item.name}`);
+    assert.equal(teacher[0]!.split(' | ')[0], `line 1 · ${item.name}`);
     for (let k = 0; k < teacher.length; k++) {
       const it = res.report.items[k]!;
       assert.equal(teacher[k]!.split(' | ')[0], student[k]!.split(' | ')[0], 'same prefix on both sides');

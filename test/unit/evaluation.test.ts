@@ -86,12 +86,12 @@ test('acoustic: a higher voice, a slower one, and another sample rate', () => {
 test('diff documents: one aligned line per task, only readings differ', () => {
   // 去 and 银 have one reading and agree: left out; 行 is a polyphone; 子 (one reading) differs.
   const item = { line: 11, name: 'utt_3', text: '去银行A子', teacher: ['qu4', 'yin2', 'hang2', null, 'zi3'], student: ['qu4', 'yin2', 'xing2', null, 'zi5'] };
-  assert.equal(readingsLine(item, 'teacher'), '#12 utt_3 | 行hang2 子zi3');
-  assert.equal(readingsLine(item, 'student'), '#12 utt_3 | 行xing2 子zi5');
+  assert.equal(readingsLine(item, 'teacher'), 'line 12 · utt_3 | 行hang2 子zi3');
+  assert.equal(readingsLine(item, 'student'), 'line 12 · utt_3 | 行xing2 子zi5');
   // A character the teacher did not read is on neither side.
   const unread = { ...item, line: 12, teacher: [null, null, 'hang2', null, null], student: ['qu4', 'yin2', null, null, 'zi3'] };
-  assert.equal(readingsDocument([item, unread], 'student'), '#12 utt_3 | 行xing2 子zi5\n#13 utt_3 | 行?\n');
-  assert.equal(readingsDocument([unread], 'teacher'), '#13 utt_3 | 行hang2\n');
+  assert.equal(readingsDocument([item, unread], 'student'), 'line 12 · utt_3 | 行xing2 子zi5\nline 13 · utt_3 | 行?\n');
+  assert.equal(readingsDocument([unread], 'teacher'), 'line 13 · utt_3 | 行hang2\n');
 });
 
 test('evaluate a teacher run: readings from the manifest, audio where the student has it, eval.json + eval.html', async () => {

@@ -8,7 +8,8 @@ export type DiffSide = 'teacher' | 'student';
 type Line = Pick<EvalItem, 'line' | 'name' | 'text' | 'teacher' | 'student'>;
 
 /**
- * `#12 utt_003 | 行hang2 长zhang3` (1-based task line): the characters the teacher read that are
+ * `line 12 · utt_003 | 行hang2 长zhang3` (1-based task line; not `#12`, which the editor would
+ * decorate as a colour): the characters the teacher read that are
  * polyphones or where the two disagree. Monophonic characters they agree on are left out:
  * they cannot differ, and short lines keep the diff editor fast on thousands of tasks.
  */
@@ -23,7 +24,7 @@ export function readingsLine(item: Line, side: DiffSide): string {
     if (candidateReadings(ch).length < 2 && item.student[i] === t) continue;
     parts.push(`${ch}${readings[i] ?? '?'}`);
   }
-  return `#${item.line + 1} ${item.name} | ${parts.join(' ')}`;
+  return `line ${item.line + 1} · ${item.name} | ${parts.join(' ')}`;
 }
 
 /** The whole document of one side; line k (0-based) is items[k]. */
