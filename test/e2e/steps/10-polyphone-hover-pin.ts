@@ -1,0 +1,23 @@
+import type { Step } from '../harness';
+
+export default {
+  name: 'hovering a polyphone shows the teacher’s readings; a quick fix pins one in the dictionary',
+  timeoutMs: 120_000,
+  async run(h) {
+    await h.openFile('demo.tasks.jsonl');
+    const flag = await h.waitForProblem(/^重: teacher reads zhong4/, 'demo.tasks');
+    h.log(`${flag.severity} ${flag.line}:${flag.column} ${flag.message}`);
+    // The hover shows the whole line, characters over readings; 重 of 重新 is pinned by the workspace rule.
+    const hover = await h.hover('重量', /zhong4/);
+    h.log('hover:', hover.replace(/\s+/g, ' ').slice(0, 300));
+    h.expect(/chong2/.test(hover) && hover.includes('📌') && /rule "重新"/.test(hover), `hover names the rule that fired: ${hover}`);
+    // The cursor on 重 (walking from the line start: Go to Line counts CJK characters twice).
+    await h.page.keyboard.press('Escape');
+    await h.gotoLine(flag.line ?? 2, flag.column ?? 1);
+    await h.quickFix(/Pin 重 as zhong4 in 重量/);
+    await h.runCommand('File: Save All');
+    await h.until('the rule saved in the dictionary', () => h.readFile('G2P_replace_dict.jsonl').includes('{"word": "重", "context": "重量", "phoneme": "zhong4"}'));
+    const pinned = await h.waitForProblem(/^重: teacher reads zhong4 .*decided by the dictionary rule "重量"/, 'demo.tasks');
+    h.log(`${pinned.severity} ${pinned.line}:${pinned.column} ${pinned.message}`);
+  },
+} satisfies Step;
