@@ -32,6 +32,8 @@ let zoom: { start: number; end: number } | undefined;
 const details = new Map<SourceKey, AudioAnalysis>();
 let detailTimer: number | undefined;
 let detailAsked: { key: SourceKey; start: number; end: number } | undefined;
+/** The pitch track is drawn over the spectrogram (key P toggles). */
+let showPitch = true;
 
 interface Ui {
   tabs: Map<SourceKey, HTMLButtonElement>;
@@ -139,7 +141,7 @@ function show(v: PreviewView) {
   stage.title = 'Click or drag to seek';
   attachSeek(stage);
 
-  app.append(controls, meta, message, stage, axis, el('p', 'help', 'Space play/pause · ←/→ 1 s (Shift 5 s) · Home/End · 1/2/3 switch source · X previous source · wheel or +/− zoom, Shift+drag or horizontal wheel pan, 0 whole file'));
+  app.append(controls, meta, message, stage, axis, el('p', 'help', 'Space play/pause · ←/→ 1 s (Shift 5 s) · Home/End · 1/2/3 switch source · X previous source · wheel or +/− zoom, Shift+drag or horizontal wheel pan, 0 whole file · P pitch track'));
   ui = { tabs, meta, message, playButton, time, stage, wave, spec, cursor, axis };
   if (!v.sources.length) {
     stage.hidden = true;
@@ -284,6 +286,11 @@ document.addEventListener('keydown', (e) => {
     case '0':
       setZoom(undefined);
       break;
+    case 'p':
+    case 'P':
+      showPitch = !showPitch;
+      drawView();
+      break;
     default: {
       const n = Number(e.key);
       const s = Number.isInteger(n) && n >= 1 ? view?.sources[n - 1] : undefined;
@@ -420,6 +427,7 @@ function renderSelected() {
     ['Peak', a.peakDbfs === null ? 'silence' : `${a.peakDbfs.toFixed(1)} dBFS`, a.clippedSamples ? 'clip' : undefined],
     ['RMS', a.rmsDbfs === null ? 'silence' : `${a.rmsDbfs.toFixed(1)} dBFS`],
   ];
+  if (a.f0) items.push(['F0 median', a.f0.medianHz === null ? 'unvoiced' : `${Math.round(a.f0.medianHz)} Hz`]);
   for (const [k, v, flag] of items) {
     const item = el('span', `item${flag ? ` ${flag}` : ''}`);
     item.dataset.field = k.toLowerCase().replace(' ', '-');
@@ -615,6 +623,36 @@ function drawSpectrogram(c: HTMLCanvasElement, a: AudioAnalysis, w: { start: num
   const span = (w.end - w.start) / columnSeconds;
   g.imageSmoothingEnabled = span > c.width / 4;
   g.drawImage(off, x0, 0, span, nMels, 0, 0, c.width, c.height);
+  if (showPitch && a.f0) drawPitch(g, c, a, w);
+}
+
+/** Pitch scale of the overlay (log Hz, Praat-style over the whole height): the range of speech. */
+const PITCH_LOW = 50, PITCH_HIGH = 600;
+const pitchY = (hz: number, height: number) => height * (1 - Math.log(hz / PITCH_LOW) / Math.log(PITCH_HIGH / PITCH_LOW));
+
+/** The F0 track over the spectrogram on its own log scale, with a few Hz marks at the right edge. */
+function drawPitch(g: CanvasRenderingContext2D, c: HTMLCanvasElement, a: AudioAnalysis, w: { start: number; end: number }) {
+  const f0 = a.f0!;
+  const hz = new Uint16Array(decodeBase64(f0.values).buffer);
+  const start = coverage(a).start;
+  const dpr = window.devicePixelRatio || 1;
+  const colour = cssColor('--vscode-charts-green', '#89d185');
+  g.fillStyle = colour;
+  const size = Math.max(2, Math.round(2.5 * dpr));
+  for (let k = 0; k < hz.length; k++) {
+    if (!hz[k]) continue;
+    const t = start + k * f0.hopSeconds;
+    if (t < w.start || t > w.end) continue;
+    const x = ((t - w.start) / (w.end - w.start)) * c.width;
+    g.fillRect(x - size / 2, pitchY(hz[k]! / 10, c.height) - size / 2, size, size);
+  }
+  g.font = `${Math.round(10 * dpr)}px sans-serif`;
+  g.textAlign = 'right';
+  for (const mark of [100, 200, 400]) {
+    const y = pitchY(mark, c.height);
+    g.fillRect(c.width - 6 * dpr, y, 6 * dpr, Math.max(1, dpr));
+    g.fillText(`${mark} Hz`, c.width - 8 * dpr, y + 4 * dpr);
+  }
 }
 
 function drawAxis(axis: HTMLElement, w: { start: number; end: number }) {

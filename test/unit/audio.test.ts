@@ -161,3 +161,18 @@ void test('a zoomed range: peaks of that part, spectrogram columns at full resol
   }));
   assert.ok(worst <= 1, `spectrogram differs by ${worst} steps`);
 });
+
+void test('pitch is tracked for short parts (a 220 Hz tone reads 220 Hz) and skipped for long ones', () => {
+  const rate = 16000;
+  const tone = Float32Array.from({ length: rate * 2 }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 220 * i) / rate));
+  const a = analyseWavBytes(encodeWav(tone, rate), file);
+  assert.ok(a.f0);
+  assert.equal(a.f0.hopSeconds, 0.01);
+  assert.ok(Math.abs(a.f0.medianHz! - 220) < 2.2, `median ${a.f0.medianHz}`);
+  const hz = [...new Uint16Array(fromBase64(a.f0.values).slice().buffer)].map((v) => v / 10);
+  assert.equal(hz.length, 201);
+  assert.ok(hz.slice(5, -5).every((v) => Math.abs(v - 220) < 2.2));
+  assert.equal(analyseWavBytes(encodeWav(new Float32Array(rate * 40), rate), file).f0, undefined);
+  const silent = analyseWavBytes(encodeWav(new Float32Array(rate), rate), file);
+  assert.equal(silent.f0?.medianHz, null);
+});

@@ -137,17 +137,22 @@ class PreviewPanels implements vscode.Disposable {
   }
 }
 
-/** Webview options: scripts on, and only the extension's assets, the workspace and (for a loose file) its folder readable. */
+/** Webview options: scripts on, forms and command links off, only `resourceRoots` readable. */
 function webviewOptions(ctx: ClientContext, target: PreviewTarget): vscode.WebviewOptions & vscode.WebviewPanelOptions {
-  return { enableScripts: true, enableForms: false, enableCommandUris: false, localResourceRoots: resourceRoots(ctx, target) };
+  return { enableScripts: true, enableForms: false, enableCommandUris: false, localResourceRoots: resourceRoots(ctx, target.kind === 'file' ? [target.path] : []) };
 }
 
-function resourceRoots(ctx: ClientContext, target: PreviewTarget): vscode.Uri[] {
+/**
+ * What the webview may load: the extension's webview assets, the workspace folders, and the
+ * folder of each shown WAV that lies outside them (an upstream prompt under the GLM-TTS checkout,
+ * a file opened from elsewhere) — that folder only, nothing above it.
+ */
+function resourceRoots(ctx: ClientContext, files: readonly string[]): vscode.Uri[] {
   const ext = ctx.extension.extensionUri;
   const roots = [vscode.Uri.joinPath(ext, 'dist', 'media'), vscode.Uri.joinPath(ext, 'media')];
-  const folders = vscode.workspace.workspaceFolders ?? [];
-  roots.push(...folders.map((f) => f.uri));
-  if (target.kind === 'file' && !vscode.workspace.getWorkspaceFolder(vscode.Uri.file(target.path))) roots.push(vscode.Uri.file(path.dirname(target.path)));
+  roots.push(...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri));
+  const outside = new Set(files.filter((f) => !vscode.workspace.getWorkspaceFolder(vscode.Uri.file(f))).map((f) => path.dirname(f)));
+  roots.push(...[...outside].sort().map((d) => vscode.Uri.file(d)));
   return roots;
 }
 
@@ -180,12 +185,6 @@ class PreviewController {
     const viewId = ++this.viewId;
     if (selected) this.preferred = selected;
     this.target = target;
-    const webview = this.panel.webview;
-    if (target.kind === 'file') {
-      const roots = resourceRoots(this.ctx, target);
-      // A loose file outside the roots needs its folder added (only the panel changes targets this way).
-      if (roots.length !== (webview.options.localResourceRoots ?? []).length) webview.options = { ...webview.options, localResourceRoots: roots };
-    }
     let view: PreviewView;
     if (target.kind === 'file') {
       const source = this.source('file', target.path, true);
@@ -211,6 +210,10 @@ class PreviewController {
       }
     }
     if (position !== undefined) view.position = position;
+    const webview = this.panel.webview;
+    const roots = resourceRoots(this.ctx, view.sources.filter((s) => s.exists).map((s) => s.path));
+    const key = (uris: readonly vscode.Uri[] | undefined) => (uris ?? []).map((u) => u.toString()).join('\n');
+    if (key(roots) !== key(webview.options.localResourceRoots)) webview.options = { ...webview.options, localResourceRoots: roots };
     this.selected = view.selected;
     this.panel.title = `Audio: ${view.title}`;
     this.analysed.clear();

@@ -39,7 +39,7 @@ export default {
     h.log(`preview drawn ${Date.now() - opened} ms after the command`);
     const meta = await view.locator('.meta').innerText();
     h.log('metadata:', meta.replace(/\s+/g, ' '));
-    for (const want of ['0:02.50', '24000 Hz', 'mono', '16-bit PCM', '-6.0 dBFS', '-9.0 dBFS']) h.expect(meta.includes(want), `metadata shows ${want}: ${JSON.stringify(meta)}`);
+    for (const want of ['0:02.50', '24000 Hz', 'mono', '16-bit PCM', '-6.0 dBFS', '-9.0 dBFS', 'F0 median', '220 Hz']) h.expect(meta.includes(want), `metadata shows ${want}: ${JSON.stringify(meta)}`);
     const waveInk = await view.locator('canvas.wave').evaluate(inkedPixels);
     const specInk = await view.locator('canvas.spec').evaluate(inkedPixels);
     h.expect(waveInk > 1000 && specInk > 1000, `waveform and spectrogram are drawn (${waveInk}, ${specInk} pixels)`);

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { mixDown, WavFormatError, WavReader } from './wav';
-import { levels, type Levels, melSpectrogram, nextPow2, peaks, stftFrameCount } from './dsp';
+import { f0Yin, levels, type Levels, melSpectrogram, nextPow2, peaks, stftFrameCount } from './dsp';
 import type { AudioAnalysis, AudioAnalysisResult, AudioProblem } from './previewTypes';
 
 export type { AudioAnalysis, AudioAnalysisResult, AudioProblem } from './previewTypes';
@@ -12,6 +12,8 @@ export interface AnalysisOptions {
   maxColumns?: number;
   nMels?: number;
   dynamicRangeDb?: number;
+  /** Pitch is tracked when the analysed part is at most this long (seconds); default 30. */
+  maxPitchSeconds?: number;
   /** Only this part of the file, in seconds (a zoomed-in view); levels then cover the part too. */
   range?: { start: number; end: number };
 }
@@ -71,6 +73,8 @@ export function analyseWavBytes(buf: Uint8Array, file: { path: string; mtimeMs: 
     for (let m = 0; m < nMels; m++) q[c * nMels + m] = Math.max(0, Math.min(255, Math.round((f[m]! - dbMax + range) * scale)));
   });
 
+  const pitch = frames / sr <= (opts.maxPitchSeconds ?? 30) ? pitchTrack(mixedRange(reader, first, frames), sr) : undefined;
+
   const finite = (x: number) => (Number.isFinite(x) ? x : null);
   return {
     ...file,
@@ -85,9 +89,24 @@ export function analyseWavBytes(buf: Uint8Array, file: { path: string; mtimeMs: 
     clippedSamples: lvl.clippedSamples,
     waveform: { buckets, lanes: lanes.map((l) => ({ min: toInt16Base64(l.min), max: toInt16Base64(l.max) })) },
     spectrogram: { frames: mel.frames.length, nMels, columnSeconds, fMaxHz: sr / 2, data: base64(q), dbMax, dynamicRangeDb: range },
+    ...(pitch ? { f0: pitch } : {}),
     ...(opts.range ? { range: { start: first / sr, end: (first + frames) / sr } } : {}),
     elapsedMs: performance.now() - t0,
   };
+}
+
+/** YIN F0 in the range of speech (50–600 Hz) every 10 ms, with its median over voiced frames. */
+function pitchTrack(mono: Float32Array, sr: number): NonNullable<AudioAnalysis['f0']> {
+  const { f0, hopSeconds } = f0Yin(mono, sr, { fMin: 50, fMax: 600, hopSeconds: 0.01 });
+  const q = new Uint16Array(f0.length);
+  const voiced: number[] = [];
+  for (let i = 0; i < f0.length; i++) {
+    q[i] = Math.min(65535, Math.round(f0[i]! * 10));
+    if (f0[i]! > 0) voiced.push(f0[i]!);
+  }
+  voiced.sort((a, b) => a - b);
+  const medianHz = voiced.length ? Math.round(voiced[voiced.length >> 1]! * 10) / 10 : null;
+  return { hopSeconds, values: base64(new Uint8Array(q.buffer)), medianHz };
 }
 
 type Lane = { min: Float32Array; max: Float32Array };

@@ -33,6 +33,12 @@ export interface AudioAnalysis {
     dbMax: number;
     dynamicRangeDb: number;
   };
+  /**
+   * Pitch (YIN) of the channel mix over the same part as the spectrogram, when that part is short
+   * enough to track cheaply (≤ 30 s): base64 of little-endian Uint16 = Hz × 10 per frame (0 = unvoiced),
+   * frame k at `start + k·hopSeconds`.
+   */
+  f0?: { hopSeconds: number; values: string; medianHz: number | null };
   /** Seconds of the file the waveform and spectrogram cover when only a part was analysed (zoom); the whole file otherwise. */
   range?: { start: number; end: number };
   /** Milliseconds the analysis took when it was computed. */
