@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { encodeWav } from '../../server/src/core/audio/wav';
@@ -284,4 +284,18 @@ test('runner: a WAV that cannot be written fails its line only', async () => {
   const [f] = await readFailures(path.join(dir, 'failures.jsonl'));
   assert.match(f!.reason, /cannot write utt001\.wav/);
   await rm(dir, { recursive: true, force: true });
+});
+
+test('runner: a sub-folder that is a symbolic link out of the output folder is never written through', async () => {
+  const dir = await tmp();
+  const outside = await tmp();
+  await symlink(outside, path.join(dir, 'spk'));
+  const tasks: Task[] = [{ line: 0, name: 'spk/a', text: '你好。', promptAudio: 'p.wav' }, { line: 1, name: 'b', text: '再见。', promptAudio: 'p.wav' }];
+  const s = await runBatch({ tasks, outDir: dir, teacher: new FakeTeacher(), ...fast });
+  assert.deepEqual([s.done, s.failed], [1, 1]);
+  assert.deepEqual(await readdir(outside), []);
+  const [f] = await readFailures(path.join(dir, 'failures.jsonl'));
+  assert.match(f!.reason, /symbolic link/);
+  await rm(dir, { recursive: true, force: true });
+  await rm(outside, { recursive: true, force: true });
 });

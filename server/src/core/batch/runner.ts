@@ -7,7 +7,7 @@
  * missing or damaged, or whose task changed.
  */
 import { setMaxListeners } from 'node:events';
-import { readdir, readFile, rm, mkdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseWavHeader } from '../audio/wavHeader';
 import type { TaskDialectSetting } from '../settings';
@@ -212,12 +212,19 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
       progress({ line: job.task.line, name: job.task.name, ok: false, reason });
     };
     const folders = new Set([outDir]);
+    const realOut = await realpath(outDir);
     const succeed = async (job: Job, r: SynthesisResult) => {
       const header = parseWavHeader(r.wav, r.wav.length);
       try {
         const folder = path.dirname(job.file);
         if (!folders.has(folder)) {
           await mkdir(folder, { recursive: true });
+          // A sub-folder that is a symbolic link could lead anywhere: it must stay inside the output folder.
+          const real = await realpath(folder);
+          if (real !== realOut && !real.startsWith(realOut + path.sep)) {
+            await fail(job, `unsafe output name: ${path.relative(outDir, folder)} leads outside the output folder (symbolic link)`, false);
+            return;
+          }
           folders.add(folder);
         }
         // No fsync for the WAV: its sha256 is in the record, so a WAV lost to a power cut is redone on resume.
