@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { WaveFile } from 'wavefile';
 import { decodeWav, encodeWav, resample } from '../server/src/core/audio/wav';
-import { AudioAnalysisCache } from '../server/src/core/audio/analysis';
+import { analyseFile, AudioAnalysisCache } from '../server/src/core/audio/analysis';
 import { f0Yin, mfcc } from '../server/src/core/audio/dsp';
 
 const minutes = Number(process.argv[2] ?? 10);
@@ -67,6 +67,15 @@ async function main() {
     console.log(`JSON of the answer               ${ms(t0)}   (${(json.length / 1024).toFixed(0)} KiB)`);
 
     const tenSeconds = decoded.channels[0]!.subarray(0, 10 * sr);
+    const utterance = path.join(dir, 'utterance.wav');
+    await writeFile(utterance, encodeWav(tenSeconds, sr));
+    t0 = performance.now();
+    await cache.analyse(utterance);
+    console.log(`preview analysis of a 10 s take   ${ms(t0)}   (with its pitch track)`);
+    t0 = performance.now();
+    const range = await analyseFile(file, { range: { start: 300, end: 305 } });
+    if (!range.ok) throw new Error('range analysis failed');
+    console.log(`zoomed 5 s of the 10 min file    ${ms(t0)}   (read + detail + pitch)`);
     t0 = performance.now();
     mfcc(tenSeconds, sr);
     console.log(`\nmfcc of 10 s                     ${ms(t0)}`);

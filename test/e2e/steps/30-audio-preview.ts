@@ -130,5 +130,13 @@ export default {
     await h.screenshot('zoomed');
     await h.press('0');
     await h.until('the whole file again', async () => (await stage.getAttribute('data-window', { timeout: 500 })) === '0.000-600.000');
+
+    // The explorer's context menu opens a WAV in the preview panel too.
+    await h.runCommand('View: Close All Editors');
+    await h.until('no webview left', async () => (await h.page.locator('iframe.webview').count()) === 0);
+    await row('ten-minutes.wav').click({ button: 'right' });
+    await h.page.locator('.context-view .action-label', { hasText: 'Open in Audio Preview' }).first().click();
+    await rendered('file', 'the WAV drawn in the preview panel from the context menu', 30_000);
+    await h.until('the panel tab names the file', () => h.page.locator('.tab', { hasText: 'Audio: ten-minutes.wav' }).count());
   },
 } satisfies Step;
