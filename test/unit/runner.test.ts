@@ -10,6 +10,7 @@ import { type BatchProgress, runBatch } from '../../server/src/core/batch/runner
 import type { Task } from '../../server/src/core/taskFile';
 import { embeddedG2P } from '../../server/src/core/teacher/g2p';
 import { type SynthesisResult, type SynthesizeOptions, type Teacher, TeacherError, type TeacherTask } from '../../server/src/core/teacher/types';
+import { essential } from './teacherHelpers';
 
 /** A deterministic teacher: the WAV depends on the text and the seed only. `fault` decides per call. */
 class FakeTeacher implements Teacher {
@@ -45,11 +46,6 @@ function makeTasks(n: number): Task[] {
 
 async function tmp(): Promise<string> {
   return mkdtemp(path.join(tmpdir(), 'runner-test-'));
-}
-
-/** The manifest fields that must be identical between a clean run and an interrupted + resumed one. */
-function essential(records: ManifestRecord[]) {
-  return records.map((r) => JSON.stringify([r.line, r.name, r.taskHash, r.text, r.readings, r.phonemes, r.audio, r.durationSeconds, r.sampleRate, r.backend, r.seed, r.wavSha256, r.clonedVoice]));
 }
 
 async function cleanRun(tasks: Task[]): Promise<ManifestRecord[]> {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ClientContext } from '../context';
 import {
-  type BatchProgressParams, BatchPreflightRequest, BatchProgressNotification, type BatchSummary, SubmitBatchRequest, TeacherHealthRequest,
+  type BatchProgressParams, BatchPreflightRequest, BatchProgressNotification, type BatchSummary, formatDuration, SubmitBatchRequest, TeacherHealthRequest,
 } from '../../../server/src/protocol/teacher';
 
 const TOKEN_KEY = 'ttsDistill.teacherToken';
@@ -160,11 +160,4 @@ export function activate(ctx: ClientContext): void {
 async function tokenFor(extension: vscode.ExtensionContext): Promise<{ token?: string }> {
   const token = await extension.secrets.get(TOKEN_KEY);
   return token ? { token } : {};
-}
-
-function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

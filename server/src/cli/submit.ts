@@ -4,6 +4,7 @@ import { FolderBusyError } from '../core/batch/manifest';
 import { runBatch, type BatchProgress } from '../core/batch/runner';
 import { defaultSettings, type TeacherBackendKind } from '../core/settings';
 import { createTeacher } from '../core/teacher';
+import { formatDuration } from '../protocol/teacher';
 import { intOption, parseArgs } from './args';
 import { type CliCommand, type CliIO, UsageError } from './types';
 
@@ -120,11 +121,4 @@ export function progressLine(p: BatchProgress): string {
   const width = String(p.total).length;
   const eta = p.etaMs !== undefined && n < p.total ? ` · ETA ${formatDuration(p.etaMs)}` : '';
   return `[${String(n).padStart(width)}/${p.total}] done ${p.done}, skipped ${p.skipped}, failed ${p.failed}${eta}`;
-}
-
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

@@ -1,8 +1,7 @@
 // `tts-distill teacher serve|health`: the embedded teacher over HTTP on loopback, and a health check of any backend.
-import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { defaultSettings, type TeacherBackendKind } from '../core/settings';
-import { createTeacher, EmbeddedTeacher, serveTeacher } from '../core/teacher';
+import { createTeacher, defaultWorkers, EmbeddedTeacher, serveTeacher } from '../core/teacher';
 import { intOption, parseArgs } from './args';
 import { TOKEN_ENV } from './submit';
 import { type CliCommand, type CliIO, UsageError } from './types';
@@ -40,7 +39,7 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   const dict = values.get('dict');
   const teacher = new EmbeddedTeacher({
     dictionaryFile: path.resolve(io.cwd, dict ?? defaultSettings.dictionary.path), log,
-    workers: Math.max(1, Math.min(4, availableParallelism() - 1)),
+    workers: defaultWorkers(),
   });
   const h = await teacher.health();
   const server = await serveTeacher(teacher, { port, log, ...(token ? { token } : {}) });

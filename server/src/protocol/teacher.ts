@@ -68,3 +68,11 @@ export namespace TeacherHealthRequest {
   export const method = 'ttsDistill/teacherHealth' as const;
   export const type = new RequestType<TeacherHealthParams, TeacherHealth, void>(method);
 }
+
+/** An ETA as people read it: `45s`, `3m05s`, `2h10m` (the CLI's stderr and the progress notification). */
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}

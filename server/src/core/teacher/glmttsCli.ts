@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { decodeWav, encodeWav, mixDown, resample } from '../audio/wav';
 import { parseWavHeader } from '../audio/wavHeader';
 import { parseTextCompare, type TextCompareRecord } from '../batch/manifest';
-import { embeddedG2P, loadReplaceDict, tokensToPinyin, type ReplaceDict } from './g2p';
+import { parseReplacement } from '../notation';
+import { embeddedG2P, loadReplaceDict, type ReplaceDict } from './g2p';
 import { type ManyResult, type SynthesisResult, type SynthesizeOptions, type Teacher, TeacherError, type TeacherG2P, type TeacherHealth, type TeacherTask } from './types';
 
 export interface GlmttsCliOptions {
@@ -263,22 +264,18 @@ export class GlmttsCliTeacher implements Teacher {
  * itself (a "safe" character: the local reading stands) or a token syllable (the teacher's reading).
  */
 export function alignReadings(text: string, phonemes: string, local: (string | null)[]): { readings: (string | null)[]; complete: boolean } {
-  const units: Array<{ char: string } | { pinyin: string }> = [];
-  for (const m of phonemes.matchAll(/((?:<\|[A-Z]+\|>)?<\|[A-Z]+[1-5]\|>)|([\s\S])/g)) {
-    if (m[1]) units.push({ pinyin: tokensToPinyin(m[1])[0] ?? '' });
-    else units.push({ char: m[2]! });
-  }
+  const parts = parseReplacement(phonemes);
   const readings = local.slice();
   let u = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    const unit = units[u];
-    if (!unit) return { readings, complete: false };
+    const part = parts[u];
+    if (!part) return { readings, complete: false };
+    const same = part.kind === 'text' && part.text === text[i];
     if (local[i]) {
-      if ('pinyin' in unit) { readings[i] = unit.pinyin; u++; }
-      else if (unit.char === c) u++;
-      else return { readings, complete: false };
-    } else if ('char' in unit && unit.char === c) {
+      if (part.kind === 'syllable') readings[i] = part.pinyin;
+      else if (!same) return { readings, complete: false };
+      u++;
+    } else if (same) {
       u++;
     }
   }

@@ -50,6 +50,7 @@ export function createTeacher(settings: Settings, o: CreateTeacherOptions): Teac
   }
 }
 
-function defaultWorkers(): number {
+/** Synthesis worker threads: one per spare core, at most 4, at least 1. */
+export function defaultWorkers(): number {
   return Math.max(1, Math.min(4, availableParallelism() - 1));
 }
