@@ -29,7 +29,7 @@ function teacherRun(dir: string, lines: number): void {
   writeFileSync(path.join(dir, 'manifest.jsonl'), records.join('\n') + '\n');
 }
 
-describe('student over JSON-RPC: train, evaluate, diff documents', () => {
+void describe('student over JSON-RPC: train, evaluate, diff documents', () => {
   let client: LspTestClient;
   let root: string;
   const teacherDir = () => path.join(root, 'teacher-out');
@@ -48,7 +48,7 @@ describe('student over JSON-RPC: train, evaluate, diff documents', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('trains the G2P student in a worker, with a progress notification per epoch', async () => {
+  void it('trains the G2P student in a worker, with a progress notification per epoch', async () => {
     const res = await client.connection.sendRequest(TrainStudentRequest.type, { teacherDir: teacherDir(), runId: 'r1', kind: 'g2p', workspaceTrusted: true, uri: fileUri(root) }) as TrainStudentResult;
     assert.equal(res.status, 'done');
     assert.ok(res.kind === 'g2p' && res.status === 'done');
@@ -62,7 +62,7 @@ describe('student over JSON-RPC: train, evaluate, diff documents', () => {
     assert.ok(epochs.every((p) => typeof p.loss === 'number'));
   });
 
-  it('opens the evaluation: one aligned line per task on each side, differing exactly where the report says', async () => {
+  void it('opens the evaluation: one aligned line per task on each side, differing exactly where the report says', async () => {
     const res = await client.request<EvaluateStudentResult>(EvaluateStudentRequest.method, { teacherDir: teacherDir(), uri: fileUri(root) });
     const teacher = res.teacherDocument.split('\n').slice(0, -1), student = res.studentDocument.split('\n').slice(0, -1);
     assert.equal(teacher.length, 2400);
@@ -89,7 +89,7 @@ describe('student over JSON-RPC: train, evaluate, diff documents', () => {
     assert.equal(res.taskFile, path.join(root, 'run.tasks.jsonl'));
   });
 
-  it('runs the external trainer: progress with losses, then the model it reported', async () => {
+  void it('runs the external trainer: progress with losses, then the model it reported', async () => {
     const res = await client.connection.sendRequest(TrainStudentRequest.type, { teacherDir: teacherDir(), runId: 'x1', kind: 'external', workspaceTrusted: true, uri: fileUri(root) }) as TrainStudentResult;
     assert.ok(res.kind === 'external' && res.status === 'done', JSON.stringify(res));
     assert.equal(res.result.model, path.join(root, 'student', 'acoustic', 'model.json'));
@@ -101,7 +101,7 @@ describe('student over JSON-RPC: train, evaluate, diff documents', () => {
     );
   });
 
-  it('cancelling the request stops the external trainer', async () => {
+  void it('cancelling the request stops the external trainer', async () => {
     rmSync(path.join(root, 'student', 'acoustic'), { recursive: true, force: true });
     await client.setSettings({ student: { modelPath: 'student/g2p.json', trainCommand: [process.execPath, TRAINER, '${manifest}', '${out}', '--steps', '100000', '--delay-ms', '5'] } });
     const cts = new CancellationTokenSource();

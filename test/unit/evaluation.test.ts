@@ -19,7 +19,7 @@ const voiced = (f0: number, seconds: number, sr = SR) =>
     return 0.4 * Math.sin(2 * Math.PI * f0 * t) + 0.2 * Math.sin(4 * Math.PI * f0 * t) + 0.1 * Math.sin(6 * Math.PI * f0 * t);
   });
 
-test('agreement: hand-counted characters, polyphones, sentences and confusions', () => {
+void test('agreement: hand-counted characters, polyphones, sentences and confusions', () => {
   const pairs = [
     // 银行: 银 is not a polyphone; 行 agrees.
     { text: '银行', teacher: ['yin2', 'hang2'], student: ['yin2', 'hang2'] },
@@ -43,7 +43,7 @@ test('agreement: hand-counted characters, polyphones, sentences and confusions',
   assert.deepEqual(disagreements(pairs[2]!), [{ index: 0, char: '长', teacher: 'zhang3', student: 'chang2' }]);
 });
 
-test('DTW: a known path on a repeated frame, and its total cost', () => {
+void test('DTW: a known path on a repeated frame, and its total cost', () => {
   const a = [0, 1, 2], b = [0, 0, 1, 2];
   const r = dtw(a.length, b.length, (i, j) => Math.abs(a[i]! - b[j]!));
   assert.deepEqual(r.path, [[0, 0], [0, 1], [1, 2], [2, 3]]);
@@ -57,7 +57,7 @@ test('DTW: a known path on a repeated frame, and its total cost', () => {
   assert.deepEqual(dtw(0, 3, () => 1), { path: [], total: 0 });
 });
 
-test('acoustic: identical signals give MCD 0, F0 RMSE 0, duration ratio 1', () => {
+void test('acoustic: identical signals give MCD 0, F0 RMSE 0, duration ratio 1', () => {
   const x = voiced(180, 0.5);
   const m = compareSignals(x, SR, x, SR);
   assert.equal(m.mcd, 0);
@@ -66,7 +66,7 @@ test('acoustic: identical signals give MCD 0, F0 RMSE 0, duration ratio 1', () =
   assert.ok(m.voicedFrames > 30);
 });
 
-test('acoustic: a higher voice, a slower one, and another sample rate', () => {
+void test('acoustic: a higher voice, a slower one, and another sample rate', () => {
   const t = voiced(200, 0.6);
   const higher = compareSignals(t, SR, voiced(220, 0.6), SR);
   assert.ok(higher.mcd > 0);
@@ -83,7 +83,7 @@ test('acoustic: a higher voice, a slower one, and another sample rate', () => {
   assert.ok(r.f0Rmse! < 2);
 });
 
-test('diff documents: one aligned line per task, only readings differ', () => {
+void test('diff documents: one aligned line per task, only readings differ', () => {
   // 去 and 银 have one reading and agree: left out; 行 is a polyphone; 子 (one reading) differs.
   const item = { line: 11, name: 'utt_3', text: '去银行A子', teacher: ['qu4', 'yin2', 'hang2', null, 'zi3'], student: ['qu4', 'yin2', 'xing2', null, 'zi5'] };
   assert.equal(readingsLine(item, 'teacher'), 'line 12 · utt_3 | 行hang2 子zi3');
@@ -94,7 +94,7 @@ test('diff documents: one aligned line per task, only readings differ', () => {
   assert.equal(readingsDocument([unread], 'teacher'), 'line 13 · utt_3 | 行hang2\n');
 });
 
-test('evaluate a teacher run: readings from the manifest, audio where the student has it, eval.json + eval.html', async () => {
+void test('evaluate a teacher run: readings from the manifest, audio where the student has it, eval.json + eval.html', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'eval-test-'));
   try {
     const teacher = join(dir, 'teacher-out'), studentAudio = join(dir, 'student-out'), out = join(dir, 'report');

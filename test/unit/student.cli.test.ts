@@ -18,7 +18,7 @@ async function run(args: string[], cwd: string): Promise<{ code: number; out: st
   return { code, out: o, err: e };
 }
 
-test('tts-distill train → predict → eval', async () => {
+void test('tts-distill train → predict → eval', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'student-cli-'));
   try {
     const sent = readFileSync(path.join(CPP, 'dev.sent'), 'utf8').split('\n').slice(0, 3000);

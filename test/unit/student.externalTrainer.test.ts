@@ -34,7 +34,7 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
-test('protocol lines parse; anything else is a log line', () => {
+void test('protocol lines parse; anything else is a log line', () => {
   assert.deepEqual(parseTrainerLine('{"event":"progress","step":3,"total":10,"loss":0.5}'), { event: 'progress', step: 3, total: 10, loss: 0.5 });
   assert.deepEqual(parseTrainerLine('{"event":"done","model":"m.pt"}'), { event: 'done', model: 'm.pt' });
   assert.deepEqual(parseTrainerLine('{"event":"error","message":"oom"}'), { event: 'error', message: 'oom' });
@@ -43,7 +43,7 @@ test('protocol lines parse; anything else is a log line', () => {
   assert.deepEqual(substituteCommand(['t', '--data=${manifest}', '${out}/x'], { manifest: '/m.jsonl', out: '/o' }), ['t', '--data=/m.jsonl', '/o/x']);
 });
 
-test('a trainer that finishes: progress with losses, logs, and the model it reports', async () => {
+void test('a trainer that finishes: progress with losses, logs, and the model it reports', async () => {
   const { dir, manifest, out } = workspace();
   try {
     const events: TrainerEvent[] = [];
@@ -62,7 +62,7 @@ test('a trainer that finishes: progress with losses, logs, and the model it repo
   }
 });
 
-test('a trainer that fails: its own error message and the exit code', async () => {
+void test('a trainer that fails: its own error message and the exit code', async () => {
   const { dir, manifest, out } = workspace();
   try {
     const r = await runExternalTrainer({ command: [process.execPath, TRAINER, '${manifest}', '${out}', '--steps', '5', '--delay-ms', '1', '--fail-at', '2'], manifest, out });
@@ -80,7 +80,7 @@ test('a trainer that fails: its own error message and the exit code', async () =
   }
 });
 
-test('cancel ends the whole process group, helpers included', async () => {
+void test('cancel ends the whole process group, helpers included', async () => {
   const { dir, manifest, out } = workspace();
   try {
     const pidFile = join(dir, 'helper.pid');

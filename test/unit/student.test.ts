@@ -20,7 +20,7 @@ function cppSubset(lines: number): { sent: string; lb: string } {
   return { sent, lb };
 }
 
-test('readings: pinyin-pro and CPP notations become tone-numbered pinyin with v and tone 5', () => {
+void test('readings: pinyin-pro and CPP notations become tone-numbered pinyin with v and tone 5', () => {
   assert.equal(normalizeReading('lu:4'), 'lv4');
   assert.equal(normalizeReading('de0'), 'de5');
   assert.equal(toCppReading('lv4'), 'lu:4');
@@ -33,7 +33,7 @@ test('readings: pinyin-pro and CPP notations become tone-numbered pinyin with v 
   assert.equal(pinyinProGuess('abc', 1), undefined);
 });
 
-test('labels: CPP sentences, manifest records and text_compare records', () => {
+void test('labels: CPP sentences, manifest records and text_compare records', () => {
   assert.deepEqual(parseCppSentence('发现▁了▁此天体'), { text: '发现了此天体', index: 2 });
   assert.equal(parseCppSentence('no marks'), undefined);
   const cpp = fromCpp('x.sent', '银▁行▁卡\n他▁行▁走\n', 'hang2\nxing2\n');
@@ -56,7 +56,7 @@ test('labels: CPP sentences, manifest records and text_compare records', () => {
   assert.deepEqual(t.examples, [{ text: '去银行', index: 2, reading: 'hang2' }, { text: '{行}。', index: 1, reading: 'xing2' }, { text: '行', index: 0, reading: 'hang2' }]);
 });
 
-test('readLabels finds X.lb beside X.sent, and says so when it is missing', async () => {
+void test('readLabels finds X.lb beside X.sent, and says so when it is missing', async () => {
   const dir = tmp();
   try {
     writeFileSync(join(dir, 'a.sent'), '银▁行▁\n');
@@ -68,7 +68,7 @@ test('readLabels finds X.lb beside X.sent, and says so when it is missing', asyn
   }
 });
 
-test('features: context n-grams and lexicon hits around the target', () => {
+void test('features: context n-grams and lexicon hits around the target', () => {
   assert.deepEqual(contextFeatures('ab行cd', 2, 1), ['b', 'L1b', 'R1c', 'LRbc']);
   const f = contextFeatures('行', 0, 3);
   assert.equal(f.length, 12);
@@ -79,7 +79,7 @@ test('features: context n-grams and lexicon hits around the target', () => {
   assert.deepEqual(lex.hits('行', 0), []);
 });
 
-test('the student learns contexts pinyin-pro gets wrong, and backs off to pinyin-pro for unseen characters', () => {
+void test('the student learns contexts pinyin-pro gets wrong, and backs off to pinyin-pro for unseen characters', () => {
   // 行 in "X行Y" where the teacher always reads hang2 after 咱 (pinyin-pro says xing2 there).
   const examples: LabelledExample[] = [];
   const fillers = ['我们', '今天', '大家', '他说', '明天', '你看', '老师', '同学'];
@@ -95,7 +95,7 @@ test('the student learns contexts pinyin-pro gets wrong, and backs off to pinyin
   assert.equal(model.metrics.heldOutExamples, 32);
 });
 
-test('a reading the examples never showed is still given when pinyin-pro proposes it and nothing contradicts', () => {
+void test('a reading the examples never showed is still given when pinyin-pro proposes it and nothing contradicts', () => {
   // 监 only ever seen as jian1; in 太监 pinyin-pro reads the neutral tone.
   const examples: LabelledExample[] = ['监督', '监视', '监考', '监测'].map((w) => ({ text: `他们${w}工作`, index: 2, reading: 'jian1' }));
   assert.equal(pinyinProGuess('明朝大太监刘瑾', 4), 'jian5');
@@ -106,7 +106,7 @@ test('a reading the examples never showed is still given when pinyin-pro propose
   assert.equal(s.predict('他们监督工作', 2), 'jian1');
 });
 
-test('training is deterministic: same data and seed ⇒ the same bytes; another seed ⇒ another split', () => {
+void test('training is deterministic: same data and seed ⇒ the same bytes; another seed ⇒ another split', () => {
   const { sent, lb } = cppSubset(1500);
   const { examples } = fromCpp('dev.sent', sent, lb);
   const a = serializeModel(trainStudent(examples, { seed: 7, epochs: 3 }));
@@ -121,7 +121,7 @@ test('training is deterministic: same data and seed ⇒ the same bytes; another 
   assert.deepEqual(splitExamples(examples, 0.2, 7).heldOut.slice(0, 3), splitExamples(examples, 0.2, 7).heldOut.slice(0, 3));
 });
 
-test('on CPP the student beats pinyin-pro on held-out sentences', () => {
+void test('on CPP the student beats pinyin-pro on held-out sentences', () => {
   const { sent, lb } = cppSubset(20000);
   const { examples } = fromCpp('dev.sent', sent, lb);
   const model = trainStudent(examples, { seed: 42 });
@@ -130,7 +130,7 @@ test('on CPP the student beats pinyin-pro on held-out sentences', () => {
   assert.ok(Buffer.byteLength(serializeModel(model)) < 5 * 1024 * 1024);
 });
 
-test('loadStudent rejects files that are not student models', async () => {
+void test('loadStudent rejects files that are not student models', async () => {
   const dir = tmp();
   try {
     writeFileSync(join(dir, 'x.json'), '{"format":"other"}');
@@ -142,7 +142,7 @@ test('loadStudent rejects files that are not student models', async () => {
   }
 });
 
-test('a training job writes the model; in a worker it reports progress and can be cancelled', async () => {
+void test('a training job writes the model; in a worker it reports progress and can be cancelled', async () => {
   const dir = tmp();
   try {
     const { sent, lb } = cppSubset(2000);
