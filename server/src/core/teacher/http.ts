@@ -11,7 +11,7 @@
  *   POST <url>/v1/g2p { "input" } → { text, readings, pinyin, phonemes }   (ours; optional)
  *   GET  <url>/health → { ok, detail, engine }                            (ours; optional)
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeWav, encodeWav, mixDown, resample } from '../audio/wav';
@@ -70,6 +70,20 @@ export class HttpTeacher implements Teacher {
     }
   }
 
+  /** Thousands of lines share a few prompt WAVs: each is read and encoded once (again when it changes). */
+  private readonly prompts = new Map<string, { key: string; base64: string }>();
+
+  private async promptBase64(file: string): Promise<string> {
+    const st = await stat(file);
+    const key = `${st.mtimeMs}:${st.size}`;
+    const hit = this.prompts.get(file);
+    if (hit?.key === key) return hit.base64;
+    const base64 = Buffer.from(await readFile(file)).toString('base64');
+    if (this.prompts.size >= 64) this.prompts.delete(this.prompts.keys().next().value!);
+    this.prompts.set(file, { key, base64 });
+    return base64;
+  }
+
   async g2p(text: string): Promise<TeacherG2P> {
     try {
       const res = await this.call('/v1/g2p', { method: 'POST', body: JSON.stringify({ input: text }) });
@@ -84,7 +98,7 @@ export class HttpTeacher implements Teacher {
     };
     if (task.promptAudio) {
       try {
-        body.prompt_audio = Buffer.from(await readFile(task.promptAudio)).toString('base64');
+        body.prompt_audio = await this.promptBase64(task.promptAudio);
       } catch (err) {
         throw new TeacherError(`cannot read the prompt audio ${task.promptAudio}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, false);
       }
