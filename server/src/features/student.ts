@@ -7,6 +7,7 @@ import type { ServerContext } from '../context';
 import { readingsDocument } from '../core/evaluation/diffText';
 import { evaluate, EvalInputError, writeReport } from '../core/evaluation/evaluate';
 import { runExternalTrainer } from '../core/student/externalTrainer';
+import { DEFAULT_SEED } from '../core/student/defaults';
 import { loadStudent } from '../core/student/model';
 import { trainInWorker } from '../core/student/trainInWorker';
 import {
@@ -44,7 +45,7 @@ export function register(ctx: ServerContext): void {
       if (params.kind === 'g2p') {
         const out = path.resolve(base, settings.student.modelPath);
         ctx.log(`Training the G2P student from ${manifest} → ${out}`);
-        const result = await trainInWorker({ labels: [manifest], out, seed: settings.batch.seed }, {
+        const result = await trainInWorker({ labels: [manifest], out, seed: DEFAULT_SEED }, {
           signal: controller.signal,
           onProgress: (p) => {
             if (p.phase === 'epoch') progress({ step: p.step, total: p.total, loss: p.errorRate ?? 0, message: `epoch ${p.step}/${p.total}: ${((p.errorRate ?? 0) * 100).toFixed(2)} % of training examples wrong` });
