@@ -115,7 +115,7 @@ class PreviewPanels implements vscode.Disposable {
     if (c.target.uri === uri && c.target.line === line) return;
     clearTimeout(this.followTimer);
     // Arrow keys held down fire many selection changes: only the line the cursor rests on is analysed.
-    this.followTimer = setTimeout(() => this.current?.setTarget({ kind: 'line', uri, line }), 120);
+    this.followTimer = setTimeout(() => void this.current?.setTarget({ kind: 'line', uri, line }), 120);
   }
 
   /** A source of the panel's view was written or removed: show it again (same line, same position). */
