@@ -91,6 +91,7 @@ export function register(ctx: ServerContext): void {
   watchUnsaved.unref?.();
 
   ctx.addTaskLineAnalyzer((settings, doc) => {
+    if (!settings.polyphones.enabled) return undefined;
     const w = workspaceOf(doc);
     refresh(w, settings);
     return w.analyzer(settings);
