@@ -75,6 +75,9 @@ void test('a trainer that fails: its own error message and the exit code', async
     const silent = await runExternalTrainer({ command: [process.execPath, '-e', 'console.log("hi")'], manifest, out });
     assert.equal(silent.status, 'failed');
     assert.match(silent.error!, /without reporting \{"event":"done"\}/);
+    const liar = await runExternalTrainer({ command: [process.execPath, '-e', 'console.log(JSON.stringify({ event: "done", model: "nothing.pt" }))'], manifest, out });
+    assert.equal(liar.status, 'failed');
+    assert.match(liar.error!, /reported the model .*nothing\.pt, which does not exist/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

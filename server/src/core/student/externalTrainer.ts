@@ -5,6 +5,7 @@
 //   {"event":"error","message":"…"}          (the run failed; exit code should be non-zero)
 //   {"event":"done","model":"out/model.pt"}  (the run finished; `model` relative to the out folder or absolute)
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 
 export type TrainerEvent =
@@ -133,6 +134,9 @@ export function runExternalTrainer(opts: ExternalTrainerOptions): Promise<Extern
       } else if (result.status !== 'done') {
         result.status = 'failed';
         result.error ??= `${cmd} exited without reporting {"event":"done"}`;
+      } else if (result.model && !existsSync(result.model)) {
+        result.status = 'failed';
+        result.error = `${cmd} reported the model ${result.model}, which does not exist`;
       }
       resolvePromise(result);
     });
