@@ -136,12 +136,13 @@ class AnalysisWorker {
       this.pending.delete(m.id);
     });
     w.on('error', (err) => this.log(`audio analysis worker failed: ${err.stack ?? err.message}`));
-    w.on('exit', () => {
+    w.on('exit', (code) => {
       if (this.worker === w) this.worker = undefined;
-      // Whatever the worker left unanswered is analysed here instead; the next request starts a new worker.
+      // Not retried in this process: what killed the worker (memory, most likely) would kill the server.
+      // The next request starts a new worker.
       for (const [id, { job, resolve }] of this.pending) {
         this.pending.delete(id);
-        void analyseFile(job.path, job.range ? { range: job.range } : {}).then(resolve);
+        resolve({ ok: false, problem: { path: job.path, kind: 'unreadable', message: `The analysis stopped (worker exit code ${code}); the file may be too large to preview.` } });
       }
     });
     this.worker = w;
