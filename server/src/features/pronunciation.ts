@@ -109,7 +109,11 @@ export function register(ctx: ServerContext): void {
   ctx.onHover(async (doc, params) => {
     const settings = await ctx.getSettings(doc.uri);
     const w = workspaceOf(doc);
-    if (doc.kind === 'tasks') return taskHover(doc, params.position, w);
+    if (doc.kind === 'tasks') {
+      // Polyphone flags may be off: make sure the dictionary and runs are current anyway.
+      if (!settings.polyphones.enabled) await w.refresh(settings, { dictText: openDictionaryText(settings, w) });
+      return taskHover(doc, params.position, w);
+    }
     return dictionaryHover(doc, params.position, settings);
   });
 
