@@ -130,6 +130,9 @@ test('200 lines as 8 shards: cancel mid-way (scancel, consistent merge), resume,
     if (new Set(recs.map((r) => r.line)).size === lines.length) complete.push(i);
   }
   const before = new Map(partial.map((r) => [r.line, r.wavSha256]));
+  // As if shard 7's last job had died with its node (another host): its fresh folder lock must not block the resume.
+  await mkdir(path.join(runDir, 'shard-7', 'out'), { recursive: true });
+  await writeFile(path.join(runDir, 'shard-7', 'out', '.tts-distill.lock'), JSON.stringify({ pid: 4242, host: 'gpu-node-that-died', started: new Date().toISOString() }) + '\n');
 
   const second = await cli(args);
   assert.equal(second.code, 0, second.stderr);

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { mergeShards, type MergeResult, ShardOutputs } from './merge';
 import { type ArrayTaskInfo, compressTaskIds, isEnded, isRetryable, type JobState, SlurmError, SlurmQueue } from './queue';
 import { batchScript, defaultNodeCommand } from './script';
-import { taskHash, writeFileAtomic } from '../batch/manifest';
+import { LOCK_FILE, taskHash, writeFileAtomic } from '../batch/manifest';
 import { TaskFileModel } from '../taskFile';
 import { seedShardsFromOut } from './seed';
-import { anchorPromptAudio, planShards, sha256, writeIfChanged, writeShards } from './shards';
+import { anchorPromptAudio, planShards, sha256, shardPaths, writeIfChanged, writeShards } from './shards';
 
 export interface SlurmBatchOptions {
   /** Absolute path of the task file. */
@@ -223,6 +223,9 @@ async function runLocked(o: SlurmBatchOptions, runDir: string, log: (m: string) 
   const active = new Set<number>(liveShards);
   const submit = async (which: number[]) => {
     if (!which.length) return;
+    // None of these shards has a live job (Slurm said so): a folder lock left in their output by a
+    // job that died with its node would make the new job wait for the lock to go stale, or fail.
+    for (const i of which) await rm(path.join(shardPaths(runDir, i).out, LOCK_FILE), { force: true });
     const array = `${compressTaskIds(which)}%${Math.max(1, o.maxParallel)}`;
     const jobId = await queue.sbatch(scriptFile, [`--array=${array}`, ...(o.sbatchArgs ?? [])]);
     state.submissions.push({ jobId, shards: [...which], at: new Date().toISOString() });
