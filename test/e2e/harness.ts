@@ -7,6 +7,7 @@ import type { FrameLocator, Locator, Page } from 'playwright-core';
 
 // Functions given to page.evaluate run in the browser; the project is type-checked without
 // the DOM library (it would hide DOM use in Node code), so the little they touch is declared here.
+declare function requestAnimationFrame(callback: () => void): number;
 type InPageElement = { innerText: string; offsetParent: unknown };
 
 /** One end-to-end step: a module `test/e2e/steps/NN-name.ts` whose default export is this. */
@@ -148,6 +149,28 @@ export class Harness {
     await this.page.keyboard.type(text);
   }
 
+  /**
+   * Between steps: closes every editor (unsaved changes are discarded — a step saves what it
+   * wants kept), dialogs, quick inputs and notifications, so each step starts from the same
+   * workbench whatever the previous one left open.
+   */
+  async resetWorkbench(): Promise<void> {
+    await this.closeQuickInput();
+    const dialog = this.page.locator('.monaco-dialog-box');
+    const dismissDialog = async () => {
+      if (!(await dialog.isVisible().catch(() => false))) return;
+      const dontSave = dialog.locator('.monaco-button', { hasText: /Don.t Save/ });
+      await ((await dontSave.count()) ? dontSave.first() : dialog.locator('.monaco-button', { hasText: 'Cancel' }).first()).click();
+    };
+    await dismissDialog();
+    await this.runCommand('Notifications: Clear All Notifications');
+    await this.runCommand('View: Close All Editor Groups');
+    await this.until('all editors closed', async () => {
+      await dismissDialog();
+      return (await this.page.locator('.editor-group-container .tab').count()) === 0;
+    });
+  }
+
   // ---- editors --------------------------------------------------------------------------
 
   /** The editor of the active editor group. */
@@ -198,9 +221,10 @@ export class Harness {
   /**
    * Selects the `occurrence`-th (0-based, in document order) `text` in the active editor with the
    * Find widget, which also scrolls it into view (long JSONL lines reach far to the right), and
-   * returns the screen position of the middle of the selection.
+   * returns the screen position of the middle of the selection — or, with `firstCharacter`, of
+   * its first character (then only that character stays selected).
    */
-  async locateText(text: string, occurrence = 0): Promise<{ x: number; y: number }> {
+  async locateText(text: string, occurrence = 0, firstCharacter = false): Promise<{ x: number; y: number }> {
     const group = this.page.locator('.editor-group-container.active');
     await this.runCommand('View: Focus Active Editor Group');
     await this.page.keyboard.press('Control+Home');
@@ -217,6 +241,11 @@ export class Harness {
       return false;
     }, 10_000, 200);
     await this.page.keyboard.press('Escape');
+    if (firstCharacter && text.length > 1) {
+      await this.page.keyboard.press('ArrowLeft');
+      await this.page.keyboard.press('Shift+ArrowRight');
+      await this.until('one character selected', async () => /\(1 selected\)/.test((await this.statusBarItem(/^Ln \d+, Col \d+/, 2000)).text), 5000);
+    }
     const selection = group.locator('.monaco-editor .selected-text').first();
     const box = await this.until(`the selection of "${text}" on screen`, () => selection.boundingBox({ timeout: 1000 }));
     return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
@@ -228,9 +257,13 @@ export class Harness {
     await this.page.mouse.click(x, y);
   }
 
-  /** Hovers the mouse over `text` in the active editor and returns the hover's text once it shows `expect` (any text when absent). */
+  /**
+   * Hovers the mouse over the first character of `text` in the active editor (the middle of a
+   * two-character word would be the border between them) and returns the hover's text once it
+   * shows `expect` (any text when absent).
+   */
   async hover(text: string, expect?: RegExp, occurrence = 0): Promise<string> {
-    const { x, y } = await this.locateText(text, occurrence);
+    const { x, y } = await this.locateText(text, occurrence, true);
     const hoverBox = this.page.locator('.monaco-editor .monaco-hover:not(.hidden)').first();
     return this.until(`hover over "${text}"${expect ? ` matching ${expect}` : ''}`, async () => {
       if (!(await hoverBox.isVisible())) {
@@ -263,21 +296,25 @@ export class Harness {
 
   // ---- Problems panel ------------------------------------------------------------------
 
-  /** Opens the Problems panel and returns its marker rows (file rows left out), optionally filtered by the panel's own filter box. */
-  async problems(filter = ''): Promise<Problem[]> {
+  /**
+   * Opens the Problems panel and returns its marker rows (file and related-information rows left
+   * out), optionally filtered by the panel's own filter box; all rows, scrolling through the list,
+   * unless `scrollThrough` is false (then only the rows in view, and `file` may be unknown).
+   */
+  async problems(filter = '', scrollThrough = true): Promise<Problem[]> {
     const panel = this.page.locator('.markers-panel');
     if (!(await panel.isVisible().catch(() => false))) await this.runCommand('View: Focus Problems');
     await panel.waitFor({ state: 'visible', timeout: DEFAULT_WAIT_MS });
     const filterBox = this.page.locator('.markers-panel-action-filter .monaco-inputbox input, .viewpane-filter input').first();
     if ((await filterBox.count()) && (await filterBox.inputValue()) !== filter) await filterBox.fill(filter);
-    const labels = await panel.locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? (r as unknown as InPageElement).innerText));
+    const labels = await this.allListRows(panel.locator('.monaco-list').first(), scrollThrough);
     const problems: Problem[] = [];
     let file: string | undefined;
     for (const label of labels) {
       // File rows read "N problems in file F [of folder D]"; related-information rows have no severity.
       const fileRow = /problems? in file (.+?)(?: of folder (.+))?$/.exec(label);
       if (fileRow) {
-        file = fileRow[2] ? `${fileRow[2]}/${fileRow[1]}` : fileRow[1];
+        file = fileRow[2] && fileRow[2] !== '.' ? `${fileRow[2]}/${fileRow[1]}` : fileRow[1];
         continue;
       }
       const m = /^(Error|Warning|Info|Hint)[^:]*: (.*?)(?: at line (\d+) and character (\d+)\.)?(?: This problem has .*?\.)?(?: generated by .*)?$/s.exec(label);
@@ -290,9 +327,54 @@ export class Harness {
     return problems;
   }
 
+  /**
+   * The accessibility labels of every row of a list, in order. Lists render only the rows in
+   * view, so this scrolls through with the mouse wheel from the top, collecting rows by index.
+   */
+  async allListRows(list: Locator, scrollThrough = true): Promise<string[]> {
+    const rows = new Map<number, string>();
+    const collect = async () => {
+      for (const r of await list.locator('.monaco-list-rows > .monaco-list-row').evaluateAll((els) => els.map((e) => ({
+        index: Number(e.getAttribute('data-index')), label: e.getAttribute('aria-label') ?? (e as unknown as InPageElement).innerText,
+      })))) rows.set(r.index, r.label);
+    };
+    const nextFrame = () => this.page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
+    const box = await list.boundingBox();
+    if (!box) return [];
+    if (!scrollThrough) {
+      await collect();
+      return [...rows.entries()].sort((a, b) => a[0] - b[0]).map(([, label]) => label);
+    }
+    // The panel scrolls to the active editor's file on its own: start from the top.
+    await this.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const firstRendered = async () => Math.min(...await list.locator('.monaco-list-rows > .monaco-list-row').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-index')))));
+    // A wheel event scrolls a few rows at most, whatever its delta. (Sticky header rows of a
+    // tree sit outside `.monaco-list-rows` and are left out.)
+    for (let i = 0, first = await firstRendered(); i < 500 && first > 0; i++) {
+      await this.page.mouse.wheel(0, -box.height);
+      await nextFrame();
+      const now = await firstRendered();
+      if (now === first) break;
+      first = now;
+    }
+    await collect();
+    const lastRendered = async () => Math.max(...await list.locator('.monaco-list-rows > .monaco-list-row').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-index')))));
+    for (let i = 0, last = await lastRendered(); i < 500; i++) {
+      await this.page.mouse.wheel(0, box.height);
+      await nextFrame();
+      await collect();
+      const now = await lastRendered();
+      if (now === last) break;
+      last = now;
+    }
+    return [...rows.entries()].sort((a, b) => a[0] - b[0]).map(([, label]) => label);
+  }
+
   /** Waits until the Problems panel lists a problem whose message matches. */
   async waitForProblem(message: RegExp, filter = '', timeoutMs = DEFAULT_WAIT_MS): Promise<Problem> {
-    return this.until(`a problem matching ${message}`, async () => (await this.problems(filter)).find((p) => message.test(p.message)), timeoutMs, 250);
+    // The rows in view first (quick), then all of them (scrolling through takes a few seconds).
+    return this.until(`a problem matching ${message}`, async () => (await this.problems(filter, false)).find((p) => message.test(p.message))
+      ?? (await this.problems(filter)).find((p) => message.test(p.message)), timeoutMs, 250);
   }
 
   /** Waits until no problem in the Problems panel matches. */

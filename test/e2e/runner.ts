@@ -136,8 +136,9 @@ async function runUiSteps(browser: BrowserContext): Promise<void> {
     results.push({ name: 'workbench loads', ok: false, ms: Date.now() - loadStart, error: (e as Error).message.split('\n')[0] });
     return;
   }
-  for (const { file, step } of steps) {
+  for (const [i, { file, step }] of steps.entries()) {
     h.step = file;
+    if (i > 0) await h.resetWorkbench().catch((e: Error) => console.log(`    (could not reset the workbench: ${e.message.split('\n')[0]})`));
     const started = Date.now();
     const timeoutMs = step.timeoutMs ?? 90_000;
     console.log(`[${since()}] ${file}: ${step.name}`);
