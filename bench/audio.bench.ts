@@ -31,60 +31,58 @@ function speechLike(seconds: number): Float32Array {
   return out;
 }
 
-const ms = (t0: number) => (performance.now() - t0).toFixed(1).padStart(8);
+/** Wall and CPU milliseconds of `fn` (CPU time stays meaningful on a busy machine). */
+async function timed<T>(fn: () => Promise<T> | T): Promise<{ value: T; wall: number; cpu: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await fn();
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { value, wall, cpu: (c.user + c.system) / 1000 };
+}
+
+function row(label: string, t: { wall: number; cpu: number }, note = '') {
+  console.log(`${label.padEnd(40)}${t.wall.toFixed(1).padStart(9)}${t.cpu.toFixed(1).padStart(9)}   ${note}`);
+}
 
 async function main() {
   const dir = await mkdtemp(path.join(tmpdir(), 'audio-bench-'));
   try {
     const file = path.join(dir, `${minutes}min.wav`);
-    let t0 = performance.now();
-    const samples = speechLike(minutes * 60);
-    await writeFile(file, encodeWav(samples, sr));
-    console.log(`generated ${minutes} min, ${sr} Hz, 16-bit mono (${((samples.length * 2) / 1e6).toFixed(1)} MB) in ${ms(t0).trim()} ms\n`);
+    const gen = await timed(async () => {
+      const samples = speechLike(minutes * 60);
+      await writeFile(file, encodeWav(samples, sr));
+      return samples.length;
+    });
+    console.log(`generated ${minutes} min, ${sr} Hz, 16-bit mono (${((gen.value * 2) / 1e6).toFixed(1)} MB) in ${gen.wall.toFixed(0)} ms\n`);
+    console.log(`${''.padEnd(40)}${'wall ms'.padStart(9)}${'cpu ms'.padStart(9)}`);
 
-    console.log('                                     ms');
-    t0 = performance.now();
+    const decode = await timed(async () => decodeWav(await readFile(file)));
+    row('readFile + decodeWav (reference)', decode);
     const bytes = await readFile(file);
-    const decoded = decodeWav(bytes);
-    console.log(`readFile + decodeWav (reference) ${ms(t0)}`);
-    t0 = performance.now();
-    new WaveFile(bytes).getSamples(false, Float32Array);
-    console.log(`wavefile decode (not used)       ${ms(t0)}`);
+    row('wavefile decode (not used)', await timed(() => new WaveFile(bytes).getSamples(false, Float32Array)));
 
-    t0 = performance.now();
-    await new AudioAnalysisCache().analyse(file);
-    console.log(`preview analysis, first open     ${ms(t0)}   (cold process)`);
+    row('preview analysis, first open', await timed(() => new AudioAnalysisCache().analyse(file)), '(cold process)');
     const cache = new AudioAnalysisCache();
-    t0 = performance.now();
-    const first = await cache.analyse(file);
-    console.log(`preview analysis, not cached     ${ms(t0)}   (warm process)`);
-    t0 = performance.now();
-    const again = await cache.analyse(file);
-    console.log(`preview analysis, cached         ${ms(t0)}`);
-    if (!first.ok || !again.ok || !again.cached) throw new Error('analysis failed');
-    t0 = performance.now();
-    const json = JSON.stringify(first);
-    console.log(`JSON of the answer               ${ms(t0)}   (${(json.length / 1024).toFixed(0)} KiB)`);
+    const first = await timed(() => cache.analyse(file));
+    row('preview analysis, not cached', first, '(warm process)');
+    const again = await timed(() => cache.analyse(file));
+    row('preview analysis, cached', again);
+    if (!first.value.ok || !again.value.ok || !again.value.cached) throw new Error('analysis failed');
+    const json = await timed(() => JSON.stringify(first.value));
+    row('JSON of the answer', json, `(${(json.value.length / 1024).toFixed(0)} KiB)`);
 
-    const tenSeconds = decoded.channels[0]!.subarray(0, 10 * sr);
+    const tenSeconds = decode.value.channels[0]!.subarray(0, 10 * sr);
     const utterance = path.join(dir, 'utterance.wav');
     await writeFile(utterance, encodeWav(tenSeconds, sr));
-    t0 = performance.now();
-    await cache.analyse(utterance);
-    console.log(`preview analysis of a 10 s take   ${ms(t0)}   (with its pitch track)`);
-    t0 = performance.now();
-    const range = await analyseFile(file, { range: { start: 300, end: 305 } });
-    if (!range.ok) throw new Error('range analysis failed');
-    console.log(`zoomed 5 s of the 10 min file    ${ms(t0)}   (read + detail + pitch)`);
-    t0 = performance.now();
-    mfcc(tenSeconds, sr);
-    console.log(`\nmfcc of 10 s                     ${ms(t0)}`);
-    t0 = performance.now();
-    f0Yin(tenSeconds, sr);
-    console.log(`f0Yin of 10 s                    ${ms(t0)}`);
-    t0 = performance.now();
-    resample(tenSeconds, sr, 16000);
-    console.log(`resample 10 s 24 kHz → 16 kHz    ${ms(t0)}`);
+    row('preview analysis of a 10 s take', await timed(() => cache.analyse(utterance)), '(with its pitch track)');
+    const zoomed = await timed(() => analyseFile(file, { range: { start: 300, end: 305 } }));
+    if (!zoomed.value.ok) throw new Error('range analysis failed');
+    row(`zoomed 5 s of the ${minutes} min file`, zoomed, '(read + detail + pitch)');
+    console.log();
+    row('mfcc of 10 s', await timed(() => mfcc(tenSeconds, sr)));
+    row('f0Yin of 10 s', await timed(() => f0Yin(tenSeconds, sr)));
+    row('resample 10 s 24 kHz → 16 kHz', await timed(() => resample(tenSeconds, sr, 16000)));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -143,13 +143,10 @@ function streamPeaks(reader: WavReader, first: number, n: number, buckets: numbe
     const count = Math.min(BLOCK_FRAMES, n - start);
     reader.read(first + start, count, block);
     for (let c = 0; c < channelCount; c++) {
-      const x = block[c]!;
-      perChannel[c]!.add(x, count);
-      for (let i = 0; i < count; i++) {
-        const v = x[i]!;
-        sum += v * v;
-        if (v >= 0.999 || v <= -0.999) clipped++;
-      }
+      const acc = perChannel[c]!;
+      acc.add(block[c]!, count, true);
+      sum += acc.sumOfSquares;
+      clipped += acc.clipped;
     }
     groups.forEach((cs, l) => {
       const acc = mixed[l];
@@ -157,7 +154,7 @@ function streamPeaks(reader: WavReader, first: number, n: number, buckets: numbe
       mix.fill(0, 0, count);
       for (const c of cs) for (let i = 0; i < count; i++) mix[i]! += block[c]![i]!;
       for (let i = 0; i < count; i++) mix[i]! /= cs.length;
-      acc.add(mix, count);
+      acc.add(mix, count, false);
     });
   }
   let peak = 0;
@@ -173,6 +170,9 @@ function streamPeaks(reader: WavReader, first: number, n: number, buckets: numbe
 class BucketAccumulator {
   readonly min: Float32Array;
   readonly max: Float32Array;
+  /** Of the last `add` with levels: Σx² and the samples at full scale. */
+  sumOfSquares = 0;
+  clipped = 0;
   private bucket = 0;
   private frame = 0;
   private end: number;
@@ -183,8 +183,9 @@ class BucketAccumulator {
     this.end = Math.floor(frames / buckets);
   }
 
-  add(x: Float32Array, count: number): void {
+  add(x: Float32Array, count: number, withLevels: boolean): void {
     let i = 0;
+    let sum = 0, clipped = 0;
     while (i < count) {
       const b = this.bucket;
       // The frames up to the bucket's end go through a tight loop with no boundary test.
@@ -192,10 +193,21 @@ class BucketAccumulator {
       if (take <= 0) break; // more frames than announced: ignore the excess
       const stop = i + take;
       let lo = this.min[b]!, hi = this.max[b]!;
-      for (; i < stop; i++) {
-        const v = x[i]!;
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
+      if (withLevels) {
+        // One pass for peaks and levels: the block is read from memory once.
+        for (; i < stop; i++) {
+          const v = x[i]!;
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+          sum += v * v;
+          if (v >= 0.999 || v <= -0.999) clipped++;
+        }
+      } else {
+        for (; i < stop; i++) {
+          const v = x[i]!;
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
       }
       this.min[b] = lo;
       this.max[b] = hi;
@@ -205,6 +217,8 @@ class BucketAccumulator {
         this.end = Math.floor(((b + 2) * this.frames) / this.buckets);
       }
     }
+    this.sumOfSquares = sum;
+    this.clipped = clipped;
   }
 }
 
