@@ -28,9 +28,22 @@ munged -S "$M" --key-file="$P/munge/munge.key" --pid-file="$P/run/munged.pid" \
   --log-file="$P/log/munged.log" --seed-file="$P/munge/munged.seed"
 ts munged
 
+# Ports of its own, so that several test clusters (the Slurm tier, the end-to-end step, another
+# checkout) can run on one machine at once. A port nobody answers on is free.
+free_port() {
+  for _ in $(seq 100); do
+    local p=$((20000 + RANDOM % 30000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+  done
+  return 1
+}
+CTLD_PORT=${SLURMCTLD_PORT:-$(free_port)}; SLURMD_PORT=${SLURMD_PORT:-$(free_port)}
+while [ "$SLURMD_PORT" = "$CTLD_PORT" ]; do SLURMD_PORT=$(free_port); done
 cat >"$C" <<CONF
 ClusterName=local
 SlurmctldHost=localhost
+SlurmctldPort=$CTLD_PORT
+SlurmdPort=$SLURMD_PORT
 SlurmUser=root
 AuthType=auth/munge
 AuthInfo=socket=$M
@@ -57,5 +70,5 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF=$C
 slurmctld -f "$C"; wait_for 'scontrol ping | grep -q UP'; ts slurmctld
-slurmd -f "$C" -N localhost; wait_for '[ "$(sinfo -h -o %T)" = idle ]'; ts "slurmd, node idle"
+slurmd -f "$C" -N localhost; wait_for '[ "$(sinfo -h -o %T)" = idle ]'; ts "slurmd, node idle (ports $CTLD_PORT, $SLURMD_PORT)"
 sinfo
