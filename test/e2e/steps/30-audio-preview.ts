@@ -135,7 +135,13 @@ export default {
     await h.runCommand('View: Close All Editors');
     await h.until('no webview left', async () => (await h.page.locator('iframe.webview').count()) === 0);
     await row('ten-minutes.wav').click({ button: 'right' });
-    await h.page.locator('.context-view .action-label', { hasText: 'Open in Audio Preview' }).first().click();
+    const item = h.page.locator('.context-view .action-label', { hasText: 'Open in Audio Preview' }).first();
+    await item.click();
+    await h.until('the context menu closed', async () => {
+      // A click that lands while the menu is still animating in is ignored: Enter on the focused item then.
+      if (await item.isVisible()) await h.press('Enter');
+      return !(await item.isVisible());
+    });
     await rendered('file', 'the WAV drawn in the preview panel from the context menu', 30_000);
     await h.until('the panel tab names the file', () => h.page.locator('.tab', { hasText: 'Audio: ten-minutes.wav' }).count());
   },
