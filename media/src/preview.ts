@@ -159,23 +159,39 @@ function sameTarget(a: PreviewView, b: PreviewView) {
 
 /** The task's text with the teacher's reading over each Han character; polyphones and dictionary rules marked. */
 function renderText(line: NonNullable<PreviewView['line']>): HTMLElement {
+  const wrap = el('div');
   const box = el('div', 'text');
   box.lang = 'zh';
+  wrap.append(box);
+  const take = line.teacherTake;
+  const sameText = take?.text === line.text;
   if (!line.readings.length) {
     box.textContent = line.text;
-    return box;
+  } else {
+    line.readings.forEach((r, i) => {
+      if (!r.reading) {
+        box.append(document.createTextNode(r.char));
+        return;
+      }
+      // A reading that differs from the one recorded with the teacher's take: the take is out of date.
+      const then = sameText ? take?.readings[i] : undefined;
+      const changed = !!then && then !== r.reading;
+      const ruby = el('ruby', [r.polyphone ? 'polyphone' : '', r.fromDictionary ? 'rule' : '', changed ? 'changed' : ''].filter(Boolean).join(' '));
+      ruby.append(document.createTextNode(r.char), el('rt', undefined, changed ? `${r.reading}≠${then}` : r.reading));
+      ruby.title = `${r.reading}${r.polyphone ? ' · polyphone' : ''}${r.fromDictionary ? ' · from the G2P dictionary' : ''}${changed ? ` · the teacher's take read ${then}` : ''}`;
+      box.append(ruby);
+    });
   }
-  for (const r of line.readings) {
-    if (!r.reading) {
-      box.append(document.createTextNode(r.char));
-      continue;
-    }
-    const ruby = el('ruby', [r.polyphone ? 'polyphone' : '', r.fromDictionary ? 'rule' : ''].filter(Boolean).join(' '));
-    ruby.append(document.createTextNode(r.char), el('rt', undefined, r.reading));
-    ruby.title = `${r.reading}${r.polyphone ? ' · polyphone' : ''}${r.fromDictionary ? ' · from the G2P dictionary' : ''}`;
-    box.append(ruby);
+  if (take) {
+    const changedCount = box.querySelectorAll('ruby.changed').length;
+    const parts = [`Teacher take: ${take.backend}${take.engine ? ` (${take.engine})` : ''}`, `seed ${take.seed}`, take.clonedVoice ? 'voice cloned' : 'voice not cloned'];
+    const info = el('p', `take${!sameText || changedCount ? ' stale' : ''}`, parts.join(' · '));
+    if (!sameText) info.append(document.createTextNode(` — made for other text: "${take.text}"; run the line again.`));
+    else if (changedCount) info.append(document.createTextNode(` — ${changedCount} reading${changedCount > 1 ? 's' : ''} changed since (marked ≠); run the line again.`));
+    if (take.note) info.append(el('span', 'note', ` ${take.note}`));
+    wrap.append(info);
   }
-  return box;
+  return wrap;
 }
 
 function select(key: SourceKey) {

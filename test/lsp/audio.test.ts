@@ -32,6 +32,9 @@ void describe('audio preview over JSON-RPC: code lenses, preview lines, analyses
     root = mkdtempSync(path.join(tmpdir(), 'tts-lsp-audio-'));
     write('prompts/a.wav', encodeWav(Float32Array.from({ length: 16000 }, (_, i) => 0.5 * Math.sin(i / 10)), 16000));
     write('teacher-out/bank.wav', encodeWav(new Float32Array(24000), 24000));
+    // The teacher's run read 行 as xing2 (the dictionary changed since), then a later record supersedes an older one.
+    const record = (readings: (string | null)[], seed: number) => JSON.stringify({ line: 0, name: 'bank', taskHash: 'h', text: '我去银行取钱。', readings, phonemes: '', audio: 'bank.wav', durationSeconds: 1, sampleRate: 24000, backend: 'embedded', seed, wavSha256: 'w', clonedVoice: false, note: 'no cloning offline' });
+    write('teacher-out/manifest.jsonl', `${record(['wo3', 'qu4', 'yin2', 'hang2', 'qu3', 'qian2', null], 1)}\n${record(['wo3', 'qu4', 'yin2', 'xing2', 'qu3', 'qian2', null], 42)}\n`);
     write('demo.tasks.jsonl', TASKS);
     client = await LspTestClient.start({ rootDir: root });
     client.connection.onRequest(CodeLensRefreshRequest.type, () => void refreshes++);
@@ -55,7 +58,7 @@ void describe('audio preview over JSON-RPC: code lenses, preview lines, analyses
     assert.ok((await lensTitles()).includes('0:$(play) Student:student'));
   });
 
-  void it('describes a task line: text, teacher readings, sources, where the prompt value is', async () => {
+  void it('describes a task line: text, teacher readings, sources, the teacher take, where the prompt value is', async () => {
     const line = await client.connection.sendRequest(PreviewLineRequest.type, { uri, line: 0 });
     assert.ok(line);
     assert.equal(line.name, 'bank');
@@ -67,6 +70,7 @@ void describe('audio preview over JSON-RPC: code lenses, preview lines, analyses
       ['teacher', path.join('teacher-out', 'bank.wav'), true],
       ['student', path.join('student-out', 'bank.wav'), true],
     ]);
+    assert.deepEqual(line.teacherTake, { text: '我去银行取钱。', readings: ['wo3', 'qu4', 'yin2', 'xing2', 'qu3', 'qian2', null], backend: 'embedded', seed: 42, clonedVoice: false, note: 'no cloning offline' });
     const [start, end] = line.promptAudioColumns!;
     assert.equal(TASKS.split('\n')[0]!.slice(start, end), '"prompts/a.wav"');
     const second = await client.connection.sendRequest(PreviewLineRequest.type, { uri, line: 1, withReadings: false });

@@ -7,7 +7,8 @@ import { type CodeLens, CodeLensRefreshRequest } from 'vscode-languageserver/nod
 import type { ServerContext } from '../context';
 import { analyseFile, AudioAnalysisCache } from '../core/audio/analysis';
 import type { AnalysisDone, AnalysisJob } from '../core/audio/analysisWorker';
-import type { AudioAnalysisResult, AudioSource, AudioSourceKind, PreviewLine, ReadingCell } from '../core/audio/previewTypes';
+import type { AudioAnalysisResult, AudioSource, AudioSourceKind, PreviewLine, ReadingCell, TeacherTake } from '../core/audio/previewTypes';
+import { latestByName, MANIFEST_FILE, type ManifestRecord, readManifest } from '../core/batch/manifest';
 import type { Settings } from '../core/settings';
 import { resolvePromptAudio, TaskFileModel, type ParsedTaskLine } from '../core/taskFile';
 import { loadReplaceDict } from '../core/dictEngine';
@@ -27,6 +28,7 @@ export function register(ctx: ServerContext): void {
   const worker = new AnalysisWorker(path.join(__dirname, 'audioWorker.js'), ctx.log);
   const analyses = new AudioAnalysisCache(32, (file) => worker.analyse(file));
   const listings = new DirectoryListings();
+  const manifests = new ManifestIndex();
 
   ctx.connection.onRequest(AnalyseAudioRequest.type, ({ path: file, range }) => (range ? worker.analyse(file, range) : analyses.analyse(file)));
 
@@ -44,6 +46,11 @@ export function register(ctx: ServerContext): void {
     const { readings, readingsSource } = withReadings === false ? { readings: [], readingsSource: 'none' as const } : await readingsOf(text, folder, settings, ctx);
     const field = parsed.field('promptAudio');
     const result: PreviewLine = { uri, line, name: parsed.get('name') ?? '', text, readings, readingsSource, sources };
+    const teacher = sources.find((s) => s.kind === 'teacher');
+    if (teacher?.exists && withReadings !== false) {
+      const take = await manifests.take(path.dirname(teacher.path), result.name, ctx.log);
+      if (take) result.teacherTake = take;
+    }
     if (field) result.promptAudioColumns = [field.valueStart, field.valueEnd];
     return result;
   });
@@ -147,6 +154,40 @@ class AnalysisWorker {
     });
     this.worker = w;
     return w;
+  }
+}
+
+/** Manifests above this size are not indexed for the preview (a million-line run would cost seconds and memory). */
+const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+
+/** The newest manifest record per output name of each teacher output folder, re-read when the manifest changes. */
+class ManifestIndex {
+  private readonly byDir = new Map<string, { key: string; records: Promise<Map<string, ManifestRecord>> }>();
+
+  async take(dir: string, name: string, log: (m: string) => void): Promise<TeacherTake | undefined> {
+    const file = path.join(dir, MANIFEST_FILE);
+    let st;
+    try {
+      st = await stat(file);
+    } catch {
+      return undefined;
+    }
+    if (st.size > MAX_MANIFEST_BYTES) return undefined;
+    const key = `${st.mtimeMs}:${st.size}`;
+    let hit = this.byDir.get(dir);
+    if (!hit || hit.key !== key) {
+      hit = { key, records: readManifest(file).then(latestByName, (err: unknown) => {
+        log(`audio preview: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+        return new Map<string, ManifestRecord>();
+      }) };
+      this.byDir.set(dir, hit);
+    }
+    const r = (await hit.records).get(name);
+    if (!r) return undefined;
+    const take: TeacherTake = { text: r.text, readings: r.readings, backend: r.backend, seed: r.seed, clonedVoice: r.clonedVoice };
+    if (r.engine) take.engine = r.engine;
+    if (r.note) take.note = r.note;
+    return take;
   }
 }
 

@@ -25,6 +25,11 @@ export default {
     };
     write('teacher-out/bank_walk.wav', encodeWav(tone, 24000));
     write('student-out/bank_walk.wav', 'this is not audio');
+    // The take's manifest record says 行 in 银行 was read xing2: the dictionary has changed since.
+    write('teacher-out/manifest.jsonl', JSON.stringify({
+      line: 0, name: 'bank_walk', taskHash: 'h', text: '我去银行取钱，然后行走回家。', readings: ['wo3', 'qu4', 'yin2', 'xing2', 'qu3', 'qian2', null, 'ran2', 'hou4', 'xing2', 'zou3', 'hui2', 'jia1', null],
+      phonemes: '', audio: 'bank_walk.wav', durationSeconds: 2.5, sampleRate: 24000, backend: 'embedded', seed: 42, wavSha256: 'w', clonedVoice: false,
+    }) + '\n');
 
     // From the command palette, on line 1: the teacher's take is shown first.
     await h.openFile('demo.tasks.jsonl');
@@ -45,6 +50,10 @@ export default {
     h.expect(waveInk > 1000 && specInk > 1000, `waveform and spectrogram are drawn (${waveInk}, ${specInk} pixels)`);
     const text = await view.locator('.text').innerText();
     h.expect(/银\s*yin2/.test(text) && /行\s*hang2/.test(text), `the text shows the teacher's readings: ${JSON.stringify(text)}`);
+    const take = await view.locator('.take').innerText();
+    h.log('take:', take);
+    h.expect(/seed 42/.test(take) && /1 reading changed/.test(take), `the take line says one reading changed: ${JSON.stringify(take)}`);
+    h.expect((await view.locator('ruby.changed').count()) === 1, 'one character is marked as read differently in the take');
     await h.screenshot('teacher');
 
     // The panel follows the cursor: line 2 has only its prompt; back on line 1 the teacher again.

@@ -85,6 +85,20 @@ export interface PreviewLine {
   /** Where the readings come from: the embedded teacher G2P, the teacher run's manifest, or none. */
   readingsSource: 'teacher-g2p' | 'manifest' | 'none';
   sources: AudioSource[];
+  /** What the teacher's run recorded for this line's output (its `manifest.jsonl`), when it has a record. */
+  teacherTake?: TeacherTake;
   /** Start and end column of the prompt-audio value in the line (the hover link's place). */
   promptAudioColumns?: [number, number];
+}
+
+/** The manifest record of a teacher output, as the preview shows it. */
+export interface TeacherTake {
+  /** The text that was spoken, and its readings at the time (per UTF-16 unit). */
+  text: string;
+  readings: (string | null)[];
+  backend: string;
+  engine?: string;
+  note?: string;
+  seed: number;
+  clonedVoice: boolean;
 }
