@@ -39,7 +39,7 @@ describe('language server over JSON-RPC: task files and dictionaries', () => {
     const syntax = diags.find((d) => d.code === 'task/json-syntax')!;
     assert.equal(syntax.range.start.line, 1);
     assert.equal(syntax.range.start.character, line1.lastIndexOf('}'));
-    assert.match(syntax.message, /column \d+/);
+    assert.match(String(syntax.message), /column \d+/);
     // Fix the line incrementally: remove the trailing comma.
     const comma = line1.lastIndexOf(',');
     await client.change(uri, [{ range: { start: { line: 1, character: comma }, end: { line: 1, character: comma + 1 } }, text: '' }]);
@@ -65,7 +65,7 @@ describe('language server over JSON-RPC: task files and dictionaries', () => {
     const uri = await client.open(path.join(root, 'audio.tasks.jsonl'), `${l0}\n${l1}\n`);
     const diags = await client.waitForDiagnostics(uri, (d) => d.some((x) => x.code === 'task/prompt-audio-missing') && d.some((x) => x.code === 'task/prompt-audio-quality'));
     const quality = diags.find((d) => d.code === 'task/prompt-audio-quality')!;
-    assert.match(quality.message, /2 channels/);
+    assert.match(String(quality.message), /2 channels/);
     assert.equal(quality.range.start.line, 1);
   });
 
@@ -80,7 +80,7 @@ describe('language server over JSON-RPC: task files and dictionaries', () => {
   it('validates dictionaries structurally', async () => {
     const uri = await client.open(path.join(root, 'G2P_replace_dict.jsonl'), '{"银行": "银<|H|><|ANG2|>"}\n{"word": "行", "context": 5, "phoneme": "hang2"}\n{"a": \n');
     const diags = await client.waitForDiagnostics(uri, (d) => d.some((x) => x.code === 'dict/json-syntax'));
-    assert.ok(diags.some((d) => d.range.start.line === 1 && /context/.test(d.message)));
+    assert.ok(diags.some((d) => d.range.start.line === 1 && /context/.test(String(d.message))));
   });
 
   it('survives binary garbage, a 1 MB line and CRLF, and keeps answering', async () => {

@@ -48,9 +48,11 @@ export class LspTestClient {
     const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const client = new LspTestClient(connection, child, opts.settings ?? {});
     child.stderr!.on('data', (d: Buffer) => client.stderr.push(d.toString()));
-    connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => client.diagnostics.set(p.uri, p));
-    connection.onNotification((method: string, params: unknown) => {
-      client.notifications.push({ method, params });
+    connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
+      client.diagnostics.set(p.uri, p);
+    });
+    connection.onUnhandledNotification((m) => {
+      client.notifications.push({ method: m.method, params: m.params });
     });
     connection.onRequest('workspace/configuration', (p: { items: Array<{ section?: string }> }) =>
       p.items.map((i) => (i.section === 'ttsDistill' ? client.settings : null)));
