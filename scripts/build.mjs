@@ -30,7 +30,7 @@ for (const [entry, outfile] of nodeEntries) {
     // jsonc-parser's UMD build hides its requires from bundlers; its ESM build does not.
     mainFields: ['module', 'main'],
     // vscode is provided by the host; the GPL espeak-ng build stays an optional, separately installed module.
-    external: ['vscode', '@echogarden/espeak-ng-emscripten'],
+    external: ['vscode', '@echogarden/espeak-ng-emscripten', 'tsx/cjs'],
   }));
 }
 for (const [entry, outfile] of webEntries) {

@@ -55,7 +55,7 @@ Exit code 0 when every stage succeeded, 2 when some teacher lines failed, 1 othe
     await mkdir(out, { recursive: true });
     const extra = (flag: string) => (values.has(flag) ? [`--${flag}`, values.get(flag)!] : []);
     const stages: Stage[] = [
-      { name: 'validate', argv: ['validate', ...tasks, ...(existsSync(dict) ? [dict, '--dict', dict] : [])], okCodes: [0] },
+      { name: 'validate', argv: ['validate', '--min-severity', 'warning', ...tasks, ...(existsSync(dict) ? [dict, '--dict', dict] : [])], okCodes: [0] },
       { name: 'submit', argv: ['submit', tasks[0]!, '--out', teacherDir, ...(existsSync(dict) ? ['--dict', dict] : []), ...extra('teacher'), ...extra('concurrency'), ...extra('seed')], okCodes: [0, 2] },
       { name: 'train', argv: ['train', path.join(teacherDir, 'manifest.jsonl'), '--out', model, ...extra('seed')], okCodes: [0] },
       { name: 'eval', argv: ['eval', '--model', model, '--teacher', teacherDir, '--out', evalDir], okCodes: [0] },

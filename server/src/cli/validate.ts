@@ -2,25 +2,29 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { validateFile } from '../core/validateFile';
 import { defaultSettings } from '../core/settings';
-import { comparePos, type Finding } from '../core/findings';
+import { comparePos, type Finding, type Severity, severityRank } from '../core/findings';
 import { parseArgs } from './args';
 import { type CliCommand, UsageError } from './types';
 
 export const validateCommand: CliCommand = {
   summary: 'check task files and G2P dictionaries as the editor does',
-  usage: `Usage: tts-distill validate [--format text|json] [--dialect auto|webui|upstream] [--dict FILE] [--glmtts PATH] [--max N] <files…>
+  usage: `Usage: tts-distill validate [--format text|json] [--min-severity error|warning|information|hint] [--dialect auto|webui|upstream] [--dict FILE] [--glmtts PATH] [--max N] <files…>
 
 Prints one line per problem as  file:line:col: severity: message  (1-based), or a JSON
 array with --format json. Exit code 1 when any error is found, 0 otherwise, 2 when a file
-cannot be read. The kind of file (task file or dictionary) is decided by its name and,
+cannot be read. --min-severity hides less severe problems (they are still counted in the
+summary printed to stderr). The kind of file (task file or dictionary) is decided by its name and,
 for other .jsonl files, by its first non-blank line.`,
   async run(args, io) {
-    const { values, positional } = parseArgs(args, { values: ['format', 'dialect', 'dict', 'glmtts', 'max'] });
+    const { values, positional } = parseArgs(args, { values: ['format', 'dialect', 'dict', 'glmtts', 'max', 'min-severity'] });
     const format = values.get('format') ?? 'text';
     if (format !== 'text' && format !== 'json') throw new UsageError('--format is text or json');
     const dialect = values.get('dialect') ?? 'auto';
     if (!['auto', 'webui', 'upstream'].includes(dialect)) throw new UsageError('--dialect is auto, webui or upstream');
     if (!positional.length) throw new UsageError('no files given');
+    const minSeverity = (values.get('min-severity') ?? 'hint') as Severity;
+    if (!(minSeverity in severityRank)) throw new UsageError('--min-severity is error, warning, information or hint');
+    const counts: Record<Severity, number> = { error: 0, warning: 0, information: 0, hint: 0 };
     const settings = structuredClone(defaultSettings);
     settings.taskFiles.dialect = dialect as typeof settings.taskFiles.dialect;
     if (values.has('dict')) settings.dictionary.path = path.resolve(io.cwd, values.get('dict')!);
@@ -49,11 +53,14 @@ for other .jsonl files, by its first non-blank line.`,
       const ordered = [...res.findings].sort((a, b) => (a.code === 'limit/too-many-findings' ? 1 : 0) - (b.code === 'limit/too-many-findings' ? 1 : 0) || comparePos(a.range.start, b.range.start));
       for (const f of ordered) {
         if (f.severity === 'error') errors++;
+        counts[f.severity]++;
+        if (severityRank[f.severity] > severityRank[minSeverity]) continue;
         if (format === 'json') json.push({ file, kind: res.kind, ...f });
         else io.stdout.write(`${file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity}: ${f.message}\n`);
       }
     }
     if (format === 'json') io.stdout.write(JSON.stringify(json, null, 2) + '\n');
+    io.stderr.write(`${positional.length} file(s): ${counts.error} errors, ${counts.warning} warnings, ${counts.information} information, ${counts.hint} hints\n`);
     return unreadable ? 2 : errors ? 1 : 0;
   },
 };
