@@ -41,7 +41,8 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
   }
   const command = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    full.stdout.write(command.usage.endsWith('\n') ? command.usage : command.usage + '\n');
+    const usage = name === 'submit' && rest.includes('--slurm') ? (await import('./cli/submitSlurm')).slurmUsage : command.usage;
+    full.stdout.write(usage.endsWith('\n') ? usage : usage + '\n');
     return 0;
   }
   const onSignal = () => controller.abort();

@@ -81,11 +81,23 @@ export function activate(ctx: ClientContext): void {
       void vscode.window.showErrorMessage(`The ${pre.backend} teacher runs an external program; it is disabled in untrusted workspaces. Trust the workspace, or use the embedded or HTTP teacher.`);
       return;
     }
-    const pick = await vscode.window.showQuickPick([
+    const items: Array<vscode.QuickPickItem & { dir: string; slurm?: boolean }> = [
       { label: 'Production run', description: vscode.workspace.asRelativePath(pre.outputDir), dir: pre.outputDir },
       { label: 'Test run', description: vscode.workspace.asRelativePath(pre.testOutputDir), dir: pre.testOutputDir },
-    ], { title: `Submit ${vscode.workspace.asRelativePath(doc.uri)} to the ${pre.backend} teacher`, placeHolder: 'Where should the outputs go?' });
+    ];
+    // The same batch as a Slurm job array: sbatch is an external program, so trusted workspaces only.
+    if (vscode.workspace.isTrusted) {
+      items.push(
+        { label: 'On the Slurm cluster: production run', description: vscode.workspace.asRelativePath(pre.outputDir), detail: 'as a job array (ttsDistill.slurm.* settings)', dir: pre.outputDir, slurm: true },
+        { label: 'On the Slurm cluster: test run', description: vscode.workspace.asRelativePath(pre.testOutputDir), detail: 'as a job array (ttsDistill.slurm.* settings)', dir: pre.testOutputDir, slurm: true },
+      );
+    }
+    const pick = await vscode.window.showQuickPick(items, { title: `Submit ${vscode.workspace.asRelativePath(doc.uri)} to the ${pre.backend} teacher`, placeHolder: 'Where should the outputs go?' });
     if (!pick) return;
+    if (pick.slurm) {
+      await vscode.commands.executeCommand('ttsDistill.submitBatchSlurm', doc.uri, pick.dir);
+      return;
+    }
     // The runner's own checks, plus what the Problems panel shows (prompt audio checks happen only there).
     const errors = new Map<number, string>(pre.invalid.map((x) => [x.line, x.reason]));
     for (const d of vscode.languages.getDiagnostics(doc.uri)) {
