@@ -393,7 +393,7 @@ export class CancelledError extends Error {
 
 /**
  * The incremental model of one task file: its lines, each parsed once per text, and the
- * cross-line indexes (names, prompt audio paths) kept up to date as lines come and go. An
+ * cross-line index of output names kept up to date as lines come and go. An
  * edit replaces only the lines it touches; validation then parses only those and walks the
  * cached results, so a one-line edit in a 100,000-line file costs one JSON.parse plus a pass.
  */
@@ -407,8 +407,6 @@ export class TaskFileModel {
   private readonly duplicates = new Set<string>();
   /** Names with upper-case letters, by their lower-case form (case collisions are rare: keep this small). */
   private readonly folded = new Map<string, Set<LineEntry>>();
-  /** Prompt audio path as written → entries using it. */
-  private readonly audio = new Map<string, Set<LineEntry>>();
 
   constructor(text: string, dialectSetting: TaskDialectSetting = 'auto') {
     this.dialectSetting = dialectSetting;
@@ -524,7 +522,6 @@ export class TaskFileModel {
       const audio = p.get('promptAudio');
       if (audio !== undefined && audio.trim() !== '') {
         e.audio = audio;
-        addTo(this.audio, audio, e);
       }
     }
     return p;
@@ -547,7 +544,6 @@ export class TaskFileModel {
       e.name = undefined;
     }
     if (e.audio !== undefined) {
-      removeFrom(this.audio, e.audio, e);
       e.audio = undefined;
     }
   }
@@ -563,7 +559,6 @@ export class TaskFileModel {
     this.names.clear();
     this.duplicates.clear();
     this.folded.clear();
-    this.audio.clear();
     for (const e of this.entries) {
       e.name = undefined;
       e.audio = undefined;
