@@ -45,7 +45,8 @@ function row(label: string, t: { wall: number; cpu: number }, note = '') {
   console.log(`${label.padEnd(40)}${t.wall.toFixed(1).padStart(9)}${t.cpu.toFixed(1).padStart(9)}   ${note}`);
 }
 
-async function main() {
+export async function run(): Promise<void> {
+  console.log(`\n## Audio preview analysis (${minutes}-minute WAV at ${sr} Hz)`);
   const dir = await mkdtemp(path.join(tmpdir(), 'audio-bench-'));
   try {
     const file = path.join(dir, `${minutes}min.wav`);
@@ -88,4 +89,4 @@ async function main() {
   }
 }
 
-void main();
+if (require.main === module) void run();
