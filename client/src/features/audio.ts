@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ClientContext } from '../context';
+import { webviewPage } from '../webviewPage';
 import { AnalyseAudioRequest, AudioFilesChangedNotification, type PreviewAudioArgs, type PreviewLine, PreviewLineRequest } from '../../../server/src/protocol/audio';
 import type { FromWebview, PreviewSource, PreviewState, PreviewTarget, PreviewView, SourceKey, ToWebview } from '../../../media/src/messages';
 
@@ -301,31 +301,7 @@ async function revealLine(uri: string, line: number): Promise<void> {
 }
 
 function html(ctx: ClientContext, webview: vscode.Webview): string {
-  const nonce = randomBytes(16).toString('base64');
-  const ext = ctx.extension.extensionUri;
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(ext, 'dist', 'media', 'preview.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(ext, 'media', 'preview.css'));
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src ${webview.cspSource}`,
-    `img-src ${webview.cspSource}`,
-    `media-src ${webview.cspSource}`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Audio Preview</title>
-</head>
-<body>
-<main id="app" aria-live="polite"><p class="notice">Loading…</p></main>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+  return webviewPage(ctx.extension.extensionUri, webview, { script: 'preview.js', style: 'preview.css', title: 'Audio Preview' });
 }
 
 /** `.wav` files open in the preview: a read-only custom editor with nothing to save. */

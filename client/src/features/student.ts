@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ClientContext } from '../context';
+import { webviewPage } from '../webviewPage';
 import {
   EvaluateStudentRequest, type EvaluateStudentResult, type StudentKind, StudentTrainProgressNotification, TrainStudentRequest, type TrainStudentResult,
 } from '../../../server/src/protocol/student';
@@ -248,24 +249,5 @@ class StudentPanel {
 }
 
 function html(ctx: ClientContext, webview: vscode.Webview, title: string): string {
-  const nonce = randomBytes(16).toString('base64');
-  const ext = ctx.extension.extensionUri;
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(ext, 'dist', 'media', 'report.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(ext, 'media', 'report.css'));
-  const csp = ["default-src 'none'", `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource}`, `media-src ${webview.cspSource}`].join('; ');
-  const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>${esc(title)}</title>
-</head>
-<body>
-<main id="app" aria-live="polite"><p>Loading…</p></main>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+  return webviewPage(ctx.extension.extensionUri, webview, { script: 'report.js', style: 'report.css', title });
 }

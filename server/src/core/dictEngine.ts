@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { isHan, type ParseResult, parseReplacement, pinyinToTokens, readingToPinyin } from './notation';
+import { parseJsonObject } from './jsonl';
 
 /**
  * The teacher's G2P replacement dictionary, with exactly the semantics of GLM-TTS
@@ -146,16 +147,8 @@ export function parseDictEntries(text: string): DictEntry[] {
   const out: DictEntry[] = [];
   const lines = text.split(/\r\n|\r|\n/);
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === '') continue;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) continue;
-    const obj = v as Record<string, unknown>;
+    const obj = parseJsonObject(lines[i]!.trim());
+    if (!obj) continue;
     if (isRuleObject(obj)) {
       const { word, context, phoneme } = obj;
       if (typeof word !== 'string' || typeof context !== 'string' || typeof phoneme !== 'string') continue;

@@ -10,6 +10,18 @@ export function splitLines(text: string): string[] {
 
 export const BOM = '\uFEFF';
 
+/** The JSON object on a line, or undefined when the line is not one (blank, broken, an array…). */
+export function parseJsonObject(line: string): Record<string, unknown> | undefined {
+  if (line.trim() === '') return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
 /** One top-level member of a JSON object line, with offsets into the line. */
 export interface JsonMember {
   key: string;

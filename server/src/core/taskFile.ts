@@ -3,7 +3,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import webuiSchema from '../../../schemas/task-webui.schema.json';
 import upstreamSchema from '../../../schemas/task-upstream.schema.json';
 import { atLine, type Finding, FindingCollector, type LineFinding, type Range, type RelatedInformation, range } from './findings';
-import { BOM, findSyntaxError, type JsonMember, scanMembers, splitLines, stringOffsetMapper } from './jsonl';
+import { BOM, findSyntaxError, parseJsonObject, type JsonMember, scanMembers, splitLines, stringOffsetMapper } from './jsonl';
 import type { TaskDialectSetting } from './settings';
 
 /** The two task-file dialects in the wild (see FORMATS.md §1). */
@@ -309,13 +309,8 @@ export function detectDialect(lines: readonly string[], setting: TaskDialectSett
     const line = raw.startsWith(BOM) ? raw.slice(1) : raw;
     if (line.trim() === '') continue;
     if (++checked > 50) break;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) continue;
+    const v = parseJsonObject(line);
+    if (!v) continue;
     let up = 0, web = 0;
     for (const k of Object.keys(v)) {
       if (UPSTREAM_ONLY.has(k)) up++;
