@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { shellQuote } from '../core/shell';
 import { parseArgs } from './args';
 import { type CliCommand, UsageError } from './types';
 
@@ -65,12 +66,12 @@ Exit code 0 when every stage succeeded, 2 when some teacher lines failed, 1 othe
     let exit = 0;
     for (const stage of stages) {
       if (io.signal.aborted) break;
-      io.stderr.write(`\n▶ ${stage.name}: tts-distill ${stage.argv.map(quote).join(' ')}\n`);
+      io.stderr.write(`\n▶ ${stage.name}: tts-distill ${stage.argv.map(shellQuote).join(' ')}\n`);
       const t0 = performance.now();
       const captured = tee(io.stdout);
       const code = await main(stage.argv, { stdout: captured.stream, stderr: io.stderr, cwd: io.cwd, env: io.env, signal: io.signal });
       const seconds = (performance.now() - t0) / 1000;
-      results.push({ name: stage.name, command: `tts-distill ${stage.argv.map(quote).join(' ')}`, exitCode: code, seconds, output: captured.text() });
+      results.push({ name: stage.name, command: `tts-distill ${stage.argv.map(shellQuote).join(' ')}`, exitCode: code, seconds, output: captured.text() });
       io.stderr.write(`  ${stage.name} finished with exit code ${code} in ${seconds.toFixed(1)} s\n`);
       if (!stage.okCodes.includes(code)) {
         exit = 1;
@@ -86,9 +87,6 @@ Exit code 0 when every stage succeeded, 2 when some teacher lines failed, 1 othe
   },
 };
 
-function quote(s: string): string {
-  return /^[\w./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Passes a stage's stdout through to ours and keeps a copy for the report. */
 function tee(target: NodeJS.WritableStream): { stream: NodeJS.WritableStream; text(): string } {

@@ -1,3 +1,4 @@
+import { shellQuote } from '../shell';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 
@@ -157,10 +158,7 @@ export interface QueueOptions {
   timeoutMs?: number;
 }
 
-/** POSIX shell quoting. */
-export function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
+export { shellQuote };
 
 /**
  * The Slurm commands of one cluster, run locally or through a prefix. Through `ssh` the
