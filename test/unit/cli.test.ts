@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -58,5 +58,16 @@ describe('tts-distill validate', () => {
     assert.match(skipped.err, /not a task file or G2P dictionary/);
     assert.equal((await run(['validate', '--format', 'xml', 'good.tasks.jsonl'], dir)).code, 64);
     assert.equal((await run(['frobnicate'], dir)).code, 64);
+  });
+
+  it('reads the workspace settings of .vscode/settings.json, and flags win over them', async () => {
+    const ws = mkdtempSync(path.join(tmpdir(), 'tts-cli-ws-'));
+    mkdirSync(path.join(ws, '.vscode'));
+    writeFileSync(path.join(ws, '.vscode', 'settings.json'), '{\n  // as VS Code writes it\n  "ttsDistill.promptAudio.minSeconds": 5,\n  "ttsDistill.polyphones.enabled": false,\n}\n');
+    writeFileSync(path.join(ws, 'p.wav'), makeWav({ seconds: 4 }));
+    writeFileSync(path.join(ws, 't.tasks.jsonl'), `${JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '你好', input_text: '银行', output_name: 'a' })}\n`);
+    const r = await run(['validate', 't.tasks.jsonl'], ws);
+    assert.match(r.out, /t\.tasks\.jsonl:1:\d+: warning: Prompt audio: it lasts 4\.00 s; GLM-TTS asks for 5–10 s/);
+    assert.doesNotMatch(r.out, /teacher reads/);
   });
 });

@@ -69,7 +69,8 @@ Exit code 0 when every stage succeeded, 2 when some teacher lines failed, 1 othe
       io.stderr.write(`\n▶ ${stage.name}: tts-distill ${stage.argv.map(shellQuote).join(' ')}\n`);
       const t0 = performance.now();
       const captured = tee(io.stdout);
-      const code = await main(stage.argv, { stdout: captured.stream, stderr: io.stderr, cwd: io.cwd, env: io.env, signal: io.signal });
+      // Run in the workspace, so that its .vscode/settings.json applies as it does in the editor.
+      const code = await main(stage.argv, { stdout: captured.stream, stderr: io.stderr, cwd: ws, env: io.env, signal: io.signal });
       const seconds = (performance.now() - t0) / 1000;
       results.push({ name: stage.name, command: `tts-distill ${stage.argv.map(shellQuote).join(' ')}`, exitCode: code, seconds, output: captured.text() });
       io.stderr.write(`  ${stage.name} finished with exit code ${code} in ${seconds.toFixed(1)} s\n`);

@@ -132,3 +132,21 @@ function merge(base: unknown, over: unknown): unknown {
   for (const [k, v] of Object.entries(base as Record<string, unknown>)) out[k] = merge(v, (over as Record<string, unknown>)[k]);
   return out;
 }
+
+/**
+ * The `ttsDistill.*` keys of a VS Code settings object (`.vscode/settings.json`, flat dotted keys
+ * as VS Code writes them, or nested), merged over the defaults: the CLI then checks what the
+ * editor checks in that workspace.
+ */
+export function settingsFromVsCode(json: Record<string, unknown>): Settings {
+  const nested: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(json)) {
+    if (key === 'ttsDistill' && value && typeof value === 'object') Object.assign(nested, value);
+    if (!key.startsWith('ttsDistill.')) continue;
+    const parts = key.slice('ttsDistill.'.length).split('.');
+    let at = nested;
+    for (const p of parts.slice(0, -1)) at = (at[p] ??= {}) as Record<string, unknown>;
+    at[parts[parts.length - 1]!] = value;
+  }
+  return withDefaults(nested);
+}
