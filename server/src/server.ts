@@ -225,7 +225,16 @@ export function startServer(connection: Connection): void {
     const d = docs.get(params.textDocument.uri);
     if (!d) return [];
     const all = await Promise.all(codeLenses.map((p) => p(d, params, token)));
-    return all.flat();
+    // Two features may offer the same action on a line (the teacher's ▶ play and the preview's
+    // Teacher lens open the same thing): show it once, as the first feature titled it.
+    const seen = new Set<string>();
+    return all.flat().filter((lens) => {
+      if (!lens.command) return true;
+      const key = `${lens.range.start.line}\u0000${lens.command.command}\u0000${JSON.stringify(lens.command.arguments ?? [])}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
   });
   connection.onCompletion(async (params, token) => {
     const d = docs.get(params.textDocument.uri);

@@ -49,6 +49,10 @@ test('teacher over LSP: preflight finds the bad line, the valid lines run in the
     assert.ok(titles.some((t) => new RegExp(`^${i}:✓ \\d+\\.\\d s · voice not cloned$`).test(t)), titles.join(', '));
   }
   assert.ok(!titles.some((t) => t.startsWith('4:')));
+  // The preview's own Teacher lens opens the same thing as ▶ play: the server shows it once.
+  const teacherOpeners = lenses.filter((l) => l.range.start.line === 0 && l.command?.command === 'ttsDistill.previewAudio' && (l.command.arguments?.[0] as { source?: string }).source === 'teacher');
+  assert.deepEqual(teacherOpeners.map((l) => l.command?.title), ['▶ play']);
+  assert.ok(lenses.some((l) => l.range.start.line === 0 && l.command?.title === '$(play) Prompt'), 'the preview still offers the prompt');
   const play = lenses.find((l) => l.command?.title === '▶ play')!;
   assert.equal(play.command!.command, 'ttsDistill.previewAudio');
 });
