@@ -194,6 +194,15 @@ describe('task files: the incremental model', () => {
     assert.deepEqual(await model.validate(opts), fresh);
   });
 
+  it('a checked line lets go of its parsed object and parses it again when asked', async () => {
+    const model = new TaskFileModel(`${task()}\n`);
+    await model.validate({ maxPerFile: 10, promptAudio: { minSeconds: 3, maxSeconds: 10 } });
+    const line = model.line(0)!;
+    assert.equal(line.get('text'), '今天天气很好');
+    assert.deepEqual(line.value, JSON.parse(task()));
+    assert.equal(line.field('name')?.value, 'a');
+  });
+
   it('a whole-text change replaces the model', async () => {
     const model = new TaskFileModel(task());
     model.applyChanges([{ text: `${up()}\n` }]);

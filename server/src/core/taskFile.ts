@@ -68,7 +68,8 @@ const LATIN_WORD = /[A-Za-z]{2,}/;
  */
 export class ParsedTaskLine {
   readonly kind: 'blank' | 'syntax-error' | 'not-object' | 'object';
-  readonly value: Record<string, unknown> | undefined;
+  /** The parsed object; null once released (re-parsed on demand, see `release`). */
+  private valueCache: Record<string, unknown> | undefined | null;
   /** Findings that depend on this line alone (cached with it); most lines share the empty list. */
   findings: readonly LineFinding[] = NO_FINDINGS;
   /** The line starts with a UTF-8 byte order mark (only the first line can). */
@@ -91,7 +92,7 @@ export class ParsedTaskLine {
     }
     if (this.body.trim() === '') {
       this.kind = 'blank';
-      this.value = undefined;
+      this.valueCache = undefined;
       if (!(isLastLine && this.body === '')) {
         this.add({
           start: 0, end: text.length, severity: dialect === 'upstream' ? 'error' : 'warning', code: 'task/blank-line',
@@ -107,7 +108,7 @@ export class ParsedTaskLine {
       parsed = JSON.parse(this.body);
     } catch {
       this.kind = 'syntax-error';
-      this.value = undefined;
+      this.valueCache = undefined;
       const e = findSyntaxError(this.body);
       this.add({
         start: e.start + this.bodyOffset, end: e.end + this.bodyOffset, severity: 'error', code: 'task/json-syntax',
@@ -117,7 +118,7 @@ export class ParsedTaskLine {
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       this.kind = 'not-object';
-      this.value = undefined;
+      this.valueCache = undefined;
       this.add({
         start: this.bodyOffset, end: text.length, severity: 'error', code: 'task/not-object',
         message: `Each line must be one JSON object with the task's keys; this line is ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}.`,
@@ -125,8 +126,23 @@ export class ParsedTaskLine {
       return;
     }
     this.kind = 'object';
-    this.value = parsed as Record<string, unknown>;
+    this.valueCache = parsed as Record<string, unknown>;
     this.check();
+  }
+
+  /** The line's JSON object (undefined unless `kind` is `object`). */
+  get value(): Record<string, unknown> | undefined {
+    if (this.valueCache === null) this.valueCache = JSON.parse(this.body) as Record<string, unknown>;
+    return this.valueCache;
+  }
+
+  /**
+   * Drops the parsed object of a line that has been checked; it is parsed again when asked for.
+   * A 100,000-line model then keeps strings, not 100,000 object graphs the garbage collector
+   * has to copy and promote.
+   */
+  release(): void {
+    if (this.kind === 'object') this.valueCache = null;
   }
 
   /** Top-level members with offsets into the line (found on first use). */
@@ -614,6 +630,7 @@ export class TaskFileModel {
           else out.count(af.severity);
         }
       }
+      p.release();
       if (chunk > 0 && work >= chunk) {
         work = 0;
         await new Promise<void>((r) => setImmediate(r));
