@@ -3,20 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../../server/src/cli';
+import { runCli } from './runCli';
 import { encodeWav } from '../../server/src/core/audio/wav';
 
 const CPP = path.join(__dirname, '..', '..', '..', 'shared', 'data', 'cpp');
-
-async function run(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  const out = new PassThrough(), err = new PassThrough();
-  let o = '', e = '';
-  out.on('data', (d) => (o += d));
-  err.on('data', (d) => (e += d));
-  const code = await main(args, { stdout: out, stderr: err, cwd, signal: new AbortController().signal });
-  return { code, out: o, err: e };
-}
 
 void test('tts-distill train → predict → eval', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'student-cli-'));
@@ -26,7 +16,7 @@ void test('tts-distill train → predict → eval', async () => {
     writeFileSync(path.join(dir, 'train.sent'), sent.join('\n') + '\n');
     writeFileSync(path.join(dir, 'train.lb'), lb.join('\n') + '\n');
 
-    const t = await run(['train', 'train.sent', '--out', 'models/g2p.json', '--seed', '3', '--epochs', '4'], dir);
+    const t = await runCli(['train', 'train.sent', '--out', 'models/g2p.json', '--seed', '3', '--epochs', '4'], dir);
     assert.equal(t.code, 0, t.err);
     assert.match(t.err, /epoch 4\/4/);
     assert.match(t.out, /labels  train\.sent  \(cpp\): 3000 polyphone examples/);
@@ -40,15 +30,15 @@ void test('tts-distill train → predict → eval', async () => {
 
     // predict prints X.lb's format: u: for ü, one line per sentence.
     writeFileSync(path.join(dir, 'q.sent'), '我们去银▁行▁办事\n一条绿▁绿▁的小路\nno mark here\n');
-    const p = await run(['predict', '--model', 'models/g2p.json', 'q.sent'], dir);
+    const p = await runCli(['predict', '--model', 'models/g2p.json', 'q.sent'], dir);
     assert.equal(p.code, 0);
     assert.equal(p.out, 'hang2\nlu:4\n\n');
     assert.match(p.err, /q\.sent:3: no target marked/);
 
-    const bad = await run(['train', 'nothing.sent', '--out', 'x.json'], dir);
+    const bad = await runCli(['train', 'nothing.sent', '--out', 'x.json'], dir);
     assert.equal(bad.code, 65);
     assert.match(bad.err, /nothing\.lb are not beside it/);
-    assert.equal((await run(['train', 'train.sent'], dir)).code, 64);
+    assert.equal((await runCli(['train', 'train.sent'], dir)).code, 64);
 
     // eval against a small teacher run with audio for one task.
     const teacher = path.join(dir, 'teacher-out'), studentAudio = path.join(dir, 'student-out');
@@ -61,7 +51,7 @@ void test('tts-distill train → predict → eval', async () => {
     const tone = Float32Array.from({ length: 8000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 180 * i) / 16000));
     writeFileSync(path.join(teacher, 'u1.wav'), encodeWav(tone, 16000));
     writeFileSync(path.join(studentAudio, 'u1.wav'), encodeWav(tone, 16000));
-    const e = await run(['eval', '--model', 'models/g2p.json', '--teacher', 'teacher-out', '--student-audio', 'student-out', '--out', 'report'], dir);
+    const e = await runCli(['eval', '--model', 'models/g2p.json', '--teacher', 'teacher-out', '--student-audio', 'student-out', '--out', 'report'], dir);
     assert.equal(e.code, 0, e.err);
     assert.match(e.out, /tasks {14}2/);
     assert.match(e.out, /audio compared {5}1 items: duration ratio 1\.000, MCD 0\.00 dB/);
@@ -69,7 +59,7 @@ void test('tts-distill train → predict → eval', async () => {
     const report = JSON.parse(readFileSync(path.join(dir, 'report', 'eval.json'), 'utf8'));
     assert.equal(report.items.length, 2);
     assert.equal(report.summary.characters.total, 9);
-    const missing = await run(['eval', '--model', 'models/g2p.json', '--teacher', 'nope', '--out', 'r2'], dir);
+    const missing = await runCli(['eval', '--model', 'models/g2p.json', '--teacher', 'nope', '--out', 'r2'], dir);
     assert.equal(missing.code, 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });
