@@ -172,15 +172,19 @@ async function findRunFiles(settings: Settings, folder: string | undefined): Pro
   const out: string[] = [];
   for (const dir of [settings.batch.outputDir, settings.batch.testOutputDir, settings.slurm.sharedDir]) {
     if (!dir) continue;
-    await collect(path.resolve(base, dir), 'manifest.jsonl', 3, out);
+    await findFiles(path.resolve(base, dir), 3, (n) => n === 'manifest.jsonl', out);
   }
   if (settings.teacher.glmttsPath) {
-    await collect(path.resolve(base, settings.teacher.glmttsPath, 'outputs', `pretrain${settings.teacher.glmttsExpName}`), 'text_compare.jsonl', 1, out);
+    await findFiles(path.resolve(base, settings.teacher.glmttsPath, 'outputs', `pretrain${settings.teacher.glmttsExpName}`), 1, (n) => n === 'text_compare.jsonl', out);
   }
   return out;
 }
 
-async function collect(dir: string, name: string, depth: number, out: string[]): Promise<void> {
+/**
+ * Files below `dir` (at most `depth` folders down) whose name passes `match`; hidden folders and
+ * node_modules are not entered.
+ */
+async function findFiles(dir: string, depth: number, match: (name: string) => boolean, out: string[]): Promise<void> {
   let entries;
   try {
     entries = await fs.readdir(dir, { withFileTypes: true });
@@ -188,8 +192,9 @@ async function collect(dir: string, name: string, depth: number, out: string[]):
     return;
   }
   for (const e of entries) {
-    if (e.isFile() && e.name === name) out.push(path.join(dir, e.name));
-    else if (e.isDirectory() && depth > 0 && !e.name.startsWith('.')) await collect(path.join(dir, e.name), name, depth - 1, out);
+    const p = path.join(dir, e.name);
+    if (e.isFile() && match(e.name)) out.push(p);
+    else if (e.isDirectory() && depth > 0 && !e.name.startsWith('.') && e.name !== 'node_modules') await findFiles(p, depth - 1, match, out);
   }
 }
 
@@ -285,7 +290,7 @@ export async function workspaceTaskTexts(folder: string, override?: Map<string, 
   let listed = taskFileLists.get(folder);
   if (!listed || Date.now() - listed.at > RESCAN_MS) {
     const found: string[] = [];
-    await walk(folder, 4, found);
+    await findFiles(folder, 4, (n) => !n.startsWith('.') && n.endsWith('.tasks.jsonl'), found);
     taskFileLists.set(folder, (listed = { at: Date.now(), files: found }));
   }
   const files = listed.files;
@@ -324,17 +329,3 @@ export function taskTextsOf(text: string): string[] {
   return out;
 }
 
-async function walk(dir: string, depth: number, out: string[]): Promise<void> {
-  let entries;
-  try {
-    entries = await fs.readdir(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    if (e.name.startsWith('.') || e.name === 'node_modules') continue;
-    const p = path.join(dir, e.name);
-    if (e.isFile() && e.name.endsWith('.tasks.jsonl')) out.push(p);
-    else if (e.isDirectory() && depth > 0) await walk(p, depth - 1, out);
-  }
-}
