@@ -4,6 +4,7 @@ import {
 } from '../../../server/src/protocol';
 import { State } from 'vscode-languageclient/node';
 import type { ClientContext } from '../context';
+import { taskDocument } from '../taskDocument';
 
 /**
  * Slurm mode of teacher batches: the command that submits a task file as a job array, a
@@ -43,13 +44,8 @@ async function submit(ctx: ClientContext, uri: vscode.Uri | undefined, outDir: s
     void vscode.window.showErrorMessage('Slurm batches run programs on a cluster: trust this workspace first.');
     return;
   }
-  const doc = uri
-    ? await vscode.workspace.openTextDocument(uri)
-    : vscode.window.activeTextEditor?.document.languageId === 'tts-tasks' ? vscode.window.activeTextEditor.document : undefined;
-  if (!doc) {
-    void vscode.window.showErrorMessage('Open a task file (*.tasks.jsonl) to submit it to Slurm.');
-    return;
-  }
+  const doc = await taskDocument(uri, 'submit it to Slurm');
+  if (!doc) return;
   if (doc.isUntitled) {
     void vscode.window.showErrorMessage('Save the task file first: the shards are made from the file on disk.');
     return;

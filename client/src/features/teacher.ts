@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ClientContext } from '../context';
+import { taskDocument } from '../taskDocument';
 import {
   type BatchProgressParams, BatchPreflightRequest, BatchProgressNotification, type BatchSummary, formatDuration, SubmitBatchRequest, TeacherHealthRequest,
 } from '../../../server/src/protocol/teacher';
@@ -63,13 +64,8 @@ export function activate(ctx: ClientContext): void {
   void refreshHealth();
 
   async function submit(uri: vscode.Uri | undefined) {
-    const doc = uri
-      ? await vscode.workspace.openTextDocument(uri)
-      : vscode.window.activeTextEditor?.document.languageId === 'tts-tasks' ? vscode.window.activeTextEditor.document : undefined;
-    if (!doc) {
-      void vscode.window.showErrorMessage('Open a task file (*.tasks.jsonl) to submit it to the teacher.');
-      return;
-    }
+    const doc = await taskDocument(uri, 'submit it to the teacher');
+    if (!doc) return;
     if (doc.uri.scheme !== 'file') {
       void vscode.window.showErrorMessage('Save the task file first: the teacher reads it from disk.');
       return;
