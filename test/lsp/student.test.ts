@@ -9,7 +9,7 @@ import {
 } from '../../server/src/protocol/student';
 import { fileUri, LspTestClient, REPO } from './lspClient';
 
-const CPP = path.join(REPO, '..', 'shared', 'data', 'cpp');
+const CPP = path.join(REPO, 'data', 'cpp');
 const TRAINER = path.join(REPO, 'test', 'fixtures', 'trainer', 'trainer.mjs');
 
 /** A teacher run whose readings are CPP's gold labels on the marked characters. */

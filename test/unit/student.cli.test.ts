@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { runCli } from './runCli';
 import { encodeWav } from '../../server/src/core/audio/wav';
 
-const CPP = path.join(__dirname, '..', '..', '..', 'shared', 'data', 'cpp');
+const CPP = path.join(__dirname, '..', '..', 'data', 'cpp');
 
 void test('tts-distill train → predict → eval', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'student-cli-'));

@@ -11,7 +11,7 @@ import { examplesHash, splitExamples, trainStudent, type LabelledExample } from 
 import { runTrainJob } from '../../server/src/core/student/trainJob';
 import { trainInWorker } from '../../server/src/core/student/trainInWorker';
 
-const CPP = join(__dirname, '..', '..', '..', 'shared', 'data', 'cpp');
+const CPP = join(__dirname, '..', '..', 'data', 'cpp');
 const tmp = () => mkdtempSync(join(tmpdir(), 'student-test-'));
 
 function cppSubset(lines: number): { sent: string; lb: string } {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Step } from '../harness';
 import { encodeWav } from '../../../server/src/core/audio/wav';
 
-const CPP = path.join(__dirname, '..', '..', '..', '..', 'shared', 'data', 'cpp');
+const CPP = path.join(__dirname, '..', '..', '..', 'data', 'cpp');
 
 /** A teacher run in teacher-out/: CPP sentences read with CPP's gold labels on the marked characters. */
 function teacherRun(write: (rel: string, data: string | Uint8Array) => void, count: number): void {
