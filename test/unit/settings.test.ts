@@ -5,7 +5,14 @@ import * as path from 'node:path';
 import { defaultSettings, withDefaults } from '../../server/src/core/settings';
 
 const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
-const contributed: Record<string, { default: unknown; markdownDescription?: string; description?: string }> = pkg.contributes.configuration.properties;
+type Contributed = { default: unknown; markdownDescription?: string; description?: string };
+// contributes.configuration is an array of titled sections; descriptions are %keys% of package.nls.json.
+const nls: Record<string, string> = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.nls.json'), 'utf8'));
+const localized = (text?: string) => text?.replace(/^%(.+)%$/, (_, key: string) => nls[key] ?? '');
+const contributed: Record<string, Contributed> = {};
+for (const section of [pkg.contributes.configuration].flat() as Array<{ properties: Record<string, Contributed> }>) {
+  for (const [key, c] of Object.entries(section.properties)) contributed[key] = { ...c, markdownDescription: localized(c.markdownDescription), description: localized(c.description) };
+}
 
 function flatten(o: Record<string, unknown>, prefix = 'ttsDistill'): Record<string, unknown> {
   const out: Record<string, unknown> = {};
