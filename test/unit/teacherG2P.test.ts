@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReplaceDict } from '../../server/src/core/dictEngine';
+import { AbleList } from '../../server/src/core/g2p/ableList';
 import { candidateReadings, defaultReading, formatReadings, predictReadings, teacherReadings } from '../../server/src/core/teacherG2P';
 
 /** Real contexts with the reading the teacher (pinyin-pro, whole sentence) gives the marked character. */
@@ -30,8 +31,23 @@ describe('teacher readings (embedded teacher: pinyin-pro + the dictionary as GLM
       assert.equal(r.reading, want, `${text}: ${char}`);
       assert.equal(r.polyphone, true, `${text}: ${char} is a polyphone`);
       assert.ok(r.candidates.includes(want), `${char} candidates ${r.candidates}`);
-      assert.equal(r.source, 'model');
+      // GLM-TTS writes tokens only for characters outside its able list; the rest its language model reads.
+      assert.equal(r.source, AbleList.bundled.has(char) ? 'model' : 'g2p', `${text}: ${char}`);
     }
+  });
+
+  it('says who decides each character: the dictionary, the G2P (tokens) or the language model (able list)', () => {
+    // 会 and 大 are in G2P_able_1word.json (left as text); 行 and 长 are not (tokens).
+    assert.ok(AbleList.bundled.has('会') && AbleList.bundled.has('大'));
+    assert.ok(!AbleList.bundled.has('行') && !AbleList.bundled.has('长'));
+    assert.equal(AbleList.bundled.size, 3372);
+    const r = teacherReadings('会长说，AI大会');
+    assert.deepEqual(r.map((x) => x.source), ['model', 'g2p', 'model', 'none', 'none', 'none', 'model', 'model']);
+    assert.equal(r[0]!.reading, 'hui4', 'the G2P reading stays as a hint');
+    // A checkout's own list decides when one is given.
+    const own = new AbleList(['长'], 'test');
+    assert.deepEqual(teacherReadings('会长说', ReplaceDict.empty, own).map((x) => x.source), ['g2p', 'model', 'g2p']);
+    assert.equal(teacherReadings('会长说')[1]!.source, 'g2p', 'the cache keeps the two lists apart');
   });
 
   it('where pinyin-pro is wrong, a dictionary rule decides, and says which', () => {
@@ -76,7 +92,7 @@ describe('teacher readings (embedded teacher: pinyin-pro + the dictionary as GLM
     assert.equal(teacherReadings('银行长')[2]!.reading, 'zhang3');
     const d = ReplaceDict.fromText('{"银行": "银<|H|><|ANG2|>"}');
     const r = teacherReadings('银行长', d);
-    assert.deepEqual(r.map((x) => [x.reading, x.source]), [['yin2', 'model'], ['hang2', 'dictionary'], ['chang2', 'model']]);
+    assert.deepEqual(r.map((x) => [x.reading, x.source]), [['yin2', 'model'], ['hang2', 'dictionary'], ['chang2', 'g2p']]);
     assert.deepEqual(r[1]!.rule, { key: '银行', line: 0 });
     assert.equal(formatReadings(r), 'yin2 hang2 chang2');
   });
@@ -85,7 +101,7 @@ describe('teacher readings (embedded teacher: pinyin-pro + the dictionary as GLM
     const d = ReplaceDict.fromText('{"ab行": "ab<|H|><|ANG2|>"}\n{"第一行": "第一<|H|><|ANG2|>"}');
     assert.equal(teacherReadings('AB行', d)[2]!.reading, 'hang2');
     assert.equal(teacherReadings('（ab）行', d)[4]!.reading, 'hang2');
-    assert.equal(teacherReadings('第1行', d)[2]!.source, 'model');
+    assert.equal(teacherReadings('第1行', d)[2]!.source, 'g2p');
   });
 
   it('reads 嗯 and 呣 the way glm_g2p rewrites them', () => {

@@ -1,19 +1,36 @@
 import { pinyin, polyphonic } from 'pinyin-pro';
 import { applyLikeTeacher, type DictEntry, ReplaceDict } from './dictEngine';
+import { AbleList } from './g2p/ableList';
 import { fromPinyinPro, isHan, parseReplacement } from './notation';
 
 /**
- * The embedded teacher's G2P: what GLM-TTS (`--use_phoneme`) will say for each character.
- * The dictionary is applied exactly as the teacher does (normalised text, chunks, longest key
- * first); the text it leaves alone goes to pinyin-pro, whole sentence and context aware, in the
- * blocks the teacher gives its own G2P (a dictionary match ends a block, so the words around
- * it are read without it, as jieba + pypinyin read them).
+ * What GLM-TTS (`--use_phoneme`) does with each character, as `frontend.py` does it: the
+ * dictionary is applied first, exactly as the teacher does (normalised text, chunks, longest key
+ * first), and its values are emitted verbatim; the text it leaves alone goes to the teacher's G2P
+ * in the blocks the teacher gives it (a dictionary match ends a block), and only characters NOT
+ * in the able list (`G2P_able_1word.json`) get the G2P's reading as phoneme tokens; the others
+ * stay text and the language model decides how to read them.
  */
+export type ReadingSource =
+  /** A dictionary rule wrote this character's tokens. */
+  | 'dictionary'
+  /** The teacher's G2P wrote this character's tokens (not in the able list). */
+  | 'g2p'
+  /** Left as text: the language model reads it (able list, or kept as text inside a dictionary value); the reading is the G2P's hint. */
+  | 'model'
+  /** Not a Han character. */
+  | 'none';
+
+export const READING_SOURCES: readonly ReadingSource[] = ['dictionary', 'g2p', 'model', 'none'];
+
 export interface CharReading {
   char: string;
-  /** Tone-numbered pinyin for Han characters (ü as v, neutral tone 5); null otherwise. */
+  /**
+   * Tone-numbered pinyin for Han characters (ü as v, neutral tone 5); null otherwise. For a
+   * `model` character it is only the G2P's hint: the teacher's language model decides.
+   */
   reading: string | null;
-  source: 'dictionary' | 'model' | 'none';
+  source: ReadingSource;
   /** The dictionary entry that decided this character (line is 0-based in the dictionary file). */
   rule?: { key: string; line?: number };
   /** The character has more than one reading. */
@@ -73,12 +90,41 @@ export function defaultReading(char: string): string | null {
   return d;
 }
 
+/**
+ * The teacher's G2P (glm_g2p.py: jieba posseg + pypinyin) over text the dictionary left alone:
+ * one entry per UTF-16 unit of `input`, tone-numbered pinyin on Han characters (on the first
+ * unit of a pair), null elsewhere. Non-Han characters end a block. THE place where the G2P is
+ * chosen: today pinyin-pro over the whole text (no tone sandhi, 嗯→恩 and 呣→母 as glm_g2p does).
+ */
+export function g2pReadingsOf(input: string): Array<string | null> {
+  return pinyinProReadings(input);
+}
+
+function pinyinProReadings(input: string): Array<string | null> {
+  let g2pInput = input;
+  if (g2pInput.includes('嗯')) g2pInput = g2pInput.split('嗯').join('恩');
+  if (g2pInput.includes('呣')) g2pInput = g2pInput.split('呣').join('母');
+  const res = pinyin(g2pInput, OPTIONS);
+  const out: Array<string | null> = new Array(input.length).fill(null);
+  // One item per code point, back onto the UTF-16 units.
+  let k = 0;
+  for (let j = 0; j < input.length; j++) {
+    const c = input.charCodeAt(j);
+    if (c >= 0xdc00 && c <= 0xdfff && j > 0) continue;
+    const r = res[k++];
+    if (r === undefined || r.length < 2 || r.charCodeAt(0) < 97 || r.charCodeAt(r.length - 1) > 57) continue;
+    if (isHan(input.codePointAt(j)!)) out[j] = r.charCodeAt(r.length - 1) === 48 ? r.slice(0, -1) + '5' : r;
+  }
+  return out;
+}
+
 const MAX_CACHE = 2000;
 const cache = new Map<string, CharReading[]>();
 
 /** One entry per UTF-16 code unit of `text` (the second half of a surrogate pair has char '' and no reading). Cached per text and dictionary version. */
-export function teacherReadings(text: string, dict: ReplaceDict = ReplaceDict.empty): CharReading[] {
-  const key = dict.size ? `${dict.version}\u0000${text}` : text;
+export function teacherReadings(text: string, dict: ReplaceDict = ReplaceDict.empty, able: AbleList = AbleList.bundled): CharReading[] {
+  let key = dict.size ? `${dict.version}\u0000${text}` : text;
+  if (able !== AbleList.bundled) key = `${able.version}\u0001${key}`;
   const hit = cache.get(key);
   if (hit) {
     // Refresh its place: the cache drops the least recently used.
@@ -86,7 +132,7 @@ export function teacherReadings(text: string, dict: ReplaceDict = ReplaceDict.em
     cache.set(key, hit);
     return hit;
   }
-  const out = compute(text, dict);
+  const out = compute(text, dict, able);
   if (cache.size >= MAX_CACHE) cache.delete(cache.keys().next().value!);
   cache.set(key, out);
   return out;
@@ -103,6 +149,15 @@ export interface LineReadings {
   readings: Array<string | null>;
   /** Indexes decided by a dictionary entry (absent when none were). */
   pinned?: Map<number, { key: string; line?: number }>;
+  /** Han characters inside a dictionary match that its value keeps as text: the language model reads them (absent when none). */
+  kept?: Set<number>;
+}
+
+/** Where the teacher's reading of the Han character at `i` comes from (see ReadingSource). */
+export function sourceAt(lr: LineReadings, char: string, i: number, able: AbleList = AbleList.bundled): ReadingSource {
+  if (lr.pinned?.has(i)) return 'dictionary';
+  if (lr.kept?.has(i) || able.has(char) || !lr.readings[i]) return 'model';
+  return 'g2p';
 }
 
 /**
@@ -120,21 +175,16 @@ export function predictReadings(text: string, dict: ReplaceDict = ReplaceDict.em
     for (const f of fragments) s += f.entry ? '，'.repeat(f.end - f.start) : view.slice(f.start, f.end);
     g2pInput = s;
   }
-  if (g2pInput.includes('嗯')) g2pInput = g2pInput.split('嗯').join('恩');
-  if (g2pInput.includes('呣')) g2pInput = g2pInput.split('呣').join('母');
-  const res = pinyin(g2pInput, OPTIONS);
+  const res = g2pReadingsOf(g2pInput);
   const readings: Array<string | null> = new Array(text.length).fill(null);
-  // One item per code point, back onto the original characters.
-  let k = 0;
   for (let j = 0; j < view.length; j++) {
-    const c = view.charCodeAt(j);
-    if (c >= 0xdc00 && c <= 0xdfff && j > 0) continue;
-    const r = res[k++];
-    if (r === undefined || r.length < 2 || r.charCodeAt(0) < 97 || r.charCodeAt(r.length - 1) > 57) continue;
+    const r = res[j];
+    if (!r) continue;
     const i = origin ? origin[j]! : j;
-    if (isHan(text.codePointAt(i)!)) readings[i] = r.charCodeAt(r.length - 1) === 48 ? r.slice(0, -1) + '5' : r;
+    if (isHan(text.codePointAt(i)!)) readings[i] = r;
   }
   let pinned: LineReadings['pinned'];
+  let kept: LineReadings['kept'];
   if (matched) {
     for (const f of fragments) {
       if (!f.entry) continue;
@@ -150,15 +200,20 @@ export function predictReadings(text: string, dict: ReplaceDict = ReplaceDict.em
         } else {
           // Kept as text inside a match: the teacher's LLM reads it without G2P.
           readings[i] = defaultReading(String.fromCodePoint(cp));
+          (kept ??= new Set()).add(i);
         }
       }
     }
   }
-  return pinned ? { readings, pinned } : { readings };
+  const out: LineReadings = { readings };
+  if (pinned) out.pinned = pinned;
+  if (kept) out.kept = kept;
+  return out;
 }
 
-function compute(text: string, dict: ReplaceDict): CharReading[] {
-  const { readings, pinned } = predictReadings(text, dict);
+function compute(text: string, dict: ReplaceDict, able: AbleList): CharReading[] {
+  const lr = predictReadings(text, dict);
+  const { readings, pinned } = lr;
   const out: CharReading[] = new Array(text.length);
   for (let i = 0; i < text.length; i++) {
     const cp = text.codePointAt(i)!;
@@ -167,12 +222,9 @@ function compute(text: string, dict: ReplaceDict): CharReading[] {
     if (!isHan(cp)) {
       out[i] = reading(char, null, 'none', NONE);
     } else {
-      const o = reading(char, readings[i] ?? defaultReading(char), 'model', candidateReadings(char));
+      const o = reading(char, readings[i] ?? defaultReading(char), sourceAt(lr, char, i, able), candidateReadings(char));
       const rule = pinned?.get(i);
-      if (rule) {
-        o.source = 'dictionary';
-        o.rule = rule;
-      }
+      if (rule) o.rule = rule;
       out[i] = o;
     }
     if (n === 2) out[++i] = reading('', null, 'none', NONE);
