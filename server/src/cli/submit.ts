@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { FolderBusyError } from '../core/batch/manifest';
 import { runBatch, type BatchProgress } from '../core/batch/runner';
+import { UnsafeFileError } from '../core/safeFs';
 import { defaultSettings, type TeacherBackendKind } from '../core/settings';
 import { createTeacher } from '../core/teacher';
 import { formatDuration } from '../protocol/teacher';
@@ -10,6 +11,7 @@ import { type CliCommand, type CliIO, UsageError } from './types';
 
 const BACKENDS: TeacherBackendKind[] = ['embedded', 'http', 'glmtts-cli'];
 export const TOKEN_ENV = 'TTS_DISTILL_TEACHER_TOKEN';
+const DISK_CODES = new Map([['ENOSPC', 'the disk is full'], ['EDQUOT', 'the disk quota is exceeded'], ['EROFS', 'the file system is read-only'], ['EIO', 'an input/output error']]);
 
 const usage = `Usage: tts-distill submit <tasks.jsonl> --out <dir> [--teacher embedded|http|glmtts-cli]
          [--concurrency N] [--seed N] [--timeout S] [--retries N] [--sample-rate 24000|32000]
@@ -38,7 +40,8 @@ change are skipped. Ctrl+C stops cleanly; nothing finished is lost.
   --valid-only     leave out lines with errors instead of recording them as failures
   --quiet          no progress on stderr
 Exit code: 0 every line done, 2 some lines failed, 130 cancelled, 75 the folder is in use by
-another batch, 64 bad usage.`;
+another batch, 73 a file of the output folder is a symbolic link, FIFO or device (refused),
+74 the disk is full or read-only, 64 bad usage.`;
 
 export const submitCommand: CliCommand = {
   summary: 'run (or resume) a batch of tasks through the teacher',
@@ -108,6 +111,16 @@ async function runSubmit(args: string[], io: CliIO): Promise<number> {
     if (s.cancelled) return 130;
     return s.failed > 0 ? 2 : 0;
   } catch (err) {
+    if (err instanceof UnsafeFileError) {
+      io.stderr.write(`tts-distill submit: ${err.message}\n`);
+      return 73;
+    }
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code && DISK_CODES.has(code)) {
+      // What finished is kept (records are appended as lines finish); the temp files of the run are removed.
+      io.stderr.write(`tts-distill submit: cannot write to ${path.resolve(io.cwd, out)}: ${DISK_CODES.get(code)} (${code}). The lines finished so far are kept; free space and run again to resume.\n`);
+      return 74;
+    }
     if (!(err instanceof FolderBusyError)) throw err;
     io.stderr.write(`tts-distill submit: ${err.message}\n`);
     return 75;

@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import * as path from 'node:path';
 import type { Task } from '../taskFile';
 import type { TeacherBackendKind } from '../settings';
+import { openAppendNoFollow } from '../safeFs';
 
 export const MANIFEST_FILE = 'manifest.jsonl';
 export const FAILURES_FILE = 'failures.jsonl';
@@ -244,7 +245,8 @@ export class JsonlAppender {
 
   static async open(file: string): Promise<JsonlAppender> {
     await mkdir(path.dirname(file), { recursive: true });
-    const fh = await open(file, 'a+');
+    // Never through a symbolic link or into a FIFO/device: a cloned repository may ship `manifest.jsonl -> ~/.bashrc`.
+    const fh = await openAppendNoFollow(file);
     const { size } = await fh.stat();
     if (size > 0) {
       const probe = Math.min(size, 1 << 20);

@@ -10,11 +10,12 @@ import { setMaxListeners } from 'node:events';
 import { mkdir, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseWavHeader } from '../audio/wavHeader';
+import { assertRegularOrAbsent, readRegularFile } from '../safeFs';
 import type { TaskDialectSetting } from '../settings';
 import { resolvePromptAudio, type Task, type TaskDialect, TaskFileModel } from '../taskFile';
 import { type ManyResult, type SynthesisResult, type Teacher, TeacherError, type TeacherTask, isAbortError } from '../teacher/types';
 import {
-  acquireFolderLock, FAILURES_FILE, type FailureRecord, isTempFile, JsonlAppender, latestByName, MANIFEST_FILE, type ManifestRecord, outputWavPath, readFailures,
+  acquireFolderLock, FAILURES_FILE, type FailureRecord, isTempFile, JsonlAppender, latestByName, LOCK_FILE, MANIFEST_FILE, type ManifestRecord, outputWavPath, readFailures,
   readManifest, sha256, taskHash, writeFileAtomic, writeLinesAtomic,
 } from './manifest';
 
@@ -133,6 +134,8 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
 
   const { tasks, invalid, dialect } = await loadTasks(opts);
   await mkdir(outDir, { recursive: true });
+  // A cloned repository may ship `teacher-out/manifest.jsonl -> ~/.bashrc` or a FIFO: the batch stops before it reads or writes any of them.
+  for (const f of [LOCK_FILE, MANIFEST_FILE, FAILURES_FILE]) await assertRegularOrAbsent(path.join(outDir, f));
   const release = await acquireFolderLock(outDir);
   try {
     return await runLocked();
@@ -177,7 +180,8 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
     await forEachLimit(jobs, 16, async (job) => {
       const rec = previous.get(job.task.name);
       if (rec && rec.taskHash === job.hash && rec.seed === seed && rec.sampleRate === sampleRate && rec.backend === teacher.kind && rec.audio === job.audio) {
-        const wav = await readFile(job.file).catch(() => undefined);
+        // Only a regular file, not followed through a symbolic link, and never a FIFO that would block the batch.
+        const wav = await readRegularFile(job.file, MAX_OWN_WAV_BYTES, { noFollow: true }).catch(() => undefined);
         if (wav && sha256(wav) === rec.wavSha256) {
           records.set(job.task.name, rec.line === job.task.line ? rec : { ...rec, line: job.task.line });
           summary.skipped++;
@@ -416,6 +420,9 @@ function checkResult(r: SynthesisResult): { result: SynthesisResult } | { error:
   if (!Array.isArray(r.readings) || typeof r.phonemes !== 'string') return { error: 'the teacher returned no readings/phonemes', transient: true };
   return { result: r };
 }
+
+/** A WAV of the output folder larger than this is not one of ours (4 GiB is the RIFF limit). */
+const MAX_OWN_WAV_BYTES = 0xffffffff;
 
 /** Write errors that no line can get past: the batch stops, keeping what it finished. */
 const FATAL_WRITE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EMFILE', 'ENFILE']);
