@@ -23,6 +23,22 @@ describe('polyphone flags on task text', () => {
     assert.equal((hang.data as PolyphoneData).index, 3);
   });
 
+  it('says GLM-TTS leaves an able-list polyphone to its language model, the G2P reading only a hint; a pin decides it', () => {
+    const line = task('我们开会讨论');
+    const hui = createPolyphoneAnalyzer(base).analyze(line).find((x) => (x.data as PolyphoneData).char === '会')!;
+    assert.match(hui.message, /^会: GLM-TTS leaves 会 to its language model; its G2P would read hui4 \(also kuai4\), only a hint; a dictionary rule is the only way to decide it/);
+    assert.equal((hui.data as PolyphoneData).source, 'model');
+    assert.deepEqual((hui.data as PolyphoneData).candidates, ['hui4', 'kuai4'], 'the pin quick fix has every reading to offer');
+    // Not in the able list: the G2P writes tokens, the teacher reads them.
+    const hang = createPolyphoneAnalyzer(base).analyze(task('他在银行工作')).find((x) => (x.data as PolyphoneData).char === '行')!;
+    assert.equal((hang.data as PolyphoneData).source, 'g2p');
+    // Pinned by the dictionary: the rule decides.
+    const dict = ReplaceDict.fromText('{"开会": "开<|H|><|UEI4|>"}');
+    const pinned = createPolyphoneAnalyzer({ ...base, dict }).analyze(line).find((x) => (x.data as PolyphoneData).char === '会')!;
+    assert.equal((pinned.data as PolyphoneData).source, 'dictionary');
+    assert.match(pinned.message, /^会: teacher reads hui4 .*decided by the dictionary rule "开会"/);
+  });
+
   it('finds the character behind JSON escapes', () => {
     const line = new ParsedTaskLine('{"prompt_audio": "a.wav", "prompt_text": "你好", "input_text": "他\\"在\\"银\\u884c", "output_name": "x"}', 'webui', false);
     const f = createPolyphoneAnalyzer(base).analyze(line).find((x) => (x.data as PolyphoneData).char === '行')!;

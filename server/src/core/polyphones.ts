@@ -1,13 +1,16 @@
 import type { LineFinding, Range, RelatedInformation, Severity } from './findings';
 import type { ReplaceDict } from './dictEngine';
 import { type ParsedTaskLine, TASK_FIELDS, type TaskLineAnalyzer } from './taskFile';
-import { candidateReadings, candidatesOfCode, defaultReading, predictReadings } from './teacherG2P';
+import { candidateReadings, candidatesOfCode, defaultReading, predictReadings, type ReadingSource, sourceAt } from './teacherG2P';
+import { AbleList } from './g2p/ableList';
 import { isHan } from './notation';
 
 /**
  * Polyphone flags on task text: every polyphonic character the teacher will decide gets a
  * finding naming the reading the teacher will use and the other candidates; where a second
  * opinion disagrees it is raised to a warning (the "ambiguous" case the user must look at).
+ * A polyphone in GLM-TTS's able list gets no tokens from the teacher's G2P: the finding says
+ * that its language model decides, with the G2P's reading only as a hint.
  */
 
 /** A second predictor of a character's reading (the G2P student). */
@@ -44,6 +47,8 @@ export interface PolyphoneOptions {
   ignore: readonly string[];
   student?: SecondOpinion;
   recorded?: RecordedRuns;
+  /** GLM-TTS's able list (the checkout's when one is configured); the bundled copy when absent. */
+  able?: AbleList;
 }
 
 /** Data on each polyphone finding, for quick fixes and hovers. */
@@ -55,6 +60,8 @@ export interface PolyphoneData {
   reading: string | null;
   candidates: string[];
   pinned?: string;
+  /** Who decides the reading when the teacher runs: a dictionary rule, the G2P's tokens, or the language model (able list). */
+  source: ReadingSource;
 }
 
 export const POLYPHONE_CODE = 'pronunciation/polyphone';
@@ -62,7 +69,8 @@ export const AMBIGUOUS_CODE = 'pronunciation/ambiguous';
 
 export function createPolyphoneAnalyzer(opts: PolyphoneOptions): TaskLineAnalyzer {
   const ignore = new Set(opts.ignore);
-  const version = ['poly', opts.dict.version, opts.severity, [...ignore].join(''), opts.student?.version ?? '-', opts.recorded?.version ?? '-'].join('|');
+  const able = opts.able ?? AbleList.bundled;
+  const version = ['poly', opts.dict.version, able.version, opts.severity, [...ignore].join(''), opts.student?.version ?? '-', opts.recorded?.version ?? '-'].join('|');
   const raised: Severity = opts.severity === 'error' ? 'error' : 'warning';
   const alsoCache = new Map<string, Map<string, string>>();
   const messages = new Map<string, string>();
@@ -72,7 +80,8 @@ export function createPolyphoneAnalyzer(opts: PolyphoneOptions): TaskLineAnalyze
     analyze(line: ParsedTaskLine): LineFinding[] {
       const text = line.get('text');
       if (text === undefined || text === '') return [];
-      const { readings, pinned } = predictReadings(text, opts.dict);
+      const lr = predictReadings(text, opts.dict);
+      const { readings, pinned } = lr;
       let out: LineFinding[] | undefined;
       let recorded: RecordedRun | undefined | null = null;
       let field: { offsetOf(i: number): number } | undefined | null = null;
@@ -111,10 +120,13 @@ export function createPolyphoneAnalyzer(opts: PolyphoneOptions): TaskLineAnalyze
         // Findings are kept per line for the whole file: share the small strings they hold.
         char = internChar(char);
         const rule = pinned?.get(i);
+        const source = sourceAt(lr, char, i, able);
         const f: LineFinding = {
           start: field.offsetOf(i), end: field.offsetOf(i + char.length), severity: opts.severity, code: POLYPHONE_CODE,
-          message: rec ? `${char}: teacher read ${rec} in ${recorded!.run}${also}` : `${char}: teacher reads ${teacher ?? '?'}${also}`,
-          data: { kind: 'polyphone', char, index: i, reading: teacher === null ? null : cands.find((x) => x === teacher) ?? teacher, candidates: cands } satisfies PolyphoneData,
+          message: source === 'model'
+            ? `${char}: GLM-TTS leaves ${char} to its language model${rec ? ` (${recorded!.run} recorded ${rec})` : ''}; its G2P would read ${predicted ?? '?'}${also}, only a hint; a dictionary rule is the only way to decide it`
+            : rec ? `${char}: teacher read ${rec} in ${recorded!.run}${also}` : `${char}: teacher reads ${teacher ?? '?'}${also}`,
+          data: { kind: 'polyphone', char, index: i, reading: teacher === null ? null : cands.find((x) => x === teacher) ?? teacher, candidates: cands, source } satisfies PolyphoneData,
         };
         let related: RelatedInformation[] | undefined;
         if (rule) {

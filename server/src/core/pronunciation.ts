@@ -8,6 +8,7 @@ import { ReplaceDict } from './dictEngine';
 import { dictionaryPronunciationFindings, type ParsedDictionary, parseDictionaryFile } from './dictFile';
 import { createPolyphoneAnalyzer, type RecordedRun, type RecordedRuns, type SecondOpinion } from './polyphones';
 import { candidateReadings } from './teacherG2P';
+import { AbleList, loadAbleList } from './g2p/ableList';
 import { isHan, parseReplacement } from './notation';
 
 /**
@@ -53,6 +54,10 @@ export class PronunciationWorkspace {
   dictionary: DictionaryState;
   student: SecondOpinion | undefined;
   recorded: RecordedRuns | undefined;
+  /** GLM-TTS's able list: the checkout's (`teacher.glmttsPath`) when it has one, else the bundled copy. */
+  able: AbleList = AbleList.bundled;
+  /** Why the checkout's able list is not used (shown once). */
+  ableProblem: string | undefined;
   private dictStamp: FileStamp | undefined;
   private dictTextOverride: string | undefined;
   private studentStamp: FileStamp | undefined;
@@ -100,6 +105,13 @@ export class PronunciationWorkspace {
         this.dictStamp = st;
       }
     }
+    // The able list GLM-TTS will use.
+    const able = await loadAbleList(settings.teacher.glmttsPath || undefined, this.folder);
+    if (able.list !== this.able) {
+      this.able = able.list;
+      changed = true;
+    }
+    this.ableProblem = able.problem;
     // The student: a second opinion once a model file exists.
     const studentFile = path.resolve(this.folder ?? process.cwd(), settings.student.modelPath);
     const sst = await stamp(studentFile);
@@ -155,6 +167,7 @@ export class PronunciationWorkspace {
       ignore: settings.polyphones.ignore,
       student: this.student,
       recorded: this.recorded,
+      able: this.able,
     });
   }
 }

@@ -90,6 +90,9 @@ export function defaultReading(char: string): string | null {
   return d;
 }
 
+/** Who the teacher's G2P is, in messages and hovers. */
+export const G2P_NAME = 'pinyin-pro, an estimate of its jieba + pypinyin';
+
 /**
  * The teacher's G2P (glm_g2p.py: jieba posseg + pypinyin) over text the dictionary left alone:
  * one entry per UTF-16 unit of `input`, tone-numbered pinyin on Han characters (on the first

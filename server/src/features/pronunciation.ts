@@ -12,7 +12,7 @@ import { type DictFileEntry, type DictFixData, dictionaryPronunciationFindings, 
 import {
   convertDictionaryText, detectDictDialect, formatRuleLine, formatUpstreamLine, hanChars, keyNeverMatches, ReplaceDict, ruleToUpstream,
 } from '../core/dictEngine';
-import { type CharReading, candidateReadings, defaultReading, teacherReadings } from '../core/teacherG2P';
+import { type CharReading, candidateReadings, defaultReading, G2P_NAME, teacherReadings } from '../core/teacherG2P';
 import { isHan, looksLikeTokens, pinyinToTokens, readingToPinyin } from '../core/notation';
 import { AMBIGUOUS_CODE, POLYPHONE_CODE, type PolyphoneData } from '../core/polyphones';
 import { scanMembers } from '../core/jsonl';
@@ -153,12 +153,15 @@ function taskHover(doc: OpenDocument, pos: Position, w: PronunciationWorkspace):
   const line = doc.tasks?.line(pos.line);
   const f = line?.field('text');
   if (!f || pos.character < f.valueStart || pos.character >= f.valueEnd) return null;
-  const readings = teacherReadings(f.value, w.dictionary.dict);
+  const readings = teacherReadings(f.value, w.dictionary.dict, w.able);
   const recorded = w.recorded?.lookup(f.value);
   let hovered = -1;
   for (let i = 0; i < f.value.length; i++) if (f.offsetOf(i) <= pos.character) hovered = i;
-  const md: string[] = [`**Teacher readings**${recorded ? ` (recorded in ${recorded.run})` : ' (embedded teacher: pinyin-pro + the workspace dictionary)'}`, ''];
+  const md: string[] = [`**Teacher readings**${recorded ? ` (recorded in ${recorded.run})` : ` (the workspace dictionary, then the teacher's G2P: ${G2P_NAME})`}`, ''];
   md.push(...readingTable(readings, recorded?.readings, hovered));
+  if (readings.some((r) => r.source === 'model' && r.polyphone)) {
+    md.push('', "_(reading)_: GLM-TTS leaves the character to its language model (it is in G2P_able_1word.json, so it gets no phoneme tokens); the reading is only the G2P's hint.");
+  }
   const pinned = new Map<string, string[]>();
   readings.forEach((r) => {
     if (r.source === 'dictionary' && r.rule) {
@@ -173,7 +176,9 @@ function taskHover(doc: OpenDocument, pos: Position, w: PronunciationWorkspace):
   const h = readings[hovered];
   if (h && h.candidates.length) {
     const teacher = recorded?.readings[hovered] ?? h.reading;
-    md.push('', `**${h.char}**: teacher reads \`${teacher}\`${h.candidates.length > 1 ? ` · all readings: ${h.candidates.map((c) => `\`${c}\``).join(', ')}` : ''} · alone: \`${defaultReading(h.char)}\` · tokens: \`${teacher ? safeTokens(teacher) : ''}\``);
+    if (h.source === 'model') {
+      md.push('', `**${h.char}**: GLM-TTS leaves ${h.char} to its language model${w.able.has(h.char) ? ' (it is in G2P_able_1word.json)' : ' (a dictionary value keeps it as text)'}, so no reading is certain; its G2P would read \`${h.reading}\`, only a hint${h.candidates.length > 1 ? ` · all readings: ${h.candidates.map((c) => `\`${c}\``).join(', ')} · a dictionary rule (quick fix *Pin*) is the only way to decide it` : ''}`);
+    } else md.push('', `**${h.char}**: teacher reads \`${teacher}\`${h.candidates.length > 1 ? ` · all readings: ${h.candidates.map((c) => `\`${c}\``).join(', ')}` : ''} · alone: \`${defaultReading(h.char)}\` · tokens: \`${teacher ? safeTokens(teacher) : ''}\``);
   }
   return {
     contents: { kind: MarkupKind.Markdown, value: md.join('\n') },
@@ -191,6 +196,7 @@ function readingTable(readings: readonly CharReading[], recorded: ReadonlyArray<
     const reading = recorded?.[i] ?? r.reading;
     let bottom = reading ?? '';
     if (reading && r.polyphone) bottom = `**${bottom}**`;
+    if (reading && r.source === 'model' && r.polyphone && !recorded?.[i]) bottom = `(${bottom})`;
     if (r.source === 'dictionary') bottom += '📌';
     cells.push({ top: (i === hovered ? '▸' : '') + esc(r.char), bottom });
   });
