@@ -1,7 +1,7 @@
 // Bundles the extension, the language server, the CLI and the webview scripts with esbuild.
 // `node scripts/build.mjs [--watch] [--minify]`
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const minify = process.argv.includes('--minify');
@@ -21,6 +21,15 @@ const webEntries = [
   ['media/src/preview.ts', 'dist/media/preview.js'],
   ['media/src/report.ts', 'dist/media/report.js'],
 ].filter(([entry]) => existsSync(entry));
+
+/** G2P data files (server/src/core/g2p/data/*.gz: jieba, pypinyin) go to dist/data/, where the bundles look for them. */
+const g2pDataDir = 'server/src/core/g2p/data';
+const g2pRequired = ['jieba.txt.gz'];
+for (const name of g2pRequired) {
+  if (!existsSync(`${g2pDataDir}/${name}`)) throw new Error(`build: ${g2pDataDir}/${name} is missing (see its generator in scripts/g2p-data/)`);
+}
+mkdirSync('dist/data', { recursive: true });
+for (const name of readdirSync(g2pDataDir).filter((f) => f.endsWith('.gz'))) copyFileSync(`${g2pDataDir}/${name}`, `dist/data/${name}`);
 
 const common = { bundle: true, sourcemap: true, minify, logLevel: 'warning', legalComments: 'linked' };
 const contexts = [];
