@@ -24,6 +24,7 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
     cwd: io?.cwd ?? process.cwd(),
     env: io?.env ?? process.env,
     signal: io?.signal ?? controller.signal,
+    ...(io?.stdin ? { stdin: io.stdin } : {}),
   };
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {

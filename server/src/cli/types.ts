@@ -14,6 +14,8 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
   /** Aborted on SIGINT/SIGTERM: long commands stop cleanly and keep what they finished. */
   signal: AbortSignal;
+  /** Standard input (process.stdin when absent). */
+  stdin?: NodeJS.ReadableStream;
 }
 
 /** Thrown for bad usage; printed without a stack, exit code 64. */
