@@ -18,6 +18,8 @@ export const TASK_FIELDS = {
 export type TaskRole = 'name' | 'text' | 'promptText' | 'promptAudio';
 
 const WEBUI_ONLY = new Set(['prompt_audio', 'input_text', 'output_name']);
+const ROLE_KEYS: ReadonlySet<string> = new Set<string>([...Object.values(TASK_FIELDS.webui), ...Object.values(TASK_FIELDS.upstream)]);
+const NO_LABEL_KEYS: ReadonlySet<string> = new Set();
 const UPSTREAM_ONLY = new Set(['uttid', 'prompt_speech', 'syn_text']);
 
 /** A task as the rest of the product uses it, whatever the dialect. */
@@ -28,6 +30,11 @@ export interface Task {
   text: string;
   promptText?: string;
   promptAudio: string;
+  /**
+   * The line's other scalar keys (speaker, emotion, style…: `ttsDistill.taskFiles.labelKeys`),
+   * carried into the manifest; the teacher never sees them (the upstream writer keeps only its four keys).
+   */
+  labels?: Record<string, string | number | boolean>;
 }
 
 /** A string field of a task line, with offsets into the line. */
@@ -78,7 +85,7 @@ export class ParsedTaskLine {
   private readonly body: string;
   private readonly bodyOffset: number;
 
-  constructor(readonly text: string, readonly dialect: TaskDialect, readonly isLastLine: boolean) {
+  constructor(readonly text: string, readonly dialect: TaskDialect, readonly isLastLine: boolean, private readonly labelKeys: ReadonlySet<string> = NO_LABEL_KEYS) {
     this.hasBom = text.startsWith(BOM);
     this.bodyOffset = this.hasBom ? 1 : 0;
     this.body = this.hasBom ? text.slice(1) : text;
@@ -191,7 +198,22 @@ export class ParsedTaskLine {
     const name = this.get('name'), text = this.get('text'), promptAudio = this.get('promptAudio');
     if (name === undefined || text === undefined || promptAudio === undefined) return undefined;
     const promptText = this.get('promptText');
-    return promptText === undefined ? { line, name, text, promptAudio } : { line, name, text, promptText, promptAudio };
+    const task: Task = promptText === undefined ? { line, name, text, promptAudio } : { line, name, text, promptText, promptAudio };
+    const labels = this.labels();
+    if (labels) task.labels = labels;
+    return task;
+  }
+
+  /** The line's scalar keys that play no role in either dialect (labels such as speaker or emotion); undefined when none. */
+  labels(): Record<string, string | number | boolean> | undefined {
+    let out: Record<string, string | number | boolean> | undefined;
+    const v = this.value;
+    if (!v) return undefined;
+    for (const [k, x] of Object.entries(v)) {
+      if (ROLE_KEYS.has(k)) continue;
+      if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') (out ??= {})[k] = x;
+    }
+    return out;
   }
 
   private add(f: LineFinding) {
@@ -270,6 +292,8 @@ export class ParsedTaskLine {
       this.add({ start: s, end: e2, severity: 'error', code: 'task/missing-key', message: `Missing key "${missing}".${upstreamNote}${hint}` });
     } else if (e.keyword === 'additionalProperties') {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
+      // ttsDistill.taskFiles.labelKeys: labels carried into the manifest, expected here.
+      if (this.labelKeys.has(key)) return;
       const [s, e2] = this.keyRange(key);
       const otherKey = (dialect === 'webui' ? UPSTREAM_ONLY : WEBUI_ONLY).has(key);
       this.add({
@@ -419,9 +443,20 @@ export class TaskFileModel {
   /** Names with upper-case letters, by their lower-case form (case collisions are rare: keep this small). */
   private readonly folded = new Map<string, Set<LineEntry>>();
 
-  constructor(text: string, dialectSetting: TaskDialectSetting = 'auto') {
+  private labelKeys: ReadonlySet<string> = NO_LABEL_KEYS;
+
+  constructor(text: string, dialectSetting: TaskDialectSetting = 'auto', labelKeys?: readonly string[]) {
     this.dialectSetting = dialectSetting;
+    if (labelKeys?.length) this.labelKeys = new Set(labelKeys);
     this.setText(text);
+  }
+
+  /** Keys allowed as labels (no unknown-key warning): `ttsDistill.taskFiles.labelKeys`. A change re-checks every line. */
+  setLabelKeys(keys: readonly string[]): void {
+    const next = new Set(keys);
+    if (next.size === this.labelKeys.size && [...next].every((k) => this.labelKeys.has(k))) return;
+    this.labelKeys = next;
+    for (const e of this.entries) this.reset(e);
   }
 
   setText(text: string): void {
@@ -515,7 +550,7 @@ export class TaskFileModel {
 
   private parse(e: LineEntry, isLast: boolean): ParsedTaskLine {
     if (e.parsed) return e.parsed;
-    const p = new ParsedTaskLine(e.text, this.dialect.dialect, isLast);
+    const p = new ParsedTaskLine(e.text, this.dialect.dialect, isLast, this.labelKeys);
     e.parsed = p;
     if (p.kind === 'object') {
       const name = p.get('name');

@@ -46,6 +46,22 @@ export interface ManifestRecord {
   engine?: string;
   /** Anything the user should know about this output (why no cloning, fallback synthesiser…). */
   note?: string;
+  /** The prompt WAV as the teacher read it (resolved path); absent for a task without one. */
+  promptAudio?: string;
+  /** Speaker id: the line's `speaker` label when it has one. */
+  speaker?: string;
+  /** The line's labels (`ttsDistill.taskFiles.labelKeys`: emotion, style…), carried through for the student's trainers. */
+  labels?: Record<string, string | number | boolean>;
+}
+
+/** The fields a record carries from its task beyond the text: prompt audio, speaker id, labels. */
+export function taskLabelFields(task: Pick<Task, 'labels'>, promptAudio: string | undefined): Pick<ManifestRecord, 'promptAudio' | 'speaker' | 'labels'> {
+  const out: Pick<ManifestRecord, 'promptAudio' | 'speaker' | 'labels'> = {};
+  if (promptAudio) out.promptAudio = promptAudio;
+  const speaker = task.labels?.speaker;
+  if (speaker !== undefined && String(speaker).trim()) out.speaker = String(speaker).trim();
+  if (task.labels && Object.keys(task.labels).length) out.labels = { ...task.labels };
+  return out;
 }
 
 export interface FailureRecord {
