@@ -20,6 +20,9 @@ import * as teacher from './features/teacher';
 import * as student from './features/student';
 import * as audio from './features/audio';
 import * as slurm from './features/slurm';
+import * as symbols from './features/symbols';
+import * as links from './features/links';
+import * as references from './features/references';
 
 const LANGUAGE_KIND: Record<string, DocumentKind> = { 'tts-tasks': 'tasks', 'g2p-dict': 'dictionary' };
 
@@ -89,6 +92,10 @@ export function startServer(connection: Connection): void {
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.RefactorRewrite] },
         codeLensProvider: { resolveProvider: false },
         completionProvider: { triggerCharacters: ['"', ':'] },
+        documentSymbolProvider: true,
+        workspaceSymbolProvider: true,
+        documentLinkProvider: { resolveProvider: false },
+        referencesProvider: true,
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: 'tts-distill', version: '0.1.0' },
@@ -243,7 +250,7 @@ export function startServer(connection: Connection): void {
     return all.flat();
   });
 
-  for (const feature of [pronunciation, teacher, student, audio, slurm]) feature.register(ctx);
+  for (const feature of [pronunciation, teacher, student, audio, slurm, symbols, links, references]) feature.register(ctx);
 
   connection.listen();
 }
