@@ -173,6 +173,7 @@ export function startServer(connection: Connection): void {
     const token = { isCancellationRequested: false } as CancellationToken;
     if (d.kind === 'tasks' && d.tasks) {
       d.tasks.setDialectSetting(settings.taskFiles.dialect);
+      d.tasks.setLabelKeys(settings.taskFiles.labelKeys ?? []);
       const analyzers = analyzerFactories.map((f) => f(settings, d)).filter((a): a is TaskLineAnalyzer => !!a);
       const folder = folderOf(d.path);
       findings = await d.tasks.validate({

@@ -14,6 +14,8 @@ export interface Settings {
     globs: string[];
     /** Dialect to assume when a file does not show it. */
     dialect: TaskDialectSetting;
+    /** Extra keys allowed in task lines as labels (speaker, emotion, style…): no unknown-key warning; carried into the manifest. */
+    labelKeys: string[];
   };
   dictionary: {
     /** Extra glob patterns (besides G2P_replace_dict.jsonl) whose files are G2P dictionaries. */
@@ -74,6 +76,16 @@ export interface Settings {
     /** Folder of the student's synthesized audio, `<name>.wav` (relative to the workspace folder). */
     studentOutputDir: string;
   };
+  coverage: {
+    /** A polyphone reading with fewer lines than this is thin (highlighted in the Coverage view). */
+    minExamples: number;
+  };
+  voices: {
+    /** Path pattern that labels prompt WAVs, e.g. `voices/{speaker}/*.wav` ({speaker}, {gender}, {age}, {accent}, {emotion}). */
+    speakerPattern: string;
+    /** The voice labels sidecar (JSON lines, relative to the workspace folder). */
+    labelsFile: string;
+  };
   slurm: {
     shards: number;
     maxParallel: number;
@@ -92,7 +104,7 @@ export interface Settings {
 }
 
 export const defaultSettings: Settings = {
-  taskFiles: { globs: [], dialect: 'auto' },
+  taskFiles: { globs: [], dialect: 'auto', labelKeys: [] },
   dictionary: { globs: [], path: 'G2P_replace_dict.jsonl' },
   diagnostics: { maxPerFile: 5000, debounceMs: 200 },
   promptAudio: { minSeconds: 3, maxSeconds: 10 },
@@ -111,6 +123,8 @@ export const defaultSettings: Settings = {
   batch: { outputDir: 'teacher-out', testOutputDir: 'teacher-out-test', concurrency: 4, timeoutSeconds: 120, retries: 3, seed: 42 },
   student: { modelPath: 'student/g2p-student.json', trainCommand: [] },
   preview: { followCursor: true, studentOutputDir: 'student-out' },
+  coverage: { minExamples: 3 },
+  voices: { speakerPattern: '', labelsFile: 'voices.jsonl' },
   slurm: {
     shards: 8, maxParallel: 4, partition: '', gres: '', time: '', account: '', sbatchArgs: [], commandPrefix: [],
     sharedDir: 'slurm-runs', maxRetries: 2, pollSeconds: 5,

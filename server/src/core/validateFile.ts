@@ -32,7 +32,7 @@ export async function validateFile(file: string, text: string, settings: Setting
     const more = await dictionaryFindings(text, settings, { workspaceFolder: env.workspaceFolder, file });
     return { kind, dialect: res.dialect, findings: capFindings([...res.findings, ...more], settings.diagnostics.maxPerFile) };
   }
-  const model = new TaskFileModel(text, settings.taskFiles.dialect);
+  const model = new TaskFileModel(text, settings.taskFiles.dialect, settings.taskFiles.labelKeys);
   const { dialect } = model.dialect;
   const statuses = new Map<string, PromptAudioStatus>();
   const resolve = (written: string) => resolvePromptAudio(written, dialect, file, settings.teacher.glmttsPath, env.workspaceFolder);

@@ -15,7 +15,7 @@ import type { TaskDialectSetting } from '../settings';
 import { resolvePromptAudio, type Task, type TaskDialect, TaskFileModel } from '../taskFile';
 import { type ManyResult, type SynthesisResult, type Teacher, TeacherError, type TeacherTask, isAbortError } from '../teacher/types';
 import {
-  acquireFolderLock, FAILURES_FILE, type FailureRecord, isTempFile, JsonlAppender, latestByName, LOCK_FILE, MANIFEST_FILE, type ManifestRecord, outputWavPath, readFailures,
+  acquireFolderLock, taskLabelFields, FAILURES_FILE, type FailureRecord, isTempFile, JsonlAppender, latestByName, LOCK_FILE, MANIFEST_FILE, type ManifestRecord, outputWavPath, readFailures,
   readManifest, sha256, taskHash, writeFileAtomic, writeLinesAtomic,
 } from './manifest';
 
@@ -244,6 +244,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
         wavSha256: sha256(r.wav), clonedVoice: r.clonedVoice, engine: r.engine,
       };
       if (r.note) rec.note = r.note;
+      Object.assign(rec, taskLabelFields(job.task, job.teacherTask.promptAudio));
       // The worker goes on to its next line while the record is made durable (records of many lines
       // share one fsync); the line counts as done only once it is. A kill before that redoes the line.
       const durable = manifest.append(rec).then(() => {
