@@ -14,7 +14,8 @@ export class PromptAudioCache {
   private readonly checkedAt = new Map<string, number>();
   private settleTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly onSettled: () => void, private readonly recheckMs = 2000) {}
+  /** `maxBytes`: larger prompt files are flagged unread (`ttsDistill.promptAudio.maxMegabytes`). */
+  constructor(private readonly onSettled: () => void, private readonly recheckMs = 2000, private readonly maxBytes: () => number = () => Infinity) {}
 
   status(absolute: string): PromptAudioStatus {
     const hit = this.cache.get(absolute);
@@ -47,7 +48,8 @@ export class PromptAudioCache {
         const st = await stat(absolute);
         mtimeMs = st.mtimeMs;
         if (mtimeMs === knownMtime) return;
-        if (!st.isFile()) status = { state: 'unreadable', path: absolute, reason: 'not a file' };
+        if (!st.isFile()) status = { state: 'unreadable', path: absolute, reason: `not a regular file${st.isFIFO() ? ' (a FIFO)' : st.isCharacterDevice() || st.isBlockDevice() ? ' (a device)' : ''}: it is never read` };
+        else if (st.size > this.maxBytes()) status = { state: 'unreadable', path: absolute, reason: `the file is larger than the limit of ${Math.round(this.maxBytes() / 1048576)} MB (ttsDistill.promptAudio.maxMegabytes)` };
         else {
           const h = await readWavHeader(absolute);
           status = { state: 'ok', path: absolute, channels: h.channels, sampleRate: h.sampleRate, durationSeconds: h.durationSeconds, truncated: h.truncated };

@@ -47,7 +47,9 @@ export function startServer(connection: Connection): void {
     void connection.sendNotification(LogNotification.type, { message });
   };
 
-  const audioCache = new PromptAudioCache(() => ctx.revalidate(allTaskUris()));
+  // The prompt size cap of the settings last used for a validation (one cap for the cache).
+  let promptMaxBytes = defaultSettings.promptAudio.maxMegabytes * 1048576;
+  const audioCache = new PromptAudioCache(() => ctx.revalidate(allTaskUris()), 2000, () => promptMaxBytes);
   const allTaskUris = () => [...docs.values()].filter((d) => d.kind === 'tasks').map((d) => d.uri);
 
   const ctx: ServerContext = {
@@ -164,6 +166,7 @@ export function startServer(connection: Connection): void {
     const d = docs.get(uri);
     if (!d) return;
     const settings = await ctx.getSettings(uri);
+    promptMaxBytes = settings.promptAudio.maxMegabytes * 1048576;
     if (!isCurrent()) return;
     const version = d.document.version;
     const t0 = performance.now();

@@ -32,6 +32,8 @@ export interface Settings {
   promptAudio: {
     minSeconds: number;
     maxSeconds: number;
+    /** Larger prompt files are refused unread (a hostile `prompt_audio: "/dev/zero"` or a huge file). */
+    maxMegabytes: number;
   };
   polyphones: {
     enabled: boolean;
@@ -53,6 +55,8 @@ export interface Settings {
     glmttsUsePhoneme: boolean;
     glmttsExpName: string;
     sampleRate: 24000 | 32000;
+    /** Largest answer body read from the HTTP teacher (streamed; a larger one fails the line). */
+    httpMaxResponseMegabytes: number;
   };
   batch: {
     /** Output folder for production runs (relative to the workspace folder). */
@@ -107,8 +111,8 @@ export const defaultSettings: Settings = {
   taskFiles: { globs: [], dialect: 'auto', labelKeys: [] },
   dictionary: { globs: [], path: 'G2P_replace_dict.jsonl' },
   diagnostics: { maxPerFile: 5000, debounceMs: 200 },
-  promptAudio: { minSeconds: 3, maxSeconds: 10 },
   polyphones: { enabled: true, severity: 'information', ignore: ['的', '了', '着', '地', '得', '一', '不'] },
+  promptAudio: { minSeconds: 3, maxSeconds: 10, maxMegabytes: 50 },
   teacher: {
     backend: 'embedded',
     httpUrl: 'http://127.0.0.1:8049',
@@ -119,6 +123,7 @@ export const defaultSettings: Settings = {
     glmttsUsePhoneme: true,
     glmttsExpName: '_distill',
     sampleRate: 24000,
+    httpMaxResponseMegabytes: 256,
   },
   batch: { outputDir: 'teacher-out', testOutputDir: 'teacher-out-test', concurrency: 4, timeoutSeconds: 120, retries: 3, seed: 42 },
   student: { modelPath: 'student/g2p-student.json', trainCommand: [] },

@@ -41,7 +41,7 @@ export async function validateFile(file: string, text: string, settings: Setting
     if (written === undefined || written.trim() === '') continue;
     const abs = resolve(written);
     if (statuses.has(abs)) continue;
-    statuses.set(abs, await promptAudioStatus(abs));
+    statuses.set(abs, await promptAudioStatus(abs, settings.promptAudio.maxMegabytes * 1048576));
   }
   const findings = await model.validate({
     maxPerFile: settings.diagnostics.maxPerFile,
@@ -52,9 +52,11 @@ export async function validateFile(file: string, text: string, settings: Setting
   return { kind, dialect, findings };
 }
 
-export async function promptAudioStatus(abs: string): Promise<PromptAudioStatus> {
+export async function promptAudioStatus(abs: string, maxBytes = Infinity): Promise<PromptAudioStatus> {
   try {
+    // Never opens a FIFO or device for good (readWavHeader refuses them): `validate` cannot hang on a hostile prompt path.
     const h = await readWavHeader(abs);
+    if (h.fileSize > maxBytes) return { state: 'unreadable', path: abs, reason: `the file is larger than the limit of ${Math.round(maxBytes / 1048576)} MB (ttsDistill.promptAudio.maxMegabytes)` };
     return { state: 'ok', path: abs, channels: h.channels, sampleRate: h.sampleRate, durationSeconds: h.durationSeconds, truncated: h.truncated };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

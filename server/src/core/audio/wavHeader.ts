@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { openRegularForRead, readRegularFile, UnsafeFileError } from '../safeFs';
 
 /** What the RIFF header of a WAV file says, read without loading the samples. */
 export interface WavHeader {
@@ -14,6 +14,8 @@ export interface WavHeader {
   /** The data chunk claims more bytes than the file holds. */
   truncated: boolean;
   durationSeconds: number;
+  /** Size of the whole file in bytes. */
+  fileSize: number;
 }
 
 export class WavFormatError extends Error {}
@@ -34,7 +36,7 @@ export function parseWavHeader(buf: Uint8Array, fileSize: number): WavHeader {
   if (riff === 'RF64') throw new WavFormatError('RF64 (64-bit WAV) is not supported');
   if (riff !== 'RIFF' || tag(8) !== 'WAVE') throw new WavFormatError('not a WAV file (no RIFF/WAVE header)');
   let offset = 12;
-  let fmt: Omit<WavHeader, 'dataOffset' | 'dataBytes' | 'truncated' | 'durationSeconds'> | undefined;
+  let fmt: Omit<WavHeader, 'dataOffset' | 'dataBytes' | 'truncated' | 'durationSeconds' | 'fileSize'> | undefined;
   while (offset + 8 <= buf.length) {
     const id = tag(offset);
     const size = view.getUint32(offset + 4, true);
@@ -57,7 +59,7 @@ export function parseWavHeader(buf: Uint8Array, fileSize: number): WavHeader {
       const claimed = size === 0xffffffff ? present : size;
       const dataBytes = Math.min(claimed, present);
       const frames = Math.floor(dataBytes / fmt.blockAlign);
-      return { ...fmt, dataOffset: body, dataBytes, truncated: claimed > present, durationSeconds: frames / fmt.sampleRate };
+      return { ...fmt, dataOffset: body, dataBytes, truncated: claimed > present, durationSeconds: frames / fmt.sampleRate, fileSize };
     }
     offset = body + size + (size & 1);
   }
@@ -66,9 +68,12 @@ export function parseWavHeader(buf: Uint8Array, fileSize: number): WavHeader {
   throw new WavFormatError(`no data chunk${where} (truncated file?)`);
 }
 
-/** Reads only the first 64 KiB of the file. */
+/**
+ * Reads only the first 64 KiB of the file. Only a regular file is read: a FIFO is opened
+ * non-blocking and refused (it would hang the caller), as are devices such as `/dev/zero`.
+ */
 export async function readWavHeader(path: string): Promise<WavHeader> {
-  const handle = await open(path, 'r');
+  const handle = await openRegularForRead(path);
   try {
     const { size } = await handle.stat();
     const buf = new Uint8Array(Math.min(size, HEADER_PROBE_BYTES));
@@ -76,5 +81,45 @@ export async function readWavHeader(path: string): Promise<WavHeader> {
     return parseWavHeader(buf, size);
   } finally {
     await handle.close();
+  }
+}
+
+/** The default cap of a prompt file (`ttsDistill.promptAudio.maxMegabytes`). */
+export const DEFAULT_PROMPT_MAX_BYTES = 50 * 1024 * 1024;
+
+/**
+ * Reads a prompt WAV to send it somewhere: a regular file (never a FIFO or device, symbolic links
+ * followed to a regular file), at most `maxBytes`, with a RIFF/WAVE header and a data chunk.
+ * Throws with a message a user can act on.
+ */
+export async function readPromptWav(file: string, maxBytes = DEFAULT_PROMPT_MAX_BYTES): Promise<{ data: Buffer; header: WavHeader }> {
+  const data = await readRegularFile(file, maxBytes);
+  const header = parseWavHeader(data, data.length);
+  if (header.dataBytes === 0) throw new WavFormatError('the WAV has no samples');
+  return { data, header };
+}
+
+/**
+ * Why a prompt WAV cannot be used, or undefined when it can: what the editor flags as an error on
+ * the line (missing, not a regular file, too large, not a WAV, no samples). Never reads more than its header.
+ */
+export async function promptWavProblem(file: string, maxBytes = DEFAULT_PROMPT_MAX_BYTES): Promise<string | undefined> {
+  try {
+    const fh = await openRegularForRead(file);
+    let size: number;
+    try {
+      size = (await fh.stat()).size;
+    } finally {
+      await fh.close();
+    }
+    if (size > maxBytes) return `the prompt audio is larger than the limit of ${Math.round(maxBytes / 1048576)} MB (ttsDistill.promptAudio.maxMegabytes): ${file}`;
+    const h = await readWavHeader(file);
+    if (h.dataBytes === 0) return `the prompt audio has no samples: ${file}`;
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return `prompt audio not found (No such file): ${file}`;
+    if (err instanceof UnsafeFileError || err instanceof WavFormatError) return `the prompt audio is not a usable WAV file: ${err.message}${err instanceof WavFormatError ? ` (${file})` : ''}`;
+    return `cannot read the prompt audio ${file}: ${code ?? (err as Error).message}`;
   }
 }

@@ -9,7 +9,7 @@
 import { setMaxListeners } from 'node:events';
 import { mkdir, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import * as path from 'node:path';
-import { parseWavHeader } from '../audio/wavHeader';
+import { parseWavHeader, promptWavProblem } from '../audio/wavHeader';
 import { assertRegularOrAbsent, readRegularFile } from '../safeFs';
 import type { TaskDialectSetting } from '../settings';
 import { resolvePromptAudio, type Task, type TaskDialect, TaskFileModel } from '../taskFile';
@@ -42,6 +42,8 @@ export interface RunBatchOptions {
   seed?: number;
   /** 24000 (default) or 32000. */
   sampleRate?: number;
+  /** Largest prompt file a teacher that reads prompts is given (default 50 MB, `ttsDistill.promptAudio.maxMegabytes`). */
+  maxPromptBytes?: number;
   /** First backoff delay; doubles per retry (default 1000 ms, at most 30 s). */
   backoffMs?: number;
   /** Resolves a prompt audio path as written in the task; default: relative to the task file (upstream: to `glmttsPath`). */
@@ -166,11 +168,25 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
       if (opts.validOnly) { summary.invalid++; continue; }
       invalidFailures.push({ line: bad.line, name: bad.name, taskHash: bad.task ? taskHash(bad.task) : '', reason: bad.reason, attempts: 0, transient: false });
     }
+    // A teacher that reads the prompt audio gets only prompts the editor accepts: regular files under
+    // the size cap with a RIFF/WAVE header (never a FIFO, a device or /etc/passwd). The embedded teacher never reads them.
+    const promptProblems = new Map<string, Promise<string | undefined>>();
+    const promptProblem = (abs: string) => {
+      let p = promptProblems.get(abs);
+      if (!p) promptProblems.set(abs, p = promptWavProblem(abs, opts.maxPromptBytes));
+      return p;
+    };
     for (const { task, file, audio } of checked.ok) {
       if (opts.skipLines?.has(task.line)) { summary.invalid++; continue; }
       const teacherTask: TeacherTask = { line: task.line, name: task.name, text: task.text };
       if (task.promptText !== undefined) teacherTask.promptText = task.promptText;
       if (task.promptAudio.trim()) teacherTask.promptAudio = resolve(task.promptAudio, dialect);
+      const problem = teacherTask.promptAudio && teacher.kind !== 'embedded' ? await promptProblem(teacherTask.promptAudio) : undefined;
+      if (problem) {
+        if (opts.validOnly) summary.invalid++;
+        else invalidFailures.push({ line: task.line, name: task.name, taskHash: taskHash(task), reason: problem, attempts: 0, transient: false });
+        continue;
+      }
       jobs.push({ task, teacherTask, hash: taskHash(task), file, audio, attempts: 0 });
     }
     summary.total = jobs.length + invalidFailures.length;
@@ -243,6 +259,8 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
         audio: job.audio, durationSeconds: round(header.durationSeconds), sampleRate: header.sampleRate, backend: teacher.kind, seed,
         wavSha256: sha256(r.wav), clonedVoice: r.clonedVoice, engine: r.engine,
       };
+      if (r.sources) rec.sources = r.sources;
+      if (r.dictionarySha256 !== undefined) rec.dictionarySha256 = r.dictionarySha256;
       if (r.note) rec.note = r.note;
       Object.assign(rec, taskLabelFields(job.task, job.teacherTask.promptAudio));
       // The worker goes on to its next line while the record is made durable (records of many lines
@@ -261,7 +279,8 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
     };
     const appending = new Set<Promise<void>>();
 
-    for (const f of invalidFailures) await fail({ task: { line: f.line, name: f.name } as Task, hash: f.taskHash, attempts: 0 }, f.reason, false);
+    // All at once: their records share a few fsyncs (200,000 failing lines took one fsync each, 200 s).
+    await Promise.all(invalidFailures.map((f) => fail({ task: { line: f.line, name: f.name } as Task, hash: f.taskHash, attempts: 0 }, f.reason, false)));
     processed = 0;
     paceStart = Date.now();
     progress();
@@ -294,7 +313,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
         signal?.addEventListener('abort', onAbort, { once: true });
         let timedOut = false;
         const timer = setTimeout(() => { timedOut = true; controller.abort(new Error('timeout')); }, timeoutMs);
-        let outcome: { result: SynthesisResult } | { error: string; transient: boolean };
+        let outcome: { result: SynthesisResult } | { error: string; transient: boolean; retryAfterMs?: number };
         try {
           const result = await raceAbort(teacher.synthesize(job.teacherTask, { seed, sampleRate, signal: controller.signal }), controller.signal);
           outcome = checkResult(result);
@@ -313,7 +332,8 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
           await fail(job, outcome.error, outcome.transient);
           return;
         }
-        const delay = Math.min(30_000, backoffMs * 2 ** (job.attempts - 1));
+        // A server's Retry-After (429/503) is honoured when it asks for longer than the backoff.
+        const delay = Math.max(Math.min(30_000, backoffMs * 2 ** (job.attempts - 1)), outcome.retryAfterMs ?? 0);
         log(`line ${job.task.line + 1} (${job.task.name}): ${outcome.error}; retry ${job.attempts}/${retries} in ${fmtSeconds(delay)}`);
         if (!(await sleep(delay, signal))) return;
       }
@@ -430,8 +450,8 @@ const FATAL_WRITE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EMFILE',
 
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
 
-function classify(err: unknown): { error: string; transient: boolean } {
-  if (err instanceof TeacherError) return { error: err.message, transient: err.transient };
+function classify(err: unknown): { error: string; transient: boolean; retryAfterMs?: number } {
+  if (err instanceof TeacherError) return { error: err.message, transient: err.transient, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };
   if (isAbortError(err)) return { error: 'the request was aborted', transient: true };
   const code = (err as { code?: string })?.code;
   const message = err instanceof Error ? err.message : String(err);

@@ -37,7 +37,10 @@ export function createTeacher(settings: Settings, o: CreateTeacherOptions): Teac
         ...(o.log ? { log: o.log } : {}),
       });
     case 'http':
-      return new HttpTeacher({ url: o.httpUrl ?? settings.teacher.httpUrl, model: settings.teacher.httpModel, ...(o.token ? { token: o.token } : {}) });
+      return new HttpTeacher({
+        url: o.httpUrl ?? settings.teacher.httpUrl, model: settings.teacher.httpModel, ...(o.token ? { token: o.token } : {}),
+        maxPromptBytes: settings.promptAudio.maxMegabytes * 1048576, maxResponseBytes: settings.teacher.httpMaxResponseMegabytes * 1048576,
+      });
     case 'glmtts-cli': {
       const root = o.glmttsPath ?? settings.teacher.glmttsPath;
       return new GlmttsCliTeacher({

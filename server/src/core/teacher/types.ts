@@ -85,6 +85,8 @@ export interface Teacher {
  * are recorded at once.
  */
 export class TeacherError extends Error {
+  /** The server asked to wait this long before the next request (HTTP `Retry-After`). */
+  retryAfterMs?: number;
   constructor(message: string, readonly transient: boolean) {
     super(message);
     this.name = 'TeacherError';
