@@ -14,6 +14,7 @@ const nodeEntries = [
   ['server/src/core/student/trainWorker.ts', 'dist/trainWorker.js'],
   ['server/src/core/audio/analysisWorker.ts', 'dist/audioWorker.js'],
   ['server/src/core/teacher/synthWorker.ts', 'dist/synthWorker.js'],
+  ['server/src/core/pronunciation/readingsWorker.ts', 'dist/readingsWorker.js'],
 ].filter(([entry]) => existsSync(entry));
 
 /** Browser-side bundles for webviews: [entry, outfile]. */

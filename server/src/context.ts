@@ -1,6 +1,6 @@
 import type {
   CancellationToken, CodeAction, CodeActionParams, CodeLens, CodeLensParams, CompletionItem, CompletionParams,
-  Connection, Hover, HoverParams,
+  Connection, Hover, HoverParams, InlayHint, InlayHintParams,
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Settings } from './core/settings';
@@ -24,6 +24,7 @@ export interface OpenDocument {
 export type HoverProvider = (doc: OpenDocument, params: HoverParams, token: CancellationToken) => Promise<Hover | null> | Hover | null;
 export type CodeActionProvider = (doc: OpenDocument, params: CodeActionParams, token: CancellationToken) => Promise<CodeAction[]> | CodeAction[];
 export type CodeLensProvider = (doc: OpenDocument, params: CodeLensParams, token: CancellationToken) => Promise<CodeLens[]> | CodeLens[];
+export type InlayHintProvider = (doc: OpenDocument, params: InlayHintParams, token: CancellationToken) => Promise<InlayHint[]> | InlayHint[];
 export type CompletionProvider = (doc: OpenDocument, params: CompletionParams, token: CancellationToken) => Promise<CompletionItem[]> | CompletionItem[];
 
 /** Extra validation of a dictionary document beyond the structural checks (pronunciation, shadowing…). */
@@ -51,6 +52,8 @@ export interface ServerContext {
   onCodeAction(p: CodeActionProvider): void;
   onCodeLens(p: CodeLensProvider): void;
   onCompletion(p: CompletionProvider): void;
+  /** Inlay hints of the requested range (the server also takes that range as the lines in view). */
+  onInlayHint(p: InlayHintProvider): void;
   /** Called when settings change (after the cache is dropped). */
   onSettingsChanged(listener: () => void): void;
   /** A line in the client's Output channel. */

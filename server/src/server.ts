@@ -2,12 +2,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as path from 'node:path';
 import {
   type CancellationToken, CodeActionKind, type Connection, DidChangeConfigurationNotification, type Diagnostic,
-  DiagnosticSeverity, DiagnosticTag, type InitializeParams, type InitializeResult, TextDocumentSyncKind,
+  DiagnosticSeverity, DiagnosticTag, type InitializeParams, type InitializeResult, type InlayHint, TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type {
   CodeActionProvider, CodeLensProvider, CompletionProvider, DictionaryValidator, DocumentKind, HoverProvider,
-  OpenDocument, ServerContext,
+  InlayHintProvider, OpenDocument, ServerContext,
 } from './context';
 import { capFindings, type Finding } from './core/findings';
 import { defaultSettings, type Settings, withDefaults } from './core/settings';
@@ -16,6 +16,7 @@ import { validateDictionaryText } from './core/dictFile';
 import { PromptAudioCache, resolvePromptAudio } from './promptAudio';
 import { DocumentInfoNotification, LogNotification, RevalidateRequest } from './protocol';
 import * as pronunciation from './features/pronunciation';
+import * as readings from './features/readings';
 import * as teacher from './features/teacher';
 import * as student from './features/student';
 import * as audio from './features/audio';
@@ -25,6 +26,8 @@ import * as links from './features/links';
 import * as references from './features/references';
 
 const LANGUAGE_KIND: Record<string, DocumentKind> = { 'tts-tasks': 'tasks', 'g2p-dict': 'dictionary' };
+/** Worker results are published at most this often per document. */
+const PROGRESS_MS = 150;
 
 /** Sets up every handler on `connection` and starts listening. */
 export function startServer(connection: Connection): void {
@@ -37,7 +40,10 @@ export function startServer(connection: Connection): void {
   const codeActions: CodeActionProvider[] = [];
   const codeLenses: CodeLensProvider[] = [];
   const completions: CompletionProvider[] = [];
+  const inlayHints: InlayHintProvider[] = [];
   const timers = new Map<string, NodeJS.Timeout>();
+  /** Documents validated completely at least once: a small edit of those is re-diagnosed at once, without the debounce. */
+  const validatedOnce = new Set<string>();
   /** Incremented per request; a validation publishes only if it is still the newest for its document. */
   const generation = new Map<string, number>();
   let workspaceFolders: string[] = [];
@@ -76,6 +82,7 @@ export function startServer(connection: Connection): void {
     onCodeAction: (p) => void codeActions.push(p),
     onCodeLens: (p) => void codeLenses.push(p),
     onCompletion: (p) => void completions.push(p),
+    onInlayHint: (p) => void inlayHints.push(p),
     onSettingsChanged: (l) => void settingsListeners.push(l),
     log,
   };
@@ -98,6 +105,7 @@ export function startServer(connection: Connection): void {
         workspaceSymbolProvider: true,
         documentLinkProvider: { resolveProvider: false },
         referencesProvider: true,
+        inlayHintProvider: true,
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: 'tts-distill', version: '0.1.0' },
@@ -133,11 +141,19 @@ export function startServer(connection: Connection): void {
     if (!d) return;
     d.document = TextDocument.update(d.document, contentChanges, td.version);
     d.tasks?.applyChanges(contentChanges);
-    void ctx.getSettings(td.uri).then((s) => schedule(td.uri, s.diagnostics.debounceMs));
+    if (d.tasks) readingsFeature.edited(d, contentChanges);
+    // Re-diagnosing a few changed lines of a validated file costs a few milliseconds (per-line
+    // caches): no reason to wait. Big changes (a paste, a replace-all) wait for the debounce.
+    let changedLines = 0;
+    for (const c of contentChanges) changedLines += 'range' in c ? c.range.end.line - c.range.start.line + 1 + (c.text.match(/\n/g)?.length ?? 0) : Infinity;
+    const cheap = validatedOnce.has(td.uri) && changedLines <= 50;
+    void ctx.getSettings(td.uri).then((s) => schedule(td.uri, cheap ? 0 : s.diagnostics.debounceMs));
   });
 
   connection.onDidCloseTextDocument(({ textDocument: td }) => {
     docs.delete(td.uri);
+    readingsFeature.closed(td.uri);
+    validatedOnce.delete(td.uri);
     clearTimeout(timers.get(td.uri));
     timers.delete(td.uri);
     generation.set(td.uri, (generation.get(td.uri) ?? 0) + 1);
@@ -148,6 +164,11 @@ export function startServer(connection: Connection): void {
     audioCache.invalidate();
     ctx.revalidate(params.uris);
   });
+
+  /** Worker results arrived for the document: publish what became ready, at most every PROGRESS_MS. */
+  function scheduleProgress(uri: string) {
+    if (!timers.has(uri) && docs.has(uri)) schedule(uri, PROGRESS_MS);
+  }
 
   function schedule(uri: string, delayMs: number) {
     clearTimeout(timers.get(uri));
@@ -178,6 +199,9 @@ export function startServer(connection: Connection): void {
       d.tasks.setDialectSetting(settings.taskFiles.dialect);
       d.tasks.setLabelKeys(settings.taskFiles.labelKeys ?? []);
       const analyzers = analyzerFactories.map((f) => f(settings, d)).filter((a): a is TaskLineAnalyzer => !!a);
+      // Polyphone flags: lines whose readings are not computed yet are left for the workers (see features/readings.ts).
+      const poly = readingsFeature.analyzer(d, settings);
+      if (poly) analyzers.push(poly);
       const folder = folderOf(d.path);
       findings = await d.tasks.validate({
         maxPerFile: settings.diagnostics.maxPerFile,
@@ -188,6 +212,7 @@ export function startServer(connection: Connection): void {
         chunkLines: 2000,
       });
       ({ dialect, source: dialectSource } = d.tasks.dialect);
+      if (isCurrent()) readingsFeature.afterPass(d);
     } else {
       const res = validateDictionaryText(d.document.getText(), settings);
       findings = res.findings;
@@ -201,6 +226,7 @@ export function startServer(connection: Connection): void {
     }
     if (!isCurrent() || d.document.version !== version) return;
     const elapsedMs = performance.now() - t0;
+    validatedOnce.add(uri);
     void connection.sendDiagnostics({ uri, version, diagnostics: findings.map((f) => toDiagnostic(f, uri)) });
     let errors = 0, warnings = 0;
     for (const f of findings) {
@@ -247,6 +273,12 @@ export function startServer(connection: Connection): void {
       return true;
     });
   });
+  connection.languages.inlayHint.on(async (params, token) => {
+    const d = docs.get(params.textDocument.uri);
+    if (!d) return [];
+    const all: InlayHint[][] = await Promise.all(inlayHints.map((p) => p(d, params, token)));
+    return all.flat();
+  });
   connection.onCompletion(async (params, token) => {
     const d = docs.get(params.textDocument.uri);
     if (!d) return [];
@@ -254,7 +286,8 @@ export function startServer(connection: Connection): void {
     return all.flat();
   });
 
-  for (const feature of [pronunciation, teacher, student, audio, slurm, symbols, links, references]) feature.register(ctx);
+  const readingsFeature = readings.register(ctx, pronunciation.register(ctx), { progress: scheduleProgress });
+  for (const feature of [teacher, student, audio, slurm, symbols, links, references]) feature.register(ctx);
 
   connection.listen();
 }

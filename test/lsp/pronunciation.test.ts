@@ -43,7 +43,8 @@ describe('language server over JSON-RPC: pronunciation', () => {
   before(async () => {
     root = mkdtempSync(path.join(tmpdir(), 'tts-pron-'));
     dictFile = path.join(root, 'G2P_replace_dict.jsonl');
-    client = await LspTestClient.start({ rootDir: root, settings: {} });
+    // These tests read the per-polyphone information diagnostic (off by default: the readings are inlay hints then).
+    client = await LspTestClient.start({ rootDir: root, settings: { polyphones: { informationDiagnostics: true } } });
   });
   after(async () => {
     await client.stop();

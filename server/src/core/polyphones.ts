@@ -1,9 +1,10 @@
 import type { LineFinding, Range, RelatedInformation, Severity } from './findings';
 import type { ReplaceDict } from './dictEngine';
 import { type ParsedTaskLine, TASK_FIELDS, type TaskLineAnalyzer } from './taskFile';
-import { candidateReadings, candidatesOfCode, defaultReading, predictReadings, type ReadingSource, sourceAt } from './teacherG2P';
+import { candidateReadings, candidatesOfCode, defaultReading, type ReadingSource, sourceAt } from './teacherG2P';
 import { AbleList } from './g2p/ableList';
 import { isHan } from './notation';
+import { linePredict } from './pronunciation/lineCache';
 
 /**
  * Polyphone flags on task text: every polyphonic character the teacher will decide gets a
@@ -80,7 +81,8 @@ export function createPolyphoneAnalyzer(opts: PolyphoneOptions): TaskLineAnalyze
     analyze(line: ParsedTaskLine): LineFinding[] {
       const text = line.get('text');
       if (text === undefined || text === '') return [];
-      const lr = predictReadings(text, opts.dict);
+      // Cached per text and dictionary (the language server fills the cache ahead, in worker threads).
+      const lr = linePredict(text, opts.dict);
       const { readings, pinned } = lr;
       let out: LineFinding[] | undefined;
       let recorded: RecordedRun | undefined | null = null;

@@ -40,6 +40,12 @@ export interface Settings {
     severity: SeveritySetting;
     /** Characters never flagged. */
     ignore: string[];
+    /** One information diagnostic per polyphone (the readings are inlay hints otherwise). */
+    informationDiagnostics: boolean;
+  };
+  inlayHints: {
+    /** Which characters show their reading as an inlay hint. */
+    readings: 'polyphones' | 'all' | 'none';
   };
   teacher: {
     backend: TeacherBackendKind;
@@ -111,8 +117,9 @@ export const defaultSettings: Settings = {
   taskFiles: { globs: [], dialect: 'auto', labelKeys: [] },
   dictionary: { globs: [], path: 'G2P_replace_dict.jsonl' },
   diagnostics: { maxPerFile: 5000, debounceMs: 200 },
-  polyphones: { enabled: true, severity: 'information', ignore: ['的', '了', '着', '地', '得', '一', '不'] },
   promptAudio: { minSeconds: 3, maxSeconds: 10, maxMegabytes: 50 },
+  polyphones: { enabled: true, severity: 'information', ignore: ['的', '了', '着', '地', '得', '一', '不'], informationDiagnostics: false },
+  inlayHints: { readings: 'polyphones' },
   teacher: {
     backend: 'embedded',
     httpUrl: 'http://127.0.0.1:8049',

@@ -18,13 +18,14 @@ import { AMBIGUOUS_CODE, POLYPHONE_CODE, type PolyphoneData } from '../core/poly
 import { scanMembers } from '../core/jsonl';
 import { OutputFormat, segment } from 'pinyin-pro';
 import { ConvertDictionaryRequest } from '../protocol/pronunciation';
+import type { PronunciationApi } from './readings';
 
 /**
  * Plugs the pronunciation feature into the language server: polyphone flags on task lines,
  * pronunciation checks of dictionaries, hovers, quick fixes that pin a reading in the
  * workspace dictionary, and reading completion in dictionaries.
  */
-export function register(ctx: ServerContext): void {
+export function register(ctx: ServerContext): PronunciationApi {
   const workspaces = new Map<string, PronunciationWorkspace>();
   const refreshing = new Map<PronunciationWorkspace, { running: boolean; again: boolean; timer?: NodeJS.Timeout; loggedError?: string }>();
 
@@ -90,12 +91,8 @@ export function register(ctx: ServerContext): void {
   }, 2000);
   watchUnsaved.unref?.();
 
-  ctx.addTaskLineAnalyzer((settings, doc) => {
-    if (!settings.polyphones.enabled) return undefined;
-    const w = workspaceOf(doc);
-    refresh(w, settings);
-    return w.analyzer(settings);
-  });
+  // The polyphone flags of task lines run in features/readings.ts (worker threads, lines in view
+  // first), on the workspace state this feature keeps: see the returned API.
 
   ctx.addDictionaryValidator(async (doc, settings) => {
     const w = workspaceOf(doc);
@@ -140,6 +137,8 @@ export function register(ctx: ServerContext): void {
     const to = params.to ?? (from === 'rule' ? 'upstream' : 'rule');
     return { to, ...convertDictionaryText(text, to) };
   });
+
+  return { workspaceOf, refresh };
 }
 
 function isPolyphoneData(v: unknown): v is PolyphoneData {
