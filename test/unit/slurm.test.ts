@@ -68,7 +68,7 @@ test('batch script: #SBATCH resources, the shard of $SLURM_ARRAY_TASK_ID, exit 2
   });
   const lines = s.split('\n');
   assert.equal(lines[0], '#!/bin/bash');
-  for (const d of ['--partition=gpu', '--gres=gpu:1', '--time=02:00:00', '--account=tts', '--chdir=/home/u/proj', '--output=/shared/run a/shard-%a/slurm.log']) {
+  for (const d of ['--partition=gpu', '--gres=gpu:1', '--time=02:00:00', '--account=tts', '--chdir=/home/u/proj', '--output="/shared/run a/shard-%a/slurm.log"']) {
     assert.ok(lines.includes(`#SBATCH ${d}`), d);
   }
   assert.ok(!s.includes('#SBATCH --array'), 'the array is given at submission (a resume submits only some shards)');

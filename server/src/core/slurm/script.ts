@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { shellQuote } from './queue';
+import { shellQuote, SlurmError } from './queue';
 
 export interface BatchScriptOptions {
   /** Run folder on the shared file system; shard i lives in `<runDir>/shard-<i>`. */
@@ -21,26 +21,64 @@ export interface BatchScriptOptions {
   shards?: number;
 }
 
+/** A value that cannot be written into batch.sh safely (a control character would start a new shell line). */
+export class SlurmScriptError extends SlurmError {
+  constructor(message: string) {
+    super(message, '', null);
+  }
+}
+
+// Every C0 control character, DEL and the C1 controls, and the Unicode line/paragraph separators.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+function checked(what: string, value: string): string {
+  const m = CONTROL.exec(value);
+  if (m) {
+    throw new SlurmScriptError(`${what} contains a control character (U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at ${m.index + 1}): it cannot go into batch.sh (${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+/**
+ * One `#SBATCH --opt=value` line. sbatch reads these lines with its own word splitting, not the
+ * shell's: a value is plain, or in double quotes (sbatch keeps a double-quoted value as one word),
+ * so values with a double quote or a backslash are refused rather than guessed at.
+ */
+function directive(opt: string, value: string): string {
+  checked(`--${opt}`, value);
+  if (/^[\w@%+=:,./-]+$/.test(value)) return `--${opt}=${value}`;
+  // sbatch does no shell expansion here ($ and ` are plain characters); only its own quote and escape characters are ambiguous.
+  if (/["\\]/.test(value)) throw new SlurmScriptError(`--${opt} value ${JSON.stringify(value)} contains a double quote or a backslash: not supported in a #SBATCH line`);
+  return `--${opt}="${value}"`;
+}
+
 /**
  * The batch script of one run. Static resources are `#SBATCH` lines so that the file alone
  * says how the shards ran; `--array` and the extra sbatch arguments are given at each
- * submission, because a resume submits only some shards.
+ * submission, because a resume submits only some shards. Every value that goes into the script
+ * is checked for control characters (a newline in a file name or an option would start a shell
+ * line) and quoted.
  */
 export function batchScript(o: BatchScriptOptions): string {
   const directives: string[] = [
-    `--job-name=${o.jobName || 'tts-distill'}`,
-    `--output=${path.join(o.runDir, 'shard-%a', 'slurm.log')}`,
+    directive('job-name', o.jobName || 'tts-distill'),
+    directive('output', path.join(o.runDir, 'shard-%a', 'slurm.log')),
     '--open-mode=append',
-    `--chdir=${o.workDir}`,
+    directive('chdir', o.workDir),
   ];
-  if (o.partition) directives.push(`--partition=${o.partition}`);
-  if (o.gres) directives.push(`--gres=${o.gres}`);
-  if (o.time) directives.push(`--time=${o.time}`);
-  if (o.account) directives.push(`--account=${o.account}`);
+  if (o.partition) directives.push(directive('partition', o.partition));
+  if (o.gres) directives.push(directive('gres', o.gres));
+  if (o.time) directives.push(directive('time', o.time));
+  if (o.account) directives.push(directive('account', o.account));
+  checked('the run folder', o.runDir);
+  checked('the node command', o.nodeCommand);
+  o.submitArgs.forEach((a, i) => checked(`submit argument ${i + 1}`, a));
+  // The task file's name is only a comment, but a newline in it would still end the comment: checked, and quoted for the reader.
+  const tasksFile = o.tasksFile === undefined ? undefined : checked('the task file name', o.tasksFile);
   const shard = `${shellQuote(o.runDir)}/shard-\${SLURM_ARRAY_TASK_ID:?submit this script with sbatch --array}`;
   return [
     '#!/bin/bash',
-    `# tts-distill teacher batch${o.tasksFile ? ` of ${o.tasksFile}` : ''}${o.shards ? `, ${o.shards} shards` : ''}.`,
+    `# tts-distill teacher batch${tasksFile ? ` of ${shellQuote(tasksFile)}` : ''}${o.shards ? `, ${o.shards} shards` : ''}.`,
     '# Array task i runs shard i; the shard resumes line by line from its own manifest.',
     ...directives.map((d) => `#SBATCH ${d}`),
     'set -u',
