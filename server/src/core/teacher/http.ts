@@ -11,11 +11,11 @@
  *   POST <url>/v1/g2p { "input" } → { text, readings, pinyin, phonemes }   (ours; optional)
  *   GET  <url>/health → { ok, detail, engine }                            (ours; optional)
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeWav, encodeWav, mixDown, resample } from '../audio/wav';
-import { parseWavHeader, WavFormatError } from '../audio/wavHeader';
+import { DEFAULT_PROMPT_MAX_BYTES, parseWavHeader, readPromptWav, WavFormatError } from '../audio/wavHeader';
 import { embeddedG2P } from './g2p';
 import { type SynthesisResult, type SynthesizeOptions, type Teacher, TeacherError, type TeacherG2P, type TeacherHealth, type TeacherTask } from './types';
 
@@ -25,6 +25,10 @@ export interface HttpTeacherOptions {
   model?: string;
   /** Bearer token (in VS Code from SecretStorage, never from settings). */
   token?: string;
+  /** Largest prompt file read (default 50 MB): a prompt must be a regular file with a RIFF/WAVE header. */
+  maxPromptBytes?: number;
+  /** Largest answer body read (default 256 MiB), checked while it streams in. */
+  maxResponseBytes?: number;
 }
 
 /** The body of `POST /v1/audio/speech`. */
@@ -62,7 +66,8 @@ export class HttpTeacher implements Teacher {
 
   private async call(path: string, init: { method: string; body?: string; signal?: AbortSignal }): Promise<Response> {
     try {
-      return await fetch(this.base + path, { method: init.method, body: init.body, headers: this.headers(!!init.body), signal: init.signal });
+      // No redirects: a redirect to another host would carry the prompt audio (and the token) there.
+      return await fetch(this.base + path, { method: init.method, body: init.body, headers: this.headers(!!init.body), signal: init.signal, redirect: 'manual' });
     } catch (err) {
       if (init.signal?.aborted) throw init.signal.reason ?? err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
@@ -78,7 +83,8 @@ export class HttpTeacher implements Teacher {
     const key = `${st.mtimeMs}:${st.size}`;
     const hit = this.prompts.get(file);
     if (hit?.key === key) return hit.base64;
-    const base64 = Buffer.from(await readFile(file)).toString('base64');
+    // A regular file under the size cap with a RIFF/WAVE header, else nothing is read or sent (no /dev/zero, FIFO or /etc/passwd).
+    const base64 = (await readPromptWav(file, this.opts.maxPromptBytes ?? DEFAULT_PROMPT_MAX_BYTES)).data.toString('base64');
     if (this.prompts.size >= 64) this.prompts.delete(this.prompts.keys().next().value!);
     this.prompts.set(file, { key, base64 });
     return base64;
@@ -100,16 +106,24 @@ export class HttpTeacher implements Teacher {
       try {
         body.prompt_audio = await this.promptBase64(task.promptAudio);
       } catch (err) {
-        throw new TeacherError(`cannot read the prompt audio ${task.promptAudio}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, false);
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new TeacherError(`cannot use the prompt audio ${task.promptAudio}: ${code && code !== 'EUNSAFE' ? code : (err as Error).message}`, false);
       }
     }
     if (task.promptText !== undefined) body.prompt_text = task.promptText;
     const res = await this.call('/v1/audio/speech', { method: 'POST', body: JSON.stringify(body), signal: opts.signal });
+    if (res.status >= 300 && res.status < 400) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new TeacherError(`HTTP ${res.status} from the teacher: redirects are not followed (the request carries the prompt audio); set the teacher URL to ${res.headers.get('location') ?? 'the final address'} if you trust it`, false);
+    }
     if (!res.ok) {
       const detail = await errorText(res);
-      throw new TeacherError(`HTTP ${res.status} from the teacher: ${detail}`, res.status === 408 || res.status === 429 || res.status >= 500);
+      const err = new TeacherError(`HTTP ${res.status} from the teacher: ${detail}`, res.status === 408 || res.status === 429 || res.status >= 500);
+      const after = retryAfterMs(res.headers.get('retry-after'));
+      if (after !== undefined) err.retryAfterMs = after;
+      throw err;
     }
-    let wav: Uint8Array = new Uint8Array(await res.arrayBuffer());
+    let wav: Uint8Array = await readCapped(res, this.opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
     let header;
     try {
       header = parseWavHeader(wav, wav.length);
@@ -118,6 +132,8 @@ export class HttpTeacher implements Teacher {
       throw new TeacherError(`the teacher's answer is not a WAV file (${ct}, ${wav.length} bytes): ${err instanceof WavFormatError ? err.message : String(err)}`, true);
     }
     if (header.truncated || header.dataBytes === 0) throw new TeacherError(`the teacher's WAV is ${header.truncated ? 'truncated' : 'empty'}`, true);
+    const end = header.dataOffset + header.dataBytes + (header.dataBytes & 1);
+    if (wav.length > end) throw new TeacherError(`the teacher's WAV has ${wav.length - end} byte(s) after its data chunk: not kept`, true);
     let converted: string | undefined;
     if (header.sampleRate !== opts.sampleRate || header.channels !== 1 || header.bitsPerSample !== 16 || header.formatCode !== 1) {
       // Every output of a batch has the same format, whatever the server sends.
@@ -136,12 +152,14 @@ export class HttpTeacher implements Teacher {
     const serverNote = decodeHeader(res.headers.get(HEADER.note));
     let g: TeacherG2P;
     const notes: string[] = [];
-    if (phonemes !== undefined && readingsRaw !== undefined) {
-      const readings = JSON.parse(readingsRaw) as (string | null)[];
+    const readings = phonemes !== undefined && readingsRaw !== undefined ? checkReadings(readingsRaw, task.text) : undefined;
+    if (phonemes !== undefined && readings) {
       g = { text: task.text, readings, pinyin: readings.filter((r): r is string => !!r).join(' '), phonemes };
     } else {
       g = embeddedG2P(task.text);
-      notes.push('the server did not report its readings: readings and phonemes are the local G2P estimate');
+      notes.push(readingsRaw === undefined || phonemes === undefined
+        ? 'the server did not report its readings: readings and phonemes are the local G2P estimate'
+        : 'the server\'s X-TTS-Readings is not a list of one reading (or null) per character of the text: readings and phonemes are the local G2P estimate');
     }
     if (serverNote) notes.unshift(serverNote);
     if (cloned === null && task.promptAudio) notes.push('the server did not say whether it cloned the prompt voice');
@@ -173,8 +191,57 @@ export class HttpTeacher implements Teacher {
   }
 }
 
+/** The default cap of an answer body (`ttsDistill.teacher.httpMaxResponseMegabytes`). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+/** Reads a body, stopping (and failing the line) as soon as it passes `max` bytes: a 1 GiB answer is never held. */
+async function readCapped(res: Response, max: number): Promise<Uint8Array> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new TeacherError(`the teacher's answer is ${declared} bytes, more than the limit of ${Math.round(max / 1048576)} MB (ttsDistill.teacher.httpMaxResponseMegabytes)`, false);
+  }
+  if (!res.body) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw new TeacherError(`the teacher's answer passed the limit of ${Math.round(max / 1048576)} MB (ttsDistill.teacher.httpMaxResponseMegabytes): not kept`, false);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/** `Retry-After` in seconds or as an HTTP date, in ms from now (at most 10 minutes); undefined when absent or unreadable. */
+export function retryAfterMs(v: string | null, now = Date.now()): number | undefined {
+  if (!v) return undefined;
+  const s = v.trim();
+  const ms = /^\d+$/.test(s) ? Number(s) * 1000 : Date.parse(s) - now;
+  return Number.isFinite(ms) ? Math.min(600_000, Math.max(0, ms)) : undefined;
+}
+
+
+/** X-TTS-Readings as the protocol says: a JSON list with one tone-numbered reading or null per UTF-16 unit of the text. */
+function checkReadings(raw: string, text: string): (string | null)[] | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(v) || v.length !== text.length) return undefined;
+  return v.every((r) => r === null || (typeof r === 'string' && r.length <= 16 && /^[a-zü:]+[1-5]?$/i.test(r))) ? (v as (string | null)[]) : undefined;
+}
+
 async function errorText(res: Response): Promise<string> {
-  const text = (await res.text().catch(() => '')).slice(0, 500);
+  // At most 64 KiB of an error body is read (a 512 MiB error page is not).
+  const text = await readCapped(res, 64 * 1024).then((b) => Buffer.from(b).toString('utf8'), () => '').then((t) => t.slice(0, 500));
   try {
     const j = JSON.parse(text) as { error?: { message?: string } | string };
     const m = typeof j.error === 'string' ? j.error : j.error?.message;
