@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import * as path from 'node:path';
 import type { Task } from '../taskFile';
 import type { TeacherBackendKind } from '../settings';
+import type { ReadingSource } from '../teacherG2P';
 import { openAppendNoFollow } from '../safeFs';
 
 export const MANIFEST_FILE = 'manifest.jsonl';
@@ -33,6 +34,14 @@ export interface ManifestRecord {
   readings: (string | null)[];
   /** Teacher token notation of the text after the dictionary: `银<|H|><|ANG2|>`. */
   phonemes: string;
+  /**
+   * Per UTF-16 unit of `text`: who decided the reading — 'dictionary' | 'g2p' (teacher phoneme
+   * tokens: labels to learn from), 'model' (left to GLM-TTS's language model: the reading is a
+   * hint), 'none' (not Han) — or null (a local estimate). Absent in older records.
+   */
+  sources?: (ReadingSource | null)[];
+  /** sha256 of the dictionary the teacher used (upstream-dialect text); null: unknown (an HTTP server that does not say). */
+  dictionarySha256?: string | null;
   /** WAV file name relative to the output folder. */
   audio: string;
   durationSeconds: number;

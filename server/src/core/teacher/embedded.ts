@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { encodeWav, resample } from '../audio/wav';
 import { embeddedG2P, loadReplaceDict, type ReplaceDict } from './g2p';
+import { dictionaryFileSha256 } from './dictionaryInstall';
 import { type SynthesisResult, type SynthesizeOptions, type Teacher, TeacherError, type TeacherG2P, type TeacherHealth, type TeacherTask } from './types';
 
 export interface EmbeddedTeacherOptions {
@@ -113,7 +114,16 @@ export class EmbeddedTeacher implements Teacher {
     if (workers > 0 && !this.pool) this.pool = SynthPool.create(workers);
     const audio = this.pool ? await this.pool.render(g, opts.seed, opts.sampleRate, this.mode) : await renderAudio(g, opts.seed, opts.sampleRate, this.mode);
     this.announce(audio.engine, audio.note);
-    return { ...g, ...audio, sampleRate: opts.sampleRate, clonedVoice: false };
+    return { ...g, ...audio, sampleRate: opts.sampleRate, clonedVoice: false, dictionarySha256: await this.dictionarySha256() };
+  }
+
+  private shaOf: { version: string; sha: string | null } | undefined;
+  /** sha256 of the dictionary in the form GLM-TTS would read it (the same figure a glmtts-cli run records); null for a dictionary given directly. */
+  private async dictionarySha256(): Promise<string | null> {
+    if (this.opts.dict) return null;
+    const version = (await this.dictionary())?.version ?? 'none';
+    if (this.shaOf?.version !== version) this.shaOf = { version, sha: await dictionaryFileSha256(this.opts.dictionaryFile) };
+    return this.shaOf.sha;
   }
 
   /** Cheap: asks a running worker, else checks that espeak-ng is installed without loading it (the status bar asks often). */

@@ -6,6 +6,7 @@
 import { applyLikeTeacher, ReplaceDict } from '../dictEngine';
 import { isHan, pinyinToTokens } from '../notation';
 import { teacherReadings } from '../teacherG2P';
+import { AbleList } from '../g2p/ableList';
 import type { TeacherG2P } from './types';
 
 export { loadReplaceDict, ReplaceDict } from '../dictEngine';
@@ -15,13 +16,14 @@ export { type CharReading, teacherReadings } from '../teacherG2P';
 /**
  * What the embedded teacher reads for `text`: readings per UTF-16 unit, plain pinyin, and the
  * token notation of the normalised text after the dictionary — dictionary values verbatim,
- * polyphones as the tokens of the reading the model chose (GLM-TTS with --use_phoneme tokenises
- * the characters missing from its list of safe characters, which are the polyphones), everything
- * else as the teacher sees it.
+ * characters outside the able list as the tokens of the G2P's reading (GLM-TTS with
+ * --use_phoneme tokenises exactly those), everything else as the teacher sees it — and each
+ * character's source.
  */
-export function embeddedG2P(text: string, dict: ReplaceDict = ReplaceDict.empty): TeacherG2P {
-  const chars = teacherReadings(text, dict);
+export function embeddedG2P(text: string, dict: ReplaceDict = ReplaceDict.empty, able: AbleList = AbleList.bundled): TeacherG2P {
+  const chars = teacherReadings(text, dict, able);
   const readings = chars.map((c) => c.reading);
+  const sources = chars.map((c) => c.source);
   const { view, origin, fragments } = applyLikeTeacher(dict, text);
   let phonemes = '';
   for (const f of fragments) {
@@ -33,7 +35,7 @@ export function embeddedG2P(text: string, dict: ReplaceDict = ReplaceDict.empty)
       const i = origin ? origin[j]! : j;
       const c = chars[i];
       const cp = view.codePointAt(j)!;
-      if (c && c.polyphone && c.reading && isHan(cp) && text.codePointAt(i) === cp) {
+      if (c && c.source === 'g2p' && c.reading && isHan(cp) && text.codePointAt(i) === cp) {
         try {
           phonemes += pinyinToTokens(c.reading);
           if (cp > 0xffff) j++;
@@ -43,5 +45,5 @@ export function embeddedG2P(text: string, dict: ReplaceDict = ReplaceDict.empty)
       phonemes += view[j];
     }
   }
-  return { text, readings, pinyin: readings.filter((r): r is string => !!r).join(' '), phonemes };
+  return { text, readings, pinyin: readings.filter((r): r is string => !!r).join(' '), phonemes, sources };
 }

@@ -4,6 +4,8 @@
  * output names never reach GLM-TTS's file system), `glmtts_inference.py` runs from the checkout
  * root, and each `outputs/pretrain<exp>/<name>/<uttid>.wav` is picked up as soon as it is
  * complete, with its phonemes from `text_compare.jsonl`. A missing WAV means that line failed.
+ * Before the first run the workspace dictionary is installed as the checkout's
+ * `configs/G2P_replace_dict.jsonl` (dictionaryInstall.ts): GLM-TTS reads no other.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,6 +16,10 @@ import { parseWavHeader } from '../audio/wavHeader';
 import { parseTextCompare, type TextCompareRecord } from '../batch/manifest';
 import { parseReplacement } from '../notation';
 import { embeddedG2P, loadReplaceDict, type ReplaceDict } from './g2p';
+import { shq } from './dictionaryInstall';
+import { CHECKOUT_DICT, type CheckoutFiles, sha256Hex, type InstallResult, installDictionary, localCheckoutFiles, prefixedArgv, prefixedCheckoutFiles } from './dictionaryInstall';
+import { AbleList, loadAbleList } from '../g2p/ableList';
+import type { ReadingSource } from '../teacherG2P';
 import { type ManyResult, type SynthesisResult, type SynthesizeOptions, type Teacher, TeacherError, type TeacherG2P, type TeacherHealth, type TeacherTask } from './types';
 
 export interface GlmttsCliOptions {
@@ -32,6 +38,10 @@ export interface GlmttsCliOptions {
   pollMs?: number;
   log?(message: string): void;
   env?: NodeJS.ProcessEnv;
+  /** The workspace G2P dictionary (either dialect), installed in the checkout before the first run; absent or missing: the checkout's own is used. */
+  dictionaryFile?: string;
+  /** The checkout's dictionary differs and was not written by tts-distill: replace it (a backup is kept)? Absent: refuse. */
+  confirmDictionaryReplace?(question: { file: string; message: string }): Promise<boolean>;
 }
 
 let runCounter = 0;
@@ -41,22 +51,54 @@ export class GlmttsCliTeacher implements Teacher {
   readonly chunkSize: number;
   /** glmtts_inference.py has no seed option: it seeds every chunk of text with 0. */
   readonly fixedSeed = 0;
+  /** sha256 of the dictionary GLM-TTS reads in this teacher's runs (an empty one without --use_phoneme); null before the first run. */
+  dictionarySha256: string | null = null;
 
   constructor(private readonly opts: GlmttsCliOptions) {
     this.chunkSize = opts.chunkSize ?? 200;
   }
 
+  private installing: Promise<InstallResult> | undefined;
+
+  /** The checkout's files, directly or through the command prefix. */
+  private files(): CheckoutFiles {
+    return this.opts.prefix?.length ? prefixedCheckoutFiles(this.opts.root, this.opts.prefix, this.opts.env) : localCheckoutFiles(this.opts.root);
+  }
+
+  /**
+   * Installs the workspace dictionary as the checkout's configs/G2P_replace_dict.jsonl (once per
+   * teacher; see dictionaryInstall.ts). Throws DictionaryInstallError when it must not. Only
+   * needed with --use_phoneme: without it GLM-TTS reads neither the dictionary nor the able list.
+   */
+  prepare(): Promise<InstallResult> {
+    this.installing ??= installDictionary({
+      files: this.files(),
+      ...(this.opts.dictionaryFile ? { dictionaryFile: this.opts.dictionaryFile } : {}),
+      ...(this.opts.prefix?.length ? {} : { checkoutFile: path.join(this.opts.root, 'configs', CHECKOUT_DICT) }),
+      ...(this.opts.confirmDictionaryReplace ? { confirmReplace: this.opts.confirmDictionaryReplace } : {}),
+      ...(this.opts.log ? { log: this.opts.log } : {}),
+    });
+    return this.installing;
+  }
+
   private async dictionary(): Promise<ReplaceDict | undefined> {
     try {
-      return await loadReplaceDict(path.join(this.opts.root, 'configs', 'G2P_replace_dict.jsonl'));
+      // Once installed, the checkout's file is the workspace dictionary; before, the workspace's is what will be.
+      return await loadReplaceDict(this.opts.dictionaryFile && !this.installing ? this.opts.dictionaryFile : path.join(this.opts.root, 'configs', CHECKOUT_DICT));
     } catch {
       return undefined;
     }
   }
 
-  /** A local estimate: the checkout's dictionary over pinyin-pro (the real G2P runs inside GLM-TTS). */
+  private ableList: AbleList | undefined;
+  private async able(): Promise<AbleList> {
+    if (this.opts.prefix?.length) return AbleList.bundled;
+    return (this.ableList ??= (await loadAbleList(this.opts.root)).list);
+  }
+
+  /** A local estimate: the dictionary over the G2P and the checkout's able list (the real G2P runs inside GLM-TTS). */
   async g2p(text: string): Promise<TeacherG2P> {
-    return embeddedG2P(text, await this.dictionary());
+    return embeddedG2P(text, await this.dictionary(), await this.able());
   }
 
   async synthesize(task: TeacherTask, opts: SynthesizeOptions): Promise<SynthesisResult> {
@@ -77,6 +119,15 @@ export class GlmttsCliTeacher implements Teacher {
 
   async synthesizeMany(tasks: TeacherTask[], opts: SynthesizeOptions & { onResult(r: ManyResult): void | Promise<void> }): Promise<void> {
     const root = this.opts.root;
+    let installed: InstallResult | undefined;
+    if (this.opts.usePhoneme ?? true) {
+      try {
+        installed = await this.prepare();
+      } catch (err) {
+        throw new TeacherError((err as Error).message, false);
+      }
+    }
+    this.dictionarySha256 = installed?.sha256 ?? sha256Hex('');
     const exp = this.opts.expName ?? '_distill';
     const name = `ttsd_${process.pid}_${Date.now().toString(36)}_${runCounter++}`;
     const examples = path.join(root, 'examples');
@@ -118,10 +169,7 @@ export class GlmttsCliTeacher implements Teacher {
     if (!prefix.length) {
       command = python; argv = args; cwd = root;
     } else {
-      const shell = `cd ${shq(root)} && exec ${[python, ...args].map(shq).join(' ')}`;
-      command = prefix[0]!;
-      // ssh joins its arguments into one remote shell command; other prefixes (srun, env…) pass argv on.
-      argv = path.basename(command) === 'ssh' ? [...prefix.slice(1), `sh -c ${shq(shell)}`] : [...prefix.slice(1), 'sh', '-c', shell];
+      ({ command, argv } = prefixedArgv(prefix, `cd ${shq(root)} && exec ${[python, ...args].map(shq).join(' ')}`));
     }
     this.opts.log?.(`glmtts: running ${[command, ...argv].join(' ')}${cwd ? ` in ${cwd}` : ''} for ${tasks.length} task(s)`);
     const child = spawn(command, argv, { cwd, env: { ...process.env, ...this.opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -236,23 +284,26 @@ export class GlmttsCliTeacher implements Teacher {
       return { error: new TeacherError(`GLM-TTS wrote an unreadable WAV: ${(err as Error).message}`, true) };
     }
     const out = rate === sampleRate ? samples : resample(samples, rate, sampleRate);
-    const local = embeddedG2P(task.text, await this.dictionary());
+    const local = embeddedG2P(task.text, await this.dictionary(), await this.able());
     const notes: string[] = [];
-    let phonemes: string, readings: (string | null)[];
+    let phonemes: string, readings: (string | null)[], sources: (ReadingSource | null)[];
     if (rec) {
       phonemes = (rec.syn_text_phoneme.length ? rec.syn_text_phoneme : rec.syn_text_tn).join('');
-      const aligned = alignReadings(task.text, phonemes, local.readings);
+      const aligned = alignReadings(task.text, phonemes, local.readings, local.sources);
       readings = aligned.readings;
+      sources = aligned.sources;
       if (!aligned.complete) notes.push('text normalisation changed the text: some readings are the local estimate');
     } else {
       phonemes = local.phonemes;
       readings = local.readings;
+      // Nothing the teacher reported: every reading is an estimate (source unknown).
+      sources = local.readings.map((_, i) => (local.sources?.[i] === 'none' ? 'none' : null));
       notes.push('text_compare.jsonl had no record for this line: readings and phonemes are the local estimate');
     }
     const result: SynthesisResult = {
-      text: task.text, readings, pinyin: readings.filter((r): r is string => !!r).join(' '), phonemes,
+      text: task.text, readings, pinyin: readings.filter((r): r is string => !!r).join(' '), phonemes, sources,
       wav: encodeWav(out, sampleRate), sampleRate, durationSeconds: out.length / sampleRate,
-      clonedVoice: !!task.promptAudio, engine: `GLM-TTS (${this.opts.root})`,
+      clonedVoice: !!task.promptAudio, engine: `GLM-TTS (${this.opts.root})`, dictionarySha256: this.dictionarySha256,
     };
     if (notes.length) result.note = notes.join('; ');
     return { result };
@@ -261,27 +312,31 @@ export class GlmttsCliTeacher implements Teacher {
 
 /**
  * Walks the teacher's phoneme string along the original text: a Han character meets either
- * itself (a "safe" character: the local reading stands) or a token syllable (the teacher's reading).
+ * itself (kept as text: the language model reads it, the local reading is only a hint; source
+ * `model`) or a token syllable (the teacher's reading; source `dictionary` where a local
+ * dictionary match covers it, else `g2p`). Where the walk loses its way the rest stays the local
+ * estimate (source null).
  */
-export function alignReadings(text: string, phonemes: string, local: (string | null)[]): { readings: (string | null)[]; complete: boolean } {
+export function alignReadings(text: string, phonemes: string, local: (string | null)[], localSources?: ReadonlyArray<ReadingSource | null>): { readings: (string | null)[]; sources: (ReadingSource | null)[]; complete: boolean } {
   const parts = parseReplacement(phonemes);
   const readings = local.slice();
+  const sources: (ReadingSource | null)[] = local.map((r) => (r ? null : 'none'));
   let u = 0;
   for (let i = 0; i < text.length; i++) {
     const part = parts[u];
-    if (!part) return { readings, complete: false };
+    if (!part) return { readings, sources, complete: false };
     const same = part.kind === 'text' && part.text === text[i];
     if (local[i]) {
-      if (part.kind === 'syllable') readings[i] = part.pinyin;
-      else if (!same) return { readings, complete: false };
+      if (part.kind === 'syllable') {
+        readings[i] = part.pinyin;
+        sources[i] = localSources?.[i] === 'dictionary' ? 'dictionary' : 'g2p';
+      } else if (!same) return { readings, sources, complete: false };
+      else sources[i] = 'model';
       u++;
     } else if (same) {
       u++;
     }
   }
-  return { readings, complete: true };
+  return { readings, sources, complete: true };
 }
 
-function shq(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}

@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { decodeWav, encodeWav, mixDown, resample } from '../audio/wav';
 import { DEFAULT_PROMPT_MAX_BYTES, parseWavHeader, readPromptWav, WavFormatError } from '../audio/wavHeader';
 import { embeddedG2P } from './g2p';
+import type { ReadingSource } from '../teacherG2P';
 import { type SynthesisResult, type SynthesizeOptions, type Teacher, TeacherError, type TeacherG2P, type TeacherHealth, type TeacherTask } from './types';
 
 export interface HttpTeacherOptions {
@@ -47,6 +48,7 @@ export interface SpeechRequest {
 
 export const HEADER = {
   phonemes: 'x-tts-phonemes', readings: 'x-tts-readings', cloned: 'x-tts-cloned-voice', engine: 'x-tts-engine', note: 'x-tts-note',
+  sources: 'x-tts-sources', dictionary: 'x-tts-dictionary-sha256',
 } as const;
 
 export class HttpTeacher implements Teacher {
@@ -155,8 +157,12 @@ export class HttpTeacher implements Teacher {
     const readings = phonemes !== undefined && readingsRaw !== undefined ? checkReadings(readingsRaw, task.text) : undefined;
     if (phonemes !== undefined && readings) {
       g = { text: task.text, readings, pinyin: readings.filter((r): r is string => !!r).join(' '), phonemes };
+      // Who decided each reading, when the server says (X-TTS-Sources); otherwise unknown.
+      const sources = checkSources(decodeHeader(res.headers.get(HEADER.sources)), task.text);
+      g.sources = sources ?? readings.map((r) => (r ? null : 'none'));
     } else {
       g = embeddedG2P(task.text);
+      g.sources = g.readings.map((r) => (r ? null : 'none')); // estimates, not the teacher's
       notes.push(readingsRaw === undefined || phonemes === undefined
         ? 'the server did not report its readings: readings and phonemes are the local G2P estimate'
         : 'the server\'s X-TTS-Readings is not a list of one reading (or null) per character of the text: readings and phonemes are the local G2P estimate');
@@ -167,7 +173,10 @@ export class HttpTeacher implements Teacher {
       ...g, wav, sampleRate: header.sampleRate, durationSeconds: header.durationSeconds,
       clonedVoice: cloned === null ? !!task.promptAudio : cloned === 'true',
       engine: decodeHeader(res.headers.get(HEADER.engine)) ?? `${this.opts.model ?? 'glm-tts'} @ ${this.base}`,
+      // The server's dictionary is unknown unless it reports its sha256.
+      dictionarySha256: /^[0-9a-f]{64}$/.test(res.headers.get(HEADER.dictionary) ?? '') ? res.headers.get(HEADER.dictionary)! : null,
     };
+    if (!result.dictionarySha256) notes.push('the server did not report its G2P dictionary (X-TTS-Dictionary-Sha256): unknown');
     if (notes.length) result.note = notes.join('; ');
     if (converted) result.note = `${result.note ? result.note + '; ' : ''}the server's WAV was ${converted}`;
     return result;
@@ -226,6 +235,17 @@ export function retryAfterMs(v: string | null, now = Date.now()): number | undef
   return Number.isFinite(ms) ? Math.min(600_000, Math.max(0, ms)) : undefined;
 }
 
+const SOURCES = new Set(['dictionary', 'g2p', 'model', 'none']);
+
+/** X-TTS-Sources: a JSON list with one of "dictionary" | "g2p" | "model" | "none" (or null) per UTF-16 unit of the text. */
+function checkSources(raw: string | undefined, text: string): (ReadingSource | null)[] | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const v = JSON.parse(raw) as unknown;
+    if (Array.isArray(v) && v.length === text.length && v.every((x) => x === null || SOURCES.has(x as string))) return v as (ReadingSource | null)[];
+  } catch { /* not JSON */ }
+  return undefined;
+}
 
 /** X-TTS-Readings as the protocol says: a JSON list with one tone-numbered reading or null per UTF-16 unit of the text. */
 function checkReadings(raw: string, text: string): (string | null)[] | undefined {
@@ -347,6 +367,8 @@ async function handle(teacher: Teacher, opts: ServeOptions, req: IncomingMessage
     [HEADER.phonemes]: encodeURIComponent(r.phonemes), [HEADER.readings]: encodeURIComponent(JSON.stringify(r.readings)),
     [HEADER.cloned]: String(r.clonedVoice), [HEADER.engine]: encodeURIComponent(r.engine),
     ...(r.note ? { [HEADER.note]: encodeURIComponent(r.note) } : {}),
+    ...(r.sources ? { [HEADER.sources]: encodeURIComponent(JSON.stringify(r.sources)) } : {}),
+    ...(r.dictionarySha256 ? { [HEADER.dictionary]: r.dictionarySha256 } : {}),
   });
   res.end(r.wav);
 }

@@ -22,6 +22,8 @@ export interface CreateTeacherOptions {
   /** Overrides of the settings (CLI flags). */
   httpUrl?: string;
   glmttsPath?: string;
+  /** glmtts-cli: the checkout's G2P dictionary differs and was not written by tts-distill — replace it (with a backup)? Absent: refuse. */
+  confirmDictionaryReplace?(question: { file: string; message: string }): Promise<boolean>;
   log?(message: string): void;
   /** Worker threads of the embedded teacher; default: one per spare core, at most 4, at least 1. */
   workers?: number;
@@ -46,6 +48,9 @@ export function createTeacher(settings: Settings, o: CreateTeacherOptions): Teac
       return new GlmttsCliTeacher({
         root: root ? path.resolve(o.baseDir, root) : '', python: settings.teacher.glmttsPython, prefix: settings.teacher.glmttsCommandPrefix,
         usePhoneme: settings.teacher.glmttsUsePhoneme, expName: settings.teacher.glmttsExpName,
+        // The workspace dictionary is installed as the checkout's configs/G2P_replace_dict.jsonl before the first run.
+        dictionaryFile: path.resolve(o.baseDir, o.dictionaryFile ?? settings.dictionary.path),
+        ...(o.confirmDictionaryReplace ? { confirmDictionaryReplace: o.confirmDictionaryReplace } : {}),
         // A run that prints nothing and writes nothing for a request's time limit is hung.
         stallTimeoutMs: settings.batch.timeoutSeconds * 1000, ...(o.log ? { log: o.log } : {}),
       });

@@ -3,6 +3,7 @@
  * synthesis of one task, whatever runs behind it (embedded, an HTTP server, a GLM-TTS checkout).
  */
 import type { TeacherBackendKind } from '../settings';
+import type { ReadingSource } from '../teacherG2P';
 
 export type { TeacherBackendKind };
 
@@ -34,6 +35,12 @@ export interface TeacherG2P {
   pinyin: string;
   /** Token notation of the text after the dictionary, as the teacher sees it: `银<|H|><|ANG2|>`. */
   phonemes: string;
+  /**
+   * Per UTF-16 unit: who decided the reading — 'dictionary' or 'g2p' (the teacher wrote phoneme
+   * tokens), 'model' (left as text for the language model: the reading is only a hint), 'none'
+   * (not Han) — or null where the reading is a local estimate. Absent: unknown.
+   */
+  sources?: (ReadingSource | null)[];
 }
 
 export interface SynthesisResult extends TeacherG2P {
@@ -47,6 +54,8 @@ export interface SynthesisResult extends TeacherG2P {
   note?: string;
   /** The engine that made the audio (`espeak-ng cmn`, `tone sketch`, the server's model…). */
   engine: string;
+  /** sha256 of the dictionary the teacher used (its upstream-dialect text); null when unknown (an HTTP server that does not say). */
+  dictionarySha256?: string | null;
 }
 
 export interface TeacherHealth {
