@@ -14,6 +14,9 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   predict: async () => (await import('./cli/predict')).predictCommand,
   eval: async () => (await import('./cli/eval')).evalCommand,
   pipeline: async () => (await import('./cli/pipeline')).pipelineCommand,
+  coverage: async () => (await import('./cli/coverage')).coverageCommand,
+  voices: async () => (await import('./cli/voices')).voicesCommand,
+  export: async () => (await import('./cli/export')).exportCommand,
 };
 
 export async function main(argv: string[], io?: Partial<CliIO>): Promise<number> {
