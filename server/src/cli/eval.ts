@@ -8,16 +8,18 @@ const pct = (r: { rate: number | null; agree: number; total: number }) => (r.rat
 
 export const evalCommand: CliCommand = {
   summary: 'compare the student with the teacher on a teacher run; writes eval.json + eval.html',
-  usage: `Usage: tts-distill eval --model <model.json> --teacher <teacher out dir> [--student-audio DIR] --out <dir>
+  usage: `Usage: tts-distill eval --model <model.json> --teacher <teacher out dir> [--student-audio DIR] --out <dir> [--format text|json]
 
 Reads <teacher out dir>/manifest.jsonl, reads every character with the G2P student, and
 compares: per-character and per-sentence reading agreement and a per-polyphone table
 (accuracy, support, top confusions). Where DIR/<name>.wav exists for a task, also the
 duration ratio, the mel-cepstral distortion (DTW-aligned) and the F0 RMSE against the
 teacher's WAV. Writes <dir>/eval.json and a self-contained <dir>/eval.html and prints a
-summary. Exit code 0, 2 when an input cannot be read.`,
+summary (one JSON object with --format json). Exit code 0, 2 when an input cannot be read.`,
   async run(args, io) {
-    const { values, positional } = parseArgs(args, { values: ['model', 'teacher', 'student-audio', 'out'] });
+    const { values, positional } = parseArgs(args, { values: ['model', 'teacher', 'student-audio', 'out', 'format'] });
+    const format = values.get('format') ?? 'text';
+    if (format !== 'text' && format !== 'json') throw new UsageError('--format is text or json');
     if (positional.length) throw new UsageError(`unexpected argument ${positional[0]}`);
     for (const k of ['model', 'teacher', 'out']) if (!values.get(k)) throw new UsageError(`--${k} is required`);
     const abs = (k: string) => (values.has(k) ? path.resolve(io.cwd, values.get(k)!) : undefined);
@@ -37,6 +39,14 @@ summary. Exit code 0, 2 when an input cannot be read.`,
     }
     const files = await writeReport(report, abs('out')!);
     const s = report.summary;
+    if (format === 'json') {
+      io.stdout.write(JSON.stringify({
+        tasks: report.teacher.records, summary: s,
+        weakest: report.polyphones.filter((p) => p.agree < p.support).slice(0, 5).map((p) => ({ char: p.char, accuracy: p.accuracy, support: p.support, confusions: p.confusions.slice(0, 3) })),
+        report: { json: files.json, html: files.html },
+      }, null, 2) + '\n');
+      return 0;
+    }
     io.stdout.write(`tasks              ${report.teacher.records}\n`);
     io.stdout.write(`characters agree   ${pct(s.characters)}\n`);
     io.stdout.write(`polyphones agree   ${pct(s.polyphones)}\n`);

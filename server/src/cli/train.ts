@@ -8,17 +8,20 @@ const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)}
 
 export const trainCommand: CliCommand = {
   summary: 'train the G2P student from teacher labels',
-  usage: `Usage: tts-distill train <labels…> --out <model.json> [--seed N] [--epochs N] [--heldout FRACTION]
+  usage: `Usage: tts-distill train <labels…> --out <model.json> [--seed N] [--epochs N] [--heldout FRACTION] [--format text|json]
 
 Labels: a teacher run's manifest.jsonl, an upstream text_compare.jsonl, or a CPP-style
 X.sent (target character wrapped in U+2581) with X.lb beside it; several may be given.
 A share of the examples (--heldout, default ${DEFAULT_HELDOUT}; 0 to train on all) is kept out by a
 seeded shuffle (--seed, default ${DEFAULT_SEED}) to measure accuracy; the same labels and seed give
-the same model file, byte for byte. Progress goes to stderr, the final metrics to stdout.
+the same model file, byte for byte. Progress goes to stderr, the final metrics to stdout
+(one JSON object with --format json).
 Exit code 0 when the model was written, 65 when the labels hold nothing to learn from,
 130 when interrupted.`,
   async run(args, io) {
-    const { values, positional } = parseArgs(args, { values: ['out', 'seed', 'epochs', 'heldout'] });
+    const { values, positional } = parseArgs(args, { values: ['out', 'seed', 'epochs', 'heldout', 'format'] });
+    const format = values.get('format') ?? 'text';
+    if (format !== 'text' && format !== 'json') throw new UsageError('--format is text or json');
     if (!positional.length) throw new UsageError('no label files given');
     const out = values.get('out');
     if (!out) throw new UsageError('--out <model.json> is required');
@@ -54,6 +57,14 @@ Exit code 0 when the model was written, 65 when the labels hold nothing to learn
       return 130;
     }
     const m = result.metrics;
+    if (format === 'json') {
+      io.stdout.write(JSON.stringify({
+        model: result.out, bytes: result.bytes, characters: result.characters, seed: request.seed, epochs: request.epochs, sha256: result.sha256,
+        sources: result.sources.map((s) => ({ file: s.file, kind: s.kind, examples: s.examples, skipped: s.skipped, problems: s.problems })),
+        metrics: m, seconds: result.seconds,
+      }, null, 2) + '\n');
+      return 0;
+    }
     for (const s of result.sources) {
       io.stdout.write(`labels  ${path.relative(io.cwd, s.file) || s.file}  (${s.kind}): ${s.examples} polyphone examples${s.skipped ? `, ${s.skipped} records skipped` : ''}\n`);
       for (const p of s.problems) io.stdout.write(`        skipped: ${p}\n`);
