@@ -1,7 +1,7 @@
 // Bundles the extension, the language server, the CLI and the webview scripts with esbuild.
 // `node scripts/build.mjs [--watch] [--minify]`
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const minify = process.argv.includes('--minify');
@@ -25,10 +25,11 @@ const webEntries = [
 
 /** G2P data files (server/src/core/g2p/data/*.gz: jieba, pypinyin) go to dist/data/, where the bundles look for them. */
 const g2pDataDir = 'server/src/core/g2p/data';
-const g2pRequired = ['jieba.txt.gz'];
+const g2pRequired = ['jieba.bin.gz'];
 for (const name of g2pRequired) {
   if (!existsSync(`${g2pDataDir}/${name}`)) throw new Error(`build: ${g2pDataDir}/${name} is missing (see its generator in scripts/g2p-data/)`);
 }
+rmSync('dist/data', { recursive: true, force: true }); // no stale data file from an earlier layout
 mkdirSync('dist/data', { recursive: true });
 for (const name of readdirSync(g2pDataDir).filter((f) => f.endsWith('.gz'))) copyFileSync(`${g2pDataDir}/${name}`, `dist/data/${name}`);
 

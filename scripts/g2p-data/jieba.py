@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Generates server/src/core/g2p/data/jieba.txt.gz: the data jieba 0.42.1's posseg needs, for server/src/core/g2p/jieba.ts.
+"""Generates server/src/core/g2p/data/jieba.bin.gz: the data jieba 0.42.1's posseg needs, for server/src/core/g2p/jieba.ts.
 
 Reads Debian's python3-jieba (0.42.1, MIT, (c) 2013 Sun Junyi): dict.txt and posseg's prob_start / prob_trans /
 prob_emit / char_state_tab tables. Run with Debian's python (`/usr/bin/python3 scripts/g2p-data/jieba.py`).
@@ -9,29 +9,32 @@ Floats are written with repr(), which round-trips exactly through JavaScript's p
 of word frequencies (math.log, C libm) are written too, because V8's Math.log differs from glibc's in the last bit for
 some integers, and jieba's route choice compares sums of those logs exactly.
 
-Layout (UTF-8 text, one record a line, fields separated by one space unless said otherwise):
-  jieba-posseg 0.42.1 <total>          total = sum of all dict.txt frequencies (duplicate lines counted twice, as jieba does)
-  <log(total) repr>
-  <n> freq:log(freq) pairs             one line: the distinct frequencies in dict.txt (plus 1) and Python's log of each
-  <tags>                               POS tags of dict words, index = position
-  <states>                             HMM states as <BMES><tag>, in Python tuple order (index order = max() tie order)
-  <start>                              start log-probability of each state
-  <trans>                              i,j,p triples: trans_p[state i][state j] = p
-  E <n>                                then n lines: <hex code point>\t<state>:<p> ... (emit_p[state][char] = p)
-                                        \t<state> ... (char_state_tab[char], in its order; empty if the char has none)
-  D <n>                                then n lines: <common prefix length with previous word><TAB><rest of word>
-                                        <TAB><freq><TAB><tag index>; words sorted by code point, the last dict.txt line
-                                        of a duplicated word wins (as in jieba's FREQ and word_tag_tab).
+Layout: a gzip of one binary blob, little-endian; every section starts at a multiple of 8 bytes (zero padding):
+  magic b'JIEBAPOS' ; u32 length of the JSON header ; the JSON header (UTF-8):
+    {"version": "0.42.1", "total": sum of all dict.txt frequencies (duplicate lines counted twice, as jieba does),
+     "logTotal": log(total), "freqs": [[freq, log(freq)], ...] (the distinct frequencies, and 1),
+     "tags": dict POS tags, "states": ["Ba", ...] (<BMES><tag>, sorted as Python sorts the (BMES, tag) tuples, so that
+     index order is max()'s tie order), "start": [p per state], "trans": [[i, j, p], ...],
+     "words": n, "chars": total UTF-16 code units of the words, "emitChars": m, "emits": e, "values": v, "cst": c}
+  dict.txt words sorted by code point (all are BMP, so this is also UTF-16 order), the last line of a duplicated word
+  winning (as in jieba's FREQ and word_tag_tab), in columns:
+    u8 length[n] ; u16 code units[chars] ; u16 index into freqs[n] ; u8 index into tags[n]
+  the characters the HMM tables know, sorted: u16 code[m] ; u16 emit count[m] ; u8 char_state_tab count[m]
+    u8 emit state[e] ; u16 emit value index[e] (emit_p[state][char]) ; f64 values[v] (the distinct emit values)
+    u8 char_state_tab state[c] (char_state_tab[char], in its order)
 """
+import array
 import gzip
+import json
 import importlib
 import math
 import os
+import struct
 import sys
 
 JIEBA = '/usr/lib/python3/dist-packages/jieba'
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'server', 'src', 'core', 'g2p', 'data',
-                   'jieba.txt.gz')
+                   'jieba.bin.gz')
 
 
 def main():
@@ -65,47 +68,68 @@ def main():
         assert v not in ('inf', '-inf', 'nan'), v
         return v
 
-    out = []
-    out.append('jieba-posseg 0.42.1 %d' % total)
-    out.append(r(math.log(total)))
     freqs = sorted(set(freq.values()) | {1})
-    out.append(' '.join('%d:%s' % (f, r(math.log(f))) for f in freqs if f > 0))
+    fidx = {f: i for i, f in enumerate(freqs)}
     tags = sorted(set(tag.values()))
     tidx = {t: i for i, t in enumerate(tags)}
-    out.append(' '.join(tags))
-    out.append(' '.join(s[0] + s[1] for s in states))
-    out.append(' '.join(r(start[s]) for s in states))
-    out.append(' '.join('%d,%d,%s' % (sidx[a], sidx[b], r(trans[a][b])) for a in states for b in sorted(trans[a])))
-
+    words = sorted(freq)
+    assert all(len(w) < 256 for w in words)
     per_char = {}
     for s in states:
         for ch, p in emit[s].items():
+            assert len(ch) == 1 and ord(ch) < 0x10000
             per_char.setdefault(ch, []).append((sidx[s], p))
     chars = sorted(set(per_char) | set(cst))
-    out.append('E %d' % len(chars))
+    values = sorted(set(p for ch in chars for _, p in per_char.get(ch, [])))
+    vidx = {v: i for i, v in enumerate(values)}
+    emit_state, emit_val, cst_state = [], [], []
     for ch in chars:
-        assert len(ch) == 1
-        em = ' '.join('%d:%s' % (i, r(p)) for i, p in sorted(per_char.get(ch, [])))
-        cs = ' '.join(str(sidx[s]) for s in cst.get(ch, ()))
-        out.append('%x\t%s\t%s' % (ord(ch), em, cs))
+        for i, p in sorted(per_char.get(ch, [])):
+            emit_state.append(i)
+            emit_val.append(vidx[p])
+        cst_state.extend(sidx[s] for s in cst.get(ch, ()))
+    units = [ord(c) for w in words for c in w]
 
-    words = sorted(freq)
-    out.append('D %d' % len(words))
-    prev = ''
-    for w in words:
-        n = 0
-        m = min(len(w), len(prev))
-        while n < m and w[n] == prev[n]:
-            n += 1
-        out.append('%d\t%s\t%d\t%d' % (n, w[n:], freq[w], tidx[tag[w]]))
-        prev = w
+    header = {
+        'version': '0.42.1', 'total': total, 'logTotal': math.log(total),
+        'freqs': [[f, math.log(f)] for f in freqs], 'tags': tags, 'states': [s[0] + s[1] for s in states],
+        'start': [start[s] for s in states],
+        'trans': [[sidx[a], sidx[b], trans[a][b]] for a in states for b in sorted(trans[a])],
+        'words': len(words), 'chars': len(units), 'emitChars': len(chars), 'emits': len(emit_state),
+        'values': len(values), 'cst': len(cst_state),
+    }
+    for x in [header['logTotal']] + header['start'] + [p for _, _, p in header['trans']] + values:
+        r(x)  # finite
+    blob = bytearray(b'JIEBAPOS')
+    hj = json.dumps(header, ensure_ascii=False, separators=(',', ':'), allow_nan=False).encode('utf-8')
+    blob += struct.pack('<I', len(hj)) + hj
 
-    data = ('\n'.join(out) + '\n').encode('utf-8')
+    def section(code, items):
+        while len(blob) % 8:
+            blob.append(0)
+        a = array.array(code, items)
+        assert a.itemsize == {'B': 1, 'H': 2, 'd': 8}[code]
+        if sys.byteorder != 'little':
+            a.byteswap()
+        blob.extend(a.tobytes())
+
+    section('B', [len(w) for w in words])
+    section('H', units)
+    section('H', [fidx[freq[w]] for w in words])
+    section('B', [tidx[tag[w]] for w in words])
+    section('H', [ord(c) for c in chars])
+    section('H', [len(per_char.get(c, [])) for c in chars])
+    section('B', [len(cst.get(c, ())) for c in chars])
+    section('B', emit_state)
+    section('H', emit_val)
+    section('d', values)
+    section('B', cst_state)
+    data = bytes(blob)
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, 'wb') as f:
         f.write(gzip.compress(data, compresslevel=9, mtime=0))
-    print('%s: %d bytes (%d uncompressed), %d words, %d states, %d chars' % (
-        os.path.relpath(OUT), os.path.getsize(OUT), len(data), len(words), len(states), len(chars)))
+    print('%s: %d bytes (%d uncompressed), %d words, %d states, %d chars, %d emit values' % (
+        os.path.relpath(OUT), os.path.getsize(OUT), len(data), len(words), len(states), len(chars), len(values)))
 
 
 if __name__ == '__main__':

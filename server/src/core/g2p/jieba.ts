@@ -13,127 +13,159 @@
  * - the natural logs of the dictionary frequencies taken from the data file (Python's math.log: V8's Math.log
  *   differs in the last bit for some integers, which would change ties).
  * The data (dict.txt words with frequency and tag, the HMM tables, char_state_tab) is generated from Debian's
- * python3-jieba by scripts/g2p-data/jieba.py into data/jieba.txt.gz and loaded once, lazily.
+ * python3-jieba by scripts/g2p-data/jieba.py into data/jieba.bin.gz and loaded once, lazily.
  * See docs/g2p-jieba-choice.md for why a port and not a jieba package from npm.
  */
-import { readG2PText } from './data';
+import { readG2PData } from './data';
 
 export interface PosPair {
   word: string;
   flag: string;
 }
 
-const DATA_FILE = 'jieba.txt.gz';
+const DATA_FILE = 'jieba.bin.gz';
 const MIN_FLOAT = -3.14e100;
 
 interface Model {
-  /** Every dict word and every prefix of one: index into the word arrays (0 = a prefix that is not a word: freq 0). */
-  index: Map<string, number>;
-  /** Per word index: frequency (0 for prefixes), Python's log(freq or 1) - log(total), tag index (-1: none). */
-  freq: Int32Array;
+  // The dictionary: dict.txt's words sorted by UTF-16 code unit (= code point: all BMP), in columns. jieba's FREQ holds
+  // every word (frequency > 0) and every prefix of one (frequency 0): a string is in FREQ when some word starts with it,
+  // found by narrowing the sorted range one character at a time.
+  wordOff: Int32Array;
+  wordLen: Uint8Array;
+  units: Uint16Array;
+  /** Python's log(freq) - log(total) of each word. */
   logp: Float64Array;
-  tag: Int16Array;
+  wordTag: Uint8Array;
+  /** Words starting with code unit c: [first[c], first[c + 1]). */
+  first: Int32Array;
   tags: string[];
   /** log(1) - log(total): the weight of a single character that is not a word. */
   logpOne: number;
-  // HMM
+  // The HMM (posseg's prob_start, prob_trans, prob_emit, char_state_tab).
   nStates: number;
   /** 'B' | 'M' | 'E' | 'S' of each state. */
   statePos: string[];
   stateTag: string[];
   start: Float64Array;
-  /** trans[i * n + j], -Infinity when jieba's trans_p[i] has no j. */
+  /** trans[i * n + j] (meaningful only where j is in next[i]). */
   trans: Float64Array;
   /** The states trans_p[i] lists (its keys). */
   next: Int32Array[];
-  /** Per character (code unit): its raw emit / char_state_tab line, parsed on first use. */
-  charLines: Map<number, string>;
-  emitRows: Map<number, Float64Array>;
-  charStates: Map<number, Int32Array | null>;
-  /** The emission row of a character no table knows: MIN_FLOAT everywhere. */
-  emitNone: Float64Array;
   allStates: Int32Array;
+  /** Per code unit: index of the character in the HMM tables, -1 when they do not know it. */
+  charIndex: Int32Array;
+  emitFrom: Int32Array;
+  emitState: Uint8Array;
+  emitVal: Uint16Array;
+  values: Float64Array;
+  cstFrom: Int32Array;
+  cstState: Uint8Array;
+  /** Emission rows (MIN_FLOAT where emit_p has no entry) and char_state_tab entries, built on first use. */
+  emitRows: Map<number, Float64Array>;
+  charStates: Map<number, Int32Array>;
+  emitNone: Float64Array;
+  /** Scratch buffers reused across calls. */
+  work: {
+    V: Float64Array; back: Int32Array; prevMark: Int32Array; expMark: Int32Array; obsMark: Int32Array; gen: number;
+    prevBuf: Int32Array; layerA: Int32Array; layerB: Int32Array;
+    routeP: Float64Array; routeX: Int32Array; routeW: Int32Array;
+  };
 }
 
 let model: Model | undefined;
 
+interface Header {
+  version: string;
+  logTotal: number;
+  freqs: Array<[number, number]>;
+  tags: string[];
+  states: string[];
+  start: number[];
+  trans: Array<[number, number, number]>;
+  words: number;
+  chars: number;
+  emitChars: number;
+  emits: number;
+  values: number;
+  cst: number;
+}
+
 function load(): Model {
-  const text = readG2PText(DATA_FILE);
-  let pos = 0;
-  const line = (): string => {
-    const end = text.indexOf('\n', pos);
-    const s = text.slice(pos, end);
-    pos = end + 1;
-    return s;
+  const blob = readG2PData(DATA_FILE);
+  if (blob.toString('latin1', 0, 8) !== 'JIEBAPOS') throw new Error(`${DATA_FILE}: not a jieba posseg data file`);
+  const hLen = blob.readUInt32LE(8);
+  const h = JSON.parse(blob.toString('utf8', 12, 12 + hLen)) as Header;
+  if (h.version !== '0.42.1') throw new Error(`${DATA_FILE}: jieba ${h.version}, expected 0.42.1`);
+  let pos = 12 + hLen;
+  // Copies each column out of the blob (its byteOffset need not be aligned for a typed-array view).
+  const take = <T>(Ctor: { new(b: ArrayBuffer): T; BYTES_PER_ELEMENT: number }, count: number): T => {
+    pos = (pos + 7) & ~7;
+    const bytes = count * Ctor.BYTES_PER_ELEMENT;
+    const start = blob.byteOffset + pos;
+    pos += bytes;
+    if (pos > blob.length) throw new Error(`${DATA_FILE}: truncated`);
+    return new Ctor(blob.buffer.slice(start, start + bytes) as ArrayBuffer);
   };
-  const head = line().split(' ');
-  if (head[0] !== 'jieba-posseg' || head[1] !== '0.42.1') throw new Error(`${DATA_FILE}: not a jieba 0.42.1 posseg data file`);
-  const logTotal = parseFloat(line());
-  const logOf = new Map<number, number>();
-  for (const kv of line().split(' ')) {
-    const c = kv.indexOf(':');
-    logOf.set(parseInt(kv.slice(0, c), 10), parseFloat(kv.slice(c + 1)));
+  const nWords = h.words;
+  const wordLen = take(Uint8Array, nWords);
+  const units = take(Uint16Array, h.chars);
+  const freqIdx = take(Uint16Array, nWords);
+  const wordTag = take(Uint8Array, nWords);
+  const codes = take(Uint16Array, h.emitChars);
+  const emitCount = take(Uint16Array, h.emitChars);
+  const cstCount = take(Uint8Array, h.emitChars);
+  const emitState = take(Uint8Array, h.emits);
+  const emitVal = take(Uint16Array, h.emits);
+  const values = take(Float64Array, h.values);
+  const cstState = take(Uint8Array, h.cst);
+
+  const logOfIdx = Float64Array.from(h.freqs, ([, l]) => l - h.logTotal);
+  const one = h.freqs.find(([f]) => f === 1)!;
+  const wordOff = new Int32Array(nWords + 1);
+  const logp = new Float64Array(nWords);
+  const first = new Int32Array(0x10001);
+  for (let w = 0, off = 0; w < nWords; w++) {
+    wordOff[w] = off;
+    logp[w] = logOfIdx[freqIdx[w]!]!;
+    first[units[off]! + 1]!++;
+    off += wordLen[w]!;
+    wordOff[w + 1] = off;
   }
-  const tags = line().split(' ');
-  const stateNames = line().split(' ');
-  const n = stateNames.length;
-  const start = Float64Array.from(line().split(' '), parseFloat);
+  for (let c = 1; c <= 0x10000; c++) first[c]! += first[c - 1]!;
+
+  const n = h.states.length;
   const trans = new Float64Array(n * n).fill(-Infinity);
-  const nextLists: number[][] = stateNames.map(() => []);
-  for (const t of line().split(' ')) {
-    const [i, j, p] = t.split(',');
-    trans[+i! * n + +j!] = parseFloat(p!);
-    nextLists[+i!]!.push(+j!);
+  const nextLists: number[][] = h.states.map(() => []);
+  for (const [i, j, p] of h.trans) {
+    trans[i * n + j] = p;
+    nextLists[i]!.push(j);
   }
-  const charLines = new Map<number, string>();
-  const nChars = parseInt(line().slice(2), 10);
-  for (let k = 0; k < nChars; k++) {
-    const l = line();
-    const tab = l.indexOf('\t');
-    charLines.set(parseInt(l.slice(0, tab), 16), l.slice(tab + 1));
-  }
-  const nWords = parseInt(line().slice(2), 10);
-  const index = new Map<string, number>();
-  const freq = new Int32Array(nWords + 1);
-  const logp = new Float64Array(nWords + 1);
-  const tag = new Int16Array(nWords + 1).fill(-1);
-  const logpOne = logOf.get(1)! - logTotal;
-  logp[0] = logpOne;
-  let prev = '';
-  for (let w = 1; w <= nWords; w++) {
-    const t1 = text.indexOf('\t', pos);
-    const t2 = text.indexOf('\t', t1 + 1);
-    const t3 = text.indexOf('\t', t2 + 1);
-    const end = text.indexOf('\n', t3 + 1);
-    const shared = parseInt(text.slice(pos, t1), 10);
-    const word = prev.slice(0, shared) + text.slice(t1 + 1, t2);
-    const f = parseInt(text.slice(t2 + 1, t3), 10);
-    freq[w] = f;
-    logp[w] = (f ? logOf.get(f)! : logOf.get(1)!) - logTotal;
-    tag[w] = parseInt(text.slice(t3 + 1, end), 10);
-    index.set(word, w);
-    pos = end + 1;
-    prev = word;
-  }
-  // gen_pfdict: every prefix of a word that is not itself a word gets frequency 0.
-  for (const word of [...index.keys()]) {
-    for (let k = 1; k < word.length; k++) {
-      const frag = word.slice(0, k);
-      if (!index.has(frag)) index.set(frag, 0);
-    }
+  const charIndex = new Int32Array(0x10000).fill(-1);
+  const emitFrom = new Int32Array(h.emitChars + 1);
+  const cstFrom = new Int32Array(h.emitChars + 1);
+  for (let k = 0; k < h.emitChars; k++) {
+    charIndex[codes[k]!] = k;
+    emitFrom[k + 1] = emitFrom[k]! + emitCount[k]!;
+    cstFrom[k + 1] = cstFrom[k]! + cstCount[k]!;
   }
   const allStates = new Int32Array(n);
   for (let i = 0; i < n; i++) allStates[i] = i;
   return {
-    index, freq, logp, tag, tags, logpOne,
+    wordOff, wordLen, units, logp, wordTag, first, tags: h.tags, logpOne: one[1] - h.logTotal,
     nStates: n,
-    statePos: stateNames.map((s) => s[0]!),
-    stateTag: stateNames.map((s) => s.slice(1)),
-    start, trans,
+    statePos: h.states.map((s) => s[0]!),
+    stateTag: h.states.map((s) => s.slice(1)),
+    start: Float64Array.from(h.start), trans,
     next: nextLists.map((l) => Int32Array.from(l)),
-    charLines, emitRows: new Map(), charStates: new Map(),
+    allStates, charIndex, emitFrom, emitState, emitVal, values, cstFrom, cstState,
+    emitRows: new Map(), charStates: new Map(),
     emitNone: new Float64Array(n).fill(MIN_FLOAT),
-    allStates,
+    work: {
+      V: new Float64Array(0), back: new Int32Array(0), gen: 0,
+      prevMark: new Int32Array(n), expMark: new Int32Array(n), obsMark: new Int32Array(n),
+      prevBuf: new Int32Array(n), layerA: new Int32Array(n), layerB: new Int32Array(n),
+      routeP: new Float64Array(0), routeX: new Int32Array(0), routeW: new Int32Array(0),
+    },
   };
 }
 
@@ -146,25 +178,61 @@ export function preloadJieba(): void {
   getModel();
 }
 
+// The range of words starting with a given prefix, narrowed one code unit at a time (results in lo / hi).
+let lo = 0;
+let hi = 0;
+
+/** Narrows [lo, hi) (the words starting with a prefix of length d) to those whose unit d is c. */
+function narrow(m: Model, d: number, c: number): void {
+  const { wordOff, wordLen, units } = m;
+  let a = lo;
+  if (a < hi && wordLen[a] === d) a++; // the prefix itself, sorted first
+  // lower bound of c, then upper bound, on units[wordOff[w] + d]
+  let l = a;
+  let r = hi;
+  while (l < r) {
+    const mid = (l + r) >>> 1;
+    if (units[wordOff[mid]! + d]! < c) l = mid + 1;
+    else r = mid;
+  }
+  const start = l;
+  r = hi;
+  while (l < r) {
+    const mid = (l + r) >>> 1;
+    if (units[wordOff[mid]! + d]! <= c) l = mid + 1;
+    else r = mid;
+  }
+  lo = start;
+  hi = l;
+}
+
+/** Index of a dict word (jieba: FREQ.get(word) is truthy), or -1. */
+function wordIndex(m: Model, word: string): number {
+  const c0 = word.charCodeAt(0);
+  lo = m.first[c0]!;
+  hi = m.first[c0 + 1]!;
+  for (let d = 1; d < word.length && lo < hi; d++) narrow(m, d, word.charCodeAt(d));
+  return lo < hi && m.wordLen[lo] === word.length ? lo : -1;
+}
+
+function tagOfIndex(m: Model, w: number): string {
+  return w < 0 ? 'x' : m.tags[m.wordTag[w]!]!;
+}
+
 function parseChar(m: Model, code: number): void {
-  const l = m.charLines.get(code);
-  if (l === undefined) {
+  const k = m.charIndex[code]!;
+  if (k < 0) {
     m.emitRows.set(code, m.emitNone);
-    m.charStates.set(code, null);
+    m.charStates.set(code, m.allStates);
     return;
   }
-  const tab = l.indexOf('\t');
   const row = new Float64Array(m.nStates).fill(MIN_FLOAT);
-  const em = l.slice(0, tab);
-  if (em) {
-    for (const kv of em.split(' ')) {
-      const c = kv.indexOf(':');
-      row[parseInt(kv.slice(0, c), 10)] = parseFloat(kv.slice(c + 1));
-    }
-  }
-  const cs = l.slice(tab + 1);
+  for (let e = m.emitFrom[k]!; e < m.emitFrom[k + 1]!; e++) row[m.emitState[e]!] = m.values[m.emitVal[e]!]!;
   m.emitRows.set(code, row);
-  m.charStates.set(code, cs ? Int32Array.from(cs.split(' '), (s) => parseInt(s, 10)) : null);
+  // states.get(char, all_states); the tables have no empty entry.
+  const a = m.cstFrom[k]!;
+  const b = m.cstFrom[k + 1]!;
+  m.charStates.set(code, b > a ? Int32Array.from(m.cstState.subarray(a, b)) : m.allStates);
 }
 
 function emitRow(m: Model, code: number): Float64Array {
@@ -176,79 +244,98 @@ function emitRow(m: Model, code: number): Float64Array {
   return r;
 }
 
-function charStates(m: Model, code: number): Int32Array | null {
-  if (!m.emitRows.has(code)) parseChar(m, code);
-  return m.charStates.get(code)!;
+function charStates(m: Model, code: number): Int32Array {
+  let r = m.charStates.get(code);
+  if (!r) {
+    parseChar(m, code);
+    r = m.charStates.get(code)!;
+  }
+  return r;
 }
 
 /** posseg/viterbi.py. `obs` holds only BMP characters (a run of U+4E00–U+9FD5). Returns the state of each char. */
 function viterbi(m: Model, obs: string): Int32Array {
   const n = m.nStates;
   const T = obs.length;
-  const V = new Float64Array(T * n);
-  const back = new Int32Array(T * n);
-  // The states present at each t (the keys of V[t] / mem_path[t]).
-  let cur: Int32Array = charStates(m, obs.charCodeAt(0)) ?? m.allStates;
-  const layers: Int32Array[] = [];
-  {
-    const e = emitRow(m, obs.charCodeAt(0));
-    for (const y of cur) V[y] = m.start[y]! + e[y]!;
-    layers.push(cur);
+  const w = m.work;
+  if (w.V.length < T * n) {
+    w.V = new Float64Array(T * n * 2);
+    w.back = new Int32Array(T * n * 2);
   }
-  const mark = new Uint8Array(n);
-  const inObs = new Uint8Array(n);
-  const prevBuf = new Int32Array(n);
+  const { V, back, prevMark, expMark, obsMark, prevBuf } = w;
+  let cur = w.layerA;
+  let nxt = w.layerB;
+  // V[0]: the states of the first character (char_state_tab, or all states).
+  let nCur = 0;
+  {
+    const code = obs.charCodeAt(0);
+    const e = emitRow(m, code);
+    for (const y of charStates(m, code)) {
+      V[y] = m.start[y]! + e[y]!;
+      cur[nCur++] = y;
+    }
+  }
   for (let t = 1; t < T; t++) {
+    const gen = ++w.gen;
+    // prev_states: the states of t-1 that have transitions; obs_states: this char's states among those reachable.
     let np = 0;
-    for (const x of cur) if (m.next[x]!.length > 0) prevBuf[np++] = x;
-    mark.fill(0);
-    let nExpect = 0;
-    for (let a = 0; a < np; a++) {
-      for (const y of m.next[prevBuf[a]!]!) {
-        if (!mark[y]) {
-          mark[y] = 1;
-          nExpect++;
+    for (let a = 0; a < nCur; a++) {
+      const x = cur[a]!;
+      if (m.next[x]!.length > 0) {
+        prevBuf[np++] = x;
+        prevMark[x] = gen;
+      }
+    }
+    if (np === 0) throw new Error('jieba posseg viterbi: max() arg is an empty sequence'); // as jieba raises here
+    for (let a = 0; a < np; a++) for (const y of m.next[prevBuf[a]!]!) expMark[y] = gen;
+    const code = obs.charCodeAt(t);
+    let nNxt = 0;
+    for (const y of charStates(m, code)) {
+      if (expMark[y] === gen && obsMark[y] !== gen) {
+        obsMark[y] = gen;
+        nxt[nNxt++] = y;
+      }
+    }
+    if (nNxt === 0) {
+      for (let y = 0; y < n; y++) {
+        if (expMark[y] === gen) {
+          obsMark[y] = gen;
+          nxt[nNxt++] = y;
         }
       }
     }
-    const code = obs.charCodeAt(t);
-    const cs = charStates(m, code) ?? m.allStates;
-    const picked: number[] = [];
-    for (const y of cs) if (mark[y] && !inObs[y]) { inObs[y] = 1; picked.push(y); }
-    for (const y of picked) inObs[y] = 0;
-    let obsStates: Int32Array;
-    if (picked.length > 0) obsStates = Int32Array.from(picked);
-    else if (nExpect > 0) {
-      obsStates = new Int32Array(nExpect);
-      let k = 0;
-      for (let y = 0; y < n; y++) if (mark[y]) obsStates[k++] = y;
-    } else obsStates = m.allStates;
-    if (np === 0) throw new Error('max() arg is an empty sequence'); // what jieba's viterbi raises here
+    // V[t][y] = max((V[t-1][y0] + trans_p[y0].get(y, -inf) + emit, y0) for y0 in prev_states): only the y0 with a
+    // transition to y can win (each y here has one, and all V are finite), ties to the larger state. Relaxed forward
+    // from each y0 over its transitions.
     const e = emitRow(m, code);
     const base = (t - 1) * n;
     const out = t * n;
-    for (const y of obsStates) {
-      const em = e[y]!;
-      let best = -Infinity;
-      let bestState = -1;
-      for (let a = 0; a < np; a++) {
-        const y0 = prevBuf[a]!;
-        const p = V[base + y0]! + m.trans[y0 * n + y]! + em;
-        if (bestState < 0 || p > best || (p === best && y0 > bestState)) {
-          best = p;
-          bestState = y0;
+    const trans = m.trans;
+    for (let b = 0; b < nNxt; b++) back[out + nxt[b]!] = -1;
+    for (let a = 0; a < np; a++) {
+      const y0 = prevBuf[a]!;
+      const v0 = V[base + y0]!;
+      const row = y0 * n;
+      for (const y of m.next[y0]!) {
+        if (obsMark[y] !== gen) continue;
+        const p = v0 + trans[row + y]! + e[y]!;
+        const bs = back[out + y]!;
+        if (bs < 0 || p > V[out + y]! || (p === V[out + y]! && y0 > bs)) {
+          V[out + y] = p;
+          back[out + y] = y0;
         }
       }
-      V[out + y] = best;
-      back[out + y] = bestState;
     }
-    cur = obsStates;
-    layers.push(cur);
+    const tmp = cur;
+    cur = nxt;
+    nxt = tmp;
+    nCur = nNxt;
   }
   let best = -Infinity;
   let state = -1;
   const lastBase = (T - 1) * n;
-  for (const y of cur) {
+  for (let a = 0; a < nCur; a++) {
+    const y = cur[a]!;
     const p = V[lastBase + y]!;
     if (state < 0 || p > best || (p === best && y > state)) {
       best = p;
@@ -330,38 +417,41 @@ function skipDetail(blk: string, out: PosPair[]): void {
   if (gap < N) emit(blk.slice(gap));
 }
 
-function tagOf(m: Model, word: string): string {
-  const w = m.index.get(word);
-  if (w === undefined || w === 0) return 'x';
-  const t = m.tag[w]!;
-  return t < 0 ? 'x' : m.tags[t]!;
-}
-
 /** POSTokenizer.__cut_DAG over one re_han_internal block (BMP characters only). */
 function cutDAG(m: Model, s: string, out: PosPair[]): void {
   const N = s.length;
-  const { index, freq, logp } = m;
-  // calc(): route[idx] = max((log(FREQ.get(frag) or 1) - logtotal + route[x+1][0], x) for x in DAG[idx]).
-  const routeP = new Float64Array(N + 1);
-  const routeX = new Int32Array(N + 1);
+  const { logp, wordLen, first } = m;
+  // get_DAG + calc(): route[idx] = max((log(FREQ.get(frag) or 1) - logtotal + route[x+1][0], x) for x in DAG[idx]),
+  // DAG[idx] = the ends x of the words s[idx..x] (or [idx] when there is none); ties to the larger x.
+  const w = m.work;
+  if (w.routeP.length < N + 1) {
+    w.routeP = new Float64Array(2 * N + 2);
+    w.routeX = new Int32Array(2 * N + 2);
+    w.routeW = new Int32Array(2 * N + 2);
+  }
+  const { routeP, routeX, routeW } = w;
+  routeP[N] = 0;
   for (let k = N - 1; k >= 0; k--) {
     let best = 0;
     let bestX = -1;
+    let bestW = -1;
+    const c0 = s.charCodeAt(k);
+    lo = first[c0]!;
+    hi = first[c0 + 1]!;
     let i = k;
-    let frag = s[k]!;
-    let w = index.get(frag);
-    while (i < N && w !== undefined) {
-      if (freq[w]) {
-        const p = logp[w]! + routeP[i + 1]!;
+    // while i < N and frag in FREQ: a word if the first word of the range is frag itself
+    while (lo < hi) {
+      if (wordLen[lo] === i - k + 1) {
+        const p = logp[lo]! + routeP[i + 1]!;
         if (bestX < 0 || p >= best) {
           best = p;
           bestX = i;
+          bestW = lo;
         }
       }
       i++;
       if (i >= N) break;
-      frag = s.slice(k, i + 1);
-      w = index.get(frag);
+      narrow(m, i - k, s.charCodeAt(i));
     }
     if (bestX < 0) {
       best = m.logpOne + routeP[k + 1]!;
@@ -369,16 +459,16 @@ function cutDAG(m: Model, s: string, out: PosPair[]): void {
     }
     routeP[k] = best;
     routeX[k] = bestX;
+    routeW[k] = bestW;
   }
   let x = 0;
   let bufStart = -1;
   const flush = (end: number): void => {
-    const buf = s.slice(bufStart, end);
-    if (buf.length === 1) out.push({ word: buf, flag: tagOf(m, buf) });
+    if (end - bufStart === 1) out.push({ word: s[bufStart]!, flag: tagOfIndex(m, routeW[bufStart]!) });
     else {
-      const w = index.get(buf);
-      if (w === undefined || !freq[w]) cutDetail(m, buf, out);
-      else for (const elem of buf) out.push({ word: elem, flag: tagOf(m, elem) });
+      const buf = s.slice(bufStart, end);
+      if (wordIndex(m, buf) < 0) cutDetail(m, buf, out);
+      else for (let k = bufStart; k < end; k++) out.push({ word: s[k]!, flag: tagOfIndex(m, routeW[k]!) });
     }
     bufStart = -1;
   };
@@ -388,8 +478,7 @@ function cutDAG(m: Model, s: string, out: PosPair[]): void {
       if (bufStart < 0) bufStart = x;
     } else {
       if (bufStart >= 0) flush(x);
-      const word = s.slice(x, y);
-      out.push({ word, flag: tagOf(m, word) });
+      out.push({ word: s.slice(x, y), flag: tagOfIndex(m, routeW[x]!) });
     }
     x = y;
   }
