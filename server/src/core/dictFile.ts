@@ -2,7 +2,7 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import ruleSchema from '../../../schemas/g2p-rule.schema.json';
 import upstreamSchema from '../../../schemas/g2p-upstream.schema.json';
 import { capFindings, type Finding, range, type RelatedInformation } from './findings';
-import { BOM, findSyntaxError, type JsonMember, scanMembers, splitLines, stringOffsetMapper } from './jsonl';
+import { BOM, findSyntaxError, jsonLimitProblem, type JsonMember, scanMembers, splitLines, stringOffsetMapper } from './jsonl';
 import type { Settings } from './settings';
 import { type DictDialect, hanChars, keyNeverMatches, ReplaceDict, ruleToUpstream, teacherTextView } from './dictEngine';
 import { isHan, looksLikeTokens, parsePinyin, parseReplacement, pinyinToTokens, readingToPinyin } from './notation';
@@ -85,6 +85,11 @@ export function parseDictionaryFile(text: string): ParsedDictionary {
       return;
     }
     const obj = value as Record<string, unknown>;
+    const limit = jsonLimitProblem(obj, line);
+    if (limit) {
+      findings.push({ range: range(i, off, raw.length), severity: 'error', code: `dict/${limit.code}`, message: limit.message });
+      return;
+    }
     const dialect = lineDialect(obj);
     seen.add(dialect);
     const members = (scanMembers(line) ?? []).map((m) => ({ ...m, keyStart: m.keyStart + off, keyEnd: m.keyEnd + off, valueStart: m.valueStart + off, valueEnd: m.valueEnd + off }));

@@ -22,6 +22,45 @@ export function parseJsonObject(line: string): Record<string, unknown> | undefin
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
 
+/** Deepest nesting of arrays/objects a line may have (a task or dictionary line needs 1–2); deeper lines are refused with a diagnostic. */
+export const MAX_JSON_DEPTH = 64;
+/** Most keys an object line may have (a task has 4–6): more is an error, not a quadratic check. */
+export const MAX_JSON_KEYS = 1000;
+
+/** Whether arrays/objects in `text` nest deeper than `max` (strings skipped); one pass, no recursion. */
+export function jsonDepthExceeds(text: string, max = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > max) return true;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+  }
+  return false;
+}
+
+/**
+ * What makes a parsed object line too costly to check (and the tools that walk it recursively
+ * overflow their stack): nesting deeper than MAX_JSON_DEPTH or more than MAX_JSON_KEYS keys.
+ * Typical lines (string values only) cost one pass over their keys.
+ */
+export function jsonLimitProblem(obj: Record<string, unknown>, text: string): { code: 'too-deep' | 'too-many-keys'; message: string } | undefined {
+  let keys = 0;
+  let nested = false;
+  for (const k in obj) {
+    if (++keys > MAX_JSON_KEYS) return { code: 'too-many-keys', message: `The line has more than ${MAX_JSON_KEYS} keys: it is not checked or run (a task has 4–6).` };
+    const v = obj[k];
+    if (typeof v === 'object' && v !== null) nested = true;
+  }
+  if (nested && jsonDepthExceeds(text)) return { code: 'too-deep', message: `The line nests arrays/objects more than ${MAX_JSON_DEPTH} levels deep: it is not checked or run.` };
+  return undefined;
+}
+
 /** One top-level member of a JSON object line, with offsets into the line. */
 export interface JsonMember {
   key: string;
@@ -43,6 +82,8 @@ export interface JsonSyntaxError {
  * may be slower than JSON.parse; it gives an offset and a readable reason.
  */
 export function findSyntaxError(line: string): JsonSyntaxError {
+  // jsonc-parser recurses per level: a line nested 5,000 deep would overflow the stack.
+  if (jsonDepthExceeds(line)) return { message: `invalid JSON nested more than ${MAX_JSON_DEPTH} levels deep`, start: 0, end: line.length };
   const errors: ParseError[] = [];
   parseTree(line, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   const e = errors[0];
@@ -87,7 +128,13 @@ function safeParseMessage(line: string): string {
 
 /** Top-level members of a JSON object line with their offsets (undefined if the line is not an object). */
 export function scanMembers(line: string): JsonMember[] | undefined {
-  const root = parseTree(line, [], { disallowComments: true });
+  let root: Node | undefined;
+  try {
+    root = parseTree(line, [], { disallowComments: true });
+  } catch (err) {
+    if (err instanceof RangeError) return undefined; // nested too deep for jsonc-parser's recursion: callers refuse such lines first
+    throw err;
+  }
   if (!root || root.type !== 'object') return undefined;
   const out: JsonMember[] = [];
   for (const prop of root.children ?? []) {

@@ -3,7 +3,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import webuiSchema from '../../../schemas/task-webui.schema.json';
 import upstreamSchema from '../../../schemas/task-upstream.schema.json';
 import { atLine, type Finding, FindingCollector, type LineFinding, type Range, type RelatedInformation, range } from './findings';
-import { BOM, findSyntaxError, parseJsonObject, type JsonMember, scanMembers, splitLines, stringOffsetMapper } from './jsonl';
+import { BOM, findSyntaxError, jsonLimitProblem, parseJsonObject, type JsonMember, scanMembers, splitLines, stringOffsetMapper } from './jsonl';
 import type { TaskDialectSetting } from './settings';
 
 /** The two task-file dialects in the wild (see FORMATS.md §1). */
@@ -130,6 +130,14 @@ export class ParsedTaskLine {
         start: this.bodyOffset, end: text.length, severity: 'error', code: 'task/not-object',
         message: `Each line must be one JSON object with the task's keys; this line is ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}.`,
       });
+      return;
+    }
+    // 5,000 levels of nesting or 100,000 keys: refused on this line alone, the rest of the file is checked and run.
+    const limit = jsonLimitProblem(parsed as Record<string, unknown>, this.body);
+    if (limit) {
+      this.kind = 'syntax-error';
+      this.valueCache = undefined;
+      this.add({ start: this.bodyOffset, end: text.length, severity: 'error', code: `task/${limit.code}`, message: limit.message });
       return;
     }
     this.kind = 'object';
