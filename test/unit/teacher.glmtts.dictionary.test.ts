@@ -12,6 +12,7 @@ import { runBatch } from '../../server/src/core/batch/runner';
 import { GlmttsCliTeacher } from '../../server/src/core/teacher/glmttsCli';
 import { DictionaryInstallError, INSTALL_MARK } from '../../server/src/core/teacher/dictionaryInstall';
 import { REPO, writePromptWav } from './teacherHelpers';
+import { runCli } from './runCli';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const ORIGINAL = '{"银行": "银<|H|><|ANG2|>"}\n{"行长": "<|H|><|ANG2|><|ZH|><|ANG3|>"}\n';
@@ -113,6 +114,22 @@ describe('glmtts-cli: the workspace dictionary reaches the checkout', () => {
     const again = new GlmttsCliTeacher({ root: t.root, python: 'python3', prefix: ['env'], dictionaryFile: t.dict });
     assert.equal((await again.prepare()).action, 'unchanged');
     assert.deepEqual((await readdir(t.configs)).filter((n) => n.endsWith('.tmp')), [], 'no temp file left');
+    await rm(t.dir, { recursive: true, force: true });
+  });
+
+  it('CLI: submit --teacher glmtts-cli refuses (78) to replace a checkout dictionary it did not write; --install-dictionary replaces it', async () => {
+    const t = await setup();
+    await writeFile(t.dict, '{"word": "长", "context": "很长", "phoneme": "zhang3"}\n');
+    const args = ['submit', t.tasks, '--out', 'out', '--teacher', 'glmtts-cli', '--glmtts', t.root, '--python', 'python3', '--quiet'];
+    const refused = await runCli(args, t.dir, {});
+    assert.equal(refused.code, 78);
+    assert.match(refused.err, /was not written by tts-distill.*pass --install-dictionary/);
+    assert.equal(await readFile(path.join(t.configs, 'G2P_replace_dict.jsonl'), 'utf8'), ORIGINAL);
+    const ok = await runCli([...args, '--install-dictionary'], t.dir, {});
+    assert.equal(ok.code, 0, ok.err);
+    const m = await readManifest(path.join(t.dir, 'out', 'manifest.jsonl'));
+    assert.equal(m[0]!.phonemes, '这条路很<|ZH|><|ANG3|>。');
+    assert.equal(m[0]!.dictionarySha256, sha('{"很长": "很<|ZH|><|ANG3|>"}\n'));
     await rm(t.dir, { recursive: true, force: true });
   });
 });
