@@ -91,13 +91,13 @@ async function runSubmit(args: string[], io: CliIO): Promise<number> {
     ...(switches.has('install-dictionary') ? { confirmDictionaryReplace: async () => true } : {}),
   });
   // Pins reach GLM-TTS only through its checkout's dictionary: installed (or refused) before anything runs.
-  if (teacher instanceof GlmttsCliTeacher && settings.teacher.glmttsUsePhoneme) {
+  const glmtts: GlmttsCliTeacher | undefined = teacher instanceof GlmttsCliTeacher ? teacher : undefined;
+  if (glmtts && settings.teacher.glmttsUsePhoneme) {
     try {
-      await teacher.prepare();
+      await glmtts.prepare();
     } catch (err) {
       if (!(err instanceof DictionaryInstallError)) throw err;
       io.stderr.write(`tts-distill submit: ${err.message}\n`);
-      await teacher.close?.();
       return 78;
     }
   }
