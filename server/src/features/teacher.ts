@@ -57,7 +57,15 @@ export function register(ctx: ServerContext): void {
     const base = folderOf(file);
     const controller = new AbortController();
     const sub = token.onCancellationRequested(() => controller.abort());
-    const teacher = createTeacher(settings, { baseDir: base, log: ctx.log, ...(params.token ? { token: params.token } : {}) });
+    const teacher = createTeacher(settings, {
+      baseDir: base, log: ctx.log, ...(params.token ? { token: params.token } : {}),
+      // glmtts-cli: the checkout's dictionary differs and tts-distill did not write it — ask before replacing it.
+      confirmDictionaryReplace: async (q) => {
+        const replace = 'Replace (keep a backup)';
+        const answer = await ctx.connection.window.showWarningMessage(q.message, { title: replace }, { title: 'Cancel' });
+        return answer?.title === replace;
+      },
+    });
     let lastSent = 0, lastRefresh = Date.now();
     ctx.log(`Batch ${path.basename(file)} → ${outDir} (teacher: ${settings.teacher.backend}, seed ${settings.batch.seed}, ${settings.batch.concurrency} at once)`);
     try {
