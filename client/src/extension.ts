@@ -8,7 +8,10 @@ import * as teacher from './features/teacher';
 import * as student from './features/student';
 import * as audio from './features/audio';
 import * as slurm from './features/slurm';
+import * as dataset from './features/dataset';
 import * as pronunciation from './features/pronunciation';
+import * as terminal from './features/terminal';
+import * as workspace from './features/workspace';
 
 let client: LanguageClient | undefined;
 
@@ -17,6 +20,8 @@ export interface ExtensionApi {
   client: LanguageClient;
   /** The latest document info the server sent for a URI. */
   documentInfo(uri: string): DocumentInfo | undefined;
+  /** Recomputes and returns the `ttsDistill.active` context key. */
+  updateActiveContext(): Promise<boolean>;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<ExtensionApi> {
@@ -53,11 +58,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     watchAndRevalidate('**/*.jsonl'),
   );
 
-  await client.start();
   const ctx: ClientContext = { extension: context, client, output };
-  for (const feature of [pronunciation, teacher, student, audio, slurm]) feature.activate(ctx);
+  // Before the server starts: the context key gates the menus, the walkthrough's sample and the terminal need no server.
+  const active = new workspace.ActiveContext();
+  workspace.activate(ctx, active);
+  terminal.activate(ctx);
+  await client.start();
+  for (const feature of [pronunciation, teacher, student, audio, slurm, dataset]) feature.activate(ctx);
   output.info('TTS Distill Studio is ready.');
-  return { client, documentInfo: (uri) => status.get(uri) };
+  return { client, documentInfo: (uri) => status.get(uri), updateActiveContext: () => active.update() };
 }
 
 function watchAndRevalidate(glob: string): vscode.Disposable {

@@ -8,6 +8,6 @@ export async function taskDocument(uri: vscode.Uri | undefined, purpose: string)
   const doc = uri
     ? await vscode.workspace.openTextDocument(uri)
     : vscode.window.activeTextEditor?.document.languageId === 'tts-tasks' ? vscode.window.activeTextEditor.document : undefined;
-  if (!doc) void vscode.window.showErrorMessage(`Open a task file (*.tasks.jsonl) to ${purpose}.`);
+  if (!doc) void vscode.window.showErrorMessage(vscode.l10n.t('Open a task file (*.tasks.jsonl) to {0}.', purpose));
   return doc;
 }

@@ -22,7 +22,7 @@ export function activate(ctx: ClientContext): void {
     vscode.commands.registerCommand('ttsDistill.previewAudio', (args?: PreviewAudioArgs) => {
       const target = args ?? activeLine();
       if (!target) {
-        void vscode.window.showInformationMessage('Put the cursor on a line of a task file to preview its audio.');
+        void vscode.window.showInformationMessage(vscode.l10n.t('Put the cursor on a line of a task file to preview its audio.'));
         return;
       }
       previews.show({ kind: 'line', uri: target.uri, line: target.line }, args?.source);
@@ -200,13 +200,13 @@ class PreviewController {
       if (viewId !== this.viewId) return;
       const fileName = path.basename(vscode.Uri.parse(target.uri).fsPath);
       if (!line) {
-        view = { viewId, target, title: `${fileName}:${target.line + 1}`, sources: [], selected: selected ?? this.selected ?? 'prompt', notice: failure ?? `Line ${target.line + 1} of ${fileName} is not a complete task.` };
+        view = { viewId, target, title: `${fileName}:${target.line + 1}`, sources: [], selected: selected ?? this.selected ?? 'prompt', notice: failure ?? vscode.l10n.t('Line {0} of {1} is not a complete task.', target.line + 1, fileName) };
       } else {
         const sources = line.sources.map((s) => this.source(s.kind, s.path, s.exists));
         const { sources: _omit, ...rest } = line;
         const want = selected ?? this.preferred;
         const pick = sources.find((s) => s.key === want && s.exists) ?? sources.find((s) => s.key === 'teacher' && s.exists) ?? sources.find((s) => s.exists) ?? sources[0];
-        view = { viewId, target, title: `${line.name || fileName} · line ${target.line + 1}`, line: rest, sources, selected: pick?.key ?? 'prompt' };
+        view = { viewId, target, title: vscode.l10n.t('{0} · line {1}', line.name || fileName, target.line + 1), line: rest, sources, selected: pick?.key ?? 'prompt' };
       }
     }
     if (position !== undefined) view.position = position;
@@ -301,7 +301,7 @@ async function revealLine(uri: string, line: number): Promise<void> {
 }
 
 function html(ctx: ClientContext, webview: vscode.Webview): string {
-  return webviewPage(ctx.extension.extensionUri, webview, { script: 'preview.js', style: 'preview.css', title: 'Audio Preview' });
+  return webviewPage(ctx.extension.extensionUri, webview, { script: 'preview.js', style: 'preview.css', title: vscode.l10n.t('Audio Preview') });
 }
 
 /** `.wav` files open in the preview: a read-only custom editor with nothing to save. */

@@ -11,7 +11,7 @@ export function activate(ctx: ClientContext): void {
   ctx.extension.subscriptions.push(vscode.commands.registerCommand('ttsDistill.convertDictionary', async (uri?: vscode.Uri) => {
     const doc = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
     if (!doc || doc.languageId !== 'g2p-dict') {
-      void vscode.window.showWarningMessage('Open a G2P dictionary first.');
+      void vscode.window.showWarningMessage(vscode.l10n.t('Open a G2P dictionary first.'));
       return;
     }
     const res = await ctx.client.sendRequest(ConvertDictionaryRequest.type, { uri: doc.uri.toString() });
@@ -19,7 +19,7 @@ export function activate(ctx: ClientContext): void {
     await vscode.window.showTextDocument(converted, { viewColumn: vscode.ViewColumn.Beside });
     for (const n of res.notes) ctx.output.warn(`${doc.uri.fsPath}:${n.line + 1}: ${n.message}`);
     if (res.notes.length) {
-      const show = await vscode.window.showWarningMessage(`${res.notes.length} line(s) have no ${res.to} form and were kept as they are.`, 'Show Details');
+      const show = await vscode.window.showWarningMessage(vscode.l10n.t('{0} line(s) have no {1} form and were kept as they are.', res.notes.length, res.to), vscode.l10n.t('Show Details'));
       if (show) ctx.output.show(true);
     }
   }));

@@ -41,13 +41,13 @@ const TEACHER_TOKEN_KEY = 'ttsDistill.teacherToken';
 
 async function submit(ctx: ClientContext, uri: vscode.Uri | undefined, outDir: string | undefined, listeners: Set<(s: SlurmRunStatus) => void>) {
   if (!vscode.workspace.isTrusted) {
-    void vscode.window.showErrorMessage('Slurm batches run programs on a cluster: trust this workspace first.');
+    void vscode.window.showErrorMessage(vscode.l10n.t('Slurm batches run programs on a cluster: trust this workspace first.'));
     return;
   }
   const doc = await taskDocument(uri, 'submit it to Slurm');
   if (!doc) return;
   if (doc.isUntitled) {
-    void vscode.window.showErrorMessage('Save the task file first: the shards are made from the file on disk.');
+    void vscode.window.showErrorMessage(vscode.l10n.t('Save the task file first: the shards are made from the file on disk.'));
     return;
   }
   if (doc.isDirty && !(await doc.save())) return;
@@ -56,9 +56,9 @@ async function submit(ctx: ClientContext, uri: vscode.Uri | undefined, outDir: s
   let testRun = false;
   if (!outDir) {
     const pick = await vscode.window.showQuickPick([
-      { label: 'Production run', description: config.get<string>('batch.outputDir'), test: false },
-      { label: 'Test run', description: config.get<string>('batch.testOutputDir'), test: true },
-    ], { title: `Submit ${name} to the Slurm cluster`, placeHolder: 'Where should the outputs go?' });
+      { label: vscode.l10n.t('Production run'), description: config.get<string>('batch.outputDir'), test: false },
+      { label: vscode.l10n.t('Test run'), description: config.get<string>('batch.testOutputDir'), test: true },
+    ], { title: vscode.l10n.t('Submit {0} to the Slurm cluster', name), placeHolder: vscode.l10n.t('Where should the outputs go?') });
     if (!pick) return;
     testRun = pick.test;
   }
@@ -68,13 +68,13 @@ async function submit(ctx: ClientContext, uri: vscode.Uri | undefined, outDir: s
     ref = await ctx.client.sendRequest(SlurmSubmitRequest.type, { uri: doc.uri.toString(), ...(outDir ? { outDir } : { testRun }), ...(token ? { token } : {}) });
   } catch (err) {
     ctx.output.error(`Slurm submission of ${name} failed: ${(err as Error).message}`);
-    void vscode.window.showErrorMessage(`Slurm: ${(err as Error).message}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('Slurm: {0}', (err as Error).message));
     return;
   }
   const runId = ref.runId;
   void vscode.commands.executeCommand('ttsDistill.slurmJobs.focus').then(undefined, () => undefined);
   await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Slurm: ${name}`, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Slurm: {0}', name), cancellable: true },
     (progress, token) => new Promise<void>((resolve) => {
       let reported = 0;
       const onStatus = (s: SlurmRunStatus) => {
@@ -90,7 +90,7 @@ async function submit(ctx: ClientContext, uri: vscode.Uri | undefined, outDir: s
           stopped.dispose();
           resolve();
           const text = `Slurm batch ${name}: ${s.state === 'error' ? s.message : summary(s)}`;
-          if (s.state === 'error' || s.exitCode === 2) void vscode.window.showWarningMessage(text, 'Show Output').then((a) => a && ctx.output.show(true));
+          if (s.state === 'error' || s.exitCode === 2) void vscode.window.showWarningMessage(text, vscode.l10n.t('Show Output')).then((a) => a && ctx.output.show(true));
           else void vscode.window.showInformationMessage(text);
         }
       };
@@ -101,7 +101,7 @@ async function submit(ctx: ClientContext, uri: vscode.Uri | undefined, outDir: s
         stopped.dispose();
         listeners.delete(onStatus);
         resolve();
-        void vscode.window.showWarningMessage(`Slurm batch ${name}: the language server stopped; the jobs go on in the queue. Submit the file again to follow them.`);
+        void vscode.window.showWarningMessage(vscode.l10n.t('Slurm batch {0}: the language server stopped; the jobs go on in the queue. Submit the file again to follow them.', name));
       });
       token.onCancellationRequested(() => {
         progress.report({ message: 'cancelling (scancel)…' });
@@ -141,7 +141,7 @@ class RunItem extends vscode.TreeItem {
     this.contextValue = status.state === 'running' || status.state === 'submitting' ? 'slurmRun.running' : 'slurmRun';
     this.iconPath = new vscode.ThemeIcon(
       status.state === 'running' || status.state === 'submitting' ? 'sync~spin' : status.state === 'error' ? 'error' : status.exitCode === 0 ? 'pass' : 'warning');
-    this.tooltip = [`Output: ${status.outDir}`, `Run folder: ${status.runId}`, `Jobs: ${status.progress?.jobIds.join(', ') || '-'}`, status.message ?? ''].filter(Boolean).join('\n');
+    this.tooltip = [vscode.l10n.t('Output: {0}', status.outDir), vscode.l10n.t('Run folder: {0}', status.runId), vscode.l10n.t('Jobs: {0}', status.progress?.jobIds.join(', ') || '-'), status.message ?? ''].filter(Boolean).join('\n');
   }
 }
 
@@ -158,7 +158,7 @@ class ShardItem extends vscode.TreeItem {
     ].join('\n');
     this.iconPath = new vscode.ThemeIcon(shardIcon(s));
     this.resourceUri = vscode.Uri.file(`${run.runId}/shard-${s.shard}/slurm.log`);
-    this.command = { command: 'vscode.open', title: 'Open shard log', arguments: [this.resourceUri] };
+    this.command = { command: 'vscode.open', title: vscode.l10n.t('Open shard log'), arguments: [this.resourceUri] };
   }
 }
 

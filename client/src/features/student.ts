@@ -41,11 +41,11 @@ async function pickTeacherFolder(title: string, given?: vscode.Uri): Promise<{ d
       }
     }
   }
-  items.push({ label: '$(folder-opened) Choose a folder…' });
-  const pick = items.length === 1 ? items[0] : await vscode.window.showQuickPick(items, { title, placeHolder: 'Teacher output folder (with manifest.jsonl)' });
+  items.push({ label: vscode.l10n.t('$(folder-opened) Choose a folder…') });
+  const pick = items.length === 1 ? items[0] : await vscode.window.showQuickPick(items, { title, placeHolder: vscode.l10n.t('Teacher output folder (with manifest.jsonl)') });
   if (!pick) return undefined;
   if (pick.dir) return { dir: pick.dir, resource: pick.resource };
-  const chosen = (await vscode.window.showOpenDialog({ title, canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Use this teacher run' }))?.[0];
+  const chosen = (await vscode.window.showOpenDialog({ title, canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: vscode.l10n.t('Use this teacher run') }))?.[0];
   return chosen ? { dir: chosen.fsPath, resource: vscode.workspace.getWorkspaceFolder(chosen)?.uri } : undefined;
 }
 
@@ -56,10 +56,10 @@ async function trainStudent(ctx: ClientContext, given?: vscode.Uri): Promise<voi
   let kind: StudentKind = 'g2p';
   if (command.length) {
     const choices: Array<vscode.QuickPickItem & { student: StudentKind }> = [
-      { label: 'G2P student', description: 'polyphone readings, trained here in a worker thread', student: 'g2p' },
-      { label: 'Acoustic student (external trainer)', description: command.join(' '), student: 'external' },
+      { label: vscode.l10n.t('G2P student'), description: vscode.l10n.t('polyphone readings, trained here in a worker thread'), student: 'g2p' },
+      { label: vscode.l10n.t('Acoustic student (external trainer)'), description: command.join(' '), student: 'external' },
     ];
-    const pick = await vscode.window.showQuickPick(choices, { title: 'Which student?' });
+    const pick = await vscode.window.showQuickPick(choices, { title: vscode.l10n.t('Which student?') });
     if (!pick) return;
     kind = pick.student;
   }
@@ -67,7 +67,7 @@ async function trainStudent(ctx: ClientContext, given?: vscode.Uri): Promise<voi
   const cts = new vscode.CancellationTokenSource();
   const panel = StudentPanel.open(ctx, `Training: ${kind === 'g2p' ? 'G2P student' : 'acoustic student'}`, [vscode.Uri.file(teacher.dir)]);
   panel.onCancel = () => cts.cancel();
-  panel.show({ kind: 'training', title: `Training the ${kind === 'g2p' ? 'G2P' : 'acoustic'} student from ${path.basename(teacher.dir)}`, student: kind, lossLabel: kind === 'g2p' ? 'share of training examples wrong' : 'loss' });
+  panel.show({ kind: 'training', title: vscode.l10n.t('Training the {0} student from {1}', kind === 'g2p' ? 'G2P' : 'acoustic', path.basename(teacher.dir)), student: kind, lossLabel: kind === 'g2p' ? vscode.l10n.t('share of training examples wrong') : 'loss' });
   const sub = ctx.client.onNotification(StudentTrainProgressNotification.type, (p) => {
     if (p.runId !== runId) return;
     if (p.message) {
@@ -78,7 +78,7 @@ async function trainStudent(ctx: ClientContext, given?: vscode.Uri): Promise<voi
   });
   try {
     const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Training the ${kind === 'g2p' ? 'G2P' : 'acoustic'} student`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Training the {0} student', kind === 'g2p' ? 'G2P' : 'acoustic'), cancellable: true },
       async (_progress, token) => {
         token.onCancellationRequested(() => cts.cancel());
         return ctx.client.sendRequest(TrainStudentRequest.type, { teacherDir: teacher.dir, runId, kind, uri: teacher.resource?.toString(), workspaceTrusted: vscode.workspace.isTrusted }, cts.token);
@@ -88,7 +88,7 @@ async function trainStudent(ctx: ClientContext, given?: vscode.Uri): Promise<voi
     panel.post({ type: 'finished', status: result.status, message });
     ctx.output.info(`[student] ${message}`);
     if (result.status === 'done') {
-      const choice = await vscode.window.showInformationMessage(message, 'Open Evaluation Diff');
+      const choice = await vscode.window.showInformationMessage(message, vscode.l10n.t('Open Evaluation Diff'));
       if (choice) await vscode.commands.executeCommand('ttsDistill.openEvaluationDiff', vscode.Uri.file(teacher.dir));
     } else if (result.status === 'failed') void vscode.window.showErrorMessage(message);
   } catch (err) {
@@ -116,21 +116,21 @@ async function openEvaluationDiff(ctx: ClientContext, docs: EvalDocuments, given
   const teacher = await pickTeacherFolder('Evaluate the student on which teacher run?', given);
   if (!teacher) return;
   const audioPick = await vscode.window.showQuickPick([
-    { label: 'Readings only', audio: false },
-    { label: 'Also compare the student\'s audio…', description: 'a folder with <name>.wav per task', audio: true },
-  ], { title: 'Student audio' });
+    { label: vscode.l10n.t('Readings only'), audio: false },
+    { label: vscode.l10n.t('Also compare the student\'s audio…'), description: vscode.l10n.t('a folder with <name>.wav per task'), audio: true },
+  ], { title: vscode.l10n.t('Student audio') });
   if (!audioPick) return;
   let studentAudioDir: string | undefined;
   if (audioPick.audio) {
-    studentAudioDir = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Student audio folder' }))?.[0]?.fsPath;
+    studentAudioDir = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: vscode.l10n.t('Student audio folder') }))?.[0]?.fsPath;
     if (!studentAudioDir) return;
   }
   let res: EvaluateStudentResult;
   try {
-    res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Evaluating the student', cancellable: true }, (_p, token) =>
+    res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Evaluating the student'), cancellable: true }, (_p, token) =>
       ctx.client.sendRequest(EvaluateStudentRequest.type, { teacherDir: teacher.dir, ...(studentAudioDir ? { studentAudioDir } : {}), uri: teacher.resource?.toString() }, token));
   } catch (err) {
-    void vscode.window.showErrorMessage(`Evaluation failed: ${(err as Error).message}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('Evaluation failed: {0}', (err as Error).message));
     return;
   }
   const { teacherUri, studentUri } = docs.set(teacher.dir, res.teacherDocument, res.studentDocument);
@@ -141,7 +141,7 @@ async function openEvaluationDiff(ctx: ClientContext, docs: EvalDocuments, given
   const panel = StudentPanel.open(ctx, 'Student vs Teacher', roots);
   const uri = (f: string | undefined) => (f ? panel.webview.asWebviewUri(vscode.Uri.file(f)).toString() : '');
   panel.show({
-    kind: 'report', title: `Student vs teacher — ${path.basename(teacher.dir)}`, report: res.report, htmlFile: res.files.html,
+    kind: 'report', title: vscode.l10n.t('Student vs teacher — {0}', path.basename(teacher.dir)), report: res.report, htmlFile: res.files.html,
     audio: res.report.items.map((i) => ({ teacher: uri(i.teacherAudio), student: uri(i.studentAudio) })),
     ...(res.taskFile ? { taskFile: res.taskFile } : {}),
   });

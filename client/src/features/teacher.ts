@@ -26,12 +26,12 @@ export function activate(ctx: ClientContext): void {
     try {
       const uri = vscode.window.activeTextEditor?.document.uri.toString();
       const h = await client.sendRequest(TeacherHealthRequest.type, { ...(uri ? { uri } : {}), ...(await tokenFor(extension)) });
-      status.text = `${h.ok ? '$(pass)' : '$(warning)'} Teacher: ${h.backend}`;
+      status.text = vscode.l10n.t('{0} Teacher: {1}', h.ok ? '$(pass)' : '$(warning)', h.backend);
       status.tooltip = h.detail;
       status.backgroundColor = h.ok ? undefined : new vscode.ThemeColor('statusBarItem.warningBackground');
     } catch (err) {
-      status.text = '$(warning) Teacher';
-      status.tooltip = `Teacher health unknown: ${err instanceof Error ? err.message : String(err)}`;
+      status.text = vscode.l10n.t('$(warning) Teacher');
+      status.tooltip = vscode.l10n.t('Teacher health unknown: {0}', err instanceof Error ? err.message : String(err));
     }
     status.show();
   };
@@ -42,20 +42,20 @@ export function activate(ctx: ClientContext): void {
     vscode.commands.registerCommand('ttsDistill.submitBatch', (uri?: vscode.Uri) => submit(uri)),
     vscode.commands.registerCommand('ttsDistill.cancelBatch', () => {
       if (!running.size) {
-        void vscode.window.showInformationMessage('No teacher batch is running.');
+        void vscode.window.showInformationMessage(vscode.l10n.t('No teacher batch is running.'));
         return;
       }
       for (const cts of running.values()) cts.cancel();
     }),
     vscode.commands.registerCommand('ttsDistill.setTeacherToken', async () => {
       const value = await vscode.window.showInputBox({
-        title: 'HTTP teacher token', prompt: 'Bearer token sent to the HTTP teacher. Kept in VS Code secret storage, never in settings. Empty: remove it.',
+        title: vscode.l10n.t('HTTP teacher token'), prompt: vscode.l10n.t('Bearer token sent to the HTTP teacher. Kept in VS Code secret storage, never in settings. Empty: remove it.'),
         password: true, ignoreFocusOut: true,
       });
       if (value === undefined) return;
       if (value) await extension.secrets.store(TOKEN_KEY, value);
       else await extension.secrets.delete(TOKEN_KEY);
-      void vscode.window.showInformationMessage(value ? 'HTTP teacher token saved in secret storage.' : 'HTTP teacher token removed.');
+      void vscode.window.showInformationMessage(value ? vscode.l10n.t('HTTP teacher token saved in secret storage.') : vscode.l10n.t('HTTP teacher token removed.'));
       void refreshHealth();
     }),
     vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('ttsDistill.teacher')) void refreshHealth(); }),
@@ -67,28 +67,28 @@ export function activate(ctx: ClientContext): void {
     const doc = await taskDocument(uri, 'submit it to the teacher');
     if (!doc) return;
     if (doc.uri.scheme !== 'file') {
-      void vscode.window.showErrorMessage('Save the task file first: the teacher reads it from disk.');
+      void vscode.window.showErrorMessage(vscode.l10n.t('Save the task file first: the teacher reads it from disk.'));
       return;
     }
     if (doc.isDirty && !(await doc.save())) return;
     const target = doc.uri.toString();
     const pre = await client.sendRequest(BatchPreflightRequest.type, { uri: target });
     if (pre.runsExternalProgram && !vscode.workspace.isTrusted) {
-      void vscode.window.showErrorMessage(`The ${pre.backend} teacher runs an external program; it is disabled in untrusted workspaces. Trust the workspace, or use the embedded or HTTP teacher.`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('The {0} teacher runs an external program; it is disabled in untrusted workspaces. Trust the workspace, or use the embedded or HTTP teacher.', pre.backend));
       return;
     }
     const items: Array<vscode.QuickPickItem & { dir: string; slurm?: boolean }> = [
-      { label: 'Production run', description: vscode.workspace.asRelativePath(pre.outputDir), dir: pre.outputDir },
-      { label: 'Test run', description: vscode.workspace.asRelativePath(pre.testOutputDir), dir: pre.testOutputDir },
+      { label: vscode.l10n.t('Production run'), description: vscode.workspace.asRelativePath(pre.outputDir), dir: pre.outputDir },
+      { label: vscode.l10n.t('Test run'), description: vscode.workspace.asRelativePath(pre.testOutputDir), dir: pre.testOutputDir },
     ];
     // The same batch as a Slurm job array: sbatch is an external program, so trusted workspaces only.
     if (vscode.workspace.isTrusted) {
       items.push(
-        { label: 'On the Slurm cluster: production run', description: vscode.workspace.asRelativePath(pre.outputDir), detail: 'as a job array (ttsDistill.slurm.* settings)', dir: pre.outputDir, slurm: true },
-        { label: 'On the Slurm cluster: test run', description: vscode.workspace.asRelativePath(pre.testOutputDir), detail: 'as a job array (ttsDistill.slurm.* settings)', dir: pre.testOutputDir, slurm: true },
+        { label: vscode.l10n.t('On the Slurm cluster: production run'), description: vscode.workspace.asRelativePath(pre.outputDir), detail: vscode.l10n.t('as a job array (ttsDistill.slurm.* settings)'), dir: pre.outputDir, slurm: true },
+        { label: vscode.l10n.t('On the Slurm cluster: test run'), description: vscode.workspace.asRelativePath(pre.testOutputDir), detail: vscode.l10n.t('as a job array (ttsDistill.slurm.* settings)'), dir: pre.testOutputDir, slurm: true },
       );
     }
-    const pick = await vscode.window.showQuickPick(items, { title: `Submit ${vscode.workspace.asRelativePath(doc.uri)} to the ${pre.backend} teacher`, placeHolder: 'Where should the outputs go?' });
+    const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Submit {0} to the {1} teacher', vscode.workspace.asRelativePath(doc.uri), pre.backend), placeHolder: vscode.l10n.t('Where should the outputs go?') });
     if (!pick) return;
     if (pick.slurm) {
       await vscode.commands.executeCommand('ttsDistill.submitBatchSlurm', doc.uri, pick.dir);
@@ -105,10 +105,10 @@ export function activate(ctx: ClientContext): void {
       const list = [...errors].sort((a, b) => a[0] - b[0]);
       const first = list.slice(0, 3).map(([line, reason]) => `line ${line + 1}: ${reason}`).join('\n');
       const choice = await vscode.window.showWarningMessage(
-        `${errors.size} of ${pre.lines} line(s) have errors; the batch does not start while the file has errors.`,
-        { modal: true, detail: first + (errors.size > 3 ? '\n…' : '') }, 'Submit the Valid Lines Only',
+        vscode.l10n.t('{0} of {1} line(s) have errors; the batch does not start while the file has errors.', errors.size, pre.lines),
+        { modal: true, detail: first + (errors.size > 3 ? '\n…' : '') }, vscode.l10n.t('Submit the Valid Lines Only'),
       );
-      if (choice !== 'Submit the Valid Lines Only') return;
+      if (choice !== vscode.l10n.t('Submit the Valid Lines Only')) return;
       validOnly = true;
       const known = new Set(pre.invalid.map((x) => x.line));
       skipLines = list.map(([line]) => line).filter((l) => !known.has(l));
@@ -120,7 +120,7 @@ export function activate(ctx: ClientContext): void {
     let last: BatchProgressParams | undefined;
     output.info(`Submitting ${doc.uri.fsPath} → ${pick.dir}${validOnly ? ' (valid lines only)' : ''}`);
     try {
-      const summary = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Teacher batch (${pick.label.toLowerCase()})`, cancellable: true }, async (progress, token) => {
+      const summary = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Teacher batch ({0})', pick.label.toLowerCase()), cancellable: true }, async (progress, token) => {
         token.onCancellationRequested(() => cts.cancel());
         let reported = 0;
         listeners.set(batchId, (p) => {
@@ -140,10 +140,10 @@ export function activate(ctx: ClientContext): void {
       report(summary ?? undefined, pick.dir);
     } catch (err) {
       if (cts.token.isCancellationRequested) {
-        void vscode.window.showInformationMessage(`Teacher batch cancelled${last ? ` after ${last.done} new line(s)` : ''}. Submit again to resume: finished lines are kept.`);
+        void vscode.window.showInformationMessage(last ? vscode.l10n.t('Teacher batch cancelled after {0} new line(s). Submit again to resume: finished lines are kept.', last.done) : vscode.l10n.t('Teacher batch cancelled. Submit again to resume: finished lines are kept.'));
       } else {
         output.error(`Teacher batch failed: ${err instanceof Error ? err.message : String(err)}`);
-        void vscode.window.showErrorMessage(`Teacher batch failed: ${err instanceof Error ? err.message : String(err)}`);
+        void vscode.window.showErrorMessage(vscode.l10n.t('Teacher batch failed: {0}', err instanceof Error ? err.message : String(err)));
       }
     } finally {
       listeners.delete(batchId);
