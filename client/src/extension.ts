@@ -8,6 +8,7 @@ import * as teacher from './features/teacher';
 import * as student from './features/student';
 import * as audio from './features/audio';
 import * as slurm from './features/slurm';
+import * as dataset from './features/dataset';
 import * as pronunciation from './features/pronunciation';
 import * as terminal from './features/terminal';
 import * as workspace from './features/workspace';
@@ -63,7 +64,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   workspace.activate(ctx, active);
   terminal.activate(ctx);
   await client.start();
-  for (const feature of [pronunciation, teacher, student, audio, slurm]) feature.activate(ctx);
+  for (const feature of [pronunciation, teacher, student, audio, slurm, dataset]) feature.activate(ctx);
   output.info('TTS Distill Studio is ready.');
   return { client, documentInfo: (uri) => status.get(uri), updateActiveContext: () => active.update() };
 }

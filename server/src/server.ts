@@ -24,6 +24,7 @@ import * as slurm from './features/slurm';
 import * as symbols from './features/symbols';
 import * as links from './features/links';
 import * as references from './features/references';
+import * as dataset from './features/dataset';
 
 const LANGUAGE_KIND: Record<string, DocumentKind> = { 'tts-tasks': 'tasks', 'g2p-dict': 'dictionary' };
 /** Worker results are published at most this often per document. */
@@ -287,7 +288,7 @@ export function startServer(connection: Connection): void {
   });
 
   const readingsFeature = readings.register(ctx, pronunciation.register(ctx), { progress: scheduleProgress });
-  for (const feature of [teacher, student, audio, slurm, symbols, links, references]) feature.register(ctx);
+  for (const feature of [teacher, student, audio, slurm, symbols, links, references, dataset]) feature.register(ctx);
 
   connection.listen();
 }

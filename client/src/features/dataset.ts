@@ -1,0 +1,237 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ClientContext } from '../context';
+import {
+  DatasetCoverageRequest, DatasetExportRequest, DatasetSetVoiceLabelsRequest, DatasetVoicesRequest, type CoverageResult, type ExportFormat, type TextMode, type VoicesResult,
+} from '../../../server/src/protocol/dataset';
+
+type CoverageReport = CoverageResult['report'];
+type Voice = VoicesResult['pool']['voices'][number];
+const LABEL_KEYS = ['speaker', 'gender', 'age', 'accent', 'emotion'] as const;
+
+/**
+ * Dataset authoring: the Coverage view (every polyphone reading with its lines; thin readings
+ * flagged; syllable, tone and phoneme-token coverage), the Voices view (prompt WAVs measured,
+ * counted, labelled; labels edited into the sidecar) and Export Dataset…. The work happens in
+ * the language server; this is glue.
+ */
+export function activate(ctx: ClientContext): void {
+  const coverage = new CoverageTree(ctx);
+  const voices = new VoicesTree(ctx);
+  ctx.extension.subscriptions.push(
+    vscode.window.registerTreeDataProvider('ttsDistill.coverage', coverage),
+    vscode.window.registerTreeDataProvider('ttsDistill.voices', voices),
+    vscode.commands.registerCommand('ttsDistill.refreshCoverage', () => coverage.refresh()),
+    vscode.commands.registerCommand('ttsDistill.refreshVoices', () => voices.refresh()),
+    vscode.commands.registerCommand('ttsDistill.editVoiceLabels', (item?: Node) => editVoiceLabels(ctx, voices, item)),
+    vscode.commands.registerCommand('ttsDistill.exportDataset', (folder?: vscode.Uri) => exportDatasetCommand(ctx, folder)),
+    // Saved task files change both views.
+    vscode.workspace.onDidSaveTextDocument((d) => {
+      if (d.languageId === 'tts-tasks' || d.fileName.endsWith('voices.jsonl')) {
+        coverage.refresh();
+        voices.refresh();
+      }
+    }),
+  );
+}
+
+interface Node {
+  item: vscode.TreeItem;
+  children?: () => Node[];
+  voice?: Voice;
+}
+
+const leaf = (label: string, description?: string, icon?: string, tooltip?: string): Node => {
+  const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
+  if (description) item.description = description;
+  if (icon) item.iconPath = new vscode.ThemeIcon(icon);
+  if (tooltip) item.tooltip = tooltip;
+  return { item };
+};
+
+const branch = (label: string, description: string | undefined, children: () => Node[], expanded = false, icon?: string): Node => {
+  const item = new vscode.TreeItem(label, expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+  if (description) item.description = description;
+  if (icon) item.iconPath = new vscode.ThemeIcon(icon);
+  return { item, children };
+};
+
+const pct = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(1)} %` : '—');
+
+function lineNode(file: string, line: number): Node {
+  const n = leaf(`${vscode.workspace.asRelativePath(file)}:${line + 1}`, undefined, 'go-to-file');
+  const pos = new vscode.Position(line, 0);
+  n.item.command = { title: 'Open', command: 'vscode.open', arguments: [vscode.Uri.file(file), { selection: new vscode.Range(pos, pos) }] };
+  return n;
+}
+
+abstract class Tree implements vscode.TreeDataProvider<Node> {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  protected roots: Node[] | undefined;
+  constructor(protected readonly ctx: ClientContext) {}
+  refresh(): void {
+    this.roots = undefined;
+    this.changed.fire(undefined);
+  }
+  getTreeItem(n: Node): vscode.TreeItem {
+    return n.item;
+  }
+  async getChildren(n?: Node): Promise<Node[]> {
+    if (n) return n.children?.() ?? [];
+    if (!vscode.workspace.workspaceFolders?.length) return [];
+    try {
+      this.roots ??= await this.load();
+    } catch (err) {
+      return [leaf((err as Error).message, undefined, 'error')];
+    }
+    return this.roots;
+  }
+  protected abstract load(): Promise<Node[]>;
+}
+
+class CoverageTree extends Tree {
+  protected async load(): Promise<Node[]> {
+    const res = await this.ctx.client.sendRequest(DatasetCoverageRequest.type, { uri: vscode.workspace.workspaceFolders?.[0]?.uri.toString() });
+    return coverageNodes(res.report, res.files.length);
+  }
+}
+
+function coverageNodes(r: CoverageReport, files: number): Node[] {
+  if (!r.lines) return [leaf('No task lines in this workspace', `${files} task file(s)`, 'info')];
+  const tones = Object.values(r.tones).reduce((a, b) => a + b, 0);
+  const polyNode = (p: CoverageReport['polyphones'][number]): Node => {
+    const n = branch(p.char, p.readings.map((x) => `${x.reading} ${x.lines}`).join(' · '), () => p.readings.map((x) => {
+      const src = (['dictionary', 'g2p', 'model'] as const).filter((s) => x.sources[s]).map((s) => `${s} ${x.sources[s]}`).join(', ');
+      const rn = x.refs.length
+        ? branch(x.reading, `${x.lines} line(s)${src ? ` · ${src}` : ''}${x.thin ? ' · thin' : ''}`, () => x.refs.map((l) => lineNode(l.file, l.line)), false, x.thin ? 'warning' : 'pass')
+        : leaf(x.reading, `no line${x.thin ? ' · thin' : ''}`, 'warning');
+      return rn;
+    }), false, p.thinReadings ? 'warning' : 'pass');
+    n.item.tooltip = `${p.char}: ${p.lines} line(s); ${p.thinReadings} thin reading(s) (fewer than ${r.minExamples} lines)`;
+    return n;
+  };
+  return [
+    leaf('Task lines', `${r.lines} in ${files} file(s), ${r.hanCharacters} Han characters`, 'list-flat'),
+    branch('Polyphones', `${r.polyphones.length} characters, ${r.thin.length} thin readings`, () => r.polyphones.map(polyNode), true, 'symbol-key'),
+    branch('Thin readings', `${r.thin.length} (fewer than ${r.minExamples} lines)`, () => r.thin.map((t) => leaf(`${t.char} ${t.reading}`, `${t.lines} line(s)`, 'warning')), false, 'warning'),
+    leaf('Syllables', `${r.syllables.covered}/${r.syllables.total} (${pct(r.syllables.covered, r.syllables.total)}), with tones ${r.tonalSyllables.covered}/${r.tonalSyllables.total}`, 'symbol-string',
+      `Missing: ${r.syllables.missing.join(' ')}`),
+    leaf('Tones', (['1', '2', '3', '4', '5'] as const).map((t) => `${t}: ${pct(r.tones[t], tones)}`).join('  '), 'symbol-number'),
+    leaf('Phoneme tokens', `${r.phonemes.covered}/${r.phonemes.total} (${pct(r.phonemes.covered, r.phonemes.total)})`, 'symbol-enum', `Missing: ${r.phonemes.missing.join(' ')}`),
+    branch('Mixed language', `${r.mixedLanguage.lines} line(s) (${pct(r.mixedLanguage.lines, r.lines)})`, () => r.mixedLanguage.refs.map((l) => lineNode(l.file, l.line)), false, 'globe'),
+  ];
+}
+
+class VoicesTree extends Tree {
+  protected async load(): Promise<Node[]> {
+    const res = await this.ctx.client.sendRequest(DatasetVoicesRequest.type, { uri: vscode.workspace.workspaceFolders?.[0]?.uri.toString() });
+    const { pool } = res;
+    if (!pool.voices.length) return [leaf('No prompt audio in the task files', undefined, 'info')];
+    const nodes: Node[] = pool.voices.map((v) => {
+      const m = v.measures;
+      const desc = m
+        ? `${v.lines} line(s) · ${m.durationSeconds.toFixed(1)} s · ${m.sampleRate / 1000} kHz · ${m.channels} ch · F0 ${m.medianF0Hz === null ? '—' : m.medianF0Hz.toFixed(0)} Hz · ${m.speechDbfs.toFixed(1)} dBFS · SNR ${m.snrDb === null ? '—' : m.snrDb.toFixed(0)} dB`
+        : `${v.lines} line(s) · ${v.problem}`;
+      const n = branch(v.relative, desc, () => LABEL_KEYS.map((k) => {
+        const l = leaf(`${k}: ${v.labels[k] ?? '—'}`, v.labelSources[k] ? `from ${v.labelSources[k]}` : undefined, 'tag');
+        l.item.contextValue = 'ttsDistill.voiceLabel';
+        l.voice = v;
+        l.item.command = { title: 'Edit', command: 'ttsDistill.editVoiceLabels', arguments: [{ ...l, labelKey: k }] };
+        return l;
+      }), false, m ? 'unmute' : 'error');
+      n.item.contextValue = 'ttsDistill.voice';
+      n.item.resourceUri = vscode.Uri.file(v.audio);
+      n.voice = v;
+      return n;
+    });
+    if (pool.imbalance.length) nodes.unshift(branch('Imbalance', `${pool.imbalance.length}`, () => pool.imbalance.map((i) => leaf(i, undefined, 'warning')), true, 'warning'));
+    return nodes;
+  }
+}
+
+async function editVoiceLabels(ctx: ClientContext, tree: VoicesTree, item?: Node & { labelKey?: string }): Promise<void> {
+  const voice = item?.voice;
+  if (!voice) {
+    void vscode.window.showInformationMessage('Pick a voice in the Voices view to label it.');
+    return;
+  }
+  const key = item.labelKey ?? (await vscode.window.showQuickPick(LABEL_KEYS.map((k) => ({ label: k, description: voice.labels[k] ?? '' })), { title: `Label ${voice.relative}` }))?.label;
+  if (!key) return;
+  const value = await vscode.window.showInputBox({ title: `${key} of ${voice.relative}`, value: voice.labels[key as (typeof LABEL_KEYS)[number]] ?? '', prompt: 'Empty removes the label' });
+  if (value === undefined) return;
+  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(voice.audio)) ?? vscode.workspace.workspaceFolders?.[0];
+  await ctx.client.sendRequest(DatasetSetVoiceLabelsRequest.type, { uri: folder?.uri.toString(), audio: voice.audio, labels: { [key]: value } });
+  tree.refresh();
+}
+
+/** Teacher runs the settings point at (with a manifest), plus "choose a folder". */
+async function pickRun(given?: vscode.Uri): Promise<{ dir: string; folder: vscode.WorkspaceFolder | undefined } | undefined> {
+  if (given) return { dir: given.fsPath, folder: vscode.workspace.getWorkspaceFolder(given) };
+  const items: Array<vscode.QuickPickItem & { dir?: string; folder?: vscode.WorkspaceFolder }> = [];
+  for (const f of vscode.workspace.workspaceFolders ?? []) {
+    const batch = vscode.workspace.getConfiguration('ttsDistill.batch', f.uri);
+    for (const key of ['outputDir', 'testOutputDir']) {
+      const dir = path.resolve(f.uri.fsPath, batch.get<string>(key, ''));
+      if (existsSync(path.join(dir, 'manifest.jsonl')) && !items.some((i) => i.dir === dir)) items.push({ label: path.relative(f.uri.fsPath, dir) || dir, description: f.name, dir, folder: f });
+    }
+  }
+  items.push({ label: '$(folder-opened) Choose a teacher run folder…' });
+  const pick = await vscode.window.showQuickPick(items, { title: 'Export Dataset: which teacher run?' });
+  if (!pick) return undefined;
+  if (pick.dir) return { dir: pick.dir, folder: pick.folder };
+  const chosen = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Export this teacher run' }))?.[0];
+  return chosen ? { dir: chosen.fsPath, folder: vscode.workspace.getWorkspaceFolder(chosen) ?? vscode.workspace.workspaceFolders?.[0] } : undefined;
+}
+
+async function exportDatasetCommand(ctx: ClientContext, given?: vscode.Uri): Promise<void> {
+  const run = await pickRun(given);
+  if (!run) return;
+  const formats: Array<vscode.QuickPickItem & { format: ExportFormat }> = [
+    { label: 'kaldi', description: 'wav.scp, text, utt2spk, spk2utt (ESPnet, WeNet, CosyVoice recipes)', format: 'kaldi' },
+    { label: 'cosyvoice', description: 'what CosyVoice\'s tools/make_parquet_list.py reads', format: 'cosyvoice' },
+    { label: 'hf', description: 'Hugging Face audiofolder (metadata.jsonl)', format: 'hf' },
+    { label: 'ljspeech', description: 'metadata.csv + wavs/', format: 'ljspeech' },
+  ];
+  const format = (await vscode.window.showQuickPick(formats, { title: 'Export Dataset: format' }))?.format;
+  if (!format) return;
+  const texts: Array<vscode.QuickPickItem & { text: TextMode }> = [
+    { label: 'plain', description: 'the task text', text: 'plain' },
+    { label: 'pinyin', description: 'tone-numbered pinyin of the teacher\'s readings', text: 'pinyin' },
+    { label: 'tokens', description: 'the teacher\'s phoneme tokens: pinned readings survive into the student', text: 'tokens' },
+  ];
+  const text = (await vscode.window.showQuickPick(texts, { title: 'Export Dataset: text' }))?.text;
+  if (!text) return;
+  const split = await vscode.window.showInputBox({ title: 'Export Dataset: held-out splits (empty: train only)', value: 'dev=5%,test=5%', prompt: 'name=N% or name=COUNT, comma-separated; whole speakers are held out' });
+  if (split === undefined) return;
+  const base = run.folder?.uri.fsPath ?? path.dirname(run.dir);
+  const outText = await vscode.window.showInputBox({ title: 'Export Dataset: export folder', value: path.join(base, 'export', format) });
+  if (!outText) return;
+  const out = path.resolve(base, outText);
+  const params = { uri: run.folder?.uri.toString(), run: run.dir, format, out, text, ...(split.trim() ? { split: split.trim() } : {}), splitBy: 'speaker' as const };
+  const send = (force: boolean) => vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting ${format}…` },
+    () => ctx.client.sendRequest(DatasetExportRequest.type, { ...params, force }));
+  let res;
+  try {
+    res = await send(false);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (!/not empty/.test(message)) {
+      void vscode.window.showErrorMessage(`Export Dataset: ${message}`);
+      return;
+    }
+    const replace = await vscode.window.showWarningMessage(`${out} is not empty. Replace the previous export there?`, { modal: true }, 'Replace');
+    if (replace !== 'Replace') return;
+    try {
+      res = await send(true);
+    } catch (err2) {
+      void vscode.window.showErrorMessage(`Export Dataset: ${(err2 as Error).message}`);
+      return;
+    }
+  }
+  const s = res.summary;
+  const splits = Object.entries(s.splits).map(([n, x]) => `${n} ${x.utterances}`).join(', ');
+  const choice = await vscode.window.showInformationMessage(`Exported ${s.utterances} utterance(s) as ${format} (${splits})${s.leftOut.length ? `; ${s.leftOut.length} left out (see Output)` : ''}.`, 'Reveal');
+  if (choice === 'Reveal') void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(s.out));
+}
