@@ -63,6 +63,14 @@ function loadEspeak(): Promise<Espeak | { error: string }> {
       // espeak-ng carries state from one utterance to the next (its output drifts by a few samples),
       // so the heap is snapshotted once, warmed up, and restored before every utterance: the same
       // text then always gives the same bytes, whatever ran before and in which order.
+      // The WebIDL glue keeps one piece of state outside the heap: the buffer its strings are copied
+      // into (`ensureCache`, JS-side pointers into the heap). A text longer than that buffer made the
+      // glue free and re-allocate it — after a restore, in memory the restored allocator considers
+      // free — so espeak overwrote the text it was reading and the next utterances were cut short
+      // (1.45 s instead of 7.41 s). The buffer is grown once, before the snapshot, to hold any text
+      // up to MAX_ESPEAK_INPUT_BYTES; longer texts are refused, so the glue never allocates again.
+      worker.set_voice('x'.repeat(MAX_ESPEAK_INPUT_BYTES)); // fails (no such voice); its argument sizes the string buffer
+      if (worker.set_voice('cmn') !== 0) return { error: 'espeak-ng has no Mandarin voice (cmn)' }; // re-allocates the buffer at full size
       speakRaw(worker, 'ni3 hao3');
       return { worker, sampleRate: worker.get_samplerate(), version, module: m, snapshot: m.HEAPU8.slice() };
     } catch (err) {
@@ -285,7 +293,14 @@ export function espeakInput(g: TeacherG2P): string {
   return s.replace(/ +/g, ' ').trim();
 }
 
+/** Longest espeak-ng input (UTF-8 bytes): the string buffer of the WebIDL glue is sized for it before the heap snapshot. */
+export const MAX_ESPEAK_INPUT_BYTES = 256 * 1024;
+
 function speak(e: Espeak, text: string): Float32Array {
+  // +1 for the terminating NUL, +8 for the glue's alignment: a longer text would make the glue re-allocate outside the snapshot.
+  if (Buffer.byteLength(text, 'utf8') + 9 >= MAX_ESPEAK_INPUT_BYTES) {
+    throw new TeacherError(`the text is too long for the embedded teacher (${Buffer.byteLength(text, 'utf8')} bytes of espeak-ng input, at most ${MAX_ESPEAK_INPUT_BYTES - 9}): split the line`, false);
+  }
   const heap = e.module.HEAPU8;
   heap.set(e.snapshot);
   if (heap.length > e.snapshot.length) heap.fill(0, e.snapshot.length);
