@@ -1,8 +1,7 @@
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { shellQuote } from '../../../server/src/core/shell';
 import type { ClientContext } from '../context';
+import { writeLaunchers } from '../launcher';
 
 export const TASK_TYPE = 'tts-distill';
 /** Subcommands a `tts-distill` task may run (the task definition's enum in package.json). */
@@ -57,15 +56,4 @@ function taskFor(def: TtsDistillTaskDefinition, folder: vscode.WorkspaceFolder, 
     : `tts-distill ${name}`;
   if (def.command === 'validate') task.group = vscode.TaskGroup.Test;
   return task;
-}
-
-/** Writes `tts-distill` (POSIX shell) and `tts-distill.cmd` (Windows) into `binDir`. */
-export async function writeLaunchers(binDir: string, runtime: { execPath: string; electron: boolean }, cli: string): Promise<void> {
-  await mkdir(binDir, { recursive: true });
-  const sh = ['#!/bin/sh', '# Written by TTS Distill Studio: the CLI bundled with the extension.',
-    `${runtime.electron ? 'ELECTRON_RUN_AS_NODE=1 ' : ''}exec ${shellQuote(runtime.execPath)} ${shellQuote(cli)} "$@"`, ''].join('\n');
-  await writeFile(path.join(binDir, 'tts-distill'), sh);
-  await chmod(path.join(binDir, 'tts-distill'), 0o755);
-  const cmd = ['@echo off', 'setlocal', ...(runtime.electron ? ['set ELECTRON_RUN_AS_NODE=1'] : []), `"${runtime.execPath}" "${cli}" %*`, ''].join('\r\n');
-  await writeFile(path.join(binDir, 'tts-distill.cmd'), cmd);
 }
