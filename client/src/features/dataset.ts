@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ClientContext } from '../context';
@@ -176,6 +177,10 @@ async function pickRun(given?: vscode.Uri): Promise<{ dir: string; folder: vscod
       const dir = path.resolve(f.uri.fsPath, batch.get<string>(key, ''));
       if (existsSync(path.join(dir, 'manifest.jsonl')) && !items.some((i) => i.dir === dir)) items.push({ label: path.relative(f.uri.fsPath, dir) || dir, description: f.name, dir, folder: f });
     }
+    // Other teacher runs in the folder: any sub-folder (two levels deep) holding a manifest.
+    for (const dir of await runsUnder(f.uri.fsPath)) {
+      if (!items.some((i) => i.dir === dir)) items.push({ label: path.relative(f.uri.fsPath, dir), description: f.name, dir, folder: f });
+    }
   }
   items.push({ label: '$(folder-opened) Choose a teacher run folder…' });
   const pick = await vscode.window.showQuickPick(items, { title: 'Export Dataset: which teacher run?' });
@@ -183,6 +188,18 @@ async function pickRun(given?: vscode.Uri): Promise<{ dir: string; folder: vscod
   if (pick.dir) return { dir: pick.dir, folder: pick.folder };
   const chosen = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Export this teacher run' }))?.[0];
   return chosen ? { dir: chosen.fsPath, folder: vscode.workspace.getWorkspaceFolder(chosen) ?? vscode.workspace.workspaceFolders?.[0] } : undefined;
+}
+
+/** Folders one or two levels under `root` (not dot folders or node_modules) that hold a manifest.jsonl, sorted. */
+async function runsUnder(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const subdirs = async (dir: string) => (await readdir(dir, { withFileTypes: true }).catch(() => []))
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules').map((e) => path.join(dir, e.name));
+  for (const a of await subdirs(root)) {
+    if (existsSync(path.join(a, 'manifest.jsonl'))) out.push(a);
+    for (const b of await subdirs(a)) if (existsSync(path.join(b, 'manifest.jsonl'))) out.push(b);
+  }
+  return out.sort();
 }
 
 async function exportDatasetCommand(ctx: ClientContext, given?: vscode.Uri): Promise<void> {
