@@ -29,6 +29,8 @@ import * as dataset from './features/dataset';
 const LANGUAGE_KIND: Record<string, DocumentKind> = { 'tts-tasks': 'tasks', 'g2p-dict': 'dictionary' };
 /** Worker results are published at most this often per document. */
 const PROGRESS_MS = 150;
+/** TTS_DISTILL_TRACE=1: one line per validation pass on stderr. */
+const TRACE = !!process.env.TTS_DISTILL_TRACE;
 
 /** Sets up every handler on `connection` and starts listening. */
 export function startServer(connection: Connection): void {
@@ -45,6 +47,12 @@ export function startServer(connection: Connection): void {
   const timers = new Map<string, NodeJS.Timeout>();
   /** Documents validated completely at least once: a small edit of those is re-diagnosed at once, without the debounce. */
   const validatedOnce = new Set<string>();
+  /** Documents with a validation pass under way, and those that got worker results meanwhile. */
+  const running = new Set<string>();
+  const progressAfter = new Set<string>();
+  const rerunAfter = new Set<string>();
+  /** How long the last completed validation pass of each document took. */
+  const lastPassMs = new Map<string, number>();
   /** Incremented per request; a validation publishes only if it is still the newest for its document. */
   const generation = new Map<string, number>();
   let workspaceFolders: string[] = [];
@@ -75,7 +83,12 @@ export function startServer(connection: Connection): void {
     getDocument: (uri) => docs.get(uri),
     allDocuments: () => [...docs.values()],
     revalidate(uris) {
-      for (const uri of uris ?? [...docs.keys()]) schedule(uri, 0);
+      // A pass under way finishes (and publishes) first: restarting a long first pass over and over
+      // (prompt audio read, dictionary loaded…) would delay every diagnostic.
+      for (const uri of uris ?? [...docs.keys()]) {
+        if (running.has(uri) && !timers.has(uri)) rerunAfter.add(uri);
+        else schedule(uri, 0);
+      }
     },
     addTaskLineAnalyzer: (f) => void analyzerFactories.push(f),
     addDictionaryValidator: (v) => void dictionaryValidators.push(v),
@@ -154,6 +167,10 @@ export function startServer(connection: Connection): void {
   connection.onDidCloseTextDocument(({ textDocument: td }) => {
     docs.delete(td.uri);
     readingsFeature.closed(td.uri);
+    running.delete(td.uri);
+    progressAfter.delete(td.uri);
+    rerunAfter.delete(td.uri);
+    lastPassMs.delete(td.uri);
     validatedOnce.delete(td.uri);
     clearTimeout(timers.get(td.uri));
     timers.delete(td.uri);
@@ -168,17 +185,30 @@ export function startServer(connection: Connection): void {
 
   /** Worker results arrived for the document: publish what became ready, at most every PROGRESS_MS. */
   function scheduleProgress(uri: string) {
-    if (!timers.has(uri) && docs.has(uri)) schedule(uri, PROGRESS_MS);
+    if (!docs.has(uri) || timers.has(uri)) return;
+    // Never cancel a pass under way for this (it would start over and over while results keep coming): run after it.
+    if (running.has(uri)) progressAfter.add(uri);
+    // A pass over a big file walks every line: keep the passes to at most a third of the time.
+    else schedule(uri, Math.max(PROGRESS_MS, 2 * (lastPassMs.get(uri) ?? 0)));
   }
 
   function schedule(uri: string, delayMs: number) {
+    if (TRACE) process.stderr.write(`schedule in ${delayMs} ms${timers.has(uri) ? ' (replaces one)' : ''}${running.has(uri) ? ' (cancels one)' : ''} ${new Error().stack!.split('\n')[2]!.trim()}\n`);
     clearTimeout(timers.get(uri));
     const gen = (generation.get(uri) ?? 0) + 1;
     generation.set(uri, gen);
     timers.set(uri, setTimeout(() => {
       timers.delete(uri);
+      running.add(uri);
       validate(uri, gen).catch((err) => {
+        if (TRACE) process.stderr.write(`pass ${gen} ${err instanceof CancelledError ? 'cancelled' : 'failed'} ${uri}\n`);
         if (!(err instanceof CancelledError)) log(`validation of ${uri} failed: ${err instanceof Error ? err.stack : String(err)}`);
+      }).finally(() => {
+        if (generation.get(uri) !== gen) return;
+        running.delete(uri);
+        const again = rerunAfter.delete(uri);
+        if (progressAfter.delete(uri) && !again) scheduleProgress(uri);
+        if (again) schedule(uri, 0);
       });
     }, delayMs));
   }
@@ -188,6 +218,7 @@ export function startServer(connection: Connection): void {
     const d = docs.get(uri);
     if (!d) return;
     const settings = await ctx.getSettings(uri);
+    await readingsFeature.prepare(d, settings);
     promptMaxBytes = settings.promptAudio.maxMegabytes * 1048576;
     if (!isCurrent()) return;
     const version = d.document.version;
@@ -228,6 +259,8 @@ export function startServer(connection: Connection): void {
     if (!isCurrent() || d.document.version !== version) return;
     const elapsedMs = performance.now() - t0;
     validatedOnce.add(uri);
+    lastPassMs.set(uri, elapsedMs);
+    if (TRACE) process.stderr.write(`pass ${gen} ${elapsedMs.toFixed(0)} ms, ${findings.length} findings, ${readingsFeature.pendingLines(uri)} lines pending ${uri}\n`);
     void connection.sendDiagnostics({ uri, version, diagnostics: findings.map((f) => toDiagnostic(f, uri)) });
     let errors = 0, warnings = 0;
     for (const f of findings) {

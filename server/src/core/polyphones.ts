@@ -20,6 +20,8 @@ export interface SecondOpinion {
   /** Who it is, in messages ("the student"). */
   readonly label: string;
   predict(text: string, index: number): string | undefined;
+  /** Its reading where it confidently disagrees with the teacher's (core/student/secondOpinion.ts), else undefined. */
+  misreading?(text: string, index: number, teacherReading: string): { reading: string; confidence: number } | undefined;
 }
 
 /** Readings an earlier teacher run recorded for a text. */
@@ -50,6 +52,8 @@ export interface PolyphoneOptions {
   recorded?: RecordedRuns;
   /** GLM-TTS's able list (the checkout's when one is configured); the bundled copy when absent. */
   able?: AbleList;
+  /** Only the findings a second opinion raises (ambiguous): the per-polyphone ones are not built at all. */
+  raisedOnly?: boolean;
 }
 
 /** Data on each polyphone finding, for quick fixes and hovers. */
@@ -71,7 +75,7 @@ export const AMBIGUOUS_CODE = 'pronunciation/ambiguous';
 export function createPolyphoneAnalyzer(opts: PolyphoneOptions): TaskLineAnalyzer {
   const ignore = new Set(opts.ignore);
   const able = opts.able ?? AbleList.bundled;
-  const version = ['poly', opts.dict.version, able.version, opts.severity, [...ignore].join(''), opts.student?.version ?? '-', opts.recorded?.version ?? '-'].join('|');
+  const version = ['poly', opts.raisedOnly ? 'raised' : 'all', opts.dict.version, able.version, opts.severity, [...ignore].join(''), opts.student?.version ?? '-', opts.recorded?.version ?? '-'].join('|');
   const raised: Severity = opts.severity === 'error' ? 'error' : 'warning';
   const alsoCache = new Map<string, Map<string, string>>();
   const messages = new Map<string, string>();
@@ -122,13 +126,37 @@ export function createPolyphoneAnalyzer(opts: PolyphoneOptions): TaskLineAnalyze
         // Findings are kept per line for the whole file: share the small strings they hold.
         char = internChar(char);
         const rule = pinned?.get(i);
+        let disagree: string | undefined;
+        if (rec && predicted && !sameReading(rec, predicted)) disagree = `${rule ? 'the dictionary now says' : 'the embedded teacher predicts'} ${predicted}`;
+        // The second opinion's reading, first in the quick fixes when it raises the flag.
+        let suggested: string | undefined;
+        if (opts.student?.misreading) {
+          // Only where the student confidently reads otherwise (core/student/secondOpinion.ts; the
+          // threshold is calibrated by npm run bench:flags), the model-read (able-list) ones alike.
+          const m = teacher ? opts.student.misreading(text, i, teacher) : undefined;
+          if (m) {
+            suggested = m.reading;
+            disagree = (disagree ? `${disagree}; ` : '') + `${opts.student.label} reads ${m.reading} (${Math.round(m.confidence * 100)} % sure)`;
+          }
+        } else if (opts.student) {
+          const st = opts.student.predict(text, i);
+          if (st && teacher && !sameReading(st, teacher)) disagree = (disagree ? `${disagree}; ` : '') + `${opts.student.label} reads ${st}`;
+        } else if (!rule && !rec) {
+          const d = defaultReading(char);
+          if (d && teacher && !sameReading(d, teacher)) disagree = `pinyin-pro alone reads ${d}`;
+        }
+        // Only the raised ones wanted (the language server without information diagnostics): build nothing else.
+        if (opts.raisedOnly && !disagree) {
+          if (char.length === 2) i++;
+          continue;
+        }
         const source = sourceAt(lr, char, i, able);
         const f: LineFinding = {
           start: field.offsetOf(i), end: field.offsetOf(i + char.length), severity: opts.severity, code: POLYPHONE_CODE,
           message: source === 'model'
             ? `${char}: GLM-TTS leaves ${char} to its language model${rec ? ` (${recorded!.run} recorded ${rec})` : ''}; its G2P would read ${predicted ?? '?'}${also}, only a hint; a dictionary rule is the only way to decide it`
             : rec ? `${char}: teacher read ${rec} in ${recorded!.run}${also}` : `${char}: teacher reads ${teacher ?? '?'}${also}`,
-          data: { kind: 'polyphone', char, index: i, reading: teacher === null ? null : cands.find((x) => x === teacher) ?? teacher, candidates: cands, source } satisfies PolyphoneData,
+          data: { kind: 'polyphone', char, index: i, reading: teacher === null ? null : cands.find((x) => x === teacher) ?? teacher, candidates: suggested ? [suggested, ...cands.filter((x) => x !== suggested)] : cands, source } satisfies PolyphoneData,
         };
         let related: RelatedInformation[] | undefined;
         if (rule) {
@@ -140,15 +168,6 @@ export function createPolyphoneAnalyzer(opts: PolyphoneOptions): TaskLineAnalyze
         }
         if (rec && recorded?.file && recorded.range) (related ??= []).push({ file: recorded.file, range: recorded.range, message: `recorded by ${recorded.run}` });
         if (related) f.related = related;
-        let disagree: string | undefined;
-        if (rec && predicted && !sameReading(rec, predicted)) disagree = `${rule ? 'the dictionary now says' : 'the embedded teacher predicts'} ${predicted}`;
-        if (opts.student) {
-          const st = opts.student.predict(text, i);
-          if (st && teacher && !sameReading(st, teacher)) disagree = (disagree ? `${disagree}; ` : '') + `${opts.student.label} reads ${st}`;
-        } else if (!rule && !rec) {
-          const d = defaultReading(char);
-          if (d && teacher && !sameReading(d, teacher)) disagree = `pinyin-pro alone reads ${d}`;
-        }
         if (disagree) {
           f.message += `; ${disagree}: ambiguous, pin the reading you want`;
           f.severity = raised;

@@ -119,7 +119,9 @@ export class PronunciationWorkspace {
       this.studentFile = studentFile;
       this.studentStamp = sst;
       const before = this.student?.version;
+      // Without a workspace model, the default student (trained on CPP dev) gives the second opinion.
       this.student = sst ? await loadStudentOpinion(studentFile).then((s) => { this.studentError = undefined; return s; }, (err: Error) => { this.studentError = `${studentFile}: ${err.message}`; return undefined; }) : undefined;
+      if (!sst) this.student = await loadStudentOpinion(undefined).catch((err: Error) => { this.studentError = err.message; return undefined; });
       if (this.student?.version !== before) changed = true;
     }
     // Earlier teacher runs. Output folders can hold many thousand WAVs: look for new manifests at most every few seconds.
@@ -157,9 +159,10 @@ export class PronunciationWorkspace {
   };
 
   /** The polyphone analyzer for the current state (undefined when polyphone flags are off). */
-  analyzer(settings: Settings): TaskLineAnalyzer | undefined {
+  analyzer(settings: Settings, extra: { raisedOnly?: boolean } = {}): TaskLineAnalyzer | undefined {
     if (!settings.polyphones.enabled) return undefined;
     return createPolyphoneAnalyzer({
+      ...extra,
       dict: this.dictionary.dict,
       dictName: path.basename(this.dictionary.file),
       ruleLocation: this.ruleLocation,
@@ -172,11 +175,23 @@ export class PronunciationWorkspace {
   }
 }
 
-async function loadStudentOpinion(file: string): Promise<SecondOpinion> {
-  // Loaded on demand: the server pays for the student only when a model exists.
-  const { loadStudent } = await import('./student/model');
-  const s = await loadStudent(file);
-  return { version: s.version, label: 'the student', predict: (text, index) => s.predict(text, index) };
+async function loadStudentOpinion(file: string | undefined): Promise<SecondOpinion> {
+  // Loaded on demand: the server pays for the student only when the polyphone checks run.
+  const { loadDefaultStudent, loadStudent } = await import('./student/model');
+  const { misreadingAt } = await import('./student/secondOpinion');
+  const s = file ? await loadStudent(file) : await loadDefaultStudent();
+  return {
+    version: file ? s.version : `default:${s.version}`,
+    label: file ? 'the student' : 'the default student',
+    predict: (text, index) => s.predict(text, index),
+    // A model without a calibrated confidence (format 1) raises the flag wherever it disagrees, as before.
+    ...(s.file.calibration ? {
+      misreading: (text: string, index: number, teacher: string) => {
+        const m = misreadingAt(text, index, teacher, s);
+        return m && { reading: m.studentReading, confidence: m.confidence };
+      },
+    } : {}),
+  };
 }
 
 /** manifest.jsonl of the production and test output folders (and their sub-folders, e.g. Slurm shards); GLM-TTS text_compare.jsonl. */

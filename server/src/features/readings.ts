@@ -41,6 +41,11 @@ export interface PronunciationApi {
 
 export interface ReadingsFeature {
   /**
+   * Before the first pass over a task file: loads its workspace's dictionary, runs and student
+   * once, so that the first pass is not thrown away when they arrive.
+   */
+  prepare(doc: OpenDocument, settings: Settings): Promise<void>;
+  /**
    * The polyphone analyzer of one validation pass (undefined when polyphone flags are off). When
    * worker results arrived since the last pass, its version changes, so the model asks again
    * about every line (one cache lookup each) and the lines that became ready get their findings.
@@ -97,16 +102,30 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
     return { start: Math.max(0, Math.min(v.start, n)), end: Math.max(0, Math.min(v.end, n)) };
   };
 
+  const prepared = new WeakMap<PronunciationWorkspace, Promise<void>>();
   const feature: ReadingsFeature = {
+    prepare(doc, settings) {
+      if (!settings.polyphones.enabled || doc.kind !== 'tasks') return Promise.resolve();
+      const w = api.workspaceOf(doc);
+      let p = prepared.get(w);
+      if (!p) {
+        p = w.refresh(settings).then(() => undefined, () => undefined);
+        prepared.set(w, p);
+      }
+      return p;
+    },
     analyzer(doc, settings) {
       if (!settings.polyphones.enabled || !doc.tasks) return undefined;
       const w = api.workspaceOf(doc);
       api.refresh(w, settings);
-      const base = w.analyzer(settings);
+      const info = settings.polyphones.informationDiagnostics;
+      // Without the information diagnostics only the raised findings are kept: the analyzer then builds no others.
+      const severity = settings.polyphones.severity;
+      const base = w.analyzer(settings, { raisedOnly: !info && (severity === 'information' || severity === 'hint') });
       if (!base) return undefined;
       const dict = w.dictionary.dict;
-      const info = settings.polyphones.informationDiagnostics;
       const st = stateOf(doc.uri);
+      pool.warm();
       const baseVersion = `${base.version}|${info ? 'info' : 'warn'}`;
       if (st.storeVersion !== baseVersion) {
         st.store.clear();
@@ -122,6 +141,7 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
       for (let i = v.start; i < v.end; i++) st.hot.add(doc.tasks.lineText(i));
       const hot = st.hot;
       const store = st.store;
+      const unsent: string[] = [];
       // Forget the findings of lines that are gone once the store has grown well past the file.
       if (store.size > 2 * doc.tasks.lineCount + 1000) store.clear();
       return {
@@ -130,13 +150,21 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
           const raw = p.text;
           const hit = store.get(raw);
           if (hit) return hit as LineFinding[];
-          const text = p.get('text');
+          // A line still waiting: its text is known, no need to parse the line again.
+          const waiting = st.pending.get(raw);
+          if (waiting !== undefined && !hot.has(raw) && !cachedReadings(waiting, dict)) return NONE as LineFinding[];
+          const text = waiting ?? p.get('text');
           if (text === undefined || text === '') {
             store.set(raw, NONE);
             return NONE as LineFinding[];
           }
           if (!hot.has(raw) && !cachedReadings(text, dict)) {
-            st.pending.set(raw, text);
+            if (!st.pending.has(raw)) {
+              st.pending.set(raw, text);
+              // The workers start on the first lines while this pass goes on through the file.
+              unsent.push(text);
+              if (unsent.length >= 1000) pool.request(unsent.splice(0), dict);
+            }
             return NONE as LineFinding[];
           }
           let found = base.analyze(p);

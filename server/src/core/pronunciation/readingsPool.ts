@@ -161,6 +161,11 @@ export class ReadingsPool {
     for (const l of this.listeners) l(version, texts);
   }
 
+  /** Starts the workers now (they load the G2P while the caller does its own first pass). */
+  warm(): void {
+    if (!this.disposed) this.ensureWorkers();
+  }
+
   private ensureWorkers(): Slot[] {
     if (this.slots) return this.slots;
     this.slots = [];

@@ -7,6 +7,8 @@ import { predictReadings } from '../teacherG2P';
 import type { ReadingsWorkerReply, ReadingsWorkerRequest } from './readingsPool';
 
 const dicts = new Map<string, ReplaceDict>();
+// Load the G2P's dictionaries now, before the first batch arrives.
+predictReadings('预热一下');
 
 parentPort!.on('message', (m: ReadingsWorkerRequest) => {
   if (m.type === 'dict') {

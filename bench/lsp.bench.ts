@@ -1,0 +1,145 @@
+/**
+ * A 100,000-line polyphone-dense task file through the real language server over JSON-RPC, with
+ * the DEFAULT settings (polyphone flags on, warnings only, inlay hints, the 200 ms debounce):
+ * what a user opening a big file gets. Lines are real sentences (the CPP corpus), two per line,
+ * every line distinct, so the per-line caches start empty.
+ */
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { Diagnostic, InlayHint } from 'vscode-languageserver-protocol';
+import { LspTestClient, REPO } from '../test/lsp/lspClient';
+import { makeWav } from '../test/unit/helpers';
+import { TaskFileModel } from '../server/src/core/taskFile';
+import { createPolyphoneAnalyzer } from '../server/src/core/polyphones';
+import { ReplaceDict } from '../server/src/core/dictEngine';
+import { defaultSettings } from '../server/src/core/settings';
+import { row } from './report';
+
+const N = Number(process.env.BENCH_LINES ?? 100_000);
+
+export function polyphoneDenseLines(n: number): string[] {
+  const sents = readFileSync(path.join(REPO, 'data', 'cpp', 'dev.sent'), 'utf8').split('\n').filter(Boolean).map((s) => s.replace(/\u2581/g, ''));
+  const m = sents.length;
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = sents[i % m]!.slice(0, 24);
+    const b = sents[(i + 1 + Math.floor(i / m) * 13) % m]!.slice(0, 18);
+    lines.push(JSON.stringify({ prompt_audio: `prompts/speaker${i % 20}.wav`, prompt_text: '今天天气很好', input_text: `${a}，${b}`, output_name: `utt_${String(i).padStart(6, '0')}` }));
+  }
+  return lines;
+}
+
+function vmHwmMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+export async function run(): Promise<void> {
+  const lines = polyphoneDenseLines(N);
+  const text = lines.join('\n') + '\n';
+  const distinct = new Set(lines.map((l) => (JSON.parse(l) as { input_text: string }).input_text)).size;
+  console.log(`\n## Language server, DEFAULT settings: ${N.toLocaleString()}-line polyphone-dense task file (${(Buffer.byteLength(text) / 1e6).toFixed(1)} MB, ${distinct.toLocaleString()} distinct texts from the CPP corpus), over JSON-RPC`);
+
+  // What the server must end with: the same checks in one go, in this process (not timed).
+  const flags = createPolyphoneAnalyzer({ dict: ReplaceDict.empty, severity: defaultSettings.polyphones.severity, ignore: defaultSettings.polyphones.ignore });
+  const warningsOnly = { version: flags.version, analyze: (p: Parameters<typeof flags.analyze>[0]) => flags.analyze(p).filter((f) => f.code !== 'pronunciation/polyphone') };
+  const dir = mkdtempSync(path.join(tmpdir(), 'tts-lsp-bench-'));
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(path.join(dir, 'prompts'));
+  for (let i = 0; i < 20; i++) writeFileSync(path.join(dir, 'prompts', `speaker${i}.wav`), makeWav({ seconds: 4 }));
+  const expected = await new TaskFileModel(text).validate({
+    maxPerFile: defaultSettings.diagnostics.maxPerFile, promptAudio: defaultSettings.promptAudio, analyzers: [warningsOnly],
+  });
+  const expectedKey = expected.map((f) => `${f.range.start.line}:${f.range.start.character}:${f.code}:${f.message}`).join('\n');
+  const keyOf = (d: Diagnostic[]) => d.map((f) => `${f.range.start.line}:${f.range.start.character}:${f.code}:${f.message}`).join('\n');
+  const warnings = expected.filter((f) => f.severity === 'warning').length;
+  const limit = expected.find((f) => f.code === 'limit/too-many-findings');
+
+  const file = path.join(dir, 'big.tasks.jsonl');
+  writeFileSync(file, text);
+  const client = await LspTestClient.start({ rootDir: dir, settings: {} });
+  const publishes: Array<{ t: number; n: number; version?: number }> = [];
+  let last: Diagnostic[] = [];
+  let waiter: (() => void) | undefined;
+  client.connection.onNotification('textDocument/publishDiagnostics', (p: { uri: string; version?: number; diagnostics: Diagnostic[] }) => {
+    publishes.push({ t: performance.now(), n: p.diagnostics.length, version: p.version });
+    last = p.diagnostics;
+    client.diagnostics.set(p.uri, p as never);
+    waiter?.();
+  });
+  const until = (pred: () => boolean, timeoutMs = 120_000) => new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { clearInterval(poll); reject(new Error(`timed out; last publish: ${last.length} diagnostics`)); }, timeoutMs);
+    // Checked on every publication (the timed waits), and every few ms for other notifications.
+    const poll = setInterval(() => check(), 5);
+    const check = () => {
+      if (pred()) {
+        clearTimeout(timer);
+        clearInterval(poll);
+        waiter = undefined;
+        resolve();
+      }
+    };
+    waiter = check;
+    check();
+  });
+
+  const t0 = performance.now();
+  const uri = await client.open(file, text);
+  await until(() => publishes.length > 0);
+  const first = publishes[0]!.t - t0;
+  // The client shows lines 70,000–70,060 at once (a jump): their hints, before the workers got there.
+  const hintRange = (from: number) => ({ textDocument: { uri }, range: { start: { line: from, character: 0 }, end: { line: from + 60, character: 0 } } });
+  const coldAt = Math.min(N - 61, 70_000);
+  const c0 = performance.now();
+  const cold = await client.request<InlayHint[]>('textDocument/inlayHint', hintRange(coldAt));
+  const coldMs = performance.now() - c0;
+  await until(() => keyOf(last) === expectedKey);
+  const all = publishes[publishes.length - 1]!.t - t0;
+  const progressive = publishes.length;
+
+  // Inlay hints of one screen, readings cached (median of 20 screens across the file).
+  const hintTimes: number[] = [];
+  let hintCount = 0;
+  for (let k = 0; k < 20; k++) {
+    const h0 = performance.now();
+    const h = await client.request<InlayHint[]>('textDocument/inlayHint', hintRange(Math.floor((k * (N - 61)) / 20)));
+    hintTimes.push(performance.now() - h0);
+    hintCount += h.length;
+  }
+  hintTimes.sort((a, b) => a - b);
+
+  // One-line edits (a character of the text, which changes its readings), each waited for until published.
+  const edits: number[] = [];
+  const editPasses: number[] = [];
+  let version = 1;
+  for (let k = 0; k < 21; k++) {
+    const line = Math.floor(((k + 0.5) * N) / 21);
+    const old = lines[line]!;
+    const at = old.indexOf('"input_text": "') >= 0 ? old.indexOf('"input_text": "') + 15 : old.indexOf('"input_text":"') + 14;
+    const e0 = performance.now();
+    version = await client.change(uri, [{ range: { start: { line, character: at }, end: { line, character: at + 1 } }, text: k % 2 ? '行' : '长' }]);
+    const infos = client.notifications.length;
+    await until(() => publishes[publishes.length - 1]!.version === version);
+    edits.push(performance.now() - e0);
+    // The server's own time for the pass (without JSON-RPC), from its status notification.
+    await until(() => client.notifications.slice(infos).some((n) => n.method === 'ttsDistill/documentInfo'));
+    const info = client.notifications.slice(infos).find((n) => n.method === 'ttsDistill/documentInfo')!.params as { elapsedMs: number };
+    editPasses.push(info.elapsedMs);
+  }
+  edits.sort((a, b) => a - b);
+  editPasses.sort((a, b) => a - b);
+  const rss = vmHwmMb(client.child.pid!);
+  await client.stop();
+
+  console.log(`  ${warnings.toLocaleString()} warnings in the file${limit ? `, published up to ttsDistill.diagnostics.maxPerFile (${limit.message.split(';')[0]})` : ''}; 0 information diagnostics (default)`);
+  row('didOpen → first diagnostics (errors + warnings of the lines in view)', first, 'target ≤ 1000 ms');
+  row('didOpen → all diagnostics (the same list as a one-shot check)', all, `target ≤ 3000 ms; ${progressive} progressive publications`);
+  row('one-line edit → re-diagnosed and published (median of 21)', edits[10]!, `target ≤ 10 ms; slowest ${edits[20]!.toFixed(1)} ms`);
+  row('  of which the server’s validation pass (median)', editPasses[10]!, 'the rest: JSON-RPC and the 5,000-diagnostic publication');
+  row('inlay hints, one screen (60 lines), readings cached (median of 20)', hintTimes[10]!, `target ≤ 20 ms; ${Math.round(hintCount / 20)} hints per screen`);
+  row('inlay hints, one screen never computed (just after open)', coldMs, `target ≤ 20 ms; ${cold.length} hints`);
+  row('peak RSS of the server (VmHWM, worker threads included)', rss, 'MB; target ≤ 600 MB', true);
+}
+
+if (require.main === module) void run();
