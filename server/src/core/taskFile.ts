@@ -3,6 +3,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import webuiSchema from '../../../schemas/task-webui.schema.json';
 import upstreamSchema from '../../../schemas/task-upstream.schema.json';
 import { atLine, type Finding, FindingCollector, type LineFinding, type Range, type RelatedInformation, range } from './findings';
+import { LONE_SURROGATE, MAX_NAME_BYTES } from './batch/manifest';
 import { BOM, findSyntaxError, jsonLimitProblem, parseJsonObject, type JsonMember, scanMembers, splitLines, stringOffsetMapper } from './jsonl';
 import type { TaskDialectSetting } from './settings';
 
@@ -332,11 +333,17 @@ function alternativeKeys(dialect: TaskDialect): Record<string, string> {
 /** Why `name` is not safe as `<name>.wav` in the output folder, or undefined when it is. */
 export function unsafeNameProblem(name: string, dialect: TaskDialect): { severity: 'error' | 'warning'; message: string } | undefined {
   // Nearly every name is plain: one regex decides that, the detailed checks run only otherwise.
-  if (name.length <= 200 && (ASCII_NAME.test(name) || PLAIN_NAME.test(name)) && !RESERVED_NAMES.test(name)) return undefined;
+  // (At most 3 UTF-8 bytes per UTF-16 unit: 66 units are within MAX_NAME_BYTES.)
+  if ((ASCII_NAME.test(name) ? name.length <= MAX_NAME_BYTES : name.length <= 66 && PLAIN_NAME.test(name)) && !RESERVED_NAMES.test(name)) return undefined;
   const key = TASK_FIELDS[dialect].name;
   if (name.trim() === '') return { severity: 'error', message: `"${key}" is empty: the output would be ".wav".` };
   if (CONTROL.test(name)) return { severity: 'error', message: `"${key}" contains a control character: not a usable file name.` };
+  // The same rules as the runner's (outputWavPath): what validates is what submits.
+  if (LONE_SURROGATE.test(name)) return { severity: 'error', message: `"${key}" contains a lone UTF-16 surrogate (not a character): two such names would share one file.` };
   if (name.split(/[\\/]/).includes('..')) return { severity: 'error', message: `"${key}" contains "..": the output file would be written outside the output folder.` };
+  if (name.split(/[\\/]/).some((p) => p.startsWith('.'))) return { severity: 'error', message: `"${key}" (or a folder in it) starts with a dot: such names are reserved for temporary files and are never written.` };
+  const bytes = Math.max(...name.split(/[\\/]/).map((p) => Buffer.byteLength(p, 'utf8')));
+  if (bytes > MAX_NAME_BYTES) return { severity: 'error', message: `"${key}" is ${bytes} bytes long in UTF-8: at most ${MAX_NAME_BYTES} (file names are limited to 255 bytes, and the WAV's temporary file needs room).` };
   if (name.startsWith('/') || /^[A-Za-z]:[\\/]/.test(name)) return { severity: 'error', message: `"${key}" is an absolute path: the output file would be written outside the output folder.` };
   if (/[\\/]/.test(name)) {
     return dialect === 'upstream'
@@ -346,7 +353,6 @@ export function unsafeNameProblem(name: string, dialect: TaskDialect): { severit
   if (RESERVED_CHARS.test(name)) return { severity: 'warning', message: `"${key}" contains a character reserved on Windows (< > : " | ? *): the file cannot be copied there.` };
   if (RESERVED_NAMES.test(name)) return { severity: 'warning', message: `"${key}" is a reserved device name on Windows.` };
   if (/^\s|\s$|\.$/.test(name)) return { severity: 'warning', message: `"${key}" starts or ends with a space, or ends with a dot: easy to get wrong in scripts.` };
-  if (name.length > 200) return { severity: 'warning', message: `"${key}" is ${name.length} characters long: file systems limit names to 255 bytes.` };
   return undefined;
 }
 

@@ -314,6 +314,11 @@ export class JsonlAppender {
   }
 }
 
+/** Longest output name (per path segment) in UTF-8 bytes: `.<name>.wav.tmp-<pid>-<hex>` must stay within the 255 bytes of a file name. */
+export const MAX_NAME_BYTES = 200;
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
  * Where `<name>.wav` goes, or why it cannot: nothing may be written outside the output folder,
  * and names that only a sub-folder could hold stay inside it.
@@ -321,6 +326,10 @@ export class JsonlAppender {
 export function outputWavPath(outDir: string, name: string): { file: string; audio: string } | { error: string } {
   if (!name.trim()) return { error: 'the output name is empty' };
   if (/[\u0000-\u001f\u007f]/.test(name)) return { error: 'the output name contains a control character' };
+  // Two names with different lone surrogates would both become `s\uFFFD.wav` on disk.
+  if (LONE_SURROGATE.test(name)) return { error: 'the output name contains a lone UTF-16 surrogate (not a character): it has no file name of its own' };
+  const longest = Math.max(...name.split(/[\\/]/).map((p) => Buffer.byteLength(p, 'utf8')));
+  if (longest > MAX_NAME_BYTES) return { error: `the output name is ${longest} bytes long in UTF-8; at most ${MAX_NAME_BYTES} (file names are limited to 255 bytes, and the WAV's temporary file needs room)` };
   if (path.isAbsolute(name) || /^[A-Za-z]:/.test(name) || name.startsWith('\\')) return { error: 'the output name is an absolute path' };
   const parts = name.split(/[\\/]/);
   if (parts.some((p) => p === '..' || p === '.' || p === '')) return { error: 'the output name contains "..", "." or an empty path segment: it would leave the output folder' };

@@ -1,5 +1,5 @@
 // eval.html: one self-contained page (inline CSS, no scripts, no external resources).
-import { relative } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import type { EvalItem, EvalReport, Rate } from './types';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -28,9 +28,27 @@ export function markedText(item: Pick<EvalItem, 'text' | 'disagreements'>): stri
   return out;
 }
 
+/**
+ * A link to `file` from a page in `outDir`: only for a file inside one of the report's folders
+ * (`roots`), and always a relative URL with every path segment percent-encoded, so that a name
+ * such as `javascript:alert(1)` is a file name, never a scheme (`./javascript%3Aalert(1).wav`).
+ */
+export function fileHref(outDir: string, file: string, roots: readonly string[]): string | undefined {
+  const abs = resolve(file);
+  if (!roots.some((r) => abs.startsWith(r.endsWith(sep) ? r : r + sep))) return undefined;
+  const rel = relative(resolve(outDir), abs).split(sep);
+  if (!rel.length || rel.some((seg) => seg === '')) return undefined;
+  const url = rel.map((seg) => (seg === '..' ? '..' : encodeURIComponent(seg))).join('/');
+  return url.startsWith('../') ? url : `./${url}`;
+}
+
 export function renderReportHtml(report: EvalReport, outDir: string): string {
   const s = report.summary;
-  const link = (file: string | undefined, label: string) => (file ? `<a href="${esc(relative(outDir, file).split('\\').join('/'))}">${label}</a>` : '');
+  const roots = [report.teacher.dir, report.student.audioDir].filter((d): d is string => !!d).map((d) => resolve(d));
+  const link = (file: string | undefined, label: string) => {
+    const href = file ? fileHref(outDir, file, roots) : undefined;
+    return href ? `<a href="${esc(href)}">${label}</a>` : '';
+  };
   const rows: string[] = [];
   rows.push(`<tr><td>characters</td><td class="n">${s.characters.agree} / ${s.characters.total}</td><td class="n">${pct(s.characters)}</td></tr>`);
   rows.push(`<tr><td>polyphones</td><td class="n">${s.polyphones.agree} / ${s.polyphones.total}</td><td class="n">${pct(s.polyphones)}</td></tr>`);
