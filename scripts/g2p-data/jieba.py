@@ -15,10 +15,12 @@ Layout: a gzip of one binary blob, little-endian; every section starts at a mult
      "logTotal": log(total), "freqs": [[freq, log(freq)], ...] (the distinct frequencies, and 1),
      "tags": dict POS tags, "states": ["Ba", ...] (<BMES><tag>, sorted as Python sorts the (BMES, tag) tuples, so that
      index order is max()'s tie order), "start": [p per state], "trans": [[i, j, p], ...],
-     "words": n, "chars": total UTF-16 code units of the words, "emitChars": m, "emits": e, "values": v, "cst": c}
+     "words": n, "chars": total UTF-16 code units of the words, "suffixUnits", "emitChars": m, "emits": e, "values": v, "cst": c}
   dict.txt words sorted by code point (all are BMP, so this is also UTF-16 order), the last line of a duplicated word
   winning (as in jieba's FREQ and word_tag_tab), in columns:
-    u8 length[n] ; u16 code units[chars] ; u16 index into freqs[n] ; u8 index into tags[n]
+    the words ; u16 index into freqs[n] ; u8 index into tags[n]
+  (the first column is front-coded: u8 units shared with the previous word[n] ; u8 units of the rest[n] ;
+   u16 those units[suffixUnits], and the words' total length is "chars")
   the characters the HMM tables know, sorted: u16 code[m] ; u16 emit count[m] ; u8 char_state_tab count[m]
     u8 emit state[e] ; u16 emit value index[e] (emit_p[state][char]) ; f64 values[v] (the distinct emit values)
     u8 char_state_tab state[c] (char_state_tab[char], in its order)
@@ -100,9 +102,7 @@ def main():
     }
     for x in [header['logTotal']] + header['start'] + [p for _, _, p in header['trans']] + values:
         r(x)  # finite
-    blob = bytearray(b'JIEBAPOS')
-    hj = json.dumps(header, ensure_ascii=False, separators=(',', ':'), allow_nan=False).encode('utf-8')
-    blob += struct.pack('<I', len(hj)) + hj
+    blob = bytearray()
 
     def section(code, items):
         while len(blob) % 8:
@@ -113,8 +113,21 @@ def main():
             a.byteswap()
         blob.extend(a.tobytes())
 
-    section('B', [len(w) for w in words])
-    section('H', units)
+    # front coding: units shared with the previous word, then the rest of the word
+    shared, rest = [], []
+    prev = ''
+    for w in words:
+        k = 0
+        while k < min(len(w), len(prev)) and w[k] == prev[k]:
+            k += 1
+        shared.append(k)
+        rest.append(len(w) - k)
+        prev = w
+    suffix = [ord(c) for w, k in zip(words, shared) for c in w[k:]]
+    header['suffixUnits'] = len(suffix)
+    section('B', shared)
+    section('B', rest)
+    section('H', suffix)
     section('H', [fidx[freq[w]] for w in words])
     section('B', [tidx[tag[w]] for w in words])
     section('H', [ord(c) for c in chars])
@@ -124,7 +137,10 @@ def main():
     section('H', emit_val)
     section('d', values)
     section('B', cst_state)
-    data = bytes(blob)
+    hj = json.dumps(header, ensure_ascii=False, separators=(',', ':'), allow_nan=False).encode('utf-8')
+    head = b'JIEBAPOS' + struct.pack('<I', len(hj)) + hj
+    head += bytes(-len(head) % 8)
+    data = head + bytes(blob)
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, 'wb') as f:
         f.write(gzip.compress(data, compresslevel=9, mtime=0))

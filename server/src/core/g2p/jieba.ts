@@ -47,10 +47,13 @@ interface Model {
   statePos: string[];
   stateTag: string[];
   start: Float64Array;
-  /** trans[i * n + j] (meaningful only where j is in next[i]). */
-  trans: Float64Array;
-  /** The states trans_p[i] lists (its keys). */
+  /** transT[j * n + i] = trans_p[i][j], -Infinity where trans_p[i] has no j. */
+  transT: Float64Array;
+  /** The states trans_p[i] lists (its keys), and the states whose trans_p lists j (preds[j]). */
   next: Int32Array[];
+  preds: Int32Array[];
+  /** 1 for the states with a transition to a state that more than 8 states lead to (E and S states). */
+  toBig: Uint8Array;
   allStates: Int32Array;
   /** Per code unit: index of the character in the HMM tables, -1 when they do not know it. */
   charIndex: Int32Array;
@@ -67,7 +70,7 @@ interface Model {
   /** Scratch buffers reused across calls. */
   work: {
     V: Float64Array; back: Int32Array; prevMark: Int32Array; expMark: Int32Array; obsMark: Int32Array; gen: number;
-    prevBuf: Int32Array; layerA: Int32Array; layerB: Int32Array;
+    prevBuf: Int32Array; bigBuf: Int32Array; obsList: Int32Array; layerA: Int32Array; layerB: Int32Array;
     routeP: Float64Array; routeX: Int32Array; routeW: Int32Array;
   };
 }
@@ -84,6 +87,7 @@ interface Header {
   trans: Array<[number, number, number]>;
   words: number;
   chars: number;
+  suffixUnits: number;
   emitChars: number;
   emits: number;
   values: number;
@@ -107,8 +111,9 @@ function load(): Model {
     return new Ctor(blob.buffer.slice(start, start + bytes) as ArrayBuffer);
   };
   const nWords = h.words;
-  const wordLen = take(Uint8Array, nWords);
-  const units = take(Uint16Array, h.chars);
+  const shared = take(Uint8Array, nWords);
+  const rest = take(Uint8Array, nWords);
+  const suffix = take(Uint16Array, h.suffixUnits);
   const freqIdx = take(Uint16Array, nWords);
   const wordTag = take(Uint8Array, nWords);
   const codes = take(Uint16Array, h.emitChars);
@@ -124,21 +129,32 @@ function load(): Model {
   const wordOff = new Int32Array(nWords + 1);
   const logp = new Float64Array(nWords);
   const first = new Int32Array(0x10001);
-  for (let w = 0, off = 0; w < nWords; w++) {
+  const wordLen = new Uint8Array(nWords);
+  const units = new Uint16Array(h.chars);
+  for (let w = 0, off = 0, prev = 0, sx = 0; w < nWords; w++) {
+    // front-coded: the first shared[w] units are the previous word's, then rest[w] new ones
+    const k = shared[w]!;
+    const r = rest[w]!;
+    for (let j = 0; j < k; j++) units[off + j] = units[prev + j]!;
+    for (let j = 0; j < r; j++) units[off + k + j] = suffix[sx++]!;
     wordOff[w] = off;
+    wordLen[w] = k + r;
     logp[w] = logOfIdx[freqIdx[w]!]!;
     first[units[off]! + 1]!++;
-    off += wordLen[w]!;
+    prev = off;
+    off += k + r;
     wordOff[w + 1] = off;
   }
   for (let c = 1; c <= 0x10000; c++) first[c]! += first[c - 1]!;
 
   const n = h.states.length;
-  const trans = new Float64Array(n * n).fill(-Infinity);
+  const transT = new Float64Array(n * n).fill(-Infinity);
   const nextLists: number[][] = h.states.map(() => []);
+  const predLists: number[][] = h.states.map(() => []);
   for (const [i, j, p] of h.trans) {
-    trans[i * n + j] = p;
+    transT[j * n + i] = p;
     nextLists[i]!.push(j);
+    predLists[j]!.push(i);
   }
   const charIndex = new Int32Array(0x10000).fill(-1);
   const emitFrom = new Int32Array(h.emitChars + 1);
@@ -155,15 +171,17 @@ function load(): Model {
     nStates: n,
     statePos: h.states.map((s) => s[0]!),
     stateTag: h.states.map((s) => s.slice(1)),
-    start: Float64Array.from(h.start), trans,
+    start: Float64Array.from(h.start), transT,
     next: nextLists.map((l) => Int32Array.from(l)),
+    preds: predLists.map((l) => Int32Array.from(l)),
+    toBig: Uint8Array.from(nextLists, (l) => (l.some((j) => predLists[j]!.length > 8) ? 1 : 0)),
     allStates, charIndex, emitFrom, emitState, emitVal, values, cstFrom, cstState,
     emitRows: new Map(), charStates: new Map(),
     emitNone: new Float64Array(n).fill(MIN_FLOAT),
     work: {
       V: new Float64Array(0), back: new Int32Array(0), gen: 0,
       prevMark: new Int32Array(n), expMark: new Int32Array(n), obsMark: new Int32Array(n),
-      prevBuf: new Int32Array(n), layerA: new Int32Array(n), layerB: new Int32Array(n),
+      prevBuf: new Int32Array(n), bigBuf: new Int32Array(n), obsList: new Int32Array(n), layerA: new Int32Array(n), layerB: new Int32Array(n),
       routeP: new Float64Array(0), routeX: new Int32Array(0), routeW: new Int32Array(0),
     },
   };
@@ -253,6 +271,59 @@ function charStates(m: Model, code: number): Int32Array {
   return r;
 }
 
+/**
+ * One Viterbi step for the candidate states `ys` of time t: for each y reachable from prev_states (the states of t-1
+ * with transitions, marked with `gen` in prevMark), V[out + y] and back[out + y] get the max over the y0 in
+ * prev_states of (V[base + y0] + trans[y0][y] + emit[y], y0), and y is appended to `into`; unreachable y are left
+ * out (jieba's `& prev_states_expect_next`). Returns the new length of `into`.
+ */
+function relax(m: Model, ys: Int32Array, gen: number, bigBuf: Int32Array, nBig: number,
+  V: Float64Array, back: Int32Array, base: number, out: number, e: Float64Array, into: Int32Array, k: number): number {
+  const n = m.nStates;
+  const transT = m.transT;
+  const prevMark = m.work.prevMark;
+  const seen = m.work.obsMark;
+  for (let b = 0; b < ys.length; b++) {
+    const y = ys[b]!;
+    if (seen[y] === gen) continue; // a set in jieba
+    seen[y] = gen;
+    const em = e[y]!;
+    const row = y * n;
+    let best = -Infinity;
+    let bestState = -1;
+    const preds = m.preds[y]!;
+    if (preds.length <= 8) {
+      // few states lead to y (M and E states: only the B and M of their tag)
+      for (let a = 0; a < preds.length; a++) {
+        const y0 = preds[a]!;
+        if (prevMark[y0] !== gen) continue;
+        const p = V[base + y0]! + transT[row + y0]! + em;
+        if (bestState < 0 || p > best || (p === best && y0 > bestState)) {
+          best = p;
+          bestState = y0;
+        }
+      }
+    } else {
+      // many lead to y (B and S states): they are all in bigBuf
+      for (let a = 0; a < nBig; a++) {
+        const y0 = bigBuf[a]!;
+        const tr = transT[row + y0]!;
+        if (tr === -Infinity) continue;
+        const p = V[base + y0]! + tr + em;
+        if (bestState < 0 || p > best || (p === best && y0 > bestState)) {
+          best = p;
+          bestState = y0;
+        }
+      }
+    }
+    if (bestState < 0) continue;
+    V[out + y] = best;
+    back[out + y] = bestState;
+    into[k++] = y;
+  }
+  return k;
+}
+
 /** posseg/viterbi.py. `obs` holds only BMP characters (a run of U+4E00–U+9FD5). Returns the state of each char. */
 function viterbi(m: Model, obs: string): Int32Array {
   const n = m.nStates;
@@ -262,7 +333,7 @@ function viterbi(m: Model, obs: string): Int32Array {
     w.V = new Float64Array(T * n * 2);
     w.back = new Int32Array(T * n * 2);
   }
-  const { V, back, prevMark, expMark, obsMark, prevBuf } = w;
+  const { V, back, prevMark, expMark, prevBuf, bigBuf, obsList } = w;
   let cur = w.layerA;
   let nxt = w.layerB;
   // V[0]: the states of the first character (char_state_tab, or all states).
@@ -277,54 +348,33 @@ function viterbi(m: Model, obs: string): Int32Array {
   }
   for (let t = 1; t < T; t++) {
     const gen = ++w.gen;
-    // prev_states: the states of t-1 that have transitions; obs_states: this char's states among those reachable.
+    // prev_states: the states of t-1 that have transitions (those with one to a B or S state also in bigBuf)
     let np = 0;
+    let nBig = 0;
     for (let a = 0; a < nCur; a++) {
       const x = cur[a]!;
       if (m.next[x]!.length > 0) {
         prevBuf[np++] = x;
         prevMark[x] = gen;
+        if (m.toBig[x]) bigBuf[nBig++] = x;
       }
     }
     if (np === 0) throw new Error('jieba posseg viterbi: max() arg is an empty sequence'); // as jieba raises here
-    for (let a = 0; a < np; a++) for (const y of m.next[prevBuf[a]!]!) expMark[y] = gen;
     const code = obs.charCodeAt(t);
-    let nNxt = 0;
-    for (const y of charStates(m, code)) {
-      if (expMark[y] === gen && obsMark[y] !== gen) {
-        obsMark[y] = gen;
-        nxt[nNxt++] = y;
-      }
-    }
-    if (nNxt === 0) {
-      for (let y = 0; y < n; y++) {
-        if (expMark[y] === gen) {
-          obsMark[y] = gen;
-          nxt[nNxt++] = y;
-        }
-      }
-    }
-    // V[t][y] = max((V[t-1][y0] + trans_p[y0].get(y, -inf) + emit, y0) for y0 in prev_states): only the y0 with a
-    // transition to y can win (each y here has one, and all V are finite), ties to the larger state. Relaxed forward
-    // from each y0 over its transitions.
     const e = emitRow(m, code);
     const base = (t - 1) * n;
     const out = t * n;
-    const trans = m.trans;
-    for (let b = 0; b < nNxt; b++) back[out + nxt[b]!] = -1;
-    for (let a = 0; a < np; a++) {
-      const y0 = prevBuf[a]!;
-      const v0 = V[base + y0]!;
-      const row = y0 * n;
-      for (const y of m.next[y0]!) {
-        if (obsMark[y] !== gen) continue;
-        const p = v0 + trans[row + y]! + e[y]!;
-        const bs = back[out + y]!;
-        if (bs < 0 || p > V[out + y]! || (p === V[out + y]! && y0 > bs)) {
-          V[out + y] = p;
-          back[out + y] = y0;
-        }
-      }
+    // obs_states = char_state_tab[char] & (the states some prev state has a transition to); for each,
+    // V[t][y] = max((V[t-1][y0] + trans_p[y0].get(y, -inf) + emit, y0) for y0 in prev_states), ties to the larger y0.
+    // A y is reachable exactly when some y0 in prev_states has a (finite) transition to it, and then only such y0
+    // can win: so one pass over the candidates both tests reachability and takes the max.
+    let nNxt = relax(m, charStates(m, code), gen, bigBuf, nBig, V, back, base, out, e, nxt, 0);
+    if (nNxt === 0) {
+      // none of the character's states is reachable: obs_states = all the reachable states
+      for (let a = 0; a < np; a++) for (const y of m.next[prevBuf[a]!]!) expMark[y] = gen;
+      let k = 0;
+      for (let y = 0; y < n; y++) if (expMark[y] === gen) obsList[k++] = y;
+      nNxt = relax(m, obsList.subarray(0, k), gen, bigBuf, nBig, V, back, base, out, e, nxt, 0);
     }
     const tmp = cur;
     cur = nxt;
