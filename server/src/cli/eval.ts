@@ -51,6 +51,9 @@ summary (one JSON object with --format json). Exit code 0, 2 when an input canno
     io.stdout.write(`characters agree   ${pct(s.characters)}\n`);
     io.stdout.write(`polyphones agree   ${pct(s.polyphones)}\n`);
     io.stdout.write(`sentences agree    ${pct(s.sentences)}\n`);
+    // Only dictionary and g2p readings are the teacher's: model readings are the G2P's hint for what GLM-TTS's language model read.
+    const src = (['dictionary', 'g2p', 'model', 'unknown'] as const).filter((k) => s.bySource[k].total);
+    if (src.length) io.stdout.write(`by source          ${src.map((k) => `${k} ${pct(s.bySource[k])}${k === 'model' ? ' (a hint: the language model read these)' : ''}`).join(' · ')}\n`);
     const weak = report.polyphones.filter((p) => p.agree < p.support).slice(0, 5);
     if (weak.length) io.stdout.write(`weakest polyphones ${weak.map((p) => `${p.char} ${(p.accuracy * 100).toFixed(0)} % of ${p.support}${p.confusions[0] ? ` (${p.confusions[0].teacher}→${p.confusions[0].student})` : ''}`).join(', ')}\n`);
     if (s.acoustic) {

@@ -1,8 +1,8 @@
-// Student versus teacher on readings: per character, per sentence, per polyphone.
+// Student versus teacher on readings: per character, per sentence, per polyphone, per source.
 import { candidateReadings, charAt, isHan } from '../student/readings';
-import type { AgreementSummary, Disagreement, PolyphoneRow, Rate } from './types';
+import type { AgreementSummary, Disagreement, PolyphoneRow, Rate, SourceKey } from './types';
 
-export type { AgreementSummary, Disagreement, PolyphoneRow, Rate };
+export type { AgreementSummary, Disagreement, PolyphoneRow, Rate, SourceKey };
 
 export interface ReadingPair {
   text: string;
@@ -10,6 +10,13 @@ export interface ReadingPair {
   teacher: readonly (string | null)[];
   /** Per UTF-16 unit: the student's reading or null/undefined. */
   student: readonly (string | null | undefined)[];
+  /** Per UTF-16 unit: who decided the teacher's reading (manifest `sources`); absent or null: unknown. */
+  sources?: readonly (string | null | undefined)[];
+}
+
+/** Where the teacher's reading came from, for the per-source rates: a rule, the G2P's tokens, the language model (the reading is a hint), or not recorded. */
+function sourceKey(s: string | null | undefined): SourceKey {
+  return s === 'dictionary' || s === 'g2p' || s === 'model' ? s : 'unknown';
 }
 
 const rate = (agree: number, total: number): Rate => ({ agree, total, rate: total ? agree / total : null });
@@ -30,6 +37,7 @@ export function disagreements(p: ReadingPair): Disagreement[] {
 
 export function agreement(pairs: readonly ReadingPair[], topConfusions = 3): AgreementSummary {
   let chars = 0, charsOk = 0, poly = 0, polyOk = 0, sentOk = 0;
+  const bySource: Record<SourceKey, { agree: number; total: number }> = { dictionary: { agree: 0, total: 0 }, g2p: { agree: 0, total: 0 }, model: { agree: 0, total: 0 }, unknown: { agree: 0, total: 0 } };
   const rows = new Map<string, { support: number; agree: number; teacher: Map<string, number>; conf: Map<string, number> }>();
   for (const p of pairs) {
     let allOk = true;
@@ -42,6 +50,9 @@ export function agreement(pairs: readonly ReadingPair[], topConfusions = 3): Agr
       chars++;
       if (ok) charsOk++;
       else allOk = false;
+      const bs = bySource[sourceKey(p.sources?.[i])];
+      bs.total++;
+      if (ok) bs.agree++;
       if (candidateReadings(ch).length < 2) continue;
       poly++;
       if (ok) polyOk++;
@@ -70,5 +81,6 @@ export function agreement(pairs: readonly ReadingPair[], topConfusions = 3): Agr
   }));
   // Where the student is weakest first: most errors, then most support.
   table.sort((a, b) => (b.support - b.agree) - (a.support - a.agree) || b.support - a.support || a.char.localeCompare(b.char));
-  return { characters: rate(charsOk, chars), polyphones: rate(polyOk, poly), sentences: rate(sentOk, pairs.length), table };
+  const perSource = Object.fromEntries(Object.entries(bySource).map(([k, v]) => [k, rate(v.agree, v.total)])) as Record<SourceKey, Rate>;
+  return { characters: rate(charsOk, chars), polyphones: rate(polyOk, poly), sentences: rate(sentOk, pairs.length), bySource: perSource, table };
 }

@@ -1,10 +1,8 @@
 // Student versus teacher on a teacher run: reads its manifest, asks the G2P student for every
 // character, compares audio where the student's WAV sits beside the teacher's, writes the report.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
-import { writeFileAtomic } from '../batch/manifest';
-import { readRegularFile } from '../safeFs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { parseManifest, type TeacherRecord } from '../student/labels';
 import type { G2PStudent } from '../student/model';
 import { charAt, isHan } from '../student/readings';
@@ -33,9 +31,8 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   const manifest = join(opts.teacherDir, 'manifest.jsonl');
   let content: string;
   try {
-    content = (await readRegularFile(manifest, 1 << 30)).toString('utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EUNSAFE') throw new EvalInputError((err as Error).message);
+    content = await readFile(manifest, 'utf8');
+  } catch {
     throw new EvalInputError(`${opts.teacherDir} has no manifest.jsonl (run a teacher batch first)`);
   }
   const { records, skipped } = parseManifest(content);
@@ -58,6 +55,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
       characters: g2p.characters,
       polyphones: g2p.polyphones,
       sentences: g2p.sentences,
+      bySource: g2p.bySource,
       acoustic: withAudio.length
         ? { items: withAudio.length, meanDurationRatio: mean(withAudio.map((i) => i.acoustic!.durationRatio)), meanMcd: mean(withAudio.map((i) => i.acoustic!.mcd)), meanF0Rmse: f0s.length ? mean(f0s) : null }
         : null,
@@ -74,18 +72,17 @@ async function evaluateRecord(r: TeacherRecord, opts: EvalOptions): Promise<Eval
     if (ch && isHan(ch)) student[i] = opts.student.predict(r.text, i) ?? null;
   }
   const item: EvalItem = { line: r.line, name: r.name, text: r.text, teacher: r.readings, student, disagreements: [] };
+  if (r.sources) item.sources = r.sources;
   item.disagreements = disagreements(item);
   const teacherAudio = join(opts.teacherDir, r.audio ?? `${r.name}.wav`);
-  // A manifest's `audio` could say ../../etc/passwd: only a file inside the teacher folder is read or linked.
-  if (existsSync(teacherAudio) && resolve(teacherAudio).startsWith(resolve(opts.teacherDir) + sep)) item.teacherAudio = resolve(teacherAudio);
+  if (existsSync(teacherAudio)) item.teacherAudio = resolve(teacherAudio);
   if (opts.studentAudioDir) {
     const studentAudio = join(opts.studentAudioDir, `${r.name}.wav`);
     if (existsSync(studentAudio)) {
       item.studentAudio = resolve(studentAudio);
       if (item.teacherAudio) {
         try {
-          // Regular files only: a FIFO named like a WAV must not hang the evaluation.
-          item.acoustic = compareAudio(await readRegularFile(item.teacherAudio, 0xffffffff), await readRegularFile(studentAudio, 0xffffffff));
+          item.acoustic = compareAudio(await readFile(item.teacherAudio), await readFile(studentAudio));
         } catch (err) {
           item.acousticError = (err as Error).message;
         }
@@ -99,8 +96,7 @@ async function evaluateRecord(r: TeacherRecord, opts: EvalOptions): Promise<Eval
 export async function writeReport(report: EvalReport, outDir: string): Promise<{ json: string; html: string }> {
   await mkdir(outDir, { recursive: true });
   const json = join(outDir, 'eval.json'), html = join(outDir, 'eval.html');
-  // Through a temp file and a rename: an eval.html that is a symbolic link (to ~/.bashrc) is replaced, never written through.
-  await writeFileAtomic(json, JSON.stringify(report, null, 1) + '\n');
-  await writeFileAtomic(html, renderReportHtml(report, outDir));
+  await writeFile(json, JSON.stringify(report, null, 1) + '\n');
+  await writeFile(html, renderReportHtml(report, outDir));
   return { json, html };
 }

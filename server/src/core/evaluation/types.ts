@@ -26,8 +26,16 @@ export interface AgreementSummary {
   polyphones: Rate;
   /** Sentences where every character agrees. */
   sentences: Rate;
+  /**
+   * Characters by who decided the teacher's reading: `dictionary` and `g2p` are real teacher
+   * labels; `model` readings are only the G2P's hint (GLM-TTS's language model read them);
+   * `unknown`: not recorded (older manifests, local estimates).
+   */
+  bySource: Record<SourceKey, Rate>;
   table: PolyphoneRow[];
 }
+
+export type SourceKey = 'dictionary' | 'g2p' | 'model' | 'unknown';
 
 export interface AcousticMetrics {
   teacherSeconds: number;
@@ -48,6 +56,8 @@ export interface EvalItem {
   text: string;
   teacher: (string | null)[];
   student: (string | null)[];
+  /** Per UTF-16 unit: the source of the teacher's reading, when the manifest records it. */
+  sources?: (string | null)[];
   disagreements: Disagreement[];
   /** Absolute paths, when the files exist. */
   teacherAudio?: string;

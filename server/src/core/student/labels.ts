@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { isManifestRecord, latestByName, parseJsonLines, parseTextCompare } from '../batch/manifest';
 import { parseReplacement } from '../notation';
+import { AbleList } from '../g2p/ableList';
 import { candidateReadings, charAt, isHan, normalizeReading } from './readings';
 import type { LabelledExample } from './trainer';
 
@@ -43,6 +44,8 @@ export interface TeacherRecord {
   text: string;
   /** One per UTF-16 unit of `text`: tone-numbered pinyin, or null. */
   readings: (string | null)[];
+  /** One per UTF-16 unit: who decided the reading (dictionary | g2p | model | none, null = a local estimate); absent in older manifests. */
+  sources?: (string | null)[];
   /** WAV file name, relative to the output folder. */
   audio: string;
   durationSeconds?: number;
@@ -65,6 +68,7 @@ export function parseManifest(content: string): { records: TeacherRecord[]; skip
     out.records.push({
       line: rec.line, name: rec.name, text: rec.text, audio: rec.audio,
       readings: rec.readings.map((r) => (typeof r === 'string' && r ? normalizeReading(r) : null)),
+      ...(Array.isArray(rec.sources) && rec.sources.length === rec.text.length ? { sources: rec.sources.map((s) => (typeof s === 'string' ? s : null)) } : {}),
       ...(typeof rec.durationSeconds === 'number' ? { durationSeconds: rec.durationSeconds } : {}),
     });
   }
@@ -72,22 +76,43 @@ export function parseManifest(content: string): { records: TeacherRecord[]; skip
   return out;
 }
 
-/** Manifest records (see core/batch): `text` and `readings`, one reading per UTF-16 unit of `text`. */
+/**
+ * Manifest records (see core/batch): `text` and `readings`, one reading per UTF-16 unit of `text`.
+ * Only teacher labels are learnt: readings whose source is `dictionary` or `g2p` (GLM-TTS wrote
+ * their phoneme tokens) — never `model` characters (GLM-TTS's language model read them; the
+ * reading is the G2P's hint) nor local estimates (null). A record without sources (older
+ * manifests) gives the characters outside GLM-TTS's able list, the ones the teacher's G2P decides.
+ */
 export function fromManifest(file: string, content: string): LabelSource {
   const { records, skipped, problems } = parseManifest(content);
   const src: LabelSource = { file, kind: 'manifest', examples: [], skipped, problems };
-  for (const r of records) addSentence(src, r.text, r.readings);
+  let left = 0, old = 0;
+  for (const r of records) {
+    if (!r.sources) old++;
+    left += addSentence(src, r.text, r.readings, r.sources
+      ? (i) => r.sources![i] === 'dictionary' || r.sources![i] === 'g2p'
+      : (i) => !AbleList.bundled.has(charAt(r.text, i) ?? ''));
+  }
+  if (left && src.problems.length < 5) src.problems.push(`${left} polyphone reading(s) left out: read by GLM-TTS's language model or estimated locally, not teacher labels`);
+  if (old && src.problems.length < 5) src.problems.push(`${old} record(s) without sources (older manifest): characters in GLM-TTS's able list left out`);
   return src;
 }
 
-function addSentence(src: LabelSource, text: string, readings: readonly unknown[]): void {
+/** Adds the polyphones of a sentence; returns how many `usable` left out. */
+function addSentence(src: LabelSource, text: string, readings: readonly unknown[], usable?: (i: number) => boolean): number {
+  let left = 0;
   for (let i = 0; i < text.length; i++) {
     const r = readings[i];
     if (typeof r !== 'string' || !r) continue;
     const ch = charAt(text, i);
     if (!ch || !isHan(ch) || !isPolyphone(ch)) continue;
+    if (usable && !usable(i)) {
+      left++;
+      continue;
+    }
     src.examples.push({ text, index: i, reading: normalizeReading(r) });
   }
+  return left;
 }
 
 /**
