@@ -46,6 +46,9 @@ export default {
     const { names } = sampleRun(h.workspace);
     h.expect(names.length >= 3, `the sample run has lines (${names.length})`);
 
+    // The extension is active (its palette entries are gated by ttsDistill.active) once a task file shows its status.
+    await h.openFile('demo.tasks.jsonl');
+    await h.statusBarItem(/Tasks: webui/, 60_000);
     await h.runCommand('TTS Distill: Export Dataset…');
     await h.pickQuickInputRow('the sample run', (label) => label.startsWith('sample-run/teacher'));
     await h.pickQuickInputRow('the kaldi format', (label) => label.startsWith('kaldi'));
