@@ -136,6 +136,8 @@ test('export hf: an audiofolder whose metadata.jsonl names files relative to the
   }
   assert.equal(rows, 9);
   assert.equal(pinyinText('我们用 Python 写。', ['wo3', 'men5', 'yong4', null, null, null, null, null, null, null, null, 'xie3', null]), 'wo3 men5 yong4 Python xie3 。');
+  // Model-read characters (the teacher's language model decides) stay characters.
+  assert.equal(pinyinText('他在银行', ['ta1', 'zai4', 'yin2', 'hang2'], ['model', 'model', 'model', 'dictionary']), '他在银 hang2');
   await rm(dir, { recursive: true, force: true });
 });
 

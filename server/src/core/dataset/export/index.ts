@@ -115,15 +115,19 @@ export function compareC(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-/** Pinyin of Han characters, other runs of non-space characters as words, one space between. */
-export function pinyinText(text: string, readings: readonly (string | null)[]): string {
+/**
+ * Pinyin of Han characters, other runs of non-space characters as words, one space between. A
+ * character the record says the teacher's language model read (`sources[i] === 'model'`) stays a
+ * character: its G2P reading is only a hint of what the audio says.
+ */
+export function pinyinText(text: string, readings: readonly (string | null)[], sources?: readonly (string | null)[]): string {
   const words: string[] = [];
   let run = '';
   for (let i = 0; i < text.length; i++) {
     const cp = text.codePointAt(i)!;
     const n = cp > 0xffff ? 2 : 1;
     const r = readings[i];
-    if (isHan(cp) && r) {
+    if (isHan(cp) && r && sources?.[i] !== 'model') {
       if (run) words.push(run);
       run = '';
       words.push(r);
@@ -290,7 +294,7 @@ export async function exportDataset(opts: ExportOptions): Promise<ExportSummary>
       const how = await outDir.placeWav(it.source, wavFolder, `${it.id}.wav`, opts.wavMode ?? 'link');
       if (how === 'link') linked++;
       else copied++;
-      const output = textMode === 'plain' ? oneLine(it.rec.text) : textMode === 'pinyin' ? oneLine(pinyinText(it.rec.text, it.rec.readings)) : oneLine(it.rec.phonemes);
+      const output = textMode === 'plain' ? oneLine(it.rec.text) : textMode === 'pinyin' ? oneLine(pinyinText(it.rec.text, it.rec.readings, it.rec.sources)) : oneLine(it.rec.phonemes);
       utts.push({ id: it.id, name: it.rec.name, speaker: it.speaker, split: splitName, text: oneLine(it.rec.text), output, wav: `wavs/${it.id}.wav`, labels: it.labels });
     }
     const written = await writeFormat(opts.format, outDir, folder, utts, opts);
