@@ -1,5 +1,5 @@
 import { posseg } from './jieba';
-import { NO_PINYIN, pinyinItems, syllableCount, syllableFinal, syllableInitial } from './pypinyin';
+import { NO_PINYIN, pinyinItems, singleCharId, syllableCount, syllableFinal, syllableInitial } from './pypinyin';
 import { tokensToPinyin } from '../notation';
 
 /**
@@ -54,8 +54,17 @@ function isChinese(cp: number): boolean {
     || (cp >= 0x2f800 && cp <= 0x2fa1f) || (cp >= 0x2e80 && cp <= 0x2eff);
 }
 
-/** The preprocessed text and, per UTF-16 unit of it, the offset of the unit it came from in the input. */
-function preprocess(text: string): { s: string; from: Int32Array } {
+/**
+ * The preprocessed text and, per UTF-16 unit of it, the offset of the unit it came from in the input (null when
+ * they are the same: no punctuation or whitespace to collapse).
+ */
+function preprocess(text: string): { s: string; from: Int32Array | null } {
+  let i = 0;
+  while (i < text.length && !isPunctRun(text.charCodeAt(i))) i++;
+  if (i === text.length) {
+    const s = text.includes('嗯') || text.includes('呣') ? text.replace(/嗯/g, '恩').replace(/呣/g, '母') : text;
+    return { s, from: null };
+  }
   const from = new Int32Array(text.length);
   let out = '';
   let n = 0;
@@ -67,7 +76,7 @@ function preprocess(text: string): { s: string; from: Int32Array } {
       for (let k = chunkStart; k < to; k++) from[n++] = k;
     }
   };
-  for (let i = 0; i < text.length; i++) {
+  for (; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (isPunctRun(c)) {
       if (runStart < 0) {
@@ -158,35 +167,45 @@ function run(text: string): G2PDetail {
         const partPhones = phones.length;
         let off = partStart;
         for (const { word } of posseg(part)) {
-          const items = pinyinItems(word);
-          for (let k = 0; k < items.count; k++) {
-            const id = items.id[k]!;
+          let items: Int32Array | undefined;
+          let id0: number;
+          let count: number;
+          const c0 = word.charCodeAt(0);
+          if (word.length === 1 || (word.length === 2 && c0 >= 0xd800 && c0 <= 0xdbff)) {
+            // One code point: no segmentation, no phrase, no cache.
+            id0 = singleCharId(word.codePointAt(0)!);
+            count = 1;
+          } else {
+            items = pinyinItems(word);
+            id0 = items[0]!;
+            count = items.length / 3;
+          }
+          for (let k = 0; k < count; k++) {
+            const id = k === 0 ? id0 : items![3 * k]!;
+            const start = items ? items[3 * k + 1]! : 0;
             if (id >= 0) {
               const shengmu = shengmuOf[id]!;
-              const at = from[off + items.start[k]!]!;
+              const at = from ? from[off + start]! : off + start;
+              const yunmu = sylYunmu[id]!;
+              if (!yunmu && !shengmu) {
+                // py_ == '' is "all punctuation" in Python, then py_[0] raises IndexError.
+                if (failsAt < 0) failsAt = at;
+                continue;
+              }
               charPhoneme[at] = phones.length;
               readings[at] = sylReading[id]!;
               if (shengmu) phones.push(shengmu);
-              const yunmu = sylYunmu[id]!;
-              // yunmu '' (ń, ň, hm…): the Python pushes '' and '|' and filters them out at the end.
+              // yunmu '' (ń, ň, hm…): the Python pushes '' and '|', and filters them out at the end.
               if (yunmu) phones.push(yunmu);
-              else if (!shengmu) {
-                // py_ == '' is "all punctuation" in Python, then py_[0] raises.
-                if (failsAt < 0) failsAt = at;
-                charPhoneme[at] = -1;
-                readings[at] = null;
-                continue;
-              }
               phones.push(SYL);
               continue;
             }
             if (id === NO_PINYIN) {
-              const at = from[off + items.start[k]!]!;
-              if (failsAt < 0) failsAt = at;
+              if (failsAt < 0) failsAt = from ? from[off + start]! : off + start;
               continue;
             }
             // RAW_TEXT: both styles return the text unchanged; py_ = text + text.
-            const raw = word.slice(items.start[k], items.end[k]);
+            const raw = items ? word.slice(start, items[3 * k + 2]) : word;
             let allPunct = true;
             for (let c = 0; c < raw.length; c++) if (!PUNCT.includes(raw[c]!)) { allPunct = false; break; }
             if (allPunct) {
@@ -224,6 +243,11 @@ export function g2pDetail(text: string): G2PDetail {
   if (cache.size >= MAX_CACHE) cache.delete(cache.keys().next().value!);
   cache.set(text, d);
   return d;
+}
+
+/** The same without the per-text cache (benchmarks). */
+export function g2pDetailUncached(text: string): G2PDetail {
+  return run(text);
 }
 
 /** Exactly `G2P_zh()(text)[0]` of GLM-TTS's utils/glm_g2p.py. Throws G2PError where the Python raises. */

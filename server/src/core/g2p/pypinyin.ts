@@ -317,31 +317,29 @@ function phraseIndex(d: Data, word: string): number {
 }
 
 /**
- * The items `pinyin()` returns for one string, as parallel arrays: item k covers UTF-16 units
- * `start[k]`..`end[k]` of the string; `id[k]` is the syllable index of a Han character read from
- * the dictionaries, RAW_TEXT for a non-Han run (returned unchanged in every style) or NO_PINYIN
- * for a Han character without a reading (both styles give '').
+ * The items `pinyin()` returns for one string, flat, three numbers per item: the syllable index of a Han
+ * character read from the dictionaries (RAW_TEXT for a non-Han run, returned unchanged in every style; NO_PINYIN
+ * for a Han character without a reading, '' in both styles), then the UTF-16 start and end of the item in the string.
  */
-export interface PinyinItems {
-  readonly count: number;
-  readonly id: Int32Array;
-  readonly start: Int32Array;
-  readonly end: Int32Array;
-}
+export type PinyinItems = Int32Array;
 export const RAW_TEXT = -1;
 export const NO_PINYIN = -2;
 
 class ItemsBuilder {
-  id: number[] = [];
-  start: number[] = [];
-  end: number[] = [];
+  buf = new Int32Array(48);
+  n = 0;
   push(id: number, start: number, end: number): void {
-    this.id.push(id);
-    this.start.push(start);
-    this.end.push(end);
+    if (this.n + 3 > this.buf.length) {
+      const b = new Int32Array(this.buf.length * 2);
+      b.set(this.buf);
+      this.buf = b;
+    }
+    this.buf[this.n++] = id;
+    this.buf[this.n++] = start;
+    this.buf[this.n++] = end;
   }
   build(): PinyinItems {
-    return { count: this.id.length, id: Int32Array.from(this.id), start: Int32Array.from(this.start), end: Int32Array.from(this.end) };
+    return this.buf.slice(0, this.n);
   }
 }
 
@@ -407,6 +405,7 @@ function mmsegConvert(d: Data, s: string, a: number, b: number, out: ItemsBuilde
 }
 
 const MAX_WORD_CACHE = 100_000;
+const builder = new ItemsBuilder();
 const wordCache = new Map<string, PinyinItems>();
 
 /**
@@ -418,7 +417,8 @@ export function pinyinItems(s: string): PinyinItems {
   const hit = wordCache.get(s);
   if (hit) return hit;
   const d = load();
-  const out = new ItemsBuilder();
+  const out = builder;
+  out.n = 0;
   let runStart = 0;
   let runHan = false;
   for (let i = 0; i < s.length; ) {
@@ -444,6 +444,17 @@ export function pinyinItems(s: string): PinyinItems {
   if (wordCache.size >= MAX_WORD_CACHE) wordCache.clear();
   wordCache.set(s, items);
   return items;
+}
+
+/**
+ * The item of a string that is one code point: its syllable index (PINYIN_DICT's first reading) when it is a Han
+ * character pypinyin reads, NO_PINYIN for a Han character it cannot read, RAW_TEXT otherwise. (One character is never
+ * a phrase: mmseg yields it alone.)
+ */
+export function singleCharId(cp: number): number {
+  if (!isPypinyinHan(cp)) return RAW_TEXT;
+  const f = cp < MAX_CP ? load().first[cp]! : -1;
+  return f >= 0 ? f : NO_PINYIN;
 }
 
 /** Style.INITIALS of a syllable index. */
@@ -472,9 +483,9 @@ export function pinyin(hans: string, style: Style): string[][] {
   const d = load();
   const items = pinyinItems(hans);
   const out: string[][] = [];
-  for (let k = 0; k < items.count; k++) {
-    const id = items.id[k]!;
-    if (id === RAW_TEXT) out.push([hans.slice(items.start[k], items.end[k])]);
+  for (let k = 0; k < items.length; k += 3) {
+    const id = items[k]!;
+    if (id === RAW_TEXT) out.push([hans.slice(items[k + 1], items[k + 2])]);
     else if (id === NO_PINYIN) out.push(['']);
     else out.push([style === Style.INITIALS ? d.initials[id]! : d.finals[id]!]);
   }
