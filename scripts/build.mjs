@@ -25,7 +25,7 @@ const webEntries = [
 
 /** G2P data files (server/src/core/g2p/data/*.gz: jieba, pypinyin) go to dist/data/, where the bundles look for them. */
 const g2pDataDir = 'server/src/core/g2p/data';
-const g2pRequired = ['jieba.bin.gz'];
+const g2pRequired = ['jieba.bin.gz', 'pypinyin.txt.gz'];
 for (const name of g2pRequired) {
   if (!existsSync(`${g2pDataDir}/${name}`)) throw new Error(`build: ${g2pDataDir}/${name} is missing (see its generator in scripts/g2p-data/)`);
 }
