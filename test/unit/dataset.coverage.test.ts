@@ -115,3 +115,13 @@ test('tts-distill coverage: text and JSON on a task file, with corpus suggestion
   assert.equal(r.polyphones.find((p) => p.char === '行')!.readings[0]!.refs[0]!.file, 'a.tasks.jsonl');
   await rm(dir, { recursive: true, force: true });
 });
+
+test('coverage in chunks: the same report as in one go, and a cancelled run gives none', async () => {
+  const { computeCoverageAsync } = await import('../../server/src/core/dataset/coverage');
+  const lines = Array.from({ length: 1200 }, (_, i) => at(i % 2 ? '银行的行长去步行。' : '我们还要重新开始。', i));
+  const whole = computeCoverage(lines, { dict });
+  assert.deepEqual(await computeCoverageAsync(lines, { dict, chunkLines: 100 }), whole);
+  let checks = 0;
+  assert.equal(await computeCoverageAsync(lines, { dict, chunkLines: 100, isCancelled: () => ++checks >= 3 }), undefined);
+  assert.equal(checks, 3);
+});

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ResponseError } from 'vscode-languageserver/node';
+import { LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import type { ServerContext } from '../context';
 import { loadReplaceDict } from '../core/dictEngine';
 import { loadAbleList } from '../core/g2p/ableList';
-import { computeCoverage } from '../core/dataset/coverage';
+import { computeCoverageAsync } from '../core/dataset/coverage';
 import { ExportError, exportDataset, parseSplitSpec } from '../core/dataset/export';
 import { findTaskFiles, tasksOfText, type TaskFileTasks } from '../core/dataset/taskLines';
 import { readVoiceLabels, setVoiceLabels, voicePool } from '../core/dataset/voices';
@@ -41,14 +41,17 @@ export function register(ctx: ServerContext): void {
     return out;
   }
 
-  ctx.connection.onRequest(DatasetCoverageRequest.type, async (params): Promise<CoverageResult> => {
+  ctx.connection.onRequest(DatasetCoverageRequest.type, async (params, token): Promise<CoverageResult> => {
     const settings = await ctx.getSettings(params.uri);
     const folder = folderFor(params.uri);
     const files = await taskFiles(folder, settings);
     const dict = await loadReplaceDict(path.resolve(folder, settings.dictionary.path));
     const able = (await loadAbleList(settings.teacher.glmttsPath || undefined, folder)).list;
     const lines = files.flatMap((f) => f.tasks.map((t) => ({ file: f.file, line: t.line, text: t.text })));
-    return { files: files.map((f) => f.file), report: computeCoverage(lines, { dict, able, minExamples: settings.coverage.minExamples, maxRefs: 500 }) };
+    // In chunks: diagnostics and hovers go on while a large workspace is counted; a cancelled request stops.
+    const report = await computeCoverageAsync(lines, { dict, able, minExamples: settings.coverage.minExamples, maxRefs: 500, isCancelled: () => token.isCancellationRequested });
+    if (!report) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
+    return { files: files.map((f) => f.file), report };
   });
 
   ctx.connection.onRequest(DatasetVoicesRequest.type, async (params): Promise<VoicesResult> => {

@@ -129,6 +129,31 @@ export function lineReadings(text: string, dict: ReplaceDict = ReplaceDict.empty
 
 /** Coverage of the given task lines. */
 export function computeCoverage(lines: Iterable<CoverageLine>, opts: CoverageOptions = {}): CoverageReport {
+  const steps = coverageSteps(lines, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The same, yielding to the event loop every `chunkLines` lines (a language server stays
+ * responsive on a 100,000-line workspace); undefined when `isCancelled` says so between chunks.
+ */
+export async function computeCoverageAsync(lines: Iterable<CoverageLine>, opts: CoverageOptions & { chunkLines?: number; isCancelled?: () => boolean } = {}): Promise<CoverageReport | undefined> {
+  const steps = coverageSteps(lines, opts);
+  const chunk = opts.chunkLines ?? 500;
+  for (let n = 1; ; n++) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (n % chunk === 0) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (opts.isCancelled?.()) return undefined;
+    }
+  }
+}
+
+function* coverageSteps(lines: Iterable<CoverageLine>, opts: CoverageOptions): Generator<void, CoverageReport, void> {
   const dict = opts.dict ?? ReplaceDict.empty;
   const able = opts.able ?? AbleList.bundled;
   const minExamples = opts.minExamples ?? 3;
@@ -174,6 +199,7 @@ export function computeCoverage(lines: Iterable<CoverageLine>, opts: CoverageOpt
         if (rc.refs.length < maxRefs) rc.refs.push({ file: l.file, line: l.line });
       }
     }
+    yield;
   }
   const polyphones: PolyphoneCoverage[] = [];
   const thin: CoverageReport['thin'] = [];
