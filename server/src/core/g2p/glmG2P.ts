@@ -233,6 +233,8 @@ function run(text: string): G2PDetail {
 }
 
 const MAX_CACHE = 4000;
+/** Longer texts are not kept (the cache stays a few MB at most). */
+const MAX_CACHED_TEXT = 1000;
 const cache = new Map<string, G2PDetail>();
 
 /** The whole result for one text, cached (do not modify it). */
@@ -240,6 +242,7 @@ export function g2pDetail(text: string): G2PDetail {
   let d = cache.get(text);
   if (d) return d;
   d = run(text);
+  if (text.length > MAX_CACHED_TEXT) return d;
   if (cache.size >= MAX_CACHE) cache.delete(cache.keys().next().value!);
   cache.set(text, d);
   return d;
