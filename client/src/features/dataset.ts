@@ -100,7 +100,7 @@ class CoverageTree extends Tree {
 }
 
 function coverageNodes(r: CoverageReport, files: number): Node[] {
-  if (!r.lines) return [leaf('No task lines in this workspace', `${files} task file(s)`, 'info')];
+  if (!r.lines) return [leaf(vscode.l10n.t('No task lines in this workspace'), vscode.l10n.t('{0} task file(s)', files), 'info')];
   const tones = Object.values(r.tones).reduce((a, b) => a + b, 0);
   const polyNode = (p: CoverageReport['polyphones'][number]): Node => {
     const n = branch(p.char, p.readings.map((x) => `${x.reading} ${x.lines}`).join(' · '), () => p.readings.map((x) => {
@@ -114,14 +114,14 @@ function coverageNodes(r: CoverageReport, files: number): Node[] {
     return n;
   };
   return [
-    leaf('Task lines', `${r.lines} in ${files} file(s), ${r.hanCharacters} Han characters`, 'list-flat'),
-    branch('Polyphones', `${r.polyphones.length} characters, ${r.thin.length} thin readings`, () => r.polyphones.map(polyNode), true, 'symbol-key'),
-    branch('Thin readings', `${r.thin.length} (fewer than ${r.minExamples} lines)`, () => r.thin.map((t) => leaf(`${t.char} ${t.reading}`, `${t.lines} line(s)`, 'warning')), false, 'warning'),
-    leaf('Syllables', `${r.syllables.covered}/${r.syllables.total} (${pct(r.syllables.covered, r.syllables.total)}), with tones ${r.tonalSyllables.covered}/${r.tonalSyllables.total}`, 'symbol-string',
+    leaf(vscode.l10n.t('Task lines'), `${r.lines} in ${files} file(s), ${r.hanCharacters} Han characters`, 'list-flat'),
+    branch(vscode.l10n.t('Polyphones'), `${r.polyphones.length} characters, ${r.thin.length} thin readings`, () => r.polyphones.map(polyNode), true, 'symbol-key'),
+    branch(vscode.l10n.t('Thin readings'), `${r.thin.length} (fewer than ${r.minExamples} lines)`, () => r.thin.map((t) => leaf(`${t.char} ${t.reading}`, `${t.lines} line(s)`, 'warning')), false, 'warning'),
+    leaf(vscode.l10n.t('Syllables'), `${r.syllables.covered}/${r.syllables.total} (${pct(r.syllables.covered, r.syllables.total)}), with tones ${r.tonalSyllables.covered}/${r.tonalSyllables.total}`, 'symbol-string',
       `Missing: ${r.syllables.missing.join(' ')}`),
-    leaf('Tones', (['1', '2', '3', '4', '5'] as const).map((t) => `${t}: ${pct(r.tones[t], tones)}`).join('  '), 'symbol-number'),
-    leaf('Phoneme tokens', `${r.phonemes.covered}/${r.phonemes.total} (${pct(r.phonemes.covered, r.phonemes.total)})`, 'symbol-enum', `Missing: ${r.phonemes.missing.join(' ')}`),
-    branch('Mixed language', `${r.mixedLanguage.lines} line(s) (${pct(r.mixedLanguage.lines, r.lines)})`, () => r.mixedLanguage.refs.map((l) => lineNode(l.file, l.line)), false, 'globe'),
+    leaf(vscode.l10n.t('Tones'), (['1', '2', '3', '4', '5'] as const).map((t) => `${t}: ${pct(r.tones[t], tones)}`).join('  '), 'symbol-number'),
+    leaf(vscode.l10n.t('Phoneme tokens'), `${r.phonemes.covered}/${r.phonemes.total} (${pct(r.phonemes.covered, r.phonemes.total)})`, 'symbol-enum', `Missing: ${r.phonemes.missing.join(' ')}`),
+    branch(vscode.l10n.t('Mixed language'), `${r.mixedLanguage.lines} line(s) (${pct(r.mixedLanguage.lines, r.lines)})`, () => r.mixedLanguage.refs.map((l) => lineNode(l.file, l.line)), false, 'globe'),
   ];
 }
 
@@ -129,7 +129,7 @@ class VoicesTree extends Tree {
   protected async load(): Promise<Node[]> {
     const res = await this.ctx.client.sendRequest(DatasetVoicesRequest.type, { uri: vscode.workspace.workspaceFolders?.[0]?.uri.toString() });
     const { pool } = res;
-    if (!pool.voices.length) return [leaf('No prompt audio in the task files', undefined, 'info')];
+    if (!pool.voices.length) return [leaf(vscode.l10n.t('No prompt audio in the task files'), undefined, 'info')];
     const nodes: Node[] = pool.voices.map((v) => {
       const m = v.measures;
       const desc = m
@@ -147,7 +147,7 @@ class VoicesTree extends Tree {
       n.voice = v;
       return n;
     });
-    if (pool.imbalance.length) nodes.unshift(branch('Imbalance', `${pool.imbalance.length}`, () => pool.imbalance.map((i) => leaf(i, undefined, 'warning')), true, 'warning'));
+    if (pool.imbalance.length) nodes.unshift(branch(vscode.l10n.t('Imbalance'), `${pool.imbalance.length}`, () => pool.imbalance.map((i) => leaf(i, undefined, 'warning')), true, 'warning'));
     return nodes;
   }
 }
@@ -155,12 +155,12 @@ class VoicesTree extends Tree {
 async function editVoiceLabels(ctx: ClientContext, tree: VoicesTree, item?: Node & { labelKey?: string }): Promise<void> {
   const voice = item?.voice;
   if (!voice) {
-    void vscode.window.showInformationMessage('Pick a voice in the Voices view to label it.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('Pick a voice in the Voices view to label it.'));
     return;
   }
-  const key = item.labelKey ?? (await vscode.window.showQuickPick(LABEL_KEYS.map((k) => ({ label: k, description: voice.labels[k] ?? '' })), { title: `Label ${voice.relative}` }))?.label;
+  const key = item.labelKey ?? (await vscode.window.showQuickPick(LABEL_KEYS.map((k) => ({ label: k, description: voice.labels[k] ?? '' })), { title: vscode.l10n.t('Label {0}', voice.relative) }))?.label;
   if (!key) return;
-  const value = await vscode.window.showInputBox({ title: `${key} of ${voice.relative}`, value: voice.labels[key as (typeof LABEL_KEYS)[number]] ?? '', prompt: 'Empty removes the label' });
+  const value = await vscode.window.showInputBox({ title: vscode.l10n.t('{0} of {1}', key, voice.relative), value: voice.labels[key as (typeof LABEL_KEYS)[number]] ?? '', prompt: vscode.l10n.t('Empty removes the label') });
   if (value === undefined) return;
   const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(voice.audio)) ?? vscode.workspace.workspaceFolders?.[0];
   await ctx.client.sendRequest(DatasetSetVoiceLabelsRequest.type, { uri: folder?.uri.toString(), audio: voice.audio, labels: { [key]: value } });
@@ -182,11 +182,11 @@ async function pickRun(given?: vscode.Uri): Promise<{ dir: string; folder: vscod
       if (!items.some((i) => i.dir === dir)) items.push({ label: path.relative(f.uri.fsPath, dir), description: f.name, dir, folder: f });
     }
   }
-  items.push({ label: '$(folder-opened) Choose a teacher run folder…' });
-  const pick = await vscode.window.showQuickPick(items, { title: 'Export Dataset: which teacher run?' });
+  items.push({ label: vscode.l10n.t('$(folder-opened) Choose a teacher run folder…') });
+  const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Export Dataset: which teacher run?') });
   if (!pick) return undefined;
   if (pick.dir) return { dir: pick.dir, folder: pick.folder };
-  const chosen = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Export this teacher run' }))?.[0];
+  const chosen = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: vscode.l10n.t('Export this teacher run') }))?.[0];
   return chosen ? { dir: chosen.fsPath, folder: vscode.workspace.getWorkspaceFolder(chosen) ?? vscode.workspace.workspaceFolders?.[0] } : undefined;
 }
 
@@ -206,28 +206,28 @@ async function exportDatasetCommand(ctx: ClientContext, given?: vscode.Uri): Pro
   const run = await pickRun(given);
   if (!run) return;
   const formats: Array<vscode.QuickPickItem & { format: ExportFormat }> = [
-    { label: 'kaldi', description: 'wav.scp, text, utt2spk, spk2utt (ESPnet, WeNet, CosyVoice recipes)', format: 'kaldi' },
-    { label: 'cosyvoice', description: 'what CosyVoice\'s tools/make_parquet_list.py reads', format: 'cosyvoice' },
-    { label: 'hf', description: 'Hugging Face audiofolder (metadata.jsonl)', format: 'hf' },
+    { label: 'kaldi', description: vscode.l10n.t('wav.scp, text, utt2spk, spk2utt (ESPnet, WeNet, CosyVoice recipes)'), format: 'kaldi' },
+    { label: 'cosyvoice', description: vscode.l10n.t('what CosyVoice\'s tools/make_parquet_list.py reads'), format: 'cosyvoice' },
+    { label: 'hf', description: vscode.l10n.t('Hugging Face audiofolder (metadata.jsonl)'), format: 'hf' },
     { label: 'ljspeech', description: 'metadata.csv + wavs/', format: 'ljspeech' },
   ];
-  const format = (await vscode.window.showQuickPick(formats, { title: 'Export Dataset: format' }))?.format;
+  const format = (await vscode.window.showQuickPick(formats, { title: vscode.l10n.t('Export Dataset: format') }))?.format;
   if (!format) return;
   const texts: Array<vscode.QuickPickItem & { text: TextMode }> = [
-    { label: 'plain', description: 'the task text', text: 'plain' },
-    { label: 'pinyin', description: 'tone-numbered pinyin of the teacher\'s readings', text: 'pinyin' },
-    { label: 'tokens', description: 'the teacher\'s phoneme tokens: pinned readings survive into the student', text: 'tokens' },
+    { label: 'plain', description: vscode.l10n.t('the task text'), text: 'plain' },
+    { label: 'pinyin', description: vscode.l10n.t('tone-numbered pinyin of the teacher\'s readings'), text: 'pinyin' },
+    { label: 'tokens', description: vscode.l10n.t('the teacher\'s phoneme tokens: pinned readings survive into the student'), text: 'tokens' },
   ];
-  const text = (await vscode.window.showQuickPick(texts, { title: 'Export Dataset: text' }))?.text;
+  const text = (await vscode.window.showQuickPick(texts, { title: vscode.l10n.t('Export Dataset: text') }))?.text;
   if (!text) return;
-  const split = await vscode.window.showInputBox({ title: 'Export Dataset: held-out splits (empty: train only)', value: 'dev=5%,test=5%', prompt: 'name=N% or name=COUNT, comma-separated; whole speakers are held out' });
+  const split = await vscode.window.showInputBox({ title: vscode.l10n.t('Export Dataset: held-out splits (empty: train only)'), value: 'dev=5%,test=5%', prompt: vscode.l10n.t('name=N% or name=COUNT, comma-separated; whole speakers are held out') });
   if (split === undefined) return;
   const base = run.folder?.uri.fsPath ?? path.dirname(run.dir);
-  const outText = await vscode.window.showInputBox({ title: 'Export Dataset: export folder', value: path.join(base, 'export', format) });
+  const outText = await vscode.window.showInputBox({ title: vscode.l10n.t('Export Dataset: export folder'), value: path.join(base, 'export', format) });
   if (!outText) return;
   const out = path.resolve(base, outText);
   const params = { uri: run.folder?.uri.toString(), run: run.dir, format, out, text, ...(split.trim() ? { split: split.trim() } : {}), splitBy: 'speaker' as const };
-  const send = (force: boolean) => vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting ${format}…` },
+  const send = (force: boolean) => vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Exporting {0}…', format) },
     () => ctx.client.sendRequest(DatasetExportRequest.type, { ...params, force }));
   let res;
   try {
@@ -235,20 +235,22 @@ async function exportDatasetCommand(ctx: ClientContext, given?: vscode.Uri): Pro
   } catch (err) {
     const message = (err as Error).message;
     if (!/not empty/.test(message)) {
-      void vscode.window.showErrorMessage(`Export Dataset: ${message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Export Dataset: {0}', message));
       return;
     }
-    const replace = await vscode.window.showWarningMessage(`${out} is not empty. Replace the previous export there?`, { modal: true }, 'Replace');
-    if (replace !== 'Replace') return;
+    const replace = await vscode.window.showWarningMessage(vscode.l10n.t('{0} is not empty. Replace the previous export there?', out), { modal: true }, vscode.l10n.t('Replace'));
+    if (replace !== vscode.l10n.t('Replace')) return;
     try {
       res = await send(true);
     } catch (err2) {
-      void vscode.window.showErrorMessage(`Export Dataset: ${(err2 as Error).message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Export Dataset: {0}', (err2 as Error).message));
       return;
     }
   }
   const s = res.summary;
   const splits = Object.entries(s.splits).map(([n, x]) => `${n} ${x.utterances}`).join(', ');
-  const choice = await vscode.window.showInformationMessage(`Exported ${s.utterances} utterance(s) as ${format} (${splits})${s.leftOut.length ? `; ${s.leftOut.length} left out (see Output)` : ''}.`, 'Reveal');
-  if (choice === 'Reveal') void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(s.out));
+  const choice = await vscode.window.showInformationMessage(s.leftOut.length
+    ? vscode.l10n.t('Exported {0} utterance(s) as {1} ({2}); {3} left out (see Output).', s.utterances, format, splits, s.leftOut.length)
+    : vscode.l10n.t('Exported {0} utterance(s) as {1} ({2}).', s.utterances, format, splits), vscode.l10n.t('Reveal'));
+  if (choice === vscode.l10n.t('Reveal')) void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(s.out));
 }
