@@ -218,7 +218,6 @@ export function startServer(connection: Connection): void {
     const d = docs.get(uri);
     if (!d) return;
     const settings = await ctx.getSettings(uri);
-    await readingsFeature.prepare(d, settings);
     promptMaxBytes = settings.promptAudio.maxMegabytes * 1048576;
     if (!isCurrent()) return;
     const version = d.document.version;
@@ -260,7 +259,7 @@ export function startServer(connection: Connection): void {
     const elapsedMs = performance.now() - t0;
     validatedOnce.add(uri);
     lastPassMs.set(uri, elapsedMs);
-    if (TRACE) process.stderr.write(`pass ${gen} ${elapsedMs.toFixed(0)} ms, ${findings.length} findings, ${readingsFeature.pendingLines(uri)} lines pending ${uri}\n`);
+    if (TRACE) process.stderr.write(`pass ${gen} ${elapsedMs.toFixed(0)} ms, ${findings.length} findings, ${readingsFeature.pendingLines(uri)} lines pending, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB ${uri}\n`);
     void connection.sendDiagnostics({ uri, version, diagnostics: findings.map((f) => toDiagnostic(f, uri)) });
     let errors = 0, warnings = 0;
     for (const f of findings) {

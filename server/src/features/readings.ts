@@ -41,11 +41,6 @@ export interface PronunciationApi {
 
 export interface ReadingsFeature {
   /**
-   * Before the first pass over a task file: loads its workspace's dictionary, runs and student
-   * once, so that the first pass is not thrown away when they arrive.
-   */
-  prepare(doc: OpenDocument, settings: Settings): Promise<void>;
-  /**
    * The polyphone analyzer of one validation pass (undefined when polyphone flags are off). When
    * worker results arrived since the last pass, its version changes, so the model asks again
    * about every line (one cache lookup each) and the lines that became ready get their findings.
@@ -102,18 +97,7 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
     return { start: Math.max(0, Math.min(v.start, n)), end: Math.max(0, Math.min(v.end, n)) };
   };
 
-  const prepared = new WeakMap<PronunciationWorkspace, Promise<void>>();
   const feature: ReadingsFeature = {
-    prepare(doc, settings) {
-      if (!settings.polyphones.enabled || doc.kind !== 'tasks') return Promise.resolve();
-      const w = api.workspaceOf(doc);
-      let p = prepared.get(w);
-      if (!p) {
-        p = w.refresh(settings).then(() => undefined, () => undefined);
-        prepared.set(w, p);
-      }
-      return p;
-    },
     analyzer(doc, settings) {
       if (!settings.polyphones.enabled || !doc.tasks) return undefined;
       const w = api.workspaceOf(doc);
