@@ -29,7 +29,7 @@ sentences.forEach((raw, k) => {
   perChar.set(char, s);
 });
 const ms = performance.now() - t0;
-console.log(`Embedded teacher (pinyin-pro whole sentence, no tone sandhi) on ${path.relative(process.cwd(), dir) || dir}:`);
+console.log(`Teacher G2P (the exact port of GLM-TTS's jieba + pypinyin, after the dictionary) on ${path.relative(process.cwd(), dir) || dir}:`);
 console.log(`  accuracy ${(100 * right / sentences.length).toFixed(2)} % (${right} / ${sentences.length} sentences, ${perChar.size} target characters) in ${(ms / 1000).toFixed(1)} s`);
 const worst = [...perChar].filter(([, s]) => s.n >= 20).sort((a, b) => a[1].ok / a[1].n - b[1].ok / b[1].n).slice(0, 10);
 console.log('  weakest characters (≥ 20 examples): ' + worst.map(([c, s]) => `${c} ${(100 * s.ok / s.n).toFixed(0)}% (${[...s.confusions].sort((a, b) => b[1] - a[1])[0]?.[0] ?? ''})`).join(', '));

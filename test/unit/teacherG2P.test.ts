@@ -4,10 +4,14 @@ import { ReplaceDict } from '../../server/src/core/dictEngine';
 import { AbleList } from '../../server/src/core/g2p/ableList';
 import { candidateReadings, defaultReading, formatReadings, predictReadings, teacherReadings } from '../../server/src/core/teacherG2P';
 
-/** Real contexts with the reading the teacher (pinyin-pro, whole sentence) gives the marked character. */
+/**
+ * Real contexts with the reading the teacher gives the marked character — GLM-TTS's own G2P
+ * (jieba + pypinyin), checked with scripts/reference/teacher_g2p.py: 这一行 reads xing2 and 很长
+ * zhang3 there (pinyin-pro said hang2 and chang2).
+ */
 const CONTEXTS: Array<[string, string, string]> = [
-  ['他在银行工作', '行', 'hang2'], ['我们步行回家', '行', 'xing2'], ['这一行的规矩', '行', 'hang2'], ['行长来了', '行', 'hang2'],
-  ['孩子长大了', '长', 'zhang3'], ['这条河很长', '长', 'chang2'], ['他是我们的班长', '长', 'zhang3'], ['长城很雄伟', '长', 'chang2'],
+  ['他在银行工作', '行', 'hang2'], ['我们步行回家', '行', 'xing2'], ['这一行的规矩', '行', 'xing2'], ['行长来了', '行', 'hang2'],
+  ['孩子长大了', '长', 'zhang3'], ['这条河很长', '长', 'zhang3'], ['他是我们的班长', '长', 'zhang3'], ['长城很雄伟', '长', 'chang2'],
   ['这件事很重要', '重', 'zhong4'], ['我们重新开始', '重', 'chong2'], ['箱子太重了', '重', 'zhong4'], ['重庆是山城', '重', 'chong2'],
   ['她喜欢音乐', '乐', 'yue4'], ['祝你快乐', '乐', 'le4'], ['他还是来了', '还', 'hai2'], ['他是个好人', '好', 'hao3'],
   ['我的爱好是游泳', '好', 'hao4'], ['为了明天努力', '为', 'wei4'], ['我想睡觉了', '觉', 'jiao4'], ['我觉得不错', '觉', 'jue2'],
@@ -22,7 +26,7 @@ const CONTEXTS: Array<[string, string, string]> = [
   ['银行行长', '行', 'hang2'], ['中奖了', '中', 'zhong4'], ['中国', '中', 'zhong1'],
 ];
 
-describe('teacher readings (embedded teacher: pinyin-pro + the dictionary as GLM-TTS applies it)', () => {
+describe('teacher readings (the dictionary as GLM-TTS applies it, then its G2P)', () => {
   it(`reads ${CONTEXTS.length} real polyphone contexts as the teacher does`, () => {
     assert.ok(CONTEXTS.length >= 40);
     for (const [text, char, want] of CONTEXTS) {
@@ -50,16 +54,16 @@ describe('teacher readings (embedded teacher: pinyin-pro + the dictionary as GLM
     assert.equal(teacherReadings('会长说')[1]!.source, 'g2p', 'the cache keeps the two lists apart');
   });
 
-  it('where pinyin-pro is wrong, a dictionary rule decides, and says which', () => {
+  it('where the teacher\'s G2P is wrong, a dictionary rule decides, and says which', () => {
+    // Misreadings of the real teacher (scripts/reference/teacher_g2p.py): 还书 hai2, 选为 wei4, 很长 zhang3.
     const misses: Array<[string, string, string, string]> = [
       ['我去还书', '还', 'huan2', '{"word": "还", "context": "还书", "phoneme": "huan2"}'],
       ['他被选为代表', '为', 'wei2', '{"选为": "选<|UEI2|>"}'],
-      ['老师在教书', '教', 'jiao1', '{"word": "教", "context": "教书", "phoneme": "jiao1"}'],
-      ['有空来玩', '空', 'kong4', '{"有空": "有<|K|><|ONG4|>"}'],
+      ['这条河很长', '长', 'chang2', '{"word": "长", "context": "很长", "phoneme": "chang2"}'],
     ];
     for (const [text, char, want, line] of misses) {
       const i = text.indexOf(char);
-      assert.notEqual(teacherReadings(text)[i]!.reading, want, `pinyin-pro now gets ${text} right: move it to CONTEXTS`);
+      assert.notEqual(teacherReadings(text)[i]!.reading, want, `the G2P now gets ${text} right: move it to CONTEXTS`);
       const r = teacherReadings(text, ReplaceDict.fromText(`{"无关": "x"}\n${line}`))[i]!;
       assert.equal(r.reading, want);
       assert.equal(r.source, 'dictionary');
@@ -78,9 +82,9 @@ describe('teacher readings (embedded teacher: pinyin-pro + the dictionary as GLM
     assert.deepEqual(r[0]!.candidates, []);
   });
 
-  it('reads without tone sandhi and with the neutral tone as 5, like pypinyin', () => {
+  it('reads as pypinyin does for GLM-TTS: 一 before a fourth tone as yi2, the neutral tone as 5', () => {
     const r = teacherReadings('一个人的桌子');
-    assert.equal(r[0]!.reading, 'yi1');
+    assert.equal(r[0]!.reading, 'yi2');
     assert.equal(r[3]!.reading, 'de5');
     assert.equal(r[5]!.reading, 'zi5');
     assert.equal(defaultReading('绿'), 'lv4');
@@ -88,13 +92,13 @@ describe('teacher readings (embedded teacher: pinyin-pro + the dictionary as GLM
   });
 
   it('a dictionary match ends the G2P block: the words around it are read without it', () => {
-    // With the whole sentence pinyin-pro reads 银行长 as yin2 hang2 zhang3; the teacher reads 长 on its own.
-    assert.equal(teacherReadings('银行长')[2]!.reading, 'zhang3');
-    const d = ReplaceDict.fromText('{"银行": "银<|H|><|ANG2|>"}');
-    const r = teacherReadings('银行长', d);
-    assert.deepEqual(r.map((x) => [x.reading, x.source]), [['yin2', 'model'], ['hang2', 'dictionary'], ['chang2', 'g2p']]);
-    assert.deepEqual(r[1]!.rule, { key: '银行', line: 0 });
-    assert.equal(formatReadings(r), 'yin2 hang2 chang2');
+    // In 我的银行 the teacher reads 行 hang2; after a rule on 的银 its G2P sees 行 alone: xing2 (as the Python does).
+    assert.equal(teacherReadings('我的银行')[3]!.reading, 'hang2');
+    const d = ReplaceDict.fromText('{"的银": "的<|IN2|>"}');
+    const r = teacherReadings('我的银行', d);
+    assert.deepEqual(r.map((x) => [x.reading, x.source]), [['wo3', 'model'], ['de5', 'model'], ['yin2', 'dictionary'], ['xing2', 'g2p']]);
+    assert.deepEqual(r[2]!.rule, { key: '的银', line: 0 });
+    assert.equal(formatReadings(r), 'wo3 de5 yin2 xing2');
   });
 
   it('applies the dictionary to the normalised text: upper case and brackets do not hide a key, a digit does', () => {

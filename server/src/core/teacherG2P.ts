@@ -1,6 +1,7 @@
 import { pinyin, polyphonic } from 'pinyin-pro';
 import { applyLikeTeacher, type DictEntry, ReplaceDict } from './dictEngine';
 import { AbleList } from './g2p/ableList';
+import { g2pReadings } from './g2p/glmG2P';
 import { fromPinyinPro, isHan, parseReplacement } from './notation';
 
 /**
@@ -91,19 +92,21 @@ export function defaultReading(char: string): string | null {
 }
 
 /** Who the teacher's G2P is, in messages and hovers. */
-export const G2P_NAME = 'pinyin-pro, an estimate of its jieba + pypinyin';
+export const G2P_NAME = 'jieba + pypinyin as GLM-TTS runs them (exact port)';
 
 /**
  * The teacher's G2P (glm_g2p.py: jieba posseg + pypinyin) over text the dictionary left alone:
  * one entry per UTF-16 unit of `input`, tone-numbered pinyin on Han characters (on the first
  * unit of a pair), null elsewhere. Non-Han characters end a block. THE place where the G2P is
- * chosen: today pinyin-pro over the whole text (no tone sandhi, 嗯→恩 and 呣→母 as glm_g2p does).
+ * chosen: the exact TypeScript port of glm_g2p.py (core/g2p/glmG2P.ts), which reads each Chinese
+ * block on its own as frontend.py feeds it. `pinyinProReadings` is the old estimate.
  */
 export function g2pReadingsOf(input: string): Array<string | null> {
-  return pinyinProReadings(input);
+  return g2pReadings(input);
 }
 
-function pinyinProReadings(input: string): Array<string | null> {
+/** pinyin-pro over the whole text (no tone sandhi, 嗯→恩 and 呣→母 as glm_g2p does): the estimate used before the exact port. */
+export function pinyinProReadings(input: string): Array<string | null> {
   let g2pInput = input;
   if (g2pInput.includes('嗯')) g2pInput = g2pInput.split('嗯').join('恩');
   if (g2pInput.includes('呣')) g2pInput = g2pInput.split('呣').join('母');
