@@ -105,6 +105,15 @@ describe('task files: one fixture per diagnostic', () => {
     assert.match(f.message, /must be string, not number/);
   });
 
+  it('upstream messages say what glmtts_inference.py really does: a wrong type fails that line only, a non-object line aborts the run, a separator makes a sub-folder', async () => {
+    const wrong = only(await check(up() + '\n' + up({ uttid: 'v', syn_text: 12 })), 'task/wrong-type');
+    assert.match(wrong.message, /fails this line only .* the rest of the run goes on/);
+    assert.doesNotMatch(wrong.message, /aborts/);
+    assert.match(only(await check(up() + '\n[1, 2]'), 'task/not-object').message, /an array; glmtts_inference.py aborts the whole run on it/);
+    assert.doesNotMatch(only(await check(task() + '\n[1, 2]'), 'task/not-object').message, /glmtts/, 'the web UI dialect does not run glmtts_inference.py');
+    assert.equal(unsafeNameProblem('spk1/utt1', 'upstream')?.message, '"uttid" contains a path separator: GLM-TTS creates the sub-folder and writes <uttid>.wav into it.');
+  });
+
   it('not an object', async () => {
     assert.equal(only(await check('[1, 2]'), 'task/not-object').severity, 'error');
     assert.match(only(await check('"text"'), 'task/not-object').message, /a string/);

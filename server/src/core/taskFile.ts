@@ -129,7 +129,7 @@ export class ParsedTaskLine {
       this.valueCache = undefined;
       this.add({
         start: this.bodyOffset, end: text.length, severity: 'error', code: 'task/not-object',
-        message: `Each line must be one JSON object with the task's keys; this line is ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}.`,
+        message: `Each line must be one JSON object with the task's keys; this line is ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}${dialect === 'upstream' ? '; glmtts_inference.py aborts the whole run on it' : ''}.`,
       });
       return;
     }
@@ -316,7 +316,9 @@ export class ParsedTaskLine {
       const [s, e2] = this.valueRange(key);
       const actual = this.value?.[key];
       const got = actual === null ? 'null' : Array.isArray(actual) ? 'an array' : typeof actual;
-      this.add({ start: s, end: e2, severity: 'error', code: 'task/wrong-type', message: `"${key}" must be ${(e.params as { type: string | string[] }).type.toString().replace(',', ' or ')}, not ${got}.${upstreamNote}` });
+      // Upstream only parses the lines up front; a wrong type fails when the item is synthesised, which logs it and goes on.
+      const typeNote = dialect === 'upstream' ? ' glmtts_inference.py fails this line only (it logs the error and writes no WAV for it); the rest of the run goes on.' : '';
+      this.add({ start: s, end: e2, severity: 'error', code: 'task/wrong-type', message: `"${key}" must be ${(e.params as { type: string | string[] }).type.toString().replace(',', ' or ')}, not ${got}.${typeNote}` });
     } else {
       const key = e.instancePath.replace(/^\//, '');
       const [s, e2] = key ? this.valueRange(key) : [this.bodyOffset, this.text.length];
@@ -347,7 +349,7 @@ export function unsafeNameProblem(name: string, dialect: TaskDialect): { severit
   if (name.startsWith('/') || /^[A-Za-z]:[\\/]/.test(name)) return { severity: 'error', message: `"${key}" is an absolute path: the output file would be written outside the output folder.` };
   if (/[\\/]/.test(name)) {
     return dialect === 'upstream'
-      ? { severity: 'warning', message: `"${key}" contains a path separator: GLM-TTS writes <uttid>.wav into a sub-folder, which must exist.` }
+      ? { severity: 'warning', message: `"${key}" contains a path separator: GLM-TTS creates the sub-folder and writes <uttid>.wav into it.` }
       : { severity: 'error', message: `"${key}" contains a path separator: it must be a plain file name.` };
   }
   if (RESERVED_CHARS.test(name)) return { severity: 'warning', message: `"${key}" contains a character reserved on Windows (< > : " | ? *): the file cannot be copied there.` };
