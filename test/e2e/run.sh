@@ -71,10 +71,26 @@ cat >"$RUN/ud/User/settings.json" <<'EOF'
   "extensions.autoUpdate": false,
   "extensions.ignoreRecommendations": true,
   "chat.disableAIFeatures": true,
+  "extensions.gallery.enabled": false,
+  "extensions.verifySignature": false,
+  "github.gitAuthentication": false,
+  "git.enabled": false,
+  "git.autoRepositoryDetection": false,
+  "git.openRepositoryInParentFolders": "never",
+  "json.schemaDownload.enable": false,
+  "npm.fetchOnlinePackageInfo": false,
+  "typescript.disableAutomaticTypeAcquisition": true,
+  "workbench.settings.enableNaturalLanguageSearch": false,
+  "workbench.cloudChanges.autoResume": "off",
+  "workbench.cloudChanges.continueOn": "off",
+  "update.showReleaseNotes": false,
   "files.hotExit": "off",
   "window.confirmBeforeClose": "never"
 }
 EOF
+# Nothing leaves 127.0.0.1: no extension gallery (an empty gallery turns it off; code-server would use open-vsx.org),
+# no telemetry endpoint, no update check (flags below), no GitHub sign-in or git (settings above).
+export EXTENSIONS_GALLERY='{}' CS_TELEMETRY_URL='http://127.0.0.1:9/'
 cs() { XDG_CONFIG_HOME=$RUN/xdg XDG_DATA_HOME=$RUN/xdg XDG_CACHE_HOME=$RUN/xdg "$NODE24" "$CODE_SERVER" --config "$RUN/config.yaml" \
   --user-data-dir "$RUN/ud" --extensions-dir "$RUN/ext" --disable-telemetry --disable-update-check "$@"; }
 
@@ -105,5 +121,11 @@ PGIDS+=("$(cat "$RUN/runner.pgid")")
 wait "$RUNNER"
 rc=$?
 set -e
+# Every request must have stayed on 127.0.0.1: a failed request to another host shows in the browser console.
+EXTERNAL='open-vsx\.org|github\.com|githubusercontent\.com|marketplace\.visualstudio\.com|update\.code\.visualstudio\.com|telemetry\.coder\.com|vscode-sync|gallerycdn|vsassets\.io'
+if grep -aiEo "https?://[^ \"']*($EXTERNAL)[^ \"']*" "$RESULTS/console-errors.txt" "$RUN/cs.log" 2>/dev/null | sort -u | head -20 | grep .; then
+  echo "e2e: FAIL: requests left 127.0.0.1 (above)" >&2
+  [ "$rc" -eq 0 ] && rc=1
+fi
 echo "e2e: total $((SECONDS - t0)) s (suite $((SECONDS - t_server)) s); screenshots in test-results/"
 exit "$rc"

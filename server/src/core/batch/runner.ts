@@ -134,7 +134,15 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
     }
   };
 
-  const { tasks, invalid, dialect } = await loadTasks(opts);
+  let loaded: Awaited<ReturnType<typeof loadTasks>>;
+  try {
+    loaded = await loadTasks(opts);
+  } catch (err) {
+    // Cancelled while a huge task file was read: nothing was started, nothing is lost.
+    if (opts.signal?.aborted) return { total: 0, done: 0, skipped: 0, failed: 0, invalid: 0, cancelled: true, outDir, elapsedMs: Date.now() - started };
+    throw err;
+  }
+  const { tasks, invalid, dialect } = loaded;
   await mkdir(outDir, { recursive: true });
   // A cloned repository may ship `teacher-out/manifest.jsonl -> ~/.bashrc` or a FIFO: the batch stops before it reads or writes any of them.
   for (const f of [LOCK_FILE, MANIFEST_FILE, FAILURES_FILE]) await assertRegularOrAbsent(path.join(outDir, f));
@@ -279,8 +287,11 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
     };
     const appending = new Set<Promise<void>>();
 
-    // All at once: their records share a few fsyncs (200,000 failing lines took one fsync each, 200 s).
-    await Promise.all(invalidFailures.map((f) => fail({ task: { line: f.line, name: f.name } as Task, hash: f.taskHash, attempts: 0 }, f.reason, false)));
+    // In blocks whose records share a few fsyncs (200,000 failing lines took one fsync each, 200 s), and a
+    // cancel (SIGTERM) is seen between blocks: lines not recorded then are simply recorded by the next run.
+    for (let i = 0; i < invalidFailures.length && !signal.aborted; i += 2000) {
+      await Promise.all(invalidFailures.slice(i, i + 2000).map((f) => fail({ task: { line: f.line, name: f.name } as Task, hash: f.taskHash, attempts: 0 }, f.reason, false)));
+    }
     processed = 0;
     paceStart = Date.now();
     progress();
@@ -390,7 +401,28 @@ export interface InvalidLine { line: number; name: string; reason: string; task?
 async function loadTasks(opts: RunBatchOptions): Promise<{ tasks: Task[]; invalid: InvalidLine[]; dialect: TaskDialect }> {
   if (opts.tasks) return { tasks: opts.tasks, invalid: [], dialect: 'webui' };
   if (!opts.tasksFile) throw new Error('runBatch needs tasksFile or tasks');
-  return parseTaskText(await readFile(opts.tasksFile, 'utf8'), opts.dialect ?? 'auto');
+  return parseTaskTextAsync(await readFile(opts.tasksFile, 'utf8'), opts.dialect ?? 'auto', opts.signal);
+}
+
+/** parseTaskText in blocks of lines with a turn of the event loop between them, so that a cancel (SIGTERM) is seen while a huge file is read. */
+async function parseTaskTextAsync(text: string, dialectSetting: TaskDialectSetting, signal?: AbortSignal): Promise<{ tasks: Task[]; invalid: InvalidLine[]; dialect: TaskDialect }> {
+  const model = new TaskFileModel(text, dialectSetting);
+  const out = { tasks: [] as Task[], invalid: [] as InvalidLine[], dialect: model.dialect.dialect };
+  for (let start = 0; start < model.lineCount; start += 5000) {
+    if (start) await new Promise((r) => setImmediate(r));
+    signal?.throwIfAborted();
+    for (let i = start; i < Math.min(model.lineCount, start + 5000); i++) collectLine(model, i, out.tasks, out.invalid);
+  }
+  return out;
+}
+
+function collectLine(model: TaskFileModel, i: number, tasks: Task[], invalid: InvalidLine[]): void {
+  const p = model.line(i)!;
+  if (p.kind === 'blank') return;
+  const task = p.toTask(i);
+  const error = p.findings.find((f) => f.severity === 'error');
+  if (task && !error) tasks.push(task);
+  else invalid.push({ line: i, name: p.get('name') ?? `line ${i + 1}`, reason: `the line has errors: ${error?.message ?? 'it is not a complete task'}` });
 }
 
 /** The tasks of a task file's text (either dialect), and the lines that have errors (blank lines are neither). */
@@ -399,14 +431,7 @@ export function parseTaskText(text: string, dialectSetting: TaskDialectSetting =
   const dialect = model.dialect.dialect;
   const tasks: Task[] = [];
   const invalid: InvalidLine[] = [];
-  for (let i = 0; i < model.lineCount; i++) {
-    const p = model.line(i)!;
-    if (p.kind === 'blank') continue;
-    const task = p.toTask(i);
-    const error = p.findings.find((f) => f.severity === 'error');
-    if (task && !error) tasks.push(task);
-    else invalid.push({ line: i, name: p.get('name') ?? `line ${i + 1}`, reason: `the line has errors: ${error?.message ?? 'it is not a complete task'}` });
-  }
+  for (let i = 0; i < model.lineCount; i++) collectLine(model, i, tasks, invalid);
   return { tasks, invalid, dialect };
 }
 
