@@ -25,6 +25,7 @@ export interface PosPair {
 
 const DATA_FILE = 'jieba.bin.gz';
 const MIN_FLOAT = -3.14e100;
+const NO_PAIR = 0xffffffff;
 
 interface Model {
   // The dictionary: dict.txt's words sorted by UTF-16 code unit (= code point: all BMP), in columns. jieba's FREQ holds
@@ -38,6 +39,11 @@ interface Model {
   wordTag: Uint8Array;
   /** Words starting with code unit c: [first[c], first[c + 1]). */
   first: Int32Array;
+  /** Words starting with two given code units: an open-addressing hash (key c0 << 16 | c1) to [pairLo, pairLo + pairCount). */
+  pairKey: Uint32Array;
+  pairLo: Int32Array;
+  pairCount: Uint16Array;
+  pairShift: number;
   tags: string[];
   /** log(1) - log(total): the weight of a single character that is not a word. */
   logpOne: number;
@@ -146,6 +152,24 @@ function load(): Model {
     wordOff[w + 1] = off;
   }
   for (let c = 1; c <= 0x10000; c++) first[c]! += first[c - 1]!;
+  const PAIR_BITS = 19;
+  const pairShift = 32 - PAIR_BITS;
+  const pairKey = new Uint32Array(1 << PAIR_BITS).fill(NO_PAIR);
+  const pairLo = new Int32Array(1 << PAIR_BITS);
+  const pairCount = new Uint16Array(1 << PAIR_BITS);
+  const mask = (1 << PAIR_BITS) - 1;
+  for (let w = 0, last = NO_PAIR, slot = -1; w < nWords; w++) {
+    if (wordLen[w]! < 2) continue;
+    const key = ((units[wordOff[w]!]! << 16) | units[wordOff[w]! + 1]!) >>> 0;
+    if (key !== last) {
+      slot = Math.imul(key, 0x9e3779b1) >>> pairShift;
+      while (pairKey[slot] !== NO_PAIR) slot = (slot + 1) & mask;
+      pairKey[slot] = key;
+      pairLo[slot] = w;
+      last = key;
+    }
+    pairCount[slot]!++;
+  }
 
   const n = h.states.length;
   const transT = new Float64Array(n * n).fill(-Infinity);
@@ -167,7 +191,7 @@ function load(): Model {
   const allStates = new Int32Array(n);
   for (let i = 0; i < n; i++) allStates[i] = i;
   return {
-    wordOff, wordLen, units, logp, wordTag, first, tags: h.tags, logpOne: one[1] - h.logTotal,
+    wordOff, wordLen, units, logp, wordTag, first, pairKey, pairLo, pairCount, pairShift, tags: h.tags, logpOne: one[1] - h.logTotal,
     nStates: n,
     statePos: h.states.map((s) => s[0]!),
     stateTag: h.states.map((s) => s.slice(1)),
@@ -222,6 +246,27 @@ function narrow(m: Model, d: number, c: number): void {
   }
   lo = start;
   hi = l;
+}
+
+/** Sets [lo, hi) to the words starting with c0 c1 (what narrow(m, 1, c1) gives after first[c0]), by the pair hash. */
+function pairRange(m: Model, c0: number, c1: number): void {
+  const key = ((c0 << 16) | c1) >>> 0;
+  const keys = m.pairKey;
+  const mask = keys.length - 1;
+  let slot = Math.imul(key, 0x9e3779b1) >>> m.pairShift;
+  for (;;) {
+    const k = keys[slot]!;
+    if (k === key) {
+      lo = m.pairLo[slot]!;
+      hi = lo + m.pairCount[slot]!;
+      return;
+    }
+    if (k === NO_PAIR) {
+      lo = hi = 0;
+      return;
+    }
+    slot = (slot + 1) & mask;
+  }
 }
 
 /** Index of a dict word (jieba: FREQ.get(word) is truthy), or -1. */
@@ -501,7 +546,8 @@ function cutDAG(m: Model, s: string, out: PosPair[]): void {
       }
       i++;
       if (i >= N) break;
-      narrow(m, i - k, s.charCodeAt(i));
+      if (i - k === 1) pairRange(m, c0, s.charCodeAt(i));
+      else narrow(m, i - k, s.charCodeAt(i));
     }
     if (bestX < 0) {
       best = m.logpOne + routeP[k + 1]!;
