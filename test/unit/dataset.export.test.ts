@@ -166,6 +166,16 @@ test('export: an existing export is refused without --force; a symlinked folder 
   const linkOut = path.join(dir, 'linked');
   await symlink(out, linkOut);
   await assert.rejects(exportDataset({ run, format: 'kaldi', out: linkOut, force: true }), /symbolic link/);
+  // A WAV reached through a symbolic-link folder of the run is left out, not exported.
+  const outside = path.join(dir, 'outside');
+  await mkdir(outside);
+  await writeFile(path.join(outside, 'x.wav'), 'not the teacher\'s');
+  await symlink(outside, path.join(run, 'sub'));
+  const recs = (await readFile(path.join(run, 'manifest.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as ManifestRecord);
+  recs[0] = { ...recs[0]!, audio: 'sub/x.wav', wavSha256: createHash('sha256').update('not the teacher\'s').digest('hex') };
+  await writeFile(path.join(run, 'manifest.jsonl'), recs.map((r) => JSON.stringify(r) + '\n').join(''));
+  const viaLink = await exportDataset({ run, format: 'kaldi', out: path.join(dir, 'via-link') });
+  assert.ok(viaLink.leftOut.some((l) => l.name === recs[0]!.name && /outside the run folder/.test(l.reason)), JSON.stringify(viaLink.leftOut));
   // --force writes; a file the user had there stays.
   await exportDataset({ run, format: 'kaldi', out, force: true });
   assert.equal(await readFile(path.join(out, 'mine.txt'), 'utf8'), 'keep');

@@ -4,7 +4,7 @@
  * exclude are left out and listed; WAVs are hard-linked or copied, never moved; nothing is
  * written outside the export folder.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import * as path from 'node:path';
 import { FAILURES_FILE, latestByName, MANIFEST_FILE, type ManifestRecord, readFailures, readManifest } from '../../batch/manifest';
 import { isHan } from '../../notation';
@@ -239,6 +239,7 @@ export async function exportDataset(opts: ExportOptions): Promise<ExportSummary>
   const records = [...latestByName(await readManifest(path.join(run, MANIFEST_FILE))).values()].sort((a, b) => a.line - b.line);
   if (!records.length) throw new ExportError(`${path.join(run, MANIFEST_FILE)}: no finished lines to export (is this a teacher run folder?)`);
   const failures = latestByName(await readFailures(path.join(run, FAILURES_FILE)));
+  const realRun = await realpath(run);
   const leftOut: LeftOut[] = [];
   const warnings: string[] = [];
   for (const [name, f] of failures) if (!records.some((r) => r.name === name)) leftOut.push({ name, line: f.line, reason: `failed: ${f.reason}` });
@@ -255,6 +256,12 @@ export async function exportDataset(opts: ExportOptions): Promise<ExportSummary>
     const source = path.resolve(run, rec.audio);
     if (!source.startsWith(run + path.sep)) {
       leftOut.push({ name: rec.name, line: rec.line, reason: 'its WAV path leaves the run folder' });
+      continue;
+    }
+    // A folder on the way that is a symbolic link could lead anywhere: the WAV must really be inside the run.
+    const real = await realpath(source).catch(() => undefined);
+    if (real && !real.startsWith(realRun + path.sep)) {
+      leftOut.push({ name: rec.name, line: rec.line, reason: 'its WAV lies outside the run folder (symbolic link)' });
       continue;
     }
     const problem = await wavProblem(source, opts.noVerify ? undefined : rec.wavSha256);
