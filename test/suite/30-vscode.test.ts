@@ -5,7 +5,17 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { extensionApi, openFile, test, waitFor, workspaceUri } from './index';
 
-const nameOf = (line: string) => (JSON.parse(line) as { output_name?: string }).output_name;
+/** The output name of each line that holds a JSON object (broken lines have no symbol). */
+function outputNames(text: string): string[] {
+  return text.split('\n').flatMap((line, i) => {
+    try {
+      const v = JSON.parse(line) as unknown;
+      return v && typeof v === 'object' && !Array.isArray(v) ? [String((v as { output_name?: string }).output_name ?? `line ${i + 1}`)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
 
 test('the workspace holds task files: ttsDistill.active is set', async () => {
   const api = await extensionApi();
@@ -29,7 +39,7 @@ test('outline: one symbol per task line, named by its output name; workspace sym
     const s = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>('vscode.executeDocumentSymbolProvider', doc.uri);
     return s?.length ? s : undefined;
   });
-  const expected = doc.getText().split('\n').filter((l) => l.trim()).map(nameOf);
+  const expected = outputNames(doc.getText());
   assert.deepEqual(symbols.map((s) => s.name), expected);
   const found = await vscode.commands.executeCommand<vscode.SymbolInformation[]>('vscode.executeWorkspaceSymbolProvider', 'weigh_again');
   assert.ok(found.some((s) => s.name === 'weigh_again' && s.location.uri.toString() === doc.uri.toString()), JSON.stringify(found.map((s) => s.name)));
@@ -76,7 +86,12 @@ test('the tts-distill task validates the workspace; its problems come through $t
   assert.ok(code === 0 || code === 1, `exit code ${code}`);
   // dicts/broken.g2p.jsonl has a syntax error: the matcher puts it in Problems with the task as owner.
   const broken = workspaceUri('dicts/broken.g2p.jsonl');
-  await waitFor('a problem from the task', () => vscode.languages.getDiagnostics(broken).find((d) => d.source === 'tts-distill task'));
+  try {
+    await waitFor('a problem from the task', () => vscode.languages.getDiagnostics(broken).find((d) => d.source === 'tts-distill task'));
+  } catch (e) {
+    const seen = vscode.languages.getDiagnostics(broken).map((d) => `${d.source ?? '?'} ${d.range.start.line + 1}: ${d.message}`);
+    throw new Error(`${(e as Error).message} (task exit code ${code}); diagnostics of the file now: ${JSON.stringify(seen)}`);
+  }
 });
 
 test('the integrated terminal has tts-distill on its PATH', async () => {
