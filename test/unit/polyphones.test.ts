@@ -39,6 +39,23 @@ describe('polyphone flags on task text', () => {
     assert.match(pinned.message, /^会: teacher reads hui4 .*decided by the dictionary rule "开会"/);
   });
 
+  it('a rule-dialect line in a GLM-TTS checkout\'s configs/G2P_replace_dict.jsonl is an error (GLM-TTS reads that file as it is)', async () => {
+    const ws = mkdtempSync(path.join(tmpdir(), 'checkout-dict-'));
+    mkdirSync(path.join(ws, 'GLM-TTS', 'configs'), { recursive: true });
+    writeFileSync(path.join(ws, 'GLM-TTS', 'glmtts_inference.py'), '');
+    const text = '{"银行": "银<|H|><|ANG2|>"}\n{"word": "行", "context": "行长", "phoneme": "hang2"}\n';
+    const inCheckout = path.join(ws, 'GLM-TTS', 'configs', 'G2P_replace_dict.jsonl');
+    const res = await validateFile(inCheckout, text, defaultSettings, { workspaceFolder: ws, kind: 'dictionary' });
+    const bad = res!.findings.filter((f) => f.code === 'dict/rule-dialect-in-checkout');
+    assert.equal(bad.length, 1);
+    assert.equal(bad[0]!.range.start.line, 1);
+    assert.equal(bad[0]!.severity, 'error');
+    assert.match(bad[0]!.message, /literal keys "word", "context" and "phoneme"/);
+    // The same file as the workspace dictionary (tts-distill converts it when it installs it): fine.
+    const ws2 = await validateFile(path.join(ws, 'G2P_replace_dict.jsonl'), text, defaultSettings, { workspaceFolder: ws, kind: 'dictionary' });
+    assert.ok(!ws2!.findings.some((f) => f.code === 'dict/rule-dialect-in-checkout'));
+  });
+
   it('finds the character behind JSON escapes', () => {
     const line = new ParsedTaskLine('{"prompt_audio": "a.wav", "prompt_text": "你好", "input_text": "他\\"在\\"银\\u884c", "output_name": "x"}', 'webui', false);
     const f = createPolyphoneAnalyzer(base).analyze(line).find((x) => (x.data as PolyphoneData).char === '行')!;

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Finding } from './findings';
 import { range } from './findings';
@@ -301,9 +301,39 @@ export async function taskLineAnalyzers(settings: Settings, env: PronunciationEn
   return a ? [a] : [];
 }
 
-export async function dictionaryFindings(text: string, _settings: Settings, env: PronunciationEnv): Promise<Finding[]> {
+export async function dictionaryFindings(text: string, settings: Settings, env: PronunciationEnv): Promise<Finding[]> {
   const contexts = env.workspaceFolder ? await workspaceTaskTexts(env.workspaceFolder) : [];
-  return dictionaryPronunciationFindings(parseDictionaryFile(text), { file: env.file, contexts });
+  const out = dictionaryPronunciationFindings(parseDictionaryFile(text), { file: env.file, contexts });
+  if (env.file && isCheckoutDictionary(env.file, settings, env.workspaceFolder)) out.push(...ruleLinesAtCheckout(text));
+  return out;
+}
+
+/** `<checkout>/configs/G2P_replace_dict.jsonl`: the file GLM-TTS reads as it is (the configured checkout's, or one beside a glmtts_inference.py). */
+export function isCheckoutDictionary(file: string, settings: Settings, workspaceFolder: string | undefined): boolean {
+  if (path.basename(file) !== 'G2P_replace_dict.jsonl' || path.basename(path.dirname(file)) !== 'configs') return false;
+  const checkout = path.dirname(path.dirname(file));
+  if (settings.teacher.glmttsPath && path.resolve(workspaceFolder ?? process.cwd(), settings.teacher.glmttsPath) === checkout) return true;
+  return existsSync(path.join(checkout, 'glmtts_inference.py'));
+}
+
+/** Rule-dialect lines where GLM-TTS reads the upstream dialect: it would add the literal keys "word", "context" and "phoneme". */
+export function ruleLinesAtCheckout(text: string): Finding[] {
+  const out: Finding[] = [];
+  text.split(/\r\n|\r|\n/).forEach((raw, line) => {
+    let v: unknown;
+    try {
+      v = JSON.parse(raw.replace(/^\uFEFF/, ''));
+    } catch {
+      return;
+    }
+    if (!v || typeof v !== 'object' || Array.isArray(v) || !('word' in v || 'context' in v || 'phoneme' in v)) return;
+    const start = raw.length - raw.trimStart().length;
+    out.push({
+      range: range(line, start, raw.trimEnd().length), severity: 'error', code: 'dict/rule-dialect-in-checkout',
+      message: 'GLM-TTS reads this file as it is, in the upstream dialect: this rule-dialect line would add the literal keys "word", "context" and "phoneme" and pin nothing. Keep the rules in the workspace dictionary (tts-distill installs it here, converted, before a glmtts-cli run) or convert this file (TTS Distill: Convert G2P Dictionary to the Other Dialect).',
+    });
+  });
+  return out;
 }
 
 const taskTextCache = new Map<string, { stamp: FileStamp; texts: string[] }>();

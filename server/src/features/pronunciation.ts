@@ -7,7 +7,7 @@ import {
 } from 'vscode-languageserver/node';
 import type { OpenDocument, ServerContext } from '../context';
 import type { Settings } from '../core/settings';
-import { dictionaryPath, PronunciationWorkspace, taskTextsOf, workspaceTaskTexts } from '../core/pronunciation';
+import { dictionaryPath, isCheckoutDictionary, PronunciationWorkspace, ruleLinesAtCheckout, taskTextsOf, workspaceTaskTexts } from '../core/pronunciation';
 import { type DictFileEntry, type DictFixData, dictionaryPronunciationFindings, parseDictionaryFile, pinsOf } from '../core/dictFile';
 import {
   convertDictionaryText, detectDictDialect, formatRuleLine, formatUpstreamLine, hanChars, keyNeverMatches, ReplaceDict, ruleToUpstream,
@@ -100,7 +100,10 @@ export function register(ctx: ServerContext): PronunciationApi {
     const override = new Map<string, string[]>();
     for (const d of ctx.allDocuments()) if (d.kind === 'tasks' && d.path) override.set(d.path, taskTextsOf(d.document.getText()));
     const contexts = w.folder ? await workspaceTaskTexts(w.folder, override) : [...override.values()].flat();
-    return dictionaryPronunciationFindings(parseDictionaryFile(doc.document.getText()), { file: doc.path, contexts });
+    const out = dictionaryPronunciationFindings(parseDictionaryFile(doc.document.getText()), { file: doc.path, contexts });
+    // The checkout's own configs/G2P_replace_dict.jsonl is read by GLM-TTS as it is: rule-dialect lines there are errors.
+    if (doc.path && isCheckoutDictionary(doc.path, settings, w.folder)) out.push(...ruleLinesAtCheckout(doc.document.getText()));
+    return out;
   });
 
   ctx.onHover(async (doc, params) => {
