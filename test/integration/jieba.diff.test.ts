@@ -34,8 +34,13 @@ function pythonPosseg(sentences: string[]): Promise<Array<Array<[string, string]
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e) => reject(new Error(`cannot run ${PYTHON}: ${e.message}`)));
     child.on('close', (status, signal) => {
+      if (signal) {
+        reject(new Error(`${PYTHON} (jieba.posseg on ${sentences.length} sentences) did not finish in 55 s and was killed ` +
+          `(${signal}): it needs about 8 s of CPU on an idle machine; is the machine overloaded?`));
+        return;
+      }
       if (status !== 0) {
-        reject(new Error(`${PYTHON} with jieba failed (status ${status}, signal ${signal}); install Debian's python3-jieba ` +
+        reject(new Error(`${PYTHON} with jieba failed (status ${status}); install Debian's python3-jieba ` +
           `(npm test's pretest runs scripts/test-deps.sh):\n${Buffer.concat(err).toString().slice(-2000)}`));
         return;
       }
@@ -43,6 +48,7 @@ function pythonPosseg(sentences: string[]): Promise<Array<Array<[string, string]
       if (lines.length !== sentences.length) reject(new Error(`${lines.length} Python answers for ${sentences.length} sentences`));
       else resolve(lines.map((l) => JSON.parse(l) as Array<[string, string]>));
     });
+    child.stdin.on('error', () => undefined); // Python exited early (EPIPE): 'close' reports why
     child.stdin.end(sentences.map((s) => JSON.stringify(s)).join('\n') + '\n');
   });
 }
