@@ -204,16 +204,22 @@ const TEMP_MARK = '.tmp-';
 /** Writes a whole file so that readers see the old or the new content, never a mix: temp file in the same folder, fsync, rename. */
 export async function writeFileAtomic(file: string, data: Uint8Array | string, opts: { fsync?: boolean } = {}): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`);
-  if (opts.fsync ?? true) {
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
+  try {
+    if (opts.fsync ?? true) {
+      const fh = await open(tmp, 'wx');
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } else {
+      await writeFile(tmp, data, { flag: 'wx' });
     }
-  } else {
-    await writeFile(tmp, data);
+  } catch (err) {
+    // A full disk (ENOSPC) leaves no half-written temp file behind.
+    await rm(tmp, { force: true });
+    throw err;
   }
   try {
     await rename(tmp, file);
@@ -226,7 +232,7 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string, o
 /** writeFileAtomic for content given line by line, written in blocks so it never has to be one string. */
 export async function writeLinesAtomic(file: string, lines: Iterable<string>): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`);
-  const fh = await open(tmp, 'w');
+  const fh = await open(tmp, 'wx');
   try {
     let block: string[] = [];
     let size = 0;
@@ -241,8 +247,12 @@ export async function writeLinesAtomic(file: string, lines: Iterable<string>): P
     }
     if (block.length) await fh.write(block.join(''));
     await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw err;
   } finally {
-    await fh.close();
+    await fh.close().catch(() => undefined);
   }
   try {
     await rename(tmp, file);
