@@ -167,7 +167,7 @@ function run(text: string): G2PDetail {
         const partPhones = phones.length;
         let off = partStart;
         for (const { word } of posseg(part)) {
-          let items: Int32Array | undefined;
+          let items: readonly number[] | undefined;
           let id0: number;
           let count: number;
           const c0 = word.charCodeAt(0);

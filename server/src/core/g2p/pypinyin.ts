@@ -197,6 +197,10 @@ interface Data {
    * reading of each of their characters at `phraseIds[phraseOff[k]..]` (one per UTF-16 unit).
    */
   phraseKeys: string[];
+  /** phrase → its index in phraseKeys (the exact lookups: a hash, not a search). */
+  phraseIndex: Map<string, number>;
+  /** Per UTF-16 unit: 1 when some phrase starts with it (mmseg's one-character prefixes). */
+  firstUnit: Uint8Array;
   phraseOff: Int32Array;
   phraseIds: Uint16Array;
 }
@@ -249,8 +253,13 @@ function load(): Data {
     }
   }
   phraseOffList.push(phraseIdList.length);
-  for (let k = 1; k < phraseKeys.length; k++) {
-    if (!(phraseKeys[k - 1]! < phraseKeys[k]!)) throw new Error(`pypinyin.txt.gz: phrases out of order at ${phraseKeys[k]}`);
+  const phraseIndex = new Map<string, number>();
+  const firstUnit = new Uint8Array(0x10000);
+  for (let k = 0; k < phraseKeys.length; k++) {
+    const key = phraseKeys[k]!;
+    if (k > 0 && !(phraseKeys[k - 1]! < key)) throw new Error(`pypinyin.txt.gz: phrases out of order at ${key}`);
+    phraseIndex.set(key, k);
+    firstUnit[key.charCodeAt(0)] = 1;
   }
   if (!syllables.length || !phraseKeys.length) throw new Error('pypinyin.txt.gz: no data (regenerate it with scripts/g2p-data/pypinyin.py)');
   data = {
@@ -258,7 +267,7 @@ function load(): Data {
     initials: syllables.map((s) => getInitials(s, true)),
     finals: syllables.map((s) => getFinalsTone3(s, true)),
     first, allStart, allCount, all: Uint16Array.from(allList),
-    phraseKeys, phraseOff: Int32Array.from(phraseOffList), phraseIds: Uint16Array.from(phraseIdList),
+    phraseKeys, phraseIndex, firstUnit, phraseOff: Int32Array.from(phraseOffList), phraseIds: Uint16Array.from(phraseIdList),
   };
   loadMs = performance.now() - t0;
   return data;
@@ -282,8 +291,8 @@ export function charReadings(cp: number): string[] {
 /** PHRASES_DICT's first reading of each character of a phrase, tone-marked; undefined when it is not a phrase. */
 export function phraseReadings(phrase: string): string[] | undefined {
   const d = load();
-  const k = lowerBound(d.phraseKeys, phrase);
-  if (d.phraseKeys[k] !== phrase) return undefined;
+  const k = d.phraseIndex.get(phrase);
+  if (k === undefined) return undefined;
   return Array.from(d.phraseIds.subarray(d.phraseOff[k], d.phraseOff[k + 1]), (i) => d.syllables[i]!);
 }
 
@@ -304,6 +313,8 @@ function lowerBound(keys: string[], word: string): number {
 
 /** mmseg's `word in prefix_set` (a prefix of some phrase) and `word in PHRASES_DICT`, in one search: 0 neither, 1 prefix, 2 phrase (and prefix). */
 function prefixState(d: Data, word: string): number {
+  if (d.phraseIndex.has(word)) return 2;
+  if (word.length === 1) return d.firstUnit[word.charCodeAt(0)]!;
   const k = lowerBound(d.phraseKeys, word);
   const key = d.phraseKeys[k];
   if (key === undefined || !key.startsWith(word)) return 0;
@@ -312,8 +323,7 @@ function prefixState(d: Data, word: string): number {
 
 /** Index of a phrase in PHRASES_DICT, -1 when it is not one. */
 function phraseIndex(d: Data, word: string): number {
-  const k = lowerBound(d.phraseKeys, word);
-  return d.phraseKeys[k] === word ? k : -1;
+  return d.phraseIndex.get(word) ?? -1;
 }
 
 /**
@@ -321,25 +331,15 @@ function phraseIndex(d: Data, word: string): number {
  * character read from the dictionaries (RAW_TEXT for a non-Han run, returned unchanged in every style; NO_PINYIN
  * for a Han character without a reading, '' in both styles), then the UTF-16 start and end of the item in the string.
  */
-export type PinyinItems = Int32Array;
+export type PinyinItems = readonly number[];
 export const RAW_TEXT = -1;
 export const NO_PINYIN = -2;
 
+// A plain array of small integers: V8 allocates it far faster than a typed array.
 class ItemsBuilder {
-  buf = new Int32Array(48);
-  n = 0;
+  items: number[] = [];
   push(id: number, start: number, end: number): void {
-    if (this.n + 3 > this.buf.length) {
-      const b = new Int32Array(this.buf.length * 2);
-      b.set(this.buf);
-      this.buf = b;
-    }
-    this.buf[this.n++] = id;
-    this.buf[this.n++] = start;
-    this.buf[this.n++] = end;
-  }
-  build(): PinyinItems {
-    return this.buf.slice(0, this.n);
+    this.items.push(id, start, end);
   }
 }
 
@@ -405,7 +405,6 @@ function mmsegConvert(d: Data, s: string, a: number, b: number, out: ItemsBuilde
 }
 
 const MAX_WORD_CACHE = 100_000;
-const builder = new ItemsBuilder();
 const wordCache = new Map<string, PinyinItems>();
 
 /**
@@ -417,8 +416,7 @@ export function pinyinItems(s: string): PinyinItems {
   const hit = wordCache.get(s);
   if (hit) return hit;
   const d = load();
-  const out = builder;
-  out.n = 0;
+  const out = new ItemsBuilder();
   let runStart = 0;
   let runHan = false;
   for (let i = 0; i < s.length; ) {
@@ -440,7 +438,7 @@ export function pinyinItems(s: string): PinyinItems {
     if (runHan) mmsegConvert(d, s, runStart, s.length, out);
     else out.push(RAW_TEXT, runStart, s.length);
   }
-  const items = out.build();
+  const items = out.items;
   if (wordCache.size >= MAX_WORD_CACHE) wordCache.clear();
   wordCache.set(s, items);
   return items;
