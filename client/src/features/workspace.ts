@@ -55,9 +55,11 @@ export class ActiveContext implements vscode.Disposable {
 async function inWorkspace(): Promise<boolean> {
   if (!vscode.workspace.workspaceFolders?.length) return false;
   if ((await vscode.workspace.findFiles(OUR_FILES, '**/node_modules/**', 1)).length) return true;
+  // The globs are window-scoped settings: read without a resource (VS Code warns otherwise).
+  const config = vscode.workspace.getConfiguration('ttsDistill');
+  const globs = [...config.get<string[]>('taskFiles.globs', []), ...config.get<string[]>('dictionary.globs', [])];
   for (const folder of vscode.workspace.workspaceFolders) {
-    const config = vscode.workspace.getConfiguration('ttsDistill', folder.uri);
-    for (const glob of [...config.get<string[]>('taskFiles.globs', []), ...config.get<string[]>('dictionary.globs', [])]) {
+    for (const glob of globs) {
       if ((await vscode.workspace.findFiles(new vscode.RelativePattern(folder, glob), '**/node_modules/**', 1)).length) return true;
     }
   }
