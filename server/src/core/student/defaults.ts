@@ -2,3 +2,4 @@
 export const DEFAULT_SEED = 42;
 export const DEFAULT_EPOCHS = 10;
 export const DEFAULT_HELDOUT = 0.2;
+export const DEFAULT_CALIBRATION_FOLDS = 5;

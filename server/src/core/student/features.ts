@@ -46,7 +46,11 @@ export class LexiconIndex {
       let used = false;
       for (let o = 0; o < word.length; o++) {
         const c = word[o]!;
-        if (keep && !keep(c)) continue;
+        // `-`: a character the model does not score (only the others' readings are stored).
+        if ((keep && !keep(c)) || rs[o] === '-') {
+          if (keep) rs[o] = '-';
+          continue;
+        }
         used = true;
         let s = shapeSets.get(c);
         if (!s) shapeSets.set(c, (s = new Set()));
@@ -57,7 +61,7 @@ export class LexiconIndex {
     for (const [c, s] of shapeSets) this.shapes.set(c, [...s].sort((a, b) => a - b).map((v) => [v >> 6, v & 63]));
   }
 
-  /** The words kept, as the model file stores them. */
+  /** The words kept, as the model file stores them: readings of the characters not kept written `-`. */
   toJSON(): Record<string, string> {
     const out: Record<string, string> = {};
     for (const w of [...this.words.keys()].sort()) out[w] = this.words.get(w)!.join(' ');
@@ -85,17 +89,24 @@ export class LexiconIndex {
 /**
  * Features that vote for one particular reading (the one a source suggests): pinyin-pro's guess
  * and each lexicon word covering the target. Their weights are shared by all characters (how far
- * to trust the source) plus a per-character correction.
+ * to trust the source) plus a per-character correction. Lexicons are named: `lex` (the words of
+ * @pinyin-pro/data's complete dictionary), `pyp` (pypinyin's phrases, the teacher's dictionary).
+ * Each word covering the target votes as `<name>` and `<name><length>`; with `longestVote`
+ * (format 2) the longest one votes once more as `<name>M`.
  */
-export function agreementFeatures(text: string, index: number, lexicon: LexiconIndex | undefined, usePinyinPro = true): { guess: string | undefined; votes: Array<[string, string]> } {
+export function agreementFeatures(text: string, index: number, lexicons: ReadonlyArray<readonly [string, LexiconIndex]>, usePinyinPro = true, longestVote = true): { guess: string | undefined; votes: Array<[string, string]> } {
   const guess = usePinyinPro ? pinyinProGuess(text, index) : undefined;
   const votes: Array<[string, string]> = [];
   if (guess) votes.push(['pp', guess]);
-  if (lexicon) {
+  for (const [name, lexicon] of lexicons) {
+    let longest: LexiconHit | undefined;
     for (const h of lexicon.hits(text, index)) {
-      votes.push(['lex', h.reading]);
-      votes.push(['lex' + Math.min(h.length, 6), h.reading]);
+      votes.push([name, h.reading]);
+      votes.push([name + Math.min(h.length, 6), h.reading]);
+      if (!longest || h.length > longest.length) longest = h;
     }
+    // The longest word covering the target votes once more: a longer word usually decides.
+    if (longest && longestVote) votes.push([name + 'M', longest.reading]);
   }
   return { guess, votes };
 }

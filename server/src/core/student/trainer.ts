@@ -2,10 +2,9 @@
 // context n-grams plus "agreement" features (pinyin-pro's guess, lexicon words) whose weights are
 // shared by all characters. Chosen on CPP against logistic-regression-free baselines; see README.
 import { createHash } from 'node:crypto';
-import { DEFAULT_EPOCHS, DEFAULT_HELDOUT, DEFAULT_SEED } from './defaults';
+import { DEFAULT_CALIBRATION_FOLDS, DEFAULT_EPOCHS, DEFAULT_HELDOUT, DEFAULT_SEED } from './defaults';
 import { agreementFeatures, contextFeatures, LexiconIndex } from './features';
-import lexiconWords from './lexicon.json';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION, studentFromJson, type AgreementSource, type CharModel, type StudentModelFile } from './model';
+import { LEXICON_NAMES, MODEL_FORMAT, MODEL_FORMAT_VERSION, studentFromJson, type AgreementSource, type Calibration, type CharModel, type StudentModelFile } from './model';
 import { seededRandom, shuffle } from './prng';
 import { candidateReadings, charAt, pinyinProGuess } from './readings';
 import { PINYIN_PRO_VERSION } from './version';
@@ -24,8 +23,12 @@ export interface TrainOptions {
   heldOutFraction?: number;
   /** 1..3 characters of context on each side. */
   contextWidth?: number;
-  /** Which agreement sources vote (both by default); turning them off gives the bench's baselines. */
+  /** Which agreement sources vote (all by default); turning them off gives the bench's baselines. */
   agreement?: AgreementSource[];
+  /** The longest-word vote of format 2 (default true; false gives the format-1 features). */
+  longestWordVote?: boolean;
+  /** Folds of the out-of-fold predictions the confidence is calibrated on (default 5; 0: no calibration). */
+  calibrationFolds?: number;
   /** Names of the label files, recorded in the model. */
   sources?: string[];
   onProgress?: (p: TrainProgress) => void;
@@ -34,7 +37,7 @@ export interface TrainOptions {
 }
 
 export interface TrainProgress {
-  phase: 'features' | 'epoch' | 'evaluate';
+  phase: 'features' | 'epoch' | 'calibrate' | 'evaluate';
   /** Epoch number (1-based) during `epoch`; examples done during `features`. */
   step: number;
   total: number;
@@ -42,7 +45,7 @@ export interface TrainProgress {
   errorRate?: number;
 }
 
-export { DEFAULT_EPOCHS, DEFAULT_HELDOUT, DEFAULT_SEED };
+export { DEFAULT_CALIBRATION_FOLDS, DEFAULT_EPOCHS, DEFAULT_HELDOUT, DEFAULT_SEED };
 
 /** The agreement feature of a pinyin-pro guess outside the character's readings. */
 export const NEW_READING = 'ppNew';
@@ -74,13 +77,36 @@ export function splitExamples(examples: readonly LabelledExample[], heldOutFract
   return { heldOut: order.slice(0, n).map((i) => examples[i]!), train: order.slice(n).map((i) => examples[i]!) };
 }
 
-export function trainStudent(examples: readonly LabelledExample[], options: TrainOptions = {}): StudentModelFile {
-  const seed = options.seed ?? DEFAULT_SEED;
-  const epochs = options.epochs ?? DEFAULT_EPOCHS;
-  const heldOutFraction = options.heldOutFraction ?? DEFAULT_HELDOUT;
-  const width = options.contextWidth ?? 3;
-  const { train, heldOut } = splitExamples(examples, heldOutFraction, seed);
+/**
+ * Words of each lexicon source (tools/ regenerates them). Loaded with require, not import: the
+ * bundler still inlines them, and the type checker does not infer a type for 180k keys.
+ */
+let lexiconWords: Record<string, Record<string, string>> | undefined;
+function lexiconWordsOf(name: string): Record<string, string> {
+  lexiconWords ??= { lex: require('./lexicon.json') as Record<string, string>, pyp: require('./pypinyinLexicon.json') as Record<string, string> };
+  return lexiconWords[name]!;
+}
 
+interface FitConfig {
+  seed: number;
+  epochs: number;
+  width: number;
+  longestVote: boolean;
+  agreement: AgreementSource[];
+}
+
+interface Fitted {
+  shared: Record<string, number>;
+  chars: Record<string, CharModel>;
+  lexicons: Record<string, Record<string, string>>;
+}
+
+const round = (x: number) => Math.round(x * 1e4) / 1e4;
+
+
+/** The averaged perceptron on `train`: weights grouped per character, averaged and rounded. */
+function fit(train: readonly LabelledExample[], cfg: FitConfig, options: TrainOptions, report: boolean): Fitted {
+  const { seed, epochs, width, agreement } = cfg;
   // Readings per character: pinyin-pro's list, plus any the teacher used that it does not know.
   const readings = new Map<string, string[]>();
   for (const e of train) {
@@ -90,17 +116,21 @@ export function trainStudent(examples: readonly LabelledExample[], options: Trai
     if (!rs) readings.set(ch, (rs = [...candidateReadings(ch)]));
     if (!rs.includes(e.reading)) rs.push(e.reading);
   }
-  const agreement: AgreementSource[] = options.agreement ?? ['pinyinPro', 'lexicon'];
-  const lexicon = agreement.includes('lexicon') ? new LexiconIndex(lexiconWords as Record<string, string>, (c) => readings.has(c)) : undefined;
+  const lexicons: Array<[string, LexiconIndex]> = [];
+  for (const src of agreement) {
+    const name = LEXICON_NAMES[src];
+    if (name) lexicons.push([name, new LexiconIndex(lexiconWordsOf(name), (c) => readings.has(c))]);
+  }
+  lexicons.sort((a, b) => (a[0] < b[0] ? -1 : 1));
 
   const prepared: Prepared[] = [];
   for (let i = 0; i < train.length; i++) {
     const ex = train[i]!;
     const ch = charAt(ex.text, ex.index)!;
-    prepared.push({ ex, ch, context: contextFeatures(ex.text, ex.index, width), votes: agreementFeatures(ex.text, ex.index, lexicon, agreement.includes('pinyinPro')).votes });
+    prepared.push({ ex, ch, context: contextFeatures(ex.text, ex.index, width), votes: agreementFeatures(ex.text, ex.index, lexicons, agreement.includes('pinyinPro'), cfg.longestVote).votes });
     if (i % 2000 === 1999) {
       checkCancel(options.signal);
-      options.onProgress?.({ phase: 'features', step: i + 1, total: train.length });
+      if (report) options.onProgress?.({ phase: 'features', step: i + 1, total: train.length });
     }
   }
 
@@ -156,11 +186,10 @@ export function trainStudent(examples: readonly LabelledExample[], options: Trai
       if (++step % 4096 === 0) checkCancel(options.signal);
     }
     checkCancel(options.signal);
-    options.onProgress?.({ phase: 'epoch', step: epoch, total: epochs, errorRate: prepared.length ? errors / prepared.length : 0 });
+    if (report) options.onProgress?.({ phase: 'epoch', step: epoch, total: epochs, errorRate: prepared.length ? errors / prepared.length : 0 });
   }
 
   // Export averaged, rounded weights grouped per character.
-  const round = (x: number) => Math.round(x * 1e4) / 1e4;
   const shared: Record<string, number> = {};
   const chars: Record<string, CharModel> = {};
   for (const [ch, rs] of readings) chars[ch] = { readings: rs, context: {}, agreement: {} };
@@ -174,22 +203,127 @@ export function trainStudent(examples: readonly LabelledExample[], options: Trai
     const vec = (m.context[f] ??= new Array<number>(m.readings.length).fill(0));
     vec[m.readings.indexOf(r!)] = avg;
   }
+  const lex: Record<string, Record<string, string>> = {};
+  for (const [name, index] of lexicons) lex[name] = index.toJSON();
+  return { shared, chars, lexicons: lex };
+}
 
-  const model: StudentModelFile = {
+function modelFile(fitted: Fitted, cfg: FitConfig, examples: readonly LabelledExample[], heldOutFraction: number, sources: string[], calibration: Calibration | null): StudentModelFile {
+  return {
     format: MODEL_FORMAT,
     formatVersion: MODEL_FORMAT_VERSION,
     createdWith: { pinyinPro: PINYIN_PRO_VERSION },
-    seed,
-    epochs,
+    seed: cfg.seed,
+    epochs: cfg.epochs,
     heldOutFraction,
-    contextWidth: width,
-    agreement,
-    trainingData: { sha256: examplesHash(examples), examples: examples.length, sources: options.sources ?? [] },
-    metrics: { trainExamples: train.length, heldOutExamples: heldOut.length, trainAccuracy: 0, heldOutAccuracy: null, heldOutPinyinProAccuracy: null },
-    shared,
-    chars,
-    lexicon: lexicon?.toJSON() ?? {},
+    contextWidth: cfg.width,
+    longestWordVote: cfg.longestVote,
+    agreement: cfg.agreement,
+    trainingData: { sha256: examplesHash(examples), examples: examples.length, sources },
+    metrics: { trainExamples: 0, heldOutExamples: 0, trainAccuracy: 0, heldOutAccuracy: null, heldOutPinyinProAccuracy: null },
+    shared: fitted.shared,
+    chars: fitted.chars,
+    lexicons: fitted.lexicons,
+    calibration,
   };
+}
+
+/**
+ * Platt scaling of the score margin on out-of-fold predictions: the training examples split in
+ * `folds` parts, each predicted by a model trained on the others. Deterministic (Newton's method
+ * from a fixed start, a fixed number of steps).
+ */
+function calibrate(train: readonly LabelledExample[], cfg: FitConfig, folds: number, options: TrainOptions): Calibration | null {
+  if (folds < 2 || train.length < folds * 2) return null;
+  const order = shuffle(train.map((_, i) => i), seededRandom(cfg.seed ^ 0x2545f491));
+  const margins: number[] = [];
+  const right: number[] = [];
+  const other = { unseen: [0, 0], single: [0, 0] };
+  for (let k = 0; k < folds; k++) {
+    const inFold = new Set<number>();
+    for (let j = k; j < order.length; j += folds) inFold.add(order[j]!);
+    const part = train.filter((_, i) => !inFold.has(i));
+    const student = studentFromJson(modelFile(fit(part, cfg, options, false), cfg, part, 0, [], null));
+    for (const i of inFold) {
+      const e = train[i]!;
+      const r = student.raw(e.text, e.index);
+      if (!r) continue;
+      const ok = r.reading === e.reading ? 1 : 0;
+      if (r.kind === 'model') { margins.push(r.margin); right.push(ok); } else { other[r.kind][0]! += ok; other[r.kind][1]! += 1; }
+    }
+    options.onProgress?.({ phase: 'calibrate', step: k + 1, total: folds });
+  }
+  const { a, b } = plattFit(margins, right);
+  // Laplace-smoothed accuracy of the cases the margin does not describe.
+  const rate = ([ok, n]: number[]) => round((ok! + 1) / (n! + 2));
+  return { a: round(a), b: round(b), unseen: rate(other.unseen), single: rate(other.single), examples: margins.length, folds };
+}
+
+/**
+ * Logistic regression of `y` on `x` (one feature and a bias, a little L2 on both, so that all-right
+ * data gives a finite fit): Newton's method on the
+ * standardised feature with backtracking, so that it cannot diverge on saturated margins.
+ */
+export function plattFit(x: readonly number[], y: readonly number[]): { a: number; b: number } {
+  const n = x.length;
+  if (!n) return { a: 0, b: 0 };
+  let mean = 0;
+  for (const v of x) mean += v;
+  mean /= n;
+  let sd = 0;
+  for (const v of x) sd += (v - mean) ** 2;
+  sd = Math.sqrt(sd / n) || 1;
+  const z = x.map((v) => (v - mean) / sd);
+  const lambda = 1e-3;
+  const loss = (a: number, b: number) => {
+    let l = 0.5 * lambda * (a * a + b * b);
+    for (let i = 0; i < n; i++) {
+      const t = a * z[i]! + b;
+      // log(1 + e^t) - y·t, computed without overflow.
+      l += (t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t))) - y[i]! * t;
+    }
+    return l;
+  };
+  let a = 0, b = 0, cur = loss(a, b);
+  for (let it = 0; it < 100; it++) {
+    let ga = lambda * a, gb = lambda * b, haa = lambda, hab = 0, hbb = lambda;
+    for (let i = 0; i < n; i++) {
+      const p = 1 / (1 + Math.exp(-(a * z[i]! + b)));
+      const d = p - y[i]!;
+      const h = p * (1 - p);
+      ga += d * z[i]!; gb += d;
+      haa += h * z[i]! * z[i]!; hab += h * z[i]!; hbb += h;
+    }
+    const det = haa * hbb - hab * hab;
+    if (!(det > 1e-15)) break;
+    const da = (hbb * ga - hab * gb) / det, db = (haa * gb - hab * ga) / det;
+    let step = 1, next = loss(a - da, b - db);
+    while (next > cur && step > 1e-6) { step /= 2; next = loss(a - step * da, b - step * db); }
+    if (next > cur) break;
+    a -= step * da; b -= step * db;
+    const done = cur - next < 1e-12;
+    cur = next;
+    if (done) break;
+  }
+  // Back to the unstandardised margin: a·(x − mean)/sd + b.
+  return { a: a / sd, b: b - (a * mean) / sd };
+}
+
+export function trainStudent(examples: readonly LabelledExample[], options: TrainOptions = {}): StudentModelFile {
+  const cfg: FitConfig = {
+    seed: options.seed ?? DEFAULT_SEED,
+    epochs: options.epochs ?? DEFAULT_EPOCHS,
+    width: options.contextWidth ?? 3,
+    longestVote: options.longestWordVote ?? true,
+    agreement: options.agreement ?? ['pinyinPro', 'lexicon', 'pypinyin'],
+  };
+  const heldOutFraction = options.heldOutFraction ?? DEFAULT_HELDOUT;
+  const { train, heldOut } = splitExamples(examples, heldOutFraction, cfg.seed);
+  const fitted = fit(train, cfg, options, true);
+  const calibration = calibrate(train, cfg, options.calibrationFolds ?? DEFAULT_CALIBRATION_FOLDS, options);
+  const model = modelFile(fitted, cfg, examples, heldOutFraction, options.sources ?? [], calibration);
+  model.metrics.trainExamples = train.length;
+  model.metrics.heldOutExamples = heldOut.length;
   // Metrics are measured on the model as it will be loaded (rounded weights), not on the trainer's state.
   options.onProgress?.({ phase: 'evaluate', step: 0, total: 1 });
   const student = studentFromJson(model);
