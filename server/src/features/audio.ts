@@ -104,7 +104,7 @@ async function readingsOf(text: string, folder: string | undefined, settings: Se
   try {
     const dictFile = folder ? path.resolve(folder, settings.dictionary.path) : undefined;
     const dict = dictFile ? await loadReplaceDict(dictFile).catch(() => undefined) : undefined;
-    const readings = teacherReadings(text, dict).map((r) => ({ char: r.char, reading: r.reading, polyphone: r.polyphone, fromDictionary: r.source === 'dictionary' }));
+    const readings = teacherReadings(text, dict).map((r) => ({ char: r.char, reading: r.reading, polyphone: r.polyphone, fromDictionary: r.source === 'dictionary', source: r.source }));
     return { readings, readingsSource: 'teacher-g2p' };
   } catch (err) {
     ctx.log(`audio preview: readings of "${text.slice(0, 20)}" failed: ${err instanceof Error ? err.message : String(err)}`);

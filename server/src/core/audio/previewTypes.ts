@@ -72,6 +72,8 @@ export interface ReadingCell {
   polyphone: boolean;
   /** A dictionary rule forced this reading. */
   fromDictionary: boolean;
+  /** Who decides it when GLM-TTS runs: 'dictionary' | 'g2p' | 'model' (the language model; the reading is a hint) | 'none'. */
+  source?: 'dictionary' | 'g2p' | 'model' | 'none';
 }
 
 /** What the preview shows above the audio of one task line. */
