@@ -17,7 +17,7 @@ const DISK_CODES = new Map([['ENOSPC', 'the disk is full'], ['EDQUOT', 'the disk
 const usage = `Usage: tts-distill submit <tasks.jsonl> --out <dir> [--teacher embedded|http|glmtts-cli]
          [--concurrency N] [--seed N] [--timeout S] [--retries N] [--sample-rate 24000|32000]
          [--url U] [--glmtts PATH] [--python CMD] [--exp-name NAME] [--dict FILE]
-         [--dialect webui|upstream] [--valid-only] [--quiet]
+         [--dialect webui|upstream] [--valid-only] [--quiet] [--format text|json]
          [--slurm …  (tts-distill submit --slurm --help)]
 
 Sends every task of the file to the teacher and writes <dir>/<output_name>.wav,
@@ -44,6 +44,8 @@ change are skipped. Ctrl+C stops cleanly; nothing finished is lost.
   --dialect D      dialect to assume when the file does not show it
   --valid-only     leave out lines with errors instead of recording them as failures
   --quiet          no progress on stderr
+  --format F       text (default) or json: one JSON object on stdout with the counts, the
+                   output folder and the exit code (progress still goes to stderr)
 Exit code: 0 every line done, 2 some lines failed, 130 cancelled, 75 the folder is in use by
 another batch, 73 a file of the output folder is a symbolic link, FIFO or device (refused),
 74 the disk is full or read-only, 78 the GLM-TTS checkout's dictionary cannot be installed, 64 bad usage.`;
@@ -59,10 +61,12 @@ export const submitCommand: CliCommand = {
 
 async function runSubmit(args: string[], io: CliIO): Promise<number> {
   const { values, switches, positional } = parseArgs(args, {
-    values: ['out', 'teacher', 'concurrency', 'seed', 'timeout', 'retries', 'sample-rate', 'url', 'glmtts', 'python', 'exp-name', 'dict', 'dialect'],
+    values: ['out', 'teacher', 'concurrency', 'seed', 'timeout', 'retries', 'sample-rate', 'url', 'glmtts', 'python', 'exp-name', 'dict', 'dialect', 'format'],
     switches: ['valid-only', 'quiet', 'install-dictionary'],
   });
   if (positional.length !== 1) throw new UsageError('give exactly one task file');
+  const format = values.get('format') ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError('--format is text or json');
   const out = values.get('out');
   if (!out) throw new UsageError('--out <dir> is required');
   const backend = (values.get('teacher') ?? 'embedded') as TeacherBackendKind;
@@ -123,10 +127,18 @@ async function runSubmit(args: string[], io: CliIO): Promise<number> {
       // Upstream prompt_speech paths are relative to the GLM-TTS checkout, else to the working folder.
       glmttsPath: values.get('glmtts') ? path.resolve(io.cwd, values.get('glmtts')!) : '', workspaceFolder: io.cwd,
     });
+    const exitCode = s.cancelled ? 130 : s.failed > 0 ? 2 : 0;
+    if (format === 'json') {
+      io.stdout.write(JSON.stringify({
+        status: s.cancelled ? 'cancelled' : 'finished', tasksFile, teacher: backend, total: s.total, done: s.done, skipped: s.skipped, failed: s.failed,
+        invalid: s.invalid ?? 0, outDir: s.outDir, manifest: path.join(s.outDir, 'manifest.jsonl'), failures: s.failed ? path.join(s.outDir, 'failures.jsonl') : null,
+        elapsedMs: s.elapsedMs, exitCode,
+      }, null, 2) + '\n');
+      return exitCode;
+    }
     io.stdout.write(`${s.cancelled ? 'cancelled' : 'finished'}: ${s.total} line(s) — done ${s.done}, skipped ${s.skipped}, failed ${s.failed}${s.invalid ? `, left out ${s.invalid} with errors` : ''}\n`);
     io.stdout.write(`outputs: ${s.outDir} (manifest.jsonl${s.failed ? ', failures.jsonl' : ''}) in ${(s.elapsedMs / 1000).toFixed(1)} s\n`);
-    if (s.cancelled) return 130;
-    return s.failed > 0 ? 2 : 0;
+    return exitCode;
   } catch (err) {
     if (err instanceof UnsafeFileError) {
       io.stderr.write(`tts-distill submit: ${err.message}\n`);
