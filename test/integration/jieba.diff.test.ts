@@ -87,6 +87,13 @@ function generated(cpp: string[]): string[] {
     // no lone surrogates: Python reads UTF-8
     out.push(s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, ''));
   }
+  // long runs: the Viterbi over hundreds of characters, and a long block of dictionary words
+  for (const len of [300, 1200]) {
+    let s = '';
+    for (let i = 0; i < len; i++) s += oddHan[Math.floor(rand() * oddHan.length)];
+    out.push(s);
+  }
+  out.push(cpp.slice(0, 40).join('').replace(/[^\u4e00-\u9fd5]/g, ''));
   return out.filter((s) => s.length > 0);
 }
 

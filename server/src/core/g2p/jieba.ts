@@ -75,7 +75,7 @@ interface Model {
   emitNone: Float64Array;
   /** Scratch buffers reused across calls. */
   work: {
-    V: Float64Array; back: Int32Array; prevMark: Int32Array; expMark: Int32Array; obsMark: Int32Array; gen: number;
+    vA: Float64Array; vB: Float64Array; back: Uint8Array; prevMark: Int32Array; expMark: Int32Array; obsMark: Int32Array; gen: number;
     prevBuf: Int32Array; bigBuf: Int32Array; obsList: Int32Array; layerA: Int32Array; layerB: Int32Array;
     routeP: Float64Array; routeX: Int32Array; routeW: Int32Array;
   };
@@ -188,6 +188,7 @@ function load(): Model {
     emitFrom[k + 1] = emitFrom[k]! + emitCount[k]!;
     cstFrom[k + 1] = cstFrom[k]! + cstCount[k]!;
   }
+  if (n > 256) throw new Error(`${DATA_FILE}: ${n} HMM states; the port keeps state numbers in bytes`);
   const allStates = new Int32Array(n);
   for (let i = 0; i < n; i++) allStates[i] = i;
   return {
@@ -203,7 +204,7 @@ function load(): Model {
     emitRows: new Map(), charStates: new Map(),
     emitNone: new Float64Array(n).fill(MIN_FLOAT),
     work: {
-      V: new Float64Array(0), back: new Int32Array(0), gen: 0,
+      vA: new Float64Array(n), vB: new Float64Array(n), back: new Uint8Array(0), gen: 0,
       prevMark: new Int32Array(n), expMark: new Int32Array(n), obsMark: new Int32Array(n),
       prevBuf: new Int32Array(n), bigBuf: new Int32Array(n), obsList: new Int32Array(n), layerA: new Int32Array(n), layerB: new Int32Array(n),
       routeP: new Float64Array(0), routeX: new Int32Array(0), routeW: new Int32Array(0),
@@ -323,7 +324,7 @@ function charStates(m: Model, code: number): Int32Array {
  * out (jieba's `& prev_states_expect_next`). Returns the new length of `into`.
  */
 function relax(m: Model, ys: Int32Array, gen: number, bigBuf: Int32Array, nBig: number,
-  V: Float64Array, back: Int32Array, base: number, out: number, e: Float64Array, into: Int32Array, k: number): number {
+  Vp: Float64Array, Vc: Float64Array, back: Uint8Array, out: number, e: Float64Array, into: Int32Array, k: number): number {
   const n = m.nStates;
   const transT = m.transT;
   const prevMark = m.work.prevMark;
@@ -342,7 +343,7 @@ function relax(m: Model, ys: Int32Array, gen: number, bigBuf: Int32Array, nBig: 
       for (let a = 0; a < preds.length; a++) {
         const y0 = preds[a]!;
         if (prevMark[y0] !== gen) continue;
-        const p = V[base + y0]! + transT[row + y0]! + em;
+        const p = Vp[y0]! + transT[row + y0]! + em;
         if (bestState < 0 || p > best || (p === best && y0 > bestState)) {
           best = p;
           bestState = y0;
@@ -354,7 +355,7 @@ function relax(m: Model, ys: Int32Array, gen: number, bigBuf: Int32Array, nBig: 
         const y0 = bigBuf[a]!;
         const tr = transT[row + y0]!;
         if (tr === -Infinity) continue;
-        const p = V[base + y0]! + tr + em;
+        const p = Vp[y0]! + tr + em;
         if (bestState < 0 || p > best || (p === best && y0 > bestState)) {
           best = p;
           bestState = y0;
@@ -362,7 +363,7 @@ function relax(m: Model, ys: Int32Array, gen: number, bigBuf: Int32Array, nBig: 
       }
     }
     if (bestState < 0) continue;
-    V[out + y] = best;
+    Vc[y] = best;
     back[out + y] = bestState;
     into[k++] = y;
   }
@@ -374,11 +375,15 @@ function viterbi(m: Model, obs: string): Int32Array {
   const n = m.nStates;
   const T = obs.length;
   const w = m.work;
-  if (w.V.length < T * n) {
-    w.V = new Float64Array(T * n * 2);
-    w.back = new Int32Array(T * n * 2);
+  // V: only the last two layers; the back pointers (states fit a byte) of every layer, kept for reuse up to 4 MB.
+  let back = w.back;
+  if (back.length < T * n) {
+    back = new Uint8Array(T * n);
+    if (T * n <= 1 << 22) w.back = back;
   }
-  const { V, back, prevMark, expMark, prevBuf, bigBuf, obsList } = w;
+  const { prevMark, expMark, prevBuf, bigBuf, obsList } = w;
+  let Vp = w.vA;
+  let Vc = w.vB;
   let cur = w.layerA;
   let nxt = w.layerB;
   // V[0]: the states of the first character (char_state_tab, or all states).
@@ -387,7 +392,7 @@ function viterbi(m: Model, obs: string): Int32Array {
     const code = obs.charCodeAt(0);
     const e = emitRow(m, code);
     for (const y of charStates(m, code)) {
-      V[y] = m.start[y]! + e[y]!;
+      Vp[y] = m.start[y]! + e[y]!;
       cur[nCur++] = y;
     }
   }
@@ -407,31 +412,32 @@ function viterbi(m: Model, obs: string): Int32Array {
     if (np === 0) throw new Error('jieba posseg viterbi: max() arg is an empty sequence'); // as jieba raises here
     const code = obs.charCodeAt(t);
     const e = emitRow(m, code);
-    const base = (t - 1) * n;
     const out = t * n;
     // obs_states = char_state_tab[char] & (the states some prev state has a transition to); for each,
     // V[t][y] = max((V[t-1][y0] + trans_p[y0].get(y, -inf) + emit, y0) for y0 in prev_states), ties to the larger y0.
     // A y is reachable exactly when some y0 in prev_states has a (finite) transition to it, and then only such y0
     // can win: so one pass over the candidates both tests reachability and takes the max.
-    let nNxt = relax(m, charStates(m, code), gen, bigBuf, nBig, V, back, base, out, e, nxt, 0);
+    let nNxt = relax(m, charStates(m, code), gen, bigBuf, nBig, Vp, Vc, back, out, e, nxt, 0);
     if (nNxt === 0) {
       // none of the character's states is reachable: obs_states = all the reachable states
       for (let a = 0; a < np; a++) for (const y of m.next[prevBuf[a]!]!) expMark[y] = gen;
       let k = 0;
       for (let y = 0; y < n; y++) if (expMark[y] === gen) obsList[k++] = y;
-      nNxt = relax(m, obsList.subarray(0, k), gen, bigBuf, nBig, V, back, base, out, e, nxt, 0);
+      nNxt = relax(m, obsList.subarray(0, k), gen, bigBuf, nBig, Vp, Vc, back, out, e, nxt, 0);
     }
     const tmp = cur;
     cur = nxt;
     nxt = tmp;
     nCur = nNxt;
+    const tv = Vp;
+    Vp = Vc;
+    Vc = tv;
   }
   let best = -Infinity;
   let state = -1;
-  const lastBase = (T - 1) * n;
   for (let a = 0; a < nCur; a++) {
     const y = cur[a]!;
-    const p = V[lastBase + y]!;
+    const p = Vp[y]!;
     if (state < 0 || p > best || (p === best && y > state)) {
       best = p;
       state = y;
