@@ -247,24 +247,24 @@ export async function exportDataset(opts: ExportOptions): Promise<ExportSummary>
   interface Item { rec: ManifestRecord; id: string; speaker: string; labels: Record<string, string | number | boolean>; source: string }
   const items: Item[] = [];
   const usedIds = new Set<string>();
-  for (const rec of records) {
+  // The file checks (realpath, lstat, sha256) of all lines, 16 at a time; the decisions below stay in line order.
+  const checks = await mapLimit(records, 16, async (rec): Promise<string | undefined> => {
+    if (opts.exclude?.get(rec.name) ?? qaExclusion(rec)) return undefined;
+    const source = path.resolve(run, rec.audio);
+    if (!source.startsWith(run + path.sep)) return 'its WAV path leaves the run folder';
+    // A folder on the way that is a symbolic link could lead anywhere: the WAV must really be inside the run.
+    const real = await realpath(source).catch(() => undefined);
+    if (real && !real.startsWith(realRun + path.sep)) return 'its WAV lies outside the run folder (symbolic link)';
+    return wavProblem(source, opts.noVerify ? undefined : rec.wavSha256);
+  });
+  for (const [k, rec] of records.entries()) {
     const excluded = opts.exclude?.get(rec.name) ?? qaExclusion(rec);
     if (excluded) {
       leftOut.push({ name: rec.name, line: rec.line, reason: excluded });
       continue;
     }
     const source = path.resolve(run, rec.audio);
-    if (!source.startsWith(run + path.sep)) {
-      leftOut.push({ name: rec.name, line: rec.line, reason: 'its WAV path leaves the run folder' });
-      continue;
-    }
-    // A folder on the way that is a symbolic link could lead anywhere: the WAV must really be inside the run.
-    const real = await realpath(source).catch(() => undefined);
-    if (real && !real.startsWith(realRun + path.sep)) {
-      leftOut.push({ name: rec.name, line: rec.line, reason: 'its WAV lies outside the run folder (symbolic link)' });
-      continue;
-    }
-    const problem = await wavProblem(source, opts.noVerify ? undefined : rec.wavSha256);
+    const problem = checks[k];
     if (problem) {
       leftOut.push({ name: rec.name, line: rec.line, reason: problem });
       continue;
@@ -275,7 +275,7 @@ export async function exportDataset(opts: ExportOptions): Promise<ExportSummary>
     const labels: Record<string, string | number | boolean> = { ...voice.labels, ...(rec.labels ?? {}) };
     delete labels.speaker;
     let id = `${speaker}-${safeId(rec.name)}`;
-    for (let k = 2; usedIds.has(id); k++) id = `${speaker}-${safeId(rec.name)}_${k}`;
+    for (let n = 2; usedIds.has(id); n++) id = `${speaker}-${safeId(rec.name)}_${n}`;
     usedIds.add(id);
     items.push({ rec, id, speaker, labels, source });
   }
@@ -297,10 +297,12 @@ export async function exportDataset(opts: ExportOptions): Promise<ExportSummary>
     const folder = await outDir.folder(splitName);
     const wavFolder = await outDir.folder(splitName, 'wavs');
     const utts: ExportedUtterance[] = [];
-    for (const it of mine) {
-      const how = await outDir.placeWav(it.source, wavFolder, `${it.id}.wav`, opts.wavMode ?? 'link');
+    const placed = await mapLimit(mine, 16, (it) => outDir.placeWav(it.source, wavFolder, `${it.id}.wav`, opts.wavMode ?? 'link'));
+    for (const how of placed) {
       if (how === 'link') linked++;
       else copied++;
+    }
+    for (const it of mine) {
       const output = textMode === 'plain' ? oneLine(it.rec.text) : textMode === 'pinyin' ? oneLine(pinyinText(it.rec.text, it.rec.readings, it.rec.sources)) : oneLine(it.rec.phonemes);
       utts.push({ id: it.id, name: it.rec.name, speaker: it.speaker, split: splitName, text: oneLine(it.rec.text), output, wav: `wavs/${it.id}.wav`, labels: it.labels });
     }
@@ -386,6 +388,20 @@ async function writeLjspeech(outDir: OutDir, folder: string, utts: ExportedUtter
   const clean = (s: string) => s.replace(/\|/g, ' ');
   const rows = [...utts].sort((a, b) => compareC(a.id, b.id)).map((u) => `${u.id}|${clean(u.text)}|${clean(u.output)}\n`);
   return outDir.writeText(folder, 'metadata.csv', rows.join(''));
+}
+
+/** `fn` over `items`, at most `limit` at a time; results in input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /** Reads an exclusion file (see parseExcludeList). */
