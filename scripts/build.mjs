@@ -32,6 +32,8 @@ for (const name of g2pRequired) {
 rmSync('dist/data', { recursive: true, force: true }); // no stale data file from an earlier layout
 mkdirSync('dist/data', { recursive: true });
 for (const name of readdirSync(g2pDataDir).filter((f) => f.endsWith('.gz'))) copyFileSync(`${g2pDataDir}/${name}`, `dist/data/${name}`);
+// The data files' licences ship beside them (jieba's dictionary and HMM tables are MIT, (c) Sun Junyi).
+copyFileSync('third_party/jieba-0.42.1/LICENSE', 'dist/data/jieba-0.42.1.LICENSE.txt');
 // The default G2P student (npm run build:student-model writes it), found by the bundles in dist/data/ as well.
 const defaultStudent = 'server/src/core/student/data/default-student.json.gz';
 if (existsSync(defaultStudent)) copyFileSync(defaultStudent, 'dist/data/default-student.json.gz');
