@@ -38,7 +38,7 @@ class Teacher1 implements Teacher {
   }
   async synthesize(task: TeacherTask, o: SynthesizeOptions): Promise<SynthesisResult> {
     this.seen.push(task);
-    return { ...embeddedG2P(task.text), wav: encodeWav(new Float32Array(480).fill(0.1), o.sampleRate), sampleRate: o.sampleRate, durationSeconds: 480 / o.sampleRate, clonedVoice: false };
+    return { ...embeddedG2P(task.text), wav: encodeWav(new Float32Array(480).fill(0.1), o.sampleRate), sampleRate: o.sampleRate, durationSeconds: 480 / o.sampleRate, clonedVoice: false, engine: 'fake' };
   }
   async health() {
     return { ok: true, backend: 'embedded' as const, detail: 'fake' };
