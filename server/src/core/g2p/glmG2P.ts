@@ -1,5 +1,5 @@
 import { posseg } from './jieba';
-import { NO_PINYIN, pinyinItems, singleCharId, syllableCount, syllableFinal, syllableInitial } from './pypinyin';
+import { NO_PINYIN, isPypinyinHan, phraseSyllableId, pinyinItems, singleCharId, syllableCount, twoCharPhrase, syllableFinal, syllableInitial } from './pypinyin';
 import { tokensToPinyin } from '../notation';
 
 /**
@@ -169,20 +169,27 @@ function run(text: string): G2PDetail {
         for (const { word } of posseg(part)) {
           let items: readonly number[] | undefined;
           let id0: number;
+          let id1 = 0;
           let count: number;
           const c0 = word.charCodeAt(0);
           if (word.length === 1 || (word.length === 2 && c0 >= 0xd800 && c0 <= 0xdbff)) {
             // One code point: no segmentation, no phrase, no cache.
             id0 = singleCharId(word.codePointAt(0)!);
             count = 1;
+          } else if (word.length === 2 && c0 < 0xd800 && isPypinyinHan(c0) && isPypinyinHan(word.charCodeAt(1))) {
+            // Two BMP Han characters: a phrase, or two single characters (see twoCharPhrase); no cache.
+            const p = twoCharPhrase(word);
+            id0 = p >= 0 ? phraseSyllableId(p, 0) : singleCharId(c0);
+            id1 = p >= 0 ? phraseSyllableId(p, 1) : singleCharId(word.charCodeAt(1));
+            count = 2;
           } else {
             items = pinyinItems(word);
             id0 = items[0]!;
             count = items.length / 3;
           }
           for (let k = 0; k < count; k++) {
-            const id = k === 0 ? id0 : items![3 * k]!;
-            const start = items ? items[3 * k + 1]! : 0;
+            const id = k === 0 ? id0 : items ? items[3 * k]! : id1;
+            const start = items ? items[3 * k + 1]! : k;
             if (id >= 0) {
               const shengmu = shengmuOf[id]!;
               const at = from ? from[off + start]! : off + start;

@@ -258,6 +258,8 @@ function load(): Data {
   for (let k = 0; k < phraseKeys.length; k++) {
     const key = phraseKeys[k]!;
     if (k > 0 && !(phraseKeys[k - 1]! < key)) throw new Error(`pypinyin.txt.gz: phrases out of order at ${key}`);
+    // The shortcuts for one- and two-character words rely on this (true of pypinyin 0.55's phrases_dict).
+    if (key.length < 2) throw new Error(`pypinyin.txt.gz: a one-character phrase (${key})`);
     phraseIndex.set(key, k);
     firstUnit[key.charCodeAt(0)] = 1;
   }
@@ -453,6 +455,21 @@ export function singleCharId(cp: number): number {
   if (!isPypinyinHan(cp)) return RAW_TEXT;
   const f = cp < MAX_CP ? load().first[cp]! : -1;
   return f >= 0 ? f : NO_PINYIN;
+}
+
+/**
+ * A word of two BMP Han characters, without the word cache: mmseg yields it whole when it is a phrase, else one
+ * character at a time (whether or not the first is a prefix). The phrase's index (for phraseSyllableId), or -1:
+ * then each character is read alone (singleCharId).
+ */
+export function twoCharPhrase(word: string): number {
+  return load().phraseIndex.get(word) ?? -1;
+}
+
+/** The syllable index of the k-th character of phrase p. */
+export function phraseSyllableId(p: number, k: number): number {
+  const d = load();
+  return d.phraseIds[d.phraseOff[p]! + k]!;
 }
 
 /** Style.INITIALS of a syllable index. */
