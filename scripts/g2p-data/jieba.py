@@ -5,7 +5,8 @@ Reads Debian's python3-jieba (0.42.1, MIT, (c) 2013 Sun Junyi): dict.txt and pos
 prob_emit / char_state_tab tables. Run with Debian's python (`/usr/bin/python3 scripts/g2p-data/jieba.py`).
 Deterministic: the same input gives the same bytes (sorted output, gzip mtime 0).
 
-Floats are written with repr(), which round-trips exactly through JavaScript's parseFloat. The natural logs jieba takes
+Floats go into the JSON header as json.dumps writes them (Python's shortest round-trip repr, which JavaScript's
+JSON.parse reads back to the same double) and the emit values as raw IEEE doubles. The natural logs jieba takes
 of word frequencies (math.log, C libm) are written too, because V8's Math.log differs from glibc's in the last bit for
 some integers, and jieba's route choice compares sums of those logs exactly.
 
