@@ -126,10 +126,26 @@ describe('language server over JSON-RPC: pronunciation', () => {
     const h = await client.hover(uri, { line: 0, character: line.indexOf('重') });
     const md = (h!.contents as MarkupContent).value;
     assert.match(md, /\| 他 \| 在 \| 银 \| 行 \| 工 \| 作 \| ， \| ▸重 \| 新 \| 开 \| 始 \|/);
-    assert.match(md, /\| ta1 \| zai4 \| yin2 \| \*\*hang2\*\*📌 \| gong1 \| \*\*zuo4\*\* \|  \| \*\*chong2\*\* \| xin1 \| kai1 \| shi3 \|/);
+    // 作 is in GLM-TTS's able list: its language model reads it, the reading in brackets is the G2P's hint.
+    assert.match(md, /\| ta1 \| zai4 \| yin2 \| \*\*hang2\*\*📌 \| gong1 \| \(\*\*zuo4\*\*\) \|  \| \*\*chong2\*\* \| xin1 \| kai1 \| shi3 \|/);
     assert.match(md, /rule "银行" \(G2P_replace_dict.jsonl:1\): 行 hang2/);
     assert.match(md, /\*\*重\*\*: teacher reads `chong2` · all readings: `zhong4`, `chong2` · alone: `zhong4` · tokens: `<\|CH\|><\|ONG2\|>`/);
     assert.equal(await client.hover(uri, { line: 0, character: 2 }), null);
+  });
+
+  it('an able-list polyphone: the flag and the hover say GLM-TTS leaves it to its language model; the flag data carries the source', async () => {
+    const line = task('我们开会讨论', 'm');
+    const uri = await client.open(path.join(root, 'm.tasks.jsonl'), `${line}\n`);
+    const diags = await client.waitForDiagnostics(uri, (d) => !!polyOf(d, '会'));
+    const hui = polyOf(diags, '会')!;
+    assert.match(msg(hui), /^会: GLM-TTS leaves 会 to its language model; its G2P would read hui4 \(also kuai4\), only a hint; a dictionary rule is the only way to decide it/);
+    assert.equal((hui.data as { source: string }).source, 'model');
+    const h = await client.hover(uri, { line: 0, character: line.indexOf('会') });
+    const md = (h!.contents as MarkupContent).value;
+    assert.match(md, /GLM-TTS leaves 会 to its language model/);
+    // The pin is offered: a dictionary rule is the only way to decide it.
+    const actions = (await client.codeActions(uri, hui.range, [hui]))!.filter((a): a is CodeAction => 'title' in a);
+    assert.ok(actions.some((a) => /^Pin 会 as kuai4 in /.test(a.title)), actions.map((a) => a.title).join('; '));
   });
 
   it('checks dictionaries: hover, completion in the file’s notation, and fixes', async () => {
