@@ -9,7 +9,7 @@ export const exportCommand: CliCommand = {
   summary: 'export a teacher run for student trainers: kaldi, hf (audiofolder), ljspeech, cosyvoice',
   usage: `Usage: tts-distill export <teacher run> --format kaldi|hf|ljspeech|cosyvoice --out DIR
          [--text plain|pinyin|tokens] [--split dev=5%,test=5%] [--split-by speaker|random] [--seed N]
-         [--force] [--copy] [--exclude FILE] [--embeddings DIR] [--labels FILE] [--pattern PATTERN] [--json]
+         [--force] [--copy] [--no-verify] [--exclude FILE] [--embeddings DIR] [--labels FILE] [--pattern PATTERN] [--json]
 
 Writes one folder per split (train, plus the held-out ones of --split) under DIR:
   kaldi      wav.scp, text, utt2spk, spk2utt (C-sorted; utterance ids start with the speaker id)
@@ -17,7 +17,8 @@ Writes one folder per split (train, plus the held-out ones of --split) under DIR
              DIR/utt2embedding.pt and DIR/spk2embedding.pt into each split
   hf         metadata.jsonl (file_name relative to the split folder, text, speaker_id, labels as columns)
   ljspeech   metadata.csv (id|text|normalized text, the third column in the --text form)
-WAVs go to <split>/wavs/<id>.wav, hard-linked (--copy: copied), never moved.
+WAVs go to <split>/wavs/<id>.wav, hard-linked (--copy: copied), never moved; each is checked
+against the manifest's sha256 first (--no-verify skips that).
 --text tokens keeps the teacher's phoneme tokens, so pinned readings reach the student.
 Failed lines, lines listed in --exclude (names, or JSON lines with name and reason) and lines the
 QA gates marked are left out and listed. Speaker ids: the line's speaker label, else the voice
