@@ -168,6 +168,7 @@ function load(): Model {
       pairLo[slot] = w;
       last = key;
     }
+    if (pairCount[slot] === 0xffff) throw new Error(`${DATA_FILE}: too many words share a two-character prefix`);
     pairCount[slot]!++;
   }
 
