@@ -24,7 +24,10 @@ function teacherRun(dir: string, lines: number): void {
     const text = sent[k]!.replace(/\u2581/g, '');
     const readings: (string | null)[] = new Array<string | null>(text.length).fill(null);
     readings[a] = lb[k]!.replace('u:', 'v');
-    records.push(JSON.stringify({ line: n, name: `utt_${n}`, taskHash: 'h', text, readings, phonemes: text, audio: `utt_${n}.wav`, durationSeconds: 1, sampleRate: 24000, backend: 'embedded', seed: 42, wavSha256: 'w', clonedVoice: false }));
+    // The label stands for a reading the teacher wrote as tokens (source g2p): the student learns only those.
+    const sources: (string | null)[] = new Array<string | null>(text.length).fill(null);
+    sources[a] = 'g2p';
+    records.push(JSON.stringify({ line: n, name: `utt_${n}`, taskHash: 'h', text, readings, sources, phonemes: text, audio: `utt_${n}.wav`, durationSeconds: 1, sampleRate: 24000, backend: 'embedded', seed: 42, wavSha256: 'w', clonedVoice: false }));
   }
   writeFileSync(path.join(dir, 'manifest.jsonl'), records.join('\n') + '\n');
 }
