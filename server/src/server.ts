@@ -268,6 +268,7 @@ export function startServer(connection: Connection): void {
     }
     void connection.sendNotification(DocumentInfoNotification.type, {
       uri, kind: d.kind, dialect, dialectSource, lines: d.document.lineCount, errors, warnings, elapsedMs,
+      ...(d.kind === 'tasks' ? { pendingLines: readingsFeature.pendingLines(uri) } : {}),
     });
   }
 

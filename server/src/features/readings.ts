@@ -58,6 +58,11 @@ export interface ReadingsFeature {
 
 /** Lines taken as "in view" before the client has asked for inlay hints of a range. */
 const DEFAULT_VIEW_LINES = 100;
+/**
+ * Milliseconds a pass spends analysing lines whose readings arrived (the warning criterion runs on
+ * this thread); the rest wait for the next pass, so edits and hints are answered in between.
+ */
+const ANALYSIS_BUDGET_MS = 100;
 const NONE: readonly LineFinding[] = Object.freeze([]);
 
 interface DocState {
@@ -72,6 +77,8 @@ interface DocState {
   /** Bumped by a progressive pass when results arrived: the model then asks again about every line. */
   epoch: number;
   resultsArrived: boolean;
+  /** The last pass left ready lines unanalysed (budget spent). */
+  overBudget: boolean;
 }
 
 export function register(ctx: ServerContext, api: PronunciationApi, hooks: { progress(uri: string): void }): ReadingsFeature {
@@ -87,7 +94,7 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
 
   const stateOf = (uri: string): DocState => {
     let st = states.get(uri);
-    if (!st) states.set(uri, (st = { store: new Map(), storeVersion: '', pending: new Map(), hot: new Set(), epoch: 0, resultsArrived: false }));
+    if (!st) states.set(uri, (st = { store: new Map(), storeVersion: '', pending: new Map(), hot: new Set(), epoch: 0, resultsArrived: false, overBudget: false }));
     return st;
   };
 
@@ -126,6 +133,7 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
       const hot = st.hot;
       const store = st.store;
       const unsent: string[] = [];
+      let spent = 0;
       // Forget the findings of lines that are gone once the store has grown well past the file.
       if (store.size > 2 * doc.tasks.lineCount + 1000) store.clear();
       return {
@@ -151,7 +159,14 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
             }
             return NONE as LineFinding[];
           }
+          if (!hot.has(raw) && spent > ANALYSIS_BUDGET_MS) {
+            st.pending.set(raw, text);
+            st.overBudget = true;
+            return NONE as LineFinding[];
+          }
+          const t0 = performance.now();
           let found = base.analyze(p);
+          spent += performance.now() - t0;
           if (!info) found = found.filter((f) => f.code !== POLYPHONE_CODE || f.severity === 'error' || f.severity === 'warning');
           const kept = found.length ? found : NONE;
           store.set(raw, kept);
@@ -164,6 +179,12 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
       const st = states.get(doc.uri);
       if (!st) return;
       st.hot.clear();
+      if (st.overBudget) {
+        // Lines are ready but not analysed yet: another pass soon.
+        st.overBudget = false;
+        st.resultsArrived = true;
+        hooks.progress(doc.uri);
+      }
       if (!st.pending.size) return;
       const w = api.workspaceOf(doc);
       pool.request(st.pending.values(), w.dictionary.dict);

@@ -13,6 +13,8 @@ export interface DocumentInfo {
   warnings: number;
   /** Milliseconds the last validation took. */
   elapsedMs: number;
+  /** Task files: lines whose polyphone readings are still being computed (their warnings follow). */
+  pendingLines?: number;
 }
 export namespace DocumentInfoNotification {
   /** server → client: the status of a validated document. */
