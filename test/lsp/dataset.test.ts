@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { encodeWav } from '../../server/src/core/audio/wav';
 import {
-  type CoverageResult, DatasetCoverageRequest, DatasetExportRequest, DatasetSetVoiceLabelsRequest, DatasetVoicesRequest, type ExportDatasetResult, type VoicesResult,
+  type CorpusSuggestion, type CoverageResult, DatasetCoverageRequest, DatasetExportRequest, DatasetSetVoiceLabelsRequest, DatasetSuggestRequest, DatasetVoicesRequest, type ExportDatasetResult, type VoicesResult,
 } from '../../server/src/protocol/dataset';
 import { LspTestClient } from './lspClient';
 
@@ -47,6 +47,17 @@ void describe('dataset authoring over JSON-RPC: coverage, voices, labels, export
     assert.equal(after.report.lines, 3);
     assert.equal(after.report.minExamples, 2);
     assert.ok(after.report.polyphones.find((p) => p.char === '行')!.readings.find((r) => r.reading === 'xing2')!.lines >= 2);
+  });
+
+  void it('suggestions from a corpus: ranked, best first, from the corpus', async () => {
+    write('corpus.txt', '今天天气很好。\n银行行长来了。\n他很长寿，长大了。\n');
+    const res = await client.request<{ suggestions: CorpusSuggestion[] }>(DatasetSuggestRequest.method, { corpus: path.join(root, 'corpus.txt'), limit: 2 });
+    const corpus = ['今天天气很好。', '银行行长来了。', '他很长寿，长大了。'];
+    assert.equal(res.suggestions.length, 2);
+    for (const x of res.suggestions) assert.equal(x.text, corpus[x.line]);
+    assert.ok(res.suggestions[0]!.gain >= res.suggestions[1]!.gain);
+    // The best sentence brings thin readings or tokens the workspace lacks.
+    assert.ok(res.suggestions[0]!.adds.length + res.suggestions[0]!.newPhonemes.length > 0, JSON.stringify(res.suggestions[0]));
   });
 
   void it('voices: measured, labelled by the pattern, and labels written to the sidecar', async () => {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ClientContext } from '../context';
 import {
-  DatasetCoverageRequest, DatasetExportRequest, DatasetSetVoiceLabelsRequest, DatasetVoicesRequest, type CoverageResult, type ExportFormat, type TextMode, type VoicesResult,
+  DatasetCoverageRequest, DatasetExportRequest, DatasetSetVoiceLabelsRequest, DatasetSuggestRequest, DatasetVoicesRequest, type CoverageResult, type ExportFormat, type TextMode, type VoicesResult,
 } from '../../../server/src/protocol/dataset';
 
 type CoverageReport = CoverageResult['report'];
@@ -27,6 +27,7 @@ export function activate(ctx: ClientContext): void {
     vscode.commands.registerCommand('ttsDistill.refreshVoices', () => voices.refresh()),
     vscode.commands.registerCommand('ttsDistill.editVoiceLabels', (item?: Node) => editVoiceLabels(ctx, voices, item)),
     vscode.commands.registerCommand('ttsDistill.exportDataset', (folder?: vscode.Uri) => exportDatasetCommand(ctx, folder)),
+    vscode.commands.registerCommand('ttsDistill.suggestFromCorpus', () => suggestFromCorpus(ctx)),
     // Saved task files change both views.
     vscode.workspace.onDidSaveTextDocument((d) => {
       if (d.languageId === 'tts-tasks' || d.fileName.endsWith('voices.jsonl')) {
@@ -253,4 +254,22 @@ async function exportDatasetCommand(ctx: ClientContext, given?: vscode.Uri): Pro
     ? vscode.l10n.t('Exported {0} utterance(s) as {1} ({2}); {3} left out (see Output).', s.utterances, format, splits, s.leftOut.length)
     : vscode.l10n.t('Exported {0} utterance(s) as {1} ({2}).', s.utterances, format, splits), vscode.l10n.t('Reveal'));
   if (choice === vscode.l10n.t('Reveal')) void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(s.out));
+}
+
+/** Suggest Lines from a Corpus…: corpus sentences that fill thin readings, picked and opened in a new editor to turn into task lines. */
+async function suggestFromCorpus(ctx: ClientContext): Promise<void> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  const corpus = (await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: vscode.l10n.t('Use this corpus'), title: vscode.l10n.t('A text corpus, one sentence a line'), ...(folder ? { defaultUri: folder.uri } : {}) }))?.[0];
+  if (!corpus) return;
+  const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Ranking corpus sentences…') },
+    () => ctx.client.sendRequest(DatasetSuggestRequest.type, { uri: folder?.uri.toString(), corpus: corpus.fsPath, limit: 50 }));
+  if (!res.suggestions.length) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('No sentence of the corpus adds a thin reading, phoneme token or syllable.'));
+    return;
+  }
+  const items = res.suggestions.map((x) => ({ label: `+${x.gain.toFixed(2)}  ${x.text}`, detail: [...x.adds, ...x.newPhonemes.map((p) => `<|${p}|>`)].join(' '), picked: true, text: x.text }));
+  const chosen = await vscode.window.showQuickPick(items, { canPickMany: true, title: vscode.l10n.t('Sentences that add most to the coverage (best first)') });
+  if (!chosen?.length) return;
+  const doc = await vscode.workspace.openTextDocument({ content: chosen.map((c) => c.text).join('\n') + '\n' });
+  await vscode.window.showTextDocument(doc);
 }

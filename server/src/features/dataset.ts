@@ -5,13 +5,13 @@ import { LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import type { ServerContext } from '../context';
 import { loadReplaceDict } from '../core/dictEngine';
 import { loadAbleList } from '../core/g2p/ableList';
-import { computeCoverageAsync } from '../core/dataset/coverage';
+import { computeCoverageAsync, suggestFromCorpus } from '../core/dataset/coverage';
 import { ExportError, exportDataset, parseSplitSpec } from '../core/dataset/export';
 import { findTaskFiles, tasksOfText, type TaskFileTasks } from '../core/dataset/taskLines';
 import { readVoiceLabels, setVoiceLabels, voicePool } from '../core/dataset/voices';
 import type { Settings } from '../core/settings';
 import {
-  DatasetCoverageRequest, DatasetExportRequest, DatasetSetVoiceLabelsRequest, DatasetVoicesRequest, type CoverageResult, type ExportDatasetResult, type VoicesResult,
+  DatasetCoverageRequest, DatasetExportRequest, DatasetSetVoiceLabelsRequest, DatasetSuggestRequest, DatasetVoicesRequest, type CoverageResult, type ExportDatasetResult, type VoicesResult,
 } from '../protocol/dataset';
 
 /** Error codes of the dataset requests. */
@@ -52,6 +52,19 @@ export function register(ctx: ServerContext): void {
     const report = await computeCoverageAsync(lines, { dict, able, minExamples: settings.coverage.minExamples, maxRefs: 500, isCancelled: () => token.isCancellationRequested });
     if (!report) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
     return { files: files.map((f) => f.file), report };
+  });
+
+  ctx.connection.onRequest(DatasetSuggestRequest.type, async (params, token) => {
+    const settings = await ctx.getSettings(params.uri);
+    const folder = folderFor(params.uri);
+    const files = await taskFiles(folder, settings);
+    const dict = await loadReplaceDict(path.resolve(folder, settings.dictionary.path));
+    const able = (await loadAbleList(settings.teacher.glmttsPath || undefined, folder)).list;
+    const lines = files.flatMap((f) => f.tasks.map((t) => ({ file: f.file, line: t.line, text: t.text })));
+    const report = await computeCoverageAsync(lines, { dict, able, minExamples: settings.coverage.minExamples, maxRefs: 1, isCancelled: () => token.isCancellationRequested });
+    if (!report) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
+    const corpus = (await readFile(params.corpus, 'utf8')).split(/\r?\n/);
+    return { suggestions: suggestFromCorpus(report, corpus, { dict, able, limit: params.limit ?? 20 }) };
   });
 
   ctx.connection.onRequest(DatasetVoicesRequest.type, async (params): Promise<VoicesResult> => {

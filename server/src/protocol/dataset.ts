@@ -1,10 +1,10 @@
 // Custom requests of the dataset-authoring feature (Coverage and Voices views, Export Dataset…): typed constants, one-line JSDoc saying who sends what to whom.
 import { RequestType } from 'vscode-languageserver-protocol';
-import type { CoverageReport } from '../core/dataset/coverage';
+import type { CorpusSuggestion, CoverageReport } from '../core/dataset/coverage';
 import type { ExportFormat, ExportSummary, TextMode } from '../core/dataset/export';
 import type { VoiceLabels, VoicePool } from '../core/dataset/voices';
 
-export type { CoverageReport, ExportFormat, ExportSummary, TextMode, VoiceLabels, VoicePool };
+export type { CorpusSuggestion, CoverageReport, ExportFormat, ExportSummary, TextMode, VoiceLabels, VoicePool };
 
 export interface DatasetScopeParams {
   /** A resource whose workspace folder and settings apply; the first folder when absent. */
@@ -71,4 +71,17 @@ export namespace DatasetExportRequest {
   /** client → server: exports a teacher run (errors: code 1 with the reason, e.g. the folder is not empty). */
   export const method = 'ttsDistill/dataset/export' as const;
   export const type = new RequestType<ExportDatasetParams, ExportDatasetResult, void>(method);
+}
+
+export interface SuggestFromCorpusParams extends DatasetScopeParams {
+  /** A text file (absolute), one sentence a line. */
+  corpus: string;
+  /** Most suggestions (default 20). */
+  limit?: number;
+}
+
+export namespace DatasetSuggestRequest {
+  /** client → server: corpus sentences that add most to the workspace's reading coverage (thin readings first), best first. */
+  export const method = 'ttsDistill/dataset/suggest' as const;
+  export const type = new RequestType<SuggestFromCorpusParams, { suggestions: CorpusSuggestion[] }, void>(method);
 }
