@@ -1,0 +1,38 @@
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Step } from '../harness';
+
+const SAMPLE = path.resolve(__dirname, '..', '..', '..', 'sample-workspace');
+
+export default {
+  name: 'the sample workspace: readings are inlay hints in the editor, and Problems holds only real problems',
+  timeoutMs: 120_000,
+  async run(h) {
+    // The 120-line sample task file, with its prompt WAVs, in a folder of the workspace.
+    mkdirSync(path.join(h.workspace, 'sample', 'prompts'), { recursive: true });
+    for (const f of readdirSync(path.join(SAMPLE, 'prompts'))) copyFileSync(path.join(SAMPLE, 'prompts', f), path.join(h.workspace, 'sample', 'prompts', f));
+    h.writeFile('sample/demo.tasks.jsonl', readFileSync(path.join(SAMPLE, 'demo.tasks.jsonl'), 'utf8'));
+    await h.openFile('sample/demo.tasks.jsonl');
+
+    // Line 1 reads "他在银行工作，每天步行上班，重新规划了行程。": the readings of its polyphones follow them.
+    const hint = (label: RegExp) => h.editor.locator('.view-lines span').filter({ hasText: label });
+    await h.until('the reading of 行 as an inlay hint', () => hint(/^\s*hang2\s*$/).count());
+    await h.until('the reading of 重 as an inlay hint', () => hint(/^\s*chong2\s*$/).count());
+    const shown = await h.editor.locator('.view-lines span').evaluateAll((spans) => spans.map((s) => s.textContent ?? '').filter((t) => /^\s*[a-z]+[1-5]\s*$/.test(t)).length);
+    h.log(`${shown} reading hints in view`);
+    h.expect(shown >= 10, `several reading hints in view: ${shown}`);
+    await h.screenshot('inlay-hints');
+
+    // Problems: no entry per polyphone any more (the issue counted 812 information entries), only real problems.
+    await h.until('the sample file\'s problems', async () => (await h.problems()).some((p) => p.file?.includes('sample')));
+    const rows = (await h.problems()).filter((p) => p.file?.includes('sample'));
+    const by = (s: string) => rows.filter((p) => p.severity === s).length;
+    h.log(`Problems for sample/demo.tasks.jsonl after opening: ${rows.length} (${by('error')} errors, ${by('warning')} warnings, ${by('info')} information, ${by('hint')} hints)`);
+    for (const p of rows.slice(0, 12)) h.log(`  ${p.severity} ${p.line}:${p.column} ${p.message}`);
+    const perPolyphone = rows.filter((p) => p.severity === 'info' && /: teacher reads|leaves .* to its language model/.test(p.message) && !/ambiguous/.test(p.message));
+    h.expect(perPolyphone.length === 0, `no information entry per polyphone: ${JSON.stringify(perPolyphone.slice(0, 3))}`);
+    h.expect(rows.length > 0 && rows.length < 812 / 4, `a short list: ${rows.length}`);
+    const warnings = rows.filter((p) => p.severity === 'warning');
+    h.expect(warnings.every((p) => /ambiguous|Unknown key|prompt|belongs to|Blank line|collide|differs/.test(p.message)), `every warning is a real one: ${JSON.stringify(warnings.filter((p) => !/ambiguous/.test(p.message)).slice(0, 3))}`);
+  },
+} satisfies Step;
