@@ -1,8 +1,10 @@
 // Student versus teacher on a teacher run: reads its manifest, asks the G2P student for every
 // character, compares audio where the student's WAV sits beside the teacher's, writes the report.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import { writeFileAtomic } from '../batch/manifest';
+import { readRegularFile } from '../safeFs';
 import { parseManifest, type TeacherRecord } from '../student/labels';
 import type { G2PStudent } from '../student/model';
 import { charAt, isHan } from '../student/readings';
@@ -31,8 +33,9 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   const manifest = join(opts.teacherDir, 'manifest.jsonl');
   let content: string;
   try {
-    content = await readFile(manifest, 'utf8');
-  } catch {
+    content = (await readRegularFile(manifest, 1 << 30)).toString('utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EUNSAFE') throw new EvalInputError((err as Error).message);
     throw new EvalInputError(`${opts.teacherDir} has no manifest.jsonl (run a teacher batch first)`);
   }
   const { records, skipped } = parseManifest(content);
@@ -75,14 +78,16 @@ async function evaluateRecord(r: TeacherRecord, opts: EvalOptions): Promise<Eval
   if (r.sources) item.sources = r.sources;
   item.disagreements = disagreements(item);
   const teacherAudio = join(opts.teacherDir, r.audio ?? `${r.name}.wav`);
-  if (existsSync(teacherAudio)) item.teacherAudio = resolve(teacherAudio);
+  // A manifest's `audio` could say ../../etc/passwd: only a file inside the teacher folder is read or linked.
+  if (existsSync(teacherAudio) && resolve(teacherAudio).startsWith(resolve(opts.teacherDir) + sep)) item.teacherAudio = resolve(teacherAudio);
   if (opts.studentAudioDir) {
     const studentAudio = join(opts.studentAudioDir, `${r.name}.wav`);
     if (existsSync(studentAudio)) {
       item.studentAudio = resolve(studentAudio);
       if (item.teacherAudio) {
         try {
-          item.acoustic = compareAudio(await readFile(item.teacherAudio), await readFile(studentAudio));
+          // Regular files only: a FIFO named like a WAV must not hang the evaluation.
+          item.acoustic = compareAudio(await readRegularFile(item.teacherAudio, 0xffffffff), await readRegularFile(studentAudio, 0xffffffff));
         } catch (err) {
           item.acousticError = (err as Error).message;
         }
@@ -96,7 +101,8 @@ async function evaluateRecord(r: TeacherRecord, opts: EvalOptions): Promise<Eval
 export async function writeReport(report: EvalReport, outDir: string): Promise<{ json: string; html: string }> {
   await mkdir(outDir, { recursive: true });
   const json = join(outDir, 'eval.json'), html = join(outDir, 'eval.html');
-  await writeFile(json, JSON.stringify(report, null, 1) + '\n');
-  await writeFile(html, renderReportHtml(report, outDir));
+  // Through a temp file and a rename: an eval.html that is a symbolic link (to ~/.bashrc) is replaced, never written through.
+  await writeFileAtomic(json, JSON.stringify(report, null, 1) + '\n');
+  await writeFileAtomic(html, renderReportHtml(report, outDir));
   return { json, html };
 }
