@@ -35,12 +35,13 @@ export interface LexiconHit { length: number; reading: string }
  * so that a lookup tries only shapes that exist instead of every substring around the target.
  */
 export class LexiconIndex {
-  private readonly shapes = new Map<string, Array<[number, number]>>();
+  /** Per character: [offset, length, the characters next to it in such words] (left neighbour when offset > 0, else right). */
+  private readonly shapes = new Map<string, Array<[number, number, Set<string>]>>();
   private readonly words: Map<string, string[]>;
 
   constructor(words: Record<string, string>, keep?: (ch: string) => boolean) {
     this.words = new Map();
-    const shapeSets = new Map<string, Set<number>>();
+    const shapeSets = new Map<string, Map<number, Set<string>>>();
     for (const [word, readings] of Object.entries(words)) {
       const rs = readings.split(' ');
       let used = false;
@@ -53,12 +54,15 @@ export class LexiconIndex {
         }
         used = true;
         let s = shapeSets.get(c);
-        if (!s) shapeSets.set(c, (s = new Set()));
-        s.add(o * 64 + word.length);
+        if (!s) shapeSets.set(c, (s = new Map()));
+        const key = o * 64 + word.length;
+        let next = s.get(key);
+        if (!next) s.set(key, (next = new Set()));
+        next.add(word[o > 0 ? o - 1 : 1]!);
       }
       if (used) this.words.set(word, rs);
     }
-    for (const [c, s] of shapeSets) this.shapes.set(c, [...s].sort((a, b) => a - b).map((v) => [v >> 6, v & 63]));
+    for (const [c, s] of shapeSets) this.shapes.set(c, [...s.keys()].sort((a, b) => a - b).map((v) => [v >> 6, v & 63, s.get(v)!]));
   }
 
   /** The words kept, as the model file stores them: readings of the characters not kept written `-`. */
@@ -76,9 +80,12 @@ export class LexiconIndex {
     const shapes = this.shapes.get(text[index]!);
     if (!shapes) return [];
     const out: LexiconHit[] = [];
-    for (const [offset, length] of shapes) {
+    const left = text[index - 1], right = text[index + 1];
+    for (const [offset, length, next] of shapes) {
       const start = index - offset;
       if (start < 0 || start + length > text.length) continue;
+      // Most shapes fail on the neighbouring character: checked before building the substring.
+      if (!next.has((offset > 0 ? left : right)!)) continue;
       const r = this.words.get(text.slice(start, start + length));
       if (r) out.push({ length, reading: r[offset]! });
     }
