@@ -20,7 +20,7 @@ const SCRIPT = path.join(ROOT, 'scripts', 'reference', 'teacher_g2p.py');
 /** Runs scripts/reference/teacher_g2p.py on the texts (one a line) in one process. */
 function teacher(texts: string[]): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'], timeout: 85_000, env: { ...process.env, PYTHONIOENCODING: 'utf-8' } });
+    const child = spawn(PYTHON, [SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'], timeout: 380_000, env: { ...process.env, PYTHONIOENCODING: 'utf-8' } });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -121,7 +121,7 @@ function taskTexts(): string[] {
   return out.filter((t) => t && !/[\r\n]/.test(t));
 }
 
-test('the TypeScript teacher G2P equals scripts/reference/teacher_g2p.py', { timeout: 90_000 }, async () => {
+test('the TypeScript teacher G2P equals scripts/reference/teacher_g2p.py', { timeout: 400_000 }, async () => {
   const cpp = readFileSync(path.join(ROOT, 'data', 'cpp', 'dev.sent'), 'utf8').split('\n').filter((l) => l).map((l) => l.replaceAll('\u2581', ''));
   assert.ok(cpp.length > 9000, 'the CPP dev split is in data/cpp');
   const tasks = taskTexts();
