@@ -35,7 +35,7 @@ function pythonPosseg(sentences: string[]): Promise<Array<Array<[string, string]
     child.on('error', (e) => reject(new Error(`cannot run ${PYTHON}: ${e.message}`)));
     child.on('close', (status, signal) => {
       if (signal) {
-        reject(new Error(`${PYTHON} (jieba.posseg on ${sentences.length} sentences) did not finish in 55 s and was killed ` +
+        reject(new Error(`${PYTHON} (jieba.posseg on ${sentences.length} sentences) did not finish in 280 s and was killed ` +
           `(${signal}): it needs about 8 s of CPU on an idle machine; is the machine overloaded?`));
         return;
       }
