@@ -297,7 +297,10 @@ export async function taskLineAnalyzers(settings: Settings, env: PronunciationEn
   if (!settings.polyphones.enabled) return [];
   const w = workspaceFor(env.workspaceFolder);
   await w.refresh(settings);
-  const a = w.analyzer(settings);
+  // As in the editor: without ttsDistill.polyphones.informationDiagnostics only the raised findings are kept.
+  const severity = settings.polyphones.severity;
+  const raisedOnly = !settings.polyphones.informationDiagnostics && (severity === 'information' || severity === 'hint');
+  const a = w.analyzer(settings, { raisedOnly });
   return a ? [a] : [];
 }
 
