@@ -1,7 +1,7 @@
 import type { Step } from '../harness';
 
 export default {
-  name: 'the walkthrough opens; tts-distill runs in the integrated terminal',
+  name: 'the walkthrough opens with its steps',
   timeoutMs: 120_000,
   async run(h) {
     await h.runCommand('Welcome: Open Walkthrough...');
@@ -13,21 +13,6 @@ export default {
     h.log('walkthrough:', text.replace(/\s+/g, ' ').slice(0, 160));
     await h.screenshot('walkthrough');
 
-    await h.runCommand('Terminal: Create New Terminal');
-    await h.until('the terminal', async () => h.page.locator('.terminal-wrapper.active, .terminal.xterm').first().isVisible().catch(() => false));
-    const out = 'term-validate.txt';
-    await h.type(`tts-distill validate dicts/broken.g2p.jsonl > ${out} 2>&1; echo "exit $?" >> ${out}`);
-    await h.press('Enter');
-    const result = await h.until('tts-distill output in the workspace', () => {
-      try {
-        const t = h.readFile(out);
-        return /exit \d+/.test(t) ? t : undefined;
-      } catch {
-        return undefined;
-      }
-    }, 60_000);
-    h.log('terminal:', result.trim().split('\n').slice(-2).join(' | '));
-    h.expect(/^dicts\/broken\.g2p\.jsonl:2:\d+: error: /m.test(result), `validate ran from the PATH: ${result}`);
-    h.expect(/exit 1/.test(result), `exit code 1 for a file with errors: ${result}`);
+    // tts-distill on the integrated terminal's PATH is checked in a real terminal by test/suite/30-vscode.test.ts.
   },
 } satisfies Step;
