@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { convertDictionaryText, detectDictDialect } from '../dictEngine';
+import { assertRegularOrAbsent } from '../safeFs';
 
 export const CHECKOUT_DICT = 'G2P_replace_dict.jsonl';
 /** Beside it in configs/: the sha256 of the file tts-distill last wrote there. */
@@ -78,14 +79,22 @@ export function localCheckoutFiles(root: string): CheckoutFiles {
       await mkdir(configs, { recursive: true });
       const target = path.join(configs, CHECKOUT_DICT);
       const tmp = path.join(configs, `.${CHECKOUT_DICT}.${process.pid}.${Date.now().toString(36)}.tmp`);
+      const markFile = path.join(configs, INSTALL_MARK);
+      // Nothing is written or copied through a symbolic link (a cloned checkout may ship one to a file of the user's).
+      await assertRegularOrAbsent(target, CHECKOUT_DICT);
+      await assertRegularOrAbsent(markFile, INSTALL_MARK);
+      if (backupName) await assertRegularOrAbsent(path.join(configs, backupName), backupName);
+      const markTmp = `${tmp}.mark`;
       try {
         await writeFile(tmp, text, { flag: 'wx' });
         if (backupName) await copyFile(target, path.join(configs, backupName)).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err; });
         await rename(tmp, target);
+        await writeFile(markTmp, mark + '\n', { flag: 'wx' });
+        await rename(markTmp, markFile);
       } finally {
         await rm(tmp, { force: true });
+        await rm(markTmp, { force: true });
       }
-      await writeFile(path.join(configs, INSTALL_MARK), mark + '\n');
     },
   };
 }
