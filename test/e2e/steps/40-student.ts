@@ -16,7 +16,10 @@ function teacherRun(write: (rel: string, data: string | Uint8Array) => void, cou
     const text = sent[k]!.replace(/\u2581/g, '');
     const readings: (string | null)[] = new Array<string | null>(text.length).fill(null);
     readings[at] = lb[k]!.replace('u:', 'v');
-    records.push(JSON.stringify({ line: n, name: `utt_${n}`, taskHash: 'h', text, readings, phonemes: text, audio: `utt_${n}.wav`, durationSeconds: 1, sampleRate: 24000, backend: 'embedded', seed: 42, wavSha256: 'w', clonedVoice: false }));
+    // The teacher's G2P decided them (a label the student may learn), as a real manifest records it.
+    const sources: (string | null)[] = new Array<string | null>(text.length).fill(null);
+    sources[at] = 'g2p';
+    records.push(JSON.stringify({ line: n, name: `utt_${n}`, taskHash: 'h', text, readings, sources, phonemes: text, audio: `utt_${n}.wav`, durationSeconds: 1, sampleRate: 24000, backend: 'embedded', seed: 42, wavSha256: 'w', clonedVoice: false }));
   }
   write('teacher-out/manifest.jsonl', records.join('\n') + '\n');
   const tone = Float32Array.from({ length: 24000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 200 * i) / 24000));
