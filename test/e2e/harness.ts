@@ -265,6 +265,7 @@ export class Harness {
   async hover(text: string, expect?: RegExp, occurrence = 0): Promise<string> {
     const { x, y } = await this.locateText(text, occurrence, true);
     const hoverBox = this.page.locator('.monaco-editor .monaco-hover:not(.hidden)').first();
+    let lastShown = '';
     return this.until(`hover over "${text}"${expect ? ` matching ${expect}` : ''}`, async () => {
       if (!(await hoverBox.isVisible())) {
         // Leaving and coming back triggers the hover again if it was dismissed or not ready.
@@ -273,7 +274,10 @@ export class Harness {
         await hoverBox.waitFor({ state: 'visible', timeout: 3000 }).catch(() => undefined);
       }
       const shown = (await hoverBox.isVisible()) ? await hoverBox.innerText() : '';
+      if (shown) lastShown = shown;
       return shown && (!expect || expect.test(shown)) ? shown : undefined;
+    }).catch((err: unknown) => {
+      throw new StepFailure(`${err instanceof Error ? err.message : String(err)}; the hover showed: ${JSON.stringify(lastShown.slice(0, 400))}`);
     });
   }
 

@@ -61,7 +61,8 @@ export default {
     await h.pickQuickInputRow('the teacher-out run', (label) => label.startsWith('teacher-out'));
     await h.pickQuickInputRow('readings only', (label) => label.startsWith('Readings only'));
     const diffTab = h.page.locator('.tab', { hasText: 'Readings: teacher ↔ student' });
-    await h.until('the diff editor of teacher and student readings', () => diffTab.count());
+    // Evaluating 1,200 lines with the teacher's G2P and the student takes a while on a loaded machine.
+    await h.until('the diff editor of teacher and student readings', () => diffTab.count(), 90_000);
     await h.until('the report panel', async () => /Student vs teacher/.test(await h.webview().locator('h1').innerText({ timeout: 1000 })));
     const report = h.webview();
     const summary = await report.locator('table').first().innerText();

@@ -24,6 +24,7 @@ function sampleRun(root: string): { names: string[] } {
     }
     if (!task.output_name || !task.input_text) return;
     if (i === 1) return; // failed below
+    if (names.includes(task.output_name)) return; // a duplicate name: one WAV, as the teacher writes it
     const wav = encodeWav(Float32Array.from({ length: 12000 }, (_, k) => 0.2 * Math.sin((2 * Math.PI * (150 + 10 * i) * k) / 24000)), 24000);
     writeFileSync(path.join(dir, `${task.output_name}.wav`), wav);
     const text = task.input_text;
