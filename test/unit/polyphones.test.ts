@@ -138,6 +138,8 @@ describe('polyphone flags on task text', () => {
     const text = '他在银行工作';
     writeFileSync(path.join(ws, 'teacher-out', 'manifest.jsonl'), JSON.stringify({ line: 0, name: 'a', taskHash: 'h', text: '长城很长', readings: ['chang2', 'cheng2', 'hen3', 'zhang3'], phonemes: '', audio: 'a.wav', durationSeconds: 1, sampleRate: 24000, backend: 'embedded', seed: 42, wavSha256: '', clonedVoice: false }) + '\n');
     const settings: Settings = structuredClone(defaultSettings);
+    // validate reports a finding per polyphone (here 行, decided by the rule) only with this setting on.
+    settings.polyphones.informationDiagnostics = true;
     const w = new PronunciationWorkspace(ws);
     assert.equal(await w.refresh(settings), true);
     assert.equal(await w.refresh(settings), false);
