@@ -125,3 +125,22 @@ test('coverage in chunks: the same report as in one go, and a cancelled run give
   assert.equal(await computeCoverageAsync(lines, { dict, chunkLines: 100, isCancelled: () => ++checks >= 3 }), undefined);
   assert.equal(checks, 3);
 });
+
+test('tts-distill coverage and voices without files find the task files of ttsDistill.taskFiles.globs too, as the editor does', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'coverage-globs-'));
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(path.join(dir, '.vscode'));
+  await mkdir(path.join(dir, 'batches'));
+  const task = (i: number, text: string) => JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '好。', input_text: text, output_name: `u${i}` });
+  await writeFile(path.join(dir, 'a.tasks.jsonl'), task(0, '他在银行工作。') + '\n');
+  await writeFile(path.join(dir, 'batches', 'b.jsonl'), task(1, '我们一起步行。') + '\n');
+  const before = JSON.parse((await runCli(['coverage', '--format', 'json'], dir)).out) as { files: string[] };
+  assert.deepEqual(before.files, ['a.tasks.jsonl']);
+  await writeFile(path.join(dir, '.vscode', 'settings.json'), JSON.stringify({ 'ttsDistill.taskFiles.globs': ['batches/*.jsonl'] }));
+  const after = JSON.parse((await runCli(['coverage', '--format', 'json'], dir)).out) as { files: string[]; lines: number };
+  assert.deepEqual(after.files, ['a.tasks.jsonl', path.join('batches', 'b.jsonl')]);
+  assert.equal(after.lines, 2);
+  const voices = await runCli(['voices'], dir);
+  assert.match(voices.out + voices.err, /p\.wav/);
+  await rm(dir, { recursive: true, force: true });
+});

@@ -6,7 +6,7 @@ import { computeCoverage, type CoverageLine, type CoverageReport, suggestFromCor
 import { findTaskFiles, readTaskFiles } from '../core/dataset/taskLines';
 import { intOption, parseArgs } from './args';
 import { type CliCommand, UsageError } from './types';
-import { workspaceSettings } from './workspaceSettings';
+import { workspaceSettings, kindByGlobs } from './workspaceSettings';
 
 export const coverageCommand: CliCommand = {
   summary: 'reading coverage of task files: every polyphone reading, syllables, tones, phoneme tokens',
@@ -32,7 +32,7 @@ Exit code 0; 2 when a file cannot be read.`,
     if (values.has('suggest') && !values.has('corpus')) throw new UsageError('--suggest goes with --corpus');
     if (values.has('glmtts')) settings.teacher.glmttsPath = path.resolve(io.cwd, values.get('glmtts')!);
     const dictFile = path.resolve(io.cwd, values.get('dict') ?? settings.dictionary.path);
-    const files = positional.length ? positional.map((f) => path.resolve(io.cwd, f)) : await findTaskFiles(io.cwd);
+    const files = positional.length ? positional.map((f) => path.resolve(io.cwd, f)) : await findTaskFiles(io.cwd, 1000, (f) => kindByGlobs(f, io.cwd, settings) === 'tasks');
     let parsed;
     let corpus: string[] | undefined;
     try {

@@ -3,7 +3,7 @@ import { findTaskFiles, readTaskFiles } from '../core/dataset/taskLines';
 import { readVoiceLabels, setVoiceLabels, VOICE_LABEL_KEYS, type VoiceLabels, type VoicePool, voicePool } from '../core/dataset/voices';
 import { parseArgs } from './args';
 import { type CliCommand, UsageError } from './types';
-import { workspaceSettings } from './workspaceSettings';
+import { workspaceSettings, kindByGlobs } from './workspaceSettings';
 
 export const voicesCommand: CliCommand = {
   summary: 'the voice pool: every prompt WAV the task files use, measured, counted and labelled',
@@ -37,7 +37,7 @@ Exit code 0; 2 when a file cannot be read.`,
       return 0;
     }
     if (multi.has('label')) throw new UsageError('--label goes with --set');
-    const files = positional.length ? positional.map((f) => path.resolve(io.cwd, f)) : await findTaskFiles(io.cwd);
+    const files = positional.length ? positional.map((f) => path.resolve(io.cwd, f)) : await findTaskFiles(io.cwd, 1000, (f) => kindByGlobs(f, io.cwd, settings) === 'tasks');
     let pool: VoicePool;
     try {
       const parsed = await readTaskFiles(files, settings, io.cwd);

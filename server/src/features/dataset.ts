@@ -8,6 +8,7 @@ import { loadAbleList } from '../core/g2p/ableList';
 import { computeCoverageAsync, suggestFromCorpus } from '../core/dataset/coverage';
 import { ExportError, exportDataset, parseSplitSpec } from '../core/dataset/export';
 import { findTaskFiles, tasksOfText, type TaskFileTasks } from '../core/dataset/taskLines';
+import { kindByGlobs } from '../cli/workspaceSettings';
 import { readVoiceLabels, setVoiceLabels, voicePool } from '../core/dataset/voices';
 import type { Settings } from '../core/settings';
 import {
@@ -32,7 +33,7 @@ export function register(ctx: ServerContext): void {
   async function taskFiles(folder: string, settings: Settings): Promise<TaskFileTasks[]> {
     const open = new Map<string, string>();
     for (const d of ctx.allDocuments()) if (d.kind === 'tasks' && d.path && (d.path.startsWith(folder + path.sep))) open.set(d.path, d.document.getText());
-    const files = [...new Set([...(await findTaskFiles(folder)), ...open.keys()])].sort();
+    const files = [...new Set([...(await findTaskFiles(folder, 1000, (f) => kindByGlobs(f, folder, settings) === 'tasks')), ...open.keys()])].sort();
     const out: TaskFileTasks[] = [];
     for (const f of files) {
       const text = open.get(f) ?? (await readFile(f, 'utf8').catch(() => undefined));

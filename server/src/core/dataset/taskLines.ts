@@ -29,8 +29,12 @@ export async function readTaskFiles(files: readonly string[], settings: Pick<Set
 
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'out']);
 
-/** `*.tasks.jsonl` under a folder (dot folders, node_modules and build output skipped; at most `limit` files, depth 8), sorted. */
-export async function findTaskFiles(root: string, limit = 1000): Promise<string[]> {
+/**
+ * The task files under a folder: `*.tasks.jsonl`, and the files `isTaskFile` accepts (the configured
+ * `ttsDistill.taskFiles.globs`); dot folders, node_modules and build output skipped; at most `limit`
+ * files, depth 8; sorted.
+ */
+export async function findTaskFiles(root: string, limit = 1000, isTaskFile?: (file: string) => boolean): Promise<string[]> {
   const out: string[] = [];
   async function walk(dir: string, depth: number): Promise<void> {
     if (depth > 8 || out.length >= limit) return;
@@ -44,7 +48,7 @@ export async function findTaskFiles(root: string, limit = 1000): Promise<string[
       if (out.length >= limit) return;
       if (e.isDirectory()) {
         if (!e.name.startsWith('.') && !SKIP_DIRS.has(e.name)) await walk(path.join(dir, e.name), depth + 1);
-      } else if (e.isFile() && e.name.endsWith('.tasks.jsonl')) out.push(path.join(dir, e.name));
+      } else if (e.isFile() && (e.name.endsWith('.tasks.jsonl') || isTaskFile?.(path.join(dir, e.name)))) out.push(path.join(dir, e.name));
     }
   }
   await walk(root, 0);
