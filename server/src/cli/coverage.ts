@@ -18,7 +18,7 @@ For every polyphone of the task text, each reading with its count of lines and w
 readings with fewer than --min lines (default ttsDistill.coverage.minExamples, 3) are thin. Then
 syllable, tone and phoneme-token coverage (the teacher's 204 tokens, counted where the teacher
 writes tokens) and the share of mixed-language lines.
-Without files: every *.tasks.jsonl under the current folder.
+Without files: every *.tasks.jsonl under the current folder, and the files of ttsDistill.taskFiles.globs.
   --corpus FILE   one sentence a line: suggests the sentences that add most (thin readings
                   first, then missing phoneme tokens and syllables), --suggest N of them (20).
 Exit code 0; 2 when a file cannot be read.`,

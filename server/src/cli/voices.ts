@@ -15,7 +15,8 @@ an SNR estimate, the lines using it, and its labels (speaker, gender, age, accen
 the sidecar (--labels, default ttsDistill.voices.labelsFile = voices.jsonl), from a path pattern
 (--pattern, default ttsDistill.voices.speakerPattern, e.g. 'voices/{speaker}/*.wav'), or from the
 task lines' own labels. Then what is out of balance (one voice in most lines; a label value no
-voice in use has). Without files: every *.tasks.jsonl under the current folder.
+voice in use has). Without files: every *.tasks.jsonl under the current folder, and the files of
+ttsDistill.taskFiles.globs.
 --set writes labels of one WAV into the sidecar (an empty value removes the label).
 Exit code 0; 2 when a file cannot be read.`,
   async run(args, io) {
