@@ -8,11 +8,12 @@ export default {
   name: 'the sample workspace: readings are inlay hints in the editor, and Problems holds only real problems',
   timeoutMs: 120_000,
   async run(h) {
-    // The 120-line sample task file, with its prompt WAVs, in a folder of the workspace.
+    // The 120-line sample task file, with its prompt WAVs, in a folder of the workspace (under another name:
+    // Quick Open in later steps must not confuse it with the workspace's own demo.tasks.jsonl).
     mkdirSync(path.join(h.workspace, 'sample', 'prompts'), { recursive: true });
     for (const f of readdirSync(path.join(SAMPLE, 'prompts'))) copyFileSync(path.join(SAMPLE, 'prompts', f), path.join(h.workspace, 'sample', 'prompts', f));
-    h.writeFile('sample/demo.tasks.jsonl', readFileSync(path.join(SAMPLE, 'demo.tasks.jsonl'), 'utf8'));
-    await h.openFile('sample/demo.tasks.jsonl');
+    h.writeFile('sample/sample.tasks.jsonl', readFileSync(path.join(SAMPLE, 'demo.tasks.jsonl'), 'utf8'));
+    await h.openFile('sample/sample.tasks.jsonl');
 
     // Line 1 reads "他在银行工作，每天步行上班，重新规划了行程。": the readings of its polyphones follow them.
     const hint = (label: RegExp) => h.editor.locator('.view-lines span').filter({ hasText: label });
@@ -27,7 +28,7 @@ export default {
     await h.until('the sample file\'s problems', async () => (await h.problems()).some((p) => p.file?.includes('sample')));
     const rows = (await h.problems()).filter((p) => p.file?.includes('sample'));
     const by = (s: string) => rows.filter((p) => p.severity === s).length;
-    h.log(`Problems for sample/demo.tasks.jsonl after opening: ${rows.length} (${by('error')} errors, ${by('warning')} warnings, ${by('info')} information, ${by('hint')} hints)`);
+    h.log(`Problems for sample/sample.tasks.jsonl after opening: ${rows.length} (${by('error')} errors, ${by('warning')} warnings, ${by('info')} information, ${by('hint')} hints)`);
     for (const p of rows.slice(0, 12)) h.log(`  ${p.severity} ${p.line}:${p.column} ${p.message}`);
     const perPolyphone = rows.filter((p) => p.severity === 'info' && /: teacher reads|leaves .* to its language model/.test(p.message) && !/ambiguous/.test(p.message));
     h.expect(perPolyphone.length === 0, `no information entry per polyphone: ${JSON.stringify(perPolyphone.slice(0, 3))}`);
