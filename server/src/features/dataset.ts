@@ -42,28 +42,26 @@ export function register(ctx: ServerContext): void {
     return out;
   }
 
-  ctx.connection.onRequest(DatasetCoverageRequest.type, async (params, token): Promise<CoverageResult> => {
-    const settings = await ctx.getSettings(params.uri);
-    const folder = folderFor(params.uri);
+  /** The coverage of the workspace's task text. In chunks: diagnostics and hovers go on while a large workspace is counted; a cancelled request stops. */
+  async function coverageOf(uri: string | undefined, maxRefs: number, token: { isCancellationRequested: boolean }) {
+    const settings = await ctx.getSettings(uri);
+    const folder = folderFor(uri);
     const files = await taskFiles(folder, settings);
     const dict = await loadReplaceDict(path.resolve(folder, settings.dictionary.path));
     const able = (await loadAbleList(settings.teacher.glmttsPath || undefined, folder)).list;
     const lines = files.flatMap((f) => f.tasks.map((t) => ({ file: f.file, line: t.line, text: t.text })));
-    // In chunks: diagnostics and hovers go on while a large workspace is counted; a cancelled request stops.
-    const report = await computeCoverageAsync(lines, { dict, able, minExamples: settings.coverage.minExamples, maxRefs: 500, isCancelled: () => token.isCancellationRequested });
+    const report = await computeCoverageAsync(lines, { dict, able, minExamples: settings.coverage.minExamples, maxRefs, isCancelled: () => token.isCancellationRequested });
     if (!report) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
+    return { files, dict, able, report };
+  }
+
+  ctx.connection.onRequest(DatasetCoverageRequest.type, async (params, token): Promise<CoverageResult> => {
+    const { files, report } = await coverageOf(params.uri, 500, token);
     return { files: files.map((f) => f.file), report };
   });
 
   ctx.connection.onRequest(DatasetSuggestRequest.type, async (params, token) => {
-    const settings = await ctx.getSettings(params.uri);
-    const folder = folderFor(params.uri);
-    const files = await taskFiles(folder, settings);
-    const dict = await loadReplaceDict(path.resolve(folder, settings.dictionary.path));
-    const able = (await loadAbleList(settings.teacher.glmttsPath || undefined, folder)).list;
-    const lines = files.flatMap((f) => f.tasks.map((t) => ({ file: f.file, line: t.line, text: t.text })));
-    const report = await computeCoverageAsync(lines, { dict, able, minExamples: settings.coverage.minExamples, maxRefs: 1, isCancelled: () => token.isCancellationRequested });
-    if (!report) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
+    const { dict, able, report } = await coverageOf(params.uri, 1, token);
     const corpus = (await readFile(params.corpus, 'utf8')).split(/\r?\n/);
     return { suggestions: suggestFromCorpus(report, corpus, { dict, able, limit: params.limit ?? 20 }) };
   });
