@@ -4,13 +4,12 @@
 // runs of out-of-dictionary Han characters (the HMM path). Fails, not skips, when python3-jieba is missing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { pythonLines } from './python';
 import { posseg } from '../../server/src/core/g2p/jieba';
 
 const ROOT = path.join(__dirname, '..', '..');
-const PYTHON = '/usr/bin/python3';
 
 const PROGRAM = `
 import sys, json, logging
@@ -25,32 +24,9 @@ sys.stdout.write('\\n'.join(out) + '\\n')
 `;
 
 /** Runs jieba.posseg.lcut on each sentence in one Python process. */
-function pythonPosseg(sentences: string[]): Promise<Array<Array<[string, string]>>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, ['-c', PROGRAM], { stdio: ['pipe', 'pipe', 'pipe'], timeout: 280_000 });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => reject(new Error(`cannot run ${PYTHON}: ${e.message}`)));
-    child.on('close', (status, signal) => {
-      if (signal) {
-        reject(new Error(`${PYTHON} (jieba.posseg on ${sentences.length} sentences) did not finish in 280 s and was killed ` +
-          `(${signal}): it needs about 8 s of CPU on an idle machine; is the machine overloaded?`));
-        return;
-      }
-      if (status !== 0) {
-        reject(new Error(`${PYTHON} with jieba failed (status ${status}); install Debian's python3-jieba ` +
-          `(npm test's pretest runs scripts/test-deps.sh):\n${Buffer.concat(err).toString().slice(-2000)}`));
-        return;
-      }
-      const lines = Buffer.concat(out).toString('utf8').split('\n').filter((l) => l);
-      if (lines.length !== sentences.length) reject(new Error(`${lines.length} Python answers for ${sentences.length} sentences`));
-      else resolve(lines.map((l) => JSON.parse(l) as Array<[string, string]>));
-    });
-    child.stdin.on('error', () => undefined); // Python exited early (EPIPE): 'close' reports why
-    child.stdin.end(sentences.map((s) => JSON.stringify(s)).join('\n') + '\n');
-  });
+async function pythonPosseg(sentences: string[]): Promise<Array<Array<[string, string]>>> {
+  const lines = await pythonLines(['-c', PROGRAM], sentences.map((s) => JSON.stringify(s)), 'jieba.posseg', 280_000);
+  return lines.map((l) => JSON.parse(l) as Array<[string, string]>);
 }
 
 /** A small deterministic PRNG (mulberry32). */

@@ -6,40 +6,19 @@
 // when python3-jieba is missing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { pythonLines } from './python';
 import { g2pDetail } from '../../server/src/core/g2p/glmG2P';
 import { isPypinyinHan } from '../../server/src/core/g2p/pypinyin';
 import { isHan, pinyinToTokens } from '../../server/src/core/notation';
 
 const ROOT = path.join(__dirname, '..', '..');
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = path.join(ROOT, 'scripts', 'reference', 'teacher_g2p.py');
 
 /** Runs scripts/reference/teacher_g2p.py on the texts (one a line) in one process. */
 function teacher(texts: string[]): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'], timeout: 380_000, env: { ...process.env, PYTHONIOENCODING: 'utf-8' } });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => reject(new Error(`cannot run ${PYTHON}: ${e.message}`)));
-    child.on('close', (status, signal) => {
-      if (status !== 0) {
-        reject(new Error(`${PYTHON} ${path.relative(ROOT, SCRIPT)} failed (status ${status}, signal ${signal}); it needs Debian's ` +
-          `python3-jieba (npm test's pretest installs it with scripts/test-deps.sh):\n${Buffer.concat(err).toString().slice(-2000)}`));
-        return;
-      }
-      const lines = Buffer.concat(out).toString('utf8').split('\n');
-      lines.pop(); // after the last '\n'
-      if (lines.length !== texts.length) reject(new Error(`${lines.length} lines from teacher_g2p.py for ${texts.length} texts`));
-      else resolve(lines);
-    });
-    child.stdin.on('error', () => { /* the close handler reports why the process ended early */ });
-    child.stdin.end(texts.join('\n') + '\n');
-  });
+  return pythonLines([SCRIPT], texts, path.relative(ROOT, SCRIPT), 380_000);
 }
 
 const PUNCT = new Set('，。；：！？、');
