@@ -10,6 +10,7 @@ import { createPolyphoneAnalyzer, type RecordedRun, type RecordedRuns, type Seco
 import { candidateReadings } from './teacherG2P';
 import { AbleList, loadAbleList } from './g2p/ableList';
 import { isHan, parseReplacement } from './notation';
+import { findFiles } from './findFiles';
 
 /**
  * The pronunciation checks as the CLI and the server both run them: polyphone flags on task
@@ -206,24 +207,6 @@ async function findRunFiles(settings: Settings, folder: string | undefined): Pro
     await findFiles(path.resolve(base, settings.teacher.glmttsPath, 'outputs', `pretrain${settings.teacher.glmttsExpName}`), 1, (n) => n === 'text_compare.jsonl', out);
   }
   return out;
-}
-
-/**
- * Files below `dir` (at most `depth` folders down) whose name passes `match`; hidden folders and
- * node_modules are not entered.
- */
-async function findFiles(dir: string, depth: number, match: (name: string) => boolean, out: string[]): Promise<void> {
-  let entries;
-  try {
-    entries = await fs.readdir(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    const p = path.join(dir, e.name);
-    if (e.isFile() && match(e.name)) out.push(p);
-    else if (e.isDirectory() && depth > 0 && !e.name.startsWith('.') && e.name !== 'node_modules') await findFiles(p, depth - 1, match, out);
-  }
 }
 
 /** Recorded teacher readings by text; the newest file wins for a text spoken in several runs. */

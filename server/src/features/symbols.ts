@@ -5,6 +5,7 @@ import { type DocumentSymbol, type SymbolInformation, SymbolKind } from 'vscode-
 import type { OpenDocument, ServerContext } from '../context';
 import { parseDictionaryFile } from '../core/dictFile';
 import type { TaskFileModel } from '../core/taskFile';
+import { findFiles } from '../core/findFiles';
 
 /** Longest text shown beside a task's output name in the outline. */
 const DETAIL_CHARS = 40;
@@ -116,21 +117,7 @@ export async function workspaceTaskFiles(folder: string): Promise<string[]> {
   const hit = fileLists.get(folder);
   if (hit && Date.now() - hit.at < RESCAN_MS) return hit.files;
   const files: string[] = [];
-  const walk = async (dir: string, depth: number): Promise<void> => {
-    let entries;
-    try {
-      entries = await fs.readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (e.name.startsWith('.')) continue;
-      const p = path.join(dir, e.name);
-      if (e.isFile() && e.name.endsWith('.tasks.jsonl')) files.push(p);
-      else if (e.isDirectory() && depth > 0 && e.name !== 'node_modules') await walk(p, depth - 1);
-    }
-  };
-  await walk(folder, SCAN_DEPTH);
+  await findFiles(folder, SCAN_DEPTH, (n) => !n.startsWith('.') && n.endsWith('.tasks.jsonl'), files);
   files.sort();
   fileLists.set(folder, { at: Date.now(), files });
   return files;
