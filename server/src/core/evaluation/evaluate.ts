@@ -2,7 +2,7 @@
 // character, compares audio where the student's WAV sits beside the teacher's, writes the report.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../batch/manifest';
 import { readRegularFile } from '../safeFs';
 import { parseManifest, type TeacherRecord } from '../student/labels';
@@ -11,6 +11,9 @@ import { charAt, isHan } from '../student/readings';
 import { compareAudio } from './acoustic';
 import { agreement, disagreements } from './agreement';
 import { renderReportHtml } from './html';
+import { applyJudge, writeJudgesFile } from './judges/apply';
+import type { Judge } from './judges/judge';
+import { synthesizeStudent, type SynthOptions } from './studentSynth';
 import { EVAL_FORMAT_VERSION, type EvalItem, type EvalReport } from './types';
 
 export { EVAL_FORMAT_VERSION };
@@ -25,6 +28,12 @@ export interface EvalOptions {
   studentAudioDir?: string;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** The teacher's judges (reward server or evaluator command) on the teacher's and the student's WAVs. */
+  judge?: Judge;
+  /** Synthesize the set with the student first (ttsDistill.student.synthCommand) into `synth.outDir`, which becomes the student audio; timed for the RTF. */
+  synth?: SynthOptions;
+  /** Log lines of the judge and synth commands, and their progress. */
+  onLog?: (line: string) => void;
 }
 
 export class EvalInputError extends Error {}
@@ -39,12 +48,23 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     throw new EvalInputError(`${opts.teacherDir} has no manifest.jsonl (run a teacher batch first)`);
   }
   const { records, skipped } = parseManifest(content);
+  const synth = opts.synth ? await synthesizeStudent(records, opts.synth, { signal: opts.signal, onLog: opts.onLog }) : undefined;
+  if (opts.synth) opts = { ...opts, studentAudioDir: opts.synth.outDir };
   const items: EvalItem[] = [];
   for (let k = 0; k < records.length; k++) {
     if (opts.signal?.aborted) throw new Error('evaluation cancelled');
     items.push(await evaluateRecord(records[k]!, opts));
     opts.onProgress?.(k + 1, records.length);
   }
+  if (synth) for (const item of items) { const t = synth.timings.get(item.name); if (t) item.synth = t; }
+  const byName = new Map(records.map((r) => [r.name, r]));
+  const judges = opts.judge
+    ? await applyJudge(opts.judge, items, (name) => {
+      const r = byName.get(name);
+      const emotion = r?.labels?.emotion;
+      return { ...(r?.promptAudio && isAbsolute(r.promptAudio) ? { promptAudio: r.promptAudio } : {}), ...(typeof emotion === 'string' || typeof emotion === 'number' ? { emotion } : {}) };
+    }, resolve(opts.teacherDir), { signal: opts.signal, onLog: opts.onLog, onProgress: (d, t) => opts.onLog?.(`judged ${d}/${t}`) })
+    : undefined;
   const g2p = agreement(items);
   const withAudio = items.filter((i) => i.acoustic);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -62,6 +82,8 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
       acoustic: withAudio.length
         ? { items: withAudio.length, meanDurationRatio: mean(withAudio.map((i) => i.acoustic!.durationRatio)), meanMcd: mean(withAudio.map((i) => i.acoustic!.mcd)), meanF0Rmse: f0s.length ? mean(f0s) : null }
         : null,
+      ...(judges ? { judges } : {}),
+      ...(synth ? { rtf: synth.summary } : {}),
     },
     polyphones: g2p.table,
     items,
@@ -101,6 +123,14 @@ async function evaluateRecord(r: TeacherRecord, opts: EvalOptions): Promise<Eval
 export async function writeReport(report: EvalReport, outDir: string): Promise<{ json: string; html: string }> {
   await mkdir(outDir, { recursive: true });
   const json = join(outDir, 'eval.json'), html = join(outDir, 'eval.html');
+  const judges = report.summary.judges;
+  if (judges?.judgesFile) {
+    // For the QA gates of the teacher run; a read-only run folder costs only this file.
+    await writeJudgesFile(judges.judgesFile, report.items, judges.backend).catch((err: Error) => {
+      delete judges.judgesFile;
+      judges.judgesFileError = `cannot write ${join(report.teacher.dir, 'judges.jsonl')}: ${err.message}`;
+    });
+  }
   // Through a temp file and a rename: an eval.html that is a symbolic link (to ~/.bashrc) is replaced, never written through.
   await writeFileAtomic(json, JSON.stringify(report, null, 1) + '\n');
   await writeFileAtomic(html, renderReportHtml(report, outDir));

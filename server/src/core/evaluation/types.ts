@@ -1,5 +1,8 @@
 // The evaluation's plain data (no Node imports): shared by the core, the protocol, the CLI and
 // the report webview (media/src/report.ts).
+import type { JudgeRole, JudgeScores, JudgesSummary, RtfSummary, SynthTiming } from './judges/types';
+
+export type { JudgeRole, JudgeScores, JudgesSummary, RtfSummary, SynthTiming };
 
 export const EVAL_FORMAT_VERSION = 1;
 
@@ -65,6 +68,10 @@ export interface EvalItem {
   acoustic?: AcousticMetrics;
   /** Why the audio could not be compared. */
   acousticError?: string;
+  /** The teacher's judges (reward server or evaluator command) on the teacher's and the student's WAV. */
+  judges?: ItemJudges;
+  /** The student's synthesis of this line (ttsDistill.student.synthCommand): timing and real-time factor. */
+  synth?: SynthTiming;
 }
 
 export interface AcousticSummary {
@@ -80,8 +87,11 @@ export interface EvalReport {
   formatVersion: number;
   teacher: { dir: string; manifest: string; records: number; skipped: number };
   student: { version: string; model?: string; audioDir?: string };
-  summary: Omit<AgreementSummary, 'table'> & { acoustic: AcousticSummary | null };
+  summary: Omit<AgreementSummary, 'table'> & { acoustic: AcousticSummary | null; judges?: JudgesSummary; rtf?: RtfSummary };
   polyphones: AgreementSummary['table'];
   items: EvalItem[];
 }
 
+
+/** Per line: what the judges said of the teacher's and the student's WAV. */
+export type ItemJudges = Partial<Record<JudgeRole, JudgeScores>>;

@@ -49,6 +49,9 @@ export interface TeacherRecord {
   /** WAV file name, relative to the output folder. */
   audio: string;
   durationSeconds?: number;
+  /** The prompt WAV as the teacher read it, and the line's labels (emotion…), when the manifest records them. */
+  promptAudio?: string;
+  labels?: Record<string, string | number | boolean>;
 }
 
 /**
@@ -70,6 +73,8 @@ export function parseManifest(content: string): { records: TeacherRecord[]; skip
       readings: rec.readings.map((r) => (typeof r === 'string' && r ? normalizeReading(r) : null)),
       ...(Array.isArray(rec.sources) && rec.sources.length === rec.text.length ? { sources: rec.sources.map((s) => (typeof s === 'string' ? s : null)) } : {}),
       ...(typeof rec.durationSeconds === 'number' ? { durationSeconds: rec.durationSeconds } : {}),
+      ...(typeof rec.promptAudio === 'string' && rec.promptAudio ? { promptAudio: rec.promptAudio } : {}),
+      ...(rec.labels && typeof rec.labels === 'object' ? { labels: rec.labels } : {}),
     });
   }
   out.records.sort((a, b) => a.line - b.line);

@@ -1,0 +1,87 @@
+// Runs a judge over the teacher's and the student's WAVs of an evaluation and joins its scores
+// into the items and the summary; writes `<teacher run>/judges.jsonl` for the QA gates.
+import { join } from 'node:path';
+import { writeLinesAtomic } from '../../batch/manifest';
+import type { EvalItem } from '../types';
+import { type Judge, type JudgeInput, JudgeUnavailableError, judgeKey } from './judge';
+import type { JudgeMeans, JudgeRole, JudgeScores, JudgesSummary } from './types';
+
+export const JUDGES_FILE = 'judges.jsonl';
+
+/** What the judge needs of a line beyond the item: the prompt WAV (absolute) and the emotion label. */
+export interface JudgeLineInfo { promptAudio?: string; emotion?: string | number }
+
+export function judgeInputs(items: readonly EvalItem[], info: (name: string) => JudgeLineInfo): JudgeInput[] {
+  const out: JudgeInput[] = [];
+  for (const item of items) {
+    const extra = info(item.name);
+    for (const [role, audio] of [['teacher', item.teacherAudio], ['student', item.studentAudio]] as const) {
+      if (!audio) continue;
+      out.push({ name: item.name, role, audio, text: item.text, ...(extra.promptAudio ? { promptAudio: extra.promptAudio } : {}), ...(extra.emotion !== undefined ? { emotion: extra.emotion } : {}) });
+    }
+  }
+  return out;
+}
+
+function means(scores: JudgeScores[]): JudgeMeans | null {
+  if (!scores.length) return null;
+  const ok = scores.filter((s) => !s.error);
+  const mean = (k: 'cer' | 'similarity' | 'emotion') => {
+    const xs = ok.map((s) => s[k]).filter((x): x is number => typeof x === 'number');
+    return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+  };
+  return { items: ok.length, meanCer: mean('cer'), meanSimilarity: mean('similarity'), meanEmotion: mean('emotion') };
+}
+
+/**
+ * Judges every WAV of the items (mutating them: `item.judges`) and returns the summary. A judge
+ * that cannot run gives a summary with `error` and no per-line scores: the evaluation goes on.
+ */
+export async function applyJudge(judge: Judge, items: EvalItem[], info: (name: string) => JudgeLineInfo, teacherDir: string, run: { signal?: AbortSignal; onLog?: (line: string) => void; onProgress?: (done: number, total: number) => void } = {}): Promise<JudgesSummary> {
+  const inputs = judgeInputs(items, info);
+  const summary: JudgesSummary = { backend: judge.backend, where: judge.where, teacher: null, student: null, failed: 0 };
+  if (!inputs.length) {
+    summary.error = 'no WAV to judge (the teacher run has no audio)';
+    return summary;
+  }
+  let scores: Map<string, JudgeScores>;
+  try {
+    scores = await judge.judge(inputs, run);
+  } catch (err) {
+    if (err instanceof JudgeUnavailableError) {
+      summary.error = err.message;
+      summary.failed = inputs.length;
+      return summary;
+    }
+    throw err;
+  }
+  const byRole: Record<JudgeRole, JudgeScores[]> = { teacher: [], student: [] };
+  const byName = new Map(items.map((i) => [i.name, i]));
+  for (const input of inputs) {
+    const s = scores.get(judgeKey(input.role, input.name)) ?? { error: 'not judged' };
+    const item = byName.get(input.name)!;
+    (item.judges ??= {})[input.role] = s;
+    byRole[input.role].push(s);
+    if (s.error) summary.failed++;
+  }
+  summary.teacher = means(byRole.teacher);
+  summary.student = means(byRole.student);
+  if (byRole.teacher.length) summary.judgesFile = join(teacherDir, JUDGES_FILE);
+  return summary;
+}
+
+/** `<teacher run>/judges.jsonl`: one line per teacher WAV, {name, line, cer, similarity, emotion, …}. */
+export async function writeJudgesFile(file: string, items: readonly EvalItem[], backend: string): Promise<void> {
+  const lines: string[] = [];
+  for (const i of items) {
+    const s = i.judges?.teacher;
+    if (!s) continue;
+    lines.push(JSON.stringify({
+      name: i.name, line: i.line, backend,
+      cer: s.cer ?? null, similarity: s.similarity ?? null, emotion: s.emotion ?? null,
+      ...(s.emotionLabel ? { emotionLabel: s.emotionLabel } : {}),
+      ...(s.error ? { error: s.error } : {}),
+    }) + '\n');
+  }
+  await writeLinesAtomic(file, lines);
+}
