@@ -1,0 +1,343 @@
+// The teacher's judges (GLM-TTS reward server, evaluator command) and the student's RTF, against
+// stand-ins: a loopback HTTP server with exactly reward_server.py's request and answer shapes,
+// and small node scripts as the evaluator and synth commands.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeWav } from '../../server/src/core/audio/wav';
+import { evaluate, writeReport } from '../../server/src/core/evaluation/evaluate';
+import { CommandJudge } from '../../server/src/core/evaluation/judges/commandJudge';
+import { emotionIndex, JudgeUnavailableError } from '../../server/src/core/evaluation/judges/judge';
+import { expandUrls, invertRewards, mapPath, pathMapProblems, RewardServerJudge } from '../../server/src/core/evaluation/judges/rewardServer';
+import type { G2PStudent } from '../../server/src/core/student/model';
+import { runCli } from './runCli';
+
+const REPO = join(__dirname, '..', '..');
+const SR = 16000;
+const tone = (f: number, seconds: number) => Float32Array.from({ length: Math.round(SR * seconds) }, (_, i) => 0.3 * Math.sin((2 * Math.PI * f * i) / SR));
+const student: G2PStudent = { version: 'test', predict: () => undefined };
+const tmp = mkdtempSync(join(tmpdir(), 'judges-test-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** What reward_server.py's RewardRequest (pydantic) accepts: these five fields, with these types. */
+const FIELDS: Record<string, 'string' | 'int'> = { audio_path: 'string', uttid: 'string', target_audio: 'string', ref_text: 'string', emotion: 'int' };
+
+interface Truth { cos: number; cer: number; emo: number[] }
+
+/**
+ * A stand-in for grpo/reward_server.py: POST /reward, body validated as FastAPI would (422 with
+ * `detail`), the rewards computed from known truths per audio path as the server computes them
+ * (sim = (1+cos)/2 unless target_audio is "None", cer = exp(-2.5·CER), emo = scores[emotion],
+ * 1 − scores[4] for -1), and all zeros when it "cannot read" the file (its except branch).
+ */
+async function standIn(truths: Record<string, Truth>, behave: (body: Record<string, unknown>, n: number) => 'ok' | '503' | 'hang' = () => 'ok') {
+  const bodies: Record<string, unknown>[] = [];
+  let n = 0;
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => { raw += c; });
+    req.on('end', () => {
+      const send = (status: number, o: unknown) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(o)); };
+      if (req.method !== 'POST' || req.url !== '/reward') return send(404, { detail: 'Not Found' });
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(raw) as Record<string, unknown>;
+      } catch {
+        return send(422, { detail: [{ type: 'json_invalid', loc: ['body'], msg: 'JSON decode error' }] });
+      }
+      const bad = Object.entries(FIELDS).filter(([k, t]) => (t === 'int' ? !Number.isInteger(body[k]) : typeof body[k] !== 'string'));
+      if (bad.length) return send(422, { detail: bad.map(([k]) => ({ type: 'missing', loc: ['body', k], msg: 'Field required' })) });
+      bodies.push(body);
+      const mode = behave(body, n++);
+      if (mode === '503') return send(503, { detail: 'busy' });
+      if (mode === 'hang') return;
+      const t = truths[body.audio_path as string];
+      let sim = 0, cer = 0, emo = 0, emoNeg = 0;
+      if (t) {
+        if (body.target_audio !== 'None') sim = (1 + t.cos) / 2;
+        const e = body.emotion as number;
+        emo = e === -1 ? 1 - t.emo[4]! : t.emo[e]!;
+        emoNeg = -t.emo[4]!;
+        cer = Math.exp(-2.5 * t.cer);
+      }
+      send(200, { reward: cer + sim + emo, reward_info: { sim_reward: sim, cer_reward: cer, nll_reward: 0, emo_reward: emo, emo_neg_reward: emoNeg, token_cer_reward: [0], laughter_reward: 0 } });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  after(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  return { url, bodies };
+}
+
+const emo = (happy: number) => [0.02, 0.01, 0.01, happy, 0.9 - happy, 0.02, 0.02, 0.01, 0.01];
+
+/** A teacher run with two lines (a: prompted, emotion happy; b: no prompt), student WAVs for both. */
+function makeRun(name: string) {
+  const dir = join(tmp, name), teacher = join(dir, 'teacher'), studentDir = join(dir, 'student-out'), out = join(dir, 'eval');
+  for (const d of [teacher, studentDir]) mkdirSync(d, { recursive: true });
+  const prompt = join(dir, 'prompt.wav');
+  writeFileSync(prompt, encodeWav(tone(180, 0.5), SR));
+  writeFileSync(join(teacher, 'manifest.jsonl'), [
+    { line: 0, name: 'a', text: '去银行', readings: ['qu4', 'yin2', 'hang2'], audio: 'a.wav', promptAudio: prompt, labels: { emotion: 'happy' } },
+    { line: 1, name: 'b', text: '行走', readings: ['xing2', 'zou3'], audio: 'b.wav' },
+  ].map((r) => JSON.stringify({ taskHash: 'h', wavSha256: 'w', ...r })).join('\n') + '\n');
+  for (const [d, n] of [[teacher, 'a'], [teacher, 'b'], [studentDir, 'a'], [studentDir, 'b']] as const) writeFileSync(join(d, `${n}.wav`), encodeWav(tone(200, 0.4), SR));
+  return { dir, teacher, studentDir, out, prompt };
+}
+
+describe('reward server: rewards back to measures', () => {
+  test('cos = 2·sim − 1, CER = −ln(cer_reward)/2.5, emotion as is; zeros are "not computed"', () => {
+    const s = invertRewards({ sim_reward: (1 + 0.62) / 2, cer_reward: Math.exp(-2.5 * 0.125), emo_reward: 0.7, emo_neg_reward: -0.2 }, { hadTarget: true, emotion: 'happy' });
+    assert.ok(Math.abs(s.similarity! - 0.62) < 1e-12);
+    assert.ok(Math.abs(s.cer! - 0.125) < 1e-12);
+    assert.equal(s.emotion, 0.7);
+    assert.equal(s.emotionLabel, 'happy');
+    assert.equal(s.error, undefined);
+    assert.equal(invertRewards({ sim_reward: 1, cer_reward: 1, emo_reward: 0.5, emo_neg_reward: -0.5 }, { hadTarget: true }).cer, 0, 'a perfect transcript');
+    // No target: the server answers sim 0, which is "not measured", never cos = −1.
+    assert.equal(invertRewards({ sim_reward: 0, cer_reward: 0.5, emo_reward: 0.5, emo_neg_reward: -0.5 }, { hadTarget: false }).similarity, null);
+    const zero = invertRewards({ sim_reward: 0, cer_reward: 0, emo_reward: 0, emo_neg_reward: 0 }, { hadTarget: true });
+    assert.deepEqual([zero.cer, zero.similarity, zero.emotion], [null, null, null]);
+    assert.match(zero.error!, /scored nothing.*pathMap/);
+  });
+
+  test('emotion labels → the server\'s emotion2vec index', () => {
+    assert.deepEqual(emotionIndex(undefined), { index: 4, label: 'neutral', known: true });
+    assert.equal(emotionIndex('happy').index, 3);
+    assert.equal(emotionIndex('开心').index, 3);
+    assert.equal(emotionIndex('Sad').index, 6);
+    assert.equal(emotionIndex(2).index, 2);
+    assert.equal(emotionIndex(-1).label, 'not neutral');
+    assert.deepEqual(emotionIndex('grumpy'), { index: 4, label: '"grumpy" is not an emotion2vec class', known: false });
+    assert.equal(invertRewards({ sim_reward: 0.9, cer_reward: 0.9, emo_reward: 0.3, emo_neg_reward: -0.3 }, { hadTarget: true, emotion: 'grumpy' }).emotion, null);
+  });
+
+  test('URLs: a port range stands for every port; a bad URL is named', () => {
+    assert.deepEqual(expandUrls(['http://gpu01:8080-8083/', 'https://x.example/']), ['http://gpu01:8080', 'http://gpu01:8081', 'http://gpu01:8082', 'http://gpu01:8083', 'https://x.example']);
+    assert.throws(() => expandUrls(['gpu01 8080']), /gpu01 8080 is not a URL/);
+    assert.throws(() => expandUrls(['http://h:8087-8080']), /must go up/);
+    assert.throws(() => expandUrls(['ftp://h:21']), /only http/);
+    assert.throws(() => new RewardServerJudge({ urls: [] }), /no reward server URL/);
+  });
+
+  test('path mapping: the longest local prefix at a path boundary', () => {
+    const map = [{ local: '/home/me', remote: '/mnt/me' }, { local: '/home/me/run/', remote: '/data/run' }];
+    assert.equal(mapPath('/home/me/run/a.wav', map), '/data/run/a.wav');
+    assert.equal(mapPath('/home/me/x/b.wav', map), '/mnt/me/x/b.wav');
+    assert.equal(mapPath('/home/me/run2/c.wav', map), '/mnt/me/run2/c.wav', 'run2 is not under run');
+    assert.equal(mapPath('/elsewhere/d.wav', map), '/elsewhere/d.wav');
+    assert.deepEqual(pathMapProblems(map), []);
+    assert.match(pathMapProblems([{ local: 'rel', remote: '/r' }])[0]!, /must be an absolute folder/);
+    assert.match(pathMapProblems([{ local: '/a' }])[0]!, /needs "local" and "remote"/);
+    assert.throws(() => new RewardServerJudge({ urls: ['http://h:1'], pathMap: [{ local: 'x', remote: '/y' }] }), /absolute/);
+  });
+});
+
+describe('evaluation with the reward server', () => {
+  test('the exact request, round-robin over two servers, scores joined into eval.json, eval.html and judges.jsonl', async () => {
+    const run = makeRun('reward');
+    const remote = (p: string) => p.replace(run.dir, '/srv/run');
+    const truths: Record<string, Truth> = {
+      [remote(join(run.teacher, 'a.wav'))]: { cos: 0.8, cer: 0.04, emo: emo(0.7) },
+      [remote(join(run.teacher, 'b.wav'))]: { cos: 0.5, cer: 0.2, emo: emo(0.1) },
+      [remote(join(run.studentDir, 'a.wav'))]: { cos: 0.6, cer: 0.1, emo: emo(0.5) },
+      [remote(join(run.studentDir, 'b.wav'))]: { cos: 0.3, cer: 0.3, emo: emo(0.2) },
+    };
+    const s1 = await standIn(truths), s2 = await standIn(truths);
+    const judge = new RewardServerJudge({ urls: [s1.url, s2.url], pathMap: [{ local: run.dir, remote: '/srv/run' }], concurrency: 2, retryDelayMs: 1 });
+    const report = await evaluate({ teacherDir: run.teacher, student, studentAudioDir: run.studentDir, judge });
+    const bodies = [...s1.bodies, ...s2.bodies];
+    assert.equal(bodies.length, 4);
+    assert.ok(s1.bodies.length === 2 && s2.bodies.length === 2, 'round-robin');
+    for (const b of bodies) assert.deepEqual(Object.keys(b).sort(), ['audio_path', 'emotion', 'ref_text', 'target_audio', 'uttid']);
+    const ta = bodies.find((b) => b.audio_path === '/srv/run/teacher/a.wav')!;
+    assert.deepEqual(ta, { audio_path: '/srv/run/teacher/a.wav', uttid: 'a', target_audio: '/srv/run/prompt.wav', ref_text: '去银行', emotion: 3 });
+    const sb = bodies.find((b) => b.audio_path === '/srv/run/student-out/b.wav')!;
+    assert.deepEqual(sb, { audio_path: '/srv/run/student-out/b.wav', uttid: 'b', target_audio: 'None', ref_text: '行走', emotion: 4 });
+
+    const a = report.items.find((i) => i.name === 'a')!, b = report.items.find((i) => i.name === 'b')!;
+    const close = (x: number | null | undefined, y: number) => assert.ok(x !== null && x !== undefined && Math.abs(x - y) < 1e-9, `${x} ≈ ${y}`);
+    close(a.judges!.teacher!.cer, 0.04);
+    close(a.judges!.teacher!.similarity, 0.8);
+    close(a.judges!.teacher!.emotion, 0.7);
+    close(a.judges!.student!.similarity, 0.6);
+    assert.equal(b.judges!.teacher!.similarity, null, 'no prompt: no similarity');
+    close(b.judges!.teacher!.emotion, 0.9 - 0.1);
+    const j = report.summary.judges!;
+    assert.equal(j.backend, 'reward');
+    assert.equal(j.failed, 0);
+    close(j.teacher!.meanCer, (0.04 + 0.2) / 2);
+    close(j.teacher!.meanSimilarity, 0.8);
+    close(j.student!.meanCer, (0.1 + 0.3) / 2);
+
+    await writeReport(report, run.out);
+    const lines = readFileSync(join(run.teacher, 'judges.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(lines.map((l) => [l.name, l.similarity === null]), [['a', false], ['b', true]]);
+    close(lines[0]!.cer as number, 0.04);
+    const saved = JSON.parse(readFileSync(join(run.out, 'eval.json'), 'utf8'));
+    close(saved.items[0].judges.teacher.cer, 0.04);
+    const html = readFileSync(join(run.out, 'eval.html'), 'utf8');
+    assert.match(html, /<th>CER \(teacher · student\)<\/th>/);
+    assert.match(html, /<td class="n">0\.040 · 0\.100<\/td>/);
+    assert.match(html, /GLM-TTS reward server/);
+  });
+
+  test('server down: a clear message, the evaluation completes without judge columns', async () => {
+    const run = makeRun('down');
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const judge = new RewardServerJudge({ urls: [`http://127.0.0.1:${port}`], retries: 1, retryDelayMs: 1 });
+    const report = await evaluate({ teacherDir: run.teacher, student, studentAudioDir: run.studentDir, judge });
+    assert.match(report.summary.judges!.error!, new RegExp(`cannot reach the reward server at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\).*run_server\\.sh`));
+    assert.ok(report.items.every((i) => !i.judges));
+    assert.ok(report.items.every((i) => i.acoustic), 'the rest of the evaluation ran');
+    await writeReport(report, run.out);
+    const html = readFileSync(join(run.out, 'eval.html'), 'utf8');
+    assert.doesNotMatch(html, /<th>CER/);
+    assert.match(html, /No judge scores: cannot reach the reward server/);
+    assert.throws(() => readFileSync(join(run.teacher, 'judges.jsonl')), /ENOENT/);
+  });
+
+  test('a 503 is retried on the next URL; a 422 is not, and says why; a time-out is named; zeros are an error', async () => {
+    const run = makeRun('errors');
+    const truths: Record<string, Truth> = { [join(run.teacher, 'a.wav')]: { cos: 0.2, cer: 0, emo: emo(0.5) } };
+    const busy = await standIn(truths, (_b, n) => (n === 0 ? '503' : 'ok'));
+    const judge = new RewardServerJudge({ urls: [busy.url], retryDelayMs: 1, retries: 2 });
+    const one = await judge.judgeOne({ name: 'a', role: 'teacher', audio: join(run.teacher, 'a.wav'), text: '去银行', promptAudio: run.prompt });
+    assert.equal(busy.bodies.length, 2, 'one retry');
+    assert.ok(Math.abs(one.similarity! - 0.2) < 1e-12);
+    assert.equal(one.cer, 0);
+    // The server cannot read b.wav (no truth): it answers zeros, reported as an error.
+    const unread = await judge.judgeOne({ name: 'b', role: 'teacher', audio: join(run.teacher, 'b.wav'), text: '行走', promptAudio: run.prompt });
+    assert.match(unread.error!, /scored nothing/);
+
+    const hang = await standIn(truths, () => 'hang');
+    const slow = new RewardServerJudge({ urls: [hang.url], timeoutSeconds: 0.2, retries: 0 });
+    await assert.rejects(slow.judgeOne({ name: 'a', role: 'teacher', audio: '/x.wav', text: 't' }), /did not answer within 0\.2 s \(ttsDistill\.judges\.timeoutSeconds\)/);
+
+    // A server that is not the reward server (422 for a body it does not know).
+    const strict = createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(422, { 'content-type': 'application/json' }); res.end('{"detail":[{"loc":["body","emotion"],"msg":"Input should be a valid integer"}]}'); }); });
+    await new Promise<void>((r) => strict.listen(0, '127.0.0.1', r));
+    after(() => new Promise<void>((r) => strict.close(() => r())));
+    let hits = 0;
+    strict.on('request', () => hits++);
+    const refused = new RewardServerJudge({ urls: [`http://127.0.0.1:${(strict.address() as AddressInfo).port}`], retries: 3, retryDelayMs: 1 });
+    await assert.rejects(refused.judgeOne({ name: 'a', role: 'teacher', audio: '/x.wav', text: 't' }), /answered HTTP 422: .*valid integer/);
+    assert.equal(hits, 1, 'a 422 is not retried');
+  });
+});
+
+describe('evaluator command', () => {
+  const script = join(tmp, 'judge.js');
+  writeFileSync(script, `
+const fs = require('fs');
+const [tasks, role] = process.argv.slice(2);
+console.log('loading models…');
+for (const line of fs.readFileSync(tasks, 'utf8').split('\\n').filter(Boolean)) {
+  const t = JSON.parse(line);
+  if (t.name === 'b' && role === 'student') { console.log(JSON.stringify({ name: 'b', error: 'ASR failed' })); continue; }
+  console.log(JSON.stringify({ name: t.name, cer: role === 'teacher' ? 0.05 : 0.15, similarity: t.prompt_audio ? 0.7 : null, emotion: 0.5, audio_seen: t.audio }));
+}
+`);
+
+  test('judges each role, joins {name, cer, similarity, emotion} lines, keeps per-line errors', async () => {
+    const run = makeRun('command');
+    const logs: string[] = [];
+    const judge = new CommandJudge({ command: [process.execPath, script, '${tasks}', '${role}'], workDir: run.out });
+    const report = await evaluate({ teacherDir: run.teacher, student, studentAudioDir: run.studentDir, judge, onLog: (l) => logs.push(l) });
+    const a = report.items[0]!, b = report.items[1]!;
+    assert.deepEqual(a.judges, { teacher: { cer: 0.05, similarity: 0.7, emotion: 0.5 }, student: { cer: 0.15, similarity: 0.7, emotion: 0.5 } });
+    assert.deepEqual(b.judges!.student, { error: 'ASR failed' });
+    assert.equal(b.judges!.teacher!.similarity, null);
+    assert.equal(report.summary.judges!.failed, 1);
+    assert.equal(report.summary.judges!.student!.items, 1);
+    assert.ok(logs.includes('loading models…'), 'non-JSON lines are log lines');
+    const input = readFileSync(join(run.out, 'judge-input.teacher.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(input[0], { name: 'a', role: 'teacher', audio: join(run.teacher, 'a.wav'), text: '去银行', prompt_audio: run.prompt, emotion: 'happy' });
+  });
+
+  test('a failing command: its words in the message, the evaluation completes', async () => {
+    const run = makeRun('command-fails');
+    const judge = new CommandJudge({ command: [process.execPath, '-e', 'console.error("CUDA out of memory"); process.exit(3)'], workDir: run.out });
+    const report = await evaluate({ teacherDir: run.teacher, student, studentAudioDir: run.studentDir, judge });
+    assert.match(report.summary.judges!.error!, /exited with code 3: CUDA out of memory/);
+    assert.ok(report.items.every((i) => !i.judges));
+    const missing = new CommandJudge({ command: [join(tmp, 'no-such-judge')], workDir: run.out });
+    await assert.rejects(missing.judge([{ name: 'a', role: 'teacher', audio: '/a.wav', text: 't' }]), (e: Error) => e instanceof JudgeUnavailableError && /cannot run .*no-such-judge \(ttsDistill\.judges\.command\): .*ENOENT/.test(e.message));
+    assert.throws(() => new CommandJudge({ command: [], workDir: run.out }), /ttsDistill\.judges\.command/);
+  });
+});
+
+describe('RTF: the student synth command', () => {
+  const synth = join(tmp, 'synth.ts');
+  writeFileSync(synth, `
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeWav } from ${JSON.stringify(join(REPO, 'server/src/core/audio/wav.ts'))};
+const [tasks, out] = process.argv.slice(2);
+for (const line of readFileSync(tasks!, 'utf8').split('\\n').filter(Boolean)) {
+  const t = JSON.parse(line);
+  const sr = 16000, seconds = t.output_name === 'a' ? 1 : 2;
+  writeFileSync(join(out!, t.output_name + '.wav'), encodeWav(Float32Array.from({ length: sr * seconds }, (_, i) => 0.3 * Math.sin(2 * Math.PI * 200 * i / sr)), sr));
+  console.log(JSON.stringify({ name: t.output_name, seconds: 0.25 * seconds }));
+}
+`);
+
+  test('synthesizes the set into student-out, per-line and overall RTF, the WAVs compared with the teacher', async () => {
+    const run = makeRun('rtf');
+    const outDir = join(run.out, 'student-out');
+    const report = await evaluate({ teacherDir: run.teacher, student, synth: { command: [process.execPath, '--import', 'tsx', synth, '${tasks}', '${out}'], outDir, workDir: run.out, cwd: REPO } });
+    const r = report.summary.rtf!;
+    assert.equal(r.error, undefined);
+    assert.equal(r.items, 2);
+    assert.equal(r.audioSeconds, 3);
+    assert.equal(r.meanLineRtf, 0.25);
+    assert.ok(r.wallSeconds > 0 && Math.abs(r.rtf! - r.wallSeconds / 3) < 1e-12);
+    assert.deepEqual(report.items[0]!.synth, { seconds: 0.25, audioSeconds: 1, rtf: 0.25 });
+    assert.equal(report.items[1]!.synth!.rtf, 0.25);
+    assert.equal(report.items[0]!.studentAudio, join(outDir, 'a.wav'));
+    assert.ok(report.items.every((i) => i.acoustic), 'student-out is the student audio');
+    const input = readFileSync(join(run.out, 'synth-input.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(input[0], { output_name: 'a', input_text: '去银行', prompt_audio: run.prompt });
+    await writeReport(report, run.out);
+    const html = readFileSync(join(run.out, 'eval.html'), 'utf8');
+    assert.match(html, /real-time factor/);
+    assert.match(html, /<th>RTF<\/th>/);
+  });
+
+  test('a synth command that writes nothing or fails: said in the summary, the evaluation completes', async () => {
+    const run = makeRun('rtf-fails');
+    const report = await evaluate({ teacherDir: run.teacher, student, synth: { command: [process.execPath, '-e', 'console.log(JSON.stringify({event: "error", message: "no GPU"})); process.exit(1)'], outDir: join(run.out, 'student-out'), workDir: run.out } });
+    assert.match(report.summary.rtf!.error!, /no GPU/);
+    assert.equal(report.summary.rtf!.rtf, null);
+    const quiet = await evaluate({ teacherDir: run.teacher, student, synth: { command: [process.execPath, '-e', ''], outDir: join(run.out, 'student-out2'), workDir: run.out } });
+    assert.match(quiet.summary.rtf!.error!, /wrote no <name>\.wav/);
+  });
+});
+
+describe('tts-distill eval --judge', () => {
+  test('--judge-url with the workspace\'s pathMap; a bad --judge is a usage error', async () => {
+    const run = makeRun('cli');
+    const truths: Record<string, Truth> = {};
+    for (const who of ['teacher', 'student-out']) for (const n of ['a', 'b']) truths[`/r/${who}/${n}.wav`] = { cos: 0.5, cer: 0.1, emo: emo(0.4) };
+    const s = await standIn(truths);
+    mkdirSync(join(run.dir, '.vscode'));
+    writeFileSync(join(run.dir, '.vscode', 'settings.json'), JSON.stringify({ 'ttsDistill.judges.pathMap': [{ local: run.dir, remote: '/r' }] }));
+    const model = join(REPO, 'server/src/core/student/data/default-student.json.gz');
+    const e = await runCli(['eval', '--model', model, '--teacher', 'teacher', '--student-audio', 'student-out', '--out', 'eval', '--judge-url', s.url], run.dir);
+    assert.equal(e.code, 0, e.err);
+    assert.match(e.out, /judges \(reward\) {4}teacher: CER 0\.100, similarity 0\.500, emotion 0\.450 \(2 WAVs\) · student: CER 0\.100/);
+    assert.match(e.out, /judges file {8}teacher\/judges\.jsonl/);
+    assert.equal(s.bodies.length, 4);
+    const bad = await runCli(['eval', '--model', model, '--teacher', 'teacher', '--out', 'eval', '--judge', 'mos'], run.dir);
+    assert.equal(bad.code, 64);
+    assert.match(bad.err, /--judge is reward, command or none/);
+  });
+});
