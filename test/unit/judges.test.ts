@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeWav } from '../../server/src/core/audio/wav';
 import { evaluate, writeReport } from '../../server/src/core/evaluation/evaluate';
+import { parseJudgesFile } from '../../server/src/core/evaluation/judges/apply';
 import { CommandJudge } from '../../server/src/core/evaluation/judges/commandJudge';
 import { emotionIndex, JudgeUnavailableError } from '../../server/src/core/evaluation/judges/judge';
 import { expandUrls, invertRewards, mapPath, pathMapProblems, RewardServerJudge } from '../../server/src/core/evaluation/judges/rewardServer';
@@ -177,7 +178,10 @@ describe('evaluation with the reward server', () => {
 
     await writeReport(report, run.out);
     const lines = readFileSync(join(run.teacher, 'judges.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.deepEqual(lines.map((l) => [l.name, l.similarity === null]), [['a', false], ['b', true]]);
+    assert.deepEqual(lines.map((l) => [l.name, l.similarity === null, l.wavSha256]), [['a', false, 'w'], ['b', true, 'w']]);
+    const parsed = parseJudgesFile(readFileSync(join(run.teacher, 'judges.jsonl'), 'utf8') + '{"name": "torn');
+    assert.deepEqual([...parsed.keys()], ['a', 'b']);
+    close(parsed.get('a')!.similarity, 0.8);
     close(lines[0]!.cer as number, 0.04);
     const saved = JSON.parse(readFileSync(join(run.out, 'eval.json'), 'utf8'));
     close(saved.items[0].judges.teacher.cer, 0.04);
@@ -253,7 +257,7 @@ for (const line of fs.readFileSync(tasks, 'utf8').split('\\n').filter(Boolean)) 
     const judge = new CommandJudge({ command: [process.execPath, script, '${tasks}', '${role}'], workDir: run.out });
     const report = await evaluate({ teacherDir: run.teacher, student, studentAudioDir: run.studentDir, judge, onLog: (l) => logs.push(l) });
     const a = report.items[0]!, b = report.items[1]!;
-    assert.deepEqual(a.judges, { teacher: { cer: 0.05, similarity: 0.7, emotion: 0.5 }, student: { cer: 0.15, similarity: 0.7, emotion: 0.5 } });
+    assert.deepEqual(a.judges, { teacher: { cer: 0.05, similarity: 0.7, emotion: 0.5, wavSha256: 'w' }, student: { cer: 0.15, similarity: 0.7, emotion: 0.5 } });
     assert.deepEqual(b.judges!.student, { error: 'ASR failed' });
     assert.equal(b.judges!.teacher!.similarity, null);
     assert.equal(report.summary.judges!.failed, 1);

@@ -7,6 +7,7 @@ import {
   FAILURES_FILE, type FailureRecord, latestByName, MANIFEST_FILE, type ManifestRecord, readFailures, readManifest, taskHash,
 } from '../core/batch/manifest';
 import { checkNames, parseTaskText, runBatch } from '../core/batch/runner';
+import { JUDGES_FILE, type JudgesLine, parseJudgesFile } from '../core/evaluation/judges/apply';
 import type { Settings } from '../core/settings';
 import { createTeacher } from '../core/teacher';
 import { BatchPreflightRequest, BatchProgressNotification, SubmitBatchRequest, TeacherHealthRequest } from '../protocol/teacher';
@@ -130,7 +131,7 @@ function filePath(uri: string): string {
   return fileURLToPath(uri);
 }
 
-interface FolderState { records: Map<string, ManifestRecord>; failures: Map<string, FailureRecord> }
+interface FolderState { records: Map<string, ManifestRecord>; failures: Map<string, FailureRecord>; judges?: Map<string, JudgesLine> }
 
 /** Manifests and failure lists of output folders, re-read when their size or mtime changes. */
 class OutputFolders {
@@ -140,11 +141,13 @@ class OutputFolders {
     const m = await stat(path.join(dir, MANIFEST_FILE)).catch(() => undefined);
     const f = await stat(path.join(dir, FAILURES_FILE)).catch(() => undefined);
     if (!m && !f) return undefined;
-    const key = `${m?.mtimeMs}:${m?.size}:${f?.mtimeMs}:${f?.size}`;
+    const j = await stat(path.join(dir, JUDGES_FILE)).catch(() => undefined);
+    const key = `${m?.mtimeMs}:${m?.size}:${f?.mtimeMs}:${f?.size}:${j?.mtimeMs}:${j?.size}`;
     const hit = this.cache.get(dir);
     if (hit?.key === key) return hit.state;
     const [mt, ft] = await Promise.all([readManifest(path.join(dir, MANIFEST_FILE)).catch(() => []), readFailures(path.join(dir, FAILURES_FILE)).catch(() => [])]);
-    const state = { records: latestByName(mt), failures: latestByName(ft) };
+    const judges = j ? await readFile(path.join(dir, JUDGES_FILE), 'utf8').then(parseJudgesFile, () => undefined) : undefined;
+    const state = { records: latestByName(mt), failures: latestByName(ft), ...(judges ? { judges } : {}) };
     this.cache.set(dir, { key, state });
     return state;
   }
@@ -168,7 +171,7 @@ function lensesFor(doc: OpenDocument, folders: Array<[FolderState | undefined, s
       const hash = taskHash(task);
       if (rec && rec.taskHash === hash) {
         lenses.push({ range, command: { title: `▶ play${suffix}`, command: 'ttsDistill.previewAudio', arguments: [{ uri: doc.uri, line: i, source: 'teacher' }] } });
-        lenses.push({ range, command: { title: `✓ ${rec.durationSeconds.toFixed(1)} s${rec.clonedVoice ? '' : ' · voice not cloned'}`, command: 'ttsDistill.showOutput', tooltip: rec.note ?? rec.phonemes } });
+        lenses.push({ range, command: { title: `✓ ${rec.durationSeconds.toFixed(1)} s${rec.clonedVoice ? '' : ' · voice not cloned'}${judgeLensText(state.judges?.get(task.name), rec)}`, command: 'ttsDistill.showOutput', tooltip: rec.note ?? rec.phonemes } });
         break;
       }
       if (fail && (fail.taskHash === hash || fail.taskHash === '')) {
@@ -179,4 +182,12 @@ function lensesFor(doc: OpenDocument, folders: Array<[FolderState | undefined, s
     }
   }
   return lenses;
+}
+
+/** The judges' scores of this output (`judges.jsonl` of the run), when they are of this very WAV. */
+function judgeLensText(j: JudgesLine | undefined, rec: ManifestRecord): string {
+  if (!j || (j.wavSha256 && j.wavSha256 !== rec.wavSha256)) return '';
+  if (j.error) return ' · not judged';
+  const parts = [j.cer !== null ? `CER ${j.cer.toFixed(2)}` : '', j.similarity !== null ? `sim ${j.similarity.toFixed(2)}` : '', j.emotion !== null ? `emotion ${j.emotion.toFixed(2)}` : ''].filter(Boolean);
+  return parts.length ? ` · ${parts.join(' · ')}` : '';
 }

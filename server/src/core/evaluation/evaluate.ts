@@ -62,7 +62,11 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     ? await applyJudge(opts.judge, items, (name) => {
       const r = byName.get(name);
       const emotion = r?.labels?.emotion;
-      return { ...(r?.promptAudio && isAbsolute(r.promptAudio) ? { promptAudio: r.promptAudio } : {}), ...(typeof emotion === 'string' || typeof emotion === 'number' ? { emotion } : {}) };
+      return {
+        ...(r?.promptAudio && isAbsolute(r.promptAudio) ? { promptAudio: r.promptAudio } : {}),
+        ...(typeof emotion === 'string' || typeof emotion === 'number' ? { emotion } : {}),
+        ...(r?.wavSha256 ? { wavSha256: r.wavSha256 } : {}),
+      };
     }, resolve(opts.teacherDir), { signal: opts.signal, onLog: opts.onLog, onProgress: (d, t) => opts.onLog?.(`judged ${d}/${t}`) })
     : undefined;
   const g2p = agreement(items);

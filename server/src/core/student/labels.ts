@@ -52,6 +52,8 @@ export interface TeacherRecord {
   /** The prompt WAV as the teacher read it, and the line's labels (emotion…), when the manifest records them. */
   promptAudio?: string;
   labels?: Record<string, string | number | boolean>;
+  /** sha256 of the WAV, to tell later whether a judgement is still of this output. */
+  wavSha256?: string;
 }
 
 /**
@@ -75,6 +77,7 @@ export function parseManifest(content: string): { records: TeacherRecord[]; skip
       ...(typeof rec.durationSeconds === 'number' ? { durationSeconds: rec.durationSeconds } : {}),
       ...(typeof rec.promptAudio === 'string' && rec.promptAudio ? { promptAudio: rec.promptAudio } : {}),
       ...(rec.labels && typeof rec.labels === 'object' ? { labels: rec.labels } : {}),
+      ...(typeof rec.wavSha256 === 'string' ? { wavSha256: rec.wavSha256 } : {}),
     });
   }
   out.records.sort((a, b) => a.line - b.line);

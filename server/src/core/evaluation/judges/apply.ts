@@ -9,7 +9,7 @@ import type { JudgeMeans, JudgeRole, JudgeScores, JudgesSummary } from './types'
 export const JUDGES_FILE = 'judges.jsonl';
 
 /** What the judge needs of a line beyond the item: the prompt WAV (absolute) and the emotion label. */
-export interface JudgeLineInfo { promptAudio?: string; emotion?: string | number }
+export interface JudgeLineInfo { promptAudio?: string; emotion?: string | number; /** The teacher WAV's sha256 from the manifest. */ wavSha256?: string }
 
 export function judgeInputs(items: readonly EvalItem[], info: (name: string) => JudgeLineInfo): JudgeInput[] {
   const out: JudgeInput[] = [];
@@ -58,8 +58,10 @@ export async function applyJudge(judge: Judge, items: EvalItem[], info: (name: s
   const byRole: Record<JudgeRole, JudgeScores[]> = { teacher: [], student: [] };
   const byName = new Map(items.map((i) => [i.name, i]));
   for (const input of inputs) {
-    const s = scores.get(judgeKey(input.role, input.name)) ?? { error: 'not judged' };
+    const s = { ...(scores.get(judgeKey(input.role, input.name)) ?? { error: 'not judged' }) };
     const item = byName.get(input.name)!;
+    const sha = input.role === 'teacher' ? info(input.name).wavSha256 : undefined;
+    if (sha) s.wavSha256 = sha;
     (item.judges ??= {})[input.role] = s;
     byRole[input.role].push(s);
     if (s.error) summary.failed++;
@@ -68,6 +70,42 @@ export async function applyJudge(judge: Judge, items: EvalItem[], info: (name: s
   summary.student = means(byRole.student);
   if (byRole.teacher.length) summary.judgesFile = join(teacherDir, JUDGES_FILE);
   return summary;
+}
+
+/** A line of `<teacher run>/judges.jsonl`. */
+export interface JudgesLine {
+  name: string;
+  line: number;
+  backend: string;
+  cer: number | null;
+  similarity: number | null;
+  emotion: number | null;
+  emotionLabel?: string;
+  error?: string;
+  /** The manifest's sha256 of the WAV judged: a judgement of an older output does not count for a new one. */
+  wavSha256?: string;
+}
+
+/** The lines of a judges.jsonl (malformed lines skipped), the last per name. */
+export function parseJudgesFile(text: string): Map<string, JudgesLine> {
+  const out = new Map<string, JudgesLine>();
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  for (const l of text.split('\n')) {
+    if (!l.trim()) continue;
+    try {
+      const o = JSON.parse(l) as Record<string, unknown>;
+      if (typeof o.name !== 'string') continue;
+      out.set(o.name, {
+        name: o.name, line: typeof o.line === 'number' ? o.line : -1, backend: String(o.backend ?? ''), cer: n(o.cer), similarity: n(o.similarity), emotion: n(o.emotion),
+        ...(typeof o.emotionLabel === 'string' ? { emotionLabel: o.emotionLabel } : {}),
+        ...(typeof o.error === 'string' ? { error: o.error } : {}),
+        ...(typeof o.wavSha256 === 'string' ? { wavSha256: o.wavSha256 } : {}),
+      });
+    } catch {
+      // a torn line
+    }
+  }
+  return out;
 }
 
 /** `<teacher run>/judges.jsonl`: one line per teacher WAV, {name, line, cer, similarity, emotion, …}. */
@@ -81,6 +119,7 @@ export async function writeJudgesFile(file: string, items: readonly EvalItem[], 
       cer: s.cer ?? null, similarity: s.similarity ?? null, emotion: s.emotion ?? null,
       ...(s.emotionLabel ? { emotionLabel: s.emotionLabel } : {}),
       ...(s.error ? { error: s.error } : {}),
+      ...(s.wavSha256 ? { wavSha256: s.wavSha256 } : {}),
     }) + '\n');
   }
   await writeLinesAtomic(file, lines);

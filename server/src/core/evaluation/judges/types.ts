@@ -31,6 +31,8 @@ export interface JudgeScores {
   emotionLabel?: string;
   /** Why this WAV has no scores. */
   error?: string;
+  /** The teacher WAV's sha256 (from the manifest), so that a later run can tell the judgement is of this output. */
+  wavSha256?: string;
 }
 
 export interface JudgeMeans {
