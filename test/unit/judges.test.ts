@@ -184,6 +184,13 @@ describe('evaluation with the reward server', () => {
     const refused = new RewardServerJudge({ urls: [`http://127.0.0.1:${(strict.address() as AddressInfo).port}`], retries: 3, retryDelayMs: 1 });
     await assert.rejects(refused.judgeOne({ name: 'a', role: 'teacher', audio: '/x.wav', text: 't' }), /answered HTTP 422: .*valid integer/);
     assert.equal(hits, 1, 'a 422 is not retried');
+    // Every WAV refused: one reason in the summary, no judge columns, no judges.jsonl.
+    const report = await evaluate({ teacherDir: run.teacher, student, studentAudioDir: run.studentDir, judge: refused });
+    assert.match(report.summary.judges!.error!, /^no WAV was judged: the reward server .* answered HTTP 422/);
+    assert.equal(report.summary.judges!.judgesFile, undefined);
+    await writeReport(report, run.out);
+    assert.doesNotMatch(readFileSync(join(run.out, 'eval.html'), 'utf8'), /<th>CER/);
+    assert.throws(() => readFileSync(join(run.teacher, 'judges.jsonl')), /ENOENT/);
   });
 });
 

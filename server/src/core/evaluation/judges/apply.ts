@@ -68,7 +68,10 @@ export async function applyJudge(judge: Judge, items: EvalItem[], info: (name: s
   }
   summary.teacher = means(byRole.teacher);
   summary.student = means(byRole.student);
-  if (byRole.teacher.length) summary.judgesFile = join(teacherDir, JUDGES_FILE);
+  const first = [...byRole.teacher, ...byRole.student].find((s) => s.error)?.error;
+  // Every WAV failed: one reason for the report, and no judges.jsonl of errors for the QA gates.
+  if (summary.failed === inputs.length) summary.error = `no WAV was judged: ${first ?? 'no answer'}`;
+  else if (byRole.teacher.length) summary.judgesFile = join(teacherDir, JUDGES_FILE);
   return summary;
 }
 

@@ -197,7 +197,7 @@ export class RewardServerJudge implements Judge {
     const endpoint = `${url}/reward`;
     let res: Response;
     try {
-      res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+      res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body, redirect: 'error', signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
     } catch (err) {
       if (timeout.aborted) throw new AttemptError(`the reward server ${endpoint} did not answer within ${seconds} s (ttsDistill.judges.timeoutSeconds)`, true);
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
