@@ -60,6 +60,9 @@ describe('reward server: rewards back to measures', () => {
     assert.deepEqual(emotionIndex(undefined), { index: 4, label: 'neutral', known: true });
     assert.equal(emotionIndex('happy').index, 3);
     assert.equal(emotionIndex('开心').index, 3);
+    assert.equal(emotionIndex('生气/angry').index, 0, "emotion2vec's own label");
+    assert.equal(emotionIndex('悲伤').index, 6);
+    assert.equal(emotionIndex('中性').index, 4);
     assert.equal(emotionIndex('Sad').index, 6);
     assert.equal(emotionIndex(2).index, 2);
     assert.equal(emotionIndex(-1).label, 'not neutral');

@@ -24,7 +24,8 @@ export const judgeKey = (role: JudgeRole, name: string) => `${role}\u0000${name}
 
 /** The emotion2vec(+) classes, in the order of its `scores` (the reward server's `emotion` index). */
 export const EMOTION2VEC_LABELS = ['angry', 'disgusted', 'fearful', 'happy', 'neutral', 'other', 'sad', 'surprised', 'unknown'] as const;
-const EMOTION2VEC_ZH = ['生气', '厌恶', '恐惧', '开心', '中立', '其他', '难过', '吃惊'];
+/** Its Chinese labels (`生气/angry`…) and the usual synonyms, per class. */
+const EMOTION2VEC_ZH = [['生气', '愤怒'], ['厌恶'], ['恐惧', '害怕'], ['开心', '快乐', '高兴'], ['中立', '中性', '平静'], ['其他'], ['难过', '悲伤', '伤心'], ['吃惊', '惊讶'], ['未知']];
 export const NEUTRAL = 4;
 
 /**
@@ -38,7 +39,7 @@ export function emotionIndex(label: string | number | undefined): { index: numbe
   const n = Number(s);
   if (s !== '' && Number.isInteger(n) && n >= -1 && n < EMOTION2VEC_LABELS.length) return { index: n, label: n === -1 ? 'not neutral' : EMOTION2VEC_LABELS[n]!, known: true };
   let i = EMOTION2VEC_LABELS.indexOf(s as (typeof EMOTION2VEC_LABELS)[number]);
-  if (i < 0) i = EMOTION2VEC_ZH.findIndex((z) => s === z || s.startsWith(`${z}/`));
+  if (i < 0) i = EMOTION2VEC_ZH.findIndex((zs) => zs.some((z) => s === z || s.startsWith(`${z}/`)));
   if (i < 0 && (s === 'emotional' || s === 'not neutral')) return { index: -1, label: 'not neutral', known: true };
   return i >= 0 ? { index: i, label: EMOTION2VEC_LABELS[i]!, known: true } : { index: NEUTRAL, label: `"${String(label)}" is not an emotion2vec class`, known: false };
 }
