@@ -7,8 +7,9 @@ import type { Settings } from './core/settings';
 import type { TaskFileModel, TaskLineAnalyzer } from './core/taskFile';
 import type { Finding } from './core/findings';
 
-/** What kind of file the server treats a document as. */
-export type DocumentKind = 'tasks' | 'dictionary';
+import type { DocumentKind } from './core/documentKind';
+
+export type { DocumentKind };
 
 export interface OpenDocument {
   uri: string;
@@ -41,6 +42,12 @@ export interface ServerContext {
   getSettings(uri?: string): Promise<Settings>;
   /** Absolute paths of the workspace folders (first one first). */
   workspaceFolders(): string[];
+  /** The workspace folder of a file: the innermost folder holding it, else the first folder (core/paths.ts#folderOf). */
+  folderOf(file: string | undefined): string | undefined;
+  /** Where a job on a file runs and writes: its folder, else (no workspace folders) the file's own folder (core/paths.ts#workDirOf). */
+  workDirOf(file: string | undefined): string;
+  /** The innermost workspace folder holding the file, or undefined (core/paths.ts#containingFolder). */
+  containingFolder(file: string): string | undefined;
   getDocument(uri: string): OpenDocument | undefined;
   allDocuments(): OpenDocument[];
   /** Ask for a new validation of the given documents (all when omitted), debounced. */

@@ -1,5 +1,4 @@
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   type CancellationToken, CodeActionKind, type Connection, DidChangeConfigurationNotification, type Diagnostic,
   DiagnosticSeverity, DiagnosticTag, type InitializeParams, type InitializeResult, type InlayHint, TextDocumentSyncKind,
@@ -13,6 +12,8 @@ import { capFindings, type Finding } from './core/findings';
 import { defaultSettings, type Settings, withDefaults } from './core/settings';
 import { CancelledError, type TaskLineAnalyzer, TaskFileModel } from './core/taskFile';
 import { validateDictionaryText } from './core/dictFile';
+import { sniffKind } from './core/documentKind';
+import { containingFolder, folderOf, uriToPath, workDirOf } from './core/paths';
 import { PromptAudioCache, resolvePromptAudio } from './promptAudio';
 import { DocumentInfoNotification, LogNotification, RevalidateRequest } from './protocol';
 import * as pronunciation from './features/pronunciation';
@@ -80,6 +81,9 @@ export function startServer(connection: Connection): void {
       return p;
     },
     workspaceFolders: () => workspaceFolders,
+    folderOf: (file) => folderOf(workspaceFolders, file),
+    workDirOf: (file) => workDirOf(workspaceFolders, file),
+    containingFolder: (file) => containingFolder(workspaceFolders, file),
     getDocument: (uri) => docs.get(uri),
     allDocuments: () => [...docs.values()],
     revalidate(uris) {
@@ -141,7 +145,7 @@ export function startServer(connection: Connection): void {
   });
 
   connection.onDidOpenTextDocument(({ textDocument: td }) => {
-    const kind = LANGUAGE_KIND[td.languageId] ?? sniffKind(td.uri, td.text);
+    const kind = LANGUAGE_KIND[td.languageId] ?? (td.uri.endsWith('.jsonl') ? sniffKind(td.text) : undefined);
     if (!kind) return;
     const document = TextDocument.create(td.uri, td.languageId, td.version, td.text);
     const d: OpenDocument = { uri: td.uri, path: uriToPath(td.uri), kind, document };
@@ -233,7 +237,7 @@ export function startServer(connection: Connection): void {
       // Polyphone flags: lines whose readings are not computed yet are left for the workers (see features/readings.ts).
       const poly = readingsFeature.analyzer(d, settings);
       if (poly) analyzers.push(poly);
-      const folder = folderOf(d.path);
+      const folder = ctx.folderOf(d.path);
       findings = await d.tasks.validate({
         maxPerFile: settings.diagnostics.maxPerFile,
         promptAudio: settings.promptAudio,
@@ -270,11 +274,6 @@ export function startServer(connection: Connection): void {
       uri, kind: d.kind, dialect, dialectSource, lines: d.document.lineCount, errors, warnings, elapsedMs,
       ...(d.kind === 'tasks' ? { pendingLines: readingsFeature.pendingLines(uri) } : {}),
     });
-  }
-
-  function folderOf(file: string | undefined): string | undefined {
-    if (!file) return workspaceFolders[0];
-    return workspaceFolders.filter((f) => file === f || file.startsWith(f + path.sep)).sort((a, b) => b.length - a.length)[0] ?? workspaceFolders[0];
   }
 
   connection.onHover(async (params, token) => {
@@ -326,22 +325,6 @@ export function startServer(connection: Connection): void {
   connection.listen();
 }
 
-/** A `.jsonl` opened under another language id: decide by its first non-blank line. */
-function sniffKind(uri: string, text: string): DocumentKind | undefined {
-  if (!uri.endsWith('.jsonl')) return undefined;
-  const first = text.split(/\r?\n/, 50).find((l) => l.trim() !== '')?.replace(/^\uFEFF/, '') ?? '';
-  if (/"(prompt_audio|input_text|output_name|uttid|prompt_speech|syn_text)"\s*:/.test(first)) return 'tasks';
-  if (/"(word|context|phoneme)"\s*:|<\|[A-Z0-9]+\|>/.test(first)) return 'dictionary';
-  return undefined;
-}
-
-export function uriToPath(uri: string): string | undefined {
-  try {
-    return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, information: DiagnosticSeverity.Information, hint: DiagnosticSeverity.Hint,

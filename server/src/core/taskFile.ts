@@ -378,13 +378,6 @@ export function detectDialect(lines: readonly string[], setting: TaskDialectSett
   return { dialect: setting === 'upstream' ? 'upstream' : 'webui', source: 'setting' };
 }
 
-/** Does this text look like a task file (first non-blank line has task keys)? Used to sniff `.jsonl` files. */
-export function looksLikeTaskFile(text: string): boolean {
-  const first = firstNonBlankLine(text);
-  if (first === undefined) return false;
-  return /"(prompt_audio|input_text|output_name|uttid|prompt_speech|syn_text)"\s*:/.test(first);
-}
-
 export function firstNonBlankLine(text: string): string | undefined {
   let start = 0;
   while (start < text.length) {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { uriToPath } from '../core/paths';
 import { type CodeLens, CodeLensRefreshRequest } from 'vscode-languageserver/node';
 import type { ServerContext } from '../context';
 import { analyseFile, AudioAnalysisCache } from '../core/audio/analysis';
@@ -34,12 +34,12 @@ export function register(ctx: ServerContext): void {
 
   ctx.connection.onRequest(PreviewLineRequest.type, async ({ uri, line, withReadings }) => {
     const doc = ctx.getDocument(uri);
-    const file = doc?.path ?? toPath(uri);
+    const file = doc?.path ?? uriToPath(uri);
     const model = doc?.tasks ?? (file ? await loadModel(file) : undefined);
     const parsed = model?.line(line);
     if (!model || !parsed || parsed.kind !== 'object') return null;
     const settings = await ctx.getSettings(uri);
-    const folder = folderOf(ctx.workspaceFolders(), file);
+    const folder = ctx.folderOf(file);
     const sources = lineSources(parsed, model.dialect.dialect, file, folder, settings);
     await Promise.all(sources.map(async (s) => { s.exists = await isFile(s.path); }));
     const text = parsed.get('text') ?? '';
@@ -58,7 +58,7 @@ export function register(ctx: ServerContext): void {
   ctx.onCodeLens(async (doc) => {
     if (doc.kind !== 'tasks' || !doc.tasks) return [];
     const settings = await ctx.getSettings(doc.uri);
-    const folder = folderOf(ctx.workspaceFolders(), doc.path);
+    const folder = ctx.folderOf(doc.path);
     const model = doc.tasks;
     const dialect = model.dialect.dialect;
     const lenses: CodeLens[] = [];
@@ -237,16 +237,5 @@ async function isFile(file: string): Promise<boolean> {
   }
 }
 
-function toPath(uri: string): string | undefined {
-  try {
-    return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
-function folderOf(folders: string[], file: string | undefined): string | undefined {
-  if (!file) return folders[0];
-  return folders.filter((f) => file === f || file.startsWith(f + path.sep)).sort((a, b) => b.length - a.length)[0] ?? folders[0];
-}
 

@@ -29,13 +29,8 @@ export function register(ctx: ServerContext): PronunciationApi {
   const workspaces = new Map<string, PronunciationWorkspace>();
   const refreshing = new Map<PronunciationWorkspace, { running: boolean; again: boolean; timer?: NodeJS.Timeout; loggedError?: string }>();
 
-  const folderOf = (file: string | undefined): string | undefined => {
-    const folders = ctx.workspaceFolders();
-    if (!file) return folders[0];
-    return folders.filter((f) => file === f || file.startsWith(f + path.sep)).sort((a, b) => b.length - a.length)[0] ?? folders[0];
-  };
   const workspaceOf = (doc: OpenDocument | undefined): PronunciationWorkspace => {
-    const folder = folderOf(doc?.path);
+    const folder = ctx.folderOf(doc?.path);
     const key = folder ?? '';
     let w = workspaces.get(key);
     if (!w) workspaces.set(key, (w = new PronunciationWorkspace(folder)));

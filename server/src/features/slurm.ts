@@ -98,7 +98,7 @@ export function register(ctx: ServerContext): void {
     if (!params.uri.startsWith('file:')) throw new ResponseError(ErrorCodes.InvalidParams, 'save the task file first: a Slurm batch runs from a file on disk');
     const tasksFile = fileURLToPath(params.uri);
     const settings = await ctx.getSettings(params.uri);
-    const folder = workspaceFolderOf(tasksFile, ctx.workspaceFolders());
+    const folder = ctx.workDirOf(tasksFile);
     const outDir = params.outDir ?? path.resolve(folder, params.testRun ? settings.batch.testOutputDir : settings.batch.outputDir);
     const runDir = runDirIn(path.resolve(folder, settings.slurm.sharedDir), outDir);
     if (following(runDir)) return { runId: runDir, uri: params.uri, outDir } satisfies SlurmRunRef;
@@ -132,11 +132,6 @@ export function register(ctx: ServerContext): void {
   });
 
   ctx.connection.onRequest(SlurmRunsRequest.type, () => [...runs.values()].map((r) => r.status));
-}
-
-function workspaceFolderOf(file: string, folders: string[]): string {
-  const inside = folders.filter((f) => !path.relative(f, file).startsWith('..')).sort((a, b) => b.length - a.length);
-  return inside[0] ?? folders[0] ?? path.dirname(file);
 }
 
 /** The teacher options every shard's `tts-distill submit` gets, from the settings of the task file. */

@@ -20,10 +20,8 @@ export function register(ctx: ServerContext): void {
   const outputs = new OutputFolders();
   const running = new Set<string>();
 
-  const folderOf = (file: string | undefined) => {
-    const folders = ctx.workspaceFolders();
-    return (file && folders.find((f) => file === f || file.startsWith(f + path.sep))) ?? folders[0] ?? (file ? path.dirname(file) : process.cwd());
-  };
+  // Without a workspace folder, a batch's outputs go beside its task file.
+  const folderOf = (file: string | undefined) => ctx.workDirOf(file);
   const outDirs = (settings: Settings, file: string | undefined) => {
     const base = folderOf(file);
     return { outputDir: path.resolve(base, settings.batch.outputDir), testOutputDir: path.resolve(base, settings.batch.testOutputDir) };
