@@ -10,6 +10,7 @@ import { readFailures, readManifest, sha256 } from '../../server/src/core/batch/
 import { runBatch } from '../../server/src/core/batch/runner';
 import { UnsafeFileError } from '../../server/src/core/safeFs';
 import { withDefaults } from '../../server/src/core/settings';
+import { shardSubmitArgs } from '../../server/src/features/slurm';
 import { createTeacher, FastapiGatewayTeacher, GlmTtsServerTeacher, HttpTeacher } from '../../server/src/core/teacher';
 import { VOICES_FILE, voiceIdFor } from '../../server/src/core/teacher/http/glmTtsServer';
 import { FastapiGatewayStandIn, GlmTtsServerStandIn, parseMultipart } from './httpStandIns';
@@ -302,6 +303,8 @@ test('the setting and the CLI flag pick the adapter; a bad value is a clear erro
   assert.ok(createTeacher(settings('fastapi-gateway'), { baseDir: dir }) instanceof FastapiGatewayTeacher);
   assert.ok(createTeacher(settings('tts-distill'), { baseDir: dir, httpProtocol: 'fastapi-gateway' }) instanceof FastapiGatewayTeacher);
   assert.throws(() => createTeacher(settings('openai'), { baseDir: dir }), /ttsDistill\.teacher\.httpProtocol "openai" is not one of tts-distill, glm-tts-server, fastapi-gateway/);
+  const shard = shardSubmitArgs(settings('glm-tts-server'), dir);
+  assert.deepEqual(shard.slice(shard.indexOf('--url'), shard.indexOf('--url') + 4), ['--url', 'http://127.0.0.1:8049', '--http-protocol', 'glm-tts-server'], 'Slurm shards get the protocol');
 
   const gw = await new FastapiGatewayStandIn().start();
   try {
