@@ -3,6 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { decodeWav } from '../../server/src/core/audio/wav';
@@ -229,6 +231,36 @@ describe('glm-tts-server (JerryAZR/GLM-TTS-Server)', () => {
     await assert.rejects(runBatch({ tasksFile: await tasksFile('jerry-link.tasks.jsonl', lines().slice(0, 1)), outDir: out, teacher: new GlmTtsServerTeacher({ url: server.url, token: 'admin-jwt' }) }), UnsafeFileError);
     assert.equal(await readFile(path.join(dir, 'elsewhere.txt'), 'utf8'), 'keep me\n');
   });
+});
+
+test('glm-tts-server: a hostile server\'s endless answer to the voice upload is cut at 1 MiB and fails the line', async () => {
+  let sent = 0;
+  const hostile = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (sent < 64 * 1024 * 1024 && res.write(chunk)) sent += chunk.length;
+        if (sent < 64 * 1024 * 1024) res.once('drain', pump);
+        else res.end();
+      };
+      pump();
+    });
+  });
+  await new Promise<void>((r) => hostile.listen(0, '127.0.0.1', r));
+  try {
+    const out = path.join(dir, 'jerry-hostile');
+    const url = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+    const s = await runBatch({ tasksFile: await tasksFile('jerry-hostile.tasks.jsonl', lines().slice(0, 1)), outDir: out, teacher: new GlmTtsServerTeacher({ url }), ...ok });
+    assert.equal(s.failed, 1);
+    const [f] = await readFailures(path.join(out, 'failures.jsonl'));
+    assert.match(f!.reason, /JSON answer to \/v1\/voices is larger than 1024 KiB: not read/);
+    assert.ok(sent < 64 * 1024 * 1024, 'the client stopped reading');
+  } finally {
+    hostile.closeAllConnections();
+    await new Promise((r) => hostile.close(r));
+  }
 });
 
 describe('fastapi-gateway (DuoHBshuijiao/GLM-TTS-FastAPI_Gateway)', () => {

@@ -182,3 +182,20 @@ export function uploadName(file: string): string {
   const base = path.basename(file);
   return /^[\w.-]{1,100}\.wav$/i.test(base) ? base : 'prompt.wav';
 }
+
+/** A small JSON answer (voice metadata, health), read under a 1 MiB cap; {} when it is not JSON. */
+export async function jsonAnswer(res: Response, max = 1024 * 1024): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = Buffer.from(await readCapped(res, max)).toString('utf8');
+  } catch (err) {
+    if (!(err instanceof TeacherError)) throw err;
+    throw new TeacherError(`the teacher's JSON answer to ${new URL(res.url || 'http://x/').pathname} is larger than ${Math.round(max / 1024)} KiB: not read`, false);
+  }
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}

@@ -17,7 +17,7 @@
  */
 import type { SynthesisResult, SynthesizeOptions, Teacher, TeacherG2P, TeacherHealth, TeacherTask } from '../types';
 import { TeacherError } from '../types';
-import { callTeacher, DEFAULT_MAX_RESPONSE_BYTES, errorText, httpFailure, localReadings, PromptFiles, uploadName, wavAnswer } from './common';
+import { callTeacher, DEFAULT_MAX_RESPONSE_BYTES, errorText, httpFailure, jsonAnswer, localReadings, PromptFiles, uploadName, wavAnswer } from './common';
 
 export interface FastapiGatewayOptions {
   url: string;
@@ -80,7 +80,7 @@ export class FastapiGatewayTeacher implements Teacher {
     try {
       const res = await callTeacher(this.base, '/health', { method: 'GET', signal: AbortSignal.timeout(5000) });
       if (!res.ok) return { ok: false, backend: 'http', detail: `${where}: HTTP ${res.status} ${await errorText(res)}` };
-      const j = (await res.json().catch(() => ({}))) as { status?: unknown; service?: unknown };
+      const j = (await jsonAnswer(res)) as { status?: unknown; service?: unknown };
       return { ok: j.status === 'ok', backend: 'http', detail: `${where}: ${j.status === 'ok' ? 'reachable (the model loads on the first request)' : `unexpected /health answer ${JSON.stringify(j).slice(0, 100)}`}` };
     } catch (err) {
       return { ok: false, backend: 'http', detail: err instanceof Error ? err.message : String(err) };

@@ -24,7 +24,7 @@ import { readJsonLines, writeFileAtomic } from '../../batch/manifest';
 import { assertRegularOrAbsent } from '../../safeFs';
 import type { SynthesisResult, SynthesizeOptions, Teacher, TeacherG2P, TeacherHealth, TeacherTask } from '../types';
 import { TeacherError } from '../types';
-import { callTeacher, DEFAULT_MAX_RESPONSE_BYTES, errorText, httpFailure, localReadings, PromptFiles, uploadName, wavAnswer } from './common';
+import { callTeacher, DEFAULT_MAX_RESPONSE_BYTES, errorText, httpFailure, jsonAnswer, localReadings, PromptFiles, uploadName, wavAnswer } from './common';
 
 export interface GlmTtsServerOptions {
   url: string;
@@ -139,12 +139,12 @@ export class GlmTtsServerTeacher implements Teacher {
       await res.body?.cancel().catch(() => undefined);
       const got = await callTeacher(this.base, `/v1/voices/${voiceId}`, { method: 'GET', headers: this.auth(), ...(signal ? { signal } : {}) });
       if (!got.ok) throw await httpFailure(got, (s, d) => this.explain(s, d));
-      const meta = (await got.json().catch(() => ({}))) as { prompt_text?: unknown };
+      const meta = (await jsonAnswer(got)) as { prompt_text?: unknown };
       if (meta.prompt_text !== promptText) throw new TeacherError(`GLM-TTS-Server already has a voice ${voiceId} with another transcript: delete it (DELETE /v1/voices/${voiceId}) and run again`, false);
     } else if (!res.ok) {
       throw await httpFailure(res, (s, d) => this.explain(s, d));
     } else {
-      const j = (await res.json().catch(() => ({}))) as { voice_id?: unknown };
+      const j = (await jsonAnswer(res)) as { voice_id?: unknown };
       if (j.voice_id !== voiceId) throw new TeacherError(`GLM-TTS-Server registered the prompt as ${JSON.stringify(j.voice_id)}, not as the voice id asked for (${voiceId})`, true);
       this.uploads++;
       this.opts.log?.(`GLM-TTS-Server: uploaded ${file} as voice ${voiceId}`);
@@ -220,14 +220,14 @@ export class GlmTtsServerTeacher implements Teacher {
     try {
       const ready = await callTeacher(this.base, '/ready', { method: 'GET', signal: AbortSignal.timeout(5000) });
       if (!ready.ok) return { ok: false, backend: 'http', detail: `${where}: GET /ready gave HTTP ${ready.status} ${await errorText(ready)} (is it a GLM-TTS-Server?)` };
-      const r = (await ready.json().catch(() => ({}))) as { ready?: unknown; mock?: unknown; error?: unknown };
+      const r = (await jsonAnswer(ready)) as { ready?: unknown; mock?: unknown; error?: unknown };
       if (r.ready !== true) return { ok: false, backend: 'http', detail: `${where}: the model is not loaded${typeof r.error === 'string' ? `: ${r.error}` : ' yet'}` };
       const status = await callTeacher(this.base, '/status', { method: 'GET', headers: this.auth(), signal: AbortSignal.timeout(5000) });
       if (!status.ok) {
         const e = await httpFailure(status, (s, d) => this.explain(s, d));
         return { ok: false, backend: 'http', detail: `${where}: ${e.message}` };
       }
-      const s = (await status.json().catch(() => ({}))) as { sample_rate?: unknown; voices?: unknown; version?: unknown };
+      const s = (await jsonAnswer(status)) as { sample_rate?: unknown; voices?: unknown; version?: unknown };
       const mock = r.mock === true ? '; MOCK inference (a 440 Hz tone, not speech)' : '';
       return { ok: true, backend: 'http', engine: `GLM-TTS-Server ${typeof s.version === 'string' ? s.version : ''}`.trim(), detail: `${where}: ready, ${String(s.sample_rate ?? '?')} Hz, ${String(s.voices ?? '?')} voice(s)${mock}` };
     } catch (err) {
