@@ -28,7 +28,8 @@ interface StageResult {
  */
 export const pipelineCommand: CliCommand = {
   summary: 'run the whole workflow on a workspace: validate, submit, train, evaluate, report',
-  usage: `Usage: tts-distill pipeline <workspace> [--out DIR] [--tasks FILE] [--dict FILE] [--teacher embedded|http|glmtts-cli] [--concurrency N] [--seed N]
+  usage: `Usage: tts-distill pipeline <workspace> [--out DIR] [--tasks FILE] [--dict FILE] [--teacher embedded|http|glmtts-cli]
+       [--url U] [--http-protocol tts-distill|glm-tts-server|fastapi-gateway] [--concurrency N] [--seed N]
 
 Runs, in order and in this process:
   1. validate  the task file(s) and the G2P dictionary (stops on errors)
@@ -39,7 +40,7 @@ Runs, in order and in this process:
 Defaults: --out <workspace>/distill-run, the workspace's *.tasks.jsonl and G2P_replace_dict.jsonl.
 Exit code 0 when every stage succeeded, 2 when some teacher lines failed, 1 otherwise.`,
   async run(args, io) {
-    const { values, positional } = parseArgs(args, { values: ['out', 'tasks', 'dict', 'teacher', 'concurrency', 'seed'] });
+    const { values, positional } = parseArgs(args, { values: ['out', 'tasks', 'dict', 'teacher', 'url', 'http-protocol', 'concurrency', 'seed'] });
     if (positional.length !== 1) throw new UsageError('give one workspace folder');
     const ws = path.resolve(io.cwd, positional[0]!);
     if (!existsSync(ws)) throw new UsageError(`no such folder: ${ws}`);
@@ -57,7 +58,7 @@ Exit code 0 when every stage succeeded, 2 when some teacher lines failed, 1 othe
     const extra = (flag: string) => (values.has(flag) ? [`--${flag}`, values.get(flag)!] : []);
     const stages: Stage[] = [
       { name: 'validate', argv: ['validate', '--min-severity', 'warning', ...tasks, ...(existsSync(dict) ? [dict, '--dict', dict] : [])], okCodes: [0] },
-      { name: 'submit', argv: ['submit', tasks[0]!, '--out', teacherDir, ...(existsSync(dict) ? ['--dict', dict] : []), ...extra('teacher'), ...extra('concurrency'), ...extra('seed')], okCodes: [0, 2] },
+      { name: 'submit', argv: ['submit', tasks[0]!, '--out', teacherDir, ...(existsSync(dict) ? ['--dict', dict] : []), ...extra('teacher'), ...extra('url'), ...extra('http-protocol'), ...extra('concurrency'), ...extra('seed')], okCodes: [0, 2] },
       { name: 'train', argv: ['train', path.join(teacherDir, 'manifest.jsonl'), '--out', model, ...extra('seed')], okCodes: [0] },
       { name: 'eval', argv: ['eval', '--model', model, '--teacher', teacherDir, '--out', evalDir], okCodes: [0] },
     ];

@@ -7,6 +7,9 @@
 export type TaskDialectSetting = 'auto' | 'webui' | 'upstream';
 export type SeveritySetting = 'error' | 'warning' | 'information' | 'hint';
 export type TeacherBackendKind = 'embedded' | 'http' | 'glmtts-cli';
+/** What the HTTP teacher speaks: our protocol, JerryAZR/GLM-TTS-Server, DuoHBshuijiao/GLM-TTS-FastAPI_Gateway. */
+export const HTTP_PROTOCOLS = ['tts-distill', 'glm-tts-server', 'fastapi-gateway'] as const;
+export type HttpProtocol = (typeof HTTP_PROTOCOLS)[number];
 
 export interface Settings {
   taskFiles: {
@@ -53,6 +56,8 @@ export interface Settings {
     httpUrl: string;
     /** Model name sent to the HTTP server. */
     httpModel: string;
+    /** The HTTP server's protocol (see docs/http-teachers.md). */
+    httpProtocol: HttpProtocol;
     /** GLM-TTS checkout root; upstream `prompt_speech` paths are resolved against it. */
     glmttsPath: string;
     glmttsPython: string;
@@ -124,6 +129,7 @@ export const defaultSettings: Settings = {
     backend: 'embedded',
     httpUrl: 'http://127.0.0.1:8049',
     httpModel: 'glm-tts',
+    httpProtocol: 'tts-distill',
     glmttsPath: '',
     glmttsPython: 'python',
     glmttsCommandPrefix: [],

@@ -139,7 +139,7 @@ export function shardSubmitArgs(s: Settings, folder: string): string[] {
   const args = ['--teacher', s.teacher.backend, '--concurrency', String(s.batch.concurrency), '--seed', String(s.batch.seed),
     '--timeout', String(s.batch.timeoutSeconds), '--retries', String(s.batch.retries), '--sample-rate', String(s.teacher.sampleRate), '--quiet'];
   if (s.taskFiles.dialect !== 'auto') args.push('--dialect', s.taskFiles.dialect);
-  if (s.teacher.backend === 'http') args.push('--url', s.teacher.httpUrl);
+  if (s.teacher.backend === 'http') args.push('--url', s.teacher.httpUrl, '--http-protocol', s.teacher.httpProtocol);
   if (s.teacher.glmttsPath) args.push('--glmtts', path.resolve(folder, s.teacher.glmttsPath));
   const dict = path.resolve(folder, s.dictionary.path);
   if (existsSync(dict)) args.push('--dict', dict);

@@ -40,6 +40,8 @@ export interface ManifestRecord {
    * hint), 'none' (not Han) — or null (a local estimate). Absent in older records.
    */
   sources?: (ReadingSource | null)[];
+  /** 'local-g2p': the server reported no readings; `readings`/`phonemes` are our port of GLM-TTS's G2P, not the server's. Absent: the teacher's. */
+  readingsFrom?: 'teacher' | 'local-g2p';
   /** sha256 of the dictionary the teacher used (upstream-dialect text); null: unknown (an HTTP server that does not say). */
   dictionarySha256?: string | null;
   /** WAV file name relative to the output folder. */
