@@ -63,6 +63,8 @@ export interface ServerContext {
   onInlayHint(p: InlayHintProvider): void;
   /** Called when settings change (after the cache is dropped). */
   onSettingsChanged(listener: () => void): void;
+  /** Called after the client closed a document (saved or not); the document is no longer in allDocuments(). */
+  onDidClose(listener: (doc: OpenDocument) => void): void;
   /** A line in the client's Output channel. */
   log(message: string): void;
 }

@@ -38,6 +38,7 @@ export function startServer(connection: Connection): void {
   const docs = new Map<string, OpenDocument>();
   const settingsCache = new Map<string, Promise<Settings>>();
   const settingsListeners: Array<() => void> = [];
+  const closeListeners: Array<(doc: OpenDocument) => void> = [];
   const analyzerFactories: Array<(s: Settings, d: OpenDocument) => TaskLineAnalyzer | undefined> = [];
   const dictionaryValidators: DictionaryValidator[] = [];
   const hovers: HoverProvider[] = [];
@@ -102,6 +103,7 @@ export function startServer(connection: Connection): void {
     onCompletion: (p) => void completions.push(p),
     onInlayHint: (p) => void inlayHints.push(p),
     onSettingsChanged: (l) => void settingsListeners.push(l),
+    onDidClose: (l) => void closeListeners.push(l),
     log,
   };
 
@@ -169,6 +171,7 @@ export function startServer(connection: Connection): void {
   });
 
   connection.onDidCloseTextDocument(({ textDocument: td }) => {
+    const closed = docs.get(td.uri);
     docs.delete(td.uri);
     readingsFeature.closed(td.uri);
     running.delete(td.uri);
@@ -180,6 +183,7 @@ export function startServer(connection: Connection): void {
     timers.delete(td.uri);
     generation.set(td.uri, (generation.get(td.uri) ?? 0) + 1);
     void connection.sendDiagnostics({ uri: td.uri, diagnostics: [] });
+    if (closed) for (const l of closeListeners) l(closed);
   });
 
   connection.onRequest(RevalidateRequest.type, (params) => {

@@ -77,14 +77,13 @@ export function register(ctx: ServerContext): PronunciationApi {
     })();
   };
 
-  // Closing the dictionary without saving does not reach features: notice it and go back to the file on disk.
-  const watchUnsaved = setInterval(() => {
+  // The dictionary closed without saving: go back to the file on disk.
+  ctx.onDidClose((doc) => {
     for (const w of workspaces.values()) {
-      if (!w.dictionary.unsaved || ctx.allDocuments().some((d) => d.path === w.dictionary.file)) continue;
+      if (!w.dictionary.unsaved || doc.path !== w.dictionary.file) continue;
       void ctx.getSettings(pathToFileURL(w.dictionary.file).href).then((settings) => refresh(w, settings));
     }
-  }, 2000);
-  watchUnsaved.unref?.();
+  });
 
   // The polyphone flags of task lines run in features/readings.ts (worker threads, lines in view
   // first), on the workspace state this feature keeps: see the returned API.
