@@ -1,6 +1,6 @@
 // `tts-distill submit`: the batch runner on one machine (resumes when the folder holds an earlier run).
 import * as path from 'node:path';
-import { FolderBusyError } from '../core/batch/manifest';
+import { FolderBusyError } from '../core/folderLock';
 import { runBatch, type BatchProgress } from '../core/batch/runner';
 import { UnsafeFileError } from '../core/safeFs';
 import { defaultSettings, type TeacherBackendKind } from '../core/settings';

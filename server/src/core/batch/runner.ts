@@ -15,7 +15,7 @@ import type { TaskDialectSetting } from '../settings';
 import { resolvePromptAudio, type Task, type TaskDialect, TaskFileModel } from '../taskFile';
 import { type ManyResult, type SynthesisResult, type Teacher, TeacherError, type TeacherTask, isAbortError } from '../teacher/types';
 import {
-  acquireFolderLock, taskLabelFields, FAILURES_FILE, type FailureRecord, isTempFile, JsonlAppender, latestByName, LOCK_FILE, MANIFEST_FILE, type ManifestRecord, outputWavPath, readFailures,
+  acquireBatchFolderLock, taskLabelFields, FAILURES_FILE, type FailureRecord, isTempFile, JsonlAppender, latestByName, LOCK_FILE, MANIFEST_FILE, type ManifestRecord, outputWavPath, readFailures,
   readManifest, sha256, taskHash, writeFileAtomic, writeLinesAtomic,
 } from './manifest';
 
@@ -147,7 +147,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
   await mkdir(outDir, { recursive: true });
   // A cloned repository may ship `teacher-out/manifest.jsonl -> ~/.bashrc` or a FIFO: the batch stops before it reads or writes any of them.
   for (const f of [LOCK_FILE, MANIFEST_FILE, FAILURES_FILE]) await assertRegularOrAbsent(path.join(outDir, f));
-  const release = await acquireFolderLock(outDir);
+  const release = await acquireBatchFolderLock(outDir);
   try {
     return await runLocked();
   } finally {
