@@ -41,6 +41,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     ],
     synchronize: { configurationSection: 'ttsDistill' },
     outputChannel: output,
+    // The server's hovers carry command links (the prompt audio's "open the preview"): only these commands run from them.
+    markdown: { isTrusted: { enabledCommands: ['ttsDistill.previewAudio'] }, supportThemeIcons: true },
   };
   client = new LanguageClient('ttsDistill', 'TTS Distill Language Server', serverOptions, clientOptions);
 

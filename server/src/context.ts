@@ -8,6 +8,7 @@ import type { TaskFileModel, TaskLineAnalyzer } from './core/taskFile';
 import type { Finding } from './core/findings';
 
 import type { DocumentKind } from './core/documentKind';
+import type { OutputFolderIndex } from './core/batch/outputIndex';
 
 export type { DocumentKind };
 
@@ -20,6 +21,8 @@ export interface OpenDocument {
   document: TextDocument;
   /** For task files: the incremental line model (parsed lines, cached per line text). */
   tasks?: TaskFileModel;
+  /** What the last validation pass published (the Problems panel's view of this document). */
+  findings?: Finding[];
 }
 
 export type HoverProvider = (doc: OpenDocument, params: HoverParams, token: CancellationToken) => Promise<Hover | null> | Hover | null;
@@ -65,6 +68,8 @@ export interface ServerContext {
   onSettingsChanged(listener: () => void): void;
   /** Called after the client closed a document (saved or not); the document is no longer in allDocuments(). */
   onDidClose(listener: (doc: OpenDocument) => void): void;
+  /** Teacher output folders' manifests and failure lists, read once per change (core/batch/outputIndex.ts). */
+  outputs: OutputFolderIndex;
   /** A line in the client's Output channel. */
   log(message: string): void;
 }

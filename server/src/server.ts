@@ -13,6 +13,7 @@ import { defaultSettings, type Settings, withDefaults } from './core/settings';
 import { CancelledError, type TaskLineAnalyzer, TaskFileModel } from './core/taskFile';
 import { validateDictionaryText } from './core/dictFile';
 import { sniffKind } from './core/documentKind';
+import { OutputFolderIndex } from './core/batch/outputIndex';
 import { containingFolder, folderOf, uriToPath, workDirOf } from './core/paths';
 import { PromptAudioCache, resolvePromptAudio } from './promptAudio';
 import { DocumentInfoNotification, LogNotification, RevalidateRequest } from './protocol';
@@ -71,6 +72,7 @@ export function startServer(connection: Connection): void {
 
   const ctx: ServerContext = {
     connection,
+    outputs: new OutputFolderIndex((m) => log(m)),
     getSettings(uri) {
       if (!hasConfiguration) return Promise.resolve(defaultSettings);
       const key = uri ?? '';
@@ -268,6 +270,7 @@ export function startServer(connection: Connection): void {
     validatedOnce.add(uri);
     lastPassMs.set(uri, elapsedMs);
     if (TRACE) process.stderr.write(`pass ${gen} ${elapsedMs.toFixed(0)} ms, ${findings.length} findings, ${readingsFeature.pendingLines(uri)} lines pending, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB ${uri}\n`);
+    d.findings = findings;
     void connection.sendDiagnostics({ uri, version, diagnostics: findings.map((f) => toDiagnostic(f, uri)) });
     let errors = 0, warnings = 0;
     for (const f of findings) {

@@ -8,7 +8,7 @@ import type { ServerContext } from '../context';
 import { analyseFile, AudioAnalysisCache } from '../core/audio/analysis';
 import type { AnalysisDone, AnalysisJob } from '../core/audio/analysisWorker';
 import type { AudioAnalysisResult, AudioSource, AudioSourceKind, PreviewLine, ReadingCell, TeacherTake } from '../core/audio/previewTypes';
-import { latestByName, MANIFEST_FILE, type ManifestRecord, readManifest } from '../core/batch/manifest';
+import type { OutputFolderState } from '../core/batch/outputIndex';
 import type { Settings } from '../core/settings';
 import { resolvePromptAudio, TaskFileModel, type ParsedTaskLine } from '../core/taskFile';
 import { loadReplaceDict } from '../core/dictEngine';
@@ -28,7 +28,6 @@ export function register(ctx: ServerContext): void {
   const worker = new AnalysisWorker(path.join(__dirname, 'audioWorker.js'), ctx.log);
   const analyses = new AudioAnalysisCache(32, (file) => worker.analyse(file));
   const listings = new DirectoryListings();
-  const manifests = new ManifestIndex();
 
   ctx.connection.onRequest(AnalyseAudioRequest.type, ({ path: file, range }) => (range ? worker.analyse(file, range) : analyses.analyse(file)));
 
@@ -48,11 +47,30 @@ export function register(ctx: ServerContext): void {
     const result: PreviewLine = { uri, line, name: parsed.get('name') ?? '', text, readings, readingsSource, sources };
     const teacher = sources.find((s) => s.kind === 'teacher');
     if (teacher?.exists && withReadings !== false) {
-      const take = await manifests.take(path.dirname(teacher.path), result.name, ctx.log);
+      const take = teacherTake(await ctx.outputs.get(path.dirname(teacher.path)), result.name);
       if (take) result.teacherTake = take;
     }
     if (field) result.promptAudioColumns = [field.valueStart, field.valueEnd];
     return result;
+  });
+
+  // A hover on the prompt-audio value: links that open the preview on each audio of the line (command links the client trusts).
+  ctx.onHover(async (doc, params) => {
+    const parsed = doc.kind === 'tasks' ? doc.tasks?.line(params.position.line) : undefined;
+    const field = parsed?.kind === 'object' ? parsed.field('promptAudio') : undefined;
+    if (!parsed || !field || params.position.character < field.valueStart || params.position.character > field.valueEnd) return null;
+    const settings = await ctx.getSettings(doc.uri);
+    const sources = lineSources(parsed, doc.tasks!.dialect.dialect, doc.path, ctx.folderOf(doc.path), settings);
+    const links = await Promise.all(sources.map(async (s) => {
+      const args: PreviewAudioArgs = { uri: doc.uri, line: params.position.line, source: s.kind };
+      if (await isFile(s.path)) return `[${SOURCE_TITLES[s.kind]}](command:ttsDistill.previewAudio?${encodeURIComponent(JSON.stringify([args]))} "Open the audio preview")`;
+      return `${SOURCE_TITLES[s.kind].replace('$(play) ', '')} (${s.kind === 'prompt' ? 'missing' : 'not written yet'})`;
+    }));
+    const line = params.position.line;
+    return {
+      contents: { kind: 'markdown', value: `**Audio preview:** ${links.join(' · ')}` },
+      range: { start: { line, character: field.valueStart }, end: { line, character: field.valueEnd } },
+    };
   });
 
   ctx.onCodeLens(async (doc) => {
@@ -157,40 +175,6 @@ class AnalysisWorker {
   }
 }
 
-/** Manifests above this size are not indexed for the preview (a million-line run would cost seconds and memory). */
-const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
-
-/** The newest manifest record per output name of each teacher output folder, re-read when the manifest changes. */
-class ManifestIndex {
-  private readonly byDir = new Map<string, { key: string; records: Promise<Map<string, ManifestRecord>> }>();
-
-  async take(dir: string, name: string, log: (m: string) => void): Promise<TeacherTake | undefined> {
-    const file = path.join(dir, MANIFEST_FILE);
-    let st;
-    try {
-      st = await stat(file);
-    } catch {
-      return undefined;
-    }
-    if (st.size > MAX_MANIFEST_BYTES) return undefined;
-    const key = `${st.mtimeMs}:${st.size}`;
-    let hit = this.byDir.get(dir);
-    if (!hit || hit.key !== key) {
-      hit = { key, records: readManifest(file).then(latestByName, (err: unknown) => {
-        log(`audio preview: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
-        return new Map<string, ManifestRecord>();
-      }) };
-      this.byDir.set(dir, hit);
-    }
-    const r = (await hit.records).get(name);
-    if (!r) return undefined;
-    const take: TeacherTake = { text: r.text, readings: r.readings, backend: r.backend, seed: r.seed, clonedVoice: r.clonedVoice };
-    if (r.engine) take.engine = r.engine;
-    if (r.note) take.note = r.note;
-    return take;
-  }
-}
-
 /** Which files a folder holds, re-read only when the folder's mtime changes (a batch adds files). */
 class DirectoryListings {
   private readonly dirs = new Map<string, { checkedAt: number; mtimeMs: number; names: Set<string> }>();
@@ -237,5 +221,12 @@ async function isFile(file: string): Promise<boolean> {
   }
 }
 
-
-
+/** What the teacher did for this output name, from its folder's manifest. */
+function teacherTake(state: OutputFolderState | undefined, name: string): TeacherTake | undefined {
+  const r = state?.records.get(name);
+  if (!r) return undefined;
+  const take: TeacherTake = { text: r.text, readings: r.readings, backend: r.backend, seed: r.seed, clonedVoice: r.clonedVoice };
+  if (r.engine) take.engine = r.engine;
+  if (r.note) take.note = r.note;
+  return take;
+}
