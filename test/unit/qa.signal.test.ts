@@ -59,8 +59,9 @@ describe('signal QA: WADA-SNR', () => {
     }
   });
 
-  it('white noise alone reads far below any usable SNR; digital silence has none', () => {
+  it('white noise alone reads far below any usable SNR; digital silence and a pure tone (not speech-like) have none', () => {
     assert.ok(wadaSnr(noise(24000 * 3, 0.1))! < -5);
+    assert.equal(wadaSnr(sine(220, 16000, 2, 0.25)), null);
     assert.equal(wadaSnr(new Float32Array(1000)), null);
     assert.equal(measureSignal(new Float32Array(24000), 24000).snrDb, null);
   });

@@ -76,6 +76,8 @@ export function reasonCode(reason: string): string {
 export function signalReasons(m: SignalMeasures, t: QaThresholds, opts: { prompt?: boolean } = {}): string[] {
   const out: string[] = [];
   if (m.durationSeconds === 0 || m.peakDbfs === null) return ['silent: the recording holds no sound'];
+  // A prompt whose amplitudes are not speech-like (a test tone: no SNR estimate) is not judged: the gates are for speech.
+  if (opts.prompt && m.snrDb === null) return [];
   if (m.snrDb !== null && m.snrDb < t.minSnrDb) out.push(`snr: WADA-SNR ${fmt(m.snrDb)} dB, below ${t.minSnrDb} dB (noise)`);
   if (m.clipRatio > t.maxClipRatio) out.push(`clipping: ${fmt(m.clipRatio * 100, 2)} % of the samples are clipped (at most ${fmt(t.maxClipRatio * 100, 2)} %)`);
   if (m.bandwidthHz !== null && m.bandwidthHz < t.minBandwidthHz) out.push(`bandwidth: content only up to ${Math.round(m.bandwidthHz)} Hz, below ${t.minBandwidthHz} Hz (band-limited or upsampled)`);

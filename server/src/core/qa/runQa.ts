@@ -10,10 +10,9 @@
 import { lstat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { latestByName, MANIFEST_FILE, readJsonLines, readManifest, writeFileAtomic, writeLinesAtomic } from '../batch/manifest';
-import { decodeWav } from '../audio/wav';
 import { readRegularFile } from '../safeFs';
 import { applyGates, type QaInput, type QaOverride, type QaRecord, type QaSummary, type QaThresholds } from './gates';
-import { measureChannels, type SignalMeasures } from './signal';
+import { measureWavFile } from './measureFile';
 
 export const QA_FILE = 'qa.jsonl';
 export const OVERRIDES_FILE = 'qa-overrides.json';
@@ -103,12 +102,6 @@ export interface RunQaResult {
   measured: number;
 }
 
-/** Measures one WAV of the run (inside it, a regular file). */
-async function measureWav(file: string): Promise<SignalMeasures> {
-  const wav = decodeWav(await readRegularFile(file, MAX_WAV_BYTES));
-  return measureChannels(wav.channels, wav.sampleRate);
-}
-
 /** QA of a run folder; writes `<run>/qa.jsonl`. Throws QaError when the folder has no manifest. */
 export async function runQa(runDir: string, opts: RunQaOptions): Promise<RunQaResult> {
   const run = path.resolve(runDir);
@@ -136,7 +129,7 @@ export async function runQa(runDir: string, opts: RunQaOptions): Promise<RunQaRe
         if (hit?.measures && hit.wav && hit.wav.size === key.size && hit.wav.mtimeMs === key.mtimeMs && hit.wav.version === key.version && hit.audio === rec.audio) {
           input.measures = hit.measures;
         } else {
-          input.measures = await measureWav(file);
+          input.measures = await measureWavFile(file, MAX_WAV_BYTES);
           measured++;
           // Let an abort and other work in.
           await new Promise<void>((r) => setImmediate(r));

@@ -22,7 +22,7 @@ export interface SignalMeasures {
   durationSeconds: number;
   sampleRate: number;
   channels: number;
-  /** WADA-SNR estimate, dB (−20…100); null for digital silence. */
+  /** WADA-SNR estimate, dB (−20…100); null for digital silence and for signals that are not speech-like (a pure tone). */
   snrDb: number | null;
   /** Share of samples in flat runs (≥ 3 samples) at the positive or negative peak: clipped tops. */
   clipRatio: number;
@@ -312,6 +312,8 @@ export function integratedLoudness(channels: readonly Float32Array[], sampleRate
 /** Shape of the Gamma distribution of clean speech amplitudes in the WADA model. */
 const WADA_ALPHA = 0.4;
 const WADA_DB_MIN = -20, WADA_DB_MAX = 100;
+/** How far below the noise-only statistic a signal may read before it is "not speech" (the estimate's spread on white noise is ~0.003). */
+const WADA_NOT_SPEECH_MARGIN = 0.03;
 let wadaTable: Float64Array | undefined;
 
 /** G(SNR) = ln E|z| − E ln|z| for z = Gamma(0.4)-amplitude speech + Gaussian noise, at every whole dB from −20 to 100. */
@@ -383,7 +385,7 @@ function erf(x: number): number {
 /**
  * WADA-SNR (dB) of a signal (DC removed by the caller). Exact zeros (digital silence, padding)
  * carry no information about the noise and are skipped. Clamped to −20…100 dB; null when every
- * sample is zero.
+ * sample is zero, or when the amplitudes are not speech-like at all (a pure tone).
  */
 export function wadaSnr(samples: Float32Array): number | null {
   let n = 0, sumAbs = 0, sumLog = 0;
@@ -397,6 +399,9 @@ export function wadaSnr(samples: Float32Array): number | null {
   if (n === 0) return null;
   const g = Math.log(sumAbs / n) - sumLog / n;
   const curve = wadaCurve();
+  // Far below the noise-only value: the amplitudes are not speech plus noise at all (a test tone
+  // scores ln(4/π) ≈ 0.24). The model does not apply; there is no estimate.
+  if (g < curve[0]! - WADA_NOT_SPEECH_MARGIN) return null;
   if (g <= curve[0]!) return WADA_DB_MIN;
   if (g >= curve[curve.length - 1]!) return WADA_DB_MAX;
   let i = 0;
