@@ -13,6 +13,7 @@ const nodeEntries = [
   ['server/src/cli.ts', 'dist/cli.js'],
   ['server/src/core/student/trainWorker.ts', 'dist/trainWorker.js'],
   ['server/src/core/audio/analysisWorker.ts', 'dist/audioWorker.js'],
+  ['server/src/core/qa/measureWorker.ts', 'dist/qaWorker.js'],
   ['server/src/core/teacher/synthWorker.ts', 'dist/synthWorker.js'],
   ['server/src/core/pronunciation/readingsWorker.ts', 'dist/readingsWorker.js'],
 ].filter(([entry]) => existsSync(entry));

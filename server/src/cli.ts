@@ -9,6 +9,7 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   g2p: async () => (await import('./cli/g2p')).g2pCommand,
   dict: async () => (await import('./cli/dict')).dictCommand,
   submit: async () => (await import('./cli/submit')).submitCommand,
+  qa: async () => (await import('./cli/qa')).qaCommand,
   teacher: async () => (await import('./cli/teacher')).teacherCommand,
   train: async () => (await import('./cli/train')).trainCommand,
   predict: async () => (await import('./cli/predict')).predictCommand,

@@ -16,6 +16,7 @@ import { sniffKind } from './core/documentKind';
 import { OutputFolderIndex } from './core/batch/outputIndex';
 import { containingFolder, folderOf, uriToPath, workDirOf } from './core/paths';
 import { PromptAudioCache, resolvePromptAudio } from './promptAudio';
+import { PromptQaMeasurer } from './promptQa';
 import { DocumentInfoNotification, LogNotification, RevalidateRequest } from './protocol';
 import * as pronunciation from './features/pronunciation';
 import * as readings from './features/readings';
@@ -67,7 +68,11 @@ export function startServer(connection: Connection): void {
 
   // The prompt size cap of the settings last used for a validation (one cap for the cache).
   let promptMaxBytes = defaultSettings.promptAudio.maxMegabytes * 1048576;
-  const audioCache = new PromptAudioCache(() => ctx.revalidate(allTaskUris()), 2000, () => promptMaxBytes);
+  // Prompt signal QA (ttsDistill.qa.promptChecks of the settings last used), measured in a worker once per file version.
+  let promptQaOn = defaultSettings.qa.promptChecks;
+  const promptQa = new PromptQaMeasurer(path.join(__dirname, 'qaWorker.js'), log);
+  const audioCache = new PromptAudioCache(() => ctx.revalidate(allTaskUris()), 2000, () => promptMaxBytes,
+    (abs, key) => (promptQaOn ? promptQa.measure(abs, key, promptMaxBytes) : undefined));
   const allTaskUris = () => [...docs.values()].filter((d) => d.kind === 'tasks').map((d) => d.uri);
 
   const ctx: ServerContext = {
@@ -229,6 +234,7 @@ export function startServer(connection: Connection): void {
     if (!d) return;
     const settings = await ctx.getSettings(uri);
     promptMaxBytes = settings.promptAudio.maxMegabytes * 1048576;
+    promptQaOn = settings.qa.promptChecks;
     if (!isCurrent()) return;
     const version = d.document.version;
     const t0 = performance.now();
@@ -247,6 +253,7 @@ export function startServer(connection: Connection): void {
       findings = await d.tasks.validate({
         maxPerFile: settings.diagnostics.maxPerFile,
         promptAudio: settings.promptAudio,
+        ...(settings.qa.promptChecks ? { promptQa: settings.qa } : {}),
         promptAudioStatus: (written, dia) => audioCache.status(resolvePromptAudio(written, dia, d.path, settings.teacher.glmttsPath, folder)),
         analyzers,
         isCancelled: () => !isCurrent(),

@@ -101,6 +101,25 @@ export interface Settings {
     /** The voice labels sidecar (JSON lines, relative to the workspace folder). */
     labelsFile: string;
   };
+  qa: {
+    /** Thresholds of the signal QA gates (core/qa): teacher outputs beyond them are excluded; prompts get a warning. */
+    minSnrDb: number;
+    maxClipRatio: number;
+    maxDcOffset: number;
+    maxLeadingSilenceS: number;
+    maxTrailingSilenceS: number;
+    maxPauseS: number;
+    maxSilenceRatio: number;
+    minBandwidthHz: number;
+    minLoudnessLufs: number;
+    maxLoudnessLufs: number;
+    /** Largest distance from the run's median loudness. */
+    maxLoudnessDeviationLu: number;
+    /** Seconds per Han syllable beyond median × factor or below median / factor: an outlier. */
+    speakingRateFactor: number;
+    /** Measure prompt recordings in task-file diagnostics. */
+    promptChecks: boolean;
+  };
   slurm: {
     shards: number;
     maxParallel: number;
@@ -143,6 +162,10 @@ export const defaultSettings: Settings = {
   preview: { followCursor: true, studentOutputDir: 'student-out' },
   coverage: { minExamples: 3 },
   voices: { speakerPattern: '', labelsFile: 'voices.jsonl' },
+  qa: {
+    minSnrDb: 15, maxClipRatio: 0.001, maxDcOffset: 0.02, maxLeadingSilenceS: 1, maxTrailingSilenceS: 1, maxPauseS: 2, maxSilenceRatio: 0.6,
+    minBandwidthHz: 5000, minLoudnessLufs: -40, maxLoudnessLufs: -5, maxLoudnessDeviationLu: 10, speakingRateFactor: 2, promptChecks: true,
+  },
   slurm: {
     shards: 8, maxParallel: 4, partition: '', gres: '', time: '', account: '', sbatchArgs: [], commandPrefix: [],
     sharedDir: 'slurm-runs', maxRetries: 2, pollSeconds: 5,

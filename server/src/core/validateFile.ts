@@ -5,6 +5,7 @@ import { documentKind, type DocumentKind } from './documentKind';
 import { validateDictionaryText } from './dictFile';
 import { dictionaryFindings, taskLineAnalyzers } from './pronunciation';
 import { readWavHeader } from './audio/wavHeader';
+import { measureWavFile } from './qa/measureFile';
 
 
 /**
@@ -28,11 +29,19 @@ export async function validateFile(file: string, text: string, settings: Setting
     if (written === undefined || written.trim() === '') continue;
     const abs = resolve(written);
     if (statuses.has(abs)) continue;
-    statuses.set(abs, await promptAudioStatus(abs, settings.promptAudio.maxMegabytes * 1048576));
+    const st = await promptAudioStatus(abs, settings.promptAudio.maxMegabytes * 1048576);
+    // The prompt's signal QA (noise, clipping, band limit, silence): a file the header check passed, measured once.
+    if (st.state === 'ok' && settings.qa.promptChecks) {
+      try {
+        st.qa = await measureWavFile(abs, settings.promptAudio.maxMegabytes * 1048576);
+      } catch { /* the header check has said what there is to say */ }
+    }
+    statuses.set(abs, st);
   }
   const findings = await model.validate({
     maxPerFile: settings.diagnostics.maxPerFile,
     promptAudio: settings.promptAudio,
+    ...(settings.qa.promptChecks ? { promptQa: settings.qa } : {}),
     promptAudioStatus: (written) => statuses.get(resolve(written)) ?? { state: 'pending' },
     analyzers: await taskLineAnalyzers(settings, { workspaceFolder: env.workspaceFolder, file }),
   });

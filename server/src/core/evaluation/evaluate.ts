@@ -6,6 +6,7 @@ import { join, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../batch/manifest';
 import { readRegularFile } from '../safeFs';
 import { parseManifest, type TeacherRecord } from '../student/labels';
+import { excludedLines, QaError } from '../qa/runQa';
 import type { G2PStudent } from '../student/model';
 import { charAt, isHan } from '../student/readings';
 import { compareAudio } from './acoustic';
@@ -38,7 +39,17 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     if ((err as NodeJS.ErrnoException).code === 'EUNSAFE') throw new EvalInputError((err as Error).message);
     throw new EvalInputError(`${opts.teacherDir} has no manifest.jsonl (run a teacher batch first)`);
   }
-  const { records, skipped } = parseManifest(content);
+  const parsed = parseManifest(content);
+  // Lines the QA gates exclude (qa.jsonl, qa-overrides.json of the run) are not evaluated.
+  let excluded: Map<string, string>;
+  try {
+    excluded = await excludedLines(opts.teacherDir);
+  } catch (err) {
+    if (err instanceof QaError) throw new EvalInputError(err.message);
+    throw err;
+  }
+  const records = parsed.records.filter((r) => !excluded.has(r.name));
+  const { skipped } = parsed;
   const items: EvalItem[] = [];
   for (let k = 0; k < records.length; k++) {
     if (opts.signal?.aborted) throw new Error('evaluation cancelled');
@@ -52,7 +63,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   return {
     format: 'tts-distill-eval',
     formatVersion: EVAL_FORMAT_VERSION,
-    teacher: { dir: resolve(opts.teacherDir), manifest, records: records.length, skipped },
+    teacher: { dir: resolve(opts.teacherDir), manifest, records: records.length, skipped, ...(parsed.records.length > records.length ? { excluded: parsed.records.length - records.length } : {}) },
     student: { version: opts.student.version, ...(opts.modelFile ? { model: resolve(opts.modelFile) } : {}), ...(opts.studentAudioDir ? { audioDir: resolve(opts.studentAudioDir) } : {}) },
     summary: {
       characters: g2p.characters,

@@ -78,7 +78,8 @@ export interface AcousticSummary {
 export interface EvalReport {
   format: 'tts-distill-eval';
   formatVersion: number;
-  teacher: { dir: string; manifest: string; records: number; skipped: number };
+  /** `excluded`: lines the QA gates left out (absent when none). */
+  teacher: { dir: string; manifest: string; records: number; skipped: number; excluded?: number };
   student: { version: string; model?: string; audioDir?: string };
   summary: Omit<AgreementSummary, 'table'> & { acoustic: AcousticSummary | null };
   polyphones: AgreementSummary['table'];
