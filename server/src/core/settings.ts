@@ -96,6 +96,14 @@ export interface Settings {
     /** The voice labels sidecar (JSON lines, relative to the workspace folder). */
     labelsFile: string;
   };
+  listening: {
+    /** Lines sampled for a new listening test (A/B: one item per line; MOS: two). */
+    count: number;
+    /** Seed of the sample and of the A/B order. */
+    seed: number;
+    /** What a new test asks: A/B preference, MOS, or both. */
+    kind: 'ab' | 'mos' | 'both';
+  };
   slurm: {
     shards: number;
     maxParallel: number;
@@ -137,6 +145,7 @@ export const defaultSettings: Settings = {
   preview: { followCursor: true, studentOutputDir: 'student-out' },
   coverage: { minExamples: 3 },
   voices: { speakerPattern: '', labelsFile: 'voices.jsonl' },
+  listening: { count: 20, seed: 42, kind: 'both' },
   slurm: {
     shards: 8, maxParallel: 4, partition: '', gres: '', time: '', account: '', sbatchArgs: [], commandPrefix: [],
     sharedDir: 'slurm-runs', maxRetries: 2, pollSeconds: 5,
