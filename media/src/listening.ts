@@ -91,6 +91,9 @@ function showItem(m: Extract<ToListeningWebview, { type: 'item' }>): void {
   const players = el('div', { className: 'players' }, ...names.map((n, k) => {
     const b = el('button', { className: 'play', title: `Play ${n} (${keys[k]})` }, `▶ ${n} `, kbd(keys[k]!));
     b.addEventListener('click', () => play(k));
+    // Loaded: its length on the button's data (the e2e test reads it); not loadable: said at once.
+    audios[k]?.addEventListener('loadedmetadata', () => { b.dataset.seconds = audios[k]!.duration.toFixed(2); });
+    audios[k]?.addEventListener('error', () => status(`Cannot load ${n}: ${audios[k]?.error?.message || 'unreadable audio'}`));
     return b;
   }));
   const values = it.kind === 'ab' ? [1, 2] : [1, 2, 3, 4, 5];
