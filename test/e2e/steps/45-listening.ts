@@ -94,5 +94,23 @@ export default {
     await h.pickQuickInputRow('test-1 to resume', (label) => label.startsWith('test-1'));
     await h.until('resumed on item 3', async () => (await progress()) === `3 / ${total}`, 30_000);
     h.expect(answers().length === 2, 'resuming wrote nothing');
+
+    // To the end: A/B items 3–6 prefer A, then the 12 MOS takes rated 4; the summary lands in the report.
+    for (let k = 3; k <= total; k++) {
+      const mos = k > LINES;
+      if (mos && k === LINES + 1) h.expect(/How good is this take/.test(await view.locator('.question').innerText()), 'MOS items follow the A/B items');
+      await h.press(mos ? '4' : '1');
+      await h.press('Enter');
+      if (k < total) await h.until(`item ${k + 1}`, async () => (await progress()) === `${k + 1} / ${total}`);
+    }
+    await h.until('the finished test', async () => /finished/.test(await view.locator('h1').innerText({ timeout: 1000 })));
+    const summary = await view.locator('table').innerText();
+    h.log('summary:', summary.replace(/\s+/g, ' '));
+    h.expect(/MOS teacher\s+4\.00/.test(summary) && /MOS student\s+4\.00/.test(summary), `MOS 4.00 for both systems: ${summary}`);
+    h.expect(answers().length === total, `${total} answers in the jsonl`);
+    const report = JSON.parse(h.readFile('listen-eval/eval.json')) as { listening?: Array<{ test: string; answered: number; preference: { n: number } }> };
+    h.expect(report.listening?.[0]?.test === 'test-1' && report.listening[0].answered === total && report.listening[0].preference.n === LINES, `eval.json carries the summary: ${JSON.stringify(report.listening)}`);
+    h.expect(h.readFile('listen-eval/eval.html').includes('Listening tests (blind)'), 'eval.html has the listening section');
+    await h.screenshot('finished');
   },
 } satisfies Step;
