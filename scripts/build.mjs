@@ -22,6 +22,7 @@ const nodeEntries = [
 const webEntries = [
   ['media/src/preview.ts', 'dist/media/preview.js'],
   ['media/src/report.ts', 'dist/media/report.js'],
+  ['media/src/listening.ts', 'dist/media/listening.js'],
 ].filter(([entry]) => existsSync(entry));
 
 /** G2P data files (server/src/core/g2p/data/*.gz: jieba, pypinyin) go to dist/data/, where the bundles look for them. */

@@ -12,6 +12,7 @@ import * as dataset from './features/dataset';
 import * as pronunciation from './features/pronunciation';
 import * as terminal from './features/terminal';
 import * as workspace from './features/workspace';
+import * as listening from './features/listening';
 
 let client: LanguageClient | undefined;
 
@@ -66,7 +67,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   workspace.activate(ctx, active);
   terminal.activate(ctx);
   await client.start();
-  for (const feature of [pronunciation, teacher, student, audio, slurm, dataset]) feature.activate(ctx);
+  for (const feature of [pronunciation, teacher, student, audio, slurm, dataset, listening]) feature.activate(ctx);
   output.info('TTS Distill Studio is ready.');
   return { client, documentInfo: (uri) => status.get(uri), updateActiveContext: () => active.update() };
 }

@@ -1,6 +1,7 @@
 // The student webview: a live loss curve while a student trains, and the evaluation report
 // (metrics, weakest polyphones, per-task A/B playback) afterwards. No library, no network.
 import type { EvalReport, FromReportWebview, StudentView, ToReportWebview } from './reportMessages';
+import { formatMean, formatShare } from '../../server/src/core/evaluation/listeningHtml';
 
 interface VsCodeApi {
   postMessage(m: FromReportWebview): void;
@@ -125,6 +126,14 @@ function showReport(v: Extract<StudentView, { kind: 'report' }>): void {
     parts.push(el('h2', { text: `Audio (${s.acoustic.items} tasks with student audio)` }), el('table', {},
       el('tr', {}, el('th', { text: 'duration ratio' }), el('th', { text: 'MCD (dB, DTW)' }), el('th', { text: 'F0 RMSE (Hz)' })),
       el('tr', {}, el('td', { className: 'n', text: fixed(s.acoustic.meanDurationRatio, 3) }), el('td', { className: 'n', text: fixed(s.acoustic.meanMcd) }), el('td', { className: 'n', text: fixed(s.acoustic.meanF0Rmse) })),
+    ));
+  }
+  if (r.listening?.length) {
+    parts.push(el('h2', { text: 'Listening tests (blind)' }), el('table', { className: 'listening' },
+      el('tr', {}, el('th', { text: 'test' }), el('th', { text: 'answered' }), el('th', { text: 'student preferred (A/B, 95 % CI)' }), el('th', { text: 'MOS teacher' }), el('th', { text: 'MOS student' })),
+      ...r.listening.map((t) => el('tr', {}, el('td', { text: t.test }), el('td', { className: 'n', text: `${t.answered}${t.items === null ? '' : ` / ${t.items}`}` }),
+        el('td', { className: 'n', text: t.preference ? `${formatShare(t.preference)} of ${t.preference.n}` : '—' }),
+        el('td', { className: 'n', text: t.mos ? formatMean(t.mos.teacher) : '—' }), el('td', { className: 'n', text: t.mos ? formatMean(t.mos.student) : '—' }))),
     ));
   }
   const weak = r.polyphones.slice(0, 30);

@@ -18,6 +18,7 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   coverage: async () => (await import('./cli/coverage')).coverageCommand,
   voices: async () => (await import('./cli/voices')).voicesCommand,
   export: async () => (await import('./cli/export')).exportCommand,
+  listening: async () => (await import('./cli/listening')).listeningCommand,
 };
 
 export async function main(argv: string[], io?: Partial<CliIO>): Promise<number> {

@@ -1,4 +1,5 @@
 import { pathToFileURL } from 'node:url';
+import * as path from 'node:path';
 import {
   type CancellationToken, CodeActionKind, type Connection, DidChangeConfigurationNotification, type Diagnostic,
   DiagnosticSeverity, DiagnosticTag, type InitializeParams, type InitializeResult, type InlayHint, TextDocumentSyncKind,

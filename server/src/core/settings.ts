@@ -120,6 +120,14 @@ export interface Settings {
     /** Measure prompt recordings in task-file diagnostics. */
     promptChecks: boolean;
   };
+  listening: {
+    /** Lines sampled for a new listening test (A/B: one item per line; MOS: two). */
+    count: number;
+    /** Seed of the sample and of the A/B order. */
+    seed: number;
+    /** What a new test asks: A/B preference, MOS, or both. */
+    kind: 'ab' | 'mos' | 'both';
+  };
   slurm: {
     shards: number;
     maxParallel: number;
@@ -166,6 +174,7 @@ export const defaultSettings: Settings = {
     minSnrDb: 15, maxClipRatio: 0.001, maxDcOffset: 0.02, maxLeadingSilenceS: 1, maxTrailingSilenceS: 1, maxPauseS: 2, maxSilenceRatio: 0.6,
     minBandwidthHz: 5000, minLoudnessLufs: -40, maxLoudnessLufs: -5, maxLoudnessDeviationLu: 10, speakingRateFactor: 2, promptChecks: true,
   },
+  listening: { count: 20, seed: 42, kind: 'both' },
   slurm: {
     shards: 8, maxParallel: 4, partition: '', gres: '', time: '', account: '', sbatchArgs: [], commandPrefix: [],
     sharedDir: 'slurm-runs', maxRetries: 2, pollSeconds: 5,

@@ -12,6 +12,7 @@ import { charAt, isHan } from '../student/readings';
 import { compareAudio } from './acoustic';
 import { agreement, disagreements } from './agreement';
 import { renderReportHtml } from './html';
+import { runSummaries } from './listening';
 import { EVAL_FORMAT_VERSION, type EvalItem, type EvalReport } from './types';
 
 export { EVAL_FORMAT_VERSION };
@@ -112,6 +113,9 @@ async function evaluateRecord(r: TeacherRecord, opts: EvalOptions): Promise<Eval
 export async function writeReport(report: EvalReport, outDir: string): Promise<{ json: string; html: string }> {
   await mkdir(outDir, { recursive: true });
   const json = join(outDir, 'eval.json'), html = join(outDir, 'eval.html');
+  // Listening tests answered on an earlier evaluation into this folder stay in the report.
+  const listening = await runSummaries(outDir);
+  if (listening.length) report.listening = listening;
   // Through a temp file and a rename: an eval.html that is a symbolic link (to ~/.bashrc) is replaced, never written through.
   await writeFileAtomic(json, JSON.stringify(report, null, 1) + '\n');
   await writeFileAtomic(html, renderReportHtml(report, outDir));

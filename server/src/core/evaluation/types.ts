@@ -1,5 +1,6 @@
 // The evaluation's plain data (no Node imports): shared by the core, the protocol, the CLI and
 // the report webview (media/src/report.ts).
+import type { ListeningSummary } from './listeningTypes';
 
 export const EVAL_FORMAT_VERSION = 1;
 
@@ -84,5 +85,7 @@ export interface EvalReport {
   summary: Omit<AgreementSummary, 'table'> & { acoustic: AcousticSummary | null };
   polyphones: AgreementSummary['table'];
   items: EvalItem[];
+  /** Listening tests answered on this run (`listening/<test>.jsonl` beside eval.json), when there are any. */
+  listening?: ListeningSummary[];
 }
 
