@@ -13,6 +13,7 @@ const nodeEntries = [
   ['server/src/cli.ts', 'dist/cli.js'],
   ['server/src/core/student/trainWorker.ts', 'dist/trainWorker.js'],
   ['server/src/core/audio/analysisWorker.ts', 'dist/audioWorker.js'],
+  ['server/src/core/qa/measureWorker.ts', 'dist/qaWorker.js'],
   ['server/src/core/teacher/synthWorker.ts', 'dist/synthWorker.js'],
   ['server/src/core/pronunciation/readingsWorker.ts', 'dist/readingsWorker.js'],
 ].filter(([entry]) => existsSync(entry));
@@ -21,6 +22,7 @@ const nodeEntries = [
 const webEntries = [
   ['media/src/preview.ts', 'dist/media/preview.js'],
   ['media/src/report.ts', 'dist/media/report.js'],
+  ['media/src/listening.ts', 'dist/media/listening.js'],
 ].filter(([entry]) => existsSync(entry));
 
 /** G2P data files (server/src/core/g2p/data/*.gz: jieba, pypinyin) go to dist/data/, where the bundles look for them. */

@@ -12,6 +12,7 @@ import * as dataset from './features/dataset';
 import * as pronunciation from './features/pronunciation';
 import * as terminal from './features/terminal';
 import * as workspace from './features/workspace';
+import * as listening from './features/listening';
 
 let client: LanguageClient | undefined;
 
@@ -41,6 +42,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     ],
     synchronize: { configurationSection: 'ttsDistill' },
     outputChannel: output,
+    // The server's hovers carry command links (the prompt audio's "open the preview"): only these commands run from them.
+    markdown: { isTrusted: { enabledCommands: ['ttsDistill.previewAudio'] }, supportThemeIcons: true },
   };
   client = new LanguageClient('ttsDistill', 'TTS Distill Language Server', serverOptions, clientOptions);
 
@@ -64,7 +67,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   workspace.activate(ctx, active);
   terminal.activate(ctx);
   await client.start();
-  for (const feature of [pronunciation, teacher, student, audio, slurm, dataset]) feature.activate(ctx);
+  for (const feature of [pronunciation, teacher, student, audio, slurm, dataset, listening]) feature.activate(ctx);
   output.info('TTS Distill Studio is ready.');
   return { client, documentInfo: (uri) => status.get(uri), updateActiveContext: () => active.update() };
 }

@@ -1,7 +1,5 @@
 import * as vscode from 'vscode';
-
-const TASK_KEYS = /"(prompt_audio|input_text|output_name|uttid|prompt_speech|syn_text)"\s*:/;
-const DICT_KEYS = /"(word|context|phoneme)"\s*:|<\|[A-Z0-9]+\|>/;
+import { kindOfLine } from '../../server/src/core/documentKind';
 
 /**
  * Gives `.jsonl` files their language: by the configured globs first, then by sniffing the
@@ -41,9 +39,8 @@ export function languageFor(doc: vscode.TextDocument): 'tts-tasks' | 'g2p-dict' 
   for (let i = 0; i < Math.min(doc.lineCount, 50); i++) {
     const text = doc.lineAt(i).text.replace(/^\uFEFF/, '');
     if (text.trim() === '') continue;
-    if (TASK_KEYS.test(text)) return 'tts-tasks';
-    if (DICT_KEYS.test(text)) return 'g2p-dict';
-    return undefined;
+    const kind = kindOfLine(text);
+    return kind === 'tasks' ? 'tts-tasks' : kind === 'dictionary' ? 'g2p-dict' : undefined;
   }
   return undefined;
 }

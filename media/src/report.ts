@@ -1,6 +1,7 @@
 // The student webview: a live loss curve while a student trains, and the evaluation report
 // (metrics, weakest polyphones, per-task A/B playback) afterwards. No library, no network.
 import type { EvalReport, FromReportWebview, StudentView, ToReportWebview } from './reportMessages';
+import { formatMean, formatShare } from '../../server/src/core/evaluation/listeningHtml';
 
 interface VsCodeApi {
   postMessage(m: FromReportWebview): void;
@@ -142,6 +143,14 @@ function showReport(v: Extract<StudentView, { kind: 'report' }>): void {
   }
   if (s.rtf) {
     parts.push(el('h2', { text: 'Student synthesis' }), el('p', { className: s.rtf.error ? 'bad' : 'muted', text: `RTF ${fixed(s.rtf.rtf, 3)} (${fixed(s.rtf.wallSeconds)} s for ${fixed(s.rtf.audioSeconds)} s of audio, ${s.rtf.items} lines)${s.rtf.meanLineRtf !== null ? ` · mean per line ${fixed(s.rtf.meanLineRtf, 3)}` : ''}${s.rtf.error ? ` · ${s.rtf.error}` : ''}` }));
+  }
+  if (r.listening?.length) {
+    parts.push(el('h2', { text: 'Listening tests (blind)' }), el('table', { className: 'listening' },
+      el('tr', {}, el('th', { text: 'test' }), el('th', { text: 'answered' }), el('th', { text: 'student preferred (A/B, 95 % CI)' }), el('th', { text: 'MOS teacher' }), el('th', { text: 'MOS student' })),
+      ...r.listening.map((t) => el('tr', {}, el('td', { text: t.test }), el('td', { className: 'n', text: `${t.answered}${t.items === null ? '' : ` / ${t.items}`}` }),
+        el('td', { className: 'n', text: t.preference ? `${formatShare(t.preference)} of ${t.preference.n}` : '—' }),
+        el('td', { className: 'n', text: t.mos ? formatMean(t.mos.teacher) : '—' }), el('td', { className: 'n', text: t.mos ? formatMean(t.mos.student) : '—' }))),
+    ));
   }
   const weak = r.polyphones.slice(0, 30);
   parts.push(el('h2', { text: 'Polyphones, weakest first' }), el('table', { className: 'poly' },

@@ -9,6 +9,7 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   g2p: async () => (await import('./cli/g2p')).g2pCommand,
   dict: async () => (await import('./cli/dict')).dictCommand,
   submit: async () => (await import('./cli/submit')).submitCommand,
+  qa: async () => (await import('./cli/qa')).qaCommand,
   teacher: async () => (await import('./cli/teacher')).teacherCommand,
   train: async () => (await import('./cli/train')).trainCommand,
   predict: async () => (await import('./cli/predict')).predictCommand,
@@ -17,6 +18,7 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   coverage: async () => (await import('./cli/coverage')).coverageCommand,
   voices: async () => (await import('./cli/voices')).voicesCommand,
   export: async () => (await import('./cli/export')).exportCommand,
+  listening: async () => (await import('./cli/listening')).listeningCommand,
 };
 
 export async function main(argv: string[], io?: Partial<CliIO>): Promise<number> {

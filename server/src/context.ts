@@ -7,8 +7,10 @@ import type { Settings } from './core/settings';
 import type { TaskFileModel, TaskLineAnalyzer } from './core/taskFile';
 import type { Finding } from './core/findings';
 
-/** What kind of file the server treats a document as. */
-export type DocumentKind = 'tasks' | 'dictionary';
+import type { DocumentKind } from './core/documentKind';
+import type { OutputFolderIndex } from './core/batch/outputIndex';
+
+export type { DocumentKind };
 
 export interface OpenDocument {
   uri: string;
@@ -19,6 +21,8 @@ export interface OpenDocument {
   document: TextDocument;
   /** For task files: the incremental line model (parsed lines, cached per line text). */
   tasks?: TaskFileModel;
+  /** What the last validation pass published (the Problems panel's view of this document). */
+  findings?: Finding[];
 }
 
 export type HoverProvider = (doc: OpenDocument, params: HoverParams, token: CancellationToken) => Promise<Hover | null> | Hover | null;
@@ -41,6 +45,12 @@ export interface ServerContext {
   getSettings(uri?: string): Promise<Settings>;
   /** Absolute paths of the workspace folders (first one first). */
   workspaceFolders(): string[];
+  /** The workspace folder of a file: the innermost folder holding it, else the first folder (core/paths.ts#folderOf). */
+  folderOf(file: string | undefined): string | undefined;
+  /** Where a job on a file runs and writes: its folder, else (no workspace folders) the file's own folder (core/paths.ts#workDirOf). */
+  workDirOf(file: string | undefined): string;
+  /** The innermost workspace folder holding the file, or undefined (core/paths.ts#containingFolder). */
+  containingFolder(file: string): string | undefined;
   getDocument(uri: string): OpenDocument | undefined;
   allDocuments(): OpenDocument[];
   /** Ask for a new validation of the given documents (all when omitted), debounced. */
@@ -56,6 +66,10 @@ export interface ServerContext {
   onInlayHint(p: InlayHintProvider): void;
   /** Called when settings change (after the cache is dropped). */
   onSettingsChanged(listener: () => void): void;
+  /** Called after the client closed a document (saved or not); the document is no longer in allDocuments(). */
+  onDidClose(listener: (doc: OpenDocument) => void): void;
+  /** Teacher output folders' manifests and failure lists, read once per change (core/batch/outputIndex.ts). */
+  outputs: OutputFolderIndex;
   /** A line in the client's Output channel. */
   log(message: string): void;
 }

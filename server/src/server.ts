@@ -1,4 +1,4 @@
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import * as path from 'node:path';
 import {
   type CancellationToken, CodeActionKind, type Connection, DidChangeConfigurationNotification, type Diagnostic,
@@ -13,7 +13,11 @@ import { capFindings, type Finding } from './core/findings';
 import { defaultSettings, type Settings, withDefaults } from './core/settings';
 import { CancelledError, type TaskLineAnalyzer, TaskFileModel } from './core/taskFile';
 import { validateDictionaryText } from './core/dictFile';
+import { sniffKind } from './core/documentKind';
+import { OutputFolderIndex } from './core/batch/outputIndex';
+import { containingFolder, folderOf, uriToPath, workDirOf } from './core/paths';
 import { PromptAudioCache, resolvePromptAudio } from './promptAudio';
+import { PromptQaMeasurer } from './promptQa';
 import { DocumentInfoNotification, LogNotification, RevalidateRequest } from './protocol';
 import * as pronunciation from './features/pronunciation';
 import * as readings from './features/readings';
@@ -37,6 +41,7 @@ export function startServer(connection: Connection): void {
   const docs = new Map<string, OpenDocument>();
   const settingsCache = new Map<string, Promise<Settings>>();
   const settingsListeners: Array<() => void> = [];
+  const closeListeners: Array<(doc: OpenDocument) => void> = [];
   const analyzerFactories: Array<(s: Settings, d: OpenDocument) => TaskLineAnalyzer | undefined> = [];
   const dictionaryValidators: DictionaryValidator[] = [];
   const hovers: HoverProvider[] = [];
@@ -64,11 +69,16 @@ export function startServer(connection: Connection): void {
 
   // The prompt size cap of the settings last used for a validation (one cap for the cache).
   let promptMaxBytes = defaultSettings.promptAudio.maxMegabytes * 1048576;
-  const audioCache = new PromptAudioCache(() => ctx.revalidate(allTaskUris()), 2000, () => promptMaxBytes);
+  // Prompt signal QA (ttsDistill.qa.promptChecks of the settings last used), measured in a worker once per file version.
+  let promptQaOn = defaultSettings.qa.promptChecks;
+  const promptQa = new PromptQaMeasurer(path.join(__dirname, 'qaWorker.js'), log);
+  const audioCache = new PromptAudioCache(() => ctx.revalidate(allTaskUris()), 2000, () => promptMaxBytes,
+    (abs, key) => (promptQaOn ? promptQa.measure(abs, key, promptMaxBytes) : undefined));
   const allTaskUris = () => [...docs.values()].filter((d) => d.kind === 'tasks').map((d) => d.uri);
 
   const ctx: ServerContext = {
     connection,
+    outputs: new OutputFolderIndex((m) => log(m)),
     getSettings(uri) {
       if (!hasConfiguration) return Promise.resolve(defaultSettings);
       const key = uri ?? '';
@@ -80,6 +90,9 @@ export function startServer(connection: Connection): void {
       return p;
     },
     workspaceFolders: () => workspaceFolders,
+    folderOf: (file) => folderOf(workspaceFolders, file),
+    workDirOf: (file) => workDirOf(workspaceFolders, file),
+    containingFolder: (file) => containingFolder(workspaceFolders, file),
     getDocument: (uri) => docs.get(uri),
     allDocuments: () => [...docs.values()],
     revalidate(uris) {
@@ -98,6 +111,7 @@ export function startServer(connection: Connection): void {
     onCompletion: (p) => void completions.push(p),
     onInlayHint: (p) => void inlayHints.push(p),
     onSettingsChanged: (l) => void settingsListeners.push(l),
+    onDidClose: (l) => void closeListeners.push(l),
     log,
   };
 
@@ -141,7 +155,7 @@ export function startServer(connection: Connection): void {
   });
 
   connection.onDidOpenTextDocument(({ textDocument: td }) => {
-    const kind = LANGUAGE_KIND[td.languageId] ?? sniffKind(td.uri, td.text);
+    const kind = LANGUAGE_KIND[td.languageId] ?? (td.uri.endsWith('.jsonl') ? sniffKind(td.text) : undefined);
     if (!kind) return;
     const document = TextDocument.create(td.uri, td.languageId, td.version, td.text);
     const d: OpenDocument = { uri: td.uri, path: uriToPath(td.uri), kind, document };
@@ -165,6 +179,7 @@ export function startServer(connection: Connection): void {
   });
 
   connection.onDidCloseTextDocument(({ textDocument: td }) => {
+    const closed = docs.get(td.uri);
     docs.delete(td.uri);
     readingsFeature.closed(td.uri);
     running.delete(td.uri);
@@ -176,6 +191,7 @@ export function startServer(connection: Connection): void {
     timers.delete(td.uri);
     generation.set(td.uri, (generation.get(td.uri) ?? 0) + 1);
     void connection.sendDiagnostics({ uri: td.uri, diagnostics: [] });
+    if (closed) for (const l of closeListeners) l(closed);
   });
 
   connection.onRequest(RevalidateRequest.type, (params) => {
@@ -219,6 +235,7 @@ export function startServer(connection: Connection): void {
     if (!d) return;
     const settings = await ctx.getSettings(uri);
     promptMaxBytes = settings.promptAudio.maxMegabytes * 1048576;
+    promptQaOn = settings.qa.promptChecks;
     if (!isCurrent()) return;
     const version = d.document.version;
     const t0 = performance.now();
@@ -233,10 +250,11 @@ export function startServer(connection: Connection): void {
       // Polyphone flags: lines whose readings are not computed yet are left for the workers (see features/readings.ts).
       const poly = readingsFeature.analyzer(d, settings);
       if (poly) analyzers.push(poly);
-      const folder = folderOf(d.path);
+      const folder = ctx.folderOf(d.path);
       findings = await d.tasks.validate({
         maxPerFile: settings.diagnostics.maxPerFile,
         promptAudio: settings.promptAudio,
+        ...(settings.qa.promptChecks ? { promptQa: settings.qa } : {}),
         promptAudioStatus: (written, dia) => audioCache.status(resolvePromptAudio(written, dia, d.path, settings.teacher.glmttsPath, folder)),
         analyzers,
         isCancelled: () => !isCurrent(),
@@ -260,6 +278,7 @@ export function startServer(connection: Connection): void {
     validatedOnce.add(uri);
     lastPassMs.set(uri, elapsedMs);
     if (TRACE) process.stderr.write(`pass ${gen} ${elapsedMs.toFixed(0)} ms, ${findings.length} findings, ${readingsFeature.pendingLines(uri)} lines pending, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB ${uri}\n`);
+    d.findings = findings;
     void connection.sendDiagnostics({ uri, version, diagnostics: findings.map((f) => toDiagnostic(f, uri)) });
     let errors = 0, warnings = 0;
     for (const f of findings) {
@@ -270,11 +289,6 @@ export function startServer(connection: Connection): void {
       uri, kind: d.kind, dialect, dialectSource, lines: d.document.lineCount, errors, warnings, elapsedMs,
       ...(d.kind === 'tasks' ? { pendingLines: readingsFeature.pendingLines(uri) } : {}),
     });
-  }
-
-  function folderOf(file: string | undefined): string | undefined {
-    if (!file) return workspaceFolders[0];
-    return workspaceFolders.filter((f) => file === f || file.startsWith(f + path.sep)).sort((a, b) => b.length - a.length)[0] ?? workspaceFolders[0];
   }
 
   connection.onHover(async (params, token) => {
@@ -326,22 +340,6 @@ export function startServer(connection: Connection): void {
   connection.listen();
 }
 
-/** A `.jsonl` opened under another language id: decide by its first non-blank line. */
-function sniffKind(uri: string, text: string): DocumentKind | undefined {
-  if (!uri.endsWith('.jsonl')) return undefined;
-  const first = text.split(/\r?\n/, 50).find((l) => l.trim() !== '')?.replace(/^\uFEFF/, '') ?? '';
-  if (/"(prompt_audio|input_text|output_name|uttid|prompt_speech|syn_text)"\s*:/.test(first)) return 'tasks';
-  if (/"(word|context|phoneme)"\s*:|<\|[A-Z0-9]+\|>/.test(first)) return 'dictionary';
-  return undefined;
-}
-
-export function uriToPath(uri: string): string | undefined {
-  try {
-    return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, information: DiagnosticSeverity.Information, hint: DiagnosticSeverity.Hint,

@@ -84,7 +84,9 @@ export class Harness {
 
   /** Runs a command from the palette (F1, type the title, pick it), e.g. `TTS Distill: Show Output`. */
   async runCommand(title: string): Promise<void> {
-    await this.withQuickInput('F1', '>' + title, () => this.pickQuickInputRow(`command "${title}" in the palette`, (label) => label.includes(title), true));
+    // A row named exactly so (or with its keybinding after a comma) wins over one that merely contains the title.
+    const exact = (label: string) => label === title || label.startsWith(title + ', ');
+    await this.withQuickInput('F1', '>' + title, () => this.pickQuickInputRow(`command "${title}" in the palette`, (label) => label.includes(title), true, exact));
   }
 
   /**
@@ -114,22 +116,31 @@ export class Harness {
    * come a moment later); with `openedHere`, a Quick Input that closes fails at once so that
    * `withQuickInput` opens it again.
    */
-  async pickQuickInputRow(what: string, match: (label: string) => boolean, openedHere = false): Promise<void> {
+  async pickQuickInputRow(what: string, match: (label: string) => boolean, openedHere = false, prefer?: (label: string) => boolean): Promise<void> {
     const rows = this.page.locator('.quick-input-list .monaco-list-row');
     const read = () => rows.evaluateAll((els) => els.map((e) => ({
       index: Number(e.getAttribute('data-index')), label: e.getAttribute('aria-label') ?? '', focused: e.classList.contains('focused'),
     })));
     // The list filters as it likes; move to the row, and press Enter only once the focused row is the one.
+    // The list is filtered while the value is typed: act only on a list that reads the same on two polls
+    // in a row, or Enter may land on a row that a late re-filter put under the focus.
+    let previous = '';
     const outcome = await this.until(what, async () => {
       if (!(await this.quickInput.isVisible())) return openedHere ? 'closed' : false;
       const all = await read();
-      const hit = all.filter((r) => match(r.label)).sort((a, b) => a.index - b.index)[0];
+      const seen = JSON.stringify(all.map((r) => r.label));
+      if (seen !== previous) {
+        previous = seen;
+        return false;
+      }
+      const hits = all.filter((r) => match(r.label)).sort((a, b) => a.index - b.index);
+      const hit = hits.find((r) => prefer?.(r.label)) ?? hits[0];
       if (!hit) return false;
       const focused = all.find((r) => r.focused)?.index ?? 0;
       const key = hit.index > focused ? 'ArrowDown' : 'ArrowUp';
       for (let i = 0; i < Math.abs(hit.index - focused); i++) await this.page.keyboard.press(key);
       const now = (await read()).find((r) => r.focused);
-      return now !== undefined && match(now.label) && 'focused';
+      return now !== undefined && now.label === hit.label && 'focused';
     });
     if (outcome === 'closed') throw new QuickInputClosed('the Quick Input closed');
     // No wait for the Quick Input to hide: the command may open a quick pick of its own in it.

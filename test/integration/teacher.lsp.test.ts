@@ -67,12 +67,18 @@ test('teacher over LSP: a teacher that runs programs is refused in an untrusted 
   await assert.rejects(client.request('ttsDistill/submitBatch', { uri, batchId: 'b2', outDir: path.join(dir, 'o2'), validOnly: false, workspaceTrusted: false }), /untrusted workspace/);
 });
 
-test('teacher over LSP: lines the editor shows errors on can be left out too (skipLines)', async () => {
+test('teacher over LSP: lines the editor shows errors on (prompt audio) are in the preflight and left out with validOnly', async () => {
   await client.setSettings({ batch: { outputDir: 'out' } });
   const file = path.join(dir, 'c.tasks.jsonl');
-  await writeFile(file, webuiLines(3));
-  const uri = await client.open(file, webuiLines(3));
+  // Line 1's prompt does not exist: only the editor's prompt-audio check says so, not the runner's parse.
+  const text = webuiLines(3).split('\n').map((l, i) => (i === 1 ? l.replace('prompt.wav', 'missing.wav') : l)).join('\n');
+  await writeFile(file, text);
+  const uri = await client.open(file, text);
+  await client.waitForDiagnostics(uri, (d) => d.some((x) => x.severity === 1 && x.range.start.line === 1));
+  const pre = await client.request<BatchPreflight>('ttsDistill/batchPreflight', { uri });
+  assert.deepEqual(pre.invalid.map((x) => x.line), [1]);
+  assert.match(pre.invalid[0]!.reason, /missing\.wav/);
   const out = path.join(dir, 'out-skip');
-  const summary = await client.request<BatchSummary>('ttsDistill/submitBatch', { uri, batchId: 'b3', outDir: out, validOnly: true, skipLines: [1], workspaceTrusted: true });
+  const summary = await client.request<BatchSummary>('ttsDistill/submitBatch', { uri, batchId: 'b3', outDir: out, validOnly: true, workspaceTrusted: true });
   assert.deepEqual([summary.total, summary.done, summary.invalid], [2, 2, 1]);
 });

@@ -49,6 +49,22 @@ void describe('audio preview over JSON-RPC: code lenses, preview lines, analyses
     assert.deepEqual(await lensTitles(), ['0:$(play) Prompt:prompt', '0:$(play) Teacher:teacher', '1:$(play) Prompt:prompt']);
   });
 
+  void it('a hover on the prompt audio links each existing audio to the preview; other places of the line get none from it', async () => {
+    const col = TASKS.split('\n')[0]!.indexOf('prompts/a.wav') + 3;
+    const h = await client.hover(uri, { line: 0, character: col });
+    const value = (h?.contents as { kind: string; value: string }).value;
+    assert.match(value, /^\*\*Audio preview:\*\* \[\$\(play\) Prompt\]\(command:ttsDistill\.previewAudio\?/);
+    const args = JSON.parse(decodeURIComponent(value.match(/previewAudio\?([^ )]+)/)![1]!)) as PreviewAudioArgs[];
+    assert.deepEqual(args, [{ uri, line: 0, source: 'prompt' }]);
+    assert.match(value, /\[\$\(play\) Teacher\]/);
+    assert.match(value, /Student \(not written yet\)/);
+    // The range is the JSON string value, quotes included.
+    assert.deepEqual(h?.range?.start, { line: 0, character: TASKS.split('\n')[0]!.indexOf('"prompts/a.wav"') });
+    const missing = await client.hover(uri, { line: 1, character: TASKS.split('\n')[1]!.indexOf('missing.wav') });
+    assert.match((missing?.contents as { value: string }).value, /Prompt \(missing\)/);
+    assert.equal(await client.hover(uri, { line: 0, character: 1 }), null);
+  });
+
   void it('a WAV written later: the client says so, the server asks for new lenses and lists it', async () => {
     write('student-out/bank.wav', 'not even audio');
     await client.connection.sendNotification(AudioFilesChangedNotification.type, { paths: [path.join(root, 'student-out/bank.wav')] });

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { detectDialect, looksLikeTaskFile, TaskFileModel, unsafeNameProblem, resolvePromptAudio, type PromptAudioStatus } from '../../server/src/core/taskFile';
+import { sniffKind } from '../../server/src/core/documentKind';
+import { detectDialect, TaskFileModel, unsafeNameProblem, resolvePromptAudio, type PromptAudioStatus } from '../../server/src/core/taskFile';
 import { capFindings, type Finding } from '../../server/src/core/findings';
 import { findSyntaxError, stringOffsetMapper } from '../../server/src/core/jsonl';
 
@@ -31,8 +32,8 @@ describe('task files: dialects', () => {
   });
 
   it('sniffs task files by their first non-blank line', () => {
-    assert.equal(looksLikeTaskFile(`\n\n${up()}`), true);
-    assert.equal(looksLikeTaskFile('{"word": "行"}'), false);
+    assert.equal(sniffKind(`\n\n${up()}`), 'tasks');
+    assert.equal(sniffKind('{"word": "行"}'), 'dictionary');
   });
 
   it('a clean file in either dialect has no findings', async () => {

@@ -40,7 +40,6 @@ export function activate(ctx: ClientContext): void {
       supportsMultipleEditorsPerDocument: true,
       webviewOptions: { enableFindWidget: false },
     }),
-    vscode.languages.registerHoverProvider({ language: 'tts-tasks' }, new PromptAudioHover(ctx)),
     vscode.window.onDidChangeTextEditorSelection((e) => previews.follow(e.textEditor)),
     watchWavs((paths) => {
       void ctx.client.sendNotification(AudioFilesChangedNotification.type, { paths });
@@ -321,28 +320,6 @@ class WavEditorProvider implements vscode.CustomReadonlyEditorProvider {
     watcher.onDidChange(() => void c.setTarget(target));
     watcher.onDidCreate(() => void c.setTarget(target));
     panel.onDidDispose(() => watcher.dispose());
-  }
-}
-
-/** A hover on the prompt-audio value with links that open the preview (the server's hovers cover the rest of the line). */
-class PromptAudioHover implements vscode.HoverProvider {
-  constructor(private readonly ctx: ClientContext) {}
-
-  async provideHover(doc: vscode.TextDocument, pos: vscode.Position, token: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
-    const line = await this.ctx.client.sendRequest(PreviewLineRequest.type, { uri: doc.uri.toString(), line: pos.line, withReadings: false }, token).catch(() => null);
-    const cols = line?.promptAudioColumns;
-    if (!line || !cols || pos.character < cols[0] || pos.character > cols[1]) return undefined;
-    const md = new vscode.MarkdownString(undefined, true);
-    md.isTrusted = { enabledCommands: ['ttsDistill.previewAudio'] };
-    const links = line.sources.map((s) => {
-      const args: PreviewAudioArgs = { uri: line.uri, line: line.line, source: s.kind };
-      const label = `${LABELS[s.kind]}`;
-      return s.exists
-        ? `[$(play) ${label}](command:ttsDistill.previewAudio?${encodeURIComponent(JSON.stringify([args]))} "Open the audio preview")`
-        : `${label} (${s.kind === 'prompt' ? 'missing' : 'not written yet'})`;
-    });
-    md.appendMarkdown(`**Audio preview:** ${links.join(' · ')}`);
-    return new vscode.Hover(md, new vscode.Range(pos.line, cols[0], pos.line, cols[1]));
   }
 }
 

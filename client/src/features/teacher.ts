@@ -94,13 +94,9 @@ export function activate(ctx: ClientContext): void {
       await vscode.commands.executeCommand('ttsDistill.submitBatchSlurm', doc.uri, pick.dir);
       return;
     }
-    // The runner's own checks, plus what the Problems panel shows (prompt audio checks happen only there).
+    // The server's preflight lists the runner's checks and what the Problems panel shows.
     const errors = new Map<number, string>(pre.invalid.map((x) => [x.line, x.reason]));
-    for (const d of vscode.languages.getDiagnostics(doc.uri)) {
-      if (d.severity === vscode.DiagnosticSeverity.Error && !errors.has(d.range.start.line)) errors.set(d.range.start.line, d.message);
-    }
     let validOnly = false;
-    let skipLines: number[] = [];
     if (errors.size) {
       const list = [...errors].sort((a, b) => a[0] - b[0]);
       const first = list.slice(0, 3).map(([line, reason]) => `line ${line + 1}: ${reason}`).join('\n');
@@ -110,8 +106,6 @@ export function activate(ctx: ClientContext): void {
       );
       if (choice !== vscode.l10n.t('Submit the Valid Lines Only')) return;
       validOnly = true;
-      const known = new Set(pre.invalid.map((x) => x.line));
-      skipLines = list.map(([line]) => line).filter((l) => !known.has(l));
     }
     const batchId = randomBytes(6).toString('hex');
     const cts = new vscode.CancellationTokenSource();
@@ -133,7 +127,6 @@ export function activate(ctx: ClientContext): void {
         });
         return client.sendRequest(SubmitBatchRequest.type, {
           uri: target, batchId, outDir: pick.dir, validOnly, workspaceTrusted: vscode.workspace.isTrusted, ...(await tokenFor(extension)),
-          ...(skipLines.length ? { skipLines } : {}),
         }, cts.token) as Promise<BatchSummary | null>;
       });
       if (!summary && cts.token.isCancellationRequested) throw new Error('cancelled');

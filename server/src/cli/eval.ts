@@ -74,7 +74,7 @@ into DIR (default <dir>/student-out), timed: real-time factor per line and overa
       }, null, 2) + '\n');
       return 0;
     }
-    io.stdout.write(`tasks              ${report.teacher.records}\n`);
+    io.stdout.write(`tasks              ${report.teacher.records}${report.teacher.excluded ? ` (${report.teacher.excluded} excluded by the QA gates)` : ''}\n`);
     io.stdout.write(`characters agree   ${pct(s.characters)}\n`);
     io.stdout.write(`polyphones agree   ${pct(s.polyphones)}\n`);
     io.stdout.write(`sentences agree    ${pct(s.sentences)}\n`);

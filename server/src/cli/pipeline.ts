@@ -27,19 +27,21 @@ interface StageResult {
  * Each stage is the corresponding subcommand, called in-process.
  */
 export const pipelineCommand: CliCommand = {
-  summary: 'run the whole workflow on a workspace: validate, submit, train, evaluate, report',
-  usage: `Usage: tts-distill pipeline <workspace> [--out DIR] [--tasks FILE] [--dict FILE] [--teacher embedded|http|glmtts-cli] [--concurrency N] [--seed N]
+  summary: 'run the whole workflow on a workspace: validate, submit, QA, train, evaluate, report',
+  usage: `Usage: tts-distill pipeline <workspace> [--out DIR] [--tasks FILE] [--dict FILE] [--teacher embedded|http|glmtts-cli]
+       [--url U] [--http-protocol tts-distill|glm-tts-server|fastapi-gateway] [--concurrency N] [--seed N]
 
 Runs, in order and in this process:
   1. validate  the task file(s) and the G2P dictionary (stops on errors)
   2. submit    the tasks to the teacher (resumes an earlier run in --out)
-  3. train     the G2P student on the teacher's manifest
-  4. eval      the student against the teacher
-  5. report    <out>/report.md and <out>/report.json
+  3. qa        signal QA of the teacher's WAVs (<out>/teacher/qa.jsonl): excluded lines are left out below
+  4. train     the G2P student on the teacher's manifest
+  5. eval      the student against the teacher
+  6. report    <out>/report.md and <out>/report.json
 Defaults: --out <workspace>/distill-run, the workspace's *.tasks.jsonl and G2P_replace_dict.jsonl.
 Exit code 0 when every stage succeeded, 2 when some teacher lines failed, 1 otherwise.`,
   async run(args, io) {
-    const { values, positional } = parseArgs(args, { values: ['out', 'tasks', 'dict', 'teacher', 'concurrency', 'seed'] });
+    const { values, positional } = parseArgs(args, { values: ['out', 'tasks', 'dict', 'teacher', 'url', 'http-protocol', 'concurrency', 'seed'] });
     if (positional.length !== 1) throw new UsageError('give one workspace folder');
     const ws = path.resolve(io.cwd, positional[0]!);
     if (!existsSync(ws)) throw new UsageError(`no such folder: ${ws}`);
@@ -57,7 +59,8 @@ Exit code 0 when every stage succeeded, 2 when some teacher lines failed, 1 othe
     const extra = (flag: string) => (values.has(flag) ? [`--${flag}`, values.get(flag)!] : []);
     const stages: Stage[] = [
       { name: 'validate', argv: ['validate', '--min-severity', 'warning', ...tasks, ...(existsSync(dict) ? [dict, '--dict', dict] : [])], okCodes: [0] },
-      { name: 'submit', argv: ['submit', tasks[0]!, '--out', teacherDir, ...(existsSync(dict) ? ['--dict', dict] : []), ...extra('teacher'), ...extra('concurrency'), ...extra('seed')], okCodes: [0, 2] },
+      { name: 'submit', argv: ['submit', tasks[0]!, '--out', teacherDir, ...(existsSync(dict) ? ['--dict', dict] : []), ...extra('teacher'), ...extra('url'), ...extra('http-protocol'), ...extra('concurrency'), ...extra('seed')], okCodes: [0, 2] },
+      { name: 'qa', argv: ['qa', teacherDir], okCodes: [0] },
       { name: 'train', argv: ['train', path.join(teacherDir, 'manifest.jsonl'), '--out', model, ...extra('seed')], okCodes: [0] },
       { name: 'eval', argv: ['eval', '--model', model, '--teacher', teacherDir, '--out', evalDir], okCodes: [0] },
     ];
@@ -115,7 +118,7 @@ async function writeReport(out: string, results: StageResult[], evalJson: Record
     lines.push(`## ${r.name}`, '', '```', r.output.trim().split('\n').slice(0, 40).join('\n') || '(no output)', '```', '');
   }
   if (evalJson) lines.push('## Evaluation summary', '', '```json', JSON.stringify(evalJson.summary ?? evalJson, null, 2).split('\n').slice(0, 60).join('\n'), '```', '');
-  lines.push('Files: `teacher/` (WAVs, manifest.jsonl, failures.jsonl), `student/g2p-student.json`, `eval/eval.json`, `eval/eval.html`.', '');
+  lines.push('Files: `teacher/` (WAVs, manifest.jsonl, failures.jsonl, qa.jsonl), `student/g2p-student.json`, `eval/eval.json`, `eval/eval.html`.', '');
   await writeFile(path.join(out, 'report.md'), lines.join('\n'));
   await writeFile(path.join(out, 'report.json'), JSON.stringify({ exitCode: exit, stages: results.map(({ output: _o, ...r }) => r), eval: evalJson ?? null }, null, 2) + '\n');
 }

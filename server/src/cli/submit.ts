@@ -1,10 +1,10 @@
 // `tts-distill submit`: the batch runner on one machine (resumes when the folder holds an earlier run).
 import * as path from 'node:path';
-import { FolderBusyError } from '../core/batch/manifest';
+import { FolderBusyError } from '../core/folderLock';
 import { runBatch, type BatchProgress } from '../core/batch/runner';
 import { UnsafeFileError } from '../core/safeFs';
 import { defaultSettings, type TeacherBackendKind } from '../core/settings';
-import { createTeacher, GlmttsCliTeacher } from '../core/teacher';
+import { createTeacher, GlmttsCliTeacher, HTTP_PROTOCOLS, isHttpProtocol } from '../core/teacher';
 import { DictionaryInstallError } from '../core/teacher/dictionaryInstall';
 import { formatDuration } from '../protocol/teacher';
 import { intOption, parseArgs } from './args';
@@ -16,7 +16,7 @@ const DISK_CODES = new Map([['ENOSPC', 'the disk is full'], ['EDQUOT', 'the disk
 
 const usage = `Usage: tts-distill submit <tasks.jsonl> --out <dir> [--teacher embedded|http|glmtts-cli]
          [--concurrency N] [--seed N] [--timeout S] [--retries N] [--sample-rate 24000|32000]
-         [--url U] [--glmtts PATH] [--python CMD] [--exp-name NAME] [--dict FILE]
+         [--url U] [--http-protocol P] [--glmtts PATH] [--python CMD] [--exp-name NAME] [--dict FILE]
          [--dialect webui|upstream] [--valid-only] [--quiet] [--format text|json]
          [--slurm …  (tts-distill submit --slurm --help)]
 
@@ -33,6 +33,11 @@ change are skipped. Ctrl+C stops cleanly; nothing finished is lost.
   --retries N      retries of a transient failure, with exponential backoff (default ${defaultSettings.batch.retries})
   --sample-rate R  24000 (default) or 32000
   --url U          HTTP teacher base URL (default ${defaultSettings.teacher.httpUrl}); token from $${TOKEN_ENV}
+  --http-protocol P  what the HTTP teacher speaks: tts-distill (default: ours, POST /v1/audio/speech with
+                   the prompt inline), glm-tts-server (JerryAZR/GLM-TTS-Server: prompts uploaded once as
+                   voices, ids kept in <dir>/glm-tts-server-voices.jsonl; seed fixed at 0), fastapi-gateway
+                   (DuoHBshuijiao/GLM-TTS-FastAPI_Gateway: multipart POST /api/v1/tts). Both community
+                   servers take one request at a time and report no readings (ours are recorded, marked)
   --glmtts PATH    GLM-TTS checkout for glmtts-cli (its glmtts_inference.py runs there)
   --python CMD     python that runs it (default ${defaultSettings.teacher.glmttsPython})
   --exp-name NAME  its --exp_name (default ${defaultSettings.teacher.glmttsExpName})
@@ -61,7 +66,7 @@ export const submitCommand: CliCommand = {
 
 async function runSubmit(args: string[], io: CliIO): Promise<number> {
   const { values, switches, positional } = parseArgs(args, {
-    values: ['out', 'teacher', 'concurrency', 'seed', 'timeout', 'retries', 'sample-rate', 'url', 'glmtts', 'python', 'exp-name', 'dict', 'dialect', 'format'],
+    values: ['out', 'teacher', 'concurrency', 'seed', 'timeout', 'retries', 'sample-rate', 'url', 'http-protocol', 'glmtts', 'python', 'exp-name', 'dict', 'dialect', 'format'],
     switches: ['valid-only', 'quiet', 'install-dictionary'],
   });
   if (positional.length !== 1) throw new UsageError('give exactly one task file');
@@ -71,6 +76,9 @@ async function runSubmit(args: string[], io: CliIO): Promise<number> {
   if (!out) throw new UsageError('--out <dir> is required');
   const backend = (values.get('teacher') ?? 'embedded') as TeacherBackendKind;
   if (!BACKENDS.includes(backend)) throw new UsageError(`--teacher must be one of ${BACKENDS.join(', ')}`);
+  const httpProtocol = values.get('http-protocol');
+  if (httpProtocol !== undefined && !isHttpProtocol(httpProtocol)) throw new UsageError(`--http-protocol must be one of ${HTTP_PROTOCOLS.join(', ')}`);
+  if (httpProtocol !== undefined && backend !== 'http') throw new UsageError('--http-protocol goes with --teacher http');
   const dialect = values.get('dialect');
   if (dialect !== undefined && dialect !== 'webui' && dialect !== 'upstream') throw new UsageError('--dialect must be webui or upstream');
   const sampleRate = intOption(values.get('sample-rate'), 'sample-rate', 24000, 32000) ?? defaultSettings.teacher.sampleRate;
@@ -90,6 +98,7 @@ async function runSubmit(args: string[], io: CliIO): Promise<number> {
     backend, baseDir: io.cwd, log,
     ...(values.get('dict') ? { dictionaryFile: values.get('dict')! } : {}),
     ...(values.get('url') ? { httpUrl: values.get('url')! } : {}),
+    ...(httpProtocol ? { httpProtocol } : {}),
     ...(values.get('glmtts') ? { glmttsPath: values.get('glmtts')! } : {}),
     ...(io.env[TOKEN_ENV] ? { token: io.env[TOKEN_ENV] } : {}),
     ...(switches.has('install-dictionary') ? { confirmDictionaryReplace: async () => true } : {}),

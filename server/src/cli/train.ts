@@ -46,7 +46,7 @@ Exit code 0 when the model was written, 65 when the labels hold nothing to learn
       });
     } catch (err) {
       // Errors cross the worker boundary as messages: the data errors are told by their words.
-      if (err instanceof Error && /no labelled polyphones|not beside it|labels$|ENOENT/.test(err.message)) {
+      if (err instanceof Error && /no labelled polyphones|not beside it|labels$|ENOENT|qa-overrides\.json/.test(err.message)) {
         io.stderr.write(`tts-distill train: ${err.message}\n`);
         return 65;
       }

@@ -7,6 +7,9 @@
 export type TaskDialectSetting = 'auto' | 'webui' | 'upstream';
 export type SeveritySetting = 'error' | 'warning' | 'information' | 'hint';
 export type TeacherBackendKind = 'embedded' | 'http' | 'glmtts-cli';
+/** What the HTTP teacher speaks: our protocol, JerryAZR/GLM-TTS-Server, DuoHBshuijiao/GLM-TTS-FastAPI_Gateway. */
+export const HTTP_PROTOCOLS = ['tts-distill', 'glm-tts-server', 'fastapi-gateway'] as const;
+export type HttpProtocol = (typeof HTTP_PROTOCOLS)[number];
 
 export interface Settings {
   taskFiles: {
@@ -53,6 +56,8 @@ export interface Settings {
     httpUrl: string;
     /** Model name sent to the HTTP server. */
     httpModel: string;
+    /** The HTTP server's protocol (see docs/http-teachers.md). */
+    httpProtocol: HttpProtocol;
     /** GLM-TTS checkout root; upstream `prompt_speech` paths are resolved against it. */
     glmttsPath: string;
     glmttsPython: string;
@@ -112,6 +117,33 @@ export interface Settings {
     /** The voice labels sidecar (JSON lines, relative to the workspace folder). */
     labelsFile: string;
   };
+  qa: {
+    /** Thresholds of the signal QA gates (core/qa): teacher outputs beyond them are excluded; prompts get a warning. */
+    minSnrDb: number;
+    maxClipRatio: number;
+    maxDcOffset: number;
+    maxLeadingSilenceS: number;
+    maxTrailingSilenceS: number;
+    maxPauseS: number;
+    maxSilenceRatio: number;
+    minBandwidthHz: number;
+    minLoudnessLufs: number;
+    maxLoudnessLufs: number;
+    /** Largest distance from the run's median loudness. */
+    maxLoudnessDeviationLu: number;
+    /** Seconds per Han syllable beyond median × factor or below median / factor: an outlier. */
+    speakingRateFactor: number;
+    /** Measure prompt recordings in task-file diagnostics. */
+    promptChecks: boolean;
+  };
+  listening: {
+    /** Lines sampled for a new listening test (A/B: one item per line; MOS: two). */
+    count: number;
+    /** Seed of the sample and of the A/B order. */
+    seed: number;
+    /** What a new test asks: A/B preference, MOS, or both. */
+    kind: 'ab' | 'mos' | 'both';
+  };
   slurm: {
     shards: number;
     maxParallel: number;
@@ -140,6 +172,7 @@ export const defaultSettings: Settings = {
     backend: 'embedded',
     httpUrl: 'http://127.0.0.1:8049',
     httpModel: 'glm-tts',
+    httpProtocol: 'tts-distill',
     glmttsPath: '',
     glmttsPython: 'python',
     glmttsCommandPrefix: [],
@@ -154,6 +187,11 @@ export const defaultSettings: Settings = {
   preview: { followCursor: true, studentOutputDir: 'student-out' },
   coverage: { minExamples: 3 },
   voices: { speakerPattern: '', labelsFile: 'voices.jsonl' },
+  qa: {
+    minSnrDb: 15, maxClipRatio: 0.001, maxDcOffset: 0.02, maxLeadingSilenceS: 1, maxTrailingSilenceS: 1, maxPauseS: 2, maxSilenceRatio: 0.6,
+    minBandwidthHz: 5000, minLoudnessLufs: -40, maxLoudnessLufs: -5, maxLoudnessDeviationLu: 10, speakingRateFactor: 2, promptChecks: true,
+  },
+  listening: { count: 20, seed: 42, kind: 'both' },
   slurm: {
     shards: 8, maxParallel: 4, partition: '', gres: '', time: '', account: '', sbatchArgs: [], commandPrefix: [],
     sharedDir: 'slurm-runs', maxRetries: 2, pollSeconds: 5,

@@ -6,6 +6,8 @@ import { atLine, type Finding, FindingCollector, type LineFinding, type Range, t
 import { LONE_SURROGATE, MAX_NAME_BYTES } from './batch/manifest';
 import { BOM, findSyntaxError, jsonLimitProblem, parseJsonObject, type JsonMember, scanMembers, splitLines, stringOffsetMapper } from './jsonl';
 import type { TaskDialectSetting } from './settings';
+import { type QaThresholds, reasonCode, signalReasons } from './qa/gates';
+import type { SignalMeasures } from './qa/signal';
 
 /** The two task-file dialects in the wild (see FORMATS.md §1). */
 export type TaskDialect = 'webui' | 'upstream';
@@ -378,13 +380,6 @@ export function detectDialect(lines: readonly string[], setting: TaskDialectSett
   return { dialect: setting === 'upstream' ? 'upstream' : 'webui', source: 'setting' };
 }
 
-/** Does this text look like a task file (first non-blank line has task keys)? Used to sniff `.jsonl` files. */
-export function looksLikeTaskFile(text: string): boolean {
-  const first = firstNonBlankLine(text);
-  if (first === undefined) return false;
-  return /"(prompt_audio|input_text|output_name|uttid|prompt_speech|syn_text)"\s*:/.test(first);
-}
-
 export function firstNonBlankLine(text: string): string | undefined {
   let start = 0;
   while (start < text.length) {
@@ -409,11 +404,13 @@ export type PromptAudioStatus =
   | { state: 'pending' }
   | { state: 'missing'; path: string }
   | { state: 'unreadable'; path: string; reason: string }
-  | { state: 'ok'; path: string; channels: number; sampleRate: number; durationSeconds: number; truncated: boolean };
+  | { state: 'ok'; path: string; channels: number; sampleRate: number; durationSeconds: number; truncated: boolean; qa?: SignalMeasures };
 
 export interface TaskValidationOptions {
   maxPerFile: number;
   promptAudio: { minSeconds: number; maxSeconds: number };
+  /** Thresholds for the signal QA of prompts whose status carries `qa` measures (`task/prompt-audio-qa`); omit to skip. */
+  promptQa?: QaThresholds;
   /** Status of a prompt audio path as written in the task (resolution is the caller's business); omit to skip the check. */
   promptAudioStatus?: (written: string, dialect: TaskDialect) => PromptAudioStatus;
   analyzers?: TaskLineAnalyzer[];
@@ -642,7 +639,7 @@ export class TaskFileModel {
     const lastIndex = entries.length - 1;
     const audioKey = TASK_FIELDS[dialect].promptAudio;
     // One status per distinct prompt audio path (null: nothing to say), looked up per line.
-    const audioFinding = new Map<string, Omit<Finding, 'range'> | null>();
+    const audioFinding = new Map<string, Array<Omit<Finding, 'range'>>>();
     let work = 0;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
@@ -671,12 +668,15 @@ export class TaskFileModel {
         }
       }
       if (e.audio !== undefined && opts.promptAudioStatus) {
-        let af = audioFinding.get(e.audio);
-        if (af === undefined) {
-          af = promptAudioFinding(opts.promptAudioStatus(e.audio, dialect), opts.promptAudio, audioKey) ?? null;
-          audioFinding.set(e.audio, af);
+        let afs = audioFinding.get(e.audio);
+        if (afs === undefined) {
+          const st = opts.promptAudioStatus(e.audio, dialect);
+          const af = promptAudioFinding(st, opts.promptAudio, audioKey);
+          const qf = opts.promptQa && st.state === 'ok' && st.qa ? promptQaFinding(st.qa, opts.promptQa) : undefined;
+          afs = [...(af ? [af] : []), ...(qf ? [qf] : [])];
+          audioFinding.set(e.audio, afs);
         }
-        if (af) {
+        for (const af of afs) {
           if (out.wants(af.severity)) out.add({ ...af, range: audioRange(e) });
           else out.count(af.severity);
         }
@@ -768,6 +768,14 @@ function promptAudioFinding(st: PromptAudioStatus, limits: { minSeconds: number;
       return { severity, code: 'task/prompt-audio-quality', message: `Prompt audio: ${problems.join('; ')}.` };
     }
   }
+}
+
+/** The signal QA of a prompt recording against the thresholds (noise, clipping, band limit, silence), as one warning. */
+function promptQaFinding(m: SignalMeasures, t: QaThresholds): Omit<Finding, 'range'> | undefined {
+  const reasons = signalReasons(m, t, { prompt: true });
+  if (!reasons.length) return undefined;
+  const details = reasons.map((r) => r.slice(reasonCode(r).length + 1).trim());
+  return { severity: 'warning', code: 'task/prompt-audio-qa', message: `Prompt audio quality: ${details.join('; ')}. The teacher clones what it hears: use a clean recording.` };
 }
 
 /**

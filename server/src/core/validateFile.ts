@@ -1,31 +1,19 @@
-import * as path from 'node:path';
 import { capFindings, type Finding } from './findings';
 import type { Settings } from './settings';
-import { looksLikeTaskFile, type PromptAudioStatus, resolvePromptAudio, TaskFileModel } from './taskFile';
+import { type PromptAudioStatus, resolvePromptAudio, TaskFileModel } from './taskFile';
+import { documentKind, type DocumentKind } from './documentKind';
 import { validateDictionaryText } from './dictFile';
 import { dictionaryFindings, taskLineAnalyzers } from './pronunciation';
 import { readWavHeader } from './audio/wavHeader';
+import { measureWavFile } from './qa/measureFile';
 
-export type FileKind = 'tasks' | 'dictionary';
-
-/** Decides by name first (`*.tasks.jsonl`, `G2P_replace_dict.jsonl`, `*.g2p.jsonl`), then by the first non-blank line. */
-export function fileKind(file: string, text: string): FileKind | undefined {
-  const base = path.basename(file);
-  if (base.endsWith('.tasks.jsonl')) return 'tasks';
-  if (base === 'G2P_replace_dict.jsonl' || base.endsWith('.g2p.jsonl')) return 'dictionary';
-  if (!/\.jsonl?$/i.test(base)) return undefined;
-  if (looksLikeTaskFile(text)) return 'tasks';
-  const first = text.split(/\r?\n/, 50).find((l) => l.trim() !== '') ?? '';
-  if (/"(word|context|phoneme)"\s*:|<\|[A-Z0-9]+\|>/.test(first)) return 'dictionary';
-  return undefined;
-}
 
 /**
  * Validates one file completely, prompt audio included (read now, not in the background):
  * what `tts-distill validate` prints and what the editor shows once every check has settled.
  */
-export async function validateFile(file: string, text: string, settings: Settings, env: { workspaceFolder?: string; kind?: FileKind }): Promise<{ kind: FileKind; dialect: string; findings: Finding[] } | undefined> {
-  const kind = env.kind ?? fileKind(file, text);
+export async function validateFile(file: string, text: string, settings: Settings, env: { workspaceFolder?: string; kind?: DocumentKind }): Promise<{ kind: DocumentKind; dialect: string; findings: Finding[] } | undefined> {
+  const kind = env.kind ?? documentKind(file, text);
   if (!kind) return undefined;
   if (kind === 'dictionary') {
     const res = validateDictionaryText(text, settings);
@@ -41,11 +29,19 @@ export async function validateFile(file: string, text: string, settings: Setting
     if (written === undefined || written.trim() === '') continue;
     const abs = resolve(written);
     if (statuses.has(abs)) continue;
-    statuses.set(abs, await promptAudioStatus(abs, settings.promptAudio.maxMegabytes * 1048576));
+    const st = await promptAudioStatus(abs, settings.promptAudio.maxMegabytes * 1048576);
+    // The prompt's signal QA (noise, clipping, band limit, silence): a file the header check passed, measured once.
+    if (st.state === 'ok' && settings.qa.promptChecks) {
+      try {
+        st.qa = await measureWavFile(abs, settings.promptAudio.maxMegabytes * 1048576);
+      } catch { /* the header check has said what there is to say */ }
+    }
+    statuses.set(abs, st);
   }
   const findings = await model.validate({
     maxPerFile: settings.diagnostics.maxPerFile,
     promptAudio: settings.promptAudio,
+    ...(settings.qa.promptChecks ? { promptQa: settings.qa } : {}),
     promptAudioStatus: (written) => statuses.get(resolve(written)) ?? { state: 'pending' },
     analyzers: await taskLineAnalyzers(settings, { workspaceFolder: env.workspaceFolder, file }),
   });

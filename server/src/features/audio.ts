@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { uriToPath } from '../core/paths';
 import { type CodeLens, CodeLensRefreshRequest } from 'vscode-languageserver/node';
 import type { ServerContext } from '../context';
 import { analyseFile, AudioAnalysisCache } from '../core/audio/analysis';
 import type { AnalysisDone, AnalysisJob } from '../core/audio/analysisWorker';
 import type { AudioAnalysisResult, AudioSource, AudioSourceKind, PreviewLine, ReadingCell, TeacherTake } from '../core/audio/previewTypes';
-import { latestByName, MANIFEST_FILE, type ManifestRecord, readManifest } from '../core/batch/manifest';
+import type { OutputFolderState } from '../core/batch/outputIndex';
 import type { Settings } from '../core/settings';
 import { resolvePromptAudio, TaskFileModel, type ParsedTaskLine } from '../core/taskFile';
 import { loadReplaceDict } from '../core/dictEngine';
@@ -28,18 +28,17 @@ export function register(ctx: ServerContext): void {
   const worker = new AnalysisWorker(path.join(__dirname, 'audioWorker.js'), ctx.log);
   const analyses = new AudioAnalysisCache(32, (file) => worker.analyse(file));
   const listings = new DirectoryListings();
-  const manifests = new ManifestIndex();
 
   ctx.connection.onRequest(AnalyseAudioRequest.type, ({ path: file, range }) => (range ? worker.analyse(file, range) : analyses.analyse(file)));
 
   ctx.connection.onRequest(PreviewLineRequest.type, async ({ uri, line, withReadings }) => {
     const doc = ctx.getDocument(uri);
-    const file = doc?.path ?? toPath(uri);
+    const file = doc?.path ?? uriToPath(uri);
     const model = doc?.tasks ?? (file ? await loadModel(file) : undefined);
     const parsed = model?.line(line);
     if (!model || !parsed || parsed.kind !== 'object') return null;
     const settings = await ctx.getSettings(uri);
-    const folder = folderOf(ctx.workspaceFolders(), file);
+    const folder = ctx.folderOf(file);
     const sources = lineSources(parsed, model.dialect.dialect, file, folder, settings);
     await Promise.all(sources.map(async (s) => { s.exists = await isFile(s.path); }));
     const text = parsed.get('text') ?? '';
@@ -48,17 +47,36 @@ export function register(ctx: ServerContext): void {
     const result: PreviewLine = { uri, line, name: parsed.get('name') ?? '', text, readings, readingsSource, sources };
     const teacher = sources.find((s) => s.kind === 'teacher');
     if (teacher?.exists && withReadings !== false) {
-      const take = await manifests.take(path.dirname(teacher.path), result.name, ctx.log);
+      const take = teacherTake(await ctx.outputs.get(path.dirname(teacher.path)), result.name);
       if (take) result.teacherTake = take;
     }
     if (field) result.promptAudioColumns = [field.valueStart, field.valueEnd];
     return result;
   });
 
+  // A hover on the prompt-audio value: links that open the preview on each audio of the line (command links the client trusts).
+  ctx.onHover(async (doc, params) => {
+    const parsed = doc.kind === 'tasks' ? doc.tasks?.line(params.position.line) : undefined;
+    const field = parsed?.kind === 'object' ? parsed.field('promptAudio') : undefined;
+    if (!parsed || !field || params.position.character < field.valueStart || params.position.character > field.valueEnd) return null;
+    const settings = await ctx.getSettings(doc.uri);
+    const sources = lineSources(parsed, doc.tasks!.dialect.dialect, doc.path, ctx.folderOf(doc.path), settings);
+    const links = await Promise.all(sources.map(async (s) => {
+      const args: PreviewAudioArgs = { uri: doc.uri, line: params.position.line, source: s.kind };
+      if (await isFile(s.path)) return `[${SOURCE_TITLES[s.kind]}](command:ttsDistill.previewAudio?${encodeURIComponent(JSON.stringify([args]))} "Open the audio preview")`;
+      return `${SOURCE_TITLES[s.kind].replace('$(play) ', '')} (${s.kind === 'prompt' ? 'missing' : 'not written yet'})`;
+    }));
+    const line = params.position.line;
+    return {
+      contents: { kind: 'markdown', value: `**Audio preview:** ${links.join(' · ')}` },
+      range: { start: { line, character: field.valueStart }, end: { line, character: field.valueEnd } },
+    };
+  });
+
   ctx.onCodeLens(async (doc) => {
     if (doc.kind !== 'tasks' || !doc.tasks) return [];
     const settings = await ctx.getSettings(doc.uri);
-    const folder = folderOf(ctx.workspaceFolders(), doc.path);
+    const folder = ctx.folderOf(doc.path);
     const model = doc.tasks;
     const dialect = model.dialect.dialect;
     const lenses: CodeLens[] = [];
@@ -157,40 +175,6 @@ class AnalysisWorker {
   }
 }
 
-/** Manifests above this size are not indexed for the preview (a million-line run would cost seconds and memory). */
-const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
-
-/** The newest manifest record per output name of each teacher output folder, re-read when the manifest changes. */
-class ManifestIndex {
-  private readonly byDir = new Map<string, { key: string; records: Promise<Map<string, ManifestRecord>> }>();
-
-  async take(dir: string, name: string, log: (m: string) => void): Promise<TeacherTake | undefined> {
-    const file = path.join(dir, MANIFEST_FILE);
-    let st;
-    try {
-      st = await stat(file);
-    } catch {
-      return undefined;
-    }
-    if (st.size > MAX_MANIFEST_BYTES) return undefined;
-    const key = `${st.mtimeMs}:${st.size}`;
-    let hit = this.byDir.get(dir);
-    if (!hit || hit.key !== key) {
-      hit = { key, records: readManifest(file).then(latestByName, (err: unknown) => {
-        log(`audio preview: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
-        return new Map<string, ManifestRecord>();
-      }) };
-      this.byDir.set(dir, hit);
-    }
-    const r = (await hit.records).get(name);
-    if (!r) return undefined;
-    const take: TeacherTake = { text: r.text, readings: r.readings, backend: r.backend, seed: r.seed, clonedVoice: r.clonedVoice };
-    if (r.engine) take.engine = r.engine;
-    if (r.note) take.note = r.note;
-    return take;
-  }
-}
-
 /** Which files a folder holds, re-read only when the folder's mtime changes (a batch adds files). */
 class DirectoryListings {
   private readonly dirs = new Map<string, { checkedAt: number; mtimeMs: number; names: Set<string> }>();
@@ -237,16 +221,12 @@ async function isFile(file: string): Promise<boolean> {
   }
 }
 
-function toPath(uri: string): string | undefined {
-  try {
-    return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
-  } catch {
-    return undefined;
-  }
+/** What the teacher did for this output name, from its folder's manifest. */
+function teacherTake(state: OutputFolderState | undefined, name: string): TeacherTake | undefined {
+  const r = state?.records.get(name);
+  if (!r) return undefined;
+  const take: TeacherTake = { text: r.text, readings: r.readings, backend: r.backend, seed: r.seed, clonedVoice: r.clonedVoice };
+  if (r.engine) take.engine = r.engine;
+  if (r.note) take.note = r.note;
+  return take;
 }
-
-function folderOf(folders: string[], file: string | undefined): string | undefined {
-  if (!file) return folders[0];
-  return folders.filter((f) => file === f || file.startsWith(f + path.sep)).sort((a, b) => b.length - a.length)[0] ?? folders[0];
-}
-

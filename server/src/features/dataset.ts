@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { uriToPath } from '../core/paths';
 import { LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import type { ServerContext } from '../context';
 import { loadReplaceDict } from '../core/dictEngine';
@@ -24,11 +24,7 @@ export const enum DatasetError { Refused = 1 }
  * and Export Dataset. The client only shows the results.
  */
 export function register(ctx: ServerContext): void {
-  const folderFor = (uri: string | undefined) => {
-    const folders = ctx.workspaceFolders();
-    const file = uri?.startsWith('file:') ? fileURLToPath(uri) : undefined;
-    return (file && folders.find((f) => file === f || file.startsWith(f + path.sep))) ?? folders[0] ?? (file ? path.dirname(file) : process.cwd());
-  };
+  const folderFor = (uri: string | undefined) => ctx.workDirOf(uri ? uriToPath(uri) : undefined);
 
   async function taskFiles(folder: string, settings: Settings): Promise<TaskFileTasks[]> {
     const open = new Map<string, string>();

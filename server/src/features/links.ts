@@ -1,5 +1,4 @@
 import { statSync } from 'node:fs';
-import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { DocumentLink } from 'vscode-languageserver/node';
 import type { ServerContext } from '../context';
@@ -16,7 +15,7 @@ export function register(ctx: ServerContext): void {
     const doc = ctx.getDocument(params.textDocument.uri);
     if (!doc || doc.kind !== 'tasks' || !doc.tasks) return null;
     const settings = await ctx.getSettings(doc.uri);
-    const folder = doc.path ? ctx.workspaceFolders().find((f) => doc.path!.startsWith(f + path.sep)) ?? ctx.workspaceFolders()[0] : ctx.workspaceFolders()[0];
+    const folder = ctx.folderOf(doc.path);
     const { dialect } = doc.tasks.dialect;
     const exists = new Map<string, boolean>();
     const links: DocumentLink[] = [];

@@ -29,13 +29,8 @@ export function register(ctx: ServerContext): PronunciationApi {
   const workspaces = new Map<string, PronunciationWorkspace>();
   const refreshing = new Map<PronunciationWorkspace, { running: boolean; again: boolean; timer?: NodeJS.Timeout; loggedError?: string }>();
 
-  const folderOf = (file: string | undefined): string | undefined => {
-    const folders = ctx.workspaceFolders();
-    if (!file) return folders[0];
-    return folders.filter((f) => file === f || file.startsWith(f + path.sep)).sort((a, b) => b.length - a.length)[0] ?? folders[0];
-  };
   const workspaceOf = (doc: OpenDocument | undefined): PronunciationWorkspace => {
-    const folder = folderOf(doc?.path);
+    const folder = ctx.folderOf(doc?.path);
     const key = folder ?? '';
     let w = workspaces.get(key);
     if (!w) workspaces.set(key, (w = new PronunciationWorkspace(folder)));
@@ -82,14 +77,13 @@ export function register(ctx: ServerContext): PronunciationApi {
     })();
   };
 
-  // Closing the dictionary without saving does not reach features: notice it and go back to the file on disk.
-  const watchUnsaved = setInterval(() => {
+  // The dictionary closed without saving: go back to the file on disk.
+  ctx.onDidClose((doc) => {
     for (const w of workspaces.values()) {
-      if (!w.dictionary.unsaved || ctx.allDocuments().some((d) => d.path === w.dictionary.file)) continue;
+      if (!w.dictionary.unsaved || doc.path !== w.dictionary.file) continue;
       void ctx.getSettings(pathToFileURL(w.dictionary.file).href).then((settings) => refresh(w, settings));
     }
-  }, 2000);
-  watchUnsaved.unref?.();
+  });
 
   // The polyphone flags of task lines run in features/readings.ts (worker threads, lines in view
   // first), on the workspace state this feature keeps: see the returned API.

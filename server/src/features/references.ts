@@ -1,5 +1,4 @@
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CancellationToken, Location, Position } from 'vscode-languageserver/node';
 import type { OpenDocument, ServerContext } from '../context';
@@ -99,7 +98,7 @@ async function ruleOf(ctx: ServerContext, doc: OpenDocument, pos: Position): Pro
   const i = indexAt(field, pos.character);
   if (i === undefined) return [];
   const settings = await ctx.getSettings(doc.uri);
-  const folder = doc.path ? ctx.workspaceFolders().find((f) => doc.path!.startsWith(f + path.sep)) ?? ctx.workspaceFolders()[0] : ctx.workspaceFolders()[0];
+  const folder = ctx.folderOf(doc.path);
   const file = dictionaryPath(settings, folder);
   const openDict = ctx.allDocuments().find((d) => d.path === file);
   const text = openDict ? openDict.document.getText() : await fs.readFile(file, 'utf8').catch(() => undefined);

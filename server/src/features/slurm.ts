@@ -98,7 +98,7 @@ export function register(ctx: ServerContext): void {
     if (!params.uri.startsWith('file:')) throw new ResponseError(ErrorCodes.InvalidParams, 'save the task file first: a Slurm batch runs from a file on disk');
     const tasksFile = fileURLToPath(params.uri);
     const settings = await ctx.getSettings(params.uri);
-    const folder = workspaceFolderOf(tasksFile, ctx.workspaceFolders());
+    const folder = ctx.workDirOf(tasksFile);
     const outDir = params.outDir ?? path.resolve(folder, params.testRun ? settings.batch.testOutputDir : settings.batch.outputDir);
     const runDir = runDirIn(path.resolve(folder, settings.slurm.sharedDir), outDir);
     if (following(runDir)) return { runId: runDir, uri: params.uri, outDir } satisfies SlurmRunRef;
@@ -134,17 +134,12 @@ export function register(ctx: ServerContext): void {
   ctx.connection.onRequest(SlurmRunsRequest.type, () => [...runs.values()].map((r) => r.status));
 }
 
-function workspaceFolderOf(file: string, folders: string[]): string {
-  const inside = folders.filter((f) => !path.relative(f, file).startsWith('..')).sort((a, b) => b.length - a.length);
-  return inside[0] ?? folders[0] ?? path.dirname(file);
-}
-
 /** The teacher options every shard's `tts-distill submit` gets, from the settings of the task file. */
 export function shardSubmitArgs(s: Settings, folder: string): string[] {
   const args = ['--teacher', s.teacher.backend, '--concurrency', String(s.batch.concurrency), '--seed', String(s.batch.seed),
     '--timeout', String(s.batch.timeoutSeconds), '--retries', String(s.batch.retries), '--sample-rate', String(s.teacher.sampleRate), '--quiet'];
   if (s.taskFiles.dialect !== 'auto') args.push('--dialect', s.taskFiles.dialect);
-  if (s.teacher.backend === 'http') args.push('--url', s.teacher.httpUrl);
+  if (s.teacher.backend === 'http') args.push('--url', s.teacher.httpUrl, '--http-protocol', s.teacher.httpProtocol);
   if (s.teacher.glmttsPath) args.push('--glmtts', path.resolve(folder, s.teacher.glmttsPath));
   const dict = path.resolve(folder, s.dictionary.path);
   if (existsSync(dict)) args.push('--dict', dict);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { uriToPath } from '../core/paths';
 import { ResponseError } from 'vscode-languageserver/node';
 import type { ServerContext } from '../context';
 import { readingsDocument } from '../core/evaluation/diffText';
@@ -25,11 +25,7 @@ export const enum StudentError { NoManifest = 1, Untrusted = 2, NoCommand = 3, N
 export function register(ctx: ServerContext): void {
   let training = false;
 
-  const folderFor = (uri: string | undefined) => {
-    const folders = ctx.workspaceFolders();
-    const file = uri?.startsWith('file:') ? fileURLToPath(uri) : undefined;
-    return (file && folders.find((f) => file === f || file.startsWith(f + path.sep))) ?? folders[0] ?? (file ? path.dirname(file) : process.cwd());
-  };
+  const folderFor = (uri: string | undefined) => ctx.workDirOf(uri ? uriToPath(uri) : undefined);
 
   ctx.connection.onRequest(TrainStudentRequest.type, async (params, token): Promise<TrainStudentResult> => {
     const settings = await ctx.getSettings(params.uri);

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { type DocumentSymbol, type SymbolInformation, SymbolKind } from 'vscode-languageserver/node';
 import type { OpenDocument, ServerContext } from '../context';
 import { parseDictionaryFile } from '../core/dictFile';
@@ -60,7 +60,7 @@ function info(s: DocumentSymbol, uri: string, containerName?: string): SymbolInf
 
 function containerOf(ctx: ServerContext, file: string | undefined): string | undefined {
   if (!file) return undefined;
-  const folder = ctx.workspaceFolders().find((f) => file.startsWith(f + path.sep));
+  const folder = ctx.containingFolder(file);
   return folder ? path.relative(folder, file) : path.basename(file);
 }
 
@@ -151,9 +151,5 @@ async function namesOnDisk(file: string): Promise<DiskName[]> {
   return names;
 }
 
-/** The absolute path of a file: URI (undefined for others). */
-export function pathOf(uri: string): string | undefined {
-  return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
-}
 
 export type { OpenDocument };

@@ -1,13 +1,12 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CodeLens, CodeLensRefreshRequest, ResponseError } from 'vscode-languageserver/node';
 import type { OpenDocument, ServerContext } from '../context';
-import {
-  FAILURES_FILE, type FailureRecord, latestByName, MANIFEST_FILE, type ManifestRecord, readFailures, readManifest, taskHash,
-} from '../core/batch/manifest';
+import { type ManifestRecord, taskHash } from '../core/batch/manifest';
+import type { OutputFolderState } from '../core/batch/outputIndex';
 import { checkNames, parseTaskText, runBatch } from '../core/batch/runner';
-import { JUDGES_FILE, type JudgesLine, parseJudgesFile } from '../core/evaluation/judges/apply';
+import type { JudgesLine } from '../core/evaluation/judges/apply';
 import type { Settings } from '../core/settings';
 import { createTeacher } from '../core/teacher';
 import { BatchPreflightRequest, BatchProgressNotification, SubmitBatchRequest, TeacherHealthRequest } from '../protocol/teacher';
@@ -18,13 +17,10 @@ import { BatchPreflightRequest, BatchProgressNotification, SubmitBatchRequest, T
  * from the output folders' manifests.
  */
 export function register(ctx: ServerContext): void {
-  const outputs = new OutputFolders();
   const running = new Set<string>();
 
-  const folderOf = (file: string | undefined) => {
-    const folders = ctx.workspaceFolders();
-    return (file && folders.find((f) => file === f || file.startsWith(f + path.sep))) ?? folders[0] ?? (file ? path.dirname(file) : process.cwd());
-  };
+  // Without a workspace folder, a batch's outputs go beside its task file.
+  const folderOf = (file: string | undefined) => ctx.workDirOf(file);
   const outDirs = (settings: Settings, file: string | undefined) => {
     const base = folderOf(file);
     return { outputDir: path.resolve(base, settings.batch.outputDir), testOutputDir: path.resolve(base, settings.batch.testOutputDir) };
@@ -39,9 +35,12 @@ export function register(ctx: ServerContext): void {
     const text = ctx.getDocument(uri)?.document.getText() ?? (await readFile(file, 'utf8'));
     const { tasks, invalid } = parseTaskText(text, settings.taskFiles.dialect);
     const names = checkNames(tasks, dirs.outputDir);
+    // The runner's own checks, plus the errors the Problems panel shows (prompt audio is checked only there).
+    const errors = new Map<number, string>([...invalid, ...names.invalid].map((x) => [x.line, x.reason]));
+    for (const [line, reason] of editorErrors(ctx.getDocument(uri))) if (!errors.has(line)) errors.set(line, reason);
     return {
       lines: tasks.length + invalid.length,
-      invalid: [...invalid, ...names.invalid].sort((a, b) => a.line - b.line).map((x) => ({ line: x.line, reason: x.reason })),
+      invalid: [...errors].sort((a, b) => a[0] - b[0]).map(([line, reason]) => ({ line, reason })),
       backend: settings.teacher.backend, runsExternalProgram: runsExternalProgram(settings), ...dirs,
     };
   });
@@ -72,7 +71,8 @@ export function register(ctx: ServerContext): void {
     try {
       const summary = await runBatch({
         tasksFile: file, dialect: settings.taskFiles.dialect, validOnly: params.validOnly, outDir, teacher,
-        ...(params.skipLines?.length ? { skipLines: new Set(params.skipLines) } : {}),
+        // With validOnly, the lines the editor shows errors on are left out too: the server decides from its own findings.
+        ...(params.validOnly ? { skipLines: new Set(editorErrors(ctx.getDocument(params.uri)).keys()) } : {}),
         concurrency: settings.batch.concurrency, timeoutMs: settings.batch.timeoutSeconds * 1000, retries: settings.batch.retries,
         seed: settings.batch.seed, sampleRate: settings.teacher.sampleRate, glmttsPath: settings.teacher.glmttsPath, workspaceFolder: base,
         signal: controller.signal, onLog: ctx.log,
@@ -119,11 +119,18 @@ export function register(ctx: ServerContext): void {
     if (doc.kind !== 'tasks' || !doc.tasks) return [];
     const settings = await ctx.getSettings(doc.uri);
     const dirs = outDirs(settings, doc.path);
-    const prod = await outputs.get(dirs.outputDir);
-    const test = await outputs.get(dirs.testOutputDir);
+    const prod = await ctx.outputs.get(dirs.outputDir);
+    const test = await ctx.outputs.get(dirs.testOutputDir);
     if (!prod && !test) return [];
     return lensesFor(doc, [[prod, ''], [test, ' (test)']]);
   });
+}
+
+/** The lines with an error in the document's last published findings, with the first message of each. */
+function editorErrors(doc: OpenDocument | undefined): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const f of doc?.findings ?? []) if (f.severity === 'error' && !out.has(f.range.start.line)) out.set(f.range.start.line, f.message);
+  return out;
 }
 
 function filePath(uri: string): string {
@@ -131,29 +138,7 @@ function filePath(uri: string): string {
   return fileURLToPath(uri);
 }
 
-interface FolderState { records: Map<string, ManifestRecord>; failures: Map<string, FailureRecord>; judges?: Map<string, JudgesLine> }
-
-/** Manifests and failure lists of output folders, re-read when their size or mtime changes. */
-class OutputFolders {
-  private cache = new Map<string, { key: string; state: FolderState }>();
-
-  async get(dir: string): Promise<FolderState | undefined> {
-    const m = await stat(path.join(dir, MANIFEST_FILE)).catch(() => undefined);
-    const f = await stat(path.join(dir, FAILURES_FILE)).catch(() => undefined);
-    if (!m && !f) return undefined;
-    const j = await stat(path.join(dir, JUDGES_FILE)).catch(() => undefined);
-    const key = `${m?.mtimeMs}:${m?.size}:${f?.mtimeMs}:${f?.size}:${j?.mtimeMs}:${j?.size}`;
-    const hit = this.cache.get(dir);
-    if (hit?.key === key) return hit.state;
-    const [mt, ft] = await Promise.all([readManifest(path.join(dir, MANIFEST_FILE)).catch(() => []), readFailures(path.join(dir, FAILURES_FILE)).catch(() => [])]);
-    const judges = j ? await readFile(path.join(dir, JUDGES_FILE), 'utf8').then(parseJudgesFile, () => undefined) : undefined;
-    const state = { records: latestByName(mt), failures: latestByName(ft), ...(judges ? { judges } : {}) };
-    this.cache.set(dir, { key, state });
-    return state;
-  }
-}
-
-function lensesFor(doc: OpenDocument, folders: Array<[FolderState | undefined, string]>): CodeLens[] {
+function lensesFor(doc: OpenDocument, folders: Array<[OutputFolderState | undefined, string]>): CodeLens[] {
   const lenses: CodeLens[] = [];
   const model = doc.tasks!;
   for (let i = 0; i < model.lineCount; i++) {
@@ -185,7 +170,7 @@ function lensesFor(doc: OpenDocument, folders: Array<[FolderState | undefined, s
 }
 
 /** The judges' scores of this output (`judges.jsonl` of the run), when they are of this very WAV. */
-function judgeLensText(j: JudgesLine | undefined, rec: ManifestRecord): string {
+function judgeLensText(j: JudgesLine | undefined, rec: Pick<ManifestRecord, 'wavSha256'>): string {
   if (!j || (j.wavSha256 && j.wavSha256 !== rec.wavSha256)) return '';
   if (j.error) return ' · not judged';
   const parts = [j.cer !== null ? `CER ${j.cer.toFixed(2)}` : '', j.similarity !== null ? `sim ${j.similarity.toFixed(2)}` : '', j.emotion !== null ? `emotion ${j.emotion.toFixed(2)}` : ''].filter(Boolean);

@@ -36,8 +36,6 @@ export interface SubmitBatchParams {
   outDir: string;
   /** Leave out lines with errors instead of recording them as failures. */
   validOnly: boolean;
-  /** More 0-based lines to leave out: those the editor shows errors on beyond the preflight's (prompt audio checks). */
-  skipLines?: number[];
   /** HTTP teacher bearer token from SecretStorage; never written anywhere by the server. */
   token?: string;
   /** `vscode.workspace.isTrusted`: the server refuses teachers that run external programs when false. */

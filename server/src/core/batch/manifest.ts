@@ -6,14 +6,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { type FileHandle, mkdir, open, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { type FileHandle, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import * as path from 'node:path';
 import type { Task } from '../taskFile';
 import type { TeacherBackendKind } from '../settings';
 import type { ReadingSource } from '../teacherG2P';
 import { openAppendNoFollow } from '../safeFs';
+import { acquireFolderLock } from '../folderLock';
 
 export const MANIFEST_FILE = 'manifest.jsonl';
 export const FAILURES_FILE = 'failures.jsonl';
@@ -40,6 +40,8 @@ export interface ManifestRecord {
    * hint), 'none' (not Han) — or null (a local estimate). Absent in older records.
    */
   sources?: (ReadingSource | null)[];
+  /** 'local-g2p': the server reported no readings; `readings`/`phonemes` are our port of GLM-TTS's G2P, not the server's. Absent: the teacher's. */
+  readingsFrom?: 'teacher' | 'local-g2p';
   /** sha256 of the dictionary the teacher used (upstream-dialect text); null: unknown (an HTTP server that does not say). */
   dictionarySha256?: string | null;
   /** WAV file name relative to the output folder. */
@@ -351,57 +353,11 @@ export function outputWavPath(outDir: string, name: string): { file: string; aud
   return { file, audio };
 }
 
-export class FolderBusyError extends Error {}
-
-/** The holder touches its lock this often; a lock untouched for LOCK_STALE_MS belongs to nobody. */
-const LOCK_HEARTBEAT_MS = 10_000;
-const LOCK_STALE_MS = 60_000;
-
 /**
- * Takes the output folder for one batch. A lock left by a process that is gone is taken over:
- * on this host when its process no longer exists, on another host of a shared file system (a
- * Slurm node that died) when it has not been touched for a minute. A live holder is reported with
- * what is known of it. Returns the release function.
+ * Takes the output folder for one batch (core/folderLock.ts): a lock left by a process that is
+ * gone is taken over; a live holder is reported with what is known of it. Returns the release function.
  */
-export async function acquireFolderLock(dir: string): Promise<() => Promise<void>> {
-  const file = path.join(dir, LOCK_FILE);
-  const me = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await writeFile(file, JSON.stringify(me) + '\n', { flag: 'wx' });
-      const beat = setInterval(() => {
-        const now = new Date();
-        utimes(file, now, now).catch(() => undefined);
-      }, LOCK_HEARTBEAT_MS);
-      beat.unref();
-      return async () => {
-        clearInterval(beat);
-        await rm(file, { force: true });
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    let holder: Partial<typeof me> = {};
-    let touched = 0;
-    try {
-      touched = (await stat(file)).mtimeMs;
-      holder = JSON.parse(await readFile(file, 'utf8')) as Partial<typeof me>;
-    } catch { /* torn by a crash while it was written: nobody holds it */ }
-    const stale = typeof holder.pid !== 'number'
-      || (holder.host === me.host ? !processAlive(holder.pid) : Date.now() - touched > LOCK_STALE_MS);
-    if (!stale) {
-      throw new FolderBusyError(`${dir} is in use by another batch (process ${holder.pid} on ${holder.host}, since ${holder.started}). If that run is gone, delete ${file}.`);
-    }
-    await rm(file, { force: true });
-  }
-  throw new FolderBusyError(`could not take ${file}`);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+export function acquireBatchFolderLock(dir: string): Promise<() => Promise<void>> {
+  return acquireFolderLock(dir, LOCK_FILE, (holder, file) =>
+    `${dir} is in use by another batch (process ${holder.pid} on ${holder.host}, since ${holder.started}). If that run is gone, delete ${file}.`);
 }

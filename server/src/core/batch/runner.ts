@@ -15,7 +15,7 @@ import type { TaskDialectSetting } from '../settings';
 import { resolvePromptAudio, type Task, type TaskDialect, TaskFileModel } from '../taskFile';
 import { type ManyResult, type SynthesisResult, type Teacher, TeacherError, type TeacherTask, isAbortError } from '../teacher/types';
 import {
-  acquireFolderLock, taskLabelFields, FAILURES_FILE, type FailureRecord, isTempFile, JsonlAppender, latestByName, LOCK_FILE, MANIFEST_FILE, type ManifestRecord, outputWavPath, readFailures,
+  acquireBatchFolderLock, taskLabelFields, FAILURES_FILE, type FailureRecord, isTempFile, JsonlAppender, latestByName, LOCK_FILE, MANIFEST_FILE, type ManifestRecord, outputWavPath, readFailures,
   readManifest, sha256, taskHash, writeFileAtomic, writeLinesAtomic,
 } from './manifest';
 
@@ -108,7 +108,8 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
   const outDir = path.resolve(opts.outDir);
   const seed = opts.teacher.fixedSeed ?? opts.seed ?? 42;
   const sampleRate = opts.sampleRate ?? 24000;
-  const concurrency = Math.max(1, opts.concurrency ?? 4);
+  // A server that runs one generation at a time gets one request at a time (more would only wait in its queue and time out).
+  const concurrency = Math.max(1, Math.min(opts.concurrency ?? 4, opts.teacher.maxConcurrency ?? Infinity));
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const retries = Math.max(0, opts.retries ?? 3);
   const backoffMs = opts.backoffMs ?? 1000;
@@ -146,7 +147,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
   await mkdir(outDir, { recursive: true });
   // A cloned repository may ship `teacher-out/manifest.jsonl -> ~/.bashrc` or a FIFO: the batch stops before it reads or writes any of them.
   for (const f of [LOCK_FILE, MANIFEST_FILE, FAILURES_FILE]) await assertRegularOrAbsent(path.join(outDir, f));
-  const release = await acquireFolderLock(outDir);
+  const release = await acquireBatchFolderLock(outDir);
   try {
     return await runLocked();
   } finally {
@@ -156,6 +157,8 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
 
   async function runLocked(): Promise<BatchSummary> {
     await removeTempFiles(outDir);
+    if (teacher.maxConcurrency !== undefined && (opts.concurrency ?? 4) > teacher.maxConcurrency) log(`The teacher takes ${teacher.maxConcurrency} request(s) at a time: concurrency ${opts.concurrency ?? 4} lowered to ${concurrency}.`);
+    await teacher.useRunFolder?.(outDir);
 
     const manifestFile = path.join(outDir, MANIFEST_FILE);
     const failuresFile = path.join(outDir, FAILURES_FILE);
@@ -268,6 +271,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
         wavSha256: sha256(r.wav), clonedVoice: r.clonedVoice, engine: r.engine,
       };
       if (r.sources) rec.sources = r.sources;
+      if (r.readingsFrom === 'local-g2p') rec.readingsFrom = r.readingsFrom;
       if (r.dictionarySha256 !== undefined) rec.dictionarySha256 = r.dictionarySha256;
       if (r.note) rec.note = r.note;
       Object.assign(rec, taskLabelFields(job.task, job.teacherTask.promptAudio));

@@ -6,6 +6,7 @@ import { isAbsolute, join, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../batch/manifest';
 import { readRegularFile } from '../safeFs';
 import { parseManifest, type TeacherRecord } from '../student/labels';
+import { excludedLines, QaError } from '../qa/runQa';
 import type { G2PStudent } from '../student/model';
 import { charAt, isHan } from '../student/readings';
 import { compareAudio } from './acoustic';
@@ -14,6 +15,7 @@ import { renderReportHtml } from './html';
 import { applyJudge, writeJudgesFile } from './judges/apply';
 import type { Judge } from './judges/judge';
 import { synthesizeStudent, type SynthOptions } from './studentSynth';
+import { runSummaries } from './listening';
 import { EVAL_FORMAT_VERSION, type EvalItem, type EvalReport } from './types';
 
 export { EVAL_FORMAT_VERSION };
@@ -47,7 +49,17 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     if ((err as NodeJS.ErrnoException).code === 'EUNSAFE') throw new EvalInputError((err as Error).message);
     throw new EvalInputError(`${opts.teacherDir} has no manifest.jsonl (run a teacher batch first)`);
   }
-  const { records, skipped } = parseManifest(content);
+  const parsed = parseManifest(content);
+  // Lines the QA gates exclude (qa.jsonl, qa-overrides.json of the run) are not evaluated.
+  let excluded: Map<string, string>;
+  try {
+    excluded = await excludedLines(opts.teacherDir);
+  } catch (err) {
+    if (err instanceof QaError) throw new EvalInputError(err.message);
+    throw err;
+  }
+  const records = parsed.records.filter((r) => !excluded.has(r.name));
+  const { skipped } = parsed;
   const synth = opts.synth ? await synthesizeStudent(records, opts.synth, { signal: opts.signal, onLog: opts.onLog }) : undefined;
   if (opts.synth) opts = { ...opts, studentAudioDir: opts.synth.outDir };
   const items: EvalItem[] = [];
@@ -76,7 +88,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   return {
     format: 'tts-distill-eval',
     formatVersion: EVAL_FORMAT_VERSION,
-    teacher: { dir: resolve(opts.teacherDir), manifest, records: records.length, skipped },
+    teacher: { dir: resolve(opts.teacherDir), manifest, records: records.length, skipped, ...(parsed.records.length > records.length ? { excluded: parsed.records.length - records.length } : {}) },
     student: { version: opts.student.version, ...(opts.modelFile ? { model: resolve(opts.modelFile) } : {}), ...(opts.studentAudioDir ? { audioDir: resolve(opts.studentAudioDir) } : {}) },
     summary: {
       characters: g2p.characters,
@@ -135,6 +147,9 @@ export async function writeReport(report: EvalReport, outDir: string): Promise<{
       judges.judgesFileError = `cannot write ${join(report.teacher.dir, 'judges.jsonl')}: ${err.message}`;
     });
   }
+  // Listening tests answered on an earlier evaluation into this folder stay in the report.
+  const listening = await runSummaries(outDir);
+  if (listening.length) report.listening = listening;
   // Through a temp file and a rename: an eval.html that is a symbolic link (to ~/.bashrc) is replaced, never written through.
   await writeFileAtomic(json, JSON.stringify(report, null, 1) + '\n');
   await writeFileAtomic(html, renderReportHtml(report, outDir));

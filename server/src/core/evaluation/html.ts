@@ -1,5 +1,6 @@
 // eval.html: one self-contained page (inline CSS, no scripts, no external resources).
 import { relative, resolve, sep } from 'node:path';
+import { listeningSectionHtml } from './listeningHtml';
 import type { EvalItem, EvalReport, Rate } from './types';
 import { judgeCells, judgeHeaderCells, judgesSummaryHtml } from './judges/html';
 
@@ -73,6 +74,7 @@ student <code>${esc(report.student.model ?? report.student.version)}</code>${rep
 <h2>Reading agreement</h2><table><tr><th></th><th>agree / total</th><th>rate</th></tr>${rows.join('')}</table>
 ${acoustic}
 ${judgesSummaryHtml(report)}
+${listeningSectionHtml(report.listening)}
 <h2>Polyphones (weakest first)</h2><table><tr><th>character</th><th>support</th><th>accuracy</th><th>teacher readings</th><th>top confusions (teacher → student)</th></tr>${poly.join('\n')}</table>
 <h2>Tasks</h2><table><tr><th>line</th><th>name</th><th>text (disagreements marked)</th><th>readings that differ</th><th>duration ratio</th><th>MCD</th><th>F0 RMSE</th>${judgeHeaderCells(report)}<th>audio</th></tr>${items.join('\n')}</table>
 </body></html>

@@ -1,5 +1,6 @@
 // The evaluation's plain data (no Node imports): shared by the core, the protocol, the CLI and
 // the report webview (media/src/report.ts).
+import type { ListeningSummary } from './listeningTypes';
 import type { JudgeRole, JudgeScores, JudgesSummary, RtfSummary, SynthTiming } from './judges/types';
 
 export type { JudgeRole, JudgeScores, JudgesSummary, RtfSummary, SynthTiming };
@@ -85,11 +86,14 @@ export interface AcousticSummary {
 export interface EvalReport {
   format: 'tts-distill-eval';
   formatVersion: number;
-  teacher: { dir: string; manifest: string; records: number; skipped: number };
+  /** `excluded`: lines the QA gates left out (absent when none). */
+  teacher: { dir: string; manifest: string; records: number; skipped: number; excluded?: number };
   student: { version: string; model?: string; audioDir?: string };
   summary: Omit<AgreementSummary, 'table'> & { acoustic: AcousticSummary | null; judges?: JudgesSummary; rtf?: RtfSummary };
   polyphones: AgreementSummary['table'];
   items: EvalItem[];
+  /** Listening tests answered on this run (`listening/<test>.jsonl` beside eval.json), when there are any. */
+  listening?: ListeningSummary[];
 }
 
 

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rm, unlink } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { mergeShards, type MergeResult, ShardOutputs } from './merge';
 import { type ArrayTaskInfo, compressTaskIds, isEnded, isRetryable, type JobState, SlurmError, SlurmQueue } from './queue';
 import { batchScript, defaultNodeCommand } from './script';
 import { LOCK_FILE, taskHash, writeFileAtomic } from '../batch/manifest';
+import { acquireFolderLock, FolderBusyError } from '../folderLock';
 import { TaskFileModel } from '../taskFile';
 import { seedShardsFromOut } from './seed';
 import { anchorPromptAudio, planShards, sha256, shardPaths, writeIfChanged, writeShards } from './shards';
@@ -387,32 +388,12 @@ async function saveState(runDir: string, state: RunState) {
  * clear it.
  */
 async function lockRun(runDir: string): Promise<() => Promise<void>> {
-  const file = path.join(runDir, '.lock');
-  const me = `${process.pid}@${hostname()}`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fh = await open(file, 'wx');
-      await fh.writeFile(`${me}\n`);
-      await fh.close();
-      return () => unlink(file).catch(() => undefined);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = (await readFile(file, 'utf8').catch(() => '')).trim();
-      const [pidText, host] = owner.split('@');
-      const pid = Number(pidText);
-      if (host && host !== hostname()) throw new SlurmRunError(`another tts-distill (pid ${pid} on ${host}) is following this Slurm run (${runDir}); if it is gone, delete ${file}`);
-      if (pid && isAlive(pid)) throw new SlurmRunError(`another tts-distill (pid ${pid}) is following this Slurm run (${runDir})`);
-      await unlink(file).catch(() => undefined);
-    }
-  }
-  throw new SlurmRunError(`cannot lock ${file}`);
-}
-
-function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return await acquireFolderLock(runDir, '.lock', (holder, file) => holder.host && holder.host !== hostname()
+      ? `another tts-distill (pid ${holder.pid} on ${holder.host}) is following this Slurm run (${runDir}); if it is gone, delete ${file}`
+      : `another tts-distill (pid ${holder.pid}) is following this Slurm run (${runDir})`);
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if (err instanceof FolderBusyError) throw new SlurmRunError(err.message);
+    throw err;
   }
 }

@@ -1,10 +1,11 @@
 // Reads what the student learns from: teacher-labelled characters, from a teacher run's
 // manifest.jsonl, an upstream text_compare.jsonl, or a CPP-style X.sent + X.lb pair.
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { isManifestRecord, latestByName, parseJsonLines, parseTextCompare } from '../batch/manifest';
 import { parseReplacement } from '../notation';
 import { AbleList } from '../g2p/ableList';
+import { excludedLines } from '../qa/runQa';
 import { candidateReadings, charAt, isHan, normalizeReading } from './readings';
 import type { LabelledExample } from './trainer';
 
@@ -33,7 +34,8 @@ export async function readLabels(file: string): Promise<LabelSource> {
   if (file.endsWith('.sent')) return readCpp(file);
   const text = await readFile(file, 'utf8');
   if (basename(file).startsWith('text_compare') || /"syn_text_tn"\s*:/.test(text.slice(0, 4000))) return fromTextCompare(file, text);
-  return fromManifest(file, text);
+  // A teacher run's manifest: the lines its QA gates exclude (qa.jsonl + qa-overrides.json beside it) teach nothing.
+  return fromManifest(file, text, await excludedLines(dirname(file)));
 }
 
 /** The fields of a teacher manifest record (core/batch) the student and the evaluation read. */
@@ -91,9 +93,12 @@ export function parseManifest(content: string): { records: TeacherRecord[]; skip
  * reading is the G2P's hint) nor local estimates (null). A record without sources (older
  * manifests) gives the characters outside GLM-TTS's able list, the ones the teacher's G2P decides.
  */
-export function fromManifest(file: string, content: string): LabelSource {
-  const { records, skipped, problems } = parseManifest(content);
-  const src: LabelSource = { file, kind: 'manifest', examples: [], skipped, problems };
+export function fromManifest(file: string, content: string, exclude?: ReadonlyMap<string, string>): LabelSource {
+  const parsed = parseManifest(content);
+  const records = exclude?.size ? parsed.records.filter((r) => !exclude.has(r.name)) : parsed.records;
+  const dropped = parsed.records.length - records.length;
+  const problems = dropped ? [`${dropped} line(s) excluded by the QA gates (qa.jsonl, qa-overrides.json)`, ...parsed.problems] : parsed.problems;
+  const src: LabelSource = { file, kind: 'manifest', examples: [], skipped: parsed.skipped + dropped, problems };
   let left = 0, old = 0;
   for (const r of records) {
     if (!r.sources) old++;

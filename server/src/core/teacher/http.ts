@@ -14,9 +14,9 @@
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { decodeWav, encodeWav, mixDown, resample } from '../audio/wav';
-import { DEFAULT_PROMPT_MAX_BYTES, parseWavHeader, readPromptWav, WavFormatError } from '../audio/wavHeader';
+import { DEFAULT_PROMPT_MAX_BYTES, parseWavHeader, readPromptWav } from '../audio/wavHeader';
 import { embeddedG2P } from './g2p';
+import { callTeacher, DEFAULT_MAX_RESPONSE_BYTES, errorText, httpFailure, wavAnswer } from './http/common';
 import type { ReadingSource } from '../teacherG2P';
 import { type SynthesisResult, type SynthesizeOptions, type Teacher, TeacherError, type TeacherG2P, type TeacherHealth, type TeacherTask } from './types';
 
@@ -66,15 +66,9 @@ export class HttpTeacher implements Teacher {
     return h;
   }
 
-  private async call(path: string, init: { method: string; body?: string; signal?: AbortSignal }): Promise<Response> {
-    try {
-      // No redirects: a redirect to another host would carry the prompt audio (and the token) there.
-      return await fetch(this.base + path, { method: init.method, body: init.body, headers: this.headers(!!init.body), signal: init.signal, redirect: 'manual' });
-    } catch (err) {
-      if (init.signal?.aborted) throw init.signal.reason ?? err;
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new TeacherError(`cannot reach the HTTP teacher at ${this.base}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, true);
-    }
+  private call(path: string, init: { method: string; body?: string; signal?: AbortSignal }): Promise<Response> {
+    // No redirects: a redirect to another host would carry the prompt audio (and the token) there.
+    return callTeacher(this.base, path, { ...init, headers: this.headers(!!init.body) });
   }
 
   /** Thousands of lines share a few prompt WAVs: each is read and encoded once (again when it changes). */
@@ -114,40 +108,8 @@ export class HttpTeacher implements Teacher {
     }
     if (task.promptText !== undefined) body.prompt_text = task.promptText;
     const res = await this.call('/v1/audio/speech', { method: 'POST', body: JSON.stringify(body), signal: opts.signal });
-    if (res.status >= 300 && res.status < 400) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new TeacherError(`HTTP ${res.status} from the teacher: redirects are not followed (the request carries the prompt audio); set the teacher URL to ${res.headers.get('location') ?? 'the final address'} if you trust it`, false);
-    }
-    if (!res.ok) {
-      const detail = await errorText(res);
-      const err = new TeacherError(`HTTP ${res.status} from the teacher: ${detail}`, res.status === 408 || res.status === 429 || res.status >= 500);
-      const after = retryAfterMs(res.headers.get('retry-after'));
-      if (after !== undefined) err.retryAfterMs = after;
-      throw err;
-    }
-    let wav: Uint8Array = await readCapped(res, this.opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
-    let header;
-    try {
-      header = parseWavHeader(wav, wav.length);
-    } catch (err) {
-      const ct = res.headers.get('content-type') ?? 'no content type';
-      throw new TeacherError(`the teacher's answer is not a WAV file (${ct}, ${wav.length} bytes): ${err instanceof WavFormatError ? err.message : String(err)}`, true);
-    }
-    if (header.truncated || header.dataBytes === 0) throw new TeacherError(`the teacher's WAV is ${header.truncated ? 'truncated' : 'empty'}`, true);
-    const end = header.dataOffset + header.dataBytes + (header.dataBytes & 1);
-    if (wav.length > end) throw new TeacherError(`the teacher's WAV has ${wav.length - end} byte(s) after its data chunk: not kept`, true);
-    let converted: string | undefined;
-    if (header.sampleRate !== opts.sampleRate || header.channels !== 1 || header.bitsPerSample !== 16 || header.formatCode !== 1) {
-      // Every output of a batch has the same format, whatever the server sends.
-      try {
-        const d = decodeWav(wav);
-        wav = encodeWav(resample(mixDown(d.channels), d.sampleRate, opts.sampleRate), opts.sampleRate);
-      } catch (err) {
-        throw new TeacherError(`the teacher's WAV cannot be read: ${(err as Error).message}`, true);
-      }
-      converted = `converted from ${header.sampleRate} Hz, ${header.channels} channel(s), ${header.bitsPerSample}-bit`;
-      header = parseWavHeader(wav, wav.length);
-    }
+    if (!res.ok) throw await httpFailure(res);
+    const { wav, header, converted } = await wavAnswer(res, opts.sampleRate, this.opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
     const phonemes = decodeHeader(res.headers.get(HEADER.phonemes));
     const readingsRaw = decodeHeader(res.headers.get(HEADER.readings));
     const cloned = res.headers.get(HEADER.cloned);
@@ -160,9 +122,11 @@ export class HttpTeacher implements Teacher {
       // Who decided each reading, when the server says (X-TTS-Sources); otherwise unknown.
       const sources = checkSources(decodeHeader(res.headers.get(HEADER.sources)), task.text);
       g.sources = sources ?? readings.map((r) => (r ? null : 'none'));
+      g.readingsFrom = 'teacher';
     } else {
       g = embeddedG2P(task.text);
       g.sources = g.readings.map((r) => (r ? null : 'none')); // estimates, not the teacher's
+      g.readingsFrom = 'local-g2p';
       notes.push(readingsRaw === undefined || phonemes === undefined
         ? 'the server did not report its readings: readings and phonemes are the local G2P estimate'
         : 'the server\'s X-TTS-Readings is not a list of one reading (or null) per character of the text: readings and phonemes are the local G2P estimate');
@@ -200,40 +164,7 @@ export class HttpTeacher implements Teacher {
   }
 }
 
-/** The default cap of an answer body (`ttsDistill.teacher.httpMaxResponseMegabytes`). */
-export const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
-
-/** Reads a body, stopping (and failing the line) as soon as it passes `max` bytes: a 1 GiB answer is never held. */
-async function readCapped(res: Response, max: number): Promise<Uint8Array> {
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > max) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new TeacherError(`the teacher's answer is ${declared} bytes, more than the limit of ${Math.round(max / 1048576)} MB (ttsDistill.teacher.httpMaxResponseMegabytes)`, false);
-  }
-  if (!res.body) return new Uint8Array(0);
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > max) {
-      await reader.cancel().catch(() => undefined);
-      throw new TeacherError(`the teacher's answer passed the limit of ${Math.round(max / 1048576)} MB (ttsDistill.teacher.httpMaxResponseMegabytes): not kept`, false);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, size);
-}
-
-/** `Retry-After` in seconds or as an HTTP date, in ms from now (at most 10 minutes); undefined when absent or unreadable. */
-export function retryAfterMs(v: string | null, now = Date.now()): number | undefined {
-  if (!v) return undefined;
-  const s = v.trim();
-  const ms = /^\d+$/.test(s) ? Number(s) * 1000 : Date.parse(s) - now;
-  return Number.isFinite(ms) ? Math.min(600_000, Math.max(0, ms)) : undefined;
-}
+export { DEFAULT_MAX_RESPONSE_BYTES, retryAfterMs } from './http/common';
 
 const SOURCES = new Set(['dictionary', 'g2p', 'model', 'none']);
 
@@ -257,17 +188,6 @@ function checkReadings(raw: string, text: string): (string | null)[] | undefined
   }
   if (!Array.isArray(v) || v.length !== text.length) return undefined;
   return v.every((r) => r === null || (typeof r === 'string' && r.length <= 16 && /^[a-zü:]+[1-5]?$/i.test(r))) ? (v as (string | null)[]) : undefined;
-}
-
-async function errorText(res: Response): Promise<string> {
-  // At most 64 KiB of an error body is read (a 512 MiB error page is not).
-  const text = await readCapped(res, 64 * 1024).then((b) => Buffer.from(b).toString('utf8'), () => '').then((t) => t.slice(0, 500));
-  try {
-    const j = JSON.parse(text) as { error?: { message?: string } | string };
-    const m = typeof j.error === 'string' ? j.error : j.error?.message;
-    if (m) return m;
-  } catch { /* not JSON */ }
-  return text || res.statusText;
 }
 
 function decodeHeader(v: string | null): string | undefined {

@@ -3,13 +3,16 @@ import * as path from 'node:path';
 import type { Settings, TeacherBackendKind } from '../settings';
 import { EmbeddedTeacher } from './embedded';
 import { GlmttsCliTeacher } from './glmttsCli';
-import { HttpTeacher } from './http';
+import { createHttpTeacher } from './http/factory';
 import type { Teacher } from './types';
 
 export * from './types';
 export { EmbeddedTeacher } from './embedded';
 export { GlmttsCliTeacher } from './glmttsCli';
 export { HttpTeacher, serveTeacher } from './http';
+export { createHttpTeacher, HTTP_PROTOCOLS, type HttpProtocol, isHttpProtocol } from './http/factory';
+export { GlmTtsServerTeacher } from './http/glmTtsServer';
+export { FastapiGatewayTeacher } from './http/fastapiGateway';
 
 export interface CreateTeacherOptions {
   backend?: TeacherBackendKind;
@@ -21,6 +24,8 @@ export interface CreateTeacherOptions {
   token?: string;
   /** Overrides of the settings (CLI flags). */
   httpUrl?: string;
+  /** `--http-protocol`: overrides ttsDistill.teacher.httpProtocol. */
+  httpProtocol?: string;
   glmttsPath?: string;
   /** glmtts-cli: the checkout's G2P dictionary differs and was not written by tts-distill — replace it (with a backup)? Absent: refuse. */
   confirmDictionaryReplace?(question: { file: string; message: string }): Promise<boolean>;
@@ -39,9 +44,10 @@ export function createTeacher(settings: Settings, o: CreateTeacherOptions): Teac
         ...(o.log ? { log: o.log } : {}),
       });
     case 'http':
-      return new HttpTeacher({
+      return createHttpTeacher(o.httpProtocol ?? settings.teacher.httpProtocol, {
         url: o.httpUrl ?? settings.teacher.httpUrl, model: settings.teacher.httpModel, ...(o.token ? { token: o.token } : {}),
         maxPromptBytes: settings.promptAudio.maxMegabytes * 1048576, maxResponseBytes: settings.teacher.httpMaxResponseMegabytes * 1048576,
+        ...(o.log ? { log: o.log } : {}),
       });
     case 'glmtts-cli': {
       const root = o.glmttsPath ?? settings.teacher.glmttsPath;

@@ -41,6 +41,11 @@ export interface TeacherG2P {
    * (not Han) — or null where the reading is a local estimate. Absent: unknown.
    */
   sources?: (ReadingSource | null)[];
+  /**
+   * Where `readings`/`phonemes` come from: 'teacher' (the teacher reported them, or is our own G2P
+   * port), 'local-g2p' (a server that reports none: our port of GLM-TTS's G2P filled them in). Absent: the teacher.
+   */
+  readingsFrom?: 'teacher' | 'local-g2p';
 }
 
 export interface SynthesisResult extends TeacherG2P {
@@ -83,6 +88,14 @@ export interface Teacher {
   readonly chunkSize?: number;
   /** The seed the backend really uses when it cannot take one (recorded instead of the requested one). */
   readonly fixedSeed?: number;
+  /** Requests the backend takes at once (a server that runs one generation at a time): the batch never sends more. */
+  readonly maxConcurrency?: number;
+  /**
+   * Optional: called by the batch runner with the output folder (locked) before the first line, so
+   * that a backend can keep per-run state there (the voice ids a server gave our prompts) and a
+   * resumed run reuses it.
+   */
+  useRunFolder?(outDir: string): Promise<void>;
   health(): Promise<TeacherHealth>;
   /** Frees what the teacher holds (processes, WebAssembly instances). */
   close?(): Promise<void>;

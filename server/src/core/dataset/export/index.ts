@@ -8,6 +8,7 @@ import { readFile, realpath } from 'node:fs/promises';
 import * as path from 'node:path';
 import { FAILURES_FILE, latestByName, MANIFEST_FILE, type ManifestRecord, readFailures, readManifest } from '../../batch/manifest';
 import { isHan } from '../../notation';
+import { excludedLines, QaError } from '../../qa/runQa';
 import { resolveVoiceLabels, type VoiceLabels } from '../voices';
 import { EXPORT_MARKER, ExportError, OutDir, wavProblem } from './outDir';
 
@@ -38,7 +39,7 @@ export interface ExportOptions {
   force?: boolean;
   /** `copy` to copy every WAV (default: hard link, copy when linking is impossible). */
   wavMode?: 'link' | 'copy';
-  /** Names the QA gates exclude (with the reason). */
+  /** More names to leave out (with the reason), besides what the QA gates exclude (`excludedLines`). */
   exclude?: Map<string, string>;
   /** Voice labels (sidecar / path pattern) for speaker ids and label columns when the manifest has none. */
   voices?: { workspaceFolder?: string; sidecar?: Map<string, VoiceLabels>; speakerPattern?: string };
@@ -223,15 +224,6 @@ export function parseExcludeList(text: string): Map<string, string> {
   return out;
 }
 
-/** A QA verdict a record may carry (`excluded: true`, or `qa: {excluded|pass}`), as the audio-quality gates write it. */
-function qaExclusion(rec: ManifestRecord): string | undefined {
-  const r = rec as unknown as Record<string, unknown>;
-  if (r.excluded === true) return typeof r.excludedReason === 'string' ? r.excludedReason : 'excluded by the QA gates';
-  const qa = r.qa as Record<string, unknown> | undefined;
-  if (qa && typeof qa === 'object' && (qa.excluded === true || qa.pass === false)) return typeof qa.reason === 'string' ? `QA: ${qa.reason}` : 'excluded by the QA gates';
-  return undefined;
-}
-
 /** Exports a teacher run. Throws ExportError for what the user must change (folder not empty, no manifest…). */
 export async function exportDataset(opts: ExportOptions): Promise<ExportSummary> {
   const textMode = opts.text ?? 'plain';
@@ -239,6 +231,15 @@ export async function exportDataset(opts: ExportOptions): Promise<ExportSummary>
   const records = [...latestByName(await readManifest(path.join(run, MANIFEST_FILE))).values()].sort((a, b) => a.line - b.line);
   if (!records.length) throw new ExportError(`${path.join(run, MANIFEST_FILE)}: no finished lines to export (is this a teacher run folder?)`);
   const failures = latestByName(await readFailures(path.join(run, FAILURES_FILE)));
+  // The QA gates' verdicts (<run>/qa.jsonl, `tts-distill qa`) with the user's overrides; --exclude adds to them.
+  let qaExcluded: Map<string, string>;
+  try {
+    qaExcluded = await excludedLines(run);
+  } catch (err) {
+    if (err instanceof QaError) throw new ExportError(err.message);
+    throw err;
+  }
+  const exclusion = (name: string) => opts.exclude?.get(name) ?? qaExcluded.get(name);
   const realRun = await realpath(run);
   const leftOut: LeftOut[] = [];
   const warnings: string[] = [];
@@ -249,7 +250,7 @@ export async function exportDataset(opts: ExportOptions): Promise<ExportSummary>
   const usedIds = new Set<string>();
   // The file checks (realpath, lstat, sha256) of all lines, 16 at a time; the decisions below stay in line order.
   const checks = await mapLimit(records, 16, async (rec): Promise<string | undefined> => {
-    if (opts.exclude?.get(rec.name) ?? qaExclusion(rec)) return undefined;
+    if (exclusion(rec.name)) return undefined;
     const source = path.resolve(run, rec.audio);
     if (!source.startsWith(run + path.sep)) return 'its WAV path leaves the run folder';
     // A folder on the way that is a symbolic link could lead anywhere: the WAV must really be inside the run.
@@ -258,7 +259,7 @@ export async function exportDataset(opts: ExportOptions): Promise<ExportSummary>
     return wavProblem(source, opts.noVerify ? undefined : rec.wavSha256);
   });
   for (const [k, rec] of records.entries()) {
-    const excluded = opts.exclude?.get(rec.name) ?? qaExclusion(rec);
+    const excluded = exclusion(rec.name);
     if (excluded) {
       leftOut.push({ name: rec.name, line: rec.line, reason: excluded });
       continue;

@@ -1,0 +1,49 @@
+// What a teacher output folder holds — the newest manifest record and failure per output name —
+// and the judges' scores of its WAVs (judges.jsonl), read once per change of those files, for every feature that asks (code lenses,
+// the audio preview's teacher take).
+import { readFile, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { JUDGES_FILE, type JudgesLine, parseJudgesFile } from '../evaluation/judges/apply';
+import { FAILURES_FILE, type FailureRecord, latestByName, MANIFEST_FILE, type ManifestRecord, readFailures, readManifest } from './manifest';
+
+export interface OutputFolderState {
+  records: Map<string, ManifestRecord>;
+  failures: Map<string, FailureRecord>;
+  /** The judges' scores of the teacher's WAVs (`judges.jsonl`, written by the evaluation), when there are any. */
+  judges?: Map<string, JudgesLine>;
+}
+
+/** Manifests above this size are not indexed (a million-line run would cost seconds and memory in the editor). */
+export const MAX_INDEXED_MANIFEST_BYTES = 64 * 1024 * 1024;
+
+export class OutputFolderIndex {
+  private readonly byDir = new Map<string, { key: string; state: Promise<OutputFolderState> }>();
+
+  constructor(private readonly log: (message: string) => void = () => undefined, private readonly maxBytes = MAX_INDEXED_MANIFEST_BYTES) {}
+
+  /** The folder's state, or undefined when it holds neither file (or a manifest too big to index). */
+  async get(dir: string): Promise<OutputFolderState | undefined> {
+    const manifest = path.join(dir, MANIFEST_FILE);
+    const failures = path.join(dir, FAILURES_FILE);
+    const judges = path.join(dir, JUDGES_FILE);
+    const [m, f, j] = await Promise.all([stat(manifest).catch(() => undefined), stat(failures).catch(() => undefined), stat(judges).catch(() => undefined)]);
+    if (!m && !f) return undefined;
+    if (m && m.size > this.maxBytes) return undefined;
+    const key = `${m?.mtimeMs}:${m?.size}:${f?.mtimeMs}:${f?.size}:${j?.mtimeMs}:${j?.size}`;
+    let hit = this.byDir.get(dir);
+    if (!hit || hit.key !== key) {
+      const unreadable = (file: string) => (err: unknown) => {
+        this.log(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+        return [];
+      };
+      const state = Promise.all([
+        m ? readManifest(manifest).catch(unreadable(manifest)) : [],
+        f ? readFailures(failures).catch(unreadable(failures)) : [],
+        j && j.size <= this.maxBytes ? readFile(judges, 'utf8').then(parseJudgesFile, (err: unknown) => { unreadable(judges)(err); return undefined; }) : undefined,
+      ]).then(([records, failed, judged]) => ({ records: latestByName(records), failures: latestByName(failed), ...(judged ? { judges: judged } : {}) }));
+      hit = { key, state };
+      this.byDir.set(dir, hit);
+    }
+    return hit.state;
+  }
+}
