@@ -14,6 +14,9 @@ import { parseJudgesFile } from '../../server/src/core/evaluation/judges/apply';
 import { CommandJudge } from '../../server/src/core/evaluation/judges/commandJudge';
 import { emotionIndex, JudgeUnavailableError } from '../../server/src/core/evaluation/judges/judge';
 import { expandUrls, invertRewards, mapPath, pathMapProblems, RewardServerJudge } from '../../server/src/core/evaluation/judges/rewardServer';
+import { applyGates } from '../../server/src/core/qa/gates';
+import { runQa } from '../../server/src/core/qa/runQa';
+import { defaultSettings } from '../../server/src/core/settings';
 import type { G2PStudent } from '../../server/src/core/student/model';
 import { emo, standIn, type Truth } from './rewardStandIn';
 import { runCli } from './runCli';
@@ -302,5 +305,35 @@ describe('tts-distill eval --judge', () => {
     const bad = await runCli(['eval', '--model', model, '--teacher', 'teacher', '--out', 'eval', '--judge', 'mos'], run.dir);
     assert.equal(bad.code, 64);
     assert.match(bad.err, /--judge is reward, command or none/);
+  });
+});
+
+describe('QA gates from judges.jsonl', () => {
+  test('a CER above qa.maxCer or a similarity below qa.minSimilarity excludes the line; unjudged and stale judgements do not', async () => {
+    const t = { ...defaultSettings.qa };
+    const measures = null;
+    const { records } = applyGates([
+      { name: 'bad-cer', line: 0, audio: 'a.wav', text: '你好', measures, judges: { cer: 0.25, similarity: 0.9 } },
+      { name: 'bad-voice', line: 1, audio: 'b.wav', text: '你好', measures, judges: { cer: 0.02, similarity: 0.41 } },
+      { name: 'fine', line: 2, audio: 'c.wav', text: '你好', measures, judges: { cer: 0.1, similarity: 0.6 } },
+      { name: 'unjudged', line: 3, audio: 'd.wav', text: '你好', measures },
+    ], t);
+    const judgeReasons = (i: number) => records[i]!.reasons.filter((r) => /^(cer|similarity):/.test(r));
+    assert.deepEqual(judgeReasons(0), ["cer: the judges' character error rate 0.250 is above 0.1 (hallucinated, truncated or misread)"]);
+    assert.deepEqual(judgeReasons(1), ['similarity: speaker similarity 0.410 to the prompt, below 0.6 (the voice is lost)']);
+    assert.deepEqual(judgeReasons(2), [], 'at the thresholds is fine');
+    assert.deepEqual(judgeReasons(3), []);
+
+    // runQa reads the run's judges.jsonl, each judgement only for the WAV it judged (wavSha256).
+    const run = makeRun('qa');
+    writeFileSync(join(run.teacher, 'judges.jsonl'), [
+      { name: 'a', line: 0, backend: 'reward', cer: 0.5, similarity: 0.9, emotion: null, wavSha256: 'w' },
+      { name: 'b', line: 1, backend: 'reward', cer: 0.5, similarity: 0.9, emotion: null, wavSha256: 'an older take' },
+    ].map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const qa = await runQa(run.teacher, { thresholds: t });
+    const reasons = (name: string) => qa.records.find((r) => r.name === name)!.reasons.filter((r) => r.startsWith('cer:'));
+    assert.equal(reasons('a').length, 1);
+    assert.equal(reasons('b').length, 0, 'a judgement of another WAV does not count');
+    assert.equal(qa.records.find((r) => r.name === 'a')!.verdict, 'excluded');
   });
 });

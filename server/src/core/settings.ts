@@ -133,6 +133,9 @@ export interface Settings {
     maxLoudnessDeviationLu: number;
     /** Seconds per Han syllable beyond median × factor or below median / factor: an outlier. */
     speakingRateFactor: number;
+    /** Judge gates (the run's judges.jsonl): a CER above / a speaker similarity below excludes the line. */
+    maxCer: number;
+    minSimilarity: number;
     /** Measure prompt recordings in task-file diagnostics. */
     promptChecks: boolean;
   };
@@ -189,7 +192,7 @@ export const defaultSettings: Settings = {
   voices: { speakerPattern: '', labelsFile: 'voices.jsonl' },
   qa: {
     minSnrDb: 15, maxClipRatio: 0.001, maxDcOffset: 0.02, maxLeadingSilenceS: 1, maxTrailingSilenceS: 1, maxPauseS: 2, maxSilenceRatio: 0.6,
-    minBandwidthHz: 5000, minLoudnessLufs: -40, maxLoudnessLufs: -5, maxLoudnessDeviationLu: 10, speakingRateFactor: 2, promptChecks: true,
+    minBandwidthHz: 5000, minLoudnessLufs: -40, maxLoudnessLufs: -5, maxLoudnessDeviationLu: 10, speakingRateFactor: 2, maxCer: 0.1, minSimilarity: 0.6, promptChecks: true,
   },
   listening: { count: 20, seed: 42, kind: 'both' },
   slurm: {
