@@ -330,10 +330,23 @@ describe('QA gates from judges.jsonl', () => {
       { name: 'a', line: 0, backend: 'reward', cer: 0.5, similarity: 0.9, emotion: null, wavSha256: 'w' },
       { name: 'b', line: 1, backend: 'reward', cer: 0.5, similarity: 0.9, emotion: null, wavSha256: 'an older take' },
     ].map((l) => JSON.stringify(l)).join('\n') + '\n');
+    // b's tone trips signal gates; the user includes it by hand, so only the judge gates decide here.
+    writeFileSync(join(run.teacher, 'qa-overrides.json'), JSON.stringify({ b: 'include' }));
     const qa = await runQa(run.teacher, { thresholds: t });
     const reasons = (name: string) => qa.records.find((r) => r.name === name)!.reasons.filter((r) => r.startsWith('cer:'));
     assert.equal(reasons('a').length, 1);
     assert.equal(reasons('b').length, 0, 'a judgement of another WAV does not count');
     assert.equal(qa.records.find((r) => r.name === 'a')!.verdict, 'excluded');
+
+    // The next evaluation leaves out the excluded line; its judgement stays in judges.jsonl, so it stays excluded.
+    const truths: Record<string, Truth> = { [join(run.teacher, 'b.wav')]: { cos: 0.9, cer: 0, emo: emo(0.5) }, [join(run.studentDir, 'b.wav')]: { cos: 0.9, cer: 0, emo: emo(0.5) } };
+    const s = await standIn(truths);
+    const report = await evaluate({ teacherDir: run.teacher, student, studentAudioDir: run.studentDir, judge: new RewardServerJudge({ urls: [s.url] }) });
+    assert.deepEqual(report.items.map((i) => i.name), ['b']);
+    await writeReport(report, run.out);
+    const kept = parseJudgesFile(readFileSync(join(run.teacher, 'judges.jsonl'), 'utf8'));
+    assert.equal(kept.get('a')!.cer, 0.5);
+    assert.equal(kept.get('b')!.cer, 0);
+    assert.equal((await runQa(run.teacher, { thresholds: t })).records.find((r) => r.name === 'a')!.verdict, 'excluded');
   });
 });

@@ -2,6 +2,7 @@
 // into the items and the summary; writes `<teacher run>/judges.jsonl` for the QA gates.
 import { join } from 'node:path';
 import { writeLinesAtomic } from '../../batch/manifest';
+import { readRegularFile } from '../../safeFs';
 import type { EvalItem } from '../types';
 import { type Judge, type JudgeInput, JudgeUnavailableError, judgeKey } from './judge';
 import type { JudgeMeans, JudgeRole, JudgeScores, JudgesSummary } from './types';
@@ -113,7 +114,12 @@ export function parseJudgesFile(text: string): Map<string, JudgesLine> {
 
 /** `<teacher run>/judges.jsonl`: one line per teacher WAV, {name, line, cer, similarity, emotion, …}. */
 export async function writeJudgesFile(file: string, items: readonly EvalItem[], backend: string): Promise<void> {
+  // Lines not judged this time (excluded by the QA gates, not in this evaluation) keep their earlier
+  // judgement: otherwise a line the gates excluded for its CER would lose it and come back.
+  const now = new Set(items.filter((i) => i.judges?.teacher).map((i) => i.name));
+  const earlier = await readRegularFile(file, 256 << 20).then((b) => parseJudgesFile(b.toString('utf8')), () => new Map<string, JudgesLine>());
   const lines: string[] = [];
+  for (const [name, l] of earlier) if (!now.has(name)) lines.push(JSON.stringify(l) + '\n');
   for (const i of items) {
     const s = i.judges?.teacher;
     if (!s) continue;
