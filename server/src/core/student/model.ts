@@ -223,7 +223,7 @@ class LoadedStudent implements G2PStudent {
         const length = hits.length[h]!;
         if (k >= 0) scores[k]! += m.votes[li * VOTE_SLOTS]! + m.votes[li * VOTE_SLOTS + Math.min(length, 6)]!;
         if (longest < 0 || length > hits.length[longest]!) longest = h;
-        if (this.wordMode) found.push(hits.word[h]!);
+        if (this.wordMode && m.words.size) found.push(hits.word[h]!);
       }
       if (longest >= 0 && this.longestVote) {
         const k = hits.entry[longest]!.ids![hits.offset[longest]!]!;

@@ -148,7 +148,16 @@ function fit(train: readonly LabelledExample[], cfg: FitConfig, options: TrainOp
   const key = (ch: string, f: string, r: string) => `${ch}\u0001${f}\u0001${r}`;
   const sharedKey = (name: string) => `\u0000${name}`;
   const charAgreeKey = (ch: string, name: string) => `${ch}\u0001\u0000${name}`;
+  // The weight keys of an example for a reading are the same in every epoch: built once.
+  const memo = new Map<Prepared, Map<string, string[]>>();
   const featuresOf = (p: Prepared, r: string): string[] => {
+    let byReading = memo.get(p);
+    if (!byReading) memo.set(p, (byReading = new Map()));
+    let fs = byReading.get(r);
+    if (!fs) byReading.set(r, (fs = keysOf(p, r)));
+    return fs;
+  };
+  const keysOf = (p: Prepared, r: string): string[] => {
     // A reading outside the character's list can only come from pinyin-pro's guess: it is scored
     // by a weight of its own (how far to trust such guesses), as the loaded model scores it.
     if (!readings.get(p.ch)!.includes(r)) return [sharedKey(NEW_READING), charAgreeKey(p.ch, NEW_READING)];
