@@ -78,11 +78,13 @@ async function main(): Promise<void> {
   addDict(complete, 'complete');
   rows.push(['pinyin-pro + @pinyin-pro/data complete dictionary', accuracy(heldOut, (e) => wholeSentence(e.text, e.index)), 'target ≈ 93.3 %']);
   removeDict('complete');
-  const withLex = train({ agreement: ['pinyinPro', 'lexicon'], calibrationFolds: 0 });
+  const withLex = train({ agreement: ['pinyinPro', 'lexicon'], wordFeatures: false, calibrationFolds: 0 });
   rows.push(['  … + @pinyin-pro/data words covering the target', withLex.model.metrics.heldOutAccuracy, '']);
-  const noLongest = train({ longestWordVote: false, calibrationFolds: 0 });
+  const noLongest = train({ longestWordVote: false, wordFeatures: false, calibrationFolds: 0 });
   rows.push(['  … + pypinyin phrases (the teacher\'s dictionary)', noLongest.model.metrics.heldOutAccuracy, '']);
-  rows.push(['G2P student (this model: … + longest-word vote)', model.metrics.heldOutAccuracy, 'target ≥ 97.5 % (g2pM 97.31 %)']);
+  const noWords = train({ wordFeatures: false, calibrationFolds: 0 });
+  rows.push(['  … + longest-word vote', noWords.model.metrics.heldOutAccuracy, '']);
+  rows.push(['G2P student (this model: … + covering words as features)', model.metrics.heldOutAccuracy, 'target ≥ 97.5 % (g2pM 97.31 %)']);
 
   process.stdout.write('held-out accuracy                                          measured   reference\n');
   for (const [name, acc, ref] of rows) process.stdout.write(`${name.padEnd(58)} ${pct(acc).padStart(8)}   ${ref}\n`);

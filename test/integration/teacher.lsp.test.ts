@@ -2,7 +2,8 @@
 // preflight, submit with progress notifications, code lenses on finished lines, trust check.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LspTestClient } from '../lsp/lspClient';
@@ -55,6 +56,23 @@ test('teacher over LSP: preflight finds the bad line, the valid lines run in the
   assert.ok(lenses.some((l) => l.range.start.line === 0 && l.command?.title === '$(play) Prompt'), 'the preview still offers the prompt');
   const play = lenses.find((l) => l.command?.title === '▶ play')!;
   assert.equal(play.command!.command, 'ttsDistill.previewAudio');
+});
+
+test('teacher over LSP: a line left out by QA shows why in a code lens; including it writes qa-overrides.json', async () => {
+  const uri = pathToFileURL(path.join(dir, 'a.tasks.jsonl')).href;
+  const out = path.join(dir, 'out');
+  await writeFile(path.join(out, 'qa-overrides.json'), '{ "utt0001": "exclude" }\n');
+  const excludedLens = async () => ((await client.codeLenses(uri)) ?? []).find((l) => l.command?.command === 'ttsDistill.qaOverride');
+  let lens = await excludedLens();
+  assert.equal(lens?.range.start.line, 1);
+  assert.match(lens!.command!.title, /^⊘ excluded · excluded by hand/);
+  assert.deepEqual(lens!.command!.arguments, [{ runDir: out, name: 'utt0001', override: 'include' }]);
+  await client.request('ttsDistill/qaOverride', lens!.command!.arguments![0]);
+  assert.deepEqual(JSON.parse(await readFile(path.join(out, 'qa-overrides.json'), 'utf8')), { utt0001: 'include' });
+  lens = await excludedLens();
+  assert.equal(lens, undefined);
+  // Only an output folder of an open task file, with a manifest, takes a decision.
+  await assert.rejects(client.request('ttsDistill/qaOverride', { runDir: dir, name: 'utt0001', override: 'exclude' }), /not a teacher output folder/);
 });
 
 test('teacher over LSP: a teacher that runs programs is refused in an untrusted workspace', async () => {

@@ -87,6 +87,11 @@ void describe('audio preview over JSON-RPC: code lenses, preview lines, analyses
       ['student', path.join('student-out', 'bank.wav'), true],
     ]);
     assert.deepEqual(line.teacherTake, { text: '我去银行取钱。', readings: ['wo3', 'qu4', 'yin2', 'xing2', 'qu3', 'qian2', null], backend: 'embedded', seed: 42, clonedVoice: false, note: 'no cloning offline' });
+    // Left out by hand (qa-overrides.json): the preview's take says so.
+    write('teacher-out/qa-overrides.json', '{"bank": "exclude"}\n');
+    const excluded = await client.connection.sendRequest(PreviewLineRequest.type, { uri, line: 0 });
+    assert.equal(excluded?.teacherTake?.excluded, 'excluded by hand (qa-overrides.json)');
+    rmSync(path.join(root, 'teacher-out/qa-overrides.json'));
     const [start, end] = line.promptAudioColumns!;
     assert.equal(TASKS.split('\n')[0]!.slice(start, end), '"prompts/a.wav"');
     const second = await client.connection.sendRequest(PreviewLineRequest.type, { uri, line: 1, withReadings: false });

@@ -51,7 +51,7 @@ void test('Platt scaling recovers the slope and offset of a known logistic curve
 
 void test('predictions carry a calibrated confidence: high where the context decides, the same reading as predict', () => {
   const model = trainStudent(hangExamples(), { seed: 1, heldOutFraction: 0 });
-  assert.equal(model.formatVersion, 2);
+  assert.equal(model.formatVersion, 3);
   const c = model.calibration!;
   assert.ok(c && c.folds === 5 && c.examples > 0, JSON.stringify(c));
   const s = studentFromJson(JSON.parse(serializeModel(model)));
@@ -82,7 +82,7 @@ void test('format 1 model files still load and predict; unknown versions say wha
   assert.equal(s.predict('她说咱行了', 3), 'hang2');
   assert.equal(s.predict('快行走吧', 1), 'xing2');
   assert.deepEqual(s.predictWithConfidence('快行走吧', 1), { reading: 'xing2', confidence: null });
-  assert.throws(() => studentFromJson({ ...v1, formatVersion: 3 }), (e: Error) => e instanceof StudentFormatError && /format version 3; this build reads versions 1 and 2: train the student again/.test(e.message));
+  assert.throws(() => studentFromJson({ ...v1, formatVersion: 4 }), (e: Error) => e instanceof StudentFormatError && /format version 4; this build reads versions 1, 2 and 3: train the student again/.test(e.message));
   assert.throws(() => studentFromJson({ ...v1, formatVersion: 2 }), /incomplete \(chars, shared, lexicons/);
 });
 

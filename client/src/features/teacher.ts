@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { ClientContext } from '../context';
 import { taskDocument } from '../taskDocument';
 import {
-  type BatchProgressParams, BatchPreflightRequest, BatchProgressNotification, type BatchSummary, formatDuration, SubmitBatchRequest, TeacherHealthRequest,
+  type BatchProgressParams, BatchPreflightRequest, BatchProgressNotification, type BatchSummary, formatDuration, SubmitBatchRequest, TeacherHealthRequest, QaOverrideRequest, type QaOverrideParams,
 } from '../../../server/src/protocol/teacher';
 
 const TOKEN_KEY = 'ttsDistill.teacherToken';
@@ -40,6 +40,15 @@ export function activate(ctx: ClientContext): void {
     status,
     client.onNotification(BatchProgressNotification.type, (p) => listeners.get(p.batchId)?.(p)),
     vscode.commands.registerCommand('ttsDistill.submitBatch', (uri?: vscode.Uri) => submit(uri)),
+    // From the "⊘ excluded" code lens of a teacher output: the user's decision goes to <run>/qa-overrides.json.
+    vscode.commands.registerCommand('ttsDistill.qaOverride', async (args: QaOverrideParams) => {
+      try {
+        await client.sendRequest(QaOverrideRequest.type, args);
+        void vscode.window.showInformationMessage(vscode.l10n.t('{0} is included again in training, evaluation and export (qa-overrides.json).', args.name));
+      } catch (err) {
+        void vscode.window.showErrorMessage(err instanceof Error ? err.message : String(err));
+      }
+    }),
     vscode.commands.registerCommand('ttsDistill.cancelBatch', () => {
       if (!running.size) {
         void vscode.window.showInformationMessage(vscode.l10n.t('No teacher batch is running.'));

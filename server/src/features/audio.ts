@@ -228,5 +228,7 @@ function teacherTake(state: OutputFolderState | undefined, name: string): Teache
   const take: TeacherTake = { text: r.text, readings: r.readings, backend: r.backend, seed: r.seed, clonedVoice: r.clonedVoice };
   if (r.engine) take.engine = r.engine;
   if (r.note) take.note = r.note;
+  const excluded = state?.excluded.get(name);
+  if (excluded) take.excluded = excluded;
   return take;
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +10,9 @@ import { checkNames, parseTaskText, runBatch } from '../core/batch/runner';
 import type { JudgesLine } from '../core/evaluation/judges/apply';
 import type { Settings } from '../core/settings';
 import { createTeacher } from '../core/teacher';
-import { BatchPreflightRequest, BatchProgressNotification, SubmitBatchRequest, TeacherHealthRequest } from '../protocol/teacher';
+import { BatchPreflightRequest, BatchProgressNotification, QaOverrideRequest, SubmitBatchRequest, TeacherHealthRequest } from '../protocol/teacher';
+import { QaError, readOverrides, writeOverrides } from '../core/qa/runQa';
+import { MANIFEST_FILE } from '../core/batch/manifest';
 
 /**
  * The teacher in the language server: batches run here (not in the extension host), with typed
@@ -115,6 +118,23 @@ export function register(ctx: ServerContext): void {
     void ctx.connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
   };
 
+  // A QA decision from a code lens: only in an output folder of this workspace's settings that holds a manifest.
+  ctx.connection.onRequest(QaOverrideRequest.type, async ({ runDir, name, override }) => {
+    const dir = path.resolve(runDir);
+    const known = await Promise.all(ctx.allDocuments().filter((d) => d.kind === 'tasks').map(async (d) => Object.values(outDirs(await ctx.getSettings(d.uri), d.path))));
+    if (!known.flat().includes(dir) || !existsSync(path.join(dir, MANIFEST_FILE))) throw new ResponseError(4, `${runDir} is not a teacher output folder of an open task file.`);
+    try {
+      const overrides = await readOverrides(dir);
+      if (override === 'clear') overrides.delete(name);
+      else overrides.set(name, override);
+      await writeOverrides(dir, overrides);
+    } catch (err) {
+      throw new ResponseError(5, err instanceof QaError ? err.message : `Could not write the QA decision: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    ctx.log(`QA: ${name} in ${dir}: ${override === 'clear' ? 'back to the gates\' verdict' : `${override}d by hand`}`);
+    refreshLenses();
+  });
+
   ctx.onCodeLens(async (doc) => {
     if (doc.kind !== 'tasks' || !doc.tasks) return [];
     const settings = await ctx.getSettings(doc.uri);
@@ -122,7 +142,7 @@ export function register(ctx: ServerContext): void {
     const prod = await ctx.outputs.get(dirs.outputDir);
     const test = await ctx.outputs.get(dirs.testOutputDir);
     if (!prod && !test) return [];
-    return lensesFor(doc, [[prod, ''], [test, ' (test)']]);
+    return lensesFor(doc, [[prod, '', dirs.outputDir], [test, ' (test)', dirs.testOutputDir]]);
   });
 }
 
@@ -138,7 +158,7 @@ function filePath(uri: string): string {
   return fileURLToPath(uri);
 }
 
-function lensesFor(doc: OpenDocument, folders: Array<[OutputFolderState | undefined, string]>): CodeLens[] {
+function lensesFor(doc: OpenDocument, folders: Array<[OutputFolderState | undefined, string, string]>): CodeLens[] {
   const lenses: CodeLens[] = [];
   const model = doc.tasks!;
   for (let i = 0; i < model.lineCount; i++) {
@@ -147,7 +167,7 @@ function lensesFor(doc: OpenDocument, folders: Array<[OutputFolderState | undefi
     const task = p.toTask(i);
     if (!task) continue;
     const range = { start: { line: i, character: 0 }, end: { line: i, character: 0 } };
-    for (const [state, suffix] of folders) {
+    for (const [state, suffix, runDir] of folders) {
       if (!state) continue;
       const rec = state.records.get(task.name);
       const fail = state.failures.get(task.name);
@@ -157,6 +177,12 @@ function lensesFor(doc: OpenDocument, folders: Array<[OutputFolderState | undefi
       if (rec && rec.taskHash === hash) {
         lenses.push({ range, command: { title: `▶ play${suffix}`, command: 'ttsDistill.previewAudio', arguments: [{ uri: doc.uri, line: i, source: 'teacher' }] } });
         lenses.push({ range, command: { title: `✓ ${rec.durationSeconds.toFixed(1)} s${rec.clonedVoice ? '' : ' · voice not cloned'}${judgeLensText(state.judges?.get(task.name), rec)}`, command: 'ttsDistill.showOutput', tooltip: rec.note ?? rec.phonemes } });
+        // Left out by the QA gates (or by hand): say why, and let the user include it anyway.
+        const excluded = state.excluded.get(task.name);
+        if (excluded) {
+          const short = excluded.length > 60 ? excluded.slice(0, 59) + '…' : excluded;
+          lenses.push({ range, command: { title: `⊘ excluded · ${short}`, command: 'ttsDistill.qaOverride', tooltip: `${excluded}. Click to include this line in training, evaluation and export anyway.`, arguments: [{ runDir, name: task.name, override: 'include' }] } });
+        }
         break;
       }
       if (fail && (fail.taskHash === hash || fail.taskHash === '')) {

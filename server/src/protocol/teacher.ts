@@ -6,6 +6,20 @@ import type { TeacherHealth } from '../core/teacher/types';
 
 export type { BatchProgress, BatchSummary, TeacherHealth };
 
+export interface QaOverrideParams {
+  /** The teacher output folder (absolute), as the code lens gave it. */
+  runDir: string;
+  /** The output name of the line. */
+  name: string;
+  /** Include the line whatever the gates say, exclude it, or go back to the gates' verdict. */
+  override: 'include' | 'exclude' | 'clear';
+}
+export namespace QaOverrideRequest {
+  /** client → server: record the user's QA decision for a line in `<run>/qa-overrides.json`. */
+  export const method = 'ttsDistill/qaOverride' as const;
+  export const type = new RequestType<QaOverrideParams, void, void>(method);
+}
+
 export interface BatchPreflightParams {
   /** The task file (file: URI). */
   uri: string;

@@ -103,4 +103,6 @@ export interface TeacherTake {
   note?: string;
   seed: number;
   clonedVoice: boolean;
+  /** Why the QA gates (or the user) leave this output out of training, evaluation and export. */
+  excluded?: string;
 }

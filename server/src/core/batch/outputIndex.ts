@@ -5,10 +5,13 @@ import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { JUDGES_FILE, type JudgesLine, parseJudgesFile } from '../evaluation/judges/apply';
 import { FAILURES_FILE, type FailureRecord, latestByName, MANIFEST_FILE, type ManifestRecord, readFailures, readManifest } from './manifest';
+import { excludedLines, OVERRIDES_FILE, QA_FILE } from '../qa/runQa';
 
 export interface OutputFolderState {
   records: Map<string, ManifestRecord>;
   failures: Map<string, FailureRecord>;
+  /** Lines the QA gates or the user leave out of training, evaluation and export, with why (core/qa/runQa.ts#excludedLines). */
+  excluded: Map<string, string>;
   /** The judges' scores of the teacher's WAVs (`judges.jsonl`, written by the evaluation), when there are any. */
   judges?: Map<string, JudgesLine>;
 }
@@ -26,10 +29,10 @@ export class OutputFolderIndex {
     const manifest = path.join(dir, MANIFEST_FILE);
     const failures = path.join(dir, FAILURES_FILE);
     const judges = path.join(dir, JUDGES_FILE);
-    const [m, f, j] = await Promise.all([stat(manifest).catch(() => undefined), stat(failures).catch(() => undefined), stat(judges).catch(() => undefined)]);
+    const [m, f, q, o, j] = await Promise.all([manifest, failures, path.join(dir, QA_FILE), path.join(dir, OVERRIDES_FILE), judges].map((p) => stat(p).catch(() => undefined)));
     if (!m && !f) return undefined;
     if (m && m.size > this.maxBytes) return undefined;
-    const key = `${m?.mtimeMs}:${m?.size}:${f?.mtimeMs}:${f?.size}:${j?.mtimeMs}:${j?.size}`;
+    const key = [m, f, q, o, j].map((s) => `${s?.mtimeMs}:${s?.size}`).join(':');
     let hit = this.byDir.get(dir);
     if (!hit || hit.key !== key) {
       const unreadable = (file: string) => (err: unknown) => {
@@ -39,8 +42,12 @@ export class OutputFolderIndex {
       const state = Promise.all([
         m ? readManifest(manifest).catch(unreadable(manifest)) : [],
         f ? readFailures(failures).catch(unreadable(failures)) : [],
+        q || o ? excludedLines(dir).catch((err: unknown) => {
+          this.log(`QA of ${dir}: ${err instanceof Error ? err.message : String(err)}`);
+          return new Map<string, string>();
+        }) : new Map<string, string>(),
         j && j.size <= this.maxBytes ? readFile(judges, 'utf8').then(parseJudgesFile, (err: unknown) => { unreadable(judges)(err); return undefined; }) : undefined,
-      ]).then(([records, failed, judged]) => ({ records: latestByName(records), failures: latestByName(failed), ...(judged ? { judges: judged } : {}) }));
+      ]).then(([records, failed, excluded, judged]) => ({ records: latestByName(records), failures: latestByName(failed), excluded, ...(judged ? { judges: judged } : {}) }));
       hit = { key, state };
       this.byDir.set(dir, hit);
     }

@@ -23,6 +23,55 @@ export function contextFeatures(text: string, index: number, width: number): str
   ].slice(0, width >= 3 ? 12 : width === 2 ? 10 : 4);
 }
 
+/** The tags of contextFeatures in their order, and how many characters each carries. */
+const CONTEXT_TAGS: ReadonlyArray<readonly [string, number]> = [['b', 0], ['L1', 1], ['R1', 1], ['LR', 2], ['L2', 2], ['R2', 2], ['L3', 3], ['R3', 3], ['l2', 1], ['r2', 1], ['l3', 1], ['r3', 1]];
+
+function key(t: number, a: number, b: number, c: number): number {
+  return t * 281474976710656 + a * 4294967296 + b * 65536 + c;
+}
+
+/**
+ * A context feature as a number: its tag and its (up to three) UTF-16 units, exactly, in 52 bits;
+ * undefined for a string contextFeatures never produces. The loaded model looks features up by
+ * these numbers (contextKeys) instead of building the strings.
+ */
+export function contextKeyOf(feature: string): number | undefined {
+  for (let t = 0; t < CONTEXT_TAGS.length; t++) {
+    const [tag, n] = CONTEXT_TAGS[t]!;
+    if (feature.length !== tag.length + n || !feature.startsWith(tag)) continue;
+    const u = (k: number) => (k < n ? feature.charCodeAt(tag.length + k) : 0);
+    return key(t, u(0), u(1), u(2));
+  }
+  return undefined;
+}
+
+/** The UTF-16 unit at k, BOS / EOS outside the text. */
+function unitAt(text: string, k: number): number {
+  return k < 0 ? 2 : k >= text.length ? 3 : text.charCodeAt(k);
+}
+
+/** contextFeatures(text, index, width).map(contextKeyOf), into `out`, without building strings; returns the count. */
+export function contextKeys(text: string, index: number, width: number, out: Float64Array): number {
+  const after = index + (isHigh(text.charCodeAt(index)) ? 2 : 1);
+  const l1 = unitAt(text, index - 1), l2 = unitAt(text, index - 2), l3 = unitAt(text, index - 3);
+  const r1 = unitAt(text, after), r2 = unitAt(text, after + 1), r3 = unitAt(text, after + 2);
+  out[0] = key(0, 0, 0, 0);
+  out[1] = key(1, l1, 0, 0);
+  out[2] = key(2, r1, 0, 0);
+  out[3] = key(3, l1, r1, 0);
+  if (width < 2) return 4;
+  out[4] = key(4, l2, l1, 0);
+  out[5] = key(5, r1, r2, 0);
+  out[6] = key(6, l3, l2, l1);
+  out[7] = key(7, r1, r2, r3);
+  out[8] = key(8, l2, 0, 0);
+  out[9] = key(9, r2, 0, 0);
+  if (width < 3) return 10;
+  out[10] = key(10, l3, 0, 0);
+  out[11] = key(11, r3, 0, 0);
+  return 12;
+}
+
 function isHigh(c: number): boolean {
   return c >= 0xd800 && c <= 0xdbff;
 }
@@ -30,45 +79,77 @@ function isHigh(c: number): boolean {
 /** A word of the lexicon that covers the target: its length and the reading it gives the target. */
 export interface LexiconHit { length: number; reading: string }
 
+/** A word of the lexicon as the index keeps it. */
+export interface LexiconWord {
+  /** One reading per character; `-` for a character the model does not score. */
+  readonly readings: string[];
+  /** Set by the loaded model: per offset, the reading's index among that character's readings (-1: none). */
+  ids?: Int16Array;
+}
+
+interface Shape { offset: number; length: number }
+
+/** The words found by `LexiconIndex.scan`, in reused arrays (no allocation per lookup beyond the substrings). */
+export class HitBuffer {
+  n = 0;
+  readonly offset: number[] = [];
+  readonly length: number[] = [];
+  readonly word: string[] = [];
+  readonly entry: LexiconWord[] = [];
+}
+
 /**
- * Per character, where it sits in the lexicon's words: the distinct (offset, length) shapes,
- * so that a lookup tries only shapes that exist instead of every substring around the target.
+ * Per character (UTF-16 unit), where it sits in the lexicon's words: the distinct (offset, length)
+ * shapes, filed under the character next to it in such words (the left neighbour when offset > 0,
+ * else the right one), so that a lookup tries only the shapes whose neighbour matches the text
+ * before building a substring. Shapes are tried by offset, then length.
  */
 export class LexiconIndex {
-  /** Per character: [offset, length, the characters next to it in such words] (left neighbour when offset > 0, else right). */
-  private readonly shapes = new Map<string, Array<[number, number, Set<string>]>>();
-  private readonly words: Map<string, string[]>;
+  private readonly shapes = new Map<number, { right: Map<number, Shape[]>; left: Map<number, Shape[]> }>();
+  private readonly words = new Map<string, LexiconWord>();
 
   constructor(words: Record<string, string>, keep?: (ch: string) => boolean) {
-    this.words = new Map();
-    const shapeSets = new Map<string, Map<number, Set<string>>>();
+    const shapeSets = new Map<number, Map<number, Set<number>>>();
     for (const [word, readings] of Object.entries(words)) {
+      // A word is context around the target: at least two units; offsets and lengths fit 6 bits.
+      if (word.length < 2 || word.length > 63) continue;
       const rs = readings.split(' ');
       let used = false;
       for (let o = 0; o < word.length; o++) {
-        const c = word[o]!;
         // `-`: a character the model does not score (only the others' readings are stored).
-        if ((keep && !keep(c)) || rs[o] === '-') {
+        if ((keep && !keep(word[o]!)) || rs[o] === '-') {
           if (keep) rs[o] = '-';
           continue;
         }
         used = true;
+        const c = word.charCodeAt(o);
         let s = shapeSets.get(c);
         if (!s) shapeSets.set(c, (s = new Map()));
         const key = o * 64 + word.length;
         let next = s.get(key);
         if (!next) s.set(key, (next = new Set()));
-        next.add(word[o > 0 ? o - 1 : 1]!);
+        next.add(word.charCodeAt(o > 0 ? o - 1 : 1));
       }
-      if (used) this.words.set(word, rs);
+      if (used) this.words.set(word, { readings: rs });
     }
-    for (const [c, s] of shapeSets) this.shapes.set(c, [...s.keys()].sort((a, b) => a - b).map((v) => [v >> 6, v & 63, s.get(v)!]));
+    for (const [c, s] of shapeSets) {
+      const byNeighbour = { right: new Map<number, Shape[]>(), left: new Map<number, Shape[]>() };
+      for (const key of [...s.keys()].sort((a, b) => a - b)) {
+        const shape = { offset: key >> 6, length: key & 63 };
+        const side = shape.offset > 0 ? byNeighbour.left : byNeighbour.right;
+        for (const n of s.get(key)!) {
+          const list = side.get(n);
+          if (list) list.push(shape); else side.set(n, [shape]);
+        }
+      }
+      this.shapes.set(c, byNeighbour);
+    }
   }
 
   /** The words kept, as the model file stores them: readings of the characters not kept written `-`. */
   toJSON(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const w of [...this.words.keys()].sort()) out[w] = this.words.get(w)!.join(' ');
+    for (const w of [...this.words.keys()].sort()) out[w] = this.words.get(w)!.readings.join(' ');
     return out;
   }
 
@@ -76,19 +157,48 @@ export class LexiconIndex {
     return this.words.size;
   }
 
-  hits(text: string, index: number): LexiconHit[] {
-    const shapes = this.shapes.get(text[index]!);
-    if (!shapes) return [];
-    const out: LexiconHit[] = [];
-    const left = text[index - 1], right = text[index + 1];
-    for (const [offset, length, next] of shapes) {
-      const start = index - offset;
-      if (start < 0 || start + length > text.length) continue;
-      // Most shapes fail on the neighbouring character: checked before building the substring.
-      if (!next.has((offset > 0 ? left : right)!)) continue;
-      const r = this.words.get(text.slice(start, start + length));
-      if (r) out.push({ length, reading: r[offset]! });
+  /** Every word kept, for the loaded model to resolve readings to indices once. */
+  entries(): IterableIterator<[string, LexiconWord]> {
+    return this.words.entries();
+  }
+
+  /** The words covering text[index] into `out` (by offset, then length); returns how many. */
+  scan(text: string, index: number, out: HitBuffer): number {
+    out.n = 0;
+    const s = this.shapes.get(text.charCodeAt(index));
+    if (!s) return 0;
+    const right = s.right.get(text.charCodeAt(index + 1));
+    if (right) for (const sh of right) if (index + sh.length <= text.length) this.add(text, index, sh, out);
+    const left = index > 0 ? s.left.get(text.charCodeAt(index - 1)) : undefined;
+    if (left) {
+      for (const sh of left) {
+        const start = index - sh.offset;
+        if (start >= 0 && start + sh.length <= text.length) this.add(text, start, sh, out);
+      }
     }
+    return out.n;
+  }
+
+  private add(text: string, start: number, sh: Shape, out: HitBuffer): void {
+    const word = text.slice(start, start + sh.length);
+    const e = this.words.get(word);
+    if (!e) return;
+    const k = out.n++;
+    out.offset[k] = sh.offset;
+    out.length[k] = sh.length;
+    out.word[k] = word;
+    out.entry[k] = e;
+  }
+
+  hits(text: string, index: number): LexiconHit[] {
+    return this.wordHits(text, index).map(({ length, reading }) => ({ length, reading }));
+  }
+
+  /** The hits with the words themselves. */
+  wordHits(text: string, index: number): Array<LexiconHit & { word: string }> {
+    const buf = new HitBuffer();
+    const out: Array<LexiconHit & { word: string }> = [];
+    for (let k = 0, n = this.scan(text, index, buf); k < n; k++) out.push({ length: buf.length[k]!, reading: buf.entry[k]!.readings[buf.offset[k]!]!, word: buf.word[k]! });
     return out;
   }
 }
@@ -101,13 +211,14 @@ export class LexiconIndex {
  * Each word covering the target votes as `<name>` and `<name><length>`; with `longestVote`
  * (format 2) the longest one votes once more as `<name>M`.
  */
-export function agreementFeatures(text: string, index: number, lexicons: ReadonlyArray<readonly [string, LexiconIndex]>, usePinyinPro = true, longestVote = true): { guess: string | undefined; votes: Array<[string, string]> } {
+export function agreementFeatures(text: string, index: number, lexicons: ReadonlyArray<readonly [string, LexiconIndex]>, usePinyinPro = true, longestVote = true, words?: Set<string>): { guess: string | undefined; votes: Array<[string, string]> } {
   const guess = usePinyinPro ? pinyinProGuess(text, index) : undefined;
   const votes: Array<[string, string]> = [];
   if (guess) votes.push(['pp', guess]);
   for (const [name, lexicon] of lexicons) {
     let longest: LexiconHit | undefined;
-    for (const h of lexicon.hits(text, index)) {
+    for (const h of lexicon.wordHits(text, index)) {
+      words?.add(h.word);
       votes.push([name, h.reading]);
       votes.push([name + Math.min(h.length, 6), h.reading]);
       if (!longest || h.length > longest.length) longest = h;
@@ -116,4 +227,20 @@ export function agreementFeatures(text: string, index: number, lexicons: Readonl
     if (longest && longestVote) votes.push([name + 'M', longest.reading]);
   }
   return { guess, votes };
+}
+
+/** How the words covering the target are features of their own (per character, one weight per reading). */
+export type WordFeatureMode = 'all' | 'longest';
+
+/** The word features of the words covering the target: `W<word>`. */
+export function wordFeatures(words: Iterable<string>, mode: WordFeatureMode): string[] {
+  return wordFeatureWords([...words], mode).map((w) => 'W' + w);
+}
+
+/** The words (found in any order, possibly twice) that are features: all of them, sorted and distinct, or the longest (the first in order on a tie). */
+export function wordFeatureWords(words: string[], mode: WordFeatureMode): string[] {
+  if (mode === 'all') return words.length < 2 ? words : [...new Set(words)].sort();
+  let longest: string | undefined;
+  for (const w of words) if (!longest || w.length > longest.length || (w.length === longest.length && w < longest)) longest = w;
+  return longest ? [longest] : [];
 }

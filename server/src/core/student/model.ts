@@ -4,13 +4,17 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { agreementFeatures, contextFeatures, LexiconIndex } from './features';
-import { charAt, isHan, pinyinProGuess } from './readings';
+import { contextKeyOf, contextKeys, HitBuffer, LexiconIndex, wordFeatureWords, type WordFeatureMode } from './features';
+import { isHan as isHanCode } from '../notation';
+import { pinyinProGuess } from './readings';
 
 export const MODEL_FORMAT = 'tts-distill-g2p-student';
-/** Version 2: named lexicons, the longest-word vote, a calibrated confidence. Version 1 files still load. */
-export const MODEL_FORMAT_VERSION = 2;
-const READABLE_VERSIONS = [1, 2];
+/**
+ * Version 2: named lexicons, the longest-word vote, a calibrated confidence. Version 3: the words
+ * covering the target as features of their own (`wordFeatures`). Versions 1 and 2 still load.
+ */
+export const MODEL_FORMAT_VERSION = 3;
+const READABLE_VERSIONS = [1, 2, 3];
 
 /** A reading with how likely it is to be right. */
 export interface ScoredReading {
@@ -67,6 +71,8 @@ export interface StudentModelFile {
   agreement: AgreementSource[];
   /** Version 2: the longest lexicon word covering the target votes once more (`<lexicon>M`). */
   longestWordVote?: boolean;
+  /** Version 3: the words covering the target are context features `W<word>` (all of them, or the longest). */
+  wordFeatures?: WordFeatureMode;
   trainingData: { sha256: string; examples: number; sources: string[] };
   metrics: StudentMetrics;
   /** Weights of agreement features shared by every character (trust in pinyin-pro, in the lexicons). */
@@ -101,28 +107,78 @@ export interface RawPrediction {
   margin: number;
 }
 
+/** A character as the loaded model scores it: weights looked up by number, vote weights summed once. */
+interface CharWeights {
+  readings: string[];
+  /** Context feature (contextKeyOf) → one weight per reading. */
+  context: Map<number, number[]>;
+  /** Word feature (the word, without its `W`) → one weight per reading. */
+  words: Map<string, number[]>;
+  /** Per lexicon (in `lexicons` order) 8 slots: `<name>`, `<name>1`..`<name>6`, `<name>M`; shared + per-character weight. */
+  votes: Float64Array;
+  pp: number;
+  ppNew: number;
+  /** Scratch scores (predictions are synchronous). */
+  scores: Float64Array;
+}
+
+const VOTE_SLOTS = 8;
+
 class LoadedStudent implements G2PStudent {
   readonly version: string;
-  private readonly chars = new Map<string, { readings: string[]; context: Map<string, number[]>; agreement: Map<string, number> }>();
-  private readonly shared: Map<string, number>;
-  private readonly lexicons: Array<[string, LexiconIndex]>;
+  /** By code point. */
+  private readonly chars = new Map<number, CharWeights>();
+  private readonly lexicons: LexiconIndex[];
   private readonly width: number;
   private readonly usePinyinPro: boolean;
   private readonly longestVote: boolean;
+  private readonly wordMode: WordFeatureMode | undefined;
   private readonly calibration: Calibration | null;
+  private readonly keys = new Float64Array(12);
+  private readonly hits = new HitBuffer();
+  private readonly found: string[] = [];
 
   constructor(readonly file: StudentModelFile) {
     this.version = `${file.formatVersion}:${file.trainingData.sha256.slice(0, 12)}:${file.seed}`;
-    this.shared = new Map(Object.entries(file.shared));
     this.width = file.contextWidth;
     this.longestVote = file.longestWordVote === true;
+    this.wordMode = file.formatVersion >= 3 ? file.wordFeatures : undefined;
     this.usePinyinPro = file.agreement.includes('pinyinPro');
     this.calibration = file.calibration ?? null;
-    for (const [ch, m] of Object.entries(file.chars)) {
-      this.chars.set(ch, { readings: m.readings, context: new Map(Object.entries(m.context)), agreement: new Map(Object.entries(m.agreement)) });
-    }
     const lexicons = file.lexicons ?? { lex: file.lexicon ?? {} };
-    this.lexicons = Object.keys(lexicons).sort().map((name) => [name, new LexiconIndex(lexicons[name]!)]);
+    const names = Object.keys(lexicons).sort();
+    this.lexicons = names.map((name) => new LexiconIndex(lexicons[name]!));
+    const shared = (name: string) => file.shared[name] ?? 0;
+    for (const [ch, m] of Object.entries(file.chars)) {
+      const cp = ch.codePointAt(0);
+      if (cp === undefined || ch.length !== String.fromCodePoint(cp).length) continue;
+      const weight = (name: string) => shared(name) + (m.agreement[name] ?? 0);
+      const votes = new Float64Array(names.length * VOTE_SLOTS);
+      names.forEach((name, i) => {
+        votes[i * VOTE_SLOTS] = weight(name);
+        for (let l = 1; l <= 6; l++) votes[i * VOTE_SLOTS + l] = weight(name + l);
+        votes[i * VOTE_SLOTS + 7] = weight(name + 'M');
+      });
+      const context = new Map<number, number[]>();
+      const words = new Map<string, number[]>();
+      for (const [f, w] of Object.entries(m.context)) {
+        if (f.startsWith('W')) { words.set(f.slice(1), w); continue; }
+        const k = contextKeyOf(f);
+        if (k !== undefined) context.set(k, w);
+      }
+      this.chars.set(cp, { readings: m.readings, context, words, votes, pp: weight('pp'), ppNew: weight('ppNew'), scores: new Float64Array(m.readings.length) });
+    }
+    // Each word's readings as indices among its characters' readings, resolved once.
+    for (const index of this.lexicons) {
+      for (const [word, e] of index.entries()) {
+        const ids = new Int16Array(word.length).fill(-1);
+        for (let o = 0; o < word.length; o++) {
+          const c = this.chars.get(word.codePointAt(o)!);
+          if (c) ids[o] = c.readings.indexOf(e.readings[o]!);
+        }
+        e.ids = ids;
+      }
+    }
   }
 
   predict(text: string, index: number): string | undefined {
@@ -137,59 +193,82 @@ class LoadedStudent implements G2PStudent {
 
   /** The reading and, when `withMargin`, its exact margin (otherwise the margin may be a lower bound). */
   raw(text: string, index: number, withMargin = true): RawPrediction | undefined {
-    const ch = charAt(text, index);
-    if (!ch || !isHan(ch)) return undefined;
-    const m = this.chars.get(ch);
+    const unit = text.charCodeAt(index);
+    if (Number.isNaN(unit) || (unit >= 0xdc00 && unit <= 0xdfff)) return undefined;
+    const cp = text.codePointAt(index)!;
+    if (!isHanCode(cp)) return undefined;
+    const m = this.chars.get(cp);
     // A character the teacher never showed: pinyin-pro's guess is the best we have.
     if (!m) {
       const g = pinyinProGuess(text, index);
       return g === undefined ? undefined : { reading: g, kind: 'unseen', margin: 0 };
     }
     if (m.readings.length === 1) return { reading: m.readings[0]!, kind: 'single', margin: 0 };
-    const scores = new Float64Array(m.readings.length);
-    for (const f of contextFeatures(text, index, this.width)) {
-      const w = m.context.get(f);
+    const scores = m.scores;
+    scores.fill(0);
+    const keys = this.keys;
+    for (let i = 0, n = contextKeys(text, index, this.width, keys); i < n; i++) {
+      const w = m.context.get(keys[i]!);
       if (w) for (let k = 0; k < w.length; k++) scores[k]! += w[k]!;
     }
-    for (const [name, reading] of agreementFeatures(text, index, this.lexicons, false, this.longestVote).votes) {
-      const k = m.readings.indexOf(reading);
-      if (k >= 0) scores[k]! += (this.shared.get(name) ?? 0) + (m.agreement.get(name) ?? 0);
+    // The lexicon words covering the target vote for their reading (agreementFeatures' votes, in its order).
+    const hits = this.hits;
+    const found = this.found;
+    found.length = 0;
+    for (let li = 0; li < this.lexicons.length; li++) {
+      const n = this.lexicons[li]!.scan(text, index, hits);
+      let longest = -1;
+      for (let h = 0; h < n; h++) {
+        const k = hits.entry[h]!.ids![hits.offset[h]!]!;
+        const length = hits.length[h]!;
+        if (k >= 0) scores[k]! += m.votes[li * VOTE_SLOTS]! + m.votes[li * VOTE_SLOTS + Math.min(length, 6)]!;
+        if (longest < 0 || length > hits.length[longest]!) longest = h;
+        if (this.wordMode && m.words.size) found.push(hits.word[h]!);
+      }
+      if (longest >= 0 && this.longestVote) {
+        const k = hits.entry[longest]!.ids![hits.offset[longest]!]!;
+        if (k >= 0) scores[k]! += m.votes[li * VOTE_SLOTS + 7]!;
+      }
+    }
+    if (found.length) {
+      for (const word of wordFeatureWords(found, this.wordMode!)) {
+        const w = m.words.get(word);
+        if (w) for (let k = 0; k < w.length; k++) scores[k]! += w[k]!;
+      }
     }
     let best = 0;
     for (let k = 1; k < scores.length; k++) if (scores[k]! > scores[best]! + 1e-9) best = k;
-    const runnerUpOf = (b: number, extra = -Infinity) => {
-      let r = extra;
-      for (let k = 0; k < scores.length; k++) if (k !== b && scores[k]! > r) r = scores[k]!;
-      return r;
-    };
-    if (!this.usePinyinPro) return { reading: m.readings[best]!, kind: 'model', margin: scores.length > 1 ? scores[best]! - runnerUpOf(best) : 0 };
+    if (!this.usePinyinPro) return { reading: m.readings[best]!, kind: 'model', margin: scores.length > 1 ? scores[best]! - runnerUpOf(scores, best) : 0 };
     // pinyin-pro's vote adds one weight to one reading (and wins ties), or brings in a reading the
     // examples never showed, scored by a weight of its own. When the best reading leads by more
     // than those weights, the guess cannot change the answer: the costliest step is skipped.
-    const ppWeight = this.weight(m, 'pp');
-    const newWeight = this.weight(m, 'ppNew');
+    const ppWeight = m.pp;
+    const newWeight = m.ppNew;
     if (!withMargin) {
-      const runnerUp = runnerUpOf(best);
+      const runnerUp = runnerUpOf(scores, best);
       if (scores[best]! - runnerUp > Math.abs(ppWeight) + 1e-6 && scores[best]! > newWeight + 1e-6) return { reading: m.readings[best]!, kind: 'model', margin: scores[best]! - runnerUp - Math.abs(ppWeight) };
     }
     const guess = pinyinProGuess(text, index);
-    if (guess === undefined) return { reading: m.readings[best]!, kind: 'model', margin: scores[best]! - runnerUpOf(best) };
+    if (guess === undefined) return { reading: m.readings[best]!, kind: 'model', margin: scores[best]! - runnerUpOf(scores, best) };
     const g = m.readings.indexOf(guess);
     if (g < 0) {
       // The guess is one more candidate, scored newWeight.
       if (newWeight >= scores[best]! - 1e-9) return { reading: guess, kind: 'model', margin: newWeight - scores[best]! };
-      return { reading: m.readings[best]!, kind: 'model', margin: scores[best]! - runnerUpOf(best, newWeight) };
+      return { reading: m.readings[best]!, kind: 'model', margin: scores[best]! - runnerUpOf(scores, best, newWeight) };
     }
     scores[g]! += ppWeight;
     // Ties go to pinyin-pro's guess.
     best = g;
     for (let k = 0; k < scores.length; k++) if (scores[k]! > scores[best]! + 1e-9) best = k;
-    return { reading: m.readings[best]!, kind: 'model', margin: scores[best]! - runnerUpOf(best) };
+    return { reading: m.readings[best]!, kind: 'model', margin: scores[best]! - runnerUpOf(scores, best) };
   }
+}
 
-  private weight(m: { agreement: Map<string, number> }, name: string): number {
-    return (this.shared.get(name) ?? 0) + (m.agreement.get(name) ?? 0);
-  }
+/** The highest score but scores[b] (or `extra` if higher). */
+function runnerUpOf(scores: Float64Array, b: number, extra = -Infinity): number {
+  let r = extra;
+  for (let k = 0; k < scores.length; k++) if (k !== b && scores[k]! > r) r = scores[k]!;
+  return r;
 }
 
 /** The calibrated probability of a raw prediction. */
@@ -209,7 +288,7 @@ export function studentFromJson(json: unknown, source = 'model'): LoadedStudentM
   const f = json as Partial<StudentModelFile> | null;
   if (!f || typeof f !== 'object' || f.format !== MODEL_FORMAT) throw new StudentFormatError(`${source} is not a G2P student model (format ≠ ${MODEL_FORMAT})`);
   if (!READABLE_VERSIONS.includes(f.formatVersion as number)) {
-    throw new StudentFormatError(`${source} has format version ${String(f.formatVersion)}; this build reads versions ${READABLE_VERSIONS.join(' and ')}: train the student again (TTS Distill: Train Student, or tts-distill train)`);
+    throw new StudentFormatError(`${source} has format version ${String(f.formatVersion)}; this build reads versions ${READABLE_VERSIONS.slice(0, -1).join(', ')} and ${READABLE_VERSIONS.at(-1)!}: train the student again (TTS Distill: Train Student, or tts-distill train)`);
   }
   const lexiconsOk = f.formatVersion === 1 ? typeof f.lexicon === 'object' : typeof f.lexicons === 'object';
   if (typeof f.chars !== 'object' || typeof f.shared !== 'object' || !lexiconsOk || !Array.isArray(f.agreement) || typeof f.trainingData?.sha256 !== 'string') {

@@ -8,8 +8,9 @@ import type { ScoredReading } from './model';
  * disagreement with the teacher is reported. Calibrated by `npm run bench:flags` on a validation
  * split carved from the training part of CPP dev (seed 42): the highest threshold that keeps 99 %
  * of the best validation recall. The teacher is the real GLM-TTS G2P (scripts/reference/teacher_g2p.py):
- *   validation (1,583 targets): t = 0.65 → precision 93.1 %, recall 77.0 % (t = 0.70: 93.5 %, 76.1 %)
- *   held-out   (1,978 targets, reported once): precision 93.4 %, recall 85.1 % of the teacher's 248 misreadings
+ *   validation (1,583 targets): t = 0.65 → precision 92.7 %, recall 79.4 % (t = 0.70: 93.2 %, 78.5 %)
+ *   held-out   (1,978 targets, reported once): precision 93.4 %, recall 85.5 % of the teacher's 248 misreadings
+ * (student format 3, with word features; the same threshold as format 2's calibration chose).
  *   the old criterion (pinyin-pro alone reads otherwise): precision 38.4 %, recall 56.5 %
  * A student's disagreement is a teacher misreading far more often than not: the threshold drops
  * the unsure opinions — pinyin-pro's guesses for characters the student never saw (≈ 0.59) — and

@@ -3,7 +3,7 @@
 // shared by all characters. Chosen on CPP against logistic-regression-free baselines; see README.
 import { createHash } from 'node:crypto';
 import { DEFAULT_CALIBRATION_FOLDS, DEFAULT_EPOCHS, DEFAULT_HELDOUT, DEFAULT_SEED } from './defaults';
-import { agreementFeatures, contextFeatures, LexiconIndex } from './features';
+import { agreementFeatures, contextFeatures, LexiconIndex, wordFeatures, type WordFeatureMode } from './features';
 import { LEXICON_NAMES, MODEL_FORMAT, MODEL_FORMAT_VERSION, studentFromJson, type AgreementSource, type Calibration, type CharModel, type StudentModelFile } from './model';
 import { seededRandom, shuffle } from './prng';
 import { candidateReadings, charAt, pinyinProGuess } from './readings';
@@ -27,6 +27,8 @@ export interface TrainOptions {
   agreement?: AgreementSource[];
   /** The longest-word vote of format 2 (default true; false gives the format-1 features). */
   longestWordVote?: boolean;
+  /** The lexicon words covering the target as per-character features (format 3): all of them (default), the longest, or none (false). */
+  wordFeatures?: WordFeatureMode | false;
   /** Folds of the out-of-fold predictions the confidence is calibrated on (default 5; 0: no calibration). */
   calibrationFolds?: number;
   /** Names of the label files, recorded in the model. */
@@ -93,6 +95,7 @@ interface FitConfig {
   width: number;
   longestVote: boolean;
   agreement: AgreementSource[];
+  wordFeatures: WordFeatureMode | undefined;
 }
 
 interface Fitted {
@@ -127,7 +130,11 @@ function fit(train: readonly LabelledExample[], cfg: FitConfig, options: TrainOp
   for (let i = 0; i < train.length; i++) {
     const ex = train[i]!;
     const ch = charAt(ex.text, ex.index)!;
-    prepared.push({ ex, ch, context: contextFeatures(ex.text, ex.index, width), votes: agreementFeatures(ex.text, ex.index, lexicons, agreement.includes('pinyinPro'), cfg.longestVote).votes });
+    const words = new Set<string>();
+    const votes = agreementFeatures(ex.text, ex.index, lexicons, agreement.includes('pinyinPro'), cfg.longestVote, words).votes;
+    const context = contextFeatures(ex.text, ex.index, width);
+    if (cfg.wordFeatures) context.push(...wordFeatures(words, cfg.wordFeatures));
+    prepared.push({ ex, ch, context, votes });
     if (i % 2000 === 1999) {
       checkCancel(options.signal);
       if (report) options.onProgress?.({ phase: 'features', step: i + 1, total: train.length });
@@ -141,7 +148,16 @@ function fit(train: readonly LabelledExample[], cfg: FitConfig, options: TrainOp
   const key = (ch: string, f: string, r: string) => `${ch}\u0001${f}\u0001${r}`;
   const sharedKey = (name: string) => `\u0000${name}`;
   const charAgreeKey = (ch: string, name: string) => `${ch}\u0001\u0000${name}`;
+  // The weight keys of an example for a reading are the same in every epoch: built once.
+  const memo = new Map<Prepared, Map<string, string[]>>();
   const featuresOf = (p: Prepared, r: string): string[] => {
+    let byReading = memo.get(p);
+    if (!byReading) memo.set(p, (byReading = new Map()));
+    let fs = byReading.get(r);
+    if (!fs) byReading.set(r, (fs = keysOf(p, r)));
+    return fs;
+  };
+  const keysOf = (p: Prepared, r: string): string[] => {
     // A reading outside the character's list can only come from pinyin-pro's guess: it is scored
     // by a weight of its own (how far to trust such guesses), as the loaded model scores it.
     if (!readings.get(p.ch)!.includes(r)) return [sharedKey(NEW_READING), charAgreeKey(p.ch, NEW_READING)];
@@ -211,13 +227,15 @@ function fit(train: readonly LabelledExample[], cfg: FitConfig, options: TrainOp
 function modelFile(fitted: Fitted, cfg: FitConfig, examples: readonly LabelledExample[], heldOutFraction: number, sources: string[], calibration: Calibration | null): StudentModelFile {
   return {
     format: MODEL_FORMAT,
-    formatVersion: MODEL_FORMAT_VERSION,
+    // Version 3 only where its word features are used: other models stay readable by older builds.
+    formatVersion: cfg.wordFeatures ? MODEL_FORMAT_VERSION : 2,
     createdWith: { pinyinPro: PINYIN_PRO_VERSION },
     seed: cfg.seed,
     epochs: cfg.epochs,
     heldOutFraction,
     contextWidth: cfg.width,
     longestWordVote: cfg.longestVote,
+    ...(cfg.wordFeatures ? { wordFeatures: cfg.wordFeatures } : {}),
     agreement: cfg.agreement,
     trainingData: { sha256: examplesHash(examples), examples: examples.length, sources },
     metrics: { trainExamples: 0, heldOutExamples: 0, trainAccuracy: 0, heldOutAccuracy: null, heldOutPinyinProAccuracy: null },
@@ -316,6 +334,7 @@ export function trainStudent(examples: readonly LabelledExample[], options: Trai
     width: options.contextWidth ?? 3,
     longestVote: options.longestWordVote ?? true,
     agreement: options.agreement ?? ['pinyinPro', 'lexicon', 'pypinyin'],
+    wordFeatures: options.wordFeatures === false ? undefined : options.wordFeatures ?? 'all',
   };
   const heldOutFraction = options.heldOutFraction ?? DEFAULT_HELDOUT;
   const { train, heldOut } = splitExamples(examples, heldOutFraction, cfg.seed);

@@ -1,0 +1,112 @@
+// The loaded student's fast path (numeric context keys, lexicon scans into reused buffers, vote
+// weights summed at load) against a plain scorer built from the model file with the trainer's own
+// string features: the same readings and margins on every position of real sentences.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { agreementFeatures, contextFeatures, contextKeyOf, contextKeys, HitBuffer, LexiconIndex, wordFeatures } from '../../server/src/core/student/features';
+import { fromCpp } from '../../server/src/core/student/labels';
+import { serializeModel, studentFromJson, type StudentModelFile } from '../../server/src/core/student/model';
+import { charAt, isHan, pinyinProGuess } from '../../server/src/core/student/readings';
+import { trainStudent } from '../../server/src/core/student/trainer';
+
+const CPP = join(__dirname, '..', '..', 'data', 'cpp');
+
+function cppLines(from: number, to: number): { sent: string; lb: string } {
+  const cut = (f: string) => readFileSync(join(CPP, f), 'utf8').split('\n').slice(from, to).join('\n') + '\n';
+  return { sent: cut('dev.sent'), lb: cut('dev.lb') };
+}
+
+void test('context keys: one number per context feature, exactly the features contextFeatures builds', () => {
+  const texts = ['行', 'ab行cd', '我去银行取钱了吗', '\u{20000}行\u{20001}x', '行\u{20000}', '银行'];
+  for (const text of texts) {
+    for (let i = 0; i < text.length; i++) {
+      for (const width of [1, 2, 3]) {
+        const out = new Float64Array(12);
+        const n = contextKeys(text, i, width, out);
+        assert.deepEqual([...out.subarray(0, n)], contextFeatures(text, i, width).map((f) => contextKeyOf(f)), `${text} ${i} width ${width}`);
+      }
+    }
+  }
+  // Distinct features get distinct keys; strings that are no context feature get none.
+  const all = new Set<string>();
+  for (const text of texts) for (let i = 0; i < text.length; i++) for (const f of contextFeatures(text, i, 3)) all.add(f);
+  assert.equal(new Set([...all].map(contextKeyOf)).size, all.size);
+  for (const bad of ['', 'x', 'L1', 'L1ab', 'LR行', 'W银行', 'bb']) assert.equal(contextKeyOf(bad), undefined, bad);
+});
+
+void test('lexicon scan: covering words by offset then length, one-character words ignored', () => {
+  const lex = new LexiconIndex({ 银行家: 'yin2 hang2 jia1', 行为: 'xing2 wei2', 行行: 'hang2 hang2', 行: 'xing2', 银行: 'yin2 hang2' });
+  const buf = new HitBuffer();
+  const n = lex.scan('大银行家行为', 2, buf);
+  assert.deepEqual(buf.word.slice(0, n), ['银行', '银行家']);
+  assert.deepEqual(buf.offset.slice(0, n), [1, 1]);
+  assert.equal(lex.scan('行', 0, buf), 0);
+  assert.deepEqual(lex.wordHits('行行为', 1).map((h) => h.word), ['行为', '行行']);
+  assert.equal(lex.size, 4);
+});
+
+const indexes = new WeakMap<StudentModelFile, Array<readonly [string, LexiconIndex]>>();
+
+/** The prediction as the trainer scores it: string features, weights read straight from the file. */
+function reference(file: StudentModelFile, text: string, index: number): { reading: string; margin: number } | undefined {
+  const ch = charAt(text, index);
+  if (!ch || !isHan(ch)) return undefined;
+  const m = file.chars[ch];
+  if (!m) {
+    const g = pinyinProGuess(text, index);
+    return g === undefined ? undefined : { reading: g, margin: 0 };
+  }
+  if (m.readings.length === 1) return { reading: m.readings[0]!, margin: 0 };
+  let lexicons = indexes.get(file);
+  if (!lexicons) indexes.set(file, (lexicons = Object.keys(file.lexicons!).sort().map((name) => [name, new LexiconIndex(file.lexicons![name]!)] as const)));
+  const scores = new Array<number>(m.readings.length).fill(0);
+  const words = new Set<string>();
+  const votes = agreementFeatures(text, index, lexicons, false, file.longestWordVote === true, words).votes;
+  const context = contextFeatures(text, index, file.contextWidth);
+  if (file.wordFeatures) context.push(...wordFeatures(words, file.wordFeatures));
+  for (const f of context) m.context[f]?.forEach((w, k) => { scores[k]! += w; });
+  const weight = (name: string) => (file.shared[name] ?? 0) + (m.agreement[name] ?? 0);
+  for (const [name, r] of votes) {
+    const k = m.readings.indexOf(r);
+    if (k >= 0) scores[k]! += weight(name);
+  }
+  const guess = pinyinProGuess(text, index);
+  let candidates = m.readings;
+  if (guess !== undefined) {
+    const g = m.readings.indexOf(guess);
+    if (g >= 0) scores[g]! += weight('pp');
+    else { candidates = [...m.readings, guess]; scores.push(weight('ppNew')); }
+  }
+  // Ties go to pinyin-pro's guess.
+  let best = guess !== undefined ? candidates.indexOf(guess) : 0;
+  for (let k = 0; k < scores.length; k++) if (scores[k]! > scores[best]! + 1e-9) best = k;
+  let runnerUp = -Infinity;
+  for (let k = 0; k < scores.length; k++) if (k !== best && scores[k]! > runnerUp) runnerUp = scores[k]!;
+  return { reading: candidates[best]!, margin: scores[best]! - runnerUp };
+}
+
+void test('the loaded student reads every position of held-back sentences as the plain scorer does', () => {
+  const train = cppLines(0, 1200);
+  const { examples } = fromCpp('dev.sent', train.sent, train.lb);
+  const other = fromCpp('dev.sent', cppLines(1200, 1300).sent, cppLines(1200, 1300).lb).examples;
+  for (const wordMode of [false, 'all', 'longest'] as const) {
+    const file = JSON.parse(serializeModel(trainStudent(examples, { seed: 3, epochs: 3, heldOutFraction: 0, calibrationFolds: 0, wordFeatures: wordMode }))) as StudentModelFile;
+    assert.equal(file.formatVersion, wordMode ? 3 : 2);
+    if (wordMode) assert.ok(Object.values(file.chars).some((c) => Object.keys(c.context).some((f) => f.startsWith('W'))), 'word features were learnt');
+    const student = studentFromJson(file);
+    let positions = 0;
+    for (const e of [...other, ...examples.slice(0, 100)]) {
+      for (let i = 0; i < e.text.length; i++) {
+        const want = reference(file, e.text, i);
+        const got = student.raw(e.text, i);
+        assert.equal(got?.reading, want?.reading, `${wordMode} ${e.text} @${i}`);
+        if (got && got.kind === 'model') assert.ok(Math.abs(got.margin - want!.margin) < 1e-9, `${wordMode} ${e.text} @${i}: margin ${got.margin} vs ${want!.margin}`);
+        assert.equal(student.predict(e.text, i), want?.reading);
+        positions++;
+      }
+    }
+    assert.ok(positions > 5000, `${positions} positions`);
+  }
+});
