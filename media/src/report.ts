@@ -128,6 +128,22 @@ function showReport(v: Extract<StudentView, { kind: 'report' }>): void {
       el('tr', {}, el('td', { className: 'n', text: fixed(s.acoustic.meanDurationRatio, 3) }), el('td', { className: 'n', text: fixed(s.acoustic.meanMcd) }), el('td', { className: 'n', text: fixed(s.acoustic.meanF0Rmse) })),
     ));
   }
+  if (s.judges) {
+    const j = s.judges;
+    parts.push(el('h2', { text: `Judges (${j.backend === 'reward' ? 'GLM-TTS reward server' : 'evaluator command'})` }));
+    if (j.error) parts.push(el('p', { className: 'bad', text: `No judge scores: ${j.error}` }));
+    else {
+      parts.push(el('table', {},
+        el('tr', {}, el('th'), el('th', { text: 'WAVs judged' }), el('th', { text: 'mean CER' }), el('th', { text: 'mean similarity (cos)' }), el('th', { text: 'mean emotion' })),
+        ...([['teacher', j.teacher], ['student', j.student]] as const).filter(([, m]) => m).map(([role, m]) => el('tr', {}, el('td', { text: role }), el('td', { className: 'n', text: String(m!.items) }),
+          el('td', { className: 'n', text: fixed(m!.meanCer, 3) }), el('td', { className: 'n', text: fixed(m!.meanSimilarity, 3) }), el('td', { className: 'n', text: fixed(m!.meanEmotion, 3) }))),
+      ));
+      if (j.failed) parts.push(el('p', { className: 'bad', text: `${j.failed} WAV(s) not judged.` }));
+    }
+  }
+  if (s.rtf) {
+    parts.push(el('h2', { text: 'Student synthesis' }), el('p', { className: s.rtf.error ? 'bad' : 'muted', text: `RTF ${fixed(s.rtf.rtf, 3)} (${fixed(s.rtf.wallSeconds)} s for ${fixed(s.rtf.audioSeconds)} s of audio, ${s.rtf.items} lines)${s.rtf.meanLineRtf !== null ? ` · mean per line ${fixed(s.rtf.meanLineRtf, 3)}` : ''}${s.rtf.error ? ` · ${s.rtf.error}` : ''}` }));
+  }
   if (r.listening?.length) {
     parts.push(el('h2', { text: 'Listening tests (blind)' }), el('table', { className: 'listening' },
       el('tr', {}, el('th', { text: 'test' }), el('th', { text: 'answered' }), el('th', { text: 'student preferred (A/B, 95 % CI)' }), el('th', { text: 'MOS teacher' }), el('th', { text: 'MOS student' })),
@@ -194,6 +210,11 @@ function itemRow(report: EvalReport, index: number, audio: { teacher: string; st
     head.append(' · ', open);
   }
   if (item.acoustic) head.append(el('span', { className: 'muted', text: ` · duration ×${fixed(item.acoustic.durationRatio, 2)} · MCD ${fixed(item.acoustic.mcd)} dB · F0 RMSE ${fixed(item.acoustic.f0Rmse, 1)} Hz` }));
+  for (const role of ['teacher', 'student'] as const) {
+    const j = item.judges?.[role];
+    if (j) head.append(el('span', { className: j.error ? 'bad' : 'muted', text: j.error ? ` · ${role} not judged` : ` · ${role} CER ${fixed(j.cer, 3)} · sim ${fixed(j.similarity, 2)}${j.emotion !== undefined && j.emotion !== null ? ` · emotion ${fixed(j.emotion, 2)}` : ''}`, ...(j.error ? { title: j.error } : {}) }));
+  }
+  if (item.synth?.rtf !== undefined) head.append(el('span', { className: 'muted', text: ` · RTF ${fixed(item.synth.rtf, 3)}` }));
   const row = el('div', { className: 'item', title: 'Click to show this task in the diff' }, head, text);
   const players = el('div', { className: 'ab' });
   for (const [label, src] of [['A · teacher', audio.teacher], ['B · student', audio.student]] as const) {

@@ -1,33 +1,60 @@
 import * as path from 'node:path';
 import { EvalInputError, evaluate, writeReport } from '../core/evaluation/evaluate';
+import { createJudge } from '../core/evaluation/judges';
+import type { JudgeBackend } from '../core/evaluation/judges/types';
 import { loadStudent } from '../core/student/model';
 import { parseArgs } from './args';
 import { type CliCommand, UsageError } from './types';
+import { workspaceSettings } from './workspaceSettings';
 
+const fmt = (x: number | null) => (x === null ? '—' : x.toFixed(3));
 const pct = (r: { rate: number | null; agree: number; total: number }) => (r.rate === null ? '—' : `${(r.rate * 100).toFixed(2)} % (${r.agree}/${r.total})`);
 
 export const evalCommand: CliCommand = {
   summary: 'compare the student with the teacher on a teacher run; writes eval.json + eval.html',
   usage: `Usage: tts-distill eval --model <model.json> --teacher <teacher out dir> [--student-audio DIR] --out <dir> [--format text|json]
+                        [--judge reward|command|none] [--judge-url URL]... [--no-synth]
 
 Reads <teacher out dir>/manifest.jsonl, reads every character with the G2P student, and
 compares: per-character and per-sentence reading agreement and a per-polyphone table
 (accuracy, support, top confusions). Where DIR/<name>.wav exists for a task, also the
 duration ratio, the mel-cepstral distortion (DTW-aligned) and the F0 RMSE against the
 teacher's WAV. Writes <dir>/eval.json and a self-contained <dir>/eval.html and prints a
-summary (one JSON object with --format json). Exit code 0, 2 when an input cannot be read.`,
+summary (one JSON object with --format json). Exit code 0, 2 when an input cannot be read.
+
+Judges (ttsDistill.judges.* in .vscode/settings.json; flags win): --judge reward asks GLM-TTS's
+reward server (--judge-url, e.g. http://gpu01:8080-8087, repeatable) for the CER, the speaker
+similarity and the emotion score of every teacher and student WAV; --judge command runs
+ttsDistill.judges.command. The teacher's scores also go to <teacher out dir>/judges.jsonl.
+A judge that cannot run leaves its columns out; the evaluation still completes.
+RTF: when ttsDistill.student.synthCommand is set (and not --no-synth), it synthesizes the set
+into DIR (default <dir>/student-out), timed: real-time factor per line and overall.`,
   async run(args, io) {
-    const { values, positional } = parseArgs(args, { values: ['model', 'teacher', 'student-audio', 'out', 'format'] });
+    const { values, multi, switches, positional } = parseArgs(args, { values: ['model', 'teacher', 'student-audio', 'out', 'format', 'judge'], multi: ['judge-url'], switches: ['no-synth'] });
     const format = values.get('format') ?? 'text';
     if (format !== 'text' && format !== 'json') throw new UsageError('--format is text or json');
     if (positional.length) throw new UsageError(`unexpected argument ${positional[0]}`);
     for (const k of ['model', 'teacher', 'out']) if (!values.get(k)) throw new UsageError(`--${k} is required`);
     const abs = (k: string) => (values.has(k) ? path.resolve(io.cwd, values.get(k)!) : undefined);
+    const settings = await workspaceSettings(io.cwd);
+    const urls = multi.get('judge-url') ?? [];
+    const backend = (values.get('judge') ?? (urls.length ? 'reward' : settings.judges.backend)) as JudgeBackend;
+    if (!['reward', 'command', 'none'].includes(backend)) throw new UsageError('--judge is reward, command or none');
+    let judge;
+    try {
+      judge = createJudge(settings.judges, backend, { workDir: abs('out')!, cwd: io.cwd, urls });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const synthCommand = switches.has('no-synth') ? [] : settings.student.synthCommand;
+    const synth = synthCommand.length ? { command: synthCommand, outDir: abs('student-audio') ?? path.join(abs('out')!, 'student-out'), workDir: abs('out')!, cwd: io.cwd } : undefined;
     let report;
     try {
       const student = await loadStudent(abs('model')!);
       report = await evaluate({
         teacherDir: abs('teacher')!, student, modelFile: abs('model'), studentAudioDir: abs('student-audio'), signal: io.signal,
+        ...(judge ? { judge } : {}), ...(synth ? { synth } : {}),
+        onLog: (l) => { if (!/^judged \d+\/\d+$/.test(l) || /^judged (\d+)\/\1$/.test(l)) io.stderr.write(`${l}\n`); },
         onProgress: (done, total) => { if (done % 200 === 0 || done === total) io.stderr.write(`evaluated ${done}/${total}\n`); },
       });
     } catch (err) {
@@ -59,6 +86,14 @@ summary (one JSON object with --format json). Exit code 0, 2 when an input canno
     if (s.acoustic) {
       io.stdout.write(`audio compared     ${s.acoustic.items} items: duration ratio ${s.acoustic.meanDurationRatio.toFixed(3)}, MCD ${s.acoustic.meanMcd.toFixed(2)} dB, F0 RMSE ${s.acoustic.meanF0Rmse === null ? '—' : `${s.acoustic.meanF0Rmse.toFixed(1)} Hz`}\n`);
     }
+    if (s.judges) {
+      const j = s.judges;
+      const m = (role: string, x: typeof j.teacher) => (x ? `${role}: CER ${fmt(x.meanCer)}, similarity ${fmt(x.meanSimilarity)}, emotion ${fmt(x.meanEmotion)} (${x.items} WAVs)` : '');
+      io.stdout.write(`${`judges (${j.backend})`.padEnd(19)}${j.error ? `none: ${j.error}` : [m('teacher', j.teacher), m('student', j.student)].filter(Boolean).join(' · ') + (j.failed ? ` · ${j.failed} WAV(s) not judged` : '')}\n`);
+      if (j.judgesFile) io.stdout.write(`judges file        ${path.relative(io.cwd, j.judgesFile) || j.judgesFile}\n`);
+      if (j.judgesFileError) io.stderr.write(`tts-distill eval: ${j.judgesFileError}\n`);
+    }
+    if (s.rtf) io.stdout.write(`student RTF        ${fmt(s.rtf.rtf)} (${s.rtf.wallSeconds.toFixed(2)} s for ${s.rtf.audioSeconds.toFixed(2)} s of audio, ${s.rtf.items} lines${s.rtf.meanLineRtf !== null ? `; mean per line ${fmt(s.rtf.meanLineRtf)}` : ''})${s.rtf.error ? `: ${s.rtf.error}` : ''}\n`);
     io.stdout.write(`wrote              ${path.relative(io.cwd, files.json) || files.json}, ${path.relative(io.cwd, files.html) || files.html}\n`);
     return 0;
   },

@@ -84,6 +84,22 @@ export interface Settings {
     modelPath: string;
     /** External acoustic trainer: command and arguments; `${manifest}` and `${out}` are substituted. */
     trainCommand: string[];
+    /** The student's synthesizer for the evaluation set (RTF, A/B); `${tasks}` and `${out}` are substituted. */
+    synthCommand: string[];
+  };
+  judges: {
+    /** Who judges the WAVs in the evaluation: GLM-TTS's reward server, an evaluator command, or nobody. */
+    backend: 'none' | 'reward' | 'command';
+    /** Reward server base URLs, round-robin; `http://h:8080-8087` stands for the eight ports. */
+    rewardUrls: string[];
+    /** Local → remote path prefixes for the reward server. */
+    pathMap: Array<{ local: string; remote: string }>;
+    /** Evaluator command; `${tasks}`, `${out}` and `${role}` are substituted. */
+    command: string[];
+    timeoutSeconds: number;
+    /** Requests in flight; 0 = one per URL. */
+    concurrency: number;
+    retries: number;
   };
   preview: {
     /** The audio preview follows the cursor in the task file. */
@@ -117,6 +133,9 @@ export interface Settings {
     maxLoudnessDeviationLu: number;
     /** Seconds per Han syllable beyond median × factor or below median / factor: an outlier. */
     speakingRateFactor: number;
+    /** Judge gates (the run's judges.jsonl): a CER above / a speaker similarity below excludes the line. */
+    maxCer: number;
+    minSimilarity: number;
     /** Measure prompt recordings in task-file diagnostics. */
     promptChecks: boolean;
   };
@@ -166,13 +185,14 @@ export const defaultSettings: Settings = {
     httpMaxResponseMegabytes: 256,
   },
   batch: { outputDir: 'teacher-out', testOutputDir: 'teacher-out-test', concurrency: 4, timeoutSeconds: 120, retries: 3, seed: 42 },
-  student: { modelPath: 'student/g2p-student.json', trainCommand: [] },
+  student: { modelPath: 'student/g2p-student.json', trainCommand: [], synthCommand: [] },
+  judges: { backend: 'none', rewardUrls: ['http://127.0.0.1:8080'], pathMap: [], command: [], timeoutSeconds: 120, concurrency: 0, retries: 2 },
   preview: { followCursor: true, studentOutputDir: 'student-out' },
   coverage: { minExamples: 3 },
   voices: { speakerPattern: '', labelsFile: 'voices.jsonl' },
   qa: {
     minSnrDb: 15, maxClipRatio: 0.001, maxDcOffset: 0.02, maxLeadingSilenceS: 1, maxTrailingSilenceS: 1, maxPauseS: 2, maxSilenceRatio: 0.6,
-    minBandwidthHz: 5000, minLoudnessLufs: -40, maxLoudnessLufs: -5, maxLoudnessDeviationLu: 10, speakingRateFactor: 2, promptChecks: true,
+    minBandwidthHz: 5000, minLoudnessLufs: -40, maxLoudnessLufs: -5, maxLoudnessDeviationLu: 10, speakingRateFactor: 2, maxCer: 0.1, minSimilarity: 0.6, promptChecks: true,
   },
   listening: { count: 20, seed: 42, kind: 'both' },
   slurm: {

@@ -6,6 +6,7 @@ import { ResponseError } from 'vscode-languageserver/node';
 import type { ServerContext } from '../context';
 import { readingsDocument } from '../core/evaluation/diffText';
 import { evaluate, EvalInputError, writeReport } from '../core/evaluation/evaluate';
+import { createJudge } from '../core/evaluation/judges';
 import { runExternalTrainer } from '../core/student/externalTrainer';
 import { DEFAULT_SEED } from '../core/student/defaults';
 import { loadStudent } from '../core/student/model';
@@ -85,8 +86,25 @@ export function register(ctx: ServerContext): void {
     const sub = token.onCancellationRequested(() => controller.abort());
     try {
       const student = await loadStudent(model);
-      const report = await evaluate({ teacherDir: params.teacherDir, student, modelFile: model, studentAudioDir: params.studentAudioDir, signal: controller.signal });
-      const files = await writeReport(report, path.join(path.dirname(model), 'eval'));
+      const evalDir = path.join(path.dirname(model), 'eval');
+      // The judges and the student's synthesis, when the settings ask for them (ttsDistill.judges.*, student.synthCommand).
+      let judge;
+      try {
+        judge = createJudge(settings.judges, settings.judges.backend, { workDir: evalDir, cwd: folderFor(params.uri) });
+      } catch (err) {
+        ctx.log(`Judges: ${(err as Error).message}`);
+      }
+      const synthCommand = settings.student.synthCommand;
+      const synth = synthCommand.length
+        ? { command: synthCommand, outDir: params.studentAudioDir ?? path.resolve(folderFor(params.uri), settings.preview.studentOutputDir), workDir: evalDir, cwd: folderFor(params.uri) }
+        : undefined;
+      const report = await evaluate({
+        teacherDir: params.teacherDir, student, modelFile: model, studentAudioDir: params.studentAudioDir, signal: controller.signal,
+        ...(judge ? { judge } : {}), ...(synth ? { synth } : {}), onLog: (l) => ctx.log(l),
+      });
+      if (report.summary.judges?.error) ctx.log(`Judges: ${report.summary.judges.error}`);
+      if (report.summary.rtf?.error) ctx.log(`Student synthesis: ${report.summary.rtf.error}`);
+      const files = await writeReport(report, evalDir);
       const taskFile = await findTaskFile(folderFor(params.uri), report.items);
       return {
         report, model, files, ...(taskFile ? { taskFile } : {}),

@@ -4,9 +4,10 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CodeLens, CodeLensRefreshRequest, ResponseError } from 'vscode-languageserver/node';
 import type { OpenDocument, ServerContext } from '../context';
-import { taskHash } from '../core/batch/manifest';
+import { type ManifestRecord, taskHash } from '../core/batch/manifest';
 import type { OutputFolderState } from '../core/batch/outputIndex';
 import { checkNames, parseTaskText, runBatch } from '../core/batch/runner';
+import type { JudgesLine } from '../core/evaluation/judges/apply';
 import type { Settings } from '../core/settings';
 import { createTeacher } from '../core/teacher';
 import { BatchPreflightRequest, BatchProgressNotification, QaOverrideRequest, SubmitBatchRequest, TeacherHealthRequest } from '../protocol/teacher';
@@ -175,7 +176,7 @@ function lensesFor(doc: OpenDocument, folders: Array<[OutputFolderState | undefi
       const hash = taskHash(task);
       if (rec && rec.taskHash === hash) {
         lenses.push({ range, command: { title: `▶ play${suffix}`, command: 'ttsDistill.previewAudio', arguments: [{ uri: doc.uri, line: i, source: 'teacher' }] } });
-        lenses.push({ range, command: { title: `✓ ${rec.durationSeconds.toFixed(1)} s${rec.clonedVoice ? '' : ' · voice not cloned'}`, command: 'ttsDistill.showOutput', tooltip: rec.note ?? rec.phonemes } });
+        lenses.push({ range, command: { title: `✓ ${rec.durationSeconds.toFixed(1)} s${rec.clonedVoice ? '' : ' · voice not cloned'}${judgeLensText(state.judges?.get(task.name), rec)}`, command: 'ttsDistill.showOutput', tooltip: rec.note ?? rec.phonemes } });
         // Left out by the QA gates (or by hand): say why, and let the user include it anyway.
         const excluded = state.excluded.get(task.name);
         if (excluded) {
@@ -192,4 +193,12 @@ function lensesFor(doc: OpenDocument, folders: Array<[OutputFolderState | undefi
     }
   }
   return lenses;
+}
+
+/** The judges' scores of this output (`judges.jsonl` of the run), when they are of this very WAV. */
+function judgeLensText(j: JudgesLine | undefined, rec: Pick<ManifestRecord, 'wavSha256'>): string {
+  if (!j || (j.wavSha256 && j.wavSha256 !== rec.wavSha256)) return '';
+  if (j.error) return ' · not judged';
+  const parts = [j.cer !== null ? `CER ${j.cer.toFixed(2)}` : '', j.similarity !== null ? `sim ${j.similarity.toFixed(2)}` : '', j.emotion !== null ? `emotion ${j.emotion.toFixed(2)}` : ''].filter(Boolean);
+  return parts.length ? ` · ${parts.join(' · ')}` : '';
 }

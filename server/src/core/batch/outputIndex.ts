@@ -1,8 +1,9 @@
 // What a teacher output folder holds — the newest manifest record and failure per output name —
-// read once per change of its manifest or failure list, for every feature that asks (code lenses,
+// and the judges' scores of its WAVs (judges.jsonl), read once per change of those files, for every feature that asks (code lenses,
 // the audio preview's teacher take).
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
+import { JUDGES_FILE, type JudgesLine, parseJudgesFile } from '../evaluation/judges/apply';
 import { FAILURES_FILE, type FailureRecord, latestByName, MANIFEST_FILE, type ManifestRecord, readFailures, readManifest } from './manifest';
 import { excludedLines, OVERRIDES_FILE, QA_FILE } from '../qa/runQa';
 
@@ -11,6 +12,8 @@ export interface OutputFolderState {
   failures: Map<string, FailureRecord>;
   /** Lines the QA gates or the user leave out of training, evaluation and export, with why (core/qa/runQa.ts#excludedLines). */
   excluded: Map<string, string>;
+  /** The judges' scores of the teacher's WAVs (`judges.jsonl`, written by the evaluation), when there are any. */
+  judges?: Map<string, JudgesLine>;
 }
 
 /** Manifests above this size are not indexed (a million-line run would cost seconds and memory in the editor). */
@@ -25,10 +28,11 @@ export class OutputFolderIndex {
   async get(dir: string): Promise<OutputFolderState | undefined> {
     const manifest = path.join(dir, MANIFEST_FILE);
     const failures = path.join(dir, FAILURES_FILE);
-    const [m, f, q, o] = await Promise.all([manifest, failures, path.join(dir, QA_FILE), path.join(dir, OVERRIDES_FILE)].map((p) => stat(p).catch(() => undefined)));
+    const judges = path.join(dir, JUDGES_FILE);
+    const [m, f, q, o, j] = await Promise.all([manifest, failures, path.join(dir, QA_FILE), path.join(dir, OVERRIDES_FILE), judges].map((p) => stat(p).catch(() => undefined)));
     if (!m && !f) return undefined;
     if (m && m.size > this.maxBytes) return undefined;
-    const key = [m, f, q, o].map((s) => `${s?.mtimeMs}:${s?.size}`).join(':');
+    const key = [m, f, q, o, j].map((s) => `${s?.mtimeMs}:${s?.size}`).join(':');
     let hit = this.byDir.get(dir);
     if (!hit || hit.key !== key) {
       const unreadable = (file: string) => (err: unknown) => {
@@ -42,7 +46,8 @@ export class OutputFolderIndex {
           this.log(`QA of ${dir}: ${err instanceof Error ? err.message : String(err)}`);
           return new Map<string, string>();
         }) : new Map<string, string>(),
-      ]).then(([records, failed, excluded]) => ({ records: latestByName(records), failures: latestByName(failed), excluded }));
+        j && j.size <= this.maxBytes ? readFile(judges, 'utf8').then(parseJudgesFile, (err: unknown) => { unreadable(judges)(err); return undefined; }) : undefined,
+      ]).then(([records, failed, excluded, judged]) => ({ records: latestByName(records), failures: latestByName(failed), excluded, ...(judged ? { judges: judged } : {}) }));
       hit = { key, state };
       this.byDir.set(dir, hit);
     }

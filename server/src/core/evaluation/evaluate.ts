@@ -2,7 +2,7 @@
 // character, compares audio where the student's WAV sits beside the teacher's, writes the report.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../batch/manifest';
 import { readRegularFile } from '../safeFs';
 import { parseManifest, type TeacherRecord } from '../student/labels';
@@ -12,6 +12,9 @@ import { charAt, isHan } from '../student/readings';
 import { compareAudio } from './acoustic';
 import { agreement, disagreements } from './agreement';
 import { renderReportHtml } from './html';
+import { applyJudge, writeJudgesFile } from './judges/apply';
+import type { Judge } from './judges/judge';
+import { synthesizeStudent, type SynthOptions } from './studentSynth';
 import { runSummaries } from './listening';
 import { EVAL_FORMAT_VERSION, type EvalItem, type EvalReport } from './types';
 
@@ -27,6 +30,12 @@ export interface EvalOptions {
   studentAudioDir?: string;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** The teacher's judges (reward server or evaluator command) on the teacher's and the student's WAVs. */
+  judge?: Judge;
+  /** Synthesize the set with the student first (ttsDistill.student.synthCommand) into `synth.outDir`, which becomes the student audio; timed for the RTF. */
+  synth?: SynthOptions;
+  /** Log lines of the judge and synth commands, and their progress. */
+  onLog?: (line: string) => void;
 }
 
 export class EvalInputError extends Error {}
@@ -51,12 +60,27 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   }
   const records = parsed.records.filter((r) => !excluded.has(r.name));
   const { skipped } = parsed;
+  const synth = opts.synth ? await synthesizeStudent(records, opts.synth, { signal: opts.signal, onLog: opts.onLog }) : undefined;
+  if (opts.synth) opts = { ...opts, studentAudioDir: opts.synth.outDir };
   const items: EvalItem[] = [];
   for (let k = 0; k < records.length; k++) {
     if (opts.signal?.aborted) throw new Error('evaluation cancelled');
     items.push(await evaluateRecord(records[k]!, opts));
     opts.onProgress?.(k + 1, records.length);
   }
+  if (synth) for (const item of items) { const t = synth.timings.get(item.name); if (t) item.synth = t; }
+  const byName = new Map(records.map((r) => [r.name, r]));
+  const judges = opts.judge
+    ? await applyJudge(opts.judge, items, (name) => {
+      const r = byName.get(name);
+      const emotion = r?.labels?.emotion;
+      return {
+        ...(r?.promptAudio && isAbsolute(r.promptAudio) ? { promptAudio: r.promptAudio } : {}),
+        ...(typeof emotion === 'string' || typeof emotion === 'number' ? { emotion } : {}),
+        ...(r?.wavSha256 ? { wavSha256: r.wavSha256 } : {}),
+      };
+    }, resolve(opts.teacherDir), { signal: opts.signal, onLog: opts.onLog, onProgress: (d, t) => opts.onLog?.(`judged ${d}/${t}`) })
+    : undefined;
   const g2p = agreement(items);
   const withAudio = items.filter((i) => i.acoustic);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -74,6 +98,8 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
       acoustic: withAudio.length
         ? { items: withAudio.length, meanDurationRatio: mean(withAudio.map((i) => i.acoustic!.durationRatio)), meanMcd: mean(withAudio.map((i) => i.acoustic!.mcd)), meanF0Rmse: f0s.length ? mean(f0s) : null }
         : null,
+      ...(judges ? { judges } : {}),
+      ...(synth ? { rtf: synth.summary } : {}),
     },
     polyphones: g2p.table,
     items,
@@ -113,6 +139,14 @@ async function evaluateRecord(r: TeacherRecord, opts: EvalOptions): Promise<Eval
 export async function writeReport(report: EvalReport, outDir: string): Promise<{ json: string; html: string }> {
   await mkdir(outDir, { recursive: true });
   const json = join(outDir, 'eval.json'), html = join(outDir, 'eval.html');
+  const judges = report.summary.judges;
+  if (judges?.judgesFile) {
+    // For the QA gates of the teacher run; a read-only run folder costs only this file.
+    await writeJudgesFile(judges.judgesFile, report.items, judges.backend).catch((err: Error) => {
+      delete judges.judgesFile;
+      judges.judgesFileError = `cannot write ${join(report.teacher.dir, 'judges.jsonl')}: ${err.message}`;
+    });
+  }
   // Listening tests answered on an earlier evaluation into this folder stay in the report.
   const listening = await runSummaries(outDir);
   if (listening.length) report.listening = listening;

@@ -2,6 +2,7 @@
 import { relative, resolve, sep } from 'node:path';
 import { listeningSectionHtml } from './listeningHtml';
 import type { EvalItem, EvalReport, Rate } from './types';
+import { judgeCells, judgeHeaderCells, judgesSummaryHtml } from './judges/html';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const pct = (r: Rate) => (r.rate === null ? '—' : `${(r.rate * 100).toFixed(2)} %`);
@@ -62,7 +63,7 @@ export function renderReportHtml(report: EvalReport, outDir: string): string {
 <td>${Object.entries(p.teacherReadings).map(([r, n]) => `${esc(r)}×${n}`).join(' ')}</td><td>${p.confusions.map((c) => `${esc(c.teacher)} → ${esc(c.student)} ×${c.count}`).join('<br>')}</td></tr>`);
   const items = report.items.map((i) => `<tr id="task-${i.line + 1}"><td class="n">${i.line + 1}</td><td><code>${esc(i.name)}</code></td><td>${markedText(i)}</td>
 <td>${i.disagreements.length ? i.disagreements.map((d) => `${esc(d.char)}: <span class="ok">${esc(d.teacher)}</span> → <span class="bad">${esc(d.student ?? '—')}</span>`).join('<br>') : '<span class="ok">agrees</span>'}</td>
-<td class="n">${num(i.acoustic?.durationRatio, 3)}</td><td class="n">${num(i.acoustic?.mcd)}</td><td class="n">${num(i.acoustic?.f0Rmse)}</td>
+<td class="n">${num(i.acoustic?.durationRatio, 3)}</td><td class="n">${num(i.acoustic?.mcd)}</td><td class="n">${num(i.acoustic?.f0Rmse)}</td>${judgeCells(report, i)}
 <td>${[link(i.teacherAudio, 'teacher'), link(i.studentAudio, 'student')].filter(Boolean).join(' · ')}${i.acousticError ? `<br><span class="bad">${esc(i.acousticError)}</span>` : ''}</td></tr>`);
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -72,9 +73,10 @@ export function renderReportHtml(report: EvalReport, outDir: string): string {
 student <code>${esc(report.student.model ?? report.student.version)}</code>${report.student.audioDir ? ` · student audio <code>${esc(report.student.audioDir)}</code>` : ''}</p>
 <h2>Reading agreement</h2><table><tr><th></th><th>agree / total</th><th>rate</th></tr>${rows.join('')}</table>
 ${acoustic}
+${judgesSummaryHtml(report)}
 ${listeningSectionHtml(report.listening)}
 <h2>Polyphones (weakest first)</h2><table><tr><th>character</th><th>support</th><th>accuracy</th><th>teacher readings</th><th>top confusions (teacher → student)</th></tr>${poly.join('\n')}</table>
-<h2>Tasks</h2><table><tr><th>line</th><th>name</th><th>text (disagreements marked)</th><th>readings that differ</th><th>duration ratio</th><th>MCD</th><th>F0 RMSE</th><th>audio</th></tr>${items.join('\n')}</table>
+<h2>Tasks</h2><table><tr><th>line</th><th>name</th><th>text (disagreements marked)</th><th>readings that differ</th><th>duration ratio</th><th>MCD</th><th>F0 RMSE</th>${judgeHeaderCells(report)}<th>audio</th></tr>${items.join('\n')}</table>
 </body></html>
 `;
 }

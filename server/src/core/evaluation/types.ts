@@ -1,6 +1,9 @@
 // The evaluation's plain data (no Node imports): shared by the core, the protocol, the CLI and
 // the report webview (media/src/report.ts).
 import type { ListeningSummary } from './listeningTypes';
+import type { JudgeRole, JudgeScores, JudgesSummary, RtfSummary, SynthTiming } from './judges/types';
+
+export type { JudgeRole, JudgeScores, JudgesSummary, RtfSummary, SynthTiming };
 
 export const EVAL_FORMAT_VERSION = 1;
 
@@ -66,6 +69,10 @@ export interface EvalItem {
   acoustic?: AcousticMetrics;
   /** Why the audio could not be compared. */
   acousticError?: string;
+  /** The teacher's judges (reward server or evaluator command) on the teacher's and the student's WAV. */
+  judges?: ItemJudges;
+  /** The student's synthesis of this line (ttsDistill.student.synthCommand): timing and real-time factor. */
+  synth?: SynthTiming;
 }
 
 export interface AcousticSummary {
@@ -82,10 +89,13 @@ export interface EvalReport {
   /** `excluded`: lines the QA gates left out (absent when none). */
   teacher: { dir: string; manifest: string; records: number; skipped: number; excluded?: number };
   student: { version: string; model?: string; audioDir?: string };
-  summary: Omit<AgreementSummary, 'table'> & { acoustic: AcousticSummary | null };
+  summary: Omit<AgreementSummary, 'table'> & { acoustic: AcousticSummary | null; judges?: JudgesSummary; rtf?: RtfSummary };
   polyphones: AgreementSummary['table'];
   items: EvalItem[];
   /** Listening tests answered on this run (`listening/<test>.jsonl` beside eval.json), when there are any. */
   listening?: ListeningSummary[];
 }
 
+
+/** Per line: what the judges said of the teacher's and the student's WAV. */
+export type ItemJudges = Partial<Record<JudgeRole, JudgeScores>>;

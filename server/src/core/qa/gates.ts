@@ -44,6 +44,8 @@ export interface QaInput {
   measures: SignalMeasures | null;
   /** Why the WAV could not be measured. */
   error?: string;
+  /** The judges' scores of this WAV (the run's judges.jsonl), when it was judged. */
+  judges?: { cer: number | null; similarity: number | null };
 }
 
 export interface QaSummary {
@@ -141,6 +143,9 @@ export function applyGates(inputs: readonly QaInput[], t: QaThresholds, override
       if (ratio > t.speakingRateFactor) reasons.push(`speaking-rate: ${fmt(secondsPerSyllable, 3)} s per syllable, ${fmt(ratio, 2)}× the run's median ${fmt(medianRate, 3)} s (too slow: a hallucination or a gap?)`);
       else if (ratio < 1 / t.speakingRateFactor) reasons.push(`speaking-rate: ${fmt(secondsPerSyllable, 3)} s per syllable, ${fmt(ratio, 2)}× the run's median ${fmt(medianRate, 3)} s (too fast: truncated?)`);
     }
+    const j = inp.judges;
+    if (j?.cer !== null && j?.cer !== undefined && j.cer > t.maxCer) reasons.push(`cer: the judges' character error rate ${fmt(j.cer, 3)} is above ${t.maxCer} (hallucinated, truncated or misread)`);
+    if (j?.similarity !== null && j?.similarity !== undefined && j.similarity < t.minSimilarity) reasons.push(`similarity: speaker similarity ${fmt(j.similarity, 3)} to the prompt, below ${t.minSimilarity} (the voice is lost)`);
     const override = overrides.get(inp.name);
     const verdict: QaVerdict = override ? (override === 'include' ? 'ok' : 'excluded') : reasons.length ? 'excluded' : 'ok';
     const rec: QaRecord = { name: inp.name, line: inp.line, audio: inp.audio, measures: m, syllables, secondsPerSyllable, verdict, reasons };

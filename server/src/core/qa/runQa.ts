@@ -10,6 +10,7 @@
 import { lstat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { latestByName, MANIFEST_FILE, readJsonLines, readManifest, writeFileAtomic, writeLinesAtomic } from '../batch/manifest';
+import { JUDGES_FILE, type JudgesLine, parseJudgesFile } from '../evaluation/judges/apply';
 import { readRegularFile } from '../safeFs';
 import { applyGates, type QaInput, type QaOverride, type QaRecord, type QaSummary, type QaThresholds } from './gates';
 import { measureWavFile } from './measureFile';
@@ -113,12 +114,16 @@ export async function runQa(runDir: string, opts: RunQaOptions): Promise<RunQaRe
   }
   const overrides = await readOverrides(run);
   const cached = latestByName(await readJsonLines(path.join(run, QA_FILE), isQaRecord));
+  // The judges' scores (tts-distill eval --judge …), each only for the very WAV it judged.
+  const judged = await readRegularFile(path.join(run, JUDGES_FILE), 256 << 20).then((b) => parseJudgesFile(b.toString('utf8')), () => new Map<string, JudgesLine>());
   const inputs: QaInput[] = [];
   const keys = new Map<string, StoredRecord['wav']>();
   let measured = 0;
   for (const [k, rec] of records.entries()) {
     if (opts.signal?.aborted) throw new Error('QA cancelled');
     const input: QaInput = { name: rec.name, line: rec.line, audio: rec.audio, text: rec.text, measures: null };
+    const j = judged.get(rec.name);
+    if (j && !j.error && (!j.wavSha256 || j.wavSha256 === rec.wavSha256)) input.judges = { cer: j.cer, similarity: j.similarity };
     const file = path.resolve(run, rec.audio);
     if (!file.startsWith(run + path.sep)) input.error = `the WAV path ${rec.audio} leaves the run folder`;
     else {

@@ -51,6 +51,11 @@ export interface TeacherRecord {
   /** WAV file name, relative to the output folder. */
   audio: string;
   durationSeconds?: number;
+  /** The prompt WAV as the teacher read it, and the line's labels (emotion…), when the manifest records them. */
+  promptAudio?: string;
+  labels?: Record<string, string | number | boolean>;
+  /** sha256 of the WAV, to tell later whether a judgement is still of this output. */
+  wavSha256?: string;
 }
 
 /**
@@ -72,6 +77,9 @@ export function parseManifest(content: string): { records: TeacherRecord[]; skip
       readings: rec.readings.map((r) => (typeof r === 'string' && r ? normalizeReading(r) : null)),
       ...(Array.isArray(rec.sources) && rec.sources.length === rec.text.length ? { sources: rec.sources.map((s) => (typeof s === 'string' ? s : null)) } : {}),
       ...(typeof rec.durationSeconds === 'number' ? { durationSeconds: rec.durationSeconds } : {}),
+      ...(typeof rec.promptAudio === 'string' && rec.promptAudio ? { promptAudio: rec.promptAudio } : {}),
+      ...(rec.labels && typeof rec.labels === 'object' ? { labels: rec.labels } : {}),
+      ...(typeof rec.wavSha256 === 'string' ? { wavSha256: rec.wavSha256 } : {}),
     });
   }
   out.records.sort((a, b) => a.line - b.line);
