@@ -190,6 +190,7 @@ function renderText(line: NonNullable<PreviewView['line']>): HTMLElement {
     else if (changedCount) info.append(document.createTextNode(` — ${changedCount} reading${changedCount > 1 ? 's' : ''} changed since (marked ≠); run the line again.`));
     if (take.note) info.append(el('span', 'note', ` ${take.note}`));
     wrap.append(info);
+    if (take.qa) wrap.append(el('p', 'take', `QA: ${take.qa}`));
     if (take.excluded) wrap.append(el('p', 'qa-excluded', `⊘ Left out of training, evaluation and export — ${take.excluded}`));
   }
   return wrap;

@@ -92,6 +92,13 @@ void describe('audio preview over JSON-RPC: code lenses, preview lines, analyses
     const excluded = await client.connection.sendRequest(PreviewLineRequest.type, { uri, line: 0 });
     assert.equal(excluded?.teacherTake?.excluded, 'excluded by hand (qa-overrides.json)');
     rmSync(path.join(root, 'teacher-out/qa-overrides.json'));
+    // After `tts-distill qa`: the take line carries the measures a listener checks first.
+    const measures = { durationSeconds: 1, sampleRate: 24000, channels: 1, snrDb: 31.6, clipRatio: 0, dcOffset: 0, peakDbfs: -3, leadingSilenceSeconds: 0.1, trailingSilenceSeconds: 0.1, longestPauseSeconds: 0.2, silenceRatio: 0.25, bandwidthHz: 9800, loudnessLufs: -18.84 };
+    write('teacher-out/qa.jsonl', JSON.stringify({ name: 'bank', line: 0, audio: 'bank.wav', measures, syllables: 7, secondsPerSyllable: 0.276, verdict: 'ok', reasons: [] }) + '\n');
+    const measured = await client.connection.sendRequest(PreviewLineRequest.type, { uri, line: 0 });
+    assert.equal(measured?.teacherTake?.qa, 'SNR 32 dB · -18.8 LUFS · band 9.8 kHz · 0.28 s/syllable · silence 25 %');
+    assert.equal(measured?.teacherTake?.excluded, undefined);
+    rmSync(path.join(root, 'teacher-out/qa.jsonl'));
     const [start, end] = line.promptAudioColumns!;
     assert.equal(TASKS.split('\n')[0]!.slice(start, end), '"prompts/a.wav"');
     const second = await client.connection.sendRequest(PreviewLineRequest.type, { uri, line: 1, withReadings: false });

@@ -105,4 +105,6 @@ export interface TeacherTake {
   clonedVoice: boolean;
   /** Why the QA gates (or the user) leave this output out of training, evaluation and export. */
   excluded?: string;
+  /** The signal QA of this output (`tts-distill qa`), in one line: SNR, loudness, bandwidth, speaking rate… */
+  qa?: string;
 }

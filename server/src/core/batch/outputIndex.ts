@@ -5,7 +5,8 @@ import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { JUDGES_FILE, type JudgesLine, parseJudgesFile } from '../evaluation/judges/apply';
 import { FAILURES_FILE, type FailureRecord, latestByName, MANIFEST_FILE, type ManifestRecord, readFailures, readManifest } from './manifest';
-import { excludedLines, OVERRIDES_FILE, QA_FILE } from '../qa/runQa';
+import { excludedLines, OVERRIDES_FILE, QA_FILE, readQa } from '../qa/runQa';
+import type { QaRecord } from '../qa/gates';
 
 export interface OutputFolderState {
   records: Map<string, ManifestRecord>;
@@ -14,6 +15,8 @@ export interface OutputFolderState {
   excluded: Map<string, string>;
   /** The judges' scores of the teacher's WAVs (`judges.jsonl`, written by the evaluation), when there are any. */
   judges?: Map<string, JudgesLine>;
+  /** The signal QA of the teacher's WAVs (`qa.jsonl`, written by `tts-distill qa`), when there is one. */
+  qa?: Map<string, QaRecord>;
 }
 
 /** Manifests above this size are not indexed (a million-line run would cost seconds and memory in the editor). */
@@ -47,7 +50,10 @@ export class OutputFolderIndex {
           return new Map<string, string>();
         }) : new Map<string, string>(),
         j && j.size <= this.maxBytes ? readFile(judges, 'utf8').then(parseJudgesFile, (err: unknown) => { unreadable(judges)(err); return undefined; }) : undefined,
-      ]).then(([records, failed, excluded, judged]) => ({ records: latestByName(records), failures: latestByName(failed), excluded, ...(judged ? { judges: judged } : {}) }));
+        q && q.size <= this.maxBytes ? readQa(dir).then((r) => latestByName(r), (err: unknown) => { unreadable(path.join(dir, QA_FILE))(err); return undefined; }) : undefined,
+      ]).then(([records, failed, excluded, judged, qa]) => ({
+        records: latestByName(records), failures: latestByName(failed), excluded, ...(judged ? { judges: judged } : {}), ...(qa ? { qa } : {}),
+      }));
       hit = { key, state };
       this.byDir.set(dir, hit);
     }
