@@ -168,3 +168,19 @@ export function stringOffsetMapper(line: string, start: number, end: number): (d
   map.push(start + 1 + body.length);
   return (i) => map[Math.min(Math.max(i, 0), map.length - 1)]!;
 }
+
+/** Calls `onLine` with each non-blank line of a child's stdout or stderr as it arrives (a last line without a newline too). */
+export function streamLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let buf = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buf += chunk;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const l = buf.slice(0, i).replace(/\r$/, '');
+      buf = buf.slice(i + 1);
+      if (l.trim()) onLine(l);
+    }
+  });
+  stream.on('end', () => { if (buf.trim()) onLine(buf); });
+}

@@ -5,6 +5,7 @@
 //   {"event":"error","message":"…"}          (the run failed; exit code should be non-zero)
 //   {"event":"done","model":"out/model.pt"}  (the run finished; `model` relative to the out folder or absolute)
 import { spawn } from 'node:child_process';
+import { streamLines } from '../jsonl';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 
@@ -112,8 +113,8 @@ export function runExternalTrainer(opts: ExternalTrainerOptions): Promise<Extern
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
 
     let stderrTail: string[] = [];
-    lines(child.stdout!, (l) => emit(parseTrainerLine(l)));
-    lines(child.stderr!, (l) => {
+    streamLines(child.stdout!, (l) => emit(parseTrainerLine(l)));
+    streamLines(child.stderr!, (l) => {
       stderrTail = [...stderrTail.slice(-9), l];
       emit({ event: 'log', message: l, stream: 'stderr' });
     });
@@ -141,19 +142,4 @@ export function runExternalTrainer(opts: ExternalTrainerOptions): Promise<Extern
       resolvePromise(result);
     });
   });
-}
-
-function lines(stream: NodeJS.ReadableStream, onLine: (l: string) => void): void {
-  let buf = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buf += chunk;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const l = buf.slice(0, i).replace(/\r$/, '');
-      buf = buf.slice(i + 1);
-      if (l.trim()) onLine(l);
-    }
-  });
-  stream.on('end', () => { if (buf.trim()) onLine(buf); });
 }

@@ -3,6 +3,7 @@
 // any line that is not a JSON object is a log line, `{"event":"error","message":…}` says why it
 // failed, and the last stderr lines explain a non-zero exit.
 import { spawn } from 'node:child_process';
+import { streamLines } from '../../jsonl';
 
 export interface JsonLinesRun {
   exitCode: number | null;
@@ -56,7 +57,7 @@ export function runJsonLines(opts: JsonLinesOptions): Promise<JsonLinesRun> {
     if (opts.signal?.aborted) onAbort();
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
     let stderrTail: string[] = [];
-    lines(child.stdout!, (l) => {
+    streamLines(child.stdout!, (l) => {
       const t = l.trim();
       let o: unknown;
       if (t.startsWith('{')) {
@@ -72,7 +73,7 @@ export function runJsonLines(opts: JsonLinesOptions): Promise<JsonLinesRun> {
       else if (rec.event === 'log') opts.onLog?.(String(rec.message ?? ''), 'stdout');
       else if (rec.event === undefined) opts.onObject(rec);
     });
-    lines(child.stderr!, (l) => {
+    streamLines(child.stderr!, (l) => {
       stderrTail = [...stderrTail.slice(-9), l];
       opts.onLog?.(l, 'stderr');
     });
@@ -89,19 +90,4 @@ export function runJsonLines(opts: JsonLinesOptions): Promise<JsonLinesRun> {
       resolvePromise(run);
     });
   });
-}
-
-function lines(stream: NodeJS.ReadableStream, onLine: (l: string) => void): void {
-  let buf = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buf += chunk;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const l = buf.slice(0, i).replace(/\r$/, '');
-      buf = buf.slice(i + 1);
-      if (l.trim()) onLine(l);
-    }
-  });
-  stream.on('end', () => { if (buf.trim()) onLine(buf); });
 }
