@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CodeLens, CodeLensRefreshRequest, ResponseError } from 'vscode-languageserver/node';
 import type { OpenDocument, ServerContext } from '../context';
-import { type ManifestRecord, taskHash } from '../core/batch/manifest';
+import { MANIFEST_FILE, type ManifestRecord, taskHash } from '../core/batch/manifest';
 import type { OutputFolderState } from '../core/batch/outputIndex';
 import { checkNames, parseTaskText, runBatch } from '../core/batch/runner';
 import type { JudgesLine } from '../core/evaluation/judges/apply';
@@ -12,7 +12,6 @@ import type { Settings } from '../core/settings';
 import { createTeacher } from '../core/teacher';
 import { BatchPreflightRequest, BatchProgressNotification, QaOverrideRequest, SubmitBatchRequest, TeacherHealthRequest } from '../protocol/teacher';
 import { QaError, readOverrides, writeOverrides } from '../core/qa/runQa';
-import { MANIFEST_FILE } from '../core/batch/manifest';
 
 /**
  * The teacher in the language server: batches run here (not in the extension host), with typed
