@@ -71,6 +71,12 @@ test('teacher over LSP: a line left out by QA shows why in a code lens; includin
   assert.deepEqual(JSON.parse(await readFile(path.join(out, 'qa-overrides.json'), 'utf8')), { utt0001: 'include' });
   lens = await excludedLens();
   assert.equal(lens, undefined);
+  // After `tts-distill qa`: the ✓ lens names the SNR, its tooltip the measures.
+  const measures = { durationSeconds: 1, sampleRate: 24000, channels: 1, snrDb: 31.6, clipRatio: 0, dcOffset: 0, peakDbfs: -3, leadingSilenceSeconds: 0.1, trailingSilenceSeconds: 0.1, longestPauseSeconds: 0.2, silenceRatio: 0.25, bandwidthHz: 9800, loudnessLufs: -18.84 };
+  await writeFile(path.join(out, 'qa.jsonl'), JSON.stringify({ name: 'utt0000', line: 0, audio: 'utt0000.wav', measures, syllables: 7, secondsPerSyllable: 0.276, verdict: 'ok', reasons: [] }) + '\n');
+  const done = ((await client.codeLenses(uri)) ?? []).find((l) => l.range.start.line === 0 && l.command?.title.startsWith('✓'));
+  assert.match(done!.command!.title, /^✓ \d+\.\d s · voice not cloned · SNR 32 dB$/);
+  assert.match(String(done!.command!.tooltip), /QA: SNR 32 dB · -18\.8 LUFS · band 9\.8 kHz · 0\.28 s\/syllable · silence 25 %/);
   // Only an output folder of an open task file, with a manifest, takes a decision.
   await assert.rejects(client.request('ttsDistill/qaOverride', { runDir: dir, name: 'utt0001', override: 'exclude' }), /not a teacher output folder/);
 });

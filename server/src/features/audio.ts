@@ -9,7 +9,7 @@ import { analyseFile, AudioAnalysisCache } from '../core/audio/analysis';
 import type { AnalysisDone, AnalysisJob } from '../core/audio/analysisWorker';
 import type { AudioAnalysisResult, AudioSource, AudioSourceKind, PreviewLine, ReadingCell, TeacherTake } from '../core/audio/previewTypes';
 import type { OutputFolderState } from '../core/batch/outputIndex';
-import type { QaRecord } from '../core/qa/gates';
+import { qaSummaryLine } from '../core/qa/gates';
 import type { Settings } from '../core/settings';
 import { resolvePromptAudio, TaskFileModel, type ParsedTaskLine } from '../core/taskFile';
 import { loadReplaceDict } from '../core/dictEngine';
@@ -232,20 +232,6 @@ function teacherTake(state: OutputFolderState | undefined, name: string): Teache
   const excluded = state?.excluded.get(name);
   if (excluded) take.excluded = excluded;
   const qa = state?.qa?.get(name);
-  if (qa?.measures) take.qa = qaLine(qa);
+  if (qa?.measures) take.qa = qaSummaryLine(qa);
   return take;
-}
-
-/** One line of a take's signal QA for the preview: the measures a listener would check first. */
-function qaLine(r: QaRecord): string {
-  const m = r.measures!;
-  const parts = [
-    m.snrDb !== null ? `SNR ${m.snrDb.toFixed(0)} dB` : 'SNR n/a',
-    m.loudnessLufs !== null ? `${m.loudnessLufs.toFixed(1)} LUFS` : undefined,
-    m.bandwidthHz !== null ? `band ${(m.bandwidthHz / 1000).toFixed(1)} kHz` : undefined,
-    m.clipRatio > 0 ? `clipped ${(m.clipRatio * 100).toFixed(2)} %` : undefined,
-    r.secondsPerSyllable !== null ? `${r.secondsPerSyllable.toFixed(2)} s/syllable` : undefined,
-    `silence ${(m.silenceRatio * 100).toFixed(0)} %`,
-  ];
-  return parts.filter((p): p is string => !!p).join(' · ');
 }

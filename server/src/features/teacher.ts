@@ -12,6 +12,7 @@ import type { Settings } from '../core/settings';
 import { createTeacher } from '../core/teacher';
 import { BatchPreflightRequest, BatchProgressNotification, QaOverrideRequest, SubmitBatchRequest, TeacherHealthRequest } from '../protocol/teacher';
 import { QaError, readOverrides, writeOverrides } from '../core/qa/runQa';
+import { qaSummaryLine } from '../core/qa/gates';
 
 /**
  * The teacher in the language server: batches run here (not in the extension host), with typed
@@ -175,7 +176,10 @@ function lensesFor(doc: OpenDocument, folders: Array<[OutputFolderState | undefi
       const hash = taskHash(task);
       if (rec && rec.taskHash === hash) {
         lenses.push({ range, command: { title: `▶ play${suffix}`, command: 'ttsDistill.previewAudio', arguments: [{ uri: doc.uri, line: i, source: 'teacher' }] } });
-        lenses.push({ range, command: { title: `✓ ${rec.durationSeconds.toFixed(1)} s${rec.clonedVoice ? '' : ' · voice not cloned'}${judgeLensText(state.judges?.get(task.name), rec)}`, command: 'ttsDistill.showOutput', tooltip: rec.note ?? rec.phonemes } });
+        const qa = state.qa?.get(task.name);
+        const qaText = qa?.measures ? ` · SNR ${qa.measures.snrDb === null ? 'n/a' : `${qa.measures.snrDb.toFixed(0)} dB`}` : '';
+        const tooltip = [rec.note ?? rec.phonemes, qa?.measures ? `QA: ${qaSummaryLine(qa)}` : undefined].filter(Boolean).join('\n');
+        lenses.push({ range, command: { title: `✓ ${rec.durationSeconds.toFixed(1)} s${rec.clonedVoice ? '' : ' · voice not cloned'}${judgeLensText(state.judges?.get(task.name), rec)}${qaText}`, command: 'ttsDistill.showOutput', tooltip } });
         // Left out by the QA gates (or by hand): say why, and let the user include it anyway.
         const excluded = state.excluded.get(task.name);
         if (excluded) {

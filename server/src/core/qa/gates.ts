@@ -162,3 +162,17 @@ export function applyGates(inputs: readonly QaInput[], t: QaThresholds, override
   records.sort((a, b) => a.line - b.line);
   return { records, summary };
 }
+
+/** A teacher output's QA in one line (preview, code lens tooltip): the measures a listener checks first. */
+export function qaSummaryLine(r: QaRecord): string {
+  const m = r.measures!;
+  const parts = [
+    m.snrDb !== null ? `SNR ${m.snrDb.toFixed(0)} dB` : 'SNR n/a',
+    m.loudnessLufs !== null ? `${m.loudnessLufs.toFixed(1)} LUFS` : undefined,
+    m.bandwidthHz !== null ? `band ${(m.bandwidthHz / 1000).toFixed(1)} kHz` : undefined,
+    m.clipRatio > 0 ? `clipped ${(m.clipRatio * 100).toFixed(2)} %` : undefined,
+    r.secondsPerSyllable !== null ? `${r.secondsPerSyllable.toFixed(2)} s/syllable` : undefined,
+    `silence ${(m.silenceRatio * 100).toFixed(0)} %`,
+  ];
+  return parts.filter((p): p is string => !!p).join(' · ');
+}
