@@ -1,7 +1,6 @@
-import { stat } from 'node:fs/promises';
 import type { PromptAudioStatus } from './core/taskFile';
 export { resolvePromptAudio } from './core/taskFile';
-import { readWavHeader } from './core/audio/wavHeader';
+import { readPromptStatus } from './core/audio/promptStatus';
 import type { SignalMeasures } from './core/qa/signal';
 
 /** Measures a prompt for the QA diagnostics (`key`: mtime and size), or undefined when the checks are off. */
@@ -66,25 +65,8 @@ export class PromptAudioCache {
   private async refresh(absolute: string, knownMtime: number | undefined): Promise<void> {
     let changed = false;
     try {
-      let mtimeMs = -1, size = -1;
-      let status: PromptAudioStatus;
-      try {
-        const st = await stat(absolute);
-        mtimeMs = st.mtimeMs;
-        size = st.size;
-        if (mtimeMs === knownMtime) return;
-        if (!st.isFile()) status = { state: 'unreadable', path: absolute, reason: `not a regular file${st.isFIFO() ? ' (a FIFO)' : st.isCharacterDevice() || st.isBlockDevice() ? ' (a device)' : ''}: it is never read` };
-        else if (st.size > this.maxBytes()) status = { state: 'unreadable', path: absolute, reason: `the file is larger than the limit of ${Math.round(this.maxBytes() / 1048576)} MB (ttsDistill.promptAudio.maxMegabytes)` };
-        else {
-          const h = await readWavHeader(absolute);
-          status = { state: 'ok', path: absolute, channels: h.channels, sampleRate: h.sampleRate, durationSeconds: h.durationSeconds, truncated: h.truncated };
-        }
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        status = code === 'ENOENT' || code === 'ENOTDIR'
-          ? { state: 'missing', path: absolute }
-          : { state: 'unreadable', path: absolute, reason: err instanceof Error ? err.message : String(err) };
-      }
+      const { status, mtimeMs, size } = await readPromptStatus(absolute, this.maxBytes());
+      if (mtimeMs !== -1 && mtimeMs === knownMtime) return;
       const prev = this.cache.get(absolute);
       changed = !prev || JSON.stringify(prev.status) !== JSON.stringify(status);
       this.cache.set(absolute, { mtimeMs, size, status });

@@ -4,7 +4,7 @@ import { type PromptAudioStatus, resolvePromptAudio, TaskFileModel } from './tas
 import { documentKind, type DocumentKind } from './documentKind';
 import { validateDictionaryText } from './dictFile';
 import { dictionaryFindings, taskLineAnalyzers } from './pronunciation';
-import { readWavHeader } from './audio/wavHeader';
+import { readPromptStatus } from './audio/promptStatus';
 import { measureWavFile } from './qa/measureFile';
 
 
@@ -29,7 +29,7 @@ export async function validateFile(file: string, text: string, settings: Setting
     if (written === undefined || written.trim() === '') continue;
     const abs = resolve(written);
     if (statuses.has(abs)) continue;
-    const st = await promptAudioStatus(abs, settings.promptAudio.maxMegabytes * 1048576);
+    const { status: st } = await readPromptStatus(abs, settings.promptAudio.maxMegabytes * 1048576);
     // The prompt's signal QA (noise, clipping, band limit, silence): a file the header check passed, measured once.
     if (st.state === 'ok' && settings.qa.promptChecks) {
       try {
@@ -46,17 +46,4 @@ export async function validateFile(file: string, text: string, settings: Setting
     analyzers: await taskLineAnalyzers(settings, { workspaceFolder: env.workspaceFolder, file }),
   });
   return { kind, dialect, findings };
-}
-
-export async function promptAudioStatus(abs: string, maxBytes = Infinity): Promise<PromptAudioStatus> {
-  try {
-    // Never opens a FIFO or device for good (readWavHeader refuses them): `validate` cannot hang on a hostile prompt path.
-    const h = await readWavHeader(abs);
-    if (h.fileSize > maxBytes) return { state: 'unreadable', path: abs, reason: `the file is larger than the limit of ${Math.round(maxBytes / 1048576)} MB (ttsDistill.promptAudio.maxMegabytes)` };
-    return { state: 'ok', path: abs, channels: h.channels, sampleRate: h.sampleRate, durationSeconds: h.durationSeconds, truncated: h.truncated };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { state: 'missing', path: abs };
-    return { state: 'unreadable', path: abs, reason: err instanceof Error ? err.message : String(err) };
-  }
 }
