@@ -9,10 +9,10 @@ import type {
   CodeActionProvider, CodeLensProvider, CompletionProvider, DictionaryValidator, DocumentKind, HoverProvider,
   InlayHintProvider, OpenDocument, ServerContext,
 } from './context';
-import { capFindings, type Finding } from './core/findings';
+import type { Finding } from './core/findings';
 import { defaultSettings, type Settings, withDefaults } from './core/settings';
 import { CancelledError, type TaskLineAnalyzer, TaskFileModel } from './core/taskFile';
-import { validateDictionaryText } from './core/dictFile';
+import { validateDocument } from './core/validateFile';
 import { sniffKind } from './core/documentKind';
 import { OutputFolderIndex } from './core/batch/outputIndex';
 import { containingFolder, folderOf, uriToPath, workDirOf } from './core/paths';
@@ -239,40 +239,40 @@ export function startServer(connection: Connection): void {
     if (!isCurrent()) return;
     const version = d.document.version;
     const t0 = performance.now();
-    let findings: Finding[];
-    let dialect: string;
-    let dialectSource: 'file' | 'setting' = 'file';
-    const token = { isCancellationRequested: false } as CancellationToken;
+    const isCancelled = () => !isCurrent();
+    let result;
     if (d.kind === 'tasks' && d.tasks) {
-      d.tasks.setDialectSetting(settings.taskFiles.dialect);
-      d.tasks.setLabelKeys(settings.taskFiles.labelKeys ?? []);
       const analyzers = analyzerFactories.map((f) => f(settings, d)).filter((a): a is TaskLineAnalyzer => !!a);
       // Polyphone flags: lines whose readings are not computed yet are left for the workers (see features/readings.ts).
       const poly = readingsFeature.analyzer(d, settings);
       if (poly) analyzers.push(poly);
       const folder = ctx.folderOf(d.path);
-      findings = await d.tasks.validate({
-        maxPerFile: settings.diagnostics.maxPerFile,
-        promptAudio: settings.promptAudio,
-        ...(settings.qa.promptChecks ? { promptQa: settings.qa } : {}),
-        promptAudioStatus: (written, dia) => audioCache.status(resolvePromptAudio(written, dia, d.path, settings.teacher.glmttsPath, folder)),
+      result = await validateDocument({ kind: 'tasks', model: d.tasks }, settings, {
         analyzers,
-        isCancelled: () => !isCurrent(),
+        promptAudioStatus: (written, dia) => audioCache.status(resolvePromptAudio(written, dia, d.path, settings.teacher.glmttsPath, folder)),
+        dictionaryChecks: async () => [],
+        isCancelled,
         chunkLines: 2000,
       });
-      ({ dialect, source: dialectSource } = d.tasks.dialect);
       if (isCurrent()) readingsFeature.afterPass(d);
     } else {
-      const res = validateDictionaryText(d.document.getText(), settings);
-      findings = res.findings;
-      dialect = res.dialect;
-      for (const v of dictionaryValidators) {
-        const more = await v(d, settings, token);
-        if (!isCurrent()) return;
-        findings.push(...more);
-      }
-      findings = capFindings(findings, settings.diagnostics.maxPerFile);
+      const token = { isCancellationRequested: false } as CancellationToken;
+      result = await validateDocument({ kind: 'dictionary', text: d.document.getText() }, settings, {
+        analyzers: [],
+        promptAudioStatus: () => ({ state: 'pending' }),
+        dictionaryChecks: async () => {
+          const more: Finding[] = [];
+          for (const v of dictionaryValidators) {
+            more.push(...await v(d, settings, token));
+            if (!isCurrent()) break;
+          }
+          return more;
+        },
+        isCancelled,
+      });
     }
+    if (!result) return;
+    const { findings, dialect, dialectSource } = result;
     if (!isCurrent() || d.document.version !== version) return;
     const elapsedMs = performance.now() - t0;
     validatedOnce.add(uri);

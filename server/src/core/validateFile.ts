@@ -1,12 +1,54 @@
 import { capFindings, type Finding } from './findings';
 import type { Settings } from './settings';
-import { type PromptAudioStatus, resolvePromptAudio, TaskFileModel } from './taskFile';
+import { type PromptAudioStatus, resolvePromptAudio, type TaskDialect, TaskFileModel, type TaskLineAnalyzer } from './taskFile';
 import { documentKind, type DocumentKind } from './documentKind';
 import { validateDictionaryText } from './dictFile';
 import { dictionaryFindings, taskLineAnalyzers } from './pronunciation';
 import { readPromptStatus } from './audio/promptStatus';
 import { measureWavFile } from './qa/measureFile';
 
+
+/** What the caller plugs into one validation: the editor (features, caches, workers) and the CLI (read now) differ only here. */
+export interface DocumentChecks {
+  /** Per-line analyzers of task lines (polyphone flags…). */
+  analyzers: TaskLineAnalyzer[];
+  /** The prompt recording of a line, as far as it is known now (`pending` while it is read). */
+  promptAudioStatus: (written: string, dialect: TaskDialect) => PromptAudioStatus;
+  /** Checks of a dictionary beyond its structure (pronunciation, shadowing…). */
+  dictionaryChecks: () => Promise<Finding[]>;
+  /** The editor's pass gives up when a newer one starts. */
+  isCancelled?: () => boolean;
+  /** Lines between yields to the event loop (the editor keeps answering requests during a long pass). */
+  chunkLines?: number;
+}
+
+export interface DocumentValidation { dialect: string; dialectSource: 'file' | 'setting'; findings: Finding[] }
+
+/**
+ * The one validation of a document, which decides which checks run: the language server's pass and
+ * `tts-distill validate` (validateFile) both call it. Undefined when cancelled.
+ */
+export async function validateDocument(doc: { kind: 'tasks'; model: TaskFileModel } | { kind: 'dictionary'; text: string }, settings: Settings, checks: DocumentChecks): Promise<DocumentValidation | undefined> {
+  if (doc.kind === 'dictionary') {
+    const res = validateDictionaryText(doc.text, settings);
+    const more = await checks.dictionaryChecks();
+    if (checks.isCancelled?.()) return undefined;
+    return { dialect: res.dialect, dialectSource: 'file', findings: capFindings([...res.findings, ...more], settings.diagnostics.maxPerFile) };
+  }
+  const model = doc.model;
+  model.setDialectSetting(settings.taskFiles.dialect);
+  model.setLabelKeys(settings.taskFiles.labelKeys ?? []);
+  const findings = await model.validate({
+    maxPerFile: settings.diagnostics.maxPerFile,
+    promptAudio: settings.promptAudio,
+    ...(settings.qa.promptChecks ? { promptQa: settings.qa } : {}),
+    promptAudioStatus: checks.promptAudioStatus,
+    analyzers: checks.analyzers,
+    ...(checks.isCancelled ? { isCancelled: checks.isCancelled } : {}),
+    ...(checks.chunkLines ? { chunkLines: checks.chunkLines } : {}),
+  });
+  return { dialect: model.dialect.dialect, dialectSource: model.dialect.source, findings };
+}
 
 /**
  * Validates one file completely, prompt audio included (read now, not in the background):
@@ -15,13 +57,14 @@ import { measureWavFile } from './qa/measureFile';
 export async function validateFile(file: string, text: string, settings: Settings, env: { workspaceFolder?: string; kind?: DocumentKind }): Promise<{ kind: DocumentKind; dialect: string; findings: Finding[] } | undefined> {
   const kind = env.kind ?? documentKind(file, text);
   if (!kind) return undefined;
+  const ctx = { workspaceFolder: env.workspaceFolder, file };
   if (kind === 'dictionary') {
-    const res = validateDictionaryText(text, settings);
-    const more = await dictionaryFindings(text, settings, { workspaceFolder: env.workspaceFolder, file });
-    return { kind, dialect: res.dialect, findings: capFindings([...res.findings, ...more], settings.diagnostics.maxPerFile) };
+    const res = await validateDocument({ kind, text }, settings, { analyzers: [], promptAudioStatus: () => ({ state: 'pending' }), dictionaryChecks: () => dictionaryFindings(text, settings, ctx) });
+    return { kind, dialect: res!.dialect, findings: res!.findings };
   }
   const model = new TaskFileModel(text, settings.taskFiles.dialect, settings.taskFiles.labelKeys);
   const { dialect } = model.dialect;
+  // Prompt audio is read now, each file once, before the pass (the editor reads it in the background).
   const statuses = new Map<string, PromptAudioStatus>();
   const resolve = (written: string) => resolvePromptAudio(written, dialect, file, settings.teacher.glmttsPath, env.workspaceFolder);
   for (let i = 0; i < model.lineCount; i++) {
@@ -38,12 +81,10 @@ export async function validateFile(file: string, text: string, settings: Setting
     }
     statuses.set(abs, st);
   }
-  const findings = await model.validate({
-    maxPerFile: settings.diagnostics.maxPerFile,
-    promptAudio: settings.promptAudio,
-    ...(settings.qa.promptChecks ? { promptQa: settings.qa } : {}),
+  const res = await validateDocument({ kind, model }, settings, {
+    analyzers: await taskLineAnalyzers(settings, ctx),
     promptAudioStatus: (written) => statuses.get(resolve(written)) ?? { state: 'pending' },
-    analyzers: await taskLineAnalyzers(settings, { workspaceFolder: env.workspaceFolder, file }),
+    dictionaryChecks: async () => [],
   });
-  return { kind, dialect, findings };
+  return { kind, dialect: res!.dialect, findings: res!.findings };
 }
