@@ -6,7 +6,8 @@ import { computeCoverage, type CoverageLine, type CoverageReport, suggestFromCor
 import { findTaskFiles, readTaskFiles } from '../core/dataset/taskLines';
 import { intOption, parseArgs } from './args';
 import { type CliCommand, UsageError } from './types';
-import { workspaceSettings, kindByGlobs } from './workspaceSettings';
+import { workspaceSettings } from './workspaceSettings';
+import { kindByGlobs } from '../core/documentKind';
 
 export const coverageCommand: CliCommand = {
   summary: 'reading coverage of task files: every polyphone reading, syllables, tones, phoneme tokens',

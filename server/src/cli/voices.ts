@@ -3,7 +3,8 @@ import { findTaskFiles, readTaskFiles } from '../core/dataset/taskLines';
 import { readVoiceLabels, setVoiceLabels, VOICE_LABEL_KEYS, type VoiceLabels, type VoicePool, voicePool } from '../core/dataset/voices';
 import { parseArgs } from './args';
 import { type CliCommand, UsageError } from './types';
-import { workspaceSettings, kindByGlobs } from './workspaceSettings';
+import { workspaceSettings } from './workspaceSettings';
+import { kindByGlobs } from '../core/documentKind';
 
 export const voicesCommand: CliCommand = {
   summary: 'the voice pool: every prompt WAV the task files use, measured, counted and labelled',

@@ -1,6 +1,7 @@
 // "Task file or G2P dictionary?" — decided here only; the client (languages.ts), the server (a
 // `.jsonl` opened under another language id) and the CLI (`tts-distill validate`) all ask this module.
 import * as path from 'node:path';
+import type { Settings } from './settings';
 
 /** What kind of file the product treats a document as. */
 export type DocumentKind = 'tasks' | 'dictionary';
@@ -46,5 +47,59 @@ export function kindByName(file: string): DocumentKind | undefined {
   const base = path.basename(file);
   if (base.endsWith('.tasks.jsonl')) return 'tasks';
   if (base === 'G2P_replace_dict.jsonl' || base.endsWith('.g2p.jsonl')) return 'dictionary';
+  return undefined;
+}
+
+/**
+ * A VS Code glob (`**`, `*`, `?`, `{a,b}`, `[abc]`) as a regular expression over `/`-separated
+ * paths. As in the editor, a pattern is matched against the whole path: `**\/examples/*.jsonl`
+ * matches anywhere, `examples/*.jsonl` only relative to the workspace folder.
+ */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  let braces = 0;
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        i++;
+        if (glob[i + 1] === '/') {
+          i++;
+          re += '(?:.*/)?';
+        } else re += '.*';
+      } else re += '[^/]*';
+    } else if (c === '?') re += '[^/]';
+    else if (c === '{') {
+      braces++;
+      re += '(?:';
+    } else if (c === '}' && braces) {
+      braces--;
+      re += ')';
+    } else if (c === ',' && braces) re += '|';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end < 0) re += '\\[';
+      else {
+        re += '[' + glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\') + ']';
+        i = end;
+      }
+    } else re += c.replace(/[.+^$()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/**
+ * What `taskFiles.globs` / `dictionary.globs` say a file is (undefined when neither matches):
+ * the pattern is tried on the path relative to the workspace folder and on the absolute path.
+ */
+export function kindByGlobs(file: string, cwd: string, settings: Pick<Settings, 'taskFiles' | 'dictionary'>): DocumentKind | undefined {
+  const abs = path.resolve(cwd, file).split(path.sep).join('/');
+  const rel = path.relative(cwd, path.resolve(cwd, file)).split(path.sep).join('/');
+  const matches = (globs: string[]) => globs.some((g) => {
+    const re = globToRegExp(g.replace(/\\/g, '/'));
+    return re.test(rel) || re.test(abs);
+  });
+  if (matches(settings.taskFiles.globs)) return 'tasks';
+  if (matches(settings.dictionary.globs)) return 'dictionary';
   return undefined;
 }

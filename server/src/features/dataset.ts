@@ -8,7 +8,7 @@ import { loadAbleList } from '../core/g2p/ableList';
 import { computeCoverageAsync, suggestFromCorpus } from '../core/dataset/coverage';
 import { ExportError, exportDataset, parseSplitSpec } from '../core/dataset/export';
 import { findTaskFiles, tasksOfText, type TaskFileTasks } from '../core/dataset/taskLines';
-import { kindByGlobs } from '../cli/workspaceSettings';
+import { kindByGlobs } from '../core/documentKind';
 import { readVoiceLabels, setVoiceLabels, voicePool } from '../core/dataset/voices';
 import type { Settings } from '../core/settings';
 import {

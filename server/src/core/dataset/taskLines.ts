@@ -1,6 +1,6 @@
 /** The task lines of a workspace's task files, as the dataset views and commands read them. */
-import { readdir, readFile } from 'node:fs/promises';
-import * as path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { walkFiles } from '../findFiles';
 import type { Settings } from '../settings';
 import { resolvePromptAudio, type Task, type TaskDialect, TaskFileModel } from '../taskFile';
 
@@ -27,7 +27,8 @@ export async function readTaskFiles(files: readonly string[], settings: Pick<Set
   return out;
 }
 
-const SKIP_DIRS = new Set(['node_modules', 'dist', 'out']);
+/** Build output is not searched for task files either. */
+const SKIP_DIRS: ReadonlySet<string> = new Set(['node_modules', 'dist', 'out']);
 
 /**
  * The task files under a folder: `*.tasks.jsonl`, and the files `isTaskFile` accepts (the configured
@@ -35,22 +36,5 @@ const SKIP_DIRS = new Set(['node_modules', 'dist', 'out']);
  * files, depth 8; sorted.
  */
 export async function findTaskFiles(root: string, limit = 1000, isTaskFile?: (file: string) => boolean): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(dir: string, depth: number): Promise<void> {
-    if (depth > 8 || out.length >= limit) return;
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (out.length >= limit) return;
-      if (e.isDirectory()) {
-        if (!e.name.startsWith('.') && !SKIP_DIRS.has(e.name)) await walk(path.join(dir, e.name), depth + 1);
-      } else if (e.isFile() && (e.name.endsWith('.tasks.jsonl') || isTaskFile?.(path.join(dir, e.name)))) out.push(path.join(dir, e.name));
-    }
-  }
-  await walk(root, 0);
-  return out;
+  return walkFiles(root, { depth: 8, limit, skipDirs: SKIP_DIRS, match: (file, name) => name.endsWith('.tasks.jsonl') || !!isTaskFile?.(file) });
 }
