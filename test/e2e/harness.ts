@@ -122,16 +122,18 @@ export class Harness {
       index: Number(e.getAttribute('data-index')), label: e.getAttribute('aria-label') ?? '', focused: e.classList.contains('focused'),
     })));
     // The list filters as it likes; move to the row, and press Enter only once the focused row is the one.
-    // The list is filtered while the value is typed: act only on a list that reads the same on two polls
-    // in a row, or Enter may land on a row that a late re-filter put under the focus.
-    let previous = '';
+    // A list filtered by a typed value (the palette, Quick Open) may re-filter late: act only on one
+    // that reads the same on two polls in a row, or Enter may land on a row moved under the focus.
+    let previous = openedHere ? '' : undefined;
     const outcome = await this.until(what, async () => {
       if (!(await this.quickInput.isVisible())) return openedHere ? 'closed' : false;
       const all = await read();
-      const seen = JSON.stringify(all.map((r) => r.label));
-      if (seen !== previous) {
-        previous = seen;
-        return false;
+      if (previous !== undefined) {
+        const seen = JSON.stringify(all.map((r) => r.label));
+        if (seen !== previous) {
+          previous = seen;
+          return false;
+        }
       }
       const hits = all.filter((r) => match(r.label)).sort((a, b) => a.index - b.index);
       const hit = hits.find((r) => prefer?.(r.label)) ?? hits[0];

@@ -2,11 +2,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Step } from '../harness';
 import { encodeWav } from '../../../server/src/core/audio/wav';
+import { seededRandom } from '../../../server/src/core/student/prng';
 
 /** Gaussian white noise (a fan, a busy room: WADA-SNR reads it as noise). Seeded, so every run hears the same. */
 function noise(seconds: number, rate: number): Float32Array {
-  let s = 12345;
-  const rand = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const rand = seededRandom(12345);
   return Float32Array.from({ length: seconds * rate }, () => 0.1 * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand()));
 }
 
