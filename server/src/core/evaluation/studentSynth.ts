@@ -9,7 +9,8 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { writeLinesAtomic } from '../batch/manifest';
 import { readWavHeader } from '../audio/wavHeader';
-import { runJsonLines, substitute } from './judges/jsonLinesProcess';
+import { runJsonLines } from './judges/jsonLinesProcess';
+import { substitute } from '../shell';
 import type { RtfSummary, SynthTiming } from './judges/types';
 
 export interface SynthOptions {

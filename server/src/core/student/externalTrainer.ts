@@ -4,8 +4,7 @@
 //   {"event":"log","message":"…"}            (any non-JSON line counts as a log line too)
 //   {"event":"error","message":"…"}          (the run failed; exit code should be non-zero)
 //   {"event":"done","model":"out/model.pt"}  (the run finished; `model` relative to the out folder or absolute)
-import { spawn } from 'node:child_process';
-import { streamLines } from '../jsonl';
+import { runInProcessGroup, substitute } from '../shell';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 
@@ -41,7 +40,7 @@ export interface ExternalTrainResult {
 }
 
 export function substituteCommand(command: readonly string[], vars: { manifest: string; out: string }): string[] {
-  return command.map((a) => a.replace(/\$\{manifest\}/g, vars.manifest).replace(/\$\{out\}/g, vars.out));
+  return substitute(command, vars);
 }
 
 /** One stdout line → an event; anything that is not a protocol object is a log line. */
@@ -92,54 +91,27 @@ export function runExternalTrainer(opts: ExternalTrainerOptions): Promise<Extern
     }
     opts.onEvent?.(e);
   };
-  return new Promise((resolvePromise) => {
-    // Its own process group, so that cancel ends the trainer and everything it started.
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let cancelled = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const killGroup = (sig: NodeJS.Signals) => {
-      try {
-        if (child.pid) process.kill(-child.pid, sig);
-      } catch {
-        // already gone
-      }
-    };
-    const onAbort = () => {
-      cancelled = true;
-      killGroup('SIGTERM');
-      killTimer = setTimeout(() => killGroup('SIGKILL'), opts.killGraceMs ?? 3000);
-    };
-    if (opts.signal?.aborted) onAbort();
-    else opts.signal?.addEventListener('abort', onAbort, { once: true });
-
-    let stderrTail: string[] = [];
-    streamLines(child.stdout!, (l) => emit(parseTrainerLine(l)));
-    streamLines(child.stderr!, (l) => {
-      stderrTail = [...stderrTail.slice(-9), l];
-      emit({ event: 'log', message: l, stream: 'stderr' });
-    });
-    let spawnError: Error | undefined;
-    child.on('error', (err) => { spawnError = err; });
-    child.on('close', (code, signal) => {
-      clearTimeout(killTimer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      // Stragglers the trainer left in its group go with it.
-      if (cancelled) killGroup('SIGKILL');
-      result.exitCode = code;
-      result.signal = signal;
-      if (cancelled) result.status = 'cancelled';
-      else if (spawnError) { result.status = 'failed'; result.error = `cannot run ${cmd}: ${spawnError.message}`; }
-      else if (code !== 0) {
-        result.status = 'failed';
-        result.error ??= `${cmd} exited with ${code === null ? `signal ${signal}` : `code ${code}`}${stderrTail.length ? `: ${stderrTail.join(' | ')}` : ''}`;
-      } else if (result.status !== 'done') {
-        result.status = 'failed';
-        result.error ??= `${cmd} exited without reporting {"event":"done"}`;
-      } else if (result.model && !existsSync(result.model)) {
-        result.status = 'failed';
-        result.error = `${cmd} reported the model ${result.model}, which does not exist`;
-      }
-      resolvePromise(result);
-    });
+  // Its own process group, so that cancel ends the trainer and everything it started.
+  return runInProcessGroup(cmd, args, {
+    ...(opts.cwd ? { cwd: opts.cwd } : {}), ...(opts.env ? { env: opts.env } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
+    onStdout: (l) => emit(parseTrainerLine(l)),
+    onStderr: (l) => emit({ event: 'log', message: l, stream: 'stderr' }),
+  }).then(({ exitCode: code, signal, cancelled, spawnError, stderrTail }) => {
+    result.exitCode = code;
+    result.signal = signal;
+    if (cancelled) result.status = 'cancelled';
+    else if (spawnError) { result.status = 'failed'; result.error = `cannot run ${cmd}: ${spawnError.message}`; }
+    else if (code !== 0) {
+      result.status = 'failed';
+      result.error ??= `${cmd} exited with ${code === null ? `signal ${signal}` : `code ${code}`}${stderrTail.length ? `: ${stderrTail.join(' | ')}` : ''}`;
+    } else if (result.status !== 'done') {
+      result.status = 'failed';
+      result.error ??= `${cmd} exited without reporting {"event":"done"}`;
+    } else if (result.model && !existsSync(result.model)) {
+      result.status = 'failed';
+      result.error = `${cmd} reported the model ${result.model}, which does not exist`;
+    }
+    return result;
   });
 }

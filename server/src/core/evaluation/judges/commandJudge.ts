@@ -12,7 +12,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeLinesAtomic } from '../../batch/manifest';
 import { type Judge, type JudgeInput, type JudgeRunOptions, type JudgeScores, JudgeUnavailableError, judgeKey } from './judge';
-import { runJsonLines, substitute } from './jsonLinesProcess';
+import { runJsonLines } from './jsonLinesProcess';
+import { substitute } from '../../shell';
 import type { JudgeRole } from './types';
 
 export interface CommandJudgeOptions {
