@@ -90,6 +90,23 @@ export class Harness {
   }
 
   /**
+   * Runs a command whose quick pick should offer a row, and picks it; when the row is not there
+   * (settings not read yet, a webview took the focus and closed the pick) the command is run again.
+   */
+  async runCommandAndPick(title: string, what: string, match: (label: string) => boolean, timeoutMs = 90_000): Promise<void> {
+    await this.until(`${what} offered by ${title}`, async () => {
+      await this.runCommand(title);
+      try {
+        await this.pickQuickInputRow(what, match);
+        return true;
+      } catch {
+        await this.closeQuickInput();
+        return false;
+      }
+    }, timeoutMs, 1000);
+  }
+
+  /**
    * Opens the Quick Input with `keys`, types `value` and runs `accept`. A webview or a
    * notification that takes the focus closes the Quick Input: then it is opened again.
    */

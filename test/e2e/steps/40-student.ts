@@ -58,16 +58,7 @@ export default {
     h.expect(model.format === 'tts-distill-g2p-student', 'the model file is written where ttsDistill.student.modelPath says');
 
     // The training panel may take the focus back while the quick pick opens (which closes it): ask again then.
-    await h.until('teacher-out offered by Open Evaluation Diff', async () => {
-      await h.runCommand('TTS Distill: Open Evaluation Diff');
-      try {
-        await h.pickQuickInputRow('the teacher-out run', (label) => label.startsWith('teacher-out'));
-        return true;
-      } catch {
-        await h.closeQuickInput();
-        return false;
-      }
-    }, 90_000, 1000);
+    await h.runCommandAndPick('TTS Distill: Open Evaluation Diff', 'the teacher-out run', (label) => label.startsWith('teacher-out'));
     await h.pickQuickInputRow('readings only', (label) => label.startsWith('Readings only'));
     const diffTab = h.page.locator('.tab', { hasText: 'Readings: teacher ↔ student' });
     // Evaluating 1,200 lines with the teacher's G2P and the student takes a while on a loaded machine.

@@ -38,16 +38,7 @@ export default {
         'ttsDistill.judges.rewardUrls': [server.url],
       }, null, 2));
       // The run is offered once the workbench has read the new settings: open the command again until it is.
-      await h.until(`${RUN} offered by Open Evaluation Diff`, async () => {
-        await h.runCommand('TTS Distill: Open Evaluation Diff');
-        try {
-          await h.pickQuickInputRow(`the ${RUN} run`, (label) => label.startsWith(RUN));
-          return true;
-        } catch {
-          await h.closeQuickInput();
-          return false;
-        }
-      }, 90_000, 1000);
+      await h.runCommandAndPick('TTS Distill: Open Evaluation Diff', `the ${RUN} run`, (label) => label.startsWith(RUN));
       await h.pickQuickInputRow('readings only', (label) => label.startsWith('Readings only'));
       await h.until('the report panel', async () => /Student vs teacher/.test(await h.webview().locator('h1').innerText({ timeout: 1000 })), 90_000);
       const report = h.webview();
