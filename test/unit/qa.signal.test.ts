@@ -2,18 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { resample } from '../../server/src/core/audio/wav';
 import { clipRatio, integratedLoudness, kWeighting, measureChannels, measureSignal, wadaCurve, wadaSnr } from '../../server/src/core/qa/signal';
+import { seededRandom as rng } from '../../server/src/core/student/prng';
 
 // Synthetic signals with a known answer; a seeded PRNG so that every run sees the same samples.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = rng(7);
 const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 /** Gamma(a, 1) variates (Marsaglia–Tsang; a < 1 by the U^(1/a) boost). */

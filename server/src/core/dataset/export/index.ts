@@ -11,6 +11,7 @@ import { isHan } from '../../notation';
 import { excludedLines, QaError } from '../../qa/runQa';
 import { resolveVoiceLabels, type VoiceLabels } from '../voices';
 import { EXPORT_MARKER, ExportError, OutDir, wavProblem } from './outDir';
+import { seededRandom as rng } from '../../student/prng';
 
 export { ExportError } from './outDir';
 
@@ -146,17 +147,6 @@ function oneLine(s: string): string {
   return s.replace(/[\r\n\t\u2028\u2029]+/g, ' ').replace(/ {2,}/g, ' ').trim();
 }
 
-/** mulberry32: a small seeded PRNG (the same split for the same seed, on every machine). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
