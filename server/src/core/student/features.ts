@@ -83,7 +83,7 @@ export interface LexiconHit { length: number; reading: string }
 export interface LexiconWord {
   /** One reading per character; `-` for a character the model does not score. */
   readonly readings: string[];
-  /** Set by the loaded model: per offset, the reading's index among that character's readings (-1: none). */
+  /** Set by the loaded model when it first meets the word: per offset, the reading's index among that character's readings (-1: none). */
   ids?: Int16Array;
 }
 
@@ -106,38 +106,51 @@ export class HitBuffer {
  */
 export class LexiconIndex {
   private readonly shapes = new Map<number, { right: Map<number, Shape[]>; left: Map<number, Shape[]> }>();
-  private readonly words = new Map<string, LexiconWord>();
+  /**
+   * Word → its readings as the model file writes them (space-separated). Kept as those strings
+   * (no object per word): a loaded student holds 170,000 words and looks at a few of them.
+   */
+  private readonly words = new Map<string, string>();
+  /** The words looked at so far, split (bounded by the vocabulary of the texts read). */
+  private readonly resolved = new Map<string, LexiconWord>();
 
   constructor(words: Record<string, string>, keep?: (ch: string) => boolean) {
     const shapeSets = new Map<number, Map<number, Set<number>>>();
-    for (const [word, readings] of Object.entries(words)) {
+    for (const word in words) {
       // A word is context around the target: at least two units; offsets and lengths fit 6 bits.
       if (word.length < 2 || word.length > 63) continue;
-      const rs = readings.split(' ');
+      let readings = words[word]!;
+      let rs: string[] | undefined;
+      if (keep) {
+        rs = readings.split(' ');
+        for (let o = 0; o < word.length; o++) if (!keep(word[o]!)) rs[o] = '-';
+        readings = rs.join(' ');
+      }
       let used = false;
-      for (let o = 0; o < word.length; o++) {
+      // The o-th reading starts at `at` (readings are space-separated, one per UTF-16 unit).
+      for (let o = 0, at = 0; o < word.length; o++) {
+        const end = readings.indexOf(' ', at);
+        const dash = readings.charCodeAt(at) === 45 /* - */ && (end < 0 ? readings.length : end) === at + 1;
+        at = end < 0 ? readings.length : end + 1;
         // `-`: a character the model does not score (only the others' readings are stored).
-        if ((keep && !keep(word[o]!)) || rs[o] === '-') {
-          if (keep) rs[o] = '-';
-          continue;
-        }
+        if (dash) continue;
         used = true;
         const c = word.charCodeAt(o);
-        let s = shapeSets.get(c);
-        if (!s) shapeSets.set(c, (s = new Map()));
+        let sh = shapeSets.get(c);
+        if (!sh) shapeSets.set(c, (sh = new Map()));
         const key = o * 64 + word.length;
-        let next = s.get(key);
-        if (!next) s.set(key, (next = new Set()));
+        let next = sh.get(key);
+        if (!next) sh.set(key, (next = new Set()));
         next.add(word.charCodeAt(o > 0 ? o - 1 : 1));
       }
-      if (used) this.words.set(word, { readings: rs });
+      if (used) this.words.set(word, readings);
     }
-    for (const [c, s] of shapeSets) {
+    for (const [c, sh] of shapeSets) {
       const byNeighbour = { right: new Map<number, Shape[]>(), left: new Map<number, Shape[]>() };
-      for (const key of [...s.keys()].sort((a, b) => a - b)) {
+      for (const key of [...sh.keys()].sort((x, y) => x - y)) {
         const shape = { offset: key >> 6, length: key & 63 };
         const side = shape.offset > 0 ? byNeighbour.left : byNeighbour.right;
-        for (const n of s.get(key)!) {
+        for (const n of sh.get(key)!) {
           const list = side.get(n);
           if (list) list.push(shape); else side.set(n, [shape]);
         }
@@ -149,7 +162,7 @@ export class LexiconIndex {
   /** The words kept, as the model file stores them: readings of the characters not kept written `-`. */
   toJSON(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const w of [...this.words.keys()].sort()) out[w] = this.words.get(w)!.readings.join(' ');
+    for (const w of [...this.words.keys()].sort()) out[w] = this.words.get(w)!;
     return out;
   }
 
@@ -157,10 +170,6 @@ export class LexiconIndex {
     return this.words.size;
   }
 
-  /** Every word kept, for the loaded model to resolve readings to indices once. */
-  entries(): IterableIterator<[string, LexiconWord]> {
-    return this.words.entries();
-  }
 
   /** The words covering text[index] into `out` (by offset, then length); returns how many. */
   scan(text: string, index: number, out: HitBuffer): number {
@@ -181,8 +190,12 @@ export class LexiconIndex {
 
   private add(text: string, start: number, sh: Shape, out: HitBuffer): void {
     const word = text.slice(start, start + sh.length);
-    const e = this.words.get(word);
-    if (!e) return;
+    let e = this.resolved.get(word);
+    if (!e) {
+      const readings = this.words.get(word);
+      if (readings === undefined) return;
+      this.resolved.set(word, (e = { readings: readings.split(' ') }));
+    }
     const k = out.n++;
     out.offset[k] = sh.offset;
     out.length[k] = sh.length;

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { contextKeyOf, contextKeys, HitBuffer, LexiconIndex, wordFeatureWords, type WordFeatureMode } from './features';
+import { contextKeyOf, contextKeys, HitBuffer, LexiconIndex, type LexiconWord, wordFeatureWords, type WordFeatureMode } from './features';
 import { isHan as isHanCode } from '../notation';
 import { pinyinProGuess } from './readings';
 
@@ -168,17 +168,18 @@ class LoadedStudent implements G2PStudent {
       }
       this.chars.set(cp, { readings: m.readings, context, words, votes, pp: weight('pp'), ppNew: weight('ppNew'), scores: new Float64Array(m.readings.length) });
     }
-    // Each word's readings as indices among its characters' readings, resolved once.
-    for (const index of this.lexicons) {
-      for (const [word, e] of index.entries()) {
-        const ids = new Int16Array(word.length).fill(-1);
-        for (let o = 0; o < word.length; o++) {
-          const c = this.chars.get(word.codePointAt(o)!);
-          if (c) ids[o] = c.readings.indexOf(e.readings[o]!);
-        }
-        e.ids = ids;
-      }
+  }
+
+
+  /** A word's readings as indices among its characters' readings, resolved the first time the word is met. */
+  private idsOf(word: string, e: LexiconWord): Int16Array {
+    if (e.ids) return e.ids;
+    const ids = new Int16Array(word.length).fill(-1);
+    for (let o = 0; o < word.length; o++) {
+      const c = this.chars.get(word.codePointAt(o)!);
+      if (c) ids[o] = c.readings.indexOf(e.readings[o]!);
     }
+    return (e.ids = ids);
   }
 
   predict(text: string, index: number): string | undefined {
@@ -219,14 +220,14 @@ class LoadedStudent implements G2PStudent {
       const n = this.lexicons[li]!.scan(text, index, hits);
       let longest = -1;
       for (let h = 0; h < n; h++) {
-        const k = hits.entry[h]!.ids![hits.offset[h]!]!;
+        const k = this.idsOf(hits.word[h]!, hits.entry[h]!)[hits.offset[h]!]!;
         const length = hits.length[h]!;
         if (k >= 0) scores[k]! += m.votes[li * VOTE_SLOTS]! + m.votes[li * VOTE_SLOTS + Math.min(length, 6)]!;
         if (longest < 0 || length > hits.length[longest]!) longest = h;
         if (this.wordMode && m.words.size) found.push(hits.word[h]!);
       }
       if (longest >= 0 && this.longestVote) {
-        const k = hits.entry[longest]!.ids![hits.offset[longest]!]!;
+        const k = this.idsOf(hits.word[longest]!, hits.entry[longest]!)[hits.offset[longest]!]!;
         if (k >= 0) scores[k]! += m.votes[li * VOTE_SLOTS + 7]!;
       }
     }
