@@ -45,6 +45,8 @@ export async function run(): Promise<void> {
   const file = path.join(dir, 'big.tasks.jsonl');
   writeFileSync(file, text);
   const client = await LspTestClient.start({ rootDir: dir, settings: {} });
+  // TTS_DISTILL_TRACE=1 npm run bench -- lsp: the server's one line per pass, as it goes.
+  if (process.env.TTS_DISTILL_TRACE) client.child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
   const publishes: Array<{ t: number; n: number; version?: number }> = [];
   let last: Diagnostic[] = [];
   let waiter: (() => void) | undefined;

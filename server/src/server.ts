@@ -242,6 +242,9 @@ export function startServer(connection: Connection): void {
     const isCancelled = () => !isCurrent();
     let result;
     if (d.kind === 'tasks' && d.tasks) {
+      // The lines in view and those just edited go to the readings workers first (the pass waits a little for them).
+      await readingsFeature.prepare(d, settings);
+      if (!isCurrent()) return;
       const analyzers = analyzerFactories.map((f) => f(settings, d)).filter((a): a is TaskLineAnalyzer => !!a);
       // Polyphone flags: lines whose readings are not computed yet are left for the workers (see features/readings.ts).
       const poly = readingsFeature.analyzer(d, settings);

@@ -137,7 +137,9 @@ describe('language server over JSON-RPC: a big task file is published progressiv
     // file must end with exactly that on the line, for lines far beyond the first screen.
     const alone = async (line: string, name: string) => {
       const u = await client.open(path.join(root, `${name}.tasks.jsonl`), `${line}\n`);
-      const d = await client.waitForDiagnostics(u);
+      // Published with its verdict (the workers may be busy with the big file a moment).
+      await client.waitForNotification<{ uri: string; pendingLines?: number }>('ttsDistill/documentInfo', (p) => p.uri === u && p.pendingLines === 0, 60000);
+      const d = client.diagnostics.get(u)!.diagnostics;
       await client.close(u);
       return polyOf(d);
     };

@@ -72,6 +72,9 @@ void describe('prompt-audio QA diagnostics over JSON-RPC', () => {
     copyFileSync(path.join(root, 'prompts', 'clean.wav'), path.join(root, 'prompts', 'noise.wav'));
     // As the client does when its file watcher sees a WAV change.
     await client.connection.sendRequest(RevalidateRequest.type, {});
+    // Other passes (the readings workers delivering) may publish while the new version is measured
+    // (no QA finding yet): wait for its measurement, then for the diagnostics it gives.
+    await client.waitForNotification<{ message: string }>('ttsDistill/log', () => measuredLogs('noise.wav') >= 2, 30_000);
     await client.waitForDiagnostics(uri, (x) => qaOf(x, 0).length === 0 && qaOf(x, 3).length === 1, 30_000);
     assert.equal(measuredLogs('noise.wav'), 2);
   });

@@ -1,7 +1,7 @@
 import type { LineFinding, Range, RelatedInformation, Severity } from './findings';
 import type { ReplaceDict } from './dictEngine';
 import { type ParsedTaskLine, TASK_FIELDS, type TaskLineAnalyzer } from './taskFile';
-import { candidateReadings, candidatesOfCode, defaultReading, type ReadingSource, sourceAt } from './teacherG2P';
+import { candidateReadings, candidatesOfCode, defaultReading, type LineReadings, type ReadingSource, sourceAt } from './teacherG2P';
 import { AbleList } from './g2p/ableList';
 import { isHan } from './notation';
 import { linePredict } from './pronunciation/lineCache';
@@ -49,6 +49,8 @@ export interface PolyphoneOptions {
   severity: Severity;
   ignore: readonly string[];
   student?: SecondOpinion;
+  /** The student that computed the verdicts elsewhere (worker threads), when `student` is not loaded here. */
+  studentRef?: { version: string; label: string };
   recorded?: RecordedRuns;
   /** GLM-TTS's able list (the checkout's when one is configured); the bundled copy when absent. */
   able?: AbleList;
@@ -72,117 +74,180 @@ export interface PolyphoneData {
 export const POLYPHONE_CODE = 'pronunciation/polyphone';
 export const AMBIGUOUS_CODE = 'pronunciation/ambiguous';
 
-export function createPolyphoneAnalyzer(opts: PolyphoneOptions): TaskLineAnalyzer {
+/**
+ * What the analysis decided about one polyphone of a text: plain data, so that worker threads
+ * can compute it (core/pronunciation/readingsWorker.ts) and the language server only turns it
+ * into a finding (`PolyphoneAnalyzer.fromVerdicts`).
+ */
+export interface PolyphoneVerdict {
+  /** UTF-16 index of the character in the text. */
+  index: number;
+  /** The embedded teacher's prediction (its G2P and the dictionary), null when it has none. */
+  predicted: string | null;
+  source: ReadingSource;
+  /** The dictionary rule that decides it. */
+  pinned?: { key: string; line?: number };
+  /** A second opinion that reads it otherwise than the teacher (the student, or pinyin-pro alone without one). */
+  second?: { reading: string; by: 'student' | 'pinyin-pro'; confidence?: number };
+}
+
+export interface VerdictOptions {
+  dict: ReplaceDict;
+  able?: AbleList;
+  student?: SecondOpinion;
+  /** Only the polyphones a second opinion (or a recorded run) raises. */
+  raisedOnly?: boolean;
+}
+
+/**
+ * The verdict on every polyphone of `text` (or only on the raised ones): `lr` is the text's
+ * readings (`predictReadings`), `recorded` an earlier run's readings of the same text, which
+ * are then the teacher's reading the second opinion is compared with.
+ */
+export function polyphoneVerdicts(text: string, lr: LineReadings, o: VerdictOptions, recorded?: ReadonlyArray<string | null>): PolyphoneVerdict[] {
+  const { readings, pinned } = lr;
+  const able = o.able ?? AbleList.bundled;
+  const out: PolyphoneVerdict[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x2e80) continue;
+    let char: string;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const cp = text.codePointAt(i)!;
+      if (!isHan(cp)) continue;
+      char = text.slice(i, i + 2);
+      if (candidateReadings(char).length < 2) {
+        i++;
+        continue;
+      }
+    } else {
+      // By code first: most characters are not polyphones, and no string is made for them.
+      if (!isHan(c) || candidatesOfCode(c).length < 2) continue;
+      char = text[i]!;
+    }
+    const rec = recorded?.[i] ?? undefined;
+    const predicted = readings[i] ?? defaultReading(char) ?? null;
+    const teacher = rec ?? predicted;
+    const rule = pinned?.get(i);
+    let second: PolyphoneVerdict['second'];
+    if (o.student?.misreading) {
+      // Only where the student confidently reads otherwise (core/student/secondOpinion.ts; the
+      // threshold is calibrated by npm run bench:flags), the model-read (able-list) ones alike.
+      const m = teacher ? o.student.misreading(text, i, teacher) : undefined;
+      if (m) second = { reading: m.reading, by: 'student', confidence: m.confidence };
+    } else if (o.student) {
+      const st = o.student.predict(text, i);
+      if (st && teacher && !sameReading(st, teacher)) second = { reading: st, by: 'student' };
+    } else if (!rule && !rec) {
+      const d = defaultReading(char);
+      if (d && teacher && !sameReading(d, teacher)) second = { reading: d, by: 'pinyin-pro' };
+    }
+    const raised = !!second || (!!rec && !!predicted && !sameReading(rec, predicted));
+    if (!o.raisedOnly || raised) {
+      const v: PolyphoneVerdict = { index: i, predicted, source: sourceAt(lr, char, i, able) };
+      if (rule) v.pinned = rule;
+      if (second) v.second = second;
+      out.push(v);
+    }
+    if (char.length === 2) i++;
+  }
+  return out;
+}
+
+export interface PolyphoneAnalyzer extends TaskLineAnalyzer {
+  /** The findings of a line from verdicts computed elsewhere (with the same dictionary, student and runs). */
+  fromVerdicts(line: ParsedTaskLine, text: string, verdicts: readonly PolyphoneVerdict[]): LineFinding[];
+}
+
+export function createPolyphoneAnalyzer(opts: PolyphoneOptions): PolyphoneAnalyzer {
   const ignore = new Set(opts.ignore);
   const able = opts.able ?? AbleList.bundled;
-  const version = ['poly', opts.raisedOnly ? 'raised' : 'all', opts.dict.version, able.version, opts.severity, [...ignore].join(''), opts.student?.version ?? '-', opts.recorded?.version ?? '-'].join('|');
+  const version = ['poly', opts.raisedOnly ? 'raised' : 'all', opts.dict.version, able.version, opts.severity, [...ignore].join(''), opts.student?.version ?? opts.studentRef?.version ?? '-', opts.recorded?.version ?? '-'].join('|');
   const raised: Severity = opts.severity === 'error' ? 'error' : 'warning';
   const alsoCache = new Map<string, Map<string, string>>();
   const messages = new Map<string, string>();
-  const ignoreCodes = new Set([...ignore].filter((x) => x.length === 1).map((x) => x.charCodeAt(0)));
+  const label = opts.student?.label ?? opts.studentRef?.label ?? 'the student';
+
+  const fromVerdicts = (line: ParsedTaskLine, text: string, verdicts: readonly PolyphoneVerdict[]): LineFinding[] => {
+    if (!verdicts.length) return [];
+    const recorded = opts.recorded?.lookup(text);
+    const field = textField(line, text);
+    if (!field) return [];
+    let out: LineFinding[] | undefined;
+    for (const v of verdicts) {
+      const i = v.index;
+      const cp = text.codePointAt(i)!;
+      // Findings are kept per line for the whole file: share the small strings they hold.
+      const char = internChar(String.fromCodePoint(cp));
+      if (ignore.has(char)) continue;
+      const cands = candidateReadings(char);
+      const rec = recorded?.readings[i] ?? undefined;
+      const predicted = v.predicted;
+      const teacher = rec ?? predicted;
+      let byReading = alsoCache.get(char);
+      if (!byReading) alsoCache.set(char, (byReading = new Map()));
+      let also = byReading.get(teacher ?? '');
+      if (also === undefined) {
+        const rest = cands.filter((x) => x !== teacher);
+        also = rest.length ? ` (also ${rest.join(', ')})` : '';
+        byReading.set(teacher ?? '', also);
+      }
+      const rule = v.pinned;
+      let disagree: string | undefined;
+      if (rec && predicted && !sameReading(rec, predicted)) disagree = `${rule ? 'the dictionary now says' : 'the embedded teacher predicts'} ${predicted}`;
+      // The second opinion's reading, first in the quick fixes when it raises the flag with a confidence.
+      let suggested: string | undefined;
+      const second = v.second;
+      if (second?.by === 'student') {
+        if (second.confidence !== undefined) suggested = second.reading;
+        disagree = (disagree ? `${disagree}; ` : '') + `${label} reads ${second.reading}${second.confidence !== undefined ? ` (${Math.round(second.confidence * 100)} % sure)` : ''}`;
+      } else if (second) disagree = `pinyin-pro alone reads ${second.reading}`;
+      // Only the raised ones wanted (the language server without information diagnostics): build nothing else.
+      if (opts.raisedOnly && !disagree) continue;
+      const source = v.source;
+      const f: LineFinding = {
+        start: field.offsetOf(i), end: field.offsetOf(i + char.length), severity: opts.severity, code: POLYPHONE_CODE,
+        message: source === 'model'
+          ? `${char}: GLM-TTS leaves ${char} to its language model${rec ? ` (${recorded!.run} recorded ${rec})` : ''}; its G2P would read ${predicted ?? '?'}${also}, only a hint; a dictionary rule is the only way to decide it`
+          : rec ? `${char}: teacher read ${rec} in ${recorded!.run}${also}` : `${char}: teacher reads ${teacher ?? '?'}${also}`,
+        data: { kind: 'polyphone', char, index: i, reading: teacher === null ? null : cands.find((x) => x === teacher) ?? teacher, candidates: suggested ? [suggested, ...cands.filter((x) => x !== suggested)] : cands, source } satisfies PolyphoneData,
+      };
+      let related: RelatedInformation[] | undefined;
+      if (rule) {
+        (f.data as PolyphoneData).pinned = rule.key;
+        const where = rule.line !== undefined ? `${opts.dictName ?? 'dictionary'}:${rule.line + 1}` : opts.dictName ?? 'dictionary';
+        f.message += `, decided by the dictionary rule "${rule.key}" (${where})`;
+        const loc = opts.ruleLocation?.(rule.key, rule.line);
+        if (loc) (related ??= []).push({ file: loc.file, range: loc.range, message: `the rule "${rule.key}" → ${predicted}` });
+      }
+      if (rec && recorded?.file && recorded.range) (related ??= []).push({ file: recorded.file, range: recorded.range, message: `recorded by ${recorded.run}` });
+      if (related) f.related = related;
+      if (disagree) {
+        f.message += `; ${disagree}: ambiguous, pin the reading you want`;
+        f.severity = raised;
+        f.code = AMBIGUOUS_CODE;
+      }
+      // Most messages repeat across lines (same character, reading and second opinion): keep one copy of each.
+      if (!rule && !rec) {
+        const same = messages.get(f.message);
+        if (same !== undefined) f.message = same;
+        else if (messages.size < 50000) messages.set(f.message, f.message);
+      }
+      (out ??= []).push(f);
+    }
+    return out ?? [];
+  };
+
   return {
     version,
+    fromVerdicts,
     analyze(line: ParsedTaskLine): LineFinding[] {
       const text = line.get('text');
       if (text === undefined || text === '') return [];
       // Cached per text and dictionary (the language server fills the cache ahead, in worker threads).
       const lr = linePredict(text, opts.dict);
-      const { readings, pinned } = lr;
-      let out: LineFinding[] | undefined;
-      let recorded: RecordedRun | undefined | null = null;
-      let field: { offsetOf(i: number): number } | undefined | null = null;
-      for (let i = 0; i < text.length; i++) {
-        const c = text.charCodeAt(i);
-        if (c < 0x2e80) continue;
-        let char: string;
-        let cands: string[];
-        if (c >= 0xd800 && c <= 0xdbff) {
-          const cp = text.codePointAt(i)!;
-          if (!isHan(cp)) continue;
-          char = text.slice(i, i + 2);
-          cands = candidateReadings(char);
-          if (cands.length < 2 || ignore.has(char)) continue;
-        } else {
-          // By code first: most characters are not polyphones, and no string is made for them.
-          if (!isHan(c)) continue;
-          cands = candidatesOfCode(c);
-          if (cands.length < 2 || ignoreCodes.has(c)) continue;
-          char = text[i]!;
-        }
-        if (recorded === null) recorded = opts.recorded?.lookup(text);
-        if (field === null) field = textField(line, text);
-        if (!field) return [];
-        const rec = recorded?.readings[i] ?? undefined;
-        const predicted = readings[i] ?? defaultReading(char);
-        const teacher = rec ?? predicted;
-        let byReading = alsoCache.get(char);
-        if (!byReading) alsoCache.set(char, (byReading = new Map()));
-        let also = byReading.get(teacher ?? '');
-        if (also === undefined) {
-          const rest = cands.filter((x) => x !== teacher);
-          also = rest.length ? ` (also ${rest.join(', ')})` : '';
-          byReading.set(teacher ?? '', also);
-        }
-        // Findings are kept per line for the whole file: share the small strings they hold.
-        char = internChar(char);
-        const rule = pinned?.get(i);
-        let disagree: string | undefined;
-        if (rec && predicted && !sameReading(rec, predicted)) disagree = `${rule ? 'the dictionary now says' : 'the embedded teacher predicts'} ${predicted}`;
-        // The second opinion's reading, first in the quick fixes when it raises the flag.
-        let suggested: string | undefined;
-        if (opts.student?.misreading) {
-          // Only where the student confidently reads otherwise (core/student/secondOpinion.ts; the
-          // threshold is calibrated by npm run bench:flags), the model-read (able-list) ones alike.
-          const m = teacher ? opts.student.misreading(text, i, teacher) : undefined;
-          if (m) {
-            suggested = m.reading;
-            disagree = (disagree ? `${disagree}; ` : '') + `${opts.student.label} reads ${m.reading} (${Math.round(m.confidence * 100)} % sure)`;
-          }
-        } else if (opts.student) {
-          const st = opts.student.predict(text, i);
-          if (st && teacher && !sameReading(st, teacher)) disagree = (disagree ? `${disagree}; ` : '') + `${opts.student.label} reads ${st}`;
-        } else if (!rule && !rec) {
-          const d = defaultReading(char);
-          if (d && teacher && !sameReading(d, teacher)) disagree = `pinyin-pro alone reads ${d}`;
-        }
-        // Only the raised ones wanted (the language server without information diagnostics): build nothing else.
-        if (opts.raisedOnly && !disagree) {
-          if (char.length === 2) i++;
-          continue;
-        }
-        const source = sourceAt(lr, char, i, able);
-        const f: LineFinding = {
-          start: field.offsetOf(i), end: field.offsetOf(i + char.length), severity: opts.severity, code: POLYPHONE_CODE,
-          message: source === 'model'
-            ? `${char}: GLM-TTS leaves ${char} to its language model${rec ? ` (${recorded!.run} recorded ${rec})` : ''}; its G2P would read ${predicted ?? '?'}${also}, only a hint; a dictionary rule is the only way to decide it`
-            : rec ? `${char}: teacher read ${rec} in ${recorded!.run}${also}` : `${char}: teacher reads ${teacher ?? '?'}${also}`,
-          data: { kind: 'polyphone', char, index: i, reading: teacher === null ? null : cands.find((x) => x === teacher) ?? teacher, candidates: suggested ? [suggested, ...cands.filter((x) => x !== suggested)] : cands, source } satisfies PolyphoneData,
-        };
-        let related: RelatedInformation[] | undefined;
-        if (rule) {
-          (f.data as PolyphoneData).pinned = rule.key;
-          const where = rule.line !== undefined ? `${opts.dictName ?? 'dictionary'}:${rule.line + 1}` : opts.dictName ?? 'dictionary';
-          f.message += `, decided by the dictionary rule "${rule.key}" (${where})`;
-          const loc = opts.ruleLocation?.(rule.key, rule.line);
-          if (loc) (related ??= []).push({ file: loc.file, range: loc.range, message: `the rule "${rule.key}" → ${predicted}` });
-        }
-        if (rec && recorded?.file && recorded.range) (related ??= []).push({ file: recorded.file, range: recorded.range, message: `recorded by ${recorded.run}` });
-        if (related) f.related = related;
-        if (disagree) {
-          f.message += `; ${disagree}: ambiguous, pin the reading you want`;
-          f.severity = raised;
-          f.code = AMBIGUOUS_CODE;
-        }
-        // Most messages repeat across lines (same character, reading and second opinion): keep one copy of each.
-        if (!rule && !rec) {
-          const same = messages.get(f.message);
-          if (same !== undefined) f.message = same;
-          else if (messages.size < 50000) messages.set(f.message, f.message);
-        }
-        (out ??= []).push(f);
-        if (char.length === 2) i++;
-      }
-      return out ?? [];
+      const verdicts = polyphoneVerdicts(text, lr, { dict: opts.dict, able, student: opts.student, raisedOnly: opts.raisedOnly }, opts.recorded?.lookup(text)?.readings);
+      return fromVerdicts(line, text, verdicts);
     },
   };
 }

@@ -6,7 +6,7 @@ import type { Settings } from './settings';
 import type { TaskLineAnalyzer } from './taskFile';
 import { ReplaceDict } from './dictEngine';
 import { dictionaryPronunciationFindings, type ParsedDictionary, parseDictionaryFile } from './dictFile';
-import { createPolyphoneAnalyzer, type RecordedRun, type RecordedRuns, type SecondOpinion } from './polyphones';
+import { createPolyphoneAnalyzer, type PolyphoneAnalyzer, type RecordedRun, type RecordedRuns, type SecondOpinion } from './polyphones';
 import { candidateReadings } from './teacherG2P';
 import { AbleList, loadAbleList } from './g2p/ableList';
 import { isHan, parseReplacement } from './notation';
@@ -75,6 +75,15 @@ export class PronunciationWorkspace {
   }
   /** Set after a student model failed to load (shown once). */
   studentError: string | undefined;
+  /**
+   * Which student gives the second opinion (a workspace model file, else the default one), known
+   * without loading it. `student` is loaded only when `loadStudentHere` (the CLI, and the language
+   * server without worker threads: its workers load their own).
+   */
+  studentRef: { file?: string; version: string; label: string } = { version: '', label: 'the student' };
+  loadStudentHere = true;
+  /** The `studentRef.version` that `student` was loaded for. */
+  private studentLoaded: string | undefined;
 
   constructor(readonly folder: string | undefined) {
     const file = path.resolve(folder ?? process.cwd(), 'G2P_replace_dict.jsonl');
@@ -119,10 +128,16 @@ export class PronunciationWorkspace {
     if (studentFile !== this.studentFile || !sameStamp(sst, this.studentStamp)) {
       this.studentFile = studentFile;
       this.studentStamp = sst;
-      const before = this.student?.version;
       // Without a workspace model, the default student (trained on CPP dev) gives the second opinion.
-      this.student = sst ? await loadStudentOpinion(studentFile).then((s) => { this.studentError = undefined; return s; }, (err: Error) => { this.studentError = `${studentFile}: ${err.message}`; return undefined; }) : undefined;
-      if (!sst) this.student = await loadStudentOpinion(undefined).catch((err: Error) => { this.studentError = err.message; return undefined; });
+      this.studentRef = sst ? { file: studentFile, version: `file:${studentFile}:${sst.mtimeMs}:${sst.size}`, label: 'the student' } : { version: 'default', label: 'the default student' };
+      changed = true;
+    }
+    if (this.loadStudentHere && this.studentLoaded !== this.studentRef.version) {
+      this.studentLoaded = this.studentRef.version;
+      const before = this.student?.version;
+      const file = this.studentRef.file;
+      this.student = file ? await loadStudentOpinion(file).then((s) => { this.studentError = undefined; return s; }, (err: Error) => { this.studentError = `${file}: ${err.message}`; return undefined; }) : undefined;
+      if (!file) this.student = await loadStudentOpinion(undefined).catch((err: Error) => { this.studentError = err.message; return undefined; });
       if (this.student?.version !== before) changed = true;
     }
     // Earlier teacher runs. Output folders can hold many thousand WAVs: look for new manifests at most every few seconds.
@@ -160,7 +175,7 @@ export class PronunciationWorkspace {
   };
 
   /** The polyphone analyzer for the current state (undefined when polyphone flags are off). */
-  analyzer(settings: Settings, extra: { raisedOnly?: boolean } = {}): TaskLineAnalyzer | undefined {
+  analyzer(settings: Settings, extra: { raisedOnly?: boolean } = {}): PolyphoneAnalyzer | undefined {
     if (!settings.polyphones.enabled) return undefined;
     return createPolyphoneAnalyzer({
       ...extra,
@@ -170,13 +185,14 @@ export class PronunciationWorkspace {
       severity: settings.polyphones.severity,
       ignore: settings.polyphones.ignore,
       student: this.student,
+      studentRef: this.studentRef.version ? this.studentRef : undefined,
       recorded: this.recorded,
       able: this.able,
     });
   }
 }
 
-async function loadStudentOpinion(file: string | undefined): Promise<SecondOpinion> {
+export async function loadStudentOpinion(file: string | undefined): Promise<SecondOpinion> {
   // Loaded on demand: the server pays for the student only when the polyphone checks run.
   const { loadDefaultStudent, loadStudent } = await import('./student/model');
   const { misreadingAt } = await import('./student/secondOpinion');

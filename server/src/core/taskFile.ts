@@ -396,8 +396,14 @@ export function firstNonBlankLine(text: string): string | undefined {
 export interface TaskLineAnalyzer {
   /** Changes whenever the analyzer's inputs change (dictionary, settings, recorded runs); cached findings are then recomputed. */
   readonly version: string;
+  /** Returns PENDING_FINDINGS for a line it cannot judge yet (computed elsewhere, e.g. in worker threads). */
   analyze(line: ParsedTaskLine): LineFinding[];
+  /** Ask again about the lines that were pending (their results may have arrived); the others keep their cached findings. */
+  readonly recheckPending?: boolean;
 }
+
+/** What an analyzer returns for a line whose findings are not known yet (none shown for now). */
+export const PENDING_FINDINGS: readonly LineFinding[] = Object.freeze([]);
 
 /** What the prompt-audio check knows of a file right now. */
 export type PromptAudioStatus =
@@ -425,6 +431,8 @@ interface LineEntry {
   parsed?: ParsedTaskLine;
   analyzed?: LineFinding[];
   analyzedVersion?: string;
+  /** An analyzer had no answer yet for this line (PENDING_FINDINGS). */
+  pendingAnalysis?: boolean;
   /** Line number during the last validation pass. */
   line: number;
   /** Keys under which the entry is registered in the cross-line indexes. */
@@ -457,6 +465,8 @@ export class TaskFileModel {
   private readonly folded = new Map<string, Set<LineEntry>>();
 
   private labelKeys: ReadonlySet<string> = NO_LABEL_KEYS;
+  /** Lines an analyzer could not judge yet in the last validation (PENDING_FINDINGS). */
+  pendingLines = 0;
 
   constructor(text: string, dialectSetting: TaskDialectSetting = 'auto', labelKeys?: readonly string[]) {
     this.dialectSetting = dialectSetting;
@@ -634,6 +644,7 @@ export class TaskFileModel {
     const dialect = this.dialect.dialect;
     const analyzers = opts.analyzers ?? [];
     const analyzersVersion = analyzers.map((a) => a.version).join('|');
+    const recheck = analyzers.some((a) => a.recheckPending);
     const chunk = opts.chunkLines ?? 0;
     const entries = this.entries;
     const lastIndex = entries.length - 1;
@@ -641,6 +652,7 @@ export class TaskFileModel {
     // One status per distinct prompt audio path (null: nothing to say), looked up per line.
     const audioFinding = new Map<string, Array<Omit<Finding, 'range'>>>();
     let work = 0;
+    let pending = 0;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       e.line = i;
@@ -656,12 +668,18 @@ export class TaskFileModel {
         else out.count(f.severity);
       }
       if (analyzers.length && p.kind === 'object') {
-        if (e.analyzedVersion !== analyzersVersion || !e.analyzed) {
+        if (e.analyzedVersion !== analyzersVersion || !e.analyzed || (recheck && e.pendingAnalysis)) {
           e.analyzed = [];
-          for (const a of analyzers) for (const f of a.analyze(p)) e.analyzed.push(f);
+          e.pendingAnalysis = false;
+          for (const a of analyzers) {
+            const found = a.analyze(p);
+            if (found === PENDING_FINDINGS) e.pendingAnalysis = true;
+            else for (const f of found) e.analyzed.push(f);
+          }
           e.analyzedVersion = analyzersVersion;
           work += 4;
         }
+        if (e.pendingAnalysis) pending++;
         for (const f of e.analyzed) {
           if (out.wants(f.severity)) out.add(atLine(i, f));
           else out.count(f.severity);
@@ -688,6 +706,7 @@ export class TaskFileModel {
         if (opts.isCancelled?.() || this.entries !== entries) throw new CancelledError();
       }
     }
+    this.pendingLines = pending;
     this.duplicateFindings(out, dialect);
     return out.result();
   }

@@ -33,9 +33,14 @@ export function register(ctx: ServerContext): PronunciationApi {
     const folder = ctx.folderOf(doc?.path);
     const key = folder ?? '';
     let w = workspaces.get(key);
-    if (!w) workspaces.set(key, (w = new PronunciationWorkspace(folder)));
+    if (!w) {
+      workspaces.set(key, (w = new PronunciationWorkspace(folder)));
+      w.loadStudentHere = studentHere;
+    }
     return w;
   };
+  // Whether this thread loads the student (features/readings.ts says: not when its worker threads do).
+  let studentHere = true;
   const openDictionaryText = (settings: Settings, w: PronunciationWorkspace): string | undefined => {
     const file = dictionaryPath(settings, w.folder);
     return ctx.allDocuments().find((d) => d.path === file)?.document.getText();
@@ -135,7 +140,14 @@ export function register(ctx: ServerContext): PronunciationApi {
     return { to, ...convertDictionaryText(text, to) };
   });
 
-  return { workspaceOf, refresh };
+  return {
+    workspaceOf,
+    refresh,
+    loadStudentHere(here) {
+      studentHere = here;
+      for (const w of workspaces.values()) w.loadStudentHere = here;
+    },
+  };
 }
 
 function isPolyphoneData(v: unknown): v is PolyphoneData {

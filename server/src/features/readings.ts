@@ -23,12 +23,13 @@ import { type InlayHint, type InlayHintLabelPart, MarkupKind } from 'vscode-lang
 import type { OpenDocument, ServerContext } from '../context';
 import type { Settings } from '../core/settings';
 import type { LineFinding } from '../core/findings';
-import type { ParsedTaskLine, TaskLineAnalyzer } from '../core/taskFile';
+import { PENDING_FINDINGS, type ParsedTaskLine, type TaskLineAnalyzer } from '../core/taskFile';
 import type { PronunciationWorkspace } from '../core/pronunciation';
-import { POLYPHONE_CODE } from '../core/polyphones';
+import { POLYPHONE_CODE, polyphoneVerdicts } from '../core/polyphones';
+import { AbleList } from '../core/g2p/ableList';
 import { candidateReadings, defaultReading, type ReadingSource, sourceAt } from '../core/teacherG2P';
 import { isHan } from '../core/notation';
-import { cachedReadings, linePredict } from '../core/pronunciation/lineCache';
+import { linePredict } from '../core/pronunciation/lineCache';
 import { ReadingsPool } from '../core/pronunciation/readingsPool';
 
 /** What the pronunciation feature shares with this one. */
@@ -37,15 +38,22 @@ export interface PronunciationApi {
   workspaceOf(doc: OpenDocument | undefined): PronunciationWorkspace;
   /** Reloads that state in the background (task files are validated again when it changed). */
   refresh(w: PronunciationWorkspace, settings: Settings): void;
+  /** Whether the workspaces load the student on this thread (not when worker threads compute the verdicts). */
+  loadStudentHere(here: boolean): void;
 }
 
 export interface ReadingsFeature {
   /**
-   * The polyphone analyzer of one validation pass (undefined when polyphone flags are off). When
-   * worker results arrived since the last pass, its version changes, so the model asks again
-   * about every line (one cache lookup each) and the lines that became ready get their findings.
+   * The polyphone analyzer of one validation pass (undefined when polyphone flags are off). A line
+   * whose verdicts are not computed yet is pending (PENDING_FINDINGS); when verdicts arrived since
+   * the last pass, the model asks again about the pending lines only.
    */
   analyzer(doc: OpenDocument, settings: Settings): TaskLineAnalyzer | undefined;
+  /**
+   * Before a pass: the lines in view and those just edited go to the workers first, and the pass
+   * waits a little for their verdicts when the workers are up and running.
+   */
+  prepare(doc: OpenDocument, settings: Settings): Promise<void>;
   /** After a completed pass: sends the lines still pending to the workers. */
   afterPass(doc: OpenDocument): void;
   /** After an edit was applied to the model: the changed lines are analysed at once in the next pass. */
@@ -58,43 +66,37 @@ export interface ReadingsFeature {
 
 /** Lines taken as "in view" before the client has asked for inlay hints of a range. */
 const DEFAULT_VIEW_LINES = 100;
-/**
- * Milliseconds a pass spends analysing lines whose readings arrived (the warning criterion runs on
- * this thread); the rest wait for the next pass, so edits and hints are answered in between.
- */
-const ANALYSIS_BUDGET_MS = 100;
+/** How long a pass waits for the verdicts of the lines just edited, and of those in view (workers busy with a batch). */
+const EDIT_WAIT_MS = 2000;
+const VIEW_WAIT_MS = 250;
 const NONE: readonly LineFinding[] = Object.freeze([]);
 
 interface DocState {
-  /** Polyphone findings by raw line text, for `storeVersion`. */
-  store: Map<string, readonly LineFinding[]>;
-  storeVersion: string;
-  /** Raw line text → its decoded task text, for lines waiting for readings. */
+  /** Raw line text → its decoded task text, for lines waiting for their verdicts. */
   pending: Map<string, string>;
-  /** Raw texts of lines to analyse at once (just edited, or in view). */
+  /** Texts of pending lines not sent to the workers yet (sent in batches as a pass finds them). */
+  unsent: string[];
+  /** Raw texts of lines just edited: their verdicts are awaited by the next pass. */
   hot: Set<string>;
   view?: { start: number; end: number };
-  /** Bumped by a progressive pass when results arrived: the model then asks again about every line. */
-  epoch: number;
-  resultsArrived: boolean;
-  /** The last pass left ready lines unanalysed (budget spent). */
-  overBudget: boolean;
+  /** The pool's delivery count at the last pass: when it changed, the next pass looks at the pending lines again. */
+  deliveries: number;
 }
 
 export function register(ctx: ServerContext, api: PronunciationApi, hooks: { progress(uri: string): void }): ReadingsFeature {
   const states = new Map<string, DocState>();
   const pool = new ReadingsPool({ log: ctx.log, workers: process.env.TTS_DISTILL_READING_WORKERS !== undefined ? Number(process.env.TTS_DISTILL_READING_WORKERS) : undefined });
+  api.loadStudentHere(!pool.canUseWorkers);
   pool.onResults(() => {
     for (const [uri, st] of states) {
-      if (!st.pending.size) continue;
-      st.resultsArrived = true;
+      if (!st.pending.size && !ctx.getDocument(uri)?.tasks?.pendingLines) continue;
       hooks.progress(uri);
     }
   });
 
   const stateOf = (uri: string): DocState => {
     let st = states.get(uri);
-    if (!st) states.set(uri, (st = { store: new Map(), storeVersion: '', pending: new Map(), hot: new Set(), epoch: 0, resultsArrived: false, overBudget: false }));
+    if (!st) states.set(uri, (st = { pending: new Map(), unsent: [], hot: new Set(), deliveries: -1 }));
     return st;
   };
 
@@ -104,90 +106,110 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
     return { start: Math.max(0, Math.min(v.start, n)), end: Math.max(0, Math.min(v.end, n)) };
   };
 
+  /** The analyzer of the document's workspace for these settings, and the pool set up for it. */
+  const setUp = (doc: OpenDocument, settings: Settings) => {
+    const w = api.workspaceOf(doc);
+    // The workers load the student: this thread needs it only when there are none (or none is left).
+    if (w.loadStudentHere === pool.usesWorkers) api.loadStudentHere(!pool.usesWorkers);
+    api.refresh(w, settings);
+    const info = settings.polyphones.informationDiagnostics;
+    const severity = settings.polyphones.severity;
+    // Without the information diagnostics only the raised findings are kept: nothing else is built.
+    const raisedOnly = !info && (severity === 'information' || severity === 'hint');
+    const base = w.analyzer(settings, { raisedOnly });
+    if (!base) return undefined;
+    // Until the workspace's dictionary and student are known, every line waits (nothing is computed
+    // twice); the workers start loading the G2P meanwhile.
+    if (!w.studentRef.version) {
+      pool.warm();
+      return { base, info, ready: false };
+    }
+    const dict = w.dictionary.dict;
+    const able = w.able;
+    const recorded = w.recorded;
+    const key = [raisedOnly ? 'raised' : 'all', dict.version, able.version, w.studentRef.version, recorded?.version ?? '-'].join('|');
+    pool.configure({
+      key,
+      dict: { version: dict.version, entries: [...dict.entries.values()] },
+      able: able === AbleList.bundled ? { version: able.version } : { version: able.version, chars: able.chars(), origin: able.origin },
+      student: w.studentRef.version ? { file: w.studentRef.file } : null,
+      raisedOnly,
+      recorded: recorded && ((text) => recorded.lookup(text)?.readings),
+      local: (text) => polyphoneVerdicts(text, linePredict(text, dict), { dict, able, student: w.student, raisedOnly }, recorded?.lookup(text)?.readings),
+    });
+    pool.warm();
+    return { base, info, ready: true };
+  };
+
+  /** The decoded text of a line ('' when it has none). */
+  const textOf = (doc: OpenDocument, line: number): string => {
+    const p = doc.tasks!.line(line);
+    return (p?.kind === 'object' ? p.get('text') : undefined) ?? '';
+  };
+
   const feature: ReadingsFeature = {
+    async prepare(doc, settings) {
+      if (!settings.polyphones.enabled || !doc.tasks || !setUp(doc, settings)?.ready) return;
+      const st = stateOf(doc.uri);
+      // Lines in view and lines just edited go before the rest of the file.
+      const v = viewOf(doc, st);
+      const texts: string[] = [];
+      for (let i = v.start; i < v.end; i++) texts.push(textOf(doc, i));
+      const hot: string[] = [];
+      for (const raw of st.hot) {
+        const t = st.pending.get(raw);
+        if (t !== undefined) hot.push(t);
+      }
+      st.hot.clear();
+      const wanted = [...hot, ...texts].filter((t) => t !== '');
+      pool.request(wanted, true);
+      // Workers that already answered under this configuration take milliseconds for these: wait for
+      // them, so that the publication has them (an edited line longer: its old findings are gone).
+      // Workers still loading (a fresh server) are not waited for.
+      if (pool.warmedUp) {
+        await pool.whenReady(hot, EDIT_WAIT_MS);
+        await pool.whenReady(wanted, VIEW_WAIT_MS);
+      }
+    },
     analyzer(doc, settings) {
       if (!settings.polyphones.enabled || !doc.tasks) return undefined;
-      const w = api.workspaceOf(doc);
-      api.refresh(w, settings);
-      const info = settings.polyphones.informationDiagnostics;
-      // Without the information diagnostics only the raised findings are kept: the analyzer then builds no others.
-      const severity = settings.polyphones.severity;
-      const base = w.analyzer(settings, { raisedOnly: !info && (severity === 'information' || severity === 'hint') });
-      if (!base) return undefined;
-      const dict = w.dictionary.dict;
+      const set = setUp(doc, settings);
+      if (!set) return undefined;
+      const { base, info, ready } = set;
       const st = stateOf(doc.uri);
-      pool.warm();
-      const baseVersion = `${base.version}|${info ? 'info' : 'warn'}`;
-      if (st.storeVersion !== baseVersion) {
-        st.store.clear();
-        st.pending.clear();
-        st.storeVersion = baseVersion;
-        st.epoch++;
-      } else if (st.resultsArrived) {
-        st.resultsArrived = false;
-        st.epoch++;
-      }
-      // Lines in view are analysed now, whatever they cost.
-      const v = viewOf(doc, st);
-      for (let i = v.start; i < v.end; i++) st.hot.add(doc.tasks.lineText(i));
-      const hot = st.hot;
-      const store = st.store;
-      const unsent: string[] = [];
-      let spent = 0;
-      // Forget the findings of lines that are gone once the store has grown well past the file.
-      if (store.size > 2 * doc.tasks.lineCount + 1000) store.clear();
+      const recheckPending = st.deliveries !== pool.deliveries;
+      st.deliveries = pool.deliveries;
+      const unsent = st.unsent;
+      // Texts of lines edited away stay behind: forget them all once there are many.
+      if (st.pending.size > 2 * doc.tasks.lineCount + 1000) st.pending.clear();
       return {
-        version: `${baseVersion}#${st.epoch}`,
+        version: `${base.version}|${info ? 'info' : 'warn'}`,
+        recheckPending,
         analyze(p: ParsedTaskLine): LineFinding[] {
           const raw = p.text;
-          const hit = store.get(raw);
-          if (hit) return hit as LineFinding[];
-          // A line still waiting: its text is known, no need to parse the line again.
-          const waiting = st.pending.get(raw);
-          if (waiting !== undefined && !hot.has(raw) && !cachedReadings(waiting, dict)) return NONE as LineFinding[];
-          const text = waiting ?? p.get('text');
-          if (text === undefined || text === '') {
-            store.set(raw, NONE);
-            return NONE as LineFinding[];
-          }
-          if (!hot.has(raw) && !cachedReadings(text, dict)) {
-            if (!st.pending.has(raw)) {
-              st.pending.set(raw, text);
+          const text = st.pending.get(raw) ?? p.get('text');
+          if (text === undefined || text === '') return NONE as LineFinding[];
+          const verdicts = ready ? pool.cached(text) : undefined;
+          if (!verdicts) {
+            st.pending.set(raw, text);
+            if (ready && !pool.isQueued(text)) {
               // The workers start on the first lines while this pass goes on through the file.
               unsent.push(text);
-              if (unsent.length >= 1000) pool.request(unsent.splice(0), dict);
+              if (unsent.length >= 1000) pool.request(unsent.splice(0));
             }
-            return NONE as LineFinding[];
+            return PENDING_FINDINGS as LineFinding[];
           }
-          if (!hot.has(raw) && spent > ANALYSIS_BUDGET_MS) {
-            st.pending.set(raw, text);
-            st.overBudget = true;
-            return NONE as LineFinding[];
-          }
-          const t0 = performance.now();
-          let found = base.analyze(p);
-          spent += performance.now() - t0;
-          if (!info) found = found.filter((f) => f.code !== POLYPHONE_CODE || f.severity === 'error' || f.severity === 'warning');
-          const kept = found.length ? found : NONE;
-          store.set(raw, kept);
           st.pending.delete(raw);
-          return kept as LineFinding[];
+          let found = base.fromVerdicts(p, text, verdicts);
+          if (!info) found = found.filter((f) => f.code !== POLYPHONE_CODE || f.severity === 'error' || f.severity === 'warning');
+          return found.length ? found : NONE as LineFinding[];
         },
       };
     },
     afterPass(doc) {
       const st = states.get(doc.uri);
       if (!st) return;
-      st.hot.clear();
-      if (st.overBudget) {
-        // Lines are ready but not analysed yet: another pass soon.
-        st.overBudget = false;
-        st.resultsArrived = true;
-        hooks.progress(doc.uri);
-      }
-      if (!st.pending.size) return;
-      const w = api.workspaceOf(doc);
-      pool.request(st.pending.values(), w.dictionary.dict);
+      if (st.unsent.length) pool.request(st.unsent.splice(0));
     },
     edited(doc, changes) {
       if (!doc.tasks) return;
@@ -197,14 +219,20 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
         let n = 1;
         for (let k = 0; k < c.text.length; k++) if (c.text.charCodeAt(k) === 10) n++;
         const first = c.range.start.line;
-        for (let i = first; i < Math.min(first + n, doc.tasks.lineCount); i++) st.hot.add(doc.tasks.lineText(i));
+        for (let i = first; i < Math.min(first + n, doc.tasks.lineCount); i++) {
+          const raw = doc.tasks.lineText(i);
+          st.hot.add(raw);
+          // Known now, so that the next pass can ask for it before it walks the file.
+          const t = textOf(doc, i);
+          if (t && !pool.cached(t)) st.pending.set(raw, t);
+        }
       }
     },
     closed(uri) {
       states.delete(uri);
     },
     pendingLines(uri) {
-      return states.get(uri)?.pending.size ?? 0;
+      return ctx.getDocument(uri)?.tasks?.pendingLines ?? 0;
     },
     dispose() {
       pool.dispose();
@@ -225,13 +253,13 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
     if (!settings.polyphones.enabled) api.refresh(w, settings);
     const hints = mode === 'none' ? [] : rangeHints(doc, w, settings, start, end, mode);
     if (settings.polyphones.enabled && (before?.start !== start || before.end !== end)) {
-      // Lines of the new view still pending: analyse them in the next pass.
-      let waiting = false;
-      for (let i = start; i < end; i++) if (st.pending.has(doc.tasks.lineText(i))) waiting = true;
-      if (waiting) {
-        st.resultsArrived = true;
-        hooks.progress(doc.uri);
+      // Lines of the new view still pending go to the workers before the rest (a pass follows their results).
+      const waiting: string[] = [];
+      for (let i = start; i < end; i++) {
+        const t = st.pending.get(doc.tasks.lineText(i));
+        if (t !== undefined) waiting.push(t);
       }
+      if (waiting.length) pool.request(waiting, true);
     }
     return hints;
   });

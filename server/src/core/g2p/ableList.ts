@@ -18,6 +18,11 @@ export class AbleList {
   /** Changes whenever the contents change (caches key on it). */
   readonly version: string;
 
+  /** Its characters (for a worker thread to build the same list). */
+  chars(): string[] {
+    return [...this.set];
+  }
+
   constructor(chars: readonly string[], readonly origin: string) {
     this.set = new Set(chars);
     this.version = createHash('sha256').update([...this.set].sort().join('\n')).digest('hex').slice(0, 16);

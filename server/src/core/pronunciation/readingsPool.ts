@@ -1,26 +1,48 @@
 /**
- * Worker threads that predict the teacher's readings of task lines ahead of time and store them in
- * the line cache (lineCache.ts). The language server hands it the texts it has not seen, in the
- * order it wants them (lines in view first); results arrive batch by batch, and `onResults`
- * tells the server to publish what is new. Without workers (no worker file, a worker crashed) the
- * same batches run on the calling thread between events, so nothing is ever lost, only slower.
+ * Worker threads that analyse the polyphones of task lines ahead of time: each text's readings
+ * (the teacher's G2P and the dictionary) and the second opinion's verdict on each polyphone
+ * (core/polyphones.ts#polyphoneVerdicts). The language server hands it the texts it has not seen,
+ * in the order it wants them (lines in view first); results arrive batch by batch, are kept here
+ * by text, and `onResults` tells the server to publish what is new. The workers load the student
+ * themselves, so the server's own thread never has to.
+ *
+ * Without workers (no worker file, a worker crashed) the same batches run on the calling thread
+ * between events, through the `local` function of the configuration: nothing is ever lost, only
+ * slower.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ReplaceDict } from '../dictEngine';
+import type { DictEntry } from '../dictEngine';
+import type { PolyphoneVerdict } from '../polyphones';
 import type { LineReadings } from '../teacherG2P';
-import { cachedReadings, storeReadings } from './lineCache';
-import { predictReadings } from '../teacherG2P';
+import { storeReadings } from './lineCache';
+
+/** Everything the verdicts depend on; `key` names it (a new key empties the cache). */
+export interface VerdictConfig {
+  key: string;
+  dict: { version: string; entries: DictEntry[] };
+  /** GLM-TTS's able list: its characters, or undefined for the bundled copy. */
+  able: { version: string; chars?: string[]; origin?: string };
+  /** The second opinion: a student model file, the default student (`file` undefined), or none (null: pinyin-pro alone). */
+  student: { file?: string } | null;
+  raisedOnly: boolean;
+  /** An earlier run's readings of a text (the teacher's reading the verdicts compare with), if any. */
+  recorded?: (text: string) => ReadonlyArray<string | null> | undefined;
+  /** The verdicts computed on this thread (no workers, or a worker failed). */
+  local: (text: string) => PolyphoneVerdict[];
+}
 
 export type ReadingsWorkerRequest =
-  | { type: 'dict'; version: string; entries: unknown[] }
-  | { type: 'batch'; id: number; version: string; texts: string[] };
+  | { type: 'config'; key: string; dict: VerdictConfig['dict']; able: VerdictConfig['able']; student: VerdictConfig['student']; raisedOnly: boolean }
+  | { type: 'batch'; id: number; key: string; texts: string[]; recorded: Array<ReadonlyArray<string | null> | null> };
 
 export interface ReadingsWorkerReply {
   id: number;
-  results?: LineReadings[];
+  results?: PolyphoneVerdict[][];
+  /** The texts' readings (stored in the line cache for inlay hints and hovers). */
+  readings?: LineReadings[];
   error?: string;
 }
 
@@ -33,43 +55,49 @@ export function defaultReadingsWorkerFile(): string | undefined {
 interface Slot {
   worker: Worker;
   busy: number;
-  dictVersion?: string;
+  key?: string;
 }
 
 export interface ReadingsPoolOptions {
   /** Worker threads (default: one per core, at most 4). 0 computes on the calling thread. */
   workers?: number;
   workerFile?: string;
-  /** Texts per batch. */
+  /** Texts per batch: small enough that a line asked for in front waits little behind a batch under way. */
   batch?: number;
   log?: (message: string) => void;
 }
+
+const NONE: PolyphoneVerdict[] = [];
+Object.freeze(NONE);
 
 export class ReadingsPool {
   private slots: Slot[] | undefined;
   private readonly size: number;
   private readonly batchSize: number;
   private readonly file: string | undefined;
-  private dict: ReplaceDict | undefined;
+  private config: VerdictConfig | undefined;
+  /** The verdicts of the current configuration, by text. */
+  private results = new Map<string, PolyphoneVerdict[]>();
   /** Texts waiting, in the order they will be sent. */
   private queue: string[] = [];
   private queueHead = 0;
-  /** Queued or in flight, for the current dictionary. */
+  /** Queued or in flight, for the current configuration. */
   private known = new Set<string>();
   private nextId = 1;
-  private readonly inflight = new Map<number, { texts: string[]; version: string; slot: Slot }>();
-  private readonly listeners: Array<(version: string, texts: string[]) => void> = [];
+  private readonly inflight = new Map<number, { texts: string[]; key: string; slot: Slot }>();
+  private readonly listeners: Array<(texts: string[]) => void> = [];
+  private readonly waiters = new Set<{ texts: string[]; done: () => void }>();
   private localTimer: NodeJS.Immediate | undefined;
   private disposed = false;
 
   constructor(private readonly opts: ReadingsPoolOptions = {}) {
     this.size = opts.workers ?? Math.max(1, Math.min(4, availableParallelism()));
-    this.batchSize = opts.batch ?? 400;
+    this.batchSize = opts.batch ?? 64;
     this.file = opts.workerFile ?? defaultReadingsWorkerFile();
   }
 
-  /** Called after each batch is stored in the line cache. */
-  onResults(listener: (version: string, texts: string[]) => void): void {
+  /** Called after each batch's verdicts are stored. */
+  onResults(listener: (texts: string[]) => void): void {
     this.listeners.push(listener);
   }
 
@@ -78,33 +106,83 @@ export class ReadingsPool {
     return this.known.size;
   }
 
-  /**
-   * Asks for the readings of `texts` under `dict`. Texts already cached, queued or in flight are
-   * skipped; `front` puts these before what is already queued (lines in view).
-   */
-  request(texts: Iterable<string>, dict: ReplaceDict, front = false): void {
-    if (this.disposed) return;
-    if (this.dict?.version !== dict.version) {
-      // A new dictionary: what was queued for the old one is useless.
-      this.dict = dict;
-      this.queue = [];
-      this.queueHead = 0;
-      this.known = new Set();
+  /** Whether worker threads will do the work (without starting them). */
+  get canUseWorkers(): boolean {
+    return this.slots ? this.slots.length > 0 : !!this.file && this.size > 0;
+  }
+
+  /** Whether worker threads do the work (false: this thread does). Starts them. */
+  get usesWorkers(): boolean {
+    return this.ensureWorkers().length > 0;
+  }
+
+  /** Sets what the verdicts depend on; a new key drops the verdicts and the queue of the old one. */
+  configure(config: VerdictConfig): void {
+    if (this.config?.key === config.key) {
+      this.config = config;
+      return;
     }
+    this.config = config;
+    this.results = new Map();
+    this.queue = [];
+    this.queueHead = 0;
+    this.known = new Set();
+  }
+
+  /** Batches delivered so far (any configuration): a change means some texts got their verdicts. */
+  deliveries = 0;
+
+  /** Whether verdicts arrived under the current configuration (the workers have loaded what it needs). */
+  get warmedUp(): boolean {
+    return this.results.size > 0;
+  }
+
+  /** Whether `text` is queued or being computed. */
+  isQueued(text: string): boolean {
+    return this.known.has(text);
+  }
+
+  /** The verdicts of `text` under the current configuration, or undefined when not computed yet. */
+  cached(text: string): PolyphoneVerdict[] | undefined {
+    return this.results.get(text);
+  }
+
+  /**
+   * Asks for the verdicts of `texts`. Texts already computed, queued or in flight are skipped;
+   * `front` puts these before what is already queued (lines in view, lines just edited).
+   */
+  request(texts: Iterable<string>, front = false): void {
+    if (this.disposed || !this.config) return;
     const fresh: string[] = [];
     for (const t of texts) {
-      if (this.known.has(t) || cachedReadings(t, dict)) continue;
+      if (this.results.has(t)) continue;
+      if (this.known.has(t)) {
+        if (front) fresh.push(t);
+        continue;
+      }
       this.known.add(t);
       fresh.push(t);
     }
     if (!fresh.length) return;
     if (front) {
+      // Already queued ones move to the front too (sent twice at worst: the second answer is ignored).
       this.queue = [...fresh, ...this.queue.slice(this.queueHead)];
       this.queueHead = 0;
     } else {
       for (const t of fresh) this.queue.push(t);
     }
     this.pump();
+  }
+
+  /** Resolves once every one of `texts` has its verdicts, or after `ms` (whichever comes first). */
+  whenReady(texts: string[], ms: number): Promise<void> {
+    const missing = texts.filter((t) => !this.results.has(t));
+    if (!missing.length || ms <= 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const w = { texts: missing, done: () => { clearTimeout(timer); this.waiters.delete(w); resolve(); } };
+      const timer = setTimeout(w.done, ms);
+      this.waiters.add(w);
+    });
   }
 
   private takeBatch(): string[] {
@@ -119,8 +197,8 @@ export class ReadingsPool {
   }
 
   private pump(): void {
-    const dict = this.dict;
-    if (!dict || this.queueHead >= this.queue.length) return;
+    const config = this.config;
+    if (!config || this.queueHead >= this.queue.length) return;
     const slots = this.ensureWorkers();
     if (!slots.length) {
       this.pumpLocally();
@@ -129,15 +207,17 @@ export class ReadingsPool {
     // Two batches per worker: one computing, one waiting, so a worker never idles on a round trip.
     for (const slot of slots) {
       while (slot.busy < 2 && this.queueHead < this.queue.length) {
-        if (slot.dictVersion !== dict.version) {
-          slot.worker.postMessage({ type: 'dict', version: dict.version, entries: [...dict.entries.values()] } satisfies ReadingsWorkerRequest);
-          slot.dictVersion = dict.version;
+        if (slot.key !== config.key) {
+          slot.worker.postMessage({ type: 'config', key: config.key, dict: config.dict, able: config.able, student: config.student, raisedOnly: config.raisedOnly } satisfies ReadingsWorkerRequest);
+          slot.key = config.key;
         }
-        const texts = this.takeBatch();
+        const texts = this.takeBatch().filter((t) => !this.results.has(t));
+        if (!texts.length) continue;
         const id = this.nextId++;
-        this.inflight.set(id, { texts, version: dict.version, slot });
+        this.inflight.set(id, { texts, key: config.key, slot });
         slot.busy++;
-        slot.worker.postMessage({ type: 'batch', id, version: dict.version, texts } satisfies ReadingsWorkerRequest);
+        const recorded = texts.map((t) => config.recorded?.(t) ?? null);
+        slot.worker.postMessage({ type: 'batch', id, key: config.key, texts, recorded } satisfies ReadingsWorkerRequest);
       }
     }
   }
@@ -147,23 +227,38 @@ export class ReadingsPool {
     if (this.localTimer) return;
     this.localTimer = setImmediate(() => {
       this.localTimer = undefined;
-      const dict = this.dict;
-      if (!dict || this.disposed) return;
+      const config = this.config;
+      if (!config || this.disposed) return;
       const texts = this.takeBatch();
-      for (const t of texts) if (!cachedReadings(t, dict)) storeReadings(dict.version, t, predictReadings(t, dict));
-      this.delivered(dict.version, texts);
+      const results = texts.map((t) => this.results.get(t) ?? config.local(t));
+      this.delivered(config.key, texts, results);
       if (this.queueHead < this.queue.length) this.pumpLocally();
     });
   }
 
-  private delivered(version: string, texts: string[]) {
-    if (this.dict?.version === version) for (const t of texts) this.known.delete(t);
-    for (const l of this.listeners) l(version, texts);
+  private delivered(key: string, texts: string[], results: PolyphoneVerdict[][]) {
+    if (this.config?.key !== key) return;
+    for (let i = 0; i < texts.length; i++) {
+      const t = texts[i]!;
+      this.known.delete(t);
+      const r = results[i]!;
+      this.results.set(t, r.length ? r : NONE);
+    }
+    this.deliveries++;
+    for (const w of [...this.waiters]) if (w.texts.every((t) => this.results.has(t))) w.done();
+    for (const l of this.listeners) l(texts);
   }
 
-  /** Starts the workers now (they load the G2P while the caller does its own first pass). */
+  /** Starts the workers now (they load the G2P and the student while the caller does its own first pass). */
   warm(): void {
-    if (!this.disposed) this.ensureWorkers();
+    if (this.disposed) return;
+    const config = this.config;
+    for (const slot of this.ensureWorkers()) {
+      if (config && slot.key !== config.key) {
+        slot.worker.postMessage({ type: 'config', key: config.key, dict: config.dict, able: config.able, student: config.student, raisedOnly: config.raisedOnly } satisfies ReadingsWorkerRequest);
+        slot.key = config.key;
+      }
+    }
   }
 
   private ensureWorkers(): Slot[] {
@@ -199,16 +294,16 @@ export class ReadingsPool {
     this.inflight.delete(m.id);
     slot.busy--;
     if (m.results) {
-      for (let i = 0; i < job.texts.length; i++) storeReadings(job.version, job.texts[i]!, m.results[i]!);
-    } else {
-      this.opts.log?.(`readings worker: ${m.error ?? 'no result'}`);
-      // Give the texts back to the queue: the next dictionary message fixes the worker.
-      slot.dictVersion = undefined;
-      if (this.dict?.version === job.version) {
-        this.queue.push(...job.texts);
-      }
+      const dictVersion = this.config?.key === job.key ? this.config.dict.version : undefined;
+      if (m.readings && dictVersion !== undefined) for (let i = 0; i < job.texts.length; i++) storeReadings(dictVersion, job.texts[i]!, m.readings[i]!);
+      this.delivered(job.key, job.texts, m.results);
     }
-    if (m.results) this.delivered(job.version, job.texts);
+    else {
+      this.opts.log?.(`readings worker: ${m.error ?? 'no result'}`);
+      // Give the texts back to the queue: the next configuration message fixes the worker.
+      slot.key = undefined;
+      if (this.config?.key === job.key) this.queue.push(...job.texts);
+    }
     this.pump();
   }
 
@@ -220,7 +315,7 @@ export class ReadingsPool {
     for (const [id, job] of [...this.inflight]) {
       if (job.slot !== slot) continue;
       this.inflight.delete(id);
-      if (this.dict?.version === job.version) this.queue.push(...job.texts);
+      if (this.config?.key === job.key) this.queue.push(...job.texts);
     }
     this.pump();
   }
@@ -230,5 +325,6 @@ export class ReadingsPool {
     for (const s of this.slots ?? []) void s.worker.terminate();
     this.slots = [];
     if (this.localTimer) clearImmediate(this.localTimer);
+    for (const w of [...this.waiters]) w.done();
   }
 }

@@ -1,28 +1,59 @@
-// Worker-thread entry (bundled to dist/readingsWorker.js): predicts the teacher's readings of task
-// lines for the language server, so a 100,000-line file is read on every core while the server
-// keeps answering. Messages: see ReadingsPool.
+// Worker-thread entry (bundled to dist/readingsWorker.js): the polyphone verdicts of task lines
+// for the language server (the teacher's readings and the second opinion on each polyphone), so a
+// 100,000-line file is read on every core while the server keeps answering. Messages: see ReadingsPool.
 import { parentPort } from 'node:worker_threads';
-import { type DictEntry, ReplaceDict } from '../dictEngine';
+import { ReplaceDict } from '../dictEngine';
 import { predictReadings } from '../teacherG2P';
+import { AbleList } from '../g2p/ableList';
+import { polyphoneVerdicts, type SecondOpinion, type VerdictOptions } from '../polyphones';
+import { loadStudentOpinion } from '../pronunciation';
 import type { ReadingsWorkerReply, ReadingsWorkerRequest } from './readingsPool';
 
-const dicts = new Map<string, ReplaceDict>();
+type Config = Extract<ReadingsWorkerRequest, { type: 'config' }>;
+
+let current: { key: string; options: Promise<VerdictOptions> } | undefined;
+let dictCache: { version: string; dict: ReplaceDict } | undefined;
+let ableCache: AbleList | undefined;
+let studentCache: { file: string | undefined; opinion: Promise<SecondOpinion | undefined> } | undefined;
+
 // Load the G2P's dictionaries now, before the first batch arrives.
 predictReadings('预热一下');
 
+function optionsOf(m: Config): Promise<VerdictOptions> {
+  if (dictCache?.version !== m.dict.version) dictCache = { version: m.dict.version, dict: m.dict.version === 'empty' ? ReplaceDict.empty : new ReplaceDict(m.dict.entries) };
+  const able = !m.able.chars ? AbleList.bundled : ableCache?.version === m.able.version ? ableCache : (ableCache = new AbleList(m.able.chars, m.able.origin ?? 'checkout'));
+  let student: Promise<SecondOpinion | undefined> = Promise.resolve(undefined);
+  if (m.student) {
+    // The same model as the server's (a workspace file, else the default student); loaded once per file.
+    if (!studentCache || studentCache.file !== m.student.file) studentCache = { file: m.student.file, opinion: loadStudentOpinion(m.student.file).catch(() => undefined) };
+    student = studentCache.opinion;
+  }
+  const dict = dictCache.dict;
+  return student.then((s) => ({ dict, able, student: s, raisedOnly: m.raisedOnly }));
+}
+
 parentPort!.on('message', (m: ReadingsWorkerRequest) => {
-  if (m.type === 'dict') {
-    dicts.clear();
-    dicts.set(m.version, m.version === 'empty' ? ReplaceDict.empty : new ReplaceDict(m.entries as DictEntry[]));
+  if (m.type === 'config') {
+    current = { key: m.key, options: optionsOf(m) };
     return;
   }
-  const dict = dicts.get(m.version);
-  if (!dict) {
-    parentPort!.postMessage({ id: m.id, error: `dictionary ${m.version} not loaded` } satisfies ReadingsWorkerReply);
+  if (!current || current.key !== m.key) {
+    parentPort!.postMessage({ id: m.id, error: `configuration ${m.key} not loaded` } satisfies ReadingsWorkerReply);
     return;
   }
-  const results: ReadingsWorkerReply['results'] = [];
-  // LineReadings is plain data (arrays, Maps, Sets): it crosses the thread boundary as it is.
-  for (const text of m.texts) results.push(predictReadings(text, dict));
-  parentPort!.postMessage({ id: m.id, results } satisfies ReadingsWorkerReply);
+  void current.options.then((o) => {
+    const results: PolyphoneVerdictList = [];
+    const readings: ReadingsList = [];
+    for (let i = 0; i < m.texts.length; i++) {
+      const text = m.texts[i]!;
+      const lr = predictReadings(text, o.dict);
+      results.push(polyphoneVerdicts(text, lr, o, m.recorded[i] ?? undefined));
+      // The readings too: the server shows them as inlay hints (LineReadings is plain data: arrays, Maps, Sets).
+      readings.push(lr);
+    }
+    parentPort!.postMessage({ id: m.id, results, readings } satisfies ReadingsWorkerReply);
+  }, (err: Error) => parentPort!.postMessage({ id: m.id, error: err.message } satisfies ReadingsWorkerReply));
 });
+
+type PolyphoneVerdictList = NonNullable<ReadingsWorkerReply['results']>;
+type ReadingsList = NonNullable<ReadingsWorkerReply['readings']>;

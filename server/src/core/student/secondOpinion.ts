@@ -21,6 +21,11 @@ export const MISREADING_CONFIDENCE = 0.65;
 /** A student that says how sure it is (model.ts's loaded student). */
 export interface ConfidentStudent {
   predictWithConfidence(text: string, index: number): ScoredReading | undefined;
+  /**
+   * The same reading without its confidence, when that is cheaper (model.ts skips pinyin-pro's
+   * vote where it cannot change the answer): an agreement with the teacher is settled by it.
+   */
+  predict?(text: string, index: number): string | undefined;
 }
 
 export interface LikelyMisreading {
@@ -41,6 +46,8 @@ export function misreadingAt(text: string, index: number, teacherReading: string
   if (!teacherReading) return undefined;
   const ch = charAt(text, index);
   if (!ch || !isHan(ch) || candidateReadings(ch).length < 2) return undefined;
+  // Most of the time the student agrees: no confidence is needed to say so.
+  if (student.predict && student.predict(text, index) === teacherReading) return undefined;
   const s = student.predictWithConfidence(text, index);
   if (!s || s.confidence === null || s.reading === teacherReading || s.confidence < threshold) return undefined;
   return { index, char: ch, teacherReading, studentReading: s.reading, confidence: s.confidence };
