@@ -18,7 +18,7 @@ import { OutputFolderIndex } from './core/batch/outputIndex';
 import { containingFolder, folderOf, uriToPath, workDirOf } from './core/paths';
 import { PromptAudioCache, resolvePromptAudio } from './promptAudio';
 import { PromptQaMeasurer } from './promptQa';
-import { DocumentInfoNotification, LogNotification, RevalidateRequest } from './protocol';
+import { DocumentInfoNotification, LogNotification, RevalidateRequest } from './protocol/base';
 import * as pronunciation from './features/pronunciation';
 import * as readings from './features/readings';
 import * as teacher from './features/teacher';
