@@ -7,11 +7,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { g2pReadings } from '../server/src/core/g2p/glmG2P';
-import { parseReplacement, isHan as isHanCode } from '../server/src/core/notation';
+import { g2pReadings } from '../server/src/core/pronunciation/g2p/glmG2P';
+import { parseReplacement, isHan as isHanCode } from '../server/src/core/formats/notation';
 import { readCpp } from '../server/src/core/student/labels';
 import { studentFromJson, type LoadedStudentModel } from '../server/src/core/student/model';
-import { defaultReading } from '../server/src/core/teacherG2P';
+import { defaultReading } from '../server/src/core/pronunciation/teacherReadings';
 import { misreadingAt, MISREADING_CONFIDENCE } from '../server/src/core/student/secondOpinion';
 import { DEFAULT_HELDOUT, DEFAULT_SEED, splitExamples, trainStudent, type LabelledExample } from '../server/src/core/student/trainer';
 

@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pinyin as pinyinPro } from 'pinyin-pro';
-import { preloadJieba } from '../server/src/core/g2p/jieba';
-import { loadPypinyin } from '../server/src/core/g2p/pypinyin';
-import { g2pDetailUncached, preloadG2P } from '../server/src/core/g2p/glmG2P';
+import { preloadJieba } from '../server/src/core/pronunciation/g2p/jieba';
+import { loadPypinyin } from '../server/src/core/pronunciation/g2p/pypinyin';
+import { g2pDetailUncached, preloadG2P } from '../server/src/core/pronunciation/g2p/glmG2P';
 
 const ROOT = path.join(__dirname, '..');
 const PYTHON = '/usr/bin/python3';

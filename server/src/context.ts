@@ -4,13 +4,11 @@ import type {
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Settings } from './core/settings';
-import type { TaskFileModel, TaskLineAnalyzer } from './core/taskFile';
+import type { TaskFileModel, TaskLineAnalyzer } from './core/formats/taskFile';
 import type { Finding } from './core/findings';
 
-import type { DocumentKind } from './core/documentKind';
+import type { DocumentKind } from './core/formats/documentKind';
 import type { OutputFolderIndex } from './core/batch/outputIndex';
-
-export type { DocumentKind };
 
 export interface OpenDocument {
   uri: string;

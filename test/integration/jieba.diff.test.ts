@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pythonLines } from './python';
-import { posseg } from '../../server/src/core/g2p/jieba';
+import { posseg } from '../../server/src/core/pronunciation/g2p/jieba';
 
 const ROOT = path.join(__dirname, '..', '..');
 

@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { pythonLines } from './python';
-import { g2pDetail } from '../../server/src/core/g2p/glmG2P';
-import { isPypinyinHan } from '../../server/src/core/g2p/pypinyin';
-import { isHan, pinyinToTokens } from '../../server/src/core/notation';
+import { g2pDetail } from '../../server/src/core/pronunciation/g2p/glmG2P';
+import { isPypinyinHan } from '../../server/src/core/pronunciation/g2p/pypinyin';
+import { isHan, pinyinToTokens } from '../../server/src/core/formats/notation';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SCRIPT = path.join(ROOT, 'scripts', 'reference', 'teacher_g2p.py');

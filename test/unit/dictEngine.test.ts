@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import {
   applyLikeTeacher, convertDictionaryText, detectDictDialect, keyNeverMatches, loadReplaceDict, ReplaceDict, ruleToUpstream,
   teacherChunks, teacherTextView, upstreamToRule,
-} from '../../server/src/core/dictEngine';
+} from '../../server/src/core/pronunciation/dictionary';
 
 const fragments = (d: ReplaceDict, text: string) => d.apply(text).map((f) => (f.entry ? `[${text.slice(f.start, f.end)}→${f.entry.value}]` : text.slice(f.start, f.end))).join('');
 

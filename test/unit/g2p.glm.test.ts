@@ -3,7 +3,7 @@
 // pypinyin 0.55) returns, checked under /usr/bin/python3; the readings were checked by hand against them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { G2PError, g2pDetail, g2pPhonemes, g2pReadings } from '../../server/src/core/g2p/glmG2P';
+import { G2PError, g2pDetail, g2pPhonemes, g2pReadings } from '../../server/src/core/pronunciation/g2p/glmG2P';
 
 const PY: Array<[string, string[]]> = [
   ['重庆银行', ['ch', 'ong2', '-', 'q', 'ing4', '-', 'in2', '-', 'h', 'ang2']],

@@ -3,7 +3,7 @@
 // test/integration/jieba.diff.test.ts compares against Python on ~14,000 sentences).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { posseg } from '../../server/src/core/g2p/jieba';
+import { posseg } from '../../server/src/core/pronunciation/g2p/jieba';
 
 const pairs = (s: string): Array<[string, string]> => posseg(s).map((p) => [p.word, p.flag]);
 

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplaceDict } from '../../server/src/core/dictEngine';
-import { AbleList } from '../../server/src/core/g2p/ableList';
-import { candidateReadings, defaultReading, formatReadings, predictReadings, teacherReadings } from '../../server/src/core/teacherG2P';
+import { ReplaceDict } from '../../server/src/core/pronunciation/dictionary';
+import { AbleList } from '../../server/src/core/pronunciation/g2p/ableList';
+import { candidateReadings, defaultReading, formatReadings, predictReadings, teacherReadings } from '../../server/src/core/pronunciation/teacherReadings';
 
 /**
  * Real contexts with the reading the teacher gives the marked character — GLM-TTS's own G2P

@@ -23,11 +23,11 @@ import { type InlayHint, type InlayHintLabelPart, MarkupKind } from 'vscode-lang
 import type { OpenDocument, ServerContext } from '../context';
 import type { Settings } from '../core/settings';
 import type { LineFinding } from '../core/findings';
-import type { ParsedTaskLine, TaskLineAnalyzer } from '../core/taskFile';
-import type { PronunciationWorkspace } from '../core/pronunciation';
-import { POLYPHONE_CODE } from '../core/polyphones';
-import { candidateReadings, defaultReading, type ReadingSource, sourceAt } from '../core/teacherG2P';
-import { isHan } from '../core/notation';
+import type { ParsedTaskLine, TaskLineAnalyzer } from '../core/formats/taskFile';
+import type { PronunciationWorkspace } from '../core/pronunciation/checks';
+import { POLYPHONE_CODE } from '../core/pronunciation/polyphones';
+import { candidateReadings, defaultReading, type ReadingSource, sourceAt } from '../core/pronunciation/teacherReadings';
+import { isHan } from '../core/formats/notation';
 import { cachedReadings, linePredict } from '../core/pronunciation/lineCache';
 import { ReadingsPool } from '../core/pronunciation/readingsPool';
 

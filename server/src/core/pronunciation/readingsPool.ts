@@ -9,10 +9,10 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ReplaceDict } from '../dictEngine';
-import type { LineReadings } from '../teacherG2P';
+import type { ReplaceDict } from './dictionary';
+import type { LineReadings } from './teacherReadings';
 import { cachedReadings, storeReadings } from './lineCache';
-import { predictReadings } from '../teacherG2P';
+import { predictReadings } from './teacherReadings';
 
 export type ReadingsWorkerRequest =
   | { type: 'dict'; version: string; entries: unknown[] }

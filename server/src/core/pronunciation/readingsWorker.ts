@@ -2,8 +2,8 @@
 // lines for the language server, so a 100,000-line file is read on every core while the server
 // keeps answering. Messages: see ReadingsPool.
 import { parentPort } from 'node:worker_threads';
-import { type DictEntry, ReplaceDict } from '../dictEngine';
-import { predictReadings } from '../teacherG2P';
+import { type DictEntry, ReplaceDict } from './dictionary';
+import { predictReadings } from './teacherReadings';
 import type { ReadingsWorkerReply, ReadingsWorkerRequest } from './readingsPool';
 
 const dicts = new Map<string, ReplaceDict>();

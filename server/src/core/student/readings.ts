@@ -1,7 +1,7 @@
 // The student's reading notation is the project's: tone-numbered pinyin, ü as `v`, neutral tone 5.
 import { pinyin } from 'pinyin-pro';
-import { isHan as isHanCode } from '../notation';
-import { candidateReadings } from '../teacherG2P';
+import { isHan as isHanCode } from '../formats/notation';
+import { candidateReadings } from '../pronunciation/teacherReadings';
 
 /** pinyin-pro writes the neutral tone as 0; CPP writes ü as `u:`. Both become the project notation. */
 export function normalizeReading(r: string): string {

@@ -1,16 +1,16 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Finding } from './findings';
-import { range } from './findings';
-import type { Settings } from './settings';
-import type { TaskLineAnalyzer } from './taskFile';
-import { ReplaceDict } from './dictEngine';
-import { dictionaryPronunciationFindings, type ParsedDictionary, parseDictionaryFile } from './dictFile';
+import type { Finding } from '../findings';
+import { range } from '../findings';
+import type { Settings } from '../settings';
+import type { TaskLineAnalyzer } from '../formats/taskFile';
+import { ReplaceDict } from './dictionary';
+import { dictionaryPronunciationFindings, type ParsedDictionary, parseDictionaryFile } from '../formats/dictFile';
 import { createPolyphoneAnalyzer, type RecordedRun, type RecordedRuns, type SecondOpinion } from './polyphones';
-import { candidateReadings } from './teacherG2P';
+import { candidateReadings } from './teacherReadings';
 import { AbleList, loadAbleList } from './g2p/ableList';
-import { isHan, parseReplacement } from './notation';
-import { findFiles } from './findFiles';
+import { isHan, parseReplacement } from '../formats/notation';
+import { findFiles } from '../util/findFiles';
 
 /**
  * The pronunciation checks as the CLI and the server both run them: polyphone flags on task
@@ -178,8 +178,8 @@ export class PronunciationWorkspace {
 
 async function loadStudentOpinion(file: string | undefined): Promise<SecondOpinion> {
   // Loaded on demand: the server pays for the student only when the polyphone checks run.
-  const { loadDefaultStudent, loadStudent } = await import('./student/model');
-  const { misreadingAt } = await import('./student/secondOpinion');
+  const { loadDefaultStudent, loadStudent } = await import('../student/model');
+  const { misreadingAt } = await import('../student/secondOpinion');
   const s = file ? await loadStudent(file) : await loadDefaultStudent();
   return {
     version: file ? s.version : `default:${s.version}`,
@@ -211,7 +211,7 @@ async function findRunFiles(settings: Settings, folder: string | undefined): Pro
 
 /** Recorded teacher readings by text; the newest file wins for a text spoken in several runs. */
 async function loadRecordedRuns(files: string[], folder: string | undefined): Promise<RecordedRuns> {
-  const { readManifest, readTextCompare } = await import('./batch/manifest');
+  const { readManifest, readTextCompare } = await import('../batch/manifest');
   const byText = new Map<string, RecordedRun>();
   const withTimes = await Promise.all(files.map(async (f) => ({ f, t: (await stamp(f))?.mtimeMs ?? 0 })));
   withTimes.sort((a, b) => a.t - b.t);

@@ -1,14 +1,14 @@
 import Ajv, { type ValidateFunction } from 'ajv';
-import ruleSchema from '../../../schemas/g2p-rule.schema.json';
-import upstreamSchema from '../../../schemas/g2p-upstream.schema.json';
-import { capFindings, type Finding, range, type RelatedInformation } from './findings';
+import ruleSchema from '../../../../schemas/g2p-rule.schema.json';
+import upstreamSchema from '../../../../schemas/g2p-upstream.schema.json';
+import { capFindings, type Finding, range, type RelatedInformation } from '../findings';
 import { BOM, findSyntaxError, jsonLimitProblem, type JsonMember, scanMembers, splitLines, stringOffsetMapper } from './jsonl';
-import type { Settings } from './settings';
-import { type DictDialect, hanChars, keyNeverMatches, ReplaceDict, ruleToUpstream, teacherTextView } from './dictEngine';
+import type { Settings } from '../settings';
+import { type DictDialect, hanChars, keyNeverMatches, ReplaceDict, ruleToUpstream, teacherTextView } from '../pronunciation/dictionary';
 import { isHan, looksLikeTokens, parsePinyin, parseReplacement, pinyinToTokens, readingToPinyin } from './notation';
-import { candidateReadings, teacherReadings } from './teacherG2P';
+import { candidateReadings, teacherReadings } from '../pronunciation/teacherReadings';
 
-export type { DictDialect } from './dictEngine';
+export type { DictDialect } from '../pronunciation/dictionary';
 
 /**
  * G2P replacement dictionaries (FORMATS.md §2), both dialects: `rule` lines

@@ -1,8 +1,8 @@
 // Messages between the extension and the audio preview webview: discriminated unions shared by
 // client/src/features/audio.ts and media/src/preview.ts, so both sides are type-checked.
-import type { AudioAnalysisResult, PreviewLine } from '../../server/src/core/audio/previewTypes';
+import type { AudioAnalysisResult, PreviewLine } from '../previewTypes';
 
-export type { AudioAnalysis, AudioAnalysisResult, AudioProblem, PreviewLine, ReadingCell } from '../../server/src/core/audio/previewTypes';
+export type { AudioAnalysis, AudioAnalysisResult, AudioProblem, PreviewLine, ReadingCell } from '../previewTypes';
 
 /** A tab of the preview: one of the task line's sources, or a single WAV file opened on its own. */
 export type SourceKey = 'prompt' | 'teacher' | 'student' | 'file';

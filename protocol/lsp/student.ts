@@ -1,8 +1,8 @@
 // Custom requests and notifications of the student feature: typed constants, one-line JSDoc saying who sends what to whom.
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
-import type { ExternalTrainResult } from '../core/student/externalTrainer';
-import type { TrainJobResult } from '../core/student/trainInWorker';
-import type { EvalReport } from '../core/evaluation/types';
+import type { ExternalTrainResult } from '../../server/src/core/student/externalTrainer';
+import type { TrainJobResult } from '../../server/src/core/student/trainInWorker';
+import type { EvalReport } from '../../server/src/core/evaluation/types';
 
 export type { EvalReport, ExternalTrainResult, TrainJobResult };
 

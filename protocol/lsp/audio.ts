@@ -1,8 +1,8 @@
 // Custom requests and notifications of the audio feature: typed constants, one-line JSDoc saying who sends what to whom.
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
-import type { AudioAnalysisResult, AudioSourceKind, PreviewLine } from '../core/audio/previewTypes';
+import type { AudioAnalysisResult, AudioSourceKind, PreviewLine } from '../previewTypes';
 
-export type { AudioAnalysis, AudioAnalysisResult, AudioProblem, AudioSource, AudioSourceKind, PreviewLine, ReadingCell } from '../core/audio/previewTypes';
+export type { AudioAnalysis, AudioAnalysisResult, AudioProblem, AudioSource, AudioSourceKind, PreviewLine, ReadingCell } from '../previewTypes';
 
 export interface AnalyseAudioParams {
   /** Absolute path of a WAV file. */

@@ -1,8 +1,8 @@
 // Custom requests and notifications of the teacher feature: typed constants, one-line JSDoc saying who sends what to whom.
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
-import type { BatchProgress, BatchSummary } from '../core/batch/runner';
-import type { TeacherBackendKind } from '../core/settings';
-import type { TeacherHealth } from '../core/teacher/types';
+import type { BatchProgress, BatchSummary } from '../../server/src/core/batch/runner';
+import type { TeacherBackendKind } from '../../server/src/core/settings';
+import type { TeacherHealth } from '../../server/src/core/teacher/types';
 
 export type { BatchProgress, BatchSummary, TeacherHealth };
 

@@ -3,15 +3,11 @@
  * whole-sentence + the G2P dictionary applied as GLM-TTS applies it), plus the one thing a
  * teacher output needs on top: the token notation of the text as the teacher sees it.
  */
-import { applyLikeTeacher, ReplaceDict } from '../dictEngine';
-import { isHan, pinyinToTokens } from '../notation';
-import { teacherReadings } from '../teacherG2P';
-import { AbleList } from '../g2p/ableList';
+import { applyLikeTeacher, ReplaceDict } from '../pronunciation/dictionary';
+import { isHan, pinyinToTokens } from '../formats/notation';
+import { teacherReadings } from '../pronunciation/teacherReadings';
+import { AbleList } from '../pronunciation/g2p/ableList';
 import type { TeacherG2P } from './types';
-
-export { loadReplaceDict, ReplaceDict } from '../dictEngine';
-export { pinyinToTokens, tokensToPinyin } from '../notation';
-export { type CharReading, teacherReadings } from '../teacherG2P';
 
 /**
  * What the embedded teacher reads for `text`: readings per UTF-16 unit, plain pinyin, and the

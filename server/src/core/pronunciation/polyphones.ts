@@ -1,10 +1,10 @@
-import type { LineFinding, Range, RelatedInformation, Severity } from './findings';
-import type { ReplaceDict } from './dictEngine';
-import { type ParsedTaskLine, TASK_FIELDS, type TaskLineAnalyzer } from './taskFile';
-import { candidateReadings, candidatesOfCode, defaultReading, type ReadingSource, sourceAt } from './teacherG2P';
+import type { LineFinding, Range, RelatedInformation, Severity } from '../findings';
+import type { ReplaceDict } from './dictionary';
+import { type ParsedTaskLine, TASK_FIELDS, type TaskLineAnalyzer } from '../formats/taskFile';
+import { candidateReadings, candidatesOfCode, defaultReading, type ReadingSource, sourceAt } from './teacherReadings';
 import { AbleList } from './g2p/ableList';
-import { isHan } from './notation';
-import { linePredict } from './pronunciation/lineCache';
+import { isHan } from '../formats/notation';
+import { linePredict } from './lineCache';
 
 /**
  * Polyphone flags on task text: every polyphonic character the teacher will decide gets a

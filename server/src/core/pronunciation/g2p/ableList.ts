@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import bundledChars from '../../../../data/glmtts/G2P_able_1word.json';
+import bundledChars from '../../../../../data/glmtts/G2P_able_1word.json';
 
 export class AbleList {
   private readonly set: Set<string>;

@@ -1,9 +1,9 @@
 import { capFindings, type Finding } from './findings';
 import type { Settings } from './settings';
-import { type PromptAudioStatus, resolvePromptAudio, type TaskDialect, TaskFileModel, type TaskLineAnalyzer } from './taskFile';
-import { documentKind, type DocumentKind } from './documentKind';
-import { validateDictionaryText } from './dictFile';
-import { dictionaryFindings, taskLineAnalyzers } from './pronunciation';
+import { type PromptAudioStatus, resolvePromptAudio, type TaskDialect, TaskFileModel, type TaskLineAnalyzer } from './formats/taskFile';
+import { documentKind, type DocumentKind } from './formats/documentKind';
+import { validateDictionaryText } from './formats/dictFile';
+import { dictionaryFindings, taskLineAnalyzers } from './pronunciation/checks';
 import { readPromptStatus } from './audio/promptStatus';
 import { measureWavFile } from './qa/measureFile';
 

@@ -1,7 +1,7 @@
 // "Task file or G2P dictionary?" — decided here only; the client (languages.ts), the server (a
 // `.jsonl` opened under another language id) and the CLI (`tts-distill validate`) all ask this module.
 import * as path from 'node:path';
-import type { Settings } from './settings';
+import type { Settings } from '../settings';
 
 /** What kind of file the product treats a document as. */
 export type DocumentKind = 'tasks' | 'dictionary';

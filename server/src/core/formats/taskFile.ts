@@ -1,13 +1,13 @@
 import * as path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import webuiSchema from '../../../schemas/task-webui.schema.json';
-import upstreamSchema from '../../../schemas/task-upstream.schema.json';
-import { atLine, type Finding, FindingCollector, type LineFinding, type Range, type RelatedInformation, range } from './findings';
-import { LONE_SURROGATE, MAX_NAME_BYTES } from './batch/manifest';
+import webuiSchema from '../../../../schemas/task-webui.schema.json';
+import upstreamSchema from '../../../../schemas/task-upstream.schema.json';
+import { atLine, type Finding, FindingCollector, type LineFinding, type Range, type RelatedInformation, range } from '../findings';
+import { LONE_SURROGATE, MAX_NAME_BYTES } from '../batch/manifest';
 import { BOM, findSyntaxError, jsonLimitProblem, parseJsonObject, type JsonMember, scanMembers, splitLines, stringOffsetMapper } from './jsonl';
-import type { TaskDialectSetting } from './settings';
-import { type QaThresholds, reasonCode, signalReasons } from './qa/gates';
-import type { SignalMeasures } from './qa/signal';
+import type { TaskDialectSetting } from '../settings';
+import { type QaThresholds, reasonCode, signalReasons } from '../qa/gates';
+import type { SignalMeasures } from '../qa/signal';
 
 /** The two task-file dialects in the wild (see FORMATS.md §1). */
 export type TaskDialect = 'webui' | 'upstream';

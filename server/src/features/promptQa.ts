@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { measureWavFile } from './core/qa/measureFile';
-import type { MeasureDone, MeasureJob } from './core/qa/measureWorker';
-import type { SignalMeasures } from './core/qa/signal';
+import { measureWavFile } from '../core/qa/measureFile';
+import type { MeasureDone, MeasureJob } from '../core/qa/measureWorker';
+import type { SignalMeasures } from '../core/qa/signal';
 
 /**
  * Signal QA of prompt WAVs for the task-file diagnostics, measured in a worker thread (reading and

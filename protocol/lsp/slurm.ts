@@ -1,6 +1,6 @@
 // Custom requests and notifications of the slurm feature: typed constants, one-line JSDoc saying who sends what to whom.
 import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
-import type { ShardStatus, SlurmProgress } from '../core/slurm/run';
+import type { ShardStatus, SlurmProgress } from '../../server/src/core/slurm/run';
 
 export type { ShardStatus, SlurmProgress };
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { isHan, type ParseResult, parseReplacement, pinyinToTokens, readingToPinyin } from './notation';
-import { parseJsonObject } from './jsonl';
+import { isHan, type ParseResult, parseReplacement, pinyinToTokens, readingToPinyin } from '../formats/notation';
+import { parseJsonObject } from '../formats/jsonl';
 
 /**
  * The teacher's G2P replacement dictionary, with exactly the semantics of GLM-TTS

@@ -1,8 +1,8 @@
 // Custom requests of the dataset-authoring feature (Coverage and Voices views, Export Dataset…): typed constants, one-line JSDoc saying who sends what to whom.
 import { RequestType } from 'vscode-languageserver-protocol';
-import type { CorpusSuggestion, CoverageReport } from '../core/dataset/coverage';
-import type { ExportFormat, ExportSummary, TextMode } from '../core/dataset/export';
-import type { VoiceLabels, VoicePool } from '../core/dataset/voices';
+import type { CorpusSuggestion, CoverageReport } from '../../server/src/core/dataset/coverage';
+import type { ExportFormat, ExportSummary, TextMode } from '../../server/src/core/dataset/export';
+import type { VoiceLabels, VoicePool } from '../../server/src/core/dataset/voices';
 
 export type { CorpusSuggestion, CoverageReport, ExportFormat, ExportSummary, TextMode, VoiceLabels, VoicePool };
 

@@ -1,7 +1,6 @@
-import type { PromptAudioStatus } from './core/taskFile';
-export { resolvePromptAudio } from './core/taskFile';
-import { readPromptStatus } from './core/audio/promptStatus';
-import type { SignalMeasures } from './core/qa/signal';
+import type { PromptAudioStatus } from '../core/formats/taskFile';
+import { readPromptStatus } from '../core/audio/promptStatus';
+import type { SignalMeasures } from '../core/qa/signal';
 
 /** Measures a prompt for the QA diagnostics (`key`: mtime and size), or undefined when the checks are off. */
 export type PromptQaMeasure = (absolute: string, key: string) => Promise<SignalMeasures> | undefined;

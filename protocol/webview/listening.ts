@@ -2,7 +2,7 @@
 // webview (media/src/listening.ts). Type-only: the webview bundle imports nothing at run time.
 // The webview is never told which clip is the teacher's: it gets "A"/"B" (or one clip) and the
 // item's position; the extension maps an answer back through the plan.
-import type { ListeningSummary } from '../core/evaluation/listeningTypes';
+import type { ListeningSummary } from '../listeningTypes';
 
 export type { ListeningSummary };
 

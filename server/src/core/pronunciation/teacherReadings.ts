@@ -1,8 +1,8 @@
 import { pinyin, polyphonic } from 'pinyin-pro';
-import { applyLikeTeacher, type DictEntry, ReplaceDict } from './dictEngine';
+import { applyLikeTeacher, type DictEntry, ReplaceDict } from './dictionary';
 import { AbleList } from './g2p/ableList';
 import { g2pReadings } from './g2p/glmG2P';
-import { fromPinyinPro, isHan, parseReplacement } from './notation';
+import { fromPinyinPro, isHan, parseReplacement } from '../formats/notation';
 
 /**
  * What GLM-TTS (`--use_phoneme`) does with each character, as `frontend.py` does it: the

@@ -1,6 +1,6 @@
 import { posseg } from './jieba';
 import { NO_PINYIN, isPypinyinHan, phraseSyllableId, pinyinItems, singleCharId, syllableCount, twoCharPhrase, syllableFinal, syllableInitial } from './pypinyin';
-import { tokensToPinyin } from '../notation';
+import { tokensToPinyin } from '../../formats/notation';
 
 /**
  * GLM-TTS's G2P (data/glmtts/utils/glm_g2p.py, `G2P_zh()(text)[0]`) in TypeScript, exact: the teacher's

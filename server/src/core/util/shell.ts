@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { streamLines } from './jsonl';
+import { streamLines } from '../formats/jsonl';
 /** POSIX shell quoting of one word: as it is when it is plain, else in single quotes. */
 export function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
