@@ -5,9 +5,9 @@ import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
-  applyLikeTeacher, convertDictionaryText, detectDictDialect, keyNeverMatches, loadReplaceDict, ReplaceDict, ruleToUpstream,
-  teacherChunks, teacherTextView, upstreamToRule,
+  convertDictionaryText, detectDictDialect, loadReplaceDict, ReplaceDict, ruleToUpstream, upstreamToRule,
 } from '../../server/src/core/pronunciation/dictionary';
+import { applyLikeTeacher, keyNeverMatches, teacherChunks, teacherTextView } from '../../server/src/core/pronunciation/glmFrontend';
 
 const fragments = (d: ReplaceDict, text: string) => d.apply(text).map((f) => (f.entry ? `[${text.slice(f.start, f.end)}→${f.entry.value}]` : text.slice(f.start, f.end))).join('');
 

@@ -10,8 +10,9 @@ import type { Settings } from '../core/settings';
 import { dictionaryPath, isCheckoutDictionary, PronunciationWorkspace, ruleLinesAtCheckout, taskTextsOf, workspaceTaskTexts } from '../core/pronunciation/checks';
 import { type DictFileEntry, type DictFixData, dictionaryPronunciationFindings, parseDictionaryFile, pinsOf } from '../core/formats/dictFile';
 import {
-  convertDictionaryText, detectDictDialect, formatRuleLine, formatUpstreamLine, hanChars, keyNeverMatches, ReplaceDict, ruleToUpstream,
+  convertDictionaryText, detectDictDialect, formatRuleLine, formatUpstreamLine, hanChars, ReplaceDict, ruleToUpstream,
 } from '../core/pronunciation/dictionary';
+import { keyNeverMatches } from '../core/pronunciation/glmFrontend';
 import { type CharReading, candidateReadings, defaultReading, G2P_NAME, teacherReadings } from '../core/pronunciation/teacherReadings';
 import { isHan, looksLikeTokens, pinyinToTokens, readingToPinyin } from '../core/formats/notation';
 import { AMBIGUOUS_CODE, POLYPHONE_CODE, type PolyphoneData } from '../core/pronunciation/polyphones';

@@ -4,7 +4,8 @@ import upstreamSchema from '../../../../schemas/g2p-upstream.schema.json';
 import { capFindings, type Finding, range, type RelatedInformation } from '../findings';
 import { BOM, findSyntaxError, jsonLimitProblem, type JsonMember, scanMembers, splitLines, stringOffsetMapper } from './jsonl';
 import type { Settings } from '../settings';
-import { type DictDialect, hanChars, keyNeverMatches, ReplaceDict, ruleToUpstream, teacherTextView } from '../pronunciation/dictionary';
+import { type DictDialect, hanChars, ReplaceDict, ruleToUpstream } from '../pronunciation/dictionary';
+import { keyNeverMatches, teacherTextView } from '../pronunciation/glmFrontend';
 import { isHan, looksLikeTokens, parsePinyin, parseReplacement, pinyinToTokens, readingToPinyin } from './notation';
 import { candidateReadings, teacherReadings } from '../pronunciation/teacherReadings';
 

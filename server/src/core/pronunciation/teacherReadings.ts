@@ -1,5 +1,6 @@
 import { pinyin, polyphonic } from 'pinyin-pro';
-import { applyLikeTeacher, type DictEntry, ReplaceDict } from './dictionary';
+import { type DictEntry, ReplaceDict } from './dictionary';
+import { applyLikeTeacher } from './glmFrontend';
 import { AbleList } from './g2p/ableList';
 import { g2pReadings } from './g2p/glmG2P';
 import { fromPinyinPro, isHan, parseReplacement } from '../formats/notation';

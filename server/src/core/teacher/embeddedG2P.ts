@@ -3,7 +3,8 @@
  * whole-sentence + the G2P dictionary applied as GLM-TTS applies it), plus the one thing a
  * teacher output needs on top: the token notation of the text as the teacher sees it.
  */
-import { applyLikeTeacher, ReplaceDict } from '../pronunciation/dictionary';
+import { ReplaceDict } from '../pronunciation/dictionary';
+import { applyLikeTeacher } from '../pronunciation/glmFrontend';
 import { isHan, pinyinToTokens } from '../formats/notation';
 import { teacherReadings } from '../pronunciation/teacherReadings';
 import { AbleList } from '../pronunciation/g2p/ableList';
