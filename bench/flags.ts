@@ -1,7 +1,7 @@
 // `npm run bench:flags`: how well the polyphone warnings ("the teacher likely misreads this")
 // find the teacher's real misreadings on held-out CPP. The teacher is the real GLM-TTS G2P (jieba +
 // pypinyin, scripts/reference/teacher_g2p.py, one batched run) and, beside it, its TypeScript port
-// (core/g2p/glmG2P.ts). A misreading: the teacher's reading of the CPP target ≠ the gold label.
+// (core/pronunciation/g2p/glmG2P.ts). A misreading: the teacher's reading of the CPP target ≠ the gold label.
 // Same split as bench:student (seed 42, 20 % held out); the confidence threshold is calibrated on
 // a validation split carved from the training part, and reported once on the held-out part.
 import { spawnSync } from 'node:child_process';

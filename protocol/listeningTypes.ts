@@ -1,5 +1,5 @@
 // Listening tests' plain data (no Node imports): shared by the core, the CLI, the report and the
-// webview protocol (server/src/protocol/listening.ts).
+// webview protocol (protocol/webview/listening.ts).
 
 export type ListeningSystem = 'teacher' | 'student';
 export type ListeningKind = 'ab' | 'mos';

@@ -1,4 +1,4 @@
-// Differential test: server/src/core/g2p/jieba.ts posseg() against the real jieba.posseg.lcut (Debian python3-jieba
+// Differential test: server/src/core/pronunciation/g2p/jieba.ts posseg() against the real jieba.posseg.lcut (Debian python3-jieba
 // 0.42.1, run by /usr/bin/python3 in two batched processes) on every CPP dev sentence plus generated sentences with
 // digits, Latin, punctuation, all of Python's and JavaScript's whitespace, CRLF, rare and astral characters and long
 // runs of out-of-dictionary Han characters (the HMM path). Fails, not skips, when python3-jieba is missing.

@@ -1,4 +1,4 @@
-// Differential test: the TypeScript teacher G2P (server/src/core/g2p/glmG2P.ts: jieba posseg + pypinyin 0.55 +
+// Differential test: the TypeScript teacher G2P (server/src/core/pronunciation/g2p/glmG2P.ts: jieba posseg + pypinyin 0.55 +
 // glm_g2p) against the real one, scripts/reference/teacher_g2p.py (GLM-TTS's utils/glm_g2p.py with Debian's
 // python3-jieba and the vendored pypinyin), on every CPP dev sentence, the texts of sample-workspace/*.tasks.jsonl
 // and generated text with digits, Latin, punctuation runs, spaces, interjections and rare/astral characters.

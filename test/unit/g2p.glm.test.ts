@@ -1,4 +1,4 @@
-// The teacher's G2P (server/src/core/g2p/glmG2P.ts). Each g2pPhonemes literal is what GLM-TTS's
+// The teacher's G2P (server/src/core/pronunciation/g2p/glmG2P.ts). Each g2pPhonemes literal is what GLM-TTS's
 // `G2P_zh()(text)[0]` (data/glmtts/utils/glm_g2p.py with Debian's python3-jieba 0.42.1 and the vendored
 // pypinyin 0.55) returns, checked under /usr/bin/python3; the readings were checked by hand against them.
 import { test } from 'node:test';

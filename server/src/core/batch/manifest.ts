@@ -354,7 +354,7 @@ export function outputWavPath(outDir: string, name: string): { file: string; aud
 }
 
 /**
- * Takes the output folder for one batch (core/folderLock.ts): a lock left by a process that is
+ * Takes the output folder for one batch (core/util/folderLock.ts): a lock left by a process that is
  * gone is taken over; a live holder is reported with what is known of it. Returns the release function.
  */
 export function acquireBatchFolderLock(dir: string): Promise<() => Promise<void>> {

@@ -99,7 +99,7 @@ export const G2P_NAME = 'jieba + pypinyin as GLM-TTS runs them (exact port)';
  * The teacher's G2P (glm_g2p.py: jieba posseg + pypinyin) over text the dictionary left alone:
  * one entry per UTF-16 unit of `input`, tone-numbered pinyin on Han characters (on the first
  * unit of a pair), null elsewhere. Non-Han characters end a block. THE place where the G2P is
- * chosen: the exact TypeScript port of glm_g2p.py (core/g2p/glmG2P.ts), which reads each Chinese
+ * chosen: the exact TypeScript port of glm_g2p.py (core/pronunciation/g2p/glmG2P.ts), which reads each Chinese
  * block on its own as frontend.py feeds it. `pinyinProReadings` is the old estimate.
  */
 export function g2pReadingsOf(input: string): Array<string | null> {

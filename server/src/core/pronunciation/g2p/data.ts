@@ -4,8 +4,8 @@ import { gunzipSync } from 'node:zlib';
 
 /**
  * The G2P data files (jieba's dictionary and HMM tables, pypinyin's dictionaries) live in
- * server/src/core/g2p/data/ and are copied by scripts/build.mjs to dist/data/. This module finds
- * them both ways: from source (tsx: __dirname is server/src/core/g2p) and from any esbuild bundle
+ * server/src/core/pronunciation/g2p/data/ and are copied by scripts/build.mjs to dist/data/. This module finds
+ * them both ways: from source (tsx: __dirname is server/src/core/pronunciation/g2p) and from any esbuild bundle
  * in dist/ (__dirname is dist/).
  */
 function candidates(name: string): string[] {
