@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { encodeWav } from '../server/src/core/audio/wav';
 import { computeCoverage } from '../server/src/core/dataset/coverage';
 import { exportDataset } from '../server/src/core/dataset/export';
-import { clearTeacherCache, predictReadings } from '../server/src/core/teacherG2P';
+import { clearTeacherCache, predictReadings } from '../server/src/core/pronunciation/teacherReadings';
 
 const ROOT = path.join(__dirname, '..');
 

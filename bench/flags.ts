@@ -1,17 +1,17 @@
 // `npm run bench:flags`: how well the polyphone warnings ("the teacher likely misreads this")
 // find the teacher's real misreadings on held-out CPP. The teacher is the real GLM-TTS G2P (jieba +
 // pypinyin, scripts/reference/teacher_g2p.py, one batched run) and, beside it, its TypeScript port
-// (core/g2p/glmG2P.ts). A misreading: the teacher's reading of the CPP target ≠ the gold label.
+// (core/pronunciation/g2p/glmG2P.ts). A misreading: the teacher's reading of the CPP target ≠ the gold label.
 // Same split as bench:student (seed 42, 20 % held out); the confidence threshold is calibrated on
 // a validation split carved from the training part, and reported once on the held-out part.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { g2pReadings } from '../server/src/core/g2p/glmG2P';
-import { parseReplacement, isHan as isHanCode } from '../server/src/core/notation';
+import { g2pReadings } from '../server/src/core/pronunciation/g2p/glmG2P';
+import { parseReplacement, isHan as isHanCode } from '../server/src/core/formats/notation';
 import { readCpp } from '../server/src/core/student/labels';
 import { studentFromJson, type LoadedStudentModel } from '../server/src/core/student/model';
-import { defaultReading } from '../server/src/core/teacherG2P';
+import { defaultReading } from '../server/src/core/pronunciation/teacherReadings';
 import { misreadingAt, MISREADING_CONFIDENCE } from '../server/src/core/student/secondOpinion';
 import { DEFAULT_HELDOUT, DEFAULT_SEED, splitExamples, trainStudent, type LabelledExample } from '../server/src/core/student/trainer';
 

@@ -1,4 +1,4 @@
-// The teacher's G2P in TypeScript (server/src/core/g2p/glmG2P.ts: jieba posseg + pypinyin + glm_g2p) on the CPP dev
+// The teacher's G2P in TypeScript (server/src/core/pronunciation/g2p/glmG2P.ts: jieba posseg + pypinyin + glm_g2p) on the CPP dev
 // sentences, beside the Python it ports (scripts/reference/teacher_g2p.py: GLM-TTS's glm_g2p.py with Debian's
 // python3-jieba) on the same sentences and beside pinyin-pro (`pinyin(text, { type: 'array', toneType: 'num' })`).
 // `npm run bench:g2p [-- sentences]`
@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pinyin as pinyinPro } from 'pinyin-pro';
-import { preloadJieba } from '../server/src/core/g2p/jieba';
-import { loadPypinyin } from '../server/src/core/g2p/pypinyin';
-import { g2pDetailUncached, preloadG2P } from '../server/src/core/g2p/glmG2P';
+import { preloadJieba } from '../server/src/core/pronunciation/g2p/jieba';
+import { loadPypinyin } from '../server/src/core/pronunciation/g2p/pypinyin';
+import { g2pDetailUncached, preloadG2P } from '../server/src/core/pronunciation/g2p/glmG2P';
 
 const ROOT = path.join(__dirname, '..');
 const PYTHON = '/usr/bin/python3';

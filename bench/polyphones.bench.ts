@@ -2,10 +2,10 @@
 // `pinyin()` calls on the same texts (same options), in one run. Target: ≤ 1.5× the raw calls.
 // `node --import tsx bench/polyphones.bench.ts [lines]`
 import { pinyin } from 'pinyin-pro';
-import { ParsedTaskLine } from '../server/src/core/taskFile';
-import { ReplaceDict } from '../server/src/core/dictEngine';
-import { createPolyphoneAnalyzer } from '../server/src/core/polyphones';
-import { clearTeacherCache } from '../server/src/core/teacherG2P';
+import { ParsedTaskLine } from '../server/src/core/formats/taskFile';
+import { ReplaceDict } from '../server/src/core/pronunciation/dictionary';
+import { createPolyphoneAnalyzer } from '../server/src/core/pronunciation/polyphones';
+import { clearTeacherCache } from '../server/src/core/pronunciation/teacherReadings';
 import { defaultSettings } from '../server/src/core/settings';
 
 /** Distinct sentences (no two lines alike, so no cache helps): phrases with polyphones, joined by a seeded generator. */

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { encodeWav } from '../server/src/core/audio/wav';
 import { runBatch } from '../server/src/core/batch/runner';
-import type { Task } from '../server/src/core/taskFile';
+import type { Task } from '../server/src/core/formats/taskFile';
 import { HttpTeacher, serveTeacher } from '../server/src/core/teacher/http';
 import type { SynthesisResult, Teacher } from '../server/src/core/teacher/types';
 import { fastest, paired, row, time } from './report';

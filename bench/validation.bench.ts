@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { getLanguageService, TextDocument as JsonTextDocument } from 'vscode-json-languageservice';
 import webuiSchema from '../schemas/task-webui.schema.json';
-import { ParsedTaskLine, TaskFileModel } from '../server/src/core/taskFile';
+import { ParsedTaskLine, TaskFileModel } from '../server/src/core/formats/taskFile';
 import { LspTestClient } from '../test/lsp/lspClient';
 import { generateTaskLines } from './generate';
 import { makeWav } from '../test/unit/helpers';

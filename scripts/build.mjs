@@ -16,17 +16,21 @@ const nodeEntries = [
   ['server/src/core/qa/measureWorker.ts', 'dist/qaWorker.js'],
   ['server/src/core/teacher/synthWorker.ts', 'dist/synthWorker.js'],
   ['server/src/core/pronunciation/readingsWorker.ts', 'dist/readingsWorker.js'],
-].filter(([entry]) => existsSync(entry));
+];
 
 /** Browser-side bundles for webviews: [entry, outfile]. */
 const webEntries = [
   ['media/src/preview.ts', 'dist/media/preview.js'],
   ['media/src/report.ts', 'dist/media/report.js'],
   ['media/src/listening.ts', 'dist/media/listening.js'],
-].filter(([entry]) => existsSync(entry));
+];
+// A moved or renamed entry must fail the build, not drop its bundle silently.
+for (const [entry] of [...nodeEntries, ...webEntries]) {
+  if (!existsSync(entry)) throw new Error(`build: entry ${entry} is missing (moved? update scripts/build.mjs)`);
+}
 
-/** G2P data files (server/src/core/g2p/data/*.gz: jieba, pypinyin) go to dist/data/, where the bundles look for them. */
-const g2pDataDir = 'server/src/core/g2p/data';
+/** G2P data files (server/src/core/pronunciation/g2p/data/*.gz: jieba, pypinyin) go to dist/data/, where the bundles look for them. */
+const g2pDataDir = 'server/src/core/pronunciation/g2p/data';
 const g2pRequired = ['jieba.bin.gz', 'pypinyin.txt.gz'];
 for (const name of g2pRequired) {
   if (!existsSync(`${g2pDataDir}/${name}`)) throw new Error(`build: ${g2pDataDir}/${name} is missing (see its generator in scripts/g2p-data/)`);

@@ -3,7 +3,7 @@
 // `node --import tsx scripts/teacher-accuracy.ts [dir with dev.sent + dev.lb]`
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { teacherReadings } from '../server/src/core/teacherG2P';
+import { teacherReadings } from '../server/src/core/pronunciation/teacherReadings';
 
 const dir = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'data', 'cpp'));
 const sentences = readFileSync(path.join(dir, 'dev.sent'), 'utf8').split('\n').filter((l) => l.trim() !== '');

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
-import { DocumentInfoNotification, LogNotification, RevalidateRequest, type DocumentInfo } from '../../server/src/protocol';
+import { DocumentInfoNotification, LogNotification, RevalidateRequest, type DocumentInfo } from '../../protocol/lsp/base';
 import type { ClientContext } from './context';
 import { LanguageAssociation } from './languages';
 import { DocumentStatus } from './status';

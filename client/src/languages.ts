@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { kindOfLine } from '../../server/src/core/documentKind';
+import { kindOfLine } from '../../server/src/core/formats/documentKind';
 
 /**
  * Gives `.jsonl` files their language: by the configured globs first, then by sniffing the

@@ -1,6 +1,6 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { shellQuote } from '../../server/src/core/shell';
+import { shellQuote } from '../../server/src/core/util/shell';
 
 // No `vscode` import: the launchers are tested in plain Node.
 

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { DocumentInfo } from '../../server/src/protocol';
+import type { DocumentInfo } from '../../protocol/lsp/base';
 
 /** The status bar item of the active task file or dictionary: its dialect and problem counts. */
 export class DocumentStatus implements vscode.Disposable {

@@ -1,7 +1,7 @@
 // The listening-test webview: one item at a time, keyboard first. A/B: Space plays A, Shift+Space
 // (or B) plays B, 1/2 prefers A/B; MOS: Space plays the clip, 1–5 rates it; N or Enter saves and
 // goes on, Backspace goes back. It never learns which clip is the teacher's.
-import type { FromListeningWebview, ListeningItemView, ListeningSummary, ToListeningWebview } from '../../server/src/protocol/listening';
+import type { FromListeningWebview, ListeningItemView, ListeningSummary, ToListeningWebview } from '../../protocol/webview/listening';
 
 interface VsCodeApi {
   postMessage(m: FromListeningWebview): void;

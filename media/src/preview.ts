@@ -1,6 +1,6 @@
 // The audio preview webview: draws what the language server computed (peaks, log-mel) on
 // canvases and plays the file through an <audio> element. No library, no network, no eval.
-import type { AudioAnalysis, AudioAnalysisResult, FromWebview, PreviewState, PreviewView, SourceKey, ToWebview } from './messages';
+import type { AudioAnalysis, AudioAnalysisResult, FromWebview, PreviewState, PreviewView, SourceKey, ToWebview } from '../../protocol/webview/preview';
 
 interface VsCodeApi {
   postMessage(m: FromWebview): void;

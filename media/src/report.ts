@@ -1,6 +1,6 @@
 // The student webview: a live loss curve while a student trains, and the evaluation report
 // (metrics, weakest polyphones, per-task A/B playback) afterwards. No library, no network.
-import type { EvalReport, FromReportWebview, StudentView, ToReportWebview } from './reportMessages';
+import type { EvalReport, FromReportWebview, StudentView, ToReportWebview } from '../../protocol/webview/report';
 import { formatMean, formatShare } from '../../server/src/core/evaluation/listeningHtml';
 
 interface VsCodeApi {

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Generates server/src/core/g2p/data/jieba.bin.gz: the data jieba 0.42.1's posseg needs, for server/src/core/g2p/jieba.ts.
+"""Generates server/src/core/pronunciation/g2p/data/jieba.bin.gz: the data jieba 0.42.1's posseg needs, for server/src/core/pronunciation/g2p/jieba.ts.
 
 Reads Debian's python3-jieba (0.42.1, MIT, (c) 2013 Sun Junyi): dict.txt and posseg's prob_start / prob_trans /
 prob_emit / char_state_tab tables. Run with Debian's python (`/usr/bin/python3 scripts/g2p-data/jieba.py`).

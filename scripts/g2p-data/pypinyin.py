@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Generates server/src/core/g2p/data/pypinyin.txt.gz from pypinyin 0.55 (third_party/pypinyin-0.55, MIT).
+"""Generates server/src/core/pronunciation/g2p/data/pypinyin.txt.gz from pypinyin 0.55 (third_party/pypinyin-0.55, MIT).
 
     /usr/bin/python3 scripts/g2p-data/pypinyin.py
 
@@ -15,7 +15,7 @@ The file is UTF-8 text, gzipped:
     <phrase><TAB>i j ...               the first reading of each of its characters (heteronym=False reads
                                        only item[0])
 
-The port (server/src/core/g2p/pypinyin.ts) converts these readings with its own copy of pypinyin's style
+The port (server/src/core/pronunciation/g2p/pypinyin.ts) converts these readings with its own copy of pypinyin's style
 converters, so nothing here is pre-converted.
 """
 import gzip

@@ -4,13 +4,11 @@ import type {
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Settings } from './core/settings';
-import type { TaskFileModel, TaskLineAnalyzer } from './core/taskFile';
+import type { TaskFileModel, TaskLineAnalyzer } from './core/formats/taskFile';
 import type { Finding } from './core/findings';
 
-import type { DocumentKind } from './core/documentKind';
+import type { DocumentKind } from './core/formats/documentKind';
 import type { OutputFolderIndex } from './core/batch/outputIndex';
-
-export type { DocumentKind };
 
 export interface OpenDocument {
   uri: string;
@@ -45,11 +43,11 @@ export interface ServerContext {
   getSettings(uri?: string): Promise<Settings>;
   /** Absolute paths of the workspace folders (first one first). */
   workspaceFolders(): string[];
-  /** The workspace folder of a file: the innermost folder holding it, else the first folder (core/paths.ts#folderOf). */
+  /** The workspace folder of a file: the innermost folder holding it, else the first folder (core/util/paths.ts#folderOf). */
   folderOf(file: string | undefined): string | undefined;
-  /** Where a job on a file runs and writes: its folder, else (no workspace folders) the file's own folder (core/paths.ts#workDirOf). */
+  /** Where a job on a file runs and writes: its folder, else (no workspace folders) the file's own folder (core/util/paths.ts#workDirOf). */
   workDirOf(file: string | undefined): string;
-  /** The innermost workspace folder holding the file, or undefined (core/paths.ts#containingFolder). */
+  /** The innermost workspace folder holding the file, or undefined (core/util/paths.ts#containingFolder). */
   containingFolder(file: string): string | undefined;
   getDocument(uri: string): OpenDocument | undefined;
   allDocuments(): OpenDocument[];

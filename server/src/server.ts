@@ -6,19 +6,19 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type {
-  CodeActionProvider, CodeLensProvider, CompletionProvider, DictionaryValidator, DocumentKind, HoverProvider,
+  CodeActionProvider, CodeLensProvider, CompletionProvider, DictionaryValidator, HoverProvider,
   InlayHintProvider, OpenDocument, ServerContext,
 } from './context';
 import type { Finding } from './core/findings';
 import { defaultSettings, type Settings, withDefaults } from './core/settings';
-import { CancelledError, type TaskLineAnalyzer, TaskFileModel } from './core/taskFile';
-import { validateDocument } from './core/validateFile';
-import { sniffKind } from './core/documentKind';
+import { CancelledError, resolvePromptAudio, type TaskLineAnalyzer, TaskFileModel } from './core/formats/taskFile';
+import { validateDocument } from './core/validate';
+import { type DocumentKind, sniffKind } from './core/formats/documentKind';
 import { OutputFolderIndex } from './core/batch/outputIndex';
-import { containingFolder, folderOf, uriToPath, workDirOf } from './core/paths';
-import { PromptAudioCache, resolvePromptAudio } from './promptAudio';
-import { PromptQaMeasurer } from './promptQa';
-import { DocumentInfoNotification, LogNotification, RevalidateRequest } from './protocol';
+import { containingFolder, folderOf, uriToPath, workDirOf } from './core/util/paths';
+import { PromptAudioCache } from './features/promptAudio';
+import { PromptQaMeasurer } from './features/promptQa';
+import { DocumentInfoNotification, LogNotification, RevalidateRequest } from '../../protocol/lsp/base';
 import * as pronunciation from './features/pronunciation';
 import * as readings from './features/readings';
 import * as teacher from './features/teacher';

@@ -99,7 +99,7 @@ function checkInstalledPackage(): void {
   const problems: string[] = [];
   for (const needed of ['package.json', 'dist/extension.js', 'dist/server.js']) if (!files.includes(needed)) problems.push(`missing ${needed}`);
   if (!files.some((f) => /^LICENSE/i.test(f))) problems.push('missing LICENSE');
-  const unwanted = files.filter((f) => /(^|\/)node_modules\/|\.map$|\.tsx?$|^(client|server|test|scripts|bench)\//.test(f));
+  const unwanted = files.filter((f) => /(^|\/)node_modules\/|\.map$|\.tsx?$|^(client|server|protocol|test|scripts|bench)\//.test(f));
   if (unwanted.length) problems.push(`should not be packaged: ${unwanted.slice(0, 10).join(', ')}${unwanted.length > 10 ? ', …' : ''}`);
   console.log(`[${since()}] installed package: ${files.length} files`);
   results.push({ name: 'the installed .vsix holds the bundles and assets only', ok: problems.length === 0, ms: Date.now() - started, error: problems.join('; ') || undefined });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { localCheckoutFiles } from '../../server/src/core/teacher/dictionaryInstall';
-import { UnsafeFileError } from '../../server/src/core/safeFs';
+import { UnsafeFileError } from '../../server/src/core/util/safeFs';
 import { tempDir } from './helpers';
 
 const NEW = '{"银行": "银<|H|><|ANG2|>"}\n';

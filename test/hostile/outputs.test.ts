@@ -5,7 +5,7 @@ import { lstat, mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/pr
 import * as path from 'node:path';
 import { runBatch } from '../../server/src/core/batch/runner';
 import { EmbeddedTeacher } from '../../server/src/core/teacher/embedded';
-import { UnsafeFileError } from '../../server/src/core/safeFs';
+import { UnsafeFileError } from '../../server/src/core/util/safeFs';
 import { mkfifo, runCliBounded, tempDir } from './helpers';
 
 const VICTIM = 'export PATH=/usr/bin\n# the user\'s own file, no trailing newline';

@@ -1,4 +1,4 @@
-// Differential test: server/src/core/g2p/jieba.ts posseg() against the real jieba.posseg.lcut (Debian python3-jieba
+// Differential test: server/src/core/pronunciation/g2p/jieba.ts posseg() against the real jieba.posseg.lcut (Debian python3-jieba
 // 0.42.1, run by /usr/bin/python3 in two batched processes) on every CPP dev sentence plus generated sentences with
 // digits, Latin, punctuation, all of Python's and JavaScript's whitespace, CRLF, rare and astral characters and long
 // runs of out-of-dictionary Han characters (the HMM path). Fails, not skips, when python3-jieba is missing.
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pythonLines } from './python';
-import { posseg } from '../../server/src/core/g2p/jieba';
+import { posseg } from '../../server/src/core/pronunciation/g2p/jieba';
 
 const ROOT = path.join(__dirname, '..', '..');
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LspTestClient } from '../lsp/lspClient';
 import { webuiLines, writePromptWav } from '../unit/teacherHelpers';
-import type { BatchPreflight, BatchProgressParams, BatchSummary } from '../../server/src/protocol/teacher';
+import type { BatchPreflight, BatchProgressParams, BatchSummary } from '../../protocol/lsp/teacher';
 
 let dir: string;
 let client: LspTestClient;

@@ -1,4 +1,4 @@
-// Differential test: the TypeScript teacher G2P (server/src/core/g2p/glmG2P.ts: jieba posseg + pypinyin 0.55 +
+// Differential test: the TypeScript teacher G2P (server/src/core/pronunciation/g2p/glmG2P.ts: jieba posseg + pypinyin 0.55 +
 // glm_g2p) against the real one, scripts/reference/teacher_g2p.py (GLM-TTS's utils/glm_g2p.py with Debian's
 // python3-jieba and the vendored pypinyin), on every CPP dev sentence, the texts of sample-workspace/*.tasks.jsonl
 // and generated text with digits, Latin, punctuation runs, spaces, interjections and rare/astral characters.
@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { pythonLines } from './python';
-import { g2pDetail } from '../../server/src/core/g2p/glmG2P';
-import { isPypinyinHan } from '../../server/src/core/g2p/pypinyin';
-import { isHan, pinyinToTokens } from '../../server/src/core/notation';
+import { g2pDetail } from '../../server/src/core/pronunciation/g2p/glmG2P';
+import { isPypinyinHan } from '../../server/src/core/pronunciation/g2p/pypinyin';
+import { isHan, pinyinToTokens } from '../../server/src/core/formats/notation';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SCRIPT = path.join(ROOT, 'scripts', 'reference', 'teacher_g2p.py');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CodeLensRefreshRequest } from 'vscode-languageserver-protocol/node';
 import { encodeWav } from '../../server/src/core/audio/wav';
-import { AnalyseAudioRequest, AudioFilesChangedNotification, type PreviewAudioArgs, PreviewLineRequest } from '../../server/src/protocol/audio';
+import { AnalyseAudioRequest, AudioFilesChangedNotification, type PreviewAudioArgs, PreviewLineRequest } from '../../protocol/lsp/audio';
 import { LspTestClient } from './lspClient';
 
 const TASKS = [

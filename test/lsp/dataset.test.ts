@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { encodeWav } from '../../server/src/core/audio/wav';
 import {
   type CorpusSuggestion, type CoverageResult, DatasetCoverageRequest, DatasetExportRequest, DatasetSetVoiceLabelsRequest, DatasetSuggestRequest, DatasetVoicesRequest, type ExportDatasetResult, type VoicesResult,
-} from '../../server/src/protocol/dataset';
+} from '../../protocol/lsp/dataset';
 import { LspTestClient } from './lspClient';
 
 const line = (i: number, text: string, audio: string, extra: Record<string, string> = {}) => JSON.stringify({ prompt_audio: audio, prompt_text: '你好。', input_text: text, output_name: `u${i}`, ...extra });

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { encodeWav } from '../../server/src/core/audio/wav';
 import { taskHash } from '../../server/src/core/batch/manifest';
 import { parseTaskText } from '../../server/src/core/batch/runner';
-import { EvaluateStudentRequest, type EvaluateStudentResult } from '../../server/src/protocol/student';
+import { EvaluateStudentRequest, type EvaluateStudentResult } from '../../protocol/lsp/student';
 import { emo, standIn } from '../unit/rewardStandIn';
 import { fileUri, LspTestClient, REPO } from './lspClient';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Diagnostic } from 'vscode-languageserver-protocol/node';
 import { decodeWav, encodeWav, resample } from '../../server/src/core/audio/wav';
-import { RevalidateRequest } from '../../server/src/protocol';
+import { RevalidateRequest } from '../../protocol/lsp/base';
 import { LspTestClient, REPO } from './lspClient';
 
 const task = (prompt: string, name: string) => JSON.stringify({ prompt_audio: prompt, prompt_text: '你好，今天天气很好。', input_text: '今天我们去公园散步。', output_name: name });

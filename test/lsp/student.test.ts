@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { CancellationTokenSource } from 'vscode-languageserver-protocol/node';
 import {
   EvaluateStudentRequest, type EvaluateStudentResult, type StudentTrainProgress, StudentTrainProgressNotification, TrainStudentRequest, type TrainStudentResult,
-} from '../../server/src/protocol/student';
+} from '../../protocol/lsp/student';
 import { fileUri, LspTestClient, REPO } from './lspClient';
 
 const CPP = path.join(REPO, 'data', 'cpp');

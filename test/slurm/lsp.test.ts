@@ -10,7 +10,7 @@ import { fileUri, LspTestClient } from '../lsp/lspClient';
 import { execFileSync } from 'node:child_process';
 import {
   SlurmCancelRequest, SlurmRunsRequest, type SlurmRunRef, type SlurmRunStatus, SlurmStatusNotification, SlurmSubmitRequest, SlurmTrackRequest,
-} from '../../server/src/protocol/slurm';
+} from '../../protocol/lsp/slurm';
 
 let ws = '';
 /** The build under test: run.sh's copy of it (the shards then run its CLI), else this checkout's. */

@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runCli } from './runCli';
-import { globToRegExp } from '../../server/src/core/documentKind';
+import { globToRegExp } from '../../server/src/core/formats/documentKind';
 
 const REPO = path.join(__dirname, '..', '..');
 const task = (text: string, name: string, extra: Record<string, unknown> = {}) =>

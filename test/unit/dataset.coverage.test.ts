@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parseDictEntries, ReplaceDict } from '../../server/src/core/dictEngine';
+import { parseDictEntries, ReplaceDict } from '../../server/src/core/pronunciation/dictionary';
 import { ALL_TONAL_SYLLABLES, computeCoverage, phonemeSymbols, suggestFromCorpus } from '../../server/src/core/dataset/coverage';
-import { PHONEME_SYMBOLS } from '../../server/src/core/notation';
-import { candidateReadings } from '../../server/src/core/teacherG2P';
+import { PHONEME_SYMBOLS } from '../../server/src/core/formats/notation';
+import { candidateReadings } from '../../server/src/core/pronunciation/teacherReadings';
 import { runCli } from './runCli';
 
 const REPO = path.resolve(__dirname, '..', '..');

@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import { encodeWav } from '../../server/src/core/audio/wav';
 import { readManifest } from '../../server/src/core/batch/manifest';
 import { runBatch } from '../../server/src/core/batch/runner';
-import { TaskFileModel } from '../../server/src/core/taskFile';
-import { embeddedG2P } from '../../server/src/core/teacher/g2p';
+import { TaskFileModel } from '../../server/src/core/formats/taskFile';
+import { embeddedG2P } from '../../server/src/core/teacher/embeddedG2P';
 import type { SynthesisResult, SynthesizeOptions, Teacher, TeacherTask } from '../../server/src/core/teacher/types';
 import { runCli } from './runCli';
 

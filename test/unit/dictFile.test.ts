@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { dictionaryPronunciationFindings, parseDictionaryFile, validateDictionaryText } from '../../server/src/core/dictFile';
+import { dictionaryPronunciationFindings, parseDictionaryFile, validateDictionaryText } from '../../server/src/core/formats/dictFile';
 import { defaultSettings } from '../../server/src/core/settings';
 
 const fixture = (name: string) => readFileSync(path.join(__dirname, '..', 'fixtures', 'pronunciation', name), 'utf8');

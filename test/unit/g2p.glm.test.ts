@@ -1,9 +1,9 @@
-// The teacher's G2P (server/src/core/g2p/glmG2P.ts). Each g2pPhonemes literal is what GLM-TTS's
+// The teacher's G2P (server/src/core/pronunciation/g2p/glmG2P.ts). Each g2pPhonemes literal is what GLM-TTS's
 // `G2P_zh()(text)[0]` (data/glmtts/utils/glm_g2p.py with Debian's python3-jieba 0.42.1 and the vendored
 // pypinyin 0.55) returns, checked under /usr/bin/python3; the readings were checked by hand against them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { G2PError, g2pDetail, g2pPhonemes, g2pReadings } from '../../server/src/core/g2p/glmG2P';
+import { G2PError, g2pDetail, g2pPhonemes, g2pReadings } from '../../server/src/core/pronunciation/g2p/glmG2P';
 
 const PY: Array<[string, string[]]> = [
   ['重庆银行', ['ch', 'ong2', '-', 'q', 'ing4', '-', 'in2', '-', 'h', 'ang2']],

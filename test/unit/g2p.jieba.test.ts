@@ -1,9 +1,9 @@
-// server/src/core/g2p/jieba.ts: hand-checked examples. Every expected value below is what Debian's python3-jieba 0.42.1
+// server/src/core/pronunciation/g2p/jieba.ts: hand-checked examples. Every expected value below is what Debian's python3-jieba 0.42.1
 // printed for `[[p.word, p.flag] for p in jieba.posseg.lcut(s)]` (pasted as literals; the differential test
 // test/integration/jieba.diff.test.ts compares against Python on ~14,000 sentences).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { posseg } from '../../server/src/core/g2p/jieba';
+import { posseg } from '../../server/src/core/pronunciation/g2p/jieba';
 
 const pairs = (s: string): Array<[string, string]> => posseg(s).map((p) => [p.word, p.flag]);
 

@@ -1,9 +1,9 @@
-// The pypinyin 0.55 port (server/src/core/g2p/pypinyin.ts): every literal below is what the Python returns for
+// The pypinyin 0.55 port (server/src/core/pronunciation/g2p/pypinyin.ts): every literal below is what the Python returns for
 // pinyin(text, style=Style.INITIALS | Style.FINALS_TONE3, strict=True, neutral_tone_with_five=True), checked with
 // third_party/pypinyin-0.55 under /usr/bin/python3. (All 1,559 readings of the data were compared the same way.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Style, charReadings, getFinalsTone3, getInitials, isPypinyinHan, loadPypinyin, phraseReadings, pinyin } from '../../server/src/core/g2p/pypinyin';
+import { Style, charReadings, getFinalsTone3, getInitials, isPypinyinHan, loadPypinyin, phraseReadings, pinyin } from '../../server/src/core/pronunciation/g2p/pypinyin';
 
 const both = (s: string) => [pinyin(s, Style.INITIALS), pinyin(s, Style.FINALS_TONE3)];
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { pinyin } from 'pinyin-pro';
 import {
   normalizePinyin, parsePinyin, parsePinyinDetailed, parseReplacement, PHONEME_SYMBOLS, pinyinToTokens, readingToPinyin, tokensToPinyin,
-} from '../../server/src/core/notation';
+} from '../../server/src/core/formats/notation';
 
 const PHONEMES = path.resolve(__dirname, '..', '..', 'data', 'glmtts', 'G2P_all_phonemes.json');
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { containingFolder, folderOf, uriToPath, workDirOf } from '../../server/src/core/paths';
-import { documentKind, kindOfLine, sniffKind } from '../../server/src/core/documentKind';
+import { containingFolder, folderOf, uriToPath, workDirOf } from '../../server/src/core/util/paths';
+import { documentKind, kindOfLine, sniffKind } from '../../server/src/core/formats/documentKind';
 
 const root = path.resolve('/ws');
 const nested = path.join(root, 'data');

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ReplaceDict } from '../../server/src/core/dictEngine';
-import { createPolyphoneAnalyzer, type PolyphoneData, type RecordedRuns, type SecondOpinion } from '../../server/src/core/polyphones';
-import { ParsedTaskLine } from '../../server/src/core/taskFile';
+import { ReplaceDict } from '../../server/src/core/pronunciation/dictionary';
+import { createPolyphoneAnalyzer, type PolyphoneData, type RecordedRuns, type SecondOpinion } from '../../server/src/core/pronunciation/polyphones';
+import { ParsedTaskLine } from '../../server/src/core/formats/taskFile';
 import { defaultSettings, type Settings } from '../../server/src/core/settings';
-import { PronunciationWorkspace, readingsFromPhonemes } from '../../server/src/core/pronunciation';
-import { validateFile } from '../../server/src/core/validateFile';
+import { PronunciationWorkspace, readingsFromPhonemes } from '../../server/src/core/pronunciation/checks';
+import { validateFile } from '../../server/src/core/validate';
 
 const task = (text: string) => new ParsedTaskLine(JSON.stringify({ prompt_audio: 'a.wav', prompt_text: '你好', input_text: text, output_name: 'x' }), 'webui', false);
 const base = { dict: ReplaceDict.empty, severity: 'information' as const, ignore: defaultSettings.polyphones.ignore };

@@ -7,8 +7,8 @@ import * as path from 'node:path';
 import { encodeWav } from '../../server/src/core/audio/wav';
 import { type ManifestRecord, readFailures, readManifest } from '../../server/src/core/batch/manifest';
 import { type BatchProgress, runBatch } from '../../server/src/core/batch/runner';
-import type { Task } from '../../server/src/core/taskFile';
-import { embeddedG2P } from '../../server/src/core/teacher/g2p';
+import type { Task } from '../../server/src/core/formats/taskFile';
+import { embeddedG2P } from '../../server/src/core/teacher/embeddedG2P';
 import { type SynthesisResult, type SynthesizeOptions, type Teacher, TeacherError, type TeacherTask } from '../../server/src/core/teacher/types';
 import { essential } from './teacherHelpers';
 

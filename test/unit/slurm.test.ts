@@ -297,7 +297,7 @@ test('web UI prompt paths relative to the task file become absolute in shards; e
 test('lines the output folder already holds are handed to their shards (WAV linked, record with the shard line and hash), once', async () => {
   const { seedShardsFromOut } = await import('../../server/src/core/slurm/seed');
   const { taskHash } = await import('../../server/src/core/batch/manifest');
-  const { TaskFileModel } = await import('../../server/src/core/taskFile');
+  const { TaskFileModel } = await import('../../server/src/core/formats/taskFile');
   const dir = await mkdtemp(path.join(tmpdir(), 'slurm-seed-'));
   try {
     const tasksFile = path.join(dir, 'a.tasks.jsonl');

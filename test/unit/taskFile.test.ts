@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { sniffKind } from '../../server/src/core/documentKind';
-import { detectDialect, TaskFileModel, unsafeNameProblem, resolvePromptAudio, type PromptAudioStatus } from '../../server/src/core/taskFile';
+import { sniffKind } from '../../server/src/core/formats/documentKind';
+import { detectDialect, TaskFileModel, unsafeNameProblem, resolvePromptAudio, type PromptAudioStatus } from '../../server/src/core/formats/taskFile';
 import { capFindings, type Finding } from '../../server/src/core/findings';
-import { findSyntaxError, stringOffsetMapper } from '../../server/src/core/jsonl';
+import { findSyntaxError, stringOffsetMapper } from '../../server/src/core/formats/jsonl';
 
 const W = (o: Record<string, unknown>) => JSON.stringify(o);
 const task = (over: Record<string, unknown> = {}) => W({ prompt_audio: 'p.wav', prompt_text: '你好', input_text: '今天天气很好', output_name: 'a', ...over });

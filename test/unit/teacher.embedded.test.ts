@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeWav } from '../../server/src/core/audio/wav';
 import { EmbeddedTeacher, espeakInput } from '../../server/src/core/teacher/embedded';
-import { embeddedG2P, pinyinToTokens, ReplaceDict, tokensToPinyin } from '../../server/src/core/teacher/g2p';
+import { embeddedG2P } from '../../server/src/core/teacher/embeddedG2P';
+import { ReplaceDict } from '../../server/src/core/pronunciation/dictionary';
+import { pinyinToTokens, tokensToPinyin } from '../../server/src/core/formats/notation';
 
 test('embedded G2P: token notation as FORMATS.md §2 spells it, both ways', () => {
   const table: Record<string, string> = {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { decodeWav } from '../../server/src/core/audio/wav';
 import { readFailures, readManifest, sha256 } from '../../server/src/core/batch/manifest';
 import { runBatch } from '../../server/src/core/batch/runner';
-import { UnsafeFileError } from '../../server/src/core/safeFs';
+import { UnsafeFileError } from '../../server/src/core/util/safeFs';
 import { withDefaults } from '../../server/src/core/settings';
 import { shardSubmitArgs } from '../../server/src/features/slurm';
 import { createTeacher, FastapiGatewayTeacher, GlmTtsServerTeacher, HttpTeacher } from '../../server/src/core/teacher';

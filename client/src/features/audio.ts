@@ -2,8 +2,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ClientContext } from '../context';
 import { webviewPage } from '../webviewPage';
-import { AnalyseAudioRequest, AudioFilesChangedNotification, type PreviewAudioArgs, type PreviewLine, PreviewLineRequest } from '../../../server/src/protocol/audio';
-import type { FromWebview, PreviewSource, PreviewState, PreviewTarget, PreviewView, SourceKey, ToWebview } from '../../../media/src/messages';
+import { AnalyseAudioRequest, AudioFilesChangedNotification, type PreviewAudioArgs, type PreviewLine, PreviewLineRequest } from '../../../protocol/lsp/audio';
+import type { FromWebview, PreviewSource, PreviewState, PreviewTarget, PreviewView, SourceKey, ToWebview } from '../../../protocol/webview/preview';
 
 const PANEL_TYPE = 'ttsDistill.audioPreview';
 const EDITOR_TYPE = 'ttsDistill.wavPreview';

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { ClientContext } from '../context';
 import {
   DatasetCoverageRequest, DatasetExportRequest, DatasetSetVoiceLabelsRequest, DatasetSuggestRequest, DatasetVoicesRequest, type CoverageResult, type ExportFormat, type TextMode, type VoicesResult,
-} from '../../../server/src/protocol/dataset';
+} from '../../../protocol/lsp/dataset';
 
 type CoverageReport = CoverageResult['report'];
 type Voice = VoicesResult['pool']['voices'][number];

@@ -6,7 +6,7 @@ import {
   appendAnswer, answersFile, latestAnswers, type ListeningAnswer, ListeningInputError, type ListeningKinds, type ListeningPlan, listeningCandidates,
   listTests, makeAnswer, nextItem, openTest, readAnswers, readEvalReport, readPlan, summarize, updateReport,
 } from '../../../server/src/core/evaluation/listening';
-import type { FromListeningWebview, ListeningItemView, ToListeningWebview } from '../../../server/src/protocol/listening';
+import type { FromListeningWebview, ListeningItemView, ToListeningWebview } from '../../../protocol/webview/listening';
 
 const PANEL_TYPE = 'ttsDistill.listening';
 

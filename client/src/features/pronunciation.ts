@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { ConvertDictionaryRequest } from '../../../server/src/protocol';
+import { ConvertDictionaryRequest } from '../../../protocol/lsp/pronunciation';
 import type { ClientContext } from '../context';
 
 /**

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import {
   type ShardStatus, SlurmCancelRequest, SlurmRunsRequest, type SlurmRunStatus, SlurmStatusNotification, SlurmSubmitRequest, SlurmTrackRequest,
-} from '../../../server/src/protocol';
+} from '../../../protocol/lsp/slurm';
 import { State } from 'vscode-languageclient/node';
 import type { ClientContext } from '../context';
 import { taskDocument } from '../taskDocument';

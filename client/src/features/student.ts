@@ -6,8 +6,8 @@ import type { ClientContext } from '../context';
 import { webviewPage } from '../webviewPage';
 import {
   EvaluateStudentRequest, type EvaluateStudentResult, type StudentKind, StudentTrainProgressNotification, TrainStudentRequest, type TrainStudentResult,
-} from '../../../server/src/protocol/student';
-import type { FromReportWebview, StudentView, ToReportWebview } from '../../../media/src/reportMessages';
+} from '../../../protocol/lsp/student';
+import type { FromReportWebview, StudentView, ToReportWebview } from '../../../protocol/webview/report';
 
 /** Scheme of the two virtual documents of the evaluation diff. */
 export const EVAL_SCHEME = 'tts-distill-eval';

@@ -4,7 +4,7 @@ import type { ClientContext } from '../context';
 import { taskDocument } from '../taskDocument';
 import {
   type BatchProgressParams, BatchPreflightRequest, BatchProgressNotification, type BatchSummary, formatDuration, SubmitBatchRequest, TeacherHealthRequest, QaOverrideRequest, type QaOverrideParams,
-} from '../../../server/src/protocol/teacher';
+} from '../../../protocol/lsp/teacher';
 
 const TOKEN_KEY = 'ttsDistill.teacherToken';
 

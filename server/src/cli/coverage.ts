@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { loadReplaceDict } from '../core/dictEngine';
-import { loadAbleList } from '../core/g2p/ableList';
+import { loadReplaceDict } from '../core/pronunciation/dictionary';
+import { loadAbleList } from '../core/pronunciation/g2p/ableList';
 import { computeCoverage, type CoverageLine, type CoverageReport, suggestFromCorpus } from '../core/dataset/coverage';
 import { findTaskFiles, readTaskFiles } from '../core/dataset/taskLines';
 import { intOption, parseArgs } from './args';
 import { type CliCommand, UsageError } from './types';
 import { workspaceSettings } from './workspaceSettings';
-import { kindByGlobs } from '../core/documentKind';
+import { kindByGlobs } from '../core/formats/documentKind';
 
 export const coverageCommand: CliCommand = {
   summary: 'reading coverage of task files: every polyphone reading, syllables, tones, phoneme tokens',

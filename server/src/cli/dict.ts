@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { convertDictionaryText } from '../core/dictEngine';
+import { convertDictionaryText } from '../core/pronunciation/dictionary';
 import { parseArgs } from './args';
 import { type CliCommand, UsageError } from './types';
 

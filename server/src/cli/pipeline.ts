@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { shellQuote } from '../core/shell';
+import { shellQuote } from '../core/util/shell';
 import { parseArgs } from './args';
 import { type CliCommand, UsageError } from './types';
 

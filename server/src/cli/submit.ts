@@ -1,12 +1,12 @@
 // `tts-distill submit`: the batch runner on one machine (resumes when the folder holds an earlier run).
 import * as path from 'node:path';
-import { FolderBusyError } from '../core/folderLock';
+import { FolderBusyError } from '../core/util/folderLock';
 import { runBatch, type BatchProgress } from '../core/batch/runner';
-import { UnsafeFileError } from '../core/safeFs';
+import { UnsafeFileError } from '../core/util/safeFs';
 import { defaultSettings, type TeacherBackendKind } from '../core/settings';
 import { createTeacher, GlmttsCliTeacher, HTTP_PROTOCOLS, isHttpProtocol } from '../core/teacher';
 import { DictionaryInstallError } from '../core/teacher/dictionaryInstall';
-import { formatDuration } from '../protocol/teacher';
+import { formatDuration } from '../../../protocol/lsp/teacher';
 import { intOption, parseArgs } from './args';
 import { type CliCommand, type CliIO, UsageError } from './types';
 

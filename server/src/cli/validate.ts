@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { validateFile } from '../core/validateFile';
+import { validateFile } from '../core/validate';
 import { defaultSettings } from '../core/settings';
 import { workspaceFiles, workspaceSettings } from './workspaceSettings';
-import { kindByGlobs } from '../core/documentKind';
+import { kindByGlobs } from '../core/formats/documentKind';
 import { comparePos, type Finding, type Severity, severityRank } from '../core/findings';
 import { parseArgs } from './args';
 import { type CliCommand, UsageError } from './types';

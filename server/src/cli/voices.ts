@@ -4,7 +4,7 @@ import { readVoiceLabels, setVoiceLabels, VOICE_LABEL_KEYS, type VoiceLabels, ty
 import { parseArgs } from './args';
 import { type CliCommand, UsageError } from './types';
 import { workspaceSettings } from './workspaceSettings';
-import { kindByGlobs } from '../core/documentKind';
+import { kindByGlobs } from '../core/formats/documentKind';
 
 export const voicesCommand: CliCommand = {
   summary: 'the voice pool: every prompt WAV the task files use, measured, counted and labelled',

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parse, type ParseError } from 'jsonc-parser';
 import { defaultSettings, type Settings, settingsFromVsCode } from '../core/settings';
-import { kindByGlobs, kindByName } from '../core/documentKind';
-import { walkFiles } from '../core/findFiles';
+import { kindByGlobs, kindByName } from '../core/formats/documentKind';
+import { walkFiles } from '../core/util/findFiles';
 
 /**
  * The settings of the workspace the CLI runs in: `<cwd>/.vscode/settings.json` (JSON with

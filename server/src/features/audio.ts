@@ -2,19 +2,19 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
-import { uriToPath } from '../core/paths';
+import { uriToPath } from '../core/util/paths';
 import { type CodeLens, CodeLensRefreshRequest } from 'vscode-languageserver/node';
 import type { ServerContext } from '../context';
 import { analyseFile, AudioAnalysisCache } from '../core/audio/analysis';
 import type { AnalysisDone, AnalysisJob } from '../core/audio/analysisWorker';
-import type { AudioAnalysisResult, AudioSource, AudioSourceKind, PreviewLine, ReadingCell, TeacherTake } from '../core/audio/previewTypes';
+import type { AudioAnalysisResult, AudioSource, AudioSourceKind, PreviewLine, ReadingCell, TeacherTake } from '../../../protocol/previewTypes';
 import type { OutputFolderState } from '../core/batch/outputIndex';
 import { qaSummaryLine } from '../core/qa/gates';
 import type { Settings } from '../core/settings';
-import { resolvePromptAudio, TaskFileModel, type ParsedTaskLine } from '../core/taskFile';
-import { loadReplaceDict } from '../core/dictEngine';
-import { teacherReadings } from '../core/teacherG2P';
-import { AnalyseAudioRequest, AudioFilesChangedNotification, type PreviewAudioArgs, PreviewLineRequest } from '../protocol/audio';
+import { resolvePromptAudio, TaskFileModel, type ParsedTaskLine } from '../core/formats/taskFile';
+import { loadReplaceDict } from '../core/pronunciation/dictionary';
+import { teacherReadings } from '../core/pronunciation/teacherReadings';
+import { AnalyseAudioRequest, AudioFilesChangedNotification, type PreviewAudioArgs, PreviewLineRequest } from '../../../protocol/lsp/audio';
 
 /** Code lenses stop after this many lines: beyond it the lenses' JSON alone slows the editor down. */
 const MAX_LENS_LINES = 20000;

@@ -1,19 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { uriToPath } from '../core/paths';
+import { uriToPath } from '../core/util/paths';
 import { LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import type { ServerContext } from '../context';
-import { loadReplaceDict } from '../core/dictEngine';
-import { loadAbleList } from '../core/g2p/ableList';
+import { loadReplaceDict } from '../core/pronunciation/dictionary';
+import { loadAbleList } from '../core/pronunciation/g2p/ableList';
 import { computeCoverageAsync, suggestFromCorpus } from '../core/dataset/coverage';
 import { ExportError, exportDataset, parseSplitSpec } from '../core/dataset/export';
 import { findTaskFiles, tasksOfText, type TaskFileTasks } from '../core/dataset/taskLines';
-import { kindByGlobs } from '../core/documentKind';
+import { kindByGlobs } from '../core/formats/documentKind';
 import { readVoiceLabels, setVoiceLabels, voicePool } from '../core/dataset/voices';
 import type { Settings } from '../core/settings';
 import {
   DatasetCoverageRequest, DatasetExportRequest, DatasetSetVoiceLabelsRequest, DatasetSuggestRequest, DatasetVoicesRequest, type CoverageResult, type ExportDatasetResult, type VoicesResult,
-} from '../protocol/dataset';
+} from '../../../protocol/lsp/dataset';
 
 /** Error codes of the dataset requests. */
 export const enum DatasetError { Refused = 1 }

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { DocumentLink } from 'vscode-languageserver/node';
 import type { ServerContext } from '../context';
-import { resolvePromptAudio } from '../core/taskFile';
+import { resolvePromptAudio } from '../core/formats/taskFile';
 
 /**
  * Document links on prompt-audio paths (`prompt_audio` / `prompt_speech`), resolved the way the

@@ -7,17 +7,18 @@ import {
 } from 'vscode-languageserver/node';
 import type { OpenDocument, ServerContext } from '../context';
 import type { Settings } from '../core/settings';
-import { dictionaryPath, isCheckoutDictionary, PronunciationWorkspace, ruleLinesAtCheckout, taskTextsOf, workspaceTaskTexts } from '../core/pronunciation';
-import { type DictFileEntry, type DictFixData, dictionaryPronunciationFindings, parseDictionaryFile, pinsOf } from '../core/dictFile';
+import { dictionaryPath, isCheckoutDictionary, PronunciationWorkspace, ruleLinesAtCheckout, taskTextsOf, workspaceTaskTexts } from '../core/pronunciation/checks';
+import { type DictFileEntry, type DictFixData, dictionaryPronunciationFindings, parseDictionaryFile, pinsOf } from '../core/formats/dictFile';
 import {
-  convertDictionaryText, detectDictDialect, formatRuleLine, formatUpstreamLine, hanChars, keyNeverMatches, ReplaceDict, ruleToUpstream,
-} from '../core/dictEngine';
-import { type CharReading, candidateReadings, defaultReading, G2P_NAME, teacherReadings } from '../core/teacherG2P';
-import { isHan, looksLikeTokens, pinyinToTokens, readingToPinyin } from '../core/notation';
-import { AMBIGUOUS_CODE, POLYPHONE_CODE, type PolyphoneData } from '../core/polyphones';
-import { scanMembers } from '../core/jsonl';
+  convertDictionaryText, detectDictDialect, formatRuleLine, formatUpstreamLine, hanChars, ReplaceDict, ruleToUpstream,
+} from '../core/pronunciation/dictionary';
+import { keyNeverMatches } from '../core/pronunciation/glmFrontend';
+import { type CharReading, candidateReadings, defaultReading, G2P_NAME, teacherReadings } from '../core/pronunciation/teacherReadings';
+import { isHan, looksLikeTokens, pinyinToTokens, readingToPinyin } from '../core/formats/notation';
+import { AMBIGUOUS_CODE, POLYPHONE_CODE, type PolyphoneData } from '../core/pronunciation/polyphones';
+import { scanMembers } from '../core/formats/jsonl';
 import { OutputFormat, segment } from 'pinyin-pro';
-import { ConvertDictionaryRequest } from '../protocol/pronunciation';
+import { ConvertDictionaryRequest } from '../../../protocol/lsp/pronunciation';
 import type { PronunciationApi } from './readings';
 
 /**

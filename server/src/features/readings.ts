@@ -23,12 +23,12 @@ import { type InlayHint, type InlayHintLabelPart, MarkupKind } from 'vscode-lang
 import type { OpenDocument, ServerContext } from '../context';
 import type { Settings } from '../core/settings';
 import type { LineFinding } from '../core/findings';
-import { PENDING_FINDINGS, type ParsedTaskLine, type TaskLineAnalyzer } from '../core/taskFile';
-import type { PronunciationWorkspace } from '../core/pronunciation';
-import { POLYPHONE_CODE, polyphoneVerdicts } from '../core/polyphones';
-import { AbleList } from '../core/g2p/ableList';
-import { candidateReadings, defaultReading, type ReadingSource, sourceAt } from '../core/teacherG2P';
-import { isHan } from '../core/notation';
+import { PENDING_FINDINGS, type ParsedTaskLine, type TaskLineAnalyzer } from '../core/formats/taskFile';
+import type { PronunciationWorkspace } from '../core/pronunciation/checks';
+import { POLYPHONE_CODE, polyphoneVerdicts } from '../core/pronunciation/polyphones';
+import { AbleList } from '../core/pronunciation/g2p/ableList';
+import { candidateReadings, defaultReading, type ReadingSource, sourceAt } from '../core/pronunciation/teacherReadings';
+import { isHan } from '../core/formats/notation';
 import { linePredict } from '../core/pronunciation/lineCache';
 import { ReadingsPool } from '../core/pronunciation/readingsPool';
 

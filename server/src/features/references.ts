@@ -2,11 +2,12 @@ import { promises as fs } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { CancellationToken, Location, Position } from 'vscode-languageserver/node';
 import type { OpenDocument, ServerContext } from '../context';
-import { applyLikeTeacher, hanChars, ReplaceDict } from '../core/dictEngine';
-import { type DictFileEntry, parseDictionaryFile } from '../core/dictFile';
-import { dictionaryPath } from '../core/pronunciation';
+import { hanChars, ReplaceDict } from '../core/pronunciation/dictionary';
+import { applyLikeTeacher } from '../core/pronunciation/glmFrontend';
+import { type DictFileEntry, parseDictionaryFile } from '../core/formats/dictFile';
+import { dictionaryPath } from '../core/pronunciation/checks';
 import type { TaskDialectSetting } from '../core/settings';
-import { type FieldRef, TaskFileModel } from '../core/taskFile';
+import { type FieldRef, TaskFileModel } from '../core/formats/taskFile';
 import { workspaceTaskFiles } from './symbols';
 
 /**

@@ -10,7 +10,7 @@ import { liveRun, runDirIn, runSlurmBatch, SlurmRunError } from '../core/slurm/r
 import { TOKEN_ENV } from '../cli/submit';
 import {
   SlurmCancelRequest, type SlurmRunRef, SlurmRunsRequest, type SlurmRunStatus, SlurmStatusNotification, SlurmSubmitRequest, SlurmTrackRequest,
-} from '../protocol/slurm';
+} from '../../../protocol/lsp/slurm';
 
 interface FollowedRun {
   status: SlurmRunStatus;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { uriToPath } from '../core/paths';
+import { uriToPath } from '../core/util/paths';
 import { ResponseError } from 'vscode-languageserver/node';
 import type { ServerContext } from '../context';
 import { readingsDocument } from '../core/evaluation/diffText';
@@ -13,7 +13,7 @@ import { loadStudent } from '../core/student/model';
 import { trainInWorker } from '../core/student/trainInWorker';
 import {
   EvaluateStudentRequest, StudentTrainProgressNotification, TrainStudentRequest, type StudentTrainProgress, type TrainStudentResult,
-} from '../protocol/student';
+} from '../../../protocol/lsp/student';
 
 /** Error codes of the student requests. */
 export const enum StudentError { NoManifest = 1, Untrusted = 2, NoCommand = 3, NoModel = 4, Busy = 5 }

@@ -3,9 +3,9 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type DocumentSymbol, type SymbolInformation, SymbolKind } from 'vscode-languageserver/node';
 import type { OpenDocument, ServerContext } from '../context';
-import { parseDictionaryFile } from '../core/dictFile';
-import type { TaskFileModel } from '../core/taskFile';
-import { findFiles } from '../core/findFiles';
+import { parseDictionaryFile } from '../core/formats/dictFile';
+import type { TaskFileModel } from '../core/formats/taskFile';
+import { findFiles } from '../core/util/findFiles';
 
 /** Longest text shown beside a task's output name in the outline. */
 const DETAIL_CHARS = 40;

@@ -10,7 +10,7 @@ import { checkNames, parseTaskText, runBatch } from '../core/batch/runner';
 import type { JudgesLine } from '../core/evaluation/judges/apply';
 import type { Settings } from '../core/settings';
 import { createTeacher } from '../core/teacher';
-import { BatchPreflightRequest, BatchProgressNotification, QaOverrideRequest, SubmitBatchRequest, TeacherHealthRequest } from '../protocol/teacher';
+import { BatchPreflightRequest, BatchProgressNotification, QaOverrideRequest, SubmitBatchRequest, TeacherHealthRequest } from '../../../protocol/lsp/teacher';
 import { QaError, readOverrides, writeOverrides } from '../core/qa/runQa';
 import { qaSummaryLine } from '../core/qa/gates';
 

@@ -1,9 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { mixDown, WavFormatError, WavReader } from './wav';
 import { f0Yin, levels, type Levels, melSpectrogram, nextPow2, peaks, stftFrameCount } from './dsp';
-import type { AudioAnalysis, AudioAnalysisResult, AudioProblem } from './previewTypes';
+import type { AudioAnalysis, AudioAnalysisResult, AudioProblem } from '../../../../protocol/previewTypes';
 
-export type { AudioAnalysis, AudioAnalysisResult, AudioProblem } from './previewTypes';
+export type { AudioAnalysis, AudioAnalysisResult, AudioProblem } from '../../../../protocol/previewTypes';
 
 export interface AnalysisOptions {
   /** Waveform buckets; default 4096 (enough for a full-width panel on a 4K screen). */

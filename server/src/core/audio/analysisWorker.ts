@@ -2,7 +2,7 @@
 // a long file never holds up the language server's diagnostics, hovers and completions.
 import { parentPort } from 'node:worker_threads';
 import { analyseFile } from './analysis';
-import type { AudioAnalysisResult } from './previewTypes';
+import type { AudioAnalysisResult } from '../../../../protocol/previewTypes';
 
 export interface AnalysisJob { id: number; path: string; range?: { start: number; end: number } }
 export interface AnalysisDone { id: number; result: AudioAnalysisResult }

@@ -1,7 +1,7 @@
 // What a prompt recording is, read in one place for the editor (core of the server's prompt cache)
 // and for `tts-distill validate`: never opens a FIFO or a device (stat first), a size cap, the WAV header.
 import { stat } from 'node:fs/promises';
-import type { PromptAudioStatus } from '../taskFile';
+import type { PromptAudioStatus } from '../formats/taskFile';
 import { readWavHeader } from './wavHeader';
 
 /** The prompt's status with the file's mtime and size (-1 when it could not be stat'ed), the key of a cache. */

@@ -1,4 +1,4 @@
-import { openRegularForRead, readRegularFile, UnsafeFileError } from '../safeFs';
+import { openRegularForRead, readRegularFile, UnsafeFileError } from '../util/safeFs';
 
 /** What the RIFF header of a WAV file says, read without loading the samples. */
 export interface WavHeader {

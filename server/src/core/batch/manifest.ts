@@ -9,11 +9,11 @@ import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import * as path from 'node:path';
-import type { Task } from '../taskFile';
+import type { Task } from '../formats/taskFile';
 import type { TeacherBackendKind } from '../settings';
-import type { ReadingSource } from '../teacherG2P';
-import { openAppendNoFollow } from '../safeFs';
-import { acquireFolderLock } from '../folderLock';
+import type { ReadingSource } from '../pronunciation/teacherReadings';
+import { openAppendNoFollow } from '../util/safeFs';
+import { acquireFolderLock } from '../util/folderLock';
 
 export const MANIFEST_FILE = 'manifest.jsonl';
 export const FAILURES_FILE = 'failures.jsonl';
@@ -354,7 +354,7 @@ export function outputWavPath(outDir: string, name: string): { file: string; aud
 }
 
 /**
- * Takes the output folder for one batch (core/folderLock.ts): a lock left by a process that is
+ * Takes the output folder for one batch (core/util/folderLock.ts): a lock left by a process that is
  * gone is taken over; a live holder is reported with what is known of it. Returns the release function.
  */
 export function acquireBatchFolderLock(dir: string): Promise<() => Promise<void>> {

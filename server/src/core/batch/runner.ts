@@ -10,9 +10,9 @@ import { setMaxListeners } from 'node:events';
 import { mkdir, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseWavHeader, promptWavProblem } from '../audio/wavHeader';
-import { assertRegularOrAbsent, readRegularFile } from '../safeFs';
+import { assertRegularOrAbsent, readRegularFile } from '../util/safeFs';
 import type { TaskDialectSetting } from '../settings';
-import { resolvePromptAudio, type Task, type TaskDialect, TaskFileModel } from '../taskFile';
+import { resolvePromptAudio, type Task, type TaskDialect, TaskFileModel } from '../formats/taskFile';
 import { type ManyResult, type SynthesisResult, type Teacher, TeacherError, type TeacherTask, isAbortError } from '../teacher/types';
 import {
   acquireBatchFolderLock, taskLabelFields, FAILURES_FILE, type FailureRecord, isTempFile, JsonlAppender, latestByName, LOCK_FILE, MANIFEST_FILE, type ManifestRecord, outputWavPath, readFailures,

@@ -4,10 +4,10 @@
  * language model), which readings are thin, and the classic corpus-design figures: syllables,
  * tones and the teacher's phoneme tokens covered. Pure: no file system, no LSP.
  */
-import { ReplaceDict } from '../dictEngine';
-import { AbleList } from '../g2p/ableList';
-import { PHONEME_SYMBOLS, pinyinToTokens } from '../notation';
-import { candidateReadings, predictReadings, type ReadingSource, sourceAt } from '../teacherG2P';
+import { ReplaceDict } from '../pronunciation/dictionary';
+import { AbleList } from '../pronunciation/g2p/ableList';
+import { PHONEME_SYMBOLS, pinyinToTokens } from '../formats/notation';
+import { candidateReadings, predictReadings, type ReadingSource, sourceAt } from '../pronunciation/teacherReadings';
 import syllableList from './syllables.json';
 
 /** One line of task text, where it is. */

@@ -1,8 +1,8 @@
 /** The task lines of a workspace's task files, as the dataset views and commands read them. */
 import { readFile } from 'node:fs/promises';
-import { walkFiles } from '../findFiles';
+import { walkFiles } from '../util/findFiles';
 import type { Settings } from '../settings';
-import { resolvePromptAudio, type Task, type TaskDialect, TaskFileModel } from '../taskFile';
+import { resolvePromptAudio, type Task, type TaskDialect, TaskFileModel } from '../formats/taskFile';
 
 export interface TaskFileTasks {
   file: string;

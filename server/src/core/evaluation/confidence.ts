@@ -1,6 +1,6 @@
 // Confidence intervals for listening tests: Wilson score interval of a share, Student-t interval
 // of a mean. No dependencies: the t quantile comes from the regularized incomplete beta function.
-import type { MeanCi, ShareCi } from './listeningTypes';
+import type { MeanCi, ShareCi } from '../../../../protocol/listeningTypes';
 
 /** z of a two-sided 95 % interval (the 0.975 quantile of the standard normal). */
 export const Z95 = 1.959963984540054;

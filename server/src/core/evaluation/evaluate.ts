@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../batch/manifest';
-import { readRegularFile } from '../safeFs';
+import { readRegularFile } from '../util/safeFs';
 import { parseManifest, type TeacherRecord } from '../student/labels';
 import { excludedLines, QaError } from '../qa/runQa';
 import type { G2PStudent } from '../student/model';

@@ -6,17 +6,17 @@ import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../batch/manifest';
-import { assertRegularOrAbsent, openAppendNoFollow, readRegularFile } from '../safeFs';
+import { assertRegularOrAbsent, openAppendNoFollow, readRegularFile } from '../util/safeFs';
 import { seededRandom, shuffle } from '../student/prng';
 import { meanCi, wilson } from './confidence';
 import { renderReportHtml } from './html';
 import {
   LISTENING_FORMAT_VERSION, LISTENING_PLAN_FORMAT, type ListeningAnswer, type ListeningItem, type ListeningKinds, type ListeningPlan,
   type ListeningSummary, type ListeningSystem,
-} from './listeningTypes';
+} from '../../../../protocol/listeningTypes';
 import type { EvalReport } from './types';
 
-export * from './listeningTypes';
+export * from '../../../../protocol/listeningTypes';
 
 /** A run, test or answer the user gave that cannot be used: the message says why (CLI exit 2, a message in VS Code). */
 export class ListeningInputError extends Error {}

@@ -1,5 +1,5 @@
 // The listening-test section of eval.html (and its plain-text lines for the CLI).
-import type { ListeningSummary, MeanCi, ShareCi } from './listeningTypes';
+import type { ListeningSummary, MeanCi, ShareCi } from '../../../../protocol/listeningTypes';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const fix = (x: number | null, d: number) => (x === null ? '—' : x.toFixed(d));

@@ -10,7 +10,7 @@ import { join, resolve, sep } from 'node:path';
 import { writeLinesAtomic } from '../batch/manifest';
 import { readWavHeader } from '../audio/wavHeader';
 import { runJsonLines } from './judges/jsonLinesProcess';
-import { substitute } from '../shell';
+import { substitute } from '../util/shell';
 import type { RtfSummary, SynthTiming } from './judges/types';
 
 export interface SynthOptions {

@@ -1,6 +1,6 @@
 // The evaluation's plain data (no Node imports): shared by the core, the protocol, the CLI and
 // the report webview (media/src/report.ts).
-import type { ListeningSummary } from './listeningTypes';
+import type { ListeningSummary } from '../../../../protocol/listeningTypes';
 import type { JudgeRole, JudgeScores, JudgesSummary, RtfSummary, SynthTiming } from './judges/types';
 
 export type { JudgeRole, JudgeScores, JudgesSummary, RtfSummary, SynthTiming };

@@ -4,8 +4,8 @@
  * line is predicted once, whoever asks first: the worker threads ahead of time (`ReadingsPool`),
  * or the caller itself when nothing has been computed yet.
  */
-import { type ReplaceDict } from '../dictEngine';
-import { type LineReadings, predictReadings } from '../teacherG2P';
+import { type ReplaceDict } from './dictionary';
+import { type LineReadings, predictReadings } from './teacherReadings';
 
 /** At most this many lines are kept (about 100 bytes each beside the text, which task files hold anyway). */
 const MAX_LINES = 400_000;

@@ -14,9 +14,9 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { DictEntry } from '../dictEngine';
-import type { PolyphoneVerdict } from '../polyphones';
-import type { LineReadings } from '../teacherG2P';
+import type { DictEntry } from './dictionary';
+import type { PolyphoneVerdict } from './polyphones';
+import type { LineReadings } from './teacherReadings';
 import { storeReadings } from './lineCache';
 
 /** Everything the verdicts depend on; `key` names it (a new key empties the cache). */

@@ -2,11 +2,11 @@
 // for the language server (the teacher's readings and the second opinion on each polyphone), so a
 // 100,000-line file is read on every core while the server keeps answering. Messages: see ReadingsPool.
 import { parentPort } from 'node:worker_threads';
-import { ReplaceDict } from '../dictEngine';
-import { predictReadings } from '../teacherG2P';
-import { AbleList } from '../g2p/ableList';
-import { polyphoneVerdicts, type SecondOpinion, type VerdictOptions } from '../polyphones';
-import { loadStudentOpinion } from '../pronunciation';
+import { ReplaceDict } from './dictionary';
+import { predictReadings } from './teacherReadings';
+import { AbleList } from './g2p/ableList';
+import { polyphoneVerdicts, type SecondOpinion, type VerdictOptions } from './polyphones';
+import { loadStudentOpinion } from './checks';
 import type { ReadingsWorkerReply, ReadingsWorkerRequest } from './readingsPool';
 
 type Config = Extract<ReadingsWorkerRequest, { type: 'config' }>;

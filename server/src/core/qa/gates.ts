@@ -4,7 +4,7 @@
  * run's median (truncation, hallucination) and the loudness spread. Pure: runQa.ts does the I/O.
  */
 import type { Settings } from '../settings';
-import { isHan } from '../notation';
+import { isHan } from '../formats/notation';
 import type { SignalMeasures } from './signal';
 
 export type QaThresholds = Omit<Settings['qa'], 'promptChecks'>;

@@ -1,5 +1,5 @@
 import { decodeWav } from '../audio/wav';
-import { readRegularFile } from '../safeFs';
+import { readRegularFile } from '../util/safeFs';
 import { measureChannels, type SignalMeasures } from './signal';
 
 /** Reads (a regular file of at most `maxBytes`, never a FIFO or device), decodes and measures one WAV. */

@@ -11,7 +11,7 @@ import { lstat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { latestByName, MANIFEST_FILE, readJsonLines, readManifest, writeFileAtomic, writeLinesAtomic } from '../batch/manifest';
 import { JUDGES_FILE, type JudgesLine, parseJudgesFile } from '../evaluation/judges/apply';
-import { readRegularFile } from '../safeFs';
+import { readRegularFile } from '../util/safeFs';
 import { applyGates, type QaInput, type QaOverride, type QaRecord, type QaSummary, type QaThresholds } from './gates';
 import { measureWavFile } from './measureFile';
 

@@ -1,4 +1,4 @@
-import { shellQuote } from '../shell';
+import { shellQuote } from '../util/shell';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 

@@ -6,8 +6,8 @@ import { mergeShards, type MergeResult, ShardOutputs } from './merge';
 import { type ArrayTaskInfo, compressTaskIds, isEnded, isRetryable, type JobState, SlurmError, SlurmQueue } from './queue';
 import { batchScript, defaultNodeCommand } from './script';
 import { LOCK_FILE, taskHash, writeFileAtomic } from '../batch/manifest';
-import { acquireFolderLock, FolderBusyError } from '../folderLock';
-import { TaskFileModel } from '../taskFile';
+import { acquireFolderLock, FolderBusyError } from '../util/folderLock';
+import { TaskFileModel } from '../formats/taskFile';
 import { seedShardsFromOut } from './seed';
 import { anchorPromptAudio, planShards, sha256, shardPaths, writeIfChanged, writeShards } from './shards';
 

@@ -1,7 +1,7 @@
 import { appendFile, mkdir, open } from 'node:fs/promises';
 import * as path from 'node:path';
 import { isManifestRecord, MANIFEST_FILE, taskHash } from '../batch/manifest';
-import { TaskFileModel } from '../taskFile';
+import { TaskFileModel } from '../formats/taskFile';
 import { JsonlTail, type LineRecord, placeAudio } from './merge';
 import { type Shard, shardPaths } from './shards';
 

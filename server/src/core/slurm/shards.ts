@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { BOM, splitLines } from '../jsonl';
+import { BOM, splitLines } from '../formats/jsonl';
 import { writeFileAtomic } from '../batch/manifest';
 
 /**

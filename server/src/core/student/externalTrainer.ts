@@ -4,7 +4,7 @@
 //   {"event":"log","message":"…"}            (any non-JSON line counts as a log line too)
 //   {"event":"error","message":"…"}          (the run failed; exit code should be non-zero)
 //   {"event":"done","model":"out/model.pt"}  (the run finished; `model` relative to the out folder or absolute)
-import { runInProcessGroup, substitute } from '../shell';
+import { runInProcessGroup, substitute } from '../util/shell';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 

@@ -3,8 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { isManifestRecord, latestByName, parseJsonLines, parseTextCompare } from '../batch/manifest';
-import { parseReplacement } from '../notation';
-import { AbleList } from '../g2p/ableList';
+import { parseReplacement } from '../formats/notation';
+import { AbleList } from '../pronunciation/g2p/ableList';
 import { excludedLines } from '../qa/runQa';
 import { candidateReadings, charAt, isHan, normalizeReading } from './readings';
 import type { LabelledExample } from './trainer';

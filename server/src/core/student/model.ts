@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { contextKeyOf, contextKeys, HitBuffer, LexiconIndex, type LexiconWord, wordFeatureWords, type WordFeatureMode } from './features';
-import { isHan as isHanCode } from '../notation';
+import { isHan as isHanCode } from '../formats/notation';
 import { pinyinProGuess } from './readings';
 
 export const MODEL_FORMAT = 'tts-distill-g2p-student';

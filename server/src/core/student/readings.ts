@@ -1,7 +1,7 @@
 // The student's reading notation is the project's: tone-numbered pinyin, ü as `v`, neutral tone 5.
 import { pinyin } from 'pinyin-pro';
-import { isHan as isHanCode } from '../notation';
-import { candidateReadings } from '../teacherG2P';
+import { isHan as isHanCode } from '../formats/notation';
+import { candidateReadings } from '../pronunciation/teacherReadings';
 
 /** pinyin-pro writes the neutral tone as 0; CPP writes ü as `u:`. Both become the project notation. */
 export function normalizeReading(r: string): string {
@@ -26,7 +26,7 @@ export function isHan(ch: string): boolean {
   return isHanCode(ch.codePointAt(0) ?? 0);
 }
 
-/** Every reading pinyin-pro knows for a character, most common first: the teacher's list (teacherG2P.ts). */
+/** Every reading pinyin-pro knows for a character, most common first: the teacher's list (core/pronunciation/teacherReadings.ts). */
 export { candidateReadings };
 
 /** Characters of context pinyin-pro sees on each side: enough for its words, and 8× faster than the whole line. */
@@ -47,7 +47,7 @@ export function pinyinProGuess(text: string, index: number): string | undefined 
   const sub = text.slice(start, end);
   // Tone marks, converted here for the one syllable needed: pinyin-pro's own tone-number
   // conversion of the whole window costs 5× more than the conversion itself. No tone sandhi:
-  // the teacher's pypinyin does not apply it (teacherG2P.ts), so 一 stays yi1 as it says.
+  // the teacher's pypinyin does not apply it (core/pronunciation/teacherReadings.ts), so 一 stays yi1 as it says.
   const arr = pinyin(sub, { type: 'array', toneSandhi: false });
   // One entry per code point: find the target's.
   let k = 0;

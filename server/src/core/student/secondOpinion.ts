@@ -55,7 +55,7 @@ export function misreadingAt(text: string, index: number, teacherReading: string
 
 /**
  * The polyphones of `text` the teacher likely misreads. `teacherReadings` has one entry per
- * UTF-16 unit, as `predictReadings` (teacherG2P.ts) returns them: tone-numbered pinyin or null.
+ * UTF-16 unit, as `predictReadings` (core/pronunciation/teacherReadings.ts) returns them: tone-numbered pinyin or null.
  */
 export function likelyMisreadings(text: string, teacherReadings: ReadonlyArray<string | null>, student: ConfidentStudent, threshold = MISREADING_CONFIDENCE): LikelyMisreading[] {
   const out: LikelyMisreading[] = [];

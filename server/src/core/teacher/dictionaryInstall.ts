@@ -11,8 +11,8 @@ import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { convertDictionaryText, detectDictDialect } from '../dictEngine';
-import { assertRegularOrAbsent } from '../safeFs';
+import { convertDictionaryText, detectDictDialect } from '../pronunciation/dictionary';
+import { assertRegularOrAbsent } from '../util/safeFs';
 
 export const CHECKOUT_DICT = 'G2P_replace_dict.jsonl';
 /** Beside it in configs/: the sha256 of the file tts-distill last wrote there. */

@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { encodeWav, resample } from '../audio/wav';
-import { embeddedG2P, loadReplaceDict, type ReplaceDict } from './g2p';
+import { embeddedG2P } from './embeddedG2P';
+import { loadReplaceDict, type ReplaceDict } from '../pronunciation/dictionary';
 import { dictionaryFileSha256 } from './dictionaryInstall';
 import { type SynthesisResult, type SynthesizeOptions, type Teacher, TeacherError, type TeacherG2P, type TeacherHealth, type TeacherTask } from './types';
 

@@ -14,12 +14,13 @@ import * as path from 'node:path';
 import { decodeWav, encodeWav, mixDown, resample } from '../audio/wav';
 import { parseWavHeader } from '../audio/wavHeader';
 import { parseTextCompare, type TextCompareRecord } from '../batch/manifest';
-import { parseReplacement } from '../notation';
-import { embeddedG2P, loadReplaceDict, type ReplaceDict } from './g2p';
+import { parseReplacement } from '../formats/notation';
+import { embeddedG2P } from './embeddedG2P';
+import { loadReplaceDict, type ReplaceDict } from '../pronunciation/dictionary';
 import { shq } from './dictionaryInstall';
 import { CHECKOUT_DICT, type CheckoutFiles, sha256Hex, type InstallResult, installDictionary, localCheckoutFiles, prefixedArgv, prefixedCheckoutFiles } from './dictionaryInstall';
-import { AbleList, loadAbleList } from '../g2p/ableList';
-import type { ReadingSource } from '../teacherG2P';
+import { AbleList, loadAbleList } from '../pronunciation/g2p/ableList';
+import type { ReadingSource } from '../pronunciation/teacherReadings';
 import { type ManyResult, type SynthesisResult, type SynthesizeOptions, type Teacher, TeacherError, type TeacherG2P, type TeacherHealth, type TeacherTask } from './types';
 
 export interface GlmttsCliOptions {

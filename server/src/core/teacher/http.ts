@@ -15,9 +15,9 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_PROMPT_MAX_BYTES, parseWavHeader, readPromptWav } from '../audio/wavHeader';
-import { embeddedG2P } from './g2p';
+import { embeddedG2P } from './embeddedG2P';
 import { callTeacher, DEFAULT_MAX_RESPONSE_BYTES, errorText, httpFailure, wavAnswer } from './http/common';
-import type { ReadingSource } from '../teacherG2P';
+import type { ReadingSource } from '../pronunciation/teacherReadings';
 import { type SynthesisResult, type SynthesizeOptions, type Teacher, TeacherError, type TeacherG2P, type TeacherHealth, type TeacherTask } from './types';
 
 export interface HttpTeacherOptions {

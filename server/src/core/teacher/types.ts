@@ -3,7 +3,7 @@
  * synthesis of one task, whatever runs behind it (embedded, an HTTP server, a GLM-TTS checkout).
  */
 import type { TeacherBackendKind } from '../settings';
-import type { ReadingSource } from '../teacherG2P';
+import type { ReadingSource } from '../pronunciation/teacherReadings';
 
 export type { TeacherBackendKind };
 

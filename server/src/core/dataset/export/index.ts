@@ -7,7 +7,7 @@
 import { readFile, realpath } from 'node:fs/promises';
 import * as path from 'node:path';
 import { FAILURES_FILE, latestByName, MANIFEST_FILE, type ManifestRecord, readFailures, readManifest } from '../../batch/manifest';
-import { isHan } from '../../notation';
+import { isHan } from '../../formats/notation';
 import { excludedLines, QaError } from '../../qa/runQa';
 import { resolveVoiceLabels, type VoiceLabels } from '../voices';
 import { EXPORT_MARKER, ExportError, OutDir, wavProblem } from './outDir';

@@ -2,7 +2,7 @@
 // into the items and the summary; writes `<teacher run>/judges.jsonl` for the QA gates.
 import { join } from 'node:path';
 import { writeLinesAtomic } from '../../batch/manifest';
-import { readRegularFile } from '../../safeFs';
+import { readRegularFile } from '../../util/safeFs';
 import type { EvalItem } from '../types';
 import { type Judge, type JudgeInput, JudgeUnavailableError, judgeKey } from './judge';
 import type { JudgeMeans, JudgeRole, JudgeScores, JudgesSummary } from './types';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { writeLinesAtomic } from '../../batch/manifest';
 import { type Judge, type JudgeInput, type JudgeRunOptions, type JudgeScores, JudgeUnavailableError, judgeKey } from './judge';
 import { runJsonLines } from './jsonLinesProcess';
-import { substitute } from '../../shell';
+import { substitute } from '../../util/shell';
 import type { JudgeRole } from './types';
 
 export interface CommandJudgeOptions {

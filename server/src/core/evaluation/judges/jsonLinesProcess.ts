@@ -2,7 +2,7 @@
 // (core/student/externalTrainer.ts): its own process group (cancel ends it and all it started),
 // any line that is not a JSON object is a log line, `{"event":"error","message":…}` says why it
 // failed, and the last stderr lines explain a non-zero exit.
-import { runInProcessGroup } from '../../shell';
+import { runInProcessGroup } from '../../util/shell';
 
 export interface JsonLinesRun {
   exitCode: number | null;

@@ -10,8 +10,8 @@ import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { decodeWav, encodeWav, mixDown, resample } from '../../audio/wav';
 import { DEFAULT_PROMPT_MAX_BYTES, parseWavHeader, readPromptWav, type WavHeader, WavFormatError } from '../../audio/wavHeader';
-import type { ReadingSource } from '../../teacherG2P';
-import { embeddedG2P } from '../g2p';
+import type { ReadingSource } from '../../pronunciation/teacherReadings';
+import { embeddedG2P } from '../embeddedG2P';
 import { TeacherError, type TeacherG2P } from '../types';
 
 /** The default cap of an answer body (`ttsDistill.teacher.httpMaxResponseMegabytes`). */

@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { readJsonLines, writeFileAtomic } from '../../batch/manifest';
-import { assertRegularOrAbsent } from '../../safeFs';
+import { assertRegularOrAbsent } from '../../util/safeFs';
 import type { SynthesisResult, SynthesizeOptions, Teacher, TeacherG2P, TeacherHealth, TeacherTask } from '../types';
 import { TeacherError } from '../types';
 import { callTeacher, DEFAULT_MAX_RESPONSE_BYTES, errorText, httpFailure, jsonAnswer, localReadings, PromptFiles, uploadName, wavAnswer } from './common';

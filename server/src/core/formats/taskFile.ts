@@ -1,0 +1,812 @@
+import * as path from 'node:path';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import webuiSchema from '../../../../schemas/task-webui.schema.json';
+import upstreamSchema from '../../../../schemas/task-upstream.schema.json';
+import { atLine, type Finding, FindingCollector, type LineFinding, type Range, type RelatedInformation, range } from '../findings';
+import { LONE_SURROGATE, MAX_NAME_BYTES } from '../batch/manifest';
+import { BOM, findSyntaxError, jsonLimitProblem, parseJsonObject, type JsonMember, scanMembers, splitLines, stringOffsetMapper } from './jsonl';
+import type { TaskDialectSetting } from '../settings';
+import { type QaThresholds, reasonCode, signalReasons } from '../qa/gates';
+import type { SignalMeasures } from '../qa/signal';
+
+/** The two task-file dialects in the wild (see FORMATS.md §1). */
+export type TaskDialect = 'webui' | 'upstream';
+
+/** Which key plays which role in each dialect. */
+export const TASK_FIELDS = {
+  webui: { name: 'output_name', text: 'input_text', promptText: 'prompt_text', promptAudio: 'prompt_audio' },
+  upstream: { name: 'uttid', text: 'syn_text', promptText: 'prompt_text', promptAudio: 'prompt_speech' },
+} as const satisfies Record<TaskDialect, Record<TaskRole, string>>;
+
+export type TaskRole = 'name' | 'text' | 'promptText' | 'promptAudio';
+
+const WEBUI_ONLY = new Set(['prompt_audio', 'input_text', 'output_name']);
+const ROLE_KEYS: ReadonlySet<string> = new Set<string>([...Object.values(TASK_FIELDS.webui), ...Object.values(TASK_FIELDS.upstream)]);
+const NO_LABEL_KEYS: ReadonlySet<string> = new Set();
+const UPSTREAM_ONLY = new Set(['uttid', 'prompt_speech', 'syn_text']);
+
+/** A task as the rest of the product uses it, whatever the dialect. */
+export interface Task {
+  /** 0-based line in the task file. */
+  line: number;
+  name: string;
+  text: string;
+  promptText?: string;
+  promptAudio: string;
+  /**
+   * The line's other scalar keys (speaker, emotion, style…: `ttsDistill.taskFiles.labelKeys`),
+   * carried into the manifest; the teacher never sees them (the upstream writer keeps only its four keys).
+   */
+  labels?: Record<string, string | number | boolean>;
+}
+
+/** A string field of a task line, with offsets into the line. */
+export interface FieldRef {
+  key: string;
+  value: string;
+  keyStart: number;
+  keyEnd: number;
+  /** The JSON string literal, quotes included. */
+  valueStart: number;
+  valueEnd: number;
+  /** Offset in the line of character `i` of the decoded value (escapes make them differ). */
+  offsetOf(i: number): number;
+}
+
+// Compiled once per process: ajv compiles the schema to a plain function, the fastest check there is.
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+const validators: Record<TaskDialect, ValidateFunction> = {
+  webui: ajv.compile(webuiSchema),
+  upstream: ajv.compile(upstreamSchema),
+};
+
+const NO_FINDINGS: readonly LineFinding[] = Object.freeze([]);
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const RESERVED_CHARS = /[<>:"|?*]/;
+const RESERVED_NAMES = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
+/** Letters, digits, CJK, and inner `_ - . space` — safe everywhere. */
+const PLAIN_NAME = /^[\p{L}\p{N}_-](?:[\p{L}\p{N}_. -]*[\p{L}\p{N}_-])?$/u;
+const ASCII_NAME = /^[A-Za-z0-9_-](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?$/;
+const BLANK = /^\s*$/;
+const HAN = /[\u3400-\u9fff\uf900-\ufaff]/;
+const LATIN_WORD = /[A-Za-z]{2,}/;
+
+/**
+ * One parsed line of a task file. Everything cheap is computed at once; key and value offsets
+ * are found only when something needs them (a finding, a hover), so valid lines cost little
+ * more than JSON.parse and the compiled schema check.
+ */
+export class ParsedTaskLine {
+  readonly kind: 'blank' | 'syntax-error' | 'not-object' | 'object';
+  /** The parsed object; null once released (re-parsed on demand, see `release`). */
+  private valueCache: Record<string, unknown> | undefined | null;
+  /** Findings that depend on this line alone (cached with it); most lines share the empty list. */
+  findings: readonly LineFinding[] = NO_FINDINGS;
+  /** The line starts with a UTF-8 byte order mark (only the first line can). */
+  readonly hasBom: boolean;
+  private membersCache: JsonMember[] | undefined | null = null;
+  private readonly body: string;
+  private readonly bodyOffset: number;
+
+  constructor(readonly text: string, readonly dialect: TaskDialect, readonly isLastLine: boolean, private readonly labelKeys: ReadonlySet<string> = NO_LABEL_KEYS) {
+    this.hasBom = text.startsWith(BOM);
+    this.bodyOffset = this.hasBom ? 1 : 0;
+    this.body = this.hasBom ? text.slice(1) : text;
+    if (this.hasBom) {
+      this.add({
+        start: 0, end: 1, severity: dialect === 'upstream' ? 'error' : 'warning', code: 'task/bom',
+        message: dialect === 'upstream'
+          ? 'The file starts with a UTF-8 byte order mark: glmtts_inference.py fails on it and the whole run aborts. Save as UTF-8 without BOM.'
+          : 'The file starts with a UTF-8 byte order mark; some readers fail on it. Save as UTF-8 without BOM.',
+      });
+    }
+    if (this.body.trim() === '') {
+      this.kind = 'blank';
+      this.valueCache = undefined;
+      if (!(isLastLine && this.body === '')) {
+        this.add({
+          start: 0, end: text.length, severity: dialect === 'upstream' ? 'error' : 'warning', code: 'task/blank-line',
+          message: dialect === 'upstream'
+            ? 'Blank line: glmtts_inference.py parses the whole file first and aborts the entire run on it. Delete the line.'
+            : 'Blank line: it is not a task. Delete it.',
+        });
+      }
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(this.body);
+    } catch {
+      this.kind = 'syntax-error';
+      this.valueCache = undefined;
+      const e = findSyntaxError(this.body);
+      this.add({
+        start: e.start + this.bodyOffset, end: e.end + this.bodyOffset, severity: 'error', code: 'task/json-syntax',
+        message: `${e.message} (column ${e.start + this.bodyOffset + 1})${dialect === 'upstream' ? '; glmtts_inference.py aborts the whole run on a malformed line' : ''}.`,
+      });
+      return;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      this.kind = 'not-object';
+      this.valueCache = undefined;
+      this.add({
+        start: this.bodyOffset, end: text.length, severity: 'error', code: 'task/not-object',
+        message: `Each line must be one JSON object with the task's keys; this line is ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}${dialect === 'upstream' ? '; glmtts_inference.py aborts the whole run on it' : ''}.`,
+      });
+      return;
+    }
+    // 5,000 levels of nesting or 100,000 keys: refused on this line alone, the rest of the file is checked and run.
+    const limit = jsonLimitProblem(parsed as Record<string, unknown>, this.body);
+    if (limit) {
+      this.kind = 'syntax-error';
+      this.valueCache = undefined;
+      this.add({ start: this.bodyOffset, end: text.length, severity: 'error', code: `task/${limit.code}`, message: limit.message });
+      return;
+    }
+    this.kind = 'object';
+    this.valueCache = parsed as Record<string, unknown>;
+    this.check();
+  }
+
+  /** The line's JSON object (undefined unless `kind` is `object`). */
+  get value(): Record<string, unknown> | undefined {
+    if (this.valueCache === null) this.valueCache = JSON.parse(this.body) as Record<string, unknown>;
+    return this.valueCache;
+  }
+
+  /**
+   * Drops the parsed object of a line that has been checked; it is parsed again when asked for.
+   * A 100,000-line model then keeps strings, not 100,000 object graphs the garbage collector
+   * has to copy and promote.
+   */
+  release(): void {
+    if (this.kind === 'object') this.valueCache = null;
+  }
+
+  /** Top-level members with offsets into the line (found on first use). */
+  get members(): JsonMember[] {
+    if (this.membersCache === null) {
+      const m = scanMembers(this.body);
+      this.membersCache = m?.map((x) => ({
+        ...x, keyStart: x.keyStart + this.bodyOffset, keyEnd: x.keyEnd + this.bodyOffset,
+        valueStart: x.valueStart + this.bodyOffset, valueEnd: x.valueEnd + this.bodyOffset,
+      }));
+    }
+    return this.membersCache ?? [];
+  }
+
+  member(key: string): JsonMember | undefined {
+    // The last one wins, as in JSON.parse and Python's json.
+    const ms = this.members;
+    for (let i = ms.length - 1; i >= 0; i--) if (ms[i]!.key === key) return ms[i];
+    return undefined;
+  }
+
+  /** The string field that plays `role` in this line's dialect, with offsets; undefined when absent or not a string. */
+  field(role: TaskRole): FieldRef | undefined {
+    const key = TASK_FIELDS[this.dialect][role];
+    const v = this.value?.[key];
+    if (typeof v !== 'string' && !(role === 'name' && typeof v === 'number')) return undefined;
+    const m = this.member(key);
+    if (!m) return undefined;
+    const isString = typeof v === 'string';
+    return {
+      key, value: String(v), keyStart: m.keyStart, keyEnd: m.keyEnd, valueStart: m.valueStart, valueEnd: m.valueEnd,
+      offsetOf: isString ? stringOffsetMapper(this.text, m.valueStart, m.valueEnd) : (i) => m.valueStart + i,
+    };
+  }
+
+  /** The plain value of a role, without offsets. */
+  get(role: TaskRole): string | undefined {
+    const v = this.value?.[TASK_FIELDS[this.dialect][role]];
+    if (typeof v === 'string') return v;
+    if (role === 'name' && typeof v === 'number' && Number.isInteger(v)) return String(v);
+    return undefined;
+  }
+
+  /** The task, when the line holds a complete one. */
+  toTask(line: number): Task | undefined {
+    const name = this.get('name'), text = this.get('text'), promptAudio = this.get('promptAudio');
+    if (name === undefined || text === undefined || promptAudio === undefined) return undefined;
+    const promptText = this.get('promptText');
+    const task: Task = promptText === undefined ? { line, name, text, promptAudio } : { line, name, text, promptText, promptAudio };
+    const labels = this.labels();
+    if (labels) task.labels = labels;
+    return task;
+  }
+
+  /** The line's scalar keys that play no role in either dialect (labels such as speaker or emotion); undefined when none. */
+  labels(): Record<string, string | number | boolean> | undefined {
+    let out: Record<string, string | number | boolean> | undefined;
+    const v = this.value;
+    if (!v) return undefined;
+    for (const [k, x] of Object.entries(v)) {
+      if (ROLE_KEYS.has(k)) continue;
+      if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') (out ??= {})[k] = x;
+    }
+    return out;
+  }
+
+  private add(f: LineFinding) {
+    if (this.findings === NO_FINDINGS) this.findings = [f];
+    else (this.findings as LineFinding[]).push(f);
+  }
+
+  /** Range of a key (for missing/unknown keys the whole object's opening brace when not found). */
+  private keyRange(key: string): [number, number] {
+    const m = this.member(key);
+    return m ? [m.keyStart, m.keyEnd] : [this.bodyOffset, this.bodyOffset + 1];
+  }
+
+  private valueRange(key: string): [number, number] {
+    const m = this.member(key);
+    return m ? [m.valueStart, m.valueEnd] : [this.bodyOffset, this.bodyOffset + 1];
+  }
+
+  private check() {
+    const v = this.value!;
+    const dialect = this.dialect;
+    const fields = TASK_FIELDS[dialect];
+    const validate = validators[dialect];
+    const other: TaskDialect = dialect === 'webui' ? 'upstream' : 'webui';
+    if (!validate(v)) {
+      for (const e of validate.errors ?? []) this.schemaFinding(e, other);
+    }
+    // Checks beyond the schema: what the teacher does with the values.
+    const text = v[fields.text];
+    if (typeof text === 'string' && BLANK.test(text)) {
+      const [s, e] = this.valueRange(fields.text);
+      this.add({ start: s, end: e, severity: 'error', code: 'task/empty-text', message: `"${fields.text}" is empty: there is nothing to speak.` });
+    } else if (typeof text === 'string') {
+      // Latin first: most Chinese task text has none, and then the Han test is not needed.
+      const latin = LATIN_WORD.exec(text);
+      if (latin && HAN.test(text)) {
+        const f = this.field('text')!;
+        this.add({
+          start: f.offsetOf(latin.index), end: f.offsetOf(latin.index + latin[0].length), severity: 'information', code: 'task/mixed-language',
+          message: `The text mixes Chinese and English ("${latin[0]}"): the voice and speaking style often break where the language switches. Consider a separate task.`,
+        });
+      }
+    }
+    const promptText = v[fields.promptText];
+    if (promptText === undefined && dialect === 'webui') {
+      const [s, e] = this.keyRange('?');
+      this.add({ start: s, end: e, severity: 'warning', code: 'task/missing-prompt-text', message: 'No "prompt_text": cloning is noticeably better when the transcript of the prompt audio is given.' });
+    } else if (typeof promptText === 'string' && BLANK.test(promptText)) {
+      const [s, e] = this.valueRange(fields.promptText);
+      this.add({ start: s, end: e, severity: 'warning', code: 'task/missing-prompt-text', message: '"prompt_text" is empty: cloning is noticeably better when the transcript of the prompt audio is given.' });
+    }
+    const name = this.get('name');
+    if (name !== undefined) {
+      const problem = unsafeNameProblem(name, dialect);
+      if (problem) {
+        const [s, e] = this.valueRange(fields.name);
+        this.add({ start: s, end: e, severity: problem.severity, code: 'task/unsafe-name', message: problem.message });
+      }
+    }
+    const audio = v[fields.promptAudio];
+    if (typeof audio === 'string' && BLANK.test(audio)) {
+      const [s, e] = this.valueRange(fields.promptAudio);
+      this.add({ start: s, end: e, severity: 'error', code: 'task/prompt-audio-missing', message: `"${fields.promptAudio}" is empty: the teacher needs a prompt WAV to clone.` });
+    }
+  }
+
+  private schemaFinding(e: ErrorObject, other: TaskDialect) {
+    const dialect = this.dialect;
+    const upstreamNote = dialect === 'upstream' ? ' glmtts_inference.py reads every line before synthesis, so this aborts the whole run.' : '';
+    if (e.keyword === 'required') {
+      const missing = (e.params as { missingProperty: string }).missingProperty;
+      const [s, e2] = this.keyRange('?');
+      const hint = this.value && missing in alternativeKeys(dialect) && alternativeKeys(dialect)[missing]! in this.value
+        ? ` This line has "${alternativeKeys(dialect)[missing]}", which is the ${other} dialect's key; the file is ${dialect}.`
+        : '';
+      this.add({ start: s, end: e2, severity: 'error', code: 'task/missing-key', message: `Missing key "${missing}".${upstreamNote}${hint}` });
+    } else if (e.keyword === 'additionalProperties') {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      // ttsDistill.taskFiles.labelKeys: labels carried into the manifest, expected here.
+      if (this.labelKeys.has(key)) return;
+      const [s, e2] = this.keyRange(key);
+      const otherKey = (dialect === 'webui' ? UPSTREAM_ONLY : WEBUI_ONLY).has(key);
+      this.add({
+        start: s, end: e2, severity: 'warning', code: 'task/unknown-key',
+        message: otherKey
+          ? `"${key}" belongs to the ${other} dialect; this file is ${dialect}, so it is ignored.`
+          : `Unknown key "${key}": ${dialect === 'upstream' ? 'glmtts_inference.py silently drops it' : 'the teacher ignores it'}.`,
+      });
+    } else if (e.keyword === 'type') {
+      const key = e.instancePath.replace(/^\//, '').replace(/~1/g, '/').replace(/~0/g, '~');
+      const [s, e2] = this.valueRange(key);
+      const actual = this.value?.[key];
+      const got = actual === null ? 'null' : Array.isArray(actual) ? 'an array' : typeof actual;
+      // Upstream only parses the lines up front; a wrong type fails when the item is synthesised, which logs it and goes on.
+      const typeNote = dialect === 'upstream' ? ' glmtts_inference.py fails this line only (it logs the error and writes no WAV for it); the rest of the run goes on.' : '';
+      this.add({ start: s, end: e2, severity: 'error', code: 'task/wrong-type', message: `"${key}" must be ${(e.params as { type: string | string[] }).type.toString().replace(',', ' or ')}, not ${got}.${typeNote}` });
+    } else {
+      const key = e.instancePath.replace(/^\//, '');
+      const [s, e2] = key ? this.valueRange(key) : [this.bodyOffset, this.text.length];
+      this.add({ start: s, end: e2, severity: 'error', code: 'task/schema', message: `${key ? `"${key}" ` : ''}${e.message ?? 'does not match the schema'}.` });
+    }
+  }
+}
+
+function alternativeKeys(dialect: TaskDialect): Record<string, string> {
+  const a = TASK_FIELDS[dialect], b = TASK_FIELDS[dialect === 'webui' ? 'upstream' : 'webui'];
+  return { [a.name]: b.name, [a.text]: b.text, [a.promptAudio]: b.promptAudio };
+}
+
+/** Why `name` is not safe as `<name>.wav` in the output folder, or undefined when it is. */
+export function unsafeNameProblem(name: string, dialect: TaskDialect): { severity: 'error' | 'warning'; message: string } | undefined {
+  // Nearly every name is plain: one regex decides that, the detailed checks run only otherwise.
+  // (At most 3 UTF-8 bytes per UTF-16 unit: 66 units are within MAX_NAME_BYTES.)
+  if ((ASCII_NAME.test(name) ? name.length <= MAX_NAME_BYTES : name.length <= 66 && PLAIN_NAME.test(name)) && !RESERVED_NAMES.test(name)) return undefined;
+  const key = TASK_FIELDS[dialect].name;
+  if (name.trim() === '') return { severity: 'error', message: `"${key}" is empty: the output would be ".wav".` };
+  if (CONTROL.test(name)) return { severity: 'error', message: `"${key}" contains a control character: not a usable file name.` };
+  // The same rules as the runner's (outputWavPath): what validates is what submits.
+  if (LONE_SURROGATE.test(name)) return { severity: 'error', message: `"${key}" contains a lone UTF-16 surrogate (not a character): two such names would share one file.` };
+  if (name.split(/[\\/]/).includes('..')) return { severity: 'error', message: `"${key}" contains "..": the output file would be written outside the output folder.` };
+  if (name.split(/[\\/]/).some((p) => p.startsWith('.'))) return { severity: 'error', message: `"${key}" (or a folder in it) starts with a dot: such names are reserved for temporary files and are never written.` };
+  const bytes = Math.max(...name.split(/[\\/]/).map((p) => Buffer.byteLength(p, 'utf8')));
+  if (bytes > MAX_NAME_BYTES) return { severity: 'error', message: `"${key}" is ${bytes} bytes long in UTF-8: at most ${MAX_NAME_BYTES} (file names are limited to 255 bytes, and the WAV's temporary file needs room).` };
+  if (name.startsWith('/') || /^[A-Za-z]:[\\/]/.test(name)) return { severity: 'error', message: `"${key}" is an absolute path: the output file would be written outside the output folder.` };
+  if (/[\\/]/.test(name)) {
+    return dialect === 'upstream'
+      ? { severity: 'warning', message: `"${key}" contains a path separator: GLM-TTS creates the sub-folder and writes <uttid>.wav into it.` }
+      : { severity: 'error', message: `"${key}" contains a path separator: it must be a plain file name.` };
+  }
+  if (RESERVED_CHARS.test(name)) return { severity: 'warning', message: `"${key}" contains a character reserved on Windows (< > : " | ? *): the file cannot be copied there.` };
+  if (RESERVED_NAMES.test(name)) return { severity: 'warning', message: `"${key}" is a reserved device name on Windows.` };
+  if (/^\s|\s$|\.$/.test(name)) return { severity: 'warning', message: `"${key}" starts or ends with a space, or ends with a dot: easy to get wrong in scripts.` };
+  return undefined;
+}
+
+/** Decides a file's dialect from its first lines that parse. */
+export function detectDialect(lines: readonly string[], setting: TaskDialectSetting): { dialect: TaskDialect; source: 'file' | 'setting' } {
+  let checked = 0;
+  for (const raw of lines) {
+    const line = raw.startsWith(BOM) ? raw.slice(1) : raw;
+    if (line.trim() === '') continue;
+    if (++checked > 50) break;
+    const v = parseJsonObject(line);
+    if (!v) continue;
+    let up = 0, web = 0;
+    for (const k of Object.keys(v)) {
+      if (UPSTREAM_ONLY.has(k)) up++;
+      if (WEBUI_ONLY.has(k)) web++;
+    }
+    if (up > web) return { dialect: 'upstream', source: 'file' };
+    if (web > up) return { dialect: 'webui', source: 'file' };
+  }
+  return { dialect: setting === 'upstream' ? 'upstream' : 'webui', source: 'setting' };
+}
+
+export function firstNonBlankLine(text: string): string | undefined {
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end).replace(/^\uFEFF/, '');
+    if (line.trim() !== '') return line;
+    start = end + 1;
+  }
+  return undefined;
+}
+
+/** A per-line analysis plugged in by a feature (polyphone flags…). Its findings are cached per line text. */
+export interface TaskLineAnalyzer {
+  /** Changes whenever the analyzer's inputs change (dictionary, settings, recorded runs); cached findings are then recomputed. */
+  readonly version: string;
+  /** Returns PENDING_FINDINGS for a line it cannot judge yet (computed elsewhere, e.g. in worker threads). */
+  analyze(line: ParsedTaskLine): LineFinding[];
+  /** Ask again about the lines that were pending (their results may have arrived); the others keep their cached findings. */
+  readonly recheckPending?: boolean;
+}
+
+/** What an analyzer returns for a line whose findings are not known yet (none shown for now). */
+export const PENDING_FINDINGS: readonly LineFinding[] = Object.freeze([]);
+
+/** What the prompt-audio check knows of a file right now. */
+export type PromptAudioStatus =
+  | { state: 'pending' }
+  | { state: 'missing'; path: string }
+  | { state: 'unreadable'; path: string; reason: string }
+  | { state: 'ok'; path: string; channels: number; sampleRate: number; durationSeconds: number; truncated: boolean; qa?: SignalMeasures };
+
+export interface TaskValidationOptions {
+  maxPerFile: number;
+  promptAudio: { minSeconds: number; maxSeconds: number };
+  /** Thresholds for the signal QA of prompts whose status carries `qa` measures (`task/prompt-audio-qa`); omit to skip. */
+  promptQa?: QaThresholds;
+  /** Status of a prompt audio path as written in the task (resolution is the caller's business); omit to skip the check. */
+  promptAudioStatus?: (written: string, dialect: TaskDialect) => PromptAudioStatus;
+  analyzers?: TaskLineAnalyzer[];
+  /** Whether to stop early (a newer edit arrived); checked between chunks. */
+  isCancelled?: () => boolean;
+  /** Lines analysed between two yields to the event loop (0: never yield). */
+  chunkLines?: number;
+}
+
+interface LineEntry {
+  text: string;
+  parsed?: ParsedTaskLine;
+  analyzed?: LineFinding[];
+  analyzedVersion?: string;
+  /** An analyzer had no answer yet for this line (PENDING_FINDINGS). */
+  pendingAnalysis?: boolean;
+  /** Line number during the last validation pass. */
+  line: number;
+  /** Keys under which the entry is registered in the cross-line indexes. */
+  name?: string;
+  audio?: string;
+  audioRange?: [number, number];
+}
+
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+/**
+ * The incremental model of one task file: its lines, each parsed once per text, and the
+ * cross-line index of output names kept up to date as lines come and go. An
+ * edit replaces only the lines it touches; validation then parses only those and walks the
+ * cached results, so a one-line edit in a 100,000-line file costs one JSON.parse plus a pass.
+ */
+export class TaskFileModel {
+  private entries: LineEntry[] = [];
+  private dialectInfo: { dialect: TaskDialect; source: 'file' | 'setting' } = { dialect: 'webui', source: 'setting' };
+  private dialectSetting: TaskDialectSetting = 'auto';
+  private dialectDirty = true;
+  /** name → the entry using it, or the entries when several do (`duplicates` names those). */
+  private readonly names = new Map<string, LineEntry | LineEntry[]>();
+  private readonly duplicates = new Set<string>();
+  /** Names with upper-case letters, by their lower-case form (case collisions are rare: keep this small). */
+  private readonly folded = new Map<string, Set<LineEntry>>();
+
+  private labelKeys: ReadonlySet<string> = NO_LABEL_KEYS;
+  /** Lines an analyzer could not judge yet in the last validation (PENDING_FINDINGS). */
+  pendingLines = 0;
+
+  constructor(text: string, dialectSetting: TaskDialectSetting = 'auto', labelKeys?: readonly string[]) {
+    this.dialectSetting = dialectSetting;
+    if (labelKeys?.length) this.labelKeys = new Set(labelKeys);
+    this.setText(text);
+  }
+
+  /** Keys allowed as labels (no unknown-key warning): `ttsDistill.taskFiles.labelKeys`. A change re-checks every line. */
+  setLabelKeys(keys: readonly string[]): void {
+    const next = new Set(keys);
+    if (next.size === this.labelKeys.size && [...next].every((k) => this.labelKeys.has(k))) return;
+    this.labelKeys = next;
+    for (const e of this.entries) this.reset(e);
+  }
+
+  setText(text: string): void {
+    this.entries = splitLines(text).map((t) => ({ text: t, line: 0 }));
+    this.clearIndexes();
+    this.dialectDirty = true;
+  }
+
+  setDialectSetting(setting: TaskDialectSetting): void {
+    if (setting !== this.dialectSetting) {
+      this.dialectSetting = setting;
+      this.dialectDirty = true;
+    }
+  }
+
+  get lineCount(): number {
+    return this.entries.length;
+  }
+
+  lineText(i: number): string {
+    return this.entries[i]?.text ?? '';
+  }
+
+  /**
+   * Applies LSP content changes (incremental ones have a range; a change without one replaces
+   * the whole text).
+   */
+  applyChanges(changes: ReadonlyArray<{ range?: { start: { line: number; character: number }; end: { line: number; character: number } }; text: string }>): void {
+    for (const c of changes) {
+      if (!c.range) {
+        this.setText(c.text);
+        continue;
+      }
+      const { start, end } = c.range;
+      const first = Math.max(0, Math.min(start.line, this.entries.length - 1));
+      const last = Math.max(first, Math.min(end.line, this.entries.length - 1));
+      const firstText = this.entries[first]!.text;
+      const lastText = this.entries[last]!.text;
+      const before = firstText.slice(0, start.line > first ? firstText.length : start.character);
+      const after = lastText.slice(end.line > last ? lastText.length : end.character);
+      const replaced = splitLines(before + c.text + after);
+      const removed = this.entries.slice(first, last + 1);
+      const fresh = replaced.map((t, k): LineEntry => {
+        const old = removed[k];
+        // Keep the cached parse when a line's text did not change (e.g. a line break typed at its end).
+        return old && old.text === t ? old : { text: t, line: 0 };
+      });
+      const kept = new Set(fresh);
+      for (const e of removed) if (!kept.has(e)) this.unindex(e);
+      this.entries.splice(first, last - first + 1, ...fresh);
+      // The last line's parse depends on being last (a final empty line is not a blank line).
+      const tail = this.entries[this.entries.length - 1];
+      if (tail?.parsed && !tail.parsed.isLastLine) this.reset(tail);
+      const prev = this.entries[this.entries.length - 2];
+      if (prev?.parsed?.isLastLine) this.reset(prev);
+      if (first < 60) this.dialectDirty = true;
+    }
+  }
+
+  get dialect(): { dialect: TaskDialect; source: 'file' | 'setting' } {
+    if (this.dialectDirty) {
+      const head: string[] = [];
+      for (let i = 0; i < this.entries.length && head.length < 60; i++) head.push(this.entries[i]!.text);
+      const next = detectDialect(head, this.dialectSetting);
+      if (next.dialect !== this.dialectInfo.dialect) {
+        this.clearIndexes();
+        for (const e of this.entries) this.reset(e);
+      }
+      this.dialectInfo = next;
+      this.dialectDirty = false;
+    }
+    return this.dialectInfo;
+  }
+
+  /** The parsed line (parsed now if needed). */
+  line(i: number): ParsedTaskLine | undefined {
+    const e = this.entries[i];
+    if (!e) return undefined;
+    return this.parse(e, i === this.entries.length - 1);
+  }
+
+  /** Every complete task of the file, in order. */
+  tasks(): Task[] {
+    const out: Task[] = [];
+    for (let i = 0; i < this.entries.length; i++) {
+      const t = this.line(i)!.toTask(i);
+      if (t) out.push(t);
+    }
+    return out;
+  }
+
+  private parse(e: LineEntry, isLast: boolean): ParsedTaskLine {
+    if (e.parsed) return e.parsed;
+    const p = new ParsedTaskLine(e.text, this.dialect.dialect, isLast, this.labelKeys);
+    e.parsed = p;
+    if (p.kind === 'object') {
+      const name = p.get('name');
+      if (name !== undefined) {
+        e.name = name;
+        const had = this.names.get(name);
+        if (had === undefined) this.names.set(name, e);
+        else if (Array.isArray(had)) had.push(e);
+        else {
+          this.names.set(name, [had, e]);
+          this.duplicates.add(name);
+        }
+        if (HAS_UPPER.test(name)) addTo(this.folded, name.toLowerCase(), e);
+      }
+      const audio = p.get('promptAudio');
+      if (audio !== undefined && audio.trim() !== '') {
+        e.audio = audio;
+      }
+    }
+    return p;
+  }
+
+  private unindex(e: LineEntry) {
+    if (e.name !== undefined) {
+      const had = this.names.get(e.name);
+      if (had === e) this.names.delete(e.name);
+      else if (Array.isArray(had)) {
+        const rest = had.filter((x) => x !== e);
+        if (rest.length > 1) this.names.set(e.name, rest);
+        else {
+          this.duplicates.delete(e.name);
+          if (rest.length === 1) this.names.set(e.name, rest[0]!);
+          else this.names.delete(e.name);
+        }
+      }
+      if (HAS_UPPER.test(e.name)) removeFrom(this.folded, e.name.toLowerCase(), e);
+      e.name = undefined;
+    }
+    if (e.audio !== undefined) {
+      e.audio = undefined;
+    }
+  }
+
+  private reset(e: LineEntry) {
+    this.unindex(e);
+    e.audioRange = undefined;
+    e.parsed = undefined;
+    e.analyzed = undefined;
+  }
+
+  private clearIndexes() {
+    this.names.clear();
+    this.duplicates.clear();
+    this.folded.clear();
+    for (const e of this.entries) {
+      e.name = undefined;
+      e.audio = undefined;
+    }
+  }
+
+  /**
+   * Validates the whole file. Per-line results are cached; cross-line checks (duplicate names,
+   * prompt audio) come from the indexes. Yields to the event loop between chunks when
+   * `chunkLines` is set, and throws CancelledError when `isCancelled` says so.
+   */
+  async validate(opts: TaskValidationOptions): Promise<Finding[]> {
+    const out = new FindingCollector(opts.maxPerFile);
+    const dialect = this.dialect.dialect;
+    const analyzers = opts.analyzers ?? [];
+    const analyzersVersion = analyzers.map((a) => a.version).join('|');
+    const recheck = analyzers.some((a) => a.recheckPending);
+    const chunk = opts.chunkLines ?? 0;
+    const entries = this.entries;
+    const lastIndex = entries.length - 1;
+    const audioKey = TASK_FIELDS[dialect].promptAudio;
+    // One status per distinct prompt audio path (null: nothing to say), looked up per line.
+    const audioFinding = new Map<string, Array<Omit<Finding, 'range'>>>();
+    let work = 0;
+    let pending = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      e.line = i;
+      let p = e.parsed;
+      if (!p) {
+        p = this.parse(e, i === lastIndex);
+        work += 1;
+      }
+      const local = p.findings;
+      for (let k = 0; k < local.length; k++) {
+        const f = local[k]!;
+        if (out.wants(f.severity)) out.add(atLine(i, f));
+        else out.count(f.severity);
+      }
+      if (analyzers.length && p.kind === 'object') {
+        if (e.analyzedVersion !== analyzersVersion || !e.analyzed || (recheck && e.pendingAnalysis)) {
+          e.analyzed = [];
+          e.pendingAnalysis = false;
+          for (const a of analyzers) {
+            const found = a.analyze(p);
+            if (found === PENDING_FINDINGS) e.pendingAnalysis = true;
+            else for (const f of found) e.analyzed.push(f);
+          }
+          e.analyzedVersion = analyzersVersion;
+          work += 4;
+        }
+        if (e.pendingAnalysis) pending++;
+        for (const f of e.analyzed) {
+          if (out.wants(f.severity)) out.add(atLine(i, f));
+          else out.count(f.severity);
+        }
+      }
+      if (e.audio !== undefined && opts.promptAudioStatus) {
+        let afs = audioFinding.get(e.audio);
+        if (afs === undefined) {
+          const st = opts.promptAudioStatus(e.audio, dialect);
+          const af = promptAudioFinding(st, opts.promptAudio, audioKey);
+          const qf = opts.promptQa && st.state === 'ok' && st.qa ? promptQaFinding(st.qa, opts.promptQa) : undefined;
+          afs = [...(af ? [af] : []), ...(qf ? [qf] : [])];
+          audioFinding.set(e.audio, afs);
+        }
+        for (const af of afs) {
+          if (out.wants(af.severity)) out.add({ ...af, range: audioRange(e) });
+          else out.count(af.severity);
+        }
+      }
+      p.release();
+      if (chunk > 0 && work >= chunk) {
+        work = 0;
+        await new Promise<void>((r) => setImmediate(r));
+        if (opts.isCancelled?.() || this.entries !== entries) throw new CancelledError();
+      }
+    }
+    this.pendingLines = pending;
+    this.duplicateFindings(out, dialect);
+    return out.result();
+  }
+
+  private duplicateFindings(findings: FindingCollector, dialect: TaskDialect) {
+    const key = TASK_FIELDS[dialect].name;
+    const nameRange = (e: LineEntry) => {
+      const f = e.parsed!.field('name');
+      return f ? range(e.line, f.valueStart, f.valueEnd) : range(e.line, 0, e.text.length);
+    };
+    for (const name of this.duplicates) {
+      const group = [...(this.names.get(name) as LineEntry[])].sort((a, b) => a.line - b.line);
+      for (const e of group) {
+        const others = group.filter((o) => o !== e);
+        findings.add({
+          range: nameRange(e), severity: 'error', code: 'task/duplicate-name',
+          message: `Duplicate ${key} "${name}" (also on line ${others.map((o) => o.line + 1).slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''}): ${dialect === 'upstream' ? 'GLM-TTS silently overwrites' : 'the later output overwrites'} ${name}.wav.`,
+          related: others.slice(0, 20).map((o): RelatedInformation => ({ range: nameRange(o), message: `${key} "${name}" is used here too` })),
+        });
+      }
+    }
+    for (const [lower, upper] of this.folded) {
+      const exact = this.names.get(lower);
+      const group = [...upper, ...(exact === undefined ? [] : Array.isArray(exact) ? exact : [exact])].sort((a, b) => a.line - b.line);
+      if (new Set(group.map((e) => e.name)).size < 2) continue;
+      for (const e of group) {
+        const others = group.filter((o) => o.name !== e.name);
+        findings.add({
+          range: nameRange(e), severity: 'warning', code: 'task/case-collision',
+          message: `${key} "${e.name}" differs from line ${others[0]!.line + 1} only in letter case ("${lower}"): the files collide on macOS and Windows.`,
+          related: others.slice(0, 20).map((o) => ({ range: nameRange(o), message: `"${o.name}" is here` })),
+        });
+      }
+    }
+  }
+}
+
+const HAS_UPPER = /[A-Z]/;
+
+function audioRange(e: LineEntry): Range {
+  if (!e.audioRange) {
+    const f = e.parsed!.field('promptAudio');
+    e.audioRange = f ? [f.valueStart, f.valueEnd] : [0, e.text.length];
+  }
+  return range(e.line, e.audioRange[0], e.audioRange[1]);
+}
+
+function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V) {
+  const set = map.get(key);
+  if (set) set.add(value);
+  else map.set(key, new Set([value]));
+}
+
+function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V) {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (!set.size) map.delete(key);
+}
+
+function promptAudioFinding(st: PromptAudioStatus, limits: { minSeconds: number; maxSeconds: number }, key: string): Omit<Finding, 'range'> | undefined {
+  switch (st.state) {
+    case 'pending':
+      return undefined;
+    case 'missing':
+      return { severity: 'error', code: 'task/prompt-audio-missing', message: `Prompt audio not found: ${st.path}` };
+    case 'unreadable':
+      return { severity: 'error', code: 'task/prompt-audio-unreadable', message: `"${key}" is not a readable WAV file: ${st.reason} (${st.path})` };
+    case 'ok': {
+      const problems: string[] = [];
+      let severity: Finding['severity'] = 'warning';
+      if (st.truncated) problems.push('the file is truncated (the data chunk claims more bytes than there are)');
+      if (st.channels !== 1) problems.push(`it has ${st.channels} channels; the teacher uses only the first one`);
+      const d = st.durationSeconds;
+      if (d < limits.minSeconds || d > limits.maxSeconds) problems.push(`it lasts ${d.toFixed(2)} s; GLM-TTS asks for ${limits.minSeconds}–${limits.maxSeconds} s of clean single-speaker speech`);
+      if (d === 0) severity = 'error';
+      if (!problems.length) return undefined;
+      return { severity, code: 'task/prompt-audio-quality', message: `Prompt audio: ${problems.join('; ')}.` };
+    }
+  }
+}
+
+/** The signal QA of a prompt recording against the thresholds (noise, clipping, band limit, silence), as one warning. */
+function promptQaFinding(m: SignalMeasures, t: QaThresholds): Omit<Finding, 'range'> | undefined {
+  const reasons = signalReasons(m, t, { prompt: true });
+  if (!reasons.length) return undefined;
+  const details = reasons.map((r) => r.slice(reasonCode(r).length + 1).trim());
+  return { severity: 'warning', code: 'task/prompt-audio-qa', message: `Prompt audio quality: ${details.join('; ')}. The teacher clones what it hears: use a clean recording.` };
+}
+
+/**
+ * Where the teacher looks for a prompt audio path as written in a task: absolute paths as they
+ * are; upstream paths relative to the GLM-TTS checkout root (else the workspace folder); web UI
+ * paths relative to the task file's folder.
+ */
+export function resolvePromptAudio(written: string, dialect: TaskDialect, taskFile: string | undefined, glmttsPath: string, workspaceFolder: string | undefined): string {
+  if (path.isAbsolute(written)) return written;
+  if (dialect === 'upstream') {
+    const root = glmttsPath ? path.resolve(workspaceFolder ?? process.cwd(), glmttsPath) : workspaceFolder ?? (taskFile ? path.dirname(taskFile) : process.cwd());
+    return path.resolve(root, written);
+  }
+  return path.resolve(taskFile ? path.dirname(taskFile) : workspaceFolder ?? process.cwd(), written);
+}
