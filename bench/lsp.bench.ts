@@ -47,11 +47,13 @@ export async function run(): Promise<void> {
   const client = await LspTestClient.start({ rootDir: dir, settings: {} });
   // TTS_DISTILL_TRACE=1 npm run bench -- lsp: the server's one line per pass, as it goes.
   if (process.env.TTS_DISTILL_TRACE) client.child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
-  const publishes: Array<{ t: number; n: number; version?: number }> = [];
+  const publishes: Array<{ t: number; n: number; version?: number; viewWarnings: number }> = [];
   let last: Diagnostic[] = [];
   let waiter: (() => void) | undefined;
   client.connection.onNotification('textDocument/publishDiagnostics', (p: { uri: string; version?: number; diagnostics: Diagnostic[] }) => {
-    publishes.push({ t: performance.now(), n: p.diagnostics.length, version: p.version });
+    // Warnings of the first screen (the default view before the client asks for hints: lines 0–99).
+    const viewWarnings = p.diagnostics.filter((d) => d.severity === 2 && d.range.start.line < 100).length;
+    publishes.push({ t: performance.now(), n: p.diagnostics.length, version: p.version, viewWarnings });
     last = p.diagnostics;
     client.diagnostics.set(p.uri, p as never);
     waiter?.();
@@ -76,6 +78,8 @@ export async function run(): Promise<void> {
   const uri = await client.open(file, text);
   await until(() => publishes.length > 0);
   const first = publishes[0]!.t - t0;
+  await until(() => publishes.some((p) => p.viewWarnings > 0));
+  const viewFirst = publishes.find((p) => p.viewWarnings > 0)!.t - t0;
   // The client shows lines 70,000–70,060 at once (a jump): their hints, before the workers got there.
   const hintRange = (from: number) => ({ textDocument: { uri }, range: { start: { line: from, character: 0 }, end: { line: from + 60, character: 0 } } });
   const coldAt = Math.min(N - 61, 70_000);
@@ -125,7 +129,8 @@ export async function run(): Promise<void> {
   await client.stop();
 
   console.log(`  ${warnings.toLocaleString()} warnings published${limit ? ` (${String(limit.message).split(';')[0]}, over ttsDistill.diagnostics.maxPerFile)` : ''}; information diagnostics per polyphone: off (default)`);
-  row('didOpen → first diagnostics (errors + warnings of the lines in view)', first, 'target ≤ 1000 ms');
+  row('didOpen → first diagnostics (structural errors)', first, 'target ≤ 1000 ms');
+  row('didOpen → warnings of the lines in view published', viewFirst, 'target ≤ 1000 ms; the workers load the G2P and the student first');
   row('didOpen → all diagnostics (no line pending)', all, `target ≤ 3000 ms; ${progressive} progressive publications`);
   row('one-line edit → re-diagnosed and published (median of 21)', edits[10]!, `target ≤ 10 ms; slowest ${edits[20]!.toFixed(1)} ms`);
   row('  of which the server’s validation pass (median)', editPasses[10]!, 'the rest: JSON-RPC and the 5,000-diagnostic publication');
