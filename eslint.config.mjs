@@ -20,6 +20,32 @@ export default tseslint.config(
       '@typescript-eslint/no-require-imports': 'off',
     },
   },
+  // core/ is the editor-independent half that the CLI, the workers and the tests run without VS Code
+  // or an LSP connection: no `vscode`, no language server/client, no server wiring. Types-only
+  // imports from the protocol and text-document packages stay allowed (they bring no connection).
+  {
+    files: ['server/src/core/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        paths: [
+          { name: 'vscode', message: 'core/ runs without VS Code (CLI, workers, tests): pass what it needs in from the server or client.' },
+          { name: 'vscode-languageserver', message: 'core/ knows no LSP connection: the server wiring (server.ts, features/) adapts core results.' },
+          { name: 'vscode-languageserver-protocol', allowTypeImports: true, message: 'core/ may name protocol types (import type) but not use the protocol at run time.' },
+          { name: 'vscode-languageserver-textdocument', allowTypeImports: true, message: 'core/ works on strings and paths; only `import type` from the text-document package.' },
+        ],
+        patterns: [
+          {
+            group: ['vscode-languageserver/*', 'vscode-languageclient', 'vscode-languageclient/*', 'vscode-jsonrpc', 'vscode-jsonrpc/*'],
+            message: 'core/ knows no LSP connection or client: the server wiring adapts core results.',
+          },
+          {
+            group: ['**/server', '**/context', '**/main', '**/cli', '**/cli/**', '**/features/**', '**/client/**', '**/protocol/lsp/**'],
+            message: 'core/ must not import the server wiring (server.ts, context.ts, main.ts, features/, cli/, LSP messages) or the client: they import core, not the other way round.',
+          },
+        ],
+      }],
+    },
+  },
   // Plain JavaScript (scripts, the CLI shim, test runners, this file): no tsconfig covers it, so no
   // type-aware rules; ESLint's own recommended rules instead (no-undef matters where no compiler looks).
   {
