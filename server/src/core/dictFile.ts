@@ -11,7 +11,7 @@ import { candidateReadings, teacherReadings } from './teacherG2P';
 export type { DictDialect } from './dictEngine';
 
 /**
- * G2P replacement dictionaries (FORMATS.md §2), both dialects: `rule` lines
+ * G2P replacement dictionaries (docs/FORMATS.md §2), both dialects: `rule` lines
  * `{"word","context","phoneme"}` and `upstream` lines `{"<surface>": "<replacement>"}`.
  * `parseDictionaryFile` gives every entry with the offsets of its key and value;
  * `validateDictionaryText` does the structural checks; `dictionaryPronunciationFindings` the
