@@ -89,8 +89,6 @@ export default tseslint.config(
   // type-aware rules; ESLint's own recommended rules instead (no-undef matters where no compiler looks).
   {
     files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
-    ...js.configs.recommended,
-    ...tseslint.configs.disableTypeChecked,
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: { ...globals.node } },
     rules: {
       ...js.configs.recommended.rules,
