@@ -17,7 +17,7 @@ describe('notation: tone-numbered pinyin ↔ the teacher’s tokens', () => {
   });
 
   const table: Array<[string, string]> = [
-    // FORMATS.md §2 examples
+    // docs/FORMATS.md §2 examples
     ['hang2', '<|H|><|ANG2|>'], ['chong2', '<|CH|><|ONG2|>'], ['yi4', '<|I4|>'], ['ju2', '<|J|><|V2|>'], ['liu2', '<|L|><|IOU2|>'],
     ['gui4', '<|G|><|UEI4|>'], ['lun2', '<|L|><|UEN2|>'], ['yue4', '<|VE4|>'], ['shi4', '<|SH|><|III4|>'], ['zi3', '<|Z|><|II3|>'],
     // zhi/chi/shi/ri → III, zi/ci/si → II

@@ -45,7 +45,8 @@ export default {
     h.expect(student && pinyinPro && Number(student) > Number(pinyinPro), `the notification gives the accuracy, above pinyin-pro's: ${done}`);
     const status = await view.locator('.status').innerText();
     h.expect(/G2P student trained/.test(status), `the panel says it finished: ${status}`);
-    const ink = await view.locator('canvas.chart').evaluate((c: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const ink = await view.locator('canvas.chart').evaluate((c: any) => {
       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let n = 0;
       for (let i = 3; i < d.length; i += 4) if (d[i]) n++;

@@ -12,7 +12,7 @@ import { candidateReadings, teacherReadings } from '../pronunciation/teacherRead
 export type { DictDialect } from '../pronunciation/dictionary';
 
 /**
- * G2P replacement dictionaries (FORMATS.md §2), both dialects: `rule` lines
+ * G2P replacement dictionaries (docs/FORMATS.md §2), both dialects: `rule` lines
  * `{"word","context","phoneme"}` and `upstream` lines `{"<surface>": "<replacement>"}`.
  * `parseDictionaryFile` gives every entry with the offsets of its key and value;
  * `validateDictionaryText` does the structural checks; `dictionaryPronunciationFindings` the

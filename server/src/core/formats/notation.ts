@@ -1,7 +1,7 @@
 import phonemeList from './phonemes.json';
 
 /**
- * The two ways a reading is written (FORMATS.md §2): tone-numbered pinyin (`hang2`, ü as `v`,
+ * The two ways a reading is written (docs/FORMATS.md §2): tone-numbered pinyin (`hang2`, ü as `v`,
  * neutral tone `5`) and the teacher's token notation (`<|H|><|ANG2|>`: pypinyin strict initials
  * and tone-3 finals, upper-cased; y/w are not initials; `iou/uei/uen`; `iii`/`ii` after
  * zh/ch/sh/r and z/c/s). Every token is one of the 204 symbols of GLM-TTS's

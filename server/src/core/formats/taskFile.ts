@@ -9,7 +9,7 @@ import type { TaskDialectSetting } from '../settings';
 import { type QaThresholds, reasonCode, signalReasons } from '../qa/gates';
 import type { SignalMeasures } from '../qa/signal';
 
-/** The two task-file dialects in the wild (see FORMATS.md §1). */
+/** The two task-file dialects in the wild (see docs/FORMATS.md §1). */
 export type TaskDialect = 'webui' | 'upstream';
 
 /** Which key plays which role in each dialect. */

@@ -5,7 +5,7 @@ import { parseJsonObject } from '../formats/jsonl';
 
 /**
  * The teacher's G2P replacement dictionary, with exactly the semantics of GLM-TTS
- * (`cosyvoice/cli/frontend.py`, FORMATS.md §2):
+ * (`cosyvoice/cli/frontend.py`, docs/FORMATS.md §2):
  * - loading: blank lines skipped, each line's object merged with `dict.update`, so a line may
  *   hold several keys and a later duplicate key wins (its value; the key keeps its first place);
  * - matching (`_tokenize_by_replace_dict`): left to right; at each position the longest key

@@ -1,5 +1,5 @@
 /**
- * The glmtts-cli teacher: a GLM-TTS checkout run as upstream runs it (FORMATS.md §1). A chunk
+ * The glmtts-cli teacher: a GLM-TTS checkout run as upstream runs it (docs/FORMATS.md §1). A chunk
  * of tasks becomes `examples/<name>.jsonl` in the upstream dialect (uttid = `L<line>`, so odd
  * output names never reach GLM-TTS's file system), `glmtts_inference.py` runs from the checkout
  * root, and each `outputs/pretrain<exp>/<name>/<uttid>.wav` is picked up as soon as it is
