@@ -60,6 +60,13 @@ export function startServer(connection: Connection): void {
   const lastPassMs = new Map<string, number>();
   /** Incremented per request; a validation publishes only if it is still the newest for its document. */
   const generation = new Map<string, number>();
+  /**
+   * Requests for a complete pass (anything but an edit changed: settings, files on disk, prompt
+   * audio, the dictionary…) and the last one a completed pass honoured: when they match, a pass
+   * after edits looks at the edited lines only (TaskFileModel.validate's `incremental`).
+   */
+  const fullAsked = new Map<string, number>();
+  const fullDone = new Map<string, number>();
   let workspaceFolders: string[] = [];
   let hasConfiguration = false;
 
@@ -99,6 +106,7 @@ export function startServer(connection: Connection): void {
       // A pass under way finishes (and publishes) first: restarting a long first pass over and over
       // (prompt audio read, dictionary loaded…) would delay every diagnostic.
       for (const uri of uris ?? [...docs.keys()]) {
+        fullAsked.set(uri, (fullAsked.get(uri) ?? 0) + 1);
         if (running.has(uri) && !timers.has(uri)) rerunAfter.add(uri);
         else schedule(uri, 0);
       }
@@ -187,6 +195,8 @@ export function startServer(connection: Connection): void {
     rerunAfter.delete(td.uri);
     lastPassMs.delete(td.uri);
     validatedOnce.delete(td.uri);
+    fullAsked.delete(td.uri);
+    fullDone.delete(td.uri);
     clearTimeout(timers.get(td.uri));
     timers.delete(td.uri);
     generation.set(td.uri, (generation.get(td.uri) ?? 0) + 1);
@@ -238,6 +248,7 @@ export function startServer(connection: Connection): void {
     promptQaOn = settings.qa.promptChecks;
     if (!isCurrent()) return;
     const version = d.document.version;
+    const asked = fullAsked.get(uri) ?? 0;
     const t0 = performance.now();
     const isCancelled = () => !isCurrent();
     let result;
@@ -256,6 +267,7 @@ export function startServer(connection: Connection): void {
         dictionaryChecks: async () => [],
         isCancelled,
         chunkLines: 2000,
+        incremental: asked === (fullDone.get(uri) ?? 0),
       });
       if (isCurrent()) readingsFeature.afterPass(d);
     } else {
@@ -279,6 +291,7 @@ export function startServer(connection: Connection): void {
     if (!isCurrent() || d.document.version !== version) return;
     const elapsedMs = performance.now() - t0;
     validatedOnce.add(uri);
+    fullDone.set(uri, asked);
     lastPassMs.set(uri, elapsedMs);
     if (TRACE) process.stderr.write(`pass ${gen} ${elapsedMs.toFixed(0)} ms, ${findings.length} findings, ${readingsFeature.pendingLines(uri)} lines pending, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB ${uri}\n`);
     d.findings = findings;

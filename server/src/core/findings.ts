@@ -109,6 +109,11 @@ export class FindingCollector {
     if (this.buckets[f.severity].length < this.max) this.buckets[f.severity].push(f);
   }
 
+  /** Findings of a severity added or counted. */
+  countOf(severity: Severity): number {
+    return this.counts[severity];
+  }
+
   get total(): number {
     return this.counts.error + this.counts.warning + this.counts.information + this.counts.hint;
   }
@@ -123,18 +128,23 @@ export class FindingCollector {
       for (let i = 0; i < Math.min(room, b.length); i++) kept.push(b[i]!);
       left[s] = this.counts[s] - Math.min(room, b.length);
     }
-    const total = left.error + left.warning + left.information + left.hint;
-    if (total > 0) {
-      const parts = (Object.keys(left) as Severity[]).filter((s) => left[s] > 0).map((s) => `${left[s]} ${s}`);
-      kept.push({
-        range: range(0, 0, 0),
-        severity: left.error > 0 ? 'error' : 'information',
-        code: 'limit/too-many-findings',
-        message: `${total} more problems not shown (${parts.join(', ')}); the limit is ttsDistill.diagnostics.maxPerFile = ${this.max}.`,
-      });
-    }
-    return kept;
+    return withLimitNotice(kept, left, this.max);
   }
+}
+
+/** `kept`, and at its end the finding that says how many of each severity were left out under the cap `max` (when any were). */
+export function withLimitNotice(kept: Finding[], left: Record<Severity, number>, max: number): Finding[] {
+  const total = left.error + left.warning + left.information + left.hint;
+  if (total > 0) {
+    const parts = (Object.keys(left) as Severity[]).filter((s) => left[s] > 0).map((s) => `${left[s]} ${s}`);
+    kept.push({
+      range: range(0, 0, 0),
+      severity: left.error > 0 ? 'error' : 'information',
+      code: 'limit/too-many-findings',
+      message: `${total} more problems not shown (${parts.join(', ')}); the limit is ttsDistill.diagnostics.maxPerFile = ${max}.`,
+    });
+  }
+  return kept;
 }
 
 export function comparePos(a: Position, b: Position): number {

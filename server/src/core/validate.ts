@@ -20,6 +20,8 @@ export interface DocumentChecks {
   isCancelled?: () => boolean;
   /** Lines between yields to the event loop (the editor keeps answering requests during a long pass). */
   chunkLines?: number;
+  /** Only edits changed since the last validation of this model (see TaskFileModel.validate). */
+  incremental?: boolean;
 }
 
 export interface DocumentValidation { dialect: string; dialectSource: 'file' | 'setting'; findings: Finding[] }
@@ -46,6 +48,7 @@ export async function validateDocument(doc: { kind: 'tasks'; model: TaskFileMode
     analyzers: checks.analyzers,
     ...(checks.isCancelled ? { isCancelled: checks.isCancelled } : {}),
     ...(checks.chunkLines ? { chunkLines: checks.chunkLines } : {}),
+    ...(checks.incremental ? { incremental: true } : {}),
   });
   return { dialect: model.dialect.dialect, dialectSource: model.dialect.source, findings };
 }

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import webuiSchema from '../../../../schemas/task-webui.schema.json';
 import upstreamSchema from '../../../../schemas/task-upstream.schema.json';
-import { atLine, type Finding, FindingCollector, type LineFinding, type Range, type RelatedInformation, range } from '../findings';
+import { atLine, comparePos, type Finding, FindingCollector, type LineFinding, type Range, type RelatedInformation, range, type Severity, severityRank, withLimitNotice } from '../findings';
 import { LONE_SURROGATE, MAX_NAME_BYTES } from '../batch/manifest';
 import { BOM, findSyntaxError, jsonLimitProblem, parseJsonObject, type JsonMember, scanMembers, splitLines, stringOffsetMapper } from './jsonl';
 import type { TaskDialectSetting } from '../settings';
@@ -424,6 +424,12 @@ export interface TaskValidationOptions {
   isCancelled?: () => boolean;
   /** Lines analysed between two yields to the event loop (0: never yield). */
   chunkLines?: number;
+  /**
+   * Nothing but the edits applied since the last validation changed (no new prompt-audio status,
+   * no dictionary or settings change): only the edited lines are looked at, and the published list
+   * is patched. Ignored when the lines themselves moved (added, removed) or the analyzers changed.
+   */
+  incremental?: boolean;
 }
 
 interface LineEntry {
@@ -433,6 +439,8 @@ interface LineEntry {
   analyzedVersion?: string;
   /** An analyzer had no answer yet for this line (PENDING_FINDINGS). */
   pendingAnalysis?: boolean;
+  /** Findings of the line by severity (error, warning, information, hint) at its last validation; NO_COUNTS when none. */
+  counts?: Uint32Array;
   /** Line number during the last validation pass. */
   line: number;
   /** Keys under which the entry is registered in the cross-line indexes. */
@@ -467,6 +475,15 @@ export class TaskFileModel {
   private labelKeys: ReadonlySet<string> = NO_LABEL_KEYS;
   /** Lines an analyzer could not judge yet in the last validation (PENDING_FINDINGS). */
   pendingLines = 0;
+  /**
+   * What the last validation left, kept up to date by the next one instead of walking every line
+   * again when only some lines changed in place: per severity the lines that have findings of it
+   * (sorted) and the totals. Undefined until a complete pass, and after a change of the line
+   * structure (lines added or removed, the dialect, the label keys).
+   */
+  private kept: Maintained | undefined;
+  /** Lines replaced in place since the last validation: their index → the entry they replaced. */
+  private readonly replaced = new Map<number, LineEntry>();
 
   constructor(text: string, dialectSetting: TaskDialectSetting = 'auto', labelKeys?: readonly string[]) {
     this.dialectSetting = dialectSetting;
@@ -479,10 +496,12 @@ export class TaskFileModel {
     const next = new Set(keys);
     if (next.size === this.labelKeys.size && [...next].every((k) => this.labelKeys.has(k))) return;
     this.labelKeys = next;
+    this.kept = undefined;
     for (const e of this.entries) this.reset(e);
   }
 
   setText(text: string): void {
+    this.kept = undefined;
     this.entries = splitLines(text).map((t) => ({ text: t, line: 0 }));
     this.clearIndexes();
     this.dialectDirty = true;
@@ -530,11 +549,22 @@ export class TaskFileModel {
       const kept = new Set(fresh);
       for (const e of removed) if (!kept.has(e)) this.unindex(e);
       this.entries.splice(first, last - first + 1, ...fresh);
+      if (fresh.length !== removed.length) this.kept = undefined;
+      else if (this.kept) {
+        // Replaced in place: the next validation looks at these lines only.
+        for (let k = 0; k < fresh.length; k++) if (fresh[k] !== removed[k] && !this.replaced.has(first + k)) this.replaced.set(first + k, removed[k]!);
+      }
       // The last line's parse depends on being last (a final empty line is not a blank line).
       const tail = this.entries[this.entries.length - 1];
-      if (tail?.parsed && !tail.parsed.isLastLine) this.reset(tail);
+      if (tail?.parsed && !tail.parsed.isLastLine) {
+        this.reset(tail);
+        this.kept = undefined;
+      }
       const prev = this.entries[this.entries.length - 2];
-      if (prev?.parsed?.isLastLine) this.reset(prev);
+      if (prev?.parsed?.isLastLine) {
+        this.reset(prev);
+        this.kept = undefined;
+      }
       if (first < 60) this.dialectDirty = true;
     }
   }
@@ -545,6 +575,7 @@ export class TaskFileModel {
       for (let i = 0; i < this.entries.length && head.length < 60; i++) head.push(this.entries[i]!.text);
       const next = detectDialect(head, this.dialectSetting);
       if (next.dialect !== this.dialectInfo.dialect) {
+        this.kept = undefined;
         this.clearIndexes();
         for (const e of this.entries) this.reset(e);
       }
@@ -640,65 +671,59 @@ export class TaskFileModel {
    * `chunkLines` is set, and throws CancelledError when `isCancelled` says so.
    */
   async validate(opts: TaskValidationOptions): Promise<Finding[]> {
-    const out = new FindingCollector(opts.maxPerFile);
     const dialect = this.dialect.dialect;
     const analyzers = opts.analyzers ?? [];
     const analyzersVersion = analyzers.map((a) => a.version).join('|');
     const recheck = analyzers.some((a) => a.recheckPending);
+    const key = `${dialect}\u0000${analyzersVersion}\u0000${opts.maxPerFile}\u0000${JSON.stringify([opts.promptAudio, opts.promptQa ?? null])}`;
+    const kept = this.kept;
+    if (kept && opts.incremental && kept.key === key && kept.entries === this.entries && kept.lineCount === this.entries.length) return this.validateChanged(kept, opts, analyzers, recheck);
+    this.kept = undefined;
+    this.replaced.clear();
+
+    const out = new FindingCollector(opts.maxPerFile);
     const chunk = opts.chunkLines ?? 0;
     const entries = this.entries;
     const lastIndex = entries.length - 1;
-    const audioKey = TASK_FIELDS[dialect].promptAudio;
     // One status per distinct prompt audio path (null: nothing to say), looked up per line.
     const audioFinding = new Map<string, Array<Omit<Finding, 'range'>>>();
+    const lines: Record<Severity, number[]> = { error: [], warning: [], information: [], hint: [] };
+    const pendingEntries = new Set<LineEntry>();
     let work = 0;
-    let pending = 0;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       e.line = i;
-      let p = e.parsed;
-      if (!p) {
-        p = this.parse(e, i === lastIndex);
-        work += 1;
-      }
+      work += this.bringUpToDate(e, i === lastIndex, analyzers, analyzersVersion, recheck);
+      if (e.pendingAnalysis) pendingEntries.add(e);
+      const p = e.parsed!;
       const local = p.findings;
+      let counts = NO_COUNTS;
+      const tally = (sev: Severity) => {
+        if (counts === NO_COUNTS) counts = new Uint32Array(4);
+        counts[severityRank[sev]]!++;
+      };
       for (let k = 0; k < local.length; k++) {
         const f = local[k]!;
+        tally(f.severity);
         if (out.wants(f.severity)) out.add(atLine(i, f));
         else out.count(f.severity);
       }
-      if (analyzers.length && p.kind === 'object') {
-        if (e.analyzedVersion !== analyzersVersion || !e.analyzed || (recheck && e.pendingAnalysis)) {
-          e.analyzed = [];
-          e.pendingAnalysis = false;
-          for (const a of analyzers) {
-            const found = a.analyze(p);
-            if (found === PENDING_FINDINGS) e.pendingAnalysis = true;
-            else for (const f of found) e.analyzed.push(f);
-          }
-          e.analyzedVersion = analyzersVersion;
-          work += 4;
-        }
-        if (e.pendingAnalysis) pending++;
+      if (e.analyzed && p.kind === 'object') {
         for (const f of e.analyzed) {
+          tally(f.severity);
           if (out.wants(f.severity)) out.add(atLine(i, f));
           else out.count(f.severity);
         }
       }
       if (e.audio !== undefined && opts.promptAudioStatus) {
-        let afs = audioFinding.get(e.audio);
-        if (afs === undefined) {
-          const st = opts.promptAudioStatus(e.audio, dialect);
-          const af = promptAudioFinding(st, opts.promptAudio, audioKey);
-          const qf = opts.promptQa && st.state === 'ok' && st.qa ? promptQaFinding(st.qa, opts.promptQa) : undefined;
-          afs = [...(af ? [af] : []), ...(qf ? [qf] : [])];
-          audioFinding.set(e.audio, afs);
-        }
-        for (const af of afs) {
+        for (const af of this.audioFindingsOf(e.audio, dialect, opts, audioFinding)) {
+          tally(af.severity);
           if (out.wants(af.severity)) out.add({ ...af, range: audioRange(e) });
           else out.count(af.severity);
         }
       }
+      e.counts = counts;
+      if (counts !== NO_COUNTS) for (let s = 0; s < 4; s++) if (counts[s]) lines[SEVERITIES[s]!].push(i);
       p.release();
       if (chunk > 0 && work >= chunk) {
         work = 0;
@@ -706,12 +731,132 @@ export class TaskFileModel {
         if (opts.isCancelled?.() || this.entries !== entries) throw new CancelledError();
       }
     }
-    this.pendingLines = pending;
-    this.duplicateFindings(out, dialect);
+    this.pendingLines = pendingEntries.size;
+    this.duplicateFindings((f) => out.add(f), dialect);
+    const totals = new Float64Array(4);
+    for (const sev of SEVERITIES) totals[severityRank[sev]] = out.countOf(sev);
+    // Totals without the cross-line (duplicate name) findings, which are computed afresh each time.
+    const dup: Finding[] = [];
+    this.duplicateFindings((f) => dup.push(f), dialect);
+    for (const f of dup) totals[severityRank[f.severity]]!--;
+    if (this.entries === entries) this.kept = { key, entries, lineCount: entries.length, lines, totals, audio: audioFinding, pending: pendingEntries };
     return out.result();
   }
 
-  private duplicateFindings(findings: FindingCollector, dialect: TaskDialect) {
+  /**
+   * The validation when only lines replaced in place changed (and pending lines may have got
+   * their results): those lines are brought up to date, the per-severity line lists and totals
+   * patched, and the published list rebuilt from the lists, walking only as many lines as it shows.
+   */
+  private validateChanged(kept: Maintained, opts: TaskValidationOptions, analyzers: TaskLineAnalyzer[], recheck: boolean): Finding[] {
+    const dialect = this.dialect.dialect;
+    const entries = this.entries;
+    const lastIndex = entries.length - 1;
+    const analyzersVersion = analyzers.map((a) => a.version).join('|');
+    const touched = new Map<number, Uint32Array>();
+    for (const [i, old] of this.replaced) {
+      kept.pending.delete(old);
+      touched.set(i, old.counts ?? NO_COUNTS);
+    }
+    this.replaced.clear();
+    if (recheck) for (const e of kept.pending) if (!touched.has(e.line)) touched.set(e.line, e.counts ?? NO_COUNTS);
+    for (const [i, before] of touched) {
+      const e = entries[i]!;
+      e.line = i;
+      this.bringUpToDate(e, i === lastIndex, analyzers, analyzersVersion, recheck);
+      if (e.pendingAnalysis) kept.pending.add(e);
+      else kept.pending.delete(e);
+      const counts = new Uint32Array(4);
+      const p = e.parsed!;
+      for (const f of p.findings) counts[severityRank[f.severity]]!++;
+      if (e.analyzed && p.kind === 'object') for (const f of e.analyzed) counts[severityRank[f.severity]]!++;
+      if (e.audio !== undefined && opts.promptAudioStatus) for (const af of this.audioFindingsOf(e.audio, dialect, opts, kept.audio)) counts[severityRank[af.severity]]!++;
+      e.counts = counts.some((c) => c > 0) ? counts : NO_COUNTS;
+      for (let s = 0; s < 4; s++) {
+        kept.totals[s]! += (e.counts[s] ?? 0) - (before[s] ?? 0);
+        const list = kept.lines[SEVERITIES[s]!];
+        const at = lowerBound(list, i);
+        const has = list[at] === i;
+        if (e.counts[s] && !has) list.splice(at, 0, i);
+        else if (!e.counts[s] && has) list.splice(at, 1);
+      }
+    }
+    this.pendingLines = kept.pending.size;
+
+    // The published list: per severity, the lines in order until the cap is reached.
+    const dup: Finding[] = [];
+    this.duplicateFindings((f) => dup.push(f), dialect);
+    const max = opts.maxPerFile;
+    const result: Finding[] = [];
+    const left: Record<Severity, number> = { error: 0, warning: 0, information: 0, hint: 0 };
+    for (let s = 0; s < 4; s++) {
+      const sev = SEVERITIES[s]!;
+      const room = Math.max(0, max - result.length);
+      const mine = dup.filter((f) => f.severity === sev);
+      const inLines = kept.totals[s]!;
+      const total = inLines + mine.length;
+      // As the complete pass keeps them (FindingCollector): the first `max` findings of the lines,
+      // then cross-line ones while there is room for them, sorted by position. Whole lines are
+      // taken, so that the sort within the last one is the same.
+      const bucket: Finding[] = [];
+      const need = inLines >= max ? room : inLines;
+      const lines = kept.lines[sev];
+      for (let k = 0; k < lines.length && bucket.length < need; k++) {
+        const i = lines[k]!;
+        const e = entries[i]!;
+        const p = e.parsed!;
+        for (const f of p.findings) if (f.severity === sev) bucket.push(atLine(i, f));
+        if (e.analyzed && p.kind === 'object') for (const f of e.analyzed) if (f.severity === sev) bucket.push(atLine(i, f));
+        if (e.audio !== undefined && opts.promptAudioStatus) for (const af of this.audioFindingsOf(e.audio, dialect, opts, kept.audio)) if (af.severity === sev) bucket.push({ ...af, range: audioRange(e) });
+      }
+      if (inLines < max) bucket.push(...mine.slice(0, max - inLines));
+      bucket.sort((x, y) => comparePos(x.range.start, y.range.start));
+      const taken = Math.min(room, total);
+      for (let k = 0; k < taken; k++) result.push(bucket[k]!);
+      left[sev] = total - taken;
+    }
+    return withLimitNotice(result, left, max);
+  }
+
+  /** Parses and analyses a line as needed; returns the work done (for the yields of a long pass). */
+  private bringUpToDate(e: LineEntry, isLast: boolean, analyzers: TaskLineAnalyzer[], analyzersVersion: string, recheck: boolean): number {
+    let work = 0;
+    let p = e.parsed;
+    if (!p) {
+      p = this.parse(e, isLast);
+      work += 1;
+    }
+    if (analyzers.length && p.kind === 'object' && (e.analyzedVersion !== analyzersVersion || !e.analyzed || (recheck && e.pendingAnalysis))) {
+      e.analyzed = [];
+      e.pendingAnalysis = false;
+      for (const a of analyzers) {
+        const found = a.analyze(p);
+        if (found === PENDING_FINDINGS) e.pendingAnalysis = true;
+        else for (const f of found) e.analyzed.push(f);
+      }
+      e.analyzedVersion = analyzersVersion;
+      work += 4;
+    } else if (!analyzers.length) {
+      e.analyzed = undefined;
+      e.pendingAnalysis = false;
+    }
+    return work;
+  }
+
+  /** The prompt-audio findings of a path as written (one status per path and pass). */
+  private audioFindingsOf(written: string, dialect: TaskDialect, opts: TaskValidationOptions, cache: Map<string, Array<Omit<Finding, 'range'>>>): Array<Omit<Finding, 'range'>> {
+    let afs = cache.get(written);
+    if (afs === undefined) {
+      const st = opts.promptAudioStatus!(written, dialect);
+      const af = promptAudioFinding(st, opts.promptAudio, TASK_FIELDS[dialect].promptAudio);
+      const qf = opts.promptQa && st.state === 'ok' && st.qa ? promptQaFinding(st.qa, opts.promptQa) : undefined;
+      afs = [...(af ? [af] : []), ...(qf ? [qf] : [])];
+      cache.set(written, afs);
+    }
+    return afs;
+  }
+
+  private duplicateFindings(add: (f: Finding) => void, dialect: TaskDialect) {
     const key = TASK_FIELDS[dialect].name;
     const nameRange = (e: LineEntry) => {
       const f = e.parsed!.field('name');
@@ -721,7 +866,7 @@ export class TaskFileModel {
       const group = [...(this.names.get(name) as LineEntry[])].sort((a, b) => a.line - b.line);
       for (const e of group) {
         const others = group.filter((o) => o !== e);
-        findings.add({
+        add({
           range: nameRange(e), severity: 'error', code: 'task/duplicate-name',
           message: `Duplicate ${key} "${name}" (also on line ${others.map((o) => o.line + 1).slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''}): ${dialect === 'upstream' ? 'GLM-TTS silently overwrites' : 'the later output overwrites'} ${name}.wav.`,
           related: others.slice(0, 20).map((o): RelatedInformation => ({ range: nameRange(o), message: `${key} "${name}" is used here too` })),
@@ -734,7 +879,7 @@ export class TaskFileModel {
       if (new Set(group.map((e) => e.name)).size < 2) continue;
       for (const e of group) {
         const others = group.filter((o) => o.name !== e.name);
-        findings.add({
+        add({
           range: nameRange(e), severity: 'warning', code: 'task/case-collision',
           message: `${key} "${e.name}" differs from line ${others[0]!.line + 1} only in letter case ("${lower}"): the files collide on macOS and Windows.`,
           related: others.slice(0, 20).map((o) => ({ range: nameRange(o), message: `"${o.name}" is here` })),
@@ -745,6 +890,35 @@ export class TaskFileModel {
 }
 
 const HAS_UPPER = /[A-Z]/;
+
+const SEVERITIES: readonly Severity[] = ['error', 'warning', 'information', 'hint'];
+const NO_COUNTS = new Uint32Array(4);
+
+/** What a validation keeps for the next one (TaskFileModel.kept). */
+interface Maintained {
+  /** The dialect, analyzers and limits it was computed with. */
+  key: string;
+  entries: LineEntry[];
+  lineCount: number;
+  /** Per severity, the indexes of the lines with findings of it, ascending. */
+  lines: Record<Severity, number[]>;
+  /** Per severity rank, the findings of all lines (cross-line ones not included). */
+  totals: Float64Array;
+  audio: Map<string, Array<Omit<Finding, 'range'>>>;
+  /** Lines an analyzer could not judge yet. */
+  pending: Set<LineEntry>;
+}
+
+/** The first index of `list` (ascending) whose value is ≥ x. */
+function lowerBound(list: number[], x: number): number {
+  let lo = 0, hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
 function audioRange(e: LineEntry): Range {
   if (!e.audioRange) {
