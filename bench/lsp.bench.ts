@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Diagnostic, InlayHint } from 'vscode-languageserver-protocol';
-import { LspTestClient, REPO } from '../test/lsp/lspClient';
+import { LspTestClient, REPO, SERVER } from '../test/lsp/lspClient';
 import { makeWav } from '../test/unit/helpers';
 import { row } from './report';
 
@@ -44,7 +44,9 @@ export async function run(): Promise<void> {
 
   const file = path.join(dir, 'big.tasks.jsonl');
   writeFileSync(file, text);
-  const client = await LspTestClient.start({ rootDir: dir, settings: {} });
+  // BENCH_CPU_PROF=dir: the server writes a CPU profile there when it exits.
+  const prof = process.env.BENCH_CPU_PROF;
+  const client = await LspTestClient.start({ rootDir: dir, settings: {}, ...(prof ? { command: [process.execPath, '--cpu-prof', `--cpu-prof-dir=${prof}`, SERVER, '--stdio'] } : {}) });
   // TTS_DISTILL_TRACE=1 npm run bench -- lsp: the server's one line per pass, as it goes.
   if (process.env.TTS_DISTILL_TRACE) client.child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
   const publishes: Array<{ t: number; n: number; version?: number; viewWarnings: number }> = [];
@@ -91,6 +93,7 @@ export async function run(): Promise<void> {
   await until(() => client.notifications.some((n) => n.method === 'ttsDistill/documentInfo' && (n.params as Info).uri === uri && (n.params as Info).pendingLines === 0));
   const all = publishes[publishes.length - 1]!.t - t0;
   const limit = last.find((f) => f.code === 'limit/too-many-findings');
+  const publicationMb = Buffer.byteLength(JSON.stringify(last)) / 1e6;
   const warnings = last.filter((f) => f.severity === 2).length;
   const progressive = publishes.length;
 
@@ -128,6 +131,7 @@ export async function run(): Promise<void> {
   const rss = vmHwmMb(client.child.pid!);
   await client.stop();
 
+  console.log(`  one publication of the file's diagnostics: ${publicationMb.toFixed(2)} MB of JSON`);
   console.log(`  ${warnings.toLocaleString()} warnings published${limit ? ` (${String(limit.message).split(';')[0]}, over ttsDistill.diagnostics.maxPerFile)` : ''}; information diagnostics per polyphone: off (default)`);
   row('didOpen → first diagnostics (structural errors)', first, 'target ≤ 1000 ms');
   row('didOpen → warnings of the lines in view published', viewFirst, 'target ≤ 1000 ms; the workers load the G2P and the student first');

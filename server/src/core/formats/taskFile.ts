@@ -774,12 +774,22 @@ export class TaskFileModel {
       e.counts = counts.some((c) => c > 0) ? counts : NO_COUNTS;
       for (let s = 0; s < 4; s++) {
         kept.totals[s]! += (e.counts[s] ?? 0) - (before[s] ?? 0);
+        if (touched.size > SPLICE_LIMIT) continue;
         const list = kept.lines[SEVERITIES[s]!];
         const at = lowerBound(list, i);
         const has = list[at] === i;
         if (e.counts[s] && !has) list.splice(at, 0, i);
         else if (!e.counts[s] && has) list.splice(at, 1);
       }
+    }
+    // Many lines at once (a batch of results): the lists again in one walk, not one splice each.
+    if (touched.size > SPLICE_LIMIT) {
+      const lines: Record<Severity, number[]> = { error: [], warning: [], information: [], hint: [] };
+      for (let i = 0; i < entries.length; i++) {
+        const c = entries[i]!.counts;
+        if (c && c !== NO_COUNTS) for (let s = 0; s < 4; s++) if (c[s]) lines[SEVERITIES[s]!].push(i);
+      }
+      kept.lines = lines;
     }
     this.pendingLines = kept.pending.size;
 
@@ -892,6 +902,8 @@ export class TaskFileModel {
 const HAS_UPPER = /[A-Z]/;
 
 const SEVERITIES: readonly Severity[] = ['error', 'warning', 'information', 'hint'];
+/** Changed lines above which the per-severity lists are rebuilt in one walk rather than spliced line by line. */
+const SPLICE_LIMIT = 64;
 const NO_COUNTS = new Uint32Array(4);
 
 /** What a validation keeps for the next one (TaskFileModel.kept). */

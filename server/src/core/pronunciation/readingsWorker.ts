@@ -10,6 +10,8 @@ import { loadStudentOpinion } from './checks';
 import type { ReadingsWorkerReply, ReadingsWorkerRequest } from './readingsPool';
 
 type Config = Extract<ReadingsWorkerRequest, { type: 'config' }>;
+/** TTS_DISTILL_TRACE=1: the worker's heap now and then on stderr. */
+const TRACE = !!process.env.TTS_DISTILL_TRACE;
 
 let current: { key: string; options: Promise<VerdictOptions> } | undefined;
 let dictCache: { version: string; dict: ReplaceDict } | undefined;
@@ -52,6 +54,7 @@ parentPort!.on('message', (m: ReadingsWorkerRequest) => {
       readings.push(lr);
     }
     parentPort!.postMessage({ id: m.id, results, readings } satisfies ReadingsWorkerReply);
+    if (TRACE && m.id % 50 === 0) process.stderr.write(`readings worker: batch ${m.id}, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB\n`);
   }, (err: Error) => parentPort!.postMessage({ id: m.id, error: err.message } satisfies ReadingsWorkerReply));
 });
 
