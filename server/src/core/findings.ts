@@ -68,15 +68,7 @@ export function capFindings(findings: Finding[], max: number): Finding[] {
     for (let i = 0; i < Math.min(room, b.length); i++) kept.push(b[i]!);
     counts[s] = Math.max(0, b.length - room);
   }
-  const left = findings.length - kept.length;
-  const parts = (Object.keys(counts) as Severity[]).filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);
-  kept.push({
-    range: range(0, 0, 0),
-    severity: counts.error > 0 ? 'error' : 'information',
-    code: 'limit/too-many-findings',
-    message: `${left} more problems not shown (${parts.join(', ')}); the limit is ttsDistill.diagnostics.maxPerFile = ${max}.`,
-  });
-  return kept;
+  return withLimitNotice(kept, counts, max);
 }
 
 function inOrder(b: Finding[]): boolean {

@@ -81,6 +81,8 @@ interface DocState {
   view?: { start: number; end: number };
   /** The pool's delivery count at the last pass: when it changed, the next pass looks at the pending lines again. */
   deliveries: number;
+  /** The last pass ran before the workspace's dictionary and student were known: every line waits. */
+  waitingForWorkspace?: boolean;
 }
 
 export function register(ctx: ServerContext, api: PronunciationApi, hooks: { progress(uri: string): void }): ReadingsFeature {
@@ -177,6 +179,9 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
       if (!set) return undefined;
       const { base, info, ready } = set;
       const st = stateOf(doc.uri);
+      // Until the workspace's dictionary and student are known no line is looked at (they all wait).
+      st.waitingForWorkspace = !ready;
+      if (!ready) return undefined;
       const recheckPending = st.deliveries !== pool.deliveries;
       st.deliveries = pool.deliveries;
       const unsent = st.unsent;
@@ -189,10 +194,10 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
           const raw = p.text;
           const text = st.pending.get(raw) ?? p.get('text');
           if (text === undefined || text === '') return NONE as LineFinding[];
-          const verdicts = ready ? pool.cached(text) : undefined;
+          const verdicts = pool.cached(text);
           if (!verdicts) {
             st.pending.set(raw, text);
-            if (ready && !pool.isQueued(text)) {
+            if (!pool.isQueued(text)) {
               // The workers start on the first lines while this pass goes on through the file.
               unsent.push(text);
               if (unsent.length >= 1000) pool.request(unsent.splice(0));
@@ -232,7 +237,9 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
       states.delete(uri);
     },
     pendingLines(uri) {
-      return ctx.getDocument(uri)?.tasks?.pendingLines ?? 0;
+      const tasks = ctx.getDocument(uri)?.tasks;
+      if (!tasks) return 0;
+      return states.get(uri)?.waitingForWorkspace ? tasks.lineCount : tasks.pendingLines;
     },
     dispose() {
       pool.dispose();

@@ -141,7 +141,7 @@ export interface G2PDetail {
   failsAt: number;
 }
 
-function run(text: string): G2PDetail {
+function run(text: string, cacheParts = true): G2PDetail {
   syllableTables();
   const shengmuOf = sylShengmu!;
   const { s, from } = preprocess(text);
@@ -166,7 +166,7 @@ function run(text: string): G2PDetail {
         const part = s.slice(partStart, i);
         const partPhones = phones.length;
         let off = partStart;
-        for (const { word } of posseg(part)) {
+        for (const word of cacheParts ? wordsOf(part) : posseg(part).map((p) => p.word)) {
           let items: readonly number[] | undefined;
           let id0: number;
           let id1 = 0;
@@ -239,6 +239,23 @@ function run(text: string): G2PDetail {
   return { phonemes: phones, charPhoneme, readings, failsAt };
 }
 
+/**
+ * jieba's words of one Chinese part, cached by the part: parts (clauses between punctuation) recur
+ * across the lines of a corpus far more often than whole lines do, and posseg is the costliest step.
+ */
+const partWords = new Map<string, readonly string[]>();
+const MAX_PARTS = 20_000;
+function wordsOf(part: string): readonly string[] {
+  let w = partWords.get(part);
+  if (w) return w;
+  w = posseg(part).map((p) => p.word);
+  if (part.length <= 200) {
+    if (partWords.size >= MAX_PARTS) partWords.delete(partWords.keys().next().value!);
+    partWords.set(part, w);
+  }
+  return w;
+}
+
 const MAX_CACHE = 4000;
 /** Longer texts are not kept (the cache stays a few MB at most). */
 const MAX_CACHED_TEXT = 1000;
@@ -255,9 +272,9 @@ export function g2pDetail(text: string): G2PDetail {
   return d;
 }
 
-/** The same without the per-text cache (benchmarks). */
+/** The same without the per-text and per-part caches (benchmarks). */
 export function g2pDetailUncached(text: string): G2PDetail {
-  return run(text);
+  return run(text, false);
 }
 
 /** Exactly `G2P_zh()(text)[0]` of GLM-TTS's utils/glm_g2p.py. Throws G2PError where the Python raises. */
