@@ -239,7 +239,9 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
     pendingLines(uri) {
       const tasks = ctx.getDocument(uri)?.tasks;
       if (!tasks) return 0;
-      return states.get(uri)?.waitingForWorkspace ? tasks.lineCount : tasks.pendingLines;
+      // Waiting for the workspace: every line (but a final empty one).
+      if (states.get(uri)?.waitingForWorkspace) return tasks.lineCount - (tasks.lineText(tasks.lineCount - 1) === '' ? 1 : 0);
+      return tasks.pendingLines;
     },
     dispose() {
       pool.dispose();
