@@ -55,7 +55,9 @@ export async function run(): Promise<void> {
       await writeFile(file, encodeWav(samples, sr));
       return samples.length;
     });
-    console.log(`generated ${minutes} min, ${sr} Hz, 16-bit mono (${((gen.value * 2) / 1e6).toFixed(1)} MB) in ${gen.wall.toFixed(0)} ms\n`);
+    console.log(
+      `generated ${minutes} min, ${sr} Hz, 16-bit mono (${((gen.value * 2) / 1e6).toFixed(1)} MB) in ${gen.wall.toFixed(0)} ms\n`,
+    );
     console.log(`${''.padEnd(40)}${'wall ms'.padStart(9)}${'cpu ms'.padStart(9)}`);
 
     const decode = await timed(async () => decodeWav(await readFile(file)));

@@ -31,16 +31,25 @@ async function best<T>(n: number, fn: () => Promise<T> | T): Promise<{ value: T;
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 
 export async function run(): Promise<void> {
-  const sent = readFileSync(path.join(ROOT, 'data', 'cpp', 'dev.sent'), 'utf8').split('\n').filter(Boolean).map((s) => s.replace(/\u2581/g, ''));
+  const sent = readFileSync(path.join(ROOT, 'data', 'cpp', 'dev.sent'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((s) => s.replace(/\u2581/g, ''));
   const lines = sent.map((text, line) => ({ file: 'dev.sent', line, text }));
   computeCoverage(lines.slice(0, 200)); // warm-up: G2P data loaded
-  const floor = await best(3, () => { clearTeacherCache(); for (const l of lines) predictReadings(l.text); return lines.length; });
+  const floor = await best(3, () => {
+    clearTeacherCache();
+    for (const l of lines) predictReadings(l.text);
+    return lines.length;
+  });
   const cov = await best(3, () => computeCoverage(lines));
   console.log(`\n## Reading coverage — ${lines.length} CPP dev sentences, fastest of 3`);
   console.log(`| | wall | CPU |\n|---|---|---|`);
   console.log(`| tts-distill coverage core (computeCoverage) | ${ms(cov.wall)} | ${ms(cov.cpu)} |`);
   console.log(`| floor: the teacher's readings alone (predictReadings) | ${ms(floor.wall)} | ${ms(floor.cpu)} |`);
-  console.log(`(${cov.value.polyphones.length} polyphones, ${cov.value.thin.length} thin readings, syllables ${cov.value.syllables.covered}/${cov.value.syllables.total}, phoneme tokens ${cov.value.phonemes.covered}/204)`);
+  console.log(
+    `(${cov.value.polyphones.length} polyphones, ${cov.value.thin.length} thin readings, syllables ${cov.value.syllables.covered}/${cov.value.syllables.total}, phoneme tokens ${cov.value.phonemes.covered}/204)`,
+  );
 
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-export-'));
   try {
@@ -49,14 +58,36 @@ export async function run(): Promise<void> {
     const n = 2000;
     const records: string[] = [];
     for (let i = 0; i < n; i++) {
-      const wav = encodeWav(Float32Array.from({ length: 24000 * 2 }, (_, k) => 0.1 * Math.sin(k / (5 + (i % 7)))), 24000);
+      const wav = encodeWav(
+        Float32Array.from({ length: 24000 * 2 }, (_, k) => 0.1 * Math.sin(k / (5 + (i % 7)))),
+        24000,
+      );
       writeFileSync(path.join(runDir, `u${i}.wav`), wav);
       const text = sent[i % sent.length]!;
-      records.push(JSON.stringify({ line: i, name: `u${i}`, taskHash: 'h', text, readings: Array.from(text, () => null), phonemes: text, audio: `u${i}.wav`, durationSeconds: 2, sampleRate: 24000, backend: 'embedded', seed: 42, wavSha256: createHash('sha256').update(wav).digest('hex'), clonedVoice: false, speaker: `s${i % 20}` }));
+      records.push(
+        JSON.stringify({
+          line: i,
+          name: `u${i}`,
+          taskHash: 'h',
+          text,
+          readings: Array.from(text, () => null),
+          phonemes: text,
+          audio: `u${i}.wav`,
+          durationSeconds: 2,
+          sampleRate: 24000,
+          backend: 'embedded',
+          seed: 42,
+          wavSha256: createHash('sha256').update(wav).digest('hex'),
+          clonedVoice: false,
+          speaker: `s${i % 20}`,
+        }),
+      );
     }
     writeFileSync(path.join(runDir, 'manifest.jsonl'), records.join('\n') + '\n');
     let k = 0;
-    const exp = await best(3, () => exportDataset({ run: runDir, format: 'kaldi', out: path.join(dir, `kaldi${k++}`), splits: [{ name: 'dev', share: 0.05 }] }));
+    const exp = await best(3, () =>
+      exportDataset({ run: runDir, format: 'kaldi', out: path.join(dir, `kaldi${k++}`), splits: [{ name: 'dev', share: 0.05 }] }),
+    );
     let c = 0;
     const copy = await best(3, () => cpSync(runDir, path.join(dir, `copy${c++}`), { recursive: true }));
     console.log(`\n## Export — ${n} lines of 2 s (96 KB WAV each) to Kaldi, fastest of 3`);

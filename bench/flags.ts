@@ -34,10 +34,16 @@ const RECALL_KEPT = 0.99;
  * text the teacher fails on (its G2P raises on a few inputs) or whose output does not line up.
  * One process for all texts; after a crash, a new one goes on from the next text.
  */
-function pythonTeacher(texts: string[]): { readings: Array<Array<string | null> | null>; crashed: number; misaligned: number; seconds: number } {
+function pythonTeacher(texts: string[]): {
+  readings: Array<Array<string | null> | null>;
+  crashed: number;
+  misaligned: number;
+  seconds: number;
+} {
   const t0 = performance.now();
   const out: Array<Array<string | null> | null> = [];
-  let crashed = 0, misaligned = 0;
+  let crashed = 0,
+    misaligned = 0;
   while (out.length < texts.length) {
     const rest = texts.slice(out.length);
     const r = spawnSync(PYTHON, [TEACHER], { input: rest.join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 30 });
@@ -78,12 +84,22 @@ function align(text: string, line: string): Array<string | null> | null {
   }
   if (syllables.length !== han.length) return null;
   const out: Array<string | null> = new Array<string | null>(text.length).fill(null);
-  han.forEach((i, k) => { out[i] = syllables[k]!; });
+  han.forEach((i, k) => {
+    out[i] = syllables[k]!;
+  });
   return out;
 }
 
-interface Case { e: LabelledExample; teacher: string }
-interface Counts { flagged: number; right: number; misread: number; cases: number }
+interface Case {
+  e: LabelledExample;
+  teacher: string;
+}
+interface Counts {
+  flagged: number;
+  right: number;
+  misread: number;
+  cases: number;
+}
 
 function count(cases: readonly Case[], flag: (c: Case) => boolean): Counts {
   const c: Counts = { flagged: 0, right: 0, misread: 0, cases: cases.length };
@@ -106,7 +122,10 @@ function sameReading(a: string, b: string): boolean {
   return a === b || ((a.endsWith('5') || b.endsWith('5')) && a.slice(0, -1) === b.slice(0, -1));
 }
 
-function casesOf(examples: readonly LabelledExample[], teacherOf: Map<string, Array<string | null> | null>): { cases: Case[]; unknown: number } {
+function casesOf(
+  examples: readonly LabelledExample[],
+  teacherOf: Map<string, Array<string | null> | null>,
+): { cases: Case[]; unknown: number } {
   const cases: Case[] = [];
   let unknown = 0;
   for (const e of examples) {
@@ -129,7 +148,9 @@ async function main(): Promise<void> {
   const seed = DEFAULT_SEED;
   const { train, heldOut } = splitExamples(examples, DEFAULT_HELDOUT, seed);
   const { train: fitPart, heldOut: validation } = splitExamples(train, VALIDATION_FRACTION, VALIDATION_SEED);
-  process.stdout.write(`CPP dev: ${examples.length} examples; seed ${seed}: train ${train.length} (of which validation ${validation.length}), held out ${heldOut.length}\n`);
+  process.stdout.write(
+    `CPP dev: ${examples.length} examples; seed ${seed}: train ${train.length} (of which validation ${validation.length}), held out ${heldOut.length}\n`,
+  );
 
   const texts = [...new Set(examples.map((e) => e.text))];
   const t0 = performance.now();
@@ -139,16 +160,20 @@ async function main(): Promise<void> {
   const usePort = process.argv.includes('--port');
   const py = usePort ? undefined : pythonTeacher(texts);
   const pyOf = py ? new Map(texts.map((t, k) => [t, py.readings[k]!] as const)) : portOf;
-  process.stdout.write(py
-    ? `teacher: scripts/reference/teacher_g2p.py on ${texts.length} sentences in ${py.seconds.toFixed(1)} s (${py.crashed} raised, ${py.misaligned} did not line up); TS port in ${portSeconds.toFixed(1)} s\n`
-    : `teacher: the TS port (--port) on ${texts.length} sentences in ${portSeconds.toFixed(1)} s\n`);
+  process.stdout.write(
+    py
+      ? `teacher: scripts/reference/teacher_g2p.py on ${texts.length} sentences in ${py.seconds.toFixed(1)} s (${py.crashed} raised, ${py.misaligned} did not line up); TS port in ${portSeconds.toFixed(1)} s\n`
+      : `teacher: the TS port (--port) on ${texts.length} sentences in ${portSeconds.toFixed(1)} s\n`,
+  );
 
   const validationCases = casesOf(validation, pyOf).cases;
   const held = casesOf(heldOut, pyOf);
   const heldPort = casesOf(heldOut, portOf);
   const teacherAcc = (cs: Case[]) => cs.filter((x) => x.teacher === x.e.reading).length / cs.length;
   const portSame = held.cases.filter((x) => portOf.get(x.e.text)?.[x.e.index] === x.teacher).length;
-  process.stdout.write(`teacher accuracy on held-out targets: ${py ? 'Python' : 'TS port'} ${pct(teacherAcc(held.cases))} (${held.cases.length}; ${held.unknown} without a reading), TS port ${pct(teacherAcc(heldPort.cases))}; port = Python on ${portSame}/${held.cases.length}\n\n`);
+  process.stdout.write(
+    `teacher accuracy on held-out targets: ${py ? 'Python' : 'TS port'} ${pct(teacherAcc(held.cases))} (${held.cases.length}; ${held.unknown} without a reading), TS port ${pct(teacherAcc(heldPort.cases))}; port = Python on ${portSame}/${held.cases.length}\n\n`,
+  );
 
   // Calibration: a student trained without the validation part, the threshold read off its curve.
   const calibrationStudent = studentFromJson(trainStudent(fitPart, { seed, heldOutFraction: 0 }));
@@ -161,24 +186,45 @@ async function main(): Promise<void> {
   const student = studentFromJson(trainStudent(examples, { seed }));
   const heldCurve = curve(held.cases, student, thresholds);
   const row = (name: string, c: Counts, ref = '') =>
-    process.stdout.write(`${name.padEnd(56)} ${String(c.flagged).padStart(5)} ${pct(precision(c)).padStart(8)} ${pct(recall(c)).padStart(8)}   ${ref}\n`);
+    process.stdout.write(
+      `${name.padEnd(56)} ${String(c.flagged).padStart(5)} ${pct(precision(c)).padStart(8)} ${pct(recall(c)).padStart(8)}   ${ref}\n`,
+    );
   process.stdout.write(`threshold curve (flag where the student reads otherwise with confidence ≥ t)\n`);
   process.stdout.write(`${'t'.padEnd(6)} ${'validation: flags  precision  recall'.padEnd(40)} held-out: flags  precision  recall\n`);
   thresholds.forEach((t, k) => {
-    const v = valCurve[k]!.c, h = heldCurve[k]!.c;
-    process.stdout.write(`${t.toFixed(2).padEnd(6)} ${String(v.flagged).padStart(17)} ${pct(precision(v)).padStart(10)} ${pct(recall(v)).padStart(7)}   ${String(h.flagged).padStart(20)} ${pct(precision(h)).padStart(10)} ${pct(recall(h)).padStart(7)}${t === chosen.t ? '   ← calibrated' : ''}\n`);
+    const v = valCurve[k]!.c,
+      h = heldCurve[k]!.c;
+    process.stdout.write(
+      `${t.toFixed(2).padEnd(6)} ${String(v.flagged).padStart(17)} ${pct(precision(v)).padStart(10)} ${pct(recall(v)).padStart(7)}   ${String(h.flagged).padStart(20)} ${pct(precision(h)).padStart(10)} ${pct(recall(h)).padStart(7)}${t === chosen.t ? '   ← calibrated' : ''}\n`,
+    );
   });
-  process.stdout.write(`\ncalibrated on validation: the highest t keeping ${RECALL_KEPT * 100} % of the best recall → t = ${chosen.t.toFixed(2)} (precision ${pct(precision(chosen.c))}, recall ${pct(recall(chosen.c))}); shipped MISREADING_CONFIDENCE = ${MISREADING_CONFIDENCE}\n\n`);
+  process.stdout.write(
+    `\ncalibrated on validation: the highest t keeping ${RECALL_KEPT * 100} % of the best recall → t = ${chosen.t.toFixed(2)} (precision ${pct(precision(chosen.c))}, recall ${pct(recall(chosen.c))}); shipped MISREADING_CONFIDENCE = ${MISREADING_CONFIDENCE}\n\n`,
+  );
 
   process.stdout.write(`held-out: ${held.cases.length} targets, the teacher misreads ${count(held.cases, () => false).misread}\n`);
   process.stdout.write(`${'warning criterion'.padEnd(56)} flags precision   recall   reference\n`);
   const at = (t: number) => count(held.cases, (x) => !!misreadingAt(x.e.text, x.e.index, x.teacher, student, t));
-  row(`student disagrees, confidence ≥ ${MISREADING_CONFIDENCE} (shipped)`, at(MISREADING_CONFIDENCE), 'target: precision ≥ 90 %, recall ≥ 85 %');
+  row(
+    `student disagrees, confidence ≥ ${MISREADING_CONFIDENCE} (shipped)`,
+    at(MISREADING_CONFIDENCE),
+    'target: precision ≥ 90 %, recall ≥ 85 %',
+  );
   if (chosen.t !== MISREADING_CONFIDENCE) row(`student disagrees, confidence ≥ ${chosen.t} (calibrated now)`, at(chosen.t));
   row('student disagrees, any confidence', at(0));
-  row('old: pinyin-pro alone reads otherwise', count(held.cases, (x) => { const d = defaultReading(x.e.text.slice(x.e.index, x.e.index + 1)); return !!d && !sameReading(d, x.teacher); }), 'issue: ≈ 7 % / 4 %');
+  row(
+    'old: pinyin-pro alone reads otherwise',
+    count(held.cases, (x) => {
+      const d = defaultReading(x.e.text.slice(x.e.index, x.e.index + 1));
+      return !!d && !sameReading(d, x.teacher);
+    }),
+    'issue: ≈ 7 % / 4 %',
+  );
   const portCases = heldPort.cases;
-  row(`with the TS port as the teacher, confidence ≥ ${MISREADING_CONFIDENCE}`, count(portCases, (x) => !!misreadingAt(x.e.text, x.e.index, x.teacher, student, MISREADING_CONFIDENCE)));
+  row(
+    `with the TS port as the teacher, confidence ≥ ${MISREADING_CONFIDENCE}`,
+    count(portCases, (x) => !!misreadingAt(x.e.text, x.e.index, x.teacher, student, MISREADING_CONFIDENCE)),
+  );
   process.stdout.write(`  (the TS port misreads ${count(portCases, () => false).misread} of ${portCases.length})\n`);
 }
 

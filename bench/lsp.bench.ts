@@ -15,13 +15,23 @@ import { row } from './report';
 const N = Number(process.env.BENCH_LINES ?? 100_000);
 
 export function polyphoneDenseLines(n: number): string[] {
-  const sents = readFileSync(path.join(REPO, 'data', 'cpp', 'dev.sent'), 'utf8').split('\n').filter(Boolean).map((s) => s.replace(/\u2581/g, ''));
+  const sents = readFileSync(path.join(REPO, 'data', 'cpp', 'dev.sent'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((s) => s.replace(/\u2581/g, ''));
   const m = sents.length;
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     const a = sents[i % m]!.slice(0, 24);
     const b = sents[(i + 1 + Math.floor(i / m) * 13) % m]!.slice(0, 18);
-    lines.push(JSON.stringify({ prompt_audio: `prompts/speaker${i % 20}.wav`, prompt_text: '今天天气很好', input_text: `${a}，${b}`, output_name: `utt_${String(i).padStart(6, '0')}` }));
+    lines.push(
+      JSON.stringify({
+        prompt_audio: `prompts/speaker${i % 20}.wav`,
+        prompt_text: '今天天气很好',
+        input_text: `${a}，${b}`,
+        output_name: `utt_${String(i).padStart(6, '0')}`,
+      }),
+    );
   }
   return lines;
 }
@@ -35,7 +45,9 @@ export async function run(): Promise<void> {
   const lines = polyphoneDenseLines(N);
   const text = lines.join('\n') + '\n';
   const distinct = new Set(lines.map((l) => (JSON.parse(l) as { input_text: string }).input_text)).size;
-  console.log(`\n## Language server, DEFAULT settings: ${N.toLocaleString()}-line polyphone-dense task file (${(Buffer.byteLength(text) / 1e6).toFixed(1)} MB, ${distinct.toLocaleString()} distinct texts from the CPP corpus), over JSON-RPC`);
+  console.log(
+    `\n## Language server, DEFAULT settings: ${N.toLocaleString()}-line polyphone-dense task file (${(Buffer.byteLength(text) / 1e6).toFixed(1)} MB, ${distinct.toLocaleString()} distinct texts from the CPP corpus), over JSON-RPC`,
+  );
 
   const dir = mkdtempSync(path.join(tmpdir(), 'tts-lsp-bench-'));
   const { mkdirSync } = await import('node:fs');
@@ -46,7 +58,11 @@ export async function run(): Promise<void> {
   writeFileSync(file, text);
   // BENCH_CPU_PROF=dir: the server writes a CPU profile there when it exits.
   const prof = process.env.BENCH_CPU_PROF;
-  const client = await LspTestClient.start({ rootDir: dir, settings: {}, ...(prof ? { command: [process.execPath, '--cpu-prof', `--cpu-prof-dir=${prof}`, SERVER, '--stdio'] } : {}) });
+  const client = await LspTestClient.start({
+    rootDir: dir,
+    settings: {},
+    ...(prof ? { command: [process.execPath, '--cpu-prof', `--cpu-prof-dir=${prof}`, SERVER, '--stdio'] } : {}),
+  });
   // TTS_DISTILL_TRACE=1 npm run bench -- lsp: the server's one line per pass, as it goes.
   if (process.env.TTS_DISTILL_TRACE) client.child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
   const publishes: Array<{ t: number; n: number; version?: number; viewWarnings: number }> = [];
@@ -60,21 +76,25 @@ export async function run(): Promise<void> {
     client.diagnostics.set(p.uri, p as never);
     waiter?.();
   });
-  const until = (pred: () => boolean, timeoutMs = 900_000) => new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { clearInterval(poll); reject(new Error(`timed out; last publish: ${last.length} diagnostics`)); }, timeoutMs);
-    // Checked on every publication (the timed waits), and every few ms for other notifications.
-    const poll = setInterval(() => check(), 5);
-    const check = () => {
-      if (pred()) {
-        clearTimeout(timer);
+  const until = (pred: () => boolean, timeoutMs = 900_000) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
         clearInterval(poll);
-        waiter = undefined;
-        resolve();
-      }
-    };
-    waiter = check;
-    check();
-  });
+        reject(new Error(`timed out; last publish: ${last.length} diagnostics`));
+      }, timeoutMs);
+      // Checked on every publication (the timed waits), and every few ms for other notifications.
+      const poll = setInterval(() => check(), 5);
+      const check = () => {
+        if (pred()) {
+          clearTimeout(timer);
+          clearInterval(poll);
+          waiter = undefined;
+          resolve();
+        }
+      };
+      waiter = check;
+      check();
+    });
 
   const t0 = performance.now();
   const uri = await client.open(file, text);
@@ -83,14 +103,21 @@ export async function run(): Promise<void> {
   await until(() => publishes.some((p) => p.viewWarnings > 0));
   const viewFirst = publishes.find((p) => p.viewWarnings > 0)!.t - t0;
   // The client shows lines 70,000–70,060 at once (a jump): their hints, before the workers got there.
-  const hintRange = (from: number) => ({ textDocument: { uri }, range: { start: { line: from, character: 0 }, end: { line: from + 60, character: 0 } } });
+  const hintRange = (from: number) => ({
+    textDocument: { uri },
+    range: { start: { line: from, character: 0 }, end: { line: from + 60, character: 0 } },
+  });
   const coldAt = Math.min(N - 61, 70_000);
   const c0 = performance.now();
   const cold = await client.request<InlayHint[]>('textDocument/inlayHint', hintRange(coldAt));
   const coldMs = performance.now() - c0;
   // All diagnostics: the server's status says no line is pending any more (it follows the publication).
   type Info = { uri: string; pendingLines?: number };
-  await until(() => client.notifications.some((n) => n.method === 'ttsDistill/documentInfo' && (n.params as Info).uri === uri && (n.params as Info).pendingLines === 0));
+  await until(() =>
+    client.notifications.some(
+      (n) => n.method === 'ttsDistill/documentInfo' && (n.params as Info).uri === uri && (n.params as Info).pendingLines === 0,
+    ),
+  );
   const all = publishes[publishes.length - 1]!.t - t0;
   const limit = last.find((f) => f.code === 'limit/too-many-findings');
   const publicationMb = Buffer.byteLength(JSON.stringify(last)) / 1e6;
@@ -117,7 +144,9 @@ export async function run(): Promise<void> {
     const old = lines[line]!;
     const at = old.indexOf('"input_text": "') >= 0 ? old.indexOf('"input_text": "') + 15 : old.indexOf('"input_text":"') + 14;
     const e0 = performance.now();
-    version = await client.change(uri, [{ range: { start: { line, character: at }, end: { line, character: at + 1 } }, text: k % 2 ? '行' : '长' }]);
+    version = await client.change(uri, [
+      { range: { start: { line, character: at }, end: { line, character: at + 1 } }, text: k % 2 ? '行' : '长' },
+    ]);
     const infos = client.notifications.length;
     await until(() => publishes[publishes.length - 1]!.version === version);
     edits.push(performance.now() - e0);
@@ -132,13 +161,19 @@ export async function run(): Promise<void> {
   await client.stop();
 
   console.log(`  one publication of the file's diagnostics: ${publicationMb.toFixed(2)} MB of JSON`);
-  console.log(`  ${warnings.toLocaleString()} warnings published${limit ? ` (${String(limit.message).split(';')[0]}, over ttsDistill.diagnostics.maxPerFile)` : ''}; information diagnostics per polyphone: off (default)`);
+  console.log(
+    `  ${warnings.toLocaleString()} warnings published${limit ? ` (${String(limit.message).split(';')[0]}, over ttsDistill.diagnostics.maxPerFile)` : ''}; information diagnostics per polyphone: off (default)`,
+  );
   row('didOpen → first diagnostics (structural errors)', first, 'target ≤ 1000 ms');
   row('didOpen → warnings of the lines in view published', viewFirst, 'target ≤ 1000 ms; the workers load the G2P and the student first');
   row('didOpen → all diagnostics (no line pending)', all, `target ≤ 3000 ms; ${progressive} progressive publications`);
   row('one-line edit → re-diagnosed and published (median of 21)', edits[10]!, `target ≤ 10 ms; slowest ${edits[20]!.toFixed(1)} ms`);
   row('  of which the server’s validation pass (median)', editPasses[10]!, 'the rest: JSON-RPC and the 5,000-diagnostic publication');
-  row('inlay hints, one screen (60 lines), readings cached (median of 20)', hintTimes[10]!, `target ≤ 20 ms; ${Math.round(hintCount / 20)} hints per screen`);
+  row(
+    'inlay hints, one screen (60 lines), readings cached (median of 20)',
+    hintTimes[10]!,
+    `target ≤ 20 ms; ${Math.round(hintCount / 20)} hints per screen`,
+  );
   row('inlay hints, one screen never computed (just after open)', coldMs, `target ≤ 20 ms; ${cold.length} hints`);
   row('peak RSS of the server (VmHWM, worker threads included)', rss, 'MB; target ≤ 600 MB', true);
 }

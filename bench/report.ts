@@ -1,6 +1,8 @@
 /** Shared printing and timing for the bench scripts (figures side by side, one row each). */
 let peak = 0;
-const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+const sampler = setInterval(() => {
+  peak = Math.max(peak, process.memoryUsage().rss);
+}, 20);
 sampler.unref();
 
 export async function time<T>(fn: () => T | Promise<T>): Promise<{ ms: number; result: T }> {
@@ -35,7 +37,8 @@ export async function median<T>(runs: number, fn: () => T | Promise<T>): Promise
  * minimum is what the code costs, and alternating keeps both under the same conditions.
  */
 export async function paired<A, B>(runs: number, a: () => A | Promise<A>, b: () => B | Promise<B>): Promise<[number, number]> {
-  let ma = Infinity, mb = Infinity;
+  let ma = Infinity,
+    mb = Infinity;
   for (let i = 0; i < runs; i++) {
     ma = Math.min(ma, (await time(a)).ms);
     mb = Math.min(mb, (await time(b)).ms);

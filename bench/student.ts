@@ -8,7 +8,14 @@ import { addDict, pinyin, removeDict } from 'pinyin-pro';
 import { readCpp } from '../server/src/core/student/labels';
 import { loadStudent, serializeModel } from '../server/src/core/student/model';
 import { normalizeReading } from '../server/src/core/student/readings';
-import { DEFAULT_HELDOUT, DEFAULT_SEED, splitExamples, trainStudent, type LabelledExample, type TrainOptions } from '../server/src/core/student/trainer';
+import {
+  DEFAULT_HELDOUT,
+  DEFAULT_SEED,
+  splitExamples,
+  trainStudent,
+  type LabelledExample,
+  type TrainOptions,
+} from '../server/src/core/student/trainer';
 
 const CPP = join(__dirname, '..', 'data', 'cpp', 'dev.sent');
 
@@ -58,7 +65,11 @@ async function main(): Promise<void> {
   let n = 0;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  while (performance.now() - t0 < 2000) for (const e of items) { student.predict(e.text, e.index); n++; }
+  while (performance.now() - t0 < 2000)
+    for (const e of items) {
+      student.predict(e.text, e.index);
+      n++;
+    }
   const perSecond = n / ((performance.now() - t0) / 1000);
   // CPU time as well: on a machine shared with other jobs, wall-clock throughput says more about the neighbours.
   const cpu = process.cpuUsage(cpu0);
@@ -67,21 +78,29 @@ async function main(): Promise<void> {
   const again = serializeModel(trainStudent(examples, { seed }));
 
   const rows: Array<[string, number | null, string]> = [];
-  rows.push(['pinyin-pro 3.29 alone (whole sentence, as the teacher)', accuracy(heldOut, (e) => wholeSentence(e.text, e.index)), 'target ≈ 91 %']);
-  rows.push(['pinyin-pro, ±4 characters (the student\'s feature)', model.metrics.heldOutPinyinProAccuracy, '']);
+  rows.push([
+    'pinyin-pro 3.29 alone (whole sentence, as the teacher)',
+    accuracy(heldOut, (e) => wholeSentence(e.text, e.index)),
+    'target ≈ 91 %',
+  ]);
+  rows.push(["pinyin-pro, ±4 characters (the student's feature)", model.metrics.heldOutPinyinProAccuracy, '']);
   const ngrams = train({ agreement: [], calibrationFolds: 0 });
   rows.push(['averaged perceptron, context n-grams only', ngrams.model.metrics.heldOutAccuracy, 'target ≈ 88 %']);
   const ngramsPp = train({ agreement: ['pinyinPro'], calibrationFolds: 0 });
-  rows.push(['  … + pinyin-pro\'s guess as a feature', ngramsPp.model.metrics.heldOutAccuracy, 'target ≈ 92.6 %']);
+  rows.push(["  … + pinyin-pro's guess as a feature", ngramsPp.model.metrics.heldOutAccuracy, 'target ≈ 92.6 %']);
   // Read as data: type-checking a 19 MB JSON import takes the compiler minutes.
   const complete = JSON.parse(readFileSync(require.resolve('@pinyin-pro/data/complete.json'), 'utf8')) as Record<string, [string, number]>;
   addDict(complete, 'complete');
-  rows.push(['pinyin-pro + @pinyin-pro/data complete dictionary', accuracy(heldOut, (e) => wholeSentence(e.text, e.index)), 'target ≈ 93.3 %']);
+  rows.push([
+    'pinyin-pro + @pinyin-pro/data complete dictionary',
+    accuracy(heldOut, (e) => wholeSentence(e.text, e.index)),
+    'target ≈ 93.3 %',
+  ]);
   removeDict('complete');
   const withLex = train({ agreement: ['pinyinPro', 'lexicon'], wordFeatures: false, calibrationFolds: 0 });
   rows.push(['  … + @pinyin-pro/data words covering the target', withLex.model.metrics.heldOutAccuracy, '']);
   const noLongest = train({ longestWordVote: false, wordFeatures: false, calibrationFolds: 0 });
-  rows.push(['  … + pypinyin phrases (the teacher\'s dictionary)', noLongest.model.metrics.heldOutAccuracy, '']);
+  rows.push(["  … + pypinyin phrases (the teacher's dictionary)", noLongest.model.metrics.heldOutAccuracy, '']);
   const noWords = train({ wordFeatures: false, calibrationFolds: 0 });
   rows.push(['  … + longest-word vote', noWords.model.metrics.heldOutAccuracy, '']);
   rows.push(['G2P student (this model: … + covering words as features)', model.metrics.heldOutAccuracy, 'target ≥ 97.5 % (g2pM 97.31 %)']);
@@ -93,7 +112,7 @@ async function main(): Promise<void> {
   line('train accuracy', pct(model.metrics.trainAccuracy), '');
   line('train time (1 thread)', `${(ms / 1000).toFixed(2)} s`, 'target ≤ 60 s');
   line('  … CPU time', `${(cpuMs / 1000).toFixed(2)} s`, '');
-  line('  … of which calibration (5 folds)', `${(cpuMs * (1 - 1 / 6) / 1000).toFixed(1)} s`, '(≈ 5/6 of the CPU time)');
+  line('  … of which calibration (5 folds)', `${((cpuMs * (1 - 1 / 6)) / 1000).toFixed(1)} s`, '(≈ 5/6 of the CPU time)');
   line('model size', `${(Buffer.byteLength(bytes) / 1024).toFixed(0)} KiB`, 'target ≤ 5 MB');
   line('  … gzipped', `${(gzipSync(bytes, { level: 9 }).length / 1024).toFixed(0)} KiB`, '');
   const words = Object.values(model.lexicons ?? {}).reduce((n, l) => n + Object.keys(l).length, 0);
@@ -110,7 +129,14 @@ async function main(): Promise<void> {
     tally[k]!.conf += r.confidence!;
     if (r.reading === e.reading) tally[k]!.ok++;
   }
-  tally.forEach((t, k) => { if (t.n) line(`  held-out, confidence in [${bins[k]}, ${Math.min(1, bins[k + 1]!)})`, `${pct(t.ok / t.n)} right`, `(${t.n} predictions, mean confidence ${pct(t.conf / t.n)})`); });
+  tally.forEach((t, k) => {
+    if (t.n)
+      line(
+        `  held-out, confidence in [${bins[k]}, ${Math.min(1, bins[k + 1]!)})`,
+        `${pct(t.ok / t.n)} right`,
+        `(${t.n} predictions, mean confidence ${pct(t.conf / t.n)})`,
+      );
+  });
   line('predictions per second (uncached)', perSecond.toFixed(0), 'target ≥ 50,000');
   line('  … per second of CPU time', perCpuSecond.toFixed(0), `(load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)`);
   line('same seed ⇒ same bytes', again === bytes ? 'yes' : 'NO', '');

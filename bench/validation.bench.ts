@@ -21,7 +21,11 @@ export async function run(): Promise<void> {
   const lines = generateTaskLines(N);
   const text = lines.join('\n') + '\n';
   console.log(`\n## Task-file validation: ${N.toLocaleString()} lines, ${(Buffer.byteLength(text) / 1e6).toFixed(1)} MB`);
-  const opts = { maxPerFile: 5000, promptAudio: { minSeconds: 3, maxSeconds: 10 }, promptAudioStatus: () => ({ state: 'ok' as const, path: 'p', channels: 1, sampleRate: 16000, durationSeconds: 5, truncated: false }) };
+  const opts = {
+    maxPerFile: 5000,
+    promptAudio: { minSeconds: 3, maxSeconds: 10 },
+    promptAudioStatus: () => ({ state: 'ok' as const, path: 'p', channels: 1, sampleRate: 16000, durationSeconds: 5, truncated: false }),
+  };
 
   // Floor: parse + compiled schema check, nothing else — run alternately with ours, fastest of 7 each.
   const ajv = new Ajv({ allErrors: true, strict: true });
@@ -98,17 +102,31 @@ export async function run(): Promise<void> {
   const e2eEdit = await time(async () => {
     const old2 = lines[line + 1]!;
     const at2 = old2.indexOf('utt_') + 4;
-    await client.change(uri, [{ range: { start: { line: line + 1, character: at2 }, end: { line: line + 1, character: at2 + 1 } }, text: 'x' }]);
+    await client.change(uri, [
+      { range: { start: { line: line + 1, character: at2 }, end: { line: line + 1, character: at2 + 1 } }, text: 'x' },
+    ]);
     await client.waitForDiagnostics(uri, () => true, 60000);
   });
   await client.stop();
 
   row('floor: JSON.parse + compiled ajv (fastest of 7)', floor.ms);
-  row('per-line validation: parse + schema + checks', perLineMs, `${(perLineMs / floor2Ms).toFixed(2)}× floor of the same pairing (${floor2Ms.toFixed(0)} ms; target ≤ 1.5×)`);
+  row(
+    'per-line validation: parse + schema + checks',
+    perLineMs,
+    `${(perLineMs / floor2Ms).toFixed(2)}× floor of the same pairing (${floor2Ms.toFixed(0)} ms; target ≤ 1.5×)`,
+  );
   row('full model: + per-line cache, duplicate-name index', full.ms, `${(full.ms / floor.ms).toFixed(2)}× floor`);
-  row('vscode-json-languageservice, same schema (fastest of 3)', jsonLs.ms, `${(jsonLs.ms / perLineMs).toFixed(1)}× the per-line validation, ${(jsonLs.ms / full.ms).toFixed(1)}× the full model (target ≥ 3.5× faster)`);
+  row(
+    'vscode-json-languageservice, same schema (fastest of 3)',
+    jsonLs.ms,
+    `${(jsonLs.ms / perLineMs).toFixed(1)}× the per-line validation, ${(jsonLs.ms / full.ms).toFixed(1)}× the full model (target ≥ 3.5× faster)`,
+  );
   row('one edited line, re-diagnosed (median of 20)', edit, 'target ≤ 10 ms');
-  row('language server, polyphone flags OFF: open → diagnostics', e2e.ms, 'target ≤ 1000 ms; debounce 0; with the defaults: see "Language server, DEFAULT settings"');
+  row(
+    'language server, polyphone flags OFF: open → diagnostics',
+    e2e.ms,
+    'target ≤ 1000 ms; debounce 0; with the defaults: see "Language server, DEFAULT settings"',
+  );
   row('language server, polyphone flags OFF: one edit → diagnostics', e2eEdit.ms, 'includes JSON-RPC and publishing');
   row('peak RSS of the benchmark process', peakMb(), 'MB', true);
 }

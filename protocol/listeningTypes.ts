@@ -55,10 +55,22 @@ export type ListeningAnswer =
   | { item: string; kind: 'mos'; name: string; system: ListeningSystem; score: 1 | 2 | 3 | 4 | 5; at: string };
 
 /** A share with its 95 % Wilson score interval. */
-export interface ShareCi { k: number; n: number; share: number | null; low: number | null; high: number | null }
+export interface ShareCi {
+  k: number;
+  n: number;
+  share: number | null;
+  low: number | null;
+  high: number | null;
+}
 
 /** A mean with its 95 % Student-t interval (null bounds with fewer than 2 ratings). */
-export interface MeanCi { n: number; mean: number | null; sd: number | null; low: number | null; high: number | null }
+export interface MeanCi {
+  n: number;
+  mean: number | null;
+  sd: number | null;
+  low: number | null;
+  high: number | null;
+}
 
 export interface ListeningSummary {
   test: string;

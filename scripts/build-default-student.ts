@@ -24,7 +24,10 @@ export async function buildDefaultStudent(sentFile: string): Promise<Buffer> {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const opt = (name: string) => { const k = args.indexOf(name); return k >= 0 ? args[k + 1] : undefined; };
+  const opt = (name: string) => {
+    const k = args.indexOf(name);
+    return k >= 0 ? args[k + 1] : undefined;
+  };
   const sent = opt('--sent') ?? join(__dirname, '..', 'data', 'cpp', 'dev.sent');
   const out = opt('--out') ?? DEFAULT_STUDENT_FILE;
   const t0 = performance.now();
@@ -32,9 +35,15 @@ async function main(): Promise<void> {
   const seconds = ((performance.now() - t0) / 1000).toFixed(1);
   if (args.includes('--check')) {
     let old: Buffer | undefined;
-    try { old = readFileSync(out); } catch { /* missing */ }
+    try {
+      old = readFileSync(out);
+    } catch {
+      /* missing */
+    }
     const same = old?.equals(bytes) ?? false;
-    process.stdout.write(`${out}: ${same ? 'identical to a fresh build' : 'DIFFERS from a fresh build'} (${bytes.length} bytes, ${seconds} s)\n`);
+    process.stdout.write(
+      `${out}: ${same ? 'identical to a fresh build' : 'DIFFERS from a fresh build'} (${bytes.length} bytes, ${seconds} s)\n`,
+    );
     if (!same) process.exitCode = 1;
     return;
   }

@@ -33,7 +33,8 @@ for (const [entry] of [...nodeEntries, ...webEntries]) {
 const g2pDataDir = 'server/src/core/pronunciation/g2p/data';
 const g2pRequired = ['jieba.bin.gz', 'pypinyin.txt.gz'];
 for (const name of g2pRequired) {
-  if (!existsSync(`${g2pDataDir}/${name}`)) throw new Error(`build: ${g2pDataDir}/${name} is missing (see its generator in scripts/g2p-data/)`);
+  if (!existsSync(`${g2pDataDir}/${name}`))
+    throw new Error(`build: ${g2pDataDir}/${name} is missing (see its generator in scripts/g2p-data/)`);
 }
 rmSync('dist/data', { recursive: true, force: true }); // no stale data file from an earlier layout
 mkdirSync('dist/data', { recursive: true });
@@ -47,13 +48,20 @@ if (existsSync(defaultStudent)) copyFileSync(defaultStudent, 'dist/data/default-
 const common = { bundle: true, sourcemap: true, minify, logLevel: 'warning', legalComments: 'linked' };
 const contexts = [];
 for (const [entry, outfile] of nodeEntries) {
-  contexts.push(await esbuild.context({
-    ...common, entryPoints: [entry], outfile, platform: 'node', target: 'node20', format: 'cjs',
-    // jsonc-parser's UMD build hides its requires from bundlers; its ESM build does not.
-    mainFields: ['module', 'main'],
-    // vscode is provided by the host; the GPL espeak-ng build stays an optional, separately installed module.
-    external: ['vscode', '@echogarden/espeak-ng-emscripten', 'tsx/cjs'],
-  }));
+  contexts.push(
+    await esbuild.context({
+      ...common,
+      entryPoints: [entry],
+      outfile,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      // jsonc-parser's UMD build hides its requires from bundlers; its ESM build does not.
+      mainFields: ['module', 'main'],
+      // vscode is provided by the host; the GPL espeak-ng build stays an optional, separately installed module.
+      external: ['vscode', '@echogarden/espeak-ng-emscripten', 'tsx/cjs'],
+    }),
+  );
 }
 for (const [entry, outfile] of webEntries) {
   contexts.push(await esbuild.context({ ...common, entryPoints: [entry], outfile, platform: 'browser', target: 'es2022', format: 'iife' }));

@@ -10,11 +10,13 @@ export class LanguageAssociation implements vscode.Disposable {
 
   constructor() {
     this.subscriptions.push(vscode.workspace.onDidOpenTextDocument((d) => void this.associate(d)));
-    this.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('ttsDistill.taskFiles.globs') || e.affectsConfiguration('ttsDistill.dictionary.globs')) {
-        for (const d of vscode.workspace.textDocuments) void this.associate(d);
-      }
-    }));
+    this.subscriptions.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('ttsDistill.taskFiles.globs') || e.affectsConfiguration('ttsDistill.dictionary.globs')) {
+          for (const d of vscode.workspace.textDocuments) void this.associate(d);
+        }
+      }),
+    );
     for (const d of vscode.workspace.textDocuments) void this.associate(d);
   }
 

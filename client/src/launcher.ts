@@ -11,11 +11,21 @@ import { shellQuote } from '../../server/src/core/util/shell';
  */
 export async function writeLaunchers(binDir: string, runtime: { execPath: string; electron: boolean }, cli: string): Promise<void> {
   await mkdir(binDir, { recursive: true });
-  const sh = ['#!/bin/sh', '# Written by TTS Distill Studio: the CLI bundled with the extension.',
+  const sh = [
+    '#!/bin/sh',
+    '# Written by TTS Distill Studio: the CLI bundled with the extension.',
     ...(runtime.electron ? ['ELECTRON_RUN_AS_NODE=1', 'export ELECTRON_RUN_AS_NODE'] : []),
-    `exec ${shellQuote(runtime.execPath)} ${shellQuote(cli)} "$@"`, ''].join('\n');
+    `exec ${shellQuote(runtime.execPath)} ${shellQuote(cli)} "$@"`,
+    '',
+  ].join('\n');
   await writeFile(path.join(binDir, 'tts-distill'), sh);
   await chmod(path.join(binDir, 'tts-distill'), 0o755);
-  const cmd = ['@echo off', 'setlocal', ...(runtime.electron ? ['set ELECTRON_RUN_AS_NODE=1'] : []), `"${runtime.execPath}" "${cli}" %*`, ''].join('\r\n');
+  const cmd = [
+    '@echo off',
+    'setlocal',
+    ...(runtime.electron ? ['set ELECTRON_RUN_AS_NODE=1'] : []),
+    `"${runtime.execPath}" "${cli}" %*`,
+    '',
+  ].join('\r\n');
   await writeFile(path.join(binDir, 'tts-distill.cmd'), cmd);
 }

@@ -32,10 +32,13 @@ export class DocumentStatus implements vscode.Disposable {
     const what = info.kind === 'tasks' ? 'Tasks' : 'G2P dict';
     const counts = info.errors || info.warnings ? ` $(error) ${info.errors} $(warning) ${info.warnings}` : ' $(check)';
     this.item.text = `$(unmute) ${what}: ${info.dialect}${counts}`;
-    const from = info.dialectSource === 'file' ? 'detected from the file\'s keys' : 'from the setting ttsDistill.taskFiles.dialect';
+    const from = info.dialectSource === 'file' ? "detected from the file's keys" : 'from the setting ttsDistill.taskFiles.dialect';
     this.item.tooltip = new vscode.MarkdownString(
-      `**${what}** — ${info.dialect} dialect (${from})\n\n${info.lines} lines · ${info.errors} errors · ${info.warnings} warnings · checked in ${info.elapsedMs.toFixed(0)} ms`);
-    this.item.accessibilityInformation = { label: vscode.l10n.t('{0}, {1} dialect, {2} errors, {3} warnings', what, info.dialect, info.errors, info.warnings) };
+      `**${what}** — ${info.dialect} dialect (${from})\n\n${info.lines} lines · ${info.errors} errors · ${info.warnings} warnings · checked in ${info.elapsedMs.toFixed(0)} ms`,
+    );
+    this.item.accessibilityInformation = {
+      label: vscode.l10n.t('{0}, {1} dialect, {2} errors, {3} warnings', what, info.dialect, info.errors, info.warnings),
+    };
     this.item.show();
   }
 

@@ -7,7 +7,9 @@ import * as vscode from 'vscode';
 export async function taskDocument(uri: vscode.Uri | undefined, purpose: string): Promise<vscode.TextDocument | undefined> {
   const doc = uri
     ? await vscode.workspace.openTextDocument(uri)
-    : vscode.window.activeTextEditor?.document.languageId === 'tts-tasks' ? vscode.window.activeTextEditor.document : undefined;
+    : vscode.window.activeTextEditor?.document.languageId === 'tts-tasks'
+      ? vscode.window.activeTextEditor.document
+      : undefined;
   if (!doc) void vscode.window.showErrorMessage(vscode.l10n.t('Open a task file (*.tasks.jsonl) to {0}.', purpose));
   return doc;
 }

@@ -6,7 +6,11 @@ import * as vscode from 'vscode';
  * allowed by a fresh nonce, one stylesheet, images and media from the webview's own resource
  * roots only. The page's content is built by the script.
  */
-export function webviewPage(extensionUri: vscode.Uri, webview: vscode.Webview, page: { script: string; style: string; title: string }): string {
+export function webviewPage(
+  extensionUri: vscode.Uri,
+  webview: vscode.Webview,
+  page: { script: string; style: string; title: string },
+): string {
   const nonce = randomBytes(16).toString('base64');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'media', page.script));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', page.style));

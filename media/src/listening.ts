@@ -16,7 +16,11 @@ let selected: number | undefined;
 let saving = false;
 let audios: HTMLAudioElement[] = [];
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; text?: string; title?: string } = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: { className?: string; text?: string; title?: string } = {},
+  ...children: Array<Node | string>
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   if (props.className) e.className = props.className;
   if (props.text !== undefined) e.textContent = props.text;
@@ -58,8 +62,13 @@ function select(value: number): void {
   const max = item.kind === 'ab' ? 2 : 5;
   if (!Number.isInteger(value) || value < 1 || value > max) return;
   selected = value;
-  for (const b of app.querySelectorAll<HTMLButtonElement>('button.choice')) b.classList.toggle('selected', Number(b.dataset.value) === value);
-  status(item.kind === 'ab' ? `You prefer ${value === 1 ? 'A' : 'B'}. N or Enter: save and next.` : `Your rating: ${value} (${MOS_LABELS[value - 1]}). N or Enter: save and next.`);
+  for (const b of app.querySelectorAll<HTMLButtonElement>('button.choice'))
+    b.classList.toggle('selected', Number(b.dataset.value) === value);
+  status(
+    item.kind === 'ab'
+      ? `You prefer ${value === 1 ? 'A' : 'B'}. N or Enter: save and next.`
+      : `Your rating: ${value} (${MOS_LABELS[value - 1]}). N or Enter: save and next.`,
+  );
 }
 
 function next(): void {
@@ -88,35 +97,64 @@ function showItem(m: Extract<ToListeningWebview, { type: 'item' }>): void {
   });
   const names = it.kind === 'ab' ? ['A', 'B'] : ['clip'];
   const keys = it.kind === 'ab' ? ['Space', 'Shift+Space / B'] : ['Space'];
-  const players = el('div', { className: 'players' }, ...names.map((n, k) => {
-    const b = el('button', { className: 'play', title: `Play ${n} (${keys[k]})` }, `▶ ${n} `, kbd(keys[k]!));
-    b.addEventListener('click', () => play(k));
-    // Loaded: its length on the button's data (the e2e test reads it); not loadable: said at once.
-    audios[k]?.addEventListener('loadedmetadata', () => { b.dataset.seconds = audios[k]!.duration.toFixed(2); });
-    audios[k]?.addEventListener('error', () => status(`Cannot load ${n}: ${audios[k]?.error?.message || 'unreadable audio'}`));
-    return b;
-  }));
+  const players = el(
+    'div',
+    { className: 'players' },
+    ...names.map((n, k) => {
+      const b = el('button', { className: 'play', title: `Play ${n} (${keys[k]})` }, `▶ ${n} `, kbd(keys[k]!));
+      b.addEventListener('click', () => play(k));
+      // Loaded: its length on the button's data (the e2e test reads it); not loadable: said at once.
+      audios[k]?.addEventListener('loadedmetadata', () => {
+        b.dataset.seconds = audios[k]!.duration.toFixed(2);
+      });
+      audios[k]?.addEventListener('error', () => status(`Cannot load ${n}: ${audios[k]?.error?.message || 'unreadable audio'}`));
+      return b;
+    }),
+  );
   const values = it.kind === 'ab' ? [1, 2] : [1, 2, 3, 4, 5];
-  const choices = el('div', { className: 'choices' }, ...values.map((v) => {
-    const label = it.kind === 'ab' ? `prefer ${v === 1 ? 'A' : 'B'}` : `${v} ${MOS_LABELS[v - 1]}`;
-    const b = el('button', { className: 'choice' }, kbd(String(v)), ` ${label}`);
-    b.dataset.value = String(v);
-    b.addEventListener('click', () => select(v));
-    return b;
-  }));
+  const choices = el(
+    'div',
+    { className: 'choices' },
+    ...values.map((v) => {
+      const label = it.kind === 'ab' ? `prefer ${v === 1 ? 'A' : 'B'}` : `${v} ${MOS_LABELS[v - 1]}`;
+      const b = el('button', { className: 'choice' }, kbd(String(v)), ` ${label}`);
+      b.dataset.value = String(v);
+      b.addEventListener('click', () => select(v));
+      return b;
+    }),
+  );
   const nextButton = el('button', { className: 'next' }, 'Save and next ', kbd('N'));
   nextButton.addEventListener('click', next);
   app.replaceChildren(
     el('h1', { text: `Listening test ${m.test}` }),
     el('p', { className: 'progress', text: `${it.index + 1} / ${it.total}` }),
-    el('p', { className: 'question', text: it.kind === 'ab' ? 'Which take sounds better? (blind: A and B are the teacher and the student, in a random order)' : 'How good is this take? (1 bad – 5 excellent)' }),
+    el('p', {
+      className: 'question',
+      text:
+        it.kind === 'ab'
+          ? 'Which take sounds better? (blind: A and B are the teacher and the student, in a random order)'
+          : 'How good is this take? (1 bad – 5 excellent)',
+    }),
     el('p', { className: 'text', text: it.text }),
     players,
     choices,
     nextButton,
     el('p', { className: 'status', text: m.resumed && it.index > 0 && it.answer === undefined ? `Resumed: ${m.answered} answered.` : '' }),
-    el('p', { className: 'keys muted' }, kbd('Space'), it.kind === 'ab' ? ' play A · ' : ' play · ', ...(it.kind === 'ab' ? [kbd('Shift+Space'), ' or ', kbd('B'), ' play B · ', kbd('1'), '/', kbd('2'), ' prefer A/B · '] : [kbd('1'), '–', kbd('5'), ' rate · ']),
-      kbd('N'), ' or ', kbd('Enter'), ' save and next · ', kbd('Backspace'), ' previous'),
+    el(
+      'p',
+      { className: 'keys muted' },
+      kbd('Space'),
+      it.kind === 'ab' ? ' play A · ' : ' play · ',
+      ...(it.kind === 'ab'
+        ? [kbd('Shift+Space'), ' or ', kbd('B'), ' play B · ', kbd('1'), '/', kbd('2'), ' prefer A/B · ']
+        : [kbd('1'), '–', kbd('5'), ' rate · ']),
+      kbd('N'),
+      ' or ',
+      kbd('Enter'),
+      ' save and next · ',
+      kbd('Backspace'),
+      ' previous',
+    ),
   );
   if (selected !== undefined) select(selected);
   app.focus();
@@ -130,11 +168,28 @@ function showDone(m: Extract<ToListeningWebview, { type: 'done' }>): void {
   const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)} %`);
   const num = (x: number | null) => (x === null ? '—' : x.toFixed(2));
   const rows: HTMLElement[] = [];
-  if (s.preference) rows.push(el('tr', {}, el('td', { text: 'student preferred over teacher (A/B)' }), el('td', { className: 'n', text: `${pct(s.preference.share)} [${pct(s.preference.low)}, ${pct(s.preference.high)}]` }), el('td', { className: 'n', text: `${s.preference.student} of ${s.preference.n}` })));
+  if (s.preference)
+    rows.push(
+      el(
+        'tr',
+        {},
+        el('td', { text: 'student preferred over teacher (A/B)' }),
+        el('td', { className: 'n', text: `${pct(s.preference.share)} [${pct(s.preference.low)}, ${pct(s.preference.high)}]` }),
+        el('td', { className: 'n', text: `${s.preference.student} of ${s.preference.n}` }),
+      ),
+    );
   if (s.mos) {
     for (const sys of ['teacher', 'student'] as const) {
       const x = s.mos[sys];
-      rows.push(el('tr', {}, el('td', { text: `MOS ${sys}` }), el('td', { className: 'n', text: `${num(x.mean)} [${num(x.low)}, ${num(x.high)}]` }), el('td', { className: 'n', text: `n ${x.n}` })));
+      rows.push(
+        el(
+          'tr',
+          {},
+          el('td', { text: `MOS ${sys}` }),
+          el('td', { className: 'n', text: `${num(x.mean)} [${num(x.low)}, ${num(x.high)}]` }),
+          el('td', { className: 'n', text: `n ${x.n}` }),
+        ),
+      );
     }
   }
   const open = el('button', { className: 'report' }, 'Open the evaluation report');

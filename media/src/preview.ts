@@ -1,6 +1,14 @@
 // The audio preview webview: draws what the language server computed (peaks, log-mel) on
 // canvases and plays the file through an <audio> element. No library, no network, no eval.
-import type { AudioAnalysis, AudioAnalysisResult, FromWebview, PreviewState, PreviewView, SourceKey, ToWebview } from '../../protocol/webview/preview';
+import type {
+  AudioAnalysis,
+  AudioAnalysisResult,
+  FromWebview,
+  PreviewState,
+  PreviewView,
+  SourceKey,
+  ToWebview,
+} from '../../protocol/webview/preview';
 
 interface VsCodeApi {
   postMessage(m: FromWebview): void;
@@ -80,7 +88,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: 
 
 function show(v: PreviewView) {
   const same = view !== undefined && sameTarget(view, v);
-  const keepPosition = same ? position() : v.position ?? 0;
+  const keepPosition = same ? position() : (v.position ?? 0);
   const wasPlaying = same && !audio.paused;
   view = v;
   shownAt = performance.now();
@@ -141,7 +149,18 @@ function show(v: PreviewView) {
   stage.title = 'Click or drag to seek';
   attachSeek(stage);
 
-  app.append(controls, meta, message, stage, axis, el('p', 'help', 'Space play/pause · ←/→ 1 s (Shift 5 s) · Home/End · 1/2/3 switch source · X previous source · wheel or +/− zoom, Shift+drag or horizontal wheel pan, 0 whole file · P pitch track'));
+  app.append(
+    controls,
+    meta,
+    message,
+    stage,
+    axis,
+    el(
+      'p',
+      'help',
+      'Space play/pause · ←/→ 1 s (Shift 5 s) · Home/End · 1/2/3 switch source · X previous source · wheel or +/− zoom, Shift+drag or horizontal wheel pan, 0 whole file · P pitch track',
+    ),
+  );
   ui = { tabs, meta, message, playButton, time, stage, wave, spec, cursor, axis };
   if (!v.sources.length) {
     stage.hidden = true;
@@ -176,7 +195,10 @@ function renderText(line: NonNullable<PreviewView['line']>): HTMLElement {
       // A reading that differs from the one recorded with the teacher's take: the take is out of date.
       const then = sameText ? take?.readings[i] : undefined;
       const changed = !!then && then !== r.reading;
-      const ruby = el('ruby', [r.polyphone ? 'polyphone' : '', r.fromDictionary ? 'rule' : '', changed ? 'changed' : ''].filter(Boolean).join(' '));
+      const ruby = el(
+        'ruby',
+        [r.polyphone ? 'polyphone' : '', r.fromDictionary ? 'rule' : '', changed ? 'changed' : ''].filter(Boolean).join(' '),
+      );
       ruby.append(document.createTextNode(r.char), el('rt', undefined, changed ? `${r.reading}≠${then}` : r.reading));
       ruby.title = `${r.reading}${r.polyphone ? ' · polyphone' : ''}${r.fromDictionary ? ' · from the G2P dictionary' : ''}${changed ? ` · the teacher's take read ${then}` : ''}`;
       box.append(ruby);
@@ -184,10 +206,17 @@ function renderText(line: NonNullable<PreviewView['line']>): HTMLElement {
   }
   if (take) {
     const changedCount = box.querySelectorAll('ruby.changed').length;
-    const parts = [`Teacher take: ${take.backend}${take.engine ? ` (${take.engine})` : ''}`, `seed ${take.seed}`, take.clonedVoice ? 'voice cloned' : 'voice not cloned'];
+    const parts = [
+      `Teacher take: ${take.backend}${take.engine ? ` (${take.engine})` : ''}`,
+      `seed ${take.seed}`,
+      take.clonedVoice ? 'voice cloned' : 'voice not cloned',
+    ];
     const info = el('p', `take${!sameText || changedCount ? ' stale' : ''}`, parts.join(' · '));
     if (!sameText) info.append(document.createTextNode(` — made for other text: "${take.text}"; run the line again.`));
-    else if (changedCount) info.append(document.createTextNode(` — ${changedCount} reading${changedCount > 1 ? 's' : ''} changed since (marked ≠); run the line again.`));
+    else if (changedCount)
+      info.append(
+        document.createTextNode(` — ${changedCount} reading${changedCount > 1 ? 's' : ''} changed since (marked ≠); run the line again.`),
+      );
     if (take.note) info.append(el('span', 'note', ` ${take.note}`));
     wrap.append(info);
     if (take.qa) wrap.append(el('p', 'take', `QA: ${take.qa}`));
@@ -232,10 +261,23 @@ audio.addEventListener('loadedmetadata', () => {
   }
   tick();
 });
-audio.addEventListener('play', () => { updatePlayButton(); animate(); });
-audio.addEventListener('pause', () => { updatePlayButton(); tick(); saveState(); });
-audio.addEventListener('ended', () => { updatePlayButton(); tick(); });
-audio.addEventListener('seeked', () => { tick(); saveState(); });
+audio.addEventListener('play', () => {
+  updatePlayButton();
+  animate();
+});
+audio.addEventListener('pause', () => {
+  updatePlayButton();
+  tick();
+  saveState();
+});
+audio.addEventListener('ended', () => {
+  updatePlayButton();
+  tick();
+});
+audio.addEventListener('seeked', () => {
+  tick();
+  saveState();
+});
 audio.addEventListener('error', () => {
   const s = view?.sources.find((x) => x.key === selected);
   if (!s?.exists || !audio.getAttribute('src')) return;
@@ -247,7 +289,7 @@ audio.addEventListener('error', () => {
 
 /** Where playback is, or will start once the file has loaded. */
 function position(): number {
-  return audio.readyState >= 1 ? audio.currentTime : resumeAt?.position ?? 0;
+  return audio.readyState >= 1 ? audio.currentTime : (resumeAt?.position ?? 0);
 }
 
 function togglePlay() {
@@ -343,16 +385,20 @@ function attachSeek(stage: HTMLElement) {
     stage.addEventListener('pointermove', move);
     stage.addEventListener('pointerup', up);
   });
-  stage.addEventListener('wheel', (e) => {
-    e.preventDefault();
-    const w = windowOf(duration());
-    if (Math.abs(e.deltaX) > Math.abs(e.deltaY)) {
-      const shift = (e.deltaX / stage.getBoundingClientRect().width) * (w.end - w.start);
-      setZoom({ start: w.start + shift, end: w.end + shift });
-    } else if (e.deltaY) {
-      zoomAround(timeAt(e.clientX), e.deltaY > 0 ? 1.25 : 0.8);
-    }
-  }, { passive: false });
+  stage.addEventListener(
+    'wheel',
+    (e) => {
+      e.preventDefault();
+      const w = windowOf(duration());
+      if (Math.abs(e.deltaX) > Math.abs(e.deltaY)) {
+        const shift = (e.deltaX / stage.getBoundingClientRect().width) * (w.end - w.start);
+        setZoom({ start: w.start + shift, end: w.end + shift });
+      } else if (e.deltaY) {
+        zoomAround(timeAt(e.clientX), e.deltaY > 0 ? 1.25 : 0.8);
+      }
+    },
+    { passive: false },
+  );
 }
 
 /** Shortest window: a few pitch periods are still readable. */
@@ -421,7 +467,10 @@ function renderSelected() {
   ui.stage.hidden = broken;
   ui.axis.hidden = broken;
   if (!s.exists) {
-    showMessage(`${s.label}: ${s.displayPath} ${s.key === 'prompt' ? 'does not exist.' : 'has not been written yet.'}`, s.key === 'prompt' ? 'error' : 'info');
+    showMessage(
+      `${s.label}: ${s.displayPath} ${s.key === 'prompt' ? 'does not exist.' : 'has not been written yet.'}`,
+      s.key === 'prompt' ? 'error' : 'info',
+    );
     clearCanvases();
     return;
   }
@@ -456,7 +505,10 @@ function renderSelected() {
   const playback = playbackErrors.get(selected);
   if (a.truncated) {
     ui.meta.append(el('span', 'badge warning', 'truncated'));
-    showMessage(`${s.label}: the file is truncated (its header promises more audio than it holds); showing the ${formatTime(a.durationSeconds, true)} that are there.${playback ? ` ${playback}` : ''}`, 'warning');
+    showMessage(
+      `${s.label}: the file is truncated (its header promises more audio than it holds); showing the ${formatTime(a.durationSeconds, true)} that are there.${playback ? ` ${playback}` : ''}`,
+      'warning',
+    );
   } else if (playback) {
     showMessage(`${s.label}: ${playback} The analysis below is still valid.`, 'warning');
   }
@@ -566,7 +618,8 @@ function drawWave(c: HTMLCanvasElement, a: AudioAnalysis, w: { start: number; en
       const b0 = Math.max(0, Math.floor((t0 - cov.start) / bucketSeconds));
       const b1 = Math.min(buckets, Math.max(b0 + 1, Math.floor((t0 + pixelSeconds - cov.start) / bucketSeconds)));
       if (b0 >= buckets) break;
-      let lo = 32767, hi = -32767;
+      let lo = 32767,
+        hi = -32767;
       for (let b = b0; b < b1; b++) {
         if (min[b]! < lo) lo = min[b]!;
         if (max[b]! > hi) hi = max[b]!;
@@ -584,7 +637,11 @@ function drawWave(c: HTMLCanvasElement, a: AudioAnalysis, w: { start: number; en
 /** A perceptual dark-to-bright palette (magma-like), 256 entries. */
 const PALETTE = (() => {
   const stops: Array<[number, number, number, number]> = [
-    [0, 0, 0, 4], [0.25, 81, 18, 124], [0.5, 183, 55, 121], [0.75, 252, 137, 97], [1, 252, 253, 191],
+    [0, 0, 0, 4],
+    [0.25, 81, 18, 124],
+    [0.5, 183, 55, 121],
+    [0.75, 252, 137, 97],
+    [1, 252, 253, 191],
   ];
   const out = new Uint8Array(256 * 3);
   for (let i = 0; i < 256; i++) {
@@ -645,7 +702,8 @@ function drawSpectrogram(c: HTMLCanvasElement, a: AudioAnalysis, w: { start: num
 }
 
 /** Pitch scale of the overlay (log Hz, Praat-style over the whole height): the range of speech. */
-const PITCH_LOW = 50, PITCH_HIGH = 600;
+const PITCH_LOW = 50,
+  PITCH_HIGH = 600;
 const pitchY = (hz: number, height: number) => height * (1 - Math.log(hz / PITCH_LOW) / Math.log(PITCH_HIGH / PITCH_LOW));
 
 /** The F0 track over the spectrogram on its own log scale, with a few Hz marks at the right edge. */

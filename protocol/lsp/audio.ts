@@ -2,7 +2,15 @@
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { AudioAnalysisResult, AudioSourceKind, PreviewLine } from '../previewTypes';
 
-export type { AudioAnalysis, AudioAnalysisResult, AudioProblem, AudioSource, AudioSourceKind, PreviewLine, ReadingCell } from '../previewTypes';
+export type {
+  AudioAnalysis,
+  AudioAnalysisResult,
+  AudioProblem,
+  AudioSource,
+  AudioSourceKind,
+  PreviewLine,
+  ReadingCell,
+} from '../previewTypes';
 
 export interface AnalyseAudioParams {
   /** Absolute path of a WAV file. */

@@ -28,7 +28,9 @@ export namespace LogNotification {
   export const type = new NotificationType<{ message: string }>(method);
 }
 
-export interface RevalidateParams { /** Only these documents; all open ones when absent. */ uris?: string[] }
+export interface RevalidateParams {
+  /** Only these documents; all open ones when absent. */ uris?: string[];
+}
 export namespace RevalidateRequest {
   /** client → server: validate again (a prompt WAV or the dictionary changed on disk). */
   export const method = 'ttsDistill/revalidate' as const;

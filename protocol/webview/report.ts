@@ -8,16 +8,16 @@ export type { EvalReport };
 export type StudentView =
   | { kind: 'training'; title: string; student: 'g2p' | 'external'; lossLabel: string }
   | {
-    kind: 'report';
-    title: string;
-    report: EvalReport;
-    /** Per report item: webview URIs of the teacher's and the student's audio ('' when missing). */
-    audio: Array<{ teacher: string; student: string }>;
-    /** eval.html written beside the model, shown to the user. */
-    htmlFile: string;
-    /** The task file the run came from, when known: items then link to their task line. */
-    taskFile?: string;
-  };
+      kind: 'report';
+      title: string;
+      report: EvalReport;
+      /** Per report item: webview URIs of the teacher's and the student's audio ('' when missing). */
+      audio: Array<{ teacher: string; student: string }>;
+      /** eval.html written beside the model, shown to the user. */
+      htmlFile: string;
+      /** The task file the run came from, when known: items then link to their task line. */
+      taskFile?: string;
+    };
 
 /** Extension → webview. */
 export type ToReportWebview =

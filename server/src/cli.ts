@@ -83,8 +83,13 @@ async function helpText(): Promise<string> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err) => {
-    process.stderr.write(`tts-distill: ${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exitCode = 70;
-  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`tts-distill: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = 70;
+    },
+  );
 }

@@ -1,6 +1,16 @@
 import type {
-  CancellationToken, CodeAction, CodeActionParams, CodeLens, CodeLensParams, CompletionItem, CompletionParams,
-  Connection, Hover, HoverParams, InlayHint, InlayHintParams,
+  CancellationToken,
+  CodeAction,
+  CodeActionParams,
+  CodeLens,
+  CodeLensParams,
+  CompletionItem,
+  CompletionParams,
+  Connection,
+  Hover,
+  HoverParams,
+  InlayHint,
+  InlayHintParams,
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Settings } from './core/settings';
@@ -24,10 +34,22 @@ export interface OpenDocument {
 }
 
 export type HoverProvider = (doc: OpenDocument, params: HoverParams, token: CancellationToken) => Promise<Hover | null> | Hover | null;
-export type CodeActionProvider = (doc: OpenDocument, params: CodeActionParams, token: CancellationToken) => Promise<CodeAction[]> | CodeAction[];
+export type CodeActionProvider = (
+  doc: OpenDocument,
+  params: CodeActionParams,
+  token: CancellationToken,
+) => Promise<CodeAction[]> | CodeAction[];
 export type CodeLensProvider = (doc: OpenDocument, params: CodeLensParams, token: CancellationToken) => Promise<CodeLens[]> | CodeLens[];
-export type InlayHintProvider = (doc: OpenDocument, params: InlayHintParams, token: CancellationToken) => Promise<InlayHint[]> | InlayHint[];
-export type CompletionProvider = (doc: OpenDocument, params: CompletionParams, token: CancellationToken) => Promise<CompletionItem[]> | CompletionItem[];
+export type InlayHintProvider = (
+  doc: OpenDocument,
+  params: InlayHintParams,
+  token: CancellationToken,
+) => Promise<InlayHint[]> | InlayHint[];
+export type CompletionProvider = (
+  doc: OpenDocument,
+  params: CompletionParams,
+  token: CancellationToken,
+) => Promise<CompletionItem[]> | CompletionItem[];
 
 /** Extra validation of a dictionary document beyond the structural checks (pronunciation, shadowing…). */
 export type DictionaryValidator = (doc: OpenDocument, settings: Settings, token: CancellationToken) => Promise<Finding[]> | Finding[];

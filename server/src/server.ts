@@ -1,13 +1,28 @@
 import { pathToFileURL } from 'node:url';
 import * as path from 'node:path';
 import {
-  type CancellationToken, CodeActionKind, type Connection, DidChangeConfigurationNotification, type Diagnostic,
-  DiagnosticSeverity, DiagnosticTag, type InitializeParams, type InitializeResult, type InlayHint, TextDocumentSyncKind,
+  type CancellationToken,
+  CodeActionKind,
+  type Connection,
+  DidChangeConfigurationNotification,
+  type Diagnostic,
+  DiagnosticSeverity,
+  DiagnosticTag,
+  type InitializeParams,
+  type InitializeResult,
+  type InlayHint,
+  TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type {
-  CodeActionProvider, CodeLensProvider, CompletionProvider, DictionaryValidator, HoverProvider,
-  InlayHintProvider, OpenDocument, ServerContext,
+  CodeActionProvider,
+  CodeLensProvider,
+  CompletionProvider,
+  DictionaryValidator,
+  HoverProvider,
+  InlayHintProvider,
+  OpenDocument,
+  ServerContext,
 } from './context';
 import type { Finding } from './core/findings';
 import { defaultSettings, type Settings, withDefaults } from './core/settings';
@@ -79,8 +94,12 @@ export function startServer(connection: Connection): void {
   // Prompt signal QA (ttsDistill.qa.promptChecks of the settings last used), measured in a worker once per file version.
   let promptQaOn = defaultSettings.qa.promptChecks;
   const promptQa = new PromptQaMeasurer(path.join(__dirname, 'qaWorker.js'), log);
-  const audioCache = new PromptAudioCache(() => ctx.revalidate(allTaskUris()), 2000, () => promptMaxBytes,
-    (abs, key) => (promptQaOn ? promptQa.measure(abs, key, promptMaxBytes) : undefined));
+  const audioCache = new PromptAudioCache(
+    () => ctx.revalidate(allTaskUris()),
+    2000,
+    () => promptMaxBytes,
+    (abs, key) => (promptQaOn ? promptQa.measure(abs, key, promptMaxBytes) : undefined),
+  );
   const allTaskUris = () => [...docs.values()].filter((d) => d.kind === 'tasks').map((d) => d.uri);
 
   const ctx: ServerContext = {
@@ -152,7 +171,10 @@ export function startServer(connection: Connection): void {
     if (hasConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'ttsDistill' });
     connection.workspace.onDidChangeWorkspaceFolders((e) => {
       const removed = new Set(e.removed.map((f) => uriToPath(f.uri)));
-      workspaceFolders = [...workspaceFolders.filter((f) => !removed.has(f)), ...e.added.map((f) => uriToPath(f.uri)).filter((p): p is string => !!p)];
+      workspaceFolders = [
+        ...workspaceFolders.filter((f) => !removed.has(f)),
+        ...e.added.map((f) => uriToPath(f.uri)).filter((p): p is string => !!p),
+      ];
     });
   });
 
@@ -181,7 +203,8 @@ export function startServer(connection: Connection): void {
     // Re-diagnosing a few changed lines of a validated file costs a few milliseconds (per-line
     // caches): no reason to wait. Big changes (a paste, a replace-all) wait for the debounce.
     let changedLines = 0;
-    for (const c of contentChanges) changedLines += 'range' in c ? c.range.end.line - c.range.start.line + 1 + (c.text.match(/\n/g)?.length ?? 0) : Infinity;
+    for (const c of contentChanges)
+      changedLines += 'range' in c ? c.range.end.line - c.range.start.line + 1 + (c.text.match(/\n/g)?.length ?? 0) : Infinity;
     const cheap = validatedOnce.has(td.uri) && changedLines <= 50;
     void ctx.getSettings(td.uri).then((s) => schedule(td.uri, cheap ? 0 : s.diagnostics.debounceMs));
   });
@@ -219,24 +242,32 @@ export function startServer(connection: Connection): void {
   }
 
   function schedule(uri: string, delayMs: number) {
-    if (TRACE) process.stderr.write(`schedule in ${delayMs} ms${timers.has(uri) ? ' (replaces one)' : ''}${running.has(uri) ? ' (cancels one)' : ''} ${new Error().stack!.split('\n')[2]!.trim()}\n`);
+    if (TRACE)
+      process.stderr.write(
+        `schedule in ${delayMs} ms${timers.has(uri) ? ' (replaces one)' : ''}${running.has(uri) ? ' (cancels one)' : ''} ${new Error().stack!.split('\n')[2]!.trim()}\n`,
+      );
     clearTimeout(timers.get(uri));
     const gen = (generation.get(uri) ?? 0) + 1;
     generation.set(uri, gen);
-    timers.set(uri, setTimeout(() => {
-      timers.delete(uri);
-      running.add(uri);
-      validate(uri, gen).catch((err) => {
-        if (TRACE) process.stderr.write(`pass ${gen} ${err instanceof CancelledError ? 'cancelled' : 'failed'} ${uri}\n`);
-        if (!(err instanceof CancelledError)) log(`validation of ${uri} failed: ${err instanceof Error ? err.stack : String(err)}`);
-      }).finally(() => {
-        if (generation.get(uri) !== gen) return;
-        running.delete(uri);
-        const again = rerunAfter.delete(uri);
-        if (progressAfter.delete(uri) && !again) scheduleProgress(uri);
-        if (again) schedule(uri, 0);
-      });
-    }, delayMs));
+    timers.set(
+      uri,
+      setTimeout(() => {
+        timers.delete(uri);
+        running.add(uri);
+        validate(uri, gen)
+          .catch((err) => {
+            if (TRACE) process.stderr.write(`pass ${gen} ${err instanceof CancelledError ? 'cancelled' : 'failed'} ${uri}\n`);
+            if (!(err instanceof CancelledError)) log(`validation of ${uri} failed: ${err instanceof Error ? err.stack : String(err)}`);
+          })
+          .finally(() => {
+            if (generation.get(uri) !== gen) return;
+            running.delete(uri);
+            const again = rerunAfter.delete(uri);
+            if (progressAfter.delete(uri) && !again) scheduleProgress(uri);
+            if (again) schedule(uri, 0);
+          });
+      }, delayMs),
+    );
   }
 
   async function validate(uri: string, gen: number) {
@@ -263,7 +294,8 @@ export function startServer(connection: Connection): void {
       const folder = ctx.folderOf(d.path);
       result = await validateDocument({ kind: 'tasks', model: d.tasks }, settings, {
         analyzers,
-        promptAudioStatus: (written, dia) => audioCache.status(resolvePromptAudio(written, dia, d.path, settings.teacher.glmttsPath, folder)),
+        promptAudioStatus: (written, dia) =>
+          audioCache.status(resolvePromptAudio(written, dia, d.path, settings.teacher.glmttsPath, folder)),
         dictionaryChecks: async () => [],
         isCancelled,
         chunkLines: 2000,
@@ -278,7 +310,7 @@ export function startServer(connection: Connection): void {
         dictionaryChecks: async () => {
           const more: Finding[] = [];
           for (const v of dictionaryValidators) {
-            more.push(...await v(d, settings, token));
+            more.push(...(await v(d, settings, token)));
             if (!isCurrent()) break;
           }
           return more;
@@ -293,16 +325,27 @@ export function startServer(connection: Connection): void {
     validatedOnce.add(uri);
     fullDone.set(uri, asked);
     lastPassMs.set(uri, elapsedMs);
-    if (TRACE) process.stderr.write(`pass ${gen} ${elapsedMs.toFixed(0)} ms, ${findings.length} findings, ${readingsFeature.pendingLines(uri)} lines pending, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB ${uri}\n`);
+    if (TRACE)
+      process.stderr.write(
+        `pass ${gen} ${elapsedMs.toFixed(0)} ms, ${findings.length} findings, ${readingsFeature.pendingLines(uri)} lines pending, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB ${uri}\n`,
+      );
     d.findings = findings;
     void connection.sendDiagnostics({ uri, version, diagnostics: findings.map((f) => toDiagnostic(f, uri)) });
-    let errors = 0, warnings = 0;
+    let errors = 0,
+      warnings = 0;
     for (const f of findings) {
       if (f.severity === 'error') errors++;
       else if (f.severity === 'warning') warnings++;
     }
     void connection.sendNotification(DocumentInfoNotification.type, {
-      uri, kind: d.kind, dialect, dialectSource, lines: d.document.lineCount, errors, warnings, elapsedMs,
+      uri,
+      kind: d.kind,
+      dialect,
+      dialectSource,
+      lines: d.document.lineCount,
+      errors,
+      warnings,
+      elapsedMs,
       ...(d.kind === 'tasks' ? { pendingLines: readingsFeature.pendingLines(uri) } : {}),
     });
   }
@@ -356,16 +399,21 @@ export function startServer(connection: Connection): void {
   connection.listen();
 }
 
-
 const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
-  error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, information: DiagnosticSeverity.Information, hint: DiagnosticSeverity.Hint,
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  information: DiagnosticSeverity.Information,
+  hint: DiagnosticSeverity.Hint,
 };
 
 /** A finding as an LSP diagnostic of the document `docUri` (related places in other files get their own URI). */
 export function toDiagnostic(f: Finding, docUri: string): Diagnostic {
   const d: Diagnostic = { range: f.range, severity: SEVERITY[f.severity], code: f.code, source: 'tts-distill', message: f.message };
   if (f.related?.length) {
-    d.relatedInformation = f.related.map((r) => ({ location: { uri: r.file ? pathToFileURL(r.file).href : docUri, range: r.range }, message: r.message }));
+    d.relatedInformation = f.related.map((r) => ({
+      location: { uri: r.file ? pathToFileURL(r.file).href : docUri, range: r.range },
+      message: r.message,
+    }));
   }
   if (f.tags?.length) d.tags = f.tags.map((t) => (t === 'unnecessary' ? DiagnosticTag.Unnecessary : DiagnosticTag.Deprecated));
   if (f.data !== undefined) d.data = f.data;

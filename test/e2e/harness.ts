@@ -30,7 +30,11 @@ export interface Problem {
   label: string;
 }
 
-export interface StatusBarItem { id: string; text: string; label: string }
+export interface StatusBarItem {
+  id: string;
+  text: string;
+  label: string;
+}
 
 export class StepFailure extends Error {}
 class QuickInputClosed extends StepFailure {}
@@ -66,7 +70,8 @@ export class Harness {
       } catch (e) {
         last = e instanceof Error ? e.message.split('\n')[0] : e;
       }
-      if (Date.now() > deadline) throw new StepFailure(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)?.slice(0, 400)})`);
+      if (Date.now() > deadline)
+        throw new StepFailure(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)?.slice(0, 400)})`);
       await this.page.waitForTimeout(intervalMs);
     }
   }
@@ -86,7 +91,9 @@ export class Harness {
   async runCommand(title: string): Promise<void> {
     // A row named exactly so (or with its keybinding after a comma) wins over one that merely contains the title.
     const exact = (label: string) => label === title || label.startsWith(title + ', ');
-    await this.withQuickInput('F1', '>' + title, () => this.pickQuickInputRow(`command "${title}" in the palette`, (label) => label.includes(title), true, exact));
+    await this.withQuickInput('F1', '>' + title, () =>
+      this.pickQuickInputRow(`command "${title}" in the palette`, (label) => label.includes(title), true, exact),
+    );
   }
 
   /**
@@ -94,16 +101,21 @@ export class Harness {
    * (settings not read yet, a webview took the focus and closed the pick) the command is run again.
    */
   async runCommandAndPick(title: string, what: string, match: (label: string) => boolean, timeoutMs = 90_000): Promise<void> {
-    await this.until(`${what} offered by ${title}`, async () => {
-      await this.runCommand(title);
-      try {
-        await this.pickQuickInputRow(what, match);
-        return true;
-      } catch {
-        await this.closeQuickInput();
-        return false;
-      }
-    }, timeoutMs, 1000);
+    await this.until(
+      `${what} offered by ${title}`,
+      async () => {
+        await this.runCommand(title);
+        try {
+          await this.pickQuickInputRow(what, match);
+          return true;
+        } catch {
+          await this.closeQuickInput();
+          return false;
+        }
+      },
+      timeoutMs,
+      1000,
+    );
   }
 
   /**
@@ -122,7 +134,8 @@ export class Harness {
         return;
       } catch (e) {
         if (e instanceof StepFailure && !(e instanceof QuickInputClosed)) throw e;
-        if (Date.now() > deadline) throw new StepFailure(`the Quick Input (${keys}, "${value}") kept closing: ${(e as Error).message.split('\n')[0]}`);
+        if (Date.now() > deadline)
+          throw new StepFailure(`the Quick Input (${keys}, "${value}") kept closing: ${(e as Error).message.split('\n')[0]}`);
       }
     }
   }
@@ -133,11 +146,21 @@ export class Harness {
    * come a moment later); with `openedHere`, a Quick Input that closes fails at once so that
    * `withQuickInput` opens it again.
    */
-  async pickQuickInputRow(what: string, match: (label: string) => boolean, openedHere = false, prefer?: (label: string) => boolean): Promise<void> {
+  async pickQuickInputRow(
+    what: string,
+    match: (label: string) => boolean,
+    openedHere = false,
+    prefer?: (label: string) => boolean,
+  ): Promise<void> {
     const rows = this.page.locator('.quick-input-list .monaco-list-row');
-    const read = () => rows.evaluateAll((els) => els.map((e) => ({
-      index: Number(e.getAttribute('data-index')), label: e.getAttribute('aria-label') ?? '', focused: e.classList.contains('focused'),
-    })));
+    const read = () =>
+      rows.evaluateAll((els) =>
+        els.map((e) => ({
+          index: Number(e.getAttribute('data-index')),
+          label: e.getAttribute('aria-label') ?? '',
+          focused: e.classList.contains('focused'),
+        })),
+      );
     // The list filters as it likes; move to the row, and press Enter only once the focused row is the one.
     // A list filtered by a typed value (the palette, Quick Open) may re-filter late: act only on one
     // that reads the same on two polls in a row, or Enter may land on a row moved under the focus.
@@ -213,8 +236,13 @@ export class Harness {
     const base = path.basename(relPath);
     // Quick Open labels a file "name, folder"; the folder tells files of the same name apart.
     const dir = path.dirname(relPath);
-    await this.withQuickInput('Control+P', relPath, () => this.pickQuickInputRow(`"${relPath}" in Quick Open`, (label) =>
-      label.includes(base) && (dir === '.' || label.replace(/\\/g, '/').includes(dir)), true));
+    await this.withQuickInput('Control+P', relPath, () =>
+      this.pickQuickInputRow(
+        `"${relPath}" in Quick Open`,
+        (label) => label.includes(base) && (dir === '.' || label.replace(/\\/g, '/').includes(dir)),
+        true,
+      ),
+    );
     await this.until(`tab "${base}" active`, () => this.page.locator('.tab.active', { hasText: base }).count());
     await this.until(`text of ${base} shown`, async () => (await this.editor.locator('.view-lines').innerText()).trim().length > 0);
   }
@@ -236,16 +264,23 @@ export class Harness {
     });
     await this.page.keyboard.press('Home');
     for (let i = 1; i < column; i++) await this.page.keyboard.press('ArrowRight');
-    await this.until(`cursor at ${line}:${column}`, async () => {
-      const pos = await this.statusBarItem(/^Ln \d+, Col \d+/, 2000).catch(() => undefined);
-      return pos?.text.startsWith(`Ln ${line}, Col ${column}`);
-    }, 5000);
+    await this.until(
+      `cursor at ${line}:${column}`,
+      async () => {
+        const pos = await this.statusBarItem(/^Ln \d+, Col \d+/, 2000).catch(() => undefined);
+        return pos?.text.startsWith(`Ln ${line}, Col ${column}`);
+      },
+      5000,
+    );
   }
 
   /** Saves the active editor (Ctrl+S) and waits until its tab is no longer dirty. */
   async save(): Promise<void> {
     await this.page.keyboard.press('Control+S');
-    await this.until('active tab saved', async () => (await this.page.locator('.editor-group-container.active .tab.active.dirty').count()) === 0);
+    await this.until(
+      'active tab saved',
+      async () => (await this.page.locator('.editor-group-container.active .tab.active.dirty').count()) === 0,
+    );
   }
 
   /**
@@ -263,18 +298,27 @@ export class Harness {
     await input.waitFor({ state: 'visible', timeout: DEFAULT_WAIT_MS });
     await input.fill(text);
     const count = group.locator('.find-widget.visible .matchesCount');
-    await this.until(`match ${occurrence + 1} of "${text}" selected`, async () => {
-      const m = /^(\d+) of (\d+)/.exec((await count.innerText()).trim());
-      if (!m || +m[2]! <= occurrence) return false;
-      if (+m[1]! === occurrence + 1) return true;
-      await this.page.keyboard.press('Enter');
-      return false;
-    }, 10_000, 200);
+    await this.until(
+      `match ${occurrence + 1} of "${text}" selected`,
+      async () => {
+        const m = /^(\d+) of (\d+)/.exec((await count.innerText()).trim());
+        if (!m || +m[2]! <= occurrence) return false;
+        if (+m[1]! === occurrence + 1) return true;
+        await this.page.keyboard.press('Enter');
+        return false;
+      },
+      10_000,
+      200,
+    );
     await this.page.keyboard.press('Escape');
     if (firstCharacter && text.length > 1) {
       await this.page.keyboard.press('ArrowLeft');
       await this.page.keyboard.press('Shift+ArrowRight');
-      await this.until('one character selected', async () => /\(1 selected\)/.test((await this.statusBarItem(/^Ln \d+, Col \d+/, 2000)).text), 5000);
+      await this.until(
+        'one character selected',
+        async () => /\(1 selected\)/.test((await this.statusBarItem(/^Ln \d+, Col \d+/, 2000)).text),
+        5000,
+      );
     }
     const selection = group.locator('.monaco-editor .selected-text').first();
     const box = await this.until(`the selection of "${text}" on screen`, () => selection.boundingBox({ timeout: 1000 }));
@@ -307,7 +351,9 @@ export class Harness {
       if (shown) lastShown = shown;
       return shown && (!expect || expect.test(shown)) ? shown : undefined;
     }).catch((err: unknown) => {
-      throw new StepFailure(`${err instanceof Error ? err.message : String(err)}; the hover showed: ${JSON.stringify(lastShown.slice(0, 400))}`);
+      throw new StepFailure(
+        `${err instanceof Error ? err.message : String(err)}; the hover showed: ${JSON.stringify(lastShown.slice(0, 400))}`,
+      );
     });
   }
 
@@ -315,8 +361,20 @@ export class Harness {
   async quickFix(title: string | RegExp): Promise<void> {
     const rows = this.page.locator('.action-widget .monaco-list-row');
     await this.until('quick fix menu', async () => {
-      if (!(await rows.first().isVisible().catch(() => false))) await this.page.keyboard.press('Control+.');
-      return rows.first().waitFor({ state: 'visible', timeout: 2000 }).then(() => true, () => false);
+      if (
+        !(await rows
+          .first()
+          .isVisible()
+          .catch(() => false))
+      )
+        await this.page.keyboard.press('Control+.');
+      return rows
+        .first()
+        .waitFor({ state: 'visible', timeout: 2000 })
+        .then(
+          () => true,
+          () => false,
+        );
     });
     const titles = await rows.allInnerTexts();
     const index = titles.findIndex((t) => (typeof title === 'string' ? t.includes(title) : title.test(t)));
@@ -325,7 +383,10 @@ export class Harness {
       throw new StepFailure(`no quick fix ${title}; offered: ${JSON.stringify(titles)}`);
     }
     await rows.nth(index).click();
-    await rows.first().waitFor({ state: 'hidden', timeout: DEFAULT_WAIT_MS }).catch(() => undefined);
+    await rows
+      .first()
+      .waitFor({ state: 'hidden', timeout: DEFAULT_WAIT_MS })
+      .catch(() => undefined);
   }
 
   // ---- Problems panel ------------------------------------------------------------------
@@ -351,11 +412,18 @@ export class Harness {
         file = fileRow[2] && fileRow[2] !== '.' ? `${fileRow[2]}/${fileRow[1]}` : fileRow[1];
         continue;
       }
-      const m = /^(Error|Warning|Info|Hint)[^:]*: (.*?)(?: at line (\d+) and character (\d+)\.)?(?: This problem has .*?\.)?(?: generated by .*)?$/s.exec(label);
+      const m =
+        /^(Error|Warning|Info|Hint)[^:]*: (.*?)(?: at line (\d+) and character (\d+)\.)?(?: This problem has .*?\.)?(?: generated by .*)?$/s.exec(
+          label,
+        );
       if (!m) continue;
       problems.push({
         severity: ({ Error: 'error', Warning: 'warning', Info: 'info', Hint: 'hint' } as const)[m[1] as 'Error'] ?? 'unknown',
-        message: m[2]!, line: m[3] ? +m[3] : undefined, column: m[4] ? +m[4] : undefined, file, label,
+        message: m[2]!,
+        line: m[3] ? +m[3] : undefined,
+        column: m[4] ? +m[4] : undefined,
+        file,
+        label,
       });
     }
     return problems;
@@ -368,11 +436,16 @@ export class Harness {
   async allListRows(list: Locator, scrollThrough = true): Promise<string[]> {
     const rows = new Map<number, string>();
     const collect = async () => {
-      for (const r of await list.locator('.monaco-list-rows > .monaco-list-row').evaluateAll((els) => els.map((e) => ({
-        index: Number(e.getAttribute('data-index')), label: e.getAttribute('aria-label') ?? (e as unknown as InPageElement).innerText,
-      })))) rows.set(r.index, r.label);
+      for (const r of await list.locator('.monaco-list-rows > .monaco-list-row').evaluateAll((els) =>
+        els.map((e) => ({
+          index: Number(e.getAttribute('data-index')),
+          label: e.getAttribute('aria-label') ?? (e as unknown as InPageElement).innerText,
+        })),
+      ))
+        rows.set(r.index, r.label);
     };
-    const nextFrame = () => this.page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
+    const nextFrame = () =>
+      this.page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
     const box = await list.boundingBox();
     if (!box) return [];
     if (!scrollThrough) {
@@ -381,7 +454,12 @@ export class Harness {
     }
     // The panel scrolls to the active editor's file on its own: start from the top.
     await this.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    const firstRendered = async () => Math.min(...await list.locator('.monaco-list-rows > .monaco-list-row').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-index')))));
+    const firstRendered = async () =>
+      Math.min(
+        ...(await list
+          .locator('.monaco-list-rows > .monaco-list-row')
+          .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-index'))))),
+      );
     // A wheel event scrolls a few rows at most, whatever its delta. (Sticky header rows of a
     // tree sit outside `.monaco-list-rows` and are left out.)
     for (let i = 0, first = await firstRendered(); i < 500 && first > 0; i++) {
@@ -392,7 +470,12 @@ export class Harness {
       first = now;
     }
     await collect();
-    const lastRendered = async () => Math.max(...await list.locator('.monaco-list-rows > .monaco-list-row').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-index')))));
+    const lastRendered = async () =>
+      Math.max(
+        ...(await list
+          .locator('.monaco-list-rows > .monaco-list-row')
+          .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-index'))))),
+      );
     for (let i = 0, last = await lastRendered(); i < 500; i++) {
       await this.page.mouse.wheel(0, box.height);
       await nextFrame();
@@ -407,13 +490,24 @@ export class Harness {
   /** Waits until the Problems panel lists a problem whose message matches. */
   async waitForProblem(message: RegExp, filter = '', timeoutMs = DEFAULT_WAIT_MS): Promise<Problem> {
     // The rows in view first (quick), then all of them (scrolling through takes a few seconds).
-    return this.until(`a problem matching ${message}`, async () => (await this.problems(filter, false)).find((p) => message.test(p.message))
-      ?? (await this.problems(filter)).find((p) => message.test(p.message)), timeoutMs, 250);
+    return this.until(
+      `a problem matching ${message}`,
+      async () =>
+        (await this.problems(filter, false)).find((p) => message.test(p.message)) ??
+        (await this.problems(filter)).find((p) => message.test(p.message)),
+      timeoutMs,
+      250,
+    );
   }
 
   /** Waits until no problem in the Problems panel matches. */
   async waitForNoProblem(message: RegExp, filter = '', timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
-    await this.until(`no problem matching ${message}`, async () => !(await this.problems(filter)).some((p) => message.test(p.message)), timeoutMs, 250);
+    await this.until(
+      `no problem matching ${message}`,
+      async () => !(await this.problems(filter)).some((p) => message.test(p.message)),
+      timeoutMs,
+      250,
+    );
   }
 
   // ---- notifications, status bar, webviews ---------------------------------------------------
@@ -422,23 +516,30 @@ export class Harness {
   async notification(text: string | RegExp, timeoutMs = DEFAULT_WAIT_MS): Promise<string> {
     const match = (s: string) => (typeof text === 'string' ? s.includes(text) : text.test(s));
     const find = async (scope: string) => {
-      const items = await this.page.locator(`${scope} .notification-list-item`).evaluateAll((els) => els.map((e) => ({
-        all: (e as unknown as InPageElement).innerText,
-        message: (e.querySelector('.notification-list-item-message') as unknown as InPageElement | null)?.innerText ?? '',
-      })));
+      const items = await this.page.locator(`${scope} .notification-list-item`).evaluateAll((els) =>
+        els.map((e) => ({
+          all: (e as unknown as InPageElement).innerText,
+          message: (e.querySelector('.notification-list-item-message') as unknown as InPageElement | null)?.innerText ?? '',
+        })),
+      );
       return items.find((i) => match(i.message) || match(i.all))?.message.trim();
     };
     const center = this.page.locator('.notifications-center.visible');
     const started = Date.now();
     try {
-      return await this.until(`notification ${text}`, async () => {
-        const toast = await find('.notification-toast');
-        if (toast) return toast;
-        // Toasts hide after a while (and never show in smoke-test mode): look in the center too.
-        if (Date.now() - started < 3000) return undefined;
-        if (!(await center.count())) await this.runCommand('Notifications: Show Notifications');
-        return find('.notifications-center');
-      }, timeoutMs, 250);
+      return await this.until(
+        `notification ${text}`,
+        async () => {
+          const toast = await find('.notification-toast');
+          if (toast) return toast;
+          // Toasts hide after a while (and never show in smoke-test mode): look in the center too.
+          if (Date.now() - started < 3000) return undefined;
+          if (!(await center.count())) await this.runCommand('Notifications: Show Notifications');
+          return find('.notifications-center');
+        },
+        timeoutMs,
+        250,
+      );
     } finally {
       if (await center.count()) await this.runCommand('Notifications: Hide Notifications').catch(() => undefined);
     }
@@ -446,18 +547,25 @@ export class Harness {
 
   /** All visible status bar items: element id, visible text, accessibility label. */
   async statusBar(): Promise<StatusBarItem[]> {
-    return this.page.locator('#workbench\\.parts\\.statusbar .statusbar-item').evaluateAll((items) => items
-      .filter((e) => (e as unknown as InPageElement).offsetParent !== null)
-      .map((e) => ({
-        id: e.id,
-        text: (e as unknown as InPageElement).innerText.replace(/\s+/g, ' ').trim(),
-        label: e.querySelector('[aria-label]')?.getAttribute('aria-label') ?? e.getAttribute('aria-label') ?? '',
-      })));
+    return this.page.locator('#workbench\\.parts\\.statusbar .statusbar-item').evaluateAll((items) =>
+      items
+        .filter((e) => (e as unknown as InPageElement).offsetParent !== null)
+        .map((e) => ({
+          id: e.id,
+          text: (e as unknown as InPageElement).innerText.replace(/\s+/g, ' ').trim(),
+          label: e.querySelector('[aria-label]')?.getAttribute('aria-label') ?? e.getAttribute('aria-label') ?? '',
+        })),
+    );
   }
 
   /** Waits for a status bar item whose text, label or id matches. */
   async statusBarItem(match: RegExp, timeoutMs = DEFAULT_WAIT_MS): Promise<StatusBarItem> {
-    return this.until(`status bar item ${match}`, async () => (await this.statusBar()).find((i) => match.test(i.text) || match.test(i.label) || match.test(i.id)), timeoutMs, 200);
+    return this.until(
+      `status bar item ${match}`,
+      async () => (await this.statusBar()).find((i) => match.test(i.text) || match.test(i.label) || match.test(i.id)),
+      timeoutMs,
+      200,
+    );
   }
 
   /** The content frame of the active webview (it sits two iframes deep). */

@@ -10,16 +10,34 @@ import { makeWorkspace } from './fixtures';
 import { Harness, type Step } from './harness';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const env = (name: string) => process.env[name] ?? (() => { throw new Error(`${name} is not set (run through test/e2e/run.sh)`); })();
+const env = (name: string) =>
+  process.env[name] ??
+  (() => {
+    throw new Error(`${name} is not set (run through test/e2e/run.sh)`);
+  })();
 const CS_URL = env('CS_URL');
 const RUN = env('E2E_RUN');
 const RESULTS = env('E2E_RESULTS');
-const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+const BROWSER_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
 const T0 = Date.now();
 const since = () => `${((Date.now() - T0) / 1000).toFixed(1)}s`;
 
-interface Result { name: string; ok: boolean; ms: number; error?: string; screenshot?: string }
+interface Result {
+  name: string;
+  ok: boolean;
+  ms: number;
+  error?: string;
+  screenshot?: string;
+}
 const results: Result[] = [];
 
 // The workbench ignores the dev/test payload unless its smoke-test driver is on, and code-server
@@ -37,7 +55,9 @@ const ENABLE_TEST_DRIVER = () => {
   };
 };
 declare const Element: { prototype: { getAttribute(this: Element, name: string): string | null } };
-interface Element { id: string }
+interface Element {
+  id: string;
+}
 
 async function newPage(browser: BrowserContext): Promise<Page> {
   return browser.newPage();
@@ -66,10 +86,12 @@ async function runApiSuite(browser: BrowserContext): Promise<void> {
   });
   await page.exposeFunction('codeAutomationExit', (code: unknown) => done(code));
   await page.addInitScript(ENABLE_TEST_DRIVER);
-  await page.goto(workbenchUrl(workspace, [
-    ['extensionDevelopmentPath', `vscode-remote://${host}${env('E2E_EXT_DIR')}`],
-    ['extensionTestsPath', `vscode-remote://${host}${env('E2E_SUITE')}`],
-  ]));
+  await page.goto(
+    workbenchUrl(workspace, [
+      ['extensionDevelopmentPath', `vscode-remote://${host}${env('E2E_EXT_DIR')}`],
+      ['extensionTestsPath', `vscode-remote://${host}${env('E2E_SUITE')}`],
+    ]),
+  );
   const timeoutMs = 180_000;
   const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), timeoutMs))]);
   const failed = lines.filter((l) => l.startsWith('not ok'));
@@ -77,8 +99,15 @@ async function runApiSuite(browser: BrowserContext): Promise<void> {
   const screenshot = path.join(RESULTS, '00-extension-api.png');
   await page.screenshot({ path: screenshot }).catch(() => undefined);
   results.push({
-    name, ok, ms: Date.now() - started, screenshot,
-    error: ok ? undefined : code === 'timeout' ? `no result within ${timeoutMs / 1000} s` : failed.join('\n') || `extension host exit code ${String(code)}`,
+    name,
+    ok,
+    ms: Date.now() - started,
+    screenshot,
+    error: ok
+      ? undefined
+      : code === 'timeout'
+        ? `no result within ${timeoutMs / 1000} s`
+        : failed.join('\n') || `extension host exit code ${String(code)}`,
   });
   await page.close();
 }
@@ -97,21 +126,29 @@ function checkInstalledPackage(): void {
   };
   walk(root);
   const problems: string[] = [];
-  for (const needed of ['package.json', 'dist/extension.js', 'dist/server.js']) if (!files.includes(needed)) problems.push(`missing ${needed}`);
+  for (const needed of ['package.json', 'dist/extension.js', 'dist/server.js'])
+    if (!files.includes(needed)) problems.push(`missing ${needed}`);
   if (!files.some((f) => /^LICENSE/i.test(f))) problems.push('missing LICENSE');
   const unwanted = files.filter((f) => /(^|\/)node_modules\/|\.map$|\.tsx?$|^(client|server|protocol|test|scripts|bench)\//.test(f));
   if (unwanted.length) problems.push(`should not be packaged: ${unwanted.slice(0, 10).join(', ')}${unwanted.length > 10 ? ', …' : ''}`);
   console.log(`[${since()}] installed package: ${files.length} files`);
-  results.push({ name: 'the installed .vsix holds the bundles and assets only', ok: problems.length === 0, ms: Date.now() - started, error: problems.join('; ') || undefined });
+  results.push({
+    name: 'the installed .vsix holds the bundles and assets only',
+    ok: problems.length === 0,
+    ms: Date.now() - started,
+    error: problems.join('; ') || undefined,
+  });
 }
 
 async function loadSteps(): Promise<{ file: string; step: Step }[]> {
   const filter = process.env.E2E_STEPS ? new RegExp(process.env.E2E_STEPS) : undefined;
-  const files = readdirSync(path.join(HERE, 'steps')).filter((f) => /^\d+-.*\.(ts|js)$/.test(f) && (!filter || filter.test(f))).sort();
+  const files = readdirSync(path.join(HERE, 'steps'))
+    .filter((f) => /^\d+-.*\.(ts|js)$/.test(f) && (!filter || filter.test(f)))
+    .sort();
   const steps = [];
   for (const file of files) {
     const mod = await import(pathToFileURL(path.join(HERE, 'steps', file)).href);
-    const step = (mod.default?.run ? mod.default : mod.default?.default ?? mod) as Step;
+    const step = (mod.default?.run ? mod.default : (mod.default?.default ?? mod)) as Step;
     if (typeof step.run !== 'function') throw new Error(`${file} does not export a step ({ name, run(h) })`);
     steps.push({ file: file.replace(/\.(ts|js)$/, ''), step });
   }
@@ -122,7 +159,9 @@ async function runUiSteps(browser: BrowserContext): Promise<void> {
   const steps = await loadSteps();
   const page = await newPage(browser);
   const consoleErrors: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
   const workspace = makeWorkspace(path.join(RUN, 'ws-ui'));
   const h = new Harness(page, workspace, RESULTS, T0);
   const loadStart = Date.now();
@@ -138,7 +177,8 @@ async function runUiSteps(browser: BrowserContext): Promise<void> {
   }
   for (const [i, { file, step }] of steps.entries()) {
     h.step = file;
-    if (i > 0) await h.resetWorkbench().catch((e: Error) => console.log(`    (could not reset the workbench: ${e.message.split('\n')[0]})`));
+    if (i > 0)
+      await h.resetWorkbench().catch((e: Error) => console.log(`    (could not reset the workbench: ${e.message.split('\n')[0]})`));
     const started = Date.now();
     const timeoutMs = step.timeoutMs ?? 90_000;
     console.log(`[${since()}] ${file}: ${step.name}`);
@@ -147,7 +187,9 @@ async function runUiSteps(browser: BrowserContext): Promise<void> {
     try {
       await Promise.race([
         step.run(h),
-        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`step took longer than ${timeoutMs / 1000} s`)), timeoutMs); }),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`step took longer than ${timeoutMs / 1000} s`)), timeoutMs);
+        }),
       ]);
     } catch (e) {
       error = e instanceof Error ? e.message.split('\n').slice(0, 4).join('\n') : String(e);
@@ -168,7 +210,10 @@ async function runUiSteps(browser: BrowserContext): Promise<void> {
 async function main(): Promise<number> {
   // A fresh profile inside the run's folder: run.sh finds a Chromium this process left behind by it.
   const browser = await chromium.launchPersistentContext(path.join(RUN, 'chromium-profile'), {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: BROWSER_ARGS, viewport: { width: 1400, height: 900 },
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: BROWSER_ARGS,
+    viewport: { width: 1400, height: 900 },
   });
   try {
     checkInstalledPackage();
@@ -180,7 +225,13 @@ async function main(): Promise<number> {
   console.log('\nend-to-end results:');
   for (const r of results) {
     console.log(`  ${r.ok ? 'PASS' : 'FAIL'}  ${r.name}  (${(r.ms / 1000).toFixed(1)} s)`);
-    if (r.error) console.log(r.error.split('\n').map((l) => `        ${l}`).join('\n'));
+    if (r.error)
+      console.log(
+        r.error
+          .split('\n')
+          .map((l) => `        ${l}`)
+          .join('\n'),
+      );
   }
   writeFileSync(path.join(RESULTS, 'summary.json'), JSON.stringify({ results, totalMs: Date.now() - T0 }, null, 2));
   const failed = results.filter((r) => !r.ok).length;
@@ -188,7 +239,10 @@ async function main(): Promise<number> {
   return failed || results.length === 0 ? 1 : 0;
 }
 
-main().then((code) => process.exit(code), (e) => {
-  console.error('e2e runner failed:', e);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error('e2e runner failed:', e);
+    process.exit(1);
+  },
+);

@@ -33,11 +33,13 @@ async function main() {
     return 1;
   }
   if (!vscodeExecutablePath && !(await canDownload())) {
-    console.error([
-      `test:electron: no VS Code build given and ${DOWNLOAD_HOST} is not reachable, so none can be downloaded.`,
-      'Set VSCODE_EXECUTABLE to a VS Code binary (e.g. /usr/share/code/code), or run the same suite in',
-      'code-server with `npm run test:e2e` (works offline with the npm registry and Debian packages only).',
-    ].join('\n'));
+    console.error(
+      [
+        `test:electron: no VS Code build given and ${DOWNLOAD_HOST} is not reachable, so none can be downloaded.`,
+        'Set VSCODE_EXECUTABLE to a VS Code binary (e.g. /usr/share/code/code), or run the same suite in',
+        'code-server with `npm run test:e2e` (works offline with the npm registry and Debian packages only).',
+      ].join('\n'),
+    );
     return 1;
   }
   const { runTests } = require('@vscode/test-electron');
@@ -49,13 +51,23 @@ async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tts-distill-electron-'));
   try {
     const workspace = path.join(tmp, 'workspace');
-    execFileSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'test/e2e/fixtures.ts'), workspace], { cwd: REPO, stdio: 'inherit' });
+    execFileSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'test/e2e/fixtures.ts'), workspace], {
+      cwd: REPO,
+      stdio: 'inherit',
+    });
     await runTests({
       ...(vscodeExecutablePath ? { vscodeExecutablePath } : { timeout: 60_000 }),
       extensionDevelopmentPath: REPO,
       extensionTestsPath: suite,
-      launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes',
-        `--user-data-dir=${path.join(tmp, 'user-data')}`, `--extensions-dir=${path.join(tmp, 'extensions')}`],
+      launchArgs: [
+        workspace,
+        '--disable-extensions',
+        '--disable-workspace-trust',
+        '--skip-welcome',
+        '--skip-release-notes',
+        `--user-data-dir=${path.join(tmp, 'user-data')}`,
+        `--extensions-dir=${path.join(tmp, 'extensions')}`,
+      ],
     });
     return 0;
   } catch (e) {
@@ -66,7 +78,10 @@ async function main() {
   }
 }
 
-main().then((code) => process.exit(code), (e) => {
-  console.error(e);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

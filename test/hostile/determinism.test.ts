@@ -26,7 +26,8 @@ async function speakAll(order: number[], workers: number): Promise<Map<number, s
   const t = new EmbeddedTeacher({ workers });
   const out = new Map<number, string>();
   try {
-    for (const i of order) out.set(i, sha((await t.synthesize({ line: i, name: `u${i}`, text: TEXTS[i]! }, { seed: 42, sampleRate: 24000 })).wav));
+    for (const i of order)
+      out.set(i, sha((await t.synthesize({ line: i, name: `u${i}`, text: TEXTS[i]! }, { seed: 42, sampleRate: 24000 })).wav));
   } finally {
     await t.close();
   }
@@ -52,15 +53,39 @@ test('a batch cancelled and resumed has the same WAVs as a clean run of the whol
   if ((await engineInfo('auto')).engine.includes('sketch')) return t.skip('espeak-ng (optional) is not installed');
   const dir = await tempDir(t);
   const file = path.join(dir, 'd.tasks.jsonl');
-  await writeFile(file, TEXTS.map((text, i) => JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '提示', input_text: text, output_name: `u${i}` })).join('\n') + '\n');
-  const clean = await runBatch({ tasksFile: file, outDir: path.join(dir, 'clean'), teacher: new EmbeddedTeacher({ workers: 0 }), concurrency: 1 });
+  await writeFile(
+    file,
+    TEXTS.map((text, i) => JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '提示', input_text: text, output_name: `u${i}` })).join(
+      '\n',
+    ) + '\n',
+  );
+  const clean = await runBatch({
+    tasksFile: file,
+    outDir: path.join(dir, 'clean'),
+    teacher: new EmbeddedTeacher({ workers: 0 }),
+    concurrency: 1,
+  });
   assert.equal(clean.done, TEXTS.length);
   const stop = new AbortController();
   const teacher = new EmbeddedTeacher({ workers: 2 });
   t.after(() => teacher.close());
-  const first = await runBatch({ tasksFile: file, outDir: path.join(dir, 'resumed'), teacher, concurrency: 2, signal: stop.signal, onProgress: (p) => { if (p.done >= 3) stop.abort(); } });
+  const first = await runBatch({
+    tasksFile: file,
+    outDir: path.join(dir, 'resumed'),
+    teacher,
+    concurrency: 2,
+    signal: stop.signal,
+    onProgress: (p) => {
+      if (p.done >= 3) stop.abort();
+    },
+  });
   assert.ok(first.cancelled && first.done < TEXTS.length);
-  const second = await runBatch({ tasksFile: file, outDir: path.join(dir, 'resumed'), teacher: new EmbeddedTeacher({ workers: 0 }), concurrency: 3 });
+  const second = await runBatch({
+    tasksFile: file,
+    outDir: path.join(dir, 'resumed'),
+    teacher: new EmbeddedTeacher({ workers: 0 }),
+    concurrency: 3,
+  });
   assert.equal(second.done + second.skipped, TEXTS.length);
   const bySha = async (d: string) => (await readManifest(path.join(dir, d, 'manifest.jsonl'))).map((r) => [r.name, r.wavSha256]);
   assert.deepEqual(await bySha('resumed'), await bySha('clean'));

@@ -29,7 +29,11 @@ for (const name of ['G2P_replace_dict.jsonl', 'marker']) {
     await symlink(victim, path.join(configs, linkName));
     await assert.rejects(files.install(NEW, 'G2P_replace_dict.jsonl.bak', 'mark'), UnsafeFileError);
     assert.equal(await readFile(victim, 'utf8'), 'precious\n');
-    assert.deepEqual((await readdir(configs)).filter((f) => f.endsWith('.tmp')), [], 'no temp file left behind');
+    assert.deepEqual(
+      (await readdir(configs)).filter((f) => f.endsWith('.tmp')),
+      [],
+      'no temp file left behind',
+    );
   });
 }
 

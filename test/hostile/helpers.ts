@@ -15,27 +15,61 @@ export async function tempDir(t: { after(fn: () => Promise<void> | void): void }
   return dir;
 }
 
-export interface CliRun { code: number | null; signal: NodeJS.Signals | null; out: string; err: string; ms: number; timedOut: boolean }
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+  err: string;
+  ms: number;
+  timedOut: boolean;
+}
 
 /**
  * Runs `tts-distill <args>` from the sources in a child with a memory cap (`--max-old-space-size`)
  * and a deadline: a child that overruns is killed and reported as `timedOut`, so a hang fails
  * the test instead of holding the suite.
  */
-export function runCliBounded(args: string[], opts: { cwd: string; timeoutMs?: number; maxOldSpaceMb?: number; env?: NodeJS.ProcessEnv; onSpawn?(pid: number): void }): Promise<CliRun> {
+export function runCliBounded(
+  args: string[],
+  opts: { cwd: string; timeoutMs?: number; maxOldSpaceMb?: number; env?: NodeJS.ProcessEnv; onSpawn?(pid: number): void },
+): Promise<CliRun> {
   const started = Date.now();
-  const child = spawn(process.execPath, [`--max-old-space-size=${opts.maxOldSpaceMb ?? 256}`, '--stack-size=984', '--import', TSX, path.join(REPO, 'server', 'src', 'cli.ts'), ...args], {
-    cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(
+    process.execPath,
+    [
+      `--max-old-space-size=${opts.maxOldSpaceMb ?? 256}`,
+      '--stack-size=984',
+      '--import',
+      TSX,
+      path.join(REPO, 'server', 'src', 'cli.ts'),
+      ...args,
+    ],
+    {
+      cwd: opts.cwd,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '',
+    err = '',
+    timedOut = false;
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    if (out.length < 1 << 20) out += d;
   });
-  let out = '', err = '', timedOut = false;
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { if (out.length < 1 << 20) out += d; });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { if (err.length < 1 << 20) err += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    if (err.length < 1 << 20) err += d;
+  });
   if (child.pid) opts.onSpawn?.(child.pid);
-  const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs ?? 60_000);
-  return new Promise((resolve) => child.once('close', (code, signal) => {
-    clearTimeout(timer);
-    resolve({ code, signal, out, err, ms: Date.now() - started, timedOut });
-  }));
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, opts.timeoutMs ?? 60_000);
+  return new Promise((resolve) =>
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, out, err, ms: Date.now() - started, timedOut });
+    }),
+  );
 }
 
 /** Makes a FIFO (named pipe) with mkfifo; false when the platform has none. */

@@ -8,8 +8,9 @@ import { EmbeddedTeacher } from '../../server/src/core/teacher/embedded';
 import { UnsafeFileError } from '../../server/src/core/util/safeFs';
 import { mkfifo, runCliBounded, tempDir } from './helpers';
 
-const VICTIM = 'export PATH=/usr/bin\n# the user\'s own file, no trailing newline';
-const line = (name: string, text: string) => JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '提示', input_text: text, output_name: name });
+const VICTIM = "export PATH=/usr/bin\n# the user's own file, no trailing newline";
+const line = (name: string, text: string) =>
+  JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '提示', input_text: text, output_name: name });
 const TASKS = [line('a', '你好 $(touch pwned)。'), line('b', '再见。')].join('\n') + '\n';
 
 async function setup(dir: string) {
@@ -56,19 +57,23 @@ test('a FIFO as manifest.jsonl stops the batch at once instead of hanging it', {
   await assert.rejects(runBatch({ tasksFile: tasks, outDir: out, teacher: new EmbeddedTeacher({ engine: 'sketch' }) }), /FIFO/);
 });
 
-test('a WAV of an earlier run that is a FIFO or a symbolic link is redone, never read or written through', { timeout: 30_000 }, async (t) => {
-  const dir = await tempDir(t);
-  const { victim, tasks, out } = await setup(dir);
-  const teacher = new EmbeddedTeacher({ engine: 'sketch' });
-  assert.equal((await runBatch({ tasksFile: tasks, outDir: out, teacher })).done, 2);
-  const { rm } = await import('node:fs/promises');
-  await rm(path.join(out, 'a.wav'));
-  await symlink(victim, path.join(out, 'a.wav'));
-  await rm(path.join(out, 'b.wav'));
-  const fifo = mkfifo(path.join(out, 'b.wav'));
-  const s = await runBatch({ tasksFile: tasks, outDir: out, teacher });
-  assert.deepEqual([s.done, s.skipped], [fifo ? 2 : 1, fifo ? 0 : 1]);
-  assert.equal(await readFile(victim, 'utf8'), VICTIM);
-  assert.ok((await lstat(path.join(out, 'a.wav'))).isFile(), 'the link was replaced by the WAV');
-  if (fifo) assert.ok((await lstat(path.join(out, 'b.wav'))).isFile());
-});
+test(
+  'a WAV of an earlier run that is a FIFO or a symbolic link is redone, never read or written through',
+  { timeout: 30_000 },
+  async (t) => {
+    const dir = await tempDir(t);
+    const { victim, tasks, out } = await setup(dir);
+    const teacher = new EmbeddedTeacher({ engine: 'sketch' });
+    assert.equal((await runBatch({ tasksFile: tasks, outDir: out, teacher })).done, 2);
+    const { rm } = await import('node:fs/promises');
+    await rm(path.join(out, 'a.wav'));
+    await symlink(victim, path.join(out, 'a.wav'));
+    await rm(path.join(out, 'b.wav'));
+    const fifo = mkfifo(path.join(out, 'b.wav'));
+    const s = await runBatch({ tasksFile: tasks, outDir: out, teacher });
+    assert.deepEqual([s.done, s.skipped], [fifo ? 2 : 1, fifo ? 0 : 1]);
+    assert.equal(await readFile(victim, 'utf8'), VICTIM);
+    assert.ok((await lstat(path.join(out, 'a.wav'))).isFile(), 'the link was replaced by the WAV');
+    if (fifo) assert.ok((await lstat(path.join(out, 'b.wav'))).isFile());
+  },
+);

@@ -60,19 +60,88 @@ function generated(cpp: string[], n: number): string[] {
   const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)]!;
   // No '\n' or '\r': teacher_g2p.py reads one text a line (universal newlines).
   const spaces = [' ', '  ', '\t', '\u3000', '\u00a0', '\u2003', '\u000b', '\u000c', '\u001c', '\u0085', '\u2028', '\ufeff', '\u200b'];
-  const latin = ['iPhone', 'GLM-TTS', 'AT&T', 'C++', 'B超', 'T恤', 'hello world', 'ok', 'USB3.0', 'e.g.', 'Ⅻ', 'ＡＢＣ', 'shi', 'zi', 'ri', 'x', 'é'];
+  const latin = [
+    'iPhone',
+    'GLM-TTS',
+    'AT&T',
+    'C++',
+    'B超',
+    'T恤',
+    'hello world',
+    'ok',
+    'USB3.0',
+    'e.g.',
+    'Ⅻ',
+    'ＡＢＣ',
+    'shi',
+    'zi',
+    'ri',
+    'x',
+    'é',
+  ];
   const digits = ['1', '2024', '3.5', '.5', '100%', '1,000', '12:30', '１２３', '²', '007', '5-6', '1e9', '〇', '零'];
-  const punct = ['，', '。', '！', '？', '、', '；', '：', '“', '”', '‘', '’', '《', '》', '（', '）', '.', ',', '!', '?', '-', '—', '…', '……',
-    '"', "'", '~', '·', '，，', '。。。', '?!', '——', ' ，', '， '];
+  const punct = [
+    '，',
+    '。',
+    '！',
+    '？',
+    '、',
+    '；',
+    '：',
+    '“',
+    '”',
+    '‘',
+    '’',
+    '《',
+    '》',
+    '（',
+    '）',
+    '.',
+    ',',
+    '!',
+    '?',
+    '-',
+    '—',
+    '…',
+    '……',
+    '"',
+    "'",
+    '~',
+    '·',
+    '，，',
+    '。。。',
+    '?!',
+    '——',
+    ' ，',
+    '， ',
+  ];
   // Interjections and readings with odd finals (嗯 ń → 恩, 呣 ḿ → 母, 哼 hng, 噷 hm, 欸 ê, 唔 ńg, 姆, 儿 er, 哟 yo, 嘞, 咯 lo…).
   const odd = ['嗯', '呣', '哼', '噷', '欸', '诶', '唔', '姆', '儿', '哟', '嘞', '咯', '啰', '喔', '哦', '呃', '嗳', '兀', '呒', '吽'];
   // (Han characters pypinyin has no reading for make the Python raise: the unit tests check those.)
   const rare = ['𠀀', '𪚥', '𠂇', '😀', '㐀', '䶵', '鿕', '丂', '龘', '⺀', '⻆', '⼀', 'ü', 'ā', 'ㄅ', 'あ', '한', '\u0301', '々'];
   const pieces: Array<() => string> = [
-    () => pick(spaces), () => pick(latin), () => pick(digits), () => pick(punct), () => pick(punct), () => pick(odd), () => pick(rare),
-    () => { const s = pick(cpp); const a = Math.floor(rand() * s.length); return s.slice(a, a + 1 + Math.floor(rand() * 12)); },
-    () => { const s = pick(cpp); const a = Math.floor(rand() * s.length); return s.slice(a, a + 1 + Math.floor(rand() * 12)); },
-    () => { const s = pick(cpp); const a = Math.floor(rand() * s.length); return s.slice(a, a + 1 + Math.floor(rand() * 12)); },
+    () => pick(spaces),
+    () => pick(latin),
+    () => pick(digits),
+    () => pick(punct),
+    () => pick(punct),
+    () => pick(odd),
+    () => pick(rare),
+    () => {
+      const s = pick(cpp);
+      const a = Math.floor(rand() * s.length);
+      return s.slice(a, a + 1 + Math.floor(rand() * 12));
+    },
+    () => {
+      const s = pick(cpp);
+      const a = Math.floor(rand() * s.length);
+      return s.slice(a, a + 1 + Math.floor(rand() * 12));
+    },
+    () => {
+      const s = pick(cpp);
+      const a = Math.floor(rand() * s.length);
+      return s.slice(a, a + 1 + Math.floor(rand() * 12));
+    },
   ];
   const out: string[] = [];
   while (out.length < n) {
@@ -88,20 +157,27 @@ function generated(cpp: string[], n: number): string[] {
 function taskTexts(): string[] {
   const dir = path.join(ROOT, 'sample-workspace');
   const out: string[] = [];
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.tasks.jsonl')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((x) => x.endsWith('.tasks.jsonl'))
+    .sort()) {
     for (const line of readFileSync(path.join(dir, f), 'utf8').split('\n')) {
       if (!line.trim()) continue;
       try {
         const o = JSON.parse(line) as Record<string, unknown>;
         for (const k of ['prompt_text', 'input_text']) if (typeof o[k] === 'string') out.push(o[k] as string);
-      } catch { /* a deliberately broken sample line */ }
+      } catch {
+        /* a deliberately broken sample line */
+      }
     }
   }
   return out.filter((t) => t && !/[\r\n]/.test(t));
 }
 
 test('the TypeScript teacher G2P equals scripts/reference/teacher_g2p.py', { timeout: 400_000 }, async () => {
-  const cpp = readFileSync(path.join(ROOT, 'data', 'cpp', 'dev.sent'), 'utf8').split('\n').filter((l) => l).map((l) => l.replaceAll('\u2581', ''));
+  const cpp = readFileSync(path.join(ROOT, 'data', 'cpp', 'dev.sent'), 'utf8')
+    .split('\n')
+    .filter((l) => l)
+    .map((l) => l.replaceAll('\u2581', ''));
   assert.ok(cpp.length > 9000, 'the CPP dev split is in data/cpp');
   const tasks = taskTexts();
   assert.ok(tasks.length > 10, 'sample-workspace has task texts');
@@ -153,8 +229,10 @@ test('the TypeScript teacher G2P equals scripts/reference/teacher_g2p.py', { tim
     }
   }
   const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(3)} %`;
-  console.log(`teacher G2P: ${texts.length} texts (${cpp.length} CPP, ${tasks.length} task texts, ${gen.length} generated; ` +
-    `left out, as the Python raises on them: ${failing.map((t) => JSON.stringify(t)).join(', ')})`);
+  console.log(
+    `teacher G2P: ${texts.length} texts (${cpp.length} CPP, ${tasks.length} task texts, ${gen.length} generated; ` +
+      `left out, as the Python raises on them: ${failing.map((t) => JSON.stringify(t)).join(', ')})`,
+  );
   console.log(`  texts identical: ${sameTexts}/${texts.length} (${pct(sameTexts, texts.length)})`);
   console.log(`  Han characters with the same phonemes: ${sameChars}/${chars} (${pct(sameChars, chars)})`);
   console.log(`  g2pReadings in the Python's token group: ${sameReadings}/${readings} (${pct(sameReadings, readings)})`);

@@ -30,11 +30,36 @@ void describe('audio preview over JSON-RPC: code lenses, preview lines, analyses
 
   before(async () => {
     root = mkdtempSync(path.join(tmpdir(), 'tts-lsp-audio-'));
-    write('prompts/a.wav', encodeWav(Float32Array.from({ length: 16000 }, (_, i) => 0.5 * Math.sin(i / 10)), 16000));
+    write(
+      'prompts/a.wav',
+      encodeWav(
+        Float32Array.from({ length: 16000 }, (_, i) => 0.5 * Math.sin(i / 10)),
+        16000,
+      ),
+    );
     write('teacher-out/bank.wav', encodeWav(new Float32Array(24000), 24000));
     // The teacher's run read 行 as xing2 (the dictionary changed since), then a later record supersedes an older one.
-    const record = (readings: (string | null)[], seed: number) => JSON.stringify({ line: 0, name: 'bank', taskHash: 'h', text: '我去银行取钱。', readings, phonemes: '', audio: 'bank.wav', durationSeconds: 1, sampleRate: 24000, backend: 'embedded', seed, wavSha256: 'w', clonedVoice: false, note: 'no cloning offline' });
-    write('teacher-out/manifest.jsonl', `${record(['wo3', 'qu4', 'yin2', 'hang2', 'qu3', 'qian2', null], 1)}\n${record(['wo3', 'qu4', 'yin2', 'xing2', 'qu3', 'qian2', null], 42)}\n`);
+    const record = (readings: (string | null)[], seed: number) =>
+      JSON.stringify({
+        line: 0,
+        name: 'bank',
+        taskHash: 'h',
+        text: '我去银行取钱。',
+        readings,
+        phonemes: '',
+        audio: 'bank.wav',
+        durationSeconds: 1,
+        sampleRate: 24000,
+        backend: 'embedded',
+        seed,
+        wavSha256: 'w',
+        clonedVoice: false,
+        note: 'no cloning offline',
+      });
+    write(
+      'teacher-out/manifest.jsonl',
+      `${record(['wo3', 'qu4', 'yin2', 'hang2', 'qu3', 'qian2', null], 1)}\n${record(['wo3', 'qu4', 'yin2', 'xing2', 'qu3', 'qian2', null], 42)}\n`,
+    );
     write('demo.tasks.jsonl', TASKS);
     client = await LspTestClient.start({ rootDir: root });
     client.connection.onRequest(CodeLensRefreshRequest.type, () => void refreshes++);
@@ -80,21 +105,60 @@ void describe('audio preview over JSON-RPC: code lenses, preview lines, analyses
     assert.equal(line.name, 'bank');
     assert.equal(line.text, '我去银行取钱。');
     assert.equal(line.readingsSource, 'teacher-g2p');
-    assert.deepEqual(line.readings.map((r) => r.reading), ['wo3', 'qu4', 'yin2', 'hang2', 'qu3', 'qian2', null]);
-    assert.deepEqual(line.sources.map((s) => [s.kind, path.relative(root, s.path), s.exists]), [
-      ['prompt', path.join('prompts', 'a.wav'), true],
-      ['teacher', path.join('teacher-out', 'bank.wav'), true],
-      ['student', path.join('student-out', 'bank.wav'), true],
-    ]);
-    assert.deepEqual(line.teacherTake, { text: '我去银行取钱。', readings: ['wo3', 'qu4', 'yin2', 'xing2', 'qu3', 'qian2', null], backend: 'embedded', seed: 42, clonedVoice: false, note: 'no cloning offline' });
+    assert.deepEqual(
+      line.readings.map((r) => r.reading),
+      ['wo3', 'qu4', 'yin2', 'hang2', 'qu3', 'qian2', null],
+    );
+    assert.deepEqual(
+      line.sources.map((s) => [s.kind, path.relative(root, s.path), s.exists]),
+      [
+        ['prompt', path.join('prompts', 'a.wav'), true],
+        ['teacher', path.join('teacher-out', 'bank.wav'), true],
+        ['student', path.join('student-out', 'bank.wav'), true],
+      ],
+    );
+    assert.deepEqual(line.teacherTake, {
+      text: '我去银行取钱。',
+      readings: ['wo3', 'qu4', 'yin2', 'xing2', 'qu3', 'qian2', null],
+      backend: 'embedded',
+      seed: 42,
+      clonedVoice: false,
+      note: 'no cloning offline',
+    });
     // Left out by hand (qa-overrides.json): the preview's take says so.
     write('teacher-out/qa-overrides.json', '{"bank": "exclude"}\n');
     const excluded = await client.connection.sendRequest(PreviewLineRequest.type, { uri, line: 0 });
     assert.equal(excluded?.teacherTake?.excluded, 'excluded by hand (qa-overrides.json)');
     rmSync(path.join(root, 'teacher-out/qa-overrides.json'));
     // After `tts-distill qa`: the take line carries the measures a listener checks first.
-    const measures = { durationSeconds: 1, sampleRate: 24000, channels: 1, snrDb: 31.6, clipRatio: 0, dcOffset: 0, peakDbfs: -3, leadingSilenceSeconds: 0.1, trailingSilenceSeconds: 0.1, longestPauseSeconds: 0.2, silenceRatio: 0.25, bandwidthHz: 9800, loudnessLufs: -18.84 };
-    write('teacher-out/qa.jsonl', JSON.stringify({ name: 'bank', line: 0, audio: 'bank.wav', measures, syllables: 7, secondsPerSyllable: 0.276, verdict: 'ok', reasons: [] }) + '\n');
+    const measures = {
+      durationSeconds: 1,
+      sampleRate: 24000,
+      channels: 1,
+      snrDb: 31.6,
+      clipRatio: 0,
+      dcOffset: 0,
+      peakDbfs: -3,
+      leadingSilenceSeconds: 0.1,
+      trailingSilenceSeconds: 0.1,
+      longestPauseSeconds: 0.2,
+      silenceRatio: 0.25,
+      bandwidthHz: 9800,
+      loudnessLufs: -18.84,
+    };
+    write(
+      'teacher-out/qa.jsonl',
+      JSON.stringify({
+        name: 'bank',
+        line: 0,
+        audio: 'bank.wav',
+        measures,
+        syllables: 7,
+        secondsPerSyllable: 0.276,
+        verdict: 'ok',
+        reasons: [],
+      }) + '\n',
+    );
     const measured = await client.connection.sendRequest(PreviewLineRequest.type, { uri, line: 0 });
     assert.equal(measured?.teacherTake?.qa, 'SNR 32 dB · -18.8 LUFS · band 9.8 kHz · 0.28 s/syllable · silence 25 %');
     assert.equal(measured?.teacherTake?.excluded, undefined);
@@ -103,7 +167,10 @@ void describe('audio preview over JSON-RPC: code lenses, preview lines, analyses
     assert.equal(TASKS.split('\n')[0]!.slice(start, end), '"prompts/a.wav"');
     const second = await client.connection.sendRequest(PreviewLineRequest.type, { uri, line: 1, withReadings: false });
     assert.deepEqual(second?.readings, []);
-    assert.deepEqual(second?.sources.map((s) => s.exists), [false, false, false]);
+    assert.deepEqual(
+      second?.sources.map((s) => s.exists),
+      [false, false, false],
+    );
     assert.equal(await client.connection.sendRequest(PreviewLineRequest.type, { uri, line: 2 }), null);
   });
 

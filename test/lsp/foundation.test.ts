@@ -63,7 +63,10 @@ describe('language server over JSON-RPC: task files and dictionaries', () => {
     const l0 = webui({ prompt_audio: 'prompts/none.wav', prompt_text: '你好', input_text: '一', output_name: 'x' });
     const l1 = webui({ prompt_audio: 'prompts/stereo.wav', prompt_text: '你好', input_text: '一', output_name: 'y' });
     const uri = await client.open(path.join(root, 'audio.tasks.jsonl'), `${l0}\n${l1}\n`);
-    const diags = await client.waitForDiagnostics(uri, (d) => d.some((x) => x.code === 'task/prompt-audio-missing') && d.some((x) => x.code === 'task/prompt-audio-quality'));
+    const diags = await client.waitForDiagnostics(
+      uri,
+      (d) => d.some((x) => x.code === 'task/prompt-audio-missing') && d.some((x) => x.code === 'task/prompt-audio-quality'),
+    );
     const quality = diags.find((d) => d.code === 'task/prompt-audio-quality')!;
     assert.match(String(quality.message), /2 channels/);
     assert.equal(quality.range.start.line, 1);
@@ -72,13 +75,19 @@ describe('language server over JSON-RPC: task files and dictionaries', () => {
   it('sends the dialect of the file to the client', async () => {
     const line = JSON.stringify({ uttid: 'u1', prompt_text: '你好', prompt_speech: 'prompts/ok.wav', syn_text: '一' });
     const uri = await client.open(path.join(root, 'up.tasks.jsonl'), `${line}\n`);
-    const info = await client.waitForNotification<{ uri: string; dialect: string; dialectSource: string }>('ttsDistill/documentInfo', (p) => p.uri === uri);
+    const info = await client.waitForNotification<{ uri: string; dialect: string; dialectSource: string }>(
+      'ttsDistill/documentInfo',
+      (p) => p.uri === uri,
+    );
     assert.equal(info.dialect, 'upstream');
     assert.equal(info.dialectSource, 'file');
   });
 
   it('validates dictionaries structurally', async () => {
-    const uri = await client.open(path.join(root, 'G2P_replace_dict.jsonl'), '{"银行": "银<|H|><|ANG2|>"}\n{"word": "行", "context": 5, "phoneme": "hang2"}\n{"a": \n');
+    const uri = await client.open(
+      path.join(root, 'G2P_replace_dict.jsonl'),
+      '{"银行": "银<|H|><|ANG2|>"}\n{"word": "行", "context": 5, "phoneme": "hang2"}\n{"a": \n',
+    );
     const diags = await client.waitForDiagnostics(uri, (d) => d.some((x) => x.code === 'dict/json-syntax'));
     assert.ok(diags.some((d) => d.range.start.line === 1 && /context/.test(String(d.message))));
   });
@@ -86,7 +95,9 @@ describe('language server over JSON-RPC: task files and dictionaries', () => {
   it('survives binary garbage, a 1 MB line and CRLF, and keeps answering', async () => {
     const garbage = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)).toString('latin1');
     const big = `{"prompt_audio": "p.wav", "input_text": "${'长'.repeat(1_000_000)}", "output_name": "big"}`;
-    const crlf = [webui({ prompt_audio: 'prompts/ok.wav', prompt_text: '你', input_text: '行', output_name: 'c1' }), '{"bad": }'].join('\r\n');
+    const crlf = [webui({ prompt_audio: 'prompts/ok.wav', prompt_text: '你', input_text: '行', output_name: 'c1' }), '{"bad": }'].join(
+      '\r\n',
+    );
     const u1 = await client.open(path.join(root, 'garbage.tasks.jsonl'), garbage);
     const u2 = await client.open(path.join(root, 'big.tasks.jsonl'), big);
     const u3 = await client.open(path.join(root, 'crlf.tasks.jsonl'), crlf);

@@ -8,10 +8,15 @@ import type { Diagnostic, InlayHint, InlayHintLabelPart, MarkupContent } from 'v
 import { LspTestClient, REPO } from './lspClient';
 import { makeWav } from '../unit/helpers';
 
-const task = (text: string, name: string) => JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '你好', input_text: text, output_name: name });
+const task = (text: string, name: string) =>
+  JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '你好', input_text: text, output_name: name });
 const parts = (h: InlayHint): InlayHintLabelPart[] => (typeof h.label === 'string' ? [{ value: h.label }] : h.label);
-const labelOf = (h: InlayHint) => parts(h).map((p) => p.value).join('');
-const tooltipOf = (p: InlayHintLabelPart) => (typeof p.tooltip === 'string' ? p.tooltip : (p.tooltip as MarkupContent | undefined)?.value ?? '');
+const labelOf = (h: InlayHint) =>
+  parts(h)
+    .map((p) => p.value)
+    .join('');
+const tooltipOf = (p: InlayHintLabelPart) =>
+  typeof p.tooltip === 'string' ? p.tooltip : ((p.tooltip as MarkupContent | undefined)?.value ?? '');
 const lineRange = (from: number, to: number) => ({ start: { line: from, character: 0 }, end: { line: to, character: 0 } });
 
 describe('language server over JSON-RPC: readings as inlay hints', () => {
@@ -19,7 +24,9 @@ describe('language server over JSON-RPC: readings as inlay hints', () => {
   let root: string;
 
   const hints = (uri: string, from: number, to: number) =>
-    client.request<InlayHint[] | null>('textDocument/inlayHint', { textDocument: { uri }, range: lineRange(from, to) }).then((h) => h ?? []);
+    client
+      .request<InlayHint[] | null>('textDocument/inlayHint', { textDocument: { uri }, range: lineRange(from, to) })
+      .then((h) => h ?? []);
 
   before(async () => {
     root = mkdtempSync(path.join(tmpdir(), 'tts-hints-'));
@@ -36,13 +43,19 @@ describe('language server over JSON-RPC: readings as inlay hints', () => {
     const uri = await client.open(path.join(root, 'a.tasks.jsonl'), lines.join('\n') + '\n');
     const h = await hints(uri, 1, 1);
     // Only line 1 was asked for: 重 (a polyphone); 新, 开, 始 have one reading each.
-    assert.deepEqual(h.map((x) => [x.position.line, x.position.character, labelOf(x)]), [[1, lines[1]!.indexOf('重') + 1, 'chong2']]);
+    assert.deepEqual(
+      h.map((x) => [x.position.line, x.position.character, labelOf(x)]),
+      [[1, lines[1]!.indexOf('重') + 1, 'chong2']],
+    );
     assert.match(tooltipOf(parts(h[0]!)[0]!), /\*\*重\*\* `chong2`/);
     assert.match(tooltipOf(parts(h[0]!)[0]!), /candidates: `zhong4` · \*\*`chong2`\*\*/);
     // Lines 0–2: 行 and 作 on line 0, then 行, 作, 重 on line 2, in order; nothing on 他, 在, 银, 工.
     // 作 is in GLM-TTS's able list (its language model reads it, no G2P tokens): marked ≈.
     const all = await hints(uri, 0, 2);
-    assert.deepEqual(all.map((x) => `${x.position.line}:${labelOf(x)}`), ['0:hang2', '0:zuo4≈', '1:chong2', '2:hang2', '2:zuo4≈', '2:chong2']);
+    assert.deepEqual(
+      all.map((x) => `${x.position.line}:${labelOf(x)}`),
+      ['0:hang2', '0:zuo4≈', '1:chong2', '2:hang2', '2:zuo4≈', '2:chong2'],
+    );
     assert.equal(all[0]!.position.character, lines[0]!.indexOf('行') + 1);
   });
 
@@ -50,13 +63,19 @@ describe('language server over JSON-RPC: readings as inlay hints', () => {
     const uri = await client.open(path.join(root, 'b.tasks.jsonl'), `${task('他在银行工作，重新开始，长大以后还要还钱', 'a')}\n`);
     // Whatever the second opinion raises is a warning; nothing is published per polyphone.
     const d = await client.waitForDiagnostics(uri);
-    assert.ok(d.every((x) => x.code === 'pronunciation/ambiguous' && x.severity === 2), JSON.stringify(d));
+    assert.ok(
+      d.every((x) => x.code === 'pronunciation/ambiguous' && x.severity === 2),
+      JSON.stringify(d),
+    );
     client.settings = { polyphones: { informationDiagnostics: true } };
     await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: {} });
     // Back with the setting: one per polyphone (行, 作, 重, 长, 还…), information unless raised.
     const d2 = await client.waitForDiagnostics(uri, (x) => x.some((y) => y.code === 'pronunciation/polyphone'));
     assert.ok(d2.filter((x) => String(x.code).startsWith('pronunciation/')).length >= 5, JSON.stringify(d2));
-    assert.ok(d2.some((x) => x.code === 'pronunciation/polyphone' && x.severity === 3 && /^行: teacher reads hang2/.test(String(x.message))), JSON.stringify(d2));
+    assert.ok(
+      d2.some((x) => x.code === 'pronunciation/polyphone' && x.severity === 3 && /^行: teacher reads hang2/.test(String(x.message))),
+      JSON.stringify(d2),
+    );
     client.settings = {};
     await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: {} });
     await client.waitForDiagnostics(uri, (x) => !x.some((y) => y.code === 'pronunciation/polyphone'));
@@ -104,7 +123,10 @@ describe('language server over JSON-RPC: a big task file is published progressiv
   let client: LspTestClient;
   let root: string;
   // Real sentences (the CPP corpus), each line distinct: nothing comes from the cache.
-  const sentences = readFileSync(path.join(REPO, 'data', 'cpp', 'dev.sent'), 'utf8').split('\n').filter(Boolean).map((s) => s.replace(/\u2581/g, ''));
+  const sentences = readFileSync(path.join(REPO, 'data', 'cpp', 'dev.sent'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((s) => s.replace(/\u2581/g, ''));
   const N = 3000;
   const lines = Array.from({ length: N }, (_, i) => task(`${sentences[i % sentences.length]!.slice(0, 30)}${i}`, `u${i}`));
   const text = lines.join('\n') + '\n';
@@ -121,16 +143,23 @@ describe('language server over JSON-RPC: a big task file is published progressiv
 
   it('first the structural findings and the lines in view, then the rest as the workers deliver; each line ends as it reads alone', async () => {
     const seen: Diagnostic[][] = [];
-    client.connection.onNotification('textDocument/publishDiagnostics', (p: { uri: string; version?: number; diagnostics: Diagnostic[] }) => {
-      client.diagnostics.set(p.uri, p as never);
-      seen.push(p.diagnostics);
-    });
+    client.connection.onNotification(
+      'textDocument/publishDiagnostics',
+      (p: { uri: string; version?: number; diagnostics: Diagnostic[] }) => {
+        client.diagnostics.set(p.uri, p as never);
+        seen.push(p.diagnostics);
+      },
+    );
     const uri = await client.open(path.join(root, 'big.tasks.jsonl'), text);
-    const key = (d: Diagnostic, line = d.range.start.line) => `${line}:${d.range.start.character}:${d.code}:${typeof d.message === 'string' ? d.message : d.message.value}`;
+    const key = (d: Diagnostic, line = d.range.start.line) =>
+      `${line}:${d.range.start.character}:${d.code}:${typeof d.message === 'string' ? d.message : d.message.value}`;
     // A fresh server loads its G2P and student first (several seconds on a loaded machine).
     const first = await client.waitForDiagnostics(uri, () => true, 60000);
     // The first publication came before the workers: only the first 100 lines (the default view) have polyphone findings.
-    assert.ok(polyOf(first).every((d) => d.range.start.line < 100), JSON.stringify(polyOf(first).slice(-1)));
+    assert.ok(
+      polyOf(first).every((d) => d.range.start.line < 100),
+      JSON.stringify(polyOf(first).slice(-1)),
+    );
     assert.equal(first.filter((d) => d.severity === 1).length, 0, 'no errors in this file');
 
     // What a line says when it is the only line of a file (the server computes it at once): the big
@@ -138,7 +167,11 @@ describe('language server over JSON-RPC: a big task file is published progressiv
     const alone = async (line: string, name: string) => {
       const u = await client.open(path.join(root, `${name}.tasks.jsonl`), `${line}\n`);
       // Published with its verdict (the workers may be busy with the big file a moment).
-      await client.waitForNotification<{ uri: string; pendingLines?: number }>('ttsDistill/documentInfo', (p) => p.uri === u && p.pendingLines === 0, 60000);
+      await client.waitForNotification<{ uri: string; pendingLines?: number }>(
+        'ttsDistill/documentInfo',
+        (p) => p.uri === u && p.pendingLines === 0,
+        60000,
+      );
       const d = client.diagnostics.get(u)!.diagnostics;
       await client.close(u);
       return polyOf(d);
@@ -147,8 +180,20 @@ describe('language server over JSON-RPC: a big task file is published progressiv
     for (let at = 150; at < N && checked < 12; at += 37) {
       const own = await alone(lines[at]!, `alone${at}`);
       if (!own.length) continue;
-      const want = own.map((d) => key(d, at)).sort().join('\n');
-      const got = await client.waitForDiagnostics(uri, (d) => polyOf(d).filter((x) => x.range.start.line === at).map((x) => key(x)).sort().join('\n') === want, 60000);
+      const want = own
+        .map((d) => key(d, at))
+        .sort()
+        .join('\n');
+      const got = await client.waitForDiagnostics(
+        uri,
+        (d) =>
+          polyOf(d)
+            .filter((x) => x.range.start.line === at)
+            .map((x) => key(x))
+            .sort()
+            .join('\n') === want,
+        60000,
+      );
       assert.ok(got.length <= 5001);
       checked++;
     }
@@ -159,11 +204,26 @@ describe('language server over JSON-RPC: a big task file is published progressiv
     const at = N - 7;
     const next = task('他在银行工作了很多年，长大以后还要还钱，重新开始', `u${at}`);
     const own = await alone(next, 'alone-edit');
-    const others = (d: Diagnostic[]) => d.filter((x) => x.range.start.line !== at).map((x) => key(x)).sort();
+    const others = (d: Diagnostic[]) =>
+      d
+        .filter((x) => x.range.start.line !== at)
+        .map((x) => key(x))
+        .sort();
     const before = others(client.diagnostics.get(uri)!.diagnostics);
     const version = await client.replaceLine(uri, at, next, lines[at]!.length);
     const after = await client.waitForDiagnostics(uri, () => client.diagnostics.get(uri)?.version === version);
-    assert.deepEqual(polyOf(after).filter((d) => d.range.start.line === at).map((d) => key(d)).sort(), own.map((d) => key(d, at)).sort());
-    assert.ok(others(after).length >= before.length - 0 && others(after).filter((k) => !before.includes(k)).every((k) => !k.startsWith(`${at}:`)));
+    assert.deepEqual(
+      polyOf(after)
+        .filter((d) => d.range.start.line === at)
+        .map((d) => key(d))
+        .sort(),
+      own.map((d) => key(d, at)).sort(),
+    );
+    assert.ok(
+      others(after).length >= before.length - 0 &&
+        others(after)
+          .filter((k) => !before.includes(k))
+          .every((k) => !k.startsWith(`${at}:`)),
+    );
   });
 });

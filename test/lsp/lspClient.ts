@@ -7,9 +7,22 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  type CodeAction, type CodeLens, type CompletionItem, type CompletionList, createProtocolConnection, type Diagnostic,
-  type Hover, type InitializeResult, type Position, type ProtocolConnection, type PublishDiagnosticsParams, type Range,
-  StreamMessageReader, StreamMessageWriter, type TextDocumentContentChangeEvent, type WorkspaceEdit,
+  type CodeAction,
+  type CodeLens,
+  type CompletionItem,
+  type CompletionList,
+  createProtocolConnection,
+  type Diagnostic,
+  type Hover,
+  type InitializeResult,
+  type Position,
+  type ProtocolConnection,
+  type PublishDiagnosticsParams,
+  type Range,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type TextDocumentContentChangeEvent,
+  type WorkspaceEdit,
 } from 'vscode-languageserver-protocol/node';
 
 export const REPO = path.resolve(__dirname, '..', '..');
@@ -38,7 +51,11 @@ export class LspTestClient {
   settings: Record<string, unknown>;
   initializeResult!: InitializeResult;
 
-  private constructor(readonly connection: ProtocolConnection, readonly child: ChildProcess, settings: Record<string, unknown>) {
+  private constructor(
+    readonly connection: ProtocolConnection,
+    readonly child: ChildProcess,
+    settings: Record<string, unknown>,
+  ) {
     this.settings = settings;
   }
 
@@ -55,7 +72,8 @@ export class LspTestClient {
       client.notifications.push({ method: m.method, params: m.params });
     });
     connection.onRequest('workspace/configuration', (p: { items: Array<{ section?: string }> }) =>
-      p.items.map((i) => (i.section === 'ttsDistill' ? client.settings : null)));
+      p.items.map((i) => (i.section === 'ttsDistill' ? client.settings : null)),
+    );
     connection.onRequest('client/registerCapability', () => null);
     connection.onRequest('client/unregisterCapability', () => null);
     connection.onRequest('window/workDoneProgress/create', () => null);
@@ -125,7 +143,9 @@ export class LspTestClient {
       const p = this.diagnostics.get(uri);
       if (p && (p.version === undefined || p.version === this.version(uri)) && until(p.diagnostics)) return p.diagnostics;
       if (Date.now() > deadline) {
-        throw new Error(`no matching diagnostics for ${uri} within ${timeoutMs} ms; last: ${JSON.stringify(p?.diagnostics.map((d) => `${d.range.start.line}:${d.range.start.character} ${d.message}`) ?? null)}\nserver stderr: ${this.stderr.join('')}`);
+        throw new Error(
+          `no matching diagnostics for ${uri} within ${timeoutMs} ms; last: ${JSON.stringify(p?.diagnostics.map((d) => `${d.range.start.line}:${d.range.start.character} ${d.message}`) ?? null)}\nserver stderr: ${this.stderr.join('')}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -160,8 +180,11 @@ export class LspTestClient {
   }
 
   async completion(uri: string, position: Position): Promise<CompletionItem[]> {
-    const r = await this.connection.sendRequest<CompletionItem[] | CompletionList | null>('textDocument/completion', { textDocument: { uri }, position });
-    return Array.isArray(r) ? r : r?.items ?? [];
+    const r = await this.connection.sendRequest<CompletionItem[] | CompletionList | null>('textDocument/completion', {
+      textDocument: { uri },
+      position,
+    });
+    return Array.isArray(r) ? r : (r?.items ?? []);
   }
 
   request<R>(method: string, params: unknown): Promise<R> {

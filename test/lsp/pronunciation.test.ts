@@ -7,9 +7,16 @@ import { fileURLToPath } from 'node:url';
 import type { CodeAction, Diagnostic, MarkupContent, TextDocumentEdit, WorkspaceEdit } from 'vscode-languageserver-protocol';
 import { LspTestClient } from './lspClient';
 
-const task = (text: string, name: string) => JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '你好', input_text: text, output_name: name });
+const task = (text: string, name: string) =>
+  JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '你好', input_text: text, output_name: name });
 const msg = (d: Diagnostic | undefined): string => (d === undefined ? '' : typeof d.message === 'string' ? d.message : d.message.value);
-const polyOf = (d: Diagnostic[], char: string, line = 0) => d.find((x) => x.range.start.line === line && (x.code === 'pronunciation/polyphone' || x.code === 'pronunciation/ambiguous') && msg(x).startsWith(`${char}:`));
+const polyOf = (d: Diagnostic[], char: string, line = 0) =>
+  d.find(
+    (x) =>
+      x.range.start.line === line &&
+      (x.code === 'pronunciation/polyphone' || x.code === 'pronunciation/ambiguous') &&
+      msg(x).startsWith(`${char}:`),
+  );
 
 /** Applies a WorkspaceEdit the way an editor would, to files on disk (create + text edits). */
 function applyToDisk(edit: WorkspaceEdit): string[] {
@@ -65,8 +72,18 @@ describe('language server over JSON-RPC: pronunciation', () => {
     // 作 zuo4/zuo1 is a polyphone too, at the configured severity (information).
     assert.equal(polyOf(diags, '作')?.severity, 3);
 
-    const actions = (await client.codeActions(uri, hang.range, [hang]))!.filter((a): a is CodeAction => 'title' in a && !!(a as CodeAction).edit);
-    assert.deepEqual(actions.map((a) => a.title), ['Pin 行 as xing2 in 银行', 'Pin 行 as hang2 in 银行 (the teacher’s reading now)', 'Pin 行 as hang4 in 银行', 'Pin 行 as heng2 in 银行']);
+    const actions = (await client.codeActions(uri, hang.range, [hang]))!.filter(
+      (a): a is CodeAction => 'title' in a && !!(a as CodeAction).edit,
+    );
+    assert.deepEqual(
+      actions.map((a) => a.title),
+      [
+        'Pin 行 as xing2 in 银行',
+        'Pin 行 as hang2 in 银行 (the teacher’s reading now)',
+        'Pin 行 as hang4 in 银行',
+        'Pin 行 as heng2 in 银行',
+      ],
+    );
     const pin = actions[1]!;
     const changes = pin.edit!.documentChanges!;
     assert.deepEqual(changes[0], { kind: 'create', uri: new URL(`file://${dictFile}`).href, options: { ignoreIfExists: true } });
@@ -77,7 +94,10 @@ describe('language server over JSON-RPC: pronunciation', () => {
     await client.request('ttsDistill/revalidate', {});
     const after = await client.waitForDiagnostics(uri, (d) => /decided by the dictionary rule/.test(msg(polyOf(d, '行'))));
     const pinned = polyOf(after, '行')!;
-    assert.match(msg(pinned), /^行: teacher reads hang2 \(also xing2, hang4, heng2\), decided by the dictionary rule "银行" \(G2P_replace_dict.jsonl:1\)$/);
+    assert.match(
+      msg(pinned),
+      /^行: teacher reads hang2 \(also xing2, hang4, heng2\), decided by the dictionary rule "银行" \(G2P_replace_dict.jsonl:1\)$/,
+    );
     assert.equal(pinned.severity, 3);
     assert.equal(fileURLToPath(pinned.relatedInformation![0]!.location.uri), dictFile);
     assert.deepEqual(pinned.relatedInformation![0]!.location.range, { start: { line: 0, character: 1 }, end: { line: 0, character: 5 } });
@@ -90,10 +110,15 @@ describe('language server over JSON-RPC: pronunciation', () => {
     const uri = await client.open(path.join(root, 'r.tasks.jsonl'), `${line}\n`);
     await client.request('ttsDistill/revalidate', {});
     // Until the server has read the new file, diagnostics may still come from the previous dictionary (银行 pinned).
-    const diags = await client.waitForDiagnostics(uri, (d) => d.filter((x) => msg(x).startsWith('行:')).length === 2 && !d.some((x) => msg(x).includes('rule "银行"')));
+    const diags = await client.waitForDiagnostics(
+      uri,
+      (d) => d.filter((x) => msg(x).startsWith('行:')).length === 2 && !d.some((x) => msg(x).includes('rule "银行"')),
+    );
     const second = diags.filter((x) => msg(x).startsWith('行:')).sort((a, b) => a.range.start.character - b.range.start.character)[1]!;
     assert.equal(second.range.start.character, line.indexOf('行行') + 1);
-    const actions = (await client.codeActions(uri, second.range, [second]))!.filter((a): a is CodeAction => 'title' in a && !!(a as CodeAction).edit);
+    const actions = (await client.codeActions(uri, second.range, [second]))!.filter(
+      (a): a is CodeAction => 'title' in a && !!(a as CodeAction).edit,
+    );
     // 行行 holds the character twice, so 行长 is the shortest context around the second 行; the file's dialect is kept.
     const hang = actions.find((a) => a.title.startsWith('Pin 行 as hang2'))!;
     assert.match(hang.title, /^Pin 行 as hang2 in 行长/);
@@ -110,7 +135,9 @@ describe('language server over JSON-RPC: pronunciation', () => {
     const dictUri = await client.open(dictFile, '{"银行": "银<|H|><|ANG2|>"}\n');
     await client.waitForDiagnostics(dictUri);
     await client.change(dictUri, [{ text: '{"银行": "银<|H|><|ANG2|>"}\n{"长大": "<|CH|><|ANG2|>大"}\n' }]);
-    const d = await client.waitForDiagnostics(tasks, (x) => /teacher reads chang2.*decided by the dictionary rule "长大" \(G2P_replace_dict.jsonl:2\)/.test(msg(polyOf(x, '长'))));
+    const d = await client.waitForDiagnostics(tasks, (x) =>
+      /teacher reads chang2.*decided by the dictionary rule "长大" \(G2P_replace_dict.jsonl:2\)/.test(msg(polyOf(x, '长'))),
+    );
     assert.ok(polyOf(d, '长'));
     // The dictionary itself: the new rule contradicts nothing, but 长大 → chang2 is a reading worth a look only if invalid; here it is valid.
     const dd = await client.waitForDiagnostics(dictUri);
@@ -130,9 +157,15 @@ describe('language server over JSON-RPC: pronunciation', () => {
     const md = (h!.contents as MarkupContent).value;
     assert.match(md, /\| 他 \| 在 \| 银 \| 行 \| 工 \| 作 \| ， \| ▸重 \| 新 \| 开 \| 始 \|/);
     // 作 is in GLM-TTS's able list: its language model reads it, the reading in brackets is the G2P's hint.
-    assert.match(md, /\| ta1 \| zai4 \| yin2 \| \*\*hang2\*\*📌 \| gong1 \| \(\*\*zuo4\*\*\) \|  \| \*\*chong2\*\* \| xin1 \| kai1 \| shi3 \|/);
+    assert.match(
+      md,
+      /\| ta1 \| zai4 \| yin2 \| \*\*hang2\*\*📌 \| gong1 \| \(\*\*zuo4\*\*\) \|  \| \*\*chong2\*\* \| xin1 \| kai1 \| shi3 \|/,
+    );
     assert.match(md, /rule "银行" \(G2P_replace_dict.jsonl:1\): 行 hang2/);
-    assert.match(md, /\*\*重\*\*: teacher reads `chong2` · all readings: `zhong4`, `chong2` · alone: `zhong4` · tokens: `<\|CH\|><\|ONG2\|>`/);
+    assert.match(
+      md,
+      /\*\*重\*\*: teacher reads `chong2` · all readings: `zhong4`, `chong2` · alone: `zhong4` · tokens: `<\|CH\|><\|ONG2\|>`/,
+    );
     assert.equal(await client.hover(uri, { line: 0, character: 2 }), null);
   });
 
@@ -141,40 +174,68 @@ describe('language server over JSON-RPC: pronunciation', () => {
     const uri = await client.open(path.join(root, 'm.tasks.jsonl'), `${line}\n`);
     const diags = await client.waitForDiagnostics(uri, (d) => !!polyOf(d, '会'));
     const hui = polyOf(diags, '会')!;
-    assert.match(msg(hui), /^会: GLM-TTS leaves 会 to its language model; its G2P would read hui4 \(also kuai4\), only a hint; a dictionary rule is the only way to decide it/);
+    assert.match(
+      msg(hui),
+      /^会: GLM-TTS leaves 会 to its language model; its G2P would read hui4 \(also kuai4\), only a hint; a dictionary rule is the only way to decide it/,
+    );
     assert.equal((hui.data as { source: string }).source, 'model');
     const h = await client.hover(uri, { line: 0, character: line.indexOf('会') });
     const md = (h!.contents as MarkupContent).value;
     assert.match(md, /GLM-TTS leaves 会 to its language model/);
     // The pin is offered: a dictionary rule is the only way to decide it.
     const actions = (await client.codeActions(uri, hui.range, [hui]))!.filter((a): a is CodeAction => 'title' in a);
-    assert.ok(actions.some((a) => /^Pin 会 as kuai4 in /.test(a.title)), actions.map((a) => a.title).join('; '));
+    assert.ok(
+      actions.some((a) => /^Pin 会 as kuai4 in /.test(a.title)),
+      actions.map((a) => a.title).join('; '),
+    );
   });
 
   it('checks dictionaries: hover, completion in the file’s notation, and fixes', async () => {
-    const text = ['{"word": "行", "context": "银行", "phoneme": "hang2"}', '{"word": "行", "context": "银行", "phoneme": "hang2"}', '{"好人": "hao3人"}', '{"word": "重", "context": "重庆", "phoneme": ""}'].join('\n');
+    const text = [
+      '{"word": "行", "context": "银行", "phoneme": "hang2"}',
+      '{"word": "行", "context": "银行", "phoneme": "hang2"}',
+      '{"好人": "hao3人"}',
+      '{"word": "重", "context": "重庆", "phoneme": ""}',
+    ].join('\n');
     const uri = await client.open(path.join(root, 'rules.g2p.jsonl'), text);
-    const diags = await client.waitForDiagnostics(uri, (d) => d.some((x) => x.code === 'dict/duplicate-key') && d.some((x) => x.code === 'dict/pinyin-in-value'));
+    const diags = await client.waitForDiagnostics(
+      uri,
+      (d) => d.some((x) => x.code === 'dict/duplicate-key') && d.some((x) => x.code === 'dict/pinyin-in-value'),
+    );
     const dup = diags.find((x) => x.code === 'dict/duplicate-key' && x.range.start.line === 0)!;
     assert.equal(dup.severity, 2);
     assert.equal(dup.relatedInformation?.[0]?.location.range.start.line, 1);
-    const remove = (await client.codeActions(uri, dup.range, [dup]))!.find((a) => 'title' in a && a.title.startsWith('Remove duplicate rule')) as CodeAction;
-    assert.deepEqual(remove.edit!.changes![uri], [{ range: { start: { line: 0, character: 0 }, end: { line: 1, character: 0 } }, newText: '' }]);
+    const remove = (await client.codeActions(uri, dup.range, [dup]))!.find(
+      (a) => 'title' in a && a.title.startsWith('Remove duplicate rule'),
+    ) as CodeAction;
+    assert.deepEqual(remove.edit!.changes![uri], [
+      { range: { start: { line: 0, character: 0 }, end: { line: 1, character: 0 } }, newText: '' },
+    ]);
     const typed = diags.find((x) => x.code === 'dict/pinyin-in-value')!;
-    const toTokens = (await client.codeActions(uri, typed.range, [typed]))!.find((a) => 'title' in a && a.title === 'Use token notation') as CodeAction;
+    const toTokens = (await client.codeActions(uri, typed.range, [typed]))!.find(
+      (a) => 'title' in a && a.title === 'Use token notation',
+    ) as CodeAction;
     assert.equal(toTokens.edit!.changes![uri]![0]!.newText, '"<|H|><|AO3|>人"');
     // Rewrite a rule's reading in token notation (refactor at the cursor).
-    const rewrite = (await client.codeActions(uri, { start: { line: 0, character: 46 }, end: { line: 0, character: 46 } }, []))!.find((a) => 'title' in a && a.title === 'Use token notation') as CodeAction;
+    const rewrite = (await client.codeActions(uri, { start: { line: 0, character: 46 }, end: { line: 0, character: 46 } }, []))!.find(
+      (a) => 'title' in a && a.title === 'Use token notation',
+    ) as CodeAction;
     assert.equal(rewrite.edit!.changes![uri]![0]!.newText, '"<|H|><|ANG2|>"');
     // Hover: all readings of the word with their token form.
     const h = await client.hover(uri, { line: 0, character: 10 });
     const md = (h!.contents as MarkupContent).value;
-    assert.match(md, /\*\*行\*\*: `xing2` `<\|X\|><\|ING2\|>` · `hang2` `<\|H\|><\|ANG2\|>` · `hang4` `<\|H\|><\|ANG4\|>` · `heng2` `<\|H\|><\|ENG2\|>` — pinyin-pro alone: `xing2`/);
+    assert.match(
+      md,
+      /\*\*行\*\*: `xing2` `<\|X\|><\|ING2\|>` · `hang2` `<\|H\|><\|ANG2\|>` · `hang4` `<\|H\|><\|ANG4\|>` · `heng2` `<\|H\|><\|ENG2\|>` — pinyin-pro alone: `xing2`/,
+    );
     assert.match(md, /token form: `银<\|H\|><\|ANG2\|>`/);
     // Completion inside an empty "phoneme": the candidate readings of 重, in pinyin.
     const line3 = text.split('\n')[3]!;
     const items = await client.completion(uri, { line: 3, character: line3.lastIndexOf('"') });
-    assert.deepEqual(items.map((i) => i.label), ['zhong4', 'chong2']);
+    assert.deepEqual(
+      items.map((i) => i.label),
+      ['zhong4', 'chong2'],
+    );
     assert.match(items[1]!.detail ?? '', /teacher’s reading in "重庆"/);
   });
 
@@ -185,7 +246,10 @@ describe('language server over JSON-RPC: pronunciation', () => {
     const items = await client.completion(uri, { line: 0, character: line.length - 2 });
     const bank = items.find((i) => i.label === '行 hang2')!;
     assert.equal(bank.textEdit && 'range' in bank.textEdit ? bank.textEdit.newText : '', '银<|H|><|ANG2|>');
-    assert.deepEqual(bank.textEdit && 'range' in bank.textEdit ? bank.textEdit.range : undefined, { start: { line: 0, character: 8 }, end: { line: 0, character: 9 } });
+    assert.deepEqual(bank.textEdit && 'range' in bank.textEdit ? bank.textEdit.range : undefined, {
+      start: { line: 0, character: 8 },
+      end: { line: 0, character: 9 },
+    });
   });
 
   it('converts the open dictionary to the other dialect', async () => {

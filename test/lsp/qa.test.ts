@@ -8,27 +8,45 @@ import { decodeWav, encodeWav, resample } from '../../server/src/core/audio/wav'
 import { RevalidateRequest } from '../../protocol/lsp/base';
 import { LspTestClient, REPO } from './lspClient';
 
-const task = (prompt: string, name: string) => JSON.stringify({ prompt_audio: prompt, prompt_text: '你好，今天天气很好。', input_text: '今天我们去公园散步。', output_name: name });
-const TASKS = [task('prompts/noise.wav', 'a'), task('prompts/clean.wav', 'b'), task('prompts/noise.wav', 'c'), task('prompts/phone.wav', 'd')].join('\n') + '\n';
+const task = (prompt: string, name: string) =>
+  JSON.stringify({ prompt_audio: prompt, prompt_text: '你好，今天天气很好。', input_text: '今天我们去公园散步。', output_name: name });
+const TASKS =
+  [task('prompts/noise.wav', 'a'), task('prompts/clean.wav', 'b'), task('prompts/noise.wav', 'c'), task('prompts/phone.wav', 'd')].join(
+    '\n',
+  ) + '\n';
 const qaOf = (d: Diagnostic[], line: number) => d.filter((x) => x.code === 'task/prompt-audio-qa' && x.range.start.line === line);
 
 void describe('prompt-audio QA diagnostics over JSON-RPC', () => {
   let client: LspTestClient;
   let root: string;
   let uri: string;
-  const measuredLogs = (file: string) => client.notifications.filter((n) => n.method === 'ttsDistill/log' && (n.params as { message: string }).message.startsWith(`prompt QA: measured ${path.join(root, 'prompts', file)} `)).length;
+  const measuredLogs = (file: string) =>
+    client.notifications.filter(
+      (n) =>
+        n.method === 'ttsDistill/log' &&
+        (n.params as { message: string }).message.startsWith(`prompt QA: measured ${path.join(root, 'prompts', file)} `),
+    ).length;
 
   before(async () => {
     root = mkdtempSync(path.join(tmpdir(), 'tts-lsp-qa-'));
     mkdirSync(path.join(root, 'prompts'));
     // White noise (seeded), a clean recording, and that recording through an 8 kHz telephone band, upsampled to 24 kHz.
     let seed = 11;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-    writeFileSync(path.join(root, 'prompts', 'noise.wav'), encodeWav(Float32Array.from({ length: 16000 * 5 }, () => 0.1 * gauss()), 16000));
+    writeFileSync(
+      path.join(root, 'prompts', 'noise.wav'),
+      encodeWav(
+        Float32Array.from({ length: 16000 * 5 }, () => 0.1 * gauss()),
+        16000,
+      ),
+    );
     copyFileSync(path.join(REPO, 'sample-workspace', 'prompts', 'speaker_b.wav'), path.join(root, 'prompts', 'clean.wav'));
     const speech = decodeWav(readFileSync(path.join(REPO, 'sample-workspace', 'prompts', 'speaker_a.wav')));
-    writeFileSync(path.join(root, 'prompts', 'phone.wav'), encodeWav(resample(resample(speech.channels[0]!, speech.sampleRate, 8000), 8000, 24000), 24000));
+    writeFileSync(
+      path.join(root, 'prompts', 'phone.wav'),
+      encodeWav(resample(resample(speech.channels[0]!, speech.sampleRate, 8000), 8000, 24000), 24000),
+    );
     writeFileSync(path.join(root, 'demo.tasks.jsonl'), TASKS);
     client = await LspTestClient.start({ rootDir: root });
     uri = await client.open(path.join(root, 'demo.tasks.jsonl'), TASKS);
@@ -39,7 +57,11 @@ void describe('prompt-audio QA diagnostics over JSON-RPC', () => {
   });
 
   void it('a white-noise prompt gets a warning naming its SNR, on the prompt path, on every line that uses it', async () => {
-    const d = await client.waitForDiagnostics(uri, (x) => qaOf(x, 0).length === 1 && qaOf(x, 2).length === 1 && qaOf(x, 3).length === 1, 30_000);
+    const d = await client.waitForDiagnostics(
+      uri,
+      (x) => qaOf(x, 0).length === 1 && qaOf(x, 2).length === 1 && qaOf(x, 3).length === 1,
+      30_000,
+    );
     const w = qaOf(d, 0)[0]!;
     assert.equal(w.severity, 2, 'a warning');
     assert.match(String(w.message), /^Prompt audio quality: WADA-SNR -?\d+\.\d dB, below 15 dB \(noise\)/);

@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CancellationTokenSource } from 'vscode-languageserver-protocol/node';
 import {
-  EvaluateStudentRequest, type EvaluateStudentResult, type StudentTrainProgress, StudentTrainProgressNotification, TrainStudentRequest, type TrainStudentResult,
+  EvaluateStudentRequest,
+  type EvaluateStudentResult,
+  type StudentTrainProgress,
+  StudentTrainProgressNotification,
+  TrainStudentRequest,
+  type TrainStudentResult,
 } from '../../protocol/lsp/student';
 import { fileUri, LspTestClient, REPO } from './lspClient';
 
@@ -27,7 +32,24 @@ function teacherRun(dir: string, lines: number): void {
     // The label stands for a reading the teacher wrote as tokens (source g2p): the student learns only those.
     const sources: (string | null)[] = new Array<string | null>(text.length).fill(null);
     sources[a] = 'g2p';
-    records.push(JSON.stringify({ line: n, name: `utt_${n}`, taskHash: 'h', text, readings, sources, phonemes: text, audio: `utt_${n}.wav`, durationSeconds: 1, sampleRate: 24000, backend: 'embedded', seed: 42, wavSha256: 'w', clonedVoice: false }));
+    records.push(
+      JSON.stringify({
+        line: n,
+        name: `utt_${n}`,
+        taskHash: 'h',
+        text,
+        readings,
+        sources,
+        phonemes: text,
+        audio: `utt_${n}.wav`,
+        durationSeconds: 1,
+        sampleRate: 24000,
+        backend: 'embedded',
+        seed: 42,
+        wavSha256: 'w',
+        clonedVoice: false,
+      }),
+    );
   }
   writeFileSync(path.join(dir, 'manifest.jsonl'), records.join('\n') + '\n');
 }
@@ -44,7 +66,15 @@ void describe('student over JSON-RPC: train, evaluate, diff documents', () => {
     const task = (n: number) => JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '你好', input_text: '好', output_name: `utt_${n}` });
     writeFileSync(path.join(root, 'other.tasks.jsonl'), [0, 1, 2].map((n) => task(n + 1)).join('\n') + '\n');
     writeFileSync(path.join(root, 'run.tasks.jsonl'), [0, 1, 2, 3, 4, 5].map(task).join('\n') + '\n');
-    client = await LspTestClient.start({ rootDir: root, settings: { student: { modelPath: 'student/g2p.json', trainCommand: [process.execPath, TRAINER, '${manifest}', '${out}', '--steps', '6', '--delay-ms', '1'] } } });
+    client = await LspTestClient.start({
+      rootDir: root,
+      settings: {
+        student: {
+          modelPath: 'student/g2p.json',
+          trainCommand: [process.execPath, TRAINER, '${manifest}', '${out}', '--steps', '6', '--delay-ms', '1'],
+        },
+      },
+    });
   });
   after(async () => {
     await client.stop();
@@ -52,7 +82,13 @@ void describe('student over JSON-RPC: train, evaluate, diff documents', () => {
   });
 
   void it('trains the G2P student in a worker, with a progress notification per epoch', async () => {
-    const res = await client.connection.sendRequest(TrainStudentRequest.type, { teacherDir: teacherDir(), runId: 'r1', kind: 'g2p', workspaceTrusted: true, uri: fileUri(root) }) as TrainStudentResult;
+    const res = (await client.connection.sendRequest(TrainStudentRequest.type, {
+      teacherDir: teacherDir(),
+      runId: 'r1',
+      kind: 'g2p',
+      workspaceTrusted: true,
+      uri: fileUri(root),
+    })) as TrainStudentResult;
     assert.equal(res.status, 'done');
     assert.ok(res.kind === 'g2p' && res.status === 'done');
     assert.equal(res.model, path.join(root, 'student', 'g2p.json'));
@@ -60,14 +96,24 @@ void describe('student over JSON-RPC: train, evaluate, diff documents', () => {
     // Only characters pinyin-pro knows more than one reading of are examples (most CPP targets).
     assert.ok(res.result.examples > 2000 && res.result.examples <= 2400, String(res.result.examples));
     assert.ok(res.result.metrics.heldOutAccuracy! > res.result.metrics.heldOutPinyinProAccuracy!, JSON.stringify(res.result.metrics));
-    const epochs = client.notifications.filter((n) => n.method === StudentTrainProgressNotification.method).map((n) => n.params as StudentTrainProgress).filter((p) => p.runId === 'r1' && p.total);
-    assert.deepEqual(epochs.map((p) => p.step), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const epochs = client.notifications
+      .filter((n) => n.method === StudentTrainProgressNotification.method)
+      .map((n) => n.params as StudentTrainProgress)
+      .filter((p) => p.runId === 'r1' && p.total);
+    assert.deepEqual(
+      epochs.map((p) => p.step),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    );
     assert.ok(epochs.every((p) => typeof p.loss === 'number'));
   });
 
   void it('opens the evaluation: one aligned line per task on each side, differing exactly where the report says', async () => {
-    const res = await client.request<EvaluateStudentResult>(EvaluateStudentRequest.method, { teacherDir: teacherDir(), uri: fileUri(root) });
-    const teacher = res.teacherDocument.split('\n').slice(0, -1), student = res.studentDocument.split('\n').slice(0, -1);
+    const res = await client.request<EvaluateStudentResult>(EvaluateStudentRequest.method, {
+      teacherDir: teacherDir(),
+      uri: fileUri(root),
+    });
+    const teacher = res.teacherDocument.split('\n').slice(0, -1),
+      student = res.studentDocument.split('\n').slice(0, -1);
     assert.equal(teacher.length, 2400);
     assert.equal(student.length, 2400);
     const item = res.report.items[0]!;
@@ -93,25 +139,54 @@ void describe('student over JSON-RPC: train, evaluate, diff documents', () => {
   });
 
   void it('runs the external trainer: progress with losses, then the model it reported', async () => {
-    const res = await client.connection.sendRequest(TrainStudentRequest.type, { teacherDir: teacherDir(), runId: 'x1', kind: 'external', workspaceTrusted: true, uri: fileUri(root) }) as TrainStudentResult;
+    const res = (await client.connection.sendRequest(TrainStudentRequest.type, {
+      teacherDir: teacherDir(),
+      runId: 'x1',
+      kind: 'external',
+      workspaceTrusted: true,
+      uri: fileUri(root),
+    })) as TrainStudentResult;
     assert.ok(res.kind === 'external' && res.status === 'done', JSON.stringify(res));
     assert.equal(res.result.model, path.join(root, 'student', 'acoustic', 'model.json'));
-    const steps = client.notifications.filter((n) => n.method === StudentTrainProgressNotification.method).map((n) => n.params as StudentTrainProgress).filter((p) => p.runId === 'x1' && p.step > 0);
-    assert.deepEqual(steps.map((p) => p.step), [1, 2, 3, 4, 5, 6]);
+    const steps = client.notifications
+      .filter((n) => n.method === StudentTrainProgressNotification.method)
+      .map((n) => n.params as StudentTrainProgress)
+      .filter((p) => p.runId === 'x1' && p.step > 0);
+    assert.deepEqual(
+      steps.map((p) => p.step),
+      [1, 2, 3, 4, 5, 6],
+    );
     await assert.rejects(
-      client.connection.sendRequest(TrainStudentRequest.type, { teacherDir: teacherDir(), runId: 'x2', kind: 'external', workspaceTrusted: false }),
+      client.connection.sendRequest(TrainStudentRequest.type, {
+        teacherDir: teacherDir(),
+        runId: 'x2',
+        kind: 'external',
+        workspaceTrusted: false,
+      }),
       /untrusted workspace/,
     );
   });
 
   void it('cancelling the request stops the external trainer', async () => {
     rmSync(path.join(root, 'student', 'acoustic'), { recursive: true, force: true });
-    await client.setSettings({ student: { modelPath: 'student/g2p.json', trainCommand: [process.execPath, TRAINER, '${manifest}', '${out}', '--steps', '100000', '--delay-ms', '5'] } });
+    await client.setSettings({
+      student: {
+        modelPath: 'student/g2p.json',
+        trainCommand: [process.execPath, TRAINER, '${manifest}', '${out}', '--steps', '100000', '--delay-ms', '5'],
+      },
+    });
     const cts = new CancellationTokenSource();
-    const pending = client.connection.sendRequest(TrainStudentRequest.type, { teacherDir: teacherDir(), runId: 'x3', kind: 'external', workspaceTrusted: true }, cts.token);
+    const pending = client.connection.sendRequest(
+      TrainStudentRequest.type,
+      { teacherDir: teacherDir(), runId: 'x3', kind: 'external', workspaceTrusted: true },
+      cts.token,
+    );
     await client.waitForNotification<StudentTrainProgress>(StudentTrainProgressNotification.method, (p) => p.runId === 'x3' && p.step >= 3);
     cts.cancel();
-    const res: TrainStudentResult | Error = await pending.then((r) => r as TrainStudentResult, (err: unknown) => err as Error);
+    const res: TrainStudentResult | Error = await pending.then(
+      (r) => r as TrainStudentResult,
+      (err: unknown) => err as Error,
+    );
     // The server answers "cancelled"; jsonrpc may also surface the cancellation as an error.
     if (res instanceof Error) assert.match(res.message, /cancel/i);
     else assert.equal(res.status, 'cancelled');

@@ -18,15 +18,27 @@ test('a *.tasks.jsonl file opens as a task file', async () => {
 
 test('task file: duplicate output_name, unknown key and JSON syntax error, each at its place', async () => {
   const doc = await openFile(DEMO, 'tts-tasks');
-  const ds = await diagnosticsWhere(doc.uri, 'duplicate, unknown-key and json-syntax diagnostics',
-    (d) => has('task/duplicate-name')(d) && has('task/unknown-key')(d) && has('task/json-syntax')(d));
+  const ds = await diagnosticsWhere(
+    doc.uri,
+    'duplicate, unknown-key and json-syntax diagnostics',
+    (d) => has('task/duplicate-name')(d) && has('task/unknown-key')(d) && has('task/json-syntax')(d),
+  );
 
   const duplicates = ds.filter((d) => codeOf(d) === 'task/duplicate-name').sort((a, b) => a.range.start.line - b.range.start.line);
-  assert.deepEqual(duplicates.map((d) => d.range.start.line), [0, 2]);
-  for (const [d, other] of [[duplicates[0]!, 2], [duplicates[1]!, 0]] as const) {
+  assert.deepEqual(
+    duplicates.map((d) => d.range.start.line),
+    [0, 2],
+  );
+  for (const [d, other] of [
+    [duplicates[0]!, 2],
+    [duplicates[1]!, 0],
+  ] as const) {
     assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
     assert.equal(doc.getText(d.range), '"bank_walk"');
-    assert.ok(d.relatedInformation?.some((r) => r.location.range.start.line === other), `related information points at line ${other + 1}`);
+    assert.ok(
+      d.relatedInformation?.some((r) => r.location.range.start.line === other),
+      `related information points at line ${other + 1}`,
+    );
   }
 
   const unknown = ds.find((d) => codeOf(d) === 'task/unknown-key')!;

@@ -9,7 +9,10 @@ test('G2P_replace_dict.jsonl opens as a dictionary without structural errors', a
   assert.equal(info.kind, 'dictionary');
   assert.equal(info.dialect, 'rule');
   const errors = vscode.languages.getDiagnostics(doc.uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error);
-  assert.deepEqual(errors.map((d) => d.message), []);
+  assert.deepEqual(
+    errors.map((d) => d.message),
+    [],
+  );
 });
 
 test('a broken dictionary line is reported with its column', async () => {

@@ -32,7 +32,8 @@ export async function extensionApi(): Promise<ExtensionApi> {
   if (!ext) throw new Error(`extension ${EXTENSION_ID} is not installed`);
   const api = ext.isActive ? ext.exports : await ext.activate();
   // A failed activation leaves no exports; say so rather than fail later on `undefined`.
-  if (!api || typeof api.documentInfo !== 'function') throw new Error(`${EXTENSION_ID} activated without its API (did activate() throw? see the extension host log)`);
+  if (!api || typeof api.documentInfo !== 'function')
+    throw new Error(`${EXTENSION_ID} activated without its API (did activate() throw? see the extension host log)`);
   return api;
 }
 
@@ -48,7 +49,8 @@ export async function openFile(relPath: string, languageId: string): Promise<vsc
   await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
   // Sniffed .jsonl files change language after opening, which replaces the document object.
   return waitFor(`${relPath} in language ${languageId}`, () =>
-    vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString() && d.languageId === languageId));
+    vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString() && d.languageId === languageId),
+  );
 }
 
 export function codeOf(d: vscode.Diagnostic): string {
@@ -56,14 +58,25 @@ export function codeOf(d: vscode.Diagnostic): string {
 }
 
 /** Waits until the diagnostics of `uri` satisfy `ok`, and returns them. */
-export async function diagnosticsWhere(uri: vscode.Uri, what: string, ok: (d: readonly vscode.Diagnostic[]) => boolean, timeoutMs = 20_000): Promise<readonly vscode.Diagnostic[]> {
+export async function diagnosticsWhere(
+  uri: vscode.Uri,
+  what: string,
+  ok: (d: readonly vscode.Diagnostic[]) => boolean,
+  timeoutMs = 20_000,
+): Promise<readonly vscode.Diagnostic[]> {
   try {
-    return await waitFor(what, () => {
-      const d = vscode.languages.getDiagnostics(uri);
-      return ok(d) ? d : undefined;
-    }, timeoutMs);
+    return await waitFor(
+      what,
+      () => {
+        const d = vscode.languages.getDiagnostics(uri);
+        return ok(d) ? d : undefined;
+      },
+      timeoutMs,
+    );
   } catch (e) {
-    const seen = vscode.languages.getDiagnostics(uri).map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${codeOf(d)} ${d.message}`);
+    const seen = vscode.languages
+      .getDiagnostics(uri)
+      .map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${codeOf(d)} ${d.message}`);
     throw new Error(`${(e as Error).message}; diagnostics now: ${JSON.stringify(seen)}`);
   }
 }

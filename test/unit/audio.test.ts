@@ -92,17 +92,29 @@ void test('cache: computed once per path and mtime; problems for missing, empty,
 });
 
 void test('the streaming analysis of a long stereo file equals the whole-file computation', () => {
-  const rate = 8000, n = rate * 30; // several decoding blocks
+  const rate = 8000,
+    n = rate * 30; // several decoding blocks
   let seed = 5;
   const left = Float32Array.from({ length: n }, (_, i) => 0.4 * Math.sin(i * 0.05) * Math.sin(i * 0.0003));
   const right = Float32Array.from({ length: n }, () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 0.3);
   const bytes = stereo16(left, right, rate);
   const a = analyseWavBytes(bytes, file, { buckets: 1000, maxColumns: 300 });
   const d = decodeWav(bytes);
-  for (const [lane, ch] of [[0, d.channels[0]!], [1, d.channels[1]!]] as const) {
+  for (const [lane, ch] of [
+    [0, d.channels[0]!],
+    [1, d.channels[1]!],
+  ] as const) {
     const p = peaks(ch, 1000);
-    assert.deepEqual([...int16(a.waveform.lanes[lane]!.min)], [...p.min].map((v) => Math.round(v * 32767)), `lane ${lane} min`);
-    assert.deepEqual([...int16(a.waveform.lanes[lane]!.max)], [...p.max].map((v) => Math.round(v * 32767)), `lane ${lane} max`);
+    assert.deepEqual(
+      [...int16(a.waveform.lanes[lane]!.min)],
+      [...p.min].map((v) => Math.round(v * 32767)),
+      `lane ${lane} min`,
+    );
+    assert.deepEqual(
+      [...int16(a.waveform.lanes[lane]!.max)],
+      [...p.max].map((v) => Math.round(v * 32767)),
+      `lane ${lane} max`,
+    );
   }
   const l = levels(d.channels);
   assert.ok(Math.abs(a.rmsDbfs! - l.rmsDbfs) < 1e-6 && Math.abs(a.peakDbfs! - l.peakDbfs) < 1e-9);
@@ -112,15 +124,19 @@ void test('the streaming analysis of a long stereo file equals the whole-file co
   const q = fromBase64(a.spectrogram.data);
   const { dbMax, dynamicRangeDb, nMels } = a.spectrogram;
   let worst = 0;
-  mel.frames.forEach((f, c) => f.forEach((v, m) => {
-    const expected = Math.max(0, Math.min(255, Math.round((v - dbMax + dynamicRangeDb) * (255 / dynamicRangeDb))));
-    worst = Math.max(worst, Math.abs(q[c * nMels + m]! - expected));
-  }));
+  mel.frames.forEach((f, c) =>
+    f.forEach((v, m) => {
+      const expected = Math.max(0, Math.min(255, Math.round((v - dbMax + dynamicRangeDb) * (255 / dynamicRangeDb))));
+      worst = Math.max(worst, Math.abs(q[c * nMels + m]! - expected));
+    }),
+  );
   assert.ok(worst <= 1, `spectrogram differs by ${worst} steps`);
 });
 
 void test('more channels than lanes: the last lane mixes the rest', () => {
-  const rate = 8000, n = 8000, channels = 10;
+  const rate = 8000,
+    n = 8000,
+    channels = 10;
   const interleaved = new Int16Array(n * channels);
   for (let i = 0; i < n; i++) for (let c = 0; c < channels; c++) interleaved[i * channels + c] = c * 1000;
   const wf = new WaveFile();
@@ -141,7 +157,8 @@ function stereo16(left: Float32Array, right: Float32Array, rate: number): Uint8A
 }
 
 void test('a zoomed range: peaks of that part, spectrogram columns at full resolution on the same timeline', () => {
-  const rate = 8000, n = rate * 30;
+  const rate = 8000,
+    n = rate * 30;
   const chirp = Float32Array.from({ length: n }, (_, i) => 0.5 * Math.sin(2 * Math.PI * (100 + i / 2000) * (i / rate)));
   const bytes = encodeWav(chirp, rate);
   const a = analyseWavBytes(bytes, file, { buckets: 100, range: { start: 10, end: 12 } });
@@ -149,16 +166,29 @@ void test('a zoomed range: peaks of that part, spectrogram columns at full resol
   assert.equal(a.durationSeconds, 30, 'the duration stays the whole file');
   const d = decodeWav(bytes).channels[0]!;
   const p = peaks(d.subarray(80000, 96000), 100);
-  assert.deepEqual([...int16(a.waveform.lanes[0]!.max)], [...p.max].map((v) => Math.round(v * 32767)));
+  assert.deepEqual(
+    [...int16(a.waveform.lanes[0]!.max)],
+    [...p.max].map((v) => Math.round(v * 32767)),
+  );
   const { frames, columnSeconds, nMels, dbMax, dynamicRangeDb } = a.spectrogram;
   assert.equal(frames, 201);
   assert.ok(Math.abs(columnSeconds - 0.01) < 1e-12);
-  const full = melSpectrogram(d, rate, { hopSize: 80, winLength: 200, fftSize: 256, frameIndices: Array.from({ length: 201 }, (_, c) => 1000 + c) });
+  const full = melSpectrogram(d, rate, {
+    hopSize: 80,
+    winLength: 200,
+    fftSize: 256,
+    frameIndices: Array.from({ length: 201 }, (_, c) => 1000 + c),
+  });
   const q = fromBase64(a.spectrogram.data);
   let worst = 0;
-  full.frames.forEach((f, c) => f.forEach((v, m) => {
-    worst = Math.max(worst, Math.abs(q[c * nMels + m]! - Math.max(0, Math.min(255, Math.round((v - dbMax + dynamicRangeDb) * (255 / dynamicRangeDb))))));
-  }));
+  full.frames.forEach((f, c) =>
+    f.forEach((v, m) => {
+      worst = Math.max(
+        worst,
+        Math.abs(q[c * nMels + m]! - Math.max(0, Math.min(255, Math.round((v - dbMax + dynamicRangeDb) * (255 / dynamicRangeDb))))),
+      );
+    }),
+  );
   assert.ok(worst <= 1, `spectrogram differs by ${worst} steps`);
 });
 

@@ -12,7 +12,10 @@ describe('tts-distill validate', () => {
   const good = JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '你好', input_text: '今天晴朗', output_name: 'a' });
   writeFileSync(path.join(dir, 'good.tasks.jsonl'), `${good}\n`);
   writeFileSync(path.join(dir, 'bad.tasks.jsonl'), `${good}\n${good}\n{"x": \n`);
-  writeFileSync(path.join(dir, 'warn.tasks.jsonl'), `${JSON.stringify({ prompt_audio: 'p.wav', input_text: '今天晴朗', output_name: 'a' })}\n`);
+  writeFileSync(
+    path.join(dir, 'warn.tasks.jsonl'),
+    `${JSON.stringify({ prompt_audio: 'p.wav', input_text: '今天晴朗', output_name: 'a' })}\n`,
+  );
   writeFileSync(path.join(dir, 'notes.jsonl'), '{"hello": 1}\n');
 
   it('exit 0 and no output for a clean file; prompt audio is really read', async () => {
@@ -26,7 +29,10 @@ describe('tts-distill validate', () => {
     assert.equal(r.code, 1);
     const lines = r.out.trim().split('\n');
     assert.ok(lines.includes('bad.tasks.jsonl:3:7: error: invalid JSON: a value is expected (column 7).'), r.out);
-    assert.ok(lines.some((l) => l.startsWith('bad.tasks.jsonl:1:') && l.includes('error: Duplicate output_name "a"')), r.out);
+    assert.ok(
+      lines.some((l) => l.startsWith('bad.tasks.jsonl:1:') && l.includes('error: Duplicate output_name "a"')),
+      r.out,
+    );
   });
 
   it('warnings alone exit 0', async () => {
@@ -53,9 +59,15 @@ describe('tts-distill validate', () => {
   it('reads the workspace settings of .vscode/settings.json, and flags win over them', async () => {
     const ws = mkdtempSync(path.join(tmpdir(), 'tts-cli-ws-'));
     mkdirSync(path.join(ws, '.vscode'));
-    writeFileSync(path.join(ws, '.vscode', 'settings.json'), '{\n  // as VS Code writes it\n  "ttsDistill.promptAudio.minSeconds": 5,\n  "ttsDistill.polyphones.enabled": false,\n}\n');
+    writeFileSync(
+      path.join(ws, '.vscode', 'settings.json'),
+      '{\n  // as VS Code writes it\n  "ttsDistill.promptAudio.minSeconds": 5,\n  "ttsDistill.polyphones.enabled": false,\n}\n',
+    );
     writeFileSync(path.join(ws, 'p.wav'), makeWav({ seconds: 4 }));
-    writeFileSync(path.join(ws, 't.tasks.jsonl'), `${JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '你好', input_text: '银行', output_name: 'a' })}\n`);
+    writeFileSync(
+      path.join(ws, 't.tasks.jsonl'),
+      `${JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '你好', input_text: '银行', output_name: 'a' })}\n`,
+    );
     const r = await runCli(['validate', 't.tasks.jsonl'], ws);
     assert.match(r.out, /t\.tasks\.jsonl:1:\d+: warning: Prompt audio: it lasts 4\.00 s; GLM-TTS asks for 5–10 s/);
     assert.doesNotMatch(r.out, /teacher reads/);

@@ -26,7 +26,10 @@ describe('tts-distill in VS Code: the problem matcher, stdin, workspace globs, J
     const matcher = pkg.contributes.problemMatchers.find((m: { name: string }) => m.name === 'tts-distill');
     const re = new RegExp(matcher.pattern.regexp);
     const dir = workspace();
-    writeFileSync(path.join(dir, 'x.tasks.jsonl'), [task('他在银行工作', 'a'), '{"prompt_audio": "a.wav"', task('我们去 shopping 吧', 'a')].join('\n') + '\n');
+    writeFileSync(
+      path.join(dir, 'x.tasks.jsonl'),
+      [task('他在银行工作', 'a'), '{"prompt_audio": "a.wav"', task('我们去 shopping 吧', 'a')].join('\n') + '\n',
+    );
     const r = await runCli(['validate', 'x.tasks.jsonl'], dir);
     const lines = r.out.trim().split('\n');
     assert.ok(lines.length >= 3, r.out);
@@ -101,12 +104,18 @@ describe('tts-distill in VS Code: the problem matcher, stdin, workspace globs, J
     assert.equal(again.skipped, 2, 'resumed: nothing to do');
 
     // The teacher run's manifest is the labels: its 2 lines hold 4 polyphones (在 行 步 行… as the teacher reads them).
-    const t = await runCli(['train', 'out/manifest.jsonl', '--out', 'g2p.json', '--epochs', '1', '--heldout', '0', '--format', 'json'], dir);
+    const t = await runCli(
+      ['train', 'out/manifest.jsonl', '--out', 'g2p.json', '--epochs', '1', '--heldout', '0', '--format', 'json'],
+      dir,
+    );
     assert.equal(t.code, 0, t.err);
     const tr = JSON.parse(t.out);
     assert.equal(tr.model, path.join(dir, 'g2p.json'));
     assert.equal(tr.epochs, 1);
-    assert.deepEqual(tr.sources.map((x: { kind: string; examples: number }) => [x.kind, x.examples > 0]), [['manifest', true]]);
+    assert.deepEqual(
+      tr.sources.map((x: { kind: string; examples: number }) => [x.kind, x.examples > 0]),
+      [['manifest', true]],
+    );
     assert.equal(tr.metrics.heldOutExamples, 0);
     assert.equal(tr.metrics.heldOutAccuracy, null);
     assert.ok(tr.metrics.trainExamples > 0);

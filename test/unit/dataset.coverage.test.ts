@@ -14,12 +14,15 @@ const dict = new ReplaceDict(parseDictEntries('{"银行": "银<|H|><|ANG2|>"}\n'
 const at = (text: string, line: number) => ({ file: 'a.tasks.jsonl', line, text });
 
 test('coverage: each polyphone reading counted in lines, by who decides it (dictionary pin, G2P); thin readings flagged, the lines kept', () => {
-  const r = computeCoverage([
-    at('他在银行工作。', 0),
-    at('银行的行长去步行。', 1), // 行 twice as hang2 (one pinned, one by the G2P) and once xing2: one line per reading
-    at('我们一起步行。', 2),
-    at('We love 银行 and Python。', 3),
-  ], { dict, minExamples: 2 });
+  const r = computeCoverage(
+    [
+      at('他在银行工作。', 0),
+      at('银行的行长去步行。', 1), // 行 twice as hang2 (one pinned, one by the G2P) and once xing2: one line per reading
+      at('我们一起步行。', 2),
+      at('We love 银行 and Python。', 3),
+    ],
+    { dict, minExamples: 2 },
+  );
   const hang = r.polyphones.find((p) => p.char === '行')!;
   assert.ok(hang, 'the polyphone 行 is listed');
   const byReading = new Map(hang.readings.map((x) => [x.reading, x]));
@@ -27,7 +30,10 @@ test('coverage: each polyphone reading counted in lines, by who decides it (dict
   assert.equal(byReading.get('hang2')!.lines, 3);
   assert.equal(byReading.get('hang2')!.occurrences, 4);
   assert.deepEqual(byReading.get('hang2')!.sources, { dictionary: 3, g2p: 1, model: 0 });
-  assert.deepEqual(byReading.get('hang2')!.refs.map((x) => x.line), [0, 1, 3]);
+  assert.deepEqual(
+    byReading.get('hang2')!.refs.map((x) => x.line),
+    [0, 1, 3],
+  );
   assert.equal(byReading.get('xing2')!.lines, 2);
   assert.equal(byReading.get('xing2')!.thin, false);
   // Candidates never read are listed with 0 lines and thin.
@@ -98,8 +104,12 @@ test('coverage suggestions: CPP sentences that fill thin readings come first, ea
 
 test('tts-distill coverage: text and JSON on a task file, with corpus suggestions', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'coverage-cli-'));
-  const task = (i: number, text: string) => JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '好。', input_text: text, output_name: `u${i}` });
-  await writeFile(path.join(dir, 'a.tasks.jsonl'), [task(0, '他在银行工作。'), task(1, '我们一起步行。'), task(2, 'Hello 银行')].join('\n') + '\n');
+  const task = (i: number, text: string) =>
+    JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '好。', input_text: text, output_name: `u${i}` });
+  await writeFile(
+    path.join(dir, 'a.tasks.jsonl'),
+    [task(0, '他在银行工作。'), task(1, '我们一起步行。'), task(2, 'Hello 银行')].join('\n') + '\n',
+  );
   await writeFile(path.join(dir, 'G2P_replace_dict.jsonl'), '{"银行": "银<|H|><|ANG2|>"}\n');
   await writeFile(path.join(dir, 'corpus.txt'), '行长来了。\n今天天气好。\n他很长寿。\n');
   const text = await runCli(['coverage', '--min', '2', '--corpus', 'corpus.txt', '--suggest', '2'], dir);
@@ -109,7 +119,11 @@ test('tts-distill coverage: text and JSON on a task file, with corpus suggestion
   assert.match(text.out, /mixed language +1 lines \(33\.3 %\)/);
   assert.match(text.out, /corpus\.txt:1 +\+\d/);
   const json = await runCli(['coverage', 'a.tasks.jsonl', '--format', 'json'], dir);
-  const r = JSON.parse(json.out) as { files: string[]; lines: number; polyphones: Array<{ char: string; readings: Array<{ reading: string; refs: Array<{ file: string }> }> }> };
+  const r = JSON.parse(json.out) as {
+    files: string[];
+    lines: number;
+    polyphones: Array<{ char: string; readings: Array<{ reading: string; refs: Array<{ file: string }> }> }>;
+  };
   assert.deepEqual(r.files, ['a.tasks.jsonl']);
   assert.equal(r.lines, 3);
   assert.equal(r.polyphones.find((p) => p.char === '行')!.readings[0]!.refs[0]!.file, 'a.tasks.jsonl');
@@ -131,7 +145,8 @@ test('tts-distill coverage and voices without files find the task files of ttsDi
   const { mkdir } = await import('node:fs/promises');
   await mkdir(path.join(dir, '.vscode'));
   await mkdir(path.join(dir, 'batches'));
-  const task = (i: number, text: string) => JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '好。', input_text: text, output_name: `u${i}` });
+  const task = (i: number, text: string) =>
+    JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '好。', input_text: text, output_name: `u${i}` });
   await writeFile(path.join(dir, 'a.tasks.jsonl'), task(0, '他在银行工作。') + '\n');
   await writeFile(path.join(dir, 'batches', 'b.jsonl'), task(1, '我们一起步行。') + '\n');
   const before = JSON.parse((await runCli(['coverage', '--format', 'json'], dir)).out) as { files: string[] };

@@ -17,15 +17,35 @@ async function makeRun(n = 30): Promise<{ dir: string; run: string; records: Man
   const speakers = ['anna', 'bo', 'chen', 'dai', 'eve'];
   const records: ManifestRecord[] = [];
   for (let i = 0; i < n; i++) {
-    const wav = encodeWav(Float32Array.from({ length: 800 + i }, (_, k) => 0.1 * Math.sin(k / (3 + i))), 16000);
+    const wav = encodeWav(
+      Float32Array.from({ length: 800 + i }, (_, k) => 0.1 * Math.sin(k / (3 + i))),
+      16000,
+    );
     const name = `utt${String(i).padStart(3, '0')}`;
     await writeFile(path.join(run, `${name}.wav`), wav);
     const text = i % 3 === 0 ? '他在银行工作。' : i % 3 === 1 ? '我们用 Python 写代码。' : '长江|很长';
-    const readings = i % 3 === 0 ? ['ta1', 'zai4', 'yin2', 'hang2', 'gong1', 'zuo4', null] : i % 3 === 1 ? ['wo3', 'men5', 'yong4', null, null, null, null, null, null, null, null, 'xie3', 'dai4', 'ma3', null] : ['chang2', 'jiang1', null, 'hen3', 'chang2'];
-    const phonemes = i % 3 === 0 ? '他在银<|H|><|ANG2|>工作。' : i % 3 === 1 ? '我们用 python 写代码。' : '<|CH|><|ANG2|>江，很<|CH|><|ANG2|>';
+    const readings =
+      i % 3 === 0
+        ? ['ta1', 'zai4', 'yin2', 'hang2', 'gong1', 'zuo4', null]
+        : i % 3 === 1
+          ? ['wo3', 'men5', 'yong4', null, null, null, null, null, null, null, null, 'xie3', 'dai4', 'ma3', null]
+          : ['chang2', 'jiang1', null, 'hen3', 'chang2'];
+    const phonemes =
+      i % 3 === 0 ? '他在银<|H|><|ANG2|>工作。' : i % 3 === 1 ? '我们用 python 写代码。' : '<|CH|><|ANG2|>江，很<|CH|><|ANG2|>';
     const rec: ManifestRecord = {
-      line: i, name, taskHash: 'h' + i, text, readings, phonemes, audio: `${name}.wav`, durationSeconds: (800 + i) / 16000, sampleRate: 16000,
-      backend: 'embedded', seed: 42, wavSha256: createHash('sha256').update(wav).digest('hex'), clonedVoice: false,
+      line: i,
+      name,
+      taskHash: 'h' + i,
+      text,
+      readings,
+      phonemes,
+      audio: `${name}.wav`,
+      durationSeconds: (800 + i) / 16000,
+      sampleRate: 16000,
+      backend: 'embedded',
+      seed: 42,
+      wavSha256: createHash('sha256').update(wav).digest('hex'),
+      clonedVoice: false,
       promptAudio: path.join(dir, 'voices', `${speakers[i % speakers.length]}.wav`),
       ...(i % 5 === 4 ? {} : { speaker: speakers[i % speakers.length]! }),
       labels: { emotion: i % 2 ? 'happy' : 'neutral', ...(i % 5 === 4 ? {} : { speaker: speakers[i % speakers.length]! }) },
@@ -34,7 +54,10 @@ async function makeRun(n = 30): Promise<{ dir: string; run: string; records: Man
   }
   // Line n: failed; the last record's WAV changed after the teacher wrote it.
   await writeFile(path.join(run, 'manifest.jsonl'), records.map((r) => JSON.stringify(r) + '\n').join(''));
-  await writeFile(path.join(run, 'failures.jsonl'), JSON.stringify({ line: n, name: 'broken', taskHash: 'x', reason: 'the teacher timed out', attempts: 4, transient: true }) + '\n');
+  await writeFile(
+    path.join(run, 'failures.jsonl'),
+    JSON.stringify({ line: n, name: 'broken', taskHash: 'x', reason: 'the teacher timed out', attempts: 4, transient: true }) + '\n',
+  );
   await writeFile(path.join(run, `${records[n - 1]!.name}.wav`), encodeWav(new Float32Array(100), 16000));
   return { dir, run, records };
 }
@@ -42,14 +65,31 @@ async function makeRun(n = 30): Promise<{ dir: string; run: string; records: Man
 const lines = (text: string) => text.split('\n').filter((l) => l !== '');
 const cSorted = (xs: string[]) => [...xs].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 /** Kaldi's and CosyVoice's reading of a `key value…` file: split on white space. */
-const table = (text: string) => new Map(lines(text).map((l) => { const p = l.split(/\s+/); return [p[0]!, p.slice(1)] as const; }));
+const table = (text: string) =>
+  new Map(
+    lines(text).map((l) => {
+      const p = l.split(/\s+/);
+      return [p[0]!, p.slice(1)] as const;
+    }),
+  );
 
 test('export kaldi: four C-sorted files per split with the same ids, spk2utt the inverse of utt2spk, ids prefixed by the speaker, WAVs hard-linked', async () => {
   const { dir, run, records } = await makeRun();
   const out = path.join(dir, 'kaldi');
-  const s = await exportDataset({ run, format: 'kaldi', out, splits: parseSplitSpec('dev=20%,test=3'), splitBy: 'speaker', seed: 7, text: 'tokens' });
+  const s = await exportDataset({
+    run,
+    format: 'kaldi',
+    out,
+    splits: parseSplitSpec('dev=20%,test=3'),
+    splitBy: 'speaker',
+    seed: 7,
+    text: 'tokens',
+  });
   assert.deepEqual(Object.keys(s.splits).sort(), ['dev', 'test', 'train']);
-  assert.deepEqual(s.leftOut.map((l) => l.name), [records.at(-1)!.name, 'broken']);
+  assert.deepEqual(
+    s.leftOut.map((l) => l.name),
+    [records.at(-1)!.name, 'broken'],
+  );
   assert.match(s.leftOut[0]!.reason, /changed since the teacher wrote it/);
   assert.match(s.leftOut[1]!.reason, /failed: the teacher timed out/);
   const speakersBySplit = new Map<string, Set<string>>();
@@ -97,9 +137,24 @@ test('export cosyvoice: what tools/make_parquet_list.py reads (wav.scp, text, ut
   assert.deepEqual(Object.keys(s.splits), ['train']);
   const src = path.join(out, 'train');
   // As make_parquet_list.py: utt2wav[l[0]] = l[1]; utt2text[l[0]] = ' '.join(l[1:]); utt2spk[l[0]] = l[1].
-  const utt2wav = new Map(lines(await readFile(path.join(src, 'wav.scp'), 'utf8')).map((l) => { const p = l.split(/\s+/); return [p[0], p[1]]; }));
-  const utt2text = new Map(lines(await readFile(path.join(src, 'text'), 'utf8')).map((l) => { const p = l.split(/\s+/); return [p[0], p.slice(1).join(' ')]; }));
-  const utt2spk = new Map(lines(await readFile(path.join(src, 'utt2spk'), 'utf8')).map((l) => { const p = l.split(/\s+/); return [p[0], p[1]]; }));
+  const utt2wav = new Map(
+    lines(await readFile(path.join(src, 'wav.scp'), 'utf8')).map((l) => {
+      const p = l.split(/\s+/);
+      return [p[0], p[1]];
+    }),
+  );
+  const utt2text = new Map(
+    lines(await readFile(path.join(src, 'text'), 'utf8')).map((l) => {
+      const p = l.split(/\s+/);
+      return [p[0], p.slice(1).join(' ')];
+    }),
+  );
+  const utt2spk = new Map(
+    lines(await readFile(path.join(src, 'utt2spk'), 'utf8')).map((l) => {
+      const p = l.split(/\s+/);
+      return [p[0], p[1]];
+    }),
+  );
   assert.deepEqual([...utt2text.keys()], [...utt2wav.keys()]);
   assert.deepEqual([...utt2spk.keys()], [...utt2wav.keys()]);
   for (const w of utt2wav.values()) assert.ok((await readFile(w!)).subarray(0, 4).toString() === 'RIFF');
@@ -122,7 +177,9 @@ test('export hf: an audiofolder whose metadata.jsonl names files relative to the
   await exportDataset({ run, format: 'hf', out, text: 'pinyin', splits: parseSplitSpec('test=2'), splitBy: 'random', seed: 1 });
   let rows = 0;
   for (const split of ['train', 'test']) {
-    const meta = lines(await readFile(path.join(out, split, 'metadata.jsonl'), 'utf8')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const meta = lines(await readFile(path.join(out, split, 'metadata.jsonl'), 'utf8')).map(
+      (l) => JSON.parse(l) as Record<string, unknown>,
+    );
     rows += meta.length;
     for (const m of meta) {
       assert.deepEqual(Object.keys(m).sort(), ['emotion', 'file_name', 'id', 'name', 'speaker_id', 'text', 'transcription']);
@@ -135,7 +192,10 @@ test('export hf: an audiofolder whose metadata.jsonl names files relative to the
     }
   }
   assert.equal(rows, 9);
-  assert.equal(pinyinText('我们用 Python 写。', ['wo3', 'men5', 'yong4', null, null, null, null, null, null, null, null, 'xie3', null]), 'wo3 men5 yong4 Python xie3 。');
+  assert.equal(
+    pinyinText('我们用 Python 写。', ['wo3', 'men5', 'yong4', null, null, null, null, null, null, null, null, 'xie3', null]),
+    'wo3 men5 yong4 Python xie3 。',
+  );
   // Model-read characters (the teacher's language model decides) stay characters.
   assert.equal(pinyinText('他在银行', ['ta1', 'zai4', 'yin2', 'hang2'], ['model', 'model', 'model', 'dictionary']), '他在银 hang2');
   await rm(dir, { recursive: true, force: true });
@@ -169,13 +229,19 @@ test('export: an existing export is refused without --force; a symlinked folder 
   // A WAV reached through a symbolic-link folder of the run is left out, not exported.
   const outside = path.join(dir, 'outside');
   await mkdir(outside);
-  await writeFile(path.join(outside, 'x.wav'), 'not the teacher\'s');
+  await writeFile(path.join(outside, 'x.wav'), "not the teacher's");
   await symlink(outside, path.join(run, 'sub'));
-  const recs = (await readFile(path.join(run, 'manifest.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as ManifestRecord);
-  recs[0] = { ...recs[0]!, audio: 'sub/x.wav', wavSha256: createHash('sha256').update('not the teacher\'s').digest('hex') };
+  const recs = (await readFile(path.join(run, 'manifest.jsonl'), 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as ManifestRecord);
+  recs[0] = { ...recs[0]!, audio: 'sub/x.wav', wavSha256: createHash('sha256').update("not the teacher's").digest('hex') };
   await writeFile(path.join(run, 'manifest.jsonl'), recs.map((r) => JSON.stringify(r) + '\n').join(''));
   const viaLink = await exportDataset({ run, format: 'kaldi', out: path.join(dir, 'via-link') });
-  assert.ok(viaLink.leftOut.some((l) => l.name === recs[0]!.name && /outside the run folder/.test(l.reason)), JSON.stringify(viaLink.leftOut));
+  assert.ok(
+    viaLink.leftOut.some((l) => l.name === recs[0]!.name && /outside the run folder/.test(l.reason)),
+    JSON.stringify(viaLink.leftOut),
+  );
   // --force writes; a file the user had there stays.
   await exportDataset({ run, format: 'kaldi', out, force: true });
   assert.equal(await readFile(path.join(out, 'mine.txt'), 'utf8'), 'keep');
@@ -199,13 +265,21 @@ test('export: an existing export is refused without --force; a symlinked folder 
 });
 
 test('splits: shares and counts parse; random splits are the same for a seed and differ across seeds; by speaker keeps speakers whole', () => {
-  assert.deepEqual(parseSplitSpec('dev=5%,test=10'), [{ name: 'dev', share: 0.05 }, { name: 'test', count: 10 }]);
-  for (const bad of ['dev', 'dev=0%', 'train=5%', 'dev=60%,test=50%', 'dev=5%,dev=5%', 'dev=1.5']) assert.throws(() => parseSplitSpec(bad), ExportError, bad);
+  assert.deepEqual(parseSplitSpec('dev=5%,test=10'), [
+    { name: 'dev', share: 0.05 },
+    { name: 'test', count: 10 },
+  ]);
+  for (const bad of ['dev', 'dev=0%', 'train=5%', 'dev=60%,test=50%', 'dev=5%,dev=5%', 'dev=1.5'])
+    assert.throws(() => parseSplitSpec(bad), ExportError, bad);
   const items = Array.from({ length: 200 }, (_, i) => ({ id: `s${i % 10}-u${i}`, speaker: `s${i % 10}` }));
   const a = assignSplits(items, parseSplitSpec('dev=10%'), 'random', 3).split;
   const b = assignSplits([...items].reverse(), parseSplitSpec('dev=10%'), 'random', 3).split;
   const c = assignSplits(items, parseSplitSpec('dev=10%'), 'random', 4).split;
-  const dev = (m: Map<{ id: string }, string>) => [...m].filter(([, s]) => s === 'dev').map(([x]) => x.id).sort();
+  const dev = (m: Map<{ id: string }, string>) =>
+    [...m]
+      .filter(([, s]) => s === 'dev')
+      .map(([x]) => x.id)
+      .sort();
   assert.equal(dev(a).length, 20);
   assert.deepEqual(dev(a), dev(b), 'input order does not matter');
   assert.notDeepEqual(dev(a), dev(c));
@@ -218,7 +292,10 @@ test('splits: shares and counts parse; random splits are the same for a seed and
 
 test('tts-distill export: prints the splits and what was left out; exit 1 and one line when refused', async () => {
   const { dir, run } = await makeRun(8);
-  const first = await runCli(['export', run, '--format', 'kaldi', '--out', path.join(dir, 'k'), '--split', 'dev=2', '--split-by', 'random'], dir);
+  const first = await runCli(
+    ['export', run, '--format', 'kaldi', '--out', path.join(dir, 'k'), '--split', 'dev=2', '--split-by', 'random'],
+    dir,
+  );
   assert.equal(first.code, 0, first.err);
   assert.match(first.out, /exported 7 utterance\(s\) as kaldi/);
   assert.match(first.out, /train +5 utterances/);

@@ -12,7 +12,15 @@ import type { SynthesisResult, SynthesizeOptions, Teacher, TeacherTask } from '.
 import { runCli } from './runCli';
 
 const opts = { maxPerFile: 100, promptAudio: { minSeconds: 3, maxSeconds: 10 } };
-const line = JSON.stringify({ prompt_audio: 'p.wav', prompt_text: '好。', input_text: '你好。', output_name: 'a', speaker: 'anna', emotion: 'happy', mood: 'x' });
+const line = JSON.stringify({
+  prompt_audio: 'p.wav',
+  prompt_text: '好。',
+  input_text: '你好。',
+  output_name: 'a',
+  speaker: 'anna',
+  emotion: 'happy',
+  mood: 'x',
+});
 
 test('labelKeys: listed keys raise no unknown-key warning, the others still do; the task carries every scalar extra key as a label', async () => {
   const plain = new TaskFileModel(line + '\n', 'auto');
@@ -38,7 +46,14 @@ class Teacher1 implements Teacher {
   }
   async synthesize(task: TeacherTask, o: SynthesizeOptions): Promise<SynthesisResult> {
     this.seen.push(task);
-    return { ...embeddedG2P(task.text), wav: encodeWav(new Float32Array(480).fill(0.1), o.sampleRate), sampleRate: o.sampleRate, durationSeconds: 480 / o.sampleRate, clonedVoice: false, engine: 'fake' };
+    return {
+      ...embeddedG2P(task.text),
+      wav: encodeWav(new Float32Array(480).fill(0.1), o.sampleRate),
+      sampleRate: o.sampleRate,
+      durationSeconds: 480 / o.sampleRate,
+      clonedVoice: false,
+      engine: 'fake',
+    };
   }
   async health() {
     return { ok: true, backend: 'embedded' as const, detail: 'fake' };
@@ -48,12 +63,16 @@ class Teacher1 implements Teacher {
 test('manifest: every record carries the resolved prompt audio, the speaker id and the labels; the teacher never sees the labels', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'labels-'));
   const tasks = path.join(dir, 'x.tasks.jsonl');
-  await writeFile(tasks, [line, JSON.stringify({ prompt_audio: 'q.wav', prompt_text: '好。', input_text: '再见。', output_name: 'b' })].join('\n') + '\n');
+  await writeFile(
+    tasks,
+    [line, JSON.stringify({ prompt_audio: 'q.wav', prompt_text: '好。', input_text: '再见。', output_name: 'b' })].join('\n') + '\n',
+  );
   const teacher = new Teacher1();
   await runBatch({ tasksFile: tasks, outDir: path.join(dir, 'out'), teacher, concurrency: 1 });
   const recs = await readManifest(path.join(dir, 'out', 'manifest.jsonl'));
   assert.equal(recs.length, 2);
-  const a = recs.find((r) => r.name === 'a')!, b = recs.find((r) => r.name === 'b')!;
+  const a = recs.find((r) => r.name === 'a')!,
+    b = recs.find((r) => r.name === 'b')!;
   assert.equal(a.promptAudio, path.join(dir, 'p.wav'));
   assert.equal(a.speaker, 'anna');
   assert.deepEqual(a.labels, { speaker: 'anna', emotion: 'happy', mood: 'x' });

@@ -4,7 +4,15 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { encodeWav } from '../../server/src/core/audio/wav';
-import { estimateSnrDb, labelsFromPattern, measureWavBytes, parseVoiceLabels, readVoiceLabels, setVoiceLabels, voicePool } from '../../server/src/core/dataset/voices';
+import {
+  estimateSnrDb,
+  labelsFromPattern,
+  measureWavBytes,
+  parseVoiceLabels,
+  readVoiceLabels,
+  setVoiceLabels,
+  voicePool,
+} from '../../server/src/core/dataset/voices';
 import { runCli } from './runCli';
 
 /** Deterministic noise. */
@@ -45,7 +53,12 @@ test('voices: median F0, levels and the SNR estimate of a synthetic voice; more 
 
 test('voices: labels from a path pattern', () => {
   assert.deepEqual(labelsFromPattern('voices/{speaker}/*.wav', 'voices/anna/001.wav'), { speaker: 'anna' });
-  assert.deepEqual(labelsFromPattern('{accent}/{gender}/{speaker}_{emotion}.wav', 'beijing/female/li_happy.wav'), { accent: 'beijing', gender: 'female', speaker: 'li', emotion: 'happy' });
+  assert.deepEqual(labelsFromPattern('{accent}/{gender}/{speaker}_{emotion}.wav', 'beijing/female/li_happy.wav'), {
+    accent: 'beijing',
+    gender: 'female',
+    speaker: 'li',
+    emotion: 'happy',
+  });
   assert.deepEqual(labelsFromPattern('**/{speaker}.wav', 'a/b/c/zhao.wav'), { speaker: 'zhao' });
   assert.equal(labelsFromPattern('voices/{speaker}/*.wav', 'prompts/a.wav'), undefined);
   assert.equal(labelsFromPattern('voices/{speaker}/*.wav', 'voices/a/b/c.wav'), undefined, '* stays inside a folder');
@@ -55,12 +68,18 @@ test('voices: labels from a path pattern', () => {
 test('voices: the sidecar is edited in place — one record per voice, other lines kept, a blank value removes a label', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'voices-'));
   const file = path.join(dir, 'voices.jsonl');
-  await writeFile(file, '{"audio": "p/a.wav", "speaker": "a"}\n# a comment the user wrote\n{"audio": "p/b.wav", "gender": "male", "note": "kept"}\n');
+  await writeFile(
+    file,
+    '{"audio": "p/a.wav", "speaker": "a"}\n# a comment the user wrote\n{"audio": "p/b.wav", "gender": "male", "note": "kept"}\n',
+  );
   await setVoiceLabels(file, path.join(dir, 'p', 'b.wav'), { gender: 'female', age: 'adult' });
   await setVoiceLabels(file, path.join(dir, 'p', 'c.wav'), { speaker: 'c' });
   await setVoiceLabels(file, path.join(dir, 'p', 'a.wav'), { speaker: '' });
   const text = await readFile(file, 'utf8');
-  assert.equal(text, '{"audio":"p/a.wav"}\n# a comment the user wrote\n{"audio":"p/b.wav","gender":"female","note":"kept","age":"adult"}\n{"audio":"p/c.wav","speaker":"c"}\n');
+  assert.equal(
+    text,
+    '{"audio":"p/a.wav"}\n# a comment the user wrote\n{"audio":"p/b.wav","gender":"female","note":"kept","age":"adult"}\n{"audio":"p/c.wav","speaker":"c"}\n',
+  );
   const labels = await readVoiceLabels(file);
   assert.deepEqual(labels.get(path.join(dir, 'p', 'b.wav')), { gender: 'female', age: 'adult' });
   assert.deepEqual((await readVoiceLabels(path.join(dir, 'missing.jsonl'))).size, 0);
@@ -71,10 +90,14 @@ test('voice pool: lines per voice, labels sidecar > pattern > task line, imbalan
   const dir = await mkdtemp(path.join(tmpdir(), 'voices-'));
   await mkdir(path.join(dir, 'voices', 'anna'), { recursive: true });
   await mkdir(path.join(dir, 'voices', 'bo'), { recursive: true });
-  const a = path.join(dir, 'voices', 'anna', '1.wav'), b = path.join(dir, 'voices', 'bo', '1.wav');
+  const a = path.join(dir, 'voices', 'anna', '1.wav'),
+    b = path.join(dir, 'voices', 'bo', '1.wav');
   await writeFile(a, encodeWav(voice(200, 0.01), 16000));
   await writeFile(b, encodeWav(voice(120, 0.01), 16000));
-  const sidecar = parseVoiceLabels('{"audio": "voices/anna/1.wav", "gender": "female", "speaker": "Anna"}\n{"audio": "voices/old.wav", "accent": "sichuan"}\n', dir);
+  const sidecar = parseVoiceLabels(
+    '{"audio": "voices/anna/1.wav", "gender": "female", "speaker": "Anna"}\n{"audio": "voices/old.wav", "accent": "sichuan"}\n',
+    dir,
+  );
   const uses = [
     ...Array.from({ length: 7 }, () => ({ audio: a, file: 't.tasks.jsonl', labels: { emotion: 'happy' } })),
     { audio: b, file: 't.tasks.jsonl', labels: { speaker: 'ignored-by-pattern', emotion: 'sad' } },
@@ -82,7 +105,14 @@ test('voice pool: lines per voice, labels sidecar > pattern > task line, imbalan
   ];
   const pool = await voicePool(uses, { workspaceFolder: dir, sidecar, speakerPattern: 'voices/{speaker}/*.wav' });
   assert.equal(pool.totalLines, 9);
-  assert.deepEqual(pool.voices.map((v) => [v.relative, v.lines]), [['voices/anna/1.wav', 7], ['missing.wav', 1], ['voices/bo/1.wav', 1]]);
+  assert.deepEqual(
+    pool.voices.map((v) => [v.relative, v.lines]),
+    [
+      ['voices/anna/1.wav', 7],
+      ['missing.wav', 1],
+      ['voices/bo/1.wav', 1],
+    ],
+  );
   const [anna, missing, bo] = pool.voices;
   assert.deepEqual(anna!.labels, { speaker: 'Anna', gender: 'female', emotion: 'happy' });
   assert.deepEqual(anna!.labelSources, { speaker: 'sidecar', gender: 'sidecar', emotion: 'task' });
@@ -102,7 +132,8 @@ test('tts-distill voices: the table, --set writes the sidecar, --format json', a
   const dir = await mkdtemp(path.join(tmpdir(), 'voices-cli-'));
   await mkdir(path.join(dir, 'prompts'));
   await writeFile(path.join(dir, 'prompts', 'a.wav'), encodeWav(voice(150, 0.01), 16000));
-  const task = (i: number) => JSON.stringify({ prompt_audio: 'prompts/a.wav', prompt_text: '好。', input_text: '你好。', output_name: `u${i}` });
+  const task = (i: number) =>
+    JSON.stringify({ prompt_audio: 'prompts/a.wav', prompt_text: '好。', input_text: '你好。', output_name: `u${i}` });
   await writeFile(path.join(dir, 'a.tasks.jsonl'), [0, 1, 2, 3].map(task).join('\n') + '\n');
   const set = await runCli(['voices', '--set', 'prompts/a.wav', '--label', 'gender=male', '--label', 'speaker=zhang'], dir);
   assert.equal(set.code, 0, set.err);

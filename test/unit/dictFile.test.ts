@@ -43,11 +43,18 @@ describe('dictionary files: entries with ranges, structural and pronunciation ch
   it('reports what the teacher will do with each entry', () => {
     const text = fixture('problems.g2p.jsonl');
     const lines = text.split('\n');
-    const findings = dictionaryPronunciationFindings(parseDictionaryFile(text), { file: '/ws/problems.g2p.jsonl', contexts: ['他是银行行长', '银行行长来了'] });
+    const findings = dictionaryPronunciationFindings(parseDictionaryFile(text), {
+      file: '/ws/problems.g2p.jsonl',
+      contexts: ['他是银行行长', '银行行长来了'],
+    });
     const at = (line: number, code: string) => findings.filter((f) => f.range.start.line === line && f.code === code);
     const one = (line: number, code: string) => {
       const f = at(line, code);
-      assert.equal(f.length, 1, `line ${line + 1} ${code}: ${JSON.stringify(findings.filter((x) => x.range.start.line === line).map((x) => x.code))}`);
+      assert.equal(
+        f.length,
+        1,
+        `line ${line + 1} ${code}: ${JSON.stringify(findings.filter((x) => x.range.start.line === line).map((x) => x.code))}`,
+      );
       return { ...f[0]!, text: lines[line]!.slice(f[0]!.range.start.character, f[0]!.range.end.character) };
     };
     // A reading the character cannot have (pinyin-pro's candidates).
@@ -63,7 +70,13 @@ describe('dictionary files: entries with ranges, structural and pronunciation ch
     assert.match(tok.message, /III/);
     const typed = one(5, 'dict/pinyin-in-value');
     assert.equal(typed.text, 'hao3');
-    assert.deepEqual(typed.data, { fix: 'use-tokens', line: 5, start: lines[5]!.indexOf('"hao3'), end: lines[5]!.indexOf('"}') + 1, replacement: '"<|H|><|AO3|>人"' });
+    assert.deepEqual(typed.data, {
+      fix: 'use-tokens',
+      line: 5,
+      start: lines[5]!.indexOf('"hao3'),
+      end: lines[5]!.indexOf('"}') + 1,
+      replacement: '"<|H|><|AO3|>人"',
+    });
     // Keys that can never match after normalisation.
     assert.equal(one(6, 'dict/never-matches').text, 'A');
     assert.equal(one(7, 'dict/never-matches').text, '3');
@@ -89,8 +102,17 @@ describe('dictionary files: entries with ranges, structural and pronunciation ch
     assert.deepEqual(red.tags, ['unnecessary']);
     assert.match(red.message, /already reads 长 chang2 in "长城"/);
     // Rule readings in tokens: offered in pinyin.
-    assert.deepEqual(one(12, 'dict/token-notation-in-rule').data, { fix: 'use-pinyin', line: 12, start: lines[12]!.indexOf('"<|J|>'), end: lines[12]!.indexOf('"}') + 1, replacement: '"jiao4"' });
+    assert.deepEqual(one(12, 'dict/token-notation-in-rule').data, {
+      fix: 'use-pinyin',
+      line: 12,
+      start: lines[12]!.indexOf('"<|J|>'),
+      end: lines[12]!.indexOf('"}') + 1,
+      replacement: '"jiao4"',
+    });
     // Nothing is said about the good rule beyond its conflict.
-    assert.deepEqual(findings.filter((f) => f.range.start.line === 0).map((f) => f.code), ['dict/conflicting-key']);
+    assert.deepEqual(
+      findings.filter((f) => f.range.start.line === 0).map((f) => f.code),
+      ['dict/conflicting-key'],
+    );
   });
 });

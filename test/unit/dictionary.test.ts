@@ -5,15 +5,26 @@ import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
-  convertDictionaryText, detectDictDialect, loadReplaceDict, ReplaceDict, ruleToUpstream, upstreamToRule,
+  convertDictionaryText,
+  detectDictDialect,
+  loadReplaceDict,
+  ReplaceDict,
+  ruleToUpstream,
+  upstreamToRule,
 } from '../../server/src/core/pronunciation/dictionary';
 import { applyLikeTeacher, keyNeverMatches, teacherChunks, teacherTextView } from '../../server/src/core/pronunciation/glmFrontend';
 
-const fragments = (d: ReplaceDict, text: string) => d.apply(text).map((f) => (f.entry ? `[${text.slice(f.start, f.end)}→${f.entry.value}]` : text.slice(f.start, f.end))).join('');
+const fragments = (d: ReplaceDict, text: string) =>
+  d
+    .apply(text)
+    .map((f) => (f.entry ? `[${text.slice(f.start, f.end)}→${f.entry.value}]` : text.slice(f.start, f.end)))
+    .join('');
 
 describe('dictionary engine: the teacher’s _tokenize_by_replace_dict', () => {
   it('matches left to right, longest key first, without overlaps', () => {
-    const d = ReplaceDict.fromText('{"行": "<|X|><|ING2|>"}\n{"银行": "银<|H|><|ANG2|>"}\n{"银行行长": "银<|H|><|ANG2|><|H|><|ANG2|>长"}\n{"行长": "<|H|><|ANG2|>长"}');
+    const d = ReplaceDict.fromText(
+      '{"行": "<|X|><|ING2|>"}\n{"银行": "银<|H|><|ANG2|>"}\n{"银行行长": "银<|H|><|ANG2|><|H|><|ANG2|>长"}\n{"行长": "<|H|><|ANG2|>长"}',
+    );
     assert.equal(fragments(d, '银行行长来了'), '[银行行长→银<|H|><|ANG2|><|H|><|ANG2|>长]来了');
     assert.equal(fragments(d, '银行长'), '[银行→银<|H|><|ANG2|>]长');
     assert.equal(fragments(d, '行行长'), '[行→<|X|><|ING2|>][行长→<|H|><|ANG2|>长]');
@@ -35,12 +46,21 @@ describe('dictionary engine: the teacher’s _tokenize_by_replace_dict', () => {
     const up = ReplaceDict.fromText('{"银行": "银<|H|><|ANG2|>"}');
     assert.equal(rule.version, up.version);
     assert.equal(rule.applyToString('他在银行'), up.applyToString('他在银行'));
-    assert.deepEqual(ruleToUpstream('长', '长长的', 'chang2'), { ok: true, value: { key: '长长的', value: '<|CH|><|ANG2|><|CH|><|ANG2|>的', pinyin: ['chang2'] } });
-    assert.deepEqual(ruleToUpstream('银行', '银行卡', 'yin2 hang2'), { ok: true, value: { key: '银行卡', value: '<|IN2|><|H|><|ANG2|>卡', pinyin: ['yin2', 'hang2'] } });
+    assert.deepEqual(ruleToUpstream('长', '长长的', 'chang2'), {
+      ok: true,
+      value: { key: '长长的', value: '<|CH|><|ANG2|><|CH|><|ANG2|>的', pinyin: ['chang2'] },
+    });
+    assert.deepEqual(ruleToUpstream('银行', '银行卡', 'yin2 hang2'), {
+      ok: true,
+      value: { key: '银行卡', value: '<|IN2|><|H|><|ANG2|>卡', pinyin: ['yin2', 'hang2'] },
+    });
     const bad = ruleToUpstream('行', '银河', 'hang2');
     assert.equal(bad.ok, false);
     assert.equal(ruleToUpstream('银行', '银行', 'hang2').ok, false);
-    assert.deepEqual(ruleToUpstream('行', '银行', '<|H|><|ANG2|>'), { ok: true, value: { key: '银行', value: '银<|H|><|ANG2|>', pinyin: ['hang2'] } });
+    assert.deepEqual(ruleToUpstream('行', '银行', '<|H|><|ANG2|>'), {
+      ok: true,
+      value: { key: '银行', value: '银<|H|><|ANG2|>', pinyin: ['hang2'] },
+    });
   });
 
   it('sorts keys by Python len (code points), steps whole code points, never matches an empty key', () => {
@@ -98,8 +118,17 @@ print(json.dumps(out, ensure_ascii=False))`;
 
   it('knows which keys can never match after the teacher’s normalisation', () => {
     const never: Array<[string, RegExp]> = [
-      ['第3行', /digit/], ['ABC', /upper-case.*"abc"/], ['（行）', /full-width/], ['Ａ行', /full-width/], ['行，。', /two punctuation marks/],
-      ['银 行', /space/], ['“行”', /removes/], ['行、', /rewrites "、" as "，"/], ['噢行', /custom_replace/], ['行😀', /emoji/], ['x/y', /每/],
+      ['第3行', /digit/],
+      ['ABC', /upper-case.*"abc"/],
+      ['（行）', /full-width/],
+      ['Ａ行', /full-width/],
+      ['行，。', /two punctuation marks/],
+      ['银 行', /space/],
+      ['“行”', /removes/],
+      ['行、', /rewrites "、" as "，"/],
+      ['噢行', /custom_replace/],
+      ['行😀', /emoji/],
+      ['x/y', /每/],
       ['长'.repeat(61), /chunks of at most 60/],
     ];
     for (const [k, why] of never) assert.match(keyNeverMatches(k)?.reason ?? '(matches)', why, k);
@@ -115,31 +144,51 @@ print(json.dumps(out, ensure_ascii=False))`;
     // Removed brackets let a key match across them, as after the teacher's normalisation.
     const d = ReplaceDict.fromText('{"银行": "银<|H|><|ANG2|>"}');
     const r = applyLikeTeacher(d, '去（银）行');
-    assert.deepEqual(r.fragments.filter((f) => f.entry).map((f) => r.view.slice(f.start, f.end)), ['银行']);
+    assert.deepEqual(
+      r.fragments.filter((f) => f.entry).map((f) => r.view.slice(f.start, f.end)),
+      ['银行'],
+    );
   });
 
   it('applies the dictionary inside the teacher’s 30–60 character chunks', () => {
     const first = '甲'.repeat(29) + '银，'; // 31 units ending in punctuation: one sentence
     const text = `${first}行长`;
-    assert.deepEqual(teacherChunks(text), [[0, 31], [31, 33]]);
+    assert.deepEqual(teacherChunks(text), [
+      [0, 31],
+      [31, 33],
+    ]);
     const d = ReplaceDict.fromText('{"，行": "X"}\n{"银": "Y"}');
     const r = applyLikeTeacher(d, text);
-    assert.deepEqual(r.fragments.filter((f) => f.entry).map((f) => f.entry!.key), ['银']);
+    assert.deepEqual(
+      r.fragments.filter((f) => f.entry).map((f) => f.entry!.key),
+      ['银'],
+    );
     // A sentence without punctuation is cut every 60 units.
-    assert.deepEqual(teacherChunks('长'.repeat(130)), [[0, 60], [60, 120], [120, 130]]);
+    assert.deepEqual(teacherChunks('长'.repeat(130)), [
+      [0, 60],
+      [60, 120],
+      [120, 130],
+    ]);
   });
 
   it('converts between the dialects exactly, keeping what has no exact form', () => {
-    const upstream = '{"银行": "银<|H|><|ANG2|>", "乡音无改鬓毛衰": "乡音无改鬓毛<|C|><|UEI1|>"}\n\n{"噢": "哦"}\n{"长江长": "<|ZH|><|ANG3|>江<|CH|><|ANG2|>"}';
+    const upstream =
+      '{"银行": "银<|H|><|ANG2|>", "乡音无改鬓毛衰": "乡音无改鬓毛<|C|><|UEI1|>"}\n\n{"噢": "哦"}\n{"长江长": "<|ZH|><|ANG3|>江<|CH|><|ANG2|>"}';
     const toRule = convertDictionaryText(upstream, 'rule');
-    assert.equal(toRule.text, [
-      '{"word": "行", "context": "银行", "phoneme": "hang2"}',
-      '{"word": "衰", "context": "乡音无改鬓毛衰", "phoneme": "cui1"}',
-      '',
-      '{"噢": "哦"}',
-      '{"长江长": "<|ZH|><|ANG3|>江<|CH|><|ANG2|>"}',
-    ].join('\n'));
-    assert.deepEqual(toRule.notes.map((n) => n.line), [2, 3]);
+    assert.equal(
+      toRule.text,
+      [
+        '{"word": "行", "context": "银行", "phoneme": "hang2"}',
+        '{"word": "衰", "context": "乡音无改鬓毛衰", "phoneme": "cui1"}',
+        '',
+        '{"噢": "哦"}',
+        '{"长江长": "<|ZH|><|ANG3|>江<|CH|><|ANG2|>"}',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      toRule.notes.map((n) => n.line),
+      [2, 3],
+    );
     const back = convertDictionaryText(toRule.text, 'upstream');
     assert.equal(ReplaceDict.fromText(back.text).version, ReplaceDict.fromText(upstream).version);
     assert.equal(detectDictDialect(toRule.text), 'mixed');

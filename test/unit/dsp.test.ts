@@ -8,11 +8,16 @@ const sine = (f: number, sr: number, seconds: number, amp = 0.5) =>
 void test('FFT matches a direct DFT and inverts', () => {
   const n = 16;
   const x = Array.from({ length: n }, (_, i) => Math.cos(i * 0.7) + 0.3 * Math.sin(i * 2.1) + (i % 3));
-  const re = Float64Array.from(x), im = new Float64Array(n);
+  const re = Float64Array.from(x),
+    im = new Float64Array(n);
   FFT.of(n).forward(re, im);
   for (let k = 0; k < n; k++) {
-    let r = 0, s = 0;
-    for (let j = 0; j < n; j++) { r += x[j]! * Math.cos((2 * Math.PI * k * j) / n); s -= x[j]! * Math.sin((2 * Math.PI * k * j) / n); }
+    let r = 0,
+      s = 0;
+    for (let j = 0; j < n; j++) {
+      r += x[j]! * Math.cos((2 * Math.PI * k * j) / n);
+      s -= x[j]! * Math.sin((2 * Math.PI * k * j) / n);
+    }
     assert.ok(Math.abs(re[k]! - r) < 1e-9 && Math.abs(im[k]! - s) < 1e-9, `bin ${k}`);
   }
   FFT.of(n).inverse(re, im);
@@ -21,7 +26,8 @@ void test('FFT matches a direct DFT and inverts', () => {
 });
 
 void test('stft puts a bin-centred sine in its bin', () => {
-  const sr = 16000, n = 512;
+  const sr = 16000,
+    n = 512;
   const f = (40 * sr) / n; // exactly bin 40
   const frames = stft(sine(f, sr, 0.2), { fftSize: n, hopSize: 160 });
   assert.equal(frames.length, Math.floor(3200 / 160) + 1);
@@ -43,7 +49,12 @@ void test('stft computes frames in pairs exactly as one at a time', () => {
 });
 
 void test('YIN finds the F0 of sines within 1 % and calls silence unvoiced', () => {
-  for (const [f, sr] of [[100, 16000], [220, 24000], [331, 22050], [440, 48000]] as const) {
+  for (const [f, sr] of [
+    [100, 16000],
+    [220, 24000],
+    [331, 22050],
+    [440, 48000],
+  ] as const) {
     const { f0, hopSeconds } = f0Yin(sine(f, sr, 0.5), sr);
     assert.ok(Math.abs(hopSeconds - 0.01) < 1e-3);
     const voiced = [...f0.slice(5, -5)];
@@ -53,8 +64,12 @@ void test('YIN finds the F0 of sines within 1 % and calls silence unvoiced', () 
   const { f0 } = f0Yin(new Float32Array(8000), 16000);
   assert.ok(f0.every((v) => v === 0));
   // A harmonic-rich tone (sawtooth-like) still gives the fundamental, not an octave above.
-  const sr = 24000, f = 150;
-  const rich = Float32Array.from({ length: sr / 2 }, (_, i) => [1, 2, 3, 4, 5].reduce((s, h) => s + Math.sin((2 * Math.PI * f * h * i) / sr) / h, 0) * 0.3);
+  const sr = 24000,
+    f = 150;
+  const rich = Float32Array.from(
+    { length: sr / 2 },
+    (_, i) => [1, 2, 3, 4, 5].reduce((s, h) => s + Math.sin((2 * Math.PI * f * h * i) / sr) / h, 0) * 0.3,
+  );
   const r = f0Yin(rich, sr).f0.slice(5, -5);
   for (const v of r) assert.ok(Math.abs(v - f) / f < 0.01, `rich 150 Hz: got ${v}`);
 });
@@ -82,7 +97,7 @@ void test('mel spectrogram: silence is the floor everywhere, a tone lights the m
   let best = 0;
   for (let m = 1; m < mid.length; m++) if (mid[m]! > mid[best]!) best = m;
   // HTK mel of 1 kHz is 1000 mel; band centres are spaced (mel(12 kHz)/81) apart.
-  const expected = 1000 / (2595 * Math.log10(1 + 12000 / 700) / 81) - 1;
+  const expected = 1000 / ((2595 * Math.log10(1 + 12000 / 700)) / 81) - 1;
   assert.ok(Math.abs(best - expected) <= 1, `band ${best}, expected ≈${expected.toFixed(1)}`);
   assert.ok(mid[best]! > mid[(best + 40) % 80]! + 60, 'the tone stands far above other bands');
 });
@@ -96,7 +111,10 @@ void test('MFCC/MCD: identical signals give 0, a different one does not, a gain 
   let seed = 1;
   const noise = Float32Array.from({ length: sr * 0.3 }, () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 0.2);
   const n1 = mfcc(noise, sr);
-  const quieter = mfcc(noise.map((v) => v * 0.25), sr);
+  const quieter = mfcc(
+    noise.map((v) => v * 0.25),
+    sr,
+  );
   assert.equal(a.frames[0]!.length, 13);
   for (let t = 0; t < a.frames.length; t++) assert.equal(mcd(a.frames[t]!, b.frames[t]!), 0);
   assert.ok(mcd(a.frames[10]!, c.frames[10]!) > 5);

@@ -44,17 +44,27 @@ void test('agreement: hand-counted characters, polyphones, sentences and confusi
 });
 
 void test('DTW: a known path on a repeated frame, and its total cost', () => {
-  const a = [0, 1, 2], b = [0, 0, 1, 2];
+  const a = [0, 1, 2],
+    b = [0, 0, 1, 2];
   const r = dtw(a.length, b.length, (i, j) => Math.abs(a[i]! - b[j]!));
-  assert.deepEqual(r.path, [[0, 0], [0, 1], [1, 2], [2, 3]]);
+  assert.deepEqual(r.path, [
+    [0, 0],
+    [0, 1],
+    [1, 2],
+    [2, 3],
+  ]);
   assert.equal(r.total, 0);
-  const c = [1, 3], d = [1, 2, 3];
+  const c = [1, 3],
+    d = [1, 2, 3];
   const r2 = dtw(c.length, d.length, (i, j) => Math.abs(c[i]! - d[j]!));
   // (0,0)=0 → (0,1)=1 or (1,1)=1 → (1,2)=0: the cheapest total is 1.
   assert.equal(r2.total, 1);
   assert.deepEqual(r2.path[0], [0, 0]);
   assert.deepEqual(r2.path[r2.path.length - 1], [1, 2]);
-  assert.deepEqual(dtw(0, 3, () => 1), { path: [], total: 0 });
+  assert.deepEqual(
+    dtw(0, 3, () => 1),
+    { path: [], total: 0 },
+  );
 });
 
 void test('acoustic: identical signals give MCD 0, F0 RMSE 0, duration ratio 1', () => {
@@ -77,7 +87,7 @@ void test('acoustic: a higher voice, a slower one, and another sample rate', () 
   assert.ok(Math.abs(slower.durationRatio - 1.5) < 1e-9);
   // Both are analysed at 16 kHz: the same sound stored at 24 kHz is nearly the same sound.
   let seed = 1;
-  const noisy = t.map((v) => v + 0.01 * (((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5));
+  const noisy = t.map((v) => v + 0.01 * ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5));
   const r = compareAudio(encodeWav(noisy, SR), encodeWav(resample(noisy, SR, 24000), 24000));
   assert.ok(r.mcd < 1.5 && r.mcd < higher.mcd, `MCD ${r.mcd}`);
   assert.ok(r.f0Rmse! < 2);
@@ -85,7 +95,13 @@ void test('acoustic: a higher voice, a slower one, and another sample rate', () 
 
 void test('diff documents: one aligned line per task, only readings differ', () => {
   // 去 and 银 have one reading and agree: left out; 行 is a polyphone; 子 (one reading) differs.
-  const item = { line: 11, name: 'utt_3', text: '去银行A子', teacher: ['qu4', 'yin2', 'hang2', null, 'zi3'], student: ['qu4', 'yin2', 'xing2', null, 'zi5'] };
+  const item = {
+    line: 11,
+    name: 'utt_3',
+    text: '去银行A子',
+    teacher: ['qu4', 'yin2', 'hang2', null, 'zi3'],
+    student: ['qu4', 'yin2', 'xing2', null, 'zi5'],
+  };
   assert.equal(readingsLine(item, 'teacher'), 'line 12 · utt_3 | 行hang2 子zi3');
   assert.equal(readingsLine(item, 'student'), 'line 12 · utt_3 | 行xing2 子zi5');
   // A character the teacher did not read is on neither side.
@@ -97,17 +113,27 @@ void test('diff documents: one aligned line per task, only readings differ', () 
 void test('evaluate a teacher run: readings from the manifest, audio where the student has it, eval.json + eval.html', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'eval-test-'));
   try {
-    const teacher = join(dir, 'teacher-out'), studentAudio = join(dir, 'student-out'), out = join(dir, 'report');
+    const teacher = join(dir, 'teacher-out'),
+      studentAudio = join(dir, 'student-out'),
+      out = join(dir, 'report');
     for (const d of [teacher, studentAudio]) mkdirSync(d);
-    writeFileSync(join(teacher, 'manifest.jsonl'), [
-      { line: 0, name: 'a', text: '去银行', readings: ['qu4', 'yin2', 'hang2'], audio: 'a.wav' },
-      { line: 2, name: 'b', text: '行走', readings: ['xing2', 'zou3'], audio: 'b.wav' },
-    ].map((r) => JSON.stringify({ taskHash: 'h', wavSha256: 'w', ...r })).join('\n') + '\n');
+    writeFileSync(
+      join(teacher, 'manifest.jsonl'),
+      [
+        { line: 0, name: 'a', text: '去银行', readings: ['qu4', 'yin2', 'hang2'], audio: 'a.wav' },
+        { line: 2, name: 'b', text: '行走', readings: ['xing2', 'zou3'], audio: 'b.wav' },
+      ]
+        .map((r) => JSON.stringify({ taskHash: 'h', wavSha256: 'w', ...r }))
+        .join('\n') + '\n',
+    );
     writeFileSync(join(teacher, 'a.wav'), encodeWav(voiced(200, 0.4), SR));
     writeFileSync(join(teacher, 'b.wav'), encodeWav(voiced(150, 0.4), SR));
     writeFileSync(join(studentAudio, 'a.wav'), encodeWav(voiced(200, 0.4), SR));
     // A student that reads every 行 as hang2 and everything else as the teacher does.
-    const student: G2PStudent = { version: 'test', predict: (t, i) => (t[i] === '行' ? 'hang2' : ({ 去: 'qu4', 银: 'yin2', 走: 'zou3' } as Record<string, string>)[t[i]!]) };
+    const student: G2PStudent = {
+      version: 'test',
+      predict: (t, i) => (t[i] === '行' ? 'hang2' : ({ 去: 'qu4', 银: 'yin2', 走: 'zou3' } as Record<string, string>)[t[i]!]),
+    };
     const report = await evaluate({ teacherDir: teacher, student, studentAudioDir: studentAudio });
     assert.deepEqual(report.summary.characters, { agree: 4, total: 5, rate: 0.8 });
     assert.deepEqual(report.summary.sentences, { agree: 1, total: 2, rate: 0.5 });

@@ -3,7 +3,16 @@
 // third_party/pypinyin-0.55 under /usr/bin/python3. (All 1,559 readings of the data were compared the same way.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Style, charReadings, getFinalsTone3, getInitials, isPypinyinHan, loadPypinyin, phraseReadings, pinyin } from '../../server/src/core/pronunciation/g2p/pypinyin';
+import {
+  Style,
+  charReadings,
+  getFinalsTone3,
+  getInitials,
+  isPypinyinHan,
+  loadPypinyin,
+  phraseReadings,
+  pinyin,
+} from '../../server/src/core/pronunciation/g2p/pypinyin';
 
 const both = (s: string) => [pinyin(s, Style.INITIALS), pinyin(s, Style.FINALS_TONE3)];
 
@@ -53,22 +62,52 @@ test('er, zh/ch/sh/r/z/c/s + i (pypinyin writes i; glm_g2p makes it iii/ii)', ()
 });
 
 test('the neutral tone is 5', () => {
-  assert.deepEqual(both('衣裳'), [[[''], ['sh']], [['i1'], ['ang5']]]);
+  assert.deepEqual(both('衣裳'), [
+    [[''], ['sh']],
+    [['i1'], ['ang5']],
+  ]);
   assert.deepEqual(both('的'), [[['d']], [['e5']]]);
   assert.deepEqual(both('了'), [[['l']], [['e5']]]);
   assert.deepEqual(both('吗'), [[['m']], [['a5']]]);
-  assert.deepEqual(both('好的'), [[['h'], ['d']], [['ao3'], ['e5']]]);
+  assert.deepEqual(both('好的'), [
+    [['h'], ['d']],
+    [['ao3'], ['e5']],
+  ]);
 });
 
 test('phrases decide over single characters; mmseg max-match and its quirk', () => {
-  assert.deepEqual(both('银行'), [[[''], ['h']], [['in2'], ['ang2']]]);
-  assert.deepEqual(both('重庆银行'), [[['ch'], ['q'], [''], ['h']], [['ong2'], ['ing4'], ['in2'], ['ang2']]]);
-  assert.deepEqual(both('行走'), [[['x'], ['z']], [['ing2'], ['ou3']]]);
-  assert.deepEqual(both('长大'), [[['zh'], ['d']], [['ang3'], ['a4']]]);
-  assert.deepEqual(both('长江'), [[['ch'], ['j']], [['ang2'], ['iang1']]]);
-  assert.deepEqual(both('人参'), [[['r'], ['sh']], [['en2'], ['en1']]]);
-  assert.deepEqual(both('参数'), [[['c'], ['sh']], [['an1'], ['u4']]]);
-  assert.deepEqual(both('中国人'), [[['zh'], ['g'], ['r']], [['ong1'], ['uo2'], ['en2']]]);
+  assert.deepEqual(both('银行'), [
+    [[''], ['h']],
+    [['in2'], ['ang2']],
+  ]);
+  assert.deepEqual(both('重庆银行'), [
+    [['ch'], ['q'], [''], ['h']],
+    [['ong2'], ['ing4'], ['in2'], ['ang2']],
+  ]);
+  assert.deepEqual(both('行走'), [
+    [['x'], ['z']],
+    [['ing2'], ['ou3']],
+  ]);
+  assert.deepEqual(both('长大'), [
+    [['zh'], ['d']],
+    [['ang3'], ['a4']],
+  ]);
+  assert.deepEqual(both('长江'), [
+    [['ch'], ['j']],
+    [['ang2'], ['iang1']],
+  ]);
+  assert.deepEqual(both('人参'), [
+    [['r'], ['sh']],
+    [['en2'], ['en1']],
+  ]);
+  assert.deepEqual(both('参数'), [
+    [['c'], ['sh']],
+    [['an1'], ['u4']],
+  ]);
+  assert.deepEqual(both('中国人'), [
+    [['zh'], ['g'], ['r']],
+    [['ong1'], ['uo2'], ['en2']],
+  ]);
   // 七返还 is a prefix of a phrase but no phrase itself, so mmseg yields every character alone, and 还 is hái,
   // although 返还 (fǎn huán) is a phrase.
   assert.deepEqual(pinyin('七返还', Style.FINALS_TONE3), [['i1'], ['an3'], ['ai2']]);
@@ -81,11 +120,14 @@ test('non-Han runs come back unchanged, not style-converted (errors="default")',
   assert.deepEqual(both('zi'), [[['zi']], [['zi']]]);
   assert.deepEqual(both('3.5'), [[['3.5']], [['3.5']]]);
   assert.deepEqual(both('，'), [[['，']], [['，']]]);
-  assert.deepEqual(both('你好abc'), [[['n'], ['h'], ['abc']], [['i3'], ['ao3'], ['abc']]]);
+  assert.deepEqual(both('你好abc'), [
+    [['n'], ['h'], ['abc']],
+    [['i3'], ['ao3'], ['abc']],
+  ]);
   assert.deepEqual(both(''), [[], []]);
 });
 
-test('〇 and astral Han characters; characters pypinyin cannot read give \'\'', () => {
+test("〇 and astral Han characters; characters pypinyin cannot read give ''", () => {
   assert.ok(isPypinyinHan(0x3007) && isPypinyinHan(0x20000) && !isPypinyinHan(0x2e80) && !isPypinyinHan(0x41));
   assert.deepEqual(both('〇'), [[['l']], [['ing2']]]);
   assert.deepEqual(both('𠀀'), [[['h']], [['e1']]]);
@@ -93,17 +135,39 @@ test('〇 and astral Han characters; characters pypinyin cannot read give \'\'',
   assert.deepEqual(both('㕶'), [[['']], [['']]]);
   assert.deepEqual(both('嗯'), [[['']], [['']]]);
   assert.deepEqual(both('呣'), [[['']], [['']]]);
-  assert.deepEqual(both('嗯呣'), [[[''], ['']], [[''], ['']]]);
+  assert.deepEqual(both('嗯呣'), [
+    [[''], ['']],
+    [[''], ['']],
+  ]);
   assert.deepEqual(both('噷'), [[['h']], [['']]]);
   assert.deepEqual(both('欸'), [[['']], [['ai1']]]);
 });
 
 test('the style converters on odd readings (nasal interjections, ê, yo)', () => {
   const cases: Array<[string, string, string]> = [
-    ['hm', 'h', ''], ['hng', 'h', ''], ['m\u0300', 'm', ''], ['m\u0304', 'm', ''], ['n', 'n', ''], ['ng', 'n', ''],
-    ['yo', '', 'o5'], ['yō', '', 'o1'], ['ê\u0304', '', 'ê1'], ['ê\u030c', '', 'ê3'], ['ế', '', 'ê2'], ['ề', '', 'ê4'],
-    ['ń', '', ''], ['ńg', '', ''], ['ḿ', '', ''], ['lüè', 'l', 've4'], ['jūn', 'j', 'vn1'], ['zhuàng', 'zh', 'uang4'],
-    ['shéi', 'sh', 'ei2'], ['ér', '', 'er2'], ['wēng', '', 'ueng1'], ['yōng', '', 'iong1'], ['yuān', '', 'van1'],
+    ['hm', 'h', ''],
+    ['hng', 'h', ''],
+    ['m\u0300', 'm', ''],
+    ['m\u0304', 'm', ''],
+    ['n', 'n', ''],
+    ['ng', 'n', ''],
+    ['yo', '', 'o5'],
+    ['yō', '', 'o1'],
+    ['ê\u0304', '', 'ê1'],
+    ['ê\u030c', '', 'ê3'],
+    ['ế', '', 'ê2'],
+    ['ề', '', 'ê4'],
+    ['ń', '', ''],
+    ['ńg', '', ''],
+    ['ḿ', '', ''],
+    ['lüè', 'l', 've4'],
+    ['jūn', 'j', 'vn1'],
+    ['zhuàng', 'zh', 'uang4'],
+    ['shéi', 'sh', 'ei2'],
+    ['ér', '', 'er2'],
+    ['wēng', '', 'ueng1'],
+    ['yōng', '', 'iong1'],
+    ['yuān', '', 'van1'],
   ];
   for (const [py, ini, fin] of cases) {
     assert.equal(getInitials(py), ini, `INITIALS of ${py}`);

@@ -11,7 +11,8 @@ describe('TextMate grammars', () => {
     const g = load(file);
     const re = (k: string) => new RegExp(g.repository[k].match, 'g');
     it(`${file}: pinyin and phoneme tokens inside strings`, () => {
-      for (const p of ['hang2', 'chong2', 'lv4', 'lu:4', 'lü4', 'er2', 'zhi1', 'a5']) assert.deepEqual(`x ${p} y`.match(re('pinyin')), [p], p);
+      for (const p of ['hang2', 'chong2', 'lv4', 'lu:4', 'lü4', 'er2', 'zhi1', 'a5'])
+        assert.deepEqual(`x ${p} y`.match(re('pinyin')), [p], p);
       assert.equal('银行 hello world'.match(re('pinyin')), null);
       assert.deepEqual('银<|H|><|ANG2|>'.match(re('token')), ['<|H|>', '<|ANG2|>']);
     });

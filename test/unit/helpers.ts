@@ -1,7 +1,13 @@
 /** Test helpers: independent of the core, so that tests of the core do not check it against itself. */
 
 /** A PCM WAV file (a quiet 220 Hz tone), built by hand. */
-export function makeWav(opts: { seconds: number; sampleRate?: number; channels?: number; bits?: 8 | 16 | 24 | 32; truncateTo?: number }): Buffer {
+export function makeWav(opts: {
+  seconds: number;
+  sampleRate?: number;
+  channels?: number;
+  bits?: 8 | 16 | 24 | 32;
+  truncateTo?: number;
+}): Buffer {
   const sampleRate = opts.sampleRate ?? 16000;
   const channels = opts.channels ?? 1;
   const bits = opts.bits ?? 16;

@@ -73,7 +73,12 @@ function missing(res: ServerResponse, field: string) {
 
 function speechWav(sampleRate: number, seconds = 0.3): Buffer {
   const n = Math.round(sampleRate * seconds);
-  return Buffer.from(encodeWav(Float32Array.from({ length: n }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 440 * i) / sampleRate)), sampleRate));
+  return Buffer.from(
+    encodeWav(
+      Float32Array.from({ length: n }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 440 * i) / sampleRate)),
+      sampleRate,
+    ),
+  );
 }
 
 abstract class StandIn {
@@ -90,9 +95,11 @@ abstract class StandIn {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
-      void readAll(req).then((body) => this.route(req, res, (req.url ?? '/').split('?')[0]!, body)).catch((err: unknown) => {
-        if (!res.headersSent) json(res, 500, { detail: String(err) });
-      });
+      void readAll(req)
+        .then((body) => this.route(req, res, (req.url ?? '/').split('?')[0]!, body))
+        .catch((err: unknown) => {
+          if (!res.headersSent) json(res, 500, { detail: String(err) });
+        });
     });
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
@@ -132,12 +139,20 @@ abstract class StandIn {
   }
 }
 
-interface Voice { voice_id: string; name: string; prompt_text: string; created_at: string; audio: Buffer }
+interface Voice {
+  voice_id: string;
+  name: string;
+  prompt_text: string;
+  created_at: string;
+  audio: Buffer;
+}
 
 /** JerryAZR/GLM-TTS-Server (api/server.py): voices CRUD, OpenAI-style speech, JWT roles (api/auth.py). */
 export class GlmTtsServerStandIn extends StandIn {
   /** The bundled sample voice (voices/jerry). */
-  voices = new Map<string, Voice>([['jerry', { voice_id: 'jerry', name: 'jerry', prompt_text: '你好', created_at: '2026-01-01T00:00:00+00:00', audio: Buffer.alloc(0) }]]);
+  voices = new Map<string, Voice>([
+    ['jerry', { voice_id: 'jerry', name: 'jerry', prompt_text: '你好', created_at: '2026-01-01T00:00:00+00:00', audio: Buffer.alloc(0) }],
+  ]);
   /** Every POST /v1/voices, parsed, with the Authorization header and the answer's status. */
   uploads: Array<{ auth?: string; parts: Part[]; status: number }> = [];
   speeches: Array<{ auth?: string; body: Record<string, unknown> }> = [];
@@ -153,10 +168,19 @@ export class GlmTtsServerStandIn extends StandIn {
   private denied(req: IncomingMessage, res: ServerResponse, role: 'user' | 'admin'): boolean {
     if (!this.keys.size) return false;
     const h = req.headers.authorization;
-    if (!h) { json(res, 401, { detail: 'Missing Authorization header' }); return true; }
+    if (!h) {
+      json(res, 401, { detail: 'Missing Authorization header' });
+      return true;
+    }
     const got = this.keys.get(h.replace(/^Bearer /, ''));
-    if (!got) { json(res, 401, { detail: 'Invalid token signature' }); return true; }
-    if (role === 'admin' && got !== 'admin') { json(res, 403, { detail: "This endpoint requires the 'admin' role" }); return true; }
+    if (!got) {
+      json(res, 401, { detail: 'Invalid token signature' });
+      return true;
+    }
+    if (role === 'admin' && got !== 'admin') {
+      json(res, 403, { detail: "This endpoint requires the 'admin' role" });
+      return true;
+    }
     return false;
   }
 
@@ -165,7 +189,14 @@ export class GlmTtsServerStandIn extends StandIn {
     if (req.method === 'GET' && path === '/ready') return json(res, 200, { ready: this.ready, mock: this.mock });
     if (req.method === 'GET' && path === '/status') {
       if (this.denied(req, res, 'user')) return;
-      return json(res, 200, { version: 'abc1234', ready: this.ready, mock: this.mock, sample_rate: this.sampleRate, voices: this.voices.size, generating: this.inFlight > 0 });
+      return json(res, 200, {
+        version: 'abc1234',
+        ready: this.ready,
+        mock: this.mock,
+        sample_rate: this.sampleRate,
+        voices: this.voices.size,
+        generating: this.inFlight > 0,
+      });
     }
     if (req.method === 'POST' && path === '/v1/voices') return this.createVoice(req, res, body);
     const one = /^\/v1\/voices\/([^/]+)$/.exec(path);
@@ -184,18 +215,32 @@ export class GlmTtsServerStandIn extends StandIn {
     const entry: { auth?: string; parts: Part[]; status: number } = { parts: [], status: 0 };
     if (req.headers.authorization) entry.auth = req.headers.authorization;
     this.uploads.push(entry);
-    const send = (status: number, value: unknown) => { entry.status = status; json(res, status, value); };
-    if (this.denied(req, res, 'admin')) { entry.status = res.statusCode; return; }
+    const send = (status: number, value: unknown) => {
+      entry.status = status;
+      json(res, status, value);
+    };
+    if (this.denied(req, res, 'admin')) {
+      entry.status = res.statusCode;
+      return;
+    }
     entry.parts = parseMultipart(body, req.headers['content-type']);
     const field = (n: string) => entry.parts.find((p) => p.name === n && p.filename === undefined)?.data.toString('utf8');
     // name, prompt_text: Form(...); an empty form value is a missing one (FastAPI).
-    for (const n of ['name', 'prompt_text']) if (!field(n)) { entry.status = 422; return missing(res, n); }
+    for (const n of ['name', 'prompt_text'])
+      if (!field(n)) {
+        entry.status = 422;
+        return missing(res, n);
+      }
     const audio = entry.parts.find((p) => p.name === 'prompt_audio' && p.filename !== undefined);
-    if (!audio) { entry.status = 422; return missing(res, 'prompt_audio'); }
+    if (!audio) {
+      entry.status = 422;
+      return missing(res, 'prompt_audio');
+    }
     const id = (field('voice_id') || `voice_${Math.random().toString(16).slice(2, 14)}`).trim();
     if (!/^[A-Za-z0-9_-]+$/.test(id)) return send(400, { detail: "voice_id must be alphanumeric with '-' or '_'" });
     if (this.voices.has(id)) return send(409, { detail: `Voice '${id}' already exists` });
-    if (audio.data.subarray(0, 4).toString('latin1') !== 'RIFF') return send(400, { detail: 'Could not process audio file: Decoding failed. ffmpeg returned error code: 1' });
+    if (audio.data.subarray(0, 4).toString('latin1') !== 'RIFF')
+      return send(400, { detail: 'Could not process audio file: Decoding failed. ffmpeg returned error code: 1' });
     const created_at = new Date().toISOString();
     this.voices.set(id, { voice_id: id, name: field('name')!, prompt_text: field('prompt_text')!, created_at, audio: audio.data });
     send(200, { voice_id: id, name: field('name'), created_at });
@@ -215,16 +260,22 @@ export class GlmTtsServerStandIn extends StandIn {
     if (!this.ready) return json(res, 503, { detail: 'Inference engine is not ready yet' });
     const input = body.input;
     if (typeof input !== 'string') return missing(res, 'input');
-    if (input.length < 1 || [...input].length > 5000) return json(res, 422, { detail: [{ type: 'string_too_long', loc: ['body', 'input'], msg: 'String should have at most 5000 characters' }] });
+    if (input.length < 1 || [...input].length > 5000)
+      return json(res, 422, {
+        detail: [{ type: 'string_too_long', loc: ['body', 'input'], msg: 'String should have at most 5000 characters' }],
+      });
     const format = body.response_format ?? 'wav';
     if (format !== 'wav' && format !== 'mp3') return json(res, 400, { detail: "response_format must be 'wav' or 'mp3'" });
     if (!input.trim()) return json(res, 400, { detail: 'input text cannot be empty' });
     // resolve_voice: explicit > "default" > the sole voice.
     const requested = body.voice as string | undefined;
     const ids = [...this.voices.keys()].sort();
-    if (requested && !this.voices.has(requested)) return json(res, 404, { detail: `Voice '${requested}' not found; available: [${ids.map((i) => `'${i}'`).join(', ')}]` });
+    if (requested && !this.voices.has(requested))
+      return json(res, 404, { detail: `Voice '${requested}' not found; available: [${ids.map((i) => `'${i}'`).join(', ')}]` });
     if (!requested && !this.voices.has('default') && ids.length !== 1) {
-      return json(res, ids.length ? 400 : 404, { detail: ids.length ? `Multiple voices available; specify 'voice': [${ids.map((i) => `'${i}'`).join(', ')}]` : 'No voices available' });
+      return json(res, ids.length ? 400 : 404, {
+        detail: ids.length ? `Multiple voices available; specify 'voice': [${ids.map((i) => `'${i}'`).join(', ')}]` : 'No voices available',
+      });
     }
     await this.generate(res, input, this.sampleRate, (wav) => {
       res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': wav.length });
@@ -245,18 +296,39 @@ export class FastapiGatewayStandIn extends StandIn {
     this.requests.push(entry);
     entry.parts = parseMultipart(body, req.headers['content-type']);
     const field = (n: string) => entry.parts.find((p) => p.name === n && p.filename === undefined)?.data.toString('utf8');
-    for (const n of ['prompt_text', 'input_text']) if (!field(n)) { entry.status = 422; return missing(res, n); }
+    for (const n of ['prompt_text', 'input_text'])
+      if (!field(n)) {
+        entry.status = 422;
+        return missing(res, n);
+      }
     const audio = entry.parts.find((p) => p.name === 'prompt_audio' && p.filename !== undefined);
-    if (!audio) { entry.status = 422; return missing(res, 'prompt_audio'); }
+    if (!audio) {
+      entry.status = 422;
+      return missing(res, 'prompt_audio');
+    }
     const suffix = /\.[^.]*$/.exec(audio.filename ?? '')?.[0]?.toLowerCase() ?? '';
-    if (!['.wav', '.flac', ''].includes(suffix)) { entry.status = 400; return json(res, 400, { detail: 'prompt_audio: use .wav or .flac' }); }
+    if (!['.wav', '.flac', ''].includes(suffix)) {
+      entry.status = 400;
+      return json(res, 400, { detail: 'prompt_audio: use .wav or .flac' });
+    }
     const int = (n: string, d: number) => (field(n) === undefined ? d : Number(field(n)));
-    const seed = int('seed', 42), sampleRate = int('sample_rate', 24000);
-    if (!Number.isInteger(seed) || !Number.isInteger(sampleRate)) { entry.status = 422; return json(res, 422, { detail: [{ type: 'int_parsing', loc: ['body', 'seed'], msg: 'Input should be a valid integer' }] }); }
-    if (!field('input_text')!.trim()) { entry.status = 400; return json(res, 400, { detail: 'input_text is empty' }); }
+    const seed = int('seed', 42),
+      sampleRate = int('sample_rate', 24000);
+    if (!Number.isInteger(seed) || !Number.isInteger(sampleRate)) {
+      entry.status = 422;
+      return json(res, 422, { detail: [{ type: 'int_parsing', loc: ['body', 'seed'], msg: 'Input should be a valid integer' }] });
+    }
+    if (!field('input_text')!.trim()) {
+      entry.status = 400;
+      return json(res, 400, { detail: 'input_text is empty' });
+    }
     await this.generate(res, field('input_text')!, sampleRate, (wav) => {
       entry.status = 200;
-      res.writeHead(200, { 'content-type': 'audio/wav', 'content-disposition': 'attachment; filename="glm_tts_out.wav"', 'content-length': wav.length });
+      res.writeHead(200, {
+        'content-type': 'audio/wav',
+        'content-disposition': 'attachment; filename="glm_tts_out.wav"',
+        'content-length': wav.length,
+      });
       res.end(wav);
     });
     if (!entry.status) entry.status = res.statusCode;

@@ -14,7 +14,10 @@ void test('the terminal launcher runs the CLI with the extension host’s runtim
   const dir = path.join(root, "it's a dir");
   mkdirSync(dir);
   const cli = path.join(dir, 'cli.js');
-  writeFileSync(cli, 'process.stdout.write(JSON.stringify({ args: process.argv.slice(2), electron: process.env.ELECTRON_RUN_AS_NODE ?? null }))');
+  writeFileSync(
+    cli,
+    'process.stdout.write(JSON.stringify({ args: process.argv.slice(2), electron: process.env.ELECTRON_RUN_AS_NODE ?? null }))',
+  );
   const bin = path.join(dir, 'bin');
   await writeLaunchers(bin, { execPath: process.execPath, electron: true }, cli);
   const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}` };
@@ -26,7 +29,10 @@ void test('the terminal launcher runs the CLI with the extension host’s runtim
   assert.ok(cmd.includes(`"${process.execPath}" "${cli}" %*`));
 
   await writeLaunchers(bin, { execPath: process.execPath, electron: false }, cli);
-  assert.equal(JSON.parse(spawnSync('tts-distill', [], { env: { ...env, ELECTRON_RUN_AS_NODE: '' }, encoding: 'utf8' }).stdout).electron, '');
+  assert.equal(
+    JSON.parse(spawnSync('tts-distill', [], { env: { ...env, ELECTRON_RUN_AS_NODE: '' }, encoding: 'utf8' }).stdout).electron,
+    '',
+  );
 
   // With the real bundle (npm run build writes dist/cli.js; pretest builds it).
   const dist = path.join(REPO, 'dist', 'cli.js');

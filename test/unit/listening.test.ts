@@ -6,8 +6,19 @@ import * as path from 'node:path';
 import { evaluate, writeReport } from '../../server/src/core/evaluation/evaluate';
 import { incompleteBeta, meanCi, studentTCdf, studentTQuantile, wilson } from '../../server/src/core/evaluation/confidence';
 import {
-  appendAnswer, answersFile, type ListeningCandidate, ListeningInputError, listeningCandidates, makeAnswer, nextItem, openTest, parseAnswers, planTest,
-  readAnswers, summarize, updateReport,
+  appendAnswer,
+  answersFile,
+  type ListeningCandidate,
+  ListeningInputError,
+  listeningCandidates,
+  makeAnswer,
+  nextItem,
+  openTest,
+  parseAnswers,
+  planTest,
+  readAnswers,
+  summarize,
+  updateReport,
 } from '../../server/src/core/evaluation/listening';
 import { makeWav } from './helpers';
 import { runCli } from './runCli';
@@ -17,7 +28,13 @@ const close = (actual: number | null, expected: number, eps = 1e-6, what = '') =
 };
 
 function candidates(n: number): ListeningCandidate[] {
-  return Array.from({ length: n }, (_, k) => ({ name: `utt_${k}`, line: k, text: `第${k}句`, teacherAudio: `/t/utt_${k}.wav`, studentAudio: `/s/utt_${k}.wav` }));
+  return Array.from({ length: n }, (_, k) => ({
+    name: `utt_${k}`,
+    line: k,
+    text: `第${k}句`,
+    teacherAudio: `/t/utt_${k}.wav`,
+    studentAudio: `/s/utt_${k}.wav`,
+  }));
 }
 
 /** A real evaluation run: a teacher run of `n` lines, student WAVs for the first `withStudent`, eval.json written by the core. */
@@ -28,12 +45,30 @@ async function makeRun(n: number, withStudent = n): Promise<{ root: string; run:
   const records: string[] = [];
   for (let k = 0; k < n; k++) {
     const text = `我们去银行${k}`;
-    records.push(JSON.stringify({ line: k, name: `utt_${k}`, taskHash: 'h', text, readings: new Array(text.length).fill(null), audio: `utt_${k}.wav`, durationSeconds: 0.2, sampleRate: 16000, backend: 'embedded', seed: 42, wavSha256: 'w' }));
+    records.push(
+      JSON.stringify({
+        line: k,
+        name: `utt_${k}`,
+        taskHash: 'h',
+        text,
+        readings: new Array(text.length).fill(null),
+        audio: `utt_${k}.wav`,
+        durationSeconds: 0.2,
+        sampleRate: 16000,
+        backend: 'embedded',
+        seed: 42,
+        wavSha256: 'w',
+      }),
+    );
     writeFileSync(path.join(root, 'teacher-out', `utt_${k}.wav`), makeWav({ seconds: 0.2 }));
     if (k < withStudent) writeFileSync(path.join(root, 'student-out', `utt_${k}.wav`), makeWav({ seconds: 0.2 }));
   }
   writeFileSync(path.join(root, 'teacher-out', 'manifest.jsonl'), records.join('\n') + '\n');
-  const report = await evaluate({ teacherDir: path.join(root, 'teacher-out'), studentAudioDir: path.join(root, 'student-out'), student: { version: 'stub', predict: () => undefined } });
+  const report = await evaluate({
+    teacherDir: path.join(root, 'teacher-out'),
+    studentAudioDir: path.join(root, 'student-out'),
+    student: { version: 'stub', predict: () => undefined },
+  });
   const run = path.join(root, 'eval');
   await writeReport(report, run);
   return { root, run };
@@ -55,7 +90,14 @@ describe('listening: confidence intervals against known values', () => {
   });
 
   it('Student t quantiles and CDF (scipy.stats.t)', () => {
-    const expected: Array<[number, number]> = [[1, 12.70620474], [2, 4.30265273], [4, 2.77644511], [9, 2.26215716], [29, 2.04522964], [1000, 1.96233908]];
+    const expected: Array<[number, number]> = [
+      [1, 12.70620474],
+      [2, 4.30265273],
+      [4, 2.77644511],
+      [9, 2.26215716],
+      [29, 2.04522964],
+      [1000, 1.96233908],
+    ];
     for (const [df, t] of expected) close(studentTQuantile(0.975, df), t, 1e-6, `t(0.975, ${df})`);
     close(studentTQuantile(0.025, 9), -2.26215716, 1e-6);
     close(studentTCdf(2, 3), 0.9303370157205785, 1e-9);
@@ -78,17 +120,35 @@ describe('listening: confidence intervals against known values', () => {
 describe('listening: planning', () => {
   it('the same seed gives the same plan; another seed another sample and order', () => {
     const opts = { test: 't1', seed: 7, count: 10, kinds: 'both' as const, now: new Date(0) };
-    const a = planTest(candidates(50), opts), b = planTest(candidates(50), opts);
+    const a = planTest(candidates(50), opts),
+      b = planTest(candidates(50), opts);
     assert.deepEqual(a, b);
     assert.equal(a.items.length, 30, '10 A/B items then 20 MOS takes');
-    assert.deepEqual(a.items.slice(0, 10).map((i) => i.kind), new Array(10).fill('ab'));
-    assert.deepEqual(a.items.slice(10).map((i) => i.kind), new Array(20).fill('mos'));
+    assert.deepEqual(
+      a.items.slice(0, 10).map((i) => i.kind),
+      new Array(10).fill('ab'),
+    );
+    assert.deepEqual(
+      a.items.slice(10).map((i) => i.kind),
+      new Array(20).fill('mos'),
+    );
     const c = planTest(candidates(50), { ...opts, seed: 8 });
-    assert.notDeepEqual(c.items.map((i) => i.id), a.items.map((i) => i.id));
+    assert.notDeepEqual(
+      c.items.map((i) => i.id),
+      a.items.map((i) => i.id),
+    );
     // The MOS takes are the sampled lines' teacher and student takes, each once.
     const abNames = new Set(a.items.filter((i) => i.kind === 'ab').map((i) => i.name));
     const mos = a.items.filter((i) => i.kind === 'mos');
-    for (const name of abNames) assert.deepEqual(mos.filter((i) => i.name === name).map((i) => i.system).sort(), ['student', 'teacher'], name);
+    for (const name of abNames)
+      assert.deepEqual(
+        mos
+          .filter((i) => i.name === name)
+          .map((i) => i.system)
+          .sort(),
+        ['student', 'teacher'],
+        name,
+      );
     assert.equal(new Set(a.items.map((i) => i.id)).size, 30, 'ids are unique');
   });
 
@@ -104,14 +164,21 @@ describe('listening: planning', () => {
     const mos = planTest(candidates(10), { test: 't', seed: 42, count: 10, kinds: 'mos' });
     for (const i of mos.items) assert.doesNotMatch(i.id, /teacher|student/);
     // Not simply teacher, student, teacher, student…
-    assert.notDeepEqual(mos.items.map((i) => (i.kind === 'mos' ? i.system : '')), Array.from({ length: 20 }, (_, k) => (k % 2 ? 'student' : 'teacher')));
+    assert.notDeepEqual(
+      mos.items.map((i) => (i.kind === 'mos' ? i.system : '')),
+      Array.from({ length: 20 }, (_, k) => (k % 2 ? 'student' : 'teacher')),
+    );
   });
 
   it('samples at most the candidates; refuses bad counts, names and a run without pairs', () => {
     assert.equal(planTest(candidates(3), { test: 't', seed: 1, count: 20, kinds: 'ab' }).items.length, 3);
-    assert.throws(() => planTest([], { test: 't', seed: 1, count: 20, kinds: 'ab' }), /no line of the run has both a teacher WAV and a student WAV/);
+    assert.throws(
+      () => planTest([], { test: 't', seed: 1, count: 20, kinds: 'ab' }),
+      /no line of the run has both a teacher WAV and a student WAV/,
+    );
     assert.throws(() => planTest(candidates(3), { test: 't', seed: 1, count: 0, kinds: 'ab' }), ListeningInputError);
-    for (const bad of ['../x', '', '.hidden', 'a/b', 'x.plan']) assert.throws(() => planTest(candidates(3), { test: bad, seed: 1, count: 2, kinds: 'ab' }), /test name/, bad);
+    for (const bad of ['../x', '', '.hidden', 'a/b', 'x.plan'])
+      assert.throws(() => planTest(candidates(3), { test: bad, seed: 1, count: 2, kinds: 'ab' }), /test name/, bad);
   });
 
   it('candidates are the report lines with both WAVs on disk', () => {
@@ -121,7 +188,10 @@ describe('listening: planning', () => {
       { name: 'c', line: 2, text: 'z', teacherAudio: '/t/c.wav', studentAudio: '/s/gone.wav' },
     ];
     const got = listeningCandidates({ items: items as never }, (f) => f !== '/s/gone.wav');
-    assert.deepEqual(got.map((c) => c.name), ['a']);
+    assert.deepEqual(
+      got.map((c) => c.name),
+      ['a'],
+    );
   });
 
   it('answers: A/B 1|2 names the preferred system, MOS 1–5; anything else is refused', () => {
@@ -229,7 +299,8 @@ describe('listening: answers on disk', () => {
       if (k === 0) answers.push(makeAnswer(plan, k, 3 - value));
       answers.push(makeAnswer(plan, k, value));
     }
-    const teacherScores = [3, 4, 5, 4, 3], studentScores = [2, 3];
+    const teacherScores = [3, 4, 5, 4, 3],
+      studentScores = [2, 3];
     for (let k = 10; k < plan.items.length; k++) {
       const item = plan.items[k]!;
       assert.ok(item.kind === 'mos');
@@ -249,8 +320,11 @@ describe('listening: answers on disk', () => {
     close(s.mos!.teacher.low, 2.761149366316432, 1e-6);
     assert.equal(s.mos!.student.n, 2);
     close(s.mos!.student.mean, 2.5, 1e-12);
-    close(s.mos!.student.high, 2.5 + 12.70620474 * Math.SQRT1_2 / Math.SQRT2, 1e-6);
-    assert.deepEqual(parseAnswers('{"item":"x","kind":"mos","name":"n","system":"student","score":9,"at":""}\nnot json\n\n'), { answers: [], invalidLines: 2 });
+    close(s.mos!.student.high, 2.5 + (12.70620474 * Math.SQRT1_2) / Math.SQRT2, 1e-6);
+    assert.deepEqual(parseAnswers('{"item":"x","kind":"mos","name":"n","system":"student","score":9,"at":""}\nnot json\n\n'), {
+      answers: [],
+      invalidLines: 2,
+    });
   });
 
   it('the evaluation report carries the summary once answers exist (eval.json, eval.html), and keeps it when evaluated again', async () => {
@@ -274,7 +348,11 @@ describe('listening: answers on disk', () => {
       assert.match(html, /Listening tests \(blind\)/);
       assert.match(html, /100\.0 % \[51\.0, 100\.0\]/);
       // Evaluating again into the same folder keeps the tests.
-      const report = await evaluate({ teacherDir: path.join(root, 'teacher-out'), studentAudioDir: path.join(root, 'student-out'), student: { version: 'stub', predict: () => undefined } });
+      const report = await evaluate({
+        teacherDir: path.join(root, 'teacher-out'),
+        studentAudioDir: path.join(root, 'student-out'),
+        student: { version: 'stub', predict: () => undefined },
+      });
       await writeReport(report, run);
       assert.equal(JSON.parse(readFileSync(path.join(run, 'eval.json'), 'utf8')).listening[0].answered, 4);
     } finally {

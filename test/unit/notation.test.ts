@@ -4,7 +4,14 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pinyin } from 'pinyin-pro';
 import {
-  normalizePinyin, parsePinyin, parsePinyinDetailed, parseReplacement, PHONEME_SYMBOLS, pinyinToTokens, readingToPinyin, tokensToPinyin,
+  normalizePinyin,
+  parsePinyin,
+  parsePinyinDetailed,
+  parseReplacement,
+  PHONEME_SYMBOLS,
+  pinyinToTokens,
+  readingToPinyin,
+  tokensToPinyin,
 } from '../../server/src/core/formats/notation';
 
 const PHONEMES = path.resolve(__dirname, '..', '..', 'data', 'glmtts', 'G2P_all_phonemes.json');
@@ -18,23 +25,73 @@ describe('notation: tone-numbered pinyin ↔ the teacher’s tokens', () => {
 
   const table: Array<[string, string]> = [
     // docs/FORMATS.md §2 examples
-    ['hang2', '<|H|><|ANG2|>'], ['chong2', '<|CH|><|ONG2|>'], ['yi4', '<|I4|>'], ['ju2', '<|J|><|V2|>'], ['liu2', '<|L|><|IOU2|>'],
-    ['gui4', '<|G|><|UEI4|>'], ['lun2', '<|L|><|UEN2|>'], ['yue4', '<|VE4|>'], ['shi4', '<|SH|><|III4|>'], ['zi3', '<|Z|><|II3|>'],
+    ['hang2', '<|H|><|ANG2|>'],
+    ['chong2', '<|CH|><|ONG2|>'],
+    ['yi4', '<|I4|>'],
+    ['ju2', '<|J|><|V2|>'],
+    ['liu2', '<|L|><|IOU2|>'],
+    ['gui4', '<|G|><|UEI4|>'],
+    ['lun2', '<|L|><|UEN2|>'],
+    ['yue4', '<|VE4|>'],
+    ['shi4', '<|SH|><|III4|>'],
+    ['zi3', '<|Z|><|II3|>'],
     // zhi/chi/shi/ri → III, zi/ci/si → II
-    ['zhi1', '<|ZH|><|III1|>'], ['chi2', '<|CH|><|III2|>'], ['ri4', '<|R|><|III4|>'], ['ci2', '<|C|><|II2|>'], ['si5', '<|S|><|II5|>'],
+    ['zhi1', '<|ZH|><|III1|>'],
+    ['chi2', '<|CH|><|III2|>'],
+    ['ri4', '<|R|><|III4|>'],
+    ['ci2', '<|C|><|II2|>'],
+    ['si5', '<|S|><|II5|>'],
     // j/q/x + u is ü
-    ['qu4', '<|Q|><|V4|>'], ['jiu3', '<|J|><|IOU3|>'], ['qiu2', '<|Q|><|IOU2|>'], ['xiu1', '<|X|><|IOU1|>'], ['jun1', '<|J|><|VN1|>'], ['xue2', '<|X|><|VE2|>'], ['juan3', '<|J|><|VAN3|>'], ['xun4', '<|X|><|VN4|>'],
+    ['qu4', '<|Q|><|V4|>'],
+    ['jiu3', '<|J|><|IOU3|>'],
+    ['qiu2', '<|Q|><|IOU2|>'],
+    ['xiu1', '<|X|><|IOU1|>'],
+    ['jun1', '<|J|><|VN1|>'],
+    ['xue2', '<|X|><|VE2|>'],
+    ['juan3', '<|J|><|VAN3|>'],
+    ['xun4', '<|X|><|VN4|>'],
     // lü, nü, lüe, nüe
-    ['lv4', '<|L|><|V4|>'], ['nv3', '<|N|><|V3|>'], ['lve4', '<|L|><|VE4|>'], ['nve4', '<|N|><|VE4|>'], ['lu4', '<|L|><|U4|>'],
+    ['lv4', '<|L|><|V4|>'],
+    ['nv3', '<|N|><|V3|>'],
+    ['lve4', '<|L|><|VE4|>'],
+    ['nve4', '<|N|><|VE4|>'],
+    ['lu4', '<|L|><|U4|>'],
     // y and w are not initials
-    ['ya1', '<|IA1|>'], ['ye3', '<|IE3|>'], ['yao4', '<|IAO4|>'], ['you3', '<|IOU3|>'], ['yan2', '<|IAN2|>'], ['yin1', '<|IN1|>'],
-    ['yang2', '<|IANG2|>'], ['ying4', '<|ING4|>'], ['yong3', '<|IONG3|>'], ['yo1', '<|IO1|>'], ['yu2', '<|V2|>'], ['yuan2', '<|VAN2|>'], ['yun4', '<|VN4|>'],
-    ['wu3', '<|U3|>'], ['wa1', '<|UA1|>'], ['wo3', '<|UO3|>'], ['wai4', '<|UAI4|>'], ['wei4', '<|UEI4|>'], ['wan3', '<|UAN3|>'], ['wen2', '<|UEN2|>'],
-    ['wang4', '<|UANG4|>'], ['weng1', '<|UENG1|>'],
+    ['ya1', '<|IA1|>'],
+    ['ye3', '<|IE3|>'],
+    ['yao4', '<|IAO4|>'],
+    ['you3', '<|IOU3|>'],
+    ['yan2', '<|IAN2|>'],
+    ['yin1', '<|IN1|>'],
+    ['yang2', '<|IANG2|>'],
+    ['ying4', '<|ING4|>'],
+    ['yong3', '<|IONG3|>'],
+    ['yo1', '<|IO1|>'],
+    ['yu2', '<|V2|>'],
+    ['yuan2', '<|VAN2|>'],
+    ['yun4', '<|VN4|>'],
+    ['wu3', '<|U3|>'],
+    ['wa1', '<|UA1|>'],
+    ['wo3', '<|UO3|>'],
+    ['wai4', '<|UAI4|>'],
+    ['wei4', '<|UEI4|>'],
+    ['wan3', '<|UAN3|>'],
+    ['wen2', '<|UEN2|>'],
+    ['wang4', '<|UANG4|>'],
+    ['weng1', '<|UENG1|>'],
     // er, zero-initial finals, o after labials
-    ['er2', '<|ER2|>'], ['er4', '<|ER4|>'], ['a1', '<|A1|>'], ['ou3', '<|OU3|>'], ['e4', '<|E4|>'], ['bo2', '<|B|><|O2|>'], ['fo2', '<|F|><|O2|>'],
+    ['er2', '<|ER2|>'],
+    ['er4', '<|ER4|>'],
+    ['a1', '<|A1|>'],
+    ['ou3', '<|OU3|>'],
+    ['e4', '<|E4|>'],
+    ['bo2', '<|B|><|O2|>'],
+    ['fo2', '<|F|><|O2|>'],
     // neutral tone
-    ['de5', '<|D|><|E5|>'], ['le5', '<|L|><|E5|>'], ['men5', '<|M|><|EN5|>'], ['zi5', '<|Z|><|II5|>'],
+    ['de5', '<|D|><|E5|>'],
+    ['le5', '<|L|><|E5|>'],
+    ['men5', '<|M|><|EN5|>'],
+    ['zi5', '<|Z|><|II5|>'],
   ];
   for (const [p, tokens] of table) {
     it(`${p} ↔ ${tokens}`, () => {
@@ -55,13 +112,25 @@ describe('notation: tone-numbered pinyin ↔ the teacher’s tokens', () => {
     assert.equal(normalizePinyin('lǜ'), 'lv4');
     assert.equal(normalizePinyin('zhōng'), 'zhong1');
     const p = parsePinyin('chong2')!;
-    assert.deepEqual({ initial: p.initial, final: p.final, tone: p.tone, base: p.base }, { initial: 'ch', final: 'ong', tone: 2, base: 'chong' });
+    assert.deepEqual(
+      { initial: p.initial, final: p.final, tone: p.tone, base: p.base },
+      { initial: 'ch', final: 'ong', tone: 2, base: 'chong' },
+    );
   });
 
   it('rejects what is not a reading the teacher can write, saying why', () => {
     const reasons: Record<string, RegExp> = {
-      hang6: /tone 6/, hang: /no tone/, gv2: /not a Mandarin syllable/, xx1: /not a Mandarin syllable/, ng2: /interjection/, m2: /interjection/,
-      er5: /no ER5/, er1: /no ER1/, '': /empty/, 'hang 2': /not tone-numbered/, 'hǎná': /two tone marks/,
+      hang6: /tone 6/,
+      hang: /no tone/,
+      gv2: /not a Mandarin syllable/,
+      xx1: /not a Mandarin syllable/,
+      ng2: /interjection/,
+      m2: /interjection/,
+      er5: /no ER5/,
+      er1: /no ER1/,
+      '': /empty/,
+      'hang 2': /not tone-numbered/,
+      hǎná: /two tone marks/,
     };
     for (const [input, why] of Object.entries(reasons)) {
       const r = parsePinyinDetailed(input);
@@ -98,9 +167,14 @@ describe('notation: tone-numbered pinyin ↔ the teacher’s tokens', () => {
   it('splits a replacement into text and syllables and names each broken token', () => {
     const parts = parseReplacement('乡音<|C|><|UEI1|>x<|ZH|><|I4|><|h|><|Q|><|U4|><|G|><|V2|><|SH|>');
     const expected: Array<[string, string | RegExp]> = [
-      ['text', '乡'], ['text', '音'], ['syllable', 'cui1'], ['text', 'x'],
-      ['invalid', /^<\|ZH\|><\|I4\|>: after ZH the teacher writes III/], ['invalid', /^<\|h\|> is not one of the teacher's 204 .*upper-case/],
-      ['invalid', /^<\|Q\|><\|U4\|>: after Q the teacher writes V/], ['invalid', /^<\|G\|><\|V2\|> is not a Mandarin syllable/],
+      ['text', '乡'],
+      ['text', '音'],
+      ['syllable', 'cui1'],
+      ['text', 'x'],
+      ['invalid', /^<\|ZH\|><\|I4\|>: after ZH the teacher writes III/],
+      ['invalid', /^<\|h\|> is not one of the teacher's 204 .*upper-case/],
+      ['invalid', /^<\|Q\|><\|U4\|>: after Q the teacher writes V/],
+      ['invalid', /^<\|G\|><\|V2\|> is not a Mandarin syllable/],
       ['invalid', /^the initial <\|SH\|> is not followed by a final/],
     ];
     assert.equal(parts.length, expected.length);

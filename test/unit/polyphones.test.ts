@@ -4,13 +4,19 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ReplaceDict } from '../../server/src/core/pronunciation/dictionary';
-import { createPolyphoneAnalyzer, type PolyphoneData, type RecordedRuns, type SecondOpinion } from '../../server/src/core/pronunciation/polyphones';
+import {
+  createPolyphoneAnalyzer,
+  type PolyphoneData,
+  type RecordedRuns,
+  type SecondOpinion,
+} from '../../server/src/core/pronunciation/polyphones';
 import { ParsedTaskLine } from '../../server/src/core/formats/taskFile';
 import { defaultSettings, type Settings } from '../../server/src/core/settings';
 import { PronunciationWorkspace, readingsFromPhonemes } from '../../server/src/core/pronunciation/checks';
 import { validateFile } from '../../server/src/core/validate';
 
-const task = (text: string) => new ParsedTaskLine(JSON.stringify({ prompt_audio: 'a.wav', prompt_text: '你好', input_text: text, output_name: 'x' }), 'webui', false);
+const task = (text: string) =>
+  new ParsedTaskLine(JSON.stringify({ prompt_audio: 'a.wav', prompt_text: '你好', input_text: text, output_name: 'x' }), 'webui', false);
 const base = { dict: ReplaceDict.empty, severity: 'information' as const, ignore: defaultSettings.polyphones.ignore };
 
 describe('polyphone flags on task text', () => {
@@ -25,21 +31,30 @@ describe('polyphone flags on task text', () => {
 
   it('says GLM-TTS leaves an able-list polyphone to its language model, the G2P reading only a hint; a pin decides it', () => {
     const line = task('我们开会讨论');
-    const hui = createPolyphoneAnalyzer(base).analyze(line).find((x) => (x.data as PolyphoneData).char === '会')!;
-    assert.match(hui.message, /^会: GLM-TTS leaves 会 to its language model; its G2P would read hui4 \(also kuai4\), only a hint; a dictionary rule is the only way to decide it/);
+    const hui = createPolyphoneAnalyzer(base)
+      .analyze(line)
+      .find((x) => (x.data as PolyphoneData).char === '会')!;
+    assert.match(
+      hui.message,
+      /^会: GLM-TTS leaves 会 to its language model; its G2P would read hui4 \(also kuai4\), only a hint; a dictionary rule is the only way to decide it/,
+    );
     assert.equal((hui.data as PolyphoneData).source, 'model');
     assert.deepEqual((hui.data as PolyphoneData).candidates, ['hui4', 'kuai4'], 'the pin quick fix has every reading to offer');
     // Not in the able list: the G2P writes tokens, the teacher reads them.
-    const hang = createPolyphoneAnalyzer(base).analyze(task('他在银行工作')).find((x) => (x.data as PolyphoneData).char === '行')!;
+    const hang = createPolyphoneAnalyzer(base)
+      .analyze(task('他在银行工作'))
+      .find((x) => (x.data as PolyphoneData).char === '行')!;
     assert.equal((hang.data as PolyphoneData).source, 'g2p');
     // Pinned by the dictionary: the rule decides.
     const dict = ReplaceDict.fromText('{"开会": "开<|H|><|UEI4|>"}');
-    const pinned = createPolyphoneAnalyzer({ ...base, dict }).analyze(line).find((x) => (x.data as PolyphoneData).char === '会')!;
+    const pinned = createPolyphoneAnalyzer({ ...base, dict })
+      .analyze(line)
+      .find((x) => (x.data as PolyphoneData).char === '会')!;
     assert.equal((pinned.data as PolyphoneData).source, 'dictionary');
     assert.match(pinned.message, /^会: teacher reads hui4 .*decided by the dictionary rule "开会"/);
   });
 
-  it('a rule-dialect line in a GLM-TTS checkout\'s configs/G2P_replace_dict.jsonl is an error (GLM-TTS reads that file as it is)', async () => {
+  it("a rule-dialect line in a GLM-TTS checkout's configs/G2P_replace_dict.jsonl is an error (GLM-TTS reads that file as it is)", async () => {
     const ws = mkdtempSync(path.join(tmpdir(), 'checkout-dict-'));
     mkdirSync(path.join(ws, 'GLM-TTS', 'configs'), { recursive: true });
     writeFileSync(path.join(ws, 'GLM-TTS', 'glmtts_inference.py'), '');
@@ -52,13 +67,22 @@ describe('polyphone flags on task text', () => {
     assert.equal(bad[0]!.severity, 'error');
     assert.match(bad[0]!.message, /literal keys "word", "context" and "phoneme"/);
     // The same file as the workspace dictionary (tts-distill converts it when it installs it): fine.
-    const ws2 = await validateFile(path.join(ws, 'G2P_replace_dict.jsonl'), text, defaultSettings, { workspaceFolder: ws, kind: 'dictionary' });
+    const ws2 = await validateFile(path.join(ws, 'G2P_replace_dict.jsonl'), text, defaultSettings, {
+      workspaceFolder: ws,
+      kind: 'dictionary',
+    });
     assert.ok(!ws2!.findings.some((f) => f.code === 'dict/rule-dialect-in-checkout'));
   });
 
   it('finds the character behind JSON escapes', () => {
-    const line = new ParsedTaskLine('{"prompt_audio": "a.wav", "prompt_text": "你好", "input_text": "他\\"在\\"银\\u884c", "output_name": "x"}', 'webui', false);
-    const f = createPolyphoneAnalyzer(base).analyze(line).find((x) => (x.data as PolyphoneData).char === '行')!;
+    const line = new ParsedTaskLine(
+      '{"prompt_audio": "a.wav", "prompt_text": "你好", "input_text": "他\\"在\\"银\\u884c", "output_name": "x"}',
+      'webui',
+      false,
+    );
+    const f = createPolyphoneAnalyzer(base)
+      .analyze(line)
+      .find((x) => (x.data as PolyphoneData).char === '行')!;
     assert.equal(line.text.slice(f.start, f.end), '\\u884c');
   });
 
@@ -78,18 +102,28 @@ describe('polyphone flags on task text', () => {
     assert.equal(hang.code, 'pronunciation/ambiguous');
     assert.match(hang.message, /pinyin-pro alone reads xing2: ambiguous/);
     // 个 ge4 / ge5 differ only by the neutral tone: not a disagreement.
-    const ge = createPolyphoneAnalyzer(base).analyze(task('一个人')).find((x) => (x.data as PolyphoneData).char === '个');
+    const ge = createPolyphoneAnalyzer(base)
+      .analyze(task('一个人'))
+      .find((x) => (x.data as PolyphoneData).char === '个');
     if (ge) assert.equal(ge.severity, 'information');
   });
 
   it('says when a dictionary rule decides, pointing at the rule', () => {
     const dict = ReplaceDict.fromText('{"x": "y"}\n{"word": "行", "context": "银行", "phoneme": "hang2"}', '/ws/G2P_replace_dict.jsonl');
     const a = createPolyphoneAnalyzer({
-      ...base, dict, dictName: 'G2P_replace_dict.jsonl',
-      ruleLocation: (key, line) => ({ file: '/ws/G2P_replace_dict.jsonl', range: { start: { line: line!, character: 0 }, end: { line: line!, character: key.length } } }),
+      ...base,
+      dict,
+      dictName: 'G2P_replace_dict.jsonl',
+      ruleLocation: (key, line) => ({
+        file: '/ws/G2P_replace_dict.jsonl',
+        range: { start: { line: line!, character: 0 }, end: { line: line!, character: key.length } },
+      }),
     });
     const hang = a.analyze(task('他在银行工作')).find((x) => (x.data as PolyphoneData).char === '行')!;
-    assert.match(hang.message, /^行: teacher reads hang2 \(also xing2, hang4, heng2\), decided by the dictionary rule "银行" \(G2P_replace_dict.jsonl:2\)$/);
+    assert.match(
+      hang.message,
+      /^行: teacher reads hang2 \(also xing2, hang4, heng2\), decided by the dictionary rule "银行" \(G2P_replace_dict.jsonl:2\)$/,
+    );
     assert.equal(hang.severity, 'information');
     assert.equal(hang.related?.[0]?.file, '/ws/G2P_replace_dict.jsonl');
     assert.equal(hang.related?.[0]?.range.start.line, 1);
@@ -111,8 +145,13 @@ describe('polyphone flags on task text', () => {
     const text = '他在银行工作';
     const readings = [...text].map((c) => (c === '行' ? 'xing2' : null));
     const recorded: RecordedRuns = { version: 'r1', lookup: (t) => (t === text ? { readings, run: 'run teacher-out (utt1)' } : undefined) };
-    const hang = createPolyphoneAnalyzer({ ...base, recorded }).analyze(task(text)).find((x) => (x.data as PolyphoneData).char === '行')!;
-    assert.match(hang.message, /^行: teacher read xing2 in run teacher-out \(utt1\) \(also hang2, hang4, heng2\); the embedded teacher predicts hang2: ambiguous/);
+    const hang = createPolyphoneAnalyzer({ ...base, recorded })
+      .analyze(task(text))
+      .find((x) => (x.data as PolyphoneData).char === '行')!;
+    assert.match(
+      hang.message,
+      /^行: teacher read xing2 in run teacher-out \(utt1\) \(also hang2, hang4, heng2\); the embedded teacher predicts hang2: ambiguous/,
+    );
     assert.equal(hang.severity, 'warning');
     assert.equal((hang.data as PolyphoneData).reading, 'xing2');
   });
@@ -136,7 +175,24 @@ describe('polyphone flags on task text', () => {
     writeFileSync(path.join(ws, 'G2P_replace_dict.jsonl'), '{"word": "行", "context": "银行", "phoneme": "hang2"}\n');
     mkdirSync(path.join(ws, 'teacher-out'));
     const text = '他在银行工作';
-    writeFileSync(path.join(ws, 'teacher-out', 'manifest.jsonl'), JSON.stringify({ line: 0, name: 'a', taskHash: 'h', text: '长城很长', readings: ['chang2', 'cheng2', 'hen3', 'zhang3'], phonemes: '', audio: 'a.wav', durationSeconds: 1, sampleRate: 24000, backend: 'embedded', seed: 42, wavSha256: '', clonedVoice: false }) + '\n');
+    writeFileSync(
+      path.join(ws, 'teacher-out', 'manifest.jsonl'),
+      JSON.stringify({
+        line: 0,
+        name: 'a',
+        taskHash: 'h',
+        text: '长城很长',
+        readings: ['chang2', 'cheng2', 'hen3', 'zhang3'],
+        phonemes: '',
+        audio: 'a.wav',
+        durationSeconds: 1,
+        sampleRate: 24000,
+        backend: 'embedded',
+        seed: 42,
+        wavSha256: '',
+        clonedVoice: false,
+      }) + '\n',
+    );
     const settings: Settings = structuredClone(defaultSettings);
     // validate reports a finding per polyphone (here 行, decided by the rule) only with this setting on.
     settings.polyphones.informationDiagnostics = true;
@@ -144,7 +200,10 @@ describe('polyphone flags on task text', () => {
     assert.equal(await w.refresh(settings), true);
     assert.equal(await w.refresh(settings), false);
     const a = w.analyzer(settings)!;
-    assert.match(a.analyze(task(text)).find((x) => (x.data as PolyphoneData).char === '行')!.message, /decided by the dictionary rule "银行"/);
+    assert.match(
+      a.analyze(task(text)).find((x) => (x.data as PolyphoneData).char === '行')!.message,
+      /decided by the dictionary rule "银行"/,
+    );
     const long = a.analyze(task('长城很长')).filter((x) => (x.data as PolyphoneData).char === '长');
     assert.match(long[1]!.message, /^长: teacher read zhang3 in run teacher-out \(a\)/);
     const taskFile = path.join(ws, 'demo.tasks.jsonl');

@@ -12,10 +12,25 @@ import { defaultSettings } from '../../server/src/core/settings';
 import { runCli } from './runCli';
 
 const REPO = path.join(__dirname, '..', '..');
-const TEXTS = ['他在银行工作了很多年。', '今天我们步行去公园散步。', '这个问题的答案很简单。', '长城是中国的名胜古迹。', '音乐会在晚上八点开始。', '我们明天一起去图书馆吧。'];
-const task = (text: string, name: string) => JSON.stringify({ prompt_audio: 'a.wav', prompt_text: '你好，今天天气很好。', input_text: text, output_name: name });
+const TEXTS = [
+  '他在银行工作了很多年。',
+  '今天我们步行去公园散步。',
+  '这个问题的答案很简单。',
+  '长城是中国的名胜古迹。',
+  '音乐会在晚上八点开始。',
+  '我们明天一起去图书馆吧。',
+];
+const task = (text: string, name: string) =>
+  JSON.stringify({ prompt_audio: 'a.wav', prompt_text: '你好，今天天气很好。', input_text: text, output_name: name });
 
-type QaJson = { file: string; measured: number; summary: RunQaResult['summary']; excluded: Array<{ name: string; reasons: string[]; override?: string }>; included: Array<{ name: string }>; exitCode: number };
+type QaJson = {
+  file: string;
+  measured: number;
+  summary: RunQaResult['summary'];
+  excluded: Array<{ name: string; reasons: string[]; override?: string }>;
+  included: Array<{ name: string }>;
+  exitCode: number;
+};
 const qaJson = async (dir: string, ...args: string[]) => {
   const r = await runCli(['qa', 'out', '--format', 'json', ...args], dir);
   return { code: r.code, err: r.err, json: r.out ? (JSON.parse(r.out) as QaJson) : undefined };
@@ -44,8 +59,24 @@ describe('tts-distill qa on a run of the embedded teacher', () => {
     assert.match(r.out, /^qa +6 line\(s\): 6 ok, 0 excluded$/m);
     assert.match(r.out, /^loudness +median -\d+\.\d LUFS/m);
     assert.match(r.out, /^wrote +out\/qa\.jsonl \(6 WAV\(s\) measured, 0 unchanged\)$/m);
-    const lines = readFileSync(path.join(dir, 'out', 'qa.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { name: string; verdict: string; reasons: string[]; measures: SignalMeasures; syllables: number; secondsPerSyllable: number });
-    assert.deepEqual(lines.map((l) => [l.name, l.verdict, l.reasons.length]), TEXTS.map((_, i) => [`l${i}`, 'ok', 0]));
+    const lines = readFileSync(path.join(dir, 'out', 'qa.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            name: string;
+            verdict: string;
+            reasons: string[];
+            measures: SignalMeasures;
+            syllables: number;
+            secondsPerSyllable: number;
+          },
+      );
+    assert.deepEqual(
+      lines.map((l) => [l.name, l.verdict, l.reasons.length]),
+      TEXTS.map((_, i) => [`l${i}`, 'ok', 0]),
+    );
     for (const l of lines) {
       assert.equal(l.measures.sampleRate, 24000);
       assert.equal(l.measures.channels, 1);
@@ -60,7 +91,7 @@ describe('tts-distill qa on a run of the embedded teacher', () => {
     const out = path.join(dir, 'out');
     damage(path.join(out, 'l1.wav'), (x) => Float32Array.from(x, (v) => Math.max(-1, Math.min(1, v * 8))));
     let seed = 3;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     damage(path.join(out, 'l2.wav'), (x) => Float32Array.from(x, (v) => 0.5 * v + 0.2 * (rand() + rand() + rand() - 1.5)));
     damage(path.join(out, 'l3.wav'), (x) => x.slice(0, Math.floor(x.length / 3)));
     const { code, json } = await qaJson(dir, '--strict');
@@ -87,7 +118,10 @@ describe('tts-distill qa on a run of the embedded teacher', () => {
   });
 
   it('training, evaluation and export leave the excluded lines out', async () => {
-    const t = await runCli(['train', 'out/manifest.jsonl', '--out', 'g2p.json', '--epochs', '1', '--heldout', '0', '--format', 'json'], dir);
+    const t = await runCli(
+      ['train', 'out/manifest.jsonl', '--out', 'g2p.json', '--epochs', '1', '--heldout', '0', '--format', 'json'],
+      dir,
+    );
     assert.equal(t.code, 0, t.err);
     const tr = JSON.parse(t.out) as { sources: Array<{ skipped: number; problems: string[] }> };
     assert.equal(tr.sources[0]!.skipped, 3);
@@ -95,12 +129,25 @@ describe('tts-distill qa on a run of the embedded teacher', () => {
     const e = await runCli(['eval', '--model', 'g2p.json', '--teacher', 'out', '--out', 'report', '--format', 'json'], dir);
     assert.equal(e.code, 0, e.err);
     assert.equal(JSON.parse(e.out).tasks, 3);
-    const evalJson = JSON.parse(readFileSync(path.join(dir, 'report', 'eval.json'), 'utf8')) as { teacher: { excluded: number }; items: Array<{ name: string }> };
+    const evalJson = JSON.parse(readFileSync(path.join(dir, 'report', 'eval.json'), 'utf8')) as {
+      teacher: { excluded: number };
+      items: Array<{ name: string }>;
+    };
     assert.equal(evalJson.teacher.excluded, 3);
-    assert.deepEqual(evalJson.items.map((i) => i.name), ['l0', 'l4', 'l5']);
+    assert.deepEqual(
+      evalJson.items.map((i) => i.name),
+      ['l0', 'l4', 'l5'],
+    );
     const x = await exportDataset({ run: path.join(dir, 'out'), format: 'hf', out: path.join(dir, 'export'), noVerify: true });
     assert.deepEqual(x.utterances.map((u) => u.name).sort(), ['l0', 'l4', 'l5']);
-    assert.deepEqual(x.leftOut.map((l) => [l.name, l.reason.slice(0, 4)]), [['l1', 'QA: '], ['l2', 'QA: '], ['l3', 'QA: ']]);
+    assert.deepEqual(
+      x.leftOut.map((l) => [l.name, l.reason.slice(0, 4)]),
+      [
+        ['l1', 'QA: '],
+        ['l2', 'QA: '],
+        ['l3', 'QA: '],
+      ],
+    );
   });
 
   it('overrides: --include wins over the gates, --clear forgets it, --exclude drops a good line; all honoured by excludedLines', async () => {
@@ -108,13 +155,27 @@ describe('tts-distill qa on a run of the embedded teacher', () => {
     let r = await qaJson(dir, '--include', 'l3', '--exclude', 'l0');
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(JSON.parse(readFileSync(path.join(out, 'qa-overrides.json'), 'utf8')), { l0: 'exclude', l3: 'include' });
-    assert.deepEqual(r.json!.included.map((i) => i.name), ['l3']);
-    assert.deepEqual(r.json!.excluded.map((e) => [e.name, e.override ?? '']), [['l0', 'exclude'], ['l1', ''], ['l2', '']]);
+    assert.deepEqual(
+      r.json!.included.map((i) => i.name),
+      ['l3'],
+    );
+    assert.deepEqual(
+      r.json!.excluded.map((e) => [e.name, e.override ?? '']),
+      [
+        ['l0', 'exclude'],
+        ['l1', ''],
+        ['l2', ''],
+      ],
+    );
     assert.deepEqual(r.json!.summary.overrides, { include: 1, exclude: 1 });
-    const rec = readFileSync(path.join(out, 'qa.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { name: string; verdict: string; reasons: string[]; override?: string }).find((x) => x.name === 'l3')!;
+    const rec = readFileSync(path.join(out, 'qa.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { name: string; verdict: string; reasons: string[]; override?: string })
+      .find((x) => x.name === 'l3')!;
     assert.equal(rec.verdict, 'ok');
     assert.equal(rec.override, 'include');
-    assert.equal(codes(rec.reasons)[0], 'speaking-rate', 'the gate\'s reason is kept');
+    assert.equal(codes(rec.reasons)[0], 'speaking-rate', "the gate's reason is kept");
     let ex = await excludedLines(out);
     assert.deepEqual([...ex.keys()].sort(), ['l0', 'l1', 'l2']);
     assert.equal(ex.get('l0'), 'excluded by hand (qa-overrides.json)');
@@ -123,7 +184,10 @@ describe('tts-distill qa on a run of the embedded teacher', () => {
     ex = await excludedLines(out);
     assert.deepEqual([...ex.keys()].sort(), ['l2', 'l3']);
     r = await qaJson(dir, '--clear', 'l1');
-    assert.deepEqual(r.json!.excluded.map((e) => e.name), ['l1', 'l2', 'l3']);
+    assert.deepEqual(
+      r.json!.excluded.map((e) => e.name),
+      ['l1', 'l2', 'l3'],
+    );
     assert.deepEqual(JSON.parse(readFileSync(path.join(out, 'qa-overrides.json'), 'utf8')), {});
   });
 
@@ -161,19 +225,52 @@ describe('tts-distill qa on a run of the embedded teacher', () => {
 
 describe('QA gates: run-level rules', () => {
   const measures = (over: Partial<SignalMeasures> = {}): SignalMeasures => ({
-    durationSeconds: 3, sampleRate: 24000, channels: 1, snrDb: 30, clipRatio: 0, dcOffset: 0, peakDbfs: -1, leadingSilenceSeconds: 0.1,
-    trailingSilenceSeconds: 0.1, longestPauseSeconds: 0.2, silenceRatio: 0.1, bandwidthHz: 9000, loudnessLufs: -20, ...over,
+    durationSeconds: 3,
+    sampleRate: 24000,
+    channels: 1,
+    snrDb: 30,
+    clipRatio: 0,
+    dcOffset: 0,
+    peakDbfs: -1,
+    leadingSilenceSeconds: 0.1,
+    trailingSilenceSeconds: 0.1,
+    longestPauseSeconds: 0.2,
+    silenceRatio: 0.1,
+    bandwidthHz: 9000,
+    loudnessLufs: -20,
+    ...over,
   });
-  const input = (name: string, line: number, over: Partial<SignalMeasures> = {}, text = '一二三四五六七八九十'): QaInput => ({ name, line, audio: `${name}.wav`, text, measures: measures(over) });
+  const input = (name: string, line: number, over: Partial<SignalMeasures> = {}, text = '一二三四五六七八九十'): QaInput => ({
+    name,
+    line,
+    audio: `${name}.wav`,
+    text,
+    measures: measures(over),
+  });
 
   it('loudness far from the run median and a slow speaking rate are excluded; short lines get no rate; unreadable WAVs are excluded', () => {
-    const { records, summary } = applyGates([
-      input('a', 0), input('b', 1), input('c', 2, { loudnessLufs: -33 }), input('d', 3, { durationSeconds: 9 }), input('e', 4, { durationSeconds: 20 }, '好'),
-      { name: 'f', line: 5, audio: 'f.wav', text: '你好', measures: null, error: 'f.wav is missing' },
-    ], defaultSettings.qa);
-    assert.deepEqual(records.map((r) => [r.name, r.verdict, codes(r.reasons)]), [
-      ['a', 'ok', []], ['b', 'ok', []], ['c', 'excluded', ['loudness-spread']], ['d', 'excluded', ['speaking-rate']], ['e', 'ok', []], ['f', 'excluded', ['unreadable']],
-    ]);
+    const { records, summary } = applyGates(
+      [
+        input('a', 0),
+        input('b', 1),
+        input('c', 2, { loudnessLufs: -33 }),
+        input('d', 3, { durationSeconds: 9 }),
+        input('e', 4, { durationSeconds: 20 }, '好'),
+        { name: 'f', line: 5, audio: 'f.wav', text: '你好', measures: null, error: 'f.wav is missing' },
+      ],
+      defaultSettings.qa,
+    );
+    assert.deepEqual(
+      records.map((r) => [r.name, r.verdict, codes(r.reasons)]),
+      [
+        ['a', 'ok', []],
+        ['b', 'ok', []],
+        ['c', 'excluded', ['loudness-spread']],
+        ['d', 'excluded', ['speaking-rate']],
+        ['e', 'ok', []],
+        ['f', 'excluded', ['unreadable']],
+      ],
+    );
     assert.equal(records[4]!.secondsPerSyllable, null);
     assert.match(records[3]!.reasons[0]!, /too slow/);
     assert.ok(Math.abs(summary.medianSecondsPerSyllable! - 0.28) < 1e-9);

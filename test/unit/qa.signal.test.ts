@@ -1,7 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { resample } from '../../server/src/core/audio/wav';
-import { clipRatio, integratedLoudness, kWeighting, measureChannels, measureSignal, wadaCurve, wadaSnr } from '../../server/src/core/qa/signal';
+import {
+  clipRatio,
+  integratedLoudness,
+  kWeighting,
+  measureChannels,
+  measureSignal,
+  wadaCurve,
+  wadaSnr,
+} from '../../server/src/core/qa/signal';
 import { seededRandom as rng } from '../../server/src/core/student/prng';
 
 // Synthetic signals with a known answer; a seeded PRNG so that every run sees the same samples.
@@ -10,7 +18,8 @@ const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.P
 /** Gamma(a, 1) variates (Marsaglia–Tsang; a < 1 by the U^(1/a) boost). */
 function gamma(a: number): number {
   if (a < 1) return gamma(a + 1) * (1 - random()) ** (1 / a);
-  const d = a - 1 / 3, c = 1 / Math.sqrt(9 * d);
+  const d = a - 1 / 3,
+    c = 1 / Math.sqrt(9 * d);
   for (;;) {
     let x, v;
     do {
@@ -21,7 +30,8 @@ function gamma(a: number): number {
     if (Math.log(1 - random()) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
   }
 }
-const sine = (f: number, sr: number, seconds: number, amp: number) => Float32Array.from({ length: Math.round(sr * seconds) }, (_, i) => amp * Math.sin((2 * Math.PI * f * i) / sr));
+const sine = (f: number, sr: number, seconds: number, amp: number) =>
+  Float32Array.from({ length: Math.round(sr * seconds) }, (_, i) => amp * Math.sin((2 * Math.PI * f * i) / sr));
 const noise = (n: number, rms: number) => Float32Array.from({ length: n }, () => rms * gauss());
 const near = (actual: number | null, expected: number, tol: number, what: string) => {
   assert.ok(actual !== null && Math.abs(actual - expected) <= tol, `${what}: ${actual} is not ${expected} ± ${tol}`);
@@ -86,7 +96,13 @@ describe('signal QA: clipping, DC offset, peak', () => {
 describe('signal QA: silence', () => {
   it('leading, trailing, longest pause and the share of silence, to the 10 ms frame', () => {
     const sr = 24000;
-    const parts = [new Float32Array(sr * 0.5), sine(300, sr, 1, 0.3), new Float32Array(sr * 0.8), sine(300, sr, 1, 0.3), new Float32Array(sr * 0.3)];
+    const parts = [
+      new Float32Array(sr * 0.5),
+      sine(300, sr, 1, 0.3),
+      new Float32Array(sr * 0.8),
+      sine(300, sr, 1, 0.3),
+      new Float32Array(sr * 0.3),
+    ];
     const x = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
     let o = 0;
     for (const p of parts) {
@@ -129,14 +145,19 @@ describe('signal QA: loudness per ITU-R BS.1770-4', () => {
   it('the K-weighting filters reproduce the 48 kHz coefficients of the standard', () => {
     const [shelf, hp] = kWeighting(48000);
     const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-9, `${a} vs ${b}`);
-    close(shelf.b0, 1.53512485958697); close(shelf.b1, -2.69169618940638); close(shelf.b2, 1.19839281085285);
-    close(shelf.a1, -1.69065929318241); close(shelf.a2, 0.73248077421585);
-    close(hp.a1, -1.99004745483398); close(hp.a2, 0.99007225036621);
+    close(shelf.b0, 1.53512485958697);
+    close(shelf.b1, -2.69169618940638);
+    close(shelf.b2, 1.19839281085285);
+    close(shelf.a1, -1.69065929318241);
+    close(shelf.a2, 0.73248077421585);
+    close(hp.a1, -1.99004745483398);
+    close(hp.a2, 0.99007225036621);
   });
 
   it('a 997 Hz sine at 0 dBFS peak is −3.01 LUFS; 1 kHz at −20 dBFS is −23.0; stereo adds 3 dB; the gates drop silence', () => {
     near(integratedLoudness([sine(997, 48000, 5, 1)], 48000), -3.01, 0.05, '997 Hz 0 dBFS');
-    for (const sr of [16000, 24000, 44100, 48000]) near(measureSignal(sine(1000, sr, 5, 0.1), sr).loudnessLufs, -23.0, 0.3, `1 kHz −20 dBFS at ${sr} Hz`);
+    for (const sr of [16000, 24000, 44100, 48000])
+      near(measureSignal(sine(1000, sr, 5, 0.1), sr).loudnessLufs, -23.0, 0.3, `1 kHz −20 dBFS at ${sr} Hz`);
     const tone = sine(1000, 48000, 5, 0.1);
     near(measureChannels([tone, tone], 48000).loudnessLufs, -20.0, 0.3, 'the same tone on both channels');
     // Adding 5 s of digital silence changes nothing (absolute gate); a quiet tail 30 dB down is gated relatively.
@@ -151,7 +172,8 @@ describe('signal QA: loudness per ITU-R BS.1770-4', () => {
   });
 
   it('measureChannels mixes down for the other measures and counts the channels', () => {
-    const l = sine(1000, 24000, 1, 0.2), r = sine(1000, 24000, 1, 0.2);
+    const l = sine(1000, 24000, 1, 0.2),
+      r = sine(1000, 24000, 1, 0.2);
     const m = measureChannels([l, r], 24000);
     assert.equal(m.channels, 2);
     near(m.peakDbfs, 20 * Math.log10(0.2), 0.01, 'peak of the mix');

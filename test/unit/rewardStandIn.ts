@@ -4,9 +4,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /** What reward_server.py's RewardRequest (pydantic) accepts: these five fields, with these types. */
-const FIELDS: Record<string, 'string' | 'int'> = { audio_path: 'string', uttid: 'string', target_audio: 'string', ref_text: 'string', emotion: 'int' };
+const FIELDS: Record<string, 'string' | 'int'> = {
+  audio_path: 'string',
+  uttid: 'string',
+  target_audio: 'string',
+  ref_text: 'string',
+  emotion: 'int',
+};
 
-export interface Truth { cos: number; cer: number; emo: number[] }
+export interface Truth {
+  cos: number;
+  cer: number;
+  emo: number[];
+}
 
 /**
  * A stand-in for grpo/reward_server.py: POST /reward, body validated as FastAPI would (422 with
@@ -14,15 +24,24 @@ export interface Truth { cos: number; cer: number; emo: number[] }
  * (sim = (1+cos)/2 unless target_audio is "None", cer = exp(-2.5·CER), emo = scores[emotion],
  * 1 − scores[4] for -1), and all zeros when it "cannot read" the file (its except branch).
  */
-export async function standIn(truths: Record<string, Truth>, behave: (body: Record<string, unknown>, n: number) => 'ok' | '503' | 'hang' = () => 'ok', keepOpen = false) {
+export async function standIn(
+  truths: Record<string, Truth>,
+  behave: (body: Record<string, unknown>, n: number) => 'ok' | '503' | 'hang' = () => 'ok',
+  keepOpen = false,
+) {
   const bodies: Record<string, unknown>[] = [];
   let n = 0;
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let raw = '';
     req.setEncoding('utf8');
-    req.on('data', (c: string) => { raw += c; });
+    req.on('data', (c: string) => {
+      raw += c;
+    });
     req.on('end', () => {
-      const send = (status: number, o: unknown) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(o)); };
+      const send = (status: number, o: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(o));
+      };
       if (req.method !== 'POST' || req.url !== '/reward') return send(404, { detail: 'Not Found' });
       let body: Record<string, unknown>;
       try {
@@ -37,7 +56,10 @@ export async function standIn(truths: Record<string, Truth>, behave: (body: Reco
       if (mode === '503') return send(503, { detail: 'busy' });
       if (mode === 'hang') return;
       const t = truths[body.audio_path as string];
-      let sim = 0, cer = 0, emo = 0, emoNeg = 0;
+      let sim = 0,
+        cer = 0,
+        emo = 0,
+        emoNeg = 0;
       if (t) {
         if (body.target_audio !== 'None') sim = (1 + t.cos) / 2;
         const e = body.emotion as number;
@@ -45,12 +67,27 @@ export async function standIn(truths: Record<string, Truth>, behave: (body: Reco
         emoNeg = -t.emo[4]!;
         cer = Math.exp(-2.5 * t.cer);
       }
-      send(200, { reward: cer + sim + emo, reward_info: { sim_reward: sim, cer_reward: cer, nll_reward: 0, emo_reward: emo, emo_neg_reward: emoNeg, token_cer_reward: [0], laughter_reward: 0 } });
+      send(200, {
+        reward: cer + sim + emo,
+        reward_info: {
+          sim_reward: sim,
+          cer_reward: cer,
+          nll_reward: 0,
+          emo_reward: emo,
+          emo_neg_reward: emoNeg,
+          token_cer_reward: [0],
+          laughter_reward: 0,
+        },
+      });
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const close = () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); });
+  const close = () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
   // Closed after the test that started it; one started in a `before` hook is closed by its caller.
   if (!keepOpen) after(close);
   return { url, bodies, close };

@@ -32,11 +32,18 @@ test('runner: SIGKILL mid-run, then resume: nothing lost, nothing duplicated, sa
     await writePromptWav(path.join(dir, 'prompt.wav'));
     const N = 60;
     await writeFile(path.join(dir, 'a.tasks.jsonl'), webuiLines(N));
-    const submit = (out: string) => spawnCli(['submit', 'a.tasks.jsonl', '--out', out, '--teacher', 'http', '--url', server.url, '--concurrency', '3', '--quiet'], { cwd: dir });
+    const submit = (out: string) =>
+      spawnCli(['submit', 'a.tasks.jsonl', '--out', out, '--teacher', 'http', '--url', server.url, '--concurrency', '3', '--quiet'], {
+        cwd: dir,
+      });
 
     const victim = submit('out');
     const manifest = path.join(dir, 'out', 'manifest.jsonl');
-    await waitFor(async () => ((await readFile(manifest, 'utf8').catch(() => '')).split('\n').length > 8 ? true : undefined), 60_000, 'some outputs before the kill');
+    await waitFor(
+      async () => ((await readFile(manifest, 'utf8').catch(() => '')).split('\n').length > 8 ? true : undefined),
+      60_000,
+      'some outputs before the kill',
+    );
     victim.kill('SIGKILL');
     assert.equal((await exitOf(victim)).signal, 'SIGKILL');
     const partial = await readManifest(manifest);

@@ -9,14 +9,26 @@ import { type ManifestRecord, readFailures, readManifest } from '../../server/sr
 import { type BatchProgress, runBatch } from '../../server/src/core/batch/runner';
 import type { Task } from '../../server/src/core/formats/taskFile';
 import { embeddedG2P } from '../../server/src/core/teacher/embeddedG2P';
-import { type SynthesisResult, type SynthesizeOptions, type Teacher, TeacherError, type TeacherTask } from '../../server/src/core/teacher/types';
+import {
+  type SynthesisResult,
+  type SynthesizeOptions,
+  type Teacher,
+  TeacherError,
+  type TeacherTask,
+} from '../../server/src/core/teacher/types';
 import { essential } from './teacherHelpers';
 
 /** A deterministic teacher: the WAV depends on the text and the seed only. `fault` decides per call. */
 class FakeTeacher implements Teacher {
   readonly kind = 'embedded' as const;
   calls: Array<{ line: number; seed: number; sampleRate: number }> = [];
-  constructor(private readonly fault: (task: TeacherTask, call: number, opts: SynthesizeOptions) => Promise<SynthesisResult | undefined> | SynthesisResult | undefined = () => undefined) {}
+  constructor(
+    private readonly fault: (
+      task: TeacherTask,
+      call: number,
+      opts: SynthesizeOptions,
+    ) => Promise<SynthesisResult | undefined> | SynthesisResult | undefined = () => undefined,
+  ) {}
   async g2p(text: string) {
     return embeddedG2P(text);
   }
@@ -36,12 +48,25 @@ function cleanResult(task: TeacherTask, opts: SynthesizeOptions): SynthesisResul
   let x = opts.seed + task.text.length;
   const samples = Float32Array.from({ length: n }, (_, i) => 0.2 * Math.sin(i * 0.05 * ((x % 7) + 1)));
   x++;
-  return { ...embeddedG2P(task.text), wav: encodeWav(samples, opts.sampleRate), sampleRate: opts.sampleRate, durationSeconds: n / opts.sampleRate, clonedVoice: false, engine: 'fake' };
+  return {
+    ...embeddedG2P(task.text),
+    wav: encodeWav(samples, opts.sampleRate),
+    sampleRate: opts.sampleRate,
+    durationSeconds: n / opts.sampleRate,
+    clonedVoice: false,
+    engine: 'fake',
+  };
 }
 
 function makeTasks(n: number): Task[] {
   const texts = ['银行行长来了。', '长江很长。', '我们还要重新开始。', '他会还钱的。', '这个音乐很好听。'];
-  return Array.from({ length: n }, (_, i) => ({ line: i, name: `utt${String(i).padStart(3, '0')}`, text: texts[i % texts.length]! + i, promptText: '提示', promptAudio: 'p.wav' }));
+  return Array.from({ length: n }, (_, i) => ({
+    line: i,
+    name: `utt${String(i).padStart(3, '0')}`,
+    text: texts[i % texts.length]! + i,
+    promptText: '提示',
+    promptAudio: 'p.wav',
+  }));
 }
 
 async function tmp(): Promise<string> {
@@ -62,11 +87,26 @@ test('runner: every line done, WAVs and manifest in place, seed and sample rate 
   const dir = await tmp();
   const teacher = new FakeTeacher();
   const progress: BatchProgress[] = [];
-  const s = await runBatch({ tasks: makeTasks(12), outDir: dir, teacher, concurrency: 3, seed: 7, sampleRate: 32000, onProgress: (p) => progress.push(p) });
-  assert.deepEqual({ total: s.total, done: s.done, skipped: s.skipped, failed: s.failed, cancelled: s.cancelled }, { total: 12, done: 12, skipped: 0, failed: 0, cancelled: false });
+  const s = await runBatch({
+    tasks: makeTasks(12),
+    outDir: dir,
+    teacher,
+    concurrency: 3,
+    seed: 7,
+    sampleRate: 32000,
+    onProgress: (p) => progress.push(p),
+  });
+  assert.deepEqual(
+    { total: s.total, done: s.done, skipped: s.skipped, failed: s.failed, cancelled: s.cancelled },
+    { total: 12, done: 12, skipped: 0, failed: 0, cancelled: false },
+  );
   assert.ok(teacher.calls.every((c) => c.seed === 7 && c.sampleRate === 32000));
   const m = await readManifest(path.join(dir, 'manifest.jsonl'));
-  assert.deepEqual(m.map((r) => r.line), [...Array(12).keys()], 'one record per line, in task order');
+  assert.deepEqual(
+    m.map((r) => r.line),
+    [...Array(12).keys()],
+    'one record per line, in task order',
+  );
   assert.equal(m[0]!.sampleRate, 32000);
   assert.equal(m[0]!.seed, 7);
   assert.equal(m[0]!.phonemes.includes('<|'), true);
@@ -89,7 +129,13 @@ test('runner: a line that fails for good is recorded with its reason and the bat
   assert.equal(s.done, 8);
   assert.equal(s.failed, 2);
   const f = await readFailures(path.join(dir, 'failures.jsonl'));
-  assert.deepEqual(f.map((x) => [x.line, x.reason, x.attempts, x.transient]), [[3, 'cannot speak line 3', 1, false], [7, 'cannot speak line 7', 1, false]]);
+  assert.deepEqual(
+    f.map((x) => [x.line, x.reason, x.attempts, x.transient]),
+    [
+      [3, 'cannot speak line 3', 1, false],
+      [7, 'cannot speak line 7', 1, false],
+    ],
+  );
   assert.equal(teacher.calls.filter((c) => c.line === 3).length, 1, 'permanent failures are not retried');
   await rm(dir, { recursive: true, force: true });
 });
@@ -130,7 +176,9 @@ test('runner: a request that hangs times out, is retried, and fails as transient
 
 test('runner: garbage instead of a WAV is never written; it fails the line after retries', async () => {
   const dir = await tmp();
-  const teacher = new FakeTeacher((t, _c, o) => (t.line === 2 ? { ...cleanResult(t, o), wav: new TextEncoder().encode('<html>502 Bad Gateway</html>') } : undefined));
+  const teacher = new FakeTeacher((t, _c, o) =>
+    t.line === 2 ? { ...cleanResult(t, o), wav: new TextEncoder().encode('<html>502 Bad Gateway</html>') } : undefined,
+  );
   const s = await runBatch({ tasks: makeTasks(4), outDir: dir, teacher, retries: 2, ...fast });
   assert.equal(s.failed, 1);
   const [f] = await readFailures(path.join(dir, 'failures.jsonl'));
@@ -175,8 +223,16 @@ test('runner: cancel stops cleanly; the next run does only the rest; nothing los
     return undefined;
   });
   const first = await runBatch({
-    tasks, outDir: dir, teacher: slow, concurrency: 3, ...fast, signal: controller.signal,
-    onProgress: (p) => { finished = p.done; if (finished >= 10) controller.abort(); },
+    tasks,
+    outDir: dir,
+    teacher: slow,
+    concurrency: 3,
+    ...fast,
+    signal: controller.signal,
+    onProgress: (p) => {
+      finished = p.done;
+      if (finished >= 10) controller.abort();
+    },
   });
   assert.equal(first.cancelled, true);
   assert.ok(first.done >= 10 && first.done < 30, `done ${first.done}`);
@@ -187,7 +243,10 @@ test('runner: cancel stops cleanly; the next run does only the rest; nothing los
   const second = await runBatch({ tasks, outDir: dir, teacher: again, concurrency: 3, ...fast });
   assert.equal(second.skipped, first.done);
   assert.equal(second.done, 30 - first.done);
-  assert.deepEqual(again.calls.map((c) => c.line).sort((a, b) => a - b), tasks.map((t) => t.line).filter((l) => !after.some((r) => r.line === l)));
+  assert.deepEqual(
+    again.calls.map((c) => c.line).sort((a, b) => a - b),
+    tasks.map((t) => t.line).filter((l) => !after.some((r) => r.line === l)),
+  );
   assert.deepEqual(essential(await readManifest(path.join(dir, 'manifest.jsonl'))), essential(await cleanRun(tasks)));
   await rm(dir, { recursive: true, force: true });
 });
@@ -206,7 +265,10 @@ test('runner: resume redoes exactly the damaged WAVs and the changed tasks, tole
   assert.deepEqual(teacher.calls.map((c) => c.line).sort(), [1, 2, 4]);
   assert.deepEqual([s.done, s.skipped], [3, 5]);
   const m = await readManifest(path.join(dir, 'manifest.jsonl'));
-  assert.deepEqual(m.map((r) => r.line), [...Array(8).keys()]);
+  assert.deepEqual(
+    m.map((r) => r.line),
+    [...Array(8).keys()],
+  );
   assert.equal(m[4]!.text, '完全不同的句子。');
   assert.ok(!(await readdir(dir)).some((f) => f.includes('.tmp-')));
   // A different seed is a different output: everything is redone.
@@ -219,19 +281,25 @@ test('runner: resume redoes exactly the damaged WAVs and the changed tasks, tole
 test('runner: lines with errors are failures, or left out with validOnly; duplicate and unsafe names never write', async () => {
   const dir = await tmp();
   const file = path.join(dir, 'a.tasks.jsonl');
-  await writeFile(file, [
-    JSON.stringify({ prompt_audio: 'p.wav', prompt_text: 't', input_text: '你好。', output_name: 'a' }),
-    '{"prompt_audio": "p.wav", "input_text": ',
-    JSON.stringify({ prompt_audio: 'p.wav', prompt_text: 't', input_text: '再见。', output_name: 'a' }),
-    JSON.stringify({ prompt_audio: 'p.wav', prompt_text: 't', input_text: '出去。', output_name: '../../etc/x' }),
-    JSON.stringify({ prompt_audio: 'p.wav', prompt_text: 't', input_text: '好的。', output_name: 'b' }),
-    '',
-  ].join('\n'));
+  await writeFile(
+    file,
+    [
+      JSON.stringify({ prompt_audio: 'p.wav', prompt_text: 't', input_text: '你好。', output_name: 'a' }),
+      '{"prompt_audio": "p.wav", "input_text": ',
+      JSON.stringify({ prompt_audio: 'p.wav', prompt_text: 't', input_text: '再见。', output_name: 'a' }),
+      JSON.stringify({ prompt_audio: 'p.wav', prompt_text: 't', input_text: '出去。', output_name: '../../etc/x' }),
+      JSON.stringify({ prompt_audio: 'p.wav', prompt_text: 't', input_text: '好的。', output_name: 'b' }),
+      '',
+    ].join('\n'),
+  );
   const out = path.join(dir, 'out');
   const s = await runBatch({ tasksFile: file, outDir: out, teacher: new FakeTeacher(), ...fast });
   assert.deepEqual([s.total, s.done, s.failed], [5, 2, 3]);
   const f = await readFailures(path.join(out, 'failures.jsonl'));
-  assert.deepEqual(f.map((x) => x.line), [1, 2, 3]);
+  assert.deepEqual(
+    f.map((x) => x.line),
+    [1, 2, 3],
+  );
   assert.match(f[1]!.reason, /also used on line 1/);
   assert.match(f[2]!.reason, /outside the output folder/);
   assert.deepEqual((await readdir(dir)).sort(), ['a.tasks.jsonl', 'out']);
@@ -246,7 +314,10 @@ test('runner: prompt audio reaches the teacher resolved against the task file (w
   const file = path.join(dir, 'x.tasks.jsonl');
   await writeFile(file, JSON.stringify({ prompt_audio: 'voices/p.wav', prompt_text: 't', input_text: '你好。', output_name: 'a' }) + '\n');
   const seen: string[] = [];
-  const teacher = new FakeTeacher((t) => { seen.push(t.promptAudio ?? ''); return undefined; });
+  const teacher = new FakeTeacher((t) => {
+    seen.push(t.promptAudio ?? '');
+    return undefined;
+  });
   await runBatch({ tasksFile: file, outDir: path.join(dir, 'o'), teacher, ...fast });
   assert.deepEqual(seen, [path.join(dir, 'voices', 'p.wav')]);
   assert.equal(JSON.parse(await readFile(path.join(dir, 'o', 'manifest.jsonl'), 'utf8')).clonedVoice, false);
@@ -257,7 +328,10 @@ test('runner: one batch per folder at a time; a lock left by a dead process is t
   const dir = await tmp();
   const lock = path.join(dir, '.tts-distill.lock');
   await writeFile(lock, JSON.stringify({ pid: process.pid, host: hostname(), started: 'now' }));
-  await assert.rejects(runBatch({ tasks: makeTasks(2), outDir: dir, teacher: new FakeTeacher(), ...fast }), /in use by another batch \(process \d+/);
+  await assert.rejects(
+    runBatch({ tasks: makeTasks(2), outDir: dir, teacher: new FakeTeacher(), ...fast }),
+    /in use by another batch \(process \d+/,
+  );
   const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
   await writeFile(lock, JSON.stringify({ pid: Number(dead.stdout), host: hostname(), started: 'earlier' }));
   const s = await runBatch({ tasks: makeTasks(2), outDir: dir, teacher: new FakeTeacher(), ...fast });
@@ -286,7 +360,10 @@ test('runner: a sub-folder that is a symbolic link out of the output folder is n
   const dir = await tmp();
   const outside = await tmp();
   await symlink(outside, path.join(dir, 'spk'));
-  const tasks: Task[] = [{ line: 0, name: 'spk/a', text: '你好。', promptAudio: 'p.wav' }, { line: 1, name: 'b', text: '再见。', promptAudio: 'p.wav' }];
+  const tasks: Task[] = [
+    { line: 0, name: 'spk/a', text: '你好。', promptAudio: 'p.wav' },
+    { line: 1, name: 'b', text: '再见。', promptAudio: 'p.wav' },
+  ];
   const s = await runBatch({ tasks, outDir: dir, teacher: new FakeTeacher(), ...fast });
   assert.deepEqual([s.done, s.failed], [1, 1]);
   assert.deepEqual(await readdir(outside), []);

@@ -11,7 +11,8 @@ const nls: Record<string, string> = JSON.parse(readFileSync(path.join(__dirname,
 const localized = (text?: string) => text?.replace(/^%(.+)%$/, (_, key: string) => nls[key] ?? '');
 const contributed: Record<string, Contributed> = {};
 for (const section of [pkg.contributes.configuration].flat() as Array<{ properties: Record<string, Contributed> }>) {
-  for (const [key, c] of Object.entries(section.properties)) contributed[key] = { ...c, markdownDescription: localized(c.markdownDescription), description: localized(c.description) };
+  for (const [key, c] of Object.entries(section.properties))
+    contributed[key] = { ...c, markdownDescription: localized(c.markdownDescription), description: localized(c.description) };
 }
 
 function flatten(o: Record<string, unknown>, prefix = 'ttsDistill'): Record<string, unknown> {

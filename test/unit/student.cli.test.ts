@@ -41,17 +41,26 @@ void test('tts-distill train → predict → eval', async () => {
     assert.equal((await runCli(['train', 'train.sent'], dir)).code, 64);
 
     // eval against a small teacher run with audio for one task.
-    const teacher = path.join(dir, 'teacher-out'), studentAudio = path.join(dir, 'student-out');
+    const teacher = path.join(dir, 'teacher-out'),
+      studentAudio = path.join(dir, 'student-out');
     mkdirSync(teacher);
     mkdirSync(studentAudio);
-    writeFileSync(path.join(teacher, 'manifest.jsonl'), [
-      { line: 0, name: 'u1', text: '我们去银行', readings: ['wo3', 'men5', 'qu4', 'yin2', 'hang2'], audio: 'u1.wav' },
-      { line: 1, name: 'u2', text: '他长大了', readings: ['ta1', 'zhang3', 'da4', 'le5'], audio: 'u2.wav' },
-    ].map((r) => JSON.stringify({ taskHash: 'h', wavSha256: 'w', ...r })).join('\n') + '\n');
+    writeFileSync(
+      path.join(teacher, 'manifest.jsonl'),
+      [
+        { line: 0, name: 'u1', text: '我们去银行', readings: ['wo3', 'men5', 'qu4', 'yin2', 'hang2'], audio: 'u1.wav' },
+        { line: 1, name: 'u2', text: '他长大了', readings: ['ta1', 'zhang3', 'da4', 'le5'], audio: 'u2.wav' },
+      ]
+        .map((r) => JSON.stringify({ taskHash: 'h', wavSha256: 'w', ...r }))
+        .join('\n') + '\n',
+    );
     const tone = Float32Array.from({ length: 8000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 180 * i) / 16000));
     writeFileSync(path.join(teacher, 'u1.wav'), encodeWav(tone, 16000));
     writeFileSync(path.join(studentAudio, 'u1.wav'), encodeWav(tone, 16000));
-    const e = await runCli(['eval', '--model', 'models/g2p.json', '--teacher', 'teacher-out', '--student-audio', 'student-out', '--out', 'report'], dir);
+    const e = await runCli(
+      ['eval', '--model', 'models/g2p.json', '--teacher', 'teacher-out', '--student-audio', 'student-out', '--out', 'report'],
+      dir,
+    );
     assert.equal(e.code, 0, e.err);
     assert.match(e.out, /tasks {14}2/);
     assert.match(e.out, /audio compared {5}1 items: duration ratio 1\.000, MCD 0\.00 dB/);

@@ -5,7 +5,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { agreementFeatures, contextFeatures, contextKeyOf, contextKeys, HitBuffer, LexiconIndex, wordFeatures } from '../../server/src/core/student/features';
+import {
+  agreementFeatures,
+  contextFeatures,
+  contextKeyOf,
+  contextKeys,
+  HitBuffer,
+  LexiconIndex,
+  wordFeatures,
+} from '../../server/src/core/student/features';
 import { fromCpp } from '../../server/src/core/student/labels';
 import { serializeModel, studentFromJson, type StudentModelFile } from '../../server/src/core/student/model';
 import { charAt, isHan, pinyinProGuess } from '../../server/src/core/student/readings';
@@ -25,7 +33,11 @@ void test('context keys: one number per context feature, exactly the features co
       for (const width of [1, 2, 3]) {
         const out = new Float64Array(12);
         const n = contextKeys(text, i, width, out);
-        assert.deepEqual([...out.subarray(0, n)], contextFeatures(text, i, width).map((f) => contextKeyOf(f)), `${text} ${i} width ${width}`);
+        assert.deepEqual(
+          [...out.subarray(0, n)],
+          contextFeatures(text, i, width).map((f) => contextKeyOf(f)),
+          `${text} ${i} width ${width}`,
+        );
       }
     }
   }
@@ -43,7 +55,10 @@ void test('lexicon scan: covering words by offset then length, one-character wor
   assert.deepEqual(buf.word.slice(0, n), ['银行', '银行家']);
   assert.deepEqual(buf.offset.slice(0, n), [1, 1]);
   assert.equal(lex.scan('行', 0, buf), 0);
-  assert.deepEqual(lex.wordHits('行行为', 1).map((h) => h.word), ['行为', '行行']);
+  assert.deepEqual(
+    lex.wordHits('行行为', 1).map((h) => h.word),
+    ['行为', '行行'],
+  );
   assert.equal(lex.size, 4);
 });
 
@@ -60,13 +75,22 @@ function reference(file: StudentModelFile, text: string, index: number): { readi
   }
   if (m.readings.length === 1) return { reading: m.readings[0]!, margin: 0 };
   let lexicons = indexes.get(file);
-  if (!lexicons) indexes.set(file, (lexicons = Object.keys(file.lexicons!).sort().map((name) => [name, new LexiconIndex(file.lexicons![name]!)] as const)));
+  if (!lexicons)
+    indexes.set(
+      file,
+      (lexicons = Object.keys(file.lexicons!)
+        .sort()
+        .map((name) => [name, new LexiconIndex(file.lexicons![name]!)] as const)),
+    );
   const scores = new Array<number>(m.readings.length).fill(0);
   const words = new Set<string>();
   const votes = agreementFeatures(text, index, lexicons, false, file.longestWordVote === true, words).votes;
   const context = contextFeatures(text, index, file.contextWidth);
   if (file.wordFeatures) context.push(...wordFeatures(words, file.wordFeatures));
-  for (const f of context) m.context[f]?.forEach((w, k) => { scores[k]! += w; });
+  for (const f of context)
+    m.context[f]?.forEach((w, k) => {
+      scores[k]! += w;
+    });
   const weight = (name: string) => (file.shared[name] ?? 0) + (m.agreement[name] ?? 0);
   for (const [name, r] of votes) {
     const k = m.readings.indexOf(r);
@@ -77,7 +101,10 @@ function reference(file: StudentModelFile, text: string, index: number): { readi
   if (guess !== undefined) {
     const g = m.readings.indexOf(guess);
     if (g >= 0) scores[g]! += weight('pp');
-    else { candidates = [...m.readings, guess]; scores.push(weight('ppNew')); }
+    else {
+      candidates = [...m.readings, guess];
+      scores.push(weight('ppNew'));
+    }
   }
   // Ties go to pinyin-pro's guess.
   let best = guess !== undefined ? candidates.indexOf(guess) : 0;
@@ -92,9 +119,15 @@ void test('the loaded student reads every position of held-back sentences as the
   const { examples } = fromCpp('dev.sent', train.sent, train.lb);
   const other = fromCpp('dev.sent', cppLines(1200, 1300).sent, cppLines(1200, 1300).lb).examples;
   for (const wordMode of [false, 'all', 'longest'] as const) {
-    const file = JSON.parse(serializeModel(trainStudent(examples, { seed: 3, epochs: 3, heldOutFraction: 0, calibrationFolds: 0, wordFeatures: wordMode }))) as StudentModelFile;
+    const file = JSON.parse(
+      serializeModel(trainStudent(examples, { seed: 3, epochs: 3, heldOutFraction: 0, calibrationFolds: 0, wordFeatures: wordMode })),
+    ) as StudentModelFile;
     assert.equal(file.formatVersion, wordMode ? 3 : 2);
-    if (wordMode) assert.ok(Object.values(file.chars).some((c) => Object.keys(c.context).some((f) => f.startsWith('W'))), 'word features were learnt');
+    if (wordMode)
+      assert.ok(
+        Object.values(file.chars).some((c) => Object.keys(c.context).some((f) => f.startsWith('W'))),
+        'word features were learnt',
+      );
     const student = studentFromJson(file);
     let positions = 0;
     for (const e of [...other, ...examples.slice(0, 100)]) {
@@ -102,7 +135,8 @@ void test('the loaded student reads every position of held-back sentences as the
         const want = reference(file, e.text, i);
         const got = student.raw(e.text, i);
         assert.equal(got?.reading, want?.reading, `${wordMode} ${e.text} @${i}`);
-        if (got && got.kind === 'model') assert.ok(Math.abs(got.margin - want!.margin) < 1e-9, `${wordMode} ${e.text} @${i}: margin ${got.margin} vs ${want!.margin}`);
+        if (got && got.kind === 'model')
+          assert.ok(Math.abs(got.margin - want!.margin) < 1e-9, `${wordMode} ${e.text} @${i}: margin ${got.margin} vs ${want!.margin}`);
         assert.equal(student.predict(e.text, i), want?.reading);
         positions++;
       }

@@ -11,7 +11,15 @@ import { createPolyphoneAnalyzer, type PolyphoneData, type SecondOpinion } from 
 import { ParsedTaskLine } from '../../server/src/core/formats/taskFile';
 import { defaultSettings } from '../../server/src/core/settings';
 import { fromCpp } from '../../server/src/core/student/labels';
-import { confidenceOf, defaultStudentPath, loadDefaultStudent, loadStudent, serializeModel, studentFromJson, StudentFormatError } from '../../server/src/core/student/model';
+import {
+  confidenceOf,
+  defaultStudentPath,
+  loadDefaultStudent,
+  loadStudent,
+  serializeModel,
+  studentFromJson,
+  StudentFormatError,
+} from '../../server/src/core/student/model';
 import { likelyMisreadings, misreadingAt, MISREADING_CONFIDENCE, type ConfidentStudent } from '../../server/src/core/student/secondOpinion';
 import { examplesHash, plattFit, trainStudent, type LabelledExample } from '../../server/src/core/student/trainer';
 import { buildDefaultStudent } from '../../scripts/build-default-student';
@@ -29,12 +37,15 @@ function cppSubset(lines: number): { sent: string; lb: string } {
 function hangExamples(): LabelledExample[] {
   const examples: LabelledExample[] = [];
   const fillers = ['我们', '今天', '大家', '他说', '明天', '你看', '老师', '同学'];
-  for (const a of fillers) for (const b of fillers) examples.push({ text: `${a}咱行${b}`, index: 3, reading: 'hang2' }, { text: `${a}行走${b}`, index: 2, reading: 'xing2' });
+  for (const a of fillers)
+    for (const b of fillers)
+      examples.push({ text: `${a}咱行${b}`, index: 3, reading: 'hang2' }, { text: `${a}行走${b}`, index: 2, reading: 'xing2' });
   return examples;
 }
 
 void test('Platt scaling recovers the slope and offset of a known logistic curve', () => {
-  const x: number[] = [], y: number[] = [];
+  const x: number[] = [],
+    y: number[] = [];
   // Deterministic draws: y = 1 with probability σ(0.8·m − 1).
   for (let i = 0; i < 4000; i++) {
     const m = (i % 100) / 10;
@@ -65,16 +76,26 @@ void test('predictions carry a calibrated confidence: high where the context dec
   // Every out-of-fold prediction was right here: the fit says "sure" whatever the margin, never less sure with more margin.
   assert.ok(c.a >= 0 && c.b > 2, JSON.stringify(c));
   // Without calibration there is no confidence, only the reading.
-  const raw = studentFromJson(JSON.parse(serializeModel(trainStudent(hangExamples(), { seed: 1, heldOutFraction: 0, calibrationFolds: 0 }))));
+  const raw = studentFromJson(
+    JSON.parse(serializeModel(trainStudent(hangExamples(), { seed: 1, heldOutFraction: 0, calibrationFolds: 0 }))),
+  );
   assert.deepEqual(raw.predictWithConfidence('她说咱行了', 3), { reading: 'hang2', confidence: null });
 });
 
 void test('format 1 model files still load and predict; unknown versions say what to do', () => {
   const v1 = {
-    format: 'tts-distill-g2p-student', formatVersion: 1, createdWith: { pinyinPro: '3.29.4' }, seed: 1, epochs: 10, heldOutFraction: 0,
-    contextWidth: 3, agreement: ['pinyinPro', 'lexicon'], trainingData: { sha256: 'a'.repeat(64), examples: 2, sources: [] },
+    format: 'tts-distill-g2p-student',
+    formatVersion: 1,
+    createdWith: { pinyinPro: '3.29.4' },
+    seed: 1,
+    epochs: 10,
+    heldOutFraction: 0,
+    contextWidth: 3,
+    agreement: ['pinyinPro', 'lexicon'],
+    trainingData: { sha256: 'a'.repeat(64), examples: 2, sources: [] },
     metrics: { trainExamples: 2, heldOutExamples: 0, trainAccuracy: 1, heldOutAccuracy: null, heldOutPinyinProAccuracy: null },
-    shared: { pp: 1, lex: 2 }, lexicon: { 咱行: 'zan2 hang2' },
+    shared: { pp: 1, lex: 2 },
+    lexicon: { 咱行: 'zan2 hang2' },
     chars: { 行: { readings: ['xing2', 'hang2'], context: { R1走: [3, 0] }, agreement: {} } },
   };
   const s = studentFromJson(v1);
@@ -82,7 +103,11 @@ void test('format 1 model files still load and predict; unknown versions say wha
   assert.equal(s.predict('她说咱行了', 3), 'hang2');
   assert.equal(s.predict('快行走吧', 1), 'xing2');
   assert.deepEqual(s.predictWithConfidence('快行走吧', 1), { reading: 'xing2', confidence: null });
-  assert.throws(() => studentFromJson({ ...v1, formatVersion: 4 }), (e: Error) => e instanceof StudentFormatError && /format version 4; this build reads versions 1, 2 and 3: train the student again/.test(e.message));
+  assert.throws(
+    () => studentFromJson({ ...v1, formatVersion: 4 }),
+    (e: Error) =>
+      e instanceof StudentFormatError && /format version 4; this build reads versions 1, 2 and 3: train the student again/.test(e.message),
+  );
   assert.throws(() => studentFromJson({ ...v1, formatVersion: 2 }), /incomplete \(chars, shared, lexicons/);
 });
 
@@ -95,23 +120,43 @@ void test('second opinion: only polyphones the student confidently reads otherwi
   const text = '我去行长了';
   const teacher = [null, 'qu4', 'xing2', 'zhang3', 'le5'];
   const student = fake({ 0: ['e2', 0.99], 2: ['hang2', 0.97], 3: ['chang2', 0.4], 4: ['le5', 0.99] });
-  assert.deepEqual(likelyMisreadings(text, teacher, student), [{ index: 2, char: '行', teacherReading: 'xing2', studentReading: 'hang2', confidence: 0.97 }]);
-  assert.deepEqual(likelyMisreadings(text, teacher, student, 0.3).map((m) => m.index), [2, 3]);
+  assert.deepEqual(likelyMisreadings(text, teacher, student), [
+    { index: 2, char: '行', teacherReading: 'xing2', studentReading: 'hang2', confidence: 0.97 },
+  ]);
+  assert.deepEqual(
+    likelyMisreadings(text, teacher, student, 0.3).map((m) => m.index),
+    [2, 3],
+  );
   assert.equal(misreadingAt(text, 2, null, student), undefined, 'no teacher reading, nothing to contradict');
-  assert.equal(misreadingAt(text, 2, 'xing2', fake({ 2: ['hang2', null as unknown as number] })), undefined, 'no calibrated confidence, no flag');
+  assert.equal(
+    misreadingAt(text, 2, 'xing2', fake({ 2: ['hang2', null as unknown as number] })),
+    undefined,
+    'no calibrated confidence, no flag',
+  );
   // UTF-16: the index after a surrogate pair is still the character's.
   const withPair = '𠀀行';
-  assert.deepEqual(likelyMisreadings(withPair, [null, null, 'xing2'], fake({ 2: ['hang2', 0.99] })).map((m) => [m.index, m.char]), [[2, '行']]);
+  assert.deepEqual(
+    likelyMisreadings(withPair, [null, null, 'xing2'], fake({ 2: ['hang2', 0.99] })).map((m) => [m.index, m.char]),
+    [[2, '行']],
+  );
   assert.ok(MISREADING_CONFIDENCE > 0.5 && MISREADING_CONFIDENCE < 1);
 });
 
 void test('polyphone flags: a warning only where the second opinion confidently disagrees, its reading first in the quick fixes', () => {
-  const task = (text: string) => new ParsedTaskLine(JSON.stringify({ prompt_audio: 'a.wav', prompt_text: '你好', input_text: text, output_name: 'x' }), 'webui', false);
+  const task = (text: string) =>
+    new ParsedTaskLine(JSON.stringify({ prompt_audio: 'a.wav', prompt_text: '你好', input_text: text, output_name: 'x' }), 'webui', false);
   const student: SecondOpinion = {
-    version: 't', label: 'the student', predict: () => 'xing2',
+    version: 't',
+    label: 'the student',
+    predict: () => 'xing2',
     misreading: (text, i, teacher) => (text[i] === '行' && teacher !== 'xing2' ? { reading: 'xing2', confidence: 0.95 } : undefined),
   };
-  const f = createPolyphoneAnalyzer({ dict: ReplaceDict.empty, severity: 'information', ignore: defaultSettings.polyphones.ignore, student }).analyze(task('他在银行工作'));
+  const f = createPolyphoneAnalyzer({
+    dict: ReplaceDict.empty,
+    severity: 'information',
+    ignore: defaultSettings.polyphones.ignore,
+    student,
+  }).analyze(task('他在银行工作'));
   const hang = f.find((x) => (x.data as PolyphoneData).char === '行')!;
   assert.equal(hang.code, 'pronunciation/ambiguous');
   assert.equal(hang.severity, 'warning');
@@ -125,7 +170,12 @@ void test('polyphone flags: a warning only where the second opinion confidently 
 void test('the default student is installed, built from data/cpp, and a fresh build of the same data gives the same bytes', async () => {
   const file = defaultStudentPath();
   assert.ok(file, 'server/src/core/student/data/default-student.json.gz');
-  const model = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { trainingData: { sha256: string; examples: number }; seed: number; calibration: unknown; heldOutFraction: number };
+  const model = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as {
+    trainingData: { sha256: string; examples: number };
+    seed: number;
+    calibration: unknown;
+    heldOutFraction: number;
+  };
   const { examples } = fromCpp('dev.sent', readFileSync(join(CPP, 'dev.sent'), 'utf8'), readFileSync(join(CPP, 'dev.lb'), 'utf8'));
   assert.equal(model.trainingData.sha256, examplesHash(examples), 'trained on exactly data/cpp (npm run build:student-model)');
   assert.equal(model.heldOutFraction, 0);
@@ -133,7 +183,9 @@ void test('the default student is installed, built from data/cpp, and a fresh bu
   const s = await loadDefaultStudent();
   // On CPP some out-of-fold predictions are wrong: the confidence grows with the margin.
   const cal = s.file.calibration!;
-  assert.ok(confidenceOf({ reading: 'x', kind: 'model', margin: 5 }, cal)! > confidenceOf({ reading: 'x', kind: 'model', margin: 0 }, cal)!);
+  assert.ok(
+    confidenceOf({ reading: 'x', kind: 'model', margin: 5 }, cal)! > confidenceOf({ reading: 'x', kind: 'model', margin: 0 }, cal)!,
+  );
   assert.ok(cal.unseen < MISREADING_CONFIDENCE, 'pinyin-pro guesses for unseen characters do not raise warnings');
   assert.equal(s.predict('我去银行取钱', 3), 'hang2');
   assert.ok(s.predictWithConfidence('我去银行取钱', 3)!.confidence! > MISREADING_CONFIDENCE);

@@ -37,7 +37,10 @@ void test('labels: CPP sentences, manifest records and text_compare records', ()
   assert.deepEqual(parseCppSentence('发现▁了▁此天体'), { text: '发现了此天体', index: 2 });
   assert.equal(parseCppSentence('no marks'), undefined);
   const cpp = fromCpp('x.sent', '银▁行▁卡\n他▁行▁走\n', 'hang2\nxing2\n');
-  assert.deepEqual(cpp.examples, [{ text: '银行卡', index: 1, reading: 'hang2' }, { text: '他行走', index: 1, reading: 'xing2' }]);
+  assert.deepEqual(cpp.examples, [
+    { text: '银行卡', index: 1, reading: 'hang2' },
+    { text: '他行走', index: 1, reading: 'xing2' },
+  ]);
   assert.throws(() => fromCpp('x.sent', 'a▁b▁\n', ''), /1 sentences but 0 labels/);
 
   const rec = (line: number, name: string, text: string, readings: (string | null)[]) =>
@@ -51,9 +54,14 @@ void test('labels: CPP sentences, manifest records and text_compare records', ()
   assert.deepEqual(alignPhonemes('我去银行', '我去银<|H|><|ANG2|>'), [null, null, null, 'hang2']);
   assert.equal(alignPhonemes('我去银行', '我来银<|H|><|ANG2|>'), undefined);
   // Upstream writes one entry per 30–60 character chunk.
-  const tc = '{\n  "uttid": "u1",\n  "syn_text": "去银行",\n  "syn_text_tn": ["去银行"],\n  "syn_text_phoneme": ["去银<|H|><|ANG2|>"]\n}\n{\n  "uttid": "u2",\n  "syn_text": "{行}。行",\n  "syn_text_tn": ["{行}。", "行"],\n  "syn_text_phoneme": ["{<|X|><|ING2|>}。", "<|H|><|ANG2|>"]\n}\n';
+  const tc =
+    '{\n  "uttid": "u1",\n  "syn_text": "去银行",\n  "syn_text_tn": ["去银行"],\n  "syn_text_phoneme": ["去银<|H|><|ANG2|>"]\n}\n{\n  "uttid": "u2",\n  "syn_text": "{行}。行",\n  "syn_text_tn": ["{行}。", "行"],\n  "syn_text_phoneme": ["{<|X|><|ING2|>}。", "<|H|><|ANG2|>"]\n}\n';
   const t = fromTextCompare('text_compare.jsonl', tc);
-  assert.deepEqual(t.examples, [{ text: '去银行', index: 2, reading: 'hang2' }, { text: '{行}。', index: 1, reading: 'xing2' }, { text: '行', index: 0, reading: 'hang2' }]);
+  assert.deepEqual(t.examples, [
+    { text: '去银行', index: 2, reading: 'hang2' },
+    { text: '{行}。', index: 1, reading: 'xing2' },
+    { text: '行', index: 0, reading: 'hang2' },
+  ]);
 });
 
 void test('readLabels finds X.lb beside X.sent, and says so when it is missing', async () => {
@@ -75,7 +83,13 @@ void test('features: context n-grams and lexicon hits around the target', () => 
   assert.ok(f.includes('L1\u0002') && f.includes('R1\u0003'));
   const lex = new LexiconIndex({ 银行家: 'yin2 hang2 jia1', 行为: 'xing2 wei2', 行行: 'hang2 hang2' }, (c) => c === '行');
   assert.deepEqual(lex.hits('大银行家们', 2), [{ length: 3, reading: 'hang2' }]);
-  assert.deepEqual(lex.hits('行行为', 1).sort((a, b) => a.reading.localeCompare(b.reading)), [{ length: 2, reading: 'hang2' }, { length: 2, reading: 'xing2' }]);
+  assert.deepEqual(
+    lex.hits('行行为', 1).sort((a, b) => a.reading.localeCompare(b.reading)),
+    [
+      { length: 2, reading: 'hang2' },
+      { length: 2, reading: 'xing2' },
+    ],
+  );
   assert.deepEqual(lex.hits('行', 0), []);
 });
 
@@ -83,7 +97,9 @@ void test('the student learns contexts pinyin-pro gets wrong, and backs off to p
   // 行 in "X行Y" where the teacher always reads hang2 after 咱 (pinyin-pro says xing2 there).
   const examples: LabelledExample[] = [];
   const fillers = ['我们', '今天', '大家', '他说', '明天', '你看', '老师', '同学'];
-  for (const a of fillers) for (const b of fillers) examples.push({ text: `${a}咱行${b}`, index: 3, reading: 'hang2' }, { text: `${a}行走${b}`, index: 2, reading: 'xing2' });
+  for (const a of fillers)
+    for (const b of fillers)
+      examples.push({ text: `${a}咱行${b}`, index: 3, reading: 'hang2' }, { text: `${a}行走${b}`, index: 2, reading: 'xing2' });
   assert.equal(pinyinProGuess('她说咱行了', 3), 'xing2');
   const model = trainStudent(examples, { seed: 1, heldOutFraction: 0.25 });
   const s = studentFromJson(JSON.parse(serializeModel(model)));
@@ -152,16 +168,24 @@ void test('a training job writes the model; in a worker it reports progress and 
     assert.equal(direct.examples, 2000);
 
     const phases: string[] = [];
-    const res = await trainInWorker({ labels: [join(dir, 'd.sent')], out: join(dir, 'w', 'model.json'), epochs: 2 }, { onProgress: (p) => phases.push(`${p.phase}${p.step}`) });
+    const res = await trainInWorker(
+      { labels: [join(dir, 'd.sent')], out: join(dir, 'w', 'model.json'), epochs: 2 },
+      { onProgress: (p) => phases.push(`${p.phase}${p.step}`) },
+    );
     assert.ok(res);
     assert.ok(phases.includes('epoch1') && phases.includes('epoch2'), phases.join(','));
     assert.equal(readFileSync(join(dir, 'w', 'model.json'), 'utf8'), readFileSync(join(dir, 'direct.json'), 'utf8'));
 
     const controller = new AbortController();
-    const cancelled = await trainInWorker({ labels: [join(dir, 'd.sent')], out: join(dir, 'c.json'), epochs: 1000 }, {
-      signal: controller.signal,
-      onProgress: (p) => { if (p.phase === 'epoch' && p.step === 2) controller.abort(); },
-    });
+    const cancelled = await trainInWorker(
+      { labels: [join(dir, 'd.sent')], out: join(dir, 'c.json'), epochs: 1000 },
+      {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.phase === 'epoch' && p.step === 2) controller.abort();
+        },
+      },
+    );
     assert.equal(cancelled, undefined);
     assert.equal(existsSync(join(dir, 'c.json')), false);
   } finally {

@@ -1,13 +1,21 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sniffKind } from '../../server/src/core/formats/documentKind';
-import { detectDialect, TaskFileModel, unsafeNameProblem, resolvePromptAudio, type PromptAudioStatus } from '../../server/src/core/formats/taskFile';
+import {
+  detectDialect,
+  TaskFileModel,
+  unsafeNameProblem,
+  resolvePromptAudio,
+  type PromptAudioStatus,
+} from '../../server/src/core/formats/taskFile';
 import { capFindings, type Finding } from '../../server/src/core/findings';
 import { findSyntaxError, stringOffsetMapper } from '../../server/src/core/formats/jsonl';
 
 const W = (o: Record<string, unknown>) => JSON.stringify(o);
-const task = (over: Record<string, unknown> = {}) => W({ prompt_audio: 'p.wav', prompt_text: '你好', input_text: '今天天气很好', output_name: 'a', ...over });
-const up = (over: Record<string, unknown> = {}) => W({ uttid: 'u', prompt_text: '你好', prompt_speech: 'p.wav', syn_text: '今天天气很好', ...over });
+const task = (over: Record<string, unknown> = {}) =>
+  W({ prompt_audio: 'p.wav', prompt_text: '你好', input_text: '今天天气很好', output_name: 'a', ...over });
+const up = (over: Record<string, unknown> = {}) =>
+  W({ uttid: 'u', prompt_text: '你好', prompt_speech: 'p.wav', syn_text: '今天天气很好', ...over });
 
 async function check(text: string, opts: { status?: PromptAudioStatus; max?: number } = {}): Promise<Finding[]> {
   const model = new TaskFileModel(text);
@@ -110,9 +118,19 @@ describe('task files: one fixture per diagnostic', () => {
     const wrong = only(await check(up() + '\n' + up({ uttid: 'v', syn_text: 12 })), 'task/wrong-type');
     assert.match(wrong.message, /fails this line only .* the rest of the run goes on/);
     assert.doesNotMatch(wrong.message, /aborts/);
-    assert.match(only(await check(up() + '\n[1, 2]'), 'task/not-object').message, /an array; glmtts_inference.py aborts the whole run on it/);
-    assert.doesNotMatch(only(await check(task() + '\n[1, 2]'), 'task/not-object').message, /glmtts/, 'the web UI dialect does not run glmtts_inference.py');
-    assert.equal(unsafeNameProblem('spk1/utt1', 'upstream')?.message, '"uttid" contains a path separator: GLM-TTS creates the sub-folder and writes <uttid>.wav into it.');
+    assert.match(
+      only(await check(up() + '\n[1, 2]'), 'task/not-object').message,
+      /an array; glmtts_inference.py aborts the whole run on it/,
+    );
+    assert.doesNotMatch(
+      only(await check(task() + '\n[1, 2]'), 'task/not-object').message,
+      /glmtts/,
+      'the web UI dialect does not run glmtts_inference.py',
+    );
+    assert.equal(
+      unsafeNameProblem('spk1/utt1', 'upstream')?.message,
+      '"uttid" contains a path separator: GLM-TTS creates the sub-folder and writes <uttid>.wav into it.',
+    );
   });
 
   it('not an object', async () => {
@@ -165,11 +183,24 @@ describe('task files: one fixture per diagnostic', () => {
   it('prompt audio: missing, unreadable, stereo, too short, too long', async () => {
     const path = '/x/p.wav';
     assert.equal(only(await check(task(), { status: { state: 'missing', path } }), 'task/prompt-audio-missing').severity, 'error');
-    assert.match(only(await check(task(), { status: { state: 'unreadable', path, reason: 'not a WAV file' } }), 'task/prompt-audio-unreadable').message, /not a WAV file/);
+    assert.match(
+      only(await check(task(), { status: { state: 'unreadable', path, reason: 'not a WAV file' } }), 'task/prompt-audio-unreadable')
+        .message,
+      /not a WAV file/,
+    );
     const ok = { state: 'ok' as const, path, sampleRate: 16000, truncated: false };
-    assert.match(only(await check(task(), { status: { ...ok, channels: 2, durationSeconds: 4 } }), 'task/prompt-audio-quality').message, /2 channels/);
-    assert.match(only(await check(task(), { status: { ...ok, channels: 1, durationSeconds: 1.5 } }), 'task/prompt-audio-quality').message, /1\.50 s/);
-    assert.match(only(await check(task(), { status: { ...ok, channels: 1, durationSeconds: 12 } }), 'task/prompt-audio-quality').message, /3–10 s/);
+    assert.match(
+      only(await check(task(), { status: { ...ok, channels: 2, durationSeconds: 4 } }), 'task/prompt-audio-quality').message,
+      /2 channels/,
+    );
+    assert.match(
+      only(await check(task(), { status: { ...ok, channels: 1, durationSeconds: 1.5 } }), 'task/prompt-audio-quality').message,
+      /1\.50 s/,
+    );
+    assert.match(
+      only(await check(task(), { status: { ...ok, channels: 1, durationSeconds: 12 } }), 'task/prompt-audio-quality').message,
+      /3–10 s/,
+    );
     assert.deepEqual(await check(task(), { status: { ...ok, channels: 1, durationSeconds: 5 } }), []);
     const f = only(await check(task(), { status: { state: 'missing', path } }), 'task/prompt-audio-missing');
     assert.equal(f.range.start.character, task().indexOf('"p.wav"'));
@@ -196,7 +227,13 @@ describe('task files: the incremental model', () => {
     model.applyChanges([{ range: { start: { line: 20, character: at }, end: { line: 20, character: at + 3 } }, text: 'n3' }]);
     const fs = await model.validate(opts);
     assert.equal(model.line(10), untouched, 'cached parse of an untouched line is kept');
-    assert.deepEqual(fs.filter((f) => f.code === 'task/duplicate-name').map((f) => f.range.start.line).sort((a, b) => a - b), [3, 20]);
+    assert.deepEqual(
+      fs
+        .filter((f) => f.code === 'task/duplicate-name')
+        .map((f) => f.range.start.line)
+        .sort((a, b) => a - b),
+      [3, 20],
+    );
     // Insert two lines and delete one in a single multi-line change.
     model.applyChanges([{ range: { start: { line: 5, character: 0 }, end: { line: 6, character: 0 } }, text: 'garbage\n\n' }]);
     const text = Array.from({ length: model.lineCount }, (_, i) => model.lineText(i)).join('\n');
@@ -229,16 +266,27 @@ describe('task files: the incremental model', () => {
 
   it('stops when cancelled between chunks', async () => {
     const model = new TaskFileModel(Array.from({ length: 100 }, (_, i) => task({ output_name: `n${i}` })).join('\n'));
-    await assert.rejects(model.validate({ maxPerFile: 10, promptAudio: { minSeconds: 3, maxSeconds: 10 }, chunkLines: 10, isCancelled: () => true }), /cancelled/);
+    await assert.rejects(
+      model.validate({ maxPerFile: 10, promptAudio: { minSeconds: 3, maxSeconds: 10 }, chunkLines: 10, isCancelled: () => true }),
+      /cancelled/,
+    );
   });
 });
 
 describe('findings cap', () => {
   it('keeps errors first, then warnings, and says how many were left out', () => {
-    const mk = (severity: Finding['severity'], line: number): Finding => ({ severity, code: 'x', message: 'm', range: { start: { line, character: 0 }, end: { line, character: 1 } } });
+    const mk = (severity: Finding['severity'], line: number): Finding => ({
+      severity,
+      code: 'x',
+      message: 'm',
+      range: { start: { line, character: 0 }, end: { line, character: 1 } },
+    });
     const fs = [mk('hint', 0), mk('warning', 1), mk('error', 2), mk('information', 3), mk('error', 4)];
     const capped = capFindings(fs, 3);
-    assert.deepEqual(capped.slice(0, 3).map((f) => `${f.severity}${f.range.start.line}`), ['error2', 'error4', 'warning1']);
+    assert.deepEqual(
+      capped.slice(0, 3).map((f) => `${f.severity}${f.range.start.line}`),
+      ['error2', 'error4', 'warning1'],
+    );
     assert.equal(capped.length, 4);
     assert.match(capped[3]!.message, /^2 more problems not shown \(1 information, 1 hint\)/);
   });

@@ -8,8 +8,18 @@ import { pinyinToTokens, tokensToPinyin } from '../../server/src/core/formats/no
 
 test('embedded G2P: token notation as FORMATS.md §2 spells it, both ways', () => {
   const table: Record<string, string> = {
-    hang2: '<|H|><|ANG2|>', chong2: '<|CH|><|ONG2|>', yi4: '<|I4|>', ju2: '<|J|><|V2|>', liu2: '<|L|><|IOU2|>', gui4: '<|G|><|UEI4|>',
-    lun2: '<|L|><|UEN2|>', yue4: '<|VE4|>', shi4: '<|SH|><|III4|>', zi3: '<|Z|><|II3|>', lv4: '<|L|><|V4|>', le5: '<|L|><|E5|>',
+    hang2: '<|H|><|ANG2|>',
+    chong2: '<|CH|><|ONG2|>',
+    yi4: '<|I4|>',
+    ju2: '<|J|><|V2|>',
+    liu2: '<|L|><|IOU2|>',
+    gui4: '<|G|><|UEI4|>',
+    lun2: '<|L|><|UEN2|>',
+    yue4: '<|VE4|>',
+    shi4: '<|SH|><|III4|>',
+    zi3: '<|Z|><|II3|>',
+    lv4: '<|L|><|V4|>',
+    le5: '<|L|><|E5|>',
   };
   for (const [p, t] of Object.entries(table)) {
     assert.equal(pinyinToTokens(p), t, p);
@@ -67,7 +77,10 @@ test('embedded teacher: espeak-ng is fed the readings as tone-numbered pinyin, s
 
 test('embedded teacher: empty text is a permanent failure, not a silent WAV', async () => {
   const t = new EmbeddedTeacher({ engine: 'sketch' });
-  await assert.rejects(t.synthesize({ line: 0, name: 'x', text: '  ' }, { seed: 42, sampleRate: 24000 }), (e: Error & { transient?: boolean }) => e.transient === false);
+  await assert.rejects(
+    t.synthesize({ line: 0, name: 'x', text: '  ' }, { seed: 42, sampleRate: 24000 }),
+    (e: Error & { transient?: boolean }) => e.transient === false,
+  );
 });
 
 test('embedded teacher: worker threads give the same bytes as this thread, whichever worker speaks', async () => {

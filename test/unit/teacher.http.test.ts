@@ -21,7 +21,11 @@ before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'teacher-http-'));
   await writeFile(path.join(dir, 'G2P_replace_dict.jsonl'), '{"银行": "银<|X|><|ING2|>"}\n');
   server = spawnCli(['teacher', 'serve', '--port', '0', '--require-token'], { cwd: dir, env: { TTS_DISTILL_TEACHER_TOKEN: TOKEN } });
-  url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.out.join(''))?.[1], 30_000, `the server to listen (stderr: ${server.err.join('')})`);
+  url = await waitFor(
+    () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.out.join(''))?.[1],
+    30_000,
+    `the server to listen (stderr: ${server.err.join('')})`,
+  );
 });
 
 after(async () => {
@@ -37,7 +41,14 @@ test('http teacher: a batch over loopback HTTP, with the dictionary applied by t
   const out = path.join(dir, 'out');
   const teacher = new HttpTeacher({ url, token: TOKEN });
   assert.equal((await teacher.health()).ok, true);
-  const s = await runBatch({ tasksFile: path.join(dir, 'a.tasks.jsonl'), outDir: out, teacher, concurrency: 3, sampleRate: 32000, backoffMs: 1 });
+  const s = await runBatch({
+    tasksFile: path.join(dir, 'a.tasks.jsonl'),
+    outDir: out,
+    teacher,
+    concurrency: 3,
+    sampleRate: 32000,
+    backoffMs: 1,
+  });
   assert.deepEqual([s.done, s.failed], [6, 0]);
   const m = await readManifest(path.join(out, 'manifest.jsonl'));
   assert.equal(m[0]!.backend, 'http');
@@ -52,15 +63,25 @@ test('http teacher: a batch over loopback HTTP, with the dictionary applied by t
   }
 });
 
-test('http teacher: a wrong token is a permanent failure with the server\'s words; bad requests get 400', async () => {
+test("http teacher: a wrong token is a permanent failure with the server's words; bad requests get 400", async () => {
   await writeFile(path.join(dir, 'b.tasks.jsonl'), webuiLines(2));
   const out = path.join(dir, 'out-b');
-  const s = await runBatch({ tasksFile: path.join(dir, 'b.tasks.jsonl'), outDir: out, teacher: new HttpTeacher({ url, token: 'wrong' }), backoffMs: 1 });
+  const s = await runBatch({
+    tasksFile: path.join(dir, 'b.tasks.jsonl'),
+    outDir: out,
+    teacher: new HttpTeacher({ url, token: 'wrong' }),
+    backoffMs: 1,
+  });
   assert.equal(s.failed, 2);
   const f = await readFailures(path.join(out, 'failures.jsonl'));
   assert.match(f[0]!.reason, /HTTP 401 .*bearer token/);
   assert.equal(f[0]!.attempts, 1, '4xx is not retried');
-  const post = (body: unknown) => fetch(`${url}/v1/audio/speech`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (body: unknown) =>
+    fetch(`${url}/v1/audio/speech`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   assert.equal((await post({ model: 'm', input: '你好', response_format: 'mp3' })).status, 400);
   assert.equal((await post({ model: 'm', input: '' })).status, 400);
   assert.equal((await post({ model: 'm', input: '你好', sample_rate: 16000 })).status, 400);
@@ -78,7 +99,13 @@ test('http teacher: an unreachable server is a transient failure, retried, then 
   await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
   const port = (closed.address() as AddressInfo).port;
   await new Promise((r) => closed.close(r));
-  const s = await runBatch({ tasksFile: path.join(dir, 'c.tasks.jsonl'), outDir: out, teacher: new HttpTeacher({ url: `http://127.0.0.1:${port}` }), retries: 2, backoffMs: 1 });
+  const s = await runBatch({
+    tasksFile: path.join(dir, 'c.tasks.jsonl'),
+    outDir: out,
+    teacher: new HttpTeacher({ url: `http://127.0.0.1:${port}` }),
+    retries: 2,
+    backoffMs: 1,
+  });
   assert.equal(s.failed, 1);
   const [f] = await readFailures(path.join(out, 'failures.jsonl'));
   assert.match(f!.reason, /cannot reach the HTTP teacher.*ECONNREFUSED/);
@@ -92,7 +119,12 @@ test('http teacher: a community-style server (no X-TTS headers, its own WAV form
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       seen.push({ auth: req.headers.authorization, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
-      const wav16k = Buffer.from(encodeWav(new Float32Array(16000).map((_, i) => 0.2 * Math.sin(i / 7)), 16000));
+      const wav16k = Buffer.from(
+        encodeWav(
+          new Float32Array(16000).map((_, i) => 0.2 * Math.sin(i / 7)),
+          16000,
+        ),
+      );
       res.writeHead(200, { 'content-type': 'audio/wav' });
       res.end(wav16k);
     });
@@ -102,13 +134,29 @@ test('http teacher: a community-style server (no X-TTS headers, its own WAV form
     await writePromptWav(path.join(dir, 'prompt.wav'));
     await writeFile(path.join(dir, 'd.tasks.jsonl'), webuiLines(1));
     const out = path.join(dir, 'out-d');
-    const teacher = new HttpTeacher({ url: `http://127.0.0.1:${(community.address() as AddressInfo).port}/`, model: 'glm-tts', token: 'sekret' });
+    const teacher = new HttpTeacher({
+      url: `http://127.0.0.1:${(community.address() as AddressInfo).port}/`,
+      model: 'glm-tts',
+      token: 'sekret',
+    });
     const s = await runBatch({ tasksFile: path.join(dir, 'd.tasks.jsonl'), outDir: out, teacher, seed: 7, sampleRate: 24000 });
     assert.equal(s.done, 1);
     const { auth, body } = seen[0]!;
     assert.equal(auth, 'Bearer sekret');
-    assert.deepEqual(Object.keys(body).sort(), ['input', 'model', 'prompt_audio', 'prompt_text', 'response_format', 'sample_rate', 'seed', 'voice']);
-    assert.deepEqual([body.model, body.voice, body.response_format, body.seed, body.sample_rate, body.prompt_text], ['glm-tts', 'clone', 'wav', 7, 24000, '今天天气很好。']);
+    assert.deepEqual(Object.keys(body).sort(), [
+      'input',
+      'model',
+      'prompt_audio',
+      'prompt_text',
+      'response_format',
+      'sample_rate',
+      'seed',
+      'voice',
+    ]);
+    assert.deepEqual(
+      [body.model, body.voice, body.response_format, body.seed, body.sample_rate, body.prompt_text],
+      ['glm-tts', 'clone', 'wav', 7, 24000, '今天天气很好。'],
+    );
     assert.deepEqual(Buffer.from(body.prompt_audio as string, 'base64'), await readFile(path.join(dir, 'prompt.wav')));
     const [r] = await readManifest(path.join(out, 'manifest.jsonl'));
     assert.equal(r!.sampleRate, 24000);

@@ -2,7 +2,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReplaceDict } from '../../server/src/core/pronunciation/dictionary';
 import { AbleList } from '../../server/src/core/pronunciation/g2p/ableList';
-import { candidateReadings, defaultReading, formatReadings, predictReadings, teacherReadings } from '../../server/src/core/pronunciation/teacherReadings';
+import {
+  candidateReadings,
+  defaultReading,
+  formatReadings,
+  predictReadings,
+  teacherReadings,
+} from '../../server/src/core/pronunciation/teacherReadings';
 
 /**
  * Real contexts with the reading the teacher gives the marked character — GLM-TTS's own G2P
@@ -10,20 +16,63 @@ import { candidateReadings, defaultReading, formatReadings, predictReadings, tea
  * zhang3 there (pinyin-pro said hang2 and chang2).
  */
 const CONTEXTS: Array<[string, string, string]> = [
-  ['他在银行工作', '行', 'hang2'], ['我们步行回家', '行', 'xing2'], ['这一行的规矩', '行', 'xing2'], ['行长来了', '行', 'hang2'],
-  ['孩子长大了', '长', 'zhang3'], ['这条河很长', '长', 'zhang3'], ['他是我们的班长', '长', 'zhang3'], ['长城很雄伟', '长', 'chang2'],
-  ['这件事很重要', '重', 'zhong4'], ['我们重新开始', '重', 'chong2'], ['箱子太重了', '重', 'zhong4'], ['重庆是山城', '重', 'chong2'],
-  ['她喜欢音乐', '乐', 'yue4'], ['祝你快乐', '乐', 'le4'], ['他还是来了', '还', 'hai2'], ['他是个好人', '好', 'hao3'],
-  ['我的爱好是游泳', '好', 'hao4'], ['为了明天努力', '为', 'wei4'], ['我想睡觉了', '觉', 'jiao4'], ['我觉得不错', '觉', 'jue2'],
-  ['教育很重要', '教', 'jiao4'], ['数学很难', '数', 'shu4'], ['数不清的星星', '数', 'shu3'], ['警察在调查', '调', 'diao4'],
-  ['我们调整了计划', '调', 'tiao2'], ['会计在算账', '会', 'kuai4'], ['我们开会吧', '会', 'hui4'], ['这里的空气很好', '空', 'kong1'],
-  ['出差去北京', '差', 'chai1'], ['成绩很差', '差', 'cha4'], ['处理问题', '处', 'chu3'], ['到处都是人', '处', 'chu4'],
-  ['种子发芽了', '种', 'zhong3'], ['农民在种地', '种', 'zhong4'], ['都市生活', '都', 'du1'], ['大家都来了', '都', 'dou1'],
-  ['朝代更替', '朝', 'chao2'], ['传记文学', '传', 'zhuan4'], ['传说中的英雄', '传', 'chuan2'], ['相声很好笑', '相', 'xiang4'],
-  ['互相帮助', '相', 'xiang1'], ['曾经的梦想', '曾', 'ceng2'], ['发现了问题', '发', 'fa1'], ['看着我', '着', 'zhe5'],
-  ['着火了', '着', 'zhao2'], ['降落伞', '降', 'jiang4'], ['投降', '降', 'xiang2'], ['一角钱', '角', 'jiao3'], ['干净', '干', 'gan1'],
-  ['干活', '干', 'gan4'], ['便宜', '便', 'pian2'], ['方便', '便', 'bian4'], ['参加会议', '参', 'can1'], ['人参', '参', 'shen1'],
-  ['银行行长', '行', 'hang2'], ['中奖了', '中', 'zhong4'], ['中国', '中', 'zhong1'],
+  ['他在银行工作', '行', 'hang2'],
+  ['我们步行回家', '行', 'xing2'],
+  ['这一行的规矩', '行', 'xing2'],
+  ['行长来了', '行', 'hang2'],
+  ['孩子长大了', '长', 'zhang3'],
+  ['这条河很长', '长', 'zhang3'],
+  ['他是我们的班长', '长', 'zhang3'],
+  ['长城很雄伟', '长', 'chang2'],
+  ['这件事很重要', '重', 'zhong4'],
+  ['我们重新开始', '重', 'chong2'],
+  ['箱子太重了', '重', 'zhong4'],
+  ['重庆是山城', '重', 'chong2'],
+  ['她喜欢音乐', '乐', 'yue4'],
+  ['祝你快乐', '乐', 'le4'],
+  ['他还是来了', '还', 'hai2'],
+  ['他是个好人', '好', 'hao3'],
+  ['我的爱好是游泳', '好', 'hao4'],
+  ['为了明天努力', '为', 'wei4'],
+  ['我想睡觉了', '觉', 'jiao4'],
+  ['我觉得不错', '觉', 'jue2'],
+  ['教育很重要', '教', 'jiao4'],
+  ['数学很难', '数', 'shu4'],
+  ['数不清的星星', '数', 'shu3'],
+  ['警察在调查', '调', 'diao4'],
+  ['我们调整了计划', '调', 'tiao2'],
+  ['会计在算账', '会', 'kuai4'],
+  ['我们开会吧', '会', 'hui4'],
+  ['这里的空气很好', '空', 'kong1'],
+  ['出差去北京', '差', 'chai1'],
+  ['成绩很差', '差', 'cha4'],
+  ['处理问题', '处', 'chu3'],
+  ['到处都是人', '处', 'chu4'],
+  ['种子发芽了', '种', 'zhong3'],
+  ['农民在种地', '种', 'zhong4'],
+  ['都市生活', '都', 'du1'],
+  ['大家都来了', '都', 'dou1'],
+  ['朝代更替', '朝', 'chao2'],
+  ['传记文学', '传', 'zhuan4'],
+  ['传说中的英雄', '传', 'chuan2'],
+  ['相声很好笑', '相', 'xiang4'],
+  ['互相帮助', '相', 'xiang1'],
+  ['曾经的梦想', '曾', 'ceng2'],
+  ['发现了问题', '发', 'fa1'],
+  ['看着我', '着', 'zhe5'],
+  ['着火了', '着', 'zhao2'],
+  ['降落伞', '降', 'jiang4'],
+  ['投降', '降', 'xiang2'],
+  ['一角钱', '角', 'jiao3'],
+  ['干净', '干', 'gan1'],
+  ['干活', '干', 'gan4'],
+  ['便宜', '便', 'pian2'],
+  ['方便', '便', 'bian4'],
+  ['参加会议', '参', 'can1'],
+  ['人参', '参', 'shen1'],
+  ['银行行长', '行', 'hang2'],
+  ['中奖了', '中', 'zhong4'],
+  ['中国', '中', 'zhong1'],
 ];
 
 describe('teacher readings (the dictionary as GLM-TTS applies it, then its G2P)', () => {
@@ -46,15 +95,21 @@ describe('teacher readings (the dictionary as GLM-TTS applies it, then its G2P)'
     assert.ok(!AbleList.bundled.has('行') && !AbleList.bundled.has('长'));
     assert.equal(AbleList.bundled.size, 3372);
     const r = teacherReadings('会长说，AI大会');
-    assert.deepEqual(r.map((x) => x.source), ['model', 'g2p', 'model', 'none', 'none', 'none', 'model', 'model']);
+    assert.deepEqual(
+      r.map((x) => x.source),
+      ['model', 'g2p', 'model', 'none', 'none', 'none', 'model', 'model'],
+    );
     assert.equal(r[0]!.reading, 'hui4', 'the G2P reading stays as a hint');
     // A checkout's own list decides when one is given.
     const own = new AbleList(['长'], 'test');
-    assert.deepEqual(teacherReadings('会长说', ReplaceDict.empty, own).map((x) => x.source), ['g2p', 'model', 'g2p']);
+    assert.deepEqual(
+      teacherReadings('会长说', ReplaceDict.empty, own).map((x) => x.source),
+      ['g2p', 'model', 'g2p'],
+    );
     assert.equal(teacherReadings('会长说')[1]!.source, 'g2p', 'the cache keeps the two lists apart');
   });
 
-  it('where the teacher\'s G2P is wrong, a dictionary rule decides, and says which', () => {
+  it("where the teacher's G2P is wrong, a dictionary rule decides, and says which", () => {
     // Misreadings of the real teacher (scripts/reference/teacher_g2p.py): 还书 hai2, 选为 wei4, 很长 zhang3.
     const misses: Array<[string, string, string, string]> = [
       ['我去还书', '还', 'huan2', '{"word": "还", "context": "还书", "phoneme": "huan2"}'],
@@ -75,7 +130,10 @@ describe('teacher readings (the dictionary as GLM-TTS applies it, then its G2P)'
     const text = 'AI说𠮷，ok 2个';
     const r = teacherReadings(text);
     assert.equal(r.length, text.length);
-    assert.deepEqual(r.map((x) => x.reading), [null, null, 'shuo1', null, null, null, null, null, null, null, 'ge4']);
+    assert.deepEqual(
+      r.map((x) => x.reading),
+      [null, null, 'shuo1', null, null, null, null, null, null, null, 'ge4'],
+    );
     assert.equal(r[3]!.char, '𠮷');
     assert.equal(r[4]!.char, '');
     assert.equal(r[0]!.source, 'none');
@@ -96,7 +154,15 @@ describe('teacher readings (the dictionary as GLM-TTS applies it, then its G2P)'
     assert.equal(teacherReadings('我的银行')[3]!.reading, 'hang2');
     const d = ReplaceDict.fromText('{"的银": "的<|IN2|>"}');
     const r = teacherReadings('我的银行', d);
-    assert.deepEqual(r.map((x) => [x.reading, x.source]), [['wo3', 'model'], ['de5', 'model'], ['yin2', 'dictionary'], ['xing2', 'g2p']]);
+    assert.deepEqual(
+      r.map((x) => [x.reading, x.source]),
+      [
+        ['wo3', 'model'],
+        ['de5', 'model'],
+        ['yin2', 'dictionary'],
+        ['xing2', 'g2p'],
+      ],
+    );
     assert.deepEqual(r[2]!.rule, { key: '的银', line: 0 });
     assert.equal(formatReadings(r), 'wo3 de5 yin2 xing2');
   });

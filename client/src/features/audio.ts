@@ -2,8 +2,22 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ClientContext } from '../context';
 import { webviewPage } from '../webviewPage';
-import { AnalyseAudioRequest, AudioFilesChangedNotification, type PreviewAudioArgs, type PreviewLine, PreviewLineRequest } from '../../../protocol/lsp/audio';
-import type { FromWebview, PreviewSource, PreviewState, PreviewTarget, PreviewView, SourceKey, ToWebview } from '../../../protocol/webview/preview';
+import {
+  AnalyseAudioRequest,
+  AudioFilesChangedNotification,
+  type PreviewAudioArgs,
+  type PreviewLine,
+  PreviewLineRequest,
+} from '../../../protocol/lsp/audio';
+import type {
+  FromWebview,
+  PreviewSource,
+  PreviewState,
+  PreviewTarget,
+  PreviewView,
+  SourceKey,
+  ToWebview,
+} from '../../../protocol/webview/preview';
 
 const PANEL_TYPE = 'ttsDistill.audioPreview';
 const EDITOR_TYPE = 'ttsDistill.wavPreview';
@@ -86,7 +100,12 @@ class PreviewPanels implements vscode.Disposable {
 
   show(target: PreviewTarget, selected?: SourceKey): void {
     if (!this.current) {
-      const panel = vscode.window.createWebviewPanel(PANEL_TYPE, 'Audio Preview', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, webviewOptions(this.ctx, target));
+      const panel = vscode.window.createWebviewPanel(
+        PANEL_TYPE,
+        'Audio Preview',
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+        webviewOptions(this.ctx, target),
+      );
       this.adopt(new PreviewController(this.ctx, panel, target, selected));
       return;
     }
@@ -138,7 +157,12 @@ class PreviewPanels implements vscode.Disposable {
 
 /** Webview options: scripts on, forms and command links off, only `resourceRoots` readable. */
 function webviewOptions(ctx: ClientContext, target: PreviewTarget): vscode.WebviewOptions & vscode.WebviewPanelOptions {
-  return { enableScripts: true, enableForms: false, enableCommandUris: false, localResourceRoots: resourceRoots(ctx, target.kind === 'file' ? [target.path] : []) };
+  return {
+    enableScripts: true,
+    enableForms: false,
+    enableCommandUris: false,
+    localResourceRoots: resourceRoots(ctx, target.kind === 'file' ? [target.path] : []),
+  };
 }
 
 /**
@@ -199,18 +223,39 @@ class PreviewController {
       if (viewId !== this.viewId) return;
       const fileName = path.basename(vscode.Uri.parse(target.uri).fsPath);
       if (!line) {
-        view = { viewId, target, title: `${fileName}:${target.line + 1}`, sources: [], selected: selected ?? this.selected ?? 'prompt', notice: failure ?? vscode.l10n.t('Line {0} of {1} is not a complete task.', target.line + 1, fileName) };
+        view = {
+          viewId,
+          target,
+          title: `${fileName}:${target.line + 1}`,
+          sources: [],
+          selected: selected ?? this.selected ?? 'prompt',
+          notice: failure ?? vscode.l10n.t('Line {0} of {1} is not a complete task.', target.line + 1, fileName),
+        };
       } else {
         const sources = line.sources.map((s) => this.source(s.kind, s.path, s.exists));
         const { sources: _omit, ...rest } = line;
         const want = selected ?? this.preferred;
-        const pick = sources.find((s) => s.key === want && s.exists) ?? sources.find((s) => s.key === 'teacher' && s.exists) ?? sources.find((s) => s.exists) ?? sources[0];
-        view = { viewId, target, title: vscode.l10n.t('{0} · line {1}', line.name || fileName, target.line + 1), line: rest, sources, selected: pick?.key ?? 'prompt' };
+        const pick =
+          sources.find((s) => s.key === want && s.exists) ??
+          sources.find((s) => s.key === 'teacher' && s.exists) ??
+          sources.find((s) => s.exists) ??
+          sources[0];
+        view = {
+          viewId,
+          target,
+          title: vscode.l10n.t('{0} · line {1}', line.name || fileName, target.line + 1),
+          line: rest,
+          sources,
+          selected: pick?.key ?? 'prompt',
+        };
       }
     }
     if (position !== undefined) view.position = position;
     const webview = this.panel.webview;
-    const roots = resourceRoots(this.ctx, view.sources.filter((s) => s.exists).map((s) => s.path));
+    const roots = resourceRoots(
+      this.ctx,
+      view.sources.filter((s) => s.exists).map((s) => s.path),
+    );
     const key = (uris: readonly vscode.Uri[] | undefined) => (uris ?? []).map((u) => u.toString()).join('\n');
     if (key(roots) !== key(webview.options.localResourceRoots)) webview.options = { ...webview.options, localResourceRoots: roots };
     this.selected = view.selected;
@@ -218,18 +263,39 @@ class PreviewController {
     this.analysed.clear();
     this.sources = new Map(view.sources.map((s) => [s.key, s.path]));
     this.post({ type: 'show', view });
-    await Promise.all(view.sources.filter((s) => s.exists).map(async (s) => {
-      try {
-        const result = await this.ctx.client.sendRequest(AnalyseAudioRequest.type, { path: s.path });
-        if (viewId !== this.viewId) return;
-        this.analysed.set(s.key, result.ok ? `${s.displayPath}: analysis ${result.cached ? 'cached' : `${Math.round(result.analysis.elapsedMs)} ms`}` : `${s.displayPath}: ${result.problem.message}`);
-        this.post({ type: 'analysis', viewId, key: s.key, result });
-      } catch (err) {
-        if (viewId === this.viewId) {
-          this.post({ type: 'analysis', viewId, key: s.key, result: { ok: false, problem: { path: s.path, kind: 'unreadable', message: `Analysis failed: ${err instanceof Error ? err.message : String(err)}` } } });
-        }
-      }
-    }));
+    await Promise.all(
+      view.sources
+        .filter((s) => s.exists)
+        .map(async (s) => {
+          try {
+            const result = await this.ctx.client.sendRequest(AnalyseAudioRequest.type, { path: s.path });
+            if (viewId !== this.viewId) return;
+            this.analysed.set(
+              s.key,
+              result.ok
+                ? `${s.displayPath}: analysis ${result.cached ? 'cached' : `${Math.round(result.analysis.elapsedMs)} ms`}`
+                : `${s.displayPath}: ${result.problem.message}`,
+            );
+            this.post({ type: 'analysis', viewId, key: s.key, result });
+          } catch (err) {
+            if (viewId === this.viewId) {
+              this.post({
+                type: 'analysis',
+                viewId,
+                key: s.key,
+                result: {
+                  ok: false,
+                  problem: {
+                    path: s.path,
+                    kind: 'unreadable',
+                    message: `Analysis failed: ${err instanceof Error ? err.message : String(err)}`,
+                  },
+                },
+              });
+            }
+          }
+        }),
+    );
   }
 
   /** Whether `file` is one of the sources of the current view. */
@@ -239,7 +305,14 @@ class PreviewController {
 
   private source(key: SourceKey, file: string, exists: boolean): PreviewSource {
     const rel = vscode.workspace.asRelativePath(file, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
-    return { key, label: LABELS[key], path: file, displayPath: rel, exists, src: exists ? this.panel.webview.asWebviewUri(vscode.Uri.file(file)).toString() : '' };
+    return {
+      key,
+      label: LABELS[key],
+      path: file,
+      displayPath: rel,
+      exists,
+      src: exists ? this.panel.webview.asWebviewUri(vscode.Uri.file(file)).toString() : '',
+    };
   }
 
   private post(m: ToWebview): void {
@@ -272,8 +345,11 @@ class PreviewController {
         const file = this.sources.get(m.key);
         if (m.viewId !== this.viewId || !file) return;
         void this.ctx.client.sendRequest(AnalyseAudioRequest.type, { path: file, range: { start: m.start, end: m.end } }).then(
-          (result) => { if (m.viewId === this.viewId) this.post({ type: 'detail', viewId: m.viewId, key: m.key, result }); },
-          (err: unknown) => this.ctx.output.warn(`audio preview: detail of ${file} failed: ${err instanceof Error ? err.message : String(err)}`),
+          (result) => {
+            if (m.viewId === this.viewId) this.post({ type: 'detail', viewId: m.viewId, key: m.key, result });
+          },
+          (err: unknown) =>
+            this.ctx.output.warn(`audio preview: detail of ${file} failed: ${err instanceof Error ? err.message : String(err)}`),
         );
         return;
       }
@@ -300,7 +376,11 @@ async function revealLine(uri: string, line: number): Promise<void> {
 }
 
 function html(ctx: ClientContext, webview: vscode.Webview): string {
-  return webviewPage(ctx.extension.extensionUri, webview, { script: 'preview.js', style: 'preview.css', title: vscode.l10n.t('Audio Preview') });
+  return webviewPage(ctx.extension.extensionUri, webview, {
+    script: 'preview.js',
+    style: 'preview.css',
+    title: vscode.l10n.t('Audio Preview'),
+  });
 }
 
 /** `.wav` files open in the preview: a read-only custom editor with nothing to save. */
@@ -316,7 +396,9 @@ class WavEditorProvider implements vscode.CustomReadonlyEditorProvider {
     panel.webview.options = webviewOptions(this.ctx, target);
     const c = new PreviewController(this.ctx, panel, target, 'file');
     // A rewritten WAV (a new teacher run) is analysed again: the server's cache is keyed by mtime.
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(document.uri.fsPath)), path.basename(document.uri.fsPath)));
+    const watcher = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(vscode.Uri.file(path.dirname(document.uri.fsPath)), path.basename(document.uri.fsPath)),
+    );
     watcher.onDidChange(() => void c.setTarget(target));
     watcher.onDidCreate(() => void c.setTarget(target));
     panel.onDidDispose(() => watcher.dispose());
@@ -326,5 +408,10 @@ class WavEditorProvider implements vscode.CustomReadonlyEditorProvider {
 function isPreviewState(x: unknown): x is PreviewState {
   if (!x || typeof x !== 'object') return false;
   const s = x as PreviewState;
-  return !!s.target && (s.target.kind === 'line' ? typeof s.target.uri === 'string' && typeof s.target.line === 'number' : s.target.kind === 'file' && typeof s.target.path === 'string');
+  return (
+    !!s.target &&
+    (s.target.kind === 'line'
+      ? typeof s.target.uri === 'string' && typeof s.target.line === 'number'
+      : s.target.kind === 'file' && typeof s.target.path === 'string')
+  );
 }

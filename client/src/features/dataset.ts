@@ -4,7 +4,15 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ClientContext } from '../context';
 import {
-  DatasetCoverageRequest, DatasetExportRequest, DatasetSetVoiceLabelsRequest, DatasetSuggestRequest, DatasetVoicesRequest, type CoverageResult, type ExportFormat, type TextMode, type VoicesResult,
+  DatasetCoverageRequest,
+  DatasetExportRequest,
+  DatasetSetVoiceLabelsRequest,
+  DatasetSuggestRequest,
+  DatasetVoicesRequest,
+  type CoverageResult,
+  type ExportFormat,
+  type TextMode,
+  type VoicesResult,
 } from '../../../protocol/lsp/dataset';
 
 type CoverageReport = CoverageResult['report'];
@@ -95,7 +103,9 @@ abstract class Tree implements vscode.TreeDataProvider<Node> {
 
 class CoverageTree extends Tree {
   protected async load(): Promise<Node[]> {
-    const res = await this.ctx.client.sendRequest(DatasetCoverageRequest.type, { uri: vscode.workspace.workspaceFolders?.[0]?.uri.toString() });
+    const res = await this.ctx.client.sendRequest(DatasetCoverageRequest.type, {
+      uri: vscode.workspace.workspaceFolders?.[0]?.uri.toString(),
+    });
     return coverageNodes(res.report, res.files.length);
   }
 }
@@ -104,31 +114,80 @@ function coverageNodes(r: CoverageReport, files: number): Node[] {
   if (!r.lines) return [leaf(vscode.l10n.t('No task lines in this workspace'), vscode.l10n.t('{0} task file(s)', files), 'info')];
   const tones = Object.values(r.tones).reduce((a, b) => a + b, 0);
   const polyNode = (p: CoverageReport['polyphones'][number]): Node => {
-    const n = branch(p.char, p.readings.map((x) => `${x.reading} ${x.lines}`).join(' · '), () => p.readings.map((x) => {
-      const src = (['dictionary', 'g2p', 'model'] as const).filter((s) => x.sources[s]).map((s) => `${s} ${x.sources[s]}`).join(', ');
-      const rn = x.refs.length
-        ? branch(x.reading, `${x.lines} line(s)${src ? ` · ${src}` : ''}${x.thin ? ' · thin' : ''}`, () => x.refs.map((l) => lineNode(l.file, l.line)), false, x.thin ? 'warning' : 'pass')
-        : leaf(x.reading, `no line${x.thin ? ' · thin' : ''}`, 'warning');
-      return rn;
-    }), false, p.thinReadings ? 'warning' : 'pass');
+    const n = branch(
+      p.char,
+      p.readings.map((x) => `${x.reading} ${x.lines}`).join(' · '),
+      () =>
+        p.readings.map((x) => {
+          const src = (['dictionary', 'g2p', 'model'] as const)
+            .filter((s) => x.sources[s])
+            .map((s) => `${s} ${x.sources[s]}`)
+            .join(', ');
+          const rn = x.refs.length
+            ? branch(
+                x.reading,
+                `${x.lines} line(s)${src ? ` · ${src}` : ''}${x.thin ? ' · thin' : ''}`,
+                () => x.refs.map((l) => lineNode(l.file, l.line)),
+                false,
+                x.thin ? 'warning' : 'pass',
+              )
+            : leaf(x.reading, `no line${x.thin ? ' · thin' : ''}`, 'warning');
+          return rn;
+        }),
+      false,
+      p.thinReadings ? 'warning' : 'pass',
+    );
     n.item.tooltip = `${p.char}: ${p.lines} line(s); ${p.thinReadings} thin reading(s) (fewer than ${r.minExamples} lines)`;
     return n;
   };
   return [
     leaf(vscode.l10n.t('Task lines'), `${r.lines} in ${files} file(s), ${r.hanCharacters} Han characters`, 'list-flat'),
-    branch(vscode.l10n.t('Polyphones'), `${r.polyphones.length} characters, ${r.thin.length} thin readings`, () => r.polyphones.map(polyNode), true, 'symbol-key'),
-    branch(vscode.l10n.t('Thin readings'), `${r.thin.length} (fewer than ${r.minExamples} lines)`, () => r.thin.map((t) => leaf(`${t.char} ${t.reading}`, `${t.lines} line(s)`, 'warning')), false, 'warning'),
-    leaf(vscode.l10n.t('Syllables'), `${r.syllables.covered}/${r.syllables.total} (${pct(r.syllables.covered, r.syllables.total)}), with tones ${r.tonalSyllables.covered}/${r.tonalSyllables.total}`, 'symbol-string',
-      `Missing: ${r.syllables.missing.join(' ')}`),
-    leaf(vscode.l10n.t('Tones'), (['1', '2', '3', '4', '5'] as const).map((t) => `${t}: ${pct(r.tones[t], tones)}`).join('  '), 'symbol-number'),
-    leaf(vscode.l10n.t('Phoneme tokens'), `${r.phonemes.covered}/${r.phonemes.total} (${pct(r.phonemes.covered, r.phonemes.total)})`, 'symbol-enum', `Missing: ${r.phonemes.missing.join(' ')}`),
-    branch(vscode.l10n.t('Mixed language'), `${r.mixedLanguage.lines} line(s) (${pct(r.mixedLanguage.lines, r.lines)})`, () => r.mixedLanguage.refs.map((l) => lineNode(l.file, l.line)), false, 'globe'),
+    branch(
+      vscode.l10n.t('Polyphones'),
+      `${r.polyphones.length} characters, ${r.thin.length} thin readings`,
+      () => r.polyphones.map(polyNode),
+      true,
+      'symbol-key',
+    ),
+    branch(
+      vscode.l10n.t('Thin readings'),
+      `${r.thin.length} (fewer than ${r.minExamples} lines)`,
+      () => r.thin.map((t) => leaf(`${t.char} ${t.reading}`, `${t.lines} line(s)`, 'warning')),
+      false,
+      'warning',
+    ),
+    leaf(
+      vscode.l10n.t('Syllables'),
+      `${r.syllables.covered}/${r.syllables.total} (${pct(r.syllables.covered, r.syllables.total)}), with tones ${r.tonalSyllables.covered}/${r.tonalSyllables.total}`,
+      'symbol-string',
+      `Missing: ${r.syllables.missing.join(' ')}`,
+    ),
+    leaf(
+      vscode.l10n.t('Tones'),
+      (['1', '2', '3', '4', '5'] as const).map((t) => `${t}: ${pct(r.tones[t], tones)}`).join('  '),
+      'symbol-number',
+    ),
+    leaf(
+      vscode.l10n.t('Phoneme tokens'),
+      `${r.phonemes.covered}/${r.phonemes.total} (${pct(r.phonemes.covered, r.phonemes.total)})`,
+      'symbol-enum',
+      `Missing: ${r.phonemes.missing.join(' ')}`,
+    ),
+    branch(
+      vscode.l10n.t('Mixed language'),
+      `${r.mixedLanguage.lines} line(s) (${pct(r.mixedLanguage.lines, r.lines)})`,
+      () => r.mixedLanguage.refs.map((l) => lineNode(l.file, l.line)),
+      false,
+      'globe',
+    ),
   ];
 }
 
 class VoicesTree extends Tree {
   protected async load(): Promise<Node[]> {
-    const res = await this.ctx.client.sendRequest(DatasetVoicesRequest.type, { uri: vscode.workspace.workspaceFolders?.[0]?.uri.toString() });
+    const res = await this.ctx.client.sendRequest(DatasetVoicesRequest.type, {
+      uri: vscode.workspace.workspaceFolders?.[0]?.uri.toString(),
+    });
     const { pool } = res;
     if (!pool.voices.length) return [leaf(vscode.l10n.t('No prompt audio in the task files'), undefined, 'info')];
     const nodes: Node[] = pool.voices.map((v) => {
@@ -136,19 +195,35 @@ class VoicesTree extends Tree {
       const desc = m
         ? `${v.lines} line(s) · ${m.durationSeconds.toFixed(1)} s · ${m.sampleRate / 1000} kHz · ${m.channels} ch · F0 ${m.medianF0Hz === null ? '—' : m.medianF0Hz.toFixed(0)} Hz · ${m.speechDbfs.toFixed(1)} dBFS · SNR ${m.snrDb === null ? '—' : m.snrDb.toFixed(0)} dB`
         : `${v.lines} line(s) · ${v.problem}`;
-      const n = branch(v.relative, desc, () => LABEL_KEYS.map((k) => {
-        const l = leaf(`${k}: ${v.labels[k] ?? '—'}`, v.labelSources[k] ? `from ${v.labelSources[k]}` : undefined, 'tag');
-        l.item.contextValue = 'ttsDistill.voiceLabel';
-        l.voice = v;
-        l.item.command = { title: 'Edit', command: 'ttsDistill.editVoiceLabels', arguments: [{ ...l, labelKey: k }] };
-        return l;
-      }), false, m ? 'unmute' : 'error');
+      const n = branch(
+        v.relative,
+        desc,
+        () =>
+          LABEL_KEYS.map((k) => {
+            const l = leaf(`${k}: ${v.labels[k] ?? '—'}`, v.labelSources[k] ? `from ${v.labelSources[k]}` : undefined, 'tag');
+            l.item.contextValue = 'ttsDistill.voiceLabel';
+            l.voice = v;
+            l.item.command = { title: 'Edit', command: 'ttsDistill.editVoiceLabels', arguments: [{ ...l, labelKey: k }] };
+            return l;
+          }),
+        false,
+        m ? 'unmute' : 'error',
+      );
       n.item.contextValue = 'ttsDistill.voice';
       n.item.resourceUri = vscode.Uri.file(v.audio);
       n.voice = v;
       return n;
     });
-    if (pool.imbalance.length) nodes.unshift(branch(vscode.l10n.t('Imbalance'), `${pool.imbalance.length}`, () => pool.imbalance.map((i) => leaf(i, undefined, 'warning')), true, 'warning'));
+    if (pool.imbalance.length)
+      nodes.unshift(
+        branch(
+          vscode.l10n.t('Imbalance'),
+          `${pool.imbalance.length}`,
+          () => pool.imbalance.map((i) => leaf(i, undefined, 'warning')),
+          true,
+          'warning',
+        ),
+      );
     return nodes;
   }
 }
@@ -159,12 +234,27 @@ async function editVoiceLabels(ctx: ClientContext, tree: VoicesTree, item?: Node
     void vscode.window.showInformationMessage(vscode.l10n.t('Pick a voice in the Voices view to label it.'));
     return;
   }
-  const key = item.labelKey ?? (await vscode.window.showQuickPick(LABEL_KEYS.map((k) => ({ label: k, description: voice.labels[k] ?? '' })), { title: vscode.l10n.t('Label {0}', voice.relative) }))?.label;
+  const key =
+    item.labelKey ??
+    (
+      await vscode.window.showQuickPick(
+        LABEL_KEYS.map((k) => ({ label: k, description: voice.labels[k] ?? '' })),
+        { title: vscode.l10n.t('Label {0}', voice.relative) },
+      )
+    )?.label;
   if (!key) return;
-  const value = await vscode.window.showInputBox({ title: vscode.l10n.t('{0} of {1}', key, voice.relative), value: voice.labels[key as (typeof LABEL_KEYS)[number]] ?? '', prompt: vscode.l10n.t('Empty removes the label') });
+  const value = await vscode.window.showInputBox({
+    title: vscode.l10n.t('{0} of {1}', key, voice.relative),
+    value: voice.labels[key as (typeof LABEL_KEYS)[number]] ?? '',
+    prompt: vscode.l10n.t('Empty removes the label'),
+  });
   if (value === undefined) return;
   const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(voice.audio)) ?? vscode.workspace.workspaceFolders?.[0];
-  await ctx.client.sendRequest(DatasetSetVoiceLabelsRequest.type, { uri: folder?.uri.toString(), audio: voice.audio, labels: { [key]: value } });
+  await ctx.client.sendRequest(DatasetSetVoiceLabelsRequest.type, {
+    uri: folder?.uri.toString(),
+    audio: voice.audio,
+    labels: { [key]: value },
+  });
   tree.refresh();
 }
 
@@ -176,7 +266,8 @@ async function pickRun(given?: vscode.Uri): Promise<{ dir: string; folder: vscod
     const batch = vscode.workspace.getConfiguration('ttsDistill.batch', f.uri);
     for (const key of ['outputDir', 'testOutputDir']) {
       const dir = path.resolve(f.uri.fsPath, batch.get<string>(key, ''));
-      if (existsSync(path.join(dir, 'manifest.jsonl')) && !items.some((i) => i.dir === dir)) items.push({ label: path.relative(f.uri.fsPath, dir) || dir, description: f.name, dir, folder: f });
+      if (existsSync(path.join(dir, 'manifest.jsonl')) && !items.some((i) => i.dir === dir))
+        items.push({ label: path.relative(f.uri.fsPath, dir) || dir, description: f.name, dir, folder: f });
     }
     // Other teacher runs in the folder: any sub-folder (two levels deep) holding a manifest.
     for (const dir of await runsUnder(f.uri.fsPath)) {
@@ -187,15 +278,25 @@ async function pickRun(given?: vscode.Uri): Promise<{ dir: string; folder: vscod
   const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Export Dataset: which teacher run?') });
   if (!pick) return undefined;
   if (pick.dir) return { dir: pick.dir, folder: pick.folder };
-  const chosen = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: vscode.l10n.t('Export this teacher run') }))?.[0];
-  return chosen ? { dir: chosen.fsPath, folder: vscode.workspace.getWorkspaceFolder(chosen) ?? vscode.workspace.workspaceFolders?.[0] } : undefined;
+  const chosen = (
+    await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: false,
+      openLabel: vscode.l10n.t('Export this teacher run'),
+    })
+  )?.[0];
+  return chosen
+    ? { dir: chosen.fsPath, folder: vscode.workspace.getWorkspaceFolder(chosen) ?? vscode.workspace.workspaceFolders?.[0] }
+    : undefined;
 }
 
 /** Folders one or two levels under `root` (not dot folders or node_modules) that hold a manifest.jsonl, sorted. */
 async function runsUnder(root: string): Promise<string[]> {
   const out: string[] = [];
-  const subdirs = async (dir: string) => (await readdir(dir, { withFileTypes: true }).catch(() => []))
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules').map((e) => path.join(dir, e.name));
+  const subdirs = async (dir: string) =>
+    (await readdir(dir, { withFileTypes: true }).catch(() => []))
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
+      .map((e) => path.join(dir, e.name));
   for (const a of await subdirs(root)) {
     if (existsSync(path.join(a, 'manifest.jsonl'))) out.push(a);
     for (const b of await subdirs(a)) if (existsSync(path.join(b, 'manifest.jsonl'))) out.push(b);
@@ -208,7 +309,7 @@ async function exportDatasetCommand(ctx: ClientContext, given?: vscode.Uri): Pro
   if (!run) return;
   const formats: Array<vscode.QuickPickItem & { format: ExportFormat }> = [
     { label: 'kaldi', description: vscode.l10n.t('wav.scp, text, utt2spk, spk2utt (ESPnet, WeNet, CosyVoice recipes)'), format: 'kaldi' },
-    { label: 'cosyvoice', description: vscode.l10n.t('what CosyVoice\'s tools/make_parquet_list.py reads'), format: 'cosyvoice' },
+    { label: 'cosyvoice', description: vscode.l10n.t("what CosyVoice's tools/make_parquet_list.py reads"), format: 'cosyvoice' },
     { label: 'hf', description: vscode.l10n.t('Hugging Face audiofolder (metadata.jsonl)'), format: 'hf' },
     { label: 'ljspeech', description: 'metadata.csv + wavs/', format: 'ljspeech' },
   ];
@@ -216,20 +317,41 @@ async function exportDatasetCommand(ctx: ClientContext, given?: vscode.Uri): Pro
   if (!format) return;
   const texts: Array<vscode.QuickPickItem & { text: TextMode }> = [
     { label: 'plain', description: vscode.l10n.t('the task text'), text: 'plain' },
-    { label: 'pinyin', description: vscode.l10n.t('tone-numbered pinyin of the teacher\'s readings'), text: 'pinyin' },
-    { label: 'tokens', description: vscode.l10n.t('the teacher\'s phoneme tokens: pinned readings survive into the student'), text: 'tokens' },
+    { label: 'pinyin', description: vscode.l10n.t("tone-numbered pinyin of the teacher's readings"), text: 'pinyin' },
+    {
+      label: 'tokens',
+      description: vscode.l10n.t("the teacher's phoneme tokens: pinned readings survive into the student"),
+      text: 'tokens',
+    },
   ];
   const text = (await vscode.window.showQuickPick(texts, { title: vscode.l10n.t('Export Dataset: text') }))?.text;
   if (!text) return;
-  const split = await vscode.window.showInputBox({ title: vscode.l10n.t('Export Dataset: held-out splits (empty: train only)'), value: 'dev=5%,test=5%', prompt: vscode.l10n.t('name=N% or name=COUNT, comma-separated; whole speakers are held out') });
+  const split = await vscode.window.showInputBox({
+    title: vscode.l10n.t('Export Dataset: held-out splits (empty: train only)'),
+    value: 'dev=5%,test=5%',
+    prompt: vscode.l10n.t('name=N% or name=COUNT, comma-separated; whole speakers are held out'),
+  });
   if (split === undefined) return;
   const base = run.folder?.uri.fsPath ?? path.dirname(run.dir);
-  const outText = await vscode.window.showInputBox({ title: vscode.l10n.t('Export Dataset: export folder'), value: path.join(base, 'export', format) });
+  const outText = await vscode.window.showInputBox({
+    title: vscode.l10n.t('Export Dataset: export folder'),
+    value: path.join(base, 'export', format),
+  });
   if (!outText) return;
   const out = path.resolve(base, outText);
-  const params = { uri: run.folder?.uri.toString(), run: run.dir, format, out, text, ...(split.trim() ? { split: split.trim() } : {}), splitBy: 'speaker' as const };
-  const send = (force: boolean) => vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Exporting {0}…', format) },
-    () => ctx.client.sendRequest(DatasetExportRequest.type, { ...params, force }));
+  const params = {
+    uri: run.folder?.uri.toString(),
+    run: run.dir,
+    format,
+    out,
+    text,
+    ...(split.trim() ? { split: split.trim() } : {}),
+    splitBy: 'speaker' as const,
+  };
+  const send = (force: boolean) =>
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Exporting {0}…', format) }, () =>
+      ctx.client.sendRequest(DatasetExportRequest.type, { ...params, force }),
+    );
   let res;
   try {
     res = await send(false);
@@ -239,7 +361,11 @@ async function exportDatasetCommand(ctx: ClientContext, given?: vscode.Uri): Pro
       void vscode.window.showErrorMessage(vscode.l10n.t('Export Dataset: {0}', message));
       return;
     }
-    const replace = await vscode.window.showWarningMessage(vscode.l10n.t('{0} is not empty. Replace the previous export there?', out), { modal: true }, vscode.l10n.t('Replace'));
+    const replace = await vscode.window.showWarningMessage(
+      vscode.l10n.t('{0} is not empty. Replace the previous export there?', out),
+      { modal: true },
+      vscode.l10n.t('Replace'),
+    );
     if (replace !== vscode.l10n.t('Replace')) return;
     try {
       res = await send(true);
@@ -249,26 +375,48 @@ async function exportDatasetCommand(ctx: ClientContext, given?: vscode.Uri): Pro
     }
   }
   const s = res.summary;
-  const splits = Object.entries(s.splits).map(([n, x]) => `${n} ${x.utterances}`).join(', ');
-  const choice = await vscode.window.showInformationMessage(s.leftOut.length
-    ? vscode.l10n.t('Exported {0} utterance(s) as {1} ({2}); {3} left out (see Output).', s.utterances, format, splits, s.leftOut.length)
-    : vscode.l10n.t('Exported {0} utterance(s) as {1} ({2}).', s.utterances, format, splits), vscode.l10n.t('Reveal'));
+  const splits = Object.entries(s.splits)
+    .map(([n, x]) => `${n} ${x.utterances}`)
+    .join(', ');
+  const choice = await vscode.window.showInformationMessage(
+    s.leftOut.length
+      ? vscode.l10n.t('Exported {0} utterance(s) as {1} ({2}); {3} left out (see Output).', s.utterances, format, splits, s.leftOut.length)
+      : vscode.l10n.t('Exported {0} utterance(s) as {1} ({2}).', s.utterances, format, splits),
+    vscode.l10n.t('Reveal'),
+  );
   if (choice === vscode.l10n.t('Reveal')) void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(s.out));
 }
 
 /** Suggest Lines from a Corpus…: corpus sentences that fill thin readings, picked and opened in a new editor to turn into task lines. */
 async function suggestFromCorpus(ctx: ClientContext): Promise<void> {
   const folder = vscode.workspace.workspaceFolders?.[0];
-  const corpus = (await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: vscode.l10n.t('Use this corpus'), title: vscode.l10n.t('A text corpus, one sentence a line'), ...(folder ? { defaultUri: folder.uri } : {}) }))?.[0];
+  const corpus = (
+    await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      openLabel: vscode.l10n.t('Use this corpus'),
+      title: vscode.l10n.t('A text corpus, one sentence a line'),
+      ...(folder ? { defaultUri: folder.uri } : {}),
+    })
+  )?.[0];
   if (!corpus) return;
-  const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Ranking corpus sentences…') },
-    () => ctx.client.sendRequest(DatasetSuggestRequest.type, { uri: folder?.uri.toString(), corpus: corpus.fsPath, limit: 50 }));
+  const res = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Ranking corpus sentences…') },
+    () => ctx.client.sendRequest(DatasetSuggestRequest.type, { uri: folder?.uri.toString(), corpus: corpus.fsPath, limit: 50 }),
+  );
   if (!res.suggestions.length) {
     void vscode.window.showInformationMessage(vscode.l10n.t('No sentence of the corpus adds a thin reading, phoneme token or syllable.'));
     return;
   }
-  const items = res.suggestions.map((x) => ({ label: `+${x.gain.toFixed(2)}  ${x.text}`, detail: [...x.adds, ...x.newPhonemes.map((p) => `<|${p}|>`)].join(' '), picked: true, text: x.text }));
-  const chosen = await vscode.window.showQuickPick(items, { canPickMany: true, title: vscode.l10n.t('Sentences that add most to the coverage (best first)') });
+  const items = res.suggestions.map((x) => ({
+    label: `+${x.gain.toFixed(2)}  ${x.text}`,
+    detail: [...x.adds, ...x.newPhonemes.map((p) => `<|${p}|>`)].join(' '),
+    picked: true,
+    text: x.text,
+  }));
+  const chosen = await vscode.window.showQuickPick(items, {
+    canPickMany: true,
+    title: vscode.l10n.t('Sentences that add most to the coverage (best first)'),
+  });
   if (!chosen?.length) return;
   const doc = await vscode.workspace.openTextDocument({ content: chosen.map((c) => c.text).join('\n') + '\n' });
   await vscode.window.showTextDocument(doc);

@@ -3,8 +3,23 @@ import * as vscode from 'vscode';
 import type { ClientContext } from '../context';
 import { webviewPage } from '../webviewPage';
 import {
-  appendAnswer, answersFile, latestAnswers, type ListeningAnswer, ListeningInputError, type ListeningKinds, type ListeningPlan, listeningCandidates,
-  listTests, makeAnswer, nextItem, openTest, readAnswers, readEvalReport, readPlan, summarize, updateReport,
+  appendAnswer,
+  answersFile,
+  latestAnswers,
+  type ListeningAnswer,
+  ListeningInputError,
+  type ListeningKinds,
+  type ListeningPlan,
+  listeningCandidates,
+  listTests,
+  makeAnswer,
+  nextItem,
+  openTest,
+  readAnswers,
+  readEvalReport,
+  readPlan,
+  summarize,
+  updateReport,
 } from '../../../server/src/core/evaluation/listening';
 import type { FromListeningWebview, ListeningItemView, ToListeningWebview } from '../../../protocol/webview/listening';
 
@@ -16,7 +31,9 @@ const PANEL_TYPE = 'ttsDistill.listening';
  * this is glue between the webview and those files.
  */
 export function activate(ctx: ClientContext): void {
-  ctx.extension.subscriptions.push(vscode.commands.registerCommand('ttsDistill.startListeningTest', (given?: vscode.Uri) => start(ctx, given)));
+  ctx.extension.subscriptions.push(
+    vscode.commands.registerCommand('ttsDistill.startListeningTest', (given?: vscode.Uri) => start(ctx, given)),
+  );
 }
 
 async function start(ctx: ClientContext, given?: vscode.Uri): Promise<void> {
@@ -27,11 +44,19 @@ async function start(ctx: ClientContext, given?: vscode.Uri): Promise<void> {
     const test = await pickTest(run, cfg.get<number>('count', 20));
     if (!test) return;
     const kinds = cfg.get<string>('kind', 'both');
-    const opened = await openTest(run, { test, seed: cfg.get<number>('seed', 42), count: cfg.get<number>('count', 20), kinds: (['ab', 'mos', 'both'].includes(kinds) ? kinds : 'both') as ListeningKinds });
-    ctx.output.info(`[listening] ${opened.resumed ? 'resumed' : 'new'} test ${test} on ${run}: ${opened.plan.items.length} items, next ${opened.next + 1}`);
+    const opened = await openTest(run, {
+      test,
+      seed: cfg.get<number>('seed', 42),
+      count: cfg.get<number>('count', 20),
+      kinds: (['ab', 'mos', 'both'].includes(kinds) ? kinds : 'both') as ListeningKinds,
+    });
+    ctx.output.info(
+      `[listening] ${opened.resumed ? 'resumed' : 'new'} test ${test} on ${run}: ${opened.plan.items.length} items, next ${opened.next + 1}`,
+    );
     ListeningPanel.open(ctx, run, opened.plan, opened.answers, opened.resumed);
   } catch (err) {
-    if (err instanceof ListeningInputError || (err as NodeJS.ErrnoException).code === 'EUNSAFE') void vscode.window.showErrorMessage(vscode.l10n.t('Listening test: {0}', (err as Error).message));
+    if (err instanceof ListeningInputError || (err as NodeJS.ErrnoException).code === 'EUNSAFE')
+      void vscode.window.showErrorMessage(vscode.l10n.t('Listening test: {0}', (err as Error).message));
     else throw err;
   }
 }
@@ -43,17 +68,32 @@ async function pickRun(given?: vscode.Uri): Promise<string | undefined> {
   const items: Array<vscode.QuickPickItem & { dir?: string }> = [];
   for (const f of found) {
     const dir = path.dirname(f.fsPath);
-    const lines = await readEvalReport(dir).then((r) => listeningCandidates(r).length, () => 0);
+    const lines = await readEvalReport(dir).then(
+      (r) => listeningCandidates(r).length,
+      () => 0,
+    );
     if (!lines) continue;
     const folder = vscode.workspace.getWorkspaceFolder(f);
-    items.push({ label: folder ? path.relative(folder.uri.fsPath, dir) || '.' : dir, description: vscode.l10n.t('{0} lines with teacher and student audio', lines), detail: dir, dir });
+    items.push({
+      label: folder ? path.relative(folder.uri.fsPath, dir) || '.' : dir,
+      description: vscode.l10n.t('{0} lines with teacher and student audio', lines),
+      detail: dir,
+      dir,
+    });
   }
   if (!items.length) {
-    void vscode.window.showErrorMessage(vscode.l10n.t('No evaluation with student audio in the workspace: run Open Evaluation Diff with the student\'s audio (or tts-distill eval --student-audio DIR) first.'));
+    void vscode.window.showErrorMessage(
+      vscode.l10n.t(
+        "No evaluation with student audio in the workspace: run Open Evaluation Diff with the student's audio (or tts-distill eval --student-audio DIR) first.",
+      ),
+    );
     return undefined;
   }
   items.sort((a, b) => a.label.localeCompare(b.label));
-  const pick = items.length === 1 ? items[0] : await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Listening test on which evaluation?') });
+  const pick =
+    items.length === 1
+      ? items[0]
+      : await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Listening test on which evaluation?') });
   return pick?.dir;
 }
 
@@ -71,7 +111,11 @@ async function pickTest(run: string, count: number): Promise<string | undefined>
     const answered = plan ? plan.items.filter((i) => latestAnswers(answers).has(i.id)).length : answers.length;
     items.push({ label: test, description: plan ? vscode.l10n.t('{0} / {1} answered', answered, plan.items.length) : '', test });
   }
-  items.unshift({ label: vscode.l10n.t('$(add) New test {0}', fresh), description: vscode.l10n.t('{0} lines (ttsDistill.listening.count)', count), test: fresh });
+  items.unshift({
+    label: vscode.l10n.t('$(add) New test {0}', fresh),
+    description: vscode.l10n.t('{0} lines (ttsDistill.listening.count)', count),
+    test: fresh,
+  });
   return (await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Resume a listening test or start a new one') }))?.test;
 }
 
@@ -101,10 +145,22 @@ class ListeningPanel {
     const clipDirs = new Set<string>();
     for (const i of plan.items) for (const f of i.kind === 'ab' ? [i.a.audio, i.b.audio] : [i.audio]) clipDirs.add(path.dirname(f));
     const title = vscode.l10n.t('Listening test {0}', plan.test);
-    const panel = vscode.window.createWebviewPanel(PANEL_TYPE, title, { viewColumn: vscode.ViewColumn.Active, preserveFocus: false }, {
-      enableScripts: true, enableForms: false, enableCommandUris: false, retainContextWhenHidden: true,
-      localResourceRoots: [vscode.Uri.joinPath(ext, 'dist', 'media'), vscode.Uri.joinPath(ext, 'media'), ...[...clipDirs].map((d) => vscode.Uri.file(d))],
-    });
+    const panel = vscode.window.createWebviewPanel(
+      PANEL_TYPE,
+      title,
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
+      {
+        enableScripts: true,
+        enableForms: false,
+        enableCommandUris: false,
+        retainContextWhenHidden: true,
+        localResourceRoots: [
+          vscode.Uri.joinPath(ext, 'dist', 'media'),
+          vscode.Uri.joinPath(ext, 'media'),
+          ...[...clipDirs].map((d) => vscode.Uri.file(d)),
+        ],
+      },
+    );
     panel.webview.html = webviewPage(ext, panel.webview, { script: 'listening.js', style: 'listening.css', title });
     return new ListeningPanel(ctx, panel, run, plan, answers, resumed);
   }
@@ -155,17 +211,32 @@ class ListeningPanel {
     const latest = latestAnswers(this.answers);
     if (index >= this.plan.items.length) {
       await this.updateReport();
-      this.post({ type: 'done', test: this.plan.test, total: this.plan.items.length, summary: summarize(this.plan.test, this.answers, 0, this.plan), answersFile: answersFile(this.run, this.plan.test) });
+      this.post({
+        type: 'done',
+        test: this.plan.test,
+        total: this.plan.items.length,
+        summary: summarize(this.plan.test, this.answers, 0, this.plan),
+        answersFile: answersFile(this.run, this.plan.test),
+      });
       return;
     }
     const item = this.plan.items[index]!;
     const uri = (f: string) => this.panel.webview.asWebviewUri(vscode.Uri.file(f)).toString();
     const prev = latest.get(item.id);
     const view: ListeningItemView = {
-      index, total: this.plan.items.length, kind: item.kind, text: item.text,
+      index,
+      total: this.plan.items.length,
+      kind: item.kind,
+      text: item.text,
       clips: item.kind === 'ab' ? [uri(item.a.audio), uri(item.b.audio)] : [uri(item.audio)],
       ...(prev ? { answer: prev.kind === 'ab' ? (prev.choice === 'A' ? 1 : 2) : prev.score } : {}),
     };
-    this.post({ type: 'item', test: this.plan.test, item: view, answered: this.plan.items.filter((i) => latest.has(i.id)).length, resumed: this.resumed });
+    this.post({
+      type: 'item',
+      test: this.plan.test,
+      item: view,
+      answered: this.plan.items.filter((i) => latest.has(i.id)).length,
+      resumed: this.resumed,
+    });
   }
 }

@@ -5,7 +5,12 @@ import * as vscode from 'vscode';
 import type { ClientContext } from '../context';
 import { webviewPage } from '../webviewPage';
 import {
-  EvaluateStudentRequest, type EvaluateStudentResult, type StudentKind, StudentTrainProgressNotification, TrainStudentRequest, type TrainStudentResult,
+  EvaluateStudentRequest,
+  type EvaluateStudentResult,
+  type StudentKind,
+  StudentTrainProgressNotification,
+  TrainStudentRequest,
+  type TrainStudentResult,
 } from '../../../protocol/lsp/student';
 import type { FromReportWebview, StudentView, ToReportWebview } from '../../../protocol/webview/report';
 
@@ -29,7 +34,10 @@ export function activate(ctx: ClientContext): void {
 }
 
 /** The teacher output folder: the one given (explorer), or picked among the configured ones that hold a manifest. */
-async function pickTeacherFolder(title: string, given?: vscode.Uri): Promise<{ dir: string; resource: vscode.Uri | undefined } | undefined> {
+async function pickTeacherFolder(
+  title: string,
+  given?: vscode.Uri,
+): Promise<{ dir: string; resource: vscode.Uri | undefined } | undefined> {
   if (given) return { dir: given.fsPath, resource: vscode.workspace.getWorkspaceFolder(given)?.uri };
   const items: Array<vscode.QuickPickItem & { dir?: string; resource?: vscode.Uri }> = [];
   for (const f of vscode.workspace.workspaceFolders ?? []) {
@@ -42,10 +50,21 @@ async function pickTeacherFolder(title: string, given?: vscode.Uri): Promise<{ d
     }
   }
   items.push({ label: vscode.l10n.t('$(folder-opened) Choose a folder…') });
-  const pick = items.length === 1 ? items[0] : await vscode.window.showQuickPick(items, { title, placeHolder: vscode.l10n.t('Teacher output folder (with manifest.jsonl)') });
+  const pick =
+    items.length === 1
+      ? items[0]
+      : await vscode.window.showQuickPick(items, { title, placeHolder: vscode.l10n.t('Teacher output folder (with manifest.jsonl)') });
   if (!pick) return undefined;
   if (pick.dir) return { dir: pick.dir, resource: pick.resource };
-  const chosen = (await vscode.window.showOpenDialog({ title, canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: vscode.l10n.t('Use this teacher run') }))?.[0];
+  const chosen = (
+    await vscode.window.showOpenDialog({
+      title,
+      canSelectFolders: true,
+      canSelectFiles: false,
+      canSelectMany: false,
+      openLabel: vscode.l10n.t('Use this teacher run'),
+    })
+  )?.[0];
   return chosen ? { dir: chosen.fsPath, resource: vscode.workspace.getWorkspaceFolder(chosen)?.uri } : undefined;
 }
 
@@ -56,7 +75,11 @@ async function trainStudent(ctx: ClientContext, given?: vscode.Uri): Promise<voi
   let kind: StudentKind = 'g2p';
   if (command.length) {
     const choices: Array<vscode.QuickPickItem & { student: StudentKind }> = [
-      { label: vscode.l10n.t('G2P student'), description: vscode.l10n.t('polyphone readings, trained here in a worker thread'), student: 'g2p' },
+      {
+        label: vscode.l10n.t('G2P student'),
+        description: vscode.l10n.t('polyphone readings, trained here in a worker thread'),
+        student: 'g2p',
+      },
       { label: vscode.l10n.t('Acoustic student (external trainer)'), description: command.join(' '), student: 'external' },
     ];
     const pick = await vscode.window.showQuickPick(choices, { title: vscode.l10n.t('Which student?') });
@@ -67,21 +90,40 @@ async function trainStudent(ctx: ClientContext, given?: vscode.Uri): Promise<voi
   const cts = new vscode.CancellationTokenSource();
   const panel = StudentPanel.open(ctx, `Training: ${kind === 'g2p' ? 'G2P student' : 'acoustic student'}`, [vscode.Uri.file(teacher.dir)]);
   panel.onCancel = () => cts.cancel();
-  panel.show({ kind: 'training', title: vscode.l10n.t('Training the {0} student from {1}', kind === 'g2p' ? 'G2P' : 'acoustic', path.basename(teacher.dir)), student: kind, lossLabel: kind === 'g2p' ? vscode.l10n.t('share of training examples wrong') : 'loss' });
+  panel.show({
+    kind: 'training',
+    title: vscode.l10n.t('Training the {0} student from {1}', kind === 'g2p' ? 'G2P' : 'acoustic', path.basename(teacher.dir)),
+    student: kind,
+    lossLabel: kind === 'g2p' ? vscode.l10n.t('share of training examples wrong') : 'loss',
+  });
   const sub = ctx.client.onNotification(StudentTrainProgressNotification.type, (p) => {
     if (p.runId !== runId) return;
     if (p.message) {
       ctx.output.info(`[student] ${p.message}`);
       panel.post({ type: 'log', message: p.message });
     }
-    if (p.step >= 0 && (p.total !== undefined || p.loss !== undefined)) panel.post({ type: 'point', step: p.step, ...(p.total !== undefined ? { total: p.total } : {}), ...(p.loss !== undefined ? { loss: p.loss } : {}) });
+    if (p.step >= 0 && (p.total !== undefined || p.loss !== undefined))
+      panel.post({
+        type: 'point',
+        step: p.step,
+        ...(p.total !== undefined ? { total: p.total } : {}),
+        ...(p.loss !== undefined ? { loss: p.loss } : {}),
+      });
   });
   try {
     const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Training the {0} student', kind === 'g2p' ? 'G2P' : 'acoustic'), cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('Training the {0} student', kind === 'g2p' ? 'G2P' : 'acoustic'),
+        cancellable: true,
+      },
       async (_progress, token) => {
         token.onCancellationRequested(() => cts.cancel());
-        return ctx.client.sendRequest(TrainStudentRequest.type, { teacherDir: teacher.dir, runId, kind, uri: teacher.resource?.toString(), workspaceTrusted: vscode.workspace.isTrusted }, cts.token);
+        return ctx.client.sendRequest(
+          TrainStudentRequest.type,
+          { teacherDir: teacher.dir, runId, kind, uri: teacher.resource?.toString(), workspaceTrusted: vscode.workspace.isTrusted },
+          cts.token,
+        );
       },
     );
     const message = describe(result);
@@ -108,27 +150,50 @@ function describe(r: TrainStudentResult): string {
     const p = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)} %`);
     return `G2P student trained on ${r.result.examples} polyphones: held-out accuracy ${p(m.heldOutAccuracy)} (pinyin-pro ${p(m.heldOutPinyinProAccuracy)}), ${path.basename(r.model)}.`;
   }
-  if (r.kind === 'external' && 'result' in r) return r.status === 'done' ? `Acoustic student trained: ${r.result.model ?? r.out}` : `The external trainer failed: ${r.result.error ?? 'unknown error'}`;
+  if (r.kind === 'external' && 'result' in r)
+    return r.status === 'done'
+      ? `Acoustic student trained: ${r.result.model ?? r.out}`
+      : `The external trainer failed: ${r.result.error ?? 'unknown error'}`;
   return 'Training ended.';
 }
 
 async function openEvaluationDiff(ctx: ClientContext, docs: EvalDocuments, given?: vscode.Uri): Promise<void> {
   const teacher = await pickTeacherFolder('Evaluate the student on which teacher run?', given);
   if (!teacher) return;
-  const audioPick = await vscode.window.showQuickPick([
-    { label: vscode.l10n.t('Readings only'), audio: false },
-    { label: vscode.l10n.t('Also compare the student\'s audio…'), description: vscode.l10n.t('a folder with <name>.wav per task'), audio: true },
-  ], { title: vscode.l10n.t('Student audio') });
+  const audioPick = await vscode.window.showQuickPick(
+    [
+      { label: vscode.l10n.t('Readings only'), audio: false },
+      {
+        label: vscode.l10n.t("Also compare the student's audio…"),
+        description: vscode.l10n.t('a folder with <name>.wav per task'),
+        audio: true,
+      },
+    ],
+    { title: vscode.l10n.t('Student audio') },
+  );
   if (!audioPick) return;
   let studentAudioDir: string | undefined;
   if (audioPick.audio) {
-    studentAudioDir = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: vscode.l10n.t('Student audio folder') }))?.[0]?.fsPath;
+    studentAudioDir = (
+      await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        openLabel: vscode.l10n.t('Student audio folder'),
+      })
+    )?.[0]?.fsPath;
     if (!studentAudioDir) return;
   }
   let res: EvaluateStudentResult;
   try {
-    res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Evaluating the student'), cancellable: true }, (_p, token) =>
-      ctx.client.sendRequest(EvaluateStudentRequest.type, { teacherDir: teacher.dir, ...(studentAudioDir ? { studentAudioDir } : {}), uri: teacher.resource?.toString() }, token));
+    res = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Evaluating the student'), cancellable: true },
+      (_p, token) =>
+        ctx.client.sendRequest(
+          EvaluateStudentRequest.type,
+          { teacherDir: teacher.dir, ...(studentAudioDir ? { studentAudioDir } : {}), uri: teacher.resource?.toString() },
+          token,
+        ),
+    );
   } catch (err) {
     void vscode.window.showErrorMessage(vscode.l10n.t('Evaluation failed: {0}', (err as Error).message));
     return;
@@ -141,7 +206,10 @@ async function openEvaluationDiff(ctx: ClientContext, docs: EvalDocuments, given
   const panel = StudentPanel.open(ctx, 'Student vs Teacher', roots);
   const uri = (f: string | undefined) => (f ? panel.webview.asWebviewUri(vscode.Uri.file(f)).toString() : '');
   panel.show({
-    kind: 'report', title: vscode.l10n.t('Student vs teacher — {0}', path.basename(teacher.dir)), report: res.report, htmlFile: res.files.html,
+    kind: 'report',
+    title: vscode.l10n.t('Student vs teacher — {0}', path.basename(teacher.dir)),
+    report: res.report,
+    htmlFile: res.files.html,
     audio: res.report.items.map((i) => ({ teacher: uri(i.teacherAudio), student: uri(i.studentAudio) })),
     ...(res.taskFile ? { taskFile: res.taskFile } : {}),
   });
@@ -150,7 +218,10 @@ async function openEvaluationDiff(ctx: ClientContext, docs: EvalDocuments, given
     const item = res.report.items[index];
     if (!item || !res.taskFile) return;
     const pos = new vscode.Position(item.line, 0);
-    void vscode.window.showTextDocument(vscode.Uri.file(res.taskFile), { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos) });
+    void vscode.window.showTextDocument(vscode.Uri.file(res.taskFile), {
+      viewColumn: vscode.ViewColumn.One,
+      selection: new vscode.Range(pos, pos),
+    });
   };
   panel.onOpenHtml = () => void vscode.env.openExternal(vscode.Uri.file(res.files.html));
 }
@@ -158,9 +229,15 @@ async function openEvaluationDiff(ctx: ClientContext, docs: EvalDocuments, given
 /** Puts both sides of the diff on the task's line (line k of the documents is report item k). */
 async function revealDiffLine(teacherUri: vscode.Uri, studentUri: vscode.Uri, title: string, index: number): Promise<void> {
   const range = new vscode.Range(index, 0, index, 0);
-  const editors = vscode.window.visibleTextEditors.filter((e) => [teacherUri.toString(), studentUri.toString()].includes(e.document.uri.toString()));
+  const editors = vscode.window.visibleTextEditors.filter((e) =>
+    [teacherUri.toString(), studentUri.toString()].includes(e.document.uri.toString()),
+  );
   if (!editors.length) {
-    await vscode.commands.executeCommand('vscode.diff', teacherUri, studentUri, title, { viewColumn: vscode.ViewColumn.One, preview: false, selection: range });
+    await vscode.commands.executeCommand('vscode.diff', teacherUri, studentUri, title, {
+      viewColumn: vscode.ViewColumn.One,
+      preview: false,
+      selection: range,
+    });
     return;
   }
   for (const e of editors) {
@@ -180,7 +257,10 @@ export class EvalDocuments implements vscode.TextDocumentContentProvider, vscode
     const name = path.basename(teacherDir) || 'run';
     const teacherUri = vscode.Uri.from({ scheme: EVAL_SCHEME, path: `/${id}/${name} (teacher).readings` });
     const studentUri = vscode.Uri.from({ scheme: EVAL_SCHEME, path: `/${id}/${name} (student).readings` });
-    for (const [u, text] of [[teacherUri, teacher], [studentUri, student]] as const) {
+    for (const [u, text] of [
+      [teacherUri, teacher],
+      [studentUri, student],
+    ] as const) {
       this.contents.set(u.toString(), text);
       this.changed.fire(u);
     }
@@ -226,10 +306,18 @@ class StudentPanel {
 
   static open(ctx: ClientContext, title: string, roots: vscode.Uri[]): StudentPanel {
     const ext = ctx.extension.extensionUri;
-    const panel = vscode.window.createWebviewPanel(PANEL_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-      enableScripts: true, enableForms: false, enableCommandUris: false, retainContextWhenHidden: true,
-      localResourceRoots: [vscode.Uri.joinPath(ext, 'dist', 'media'), vscode.Uri.joinPath(ext, 'media'), ...roots],
-    });
+    const panel = vscode.window.createWebviewPanel(
+      PANEL_TYPE,
+      title,
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      {
+        enableScripts: true,
+        enableForms: false,
+        enableCommandUris: false,
+        retainContextWhenHidden: true,
+        localResourceRoots: [vscode.Uri.joinPath(ext, 'dist', 'media'), vscode.Uri.joinPath(ext, 'media'), ...roots],
+      },
+    );
     panel.webview.html = html(ctx, panel.webview, title);
     return new StudentPanel(panel);
   }

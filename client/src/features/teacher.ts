@@ -3,7 +3,15 @@ import * as vscode from 'vscode';
 import type { ClientContext } from '../context';
 import { taskDocument } from '../taskDocument';
 import {
-  type BatchProgressParams, BatchPreflightRequest, BatchProgressNotification, type BatchSummary, formatDuration, SubmitBatchRequest, TeacherHealthRequest, QaOverrideRequest, type QaOverrideParams,
+  type BatchProgressParams,
+  BatchPreflightRequest,
+  BatchProgressNotification,
+  type BatchSummary,
+  formatDuration,
+  SubmitBatchRequest,
+  TeacherHealthRequest,
+  QaOverrideRequest,
+  type QaOverrideParams,
 } from '../../../protocol/lsp/teacher';
 
 const TOKEN_KEY = 'ttsDistill.teacherToken';
@@ -44,7 +52,9 @@ export function activate(ctx: ClientContext): void {
     vscode.commands.registerCommand('ttsDistill.qaOverride', async (args: QaOverrideParams) => {
       try {
         await client.sendRequest(QaOverrideRequest.type, args);
-        void vscode.window.showInformationMessage(vscode.l10n.t('{0} is included again in training, evaluation and export (qa-overrides.json).', args.name));
+        void vscode.window.showInformationMessage(
+          vscode.l10n.t('{0} is included again in training, evaluation and export (qa-overrides.json).', args.name),
+        );
       } catch (err) {
         void vscode.window.showErrorMessage(err instanceof Error ? err.message : String(err));
       }
@@ -58,16 +68,24 @@ export function activate(ctx: ClientContext): void {
     }),
     vscode.commands.registerCommand('ttsDistill.setTeacherToken', async () => {
       const value = await vscode.window.showInputBox({
-        title: vscode.l10n.t('HTTP teacher token'), prompt: vscode.l10n.t('Bearer token sent to the HTTP teacher. Kept in VS Code secret storage, never in settings. Empty: remove it.'),
-        password: true, ignoreFocusOut: true,
+        title: vscode.l10n.t('HTTP teacher token'),
+        prompt: vscode.l10n.t(
+          'Bearer token sent to the HTTP teacher. Kept in VS Code secret storage, never in settings. Empty: remove it.',
+        ),
+        password: true,
+        ignoreFocusOut: true,
       });
       if (value === undefined) return;
       if (value) await extension.secrets.store(TOKEN_KEY, value);
       else await extension.secrets.delete(TOKEN_KEY);
-      void vscode.window.showInformationMessage(value ? vscode.l10n.t('HTTP teacher token saved in secret storage.') : vscode.l10n.t('HTTP teacher token removed.'));
+      void vscode.window.showInformationMessage(
+        value ? vscode.l10n.t('HTTP teacher token saved in secret storage.') : vscode.l10n.t('HTTP teacher token removed.'),
+      );
       void refreshHealth();
     }),
-    vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('ttsDistill.teacher')) void refreshHealth(); }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('ttsDistill.teacher')) void refreshHealth();
+    }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => void refreshHealth()),
   );
   void refreshHealth();
@@ -83,7 +101,12 @@ export function activate(ctx: ClientContext): void {
     const target = doc.uri.toString();
     const pre = await client.sendRequest(BatchPreflightRequest.type, { uri: target });
     if (pre.runsExternalProgram && !vscode.workspace.isTrusted) {
-      void vscode.window.showErrorMessage(vscode.l10n.t('The {0} teacher runs an external program; it is disabled in untrusted workspaces. Trust the workspace, or use the embedded or HTTP teacher.', pre.backend));
+      void vscode.window.showErrorMessage(
+        vscode.l10n.t(
+          'The {0} teacher runs an external program; it is disabled in untrusted workspaces. Trust the workspace, or use the embedded or HTTP teacher.',
+          pre.backend,
+        ),
+      );
       return;
     }
     const items: Array<vscode.QuickPickItem & { dir: string; slurm?: boolean }> = [
@@ -93,11 +116,26 @@ export function activate(ctx: ClientContext): void {
     // The same batch as a Slurm job array: sbatch is an external program, so trusted workspaces only.
     if (vscode.workspace.isTrusted) {
       items.push(
-        { label: vscode.l10n.t('On the Slurm cluster: production run'), description: vscode.workspace.asRelativePath(pre.outputDir), detail: vscode.l10n.t('as a job array (ttsDistill.slurm.* settings)'), dir: pre.outputDir, slurm: true },
-        { label: vscode.l10n.t('On the Slurm cluster: test run'), description: vscode.workspace.asRelativePath(pre.testOutputDir), detail: vscode.l10n.t('as a job array (ttsDistill.slurm.* settings)'), dir: pre.testOutputDir, slurm: true },
+        {
+          label: vscode.l10n.t('On the Slurm cluster: production run'),
+          description: vscode.workspace.asRelativePath(pre.outputDir),
+          detail: vscode.l10n.t('as a job array (ttsDistill.slurm.* settings)'),
+          dir: pre.outputDir,
+          slurm: true,
+        },
+        {
+          label: vscode.l10n.t('On the Slurm cluster: test run'),
+          description: vscode.workspace.asRelativePath(pre.testOutputDir),
+          detail: vscode.l10n.t('as a job array (ttsDistill.slurm.* settings)'),
+          dir: pre.testOutputDir,
+          slurm: true,
+        },
       );
     }
-    const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Submit {0} to the {1} teacher', vscode.workspace.asRelativePath(doc.uri), pre.backend), placeHolder: vscode.l10n.t('Where should the outputs go?') });
+    const pick = await vscode.window.showQuickPick(items, {
+      title: vscode.l10n.t('Submit {0} to the {1} teacher', vscode.workspace.asRelativePath(doc.uri), pre.backend),
+      placeHolder: vscode.l10n.t('Where should the outputs go?'),
+    });
     if (!pick) return;
     if (pick.slurm) {
       await vscode.commands.executeCommand('ttsDistill.submitBatchSlurm', doc.uri, pick.dir);
@@ -108,10 +146,14 @@ export function activate(ctx: ClientContext): void {
     let validOnly = false;
     if (errors.size) {
       const list = [...errors].sort((a, b) => a[0] - b[0]);
-      const first = list.slice(0, 3).map(([line, reason]) => `line ${line + 1}: ${reason}`).join('\n');
+      const first = list
+        .slice(0, 3)
+        .map(([line, reason]) => `line ${line + 1}: ${reason}`)
+        .join('\n');
       const choice = await vscode.window.showWarningMessage(
         vscode.l10n.t('{0} of {1} line(s) have errors; the batch does not start while the file has errors.', errors.size, pre.lines),
-        { modal: true, detail: first + (errors.size > 3 ? '\n…' : '') }, vscode.l10n.t('Submit the Valid Lines Only'),
+        { modal: true, detail: first + (errors.size > 3 ? '\n…' : '') },
+        vscode.l10n.t('Submit the Valid Lines Only'),
       );
       if (choice !== vscode.l10n.t('Submit the Valid Lines Only')) return;
       validOnly = true;
@@ -123,26 +165,49 @@ export function activate(ctx: ClientContext): void {
     let last: BatchProgressParams | undefined;
     output.info(`Submitting ${doc.uri.fsPath} → ${pick.dir}${validOnly ? ' (valid lines only)' : ''}`);
     try {
-      const summary = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Teacher batch ({0})', pick.label.toLowerCase()), cancellable: true }, async (progress, token) => {
-        token.onCancellationRequested(() => cts.cancel());
-        let reported = 0;
-        listeners.set(batchId, (p) => {
-          last = p;
-          const finished = p.done + p.skipped + p.failed;
-          const pct = p.total ? (finished / p.total) * 100 : 100;
-          const eta = p.etaMs !== undefined && finished < p.total ? ` · ETA ${formatDuration(p.etaMs)}` : '';
-          progress.report({ increment: pct - reported, message: `${finished}/${p.total} · done ${p.done + p.skipped}, failed ${p.failed}${eta}` });
-          reported = pct;
-        });
-        return client.sendRequest(SubmitBatchRequest.type, {
-          uri: target, batchId, outDir: pick.dir, validOnly, workspaceTrusted: vscode.workspace.isTrusted, ...(await tokenFor(extension)),
-        }, cts.token) as Promise<BatchSummary | null>;
-      });
+      const summary = await vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: vscode.l10n.t('Teacher batch ({0})', pick.label.toLowerCase()),
+          cancellable: true,
+        },
+        async (progress, token) => {
+          token.onCancellationRequested(() => cts.cancel());
+          let reported = 0;
+          listeners.set(batchId, (p) => {
+            last = p;
+            const finished = p.done + p.skipped + p.failed;
+            const pct = p.total ? (finished / p.total) * 100 : 100;
+            const eta = p.etaMs !== undefined && finished < p.total ? ` · ETA ${formatDuration(p.etaMs)}` : '';
+            progress.report({
+              increment: pct - reported,
+              message: `${finished}/${p.total} · done ${p.done + p.skipped}, failed ${p.failed}${eta}`,
+            });
+            reported = pct;
+          });
+          return client.sendRequest(
+            SubmitBatchRequest.type,
+            {
+              uri: target,
+              batchId,
+              outDir: pick.dir,
+              validOnly,
+              workspaceTrusted: vscode.workspace.isTrusted,
+              ...(await tokenFor(extension)),
+            },
+            cts.token,
+          ) as Promise<BatchSummary | null>;
+        },
+      );
       if (!summary && cts.token.isCancellationRequested) throw new Error('cancelled');
       report(summary ?? undefined, pick.dir);
     } catch (err) {
       if (cts.token.isCancellationRequested) {
-        void vscode.window.showInformationMessage(last ? vscode.l10n.t('Teacher batch cancelled after {0} new line(s). Submit again to resume: finished lines are kept.', last.done) : vscode.l10n.t('Teacher batch cancelled. Submit again to resume: finished lines are kept.'));
+        void vscode.window.showInformationMessage(
+          last
+            ? vscode.l10n.t('Teacher batch cancelled after {0} new line(s). Submit again to resume: finished lines are kept.', last.done)
+            : vscode.l10n.t('Teacher batch cancelled. Submit again to resume: finished lines are kept.'),
+        );
       } else {
         output.error(`Teacher batch failed: ${err instanceof Error ? err.message : String(err)}`);
         void vscode.window.showErrorMessage(vscode.l10n.t('Teacher batch failed: {0}', err instanceof Error ? err.message : String(err)));

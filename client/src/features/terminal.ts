@@ -29,21 +29,30 @@ export function activate(ctx: ClientContext): void {
   env.description = vscode.l10n.t('Puts the `tts-distill` command of TTS Distill Studio on the PATH.');
   void writeLaunchers(binDir, runtime, cli).then(
     () => env.prepend('PATH', binDir + path.delimiter),
-    (err: unknown) => ctx.output.warn(`Could not write the tts-distill launcher to ${binDir}: ${err instanceof Error ? err.message : String(err)}`),
+    (err: unknown) =>
+      ctx.output.warn(`Could not write the tts-distill launcher to ${binDir}: ${err instanceof Error ? err.message : String(err)}`),
   );
 
-  ctx.extension.subscriptions.push(vscode.tasks.registerTaskProvider(TASK_TYPE, {
-    provideTasks: () => (vscode.workspace.workspaceFolders ?? []).map((folder) => taskFor({ type: TASK_TYPE, command: 'validate' }, folder, runtime, cli)),
-    resolveTask: (task) => {
-      const def = task.definition as TtsDistillTaskDefinition;
-      if (!TASK_COMMANDS.includes(def.command)) return undefined;
-      const scope = task.scope && typeof task.scope === 'object' ? task.scope : vscode.workspace.workspaceFolders?.[0];
-      return scope ? taskFor(def, scope, runtime, cli) : undefined;
-    },
-  }));
+  ctx.extension.subscriptions.push(
+    vscode.tasks.registerTaskProvider(TASK_TYPE, {
+      provideTasks: () =>
+        (vscode.workspace.workspaceFolders ?? []).map((folder) => taskFor({ type: TASK_TYPE, command: 'validate' }, folder, runtime, cli)),
+      resolveTask: (task) => {
+        const def = task.definition as TtsDistillTaskDefinition;
+        if (!TASK_COMMANDS.includes(def.command)) return undefined;
+        const scope = task.scope && typeof task.scope === 'object' ? task.scope : vscode.workspace.workspaceFolders?.[0];
+        return scope ? taskFor(def, scope, runtime, cli) : undefined;
+      },
+    }),
+  );
 }
 
-function taskFor(def: TtsDistillTaskDefinition, folder: vscode.WorkspaceFolder, runtime: { execPath: string; electron: boolean }, cli: string): vscode.Task {
+function taskFor(
+  def: TtsDistillTaskDefinition,
+  folder: vscode.WorkspaceFolder,
+  runtime: { execPath: string; electron: boolean },
+  cli: string,
+): vscode.Task {
   const args = def.args ?? [];
   const execution = new vscode.ProcessExecution(runtime.execPath, [cli, def.command, ...args], {
     cwd: folder.uri.fsPath,
@@ -51,9 +60,10 @@ function taskFor(def: TtsDistillTaskDefinition, folder: vscode.WorkspaceFolder, 
   });
   const name = [def.command, ...args].join(' ');
   const task = new vscode.Task(def, folder, name, TASK_TYPE, execution, def.command === 'validate' ? ['$tts-distill'] : []);
-  task.detail = def.command === 'validate' && !args.length
-    ? vscode.l10n.t('Check every task file and G2P dictionary of {0}', folder.name)
-    : `tts-distill ${name}`;
+  task.detail =
+    def.command === 'validate' && !args.length
+      ? vscode.l10n.t('Check every task file and G2P dictionary of {0}', folder.name)
+      : `tts-distill ${name}`;
   if (def.command === 'validate') task.group = vscode.TaskGroup.Test;
   return task;
 }

@@ -20,10 +20,14 @@ export class ActiveContext implements vscode.Disposable {
     const poke = () => this.schedule();
     const watcher = vscode.workspace.createFileSystemWatcher(OUR_FILES, false, true, false);
     this.subscriptions.push(
-      watcher, watcher.onDidCreate(poke), watcher.onDidDelete(poke),
+      watcher,
+      watcher.onDidCreate(poke),
+      watcher.onDidDelete(poke),
       vscode.workspace.onDidOpenTextDocument(poke),
       vscode.workspace.onDidChangeWorkspaceFolders(poke),
-      vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('ttsDistill')) poke(); }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('ttsDistill')) poke();
+      }),
     );
     void this.update();
   }
@@ -38,7 +42,8 @@ export class ActiveContext implements vscode.Disposable {
   }
 
   async update(): Promise<boolean> {
-    const active = vscode.workspace.textDocuments.some((d) => d.languageId === 'tts-tasks' || d.languageId === 'g2p-dict') || (await inWorkspace());
+    const active =
+      vscode.workspace.textDocuments.some((d) => d.languageId === 'tts-tasks' || d.languageId === 'g2p-dict') || (await inWorkspace());
     if (active !== this.value) {
       this.value = active;
       await vscode.commands.executeCommand('setContext', ACTIVE_KEY, active);
@@ -75,11 +80,17 @@ export function activate(ctx: ClientContext, active: ActiveContext): void {
   ctx.extension.subscriptions.push(
     active,
     vscode.commands.registerCommand('ttsDistill.openSampleWorkspace', async (parent?: vscode.Uri, options?: { open?: boolean }) => {
-      const where = parent ?? (await vscode.window.showOpenDialog({
-        canSelectFiles: false, canSelectFolders: true, canSelectMany: false,
-        title: vscode.l10n.t('Where should the sample workspace be copied?'),
-        openLabel: vscode.l10n.t('Copy the Sample Here'),
-      }))?.[0];
+      const where =
+        parent ??
+        (
+          await vscode.window.showOpenDialog({
+            canSelectFiles: false,
+            canSelectFolders: true,
+            canSelectMany: false,
+            title: vscode.l10n.t('Where should the sample workspace be copied?'),
+            openLabel: vscode.l10n.t('Copy the Sample Here'),
+          })
+        )?.[0];
       if (!where) return undefined;
       const source = vscode.Uri.joinPath(ctx.extension.extensionUri, 'sample-workspace');
       let target = vscode.Uri.joinPath(where, 'tts-distill-sample');
@@ -87,7 +98,9 @@ export function activate(ctx: ClientContext, active: ActiveContext): void {
       try {
         await vscode.workspace.fs.copy(source, target, { overwrite: false });
       } catch (err) {
-        void vscode.window.showErrorMessage(vscode.l10n.t('Could not copy the sample workspace to {0}: {1}', target.fsPath, err instanceof Error ? err.message : String(err)));
+        void vscode.window.showErrorMessage(
+          vscode.l10n.t('Could not copy the sample workspace to {0}: {1}', target.fsPath, err instanceof Error ? err.message : String(err)),
+        );
         return undefined;
       }
       ctx.output.info(`Sample workspace copied to ${target.fsPath}`);

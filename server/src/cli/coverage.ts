@@ -33,7 +33,9 @@ Exit code 0; 2 when a file cannot be read.`,
     if (values.has('suggest') && !values.has('corpus')) throw new UsageError('--suggest goes with --corpus');
     if (values.has('glmtts')) settings.teacher.glmttsPath = path.resolve(io.cwd, values.get('glmtts')!);
     const dictFile = path.resolve(io.cwd, values.get('dict') ?? settings.dictionary.path);
-    const files = positional.length ? positional.map((f) => path.resolve(io.cwd, f)) : await findTaskFiles(io.cwd, 1000, (f) => kindByGlobs(f, io.cwd, settings) === 'tasks');
+    const files = positional.length
+      ? positional.map((f) => path.resolve(io.cwd, f))
+      : await findTaskFiles(io.cwd, 1000, (f) => kindByGlobs(f, io.cwd, settings) === 'tasks');
     let parsed;
     let corpus: string[] | undefined;
     try {
@@ -50,7 +52,13 @@ Exit code 0; 2 when a file cannot be read.`,
     const suggestions = corpus ? suggestFromCorpus(report, corpus, { dict, able, limit }) : undefined;
     const rel = (f: string) => path.relative(io.cwd, f) || f;
     if (format === 'json') {
-      io.stdout.write(JSON.stringify({ files: files.map(rel), ...report, ...(suggestions ? { suggestions } : {}) }, (k, v: unknown) => (k === 'file' && typeof v === 'string' ? rel(v) : v), 2) + '\n');
+      io.stdout.write(
+        JSON.stringify(
+          { files: files.map(rel), ...report, ...(suggestions ? { suggestions } : {}) },
+          (k, v: unknown) => (k === 'file' && typeof v === 'string' ? rel(v) : v),
+          2,
+        ) + '\n',
+      );
       return 0;
     }
     io.stdout.write(formatCoverage(report, files.length));
@@ -74,16 +82,23 @@ export function formatCoverage(r: CoverageReport, files: number): string {
   out.push(`polyphones         ${r.polyphones.length} characters, ${r.thin.length} thin readings (fewer than ${r.minExamples} lines)`);
   for (const p of r.polyphones.slice(0, 40)) {
     const cells = p.readings.map((x) => {
-      const src = (['dictionary', 'g2p', 'model'] as const).filter((s) => x.sources[s]).map((s) => `${s === 'dictionary' ? 'dict' : s} ${x.sources[s]}`).join(', ');
+      const src = (['dictionary', 'g2p', 'model'] as const)
+        .filter((s) => x.sources[s])
+        .map((s) => `${s === 'dictionary' ? 'dict' : s} ${x.sources[s]}`)
+        .join(', ');
       return `${x.reading} ${x.lines}${src && x.lines ? ` (${src})` : ''}${x.thin ? ' THIN' : ''}`;
     });
     out.push(`  ${p.char}  ${cells.join(' · ')}`);
   }
   if (r.polyphones.length > 40) out.push(`  … ${r.polyphones.length - 40} more (--format json lists all)`);
-  out.push(`syllables          ${r.syllables.covered}/${r.syllables.total} (${pct(r.syllables.covered, r.syllables.total)}), with tones ${r.tonalSyllables.covered}/${r.tonalSyllables.total} (${pct(r.tonalSyllables.covered, r.tonalSyllables.total)})`);
+  out.push(
+    `syllables          ${r.syllables.covered}/${r.syllables.total} (${pct(r.syllables.covered, r.syllables.total)}), with tones ${r.tonalSyllables.covered}/${r.tonalSyllables.total} (${pct(r.tonalSyllables.covered, r.tonalSyllables.total)})`,
+  );
   const toneTotal = Object.values(r.tones).reduce((a, b) => a + b, 0);
   out.push(`tones              ${(['1', '2', '3', '4', '5'] as const).map((t) => `${t}: ${pct(r.tones[t], toneTotal)}`).join('  ')}`);
-  out.push(`phoneme tokens     ${r.phonemes.covered}/${r.phonemes.total} (${pct(r.phonemes.covered, r.phonemes.total)})${r.phonemes.missing.length ? `; missing ${r.phonemes.missing.slice(0, 24).join(' ')}${r.phonemes.missing.length > 24 ? ' …' : ''}` : ''}`);
+  out.push(
+    `phoneme tokens     ${r.phonemes.covered}/${r.phonemes.total} (${pct(r.phonemes.covered, r.phonemes.total)})${r.phonemes.missing.length ? `; missing ${r.phonemes.missing.slice(0, 24).join(' ')}${r.phonemes.missing.length > 24 ? ' …' : ''}` : ''}`,
+  );
   out.push(`mixed language     ${r.mixedLanguage.lines} lines (${pct(r.mixedLanguage.lines, r.lines)})`);
   return out.join('\n') + '\n';
 }

@@ -1,5 +1,14 @@
 import * as path from 'node:path';
-import { EXPORT_FORMATS, type ExportFormat, ExportError, exportDataset, parseSplitSpec, readExcludeList, TEXT_MODES, type TextMode } from '../core/dataset/export';
+import {
+  EXPORT_FORMATS,
+  type ExportFormat,
+  ExportError,
+  exportDataset,
+  parseSplitSpec,
+  readExcludeList,
+  TEXT_MODES,
+  type TextMode,
+} from '../core/dataset/export';
 import { readVoiceLabels } from '../core/dataset/voices';
 import { intOption, parseArgs } from './args';
 import { type CliCommand, UsageError } from './types';
@@ -44,8 +53,16 @@ An existing non-empty DIR is refused unless --force. Exit code 0; 1 when the exp
     try {
       const splits = values.has('split') ? parseSplitSpec(values.get('split')!) : [];
       summary = await exportDataset({
-        run: abs(positional[0]!), format, out: abs(values.get('out')!), text, splits, splitBy, seed,
-        force: switches.has('force'), wavMode: switches.has('copy') ? 'copy' : 'link', noVerify: switches.has('no-verify'),
+        run: abs(positional[0]!),
+        format,
+        out: abs(values.get('out')!),
+        text,
+        splits,
+        splitBy,
+        seed,
+        force: switches.has('force'),
+        wavMode: switches.has('copy') ? 'copy' : 'link',
+        noVerify: switches.has('no-verify'),
         ...(values.has('exclude') ? { exclude: await readExcludeList(abs(values.get('exclude')!)) } : {}),
         ...(values.has('embeddings') ? { embeddingsDir: abs(values.get('embeddings')!) } : {}),
         voices: {
@@ -68,7 +85,10 @@ An existing non-empty DIR is refused unless --force. Exit code 0; 1 when the exp
     }
     const rel = (p: string) => path.relative(io.cwd, p) || '.';
     io.stdout.write(`exported ${summary.utterances.length} utterance(s) as ${format} (text: ${text}) to ${rel(summary.out)}\n`);
-    for (const [name, s] of Object.entries(summary.splits)) io.stdout.write(`  ${name.padEnd(6)} ${String(s.utterances).padStart(6)} utterances  ${String(s.speakers).padStart(4)} speakers  ${s.seconds.toFixed(1)} s\n`);
+    for (const [name, s] of Object.entries(summary.splits))
+      io.stdout.write(
+        `  ${name.padEnd(6)} ${String(s.utterances).padStart(6)} utterances  ${String(s.speakers).padStart(4)} speakers  ${s.seconds.toFixed(1)} s\n`,
+      );
     io.stdout.write(`  wavs: ${summary.linked} hard-linked, ${summary.copied} copied\n`);
     if (summary.leftOut.length) {
       io.stdout.write(`left out ${summary.leftOut.length} line(s):\n`);

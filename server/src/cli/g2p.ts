@@ -61,9 +61,15 @@ otherwise the copy bundled from GLM-TTS.`,
     /** Writes the line for one text; false when the output wants a pause (drain). */
     const print = (text: string): boolean => {
       const readings = teacherReadings(text, dict, able.list);
-      if (format === 'json') return io.stdout.write(JSON.stringify({ text, chars: readings.filter((r) => r.char !== '').map(charJson) }) + '\n');
+      if (format === 'json')
+        return io.stdout.write(JSON.stringify({ text, chars: readings.filter((r) => r.char !== '').map(charJson) }) + '\n');
       if (notation === 'pinyin') return io.stdout.write(formatReadings(readings) + '\n');
-      return io.stdout.write(readings.filter((r) => r.char !== '' && !/^\s$/.test(r.char)).map((r) => (r.reading ? pinyinToTokens(r.reading) : r.char)).join(' ') + '\n');
+      return io.stdout.write(
+        readings
+          .filter((r) => r.char !== '' && !/^\s$/.test(r.char))
+          .map((r) => (r.reading ? pinyinToTokens(r.reading) : r.char))
+          .join(' ') + '\n',
+      );
     };
     if (file === undefined && !fromStdin) {
       print(positional.join(' '));
@@ -100,10 +106,15 @@ function charJson(r: CharReading) {
   if (r.reading && r.source !== 'model') {
     try {
       token = pinyinToTokens(r.reading);
-    } catch { /* not a reading the tokens can spell */ }
+    } catch {
+      /* not a reading the tokens can spell */
+    }
   }
   return {
-    char: r.char, reading: r.reading, token, source: r.source,
+    char: r.char,
+    reading: r.reading,
+    token,
+    source: r.source,
     rule: r.rule ? { key: r.rule.key, line: r.rule.line === undefined ? null : r.rule.line + 1 } : null,
     candidates: r.candidates,
   };

@@ -1,6 +1,13 @@
 import * as path from 'node:path';
 import {
-  type ListeningKinds, ListeningInputError, listTests, openTest, readAnswers, readPlan, summarize, updateReport,
+  type ListeningKinds,
+  ListeningInputError,
+  listTests,
+  openTest,
+  readAnswers,
+  readPlan,
+  summarize,
+  updateReport,
 } from '../core/evaluation/listening';
 import { summaryLines } from '../core/evaluation/listeningHtml';
 import { intOption, parseArgs } from './args';
@@ -27,7 +34,8 @@ Exit code 0; 2 when the run, the test or its plan cannot be used; 64 for bad usa
   async run(args, io) {
     const { values, positional } = parseArgs(args, { values: ['test', 'seed', 'count', 'kind', 'format'] });
     const [action, run, ...extra] = positional;
-    if (action !== 'plan' && action !== 'summary') throw new UsageError(action ? `unknown action ${action} (plan or summary)` : 'plan or summary?');
+    if (action !== 'plan' && action !== 'summary')
+      throw new UsageError(action ? `unknown action ${action} (plan or summary)` : 'plan or summary?');
     if (!run) throw new UsageError('the evaluation run folder is missing');
     if (extra.length) throw new UsageError(`unexpected argument ${extra[0]}`);
     const format = values.get('format') ?? 'text';
@@ -42,17 +50,33 @@ Exit code 0; 2 when the run, the test or its plan cannot be used; 64 for bad usa
         const test = values.get('test') ?? 'default';
         const t = await openTest(runDir, { test, seed, count, kinds });
         if (format === 'json') {
-          io.stdout.write(JSON.stringify({ ...t.plan, run: runDir, resumed: t.resumed, answered: t.plan.items.length - countUnanswered(t), next: t.next }, null, 2) + '\n');
+          io.stdout.write(
+            JSON.stringify(
+              { ...t.plan, run: runDir, resumed: t.resumed, answered: t.plan.items.length - countUnanswered(t), next: t.next },
+              null,
+              2,
+            ) + '\n',
+          );
           return 0;
         }
         const answered = t.plan.items.length - countUnanswered(t);
-        io.stdout.write(`${t.resumed ? 'resumed' : 'planned'} test ${t.plan.test}: ${answered} / ${t.plan.items.length} answered, next item ${Math.min(t.next + 1, t.plan.items.length)}`
-          + ` (seed ${t.plan.seed}, ${t.plan.count} of ${t.plan.candidates} lines, ${t.plan.kinds})\n`);
-        if (t.resumed && (t.plan.seed !== seed || t.plan.count !== count || t.plan.kinds !== kinds) && (values.has('seed') || values.has('count') || values.has('kind'))) {
-          io.stderr.write(`tts-distill listening: test ${t.plan.test} already exists: its plan is kept (seed ${t.plan.seed}, count ${t.plan.count}, ${t.plan.kinds}); use another --test for a new one\n`);
+        io.stdout.write(
+          `${t.resumed ? 'resumed' : 'planned'} test ${t.plan.test}: ${answered} / ${t.plan.items.length} answered, next item ${Math.min(t.next + 1, t.plan.items.length)}` +
+            ` (seed ${t.plan.seed}, ${t.plan.count} of ${t.plan.candidates} lines, ${t.plan.kinds})\n`,
+        );
+        if (
+          t.resumed &&
+          (t.plan.seed !== seed || t.plan.count !== count || t.plan.kinds !== kinds) &&
+          (values.has('seed') || values.has('count') || values.has('kind'))
+        ) {
+          io.stderr.write(
+            `tts-distill listening: test ${t.plan.test} already exists: its plan is kept (seed ${t.plan.seed}, count ${t.plan.count}, ${t.plan.kinds}); use another --test for a new one\n`,
+          );
         }
         // Kind and line only: the clips' paths would tell teacher from student (--format json has them).
-        t.plan.items.forEach((item, k) => io.stdout.write(`${String(k + 1).padStart(4)}. ${item.kind === 'ab' ? 'A/B' : 'MOS'} ${item.name}\n`));
+        t.plan.items.forEach((item, k) =>
+          io.stdout.write(`${String(k + 1).padStart(4)}. ${item.kind === 'ab' ? 'A/B' : 'MOS'} ${item.name}\n`),
+        );
         io.stdout.write(`answers: ${path.relative(io.cwd, path.join(runDir, 'listening', `${t.plan.test}.jsonl`))}\n`);
         return 0;
       }
@@ -71,7 +95,10 @@ Exit code 0; 2 when the run, the test or its plan cannot be used; 64 for bad usa
       }
       const report = await updateReport(runDir);
       if (format === 'json') {
-        io.stdout.write(JSON.stringify({ run: runDir, tests: summaries, report: report ? { json: report.json, html: report.html } : null }, null, 2) + '\n');
+        io.stdout.write(
+          JSON.stringify({ run: runDir, tests: summaries, report: report ? { json: report.json, html: report.html } : null }, null, 2) +
+            '\n',
+        );
         return 0;
       }
       if (!summaries.length) io.stdout.write(`no listening test of ${runDir} has answers yet\n`);

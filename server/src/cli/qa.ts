@@ -22,7 +22,11 @@ over the gates); --clear NAME forgets it. Prints counts by reason and the exclud
 (one JSON object with --format json).
 Exit code 0; 1 with --strict when any line is excluded; 2 when the run cannot be read.`,
   async run(args, io) {
-    const { values, multi, switches, positional } = parseArgs(args, { values: ['format'], multi: ['include', 'exclude', 'clear'], switches: ['strict'] });
+    const { values, multi, switches, positional } = parseArgs(args, {
+      values: ['format'],
+      multi: ['include', 'exclude', 'clear'],
+      switches: ['strict'],
+    });
     const format = values.get('format') ?? 'text';
     if (format !== 'text' && format !== 'json') throw new UsageError('--format is text or json');
     if (positional.length !== 1) throw new UsageError('give one teacher run folder');
@@ -31,7 +35,11 @@ Exit code 0; 1 with --strict when any line is excluded; 2 when the run cannot be
     const rel = (p: string) => path.relative(io.cwd, p) || '.';
     let result;
     try {
-      const edits = [...(multi.get('include') ?? []).map((n) => [n, 'include'] as const), ...(multi.get('exclude') ?? []).map((n) => [n, 'exclude'] as const), ...(multi.get('clear') ?? []).map((n) => [n, undefined] as const)];
+      const edits = [
+        ...(multi.get('include') ?? []).map((n) => [n, 'include'] as const),
+        ...(multi.get('exclude') ?? []).map((n) => [n, 'exclude'] as const),
+        ...(multi.get('clear') ?? []).map((n) => [n, undefined] as const),
+      ];
       if (edits.length) {
         const names = new Set(latestByName(await readManifest(path.join(run, MANIFEST_FILE))).keys());
         const overrides = await readOverrides(run);
@@ -43,8 +51,11 @@ Exit code 0; 1 with --strict when any line is excluded; 2 when the run cannot be
         await writeOverrides(run, overrides);
       }
       result = await runQa(run, {
-        thresholds: settings.qa, signal: io.signal,
-        onProgress: (done, total) => { if (format === 'text' && (done % 200 === 0 || done === total)) io.stderr.write(`measured ${done}/${total}\n`); },
+        thresholds: settings.qa,
+        signal: io.signal,
+        onProgress: (done, total) => {
+          if (format === 'text' && (done % 200 === 0 || done === total)) io.stderr.write(`measured ${done}/${total}\n`);
+        },
       });
     } catch (err) {
       if (err instanceof QaError || ['ENOENT', 'EACCES', 'ENOTDIR', 'EUNSAFE'].includes((err as NodeJS.ErrnoException).code ?? '')) {
@@ -57,29 +68,51 @@ Exit code 0; 1 with --strict when any line is excluded; 2 when the run cannot be
     const excluded = records.filter((r) => r.verdict === 'excluded');
     const code = switches.has('strict') && s.excluded > 0 ? 1 : 0;
     if (format === 'json') {
-      io.stdout.write(JSON.stringify({
-        file: result.file, measured: result.measured, summary: s,
-        excluded: excluded.map((r) => ({ name: r.name, line: r.line, reasons: r.reasons, ...(r.override ? { override: r.override } : {}) })),
-        included: records.filter((r) => r.override === 'include').map((r) => ({ name: r.name, line: r.line, reasons: r.reasons })),
-        exitCode: code,
-      }, null, 2) + '\n');
+      io.stdout.write(
+        JSON.stringify(
+          {
+            file: result.file,
+            measured: result.measured,
+            summary: s,
+            excluded: excluded.map((r) => ({
+              name: r.name,
+              line: r.line,
+              reasons: r.reasons,
+              ...(r.override ? { override: r.override } : {}),
+            })),
+            included: records.filter((r) => r.override === 'include').map((r) => ({ name: r.name, line: r.line, reasons: r.reasons })),
+            exitCode: code,
+          },
+          null,
+          2,
+        ) + '\n',
+      );
       return code;
     }
     const o = s.overrides.include + s.overrides.exclude;
-    io.stdout.write(`qa        ${s.total} line(s): ${s.ok} ok, ${s.excluded} excluded${o ? ` (${s.overrides.exclude} excluded, ${s.overrides.include} included by hand in ${OVERRIDES_FILE})` : ''}\n`);
+    io.stdout.write(
+      `qa        ${s.total} line(s): ${s.ok} ok, ${s.excluded} excluded${o ? ` (${s.overrides.exclude} excluded, ${s.overrides.include} included by hand in ${OVERRIDES_FILE})` : ''}\n`,
+    );
     const reasons = Object.entries(s.byReason).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     if (reasons.length) {
       io.stdout.write(`${'reason'.padEnd(18)} lines\n`);
       for (const [r, n] of reasons) io.stdout.write(`  ${r.padEnd(16)} ${String(n).padStart(5)}\n`);
     }
-    if (s.loudness) io.stdout.write(`loudness  median ${s.loudness.median.toFixed(1)} LUFS, ${s.loudness.min.toFixed(1)} … ${s.loudness.max.toFixed(1)} (10–90 %: ${s.loudness.rangeLu.toFixed(1)} LU)\n`);
-    if (s.medianSecondsPerSyllable !== null) io.stdout.write(`rate      median ${s.medianSecondsPerSyllable.toFixed(3)} s per Han syllable\n`);
+    if (s.loudness)
+      io.stdout.write(
+        `loudness  median ${s.loudness.median.toFixed(1)} LUFS, ${s.loudness.min.toFixed(1)} … ${s.loudness.max.toFixed(1)} (10–90 %: ${s.loudness.rangeLu.toFixed(1)} LU)\n`,
+      );
+    if (s.medianSecondsPerSyllable !== null)
+      io.stdout.write(`rate      median ${s.medianSecondsPerSyllable.toFixed(3)} s per Han syllable\n`);
     for (const r of excluded.slice(0, 50)) {
-      io.stdout.write(`  line ${r.line + 1} ${r.name}: ${r.override === 'exclude' ? `excluded by hand${r.reasons.length ? `; ${r.reasons.join('; ')}` : ''}` : r.reasons.join('; ')}\n`);
+      io.stdout.write(
+        `  line ${r.line + 1} ${r.name}: ${r.override === 'exclude' ? `excluded by hand${r.reasons.length ? `; ${r.reasons.join('; ')}` : ''}` : r.reasons.join('; ')}\n`,
+      );
     }
     if (excluded.length > 50) io.stdout.write(`  … and ${excluded.length - 50} more (see ${rel(result.file)})\n`);
     const byHand = records.filter((r) => r.override === 'include' && r.reasons.length);
-    for (const r of byHand.slice(0, 20)) io.stdout.write(`  line ${r.line + 1} ${r.name}: included by hand despite ${r.reasons.map(reasonCode).join(', ')}\n`);
+    for (const r of byHand.slice(0, 20))
+      io.stdout.write(`  line ${r.line + 1} ${r.name}: included by hand despite ${r.reasons.map(reasonCode).join(', ')}\n`);
     io.stdout.write(`wrote     ${rel(result.file)} (${result.measured} WAV(s) measured, ${s.total - result.measured} unchanged)\n`);
     return code;
   },

@@ -12,7 +12,12 @@ import { type CliCommand, type CliIO, UsageError } from './types';
 
 const BACKENDS: TeacherBackendKind[] = ['embedded', 'http', 'glmtts-cli'];
 export const TOKEN_ENV = 'TTS_DISTILL_TEACHER_TOKEN';
-const DISK_CODES = new Map([['ENOSPC', 'the disk is full'], ['EDQUOT', 'the disk quota is exceeded'], ['EROFS', 'the file system is read-only'], ['EIO', 'an input/output error']]);
+const DISK_CODES = new Map([
+  ['ENOSPC', 'the disk is full'],
+  ['EDQUOT', 'the disk quota is exceeded'],
+  ['EROFS', 'the file system is read-only'],
+  ['EIO', 'an input/output error'],
+]);
 
 const usage = `Usage: tts-distill submit <tasks.jsonl> --out <dir> [--teacher embedded|http|glmtts-cli]
          [--concurrency N] [--seed N] [--timeout S] [--retries N] [--sample-rate 24000|32000]
@@ -66,7 +71,23 @@ export const submitCommand: CliCommand = {
 
 async function runSubmit(args: string[], io: CliIO): Promise<number> {
   const { values, switches, positional } = parseArgs(args, {
-    values: ['out', 'teacher', 'concurrency', 'seed', 'timeout', 'retries', 'sample-rate', 'url', 'http-protocol', 'glmtts', 'python', 'exp-name', 'dict', 'dialect', 'format'],
+    values: [
+      'out',
+      'teacher',
+      'concurrency',
+      'seed',
+      'timeout',
+      'retries',
+      'sample-rate',
+      'url',
+      'http-protocol',
+      'glmtts',
+      'python',
+      'exp-name',
+      'dict',
+      'dialect',
+      'format',
+    ],
     switches: ['valid-only', 'quiet', 'install-dictionary'],
   });
   if (positional.length !== 1) throw new UsageError('give exactly one task file');
@@ -77,7 +98,8 @@ async function runSubmit(args: string[], io: CliIO): Promise<number> {
   const backend = (values.get('teacher') ?? 'embedded') as TeacherBackendKind;
   if (!BACKENDS.includes(backend)) throw new UsageError(`--teacher must be one of ${BACKENDS.join(', ')}`);
   const httpProtocol = values.get('http-protocol');
-  if (httpProtocol !== undefined && !isHttpProtocol(httpProtocol)) throw new UsageError(`--http-protocol must be one of ${HTTP_PROTOCOLS.join(', ')}`);
+  if (httpProtocol !== undefined && !isHttpProtocol(httpProtocol))
+    throw new UsageError(`--http-protocol must be one of ${HTTP_PROTOCOLS.join(', ')}`);
   if (httpProtocol !== undefined && backend !== 'http') throw new UsageError('--http-protocol goes with --teacher http');
   const dialect = values.get('dialect');
   if (dialect !== undefined && dialect !== 'webui' && dialect !== 'upstream') throw new UsageError('--dialect must be webui or upstream');
@@ -93,9 +115,13 @@ async function runSubmit(args: string[], io: CliIO): Promise<number> {
   if (backend === 'glmtts-cli' && !values.get('glmtts')) throw new UsageError('--glmtts <checkout> is required with --teacher glmtts-cli');
   const tasksFile = path.resolve(io.cwd, positional[0]!);
   const quiet = switches.has('quiet');
-  const log = (m: string) => { if (!quiet || m.startsWith('✗')) io.stderr.write(m + '\n'); };
+  const log = (m: string) => {
+    if (!quiet || m.startsWith('✗')) io.stderr.write(m + '\n');
+  };
   const teacher = createTeacher(settings, {
-    backend, baseDir: io.cwd, log,
+    backend,
+    baseDir: io.cwd,
+    log,
     ...(values.get('dict') ? { dictionaryFile: values.get('dict')! } : {}),
     ...(values.get('url') ? { httpUrl: values.get('url')! } : {}),
     ...(httpProtocol ? { httpProtocol } : {}),
@@ -114,7 +140,8 @@ async function runSubmit(args: string[], io: CliIO): Promise<number> {
       return 78;
     }
   }
-  let lastPrint = 0, lastLine = '';
+  let lastPrint = 0,
+    lastLine = '';
   const onProgress = (p: BatchProgress) => {
     const now = Date.now();
     const finished = p.done + p.skipped + p.failed === p.total;
@@ -127,25 +154,51 @@ async function runSubmit(args: string[], io: CliIO): Promise<number> {
   };
   try {
     const s = await runBatch({
-      tasksFile, ...(dialect ? { dialect: dialect as 'webui' | 'upstream' } : {}), validOnly: switches.has('valid-only'),
-      outDir: path.resolve(io.cwd, out), teacher,
+      tasksFile,
+      ...(dialect ? { dialect: dialect as 'webui' | 'upstream' } : {}),
+      validOnly: switches.has('valid-only'),
+      outDir: path.resolve(io.cwd, out),
+      teacher,
       concurrency: intOption(values.get('concurrency'), 'concurrency', 1, 256) ?? defaultSettings.batch.concurrency,
       seed: intOption(values.get('seed'), 'seed', 0, 2 ** 32 - 1) ?? defaultSettings.batch.seed,
       retries: intOption(values.get('retries'), 'retries', 0, 100) ?? defaultSettings.batch.retries,
-      timeoutMs: timeout * 1000, sampleRate, signal: io.signal, onProgress, onLog: log,
+      timeoutMs: timeout * 1000,
+      sampleRate,
+      signal: io.signal,
+      onProgress,
+      onLog: log,
       // Upstream prompt_speech paths are relative to the GLM-TTS checkout, else to the working folder.
-      glmttsPath: values.get('glmtts') ? path.resolve(io.cwd, values.get('glmtts')!) : '', workspaceFolder: io.cwd,
+      glmttsPath: values.get('glmtts') ? path.resolve(io.cwd, values.get('glmtts')!) : '',
+      workspaceFolder: io.cwd,
     });
     const exitCode = s.cancelled ? 130 : s.failed > 0 ? 2 : 0;
     if (format === 'json') {
-      io.stdout.write(JSON.stringify({
-        status: s.cancelled ? 'cancelled' : 'finished', tasksFile, teacher: backend, total: s.total, done: s.done, skipped: s.skipped, failed: s.failed,
-        invalid: s.invalid ?? 0, outDir: s.outDir, manifest: path.join(s.outDir, 'manifest.jsonl'), failures: s.failed ? path.join(s.outDir, 'failures.jsonl') : null,
-        elapsedMs: s.elapsedMs, exitCode,
-      }, null, 2) + '\n');
+      io.stdout.write(
+        JSON.stringify(
+          {
+            status: s.cancelled ? 'cancelled' : 'finished',
+            tasksFile,
+            teacher: backend,
+            total: s.total,
+            done: s.done,
+            skipped: s.skipped,
+            failed: s.failed,
+            invalid: s.invalid ?? 0,
+            outDir: s.outDir,
+            manifest: path.join(s.outDir, 'manifest.jsonl'),
+            failures: s.failed ? path.join(s.outDir, 'failures.jsonl') : null,
+            elapsedMs: s.elapsedMs,
+            exitCode,
+          },
+          null,
+          2,
+        ) + '\n',
+      );
       return exitCode;
     }
-    io.stdout.write(`${s.cancelled ? 'cancelled' : 'finished'}: ${s.total} line(s) — done ${s.done}, skipped ${s.skipped}, failed ${s.failed}${s.invalid ? `, left out ${s.invalid} with errors` : ''}\n`);
+    io.stdout.write(
+      `${s.cancelled ? 'cancelled' : 'finished'}: ${s.total} line(s) — done ${s.done}, skipped ${s.skipped}, failed ${s.failed}${s.invalid ? `, left out ${s.invalid} with errors` : ''}\n`,
+    );
     io.stdout.write(`outputs: ${s.outDir} (manifest.jsonl${s.failed ? ', failures.jsonl' : ''}) in ${(s.elapsedMs / 1000).toFixed(1)} s\n`);
     return exitCode;
   } catch (err) {
@@ -156,7 +209,9 @@ async function runSubmit(args: string[], io: CliIO): Promise<number> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code && DISK_CODES.has(code)) {
       // What finished is kept (records are appended as lines finish); the temp files of the run are removed.
-      io.stderr.write(`tts-distill submit: cannot write to ${path.resolve(io.cwd, out)}: ${DISK_CODES.get(code)} (${code}). The lines finished so far are kept; free space and run again to resume.\n`);
+      io.stderr.write(
+        `tts-distill submit: cannot write to ${path.resolve(io.cwd, out)}: ${DISK_CODES.get(code)} (${code}). The lines finished so far are kept; free space and run again to resume.\n`,
+      );
       return 74;
     }
     if (!(err instanceof FolderBusyError)) throw err;

@@ -35,7 +35,20 @@ Environment: SLURM_CONF and the usual SLURM_* / SBATCH_* variables reach the Slu
 Exit code: 0 every line done, 2 some lines failed or unfinished, 130 cancelled, 1 Slurm refused.`;
 
 /** Options of ours; everything else is handed to the shards' \`tts-distill submit\`. */
-const OWN_VALUES = new Set(['out', 'shards', 'max-parallel', 'partition', 'gres', 'time', 'account', 'login', 'shared-dir', 'node-command', 'max-retries', 'poll-seconds']);
+const OWN_VALUES = new Set([
+  'out',
+  'shards',
+  'max-parallel',
+  'partition',
+  'gres',
+  'time',
+  'account',
+  'login',
+  'shared-dir',
+  'node-command',
+  'max-retries',
+  'poll-seconds',
+]);
 const OWN_MULTI = new Set(['sbatch-arg']);
 const OWN_SWITCHES = new Set(['slurm', 'no-wait']);
 /** Switches of the single-machine submit (they take no value, so the next word is not theirs). */
@@ -59,8 +72,14 @@ export function splitSlurmArgs(args: string[]): SlurmArgs {
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--') { positional.push(...args.slice(i + 1)); break; }
-    if (!a.startsWith('--')) { positional.push(a); continue; }
+    if (a === '--') {
+      positional.push(...args.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
     const eq = a.indexOf('=');
     const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
     if (OWN_SWITCHES.has(name)) {
@@ -77,7 +96,8 @@ export function splitSlurmArgs(args: string[]): SlurmArgs {
       forwarded.push(a, args[++i]!);
     }
   }
-  if (positional.length !== 1) throw new UsageError(positional.length ? `one task file, not ${positional.length}: ${positional.join(' ')}` : 'no task file given');
+  if (positional.length !== 1)
+    throw new UsageError(positional.length ? `one task file, not ${positional.length}: ${positional.join(' ')}` : 'no task file given');
   return { tasks: positional[0]!, values, multi, switches, forwarded };
 }
 
@@ -97,7 +117,9 @@ export async function runSlurmSubmit(args: string[], io: CliIO): Promise<number>
   const login = a.values.get('login');
   const poll = a.values.has('poll-seconds') ? Number(a.values.get('poll-seconds')) : s.pollSeconds;
   if (!(poll >= 0.2)) throw new UsageError('--poll-seconds must be a number ≥ 0.2');
-  const forwarded = a.forwarded.some((f) => f === '--teacher' || f.startsWith('--teacher=')) ? a.forwarded : ['--teacher', 'embedded', ...a.forwarded];
+  const forwarded = a.forwarded.some((f) => f === '--teacher' || f.startsWith('--teacher='))
+    ? a.forwarded
+    : ['--teacher', 'embedded', ...a.forwarded];
 
   const printer = new ProgressPrinter(io.stderr);
   try {
@@ -128,17 +150,27 @@ export async function runSlurmSubmit(args: string[], io: CliIO): Promise<number>
     const p = result.progress;
     if (!result.merge) {
       const queued = p.shards.filter((sh) => sh.jobId && !['COMPLETED', 'DONE'].includes(sh.state)).length;
-      io.stdout.write(result.submitted.length
-        ? `submitted: job ${result.submitted.join(', ')}; ${queued} of ${p.shards.length} shards in the queue, ${p.total} lines; run folder ${runDir}\n`
-        : `nothing submitted: ${queued ? `${queued} shards are still in the queue from an earlier submission` : 'every line is done'}; run folder ${runDir}\n`);
+      io.stdout.write(
+        result.submitted.length
+          ? `submitted: job ${result.submitted.join(', ')}; ${queued} of ${p.shards.length} shards in the queue, ${p.total} lines; run folder ${runDir}\n`
+          : `nothing submitted: ${queued ? `${queued} shards are still in the queue from an earlier submission` : 'every line is done'}; run folder ${runDir}\n`,
+      );
       io.stdout.write(`follow and merge with the same command without --no-wait\n`);
       return 0;
     }
     const m = result.merge;
-    for (const r of result.retried) io.stderr.write(`[slurm] shard ${r.shard} was retried (attempt ${r.attempt + 1}) after ${r.state}${r.reason ? ` (${r.reason})` : ''}\n`);
+    for (const r of result.retried)
+      io.stderr.write(
+        `[slurm] shard ${r.shard} was retried (attempt ${r.attempt + 1}) after ${r.state}${r.reason ? ` (${r.reason})` : ''}\n`,
+      );
     const failedShards = p.shards.filter((sh) => sh.done + sh.failed < sh.total);
-    for (const sh of failedShards) io.stderr.write(`[slurm] shard ${sh.shard} (job ${sh.jobId ?? '-'}) ended ${sh.state} with ${sh.total - sh.done - sh.failed} lines unfinished; log: ${path.join(runDir, `shard-${sh.shard}`, 'slurm.log')}\n`);
-    io.stdout.write(`${result.cancelled ? 'cancelled' : 'finished'}: ${m.done} done, ${m.failed} failed, ${m.unfinished.length} unfinished, ${m.total} total → ${path.relative(io.cwd, m.manifestFile) || m.manifestFile}\n`);
+    for (const sh of failedShards)
+      io.stderr.write(
+        `[slurm] shard ${sh.shard} (job ${sh.jobId ?? '-'}) ended ${sh.state} with ${sh.total - sh.done - sh.failed} lines unfinished; log: ${path.join(runDir, `shard-${sh.shard}`, 'slurm.log')}\n`,
+      );
+    io.stdout.write(
+      `${result.cancelled ? 'cancelled' : 'finished'}: ${m.done} done, ${m.failed} failed, ${m.unfinished.length} unfinished, ${m.total} total → ${path.relative(io.cwd, m.manifestFile) || m.manifestFile}\n`,
+    );
     if (result.cancelled) io.stdout.write('run the same command again to resume\n');
     return result.exitCode;
   } catch (err) {
@@ -161,7 +193,9 @@ class ProgressPrinter {
       const line = `shard ${s.shard} ${s.jobId ?? '-'} ${s.state}${s.node ? ` on ${s.node}` : ''}${s.reason && s.reason !== 'None' ? ` (${s.reason})` : ''}`;
       if (this.lastShard.get(s.shard) === line) continue;
       this.lastShard.set(s.shard, line);
-      this.out.write(`[slurm] ${line}: ${s.done}/${s.total} done${s.failed ? `, ${s.failed} failed` : ''}${s.elapsed ? `, ${s.elapsed}` : ''}\n`);
+      this.out.write(
+        `[slurm] ${line}: ${s.done}/${s.total} done${s.failed ? `, ${s.failed} failed` : ''}${s.elapsed ? `, ${s.elapsed}` : ''}\n`,
+      );
     }
     const running = p.shards.filter((s) => s.state === 'RUNNING').length;
     const pending = p.shards.filter((s) => s.state === 'PENDING').length;
@@ -174,6 +208,8 @@ class ProgressPrinter {
 
 export function formatEta(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  const h = Math.floor(s / 3600),
+    m = Math.floor((s % 3600) / 60),
+    sec = s % 60;
   return h ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
 }

@@ -16,7 +16,7 @@ serve   serves the embedded teacher on 127.0.0.1 with the HTTP teacher protocol
 health  asks the teacher whether it is ready; exit code 0 when it is, 1 when not.`;
 
 export const teacherCommand: CliCommand = {
-  summary: 'serve the embedded teacher over HTTP, or check a teacher\'s health',
+  summary: "serve the embedded teacher over HTTP, or check a teacher's health",
   usage,
   async run(args, io) {
     const [sub, ...rest] = args;
@@ -38,7 +38,8 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   const log = (m: string) => io.stderr.write(m + '\n');
   const dict = values.get('dict');
   const teacher = new EmbeddedTeacher({
-    dictionaryFile: path.resolve(io.cwd, dict ?? defaultSettings.dictionary.path), log,
+    dictionaryFile: path.resolve(io.cwd, dict ?? defaultSettings.dictionary.path),
+    log,
     workers: defaultWorkers(),
   });
   const h = await teacher.health();
@@ -60,7 +61,8 @@ async function health(args: string[], io: CliIO): Promise<number> {
   const backend = (values.get('teacher') ?? 'embedded') as TeacherBackendKind;
   if (!['embedded', 'http', 'glmtts-cli'].includes(backend)) throw new UsageError('--teacher must be embedded, http or glmtts-cli');
   const teacher = createTeacher(defaultSettings, {
-    backend, baseDir: io.cwd,
+    backend,
+    baseDir: io.cwd,
     ...(values.get('url') ? { httpUrl: values.get('url')! } : {}),
     ...(values.get('glmtts') ? { glmttsPath: values.get('glmtts')! } : {}),
     ...(io.env[TOKEN_ENV] ? { token: io.env[TOKEN_ENV] } : {}),

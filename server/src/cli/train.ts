@@ -58,18 +58,40 @@ Exit code 0 when the model was written, 65 when the labels hold nothing to learn
     }
     const m = result.metrics;
     if (format === 'json') {
-      io.stdout.write(JSON.stringify({
-        model: result.out, bytes: result.bytes, characters: result.characters, seed: request.seed, epochs: request.epochs, sha256: result.sha256,
-        sources: result.sources.map((s) => ({ file: s.file, kind: s.kind, examples: s.examples, skipped: s.skipped, problems: s.problems })),
-        metrics: m, seconds: result.seconds,
-      }, null, 2) + '\n');
+      io.stdout.write(
+        JSON.stringify(
+          {
+            model: result.out,
+            bytes: result.bytes,
+            characters: result.characters,
+            seed: request.seed,
+            epochs: request.epochs,
+            sha256: result.sha256,
+            sources: result.sources.map((s) => ({
+              file: s.file,
+              kind: s.kind,
+              examples: s.examples,
+              skipped: s.skipped,
+              problems: s.problems,
+            })),
+            metrics: m,
+            seconds: result.seconds,
+          },
+          null,
+          2,
+        ) + '\n',
+      );
       return 0;
     }
     for (const s of result.sources) {
-      io.stdout.write(`labels  ${path.relative(io.cwd, s.file) || s.file}  (${s.kind}): ${s.examples} polyphone examples${s.skipped ? `, ${s.skipped} records skipped` : ''}\n`);
+      io.stdout.write(
+        `labels  ${path.relative(io.cwd, s.file) || s.file}  (${s.kind}): ${s.examples} polyphone examples${s.skipped ? `, ${s.skipped} records skipped` : ''}\n`,
+      );
       for (const p of s.problems) io.stdout.write(`        skipped: ${p}\n`);
     }
-    io.stdout.write(`model   ${path.relative(io.cwd, result.out) || result.out}  (${(result.bytes / 1024).toFixed(0)} KiB, ${result.characters} characters, seed ${request.seed}, data sha256 ${result.sha256.slice(0, 12)}…)\n`);
+    io.stdout.write(
+      `model   ${path.relative(io.cwd, result.out) || result.out}  (${(result.bytes / 1024).toFixed(0)} KiB, ${result.characters} characters, seed ${request.seed}, data sha256 ${result.sha256.slice(0, 12)}…)\n`,
+    );
     io.stdout.write(`examples          ${m.trainExamples} train / ${m.heldOutExamples} held out\n`);
     io.stdout.write(`train accuracy    ${pct(m.trainAccuracy)}\n`);
     io.stdout.write(`held-out accuracy ${pct(m.heldOutAccuracy)}   (pinyin-pro alone: ${pct(m.heldOutPinyinProAccuracy)})\n`);

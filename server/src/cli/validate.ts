@@ -24,7 +24,9 @@ Without files: every task file and dictionary of the folder (by name and by thos
                      --stdin-name FILE (default <stdin>), and relative prompt-audio paths and
                      the kind of file are decided as if it were that file.`,
   async run(args, io) {
-    const { values, positional } = parseArgs(args, { values: ['format', 'dialect', 'dict', 'glmtts', 'max', 'min-severity', 'stdin-name'] });
+    const { values, positional } = parseArgs(args, {
+      values: ['format', 'dialect', 'dict', 'glmtts', 'max', 'min-severity', 'stdin-name'],
+    });
     const format = values.get('format') ?? 'text';
     if (format !== 'text' && format !== 'json') throw new UsageError('--format is text or json');
     const settings = await workspaceSettings(io.cwd);
@@ -40,13 +42,14 @@ Without files: every task file and dictionary of the folder (by name and by thos
     settings.taskFiles.dialect = dialect as typeof settings.taskFiles.dialect;
     if (values.has('dict')) settings.dictionary.path = path.resolve(io.cwd, values.get('dict')!);
     if (values.has('glmtts')) settings.teacher.glmttsPath = path.resolve(io.cwd, values.get('glmtts')!);
-    if (values.has('max')) settings.diagnostics.maxPerFile = Math.max(1, Number(values.get('max')) || defaultSettings.diagnostics.maxPerFile);
+    if (values.has('max'))
+      settings.diagnostics.maxPerFile = Math.max(1, Number(values.get('max')) || defaultSettings.diagnostics.maxPerFile);
     let errors = 0;
     let unreadable = 0;
     const json: Array<Finding & { file: string; kind: string }> = [];
     for (const given of files) {
-      const file = given === '-' ? stdinName ?? '<stdin>' : given;
-      const abs = path.resolve(io.cwd, given === '-' ? stdinName ?? 'stdin.jsonl' : given);
+      const file = given === '-' ? (stdinName ?? '<stdin>') : given;
+      const abs = path.resolve(io.cwd, given === '-' ? (stdinName ?? 'stdin.jsonl') : given);
       let text: string;
       try {
         text = given === '-' ? await readAll(io.stdin ?? process.stdin) : (await readFile(abs)).toString('utf8');
@@ -62,7 +65,11 @@ Without files: every task file and dictionary of the folder (by name and by thos
         continue;
       }
       // Editors sort by severity; a terminal reader follows the file, so print in file order.
-      const ordered = [...res.findings].sort((a, b) => (a.code === 'limit/too-many-findings' ? 1 : 0) - (b.code === 'limit/too-many-findings' ? 1 : 0) || comparePos(a.range.start, b.range.start));
+      const ordered = [...res.findings].sort(
+        (a, b) =>
+          (a.code === 'limit/too-many-findings' ? 1 : 0) - (b.code === 'limit/too-many-findings' ? 1 : 0) ||
+          comparePos(a.range.start, b.range.start),
+      );
       for (const f of ordered) {
         if (f.severity === 'error') errors++;
         counts[f.severity]++;
@@ -72,7 +79,9 @@ Without files: every task file and dictionary of the folder (by name and by thos
       }
     }
     if (format === 'json') io.stdout.write(JSON.stringify(json, null, 2) + '\n');
-    io.stderr.write(`${files.length} file(s): ${counts.error} errors, ${counts.warning} warnings, ${counts.information} information, ${counts.hint} hints\n`);
+    io.stderr.write(
+      `${files.length} file(s): ${counts.error} errors, ${counts.warning} warnings, ${counts.information} information, ${counts.hint} hints\n`,
+    );
     return unreadable ? 2 : errors ? 1 : 0;
   },
 };

@@ -30,21 +30,34 @@ Exit code 0; 2 when a file cannot be read.`,
       const labels: VoiceLabels = {};
       for (const l of multi.get('label') ?? []) {
         const m = /^([a-z]+)=(.*)$/.exec(l);
-        if (!m || !(VOICE_LABEL_KEYS as readonly string[]).includes(m[1]!)) throw new UsageError(`--label ${l}: key=value with key one of ${VOICE_LABEL_KEYS.join(', ')}`);
+        if (!m || !(VOICE_LABEL_KEYS as readonly string[]).includes(m[1]!))
+          throw new UsageError(`--label ${l}: key=value with key one of ${VOICE_LABEL_KEYS.join(', ')}`);
         labels[m[1] as keyof VoiceLabels] = m[2]!;
       }
       if (!Object.keys(labels).length) throw new UsageError('--set needs at least one --label key=value');
       await setVoiceLabels(sidecarFile, path.resolve(io.cwd, values.get('set')!), labels);
-      io.stdout.write(`${path.relative(io.cwd, sidecarFile)}: ${values.get('set')} ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+      io.stdout.write(
+        `${path.relative(io.cwd, sidecarFile)}: ${values.get('set')} ${Object.entries(labels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}\n`,
+      );
       return 0;
     }
     if (multi.has('label')) throw new UsageError('--label goes with --set');
-    const files = positional.length ? positional.map((f) => path.resolve(io.cwd, f)) : await findTaskFiles(io.cwd, 1000, (f) => kindByGlobs(f, io.cwd, settings) === 'tasks');
+    const files = positional.length
+      ? positional.map((f) => path.resolve(io.cwd, f))
+      : await findTaskFiles(io.cwd, 1000, (f) => kindByGlobs(f, io.cwd, settings) === 'tasks');
     let pool: VoicePool;
     try {
       const parsed = await readTaskFiles(files, settings, io.cwd);
-      const uses = parsed.flatMap((f) => f.tasks.map((t, i) => ({ audio: f.promptPaths[i]!, file: f.file, ...(t.labels ? { labels: t.labels } : {}) })));
-      pool = await voicePool(uses, { workspaceFolder: io.cwd, sidecar: await readVoiceLabels(sidecarFile), speakerPattern: values.get('pattern') ?? settings.voices?.speakerPattern ?? '' });
+      const uses = parsed.flatMap((f) =>
+        f.tasks.map((t, i) => ({ audio: f.promptPaths[i]!, file: f.file, ...(t.labels ? { labels: t.labels } : {}) })),
+      );
+      pool = await voicePool(uses, {
+        workspaceFolder: io.cwd,
+        sidecar: await readVoiceLabels(sidecarFile),
+        speakerPattern: values.get('pattern') ?? settings.voices?.speakerPattern ?? '',
+      });
     } catch (err) {
       io.stderr.write(`tts-distill voices: ${(err as Error).message}\n`);
       return 2;
@@ -62,13 +75,30 @@ export function formatVoices(pool: VoicePool): string {
   const rows: string[][] = [['voice', 'lines', 'dur s', 'rate', 'ch', 'F0 Hz', 'speech dBFS', 'SNR dB', 'labels']];
   for (const v of pool.voices) {
     const m = v.measures;
-    const labels = Object.entries(v.labels).map(([k, x]) => `${k}=${x}`).join(' ') || '—';
-    rows.push(m
-      ? [v.relative, String(v.lines), m.durationSeconds.toFixed(2), String(m.sampleRate), String(m.channels), m.medianF0Hz === null ? '—' : m.medianF0Hz.toFixed(0), m.speechDbfs.toFixed(1), m.snrDb === null ? '—' : m.snrDb.toFixed(1), labels]
-      : [v.relative, String(v.lines), '—', '—', '—', '—', '—', '—', `${labels} (${v.problem})`]);
+    const labels =
+      Object.entries(v.labels)
+        .map(([k, x]) => `${k}=${x}`)
+        .join(' ') || '—';
+    rows.push(
+      m
+        ? [
+            v.relative,
+            String(v.lines),
+            m.durationSeconds.toFixed(2),
+            String(m.sampleRate),
+            String(m.channels),
+            m.medianF0Hz === null ? '—' : m.medianF0Hz.toFixed(0),
+            m.speechDbfs.toFixed(1),
+            m.snrDb === null ? '—' : m.snrDb.toFixed(1),
+            labels,
+          ]
+        : [v.relative, String(v.lines), '—', '—', '—', '—', '—', '—', `${labels} (${v.problem})`],
+    );
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const out = rows.map((r) => r.map((x, c) => (c === r.length - 1 ? x : c === 0 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  '));
+  const out = rows.map((r) =>
+    r.map((x, c) => (c === r.length - 1 ? x : c === 0 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  '),
+  );
   out.push(`${pool.voices.length} voice(s), ${pool.totalLines} line(s)`);
   for (const i of pool.imbalance) out.push(`imbalance: ${i}`);
   return out.join('\n') + '\n';

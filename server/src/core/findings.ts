@@ -5,8 +5,14 @@
  */
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
 
-export interface Position { line: number; character: number }
-export interface Range { start: Position; end: Position }
+export interface Position {
+  line: number;
+  character: number;
+}
+export interface Range {
+  start: Position;
+  end: Position;
+}
 
 export interface RelatedInformation {
   /** Absolute file path of the related place; undefined means the same file as the finding. */

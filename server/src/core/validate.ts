@@ -7,7 +7,6 @@ import { dictionaryFindings, taskLineAnalyzers } from './pronunciation/checks';
 import { readPromptStatus } from './audio/promptStatus';
 import { measureWavFile } from './qa/measureFile';
 
-
 /** What the caller plugs into one validation: the editor (features, caches, workers) and the CLI (read now) differ only here. */
 export interface DocumentChecks {
   /** Per-line analyzers of task lines (polyphone flags…). */
@@ -24,18 +23,30 @@ export interface DocumentChecks {
   incremental?: boolean;
 }
 
-export interface DocumentValidation { dialect: string; dialectSource: 'file' | 'setting'; findings: Finding[] }
+export interface DocumentValidation {
+  dialect: string;
+  dialectSource: 'file' | 'setting';
+  findings: Finding[];
+}
 
 /**
  * The one validation of a document, which decides which checks run: the language server's pass and
  * `tts-distill validate` (validateFile) both call it. Undefined when cancelled.
  */
-export async function validateDocument(doc: { kind: 'tasks'; model: TaskFileModel } | { kind: 'dictionary'; text: string }, settings: Settings, checks: DocumentChecks): Promise<DocumentValidation | undefined> {
+export async function validateDocument(
+  doc: { kind: 'tasks'; model: TaskFileModel } | { kind: 'dictionary'; text: string },
+  settings: Settings,
+  checks: DocumentChecks,
+): Promise<DocumentValidation | undefined> {
   if (doc.kind === 'dictionary') {
     const res = validateDictionaryText(doc.text, settings);
     const more = await checks.dictionaryChecks();
     if (checks.isCancelled?.()) return undefined;
-    return { dialect: res.dialect, dialectSource: 'file', findings: capFindings([...res.findings, ...more], settings.diagnostics.maxPerFile) };
+    return {
+      dialect: res.dialect,
+      dialectSource: 'file',
+      findings: capFindings([...res.findings, ...more], settings.diagnostics.maxPerFile),
+    };
   }
   const model = doc.model;
   model.setDialectSetting(settings.taskFiles.dialect);
@@ -57,12 +68,21 @@ export async function validateDocument(doc: { kind: 'tasks'; model: TaskFileMode
  * Validates one file completely, prompt audio included (read now, not in the background):
  * what `tts-distill validate` prints and what the editor shows once every check has settled.
  */
-export async function validateFile(file: string, text: string, settings: Settings, env: { workspaceFolder?: string; kind?: DocumentKind }): Promise<{ kind: DocumentKind; dialect: string; findings: Finding[] } | undefined> {
+export async function validateFile(
+  file: string,
+  text: string,
+  settings: Settings,
+  env: { workspaceFolder?: string; kind?: DocumentKind },
+): Promise<{ kind: DocumentKind; dialect: string; findings: Finding[] } | undefined> {
   const kind = env.kind ?? documentKind(file, text);
   if (!kind) return undefined;
   const ctx = { workspaceFolder: env.workspaceFolder, file };
   if (kind === 'dictionary') {
-    const res = await validateDocument({ kind, text }, settings, { analyzers: [], promptAudioStatus: () => ({ state: 'pending' }), dictionaryChecks: () => dictionaryFindings(text, settings, ctx) });
+    const res = await validateDocument({ kind, text }, settings, {
+      analyzers: [],
+      promptAudioStatus: () => ({ state: 'pending' }),
+      dictionaryChecks: () => dictionaryFindings(text, settings, ctx),
+    });
     return { kind, dialect: res!.dialect, findings: res!.findings };
   }
   const model = new TaskFileModel(text, settings.taskFiles.dialect, settings.taskFiles.labelKeys);
@@ -80,7 +100,9 @@ export async function validateFile(file: string, text: string, settings: Setting
     if (st.state === 'ok' && settings.qa.promptChecks) {
       try {
         st.qa = await measureWavFile(abs, settings.promptAudio.maxMegabytes * 1048576);
-      } catch { /* the header check has said what there is to say */ }
+      } catch {
+        /* the header check has said what there is to say */
+      }
     }
     statuses.set(abs, st);
   }

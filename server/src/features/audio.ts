@@ -7,7 +7,14 @@ import { type CodeLens, CodeLensRefreshRequest } from 'vscode-languageserver/nod
 import type { ServerContext } from '../context';
 import { analyseFile, AudioAnalysisCache } from '../core/audio/analysis';
 import type { AnalysisDone, AnalysisJob } from '../core/audio/analysisWorker';
-import type { AudioAnalysisResult, AudioSource, AudioSourceKind, PreviewLine, ReadingCell, TeacherTake } from '../../../protocol/previewTypes';
+import type {
+  AudioAnalysisResult,
+  AudioSource,
+  AudioSourceKind,
+  PreviewLine,
+  ReadingCell,
+  TeacherTake,
+} from '../../../protocol/previewTypes';
 import type { OutputFolderState } from '../core/batch/outputIndex';
 import { qaSummaryLine } from '../core/qa/gates';
 import type { Settings } from '../core/settings';
@@ -30,7 +37,9 @@ export function register(ctx: ServerContext): void {
   const analyses = new AudioAnalysisCache(32, (file) => worker.analyse(file));
   const listings = new DirectoryListings();
 
-  ctx.connection.onRequest(AnalyseAudioRequest.type, ({ path: file, range }) => (range ? worker.analyse(file, range) : analyses.analyse(file)));
+  ctx.connection.onRequest(AnalyseAudioRequest.type, ({ path: file, range }) =>
+    range ? worker.analyse(file, range) : analyses.analyse(file),
+  );
 
   ctx.connection.onRequest(PreviewLineRequest.type, async ({ uri, line, withReadings }) => {
     const doc = ctx.getDocument(uri);
@@ -41,9 +50,14 @@ export function register(ctx: ServerContext): void {
     const settings = await ctx.getSettings(uri);
     const folder = ctx.folderOf(file);
     const sources = lineSources(parsed, model.dialect.dialect, file, folder, settings);
-    await Promise.all(sources.map(async (s) => { s.exists = await isFile(s.path); }));
+    await Promise.all(
+      sources.map(async (s) => {
+        s.exists = await isFile(s.path);
+      }),
+    );
     const text = parsed.get('text') ?? '';
-    const { readings, readingsSource } = withReadings === false ? { readings: [], readingsSource: 'none' as const } : await readingsOf(text, folder, settings, ctx);
+    const { readings, readingsSource } =
+      withReadings === false ? { readings: [], readingsSource: 'none' as const } : await readingsOf(text, folder, settings, ctx);
     const field = parsed.field('promptAudio');
     const result: PreviewLine = { uri, line, name: parsed.get('name') ?? '', text, readings, readingsSource, sources };
     const teacher = sources.find((s) => s.kind === 'teacher');
@@ -62,11 +76,14 @@ export function register(ctx: ServerContext): void {
     if (!parsed || !field || params.position.character < field.valueStart || params.position.character > field.valueEnd) return null;
     const settings = await ctx.getSettings(doc.uri);
     const sources = lineSources(parsed, doc.tasks!.dialect.dialect, doc.path, ctx.folderOf(doc.path), settings);
-    const links = await Promise.all(sources.map(async (s) => {
-      const args: PreviewAudioArgs = { uri: doc.uri, line: params.position.line, source: s.kind };
-      if (await isFile(s.path)) return `[${SOURCE_TITLES[s.kind]}](command:ttsDistill.previewAudio?${encodeURIComponent(JSON.stringify([args]))} "Open the audio preview")`;
-      return `${SOURCE_TITLES[s.kind].replace('$(play) ', '')} (${s.kind === 'prompt' ? 'missing' : 'not written yet'})`;
-    }));
+    const links = await Promise.all(
+      sources.map(async (s) => {
+        const args: PreviewAudioArgs = { uri: doc.uri, line: params.position.line, source: s.kind };
+        if (await isFile(s.path))
+          return `[${SOURCE_TITLES[s.kind]}](command:ttsDistill.previewAudio?${encodeURIComponent(JSON.stringify([args]))} "Open the audio preview")`;
+        return `${SOURCE_TITLES[s.kind].replace('$(play) ', '')} (${s.kind === 'prompt' ? 'missing' : 'not written yet'})`;
+      }),
+    );
     const line = params.position.line;
     return {
       contents: { kind: 'markdown', value: `**Audio preview:** ${links.join(' · ')}` },
@@ -105,10 +122,17 @@ export function register(ctx: ServerContext): void {
 }
 
 /** The prompt, teacher and student WAVs of a task line (whether or not they exist yet). */
-function lineSources(parsed: ParsedTaskLine, dialect: 'webui' | 'upstream', taskFile: string | undefined, folder: string | undefined, settings: Settings): AudioSource[] {
+function lineSources(
+  parsed: ParsedTaskLine,
+  dialect: 'webui' | 'upstream',
+  taskFile: string | undefined,
+  folder: string | undefined,
+  settings: Settings,
+): AudioSource[] {
   const out: AudioSource[] = [];
   const prompt = parsed.get('promptAudio');
-  if (prompt) out.push({ kind: 'prompt', path: resolvePromptAudio(prompt, dialect, taskFile, settings.teacher.glmttsPath, folder), exists: false });
+  if (prompt)
+    out.push({ kind: 'prompt', path: resolvePromptAudio(prompt, dialect, taskFile, settings.teacher.glmttsPath, folder), exists: false });
   const name = parsed.get('name');
   if (name) {
     const base = folder ?? (taskFile ? path.dirname(taskFile) : process.cwd());
@@ -118,12 +142,23 @@ function lineSources(parsed: ParsedTaskLine, dialect: 'webui' | 'upstream', task
   return out;
 }
 
-async function readingsOf(text: string, folder: string | undefined, settings: Settings, ctx: ServerContext): Promise<{ readings: ReadingCell[]; readingsSource: PreviewLine['readingsSource'] }> {
+async function readingsOf(
+  text: string,
+  folder: string | undefined,
+  settings: Settings,
+  ctx: ServerContext,
+): Promise<{ readings: ReadingCell[]; readingsSource: PreviewLine['readingsSource'] }> {
   if (!text) return { readings: [], readingsSource: 'none' };
   try {
     const dictFile = folder ? path.resolve(folder, settings.dictionary.path) : undefined;
     const dict = dictFile ? await loadReplaceDict(dictFile).catch(() => undefined) : undefined;
-    const readings = teacherReadings(text, dict).map((r) => ({ char: r.char, reading: r.reading, polyphone: r.polyphone, fromDictionary: r.source === 'dictionary', source: r.source }));
+    const readings = teacherReadings(text, dict).map((r) => ({
+      char: r.char,
+      reading: r.reading,
+      polyphone: r.polyphone,
+      fromDictionary: r.source === 'dictionary',
+      source: r.source,
+    }));
     return { readings, readingsSource: 'teacher-g2p' };
   } catch (err) {
     ctx.log(`audio preview: readings of "${text.slice(0, 20)}" failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -140,7 +175,10 @@ class AnalysisWorker {
   private nextId = 0;
   private readonly pending = new Map<number, { job: AnalysisJob; resolve: (r: AudioAnalysisResult) => void }>();
 
-  constructor(private readonly file: string, private readonly log: (message: string) => void) {}
+  constructor(
+    private readonly file: string,
+    private readonly log: (message: string) => void,
+  ) {}
 
   analyse(file: string, range?: { start: number; end: number }): Promise<AudioAnalysisResult> {
     const job: AnalysisJob = range ? { id: ++this.nextId, path: file, range } : { id: ++this.nextId, path: file };
@@ -168,7 +206,14 @@ class AnalysisWorker {
       // The next request starts a new worker.
       for (const [id, { job, resolve }] of this.pending) {
         this.pending.delete(id);
-        resolve({ ok: false, problem: { path: job.path, kind: 'unreadable', message: `The analysis stopped (worker exit code ${code}); the file may be too large to preview.` } });
+        resolve({
+          ok: false,
+          problem: {
+            path: job.path,
+            kind: 'unreadable',
+            message: `The analysis stopped (worker exit code ${code}); the file may be too large to preview.`,
+          },
+        });
       }
     });
     this.worker = w;

@@ -12,11 +12,20 @@ import { kindByGlobs } from '../core/formats/documentKind';
 import { readVoiceLabels, setVoiceLabels, voicePool } from '../core/dataset/voices';
 import type { Settings } from '../core/settings';
 import {
-  DatasetCoverageRequest, DatasetExportRequest, DatasetSetVoiceLabelsRequest, DatasetSuggestRequest, DatasetVoicesRequest, type CoverageResult, type ExportDatasetResult, type VoicesResult,
+  DatasetCoverageRequest,
+  DatasetExportRequest,
+  DatasetSetVoiceLabelsRequest,
+  DatasetSuggestRequest,
+  DatasetVoicesRequest,
+  type CoverageResult,
+  type ExportDatasetResult,
+  type VoicesResult,
 } from '../../../protocol/lsp/dataset';
 
 /** Error codes of the dataset requests. */
-export const enum DatasetError { Refused = 1 }
+export const enum DatasetError {
+  Refused = 1,
+}
 
 /**
  * Dataset authoring in the language server: coverage and the voice pool of the workspace
@@ -28,8 +37,11 @@ export function register(ctx: ServerContext): void {
 
   async function taskFiles(folder: string, settings: Settings): Promise<TaskFileTasks[]> {
     const open = new Map<string, string>();
-    for (const d of ctx.allDocuments()) if (d.kind === 'tasks' && d.path && (d.path.startsWith(folder + path.sep))) open.set(d.path, d.document.getText());
-    const files = [...new Set([...(await findTaskFiles(folder, 1000, (f) => kindByGlobs(f, folder, settings) === 'tasks')), ...open.keys()])].sort();
+    for (const d of ctx.allDocuments())
+      if (d.kind === 'tasks' && d.path && d.path.startsWith(folder + path.sep)) open.set(d.path, d.document.getText());
+    const files = [
+      ...new Set([...(await findTaskFiles(folder, 1000, (f) => kindByGlobs(f, folder, settings) === 'tasks')), ...open.keys()]),
+    ].sort();
     const out: TaskFileTasks[] = [];
     for (const f of files) {
       const text = open.get(f) ?? (await readFile(f, 'utf8').catch(() => undefined));
@@ -46,7 +58,13 @@ export function register(ctx: ServerContext): void {
     const dict = await loadReplaceDict(path.resolve(folder, settings.dictionary.path));
     const able = (await loadAbleList(settings.teacher.glmttsPath || undefined, folder)).list;
     const lines = files.flatMap((f) => f.tasks.map((t) => ({ file: f.file, line: t.line, text: t.text })));
-    const report = await computeCoverageAsync(lines, { dict, able, minExamples: settings.coverage.minExamples, maxRefs, isCancelled: () => token.isCancellationRequested });
+    const report = await computeCoverageAsync(lines, {
+      dict,
+      able,
+      minExamples: settings.coverage.minExamples,
+      maxRefs,
+      isCancelled: () => token.isCancellationRequested,
+    });
     if (!report) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
     return { files, dict, able, report };
   }
@@ -67,9 +85,13 @@ export function register(ctx: ServerContext): void {
     const folder = folderFor(params.uri);
     const files = await taskFiles(folder, settings);
     const labelsFile = path.resolve(folder, settings.voices.labelsFile);
-    const uses = files.flatMap((f) => f.tasks.map((t, i) => ({ audio: f.promptPaths[i]!, file: f.file, ...(t.labels ? { labels: t.labels } : {}) })));
+    const uses = files.flatMap((f) =>
+      f.tasks.map((t, i) => ({ audio: f.promptPaths[i]!, file: f.file, ...(t.labels ? { labels: t.labels } : {}) })),
+    );
     const pool = await voicePool(uses, {
-      workspaceFolder: folder, sidecar: await readVoiceLabels(labelsFile), speakerPattern: settings.voices.speakerPattern,
+      workspaceFolder: folder,
+      sidecar: await readVoiceLabels(labelsFile),
+      speakerPattern: settings.voices.speakerPattern,
       maxBytes: settings.promptAudio.maxMegabytes * 1024 * 1024,
     });
     return { files: files.map((f) => f.file), labelsFile, pool };
@@ -88,11 +110,23 @@ export function register(ctx: ServerContext): void {
     const folder = folderFor(params.uri);
     try {
       const summary = await exportDataset({
-        run: params.run, format: params.format, out: params.out, text: params.text ?? 'plain',
-        splits: params.split ? parseSplitSpec(params.split) : [], splitBy: params.splitBy ?? 'speaker', seed: params.seed ?? 42, force: params.force ?? false,
-        voices: { workspaceFolder: folder, sidecar: await readVoiceLabels(path.resolve(folder, settings.voices.labelsFile)), speakerPattern: settings.voices.speakerPattern },
+        run: params.run,
+        format: params.format,
+        out: params.out,
+        text: params.text ?? 'plain',
+        splits: params.split ? parseSplitSpec(params.split) : [],
+        splitBy: params.splitBy ?? 'speaker',
+        seed: params.seed ?? 42,
+        force: params.force ?? false,
+        voices: {
+          workspaceFolder: folder,
+          sidecar: await readVoiceLabels(path.resolve(folder, settings.voices.labelsFile)),
+          speakerPattern: settings.voices.speakerPattern,
+        },
       });
-      ctx.log(`Exported ${summary.utterances.length} utterance(s) as ${summary.format} to ${summary.out}; left out ${summary.leftOut.length}`);
+      ctx.log(
+        `Exported ${summary.utterances.length} utterance(s) as ${summary.format} to ${summary.out}; left out ${summary.leftOut.length}`,
+      );
       for (const l of summary.leftOut) ctx.log(`  left out ${l.name}: ${l.reason}`);
       for (const w of summary.warnings) ctx.log(`  warning: ${w}`);
       const { utterances, ...rest } = summary;

@@ -20,7 +20,12 @@ export class PromptAudioCache {
 
   /** `maxBytes`: larger prompt files are flagged unread (`ttsDistill.promptAudio.maxMegabytes`). */
   /** `measureQa`: the signal QA of a readable prompt, started once per file version; the status gains `qa` when it is done. */
-  constructor(private readonly onSettled: () => void, private readonly recheckMs = 2000, private readonly maxBytes: () => number = () => Infinity, private readonly measureQa?: PromptQaMeasure) {}
+  constructor(
+    private readonly onSettled: () => void,
+    private readonly recheckMs = 2000,
+    private readonly maxBytes: () => number = () => Infinity,
+    private readonly measureQa?: PromptQaMeasure,
+  ) {}
 
   status(absolute: string): PromptAudioStatus {
     const hit = this.cache.get(absolute);
@@ -41,12 +46,15 @@ export class PromptAudioCache {
     const measuring = this.measureQa!(absolute, key);
     if (!measuring) return;
     this.qaAsked.add(`${absolute}\0${key}`);
-    measuring.then((qa) => {
-      const cur = this.cache.get(absolute);
-      if (!cur || cur.mtimeMs !== entry.mtimeMs || cur.size !== entry.size || cur.status.state !== 'ok') return;
-      cur.status = { ...cur.status, qa };
-      this.scheduleSettled();
-    }, () => undefined /* not a WAV the QA can read: the header check has said what there is to say */);
+    measuring.then(
+      (qa) => {
+        const cur = this.cache.get(absolute);
+        if (!cur || cur.mtimeMs !== entry.mtimeMs || cur.size !== entry.size || cur.status.state !== 'ok') return;
+        cur.status = { ...cur.status, qa };
+        this.scheduleSettled();
+      },
+      () => undefined /* not a WAV the QA can read: the header check has said what there is to say */,
+    );
   }
 
   invalidate(absolute?: string): void {

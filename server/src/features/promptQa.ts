@@ -17,7 +17,10 @@ export class PromptQaMeasurer {
   /** Files measured so far (for the log and the tests). */
   measuredCount = 0;
 
-  constructor(private readonly file: string, private readonly log: (message: string) => void) {}
+  constructor(
+    private readonly file: string,
+    private readonly log: (message: string) => void,
+  ) {}
 
   /** The measures of one version of a file (`key` changes with its mtime and size). Rejects when it cannot be measured. */
   measure(path: string, key: string, maxBytes: number): Promise<SignalMeasures> {
@@ -27,7 +30,9 @@ export class PromptQaMeasurer {
       const t0 = performance.now();
       hit = this.run(path, maxBytes).then((m) => {
         this.measuredCount++;
-        this.log(`prompt QA: measured ${path} in ${Math.round(performance.now() - t0)} ms (SNR ${m.snrDb === null ? '—' : m.snrDb.toFixed(1)} dB)`);
+        this.log(
+          `prompt QA: measured ${path} in ${Math.round(performance.now() - t0)} ms (SNR ${m.snrDb === null ? '—' : m.snrDb.toFixed(1)} dB)`,
+        );
         return m;
       });
       // Failures are not retried for this version of the file; older versions are forgotten.

@@ -2,15 +2,42 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  type CodeAction, CodeActionKind, type CompletionItem, CompletionItemKind, type Diagnostic, type Hover, MarkupKind,
-  type Position, type TextEdit, type WorkspaceEdit,
+  type CodeAction,
+  CodeActionKind,
+  type CompletionItem,
+  CompletionItemKind,
+  type Diagnostic,
+  type Hover,
+  MarkupKind,
+  type Position,
+  type TextEdit,
+  type WorkspaceEdit,
 } from 'vscode-languageserver/node';
 import type { OpenDocument, ServerContext } from '../context';
 import type { Settings } from '../core/settings';
-import { dictionaryPath, isCheckoutDictionary, PronunciationWorkspace, ruleLinesAtCheckout, taskTextsOf, workspaceTaskTexts } from '../core/pronunciation/checks';
-import { type DictFileEntry, type DictFixData, dictionaryPronunciationFindings, parseDictionaryFile, pinsOf } from '../core/formats/dictFile';
 import {
-  convertDictionaryText, detectDictDialect, formatRuleLine, formatUpstreamLine, hanChars, ReplaceDict, ruleToUpstream,
+  dictionaryPath,
+  isCheckoutDictionary,
+  PronunciationWorkspace,
+  ruleLinesAtCheckout,
+  taskTextsOf,
+  workspaceTaskTexts,
+} from '../core/pronunciation/checks';
+import {
+  type DictFileEntry,
+  type DictFixData,
+  dictionaryPronunciationFindings,
+  parseDictionaryFile,
+  pinsOf,
+} from '../core/formats/dictFile';
+import {
+  convertDictionaryText,
+  detectDictDialect,
+  formatRuleLine,
+  formatUpstreamLine,
+  hanChars,
+  ReplaceDict,
+  ruleToUpstream,
 } from '../core/pronunciation/dictionary';
 import { keyNeverMatches } from '../core/pronunciation/glmFrontend';
 import { type CharReading, candidateReadings, defaultReading, G2P_NAME, teacherReadings } from '../core/pronunciation/teacherReadings';
@@ -44,7 +71,10 @@ export function register(ctx: ServerContext): PronunciationApi {
   let studentHere = true;
   const openDictionaryText = (settings: Settings, w: PronunciationWorkspace): string | undefined => {
     const file = dictionaryPath(settings, w.folder);
-    return ctx.allDocuments().find((d) => d.path === file)?.document.getText();
+    return ctx
+      .allDocuments()
+      .find((d) => d.path === file)
+      ?.document.getText();
   };
 
   /** Reloads dictionary / student / runs in the background; validates task files again when something changed. */
@@ -62,7 +92,13 @@ export function register(ctx: ServerContext): PronunciationApi {
         do {
           state.again = false;
           const changed = await w.refresh(settings, { dictText: openDictionaryText(settings, w) });
-          if (changed) ctx.revalidate(ctx.allDocuments().filter((d) => d.kind === 'tasks' && workspaceOf(d) === w).map((d) => d.uri));
+          if (changed)
+            ctx.revalidate(
+              ctx
+                .allDocuments()
+                .filter((d) => d.kind === 'tasks' && workspaceOf(d) === w)
+                .map((d) => d.uri),
+            );
           if (w.studentError && w.studentError !== state.loggedError) ctx.log(`G2P student not used: ${w.studentError}`);
           state.loggedError = w.studentError;
         } while (state.again);
@@ -123,7 +159,16 @@ export function register(ctx: ServerContext): PronunciationApi {
     if (doc.kind === 'tasks') {
       const out: CodeAction[] = [];
       for (const d of params.context.diagnostics) {
-        if ((d.code === POLYPHONE_CODE || d.code === AMBIGUOUS_CODE) && isPolyphoneData(d.data)) out.push(...(await pinActions(doc, d, settings, w, ctx.allDocuments().find((x) => x.path === dictionaryPath(settings, w.folder)))));
+        if ((d.code === POLYPHONE_CODE || d.code === AMBIGUOUS_CODE) && isPolyphoneData(d.data))
+          out.push(
+            ...(await pinActions(
+              doc,
+              d,
+              settings,
+              w,
+              ctx.allDocuments().find((x) => x.path === dictionaryPath(settings, w.folder)),
+            )),
+          );
       }
       return out;
     }
@@ -166,10 +211,16 @@ function taskHover(doc: OpenDocument, pos: Position, w: PronunciationWorkspace):
   const recorded = w.recorded?.lookup(f.value);
   let hovered = -1;
   for (let i = 0; i < f.value.length; i++) if (f.offsetOf(i) <= pos.character) hovered = i;
-  const md: string[] = [`**Teacher readings**${recorded ? ` (recorded in ${recorded.run})` : ` (the workspace dictionary, then the teacher's G2P: ${G2P_NAME})`}`, ''];
+  const md: string[] = [
+    `**Teacher readings**${recorded ? ` (recorded in ${recorded.run})` : ` (the workspace dictionary, then the teacher's G2P: ${G2P_NAME})`}`,
+    '',
+  ];
   md.push(...readingTable(readings, recorded?.readings, hovered));
   if (readings.some((r) => r.source === 'model' && r.polyphone)) {
-    md.push('', "_(reading)_: GLM-TTS leaves the character to its language model (it is in G2P_able_1word.json, so it gets no phoneme tokens); the reading is only the G2P's hint.");
+    md.push(
+      '',
+      "_(reading)_: GLM-TTS leaves the character to its language model (it is in G2P_able_1word.json, so it gets no phoneme tokens); the reading is only the G2P's hint.",
+    );
   }
   const pinned = new Map<string, string[]>();
   readings.forEach((r) => {
@@ -186,8 +237,15 @@ function taskHover(doc: OpenDocument, pos: Position, w: PronunciationWorkspace):
   if (h && h.candidates.length) {
     const teacher = recorded?.readings[hovered] ?? h.reading;
     if (h.source === 'model') {
-      md.push('', `**${h.char}**: GLM-TTS leaves ${h.char} to its language model${w.able.has(h.char) ? ' (it is in G2P_able_1word.json)' : ' (a dictionary value keeps it as text)'}, so no reading is certain; its G2P would read \`${h.reading}\`, only a hint${h.candidates.length > 1 ? ` · all readings: ${h.candidates.map((c) => `\`${c}\``).join(', ')} · a dictionary rule (quick fix *Pin*) is the only way to decide it` : ''}`);
-    } else md.push('', `**${h.char}**: teacher reads \`${teacher}\`${h.candidates.length > 1 ? ` · all readings: ${h.candidates.map((c) => `\`${c}\``).join(', ')}` : ''} · alone: \`${defaultReading(h.char)}\` · tokens: \`${teacher ? safeTokens(teacher) : ''}\``);
+      md.push(
+        '',
+        `**${h.char}**: GLM-TTS leaves ${h.char} to its language model${w.able.has(h.char) ? ' (it is in G2P_able_1word.json)' : ' (a dictionary value keeps it as text)'}, so no reading is certain; its G2P would read \`${h.reading}\`, only a hint${h.candidates.length > 1 ? ` · all readings: ${h.candidates.map((c) => `\`${c}\``).join(', ')} · a dictionary rule (quick fix *Pin*) is the only way to decide it` : ''}`,
+      );
+    } else
+      md.push(
+        '',
+        `**${h.char}**: teacher reads \`${teacher}\`${h.candidates.length > 1 ? ` · all readings: ${h.candidates.map((c) => `\`${c}\``).join(', ')}` : ''} · alone: \`${defaultReading(h.char)}\` · tokens: \`${teacher ? safeTokens(teacher) : ''}\``,
+      );
   }
   return {
     contents: { kind: MarkupKind.Markdown, value: md.join('\n') },
@@ -213,7 +271,11 @@ function readingTable(readings: readonly CharReading[], recorded: ReadonlyArray<
   for (let s = 0; s < cells.length; s += 16) {
     const row = cells.slice(s, s + 16);
     if (s) rows.push('');
-    rows.push(`| ${row.map((c) => c.top).join(' | ')} |`, `|${row.map(() => ':-:').join('|')}|`, `| ${row.map((c) => c.bottom).join(' | ')} |`);
+    rows.push(
+      `| ${row.map((c) => c.top).join(' | ')} |`,
+      `|${row.map(() => ':-:').join('|')}|`,
+      `| ${row.map((c) => c.bottom).join(' | ')} |`,
+    );
   }
   return rows;
 }
@@ -228,25 +290,38 @@ function safeTokens(p: string): string {
 
 function dictionaryHover(doc: OpenDocument, pos: Position, _settings: Settings): Hover | null {
   const parsed = parseDictionaryFile(doc.document.getText());
-  const e = parsed.entries.find((x) => x.line === pos.line && pos.character >= Math.min(x.keyStart, x.wordStart ?? x.keyStart) && pos.character <= Math.max(x.valueEnd, x.keyEnd, x.wordEnd ?? 0));
+  const e = parsed.entries.find(
+    (x) =>
+      x.line === pos.line &&
+      pos.character >= Math.min(x.keyStart, x.wordStart ?? x.keyStart) &&
+      pos.character <= Math.max(x.valueEnd, x.keyEnd, x.wordEnd ?? 0),
+  );
   if (!e) return null;
-  const word = e.dialect === 'rule' ? e.word! : pinnedWord(e) ?? e.key;
+  const word = e.dialect === 'rule' ? e.word! : (pinnedWord(e) ?? e.key);
   const md: string[] = [`**${esc(word)}** in "${esc(e.key)}"`, ''];
   const alone = teacherReadings(e.key);
   for (const h of hanChars(word)) {
     const cands = candidateReadings(h.char);
-    md.push(`- **${h.char}**: ${cands.map((c) => `\`${c}\` \`${safeTokens(c)}\``).join(' · ') || 'no reading known'}${cands.length > 1 ? ` — pinyin-pro alone: \`${defaultReading(h.char)}\`` : ''}`);
+    md.push(
+      `- **${h.char}**: ${cands.map((c) => `\`${c}\` \`${safeTokens(c)}\``).join(' · ') || 'no reading known'}${cands.length > 1 ? ` — pinyin-pro alone: \`${defaultReading(h.char)}\`` : ''}`,
+    );
   }
   const offset = e.key.indexOf(word);
   if (offset >= 0) {
-    const teacherSays = hanChars(word).map((h) => alone[offset + h.index]?.reading ?? '?').join(' ');
+    const teacherSays = hanChars(word)
+      .map((h) => alone[offset + h.index]?.reading ?? '?')
+      .join(' ');
     md.push('', `Without this rule the teacher reads "${esc(e.key)}" as: \`${teacherSays}\` (for ${esc(word)})`);
   }
   const rule = e.dialect === 'rule' ? ruleToUpstream(e.word!, e.key, e.value) : undefined;
   const replacement = rule?.ok ? rule.value.value : e.value;
   const pins = pinsOf(e.key, replacement);
-  if (pins.size) md.push('', `This rule: ${[...pins].map(([o, r]) => `${String.fromCodePoint(e.key.codePointAt(o)!)} \`${r}\``).join(', ')} · token form: \`${replacement}\``);
-  md.push('', '_pinyin-pro has no meanings for readings; the readings are its dictionary\'s._');
+  if (pins.size)
+    md.push(
+      '',
+      `This rule: ${[...pins].map(([o, r]) => `${String.fromCodePoint(e.key.codePointAt(o)!)} \`${r}\``).join(', ')} · token form: \`${replacement}\``,
+    );
+  md.push('', "_pinyin-pro has no meanings for readings; the readings are its dictionary's._");
   return { contents: { kind: MarkupKind.Markdown, value: md.join('\n') } };
 }
 
@@ -261,7 +336,13 @@ function pinnedWord(e: DictFileEntry): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // Quick fixes
 
-async function pinActions(doc: OpenDocument, d: Diagnostic, settings: Settings, w: PronunciationWorkspace, open: OpenDocument | undefined): Promise<CodeAction[]> {
+async function pinActions(
+  doc: OpenDocument,
+  d: Diagnostic,
+  settings: Settings,
+  w: PronunciationWorkspace,
+  open: OpenDocument | undefined,
+): Promise<CodeAction[]> {
   const data = d.data as PolyphoneData;
   const text = doc.tasks?.line(d.range.start.line)?.get('text');
   if (text === undefined || text[data.index] !== data.char[0]) return [];
@@ -287,13 +368,19 @@ async function pinActions(doc: OpenDocument, d: Diagnostic, settings: Settings, 
     const context = chooseContext(text, data.index, data.char, reading, dict);
     const line = useRule
       ? formatRuleLine({ word: data.char, context, phoneme: reading })
-      : (() => { const r = ruleToUpstream(data.char, context, reading); return r.ok ? formatUpstreamLine(r.value.key, r.value.value) : undefined; })();
+      : (() => {
+          const r = ruleToUpstream(data.char, context, reading);
+          return r.ok ? formatUpstreamLine(r.value.key, r.value.value) : undefined;
+        })();
     if (!line) continue;
     const lines = current.split(/\r\n|\r|\n/);
     const endLine = lines.length - 1;
     const endChar = lines[endLine]!.length;
     const prefix = current === '' || /\r?\n$/.test(current) ? '' : '\n';
-    const edit: TextEdit = { range: { start: { line: endLine, character: endChar }, end: { line: endLine, character: endChar } }, newText: `${prefix}${line}\n` };
+    const edit: TextEdit = {
+      range: { start: { line: endLine, character: endChar }, end: { line: endLine, character: endChar } },
+      newText: `${prefix}${line}\n`,
+    };
     const we: WorkspaceEdit = {
       documentChanges: [
         ...(exists ? [] : [{ kind: 'create' as const, uri, options: { ignoreIfExists: true } }]),
@@ -336,7 +423,8 @@ export function chooseContext(text: string, index: number, char: string, reading
     }
     at += word.length;
   }
-  let runStart = index, runEnd = index + char.length;
+  let runStart = index,
+    runEnd = index + char.length;
   while (runStart > 0 && isHan(text.charCodeAt(runStart - 1))) runStart--;
   while (runEnd < text.length && isHan(text.charCodeAt(runEnd))) runEnd++;
   for (let len = 2; len <= Math.min(8, runEnd - runStart); len++) {
@@ -356,8 +444,20 @@ function dictionaryActions(doc: OpenDocument, at: Position, diagnostics: Diagnos
     if (!data || typeof data !== 'object' || !('fix' in data)) continue;
     if (data.fix === 'use-tokens' || data.fix === 'use-pinyin') {
       out.push({
-        title: data.fix === 'use-tokens' ? 'Use token notation' : 'Use pinyin notation', kind: CodeActionKind.QuickFix, diagnostics: [d], isPreferred: true,
-        edit: { changes: { [doc.uri]: [{ range: { start: { line: data.line, character: data.start }, end: { line: data.line, character: data.end } }, newText: data.replacement }] } },
+        title: data.fix === 'use-tokens' ? 'Use token notation' : 'Use pinyin notation',
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [d],
+        isPreferred: true,
+        edit: {
+          changes: {
+            [doc.uri]: [
+              {
+                range: { start: { line: data.line, character: data.start }, end: { line: data.line, character: data.end } },
+                newText: data.replacement,
+              },
+            ],
+          },
+        },
       });
     } else if (data.fix === 'remove-duplicate') {
       const lineText = doc.document.getText({ start: { line: data.line, character: 0 }, end: { line: data.line + 1, character: 0 } });
@@ -368,14 +468,24 @@ function dictionaryActions(doc: OpenDocument, at: Position, diagnostics: Diagnos
         const obj = JSON.parse(lineText) as Record<string, string>;
         const rest = Object.entries(obj).filter((_, k) => k !== data.member);
         const body = rest.map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(', ');
-        edit = { range: { start: { line: data.line, character: 0 }, end: { line: data.line, character: lineText.replace(/\r?\n$/, '').length } }, newText: `{${body}}` };
+        edit = {
+          range: { start: { line: data.line, character: 0 }, end: { line: data.line, character: lineText.replace(/\r?\n$/, '').length } },
+          newText: `{${body}}`,
+        };
       }
-      out.push({ title: `Remove duplicate rule "${data.key}" (line ${data.line + 1})`, kind: CodeActionKind.QuickFix, diagnostics: [d], edit: { changes: { [doc.uri]: [edit] } } });
+      out.push({
+        title: `Remove duplicate rule "${data.key}" (line ${data.line + 1})`,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [d],
+        edit: { changes: { [doc.uri]: [edit] } },
+      });
     }
   }
   // Notation rewrites of a rule's reading under the cursor.
   const parsed = parseDictionaryFile(text);
-  const e = parsed.entries.find((x) => x.line === at.line && x.dialect === 'rule' && at.character >= x.valueStart && at.character <= x.valueEnd);
+  const e = parsed.entries.find(
+    (x) => x.line === at.line && x.dialect === 'rule' && at.character >= x.valueStart && at.character <= x.valueEnd,
+  );
   if (e) {
     const r = readingToPinyin(e.value);
     if (r.ok) {
@@ -383,8 +493,18 @@ function dictionaryActions(doc: OpenDocument, at: Position, diagnostics: Diagnos
       const replacement = tokens ? r.value.join(' ') : pinyinToTokens(r.value.join(' '));
       if (!out.some((a) => a.title === (tokens ? 'Use pinyin notation' : 'Use token notation'))) {
         out.push({
-          title: tokens ? 'Use pinyin notation' : 'Use token notation', kind: CodeActionKind.RefactorRewrite,
-          edit: { changes: { [doc.uri]: [{ range: { start: { line: e.line, character: e.valueStart }, end: { line: e.line, character: e.valueEnd } }, newText: JSON.stringify(replacement) }] } },
+          title: tokens ? 'Use pinyin notation' : 'Use token notation',
+          kind: CodeActionKind.RefactorRewrite,
+          edit: {
+            changes: {
+              [doc.uri]: [
+                {
+                  range: { start: { line: e.line, character: e.valueStart }, end: { line: e.line, character: e.valueEnd } },
+                  newText: JSON.stringify(replacement),
+                },
+              ],
+            },
+          },
         });
       }
     }
@@ -396,7 +516,9 @@ function dictionaryActions(doc: OpenDocument, at: Position, diagnostics: Diagnos
 // Completion
 
 function dictionaryCompletion(doc: OpenDocument, pos: Position): CompletionItem[] {
-  const lineText = doc.document.getText({ start: { line: pos.line, character: 0 }, end: { line: pos.line, character: Number.MAX_SAFE_INTEGER } }).replace(/\r?\n$/, '');
+  const lineText = doc.document
+    .getText({ start: { line: pos.line, character: 0 }, end: { line: pos.line, character: Number.MAX_SAFE_INTEGER } })
+    .replace(/\r?\n$/, '');
   const before = lineText.slice(0, pos.character);
   // Rule line: inside the "phoneme" string.
   const ph = /"phoneme"\s*:\s*"([^"]*)$/.exec(before);
@@ -408,16 +530,32 @@ function dictionaryCompletion(doc: OpenDocument, pos: Position): CompletionItem[
     let end = pos.character;
     while (end < lineText.length && lineText[end] !== '"') end++;
     const notation = looksLikeTokens(ph[1]!) ? 'tokens' : 'pinyin';
-    return readingOptions(word, context).map((o, k) => item(o, notation === 'tokens' ? safeTokens(o.reading) : o.reading, { line: pos.line, start, end }, k));
+    return readingOptions(word, context).map((o, k) =>
+      item(o, notation === 'tokens' ? safeTokens(o.reading) : o.reading, { line: pos.line, start, end }, k),
+    );
   }
   // Upstream line: inside a value string.
   const members = scanMembers(lineText) ?? [];
-  const m = members.find((x) => pos.character > x.valueStart && pos.character <= x.valueEnd && x.valueType === 'string')
-    ?? (() => { const u = /^\s*\{\s*"([^"]+)"\s*:\s*"[^"]*$/.exec(before); return u ? { key: u[1]!, valueStart: before.lastIndexOf('"'), valueEnd: lineText.indexOf('"', pos.character) >= 0 ? lineText.indexOf('"', pos.character) + 1 : lineText.length } : undefined; })();
+  const m =
+    members.find((x) => pos.character > x.valueStart && pos.character <= x.valueEnd && x.valueType === 'string') ??
+    (() => {
+      const u = /^\s*\{\s*"([^"]+)"\s*:\s*"[^"]*$/.exec(before);
+      return u
+        ? {
+            key: u[1]!,
+            valueStart: before.lastIndexOf('"'),
+            valueEnd: lineText.indexOf('"', pos.character) >= 0 ? lineText.indexOf('"', pos.character) + 1 : lineText.length,
+          }
+        : undefined;
+    })();
   if (!m || !('key' in m)) return [];
   const key = m.key;
   const items: CompletionItem[] = [];
-  const range = { line: pos.line, start: m.valueStart + 1, end: Math.max(m.valueStart + 1, lineText[m.valueEnd - 1] === '"' ? m.valueEnd - 1 : m.valueEnd) };
+  const range = {
+    line: pos.line,
+    start: m.valueStart + 1,
+    end: Math.max(m.valueStart + 1, lineText[m.valueEnd - 1] === '"' ? m.valueEnd - 1 : m.valueEnd),
+  };
   for (const h of hanChars(key)) {
     for (const o of readingOptions(h.char, key)) {
       const value = key.slice(0, h.index) + safeTokens(o.reading) + key.slice(h.index + h.char.length);
@@ -427,7 +565,11 @@ function dictionaryCompletion(doc: OpenDocument, pos: Position): CompletionItem[
   return items;
 }
 
-interface ReadingOption { reading: string; label?: string; detail: string }
+interface ReadingOption {
+  reading: string;
+  label?: string;
+  detail: string;
+}
 
 /** Readings of a word (one per candidate for a character; the teacher's reading first for longer words). */
 function readingOptions(word: string, context: string | undefined): ReadingOption[] {
@@ -435,10 +577,18 @@ function readingOptions(word: string, context: string | undefined): ReadingOptio
   if (!han.length) return [];
   const inContext = context && context.includes(word) ? teacherReadings(context) : undefined;
   const offset = context ? context.indexOf(word) : -1;
-  const teacherOf = (k: number) => (inContext && offset >= 0 ? inContext[offset + han[k]!.index]?.reading ?? undefined : undefined);
+  const teacherOf = (k: number) => (inContext && offset >= 0 ? (inContext[offset + han[k]!.index]?.reading ?? undefined) : undefined);
   if (han.length === 1) {
     const t = teacherOf(0);
-    return candidateReadings(han[0]!.char).map((c) => ({ reading: c, detail: c === t ? `the teacher’s reading in "${context}" without a rule` : c === defaultReading(han[0]!.char) ? 'pinyin-pro’s default' : 'another reading' }));
+    return candidateReadings(han[0]!.char).map((c) => ({
+      reading: c,
+      detail:
+        c === t
+          ? `the teacher’s reading in "${context}" without a rule`
+          : c === defaultReading(han[0]!.char)
+            ? 'pinyin-pro’s default'
+            : 'another reading',
+    }));
   }
   const teacher = han.map((_, k) => teacherOf(k) ?? defaultReading(han[k]!.char) ?? '').join(' ');
   const opts: ReadingOption[] = [{ reading: teacher, detail: 'the teacher’s reading without a rule' }];

@@ -87,7 +87,10 @@ interface DocState {
 
 export function register(ctx: ServerContext, api: PronunciationApi, hooks: { progress(uri: string): void }): ReadingsFeature {
   const states = new Map<string, DocState>();
-  const pool = new ReadingsPool({ log: ctx.log, workers: process.env.TTS_DISTILL_READING_WORKERS !== undefined ? Number(process.env.TTS_DISTILL_READING_WORKERS) : undefined });
+  const pool = new ReadingsPool({
+    log: ctx.log,
+    workers: process.env.TTS_DISTILL_READING_WORKERS !== undefined ? Number(process.env.TTS_DISTILL_READING_WORKERS) : undefined,
+  });
   api.loadStudentHere(!pool.canUseWorkers);
   pool.onResults(() => {
     for (const [uri, st] of states) {
@@ -137,7 +140,8 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
       student: w.studentRef.version ? { file: w.studentRef.file } : null,
       raisedOnly,
       recorded: recorded && ((text) => recorded.lookup(text)?.readings),
-      local: (text) => polyphoneVerdicts(text, linePredict(text, dict), { dict, able, student: w.student, raisedOnly }, recorded?.lookup(text)?.readings),
+      local: (text) =>
+        polyphoneVerdicts(text, linePredict(text, dict), { dict, able, student: w.student, raisedOnly }, recorded?.lookup(text)?.readings),
     });
     pool.warm();
     return { base, info, ready: true };
@@ -207,7 +211,7 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
           st.pending.delete(raw);
           let found = base.fromVerdicts(p, text, verdicts);
           if (!info) found = found.filter((f) => f.code !== POLYPHONE_CODE || f.severity === 'error' || f.severity === 'warning');
-          return found.length ? found : NONE as LineFinding[];
+          return found.length ? found : (NONE as LineFinding[]);
         },
       };
     },
@@ -280,7 +284,14 @@ const MARK_PINNED = '📌';
 const MARK_MODEL = '≈';
 
 /** Inlay hints of lines [start, end): after each polyphone (or each Han character) its reading. */
-function rangeHints(doc: OpenDocument, w: PronunciationWorkspace, settings: Settings, start: number, end: number, mode: 'polyphones' | 'all'): InlayHint[] {
+function rangeHints(
+  doc: OpenDocument,
+  w: PronunciationWorkspace,
+  settings: Settings,
+  start: number,
+  end: number,
+  mode: 'polyphones' | 'all',
+): InlayHint[] {
   const out: InlayHint[] = [];
   const dict = w.dictionary.dict;
   const ignore = new Set(settings.polyphones.ignore);
@@ -313,9 +324,18 @@ function rangeHints(doc: OpenDocument, w: PronunciationWorkspace, settings: Sett
       const source: ReadingSource = sourceAt(lr, char, i, w.able);
       const rule = lr.pinned?.get(i);
       const md: string[] = [`**${char}** \`${reading}\``];
-      if (rec) md.push(`recorded by the teacher in ${recorded!.run}${predicted && predicted !== rec ? ` (the prediction now: \`${predicted}\`)` : ''}`);
-      if (source === 'dictionary' && rule) md.push(`${MARK_PINNED} pinned by the dictionary rule "${rule.key}" (${dictName}${rule.line !== undefined ? `:${rule.line + 1}` : ''})`);
-      else if (source === 'model') md.push(`${MARK_MODEL} GLM-TTS leaves ${char} to its language model: \`${predicted}\` is only the G2P's hint; a dictionary rule is the only way to decide it`);
+      if (rec)
+        md.push(
+          `recorded by the teacher in ${recorded!.run}${predicted && predicted !== rec ? ` (the prediction now: \`${predicted}\`)` : ''}`,
+        );
+      if (source === 'dictionary' && rule)
+        md.push(
+          `${MARK_PINNED} pinned by the dictionary rule "${rule.key}" (${dictName}${rule.line !== undefined ? `:${rule.line + 1}` : ''})`,
+        );
+      else if (source === 'model')
+        md.push(
+          `${MARK_MODEL} GLM-TTS leaves ${char} to its language model: \`${predicted}\` is only the G2P's hint; a dictionary rule is the only way to decide it`,
+        );
       else md.push("read by the teacher's G2P");
       if (cands.length > 1) md.push(`candidates: ${cands.map((c) => (c === reading ? `**\`${c}\`**` : `\`${c}\``)).join(' · ')}`);
       const parts: InlayHintLabelPart[] = [{ value: reading, tooltip: { kind: MarkupKind.Markdown, value: md.join('  \n') } }];

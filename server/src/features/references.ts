@@ -27,15 +27,23 @@ export function register(ctx: ServerContext): void {
 }
 
 function entryRange(e: DictFileEntry) {
-  const start = e.wordStart ?? e.keyStart, end = e.wordEnd ?? e.keyEnd;
+  const start = e.wordStart ?? e.keyStart,
+    end = e.wordEnd ?? e.keyEnd;
   return { start: { line: e.line, character: start }, end: { line: e.line, character: end } };
 }
 
-async function linesDecidedBy(ctx: ServerContext, doc: OpenDocument, pos: Position, includeDeclaration: boolean, token: CancellationToken): Promise<Location[]> {
+async function linesDecidedBy(
+  ctx: ServerContext,
+  doc: OpenDocument,
+  pos: Position,
+  includeDeclaration: boolean,
+  token: CancellationToken,
+): Promise<Location[]> {
   const text = doc.document.getText();
   const parsed = parseDictionaryFile(text);
   const onLine = parsed.entries.filter((e) => e.line === pos.line);
-  const entry = onLine.find((e) => pos.character >= Math.min(e.keyStart, e.wordStart ?? e.keyStart) && pos.character <= e.valueEnd) ?? onLine[0];
+  const entry =
+    onLine.find((e) => pos.character >= Math.min(e.keyStart, e.wordStart ?? e.keyStart) && pos.character <= e.valueEnd) ?? onLine[0];
   if (!entry) return [];
   const dict = ReplaceDict.fromText(text, doc.path);
   const winner = dict.get(entry.key);

@@ -9,7 +9,13 @@ import { SlurmError, SlurmQueue } from '../core/slurm/queue';
 import { liveRun, runDirIn, runSlurmBatch, SlurmRunError } from '../core/slurm/run';
 import { TOKEN_ENV } from '../cli/submit';
 import {
-  SlurmCancelRequest, type SlurmRunRef, SlurmRunsRequest, type SlurmRunStatus, SlurmStatusNotification, SlurmSubmitRequest, SlurmTrackRequest,
+  SlurmCancelRequest,
+  type SlurmRunRef,
+  SlurmRunsRequest,
+  type SlurmRunStatus,
+  SlurmStatusNotification,
+  SlurmSubmitRequest,
+  SlurmTrackRequest,
 } from '../../../protocol/lsp/slurm';
 
 interface FollowedRun {
@@ -42,13 +48,26 @@ export function register(ctx: ServerContext): void {
     const publish = () => void ctx.connection.sendNotification(SlurmStatusNotification.type, status);
     let started!: () => void;
     let refused!: (err: unknown) => void;
-    const firstProgress = new Promise<void>((resolve, reject) => { started = resolve; refused = reject; });
+    const firstProgress = new Promise<void>((resolve, reject) => {
+      started = resolve;
+      refused = reject;
+    });
     const notes: string[] = [];
     const s = o.settings.slurm;
     const done = runSlurmBatch({
-      tasksFile: o.tasksFile, outDir: o.outDir, runDir: o.runDir,
-      shards: o.shards ?? s.shards, maxParallel: s.maxParallel, partition: s.partition, gres: s.gres, time: s.time, account: s.account,
-      sbatchArgs: s.sbatchArgs, commandPrefix: s.commandPrefix, maxRetries: s.maxRetries, pollSeconds: s.pollSeconds,
+      tasksFile: o.tasksFile,
+      outDir: o.outDir,
+      runDir: o.runDir,
+      shards: o.shards ?? s.shards,
+      maxParallel: s.maxParallel,
+      partition: s.partition,
+      gres: s.gres,
+      time: s.time,
+      account: s.account,
+      sbatchArgs: s.sbatchArgs,
+      commandPrefix: s.commandPrefix,
+      maxRetries: s.maxRetries,
+      pollSeconds: s.pollSeconds,
       submitArgs: shardSubmitArgs(o.settings, o.folder),
       workDir: o.folder,
       // sbatch exports the submitter's environment to the jobs (unless the cluster says otherwise).
@@ -67,42 +86,63 @@ export function register(ctx: ServerContext): void {
         publish();
         started();
       },
-    }).then((r) => {
-      status.progress = r.progress;
-      status.exitCode = r.exitCode;
-      status.state = r.cancelled ? 'cancelled' : 'finished';
-      const retried = r.retried.map((x) => `shard ${x.shard} retried after ${x.state}${x.reason ? ` (${x.reason})` : ''}`);
-      const m = r.merge;
-      status.message = [m ? `${m.done} done, ${m.failed} failed, ${m.unfinished.length} unfinished of ${m.total} → ${m.manifestFile}` : '', ...retried].filter(Boolean).join('\n');
-      ctx.log(`Slurm run ${o.runDir}: ${status.message.replace(/\n/g, '; ')}`);
-      publish();
-      started();
-    }, (err: unknown) => {
-      status.state = 'error';
-      status.message = err instanceof Error ? err.message : String(err);
-      ctx.log(`Slurm run ${o.runDir} failed: ${status.message}`);
-      publish();
-      refused(err);
-    });
+    }).then(
+      (r) => {
+        status.progress = r.progress;
+        status.exitCode = r.exitCode;
+        status.state = r.cancelled ? 'cancelled' : 'finished';
+        const retried = r.retried.map((x) => `shard ${x.shard} retried after ${x.state}${x.reason ? ` (${x.reason})` : ''}`);
+        const m = r.merge;
+        status.message = [
+          m ? `${m.done} done, ${m.failed} failed, ${m.unfinished.length} unfinished of ${m.total} → ${m.manifestFile}` : '',
+          ...retried,
+        ]
+          .filter(Boolean)
+          .join('\n');
+        ctx.log(`Slurm run ${o.runDir}: ${status.message.replace(/\n/g, '; ')}`);
+        publish();
+        started();
+      },
+      (err: unknown) => {
+        status.state = 'error';
+        status.message = err instanceof Error ? err.message : String(err);
+        ctx.log(`Slurm run ${o.runDir} failed: ${status.message}`);
+        publish();
+        refused(err);
+      },
+    );
     runs.set(o.runDir, { status, controller, done });
     try {
       await firstProgress;
     } catch (err) {
-      const message = err instanceof SlurmError || err instanceof SlurmRunError ? err.message : `the Slurm batch could not start: ${(err as Error).message}`;
+      const message =
+        err instanceof SlurmError || err instanceof SlurmRunError
+          ? err.message
+          : `the Slurm batch could not start: ${(err as Error).message}`;
       throw new ResponseError(ErrorCodes.InternalError, message);
     }
     return ref;
   }
 
   ctx.connection.onRequest(SlurmSubmitRequest.type, async (params) => {
-    if (!params.uri.startsWith('file:')) throw new ResponseError(ErrorCodes.InvalidParams, 'save the task file first: a Slurm batch runs from a file on disk');
+    if (!params.uri.startsWith('file:'))
+      throw new ResponseError(ErrorCodes.InvalidParams, 'save the task file first: a Slurm batch runs from a file on disk');
     const tasksFile = fileURLToPath(params.uri);
     const settings = await ctx.getSettings(params.uri);
     const folder = ctx.workDirOf(tasksFile);
     const outDir = params.outDir ?? path.resolve(folder, params.testRun ? settings.batch.testOutputDir : settings.batch.outputDir);
     const runDir = runDirIn(path.resolve(folder, settings.slurm.sharedDir), outDir);
     if (following(runDir)) return { runId: runDir, uri: params.uri, outDir } satisfies SlurmRunRef;
-    return start({ tasksFile, outDir, runDir, folder, settings, submit: params.submit !== false, shards: params.shards, token: params.token });
+    return start({
+      tasksFile,
+      outDir,
+      runDir,
+      folder,
+      settings,
+      submit: params.submit !== false,
+      shards: params.shards,
+      token: params.token,
+    });
   });
 
   ctx.connection.onRequest(SlurmTrackRequest.type, async () => {
@@ -115,7 +155,10 @@ export function register(ctx: ServerContext): void {
       for (const e of entries) {
         const runDir = path.join(shared, e.name);
         if (!e.isDirectory() || following(runDir)) continue;
-        const live = await liveRun(runDir, queue).catch((err: unknown) => { ctx.log(`Slurm: cannot look at ${runDir}: ${(err as Error).message}`); return undefined; });
+        const live = await liveRun(runDir, queue).catch((err: unknown) => {
+          ctx.log(`Slurm: cannot look at ${runDir}: ${(err as Error).message}`);
+          return undefined;
+        });
         if (!live) continue;
         ctx.log(`Slurm: following again the run of ${live.tasksFile} (shards ${live.liveShards.join(', ')} still in the queue)`);
         refs.push(await start({ tasksFile: live.tasksFile, outDir: live.outDir, runDir, folder, settings, submit: false }));
@@ -136,8 +179,21 @@ export function register(ctx: ServerContext): void {
 
 /** The teacher options every shard's `tts-distill submit` gets, from the settings of the task file. */
 export function shardSubmitArgs(s: Settings, folder: string): string[] {
-  const args = ['--teacher', s.teacher.backend, '--concurrency', String(s.batch.concurrency), '--seed', String(s.batch.seed),
-    '--timeout', String(s.batch.timeoutSeconds), '--retries', String(s.batch.retries), '--sample-rate', String(s.teacher.sampleRate), '--quiet'];
+  const args = [
+    '--teacher',
+    s.teacher.backend,
+    '--concurrency',
+    String(s.batch.concurrency),
+    '--seed',
+    String(s.batch.seed),
+    '--timeout',
+    String(s.batch.timeoutSeconds),
+    '--retries',
+    String(s.batch.retries),
+    '--sample-rate',
+    String(s.teacher.sampleRate),
+    '--quiet',
+  ];
   if (s.taskFiles.dialect !== 'auto') args.push('--dialect', s.taskFiles.dialect);
   if (s.teacher.backend === 'http') args.push('--url', s.teacher.httpUrl, '--http-protocol', s.teacher.httpProtocol);
   if (s.teacher.glmttsPath) args.push('--glmtts', path.resolve(folder, s.teacher.glmttsPath));

@@ -12,11 +12,21 @@ import { DEFAULT_SEED } from '../core/student/defaults';
 import { loadStudent } from '../core/student/model';
 import { trainInWorker } from '../core/student/trainInWorker';
 import {
-  EvaluateStudentRequest, StudentTrainProgressNotification, TrainStudentRequest, type StudentTrainProgress, type TrainStudentResult,
+  EvaluateStudentRequest,
+  StudentTrainProgressNotification,
+  TrainStudentRequest,
+  type StudentTrainProgress,
+  type TrainStudentResult,
 } from '../../../protocol/lsp/student';
 
 /** Error codes of the student requests. */
-export const enum StudentError { NoManifest = 1, Untrusted = 2, NoCommand = 3, NoModel = 4, Busy = 5 }
+export const enum StudentError {
+  NoManifest = 1,
+  Untrusted = 2,
+  NoCommand = 3,
+  NoModel = 4,
+  Busy = 5,
+}
 
 /**
  * The student in the language server: training runs in a worker thread (G2P) or a child process
@@ -31,7 +41,8 @@ export function register(ctx: ServerContext): void {
     const settings = await ctx.getSettings(params.uri);
     const base = folderFor(params.uri);
     const manifest = path.join(params.teacherDir, 'manifest.jsonl');
-    if (!existsSync(manifest)) throw new ResponseError(StudentError.NoManifest, `${params.teacherDir} has no manifest.jsonl: run a teacher batch into it first.`);
+    if (!existsSync(manifest))
+      throw new ResponseError(StudentError.NoManifest, `${params.teacherDir} has no manifest.jsonl: run a teacher batch into it first.`);
     if (training) throw new ResponseError(StudentError.Busy, 'A student is already training.');
     const controller = new AbortController();
     const sub = token.onCancellationRequested(() => controller.abort());
@@ -42,35 +53,61 @@ export function register(ctx: ServerContext): void {
       if (params.kind === 'g2p') {
         const out = path.resolve(base, settings.student.modelPath);
         ctx.log(`Training the G2P student from ${manifest} → ${out}`);
-        const result = await trainInWorker({ labels: [manifest], out, seed: DEFAULT_SEED }, {
-          signal: controller.signal,
-          onProgress: (p) => {
-            if (p.phase === 'epoch') progress({ step: p.step, total: p.total, loss: p.errorRate ?? 0, message: `epoch ${p.step}/${p.total}: ${((p.errorRate ?? 0) * 100).toFixed(2)} % of training examples wrong` });
-            else if (p.phase === 'evaluate' && p.step === 0) progress({ step: 0, message: 'measuring accuracy' });
+        const result = await trainInWorker(
+          { labels: [manifest], out, seed: DEFAULT_SEED },
+          {
+            signal: controller.signal,
+            onProgress: (p) => {
+              if (p.phase === 'epoch')
+                progress({
+                  step: p.step,
+                  total: p.total,
+                  loss: p.errorRate ?? 0,
+                  message: `epoch ${p.step}/${p.total}: ${((p.errorRate ?? 0) * 100).toFixed(2)} % of training examples wrong`,
+                });
+              else if (p.phase === 'evaluate' && p.step === 0) progress({ step: 0, message: 'measuring accuracy' });
+            },
           },
-        });
+        );
         if (!result) return { kind: 'g2p', status: 'cancelled' };
         const m = result.metrics;
-        ctx.log(`G2P student: ${result.examples} examples, held-out accuracy ${m.heldOutAccuracy === null ? '—' : `${(m.heldOutAccuracy * 100).toFixed(2)} %`} (pinyin-pro ${m.heldOutPinyinProAccuracy === null ? '—' : `${(m.heldOutPinyinProAccuracy * 100).toFixed(2)} %`}), ${out}`);
+        ctx.log(
+          `G2P student: ${result.examples} examples, held-out accuracy ${m.heldOutAccuracy === null ? '—' : `${(m.heldOutAccuracy * 100).toFixed(2)} %`} (pinyin-pro ${m.heldOutPinyinProAccuracy === null ? '—' : `${(m.heldOutPinyinProAccuracy * 100).toFixed(2)} %`}), ${out}`,
+        );
         // The polyphone diagnostics take the new model as their second opinion.
         ctx.revalidate();
         return { kind: 'g2p', status: 'done', model: out, result };
       }
-      if (!params.workspaceTrusted) throw new ResponseError(StudentError.Untrusted, 'The external trainer runs a program: not allowed in an untrusted workspace.');
+      if (!params.workspaceTrusted)
+        throw new ResponseError(StudentError.Untrusted, 'The external trainer runs a program: not allowed in an untrusted workspace.');
       const command = settings.student.trainCommand;
-      if (!command.length) throw new ResponseError(StudentError.NoCommand, 'No external trainer is configured (ttsDistill.student.trainCommand).');
+      if (!command.length)
+        throw new ResponseError(StudentError.NoCommand, 'No external trainer is configured (ttsDistill.student.trainCommand).');
       const out = path.resolve(base, path.dirname(settings.student.modelPath), 'acoustic');
       ctx.log(`External trainer: ${command.join(' ')} (manifest ${manifest}, out ${out})`);
       const result = await runExternalTrainer({
-        command, manifest, out, cwd: base, signal: controller.signal,
+        command,
+        manifest,
+        out,
+        cwd: base,
+        signal: controller.signal,
         onEvent: (e) => {
-          if (e.event === 'progress') progress({ step: e.step, ...(e.total !== undefined ? { total: e.total } : {}), ...(e.loss !== undefined ? { loss: e.loss } : {}) });
+          if (e.event === 'progress')
+            progress({
+              step: e.step,
+              ...(e.total !== undefined ? { total: e.total } : {}),
+              ...(e.loss !== undefined ? { loss: e.loss } : {}),
+            });
           else if (e.event === 'log') progress({ step: -1, message: e.message });
           else if (e.event === 'error') progress({ step: -1, message: `error: ${e.message}` });
         },
       });
       if (result.status === 'cancelled') return { kind: 'external', status: 'cancelled' };
-      ctx.log(result.status === 'done' ? `External trainer finished: ${result.model ?? '(no model reported)'}` : `External trainer failed: ${result.error}`);
+      ctx.log(
+        result.status === 'done'
+          ? `External trainer finished: ${result.model ?? '(no model reported)'}`
+          : `External trainer failed: ${result.error}`,
+      );
       return { kind: 'external', status: result.status, out, result };
     } finally {
       training = false;
@@ -81,7 +118,8 @@ export function register(ctx: ServerContext): void {
   ctx.connection.onRequest(EvaluateStudentRequest.type, async (params, token) => {
     const settings = await ctx.getSettings(params.uri);
     const model = path.resolve(folderFor(params.uri), settings.student.modelPath);
-    if (!existsSync(model)) throw new ResponseError(StudentError.NoModel, `No G2P student at ${model}: train one first (TTS Distill: Train Student).`);
+    if (!existsSync(model))
+      throw new ResponseError(StudentError.NoModel, `No G2P student at ${model}: train one first (TTS Distill: Train Student).`);
     const controller = new AbortController();
     const sub = token.onCancellationRequested(() => controller.abort());
     try {
@@ -96,18 +134,32 @@ export function register(ctx: ServerContext): void {
       }
       const synthCommand = settings.student.synthCommand;
       const synth = synthCommand.length
-        ? { command: synthCommand, outDir: params.studentAudioDir ?? path.resolve(folderFor(params.uri), settings.preview.studentOutputDir), workDir: evalDir, cwd: folderFor(params.uri) }
+        ? {
+            command: synthCommand,
+            outDir: params.studentAudioDir ?? path.resolve(folderFor(params.uri), settings.preview.studentOutputDir),
+            workDir: evalDir,
+            cwd: folderFor(params.uri),
+          }
         : undefined;
       const report = await evaluate({
-        teacherDir: params.teacherDir, student, modelFile: model, studentAudioDir: params.studentAudioDir, signal: controller.signal,
-        ...(judge ? { judge } : {}), ...(synth ? { synth } : {}), onLog: (l) => ctx.log(l),
+        teacherDir: params.teacherDir,
+        student,
+        modelFile: model,
+        studentAudioDir: params.studentAudioDir,
+        signal: controller.signal,
+        ...(judge ? { judge } : {}),
+        ...(synth ? { synth } : {}),
+        onLog: (l) => ctx.log(l),
       });
       if (report.summary.judges?.error) ctx.log(`Judges: ${report.summary.judges.error}`);
       if (report.summary.rtf?.error) ctx.log(`Student synthesis: ${report.summary.rtf.error}`);
       const files = await writeReport(report, evalDir);
       const taskFile = await findTaskFile(folderFor(params.uri), report.items);
       return {
-        report, model, files, ...(taskFile ? { taskFile } : {}),
+        report,
+        model,
+        files,
+        ...(taskFile ? { taskFile } : {}),
         teacherDocument: readingsDocument(report.items, 'teacher'),
         studentDocument: readingsDocument(report.items, 'student'),
       };
@@ -129,7 +181,9 @@ export async function findTaskFile(folder: string, items: ReadonlyArray<{ line: 
   if (!probe.length) return undefined;
   let entries: string[];
   try {
-    entries = (await readdir(folder, { recursive: true })).filter((f) => f.endsWith('.tasks.jsonl') && !f.split(path.sep).includes('node_modules'));
+    entries = (await readdir(folder, { recursive: true })).filter(
+      (f) => f.endsWith('.tasks.jsonl') && !f.split(path.sep).includes('node_modules'),
+    );
   } catch {
     return undefined;
   }

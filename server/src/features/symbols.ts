@@ -92,7 +92,8 @@ export function dictionarySymbols(text: string): DocumentSymbol[] {
   const parsed = parseDictionaryFile(text);
   return parsed.entries.map((e) => {
     const lineLength = parsed.lines[e.line]?.length ?? 0;
-    const start = e.wordStart ?? e.keyStart, end = e.wordEnd ?? e.keyEnd;
+    const start = e.wordStart ?? e.keyStart,
+      end = e.wordEnd ?? e.keyEnd;
     return {
       name: (e.word ?? e.key) || `line ${e.line + 1}`,
       detail: e.word !== undefined ? `${e.key} → ${e.value}` : e.value,
@@ -110,7 +111,12 @@ const RESCAN_MS = 5000;
 const fileLists = new Map<string, { at: number; files: string[] }>();
 const nameCache = new Map<string, { mtimeMs: number; size: number; names: DiskName[] }>();
 
-interface DiskName { name: string; line: number; start: number; end: number }
+interface DiskName {
+  name: string;
+  line: number;
+  start: number;
+  end: number;
+}
 
 /** `*.tasks.jsonl` in a workspace folder (at most 4 folders deep, no hidden folders, no node_modules), listed at most every 5 s. */
 export async function workspaceTaskFiles(folder: string): Promise<string[]> {
@@ -145,11 +151,12 @@ async function namesOnDisk(file: string): Promise<DiskName[]> {
       const literal = typeof raw === 'number' ? name : JSON.stringify(name);
       const at = line.indexOf(literal);
       names.push(at >= 0 ? { name, line: i, start: at, end: at + literal.length } : { name, line: i, start: 0, end: line.length });
-    } catch { /* a broken line has no name */ }
+    } catch {
+      /* a broken line has no name */
+    }
   });
   nameCache.set(file, { mtimeMs: st.mtimeMs, size: st.size, names });
   return names;
 }
-
 
 export type { OpenDocument };

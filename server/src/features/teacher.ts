@@ -10,7 +10,13 @@ import { checkNames, parseTaskText, runBatch } from '../core/batch/runner';
 import type { JudgesLine } from '../core/evaluation/judges/apply';
 import type { Settings } from '../core/settings';
 import { createTeacher } from '../core/teacher';
-import { BatchPreflightRequest, BatchProgressNotification, QaOverrideRequest, SubmitBatchRequest, TeacherHealthRequest } from '../../../protocol/lsp/teacher';
+import {
+  BatchPreflightRequest,
+  BatchProgressNotification,
+  QaOverrideRequest,
+  SubmitBatchRequest,
+  TeacherHealthRequest,
+} from '../../../protocol/lsp/teacher';
 import { QaError, readOverrides, writeOverrides } from '../core/qa/runQa';
 import { qaSummaryLine } from '../core/qa/gates';
 
@@ -44,7 +50,9 @@ export function register(ctx: ServerContext): void {
     return {
       lines: tasks.length + invalid.length,
       invalid: [...errors].sort((a, b) => a[0] - b[0]).map(([line, reason]) => ({ line, reason })),
-      backend: settings.teacher.backend, runsExternalProgram: runsExternalProgram(settings), ...dirs,
+      backend: settings.teacher.backend,
+      runsExternalProgram: runsExternalProgram(settings),
+      ...dirs,
     };
   });
 
@@ -52,7 +60,10 @@ export function register(ctx: ServerContext): void {
     const file = filePath(params.uri);
     const settings = await ctx.getSettings(params.uri);
     if (!params.workspaceTrusted && runsExternalProgram(settings)) {
-      throw new ResponseError(1, `The ${settings.teacher.backend} teacher runs an external program: not allowed in an untrusted workspace.`);
+      throw new ResponseError(
+        1,
+        `The ${settings.teacher.backend} teacher runs an external program: not allowed in an untrusted workspace.`,
+      );
     }
     const outDir = path.resolve(params.outDir);
     if (running.has(outDir)) throw new ResponseError(2, `A batch is already writing to ${outDir}.`);
@@ -61,7 +72,9 @@ export function register(ctx: ServerContext): void {
     const controller = new AbortController();
     const sub = token.onCancellationRequested(() => controller.abort());
     const teacher = createTeacher(settings, {
-      baseDir: base, log: ctx.log, ...(params.token ? { token: params.token } : {}),
+      baseDir: base,
+      log: ctx.log,
+      ...(params.token ? { token: params.token } : {}),
       // glmtts-cli: the checkout's dictionary differs and tts-distill did not write it — ask before replacing it.
       confirmDictionaryReplace: async (q) => {
         const replace = 'Replace (keep a backup)';
@@ -69,16 +82,29 @@ export function register(ctx: ServerContext): void {
         return answer?.title === replace;
       },
     });
-    let lastSent = 0, lastRefresh = Date.now();
-    ctx.log(`Batch ${path.basename(file)} → ${outDir} (teacher: ${settings.teacher.backend}, seed ${settings.batch.seed}, ${settings.batch.concurrency} at once)`);
+    let lastSent = 0,
+      lastRefresh = Date.now();
+    ctx.log(
+      `Batch ${path.basename(file)} → ${outDir} (teacher: ${settings.teacher.backend}, seed ${settings.batch.seed}, ${settings.batch.concurrency} at once)`,
+    );
     try {
       const summary = await runBatch({
-        tasksFile: file, dialect: settings.taskFiles.dialect, validOnly: params.validOnly, outDir, teacher,
+        tasksFile: file,
+        dialect: settings.taskFiles.dialect,
+        validOnly: params.validOnly,
+        outDir,
+        teacher,
         // With validOnly, the lines the editor shows errors on are left out too: the server decides from its own findings.
         ...(params.validOnly ? { skipLines: new Set(editorErrors(ctx.getDocument(params.uri)).keys()) } : {}),
-        concurrency: settings.batch.concurrency, timeoutMs: settings.batch.timeoutSeconds * 1000, retries: settings.batch.retries,
-        seed: settings.batch.seed, sampleRate: settings.teacher.sampleRate, glmttsPath: settings.teacher.glmttsPath, workspaceFolder: base,
-        signal: controller.signal, onLog: ctx.log,
+        concurrency: settings.batch.concurrency,
+        timeoutMs: settings.batch.timeoutSeconds * 1000,
+        retries: settings.batch.retries,
+        seed: settings.batch.seed,
+        sampleRate: settings.teacher.sampleRate,
+        glmttsPath: settings.teacher.glmttsPath,
+        workspaceFolder: base,
+        signal: controller.signal,
+        onLog: ctx.log,
         onProgress: (p) => {
           const now = Date.now();
           const finished = p.done + p.skipped + p.failed === p.total;
@@ -91,7 +117,9 @@ export function register(ctx: ServerContext): void {
           }
         },
       });
-      ctx.log(`Batch ${summary.cancelled ? 'cancelled' : 'finished'}: done ${summary.done}, skipped ${summary.skipped}, failed ${summary.failed} of ${summary.total}${summary.invalid ? ` (${summary.invalid} line(s) with errors left out)` : ''} in ${(summary.elapsedMs / 1000).toFixed(1)} s.`);
+      ctx.log(
+        `Batch ${summary.cancelled ? 'cancelled' : 'finished'}: done ${summary.done}, skipped ${summary.skipped}, failed ${summary.failed} of ${summary.total}${summary.invalid ? ` (${summary.invalid} line(s) with errors left out)` : ''} in ${(summary.elapsedMs / 1000).toFixed(1)} s.`,
+      );
       return summary;
     } finally {
       sub.dispose();
@@ -121,17 +149,26 @@ export function register(ctx: ServerContext): void {
   // A QA decision from a code lens: only in an output folder of this workspace's settings that holds a manifest.
   ctx.connection.onRequest(QaOverrideRequest.type, async ({ runDir, name, override }) => {
     const dir = path.resolve(runDir);
-    const known = await Promise.all(ctx.allDocuments().filter((d) => d.kind === 'tasks').map(async (d) => Object.values(outDirs(await ctx.getSettings(d.uri), d.path))));
-    if (!known.flat().includes(dir) || !existsSync(path.join(dir, MANIFEST_FILE))) throw new ResponseError(4, `${runDir} is not a teacher output folder of an open task file.`);
+    const known = await Promise.all(
+      ctx
+        .allDocuments()
+        .filter((d) => d.kind === 'tasks')
+        .map(async (d) => Object.values(outDirs(await ctx.getSettings(d.uri), d.path))),
+    );
+    if (!known.flat().includes(dir) || !existsSync(path.join(dir, MANIFEST_FILE)))
+      throw new ResponseError(4, `${runDir} is not a teacher output folder of an open task file.`);
     try {
       const overrides = await readOverrides(dir);
       if (override === 'clear') overrides.delete(name);
       else overrides.set(name, override);
       await writeOverrides(dir, overrides);
     } catch (err) {
-      throw new ResponseError(5, err instanceof QaError ? err.message : `Could not write the QA decision: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ResponseError(
+        5,
+        err instanceof QaError ? err.message : `Could not write the QA decision: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
-    ctx.log(`QA: ${name} in ${dir}: ${override === 'clear' ? 'back to the gates\' verdict' : `${override}d by hand`}`);
+    ctx.log(`QA: ${name} in ${dir}: ${override === 'clear' ? "back to the gates' verdict" : `${override}d by hand`}`);
     refreshLenses();
   });
 
@@ -142,7 +179,10 @@ export function register(ctx: ServerContext): void {
     const prod = await ctx.outputs.get(dirs.outputDir);
     const test = await ctx.outputs.get(dirs.testOutputDir);
     if (!prod && !test) return [];
-    return lensesFor(doc, [[prod, '', dirs.outputDir], [test, ' (test)', dirs.testOutputDir]]);
+    return lensesFor(doc, [
+      [prod, '', dirs.outputDir],
+      [test, ' (test)', dirs.testOutputDir],
+    ]);
   });
 }
 
@@ -175,22 +215,51 @@ function lensesFor(doc: OpenDocument, folders: Array<[OutputFolderState | undefi
       // Only the hash tells whether the output still belongs to this line as it is now written.
       const hash = taskHash(task);
       if (rec && rec.taskHash === hash) {
-        lenses.push({ range, command: { title: `▶ play${suffix}`, command: 'ttsDistill.previewAudio', arguments: [{ uri: doc.uri, line: i, source: 'teacher' }] } });
+        lenses.push({
+          range,
+          command: {
+            title: `▶ play${suffix}`,
+            command: 'ttsDistill.previewAudio',
+            arguments: [{ uri: doc.uri, line: i, source: 'teacher' }],
+          },
+        });
         const qa = state.qa?.get(task.name);
         const qaText = qa?.measures ? ` · SNR ${qa.measures.snrDb === null ? 'n/a' : `${qa.measures.snrDb.toFixed(0)} dB`}` : '';
         const tooltip = [rec.note ?? rec.phonemes, qa?.measures ? `QA: ${qaSummaryLine(qa)}` : undefined].filter(Boolean).join('\n');
-        lenses.push({ range, command: { title: `✓ ${rec.durationSeconds.toFixed(1)} s${rec.clonedVoice ? '' : ' · voice not cloned'}${judgeLensText(state.judges?.get(task.name), rec)}${qaText}`, command: 'ttsDistill.showOutput', tooltip } });
+        lenses.push({
+          range,
+          command: {
+            title: `✓ ${rec.durationSeconds.toFixed(1)} s${rec.clonedVoice ? '' : ' · voice not cloned'}${judgeLensText(state.judges?.get(task.name), rec)}${qaText}`,
+            command: 'ttsDistill.showOutput',
+            tooltip,
+          },
+        });
         // Left out by the QA gates (or by hand): say why, and let the user include it anyway.
         const excluded = state.excluded.get(task.name);
         if (excluded) {
           const short = excluded.length > 60 ? excluded.slice(0, 59) + '…' : excluded;
-          lenses.push({ range, command: { title: `⊘ excluded · ${short}`, command: 'ttsDistill.qaOverride', tooltip: `${excluded}. Click to include this line in training, evaluation and export anyway.`, arguments: [{ runDir, name: task.name, override: 'include' }] } });
+          lenses.push({
+            range,
+            command: {
+              title: `⊘ excluded · ${short}`,
+              command: 'ttsDistill.qaOverride',
+              tooltip: `${excluded}. Click to include this line in training, evaluation and export anyway.`,
+              arguments: [{ runDir, name: task.name, override: 'include' }],
+            },
+          });
         }
         break;
       }
       if (fail && (fail.taskHash === hash || fail.taskHash === '')) {
         const reason = fail.reason.length > 70 ? fail.reason.slice(0, 69) + '…' : fail.reason;
-        lenses.push({ range, command: { title: `✗ ${reason}${suffix}`, command: 'ttsDistill.showOutput', tooltip: `${fail.reason} (after ${fail.attempts} attempt(s)${fail.transient ? '; may succeed when run again' : ''})` } });
+        lenses.push({
+          range,
+          command: {
+            title: `✗ ${reason}${suffix}`,
+            command: 'ttsDistill.showOutput',
+            tooltip: `${fail.reason} (after ${fail.attempts} attempt(s)${fail.transient ? '; may succeed when run again' : ''})`,
+          },
+        });
         break;
       }
     }
@@ -202,6 +271,10 @@ function lensesFor(doc: OpenDocument, folders: Array<[OutputFolderState | undefi
 function judgeLensText(j: JudgesLine | undefined, rec: Pick<ManifestRecord, 'wavSha256'>): string {
   if (!j || (j.wavSha256 && j.wavSha256 !== rec.wavSha256)) return '';
   if (j.error) return ' · not judged';
-  const parts = [j.cer !== null ? `CER ${j.cer.toFixed(2)}` : '', j.similarity !== null ? `sim ${j.similarity.toFixed(2)}` : '', j.emotion !== null ? `emotion ${j.emotion.toFixed(2)}` : ''].filter(Boolean);
+  const parts = [
+    j.cer !== null ? `CER ${j.cer.toFixed(2)}` : '',
+    j.similarity !== null ? `sim ${j.similarity.toFixed(2)}` : '',
+    j.emotion !== null ? `emotion ${j.emotion.toFixed(2)}` : '',
+  ].filter(Boolean);
   return parts.length ? ` · ${parts.join(' · ')}` : '';
 }

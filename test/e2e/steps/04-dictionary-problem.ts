@@ -10,6 +10,9 @@ export default {
     const column = h.readFile('dicts/broken.g2p.jsonl').split('\n')[1]!.length + 1;
     const p = await h.waitForProblem(/fails to load the dictionary/, 'broken.g2p');
     h.log(`${p.severity} ${p.line}:${p.column} ${p.message}`);
-    h.expect(p.severity === 'error' && p.line === 2 && p.message.includes(`column ${column}`), `error on line 2 naming column ${column}: ${JSON.stringify(p)}`);
+    h.expect(
+      p.severity === 'error' && p.line === 2 && p.message.includes(`column ${column}`),
+      `error on line 2 naming column ${column}: ${JSON.stringify(p)}`,
+    );
   },
 } satisfies Step;

@@ -7,9 +7,18 @@ export default {
     // The per-polyphone information diagnostics are off by default (readings are inlay hints): this step reads them.
     // Inlay hints move the characters on screen; the hover below aims at a character by its place in the text.
     const settings = JSON.parse(h.readFile('.vscode/settings.json')) as Record<string, unknown>;
-    h.writeFile('.vscode/settings.json', JSON.stringify({
-      ...settings, 'ttsDistill.polyphones.informationDiagnostics': true, 'ttsDistill.inlayHints.readings': 'none',
-    }, null, 2));
+    h.writeFile(
+      '.vscode/settings.json',
+      JSON.stringify(
+        {
+          ...settings,
+          'ttsDistill.polyphones.informationDiagnostics': true,
+          'ttsDistill.inlayHints.readings': 'none',
+        },
+        null,
+        2,
+      ),
+    );
     try {
       await h.openFile('demo.tasks.jsonl');
       const flag = await h.waitForProblem(/^重: teacher reads zhong4/, 'demo.tasks');
@@ -27,7 +36,9 @@ export default {
       h.log(`${pinned.severity} ${pinned.line}:${pinned.column} ${pinned.message}`);
       await h.openFile('G2P_replace_dict.jsonl');
       await h.save();
-      await h.until('the rule saved in the dictionary', () => h.readFile('G2P_replace_dict.jsonl').includes('{"word": "重", "context": "重量", "phoneme": "zhong4"}'));
+      await h.until('the rule saved in the dictionary', () =>
+        h.readFile('G2P_replace_dict.jsonl').includes('{"word": "重", "context": "重量", "phoneme": "zhong4"}'),
+      );
     } finally {
       // Back to the settings the other steps expect, whatever happened above.
       h.writeFile('.vscode/settings.json', JSON.stringify(settings, null, 2));

@@ -11,7 +11,8 @@ export default {
     // The 120-line sample task file, with its prompt WAVs, in a folder of the workspace (under another name:
     // Quick Open in later steps must not confuse it with the workspace's own demo.tasks.jsonl).
     mkdirSync(path.join(h.workspace, 'sample', 'prompts'), { recursive: true });
-    for (const f of readdirSync(path.join(SAMPLE, 'prompts'))) copyFileSync(path.join(SAMPLE, 'prompts', f), path.join(h.workspace, 'sample', 'prompts', f));
+    for (const f of readdirSync(path.join(SAMPLE, 'prompts')))
+      copyFileSync(path.join(SAMPLE, 'prompts', f), path.join(h.workspace, 'sample', 'prompts', f));
     h.writeFile('sample/sample.tasks.jsonl', readFileSync(path.join(SAMPLE, 'demo.tasks.jsonl'), 'utf8'));
     await h.openFile('sample/sample.tasks.jsonl');
 
@@ -19,21 +20,30 @@ export default {
     const hint = (label: RegExp) => h.editor.locator('.view-lines span').filter({ hasText: label });
     await h.until('the reading of 行 as an inlay hint', () => hint(/^\s*hang2\s*$/).count());
     await h.until('the reading of 重 as an inlay hint', () => hint(/^\s*chong2\s*$/).count());
-    const shown = await h.editor.locator('.view-lines span').evaluateAll((spans) => spans.map((s) => s.textContent ?? '').filter((t) => /^\s*[a-z]+[1-5]\s*$/.test(t)).length);
+    const shown = await h.editor
+      .locator('.view-lines span')
+      .evaluateAll((spans) => spans.map((s) => s.textContent ?? '').filter((t) => /^\s*[a-z]+[1-5]\s*$/.test(t)).length);
     h.log(`${shown} reading hints in view`);
     h.expect(shown >= 10, `several reading hints in view: ${shown}`);
     await h.screenshot('inlay-hints');
 
     // Problems: no entry per polyphone any more (the issue counted 812 information entries), only real problems.
-    await h.until('the sample file\'s problems', async () => (await h.problems()).some((p) => p.file?.includes('sample')));
+    await h.until("the sample file's problems", async () => (await h.problems()).some((p) => p.file?.includes('sample')));
     const rows = (await h.problems()).filter((p) => p.file?.includes('sample'));
     const by = (s: string) => rows.filter((p) => p.severity === s).length;
-    h.log(`Problems for sample/sample.tasks.jsonl after opening: ${rows.length} (${by('error')} errors, ${by('warning')} warnings, ${by('info')} information, ${by('hint')} hints)`);
+    h.log(
+      `Problems for sample/sample.tasks.jsonl after opening: ${rows.length} (${by('error')} errors, ${by('warning')} warnings, ${by('info')} information, ${by('hint')} hints)`,
+    );
     for (const p of rows.slice(0, 12)) h.log(`  ${p.severity} ${p.line}:${p.column} ${p.message}`);
-    const perPolyphone = rows.filter((p) => p.severity === 'info' && /: teacher reads|leaves .* to its language model/.test(p.message) && !/ambiguous/.test(p.message));
+    const perPolyphone = rows.filter(
+      (p) => p.severity === 'info' && /: teacher reads|leaves .* to its language model/.test(p.message) && !/ambiguous/.test(p.message),
+    );
     h.expect(perPolyphone.length === 0, `no information entry per polyphone: ${JSON.stringify(perPolyphone.slice(0, 3))}`);
     h.expect(rows.length > 0 && rows.length < 812 / 4, `a short list: ${rows.length}`);
     const warnings = rows.filter((p) => p.severity === 'warning');
-    h.expect(warnings.every((p) => /ambiguous|Unknown key|prompt|belongs to|Blank line|collide|differs/.test(p.message)), `every warning is a real one: ${JSON.stringify(warnings.filter((p) => !/ambiguous/.test(p.message)).slice(0, 3))}`);
+    h.expect(
+      warnings.every((p) => /ambiguous|Unknown key|prompt|belongs to|Blank line|collide|differs/.test(p.message)),
+      `every warning is a real one: ${JSON.stringify(warnings.filter((p) => !/ambiguous/.test(p.message)).slice(0, 3))}`,
+    );
   },
 } satisfies Step;

@@ -26,10 +26,24 @@ export default {
     write('teacher-out/bank_walk.wav', encodeWav(tone, 24000));
     write('student-out/bank_walk.wav', 'this is not audio');
     // The take's manifest record says 行 in 银行 was read xing2: the dictionary has changed since.
-    write('teacher-out/manifest.jsonl', JSON.stringify({
-      line: 0, name: 'bank_walk', taskHash: 'h', text: '我去银行取钱，然后行走回家。', readings: ['wo3', 'qu4', 'yin2', 'xing2', 'qu3', 'qian2', null, 'ran2', 'hou4', 'xing2', 'zou3', 'hui2', 'jia1', null],
-      phonemes: '', audio: 'bank_walk.wav', durationSeconds: 2.5, sampleRate: 24000, backend: 'embedded', seed: 42, wavSha256: 'w', clonedVoice: false,
-    }) + '\n');
+    write(
+      'teacher-out/manifest.jsonl',
+      JSON.stringify({
+        line: 0,
+        name: 'bank_walk',
+        taskHash: 'h',
+        text: '我去银行取钱，然后行走回家。',
+        readings: ['wo3', 'qu4', 'yin2', 'xing2', 'qu3', 'qian2', null, 'ran2', 'hou4', 'xing2', 'zou3', 'hui2', 'jia1', null],
+        phonemes: '',
+        audio: 'bank_walk.wav',
+        durationSeconds: 2.5,
+        sampleRate: 24000,
+        backend: 'embedded',
+        seed: 42,
+        wavSha256: 'w',
+        clonedVoice: false,
+      }) + '\n',
+    );
 
     // From the command palette, on line 1: the teacher's take is shown first.
     await h.openFile('demo.tasks.jsonl');
@@ -39,12 +53,17 @@ export default {
     const view = h.webview();
     const stage = view.locator('.stage');
     const rendered = (key: string, what: string, timeoutMs = 20_000) =>
-      h.until(what, async () => (await stage.getAttribute('data-rendered', { timeout: 500 })) === key && (await stage.isVisible()), timeoutMs);
+      h.until(
+        what,
+        async () => (await stage.getAttribute('data-rendered', { timeout: 500 })) === key && (await stage.isVisible()),
+        timeoutMs,
+      );
     await rendered('teacher', 'the teacher output drawn in the preview', 30_000);
     h.log(`preview drawn ${Date.now() - opened} ms after the command`);
     const meta = await view.locator('.meta').innerText();
     h.log('metadata:', meta.replace(/\s+/g, ' '));
-    for (const want of ['0:02.50', '24000 Hz', 'mono', '16-bit PCM', '-6.0 dBFS', '-9.0 dBFS', 'F0 median', '220 Hz']) h.expect(meta.includes(want), `metadata shows ${want}: ${JSON.stringify(meta)}`);
+    for (const want of ['0:02.50', '24000 Hz', 'mono', '16-bit PCM', '-6.0 dBFS', '-9.0 dBFS', 'F0 median', '220 Hz'])
+      h.expect(meta.includes(want), `metadata shows ${want}: ${JSON.stringify(meta)}`);
     const waveInk = await view.locator('canvas.wave').evaluate(inkedPixels);
     const specInk = await view.locator('canvas.spec').evaluate(inkedPixels);
     h.expect(waveInk > 1000 && specInk > 1000, `waveform and spectrogram are drawn (${waveInk}, ${specInk} pixels)`);
@@ -135,7 +154,10 @@ export default {
     // detailed analysis of that part and draws it; 0 shows the whole file again.
     await view.locator('h1').click();
     for (let i = 0; i < 8; i++) await h.press('+');
-    await h.until('a detailed analysis of the zoomed part drawn', async () => (await stage.getAttribute('data-detail', { timeout: 500 })) === 'true');
+    await h.until(
+      'a detailed analysis of the zoomed part drawn',
+      async () => (await stage.getAttribute('data-detail', { timeout: 500 })) === 'true',
+    );
     const zoomed = (await stage.getAttribute('data-window'))!.split('-').map(Number);
     h.log(`zoomed window ${zoomed.join('–')} s`);
     h.expect(zoomed[0] === 0 && Math.abs(zoomed[1]! - 600 / 256) < 0.01, `the window is the first 600/256 s: ${zoomed.join('-')}`);

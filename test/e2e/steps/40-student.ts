@@ -19,7 +19,24 @@ function teacherRun(write: (rel: string, data: string | Uint8Array) => void, cou
     // The teacher's G2P decided them (a label the student may learn), as a real manifest records it.
     const sources: (string | null)[] = new Array<string | null>(text.length).fill(null);
     sources[at] = 'g2p';
-    records.push(JSON.stringify({ line: n, name: `utt_${n}`, taskHash: 'h', text, readings, sources, phonemes: text, audio: `utt_${n}.wav`, durationSeconds: 1, sampleRate: 24000, backend: 'embedded', seed: 42, wavSha256: 'w', clonedVoice: false }));
+    records.push(
+      JSON.stringify({
+        line: n,
+        name: `utt_${n}`,
+        taskHash: 'h',
+        text,
+        readings,
+        sources,
+        phonemes: text,
+        audio: `utt_${n}.wav`,
+        durationSeconds: 1,
+        sampleRate: 24000,
+        backend: 'embedded',
+        seed: 42,
+        wavSha256: 'w',
+        clonedVoice: false,
+      }),
+    );
   }
   write('teacher-out/manifest.jsonl', records.join('\n') + '\n');
   const tone = Float32Array.from({ length: 24000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 200 * i) / 24000));
@@ -42,7 +59,10 @@ export default {
     const done = await h.notification(/G2P student trained on \d+ polyphones/, 90_000);
     h.log(done);
     const [, student, pinyinPro] = /held-out accuracy (\d+\.\d+) % \(pinyin-pro (\d+\.\d+) %\)/.exec(done) ?? [];
-    h.expect(student && pinyinPro && Number(student) > Number(pinyinPro), `the notification gives the accuracy, above pinyin-pro's: ${done}`);
+    h.expect(
+      student && pinyinPro && Number(student) > Number(pinyinPro),
+      `the notification gives the accuracy, above pinyin-pro's: ${done}`,
+    );
     const status = await view.locator('.status').innerText();
     h.expect(/G2P student trained/.test(status), `the panel says it finished: ${status}`);
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -79,7 +99,8 @@ export default {
     await first.locator('.text').click();
     // The diff shows the item's line (task line n is document line n here): the student side's line numbers include it.
     await h.until(`line ${line} visible in the diff`, async () =>
-      (await h.page.locator('.editor.modified .line-numbers').allInnerTexts()).some((t) => t.trim() === String(line)));
+      (await h.page.locator('.editor.modified .line-numbers').allInnerTexts()).some((t) => t.trim() === String(line)),
+    );
     await h.screenshot('evaluation');
   },
 } satisfies Step;

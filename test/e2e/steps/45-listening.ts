@@ -20,12 +20,31 @@ async function evaluationRun(root: string): Promise<void> {
   const records: string[] = [];
   for (let n = 0; n < LINES; n++) {
     const text = `我们去银行办事${n}`;
-    records.push(JSON.stringify({ line: n, name: `listen_${n}`, taskHash: 'h', text, readings: new Array(text.length).fill(null), audio: `listen_${n}.wav`, durationSeconds: 0.5, sampleRate: 24000, backend: 'embedded', seed: 42, wavSha256: 'w', clonedVoice: false }));
+    records.push(
+      JSON.stringify({
+        line: n,
+        name: `listen_${n}`,
+        taskHash: 'h',
+        text,
+        readings: new Array(text.length).fill(null),
+        audio: `listen_${n}.wav`,
+        durationSeconds: 0.5,
+        sampleRate: 24000,
+        backend: 'embedded',
+        seed: 42,
+        wavSha256: 'w',
+        clonedVoice: false,
+      }),
+    );
     write(`listen-teacher/listen_${n}.wav`, encodeWav(tone(220), 24000));
     write(`listen-student/listen_${n}.wav`, encodeWav(tone(330), 24000));
   }
   write('listen-teacher/manifest.jsonl', records.join('\n') + '\n');
-  const report = await evaluate({ teacherDir: path.join(root, 'listen-teacher'), studentAudioDir: path.join(root, 'listen-student'), student: { version: 'stub', predict: () => undefined } });
+  const report = await evaluate({
+    teacherDir: path.join(root, 'listen-teacher'),
+    studentAudioDir: path.join(root, 'listen-student'),
+    student: { version: 'stub', predict: () => undefined },
+  });
   await writeReport(report, path.join(root, 'listen-eval'));
 }
 
@@ -36,7 +55,11 @@ export default {
     await evaluationRun(h.workspace);
     const answers = () => {
       try {
-        return h.readFile('listen-eval/listening/test-1.jsonl').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { kind: string; choice: string; preferred: string });
+        return h
+          .readFile('listen-eval/listening/test-1.jsonl')
+          .split('\n')
+          .filter((l) => l.trim())
+          .map((l) => JSON.parse(l) as { kind: string; choice: string; preferred: string });
       } catch {
         return [];
       }
@@ -44,7 +67,11 @@ export default {
 
     // Run alone (E2E_STEPS=45) on a loaded machine, the extension may still be activating, and the palette
     // entry shows once its ttsDistill.active context key is set; an open palette does not refresh: ask again.
-    await h.until('extensions activated', async () => !(await h.page.locator('.statusbar').innerText()).includes('Activating Extensions'), 120_000);
+    await h.until(
+      'extensions activated',
+      async () => !(await h.page.locator('.statusbar').innerText()).includes('Activating Extensions'),
+      120_000,
+    );
     for (let attempt = 1; ; attempt++) {
       try {
         // The only evaluation with student audio, and no test yet: the panel opens on test-1 without a question.
@@ -65,7 +92,11 @@ export default {
     h.expect(!/teacher|student/i.test(await view.locator('.players').innerText()), 'the players say A and B, not who is who');
 
     // Both clips load in the webview (its resource roots hold the run's folders): 0.5 s each.
-    await h.until('A and B loaded', async () => (await view.locator('button.play').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-seconds')))).join() === '0.50,0.50');
+    await h.until(
+      'A and B loaded',
+      async () =>
+        (await view.locator('button.play').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-seconds')))).join() === '0.50,0.50',
+    );
 
     // Keyboard only: the panel has the focus. Space plays A, Shift+Space B; 2 prefers B, N saves and goes on.
     await h.press('Space');
@@ -98,7 +129,8 @@ export default {
     // To the end: A/B items 3–6 prefer A, then the 12 MOS takes rated 4; the summary lands in the report.
     for (let k = 3; k <= total; k++) {
       const mos = k > LINES;
-      if (mos && k === LINES + 1) h.expect(/How good is this take/.test(await view.locator('.question').innerText()), 'MOS items follow the A/B items');
+      if (mos && k === LINES + 1)
+        h.expect(/How good is this take/.test(await view.locator('.question').innerText()), 'MOS items follow the A/B items');
       await h.press(mos ? '4' : '1');
       await h.press('Enter');
       if (k < total) await h.until(`item ${k + 1}`, async () => (await progress()) === `${k + 1} / ${total}`);
@@ -108,8 +140,13 @@ export default {
     h.log('summary:', summary.replace(/\s+/g, ' '));
     h.expect(/MOS teacher\s+4\.00/.test(summary) && /MOS student\s+4\.00/.test(summary), `MOS 4.00 for both systems: ${summary}`);
     h.expect(answers().length === total, `${total} answers in the jsonl`);
-    const report = JSON.parse(h.readFile('listen-eval/eval.json')) as { listening?: Array<{ test: string; answered: number; preference: { n: number } }> };
-    h.expect(report.listening?.[0]?.test === 'test-1' && report.listening[0].answered === total && report.listening[0].preference.n === LINES, `eval.json carries the summary: ${JSON.stringify(report.listening)}`);
+    const report = JSON.parse(h.readFile('listen-eval/eval.json')) as {
+      listening?: Array<{ test: string; answered: number; preference: { n: number } }>;
+    };
+    h.expect(
+      report.listening?.[0]?.test === 'test-1' && report.listening[0].answered === total && report.listening[0].preference.n === LINES,
+      `eval.json carries the summary: ${JSON.stringify(report.listening)}`,
+    );
     h.expect(h.readFile('listen-eval/eval.html').includes('Listening tests (blind)'), 'eval.html has the listening section');
     await h.screenshot('finished');
   },

@@ -7,7 +7,9 @@ export default {
   async run(h) {
     await h.openFile('demo.tasks.jsonl');
     // Go to Symbol in Editor: "@" in the Quick Input (Ctrl+Shift+O).
-    await h.withQuickInput('Control+Shift+O', '@weigh', () => h.pickQuickInputRow('the symbol weigh_again', (label) => label.includes('weigh_again'), true));
+    await h.withQuickInput('Control+Shift+O', '@weigh', () =>
+      h.pickQuickInputRow('the symbol weigh_again', (label) => label.includes('weigh_again'), true),
+    );
     const ln = await h.statusBarItem(/^Ln 2, Col \d+/);
     h.log('cursor after Go to Symbol:', ln.text);
     await h.screenshot('editor-symbol');

@@ -7,7 +7,10 @@ export default {
     await h.runCommand('Welcome: Open Walkthrough...');
     await h.pickQuickInputRow('our walkthrough', (label) => label.includes('Get started with TTS Distill Studio'));
     const text = await h.until('the walkthrough steps', async () => {
-      const t = await h.page.locator('.gettingStartedContainer').innerText().catch(() => '');
+      const t = await h.page
+        .locator('.gettingStartedContainer')
+        .innerText()
+        .catch(() => '');
       return t.includes('Open the sample workspace') && t.includes('Use the CLI in the terminal') ? t : undefined;
     });
     h.log('walkthrough:', text.replace(/\s+/g, ' ').slice(0, 160));

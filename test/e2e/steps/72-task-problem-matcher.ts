@@ -15,10 +15,19 @@ export default {
     // through the matcher (its Problems row names the source, "tts-distill task"). With fileLocation
     // autoDetect, VS Code resolved paths asynchronously and dropped most problems of a full run: the
     // matcher uses relative paths (the CLI prints them relative to the task's cwd, the folder).
-    const found = await h.until('a problem from the task in Problems', async () =>
-      (await h.problems('', true)).find((p) => /tts-distill task/.test(p.label) && p.file?.endsWith('broken.g2p.jsonl') === true && p.severity === 'error'), 90_000);
+    const found = await h.until(
+      'a problem from the task in Problems',
+      async () =>
+        (await h.problems('', true)).find(
+          (p) => /tts-distill task/.test(p.label) && p.file?.endsWith('broken.g2p.jsonl') === true && p.severity === 'error',
+        ),
+      90_000,
+    );
     h.log('task problem:', found.file, found.label);
-    h.expect(found.line === 2 && found.column === 25, `at the broken line 2, column 25, as the CLI prints it: ${found.line}:${found.column}`);
+    h.expect(
+      found.line === 2 && found.column === 25,
+      `at the broken line 2, column 25, as the CLI prints it: ${found.line}:${found.column}`,
+    );
     await h.screenshot('task-problems');
   },
 } satisfies Step;

@@ -16,7 +16,11 @@ export default {
   async run(h) {
     mkdirSync(path.join(h.workspace, 'qa'), { recursive: true });
     writeFileSync(path.join(h.workspace, 'qa', 'fan.wav'), encodeWav(noise(3, 24000), 24000));
-    h.writeFile('qa/noisy.tasks.jsonl', JSON.stringify({ prompt_audio: 'fan.wav', prompt_text: '今天天气很好。', input_text: '我们出发吧。', output_name: 'noisy_prompt' }) + '\n');
+    h.writeFile(
+      'qa/noisy.tasks.jsonl',
+      JSON.stringify({ prompt_audio: 'fan.wav', prompt_text: '今天天气很好。', input_text: '我们出发吧。', output_name: 'noisy_prompt' }) +
+        '\n',
+    );
     await h.openFile('qa/noisy.tasks.jsonl');
     const warning = await h.waitForProblem(/Prompt audio quality: WADA-SNR/, 'noisy.tasks');
     h.log(`${warning.severity} ${warning.line}:${warning.column} ${warning.message}`);

@@ -28,7 +28,11 @@ const BLOCK_FRAMES = 1 << 16;
  * that the cost and the size of the answer stay flat however long the file is. Samples are
  * decoded block by block; the spectrogram decodes only the windows it shows.
  */
-export function analyseWavBytes(buf: Uint8Array, file: { path: string; mtimeMs: number; sizeBytes: number }, opts: AnalysisOptions = {}): AudioAnalysis {
+export function analyseWavBytes(
+  buf: Uint8Array,
+  file: { path: string; mtimeMs: number; sizeBytes: number },
+  opts: AnalysisOptions = {},
+): AudioAnalysis {
   const t0 = performance.now();
   const reader = new WavReader(buf);
   const { sampleRate: sr, channels: channelCount } = reader.header;
@@ -138,7 +142,8 @@ function streamPeaks(reader: WavReader, first: number, n: number, buckets: numbe
   const mixed = groups.map((cs) => (cs.length > 1 ? new BucketAccumulator(n, buckets) : undefined));
   const block = Array.from({ length: channelCount }, () => new Float32Array(BLOCK_FRAMES));
   const mix = new Float32Array(BLOCK_FRAMES);
-  let sum = 0, clipped = 0;
+  let sum = 0,
+    clipped = 0;
   for (let start = 0; start < n; start += BLOCK_FRAMES) {
     const count = Math.min(BLOCK_FRAMES, n - start);
     reader.read(first + start, count, block);
@@ -177,7 +182,10 @@ class BucketAccumulator {
   private frame = 0;
   private end: number;
 
-  constructor(private readonly frames: number, private readonly buckets: number) {
+  constructor(
+    private readonly frames: number,
+    private readonly buckets: number,
+  ) {
     this.min = new Float32Array(buckets).fill(Infinity);
     this.max = new Float32Array(buckets).fill(-Infinity);
     this.end = Math.floor(frames / buckets);
@@ -185,14 +193,16 @@ class BucketAccumulator {
 
   add(x: Float32Array, count: number, withLevels: boolean): void {
     let i = 0;
-    let sum = 0, clipped = 0;
+    let sum = 0,
+      clipped = 0;
     while (i < count) {
       const b = this.bucket;
       // The frames up to the bucket's end go through a tight loop with no boundary test.
       const take = Math.min(count - i, this.end - this.frame);
       if (take <= 0) break; // more frames than announced: ignore the excess
       const stop = i + take;
-      let lo = this.min[b]!, hi = this.max[b]!;
+      let lo = this.min[b]!,
+        hi = this.max[b]!;
       if (withLevels) {
         // One pass for peaks and levels: the block is read from memory once.
         for (; i < stop; i++) {
@@ -247,13 +257,22 @@ export function fromBase64(s: string): Uint8Array {
 
 /** Reads and analyses one file (no cache): what the cache runs, in process or in a worker thread. */
 export async function analyseFile(path: string, opts: AnalysisOptions = {}): Promise<AudioAnalysisResult> {
-  if (opts.range && !(opts.range.end > opts.range.start)) return { ok: false, problem: { path, kind: 'unreadable', message: `Empty range ${opts.range.start}–${opts.range.end} s.` } };
+  if (opts.range && !(opts.range.end > opts.range.start))
+    return { ok: false, problem: { path, kind: 'unreadable', message: `Empty range ${opts.range.start}–${opts.range.end} s.` } };
   try {
     const st = await stat(path);
     if (!st.isFile()) return { ok: false, problem: { path, kind: 'unreadable', message: 'This is not a file.' } };
-    if (st.size === 0) return { ok: false, problem: { path, kind: 'empty', message: 'The file is empty (0 bytes): the recording or the synthesis did not write anything.' } };
+    if (st.size === 0)
+      return {
+        ok: false,
+        problem: { path, kind: 'empty', message: 'The file is empty (0 bytes): the recording or the synthesis did not write anything.' },
+      };
     const buf = await readFile(path);
-    const analysis = analyseWavBytes(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), { path, mtimeMs: st.mtimeMs, sizeBytes: st.size }, opts);
+    const analysis = analyseWavBytes(
+      new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength),
+      { path, mtimeMs: st.mtimeMs, sizeBytes: st.size },
+      opts,
+    );
     return { ok: true, analysis, cached: false };
   } catch (err) {
     return { ok: false, problem: problemOf(path, err) };

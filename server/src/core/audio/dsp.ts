@@ -45,8 +45,12 @@ export class FFT {
     for (let i = 0; i < n; i++) {
       const j = rev[i]!;
       if (j > i) {
-        let t = re[i]!; re[i] = re[j]!; re[j] = t;
-        t = im[i]!; im[i] = im[j]!; im[j] = t;
+        let t = re[i]!;
+        re[i] = re[j]!;
+        re[j] = t;
+        t = im[i]!;
+        im[i] = im[j]!;
+        im[j] = t;
       }
     }
     for (let len = 2; len <= n; len <<= 1) {
@@ -54,12 +58,16 @@ export class FFT {
       const step = n / len;
       for (let start = 0; start < n; start += len) {
         for (let k = 0, t = 0; k < halfLen; k++, t += step) {
-          const wr = this.cos[t]!, wi = this.sin[t]!;
-          const a = start + k, b = a + halfLen;
+          const wr = this.cos[t]!,
+            wi = this.sin[t]!;
+          const a = start + k,
+            b = a + halfLen;
           const xr = re[b]! * wr - im[b]! * wi;
           const xi = re[b]! * wi + im[b]! * wr;
-          re[b] = re[a]! - xr; im[b] = im[a]! - xi;
-          re[a]! += xr; im[a]! += xi;
+          re[b] = re[a]! - xr;
+          im[b] = im[a]! - xi;
+          re[a]! += xr;
+          im[a]! += xi;
         }
       }
     }
@@ -70,7 +78,10 @@ export class FFT {
     for (let i = 0; i < this.size; i++) im[i] = -im[i]!;
     this.forward(re, im);
     const k = 1 / this.size;
-    for (let i = 0; i < this.size; i++) { re[i]! *= k; im[i] = -im[i]! * k; }
+    for (let i = 0; i < this.size; i++) {
+      re[i]! *= k;
+      im[i] = -im[i]! * k;
+    }
   }
 }
 
@@ -149,10 +160,12 @@ export function stft(samples: Float32Array, opts: StftOptions): Float32Array[] {
     for (let k = 0; k < bins; k++) {
       const j = k === 0 ? 0 : fftSize - k;
       // A_k = (Z_k + conj Z_{N−k}) / 2,  B_k = (Z_k − conj Z_{N−k}) / 2i
-      const ar = (re[k]! + re[j]!) / 2, ai = (im[k]! - im[j]!) / 2;
+      const ar = (re[k]! + re[j]!) / 2,
+        ai = (im[k]! - im[j]!) / 2;
       pa[k] = ar * ar + ai * ai;
       if (pb) {
-        const br = (im[k]! + im[j]!) / 2, bi = (re[j]! - re[k]!) / 2;
+        const br = (im[k]! + im[j]!) / 2,
+          bi = (re[j]! - re[k]!) / 2;
         pb[k] = br * br + bi * bi;
       }
     }
@@ -166,14 +179,23 @@ const hzToMel = (f: number) => 2595 * Math.log10(1 + f / 700);
 const melToHz = (m: number) => 700 * (10 ** (m / 2595) - 1);
 
 /** Triangular mel filters (HTK mel scale, area-normalised like librosa's `norm='slaney'`), sparse. */
-export function melFilterbank(sampleRate: number, fftSize: number, nMels: number, fMin = 0, fMax = sampleRate / 2): Array<{ start: number; weights: Float32Array }> {
+export function melFilterbank(
+  sampleRate: number,
+  fftSize: number,
+  nMels: number,
+  fMin = 0,
+  fMax = sampleRate / 2,
+): Array<{ start: number; weights: Float32Array }> {
   const bins = fftSize / 2 + 1;
-  const lo = hzToMel(fMin), hi = hzToMel(Math.min(fMax, sampleRate / 2));
+  const lo = hzToMel(fMin),
+    hi = hzToMel(Math.min(fMax, sampleRate / 2));
   const edges = Array.from({ length: nMels + 2 }, (_, i) => melToHz(lo + ((hi - lo) * i) / (nMels + 1)));
   const binHz = sampleRate / fftSize;
   const filters: Array<{ start: number; weights: Float32Array }> = [];
   for (let m = 0; m < nMels; m++) {
-    const left = edges[m]!, centre = edges[m + 1]!, right = edges[m + 2]!;
+    const left = edges[m]!,
+      centre = edges[m + 1]!,
+      right = edges[m + 2]!;
     const first = Math.max(0, Math.ceil(left / binHz));
     const last = Math.min(bins - 1, Math.floor(right / binHz));
     const norm = 2 / (right - left);
@@ -210,7 +232,13 @@ function melSetup(sampleRate: number, opts: MelOptions) {
   const fftSize = opts.fftSize ?? nextPow2(winLength);
   const hopSize = opts.hopSize ?? Math.round(sampleRate * 0.01);
   const nMels = opts.nMels ?? 80;
-  return { winLength, fftSize, hopSize, nMels, filters: melFilterbank(sampleRate, fftSize, nMels, opts.fMin ?? 0, opts.fMax ?? sampleRate / 2) };
+  return {
+    winLength,
+    fftSize,
+    hopSize,
+    nMels,
+    filters: melFilterbank(sampleRate, fftSize, nMels, opts.fMin ?? 0, opts.fMax ?? sampleRate / 2),
+  };
 }
 
 function applyFilters(power: Float32Array, filters: ReturnType<typeof melFilterbank>): Float64Array {
@@ -228,9 +256,19 @@ function applyFilters(power: Float32Array, filters: ReturnType<typeof melFilterb
 const POWER_FLOOR = 1e-10;
 
 /** Log-mel spectrogram in dB (10·log10 of mel power, floored at −100 dB); one Float32Array of nMels per frame. */
-export function melSpectrogram(samples: Float32Array, sampleRate: number, opts: MelOptions = {}): { frames: Float32Array[]; hopSeconds: number } {
+export function melSpectrogram(
+  samples: Float32Array,
+  sampleRate: number,
+  opts: MelOptions = {},
+): { frames: Float32Array[]; hopSeconds: number } {
   const s = melSetup(sampleRate, opts);
-  const power = stft(samples, { fftSize: s.fftSize, hopSize: s.hopSize, winLength: s.winLength, frameIndices: opts.frameIndices, center: opts.center });
+  const power = stft(samples, {
+    fftSize: s.fftSize,
+    hopSize: s.hopSize,
+    winLength: s.winLength,
+    frameIndices: opts.frameIndices,
+    center: opts.center,
+  });
   const frames = power.map((p) => {
     const mel = applyFilters(p, s.filters);
     const db = new Float32Array(mel.length);
@@ -254,7 +292,13 @@ export function mfcc(samples: Float32Array, sampleRate: number, opts: MfccOption
   const s = melSetup(sampleRate, opts);
   const n = opts.nCoefficients ?? 13;
   const dct = dctMatrix(n, s.nMels);
-  const power = stft(samples, { fftSize: s.fftSize, hopSize: s.hopSize, winLength: s.winLength, frameIndices: opts.frameIndices, center: opts.center });
+  const power = stft(samples, {
+    fftSize: s.fftSize,
+    hopSize: s.hopSize,
+    winLength: s.winLength,
+    frameIndices: opts.frameIndices,
+    center: opts.center,
+  });
   const frames = power.map((p) => {
     const mel = applyFilters(p, s.filters);
     for (let m = 0; m < mel.length; m++) mel[m] = 0.5 * Math.log(Math.max(POWER_FLOOR, mel[m]!));
@@ -309,7 +353,8 @@ export interface YinOptions {
  * Frame t is centred on t·hop; 0 means unvoiced.
  */
 export function f0Yin(samples: Float32Array, sampleRate: number, opts: YinOptions = {}): { f0: Float32Array; hopSeconds: number } {
-  const fMin = opts.fMin ?? 60, fMax = opts.fMax ?? 500;
+  const fMin = opts.fMin ?? 60,
+    fMax = opts.fMax ?? 500;
   const threshold = opts.threshold ?? 0.15;
   const silence = 10 ** ((opts.silenceDb ?? -50) / 20);
   const hop = Math.max(1, Math.round(sampleRate * (opts.hopSeconds ?? 0.01)));
@@ -320,8 +365,10 @@ export function f0Yin(samples: Float32Array, sampleRate: number, opts: YinOption
   const fft = FFT.of(size);
   const count = Math.floor(samples.length / hop) + 1;
   const f0 = new Float32Array(count);
-  const aRe = new Float64Array(size), aIm = new Float64Array(size);
-  const bRe = new Float64Array(size), bIm = new Float64Array(size);
+  const aRe = new Float64Array(size),
+    aIm = new Float64Array(size);
+  const bRe = new Float64Array(size),
+    bIm = new Float64Array(size);
   const seg = new Float64Array(w + maxLag);
   const prefix = new Float64Array(w + maxLag + 1);
   const d = new Float64Array(maxLag + 1);
@@ -336,7 +383,10 @@ export function f0Yin(samples: Float32Array, sampleRate: number, opts: YinOption
       if (i < w) energy += v * v;
     }
     if (Math.sqrt(energy / w) < silence) continue;
-    aRe.fill(0); aIm.fill(0); bRe.fill(0); bIm.fill(0);
+    aRe.fill(0);
+    aIm.fill(0);
+    bRe.fill(0);
+    bIm.fill(0);
     for (let i = 0; i < w; i++) aRe[i] = seg[i]!;
     for (let i = 0; i < seg.length; i++) bRe[i] = seg[i]!;
     fft.forward(aRe, aIm);
@@ -345,7 +395,8 @@ export function f0Yin(samples: Float32Array, sampleRate: number, opts: YinOption
     for (let k = 0; k < size; k++) {
       const r = aRe[k]! * bRe[k]! + aIm[k]! * bIm[k]!;
       const i = aRe[k]! * bIm[k]! - aIm[k]! * bRe[k]!;
-      bRe[k] = r; bIm[k] = i;
+      bRe[k] = r;
+      bIm[k] = i;
     }
     fft.inverse(bRe, bIm);
     const e0 = prefix[w]!;
@@ -365,7 +416,9 @@ export function f0Yin(samples: Float32Array, sampleRate: number, opts: YinOption
       }
     }
     if (found < 0) continue;
-    const a = d[found - 1]!, b = d[found]!, c = d[found + 1] ?? b;
+    const a = d[found - 1]!,
+      b = d[found]!,
+      c = d[found + 1] ?? b;
     const denom = a - 2 * b + c;
     const shift = denom > 0 ? (0.5 * (a - c)) / denom : 0;
     f0[t] = sampleRate / (found + Math.max(-1, Math.min(1, shift)));
@@ -385,7 +438,8 @@ export function peaks(samples: Float32Array, buckets: number): { min: Float32Arr
   for (let b = 0; b < buckets; b++) {
     const start = Math.floor((b * n) / buckets);
     const end = Math.max(start + 1, Math.floor(((b + 1) * n) / buckets));
-    let lo = samples[start]!, hi = lo;
+    let lo = samples[start]!,
+      hi = lo;
     for (let i = start + 1; i < end; i++) {
       const v = samples[i]!;
       if (v < lo) lo = v;
@@ -409,7 +463,10 @@ export interface Levels {
 
 /** Peak and RMS over all channels (a full-scale sine has RMS −3 dBFS). */
 export function levels(channels: readonly Float32Array[]): Levels {
-  let peak = 0, sum = 0, count = 0, clipped = 0;
+  let peak = 0,
+    sum = 0,
+    count = 0,
+    clipped = 0;
   for (const ch of channels) {
     for (let i = 0; i < ch.length; i++) {
       const v = ch[i]!;

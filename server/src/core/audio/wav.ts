@@ -99,7 +99,8 @@ export class WavReader {
           for (; i < end; i++, o += stride) dst[i] = view.getInt16(o, true) / 32768;
           break;
         case 3:
-          for (; i < end; i++, o += stride) dst[i] = (view.getUint8(o) | (view.getUint8(o + 1) << 8) | (view.getInt8(o + 2) << 16)) / 8388608;
+          for (; i < end; i++, o += stride)
+            dst[i] = (view.getUint8(o) | (view.getUint8(o + 1) << 8) | (view.getInt8(o + 2) << 16)) / 8388608;
           break;
         default:
           for (; i < end; i++, o += stride) dst[i] = view.getInt32(o, true) / 2147483648;
@@ -111,13 +112,16 @@ export class WavReader {
 /** How samples are stored, or a WavFormatError for layouts this reader does not decode. */
 export function sampleLayout(h: WavHeader): { format: 'pcm' | 'float'; bytesPerSample: number } {
   const bytesPerSample = h.blockAlign / h.channels;
-  if (!Number.isInteger(bytesPerSample)) throw new WavFormatError(`the block size (${h.blockAlign} bytes) does not fit ${h.channels} channels`);
+  if (!Number.isInteger(bytesPerSample))
+    throw new WavFormatError(`the block size (${h.blockAlign} bytes) does not fit ${h.channels} channels`);
   if (h.formatCode === WAVE_FORMAT_PCM) {
-    if (bytesPerSample < 1 || bytesPerSample > 4) throw new WavFormatError(`${bytesPerSample * 8}-bit PCM is not supported (8, 16, 24 or 32-bit are)`);
+    if (bytesPerSample < 1 || bytesPerSample > 4)
+      throw new WavFormatError(`${bytesPerSample * 8}-bit PCM is not supported (8, 16, 24 or 32-bit are)`);
     return { format: 'pcm', bytesPerSample };
   }
   if (h.formatCode === WAVE_FORMAT_IEEE_FLOAT) {
-    if (bytesPerSample !== 4 && bytesPerSample !== 8) throw new WavFormatError(`${bytesPerSample * 8}-bit float is not supported (32 or 64-bit are)`);
+    if (bytesPerSample !== 4 && bytesPerSample !== 8)
+      throw new WavFormatError(`${bytesPerSample * 8}-bit float is not supported (32 or 64-bit are)`);
     return { format: 'float', bytesPerSample };
   }
   const name = FORMAT_NAMES[h.formatCode] ?? `format code 0x${h.formatCode.toString(16)}`;
@@ -132,7 +136,9 @@ export function encodeWav(samples: Float32Array, sampleRate: number): Uint8Array
   const dataBytes = samples.length * 2;
   const out = new Uint8Array(44 + dataBytes);
   const v = new DataView(out.buffer);
-  const ascii = (o: number, s: string) => { for (let i = 0; i < 4; i++) out[o + i] = s.charCodeAt(i); };
+  const ascii = (o: number, s: string) => {
+    for (let i = 0; i < 4; i++) out[o + i] = s.charCodeAt(i);
+  };
   ascii(0, 'RIFF');
   v.setUint32(4, 36 + dataBytes, true);
   ascii(8, 'WAVE');

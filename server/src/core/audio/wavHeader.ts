@@ -112,14 +112,16 @@ export async function promptWavProblem(file: string, maxBytes = DEFAULT_PROMPT_M
     } finally {
       await fh.close();
     }
-    if (size > maxBytes) return `the prompt audio is larger than the limit of ${Math.round(maxBytes / 1048576)} MB (ttsDistill.promptAudio.maxMegabytes): ${file}`;
+    if (size > maxBytes)
+      return `the prompt audio is larger than the limit of ${Math.round(maxBytes / 1048576)} MB (ttsDistill.promptAudio.maxMegabytes): ${file}`;
     const h = await readWavHeader(file);
     if (h.dataBytes === 0) return `the prompt audio has no samples: ${file}`;
     return undefined;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return `prompt audio not found (No such file): ${file}`;
-    if (err instanceof UnsafeFileError || err instanceof WavFormatError) return `the prompt audio is not a usable WAV file: ${err.message}${err instanceof WavFormatError ? ` (${file})` : ''}`;
+    if (err instanceof UnsafeFileError || err instanceof WavFormatError)
+      return `the prompt audio is not a usable WAV file: ${err.message}${err instanceof WavFormatError ? ` (${file})` : ''}`;
     return `cannot read the prompt audio ${file}: ${code ?? (err as Error).message}`;
   }
 }

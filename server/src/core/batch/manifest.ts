@@ -66,7 +66,10 @@ export interface ManifestRecord {
 }
 
 /** The fields a record carries from its task beyond the text: prompt audio, speaker id, labels. */
-export function taskLabelFields(task: Pick<Task, 'labels'>, promptAudio: string | undefined): Pick<ManifestRecord, 'promptAudio' | 'speaker' | 'labels'> {
+export function taskLabelFields(
+  task: Pick<Task, 'labels'>,
+  promptAudio: string | undefined,
+): Pick<ManifestRecord, 'promptAudio' | 'speaker' | 'labels'> {
   const out: Pick<ManifestRecord, 'promptAudio' | 'speaker' | 'labels'> = {};
   if (promptAudio) out.promptAudio = promptAudio;
   const speaker = task.labels?.speaker;
@@ -97,7 +100,12 @@ export interface TextCompareRecord {
 
 /** sha256 of the task's content in canonical JSON (sorted keys, dialect-free roles; the line number is not content). */
 export function taskHash(task: Pick<Task, 'name' | 'text' | 'promptText' | 'promptAudio'>): string {
-  const canonical = JSON.stringify({ name: task.name, promptAudio: task.promptAudio, promptText: task.promptText ?? null, text: task.text });
+  const canonical = JSON.stringify({
+    name: task.name,
+    promptAudio: task.promptAudio,
+    promptText: task.promptText ?? null,
+    text: task.text,
+  });
   return createHash('sha256').update(canonical).digest('hex');
 }
 
@@ -113,15 +121,26 @@ export function parseJsonLines<T>(text: string, isRecord: (v: unknown) => v is T
     try {
       const v: unknown = JSON.parse(line);
       if (isRecord(v)) out.push(v);
-    } catch { /* torn or foreign line */ }
+    } catch {
+      /* torn or foreign line */
+    }
   }
   return out;
 }
 
 export function isManifestRecord(v: unknown): v is ManifestRecord {
   const r = v as ManifestRecord;
-  return typeof v === 'object' && v !== null && typeof r.line === 'number' && typeof r.name === 'string' && typeof r.taskHash === 'string'
-    && typeof r.audio === 'string' && typeof r.wavSha256 === 'string' && typeof r.text === 'string' && Array.isArray(r.readings);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof r.line === 'number' &&
+    typeof r.name === 'string' &&
+    typeof r.taskHash === 'string' &&
+    typeof r.audio === 'string' &&
+    typeof r.wavSha256 === 'string' &&
+    typeof r.text === 'string' &&
+    Array.isArray(r.readings)
+  );
 }
 
 export function isFailureRecord(v: unknown): v is FailureRecord {
@@ -148,7 +167,9 @@ export async function readJsonLines<T>(file: string, isRecord: (v: unknown) => v
       try {
         const v: unknown = JSON.parse(line);
         if (isRecord(v)) out.push(v);
-      } catch { /* torn or foreign line */ }
+      } catch {
+        /* torn or foreign line */
+      }
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
@@ -172,7 +193,9 @@ export async function readTextCompare(file: string): Promise<TextCompareRecord[]
 /** Splits a stream of concatenated JSON objects (any layout) and keeps the text_compare records; a torn last one is ignored. */
 export function parseTextCompare(text: string): TextCompareRecord[] {
   const out: TextCompareRecord[] = [];
-  let depth = 0, start = -1, inString = false;
+  let depth = 0,
+    start = -1,
+    inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
@@ -187,9 +210,16 @@ export function parseTextCompare(text: string): TextCompareRecord[] {
       try {
         const v = JSON.parse(text.slice(start, i + 1)) as Partial<TextCompareRecord> & Record<string, unknown>;
         if (v.uttid !== undefined && typeof v.syn_text === 'string') {
-          out.push({ uttid: String(v.uttid), syn_text: v.syn_text, syn_text_tn: asList(v.syn_text_tn), syn_text_phoneme: asList(v.syn_text_phoneme) });
+          out.push({
+            uttid: String(v.uttid),
+            syn_text: v.syn_text,
+            syn_text_tn: asList(v.syn_text_tn),
+            syn_text_phoneme: asList(v.syn_text_phoneme),
+          });
         }
-      } catch { /* not a record */ }
+      } catch {
+        /* not a record */
+      }
     }
   }
   return out;
@@ -199,7 +229,6 @@ function asList(v: unknown): string[] {
   if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
   return typeof v === 'string' ? [v] : [];
 }
-
 
 const TEMP_MARK = '.tmp-';
 
@@ -339,13 +368,19 @@ export function outputWavPath(outDir: string, name: string): { file: string; aud
   if (!name.trim()) return { error: 'the output name is empty' };
   if (/[\u0000-\u001f\u007f]/.test(name)) return { error: 'the output name contains a control character' };
   // Two names with different lone surrogates would both become `s\uFFFD.wav` on disk.
-  if (LONE_SURROGATE.test(name)) return { error: 'the output name contains a lone UTF-16 surrogate (not a character): it has no file name of its own' };
+  if (LONE_SURROGATE.test(name))
+    return { error: 'the output name contains a lone UTF-16 surrogate (not a character): it has no file name of its own' };
   const longest = Math.max(...name.split(/[\\/]/).map((p) => Buffer.byteLength(p, 'utf8')));
-  if (longest > MAX_NAME_BYTES) return { error: `the output name is ${longest} bytes long in UTF-8; at most ${MAX_NAME_BYTES} (file names are limited to 255 bytes, and the WAV's temporary file needs room)` };
+  if (longest > MAX_NAME_BYTES)
+    return {
+      error: `the output name is ${longest} bytes long in UTF-8; at most ${MAX_NAME_BYTES} (file names are limited to 255 bytes, and the WAV's temporary file needs room)`,
+    };
   if (path.isAbsolute(name) || /^[A-Za-z]:/.test(name) || name.startsWith('\\')) return { error: 'the output name is an absolute path' };
   const parts = name.split(/[\\/]/);
-  if (parts.some((p) => p === '..' || p === '.' || p === '')) return { error: 'the output name contains "..", "." or an empty path segment: it would leave the output folder' };
-  if (parts.some((p) => p.startsWith('.'))) return { error: 'the output name (or a folder in it) starts with a dot: reserved for temporary files' };
+  if (parts.some((p) => p === '..' || p === '.' || p === ''))
+    return { error: 'the output name contains "..", "." or an empty path segment: it would leave the output folder' };
+  if (parts.some((p) => p.startsWith('.')))
+    return { error: 'the output name (or a folder in it) starts with a dot: reserved for temporary files' };
   const audio = parts.join('/') + '.wav';
   const root = path.resolve(outDir);
   const file = path.resolve(root, ...parts.slice(0, -1), parts[parts.length - 1]! + '.wav');
@@ -358,6 +393,10 @@ export function outputWavPath(outDir: string, name: string): { file: string; aud
  * gone is taken over; a live holder is reported with what is known of it. Returns the release function.
  */
 export function acquireBatchFolderLock(dir: string): Promise<() => Promise<void>> {
-  return acquireFolderLock(dir, LOCK_FILE, (holder, file) =>
-    `${dir} is in use by another batch (process ${holder.pid} on ${holder.host}, since ${holder.started}). If that run is gone, delete ${file}.`);
+  return acquireFolderLock(
+    dir,
+    LOCK_FILE,
+    (holder, file) =>
+      `${dir} is in use by another batch (process ${holder.pid} on ${holder.host}, since ${holder.started}). If that run is gone, delete ${file}.`,
+  );
 }

@@ -15,8 +15,23 @@ import type { TaskDialectSetting } from '../settings';
 import { resolvePromptAudio, type Task, type TaskDialect, TaskFileModel } from '../formats/taskFile';
 import { type ManyResult, type SynthesisResult, type Teacher, TeacherError, type TeacherTask, isAbortError } from '../teacher/types';
 import {
-  acquireBatchFolderLock, taskLabelFields, FAILURES_FILE, type FailureRecord, isTempFile, JsonlAppender, latestByName, LOCK_FILE, MANIFEST_FILE, type ManifestRecord, outputWavPath, readFailures,
-  readManifest, sha256, taskHash, writeFileAtomic, writeLinesAtomic,
+  acquireBatchFolderLock,
+  taskLabelFields,
+  FAILURES_FILE,
+  type FailureRecord,
+  isTempFile,
+  JsonlAppender,
+  latestByName,
+  LOCK_FILE,
+  MANIFEST_FILE,
+  type ManifestRecord,
+  outputWavPath,
+  readFailures,
+  readManifest,
+  sha256,
+  taskHash,
+  writeFileAtomic,
+  writeLinesAtomic,
 } from './manifest';
 
 export interface RunBatchOptions {
@@ -124,23 +139,26 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
   if (opts.signal?.aborted) stop.abort(opts.signal.reason);
   opts.signal?.addEventListener('abort', onCallerAbort, { once: true });
   let fatal: { error: unknown } | undefined;
-  const guard = <T>(fn: (x: T) => Promise<void>) => async (x: T) => {
-    try {
-      await fn(x);
-    } catch (error) {
-      if (!signal.aborted) {
-        fatal ??= { error };
-        stop.abort(error);
+  const guard =
+    <T>(fn: (x: T) => Promise<void>) =>
+    async (x: T) => {
+      try {
+        await fn(x);
+      } catch (error) {
+        if (!signal.aborted) {
+          fatal ??= { error };
+          stop.abort(error);
+        }
       }
-    }
-  };
+    };
 
   let loaded: Awaited<ReturnType<typeof loadTasks>>;
   try {
     loaded = await loadTasks(opts);
   } catch (err) {
     // Cancelled while a huge task file was read: nothing was started, nothing is lost.
-    if (opts.signal?.aborted) return { total: 0, done: 0, skipped: 0, failed: 0, invalid: 0, cancelled: true, outDir, elapsedMs: Date.now() - started };
+    if (opts.signal?.aborted)
+      return { total: 0, done: 0, skipped: 0, failed: 0, invalid: 0, cancelled: true, outDir, elapsedMs: Date.now() - started };
     throw err;
   }
   const { tasks, invalid, dialect } = loaded;
@@ -157,7 +175,10 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
 
   async function runLocked(): Promise<BatchSummary> {
     await removeTempFiles(outDir);
-    if (teacher.maxConcurrency !== undefined && (opts.concurrency ?? 4) > teacher.maxConcurrency) log(`The teacher takes ${teacher.maxConcurrency} request(s) at a time: concurrency ${opts.concurrency ?? 4} lowered to ${concurrency}.`);
+    if (teacher.maxConcurrency !== undefined && (opts.concurrency ?? 4) > teacher.maxConcurrency)
+      log(
+        `The teacher takes ${teacher.maxConcurrency} request(s) at a time: concurrency ${opts.concurrency ?? 4} lowered to ${concurrency}.`,
+      );
     await teacher.useRunFolder?.(outDir);
 
     const manifestFile = path.join(outDir, MANIFEST_FILE);
@@ -165,8 +186,16 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
     const previous = latestByName(await readManifest(manifestFile));
     const previousFailures = await readFailures(failuresFile);
 
-    const resolve = opts.resolvePromptAudio
-      ?? ((written: string, d: TaskDialect) => resolvePromptAudio(written, d, opts.tasksFile ? path.resolve(opts.tasksFile) : undefined, opts.glmttsPath ?? '', opts.workspaceFolder));
+    const resolve =
+      opts.resolvePromptAudio ??
+      ((written: string, d: TaskDialect) =>
+        resolvePromptAudio(
+          written,
+          d,
+          opts.tasksFile ? path.resolve(opts.tasksFile) : undefined,
+          opts.glmttsPath ?? '',
+          opts.workspaceFolder,
+        ));
 
     const records = new Map<string, ManifestRecord>();
     const failures: FailureRecord[] = [];
@@ -176,26 +205,47 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
 
     const checked = checkNames(tasks, outDir);
     for (const bad of [...invalid, ...checked.invalid].sort((a, b) => a.line - b.line)) {
-      if (opts.validOnly) { summary.invalid++; continue; }
-      invalidFailures.push({ line: bad.line, name: bad.name, taskHash: bad.task ? taskHash(bad.task) : '', reason: bad.reason, attempts: 0, transient: false });
+      if (opts.validOnly) {
+        summary.invalid++;
+        continue;
+      }
+      invalidFailures.push({
+        line: bad.line,
+        name: bad.name,
+        taskHash: bad.task ? taskHash(bad.task) : '',
+        reason: bad.reason,
+        attempts: 0,
+        transient: false,
+      });
     }
     // A teacher that reads the prompt audio gets only prompts the editor accepts: regular files under
     // the size cap with a RIFF/WAVE header (never a FIFO, a device or /etc/passwd). The embedded teacher never reads them.
     const promptProblems = new Map<string, Promise<string | undefined>>();
     const promptProblem = (abs: string) => {
       let p = promptProblems.get(abs);
-      if (!p) promptProblems.set(abs, p = promptWavProblem(abs, opts.maxPromptBytes));
+      if (!p) promptProblems.set(abs, (p = promptWavProblem(abs, opts.maxPromptBytes)));
       return p;
     };
     for (const { task, file, audio } of checked.ok) {
-      if (opts.skipLines?.has(task.line)) { summary.invalid++; continue; }
+      if (opts.skipLines?.has(task.line)) {
+        summary.invalid++;
+        continue;
+      }
       const teacherTask: TeacherTask = { line: task.line, name: task.name, text: task.text };
       if (task.promptText !== undefined) teacherTask.promptText = task.promptText;
       if (task.promptAudio.trim()) teacherTask.promptAudio = resolve(task.promptAudio, dialect);
       const problem = teacherTask.promptAudio && teacher.kind !== 'embedded' ? await promptProblem(teacherTask.promptAudio) : undefined;
       if (problem) {
         if (opts.validOnly) summary.invalid++;
-        else invalidFailures.push({ line: task.line, name: task.name, taskHash: taskHash(task), reason: problem, attempts: 0, transient: false });
+        else
+          invalidFailures.push({
+            line: task.line,
+            name: task.name,
+            taskHash: taskHash(task),
+            reason: problem,
+            attempts: 0,
+            transient: false,
+          });
         continue;
       }
       jobs.push({ task, teacherTask, hash: taskHash(task), file, audio, attempts: 0 });
@@ -206,7 +256,14 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
     const pending: Job[] = [];
     await forEachLimit(jobs, 16, async (job) => {
       const rec = previous.get(job.task.name);
-      if (rec && rec.taskHash === job.hash && rec.seed === seed && rec.sampleRate === sampleRate && rec.backend === teacher.kind && rec.audio === job.audio) {
+      if (
+        rec &&
+        rec.taskHash === job.hash &&
+        rec.seed === seed &&
+        rec.sampleRate === sampleRate &&
+        rec.backend === teacher.kind &&
+        rec.audio === job.audio
+      ) {
         // Only a regular file, not followed through a symbolic link, and never a FIFO that would block the batch.
         const wav = await readRegularFile(job.file, MAX_OWN_WAV_BYTES, { noFollow: true }).catch(() => undefined);
         if (wav && sha256(wav) === rec.wavSha256) {
@@ -228,13 +285,26 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
     const progress = (last?: LineOutcome) => {
       const now = Date.now();
       const remaining = summary.total - summary.done - summary.skipped - summary.failed;
-      const p: BatchProgress = { total: summary.total, done: summary.done, skipped: summary.skipped, failed: summary.failed, elapsedMs: now - started };
+      const p: BatchProgress = {
+        total: summary.total,
+        done: summary.done,
+        skipped: summary.skipped,
+        failed: summary.failed,
+        elapsedMs: now - started,
+      };
       if (processed > 0) p.etaMs = Math.round(((now - paceStart) / processed) * remaining);
       if (last) p.last = last;
       opts.onProgress?.(p);
     };
     const fail = async (job: Pick<Job, 'task' | 'hash' | 'attempts'>, reason: string, transient: boolean) => {
-      const rec: FailureRecord = { line: job.task.line, name: job.task.name, taskHash: job.hash, reason, attempts: job.attempts, transient };
+      const rec: FailureRecord = {
+        line: job.task.line,
+        name: job.task.name,
+        taskHash: job.hash,
+        reason,
+        attempts: job.attempts,
+        transient,
+      };
       failures.push(rec);
       await failLog.append(rec);
       summary.failed++;
@@ -266,9 +336,20 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
         return;
       }
       const rec: ManifestRecord = {
-        line: job.task.line, name: job.task.name, taskHash: job.hash, text: job.task.text, readings: r.readings, phonemes: r.phonemes,
-        audio: job.audio, durationSeconds: round(header.durationSeconds), sampleRate: header.sampleRate, backend: teacher.kind, seed,
-        wavSha256: sha256(r.wav), clonedVoice: r.clonedVoice, engine: r.engine,
+        line: job.task.line,
+        name: job.task.name,
+        taskHash: job.hash,
+        text: job.task.text,
+        readings: r.readings,
+        phonemes: r.phonemes,
+        audio: job.audio,
+        durationSeconds: round(header.durationSeconds),
+        sampleRate: header.sampleRate,
+        backend: teacher.kind,
+        seed,
+        wavSha256: sha256(r.wav),
+        clonedVoice: r.clonedVoice,
+        engine: r.engine,
       };
       if (r.sources) rec.sources = r.sources;
       if (r.readingsFrom === 'local-g2p') rec.readingsFrom = r.readingsFrom;
@@ -277,15 +358,18 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
       Object.assign(rec, taskLabelFields(job.task, job.teacherTask.promptAudio));
       // The worker goes on to its next line while the record is made durable (records of many lines
       // share one fsync); the line counts as done only once it is. A kill before that redoes the line.
-      const durable = manifest.append(rec).then(() => {
-        records.set(job.task.name, rec);
-        summary.done++;
-        processed++;
-        progress({ line: job.task.line, name: job.task.name, ok: true, durationSeconds: rec.durationSeconds, audio: rec.audio });
-      }, (error: unknown) => {
-        fatal ??= { error };
-        stop.abort(error);
-      });
+      const durable = manifest.append(rec).then(
+        () => {
+          records.set(job.task.name, rec);
+          summary.done++;
+          processed++;
+          progress({ line: job.task.line, name: job.task.name, ok: true, durationSeconds: rec.durationSeconds, audio: rec.audio });
+        },
+        (error: unknown) => {
+          fatal ??= { error };
+          stop.abort(error);
+        },
+      );
       appending.add(durable);
       void durable.finally(() => appending.delete(durable));
     };
@@ -294,7 +378,11 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
     // In blocks whose records share a few fsyncs (200,000 failing lines took one fsync each, 200 s), and a
     // cancel (SIGTERM) is seen between blocks: lines not recorded then are simply recorded by the next run.
     for (let i = 0; i < invalidFailures.length && !signal.aborted; i += 2000) {
-      await Promise.all(invalidFailures.slice(i, i + 2000).map((f) => fail({ task: { line: f.line, name: f.name } as Task, hash: f.taskHash, attempts: 0 }, f.reason, false)));
+      await Promise.all(
+        invalidFailures
+          .slice(i, i + 2000)
+          .map((f) => fail({ task: { line: f.line, name: f.name } as Task, hash: f.taskHash, attempts: 0 }, f.reason, false)),
+      );
     }
     processed = 0;
     paceStart = Date.now();
@@ -327,10 +415,16 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
         const onAbort = () => controller.abort(signal!.reason);
         signal?.addEventListener('abort', onAbort, { once: true });
         let timedOut = false;
-        const timer = setTimeout(() => { timedOut = true; controller.abort(new Error('timeout')); }, timeoutMs);
+        const timer = setTimeout(() => {
+          timedOut = true;
+          controller.abort(new Error('timeout'));
+        }, timeoutMs);
         let outcome: { result: SynthesisResult } | { error: string; transient: boolean; retryAfterMs?: number };
         try {
-          const result = await raceAbort(teacher.synthesize(job.teacherTask, { seed, sampleRate, signal: controller.signal }), controller.signal);
+          const result = await raceAbort(
+            teacher.synthesize(job.teacherTask, { seed, sampleRate, signal: controller.signal }),
+            controller.signal,
+          );
           outcome = checkResult(result);
         } catch (err) {
           if (signal?.aborted) return;
@@ -372,7 +466,10 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
             else await fail(job, outcome.error, outcome.transient);
           };
           try {
-            await teacher.synthesizeMany!(chunk.map((j) => j.teacherTask), { seed, sampleRate, signal, onResult });
+            await teacher.synthesizeMany!(
+              chunk.map((j) => j.teacherTask),
+              { seed, sampleRate, signal, onResult },
+            );
           } catch (err) {
             if (signal?.aborted) return;
             const c = classify(err);
@@ -400,7 +497,12 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
 }
 
 /** A line the runner will not send: errors in the line, or an output name that is taken or unsafe. */
-export interface InvalidLine { line: number; name: string; reason: string; task?: Task }
+export interface InvalidLine {
+  line: number;
+  name: string;
+  reason: string;
+  task?: Task;
+}
 
 async function loadTasks(opts: RunBatchOptions): Promise<{ tasks: Task[]; invalid: InvalidLine[]; dialect: TaskDialect }> {
   if (opts.tasks) return { tasks: opts.tasks, invalid: [], dialect: 'webui' };
@@ -409,7 +511,11 @@ async function loadTasks(opts: RunBatchOptions): Promise<{ tasks: Task[]; invali
 }
 
 /** parseTaskText in blocks of lines with a turn of the event loop between them, so that a cancel (SIGTERM) is seen while a huge file is read. */
-async function parseTaskTextAsync(text: string, dialectSetting: TaskDialectSetting, signal?: AbortSignal): Promise<{ tasks: Task[]; invalid: InvalidLine[]; dialect: TaskDialect }> {
+async function parseTaskTextAsync(
+  text: string,
+  dialectSetting: TaskDialectSetting,
+  signal?: AbortSignal,
+): Promise<{ tasks: Task[]; invalid: InvalidLine[]; dialect: TaskDialect }> {
   const model = new TaskFileModel(text, dialectSetting);
   const out = { tasks: [] as Task[], invalid: [] as InvalidLine[], dialect: model.dialect.dialect };
   for (let start = 0; start < model.lineCount; start += 5000) {
@@ -426,11 +532,19 @@ function collectLine(model: TaskFileModel, i: number, tasks: Task[], invalid: In
   const task = p.toTask(i);
   const error = p.findings.find((f) => f.severity === 'error');
   if (task && !error) tasks.push(task);
-  else invalid.push({ line: i, name: p.get('name') ?? `line ${i + 1}`, reason: `the line has errors: ${error?.message ?? 'it is not a complete task'}` });
+  else
+    invalid.push({
+      line: i,
+      name: p.get('name') ?? `line ${i + 1}`,
+      reason: `the line has errors: ${error?.message ?? 'it is not a complete task'}`,
+    });
 }
 
 /** The tasks of a task file's text (either dialect), and the lines that have errors (blank lines are neither). */
-export function parseTaskText(text: string, dialectSetting: TaskDialectSetting = 'auto'): { tasks: Task[]; invalid: InvalidLine[]; dialect: TaskDialect } {
+export function parseTaskText(
+  text: string,
+  dialectSetting: TaskDialectSetting = 'auto',
+): { tasks: Task[]; invalid: InvalidLine[]; dialect: TaskDialect } {
   const model = new TaskFileModel(text, dialectSetting);
   const dialect = model.dialect.dialect;
   const tasks: Task[] = [];
@@ -440,7 +554,10 @@ export function parseTaskText(text: string, dialectSetting: TaskDialectSetting =
 }
 
 /** Output names: the first use of a name (compared without letter case, for macOS and Windows) wins; unsafe names never write. */
-export function checkNames(tasks: readonly Task[], outDir: string): { ok: Array<{ task: Task; file: string; audio: string }>; invalid: InvalidLine[] } {
+export function checkNames(
+  tasks: readonly Task[],
+  outDir: string,
+): { ok: Array<{ task: Task; file: string; audio: string }>; invalid: InvalidLine[] } {
   const seen = new Map<string, number>();
   const ok: Array<{ task: Task; file: string; audio: string }> = [];
   const invalid: InvalidLine[] = [];
@@ -448,7 +565,13 @@ export function checkNames(tasks: readonly Task[], outDir: string): { ok: Array<
     const folded = task.name.toLowerCase();
     const first = seen.get(folded);
     const target = outputWavPath(outDir, task.name);
-    if (first !== undefined) invalid.push({ line: task.line, name: task.name, task, reason: `the output name "${task.name}" is also used on line ${first + 1}: its WAV would overwrite that line's` });
+    if (first !== undefined)
+      invalid.push({
+        line: task.line,
+        name: task.name,
+        task,
+        reason: `the output name "${task.name}" is also used on line ${first + 1}: its WAV would overwrite that line's`,
+      });
     else if ('error' in target) invalid.push({ line: task.line, name: task.name, task, reason: `unsafe output name: ${target.error}` });
     else {
       seen.set(folded, task.line);
@@ -467,7 +590,8 @@ function checkResult(r: SynthesisResult): { result: SynthesisResult } | { error:
   } catch (err) {
     return { error: `the teacher returned something that is not a WAV (${(err as Error).message})`, transient: true };
   }
-  if (!Array.isArray(r.readings) || typeof r.phonemes !== 'string') return { error: 'the teacher returned no readings/phonemes', transient: true };
+  if (!Array.isArray(r.readings) || typeof r.phonemes !== 'string')
+    return { error: 'the teacher returned no readings/phonemes', transient: true };
   return { result: r };
 }
 
@@ -477,10 +601,20 @@ const MAX_OWN_WAV_BYTES = 0xffffffff;
 /** Write errors that no line can get past: the batch stops, keeping what it finished. */
 const FATAL_WRITE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EMFILE', 'ENFILE']);
 
-const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+]);
 
 function classify(err: unknown): { error: string; transient: boolean; retryAfterMs?: number } {
-  if (err instanceof TeacherError) return { error: err.message, transient: err.transient, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };
+  if (err instanceof TeacherError)
+    return { error: err.message, transient: err.transient, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };
   if (isAbortError(err)) return { error: 'the request was aborted', transient: true };
   const code = (err as { code?: string })?.code;
   const message = err instanceof Error ? err.message : String(err);
@@ -489,9 +623,14 @@ function classify(err: unknown): { error: string; transient: boolean; retryAfter
 
 /** Rewrites the manifest and failures as one record per line, in task order, atomically (they only grew by appends until now). */
 async function compact(
-  manifestFile: string, failuresFile: string, tasks: Task[], records: Map<string, ManifestRecord>, previous: Map<string, ManifestRecord>,
+  manifestFile: string,
+  failuresFile: string,
+  tasks: Task[],
+  records: Map<string, ManifestRecord>,
+  previous: Map<string, ManifestRecord>,
   /** Everything this run failed, lines with errors included. */
-  failures: FailureRecord[], previousFailures: FailureRecord[],
+  failures: FailureRecord[],
+  previousFailures: FailureRecord[],
 ) {
   const current = new Set(tasks.map((t) => t.name));
   function* ordered() {
@@ -505,8 +644,13 @@ async function compact(
   await writeLinesAtomic(manifestFile, ordered());
   // This run's word on a line replaces an earlier one; lines it did not reach (cancel) or that belong to another file keep theirs.
   const settled = new Set([...records.keys(), ...failures.map((f) => f.name)]);
-  const kept = [...latestByName(previousFailures.filter((f) => !settled.has(f.name))).values(), ...failures].sort((a, b) => a.line - b.line);
-  await writeLinesAtomic(failuresFile, kept.map((f) => JSON.stringify(f) + '\n'));
+  const kept = [...latestByName(previousFailures.filter((f) => !settled.has(f.name))).values(), ...failures].sort(
+    (a, b) => a.line - b.line,
+  );
+  await writeLinesAtomic(
+    failuresFile,
+    kept.map((f) => JSON.stringify(f) + '\n'),
+  );
 }
 
 async function removeTempFiles(dir: string) {
@@ -528,15 +672,30 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
     if (signal.aborted) return reject(signal.reason);
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    p.then((v) => { signal.removeEventListener('abort', onAbort); resolve(v); }, (e) => { signal.removeEventListener('abort', onAbort); reject(e); });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
   });
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve(false);
-    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(true); }, ms);
-    const onAbort = () => { clearTimeout(t); resolve(false); };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve(false);
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

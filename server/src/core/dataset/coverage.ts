@@ -140,7 +140,10 @@ export function computeCoverage(lines: Iterable<CoverageLine>, opts: CoverageOpt
  * The same, yielding to the event loop every `chunkLines` lines (a language server stays
  * responsive on a 100,000-line workspace); undefined when `isCancelled` says so between chunks.
  */
-export async function computeCoverageAsync(lines: Iterable<CoverageLine>, opts: CoverageOptions & { chunkLines?: number; isCancelled?: () => boolean } = {}): Promise<CoverageReport | undefined> {
+export async function computeCoverageAsync(
+  lines: Iterable<CoverageLine>,
+  opts: CoverageOptions & { chunkLines?: number; isCancelled?: () => boolean } = {},
+): Promise<CoverageReport | undefined> {
   const steps = coverageSteps(lines, opts);
   const chunk = opts.chunkLines ?? 500;
   for (let n = 1; ; n++) {
@@ -164,7 +167,9 @@ function* coverageSteps(lines: Iterable<CoverageLine>, opts: CoverageOptions): G
   const tones = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 } as Record<'1' | '2' | '3' | '4' | '5', number>;
   const phonemeCounts: Record<string, number> = {};
   const mixed: LineRef[] = [];
-  let lineCount = 0, mixedCount = 0, han = 0;
+  let lineCount = 0,
+    mixedCount = 0,
+    han = 0;
   for (const l of lines) {
     lineCount++;
     if (isMixedLanguage(l.text)) {
@@ -189,7 +194,11 @@ function* coverageSteps(lines: Iterable<CoverageLine>, opts: CoverageOptions): G
         p.lines++;
       }
       let rc = p.readings.get(r.reading);
-      if (!rc) p.readings.set(r.reading, (rc = { reading: r.reading, lines: 0, occurrences: 0, sources: { dictionary: 0, g2p: 0, model: 0 }, refs: [], thin: false }));
+      if (!rc)
+        p.readings.set(
+          r.reading,
+          (rc = { reading: r.reading, lines: 0, occurrences: 0, sources: { dictionary: 0, g2p: 0, model: 0 }, refs: [], thin: false }),
+        );
       rc.occurrences++;
       rc.sources[r.source]++;
       const key = `${r.char}\u0000${r.reading}`;
@@ -207,7 +216,8 @@ function* coverageSteps(lines: Iterable<CoverageLine>, opts: CoverageOptions): G
     const candidates = candidateReadings(char);
     const readings = [...p.readings.values()].sort((a, b) => b.lines - a.lines || a.reading.localeCompare(b.reading));
     for (const c of candidates) {
-      if (!p.readings.has(c)) readings.push({ reading: c, lines: 0, occurrences: 0, sources: { dictionary: 0, g2p: 0, model: 0 }, refs: [], thin: false });
+      if (!p.readings.has(c))
+        readings.push({ reading: c, lines: 0, occurrences: 0, sources: { dictionary: 0, g2p: 0, model: 0 }, refs: [], thin: false });
     }
     let thinReadings = 0;
     for (const r of readings) {
@@ -228,10 +238,19 @@ function* coverageSteps(lines: Iterable<CoverageLine>, opts: CoverageOptions): G
     minExamples,
     polyphones,
     thin,
-    syllables: { covered: ALL_SYLLABLES.filter((s) => syllables.has(s)).length, total: ALL_SYLLABLES.length, missing: ALL_SYLLABLES.filter((s) => !syllables.has(s)) },
+    syllables: {
+      covered: ALL_SYLLABLES.filter((s) => syllables.has(s)).length,
+      total: ALL_SYLLABLES.length,
+      missing: ALL_SYLLABLES.filter((s) => !syllables.has(s)),
+    },
     tonalSyllables: { covered: ALL_TONAL_SYLLABLES.filter((s) => tonal.has(s)).length, total: ALL_TONAL_SYLLABLES.length },
     tones,
-    phonemes: { covered: PHONEME_SYMBOLS.size - missingPhonemes.length, total: PHONEME_SYMBOLS.size, missing: missingPhonemes, counts: phonemeCounts },
+    phonemes: {
+      covered: PHONEME_SYMBOLS.size - missingPhonemes.length,
+      total: PHONEME_SYMBOLS.size,
+      missing: missingPhonemes,
+      counts: phonemeCounts,
+    },
     mixedLanguage: { lines: mixedCount, share: lineCount ? mixedCount / lineCount : 0, refs: mixed },
   };
 }
@@ -252,7 +271,11 @@ export interface CorpusSuggestion {
  * pick fills thin readings (up to what each still lacks), then new phoneme tokens and syllables;
  * the gains of the rest are recomputed lazily (they only ever shrink).
  */
-export function suggestFromCorpus(report: CoverageReport, corpus: readonly string[], opts: CoverageOptions & { limit?: number } = {}): CorpusSuggestion[] {
+export function suggestFromCorpus(
+  report: CoverageReport,
+  corpus: readonly string[],
+  opts: CoverageOptions & { limit?: number } = {},
+): CorpusSuggestion[] {
   const dict = opts.dict ?? ReplaceDict.empty;
   const able = opts.able ?? AbleList.bundled;
   const limit = opts.limit ?? 20;
@@ -260,14 +283,23 @@ export function suggestFromCorpus(report: CoverageReport, corpus: readonly strin
   for (const t of report.thin) deficit.set(`${t.char}:${t.reading}`, report.minExamples - t.lines);
   const haveSymbols = new Set(Object.keys(report.phonemes.counts));
   const missingSyllables = new Set(report.syllables.missing);
-  interface Cand { line: number; text: string; pairs: string[]; symbols: string[]; syllables: string[]; gain: number }
+  interface Cand {
+    line: number;
+    text: string;
+    pairs: string[];
+    symbols: string[];
+    syllables: string[];
+    gain: number;
+  }
   const cands: Cand[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < corpus.length; i++) {
     const text = corpus[i]!.replace(/\u2581/g, '').trim();
     if (!text || seen.has(text)) continue;
     seen.add(text);
-    const pairs = new Set<string>(), symbols = new Set<string>(), syl = new Set<string>();
+    const pairs = new Set<string>(),
+      symbols = new Set<string>(),
+      syl = new Set<string>();
     for (const r of lineReadings(text, dict, able)) {
       if (r.polyphone) pairs.add(`${r.char}:${r.reading}`);
       if (r.source !== 'model') for (const s of phonemeSymbols(r.reading)) if (!haveSymbols.has(s)) symbols.add(s);
@@ -334,7 +366,8 @@ class MaxHeap<T> {
       a[0] = last;
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1;
+        const l = 2 * i + 1,
+          r = l + 1;
         let m = i;
         if (l < a.length && this.cmp(a[l]!, a[m]!) > 0) m = l;
         if (r < a.length && this.cmp(a[r]!, a[m]!) > 0) m = r;

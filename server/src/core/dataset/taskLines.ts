@@ -13,15 +13,26 @@ export interface TaskFileTasks {
 }
 
 /** Parses task files (either dialect) with the workspace's settings; prompt paths resolved as the teacher resolves them. */
-export function tasksOfText(file: string, text: string, settings: Pick<Settings, 'taskFiles' | 'teacher'>, workspaceFolder: string | undefined): TaskFileTasks {
+export function tasksOfText(
+  file: string,
+  text: string,
+  settings: Pick<Settings, 'taskFiles' | 'teacher'>,
+  workspaceFolder: string | undefined,
+): TaskFileTasks {
   const model = new TaskFileModel(text, settings.taskFiles.dialect, settings.taskFiles.labelKeys);
   const dialect = model.dialect.dialect;
   const tasks = model.tasks();
-  const promptPaths = tasks.map((t) => (t.promptAudio.trim() ? resolvePromptAudio(t.promptAudio, dialect, file, settings.teacher.glmttsPath, workspaceFolder) : ''));
+  const promptPaths = tasks.map((t) =>
+    t.promptAudio.trim() ? resolvePromptAudio(t.promptAudio, dialect, file, settings.teacher.glmttsPath, workspaceFolder) : '',
+  );
   return { file, dialect, tasks, promptPaths };
 }
 
-export async function readTaskFiles(files: readonly string[], settings: Pick<Settings, 'taskFiles' | 'teacher'>, workspaceFolder: string | undefined): Promise<TaskFileTasks[]> {
+export async function readTaskFiles(
+  files: readonly string[],
+  settings: Pick<Settings, 'taskFiles' | 'teacher'>,
+  workspaceFolder: string | undefined,
+): Promise<TaskFileTasks[]> {
   const out: TaskFileTasks[] = [];
   for (const f of files) out.push(tasksOfText(f, await readFile(f, 'utf8'), settings, workspaceFolder));
   return out;
@@ -36,5 +47,10 @@ const SKIP_DIRS: ReadonlySet<string> = new Set(['node_modules', 'dist', 'out']);
  * files, depth 8; sorted.
  */
 export async function findTaskFiles(root: string, limit = 1000, isTaskFile?: (file: string) => boolean): Promise<string[]> {
-  return walkFiles(root, { depth: 8, limit, skipDirs: SKIP_DIRS, match: (file, name) => name.endsWith('.tasks.jsonl') || !!isTaskFile?.(file) });
+  return walkFiles(root, {
+    depth: 8,
+    limit,
+    skipDirs: SKIP_DIRS,
+    match: (file, name) => name.endsWith('.tasks.jsonl') || !!isTaskFile?.(file),
+  });
 }

@@ -119,11 +119,19 @@ export function measureWavBytes(buf: Uint8Array): VoiceMeasures {
   const pitchPart = mono.subarray(0, Math.min(mono.length, Math.round(MAX_PITCH_SECONDS * sampleRate)));
   const { f0 } = f0Yin(pitchPart, sampleRate);
   const voiced = [...f0].filter((x) => x > 0).sort((a, b) => a - b);
-  const medianF0Hz = voiced.length ? round(voiced.length % 2 ? voiced[(voiced.length - 1) / 2]! : (voiced[voiced.length / 2 - 1]! + voiced[voiced.length / 2]!) / 2, 1) : null;
+  const medianF0Hz = voiced.length
+    ? round(voiced.length % 2 ? voiced[(voiced.length - 1) / 2]! : (voiced[voiced.length / 2 - 1]! + voiced[voiced.length / 2]!) / 2, 1)
+    : null;
   const snr = estimateSnrDb(mono, sampleRate);
   return {
-    durationSeconds: round(reader.frames / sampleRate, 3), sampleRate, channels, medianF0Hz,
-    rmsDbfs: round(lv.rmsDbfs, 1), speechDbfs: round(snr.speechDbfs, 1), peakDbfs: round(lv.peakDbfs, 1), snrDb: snr.snrDb,
+    durationSeconds: round(reader.frames / sampleRate, 3),
+    sampleRate,
+    channels,
+    medianF0Hz,
+    rmsDbfs: round(lv.rmsDbfs, 1),
+    speechDbfs: round(snr.speechDbfs, 1),
+    peakDbfs: round(lv.peakDbfs, 1),
+    snrDb: snr.snrDb,
   };
 }
 
@@ -160,7 +168,9 @@ export function parseVoiceLabels(text: string, base: string): Map<string, VoiceL
       const labels: VoiceLabels = {};
       for (const k of VOICE_LABEL_KEYS) if (typeof v[k] === 'string' && (v[k] as string).trim()) labels[k] = (v[k] as string).trim();
       out.set(path.resolve(base, v.audio), labels);
-    } catch { /* not a record */ }
+    } catch {
+      /* not a record */
+    }
   }
   return out;
 }
@@ -184,7 +194,9 @@ export async function setVoiceLabels(sidecar: string, audio: string, labels: Voi
     let v: Record<string, unknown> | undefined;
     try {
       v = JSON.parse(line) as Record<string, unknown>;
-    } catch { /* kept as it is */ }
+    } catch {
+      /* kept as it is */
+    }
     if (v && typeof v === 'object' && typeof v.audio === 'string' && path.resolve(base, v.audio) === path.resolve(audio)) {
       if (found) continue; // one record per voice
       found = true;
@@ -271,13 +283,27 @@ export function voiceRelative(audio: string, workspaceFolder: string | undefined
 }
 
 /** Labels of one voice: sidecar first, then the path pattern, then the task lines' labels. */
-export function resolveVoiceLabels(audio: string, opts: Pick<VoicePoolOptions, 'workspaceFolder' | 'sidecar' | 'speakerPattern'>, taskLabels?: Record<string, string | number | boolean>): { labels: VoiceLabels; sources: Partial<Record<VoiceLabelKey, LabelSource>> } {
+export function resolveVoiceLabels(
+  audio: string,
+  opts: Pick<VoicePoolOptions, 'workspaceFolder' | 'sidecar' | 'speakerPattern'>,
+  taskLabels?: Record<string, string | number | boolean>,
+): { labels: VoiceLabels; sources: Partial<Record<VoiceLabelKey, LabelSource>> } {
   const labels: VoiceLabels = {};
   const sources: Partial<Record<VoiceLabelKey, LabelSource>> = {};
   const layers: Array<[LabelSource, VoiceLabels | undefined]> = [
     ['sidecar', opts.sidecar?.get(path.resolve(audio))],
     ['pattern', opts.speakerPattern ? labelsFromPattern(opts.speakerPattern, voiceRelative(audio, opts.workspaceFolder)) : undefined],
-    ['task', taskLabels ? Object.fromEntries(VOICE_LABEL_KEYS.filter((k) => taskLabels[k] !== undefined && String(taskLabels[k]).trim()).map((k) => [k, String(taskLabels[k]).trim()])) : undefined],
+    [
+      'task',
+      taskLabels
+        ? Object.fromEntries(
+            VOICE_LABEL_KEYS.filter((k) => taskLabels[k] !== undefined && String(taskLabels[k]).trim()).map((k) => [
+              k,
+              String(taskLabels[k]).trim(),
+            ]),
+          )
+        : undefined,
+    ],
   ];
   for (const [source, layer] of layers) {
     if (!layer) continue;
@@ -308,7 +334,14 @@ export async function voicePool(uses: Iterable<VoiceUse>, opts: VoicePoolOptions
   const voices: Voice[] = [];
   for (const [audio, v] of by) {
     const { labels, sources } = resolveVoiceLabels(audio, opts, v.taskLabels);
-    const voice: Voice = { audio, relative: voiceRelative(audio, opts.workspaceFolder), lines: v.lines, files: [...v.files].sort(), labels, labelSources: sources };
+    const voice: Voice = {
+      audio,
+      relative: voiceRelative(audio, opts.workspaceFolder),
+      lines: v.lines,
+      files: [...v.files].sort(),
+      labels,
+      labelSources: sources,
+    };
     if (opts.measure ?? true) {
       try {
         voice.measures = await measureVoice(audio, opts.maxBytes);
@@ -325,27 +358,32 @@ export async function voicePool(uses: Iterable<VoiceUse>, opts: VoicePoolOptions
 
 function balance(voices: Voice[], totalLines: number, sidecar?: Map<string, VoiceLabels>): Pick<VoicePool, 'labelValues' | 'imbalance'> {
   const labelValues = Object.fromEntries(VOICE_LABEL_KEYS.map((k) => [k, {} as Record<string, number>])) as VoicePool['labelValues'];
-  for (const v of voices) for (const k of VOICE_LABEL_KEYS) if (v.labels[k]) labelValues[k][v.labels[k]!] = (labelValues[k][v.labels[k]!] ?? 0) + 1;
+  for (const v of voices)
+    for (const k of VOICE_LABEL_KEYS) if (v.labels[k]) labelValues[k][v.labels[k]!] = (labelValues[k][v.labels[k]!] ?? 0) + 1;
   const imbalance: string[] = [];
   const top = voices[0];
   if (top && totalLines >= 4 && top.lines / totalLines > 0.5) {
-    imbalance.push(voices.length === 1
-      ? `every line uses one voice (${top.relative}): the student learns one speaker`
-      : `${top.relative} is used by ${top.lines} of ${totalLines} lines (${Math.round((100 * top.lines) / totalLines)} %)`);
+    imbalance.push(
+      voices.length === 1
+        ? `every line uses one voice (${top.relative}): the student learns one speaker`
+        : `${top.relative} is used by ${top.lines} of ${totalLines} lines (${Math.round((100 * top.lines) / totalLines)} %)`,
+    );
   }
   // Speakers by lines.
   const speakerLines = new Map<string, number>();
   for (const v of voices) if (v.labels.speaker) speakerLines.set(v.labels.speaker, (speakerLines.get(v.labels.speaker) ?? 0) + v.lines);
   const topSpeaker = [...speakerLines].sort((a, b) => b[1] - a[1])[0];
   if (topSpeaker && speakerLines.size > 1 && totalLines >= 4 && topSpeaker[1] / totalLines > 0.5) {
-    imbalance.push(`speaker ${topSpeaker[0]} speaks ${topSpeaker[1]} of ${totalLines} lines (${Math.round((100 * topSpeaker[1]) / totalLines)} %)`);
+    imbalance.push(
+      `speaker ${topSpeaker[0]} speaks ${topSpeaker[1]} of ${totalLines} lines (${Math.round((100 * topSpeaker[1]) / totalLines)} %)`,
+    );
   }
   for (const k of VOICE_LABEL_KEYS) {
     if (k === 'speaker') continue;
     const have = labelValues[k];
     const labelled = voices.filter((v) => v.labels[k]).length;
     // Values the sidecar knows (for voices no line uses too), and the usual ones once the label is in use.
-    const expected = new Set(labelled ? EXPECTED_VALUES[k] ?? [] : []);
+    const expected = new Set(labelled ? (EXPECTED_VALUES[k] ?? []) : []);
     if (sidecar) for (const l of sidecar.values()) if (l[k]) expected.add(l[k]!);
     for (const value of [...expected].sort()) if (!have[value]) imbalance.push(`${k}: no voice in use is labelled ${value}`);
     if (labelled && labelled < voices.length) imbalance.push(`${k}: ${voices.length - labelled} of ${voices.length} voices have no label`);

@@ -36,8 +36,17 @@ export function disagreements(p: ReadingPair): Disagreement[] {
 }
 
 export function agreement(pairs: readonly ReadingPair[], topConfusions = 3): AgreementSummary {
-  let chars = 0, charsOk = 0, poly = 0, polyOk = 0, sentOk = 0;
-  const bySource: Record<SourceKey, { agree: number; total: number }> = { dictionary: { agree: 0, total: 0 }, g2p: { agree: 0, total: 0 }, model: { agree: 0, total: 0 }, unknown: { agree: 0, total: 0 } };
+  let chars = 0,
+    charsOk = 0,
+    poly = 0,
+    polyOk = 0,
+    sentOk = 0;
+  const bySource: Record<SourceKey, { agree: number; total: number }> = {
+    dictionary: { agree: 0, total: 0 },
+    g2p: { agree: 0, total: 0 },
+    model: { agree: 0, total: 0 },
+    unknown: { agree: 0, total: 0 },
+  };
   const rows = new Map<string, { support: number; agree: number; teacher: Map<string, number>; conf: Map<string, number> }>();
   for (const p of pairs) {
     let allOk = true;
@@ -75,12 +84,21 @@ export function agreement(pairs: readonly ReadingPair[], topConfusions = 3): Agr
     accuracy: r.agree / r.support,
     teacherReadings: Object.fromEntries([...r.teacher].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
     confusions: [...r.conf]
-      .map(([k, count]) => { const [teacher, student] = k.split('\u0000') as [string, string]; return { teacher, student, count }; })
+      .map(([k, count]) => {
+        const [teacher, student] = k.split('\u0000') as [string, string];
+        return { teacher, student, count };
+      })
       .sort((a, b) => b.count - a.count || a.teacher.localeCompare(b.teacher) || a.student.localeCompare(b.student))
       .slice(0, topConfusions),
   }));
   // Where the student is weakest first: most errors, then most support.
-  table.sort((a, b) => (b.support - b.agree) - (a.support - a.agree) || b.support - a.support || a.char.localeCompare(b.char));
+  table.sort((a, b) => b.support - b.agree - (a.support - a.agree) || b.support - a.support || a.char.localeCompare(b.char));
   const perSource = Object.fromEntries(Object.entries(bySource).map(([k, v]) => [k, rate(v.agree, v.total)])) as Record<SourceKey, Rate>;
-  return { characters: rate(charsOk, chars), polyphones: rate(polyOk, poly), sentences: rate(sentOk, pairs.length), bySource: perSource, table };
+  return {
+    characters: rate(charsOk, chars),
+    polyphones: rate(polyOk, poly),
+    sentences: rate(sentOk, pairs.length),
+    bySource: perSource,
+    table,
+  };
 }

@@ -14,14 +14,21 @@ export function dtw(n: number, m: number, cost: (i: number, j: number) => number
     }
   }
   const path: Array<[number, number]> = [[n - 1, m - 1]];
-  let i = n - 1, j = m - 1;
+  let i = n - 1,
+    j = m - 1;
   while (i > 0 || j > 0) {
     if (i === 0) j--;
     else if (j === 0) i--;
     else {
-      const diag = acc[(i - 1) * m + j - 1]!, up = acc[(i - 1) * m + j]!, left = acc[i * m + j - 1]!;
+      const diag = acc[(i - 1) * m + j - 1]!,
+        up = acc[(i - 1) * m + j]!,
+        left = acc[i * m + j - 1]!;
       // Prefer the diagonal on ties: the shortest path among equals.
-      if (diag <= up && diag <= left) { i--; j--; } else if (up <= left) i--; else j--;
+      if (diag <= up && diag <= left) {
+        i--;
+        j--;
+      } else if (up <= left) i--;
+      else j--;
     }
     path.push([i, j]);
   }

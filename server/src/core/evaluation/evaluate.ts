@@ -68,18 +68,28 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     items.push(await evaluateRecord(records[k]!, opts));
     opts.onProgress?.(k + 1, records.length);
   }
-  if (synth) for (const item of items) { const t = synth.timings.get(item.name); if (t) item.synth = t; }
+  if (synth)
+    for (const item of items) {
+      const t = synth.timings.get(item.name);
+      if (t) item.synth = t;
+    }
   const byName = new Map(records.map((r) => [r.name, r]));
   const judges = opts.judge
-    ? await applyJudge(opts.judge, items, (name) => {
-      const r = byName.get(name);
-      const emotion = r?.labels?.emotion;
-      return {
-        ...(r?.promptAudio && isAbsolute(r.promptAudio) ? { promptAudio: r.promptAudio } : {}),
-        ...(typeof emotion === 'string' || typeof emotion === 'number' ? { emotion } : {}),
-        ...(r?.wavSha256 ? { wavSha256: r.wavSha256 } : {}),
-      };
-    }, resolve(opts.teacherDir), { signal: opts.signal, onLog: opts.onLog, onProgress: (d, t) => opts.onLog?.(`judged ${d}/${t}`) })
+    ? await applyJudge(
+        opts.judge,
+        items,
+        (name) => {
+          const r = byName.get(name);
+          const emotion = r?.labels?.emotion;
+          return {
+            ...(r?.promptAudio && isAbsolute(r.promptAudio) ? { promptAudio: r.promptAudio } : {}),
+            ...(typeof emotion === 'string' || typeof emotion === 'number' ? { emotion } : {}),
+            ...(r?.wavSha256 ? { wavSha256: r.wavSha256 } : {}),
+          };
+        },
+        resolve(opts.teacherDir),
+        { signal: opts.signal, onLog: opts.onLog, onProgress: (d, t) => opts.onLog?.(`judged ${d}/${t}`) },
+      )
     : undefined;
   const g2p = agreement(items);
   const withAudio = items.filter((i) => i.acoustic);
@@ -88,15 +98,30 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   return {
     format: 'tts-distill-eval',
     formatVersion: EVAL_FORMAT_VERSION,
-    teacher: { dir: resolve(opts.teacherDir), manifest, records: records.length, skipped, ...(parsed.records.length > records.length ? { excluded: parsed.records.length - records.length } : {}) },
-    student: { version: opts.student.version, ...(opts.modelFile ? { model: resolve(opts.modelFile) } : {}), ...(opts.studentAudioDir ? { audioDir: resolve(opts.studentAudioDir) } : {}) },
+    teacher: {
+      dir: resolve(opts.teacherDir),
+      manifest,
+      records: records.length,
+      skipped,
+      ...(parsed.records.length > records.length ? { excluded: parsed.records.length - records.length } : {}),
+    },
+    student: {
+      version: opts.student.version,
+      ...(opts.modelFile ? { model: resolve(opts.modelFile) } : {}),
+      ...(opts.studentAudioDir ? { audioDir: resolve(opts.studentAudioDir) } : {}),
+    },
     summary: {
       characters: g2p.characters,
       polyphones: g2p.polyphones,
       sentences: g2p.sentences,
       bySource: g2p.bySource,
       acoustic: withAudio.length
-        ? { items: withAudio.length, meanDurationRatio: mean(withAudio.map((i) => i.acoustic!.durationRatio)), meanMcd: mean(withAudio.map((i) => i.acoustic!.mcd)), meanF0Rmse: f0s.length ? mean(f0s) : null }
+        ? {
+            items: withAudio.length,
+            meanDurationRatio: mean(withAudio.map((i) => i.acoustic!.durationRatio)),
+            meanMcd: mean(withAudio.map((i) => i.acoustic!.mcd)),
+            meanF0Rmse: f0s.length ? mean(f0s) : null,
+          }
         : null,
       ...(judges ? { judges } : {}),
       ...(synth ? { rtf: synth.summary } : {}),
@@ -117,7 +142,8 @@ async function evaluateRecord(r: TeacherRecord, opts: EvalOptions): Promise<Eval
   item.disagreements = disagreements(item);
   const teacherAudio = join(opts.teacherDir, r.audio ?? `${r.name}.wav`);
   // A manifest's `audio` could say ../../etc/passwd: only a file inside the teacher folder is read or linked.
-  if (existsSync(teacherAudio) && resolve(teacherAudio).startsWith(resolve(opts.teacherDir) + sep)) item.teacherAudio = resolve(teacherAudio);
+  if (existsSync(teacherAudio) && resolve(teacherAudio).startsWith(resolve(opts.teacherDir) + sep))
+    item.teacherAudio = resolve(teacherAudio);
   if (opts.studentAudioDir) {
     const studentAudio = join(opts.studentAudioDir, `${r.name}.wav`);
     if (existsSync(studentAudio)) {
@@ -125,7 +151,10 @@ async function evaluateRecord(r: TeacherRecord, opts: EvalOptions): Promise<Eval
       if (item.teacherAudio) {
         try {
           // Regular files only: a FIFO named like a WAV must not hang the evaluation.
-          item.acoustic = compareAudio(await readRegularFile(item.teacherAudio, 0xffffffff), await readRegularFile(studentAudio, 0xffffffff));
+          item.acoustic = compareAudio(
+            await readRegularFile(item.teacherAudio, 0xffffffff),
+            await readRegularFile(studentAudio, 0xffffffff),
+          );
         } catch (err) {
           item.acousticError = (err as Error).message;
         }
@@ -138,7 +167,8 @@ async function evaluateRecord(r: TeacherRecord, opts: EvalOptions): Promise<Eval
 /** Writes eval.json and eval.html into `outDir`. */
 export async function writeReport(report: EvalReport, outDir: string): Promise<{ json: string; html: string }> {
   await mkdir(outDir, { recursive: true });
-  const json = join(outDir, 'eval.json'), html = join(outDir, 'eval.html');
+  const json = join(outDir, 'eval.json'),
+    html = join(outDir, 'eval.html');
   const judges = report.summary.judges;
   if (judges?.judgesFile) {
     // For the QA gates of the teacher run; a read-only run folder costs only this file.

@@ -52,19 +52,33 @@ export function renderReportHtml(report: EvalReport, outDir: string): string {
     return href ? `<a href="${esc(href)}">${label}</a>` : '';
   };
   const rows: string[] = [];
-  rows.push(`<tr><td>characters</td><td class="n">${s.characters.agree} / ${s.characters.total}</td><td class="n">${pct(s.characters)}</td></tr>`);
-  rows.push(`<tr><td>polyphones</td><td class="n">${s.polyphones.agree} / ${s.polyphones.total}</td><td class="n">${pct(s.polyphones)}</td></tr>`);
-  rows.push(`<tr><td>sentences (all characters agree)</td><td class="n">${s.sentences.agree} / ${s.sentences.total}</td><td class="n">${pct(s.sentences)}</td></tr>`);
+  rows.push(
+    `<tr><td>characters</td><td class="n">${s.characters.agree} / ${s.characters.total}</td><td class="n">${pct(s.characters)}</td></tr>`,
+  );
+  rows.push(
+    `<tr><td>polyphones</td><td class="n">${s.polyphones.agree} / ${s.polyphones.total}</td><td class="n">${pct(s.polyphones)}</td></tr>`,
+  );
+  rows.push(
+    `<tr><td>sentences (all characters agree)</td><td class="n">${s.sentences.agree} / ${s.sentences.total}</td><td class="n">${pct(s.sentences)}</td></tr>`,
+  );
   const acoustic = s.acoustic
     ? `<h2>Audio (${s.acoustic.items} items with student audio)</h2><table><tr><th>duration ratio (student / teacher)</th><th>MCD (dB, DTW-aligned)</th><th>F0 RMSE (Hz, voiced frames)</th></tr>
 <tr><td class="n">${num(s.acoustic.meanDurationRatio, 3)}</td><td class="n">${num(s.acoustic.meanMcd)}</td><td class="n">${num(s.acoustic.meanF0Rmse)}</td></tr></table>`
     : '';
-  const poly = report.polyphones.map((p) => `<tr><td>${esc(p.char)}</td><td class="n">${p.support}</td><td class="n ${p.accuracy < 1 ? 'bad' : 'ok'}">${(p.accuracy * 100).toFixed(1)} %</td>
-<td>${Object.entries(p.teacherReadings).map(([r, n]) => `${esc(r)}×${n}`).join(' ')}</td><td>${p.confusions.map((c) => `${esc(c.teacher)} → ${esc(c.student)} ×${c.count}`).join('<br>')}</td></tr>`);
-  const items = report.items.map((i) => `<tr id="task-${i.line + 1}"><td class="n">${i.line + 1}</td><td><code>${esc(i.name)}</code></td><td>${markedText(i)}</td>
+  const poly = report.polyphones.map(
+    (
+      p,
+    ) => `<tr><td>${esc(p.char)}</td><td class="n">${p.support}</td><td class="n ${p.accuracy < 1 ? 'bad' : 'ok'}">${(p.accuracy * 100).toFixed(1)} %</td>
+<td>${Object.entries(p.teacherReadings)
+      .map(([r, n]) => `${esc(r)}×${n}`)
+      .join(' ')}</td><td>${p.confusions.map((c) => `${esc(c.teacher)} → ${esc(c.student)} ×${c.count}`).join('<br>')}</td></tr>`,
+  );
+  const items = report.items.map(
+    (i) => `<tr id="task-${i.line + 1}"><td class="n">${i.line + 1}</td><td><code>${esc(i.name)}</code></td><td>${markedText(i)}</td>
 <td>${i.disagreements.length ? i.disagreements.map((d) => `${esc(d.char)}: <span class="ok">${esc(d.teacher)}</span> → <span class="bad">${esc(d.student ?? '—')}</span>`).join('<br>') : '<span class="ok">agrees</span>'}</td>
 <td class="n">${num(i.acoustic?.durationRatio, 3)}</td><td class="n">${num(i.acoustic?.mcd)}</td><td class="n">${num(i.acoustic?.f0Rmse)}</td>${judgeCells(report, i)}
-<td>${[link(i.teacherAudio, 'teacher'), link(i.studentAudio, 'student')].filter(Boolean).join(' · ')}${i.acousticError ? `<br><span class="bad">${esc(i.acousticError)}</span>` : ''}</td></tr>`);
+<td>${[link(i.teacherAudio, 'teacher'), link(i.studentAudio, 'student')].filter(Boolean).join(' · ')}${i.acousticError ? `<br><span class="bad">${esc(i.acousticError)}</span>` : ''}</td></tr>`,
+  );
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Student vs teacher — ${esc(report.teacher.dir)}</title><style>${CSS}</style></head><body>

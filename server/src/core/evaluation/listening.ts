@@ -11,8 +11,14 @@ import { seededRandom, shuffle } from '../student/prng';
 import { meanCi, wilson } from './confidence';
 import { renderReportHtml } from './html';
 import {
-  LISTENING_FORMAT_VERSION, LISTENING_PLAN_FORMAT, type ListeningAnswer, type ListeningItem, type ListeningKinds, type ListeningPlan,
-  type ListeningSummary, type ListeningSystem,
+  LISTENING_FORMAT_VERSION,
+  LISTENING_PLAN_FORMAT,
+  type ListeningAnswer,
+  type ListeningItem,
+  type ListeningKinds,
+  type ListeningPlan,
+  type ListeningSummary,
+  type ListeningSystem,
 } from '../../../../protocol/listeningTypes';
 import type { EvalReport } from './types';
 
@@ -38,7 +44,13 @@ export const answersFile = (runDir: string, test: string) => join(runDir, LISTEN
 export const planFile = (runDir: string, test: string) => join(runDir, LISTENING_DIR, `${checkTestName(test)}.plan.json`);
 
 /** A line that can be listened to: both takes exist. */
-export interface ListeningCandidate { name: string; line: number; text: string; teacherAudio: string; studentAudio: string }
+export interface ListeningCandidate {
+  name: string;
+  line: number;
+  text: string;
+  teacherAudio: string;
+  studentAudio: string;
+}
 
 /** Reads `<runDir>/eval.json` (what `tts-distill eval` and *Open Evaluation Diff* write). */
 export async function readEvalReport(runDir: string): Promise<EvalReport> {
@@ -47,7 +59,10 @@ export async function readEvalReport(runDir: string): Promise<EvalReport> {
   try {
     text = (await readRegularFile(file, MAX_REPORT_BYTES)).toString('utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ListeningInputError(`${runDir} has no eval.json: run \`tts-distill eval --student-audio DIR\` (or Open Evaluation Diff with the student's audio) first`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new ListeningInputError(
+        `${runDir} has no eval.json: run \`tts-distill eval --student-audio DIR\` (or Open Evaluation Diff with the student's audio) first`,
+      );
     throw new ListeningInputError(`${file}: ${(err as Error).message}`);
   }
   let report: unknown;
@@ -57,22 +72,38 @@ export async function readEvalReport(runDir: string): Promise<EvalReport> {
     throw new ListeningInputError(`${file} is not valid JSON: ${(err as Error).message}`);
   }
   const r = report as Partial<EvalReport> | null;
-  if (!r || typeof r !== 'object' || r.format !== 'tts-distill-eval' || !Array.isArray(r.items)) throw new ListeningInputError(`${file} is not an evaluation report of tts-distill eval`);
+  if (!r || typeof r !== 'object' || r.format !== 'tts-distill-eval' || !Array.isArray(r.items))
+    throw new ListeningInputError(`${file} is not an evaluation report of tts-distill eval`);
   return r as EvalReport;
 }
 
 /** The report's lines with both a teacher and a student WAV on disk, in report order. */
-export function listeningCandidates(report: Pick<EvalReport, 'items'>, exists: (file: string) => boolean = existsSync): ListeningCandidate[] {
+export function listeningCandidates(
+  report: Pick<EvalReport, 'items'>,
+  exists: (file: string) => boolean = existsSync,
+): ListeningCandidate[] {
   const out: ListeningCandidate[] = [];
   for (const i of report.items) {
     if (!i || typeof i.name !== 'string' || typeof i.teacherAudio !== 'string' || typeof i.studentAudio !== 'string') continue;
     if (!exists(i.teacherAudio) || !exists(i.studentAudio)) continue;
-    out.push({ name: i.name, line: typeof i.line === 'number' ? i.line : 0, text: typeof i.text === 'string' ? i.text : '', teacherAudio: i.teacherAudio, studentAudio: i.studentAudio });
+    out.push({
+      name: i.name,
+      line: typeof i.line === 'number' ? i.line : 0,
+      text: typeof i.text === 'string' ? i.text : '',
+      teacherAudio: i.teacherAudio,
+      studentAudio: i.studentAudio,
+    });
   }
   return out;
 }
 
-export interface PlanOptions { test: string; seed: number; count: number; kinds: ListeningKinds; now?: Date }
+export interface PlanOptions {
+  test: string;
+  seed: number;
+  count: number;
+  kinds: ListeningKinds;
+  now?: Date;
+}
 
 /**
  * A test on `count` lines drawn with the seeded PRNG (mulberry32, like the student's split):
@@ -84,25 +115,54 @@ export function planTest(candidates: readonly ListeningCandidate[], opts: PlanOp
   checkTestName(opts.test);
   if (!Number.isInteger(opts.count) || opts.count < 1) throw new ListeningInputError(`count must be a whole number ≥ 1, got ${opts.count}`);
   if (!Number.isInteger(opts.seed)) throw new ListeningInputError(`seed must be a whole number, got ${opts.seed}`);
-  if (!candidates.length) throw new ListeningInputError('no line of the run has both a teacher WAV and a student WAV: evaluate with the student\'s audio (`tts-distill eval --student-audio DIR`) first');
+  if (!candidates.length)
+    throw new ListeningInputError(
+      "no line of the run has both a teacher WAV and a student WAV: evaluate with the student's audio (`tts-distill eval --student-audio DIR`) first",
+    );
   const random = seededRandom(opts.seed);
   const sample = shuffle([...candidates], random).slice(0, opts.count);
   const items: ListeningItem[] = [];
   if (opts.kinds !== 'mos') {
     for (const c of shuffle([...sample], random)) {
       const studentFirst = random() < 0.5;
-      const teacher = { system: 'teacher' as const, audio: c.teacherAudio }, student = { system: 'student' as const, audio: c.studentAudio };
-      items.push({ id: `ab/${c.name}`, kind: 'ab', name: c.name, line: c.line, text: c.text, a: studentFirst ? student : teacher, b: studentFirst ? teacher : student });
+      const teacher = { system: 'teacher' as const, audio: c.teacherAudio },
+        student = { system: 'student' as const, audio: c.studentAudio };
+      items.push({
+        id: `ab/${c.name}`,
+        kind: 'ab',
+        name: c.name,
+        line: c.line,
+        text: c.text,
+        a: studentFirst ? student : teacher,
+        b: studentFirst ? teacher : student,
+      });
     }
   }
   if (opts.kinds !== 'ab') {
     const takes = sample.flatMap((c) => (['teacher', 'student'] as const).map((system) => ({ c, system })));
     // The id carries no system name: a listener who sees it learns nothing.
-    shuffle(takes, random).forEach(({ c, system }, k) => items.push({ id: `mos/${c.name}/${k + 1}`, kind: 'mos', name: c.name, line: c.line, text: c.text, system, audio: system === 'teacher' ? c.teacherAudio : c.studentAudio }));
+    shuffle(takes, random).forEach(({ c, system }, k) =>
+      items.push({
+        id: `mos/${c.name}/${k + 1}`,
+        kind: 'mos',
+        name: c.name,
+        line: c.line,
+        text: c.text,
+        system,
+        audio: system === 'teacher' ? c.teacherAudio : c.studentAudio,
+      }),
+    );
   }
   return {
-    format: LISTENING_PLAN_FORMAT, formatVersion: LISTENING_FORMAT_VERSION, test: opts.test, seed: opts.seed, count: sample.length, kinds: opts.kinds,
-    candidates: candidates.length, created: (opts.now ?? new Date()).toISOString(), items,
+    format: LISTENING_PLAN_FORMAT,
+    formatVersion: LISTENING_FORMAT_VERSION,
+    test: opts.test,
+    seed: opts.seed,
+    count: sample.length,
+    kinds: opts.kinds,
+    candidates: candidates.length,
+    created: (opts.now ?? new Date()).toISOString(),
+    items,
   };
 }
 
@@ -116,7 +176,8 @@ export function isListeningAnswer(v: unknown): v is ListeningAnswer {
   const a = v as Record<string, unknown>;
   if (typeof a.item !== 'string' || typeof a.name !== 'string') return false;
   if (a.kind === 'ab') return (a.choice === 'A' || a.choice === 'B') && isSystem(a.preferred);
-  if (a.kind === 'mos') return isSystem(a.system) && typeof a.score === 'number' && Number.isInteger(a.score) && a.score >= 1 && a.score <= 5;
+  if (a.kind === 'mos')
+    return isSystem(a.system) && typeof a.score === 'number' && Number.isInteger(a.score) && a.score >= 1 && a.score <= 5;
   return false;
 }
 
@@ -174,7 +235,14 @@ export function makeAnswer(plan: ListeningPlan, index: number, value: number, no
   const at = now.toISOString();
   if (item.kind === 'ab') {
     if (value !== 1 && value !== 2) throw new ListeningInputError(`an A/B answer is 1 (A) or 2 (B), got ${value}`);
-    return { item: item.id, kind: 'ab', name: item.name, choice: value === 1 ? 'A' : 'B', preferred: value === 1 ? item.a.system : item.b.system, at };
+    return {
+      item: item.id,
+      kind: 'ab',
+      name: item.name,
+      choice: value === 1 ? 'A' : 'B',
+      preferred: value === 1 ? item.a.system : item.b.system,
+      at,
+    };
   }
   if (!Number.isInteger(value) || value < 1 || value > 5) throw new ListeningInputError(`a MOS answer is 1 to 5, got ${value}`);
   return { item: item.id, kind: 'mos', name: item.name, system: item.system, score: value as 1 | 2 | 3 | 4 | 5, at };
@@ -185,7 +253,8 @@ async function listeningDir(runDir: string): Promise<string> {
   const dir = join(runDir, LISTENING_DIR);
   await mkdir(dir, { recursive: true });
   const st = await lstat(dir);
-  if (!st.isDirectory() || st.isSymbolicLink()) throw new ListeningInputError(`${dir} is not a folder (a symbolic link?): refusing to write answers through it`);
+  if (!st.isDirectory() || st.isSymbolicLink())
+    throw new ListeningInputError(`${dir} is not a folder (a symbolic link?): refusing to write answers through it`);
   return dir;
 }
 
@@ -214,8 +283,21 @@ export async function appendAnswer(runDir: string, test: string, answer: Listeni
 
 function isPlan(v: unknown): v is ListeningPlan {
   const p = v as Partial<ListeningPlan> | null;
-  return !!p && typeof p === 'object' && p.format === LISTENING_PLAN_FORMAT && typeof p.test === 'string' && Array.isArray(p.items)
-    && p.items.every((i) => i && typeof i.id === 'string' && (i.kind === 'ab' ? typeof i.a?.audio === 'string' && typeof i.b?.audio === 'string' : i.kind === 'mos' && typeof i.audio === 'string'));
+  return (
+    !!p &&
+    typeof p === 'object' &&
+    p.format === LISTENING_PLAN_FORMAT &&
+    typeof p.test === 'string' &&
+    Array.isArray(p.items) &&
+    p.items.every(
+      (i) =>
+        i &&
+        typeof i.id === 'string' &&
+        (i.kind === 'ab'
+          ? typeof i.a?.audio === 'string' && typeof i.b?.audio === 'string'
+          : i.kind === 'mos' && typeof i.audio === 'string'),
+    )
+  );
 }
 
 export async function readPlan(runDir: string, test: string): Promise<ListeningPlan | undefined> {
@@ -267,7 +349,12 @@ export async function openTest(runDir: string, opts: PlanOptions): Promise<Opene
 }
 
 /** Summary of one test's answers (the latest per item); `plan` only adds the item count. */
-export function summarize(test: string, answers: readonly ListeningAnswer[], invalidLines = 0, plan?: Pick<ListeningPlan, 'items'>): ListeningSummary {
+export function summarize(
+  test: string,
+  answers: readonly ListeningAnswer[],
+  invalidLines = 0,
+  plan?: Pick<ListeningPlan, 'items'>,
+): ListeningSummary {
   const latest = [...latestAnswers(answers).values()];
   const ab = latest.filter((a) => a.kind === 'ab');
   const mos = latest.filter((a): a is Extract<ListeningAnswer, { kind: 'mos' }> => a.kind === 'mos');
@@ -317,7 +404,8 @@ export async function runSummaries(runDir: string): Promise<ListeningSummary[]> 
  * rest of the report unchanged). Returns the summaries, or undefined when the run has no eval.json.
  */
 export async function updateReport(runDir: string): Promise<{ summaries: ListeningSummary[]; json: string; html: string } | undefined> {
-  const json = join(runDir, 'eval.json'), html = join(runDir, 'eval.html');
+  const json = join(runDir, 'eval.json'),
+    html = join(runDir, 'eval.html');
   if (!existsSync(json)) return undefined;
   const report = await readEvalReport(runDir);
   const summaries = await runSummaries(runDir);

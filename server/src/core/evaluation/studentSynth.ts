@@ -25,9 +25,16 @@ export interface SynthOptions {
   killGraceMs?: number;
 }
 
-export interface SynthRecord { name: string; text: string; promptAudio?: string }
+export interface SynthRecord {
+  name: string;
+  text: string;
+  promptAudio?: string;
+}
 
-export interface SynthResult { summary: RtfSummary; timings: Map<string, SynthTiming> }
+export interface SynthResult {
+  summary: RtfSummary;
+  timings: Map<string, SynthTiming>;
+}
 
 /** `<dir>/<name>.wav`, or undefined when the name would leave `dir`. */
 export function wavIn(dir: string, name: string): string | undefined {
@@ -35,33 +42,52 @@ export function wavIn(dir: string, name: string): string | undefined {
   return file.startsWith(resolve(dir) + sep) ? file : undefined;
 }
 
-export async function synthesizeStudent(records: readonly SynthRecord[], opts: SynthOptions, run: { signal?: AbortSignal; onLog?: (line: string) => void } = {}): Promise<SynthResult> {
+export async function synthesizeStudent(
+  records: readonly SynthRecord[],
+  opts: SynthOptions,
+  run: { signal?: AbortSignal; onLog?: (line: string) => void } = {},
+): Promise<SynthResult> {
   await mkdir(opts.outDir, { recursive: true });
   await mkdir(opts.workDir, { recursive: true });
   const tasks = join(opts.workDir, 'synth-input.jsonl');
-  await writeLinesAtomic(tasks, records.map((r) => JSON.stringify({ output_name: r.name, input_text: r.text, ...(r.promptAudio ? { prompt_audio: r.promptAudio } : {}) }) + '\n'));
+  await writeLinesAtomic(
+    tasks,
+    records.map(
+      (r) => JSON.stringify({ output_name: r.name, input_text: r.text, ...(r.promptAudio ? { prompt_audio: r.promptAudio } : {}) }) + '\n',
+    ),
+  );
   const reported = new Map<string, number>();
   const started = Date.now();
   const result = await runJsonLines({
     command: substitute(opts.command, { tasks, out: resolve(opts.outDir) }),
     setting: 'ttsDistill.student.synthCommand',
-    cwd: opts.cwd, env: opts.env, signal: run.signal, killGraceMs: opts.killGraceMs,
+    cwd: opts.cwd,
+    env: opts.env,
+    signal: run.signal,
+    killGraceMs: opts.killGraceMs,
     onObject: (o) => {
       const name = typeof o.name === 'string' ? o.name : typeof o.output_name === 'string' ? o.output_name : undefined;
-      if (name !== undefined && typeof o.seconds === 'number' && Number.isFinite(o.seconds) && o.seconds >= 0) reported.set(name, o.seconds);
+      if (name !== undefined && typeof o.seconds === 'number' && Number.isFinite(o.seconds) && o.seconds >= 0)
+        reported.set(name, o.seconds);
     },
     onLog: (l) => run.onLog?.(l),
   });
   if (result.cancelled) throw new Error('evaluation cancelled');
   const timings = new Map<string, SynthTiming>();
-  let audioSeconds = 0, items = 0;
+  let audioSeconds = 0,
+    items = 0;
   const lineRtfs: number[] = [];
   for (const r of records) {
     const t: SynthTiming = {};
     if (reported.has(r.name)) t.seconds = reported.get(r.name)!;
     const file = wavIn(opts.outDir, r.name);
     // Only WAVs this run wrote count: one left from an earlier run says nothing of this one's speed.
-    const fresh = file ? await stat(file).then((s) => s.isFile() && s.mtimeMs >= started - 1000, () => false) : false;
+    const fresh = file
+      ? await stat(file).then(
+          (s) => s.isFile() && s.mtimeMs >= started - 1000,
+          () => false,
+        )
+      : false;
     if (fresh) {
       try {
         t.audioSeconds = (await readWavHeader(file!)).durationSeconds;

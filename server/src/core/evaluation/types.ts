@@ -7,7 +7,11 @@ export type { JudgeRole, JudgeScores, JudgesSummary, RtfSummary, SynthTiming };
 
 export const EVAL_FORMAT_VERSION = 1;
 
-export interface Rate { agree: number; total: number; rate: number | null }
+export interface Rate {
+  agree: number;
+  total: number;
+  rate: number | null;
+}
 
 export interface PolyphoneRow {
   char: string;
@@ -21,7 +25,12 @@ export interface PolyphoneRow {
   confusions: Array<{ teacher: string; student: string; count: number }>;
 }
 
-export interface Disagreement { index: number; char: string; teacher: string; student: string | null }
+export interface Disagreement {
+  index: number;
+  char: string;
+  teacher: string;
+  student: string | null;
+}
 
 export interface AgreementSummary {
   /** Every Han character the teacher read. */
@@ -95,7 +104,6 @@ export interface EvalReport {
   /** Listening tests answered on this run (`listening/<test>.jsonl` beside eval.json), when there are any. */
   listening?: ListeningSummary[];
 }
-
 
 /** Per line: what the judges said of the teacher's and the student's WAV. */
 export type ItemJudges = Partial<Record<JudgeRole, JudgeScores>>;

@@ -68,7 +68,13 @@ export function parseDictionaryFile(text: string): ParsedDictionary {
     let line = raw;
     let off = 0;
     if (i === 0 && line.startsWith(BOM)) {
-      findings.push({ range: range(0, 0, 1), severity: 'error', code: 'dict/bom', message: 'The dictionary starts with a UTF-8 byte order mark: the teacher reads it with json.loads, which rejects it ("Unexpected UTF-8 BOM"), so the run fails. Save as UTF-8 without BOM.' });
+      findings.push({
+        range: range(0, 0, 1),
+        severity: 'error',
+        code: 'dict/bom',
+        message:
+          'The dictionary starts with a UTF-8 byte order mark: the teacher reads it with json.loads, which rejects it ("Unexpected UTF-8 BOM"), so the run fails. Save as UTF-8 without BOM.',
+      });
       line = line.slice(1);
       off = 1;
     }
@@ -78,11 +84,21 @@ export function parseDictionaryFile(text: string): ParsedDictionary {
       value = JSON.parse(line);
     } catch {
       const e = findSyntaxError(line);
-      findings.push({ range: range(i, e.start + off, e.end + off), severity: 'error', code: 'dict/json-syntax', message: `${e.message} (column ${e.start + off + 1}); the teacher fails to load the dictionary.` });
+      findings.push({
+        range: range(i, e.start + off, e.end + off),
+        severity: 'error',
+        code: 'dict/json-syntax',
+        message: `${e.message} (column ${e.start + off + 1}); the teacher fails to load the dictionary.`,
+      });
       return;
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      findings.push({ range: range(i, off, raw.length), severity: 'error', code: 'dict/not-object', message: 'Each line must be one JSON object.' });
+      findings.push({
+        range: range(i, off, raw.length),
+        severity: 'error',
+        code: 'dict/not-object',
+        message: 'Each line must be one JSON object.',
+      });
       return;
     }
     const obj = value as Record<string, unknown>;
@@ -93,33 +109,67 @@ export function parseDictionaryFile(text: string): ParsedDictionary {
     }
     const dialect = lineDialect(obj);
     seen.add(dialect);
-    const members = (scanMembers(line) ?? []).map((m) => ({ ...m, keyStart: m.keyStart + off, keyEnd: m.keyEnd + off, valueStart: m.valueStart + off, valueEnd: m.valueEnd + off }));
+    const members = (scanMembers(line) ?? []).map((m) => ({
+      ...m,
+      keyStart: m.keyStart + off,
+      keyEnd: m.keyEnd + off,
+      valueStart: m.valueStart + off,
+      valueEnd: m.valueEnd + off,
+    }));
     const validate = validators[dialect];
     if (!validate(value)) {
       for (const err of validate.errors ?? []) {
-        const key = err.instancePath.replace(/^\//, '') || (err.params as { additionalProperty?: string; missingProperty?: string }).additionalProperty;
+        const key =
+          err.instancePath.replace(/^\//, '') ||
+          (err.params as { additionalProperty?: string; missingProperty?: string }).additionalProperty;
         const m = key !== undefined ? lastMember(members, key) : undefined;
-        const [s, e] = m ? (err.keyword === 'additionalProperties' ? [m.keyStart, m.keyEnd] : [m.valueStart, m.valueEnd]) : [off, raw.length];
-        const what = err.keyword === 'required' ? `missing key "${(err.params as { missingProperty: string }).missingProperty}"`
-          : err.keyword === 'additionalProperties' ? `unknown key "${key}" in a rule line (rule lines have word, context, phoneme)`
-          : err.keyword === 'propertyNames' || (err.instancePath === '' && err.keyword === 'minLength') ? 'an empty key: the teacher would match it at every position and never finish'
-          : `${key ? `"${key}" ` : ''}${err.message}`;
+        const [s, e] = m
+          ? err.keyword === 'additionalProperties'
+            ? [m.keyStart, m.keyEnd]
+            : [m.valueStart, m.valueEnd]
+          : [off, raw.length];
+        const what =
+          err.keyword === 'required'
+            ? `missing key "${(err.params as { missingProperty: string }).missingProperty}"`
+            : err.keyword === 'additionalProperties'
+              ? `unknown key "${key}" in a rule line (rule lines have word, context, phoneme)`
+              : err.keyword === 'propertyNames' || (err.instancePath === '' && err.keyword === 'minLength')
+                ? 'an empty key: the teacher would match it at every position and never finish'
+                : `${key ? `"${key}" ` : ''}${err.message}`;
         if (err.keyword === 'propertyNames' && (err.params as { propertyName?: string }).propertyName !== undefined) {
           const em = lastMember(members, (err.params as { propertyName: string }).propertyName);
-          findings.push({ range: em ? range(i, em.keyStart, em.keyEnd) : range(i, off, raw.length), severity: 'error', code: 'dict/empty-key', message: 'An empty key: the teacher matches it at every position and never finishes (the run hangs).' });
+          findings.push({
+            range: em ? range(i, em.keyStart, em.keyEnd) : range(i, off, raw.length),
+            severity: 'error',
+            code: 'dict/empty-key',
+            message: 'An empty key: the teacher matches it at every position and never finishes (the run hangs).',
+          });
           continue;
         }
         findings.push({ range: range(i, s, e), severity: 'error', code: 'dict/schema', message: `${what}.` });
       }
     }
     if (dialect === 'rule') {
-      const w = lastMember(members, 'word'), c = lastMember(members, 'context'), p = lastMember(members, 'phoneme');
+      const w = lastMember(members, 'word'),
+        c = lastMember(members, 'context'),
+        p = lastMember(members, 'phoneme');
       if (typeof obj.word === 'string' && typeof obj.context === 'string' && typeof obj.phoneme === 'string' && w && c && p) {
         entries.push({
-          line: i, dialect, key: obj.context, keyStart: c.valueStart, keyEnd: c.valueEnd, value: obj.phoneme, valueStart: p.valueStart, valueEnd: p.valueEnd,
-          word: obj.word, wordStart: w.valueStart, wordEnd: w.valueEnd,
-          keyOffsetOf: stringOffsetMapper(raw, c.valueStart, c.valueEnd), valueOffsetOf: stringOffsetMapper(raw, p.valueStart, p.valueEnd),
-          member: 0, membersOnLine: 1,
+          line: i,
+          dialect,
+          key: obj.context,
+          keyStart: c.valueStart,
+          keyEnd: c.valueEnd,
+          value: obj.phoneme,
+          valueStart: p.valueStart,
+          valueEnd: p.valueEnd,
+          word: obj.word,
+          wordStart: w.valueStart,
+          wordEnd: w.valueEnd,
+          keyOffsetOf: stringOffsetMapper(raw, c.valueStart, c.valueEnd),
+          valueOffsetOf: stringOffsetMapper(raw, p.valueStart, p.valueEnd),
+          member: 0,
+          membersOnLine: 1,
         });
       }
     } else {
@@ -130,9 +180,18 @@ export function parseDictionaryFile(text: string): ParsedDictionary {
         const m = lastMember(members, k);
         if (typeof v !== 'string' || !m) return;
         entries.push({
-          line: i, dialect, key: k, keyStart: m.keyStart, keyEnd: m.keyEnd, value: v, valueStart: m.valueStart, valueEnd: m.valueEnd,
-          keyOffsetOf: stringOffsetMapper(raw, m.keyStart, m.keyEnd), valueOffsetOf: stringOffsetMapper(raw, m.valueStart, m.valueEnd),
-          member: idx, membersOnLine: keys.length,
+          line: i,
+          dialect,
+          key: k,
+          keyStart: m.keyStart,
+          keyEnd: m.keyEnd,
+          value: v,
+          valueStart: m.valueStart,
+          valueEnd: m.valueEnd,
+          keyOffsetOf: stringOffsetMapper(raw, m.keyStart, m.keyEnd),
+          valueOffsetOf: stringOffsetMapper(raw, m.valueStart, m.valueEnd),
+          member: idx,
+          membersOnLine: keys.length,
         });
       });
     }
@@ -147,7 +206,10 @@ function lastMember(members: JsonMember[], key: string): JsonMember | undefined 
 }
 
 /** Structural checks (JSON, schema, BOM) and the parsed entries. */
-export function validateDictionaryText(text: string, settings: Pick<Settings, 'diagnostics'>): { dialect: string; findings: Finding[]; entries: DictFileEntry[] } {
+export function validateDictionaryText(
+  text: string,
+  settings: Pick<Settings, 'diagnostics'>,
+): { dialect: string; findings: Finding[]; entries: DictFileEntry[] } {
   const p = parseDictionaryFile(text);
   return { dialect: p.dialect, findings: capFindings(p.findings, settings.diagnostics.maxPerFile), entries: p.entries };
 }
@@ -182,23 +244,48 @@ export function dictionaryPronunciationFindings(parsed: ParsedDictionary, opts: 
     if (e.dialect === 'rule') {
       const word = e.word!;
       if (!e.key.includes(word)) {
-        findings.push({ range: at(e, e.keyStart, e.keyEnd), severity: 'error', code: 'dict/context-without-word', message: `"context" "${e.key}" does not contain "word" "${word}": the rule never applies.`, related: [{ file: opts.file, range: at(e, e.wordStart!, e.wordEnd!), message: 'the word' }] });
+        findings.push({
+          range: at(e, e.keyStart, e.keyEnd),
+          severity: 'error',
+          code: 'dict/context-without-word',
+          message: `"context" "${e.key}" does not contain "word" "${word}": the rule never applies.`,
+          related: [{ file: opts.file, range: at(e, e.wordStart!, e.wordEnd!), message: 'the word' }],
+        });
         continue;
       }
       const r = readingToPinyin(e.value);
       if (!r.ok) {
-        findings.push({ range: at(e, e.valueStart, e.valueEnd), severity: 'error', code: 'dict/invalid-reading', message: `Invalid reading: ${r.reason}.` });
+        findings.push({
+          range: at(e, e.valueStart, e.valueEnd),
+          severity: 'error',
+          code: 'dict/invalid-reading',
+          message: `Invalid reading: ${r.reason}.`,
+        });
         continue;
       }
       if (looksLikeTokens(e.value)) {
         findings.push({
-          range: at(e, e.valueStart, e.valueEnd), severity: 'hint', code: 'dict/token-notation-in-rule', message: `Rule readings are usually written in pinyin: ${r.value.join(' ')}.`,
-          data: { fix: 'use-pinyin', line: e.line, start: e.valueStart, end: e.valueEnd, replacement: JSON.stringify(r.value.join(' ')) } satisfies DictFixData,
+          range: at(e, e.valueStart, e.valueEnd),
+          severity: 'hint',
+          code: 'dict/token-notation-in-rule',
+          message: `Rule readings are usually written in pinyin: ${r.value.join(' ')}.`,
+          data: {
+            fix: 'use-pinyin',
+            line: e.line,
+            start: e.valueStart,
+            end: e.valueEnd,
+            replacement: JSON.stringify(r.value.join(' ')),
+          } satisfies DictFixData,
         });
       }
       const up = ruleToUpstream(word, e.key, e.value);
       if (!up.ok) {
-        findings.push({ range: at(e, e.valueStart, e.valueEnd), severity: 'error', code: 'dict/invalid-reading', message: `${up.reason}.` });
+        findings.push({
+          range: at(e, e.valueStart, e.valueEnd),
+          severity: 'error',
+          code: 'dict/invalid-reading',
+          message: `${up.reason}.`,
+        });
         continue;
       }
       replacement = up.value.value;
@@ -207,7 +294,8 @@ export function dictionaryPronunciationFindings(parsed: ParsedDictionary, opts: 
       han.forEach((h, k) => {
         const reading = up.value.pinyin[k]!;
         const problem = impossibleReading(h.char, reading, candidateReadings(h.char));
-        if (problem) findings.push({ range: at(e, e.valueStart, e.valueEnd), severity: 'warning', code: 'dict/impossible-reading', message: problem });
+        if (problem)
+          findings.push({ range: at(e, e.valueStart, e.valueEnd), severity: 'warning', code: 'dict/impossible-reading', message: problem });
       });
     } else {
       const parts = parseReplacement(e.value);
@@ -215,7 +303,12 @@ export function dictionaryPronunciationFindings(parsed: ParsedDictionary, opts: 
       for (const p of parts) {
         if (p.kind === 'invalid') {
           broken = true;
-          findings.push({ range: at(e, e.valueOffsetOf(p.start), e.valueOffsetOf(p.end)), severity: 'error', code: 'dict/invalid-token', message: `${p.reason}.` });
+          findings.push({
+            range: at(e, e.valueOffsetOf(p.start), e.valueOffsetOf(p.end)),
+            severity: 'error',
+            code: 'dict/invalid-token',
+            message: `${p.reason}.`,
+          });
         }
       }
       // Pinyin typed into a value is spoken as letters: the teacher emits values verbatim.
@@ -228,9 +321,17 @@ export function dictionaryPronunciationFindings(parsed: ParsedDictionary, opts: 
         pinyinTyped = true;
         const fixed = e.value.slice(0, m.index) + pinyinToTokens(p.text) + e.value.slice(m.index + m[0].length);
         findings.push({
-          range: at(e, e.valueOffsetOf(m.index), e.valueOffsetOf(m.index + m[0].length)), severity: 'error', code: 'dict/pinyin-in-value',
+          range: at(e, e.valueOffsetOf(m.index), e.valueOffsetOf(m.index + m[0].length)),
+          severity: 'error',
+          code: 'dict/pinyin-in-value',
           message: `"${m[0]}" is pinyin: the teacher emits the value as it is and would read the letters. Write it in token notation: ${pinyinToTokens(p.text)}.`,
-          data: { fix: 'use-tokens', line: e.line, start: e.valueStart, end: e.valueEnd, replacement: JSON.stringify(fixed) } satisfies DictFixData,
+          data: {
+            fix: 'use-tokens',
+            line: e.line,
+            start: e.valueStart,
+            end: e.valueEnd,
+            replacement: JSON.stringify(fixed),
+          } satisfies DictFixData,
         });
       }
       if (e.key === '') continue;
@@ -239,13 +340,24 @@ export function dictionaryPronunciationFindings(parsed: ParsedDictionary, opts: 
         for (const [offset, reading] of pinsOf(e.key, e.value)) {
           const char = String.fromCodePoint(e.key.codePointAt(offset)!);
           const problem = impossibleReading(char, reading, candidateReadings(char));
-          if (problem) findings.push({ range: at(e, e.keyOffsetOf(offset), e.keyOffsetOf(offset + char.length)), severity: 'warning', code: 'dict/impossible-reading', message: problem });
+          if (problem)
+            findings.push({
+              range: at(e, e.keyOffsetOf(offset), e.keyOffsetOf(offset + char.length)),
+              severity: 'warning',
+              code: 'dict/impossible-reading',
+              message: problem,
+            });
         }
       }
     }
     const never = keyNeverMatches(e.key);
     if (never) {
-      findings.push({ range: at(e, e.keyOffsetOf(never.index), e.keyOffsetOf(never.index + never.length)), severity: 'warning', code: 'dict/never-matches', message: `${never.reason}.` });
+      findings.push({
+        range: at(e, e.keyOffsetOf(never.index), e.keyOffsetOf(never.index + never.length)),
+        severity: 'warning',
+        code: 'dict/never-matches',
+        message: `${never.reason}.`,
+      });
       continue;
     }
     if (replacement !== undefined) valid.push({ e, replacement });
@@ -258,7 +370,13 @@ export function dictionaryPronunciationFindings(parsed: ParsedDictionary, opts: 
     if (list) list.push(e);
     else byKey.set(e.key, [e]);
   }
-  const replacementOf = (e: DictFileEntry): string | undefined => (e.dialect === 'rule' ? (() => { const r = ruleToUpstream(e.word!, e.key, e.value); return r.ok ? r.value.value : undefined; })() : e.value);
+  const replacementOf = (e: DictFileEntry): string | undefined =>
+    e.dialect === 'rule'
+      ? (() => {
+          const r = ruleToUpstream(e.word!, e.key, e.value);
+          return r.ok ? r.value.value : undefined;
+        })()
+      : e.value;
   for (const [key, list] of byKey) {
     if (list.length < 2) continue;
     const values = new Set(list.map(replacementOf));
@@ -266,10 +384,16 @@ export function dictionaryPronunciationFindings(parsed: ParsedDictionary, opts: 
     const winner = list[list.length - 1]!;
     for (const e of list) {
       const others = list.filter((o) => o !== e);
-      const related: RelatedInformation[] = others.map((o) => ({ file: opts.file, range: range(o.line, o.keyStart, o.keyEnd), message: `"${key}" is also defined here${o === winner ? ' (this one wins)' : ''}` }));
+      const related: RelatedInformation[] = others.map((o) => ({
+        file: opts.file,
+        range: range(o.line, o.keyStart, o.keyEnd),
+        message: `"${key}" is also defined here${o === winner ? ' (this one wins)' : ''}`,
+      }));
       const isWinner = e === winner;
       findings.push({
-        range: range(e.line, e.keyStart, e.keyEnd), severity: differ ? 'error' : 'warning', code: differ ? 'dict/conflicting-key' : 'dict/duplicate-key',
+        range: range(e.line, e.keyStart, e.keyEnd),
+        severity: differ ? 'error' : 'warning',
+        code: differ ? 'dict/conflicting-key' : 'dict/duplicate-key',
         message: differ
           ? `"${key}" is defined ${list.length} times with different readings (lines ${list.map((o) => o.line + 1).join(', ')}): the teacher uses the last one (line ${winner.line + 1})${isWinner ? '' : ', so this one is ignored'}.`
           : `"${key}" is defined ${list.length} times (lines ${list.map((o) => o.line + 1).join(', ')}): the later one wins; the others are dead weight.`,
@@ -294,15 +418,20 @@ export function dictionaryPronunciationFindings(parsed: ParsedDictionary, opts: 
     if (same) {
       const what = [...pins].map(([o, r]) => `${String.fromCodePoint(e.key.codePointAt(o)!)} ${r}`).join(', ');
       findings.push({
-        range: range(e.line, Math.min(e.keyStart, e.wordStart ?? e.keyStart), Math.max(e.valueEnd, e.keyEnd, e.wordEnd ?? 0)), severity: 'hint', code: 'dict/redundant',
-        message: `Redundant: the teacher already reads ${what} in "${e.key}" without this rule.`, tags: ['unnecessary'],
+        range: range(e.line, Math.min(e.keyStart, e.wordStart ?? e.keyStart), Math.max(e.valueEnd, e.keyEnd, e.wordEnd ?? 0)),
+        severity: 'hint',
+        code: 'dict/redundant',
+        message: `Redundant: the teacher already reads ${what} in "${e.key}" without this rule.`,
+        tags: ['unnecessary'],
       });
     }
   }
 
   // Rules that never fire in the workspace's texts because a longer key always wins.
   if (opts.contexts && valid.length) {
-    const dict = new ReplaceDict([...winners.values()].map((e) => ({ key: e.key, value: replacementOf(e)!, line: e.line, dialect: e.dialect })));
+    const dict = new ReplaceDict(
+      [...winners.values()].map((e) => ({ key: e.key, value: replacementOf(e)!, line: e.line, dialect: e.dialect })),
+    );
     const seenIn = new Map<string, number>();
     const fired = new Set<string>();
     const shadowers = new Map<string, Set<string>>();
@@ -332,9 +461,17 @@ export function dictionaryPronunciationFindings(parsed: ParsedDictionary, opts: 
       const by = [...(shadowers.get(e.key) ?? [])];
       if (!by.length) continue;
       findings.push({
-        range: range(e.line, e.keyStart, e.keyEnd), severity: 'hint', code: 'dict/shadowed',
-        message: `Shadowed: "${e.key}" appears in ${n} task text${n === 1 ? '' : 's'} but never applies there: ${by.slice(0, 3).map((b) => `"${b}"`).join(', ')} ${by.length === 1 ? 'matches' : 'match'} there first (longest key first, left to right).`,
-        related: by.slice(0, 5).map((b) => { const o = winners.get(b)!; return { file: opts.file, range: range(o.line, o.keyStart, o.keyEnd), message: `"${b}" wins here` }; }),
+        range: range(e.line, e.keyStart, e.keyEnd),
+        severity: 'hint',
+        code: 'dict/shadowed',
+        message: `Shadowed: "${e.key}" appears in ${n} task text${n === 1 ? '' : 's'} but never applies there: ${by
+          .slice(0, 3)
+          .map((b) => `"${b}"`)
+          .join(', ')} ${by.length === 1 ? 'matches' : 'match'} there first (longest key first, left to right).`,
+        related: by.slice(0, 5).map((b) => {
+          const o = winners.get(b)!;
+          return { file: opts.file, range: range(o.line, o.keyStart, o.keyEnd), message: `"${b}" wins here` };
+        }),
       });
     }
   }

@@ -80,7 +80,13 @@ export function globToRegExp(glob: string): RegExp {
       const end = glob.indexOf(']', i + 1);
       if (end < 0) re += '\\[';
       else {
-        re += '[' + glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\') + ']';
+        re +=
+          '[' +
+          glob
+            .slice(i + 1, end)
+            .replace(/^!/, '^')
+            .replace(/\\/g, '\\\\') +
+          ']';
         i = end;
       }
     } else re += c.replace(/[.+^$()|\\]/g, '\\$&');
@@ -95,10 +101,11 @@ export function globToRegExp(glob: string): RegExp {
 export function kindByGlobs(file: string, cwd: string, settings: Pick<Settings, 'taskFiles' | 'dictionary'>): DocumentKind | undefined {
   const abs = path.resolve(cwd, file).split(path.sep).join('/');
   const rel = path.relative(cwd, path.resolve(cwd, file)).split(path.sep).join('/');
-  const matches = (globs: string[]) => globs.some((g) => {
-    const re = globToRegExp(g.replace(/\\/g, '/'));
-    return re.test(rel) || re.test(abs);
-  });
+  const matches = (globs: string[]) =>
+    globs.some((g) => {
+      const re = globToRegExp(g.replace(/\\/g, '/'));
+      return re.test(rel) || re.test(abs);
+    });
   if (matches(settings.taskFiles.globs)) return 'tasks';
   if (matches(settings.dictionary.globs)) return 'dictionary';
   return undefined;

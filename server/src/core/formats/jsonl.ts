@@ -49,15 +49,23 @@ export function jsonDepthExceeds(text: string, max = MAX_JSON_DEPTH): boolean {
  * overflow their stack): nesting deeper than MAX_JSON_DEPTH or more than MAX_JSON_KEYS keys.
  * Typical lines (string values only) cost one pass over their keys.
  */
-export function jsonLimitProblem(obj: Record<string, unknown>, text: string): { code: 'too-deep' | 'too-many-keys'; message: string } | undefined {
+export function jsonLimitProblem(
+  obj: Record<string, unknown>,
+  text: string,
+): { code: 'too-deep' | 'too-many-keys'; message: string } | undefined {
   let keys = 0;
   let nested = false;
   for (const k in obj) {
-    if (++keys > MAX_JSON_KEYS) return { code: 'too-many-keys', message: `The line has more than ${MAX_JSON_KEYS} keys: it is not checked or run (a task has 4–6).` };
+    if (++keys > MAX_JSON_KEYS)
+      return { code: 'too-many-keys', message: `The line has more than ${MAX_JSON_KEYS} keys: it is not checked or run (a task has 4–6).` };
     const v = obj[k];
     if (typeof v === 'object' && v !== null) nested = true;
   }
-  if (nested && jsonDepthExceeds(text)) return { code: 'too-deep', message: `The line nests arrays/objects more than ${MAX_JSON_DEPTH} levels deep: it is not checked or run.` };
+  if (nested && jsonDepthExceeds(text))
+    return {
+      code: 'too-deep',
+      message: `The line nests arrays/objects more than ${MAX_JSON_DEPTH} levels deep: it is not checked or run.`,
+    };
   return undefined;
 }
 
@@ -160,7 +168,7 @@ export function stringOffsetMapper(line: string, start: number, end: number): (d
   const body = line.slice(start + 1, end - 1);
   if (!body.includes('\\')) return (i) => start + 1 + Math.min(i, body.length);
   const map: number[] = [];
-  for (let r = 0; r < body.length; ) {
+  for (let r = 0; r < body.length;) {
     map.push(start + 1 + r);
     if (body[r] === '\\') r += body[r + 1] === 'u' ? 6 : 2;
     else r += 1;
@@ -182,5 +190,7 @@ export function streamLines(stream: NodeJS.ReadableStream, onLine: (line: string
       if (l.trim()) onLine(l);
     }
   });
-  stream.on('end', () => { if (buf.trim()) onLine(buf); });
+  stream.on('end', () => {
+    if (buf.trim()) onLine(buf);
+  });
 }

@@ -9,7 +9,29 @@ import phonemeList from './phonemes.json';
  */
 export const PHONEME_SYMBOLS: ReadonlySet<string> = new Set(phonemeList as string[]);
 
-export const INITIALS = ['b', 'p', 'm', 'f', 'd', 't', 'n', 'l', 'g', 'k', 'h', 'j', 'q', 'x', 'zh', 'ch', 'sh', 'r', 'z', 'c', 's'] as const;
+export const INITIALS = [
+  'b',
+  'p',
+  'm',
+  'f',
+  'd',
+  't',
+  'n',
+  'l',
+  'g',
+  'k',
+  'h',
+  'j',
+  'q',
+  'x',
+  'zh',
+  'ch',
+  'sh',
+  'r',
+  'z',
+  'c',
+  's',
+] as const;
 const INITIAL_SET: ReadonlySet<string> = new Set(INITIALS);
 
 /**
@@ -17,19 +39,23 @@ const INITIAL_SET: ReadonlySet<string> = new Set(INITIALS);
  * minus the interjections m, n, ng, hng that the teacher's phoneme set cannot write.
  * Generated once from pinyin-pro 3.29 (`polyphonic` over U+3400–U+9FFF).
  */
-const SYLLABLES = new Set(('a ai an ang ao ba bai ban bang bao bei ben beng bi bian biao bie bin bing bo bu ca cai can cang cao ce cen ceng '
-  + 'cha chai chan chang chao che chen cheng chi chong chou chu chua chuai chuan chuang chui chun chuo ci cong cou cu cuan cui cun cuo da dai '
-  + 'dan dang dao de dei den deng di dia dian diao die ding diu dong dou du duan dui dun duo e ei en eng er fa fan fang fei fen feng fo fou fu '
-  + 'ga gai gan gang gao ge gei gen geng gong gou gu gua guai guan guang gui gun guo ha hai han hang hao he hei hen heng hong hou hu hua huai '
-  + 'huan huang hui hun huo ji jia jian jiang jiao jie jin jing jiong jiu ju juan jue jun ka kai kan kang kao ke kei ken keng kong kou ku kua '
-  + 'kuai kuan kuang kui kun kuo la lai lan lang lao le lei leng li lia lian liang liao lie lin ling liu lo long lou lu luan lun luo lv lve ma '
-  + 'mai man mang mao me mei men meng mi mian miao mie min ming miu mo mou mu na nai nan nang nao ne nei nen neng ni nian niang niao nie nin '
-  + 'ning niu nong nou nu nuan nuo nv nve o ou pa pai pan pang pao pei pen peng pi pian piao pie pin ping po pou pu qi qia qian qiang qiao qie '
-  + 'qin qing qiong qiu qu quan que qun ran rang rao re ren reng ri rong rou ru rua ruan rui run ruo sa sai san sang sao se sen seng sha shai '
-  + 'shan shang shao she shei shen sheng shi shou shu shua shuai shuan shuang shui shun shuo si song sou su suan sui sun suo ta tai tan tang '
-  + 'tao te tei teng ti tian tiao tie ting tong tou tu tuan tui tun tuo wa wai wan wang wei wen weng wo wu xi xia xian xiang xiao xie xin xing '
-  + 'xiong xiu xu xuan xue xun ya yan yang yao ye yi yin ying yo yong you yu yuan yue yun za zai zan zang zao ze zei zen zeng zha zhai zhan '
-  + 'zhang zhao zhe zhei zhen zheng zhi zhong zhou zhu zhua zhuai zhuan zhuang zhui zhun zhuo zi zong zou zu zuan zui zun zuo').split(' '));
+const SYLLABLES = new Set(
+  (
+    'a ai an ang ao ba bai ban bang bao bei ben beng bi bian biao bie bin bing bo bu ca cai can cang cao ce cen ceng ' +
+    'cha chai chan chang chao che chen cheng chi chong chou chu chua chuai chuan chuang chui chun chuo ci cong cou cu cuan cui cun cuo da dai ' +
+    'dan dang dao de dei den deng di dia dian diao die ding diu dong dou du duan dui dun duo e ei en eng er fa fan fang fei fen feng fo fou fu ' +
+    'ga gai gan gang gao ge gei gen geng gong gou gu gua guai guan guang gui gun guo ha hai han hang hao he hei hen heng hong hou hu hua huai ' +
+    'huan huang hui hun huo ji jia jian jiang jiao jie jin jing jiong jiu ju juan jue jun ka kai kan kang kao ke kei ken keng kong kou ku kua ' +
+    'kuai kuan kuang kui kun kuo la lai lan lang lao le lei leng li lia lian liang liao lie lin ling liu lo long lou lu luan lun luo lv lve ma ' +
+    'mai man mang mao me mei men meng mi mian miao mie min ming miu mo mou mu na nai nan nang nao ne nei nen neng ni nian niang niao nie nin ' +
+    'ning niu nong nou nu nuan nuo nv nve o ou pa pai pan pang pao pei pen peng pi pian piao pie pin ping po pou pu qi qia qian qiang qiao qie ' +
+    'qin qing qiong qiu qu quan que qun ran rang rao re ren reng ri rong rou ru rua ruan rui run ruo sa sai san sang sao se sen seng sha shai ' +
+    'shan shang shao she shei shen sheng shi shou shu shua shuai shuan shuang shui shun shuo si song sou su suan sui sun suo ta tai tan tang ' +
+    'tao te tei teng ti tian tiao tie ting tong tou tu tuan tui tun tuo wa wai wan wang wei wen weng wo wu xi xia xian xiang xiao xie xin xing ' +
+    'xiong xiu xu xuan xue xun ya yan yang yao ye yi yin ying yo yong you yu yuan yue yun za zai zan zang zao ze zei zen zeng zha zhai zhan ' +
+    'zhang zhao zhe zhei zhen zheng zhi zhong zhou zhu zhua zhuai zhuan zhuang zhui zhun zhuo zi zong zou zu zuan zui zun zuo'
+  ).split(' '),
+);
 
 /** Interjection syllables pinyin-pro knows (嗯 ng2, 呣 m2, 哼 hng) but the teacher's phonemes cannot write. */
 const NO_TOKEN_FORM = new Set(['m', 'n', 'ng', 'hm', 'hng']);
@@ -49,10 +75,34 @@ export interface Pinyin {
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 const TONE_MARKS: Record<string, [string, number]> = {
-  ā: ['a', 1], á: ['a', 2], ǎ: ['a', 3], à: ['a', 4], ē: ['e', 1], é: ['e', 2], ě: ['e', 3], è: ['e', 4],
-  ī: ['i', 1], í: ['i', 2], ǐ: ['i', 3], ì: ['i', 4], ō: ['o', 1], ó: ['o', 2], ǒ: ['o', 3], ò: ['o', 4],
-  ū: ['u', 1], ú: ['u', 2], ǔ: ['u', 3], ù: ['u', 4], ǖ: ['v', 1], ǘ: ['v', 2], ǚ: ['v', 3], ǜ: ['v', 4],
-  ń: ['n', 2], ň: ['n', 3], ǹ: ['n', 4], ḿ: ['m', 2],
+  ā: ['a', 1],
+  á: ['a', 2],
+  ǎ: ['a', 3],
+  à: ['a', 4],
+  ē: ['e', 1],
+  é: ['e', 2],
+  ě: ['e', 3],
+  è: ['e', 4],
+  ī: ['i', 1],
+  í: ['i', 2],
+  ǐ: ['i', 3],
+  ì: ['i', 4],
+  ō: ['o', 1],
+  ó: ['o', 2],
+  ǒ: ['o', 3],
+  ò: ['o', 4],
+  ū: ['u', 1],
+  ú: ['u', 2],
+  ǔ: ['u', 3],
+  ù: ['u', 4],
+  ǖ: ['v', 1],
+  ǘ: ['v', 2],
+  ǚ: ['v', 3],
+  ǜ: ['v', 4],
+  ń: ['n', 2],
+  ň: ['n', 3],
+  ǹ: ['n', 4],
+  ḿ: ['m', 2],
 };
 
 /**
@@ -81,11 +131,13 @@ export function parsePinyinDetailed(input: string): ParseResult<Pinyin> {
       } else plain += ch;
     }
     if (!/^[a-z]+$/.test(plain)) return { ok: false, reason: `"${input}" is not tone-numbered pinyin (like hang2 or lv4)` };
-    if (marked === undefined) return { ok: false, reason: `"${input}" has no tone: write it with a tone number (1–4, 5 for the neutral tone)` };
+    if (marked === undefined)
+      return { ok: false, reason: `"${input}" has no tone: write it with a tone number (1–4, 5 for the neutral tone)` };
     s = plain;
     tone = marked;
   }
-  if (NO_TOKEN_FORM.has(s)) return { ok: false, reason: `"${input}": the interjection syllable ${s} has no form in the teacher's phoneme set` };
+  if (NO_TOKEN_FORM.has(s))
+    return { ok: false, reason: `"${input}": the interjection syllable ${s} has no form in the teacher's phoneme set` };
   if (!SYLLABLES.has(s)) return { ok: false, reason: `"${input}": ${s} is not a Mandarin syllable` };
   const { initial, final } = splitSyllable(s);
   const text = `${s}${tone}`;
@@ -103,7 +155,10 @@ export function parsePinyin(input: string): Pinyin | undefined {
 
 /** Several syllables separated by spaces (`yin2 hang2`). */
 export function parsePinyinListDetailed(input: string): ParseResult<Pinyin[]> {
-  const parts = input.trim().split(/\s+/).filter((x) => x !== '');
+  const parts = input
+    .trim()
+    .split(/\s+/)
+    .filter((x) => x !== '');
   if (!parts.length) return { ok: false, reason: 'empty reading' };
   const out: Pinyin[] = [];
   for (const part of parts) {
@@ -125,9 +180,30 @@ export function normalizePinyin(input: string): string | undefined {
 }
 
 const Y_FINALS: Record<string, string> = {
-  yi: 'i', yin: 'in', ying: 'ing', ya: 'ia', yan: 'ian', yang: 'iang', yao: 'iao', ye: 'ie', you: 'iou', yong: 'iong', yo: 'io',
-  yu: 'v', yue: 've', yuan: 'van', yun: 'vn',
-  wu: 'u', wa: 'ua', wo: 'uo', wai: 'uai', wei: 'uei', wan: 'uan', wen: 'uen', wang: 'uang', weng: 'ueng',
+  yi: 'i',
+  yin: 'in',
+  ying: 'ing',
+  ya: 'ia',
+  yan: 'ian',
+  yang: 'iang',
+  yao: 'iao',
+  ye: 'ie',
+  you: 'iou',
+  yong: 'iong',
+  yo: 'io',
+  yu: 'v',
+  yue: 've',
+  yuan: 'van',
+  yun: 'vn',
+  wu: 'u',
+  wa: 'ua',
+  wo: 'uo',
+  wai: 'uai',
+  wei: 'uei',
+  wan: 'uan',
+  wen: 'uen',
+  wang: 'uang',
+  weng: 'ueng',
 };
 
 /** pypinyin's strict initial and final of a toneless syllable, with the teacher's iii/ii. */
@@ -185,14 +261,20 @@ export function parseReplacement(value: string): ReplacementPart[] {
   let pendingInitial: { sym: string; start: number; end: number } | undefined;
   const flushInitial = () => {
     if (pendingInitial) {
-      parts.push({ kind: 'invalid', text: value.slice(pendingInitial.start, pendingInitial.end), start: pendingInitial.start, end: pendingInitial.end, reason: `the initial <|${pendingInitial.sym}|> is not followed by a final` });
+      parts.push({
+        kind: 'invalid',
+        text: value.slice(pendingInitial.start, pendingInitial.end),
+        start: pendingInitial.start,
+        end: pendingInitial.end,
+        reason: `the initial <|${pendingInitial.sym}|> is not followed by a final`,
+      });
       pendingInitial = undefined;
     }
   };
   const pushText = (from: number, to: number) => {
     if (to <= from) return;
     flushInitial();
-    for (let i = from; i < to; ) {
+    for (let i = from; i < to;) {
       const cp = value.codePointAt(i)!;
       const n = cp > 0xffff ? 2 : 1;
       parts.push({ kind: 'text', text: value.slice(i, i + n), start: i, end: i + n });
@@ -204,10 +286,12 @@ export function parseReplacement(value: string): ReplacementPart[] {
     pushText(last, m.index);
     last = m.index + m[0].length;
     const sym = m[1]!;
-    const start = m.index, end = last;
+    const start = m.index,
+      end = last;
     if (!PHONEME_SYMBOLS.has(sym)) {
       flushInitial();
-      const lower = sym.toUpperCase() !== sym && PHONEME_SYMBOLS.has(sym.toUpperCase()) ? ` (write it upper-case: <|${sym.toUpperCase()}|>)` : '';
+      const lower =
+        sym.toUpperCase() !== sym && PHONEME_SYMBOLS.has(sym.toUpperCase()) ? ` (write it upper-case: <|${sym.toUpperCase()}|>)` : '';
       parts.push({ kind: 'invalid', text: m[0], start, end, reason: `<|${sym}|> is not one of the teacher's 204 phoneme symbols${lower}` });
       continue;
     }
@@ -240,7 +324,8 @@ function syllableFromTokens(initial: string, finalTone: string): ParseResult<str
   const written = `${initial ? `<|${initial}|>` : ''}<|${finalTone}|>`;
   let base: string;
   if (!ini) {
-    if (fin === 'ii' || fin === 'iii') return { ok: false, reason: `${written}: ${fin.toUpperCase()} only follows ${fin === 'ii' ? 'Z, C, S' : 'ZH, CH, SH, R'}` };
+    if (fin === 'ii' || fin === 'iii')
+      return { ok: false, reason: `${written}: ${fin.toUpperCase()} only follows ${fin === 'ii' ? 'Z, C, S' : 'ZH, CH, SH, R'}` };
     base = Y_SPELLING[fin] ?? fin;
   } else {
     let f = fin;
@@ -251,13 +336,18 @@ function syllableFromTokens(initial: string, finalTone: string): ParseResult<str
       if (!['z', 'c', 's'].includes(ini)) return { ok: false, reason: `${written}: II only follows Z, C, S` };
       f = 'i';
     } else if (f === 'i' && ['zh', 'ch', 'sh', 'r', 'z', 'c', 's'].includes(ini)) {
-      return { ok: false, reason: `${written}: after ${initial} the teacher writes ${['z', 'c', 's'].includes(ini) ? 'II' : 'III'}, not I` };
+      return {
+        ok: false,
+        reason: `${written}: after ${initial} the teacher writes ${['z', 'c', 's'].includes(ini) ? 'II' : 'III'}, not I`,
+      };
     } else if ((ini === 'j' || ini === 'q' || ini === 'x') && f.startsWith('v')) f = 'u' + f.slice(1);
-    else if ((ini === 'j' || ini === 'q' || ini === 'x') && f.startsWith('u')) return { ok: false, reason: `${written}: after ${initial} the teacher writes V, not U` };
+    else if ((ini === 'j' || ini === 'q' || ini === 'x') && f.startsWith('u'))
+      return { ok: false, reason: `${written}: after ${initial} the teacher writes V, not U` };
     else if (f === 'iou') f = 'iu';
     else if (f === 'uei') f = 'ui';
     else if (f === 'uen') f = 'un';
-    else if (f === 'iu' || f === 'ui' || f === 'un') return { ok: false, reason: `${written}: the teacher writes ${({ iu: 'IOU', ui: 'UEI', un: 'UEN' } as Record<string, string>)[f]}` };
+    else if (f === 'iu' || f === 'ui' || f === 'un')
+      return { ok: false, reason: `${written}: the teacher writes ${({ iu: 'IOU', ui: 'UEI', un: 'UEN' } as Record<string, string>)[f]}` };
     base = ini + f;
   }
   if (!SYLLABLES.has(base)) return { ok: false, reason: `${written} is not a Mandarin syllable (${base}${tone})` };
@@ -300,8 +390,16 @@ export function readingToPinyin(s: string): ParseResult<string[]> {
 
 /** Is this one Han character as the teacher counts them (glm_g2p.is_chinese)? */
 export function isHan(cp: number): boolean {
-  return (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0x2e80 && cp <= 0x2eff)
-    || (cp >= 0x20000 && cp <= 0x2a6df) || (cp >= 0x2a700 && cp <= 0x2ebef) || (cp >= 0x30000 && cp <= 0x323af) || (cp >= 0x2f800 && cp <= 0x2fa1f);
+  return (
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0x2e80 && cp <= 0x2eff) ||
+    (cp >= 0x20000 && cp <= 0x2a6df) ||
+    (cp >= 0x2a700 && cp <= 0x2ebef) ||
+    (cp >= 0x30000 && cp <= 0x323af) ||
+    (cp >= 0x2f800 && cp <= 0x2fa1f)
+  );
 }
 
 /** Pinyin as pinyin-pro writes it with `toneType: 'num', v: true` (`de0`, `lv4`) → canonical (`de5`). */

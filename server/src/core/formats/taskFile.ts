@@ -2,9 +2,30 @@ import * as path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import webuiSchema from '../../../../schemas/task-webui.schema.json';
 import upstreamSchema from '../../../../schemas/task-upstream.schema.json';
-import { atLine, comparePos, type Finding, FindingCollector, type LineFinding, type Range, type RelatedInformation, range, type Severity, severityRank, withLimitNotice } from '../findings';
+import {
+  atLine,
+  comparePos,
+  type Finding,
+  FindingCollector,
+  type LineFinding,
+  type Range,
+  type RelatedInformation,
+  range,
+  type Severity,
+  severityRank,
+  withLimitNotice,
+} from '../findings';
 import { LONE_SURROGATE, MAX_NAME_BYTES } from '../batch/manifest';
-import { BOM, findSyntaxError, jsonLimitProblem, parseJsonObject, type JsonMember, scanMembers, splitLines, stringOffsetMapper } from './jsonl';
+import {
+  BOM,
+  findSyntaxError,
+  jsonLimitProblem,
+  parseJsonObject,
+  type JsonMember,
+  scanMembers,
+  splitLines,
+  stringOffsetMapper,
+} from './jsonl';
 import type { TaskDialectSetting } from '../settings';
 import { type QaThresholds, reasonCode, signalReasons } from '../qa/gates';
 import type { SignalMeasures } from '../qa/signal';
@@ -88,16 +109,25 @@ export class ParsedTaskLine {
   private readonly body: string;
   private readonly bodyOffset: number;
 
-  constructor(readonly text: string, readonly dialect: TaskDialect, readonly isLastLine: boolean, private readonly labelKeys: ReadonlySet<string> = NO_LABEL_KEYS) {
+  constructor(
+    readonly text: string,
+    readonly dialect: TaskDialect,
+    readonly isLastLine: boolean,
+    private readonly labelKeys: ReadonlySet<string> = NO_LABEL_KEYS,
+  ) {
     this.hasBom = text.startsWith(BOM);
     this.bodyOffset = this.hasBom ? 1 : 0;
     this.body = this.hasBom ? text.slice(1) : text;
     if (this.hasBom) {
       this.add({
-        start: 0, end: 1, severity: dialect === 'upstream' ? 'error' : 'warning', code: 'task/bom',
-        message: dialect === 'upstream'
-          ? 'The file starts with a UTF-8 byte order mark: glmtts_inference.py fails on it and the whole run aborts. Save as UTF-8 without BOM.'
-          : 'The file starts with a UTF-8 byte order mark; some readers fail on it. Save as UTF-8 without BOM.',
+        start: 0,
+        end: 1,
+        severity: dialect === 'upstream' ? 'error' : 'warning',
+        code: 'task/bom',
+        message:
+          dialect === 'upstream'
+            ? 'The file starts with a UTF-8 byte order mark: glmtts_inference.py fails on it and the whole run aborts. Save as UTF-8 without BOM.'
+            : 'The file starts with a UTF-8 byte order mark; some readers fail on it. Save as UTF-8 without BOM.',
       });
     }
     if (this.body.trim() === '') {
@@ -105,10 +135,14 @@ export class ParsedTaskLine {
       this.valueCache = undefined;
       if (!(isLastLine && this.body === '')) {
         this.add({
-          start: 0, end: text.length, severity: dialect === 'upstream' ? 'error' : 'warning', code: 'task/blank-line',
-          message: dialect === 'upstream'
-            ? 'Blank line: glmtts_inference.py parses the whole file first and aborts the entire run on it. Delete the line.'
-            : 'Blank line: it is not a task. Delete it.',
+          start: 0,
+          end: text.length,
+          severity: dialect === 'upstream' ? 'error' : 'warning',
+          code: 'task/blank-line',
+          message:
+            dialect === 'upstream'
+              ? 'Blank line: glmtts_inference.py parses the whole file first and aborts the entire run on it. Delete the line.'
+              : 'Blank line: it is not a task. Delete it.',
         });
       }
       return;
@@ -121,7 +155,10 @@ export class ParsedTaskLine {
       this.valueCache = undefined;
       const e = findSyntaxError(this.body);
       this.add({
-        start: e.start + this.bodyOffset, end: e.end + this.bodyOffset, severity: 'error', code: 'task/json-syntax',
+        start: e.start + this.bodyOffset,
+        end: e.end + this.bodyOffset,
+        severity: 'error',
+        code: 'task/json-syntax',
         message: `${e.message} (column ${e.start + this.bodyOffset + 1})${dialect === 'upstream' ? '; glmtts_inference.py aborts the whole run on a malformed line' : ''}.`,
       });
       return;
@@ -130,7 +167,10 @@ export class ParsedTaskLine {
       this.kind = 'not-object';
       this.valueCache = undefined;
       this.add({
-        start: this.bodyOffset, end: text.length, severity: 'error', code: 'task/not-object',
+        start: this.bodyOffset,
+        end: text.length,
+        severity: 'error',
+        code: 'task/not-object',
         message: `Each line must be one JSON object with the task's keys; this line is ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}${dialect === 'upstream' ? '; glmtts_inference.py aborts the whole run on it' : ''}.`,
       });
       return;
@@ -168,8 +208,11 @@ export class ParsedTaskLine {
     if (this.membersCache === null) {
       const m = scanMembers(this.body);
       this.membersCache = m?.map((x) => ({
-        ...x, keyStart: x.keyStart + this.bodyOffset, keyEnd: x.keyEnd + this.bodyOffset,
-        valueStart: x.valueStart + this.bodyOffset, valueEnd: x.valueEnd + this.bodyOffset,
+        ...x,
+        keyStart: x.keyStart + this.bodyOffset,
+        keyEnd: x.keyEnd + this.bodyOffset,
+        valueStart: x.valueStart + this.bodyOffset,
+        valueEnd: x.valueEnd + this.bodyOffset,
       }));
     }
     return this.membersCache ?? [];
@@ -191,7 +234,12 @@ export class ParsedTaskLine {
     if (!m) return undefined;
     const isString = typeof v === 'string';
     return {
-      key, value: String(v), keyStart: m.keyStart, keyEnd: m.keyEnd, valueStart: m.valueStart, valueEnd: m.valueEnd,
+      key,
+      value: String(v),
+      keyStart: m.keyStart,
+      keyEnd: m.keyEnd,
+      valueStart: m.valueStart,
+      valueEnd: m.valueEnd,
       offsetOf: isString ? stringOffsetMapper(this.text, m.valueStart, m.valueEnd) : (i) => m.valueStart + i,
     };
   }
@@ -206,7 +254,9 @@ export class ParsedTaskLine {
 
   /** The task, when the line holds a complete one. */
   toTask(line: number): Task | undefined {
-    const name = this.get('name'), text = this.get('text'), promptAudio = this.get('promptAudio');
+    const name = this.get('name'),
+      text = this.get('text'),
+      promptAudio = this.get('promptAudio');
     if (name === undefined || text === undefined || promptAudio === undefined) return undefined;
     const promptText = this.get('promptText');
     const task: Task = promptText === undefined ? { line, name, text, promptAudio } : { line, name, text, promptText, promptAudio };
@@ -256,14 +306,23 @@ export class ParsedTaskLine {
     const text = v[fields.text];
     if (typeof text === 'string' && BLANK.test(text)) {
       const [s, e] = this.valueRange(fields.text);
-      this.add({ start: s, end: e, severity: 'error', code: 'task/empty-text', message: `"${fields.text}" is empty: there is nothing to speak.` });
+      this.add({
+        start: s,
+        end: e,
+        severity: 'error',
+        code: 'task/empty-text',
+        message: `"${fields.text}" is empty: there is nothing to speak.`,
+      });
     } else if (typeof text === 'string') {
       // Latin first: most Chinese task text has none, and then the Han test is not needed.
       const latin = LATIN_WORD.exec(text);
       if (latin && HAN.test(text)) {
         const f = this.field('text')!;
         this.add({
-          start: f.offsetOf(latin.index), end: f.offsetOf(latin.index + latin[0].length), severity: 'information', code: 'task/mixed-language',
+          start: f.offsetOf(latin.index),
+          end: f.offsetOf(latin.index + latin[0].length),
+          severity: 'information',
+          code: 'task/mixed-language',
           message: `The text mixes Chinese and English ("${latin[0]}"): the voice and speaking style often break where the language switches. Consider a separate task.`,
         });
       }
@@ -271,10 +330,22 @@ export class ParsedTaskLine {
     const promptText = v[fields.promptText];
     if (promptText === undefined && dialect === 'webui') {
       const [s, e] = this.keyRange('?');
-      this.add({ start: s, end: e, severity: 'warning', code: 'task/missing-prompt-text', message: 'No "prompt_text": cloning is noticeably better when the transcript of the prompt audio is given.' });
+      this.add({
+        start: s,
+        end: e,
+        severity: 'warning',
+        code: 'task/missing-prompt-text',
+        message: 'No "prompt_text": cloning is noticeably better when the transcript of the prompt audio is given.',
+      });
     } else if (typeof promptText === 'string' && BLANK.test(promptText)) {
       const [s, e] = this.valueRange(fields.promptText);
-      this.add({ start: s, end: e, severity: 'warning', code: 'task/missing-prompt-text', message: '"prompt_text" is empty: cloning is noticeably better when the transcript of the prompt audio is given.' });
+      this.add({
+        start: s,
+        end: e,
+        severity: 'warning',
+        code: 'task/missing-prompt-text',
+        message: '"prompt_text" is empty: cloning is noticeably better when the transcript of the prompt audio is given.',
+      });
     }
     const name = this.get('name');
     if (name !== undefined) {
@@ -287,20 +358,34 @@ export class ParsedTaskLine {
     const audio = v[fields.promptAudio];
     if (typeof audio === 'string' && BLANK.test(audio)) {
       const [s, e] = this.valueRange(fields.promptAudio);
-      this.add({ start: s, end: e, severity: 'error', code: 'task/prompt-audio-missing', message: `"${fields.promptAudio}" is empty: the teacher needs a prompt WAV to clone.` });
+      this.add({
+        start: s,
+        end: e,
+        severity: 'error',
+        code: 'task/prompt-audio-missing',
+        message: `"${fields.promptAudio}" is empty: the teacher needs a prompt WAV to clone.`,
+      });
     }
   }
 
   private schemaFinding(e: ErrorObject, other: TaskDialect) {
     const dialect = this.dialect;
-    const upstreamNote = dialect === 'upstream' ? ' glmtts_inference.py reads every line before synthesis, so this aborts the whole run.' : '';
+    const upstreamNote =
+      dialect === 'upstream' ? ' glmtts_inference.py reads every line before synthesis, so this aborts the whole run.' : '';
     if (e.keyword === 'required') {
       const missing = (e.params as { missingProperty: string }).missingProperty;
       const [s, e2] = this.keyRange('?');
-      const hint = this.value && missing in alternativeKeys(dialect) && alternativeKeys(dialect)[missing]! in this.value
-        ? ` This line has "${alternativeKeys(dialect)[missing]}", which is the ${other} dialect's key; the file is ${dialect}.`
-        : '';
-      this.add({ start: s, end: e2, severity: 'error', code: 'task/missing-key', message: `Missing key "${missing}".${upstreamNote}${hint}` });
+      const hint =
+        this.value && missing in alternativeKeys(dialect) && alternativeKeys(dialect)[missing]! in this.value
+          ? ` This line has "${alternativeKeys(dialect)[missing]}", which is the ${other} dialect's key; the file is ${dialect}.`
+          : '';
+      this.add({
+        start: s,
+        end: e2,
+        severity: 'error',
+        code: 'task/missing-key',
+        message: `Missing key "${missing}".${upstreamNote}${hint}`,
+      });
     } else if (e.keyword === 'additionalProperties') {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
       // ttsDistill.taskFiles.labelKeys: labels carried into the manifest, expected here.
@@ -308,7 +393,10 @@ export class ParsedTaskLine {
       const [s, e2] = this.keyRange(key);
       const otherKey = (dialect === 'webui' ? UPSTREAM_ONLY : WEBUI_ONLY).has(key);
       this.add({
-        start: s, end: e2, severity: 'warning', code: 'task/unknown-key',
+        start: s,
+        end: e2,
+        severity: 'warning',
+        code: 'task/unknown-key',
         message: otherKey
           ? `"${key}" belongs to the ${other} dialect; this file is ${dialect}, so it is ignored.`
           : `Unknown key "${key}": ${dialect === 'upstream' ? 'glmtts_inference.py silently drops it' : 'the teacher ignores it'}.`,
@@ -319,18 +407,34 @@ export class ParsedTaskLine {
       const actual = this.value?.[key];
       const got = actual === null ? 'null' : Array.isArray(actual) ? 'an array' : typeof actual;
       // Upstream only parses the lines up front; a wrong type fails when the item is synthesised, which logs it and goes on.
-      const typeNote = dialect === 'upstream' ? ' glmtts_inference.py fails this line only (it logs the error and writes no WAV for it); the rest of the run goes on.' : '';
-      this.add({ start: s, end: e2, severity: 'error', code: 'task/wrong-type', message: `"${key}" must be ${(e.params as { type: string | string[] }).type.toString().replace(',', ' or ')}, not ${got}.${typeNote}` });
+      const typeNote =
+        dialect === 'upstream'
+          ? ' glmtts_inference.py fails this line only (it logs the error and writes no WAV for it); the rest of the run goes on.'
+          : '';
+      this.add({
+        start: s,
+        end: e2,
+        severity: 'error',
+        code: 'task/wrong-type',
+        message: `"${key}" must be ${(e.params as { type: string | string[] }).type.toString().replace(',', ' or ')}, not ${got}.${typeNote}`,
+      });
     } else {
       const key = e.instancePath.replace(/^\//, '');
       const [s, e2] = key ? this.valueRange(key) : [this.bodyOffset, this.text.length];
-      this.add({ start: s, end: e2, severity: 'error', code: 'task/schema', message: `${key ? `"${key}" ` : ''}${e.message ?? 'does not match the schema'}.` });
+      this.add({
+        start: s,
+        end: e2,
+        severity: 'error',
+        code: 'task/schema',
+        message: `${key ? `"${key}" ` : ''}${e.message ?? 'does not match the schema'}.`,
+      });
     }
   }
 }
 
 function alternativeKeys(dialect: TaskDialect): Record<string, string> {
-  const a = TASK_FIELDS[dialect], b = TASK_FIELDS[dialect === 'webui' ? 'upstream' : 'webui'];
+  const a = TASK_FIELDS[dialect],
+    b = TASK_FIELDS[dialect === 'webui' ? 'upstream' : 'webui'];
   return { [a.name]: b.name, [a.text]: b.text, [a.promptAudio]: b.promptAudio };
 }
 
@@ -338,25 +442,48 @@ function alternativeKeys(dialect: TaskDialect): Record<string, string> {
 export function unsafeNameProblem(name: string, dialect: TaskDialect): { severity: 'error' | 'warning'; message: string } | undefined {
   // Nearly every name is plain: one regex decides that, the detailed checks run only otherwise.
   // (At most 3 UTF-8 bytes per UTF-16 unit: 66 units are within MAX_NAME_BYTES.)
-  if ((ASCII_NAME.test(name) ? name.length <= MAX_NAME_BYTES : name.length <= 66 && PLAIN_NAME.test(name)) && !RESERVED_NAMES.test(name)) return undefined;
+  if ((ASCII_NAME.test(name) ? name.length <= MAX_NAME_BYTES : name.length <= 66 && PLAIN_NAME.test(name)) && !RESERVED_NAMES.test(name))
+    return undefined;
   const key = TASK_FIELDS[dialect].name;
   if (name.trim() === '') return { severity: 'error', message: `"${key}" is empty: the output would be ".wav".` };
   if (CONTROL.test(name)) return { severity: 'error', message: `"${key}" contains a control character: not a usable file name.` };
   // The same rules as the runner's (outputWavPath): what validates is what submits.
-  if (LONE_SURROGATE.test(name)) return { severity: 'error', message: `"${key}" contains a lone UTF-16 surrogate (not a character): two such names would share one file.` };
-  if (name.split(/[\\/]/).includes('..')) return { severity: 'error', message: `"${key}" contains "..": the output file would be written outside the output folder.` };
-  if (name.split(/[\\/]/).some((p) => p.startsWith('.'))) return { severity: 'error', message: `"${key}" (or a folder in it) starts with a dot: such names are reserved for temporary files and are never written.` };
+  if (LONE_SURROGATE.test(name))
+    return {
+      severity: 'error',
+      message: `"${key}" contains a lone UTF-16 surrogate (not a character): two such names would share one file.`,
+    };
+  if (name.split(/[\\/]/).includes('..'))
+    return { severity: 'error', message: `"${key}" contains "..": the output file would be written outside the output folder.` };
+  if (name.split(/[\\/]/).some((p) => p.startsWith('.')))
+    return {
+      severity: 'error',
+      message: `"${key}" (or a folder in it) starts with a dot: such names are reserved for temporary files and are never written.`,
+    };
   const bytes = Math.max(...name.split(/[\\/]/).map((p) => Buffer.byteLength(p, 'utf8')));
-  if (bytes > MAX_NAME_BYTES) return { severity: 'error', message: `"${key}" is ${bytes} bytes long in UTF-8: at most ${MAX_NAME_BYTES} (file names are limited to 255 bytes, and the WAV's temporary file needs room).` };
-  if (name.startsWith('/') || /^[A-Za-z]:[\\/]/.test(name)) return { severity: 'error', message: `"${key}" is an absolute path: the output file would be written outside the output folder.` };
+  if (bytes > MAX_NAME_BYTES)
+    return {
+      severity: 'error',
+      message: `"${key}" is ${bytes} bytes long in UTF-8: at most ${MAX_NAME_BYTES} (file names are limited to 255 bytes, and the WAV's temporary file needs room).`,
+    };
+  if (name.startsWith('/') || /^[A-Za-z]:[\\/]/.test(name))
+    return { severity: 'error', message: `"${key}" is an absolute path: the output file would be written outside the output folder.` };
   if (/[\\/]/.test(name)) {
     return dialect === 'upstream'
-      ? { severity: 'warning', message: `"${key}" contains a path separator: GLM-TTS creates the sub-folder and writes <uttid>.wav into it.` }
+      ? {
+          severity: 'warning',
+          message: `"${key}" contains a path separator: GLM-TTS creates the sub-folder and writes <uttid>.wav into it.`,
+        }
       : { severity: 'error', message: `"${key}" contains a path separator: it must be a plain file name.` };
   }
-  if (RESERVED_CHARS.test(name)) return { severity: 'warning', message: `"${key}" contains a character reserved on Windows (< > : " | ? *): the file cannot be copied there.` };
+  if (RESERVED_CHARS.test(name))
+    return {
+      severity: 'warning',
+      message: `"${key}" contains a character reserved on Windows (< > : " | ? *): the file cannot be copied there.`,
+    };
   if (RESERVED_NAMES.test(name)) return { severity: 'warning', message: `"${key}" is a reserved device name on Windows.` };
-  if (/^\s|\s$|\.$/.test(name)) return { severity: 'warning', message: `"${key}" starts or ends with a space, or ends with a dot: easy to get wrong in scripts.` };
+  if (/^\s|\s$|\.$/.test(name))
+    return { severity: 'warning', message: `"${key}" starts or ends with a space, or ends with a dot: easy to get wrong in scripts.` };
   return undefined;
 }
 
@@ -369,7 +496,8 @@ export function detectDialect(lines: readonly string[], setting: TaskDialectSett
     if (++checked > 50) break;
     const v = parseJsonObject(line);
     if (!v) continue;
-    let up = 0, web = 0;
+    let up = 0,
+      web = 0;
     for (const k of Object.keys(v)) {
       if (UPSTREAM_ONLY.has(k)) up++;
       if (WEBUI_ONLY.has(k)) web++;
@@ -526,7 +654,12 @@ export class TaskFileModel {
    * Applies LSP content changes (incremental ones have a range; a change without one replaces
    * the whole text).
    */
-  applyChanges(changes: ReadonlyArray<{ range?: { start: { line: number; character: number }; end: { line: number; character: number } }; text: string }>): void {
+  applyChanges(
+    changes: ReadonlyArray<{
+      range?: { start: { line: number; character: number }; end: { line: number; character: number } };
+      text: string;
+    }>,
+  ): void {
     for (const c of changes) {
       if (!c.range) {
         this.setText(c.text);
@@ -552,7 +685,8 @@ export class TaskFileModel {
       if (fresh.length !== removed.length) this.kept = undefined;
       else if (this.kept) {
         // Replaced in place: the next validation looks at these lines only.
-        for (let k = 0; k < fresh.length; k++) if (fresh[k] !== removed[k] && !this.replaced.has(first + k)) this.replaced.set(first + k, removed[k]!);
+        for (let k = 0; k < fresh.length; k++)
+          if (fresh[k] !== removed[k] && !this.replaced.has(first + k)) this.replaced.set(first + k, removed[k]!);
       }
       // The last line's parse depends on being last (a final empty line is not a blank line).
       const tail = this.entries[this.entries.length - 1];
@@ -677,7 +811,8 @@ export class TaskFileModel {
     const recheck = analyzers.some((a) => a.recheckPending);
     const key = `${dialect}\u0000${analyzersVersion}\u0000${opts.maxPerFile}\u0000${JSON.stringify([opts.promptAudio, opts.promptQa ?? null])}`;
     const kept = this.kept;
-    if (kept && opts.incremental && kept.key === key && kept.entries === this.entries && kept.lineCount === this.entries.length) return this.validateChanged(kept, opts, analyzers, recheck);
+    if (kept && opts.incremental && kept.key === key && kept.entries === this.entries && kept.lineCount === this.entries.length)
+      return this.validateChanged(kept, opts, analyzers, recheck);
     this.kept = undefined;
     this.replaced.clear();
 
@@ -739,7 +874,8 @@ export class TaskFileModel {
     const dup: Finding[] = [];
     this.duplicateFindings((f) => dup.push(f), dialect);
     for (const f of dup) totals[severityRank[f.severity]]!--;
-    if (this.entries === entries) this.kept = { key, entries, lineCount: entries.length, lines, totals, audio: audioFinding, pending: pendingEntries };
+    if (this.entries === entries)
+      this.kept = { key, entries, lineCount: entries.length, lines, totals, audio: audioFinding, pending: pendingEntries };
     return out.result();
   }
 
@@ -770,7 +906,8 @@ export class TaskFileModel {
       const p = e.parsed!;
       for (const f of p.findings) counts[severityRank[f.severity]]!++;
       if (e.analyzed && p.kind === 'object') for (const f of e.analyzed) counts[severityRank[f.severity]]!++;
-      if (e.audio !== undefined && opts.promptAudioStatus) for (const af of this.audioFindingsOf(e.audio, dialect, opts, kept.audio)) counts[severityRank[af.severity]]!++;
+      if (e.audio !== undefined && opts.promptAudioStatus)
+        for (const af of this.audioFindingsOf(e.audio, dialect, opts, kept.audio)) counts[severityRank[af.severity]]!++;
       e.counts = counts.some((c) => c > 0) ? counts : NO_COUNTS;
       for (let s = 0; s < 4; s++) {
         kept.totals[s]! += (e.counts[s] ?? 0) - (before[s] ?? 0);
@@ -817,7 +954,9 @@ export class TaskFileModel {
         const p = e.parsed!;
         for (const f of p.findings) if (f.severity === sev) bucket.push(atLine(i, f));
         if (e.analyzed && p.kind === 'object') for (const f of e.analyzed) if (f.severity === sev) bucket.push(atLine(i, f));
-        if (e.audio !== undefined && opts.promptAudioStatus) for (const af of this.audioFindingsOf(e.audio, dialect, opts, kept.audio)) if (af.severity === sev) bucket.push({ ...af, range: audioRange(e) });
+        if (e.audio !== undefined && opts.promptAudioStatus)
+          for (const af of this.audioFindingsOf(e.audio, dialect, opts, kept.audio))
+            if (af.severity === sev) bucket.push({ ...af, range: audioRange(e) });
       }
       if (inLines < max) bucket.push(...mine.slice(0, max - inLines));
       bucket.sort((x, y) => comparePos(x.range.start, y.range.start));
@@ -836,7 +975,11 @@ export class TaskFileModel {
       p = this.parse(e, isLast);
       work += 1;
     }
-    if (analyzers.length && p.kind === 'object' && (e.analyzedVersion !== analyzersVersion || !e.analyzed || (recheck && e.pendingAnalysis))) {
+    if (
+      analyzers.length &&
+      p.kind === 'object' &&
+      (e.analyzedVersion !== analyzersVersion || !e.analyzed || (recheck && e.pendingAnalysis))
+    ) {
       e.analyzed = [];
       e.pendingAnalysis = false;
       for (const a of analyzers) {
@@ -854,7 +997,12 @@ export class TaskFileModel {
   }
 
   /** The prompt-audio findings of a path as written (one status per path and pass). */
-  private audioFindingsOf(written: string, dialect: TaskDialect, opts: TaskValidationOptions, cache: Map<string, Array<Omit<Finding, 'range'>>>): Array<Omit<Finding, 'range'>> {
+  private audioFindingsOf(
+    written: string,
+    dialect: TaskDialect,
+    opts: TaskValidationOptions,
+    cache: Map<string, Array<Omit<Finding, 'range'>>>,
+  ): Array<Omit<Finding, 'range'>> {
     let afs = cache.get(written);
     if (afs === undefined) {
       const st = opts.promptAudioStatus!(written, dialect);
@@ -877,9 +1025,18 @@ export class TaskFileModel {
       for (const e of group) {
         const others = group.filter((o) => o !== e);
         add({
-          range: nameRange(e), severity: 'error', code: 'task/duplicate-name',
-          message: `Duplicate ${key} "${name}" (also on line ${others.map((o) => o.line + 1).slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''}): ${dialect === 'upstream' ? 'GLM-TTS silently overwrites' : 'the later output overwrites'} ${name}.wav.`,
-          related: others.slice(0, 20).map((o): RelatedInformation => ({ range: nameRange(o), message: `${key} "${name}" is used here too` })),
+          range: nameRange(e),
+          severity: 'error',
+          code: 'task/duplicate-name',
+          message: `Duplicate ${key} "${name}" (also on line ${others
+            .map((o) => o.line + 1)
+            .slice(0, 5)
+            .join(
+              ', ',
+            )}${others.length > 5 ? ', …' : ''}): ${dialect === 'upstream' ? 'GLM-TTS silently overwrites' : 'the later output overwrites'} ${name}.wav.`,
+          related: others
+            .slice(0, 20)
+            .map((o): RelatedInformation => ({ range: nameRange(o), message: `${key} "${name}" is used here too` })),
         });
       }
     }
@@ -890,7 +1047,9 @@ export class TaskFileModel {
       for (const e of group) {
         const others = group.filter((o) => o.name !== e.name);
         add({
-          range: nameRange(e), severity: 'warning', code: 'task/case-collision',
+          range: nameRange(e),
+          severity: 'warning',
+          code: 'task/case-collision',
           message: `${key} "${e.name}" differs from line ${others[0]!.line + 1} only in letter case ("${lower}"): the files collide on macOS and Windows.`,
           related: others.slice(0, 20).map((o) => ({ range: nameRange(o), message: `"${o.name}" is here` })),
         });
@@ -923,7 +1082,8 @@ interface Maintained {
 
 /** The first index of `list` (ascending) whose value is ≥ x. */
 function lowerBound(list: number[], x: number): number {
-  let lo = 0, hi = list.length;
+  let lo = 0,
+    hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (list[mid]! < x) lo = mid + 1;
@@ -953,21 +1113,32 @@ function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V) {
   if (!set.size) map.delete(key);
 }
 
-function promptAudioFinding(st: PromptAudioStatus, limits: { minSeconds: number; maxSeconds: number }, key: string): Omit<Finding, 'range'> | undefined {
+function promptAudioFinding(
+  st: PromptAudioStatus,
+  limits: { minSeconds: number; maxSeconds: number },
+  key: string,
+): Omit<Finding, 'range'> | undefined {
   switch (st.state) {
     case 'pending':
       return undefined;
     case 'missing':
       return { severity: 'error', code: 'task/prompt-audio-missing', message: `Prompt audio not found: ${st.path}` };
     case 'unreadable':
-      return { severity: 'error', code: 'task/prompt-audio-unreadable', message: `"${key}" is not a readable WAV file: ${st.reason} (${st.path})` };
+      return {
+        severity: 'error',
+        code: 'task/prompt-audio-unreadable',
+        message: `"${key}" is not a readable WAV file: ${st.reason} (${st.path})`,
+      };
     case 'ok': {
       const problems: string[] = [];
       let severity: Finding['severity'] = 'warning';
       if (st.truncated) problems.push('the file is truncated (the data chunk claims more bytes than there are)');
       if (st.channels !== 1) problems.push(`it has ${st.channels} channels; the teacher uses only the first one`);
       const d = st.durationSeconds;
-      if (d < limits.minSeconds || d > limits.maxSeconds) problems.push(`it lasts ${d.toFixed(2)} s; GLM-TTS asks for ${limits.minSeconds}–${limits.maxSeconds} s of clean single-speaker speech`);
+      if (d < limits.minSeconds || d > limits.maxSeconds)
+        problems.push(
+          `it lasts ${d.toFixed(2)} s; GLM-TTS asks for ${limits.minSeconds}–${limits.maxSeconds} s of clean single-speaker speech`,
+        );
       if (d === 0) severity = 'error';
       if (!problems.length) return undefined;
       return { severity, code: 'task/prompt-audio-quality', message: `Prompt audio: ${problems.join('; ')}.` };
@@ -980,7 +1151,11 @@ function promptQaFinding(m: SignalMeasures, t: QaThresholds): Omit<Finding, 'ran
   const reasons = signalReasons(m, t, { prompt: true });
   if (!reasons.length) return undefined;
   const details = reasons.map((r) => r.slice(reasonCode(r).length + 1).trim());
-  return { severity: 'warning', code: 'task/prompt-audio-qa', message: `Prompt audio quality: ${details.join('; ')}. The teacher clones what it hears: use a clean recording.` };
+  return {
+    severity: 'warning',
+    code: 'task/prompt-audio-qa',
+    message: `Prompt audio quality: ${details.join('; ')}. The teacher clones what it hears: use a clean recording.`,
+  };
 }
 
 /**
@@ -988,11 +1163,19 @@ function promptQaFinding(m: SignalMeasures, t: QaThresholds): Omit<Finding, 'ran
  * are; upstream paths relative to the GLM-TTS checkout root (else the workspace folder); web UI
  * paths relative to the task file's folder.
  */
-export function resolvePromptAudio(written: string, dialect: TaskDialect, taskFile: string | undefined, glmttsPath: string, workspaceFolder: string | undefined): string {
+export function resolvePromptAudio(
+  written: string,
+  dialect: TaskDialect,
+  taskFile: string | undefined,
+  glmttsPath: string,
+  workspaceFolder: string | undefined,
+): string {
   if (path.isAbsolute(written)) return written;
   if (dialect === 'upstream') {
-    const root = glmttsPath ? path.resolve(workspaceFolder ?? process.cwd(), glmttsPath) : workspaceFolder ?? (taskFile ? path.dirname(taskFile) : process.cwd());
+    const root = glmttsPath
+      ? path.resolve(workspaceFolder ?? process.cwd(), glmttsPath)
+      : (workspaceFolder ?? (taskFile ? path.dirname(taskFile) : process.cwd()));
     return path.resolve(root, written);
   }
-  return path.resolve(taskFile ? path.dirname(taskFile) : workspaceFolder ?? process.cwd(), written);
+  return path.resolve(taskFile ? path.dirname(taskFile) : (workspaceFolder ?? process.cwd()), written);
 }

@@ -30,7 +30,10 @@ export function dictionaryPath(settings: Settings, workspaceFolder: string | und
   return path.resolve(workspaceFolder ?? process.cwd(), settings.dictionary.path);
 }
 
-interface FileStamp { mtimeMs: number; size: number }
+interface FileStamp {
+  mtimeMs: number;
+  size: number;
+}
 async function stamp(file: string): Promise<FileStamp | undefined> {
   try {
     const st = await fs.stat(file);
@@ -101,12 +104,22 @@ export class PronunciationWorkspace {
       if (file !== this.dictionary.file || opts.dictText !== this.dictTextOverride) {
         this.dictTextOverride = opts.dictText;
         this.dictStamp = undefined;
-        this.dictionary = { file, dict: ReplaceDict.fromText(opts.dictText, file), parsed: parseDictionaryFile(opts.dictText), unsaved: true };
+        this.dictionary = {
+          file,
+          dict: ReplaceDict.fromText(opts.dictText, file),
+          parsed: parseDictionaryFile(opts.dictText),
+          unsaved: true,
+        };
         changed = true;
       }
     } else {
       const st = await stamp(file);
-      if (file !== this.dictionary.file || this.dictTextOverride !== undefined || !sameStamp(st, this.dictStamp) || (!st && this.dictionary.dict.size)) {
+      if (
+        file !== this.dictionary.file ||
+        this.dictTextOverride !== undefined ||
+        !sameStamp(st, this.dictStamp) ||
+        (!st && this.dictionary.dict.size)
+      ) {
         this.dictTextOverride = undefined;
         const text = st ? await fs.readFile(file, 'utf8').catch(() => '') : '';
         const next = { file, dict: ReplaceDict.fromText(text, file), parsed: parseDictionaryFile(text), unsaved: false };
@@ -129,19 +142,42 @@ export class PronunciationWorkspace {
       this.studentFile = studentFile;
       this.studentStamp = sst;
       // Without a workspace model, the default student (trained on CPP dev) gives the second opinion.
-      this.studentRef = sst ? { file: studentFile, version: `file:${studentFile}:${sst.mtimeMs}:${sst.size}`, label: 'the student' } : { version: 'default', label: 'the default student' };
+      this.studentRef = sst
+        ? { file: studentFile, version: `file:${studentFile}:${sst.mtimeMs}:${sst.size}`, label: 'the student' }
+        : { version: 'default', label: 'the default student' };
       changed = true;
     }
     if (this.loadStudentHere && this.studentLoaded !== this.studentRef.version) {
       this.studentLoaded = this.studentRef.version;
       const before = this.student?.version;
       const file = this.studentRef.file;
-      this.student = file ? await loadStudentOpinion(file).then((s) => { this.studentError = undefined; return s; }, (err: Error) => { this.studentError = `${file}: ${err.message}`; return undefined; }) : undefined;
-      if (!file) this.student = await loadStudentOpinion(undefined).catch((err: Error) => { this.studentError = err.message; return undefined; });
+      this.student = file
+        ? await loadStudentOpinion(file).then(
+            (s) => {
+              this.studentError = undefined;
+              return s;
+            },
+            (err: Error) => {
+              this.studentError = `${file}: ${err.message}`;
+              return undefined;
+            },
+          )
+        : undefined;
+      if (!file)
+        this.student = await loadStudentOpinion(undefined).catch((err: Error) => {
+          this.studentError = err.message;
+          return undefined;
+        });
       if (this.student?.version !== before) changed = true;
     }
     // Earlier teacher runs. Output folders can hold many thousand WAVs: look for new manifests at most every few seconds.
-    const runsKey = JSON.stringify([settings.batch.outputDir, settings.batch.testOutputDir, settings.slurm.sharedDir, settings.teacher.glmttsPath, settings.teacher.glmttsExpName]);
+    const runsKey = JSON.stringify([
+      settings.batch.outputDir,
+      settings.batch.testOutputDir,
+      settings.slurm.sharedDir,
+      settings.teacher.glmttsPath,
+      settings.teacher.glmttsExpName,
+    ]);
     if (runsKey !== this.runsKey || Date.now() - this.runsScannedAt > RESCAN_MS) {
       this.runFiles = await findRunFiles(settings, this.folder);
       this.runsKey = runsKey;
@@ -169,7 +205,8 @@ export class PronunciationWorkspace {
     const entries = this.dictionary.parsed.entries;
     for (let i = entries.length - 1; i >= 0; i--) {
       const e = entries[i]!;
-      if (e.key === key && (line === undefined || e.line === line)) return { file: this.dictionary.file, range: range(e.line, e.keyStart, e.keyEnd) };
+      if (e.key === key && (line === undefined || e.line === line))
+        return { file: this.dictionary.file, range: range(e.line, e.keyStart, e.keyEnd) };
     }
     return undefined;
   };
@@ -202,12 +239,14 @@ export async function loadStudentOpinion(file: string | undefined): Promise<Seco
     label: file ? 'the student' : 'the default student',
     predict: (text, index) => s.predict(text, index),
     // A model without a calibrated confidence (format 1) raises the flag wherever it disagrees, as before.
-    ...(s.file.calibration ? {
-      misreading: (text: string, index: number, teacher: string) => {
-        const m = misreadingAt(text, index, teacher, s);
-        return m && { reading: m.studentReading, confidence: m.confidence };
-      },
-    } : {}),
+    ...(s.file.calibration
+      ? {
+          misreading: (text: string, index: number, teacher: string) => {
+            const m = misreadingAt(text, index, teacher, s);
+            return m && { reading: m.studentReading, confidence: m.confidence };
+          },
+        }
+      : {}),
   };
 }
 
@@ -220,7 +259,12 @@ async function findRunFiles(settings: Settings, folder: string | undefined): Pro
     await findFiles(path.resolve(base, dir), 3, (n) => n === 'manifest.jsonl', out);
   }
   if (settings.teacher.glmttsPath) {
-    await findFiles(path.resolve(base, settings.teacher.glmttsPath, 'outputs', `pretrain${settings.teacher.glmttsExpName}`), 1, (n) => n === 'text_compare.jsonl', out);
+    await findFiles(
+      path.resolve(base, settings.teacher.glmttsPath, 'outputs', `pretrain${settings.teacher.glmttsExpName}`),
+      1,
+      (n) => n === 'text_compare.jsonl',
+      out,
+    );
   }
   return out;
 }
@@ -237,7 +281,8 @@ async function loadRecordedRuns(files: string[], folder: string | undefined): Pr
     const run = `run ${path.relative(folder ?? process.cwd(), path.dirname(f)) || '.'}`;
     if (path.basename(f) === 'manifest.jsonl') {
       for (const r of await readManifest(f).catch(() => [])) {
-        if (Array.isArray(r.readings) && r.readings.length === r.text.length) byText.set(r.text, { readings: r.readings, run: `${run} (${r.name})`, file: f });
+        if (Array.isArray(r.readings) && r.readings.length === r.text.length)
+          byText.set(r.text, { readings: r.readings, run: `${run} (${r.name})`, file: f });
       }
     } else {
       for (const r of await readTextCompare(f).catch(() => [])) {
@@ -331,8 +376,11 @@ export function ruleLinesAtCheckout(text: string): Finding[] {
     if (!v || typeof v !== 'object' || Array.isArray(v) || !('word' in v || 'context' in v || 'phoneme' in v)) return;
     const start = raw.length - raw.trimStart().length;
     out.push({
-      range: range(line, start, raw.trimEnd().length), severity: 'error', code: 'dict/rule-dialect-in-checkout',
-      message: 'GLM-TTS reads this file as it is, in the upstream dialect: this rule-dialect line would add the literal keys "word", "context" and "phoneme" and pin nothing. Keep the rules in the workspace dictionary (tts-distill installs it here, converted, before a glmtts-cli run) or convert this file (TTS Distill: Convert G2P Dictionary to the Other Dialect).',
+      range: range(line, start, raw.trimEnd().length),
+      severity: 'error',
+      code: 'dict/rule-dialect-in-checkout',
+      message:
+        'GLM-TTS reads this file as it is, in the upstream dialect: this rule-dialect line would add the literal keys "word", "context" and "phoneme" and pin nothing. Keep the rules in the workspace dictionary (tts-distill installs it here, converted, before a glmtts-cli run) or convert this file (TTS Distill: Convert G2P Dictionary to the Other Dialect).',
     });
   });
   return out;
@@ -384,8 +432,9 @@ export function taskTextsOf(text: string): string[] {
       const v = JSON.parse(line.replace(/^\uFEFF/, '')) as Record<string, unknown>;
       const t = v.input_text ?? v.syn_text;
       if (typeof t === 'string') out.push(t);
-    } catch { /* reported by the task checks */ }
+    } catch {
+      /* reported by the task checks */
+    }
   }
   return out;
 }
-

@@ -55,7 +55,10 @@ export class ReplaceDict {
   /** Keys by their first UTF-16 unit, longest (in code points) first. */
   private readonly byFirst = new Map<number, string[]>();
 
-  constructor(entries: Iterable<DictEntry>, readonly file?: string) {
+  constructor(
+    entries: Iterable<DictEntry>,
+    readonly file?: string,
+  ) {
     const map = new Map<string, DictEntry>();
     for (const e of entries) {
       // dict.update keeps the key's first position and takes the later value.
@@ -169,7 +172,7 @@ export function isRuleObject(v: Record<string, unknown>): boolean {
 /** Han characters (code points) of a string, with their offsets. */
 export function hanChars(s: string): Array<{ char: string; index: number }> {
   const out: Array<{ char: string; index: number }> = [];
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     const cp = s.codePointAt(i)!;
     const n = cp > 0xffff ? 2 : 1;
     if (isHan(cp)) out.push({ char: s.slice(i, i + n), index: i });
@@ -183,14 +186,22 @@ export function hanChars(s: string): Array<{ char: string; index: number }> {
  * occurrence of `word` replaced by the tokens of `phoneme` (one syllable per Han character of
  * `word`; pinyin or tokens accepted).
  */
-export function ruleToUpstream(word: string, context: string, phoneme: string): ParseResult<{ key: string; value: string; pinyin: string[] }> {
+export function ruleToUpstream(
+  word: string,
+  context: string,
+  phoneme: string,
+): ParseResult<{ key: string; value: string; pinyin: string[] }> {
   if (word === '') return { ok: false, reason: '"word" is empty' };
-  if (!context.includes(word)) return { ok: false, reason: `"context" "${context}" does not contain "word" "${word}": the rule can never apply` };
+  if (!context.includes(word))
+    return { ok: false, reason: `"context" "${context}" does not contain "word" "${word}": the rule can never apply` };
   const r = readingToPinyin(phoneme);
   if (!r.ok) return r;
   const han = hanChars(word);
   if (han.length !== r.value.length) {
-    return { ok: false, reason: `"word" "${word}" has ${han.length} Chinese character${han.length === 1 ? '' : 's'} but "phoneme" has ${r.value.length} syllable${r.value.length === 1 ? '' : 's'}` };
+    return {
+      ok: false,
+      reason: `"word" "${word}" has ${han.length} Chinese character${han.length === 1 ? '' : 's'} but "phoneme" has ${r.value.length} syllable${r.value.length === 1 ? '' : 's'}`,
+    };
   }
   let replaced = '';
   let last = 0;
@@ -308,7 +319,10 @@ export function convertDictionaryText(text: string, to: DictDialect): { text: st
       if (rule) pieces.push(formatRuleLine(rule));
       else {
         pieces.push(formatUpstreamLine(k, val));
-        notes.push({ line: i, message: `"${k}" → "${val}" has no exact rule form (it rewrites text or pins several separate places): kept in the upstream dialect` });
+        notes.push({
+          line: i,
+          message: `"${k}" → "${val}" has no exact rule form (it rewrites text or pins several separate places): kept in the upstream dialect`,
+        });
       }
     }
     out.push(...pieces);
@@ -318,7 +332,8 @@ export function convertDictionaryText(text: string, to: DictDialect): { text: st
 
 /** Which dialect a file is written in, from its lines (`unknown` when no line says). */
 export function detectDictDialect(text: string): DictDialect | 'mixed' | 'unknown' {
-  let rule = 0, up = 0;
+  let rule = 0,
+    up = 0;
   for (const raw of text.split(/\r\n|\r|\n/)) {
     const line = raw.trim().replace(/^\uFEFF/, '');
     if (!line) continue;

@@ -16,14 +16,67 @@ export const PUNCTUATION_CHARS = '。？！；：、.?!;:，,';
 const SENTINEL = '\u0000';
 
 const GREEK: Record<string, string> = {
-  α: '阿尔法', β: '贝塔', γ: '伽玛', Γ: '伽玛', δ: '德尔塔', Δ: '德尔塔', '△': '德尔塔', ε: '艾普西龙', ζ: '捷塔', η: '依塔', θ: '西塔', Θ: '西塔',
-  ι: '艾欧塔', κ: '喀帕', λ: '拉姆达', Λ: '拉姆达', μ: '缪', ν: '拗', ξ: '克西', Ξ: '克西', ο: '欧米克伦', π: '派', Π: '派', ρ: '肉', ς: '西格玛',
-  Σ: '西格玛', σ: '西格玛', τ: '套', υ: '宇普西龙', φ: '服艾', Φ: '服艾', χ: '器', ψ: '普赛', Ψ: '普赛', ω: '欧米伽', Ω: '欧米伽', '□': '方框',
+  α: '阿尔法',
+  β: '贝塔',
+  γ: '伽玛',
+  Γ: '伽玛',
+  δ: '德尔塔',
+  Δ: '德尔塔',
+  '△': '德尔塔',
+  ε: '艾普西龙',
+  ζ: '捷塔',
+  η: '依塔',
+  θ: '西塔',
+  Θ: '西塔',
+  ι: '艾欧塔',
+  κ: '喀帕',
+  λ: '拉姆达',
+  Λ: '拉姆达',
+  μ: '缪',
+  ν: '拗',
+  ξ: '克西',
+  Ξ: '克西',
+  ο: '欧米克伦',
+  π: '派',
+  Π: '派',
+  ρ: '肉',
+  ς: '西格玛',
+  Σ: '西格玛',
+  σ: '西格玛',
+  τ: '套',
+  υ: '宇普西龙',
+  φ: '服艾',
+  Φ: '服艾',
+  χ: '器',
+  ψ: '普赛',
+  Ψ: '普赛',
+  ω: '欧米伽',
+  Ω: '欧米伽',
+  '□': '方框',
 };
 const MATH: Record<string, string> = {
-  '>': '大于', '<': '小于', '∈': '属于', '∉': '不属于', '∪': '并', '∩': '交', '⊥': '垂直', '∥': '平行', '≠': '不等于', '∵': '因为', '∴': '所以',
-  '∅': '空集', '⊂': '真包含于', '⊃': '包含', '⊆': '包含于', '⊇': '真包含', '⊄': '不属于', '⊅': '非超集', '⊈': '不属于', '⊉': '非超集',
-  '²': '平方', '³': '立方',
+  '>': '大于',
+  '<': '小于',
+  '∈': '属于',
+  '∉': '不属于',
+  '∪': '并',
+  '∩': '交',
+  '⊥': '垂直',
+  '∥': '平行',
+  '≠': '不等于',
+  '∵': '因为',
+  '∴': '所以',
+  '∅': '空集',
+  '⊂': '真包含于',
+  '⊃': '包含',
+  '⊆': '包含于',
+  '⊇': '真包含',
+  '⊄': '不属于',
+  '⊅': '非超集',
+  '⊈': '不属于',
+  '⊉': '非超集',
+  '²': '平方',
+  '³': '立方',
 };
 const CIRCLED = '①②③④⑤⑥⑦⑧⑨⑩';
 const CIRCLED_TO = '一二三四五六七八九十';
@@ -39,12 +92,22 @@ function rewriteChar(ch: string, code: number): string | undefined {
     if (code >= 0x41 && code <= 0x5a) return String.fromCharCode(code + 32);
     if (code >= 0x61 && code <= 0x7a) return undefined;
     switch (ch) {
-      case ',': case ':': case ';': return '，';
-      case '.': return '。';
-      case '!': return '.';
-      case '/': return '每';
-      case '~': return '到';
-      case '\n': case '\r': case '\t': return '';
+      case ',':
+      case ':':
+      case ';':
+        return '，';
+      case '.':
+        return '。';
+      case '!':
+        return '.';
+      case '/':
+        return '每';
+      case '~':
+        return '到';
+      case '\n':
+      case '\r':
+      case '\t':
+        return '';
     }
     if (REMOVED.has(ch)) return '';
     return MATH[ch];
@@ -57,14 +120,22 @@ function rewriteChar(ch: string, code: number): string | undefined {
     return rewriteChar(half, half.charCodeAt(0)) ?? half;
   }
   switch (ch) {
-    case '、': return '，';
-    case '。': return undefined;
-    case '…': return '。';
-    case '！': return '.';
-    case '？': return '?';
-    case '～': return '到';
-    case '†': return '，';
-    case '\u3000': return '';
+    case '、':
+      return '，';
+    case '。':
+      return undefined;
+    case '…':
+      return '。';
+    case '！':
+      return '.';
+    case '？':
+      return '?';
+    case '～':
+      return '到';
+    case '†':
+      return '，';
+    case '\u3000':
+      return '';
   }
   if (REMOVED.has(ch)) return '';
   const c = CIRCLED.indexOf(ch);
@@ -100,7 +171,7 @@ export function teacherTextView(text: string): { view: string; origin?: number[]
       origin.push(from);
     }
   };
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const cp = text.codePointAt(i)!;
     const n = cp > 0xffff ? 2 : 1;
     const ch = text.slice(i, i + n);
@@ -110,8 +181,8 @@ export function teacherTextView(text: string): { view: string; origin?: number[]
       let j = i + 1;
       while (text[j] === ' ') j++;
       const next = text[j] ?? '';
-      const nextView = next ? rewriteChar(next, next.charCodeAt(0)) ?? next : '';
-      if ((ALNUM.test(prev) || '.,!?;:'.includes(prev) && prev !== '') && ALNUM.test(nextView.slice(0, 1))) push(' ', i);
+      const nextView = next ? (rewriteChar(next, next.charCodeAt(0)) ?? next) : '';
+      if ((ALNUM.test(prev) || ('.,!?;:'.includes(prev) && prev !== '')) && ALNUM.test(nextView.slice(0, 1))) push(' ', i);
       i = j;
       continue;
     }
@@ -173,24 +244,38 @@ function oneToOneView(text: string): string | undefined {
 
 /** Why a key can never match after the teacher's normalisation, or undefined when it can. */
 export function keyNeverMatches(key: string): { index: number; length: number; reason: string } | undefined {
-  for (let i = 0; i < key.length; ) {
+  for (let i = 0; i < key.length;) {
     const cp = key.codePointAt(i)!;
     const n = cp > 0xffff ? 2 : 1;
     const ch = key.slice(i, i + n);
     const at = (reason: string) => ({ index: i, length: n, reason });
-    if (ch >= '0' && ch <= '9') return at(`"${ch}" is a digit: the teacher spells numbers out before applying the dictionary, so this key never matches. Write the number in Chinese characters as the teacher reads it`);
-    if (ch >= 'A' && ch <= 'Z') return at(`"${ch}" is upper-case: the teacher lower-cases text before applying the dictionary, so this key never matches. Write "${key.toLowerCase()}"`);
+    if (ch >= '0' && ch <= '9')
+      return at(
+        `"${ch}" is a digit: the teacher spells numbers out before applying the dictionary, so this key never matches. Write the number in Chinese characters as the teacher reads it`,
+      );
+    if (ch >= 'A' && ch <= 'Z')
+      return at(
+        `"${ch}" is upper-case: the teacher lower-cases text before applying the dictionary, so this key never matches. Write "${key.toLowerCase()}"`,
+      );
     if (EMOJI.test(ch)) return at(`"${ch}" is an emoji: the teacher removes emoji before applying the dictionary`);
     if (ch === ' ') {
-      const prev = key[i - 1] ?? '', next = key[i + 1] ?? '';
-      if (!(/[a-z0-9.,!?;:]/i.test(prev) && /[a-z0-9]/i.test(next))) return at('a space here is removed by the teacher (spaces survive only between letters or digits), so this key never matches');
-    } else if (n === 1 && !isHan(cp) || ch in CUSTOM_REPLACE) {
+      const prev = key[i - 1] ?? '',
+        next = key[i + 1] ?? '';
+      if (!(/[a-z0-9.,!?;:]/i.test(prev) && /[a-z0-9]/i.test(next)))
+        return at('a space here is removed by the teacher (spaces survive only between letters or digits), so this key never matches');
+    } else if ((n === 1 && !isHan(cp)) || ch in CUSTOM_REPLACE) {
       const r = rewriteChar(ch, cp);
       if (r !== undefined) {
-        if (cp >= 0xff01 && cp <= 0xff5e) return at(`"${ch}" is a full-width character: the teacher turns it into ${r === '' ? 'nothing' : r === SENTINEL ? 'a spelled-out digit' : `"${r}"`} before applying the dictionary, so this key never matches`);
+        if (cp >= 0xff01 && cp <= 0xff5e)
+          return at(
+            `"${ch}" is a full-width character: the teacher turns it into ${r === '' ? 'nothing' : r === SENTINEL ? 'a spelled-out digit' : `"${r}"`} before applying the dictionary, so this key never matches`,
+          );
         if (r === '') return at(`the teacher removes "${ch}" before applying the dictionary, so this key never matches`);
-        if (r === SENTINEL) return at(`"${ch}" is a digit: the teacher spells numbers out before applying the dictionary, so this key never matches`);
-        return at(`the teacher rewrites "${ch}" as "${r}" before applying the dictionary, so this key never matches${ch in CUSTOM_REPLACE ? ' (configs/custom_replace.jsonl)' : ''}`);
+        if (r === SENTINEL)
+          return at(`"${ch}" is a digit: the teacher spells numbers out before applying the dictionary, so this key never matches`);
+        return at(
+          `the teacher rewrites "${ch}" as "${r}" before applying the dictionary, so this key never matches${ch in CUSTOM_REPLACE ? ' (configs/custom_replace.jsonl)' : ''}`,
+        );
       }
     }
     if (PUNCT_SET.has(ch) && i + n < key.length && PUNCT_SET.has(key[i + n]!)) {
@@ -198,7 +283,12 @@ export function keyNeverMatches(key: string): { index: number; length: number; r
     }
     i += n;
   }
-  if (pyLen(key) > MAX_CHUNK) return { index: 0, length: key.length, reason: `the key is ${pyLen(key)} characters long: the teacher applies the dictionary inside chunks of at most ${MAX_CHUNK} characters, so it never matches` };
+  if (pyLen(key) > MAX_CHUNK)
+    return {
+      index: 0,
+      length: key.length,
+      reason: `the key is ${pyLen(key)} characters long: the teacher applies the dictionary inside chunks of at most ${MAX_CHUNK} characters, so it never matches`,
+    };
   return undefined;
 }
 
@@ -225,7 +315,7 @@ export function teacherChunks(view: string): Array<[number, number]> {
       buf = -1;
     }
   };
-  for (let i = 0; i < view.length; ) {
+  for (let i = 0; i < view.length;) {
     const cp = view.codePointAt(i)!;
     const n = cp > 0xffff ? 2 : 1;
     const ch = view.slice(i, i + n);
@@ -284,7 +374,15 @@ function simpleChunks(view: string): Array<[number, number]> | undefined {
   let start = 0;
   for (let i = 0; i < view.length; i++) {
     const c = view.charCodeAt(i);
-    if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x20 || c === 0x09 || (c >= 0xd800 && c <= 0xdfff) || c >= 0x80 && c < 0x3000) return undefined;
+    if (
+      (c >= 0x41 && c <= 0x5a) ||
+      (c >= 0x61 && c <= 0x7a) ||
+      c === 0x20 ||
+      c === 0x09 ||
+      (c >= 0xd800 && c <= 0xdfff) ||
+      (c >= 0x80 && c < 0x3000)
+    )
+      return undefined;
     if (PUNCT_CODES.has(c) && i + 1 - start >= MIN_CHUNK) {
       sentences.push([start, i + 1]);
       start = i + 1;

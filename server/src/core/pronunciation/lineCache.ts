@@ -13,7 +13,8 @@ const MAX_LINES = 400_000;
 /** dictionary version → text → readings. Only the newest two dictionary versions are kept. */
 const byVersion = new Map<string, Map<string, LineReadings>>();
 let size = 0;
-let hits = 0, misses = 0;
+let hits = 0,
+  misses = 0;
 
 function table(version: string, create: boolean): Map<string, LineReadings> | undefined {
   let t = byVersion.get(version);

@@ -104,7 +104,12 @@ export interface VerdictOptions {
  * readings (`predictReadings`), `recorded` an earlier run's readings of the same text, which
  * are then the teacher's reading the second opinion is compared with.
  */
-export function polyphoneVerdicts(text: string, lr: LineReadings, o: VerdictOptions, recorded?: ReadonlyArray<string | null>): PolyphoneVerdict[] {
+export function polyphoneVerdicts(
+  text: string,
+  lr: LineReadings,
+  o: VerdictOptions,
+  recorded?: ReadonlyArray<string | null>,
+): PolyphoneVerdict[] {
   const { readings, pinned } = lr;
   const able = o.able ?? AbleList.bundled;
   const out: PolyphoneVerdict[] = [];
@@ -162,7 +167,16 @@ export interface PolyphoneAnalyzer extends TaskLineAnalyzer {
 export function createPolyphoneAnalyzer(opts: PolyphoneOptions): PolyphoneAnalyzer {
   const ignore = new Set(opts.ignore);
   const able = opts.able ?? AbleList.bundled;
-  const version = ['poly', opts.raisedOnly ? 'raised' : 'all', opts.dict.version, able.version, opts.severity, [...ignore].join(''), opts.student?.version ?? opts.studentRef?.version ?? '-', opts.recorded?.version ?? '-'].join('|');
+  const version = [
+    'poly',
+    opts.raisedOnly ? 'raised' : 'all',
+    opts.dict.version,
+    able.version,
+    opts.severity,
+    [...ignore].join(''),
+    opts.student?.version ?? opts.studentRef?.version ?? '-',
+    opts.recorded?.version ?? '-',
+  ].join('|');
   const raised: Severity = opts.severity === 'error' ? 'error' : 'warning';
   const alsoCache = new Map<string, Map<string, string>>();
   const messages = new Map<string, string>();
@@ -194,33 +208,50 @@ export function createPolyphoneAnalyzer(opts: PolyphoneOptions): PolyphoneAnalyz
       }
       const rule = v.pinned;
       let disagree: string | undefined;
-      if (rec && predicted && !sameReading(rec, predicted)) disagree = `${rule ? 'the dictionary now says' : 'the embedded teacher predicts'} ${predicted}`;
+      if (rec && predicted && !sameReading(rec, predicted))
+        disagree = `${rule ? 'the dictionary now says' : 'the embedded teacher predicts'} ${predicted}`;
       // The second opinion's reading, first in the quick fixes when it raises the flag with a confidence.
       let suggested: string | undefined;
       const second = v.second;
       if (second?.by === 'student') {
         if (second.confidence !== undefined) suggested = second.reading;
-        disagree = (disagree ? `${disagree}; ` : '') + `${label} reads ${second.reading}${second.confidence !== undefined ? ` (${Math.round(second.confidence * 100)} % sure)` : ''}`;
+        disagree =
+          (disagree ? `${disagree}; ` : '') +
+          `${label} reads ${second.reading}${second.confidence !== undefined ? ` (${Math.round(second.confidence * 100)} % sure)` : ''}`;
       } else if (second) disagree = `pinyin-pro alone reads ${second.reading}`;
       // Only the raised ones wanted (the language server without information diagnostics): build nothing else.
       if (opts.raisedOnly && !disagree) continue;
       const source = v.source;
       const f: LineFinding = {
-        start: field.offsetOf(i), end: field.offsetOf(i + char.length), severity: opts.severity, code: POLYPHONE_CODE,
-        message: source === 'model'
-          ? `${char}: GLM-TTS leaves ${char} to its language model${rec ? ` (${recorded!.run} recorded ${rec})` : ''}; its G2P would read ${predicted ?? '?'}${also}, only a hint; a dictionary rule is the only way to decide it`
-          : rec ? `${char}: teacher read ${rec} in ${recorded!.run}${also}` : `${char}: teacher reads ${teacher ?? '?'}${also}`,
-        data: { kind: 'polyphone', char, index: i, reading: teacher === null ? null : cands.find((x) => x === teacher) ?? teacher, candidates: suggested ? [suggested, ...cands.filter((x) => x !== suggested)] : cands, source } satisfies PolyphoneData,
+        start: field.offsetOf(i),
+        end: field.offsetOf(i + char.length),
+        severity: opts.severity,
+        code: POLYPHONE_CODE,
+        message:
+          source === 'model'
+            ? `${char}: GLM-TTS leaves ${char} to its language model${rec ? ` (${recorded!.run} recorded ${rec})` : ''}; its G2P would read ${predicted ?? '?'}${also}, only a hint; a dictionary rule is the only way to decide it`
+            : rec
+              ? `${char}: teacher read ${rec} in ${recorded!.run}${also}`
+              : `${char}: teacher reads ${teacher ?? '?'}${also}`,
+        data: {
+          kind: 'polyphone',
+          char,
+          index: i,
+          reading: teacher === null ? null : (cands.find((x) => x === teacher) ?? teacher),
+          candidates: suggested ? [suggested, ...cands.filter((x) => x !== suggested)] : cands,
+          source,
+        } satisfies PolyphoneData,
       };
       let related: RelatedInformation[] | undefined;
       if (rule) {
         (f.data as PolyphoneData).pinned = rule.key;
-        const where = rule.line !== undefined ? `${opts.dictName ?? 'dictionary'}:${rule.line + 1}` : opts.dictName ?? 'dictionary';
+        const where = rule.line !== undefined ? `${opts.dictName ?? 'dictionary'}:${rule.line + 1}` : (opts.dictName ?? 'dictionary');
         f.message += `, decided by the dictionary rule "${rule.key}" (${where})`;
         const loc = opts.ruleLocation?.(rule.key, rule.line);
         if (loc) (related ??= []).push({ file: loc.file, range: loc.range, message: `the rule "${rule.key}" → ${predicted}` });
       }
-      if (rec && recorded?.file && recorded.range) (related ??= []).push({ file: recorded.file, range: recorded.range, message: `recorded by ${recorded.run}` });
+      if (rec && recorded?.file && recorded.range)
+        (related ??= []).push({ file: recorded.file, range: recorded.range, message: `recorded by ${recorded.run}` });
       if (related) f.related = related;
       if (disagree) {
         f.message += `; ${disagree}: ambiguous, pin the reading you want`;
@@ -246,7 +277,12 @@ export function createPolyphoneAnalyzer(opts: PolyphoneOptions): PolyphoneAnalyz
       if (text === undefined || text === '') return [];
       // Cached per text and dictionary (the language server fills the cache ahead, in worker threads).
       const lr = linePredict(text, opts.dict);
-      const verdicts = polyphoneVerdicts(text, lr, { dict: opts.dict, able, student: opts.student, raisedOnly: opts.raisedOnly }, opts.recorded?.lookup(text)?.readings);
+      const verdicts = polyphoneVerdicts(
+        text,
+        lr,
+        { dict: opts.dict, able, student: opts.student, raisedOnly: opts.raisedOnly },
+        opts.recorded?.lookup(text)?.readings,
+      );
       return fromVerdicts(line, text, verdicts);
     },
   };
@@ -263,7 +299,8 @@ function internChar(c: string): string {
 /** Two readings agree when they are equal or differ only by a neutral tone (个 ge4 / ge5). */
 function sameReading(a: string, b: string): boolean {
   if (a === b) return true;
-  const ta = a.charCodeAt(a.length - 1), tb = b.charCodeAt(b.length - 1);
+  const ta = a.charCodeAt(a.length - 1),
+    tb = b.charCodeAt(b.length - 1);
   return (ta === 53 || tb === 53) && a.slice(0, -1) === b.slice(0, -1);
 }
 

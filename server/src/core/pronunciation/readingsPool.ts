@@ -35,7 +35,14 @@ export interface VerdictConfig {
 }
 
 export type ReadingsWorkerRequest =
-  | { type: 'config'; key: string; dict: VerdictConfig['dict']; able: VerdictConfig['able']; student: VerdictConfig['student']; raisedOnly: boolean }
+  | {
+      type: 'config';
+      key: string;
+      dict: VerdictConfig['dict'];
+      able: VerdictConfig['able'];
+      student: VerdictConfig['student'];
+      raisedOnly: boolean;
+    }
   | { type: 'batch'; id: number; key: string; texts: string[]; recorded: Array<ReadonlyArray<string | null> | null> };
 
 export interface ReadingsWorkerReply {
@@ -179,7 +186,14 @@ export class ReadingsPool {
     const missing = texts.filter((t) => !this.results.has(t));
     if (!missing.length || ms <= 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const w = { texts: missing, done: () => { clearTimeout(timer); this.waiters.delete(w); resolve(); } };
+      const w = {
+        texts: missing,
+        done: () => {
+          clearTimeout(timer);
+          this.waiters.delete(w);
+          resolve();
+        },
+      };
       const timer = setTimeout(w.done, ms);
       this.waiters.add(w);
     });
@@ -208,7 +222,14 @@ export class ReadingsPool {
     for (const slot of slots) {
       while (slot.busy < 2 && this.queueHead < this.queue.length) {
         if (slot.key !== config.key) {
-          slot.worker.postMessage({ type: 'config', key: config.key, dict: config.dict, able: config.able, student: config.student, raisedOnly: config.raisedOnly } satisfies ReadingsWorkerRequest);
+          slot.worker.postMessage({
+            type: 'config',
+            key: config.key,
+            dict: config.dict,
+            able: config.able,
+            student: config.student,
+            raisedOnly: config.raisedOnly,
+          } satisfies ReadingsWorkerRequest);
           slot.key = config.key;
         }
         const texts = this.takeBatch().filter((t) => !this.results.has(t));
@@ -255,7 +276,14 @@ export class ReadingsPool {
     const config = this.config;
     for (const slot of this.ensureWorkers()) {
       if (config && slot.key !== config.key) {
-        slot.worker.postMessage({ type: 'config', key: config.key, dict: config.dict, able: config.able, student: config.student, raisedOnly: config.raisedOnly } satisfies ReadingsWorkerRequest);
+        slot.worker.postMessage({
+          type: 'config',
+          key: config.key,
+          dict: config.dict,
+          able: config.able,
+          student: config.student,
+          raisedOnly: config.raisedOnly,
+        } satisfies ReadingsWorkerRequest);
         slot.key = config.key;
       }
     }
@@ -295,10 +323,10 @@ export class ReadingsPool {
     slot.busy--;
     if (m.results) {
       const dictVersion = this.config?.key === job.key ? this.config.dict.version : undefined;
-      if (m.readings && dictVersion !== undefined) for (let i = 0; i < job.texts.length; i++) storeReadings(dictVersion, job.texts[i]!, m.readings[i]!);
+      if (m.readings && dictVersion !== undefined)
+        for (let i = 0; i < job.texts.length; i++) storeReadings(dictVersion, job.texts[i]!, m.readings[i]!);
       this.delivered(job.key, job.texts, m.results);
-    }
-    else {
+    } else {
       this.opts.log?.(`readings worker: ${m.error ?? 'no result'}`);
       // Give the texts back to the queue: the next configuration message fixes the worker.
       slot.key = undefined;

@@ -22,12 +22,18 @@ let studentCache: { file: string | undefined; opinion: Promise<SecondOpinion | u
 predictReadings('预热一下');
 
 function optionsOf(m: Config): Promise<VerdictOptions> {
-  if (dictCache?.version !== m.dict.version) dictCache = { version: m.dict.version, dict: m.dict.version === 'empty' ? ReplaceDict.empty : new ReplaceDict(m.dict.entries) };
-  const able = !m.able.chars ? AbleList.bundled : ableCache?.version === m.able.version ? ableCache : (ableCache = new AbleList(m.able.chars, m.able.origin ?? 'checkout'));
+  if (dictCache?.version !== m.dict.version)
+    dictCache = { version: m.dict.version, dict: m.dict.version === 'empty' ? ReplaceDict.empty : new ReplaceDict(m.dict.entries) };
+  const able = !m.able.chars
+    ? AbleList.bundled
+    : ableCache?.version === m.able.version
+      ? ableCache
+      : (ableCache = new AbleList(m.able.chars, m.able.origin ?? 'checkout'));
   let student: Promise<SecondOpinion | undefined> = Promise.resolve(undefined);
   if (m.student) {
     // The same model as the server's (a workspace file, else the default student); loaded once per file.
-    if (!studentCache || studentCache.file !== m.student.file) studentCache = { file: m.student.file, opinion: loadStudentOpinion(m.student.file).catch(() => undefined) };
+    if (!studentCache || studentCache.file !== m.student.file)
+      studentCache = { file: m.student.file, opinion: loadStudentOpinion(m.student.file).catch(() => undefined) };
     student = studentCache.opinion;
   }
   const dict = dictCache.dict;
@@ -43,19 +49,23 @@ parentPort!.on('message', (m: ReadingsWorkerRequest) => {
     parentPort!.postMessage({ id: m.id, error: `configuration ${m.key} not loaded` } satisfies ReadingsWorkerReply);
     return;
   }
-  void current.options.then((o) => {
-    const results: PolyphoneVerdictList = [];
-    const readings: ReadingsList = [];
-    for (let i = 0; i < m.texts.length; i++) {
-      const text = m.texts[i]!;
-      const lr = predictReadings(text, o.dict);
-      results.push(polyphoneVerdicts(text, lr, o, m.recorded[i] ?? undefined));
-      // The readings too: the server shows them as inlay hints (LineReadings is plain data: arrays, Maps, Sets).
-      readings.push(lr);
-    }
-    parentPort!.postMessage({ id: m.id, results, readings } satisfies ReadingsWorkerReply);
-    if (TRACE && m.id % 50 === 0) process.stderr.write(`readings worker: batch ${m.id}, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB\n`);
-  }, (err: Error) => parentPort!.postMessage({ id: m.id, error: err.message } satisfies ReadingsWorkerReply));
+  void current.options.then(
+    (o) => {
+      const results: PolyphoneVerdictList = [];
+      const readings: ReadingsList = [];
+      for (let i = 0; i < m.texts.length; i++) {
+        const text = m.texts[i]!;
+        const lr = predictReadings(text, o.dict);
+        results.push(polyphoneVerdicts(text, lr, o, m.recorded[i] ?? undefined));
+        // The readings too: the server shows them as inlay hints (LineReadings is plain data: arrays, Maps, Sets).
+        readings.push(lr);
+      }
+      parentPort!.postMessage({ id: m.id, results, readings } satisfies ReadingsWorkerReply);
+      if (TRACE && m.id % 50 === 0)
+        process.stderr.write(`readings worker: batch ${m.id}, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB\n`);
+    },
+    (err: Error) => parentPort!.postMessage({ id: m.id, error: err.message } satisfies ReadingsWorkerReply),
+  );
 });
 
 type PolyphoneVerdictList = NonNullable<ReadingsWorkerReply['results']>;

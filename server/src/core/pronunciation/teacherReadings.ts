@@ -253,7 +253,9 @@ function alignment(e: DictEntry): Map<number, string> {
   a = new Map();
   const parts = parseReplacement(e.value);
   const key = e.key;
-  let i = 0, j = 0, ok = true;
+  let i = 0,
+    j = 0,
+    ok = true;
   while (i < key.length && j < parts.length) {
     const cp = key.codePointAt(i)!;
     const n = cp > 0xffff ? 2 : 1;

@@ -81,16 +81,25 @@ export function signalReasons(m: SignalMeasures, t: QaThresholds, opts: { prompt
   // A prompt whose amplitudes are not speech-like (a test tone: no SNR estimate) is not judged: the gates are for speech.
   if (opts.prompt && m.snrDb === null) return [];
   if (m.snrDb !== null && m.snrDb < t.minSnrDb) out.push(`snr: WADA-SNR ${fmt(m.snrDb)} dB, below ${t.minSnrDb} dB (noise)`);
-  if (m.clipRatio > t.maxClipRatio) out.push(`clipping: ${fmt(m.clipRatio * 100, 2)} % of the samples are clipped (at most ${fmt(t.maxClipRatio * 100, 2)} %)`);
-  if (m.bandwidthHz !== null && m.bandwidthHz < t.minBandwidthHz) out.push(`bandwidth: content only up to ${Math.round(m.bandwidthHz)} Hz, below ${t.minBandwidthHz} Hz (band-limited or upsampled)`);
-  if (m.leadingSilenceSeconds > t.maxLeadingSilenceS) out.push(`leading-silence: ${fmt(m.leadingSilenceSeconds, 2)} s of silence before the first sound (at most ${t.maxLeadingSilenceS} s)`);
-  if (m.trailingSilenceSeconds > t.maxTrailingSilenceS) out.push(`trailing-silence: ${fmt(m.trailingSilenceSeconds, 2)} s of silence after the last sound (at most ${t.maxTrailingSilenceS} s)`);
+  if (m.clipRatio > t.maxClipRatio)
+    out.push(`clipping: ${fmt(m.clipRatio * 100, 2)} % of the samples are clipped (at most ${fmt(t.maxClipRatio * 100, 2)} %)`);
+  if (m.bandwidthHz !== null && m.bandwidthHz < t.minBandwidthHz)
+    out.push(`bandwidth: content only up to ${Math.round(m.bandwidthHz)} Hz, below ${t.minBandwidthHz} Hz (band-limited or upsampled)`);
+  if (m.leadingSilenceSeconds > t.maxLeadingSilenceS)
+    out.push(`leading-silence: ${fmt(m.leadingSilenceSeconds, 2)} s of silence before the first sound (at most ${t.maxLeadingSilenceS} s)`);
+  if (m.trailingSilenceSeconds > t.maxTrailingSilenceS)
+    out.push(
+      `trailing-silence: ${fmt(m.trailingSilenceSeconds, 2)} s of silence after the last sound (at most ${t.maxTrailingSilenceS} s)`,
+    );
   if (m.longestPauseSeconds > t.maxPauseS) out.push(`pause: a pause of ${fmt(m.longestPauseSeconds, 2)} s (at most ${t.maxPauseS} s)`);
   if (!opts.prompt) {
     if (Math.abs(m.dcOffset) > t.maxDcOffset) out.push(`dc-offset: DC offset ${m.dcOffset.toFixed(3)} (at most ${t.maxDcOffset})`);
-    if (m.silenceRatio > t.maxSilenceRatio) out.push(`silence: ${fmt(m.silenceRatio * 100, 0)} % silence (at most ${fmt(t.maxSilenceRatio * 100, 0)} %)`);
-    if (m.loudnessLufs !== null && m.loudnessLufs < t.minLoudnessLufs) out.push(`loudness: ${fmt(m.loudnessLufs)} LUFS, quieter than ${t.minLoudnessLufs} LUFS`);
-    if (m.loudnessLufs !== null && m.loudnessLufs > t.maxLoudnessLufs) out.push(`loudness: ${fmt(m.loudnessLufs)} LUFS, louder than ${t.maxLoudnessLufs} LUFS`);
+    if (m.silenceRatio > t.maxSilenceRatio)
+      out.push(`silence: ${fmt(m.silenceRatio * 100, 0)} % silence (at most ${fmt(t.maxSilenceRatio * 100, 0)} %)`);
+    if (m.loudnessLufs !== null && m.loudnessLufs < t.minLoudnessLufs)
+      out.push(`loudness: ${fmt(m.loudnessLufs)} LUFS, quieter than ${t.minLoudnessLufs} LUFS`);
+    if (m.loudnessLufs !== null && m.loudnessLufs > t.maxLoudnessLufs)
+      out.push(`loudness: ${fmt(m.loudnessLufs)} LUFS, louder than ${t.maxLoudnessLufs} LUFS`);
   }
   return out;
 }
@@ -114,7 +123,11 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Applies every gate to a run's lines, then the user's overrides. Records come back in line order. */
-export function applyGates(inputs: readonly QaInput[], t: QaThresholds, overrides: ReadonlyMap<string, QaOverride> = new Map()): { records: QaRecord[]; summary: QaSummary } {
+export function applyGates(
+  inputs: readonly QaInput[],
+  t: QaThresholds,
+  overrides: ReadonlyMap<string, QaOverride> = new Map(),
+): { records: QaRecord[]; summary: QaSummary } {
   const rated = inputs.map((inp) => {
     const syllables = hanSyllables(inp.text);
     const m = inp.measures;
@@ -123,12 +136,21 @@ export function applyGates(inputs: readonly QaInput[], t: QaThresholds, override
     return { inp, syllables, secondsPerSyllable };
   });
   const medianRate = median(rated.map((r) => r.secondsPerSyllable).filter((x): x is number => x !== null));
-  const louds = inputs.map((i) => i.measures?.loudnessLufs).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
+  const louds = inputs
+    .map((i) => i.measures?.loudnessLufs)
+    .filter((x): x is number => typeof x === 'number')
+    .sort((a, b) => a - b);
   const medianLoudness = median(louds);
   const byReason: Record<string, number> = {};
   const summary: QaSummary = {
-    total: inputs.length, ok: 0, excluded: 0, byReason, overrides: { include: 0, exclude: 0 },
-    loudness: louds.length ? { median: medianLoudness!, min: louds[0]!, max: louds[louds.length - 1]!, rangeLu: percentile(louds, 0.9) - percentile(louds, 0.1) } : null,
+    total: inputs.length,
+    ok: 0,
+    excluded: 0,
+    byReason,
+    overrides: { include: 0, exclude: 0 },
+    loudness: louds.length
+      ? { median: medianLoudness!, min: louds[0]!, max: louds[louds.length - 1]!, rangeLu: percentile(louds, 0.9) - percentile(louds, 0.1) }
+      : null,
     medianSecondsPerSyllable: medianRate,
   };
   const records: QaRecord[] = [];
@@ -136,19 +158,38 @@ export function applyGates(inputs: readonly QaInput[], t: QaThresholds, override
     const m = inp.measures;
     const reasons = m ? signalReasons(m, t) : [`unreadable: ${inp.error ?? 'the WAV could not be measured'}`];
     if (m && m.loudnessLufs !== null && medianLoudness !== null && Math.abs(m.loudnessLufs - medianLoudness) > t.maxLoudnessDeviationLu) {
-      reasons.push(`loudness-spread: ${fmt(m.loudnessLufs)} LUFS is ${fmt(Math.abs(m.loudnessLufs - medianLoudness))} LU from the run's median ${fmt(medianLoudness)} LUFS (at most ${t.maxLoudnessDeviationLu} LU)`);
+      reasons.push(
+        `loudness-spread: ${fmt(m.loudnessLufs)} LUFS is ${fmt(Math.abs(m.loudnessLufs - medianLoudness))} LU from the run's median ${fmt(medianLoudness)} LUFS (at most ${t.maxLoudnessDeviationLu} LU)`,
+      );
     }
     if (secondsPerSyllable !== null && medianRate !== null && medianRate > 0) {
       const ratio = secondsPerSyllable / medianRate;
-      if (ratio > t.speakingRateFactor) reasons.push(`speaking-rate: ${fmt(secondsPerSyllable, 3)} s per syllable, ${fmt(ratio, 2)}× the run's median ${fmt(medianRate, 3)} s (too slow: a hallucination or a gap?)`);
-      else if (ratio < 1 / t.speakingRateFactor) reasons.push(`speaking-rate: ${fmt(secondsPerSyllable, 3)} s per syllable, ${fmt(ratio, 2)}× the run's median ${fmt(medianRate, 3)} s (too fast: truncated?)`);
+      if (ratio > t.speakingRateFactor)
+        reasons.push(
+          `speaking-rate: ${fmt(secondsPerSyllable, 3)} s per syllable, ${fmt(ratio, 2)}× the run's median ${fmt(medianRate, 3)} s (too slow: a hallucination or a gap?)`,
+        );
+      else if (ratio < 1 / t.speakingRateFactor)
+        reasons.push(
+          `speaking-rate: ${fmt(secondsPerSyllable, 3)} s per syllable, ${fmt(ratio, 2)}× the run's median ${fmt(medianRate, 3)} s (too fast: truncated?)`,
+        );
     }
     const j = inp.judges;
-    if (j?.cer !== null && j?.cer !== undefined && j.cer > t.maxCer) reasons.push(`cer: the judges' character error rate ${fmt(j.cer, 3)} is above ${t.maxCer} (hallucinated, truncated or misread)`);
-    if (j?.similarity !== null && j?.similarity !== undefined && j.similarity < t.minSimilarity) reasons.push(`similarity: speaker similarity ${fmt(j.similarity, 3)} to the prompt, below ${t.minSimilarity} (the voice is lost)`);
+    if (j?.cer !== null && j?.cer !== undefined && j.cer > t.maxCer)
+      reasons.push(`cer: the judges' character error rate ${fmt(j.cer, 3)} is above ${t.maxCer} (hallucinated, truncated or misread)`);
+    if (j?.similarity !== null && j?.similarity !== undefined && j.similarity < t.minSimilarity)
+      reasons.push(`similarity: speaker similarity ${fmt(j.similarity, 3)} to the prompt, below ${t.minSimilarity} (the voice is lost)`);
     const override = overrides.get(inp.name);
     const verdict: QaVerdict = override ? (override === 'include' ? 'ok' : 'excluded') : reasons.length ? 'excluded' : 'ok';
-    const rec: QaRecord = { name: inp.name, line: inp.line, audio: inp.audio, measures: m, syllables, secondsPerSyllable, verdict, reasons };
+    const rec: QaRecord = {
+      name: inp.name,
+      line: inp.line,
+      audio: inp.audio,
+      measures: m,
+      syllables,
+      secondsPerSyllable,
+      verdict,
+      reasons,
+    };
     if (override) {
       rec.override = override;
       summary.overrides[override]++;

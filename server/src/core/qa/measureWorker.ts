@@ -4,12 +4,21 @@ import { parentPort } from 'node:worker_threads';
 import { measureWavFile } from './measureFile';
 import type { SignalMeasures } from './signal';
 
-export interface MeasureJob { id: number; path: string; maxBytes: number }
-export interface MeasureDone { id: number; measures?: SignalMeasures; error?: string }
+export interface MeasureJob {
+  id: number;
+  path: string;
+  maxBytes: number;
+}
+export interface MeasureDone {
+  id: number;
+  measures?: SignalMeasures;
+  error?: string;
+}
 
 parentPort?.on('message', (job: MeasureJob) => {
   measureWavFile(job.path, job.maxBytes).then(
     (measures) => parentPort!.postMessage({ id: job.id, measures } satisfies MeasureDone),
-    (err: unknown) => parentPort!.postMessage({ id: job.id, error: err instanceof Error ? err.message : String(err) } satisfies MeasureDone),
+    (err: unknown) =>
+      parentPort!.postMessage({ id: job.id, error: err instanceof Error ? err.message : String(err) } satisfies MeasureDone),
   );
 });

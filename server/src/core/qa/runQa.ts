@@ -32,7 +32,13 @@ interface StoredRecord extends QaRecord {
 
 function isQaRecord(v: unknown): v is StoredRecord {
   const r = v as QaRecord;
-  return typeof v === 'object' && v !== null && typeof r.name === 'string' && (r.verdict === 'ok' || r.verdict === 'excluded') && Array.isArray(r.reasons);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof r.name === 'string' &&
+    (r.verdict === 'ok' || r.verdict === 'excluded') &&
+    Array.isArray(r.reasons)
+  );
 }
 
 export async function readQa(runDir: string): Promise<QaRecord[]> {
@@ -55,10 +61,12 @@ export async function readOverrides(runDir: string): Promise<Map<string, QaOverr
   } catch (err) {
     throw new QaError(`${file} is not valid JSON (${(err as Error).message}); it should be { "<name>": "include" | "exclude" }`);
   }
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new QaError(`${file} should be one JSON object: { "<name>": "include" | "exclude" }`);
+  if (!json || typeof json !== 'object' || Array.isArray(json))
+    throw new QaError(`${file} should be one JSON object: { "<name>": "include" | "exclude" }`);
   const out = new Map<string, QaOverride>();
   for (const [name, v] of Object.entries(json as Record<string, unknown>)) {
-    if (v !== 'include' && v !== 'exclude') throw new QaError(`${file}: "${name}" is ${JSON.stringify(v)}; it must be "include" or "exclude"`);
+    if (v !== 'include' && v !== 'exclude')
+      throw new QaError(`${file}: "${name}" is ${JSON.stringify(v)}; it must be "include" or "exclude"`);
     out.set(name, v);
   }
   return out;
@@ -109,13 +117,23 @@ export async function runQa(runDir: string, opts: RunQaOptions): Promise<RunQaRe
   const manifest = path.join(run, MANIFEST_FILE);
   const records = [...latestByName(await readManifest(manifest)).values()].sort((a, b) => a.line - b.line);
   if (!records.length) {
-    const exists = await lstat(manifest).then(() => true, () => false);
-    throw new QaError(exists ? `${manifest} holds no finished line` : `${run} has no ${MANIFEST_FILE}: give the folder a teacher batch wrote (tts-distill submit --out)`);
+    const exists = await lstat(manifest).then(
+      () => true,
+      () => false,
+    );
+    throw new QaError(
+      exists
+        ? `${manifest} holds no finished line`
+        : `${run} has no ${MANIFEST_FILE}: give the folder a teacher batch wrote (tts-distill submit --out)`,
+    );
   }
   const overrides = await readOverrides(run);
   const cached = latestByName(await readJsonLines(path.join(run, QA_FILE), isQaRecord));
   // The judges' scores (tts-distill eval --judge …), each only for the very WAV it judged.
-  const judged = await readRegularFile(path.join(run, JUDGES_FILE), 256 << 20).then((b) => parseJudgesFile(b.toString('utf8')), () => new Map<string, JudgesLine>());
+  const judged = await readRegularFile(path.join(run, JUDGES_FILE), 256 << 20).then(
+    (b) => parseJudgesFile(b.toString('utf8')),
+    () => new Map<string, JudgesLine>(),
+  );
   const inputs: QaInput[] = [];
   const keys = new Map<string, StoredRecord['wav']>();
   let measured = 0;
@@ -131,7 +149,14 @@ export async function runQa(runDir: string, opts: RunQaOptions): Promise<RunQaRe
         const st = await lstat(file);
         const key = { size: st.size, mtimeMs: st.mtimeMs, version: MEASURES_VERSION };
         const hit = cached.get(rec.name);
-        if (hit?.measures && hit.wav && hit.wav.size === key.size && hit.wav.mtimeMs === key.mtimeMs && hit.wav.version === key.version && hit.audio === rec.audio) {
+        if (
+          hit?.measures &&
+          hit.wav &&
+          hit.wav.size === key.size &&
+          hit.wav.mtimeMs === key.mtimeMs &&
+          hit.wav.version === key.version &&
+          hit.audio === rec.audio
+        ) {
           input.measures = hit.measures;
         } else {
           input.measures = await measureWavFile(file, MAX_WAV_BYTES);
@@ -150,6 +175,9 @@ export async function runQa(runDir: string, opts: RunQaOptions): Promise<RunQaRe
   }
   const { records: out, summary } = applyGates(inputs, opts.thresholds, overrides);
   const file = path.join(run, QA_FILE);
-  await writeLinesAtomic(file, out.map((r) => JSON.stringify(keys.has(r.name) ? { ...r, wav: keys.get(r.name) } : r) + '\n'));
+  await writeLinesAtomic(
+    file,
+    out.map((r) => JSON.stringify(keys.has(r.name) ? { ...r, wav: keys.get(r.name) } : r) + '\n'),
+  );
   return { file, records: out, summary, measured };
 }

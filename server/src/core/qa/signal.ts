@@ -69,7 +69,8 @@ export function measureChannels(channels: readonly Float32Array[], sampleRate: n
 export function measureSignal(samples: Float32Array, sampleRate: number, opts: SignalOptions = {}): SignalMeasures {
   if (!(sampleRate > 0)) throw new RangeError(`the sample rate must be positive, not ${sampleRate}`);
   const n = samples.length;
-  let sum = 0, peak = 0;
+  let sum = 0,
+    peak = 0;
   for (let i = 0; i < n; i++) {
     const v = samples[i]!;
     sum += v;
@@ -114,7 +115,8 @@ const MIN_CLIP_LEVEL = 0.1;
 export function clipRatio(samples: Float32Array): number {
   const n = samples.length;
   if (!n) return 0;
-  let max = -Infinity, min = Infinity;
+  let max = -Infinity,
+    min = Infinity;
   for (let i = 0; i < n; i++) {
     const v = samples[i]!;
     if (v > max) max = v;
@@ -145,7 +147,8 @@ export function frameLevelsDb(samples: Float32Array, sampleRate: number): Float6
   const count = Math.ceil(samples.length / frame);
   const out = new Float64Array(count);
   for (let f = 0; f < count; f++) {
-    const start = f * frame, end = Math.min(samples.length, start + frame);
+    const start = f * frame,
+      end = Math.min(samples.length, start + frame);
     let s = 0;
     for (let i = start; i < end; i++) s += samples[i]! * samples[i]!;
     const ms = s / (end - start);
@@ -155,10 +158,16 @@ export function frameLevelsDb(samples: Float32Array, sampleRate: number): Float6
 }
 
 /** Which 10 ms frames are silence: below the floor, or `silenceDb` below the loud frames (the 95th percentile). */
-export function silentFrames(samples: Float32Array, sampleRate: number, opts: SignalOptions = {}): { silent: Uint8Array; frameSeconds: number } {
+export function silentFrames(
+  samples: Float32Array,
+  sampleRate: number,
+  opts: SignalOptions = {},
+): { silent: Uint8Array; frameSeconds: number } {
   const levels = frameLevelsDb(samples, sampleRate);
   const frameSeconds = Math.max(1, Math.round(sampleRate * FRAME_SECONDS)) / sampleRate;
-  const sorted = Array.from(levels).filter(Number.isFinite).sort((a, b) => a - b);
+  const sorted = Array.from(levels)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   const loud = sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))]! : -Infinity;
   const threshold = Math.max(opts.silenceFloorDbfs ?? -60, loud - (opts.silenceDb ?? 40));
   const silent = new Uint8Array(levels.length);
@@ -175,7 +184,9 @@ function silenceMeasures(samples: Float32Array, sampleRate: number, opts: Signal
   if (first === frames) return { leading: duration, trailing: duration, longestPause: 0, ratio: frames ? 1 : 0 };
   let last = frames - 1;
   while (last > first && silent[last]) last--;
-  let longest = 0, run = 0, total = 0;
+  let longest = 0,
+    run = 0,
+    total = 0;
   for (let f = 0; f < frames; f++) if (silent[f]) total++;
   for (let f = first; f <= last; f++) {
     if (silent[f]) longest = Math.max(longest, ++run);
@@ -213,7 +224,8 @@ export function effectiveBandwidth(samples: Float32Array, sampleRate: number, op
   }
   const smooth = new Float64Array(bins);
   for (let k = 0; k < bins; k++) {
-    let s = 0, c = 0;
+    let s = 0,
+      c = 0;
     for (let j = Math.max(1, k - 2); j <= Math.min(bins - 1, k + 2); j++) {
       s += avg[j]!;
       c++;
@@ -237,7 +249,13 @@ export function effectiveBandwidth(samples: Float32Array, sampleRate: number, op
 // ---------------------------------------------------------------------------------------------
 // Loudness (ITU-R BS.1770-4)
 
-interface Biquad { b0: number; b1: number; b2: number; a1: number; a2: number }
+interface Biquad {
+  b0: number;
+  b1: number;
+  b2: number;
+  a1: number;
+  a2: number;
+}
 
 /**
  * The two K-weighting stages for a sample rate: the high-shelf (+4 dB above ~1.7 kHz, the
@@ -247,14 +265,24 @@ interface Biquad { b0: number; b1: number; b2: number; a1: number; a2: number }
 export function kWeighting(sampleRate: number): [Biquad, Biquad] {
   // The analogue prototypes' parameters (as in libebur128), bilinear-transformed with pre-warping.
   const shelf = (() => {
-    const G = 3.999843853973347, Q = 0.7071752369554196, fc = 1681.974450955533;
+    const G = 3.999843853973347,
+      Q = 0.7071752369554196,
+      fc = 1681.974450955533;
     const K = Math.tan((Math.PI * fc) / sampleRate);
-    const Vh = 10 ** (G / 20), Vb = Vh ** 0.4996667741545416;
+    const Vh = 10 ** (G / 20),
+      Vb = Vh ** 0.4996667741545416;
     const a0 = 1 + K / Q + K * K;
-    return { b0: (Vh + (Vb * K) / Q + K * K) / a0, b1: (2 * (K * K - Vh)) / a0, b2: (Vh - (Vb * K) / Q + K * K) / a0, a1: (2 * (K * K - 1)) / a0, a2: (1 - K / Q + K * K) / a0 };
+    return {
+      b0: (Vh + (Vb * K) / Q + K * K) / a0,
+      b1: (2 * (K * K - Vh)) / a0,
+      b2: (Vh - (Vb * K) / Q + K * K) / a0,
+      a1: (2 * (K * K - 1)) / a0,
+      a2: (1 - K / Q + K * K) / a0,
+    };
   })();
   const highPass = (() => {
-    const Q = 0.5003270373238773, fc = 38.13547087602444;
+    const Q = 0.5003270373238773,
+      fc = 38.13547087602444;
     const K = Math.tan((Math.PI * fc) / sampleRate);
     const a0 = 1 + K / Q + K * K;
     return { b0: 1, b1: -2, b2: 1, a1: (2 * (K * K - 1)) / a0, a2: (1 - K / Q + K * K) / a0 };
@@ -264,11 +292,17 @@ export function kWeighting(sampleRate: number): [Biquad, Biquad] {
 
 function filter(x: Float64Array, f: Biquad): Float64Array {
   const y = new Float64Array(x.length);
-  let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+  let x1 = 0,
+    x2 = 0,
+    y1 = 0,
+    y2 = 0;
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
     const out = f.b0 * v + f.b1 * x1 + f.b2 * x2 - f.a1 * y1 - f.a2 * y2;
-    x2 = x1; x1 = v; y2 = y1; y1 = out;
+    x2 = x1;
+    x1 = v;
+    y2 = y1;
+    y1 = out;
     y[i] = out;
   }
   return y;
@@ -282,7 +316,8 @@ function filter(x: Float64Array, f: Biquad): Float64Array {
  */
 export function integratedLoudness(channels: readonly Float32Array[], sampleRate: number): number | null {
   const n = channels[0]?.length ?? 0;
-  const block = Math.round(0.4 * sampleRate), step = Math.round(0.1 * sampleRate);
+  const block = Math.round(0.4 * sampleRate),
+    step = Math.round(0.1 * sampleRate);
   if (n < block || block < 1) return null;
   const [shelf, hp] = kWeighting(sampleRate);
   // Prefix sums of the weighted power, summed over channels.
@@ -311,7 +346,8 @@ export function integratedLoudness(channels: readonly Float32Array[], sampleRate
 
 /** Shape of the Gamma distribution of clean speech amplitudes in the WADA model. */
 const WADA_ALPHA = 0.4;
-const WADA_DB_MIN = -20, WADA_DB_MAX = 100;
+const WADA_DB_MIN = -20,
+  WADA_DB_MAX = 100;
 /** How far below the noise-only statistic a signal may read before it is "not speech" (the estimate's spread on white noise is ~0.003). */
 const WADA_NOT_SPEECH_MARGIN = 0.03;
 let wadaTable: Float64Array | undefined;
@@ -331,8 +367,12 @@ export function wadaG(snrDb: number): number {
   const theta = Math.sqrt(10 ** (snrDb / 10) / (a * (a + 1)));
   // Substituting g = t^(1/a) makes the Gamma density smooth: dP = exp(−t^(1/a)) / Γ(a + 1) dt.
   // Simpson's rule on t ∈ [0, 4] (the tail beyond holds e^−32 of the mass).
-  const steps = 4000, T = 4, h = T / steps;
-  let w = 0, e1 = 0, el = 0;
+  const steps = 4000,
+    T = 4,
+    h = T / steps;
+  let w = 0,
+    e1 = 0,
+    el = 0;
   for (let k = 0; k <= steps; k++) {
     const t = k * h;
     const coef = k === 0 || k === steps ? 1 : k % 2 ? 4 : 2;
@@ -378,7 +418,19 @@ function meanLogAbsNormal(mu: number): number {
 function erf(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return x >= 0 ? 1 - r : r - 1;
 }
 
@@ -388,7 +440,9 @@ function erf(x: number): number {
  * sample is zero, or when the amplitudes are not speech-like at all (a pure tone).
  */
 export function wadaSnr(samples: Float32Array): number | null {
-  let n = 0, sumAbs = 0, sumLog = 0;
+  let n = 0,
+    sumAbs = 0,
+    sumLog = 0;
   for (let i = 0; i < samples.length; i++) {
     const a = Math.abs(samples[i]!);
     if (a === 0) continue;

@@ -9,7 +9,13 @@ import { readLineMap, shardPaths } from './shards';
  * The fields of manifest and failure records that sharding touches. Everything else a record
  * holds is carried through unchanged (the format itself is defined by core/batch/manifest.ts).
  */
-export interface LineRecord { line: number; name?: string; audio?: string; taskHash?: string; [key: string]: unknown }
+export interface LineRecord {
+  line: number;
+  name?: string;
+  audio?: string;
+  taskHash?: string;
+  [key: string]: unknown;
+}
 
 /**
  * Reads a JSONL file of records that keeps growing while shards run, from where it stopped
@@ -71,7 +77,9 @@ export class JsonlTail<V> {
     try {
       const rec = JSON.parse(l) as LineRecord;
       if (this.accept(rec)) this.byLine.set(rec.line, this.pick(rec));
-    } catch { /* half-written or damaged: skipped */ }
+    } catch {
+      /* half-written or damaged: skipped */
+    }
   }
 }
 
@@ -79,7 +87,11 @@ export class JsonlTail<V> {
 export class ShardOutputs {
   readonly manifest: JsonlTail<true>;
   readonly failures: JsonlTail<true>;
-  constructor(runDir: string, readonly index: number, readonly total: number) {
+  constructor(
+    runDir: string,
+    readonly index: number,
+    readonly total: number,
+  ) {
     const out = shardPaths(runDir, index).out;
     this.manifest = new JsonlTail(path.join(out, MANIFEST_FILE), () => true, isManifestRecord);
     this.failures = new JsonlTail(path.join(out, FAILURES_FILE), () => true, isFailureRecord);
@@ -89,7 +101,8 @@ export class ShardOutputs {
   async counts(): Promise<{ total: number; done: number; failed: number }> {
     const done = await this.manifest.read();
     const failures = await this.failures.read();
-    let d = 0, f = 0;
+    let d = 0,
+      f = 0;
     for (const line of done.keys()) if (line < this.total) d++;
     for (const line of failures.keys()) if (line < this.total && !done.has(line)) f++;
     return { total: this.total, done: d, failed: f };
@@ -120,14 +133,23 @@ export interface MergeResult {
  * under the run folder, and the final files are written by walking the task lines once and
  * taking each line's record from the file of the shard that owns it.
  */
-export async function mergeShards(runDir: string, shardCount: number, outDir: string, taskHashes?: ReadonlyMap<number, string>): Promise<MergeResult> {
+export async function mergeShards(
+  runDir: string,
+  shardCount: number,
+  outDir: string,
+  taskHashes?: ReadonlyMap<number, string>,
+): Promise<MergeResult> {
   const outRoot = path.resolve(outDir);
   const work = path.join(runDir, 'merge');
   await mkdir(outRoot, { recursive: true });
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   const maps: number[][] = [];
-  let total = 0, done = 0, failed = 0, audioLinked = 0, maxLine = -1;
+  let total = 0,
+    done = 0,
+    failed = 0,
+    audioLinked = 0,
+    maxLine = -1;
   const unfinished: number[] = [];
   const rewrite = (rec: LineRecord, original: number) => {
     const known = rec.taskHash ? taskHashes?.get(original) : undefined;
@@ -141,37 +163,63 @@ export async function mergeShards(runDir: string, shardCount: number, outDir: st
     for (const l of map) maxLine = Math.max(maxLine, l);
     const shardOut = shardPaths(runDir, i).out;
     const audio: Array<[number, string]> = [];
-    const records = await new JsonlTail(path.join(shardOut, MANIFEST_FILE), (rec) => {
-      const original = map[rec.line];
-      if (original === undefined) return undefined;
-      if (typeof rec.audio === 'string' && rec.audio) audio.push([rec.line, rec.audio]);
-      return rewrite(rec, original);
-    }, isManifestRecord).read();
-    const failures = await new JsonlTail(path.join(shardOut, FAILURES_FILE), (rec) => {
-      const original = map[rec.line];
-      return original === undefined ? undefined : rewrite(rec, original);
-    }, isFailureRecord).read();
+    const records = await new JsonlTail(
+      path.join(shardOut, MANIFEST_FILE),
+      (rec) => {
+        const original = map[rec.line];
+        if (original === undefined) return undefined;
+        if (typeof rec.audio === 'string' && rec.audio) audio.push([rec.line, rec.audio]);
+        return rewrite(rec, original);
+      },
+      isManifestRecord,
+    ).read();
+    const failures = await new JsonlTail(
+      path.join(shardOut, FAILURES_FILE),
+      (rec) => {
+        const original = map[rec.line];
+        return original === undefined ? undefined : rewrite(rec, original);
+      },
+      isFailureRecord,
+    ).read();
     // Only the last record of a line counts, and only its WAV is placed.
     const lastAudio = new Map(audio);
-    audioLinked += await forEachLimit([...lastAudio.entries()].filter(([line]) => records.get(line) !== undefined), 16,
-      async ([, rel]) => (await placeAudio(path.resolve(shardOut, rel), outRoot, rel)) === 'linked');
-    const m: string[] = [], f: string[] = [];
+    audioLinked += await forEachLimit(
+      [...lastAudio.entries()].filter(([line]) => records.get(line) !== undefined),
+      16,
+      async ([, rel]) => (await placeAudio(path.resolve(shardOut, rel), outRoot, rel)) === 'linked',
+    );
+    const m: string[] = [],
+      f: string[] = [];
     for (let line = 0; line < map.length; line++) {
       const rec = records.get(line);
       const fail = failures.get(line);
-      if (rec !== undefined) { m.push(`${map[line]}\t${rec}\n`); done++; }
-      else if (fail !== undefined) { f.push(`${map[line]}\t${fail}\n`); failed++; }
-      else unfinished.push(map[line]!);
+      if (rec !== undefined) {
+        m.push(`${map[line]}\t${rec}\n`);
+        done++;
+      } else if (fail !== undefined) {
+        f.push(`${map[line]}\t${fail}\n`);
+        failed++;
+      } else unfinished.push(map[line]!);
     }
     await writeChunks(path.join(work, `shard-${i}.manifest`), m);
     await writeChunks(path.join(work, `shard-${i}.failures`), f);
   }
   const owner = new Int32Array(maxLine + 1).fill(-1);
-  maps.forEach((map, i) => { for (const l of map) owner[l] = i; });
+  maps.forEach((map, i) => {
+    for (const l of map) owner[l] = i;
+  });
   const manifestFile = path.join(outRoot, MANIFEST_FILE);
   const failuresFile = path.join(outRoot, FAILURES_FILE);
-  await interleave(maps.map((_, i) => path.join(work, `shard-${i}.manifest`)), owner, manifestFile);
-  await interleave(maps.map((_, i) => path.join(work, `shard-${i}.failures`)), owner, failuresFile);
+  await interleave(
+    maps.map((_, i) => path.join(work, `shard-${i}.manifest`)),
+    owner,
+    manifestFile,
+  );
+  await interleave(
+    maps.map((_, i) => path.join(work, `shard-${i}.failures`)),
+    owner,
+    failuresFile,
+  );
   await rm(work, { recursive: true, force: true });
   unfinished.sort((a, b) => a - b);
   return { total, done, failed, unfinished, manifestFile, failuresFile, audioLinked };
@@ -179,7 +227,7 @@ export async function mergeShards(runDir: string, shardCount: number, outDir: st
 
 async function writeChunks(file: string, lines: string[]) {
   const out = createWriteStream(file);
-  for (const l of lines) if (!out.write(l)) await new Promise<void>((r) => out.once("drain", () => r()));
+  for (const l of lines) if (!out.write(l)) await new Promise<void>((r) => out.once('drain', () => r()));
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }
 
@@ -206,7 +254,10 @@ async function interleave(files: string[], owner: Int32Array, target: string) {
       if (i < 0 || heads[i]?.line !== line) continue;
       buffer += heads[i]!.text + '\n';
       heads[i] = await next(i);
-      if (buffer.length > 1 << 20) { await fh.write(buffer); buffer = ''; }
+      if (buffer.length > 1 << 20) {
+        await fh.write(buffer);
+        buffer = '';
+      }
     }
     await fh.write(buffer);
     await fh.sync();
@@ -217,7 +268,8 @@ async function interleave(files: string[], owner: Int32Array, target: string) {
 }
 
 async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<boolean>): Promise<number> {
-  let next = 0, count = 0;
+  let next = 0,
+    count = 0;
   const worker = async () => {
     while (next < items.length) if (await fn(items[next++]!)) count++;
   };
@@ -229,7 +281,8 @@ async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T)
 export async function placeAudio(src: string, outRoot: string, rel: string): Promise<'linked' | 'present' | 'missing'> {
   const dst = path.resolve(outRoot, rel);
   const inside = path.relative(outRoot, dst);
-  if (!inside || inside.startsWith('..') || path.isAbsolute(inside)) throw new Error(`audio file '${rel}' would land outside the output folder ${outRoot}`);
+  if (!inside || inside.startsWith('..') || path.isAbsolute(inside))
+    throw new Error(`audio file '${rel}' would land outside the output folder ${outRoot}`);
   const s = await stat(src).catch(() => undefined);
   if (!s) return 'missing';
   const d = await stat(dst).catch(() => undefined);

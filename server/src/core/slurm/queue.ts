@@ -4,12 +4,43 @@ import * as path from 'node:path';
 
 /** Slurm's job states, as squeue / scontrol / sacct print them (sacct adds words like "CANCELLED by 0"). */
 export type JobState =
-  | 'PENDING' | 'CONFIGURING' | 'RUNNING' | 'COMPLETING' | 'SUSPENDED' | 'REQUEUED' | 'RESIZING' | 'STAGE_OUT' | 'SIGNALING'
-  | 'COMPLETED' | 'FAILED' | 'TIMEOUT' | 'NODE_FAIL' | 'OUT_OF_MEMORY' | 'BOOT_FAIL' | 'CANCELLED' | 'PREEMPTED'
-  | 'DEADLINE' | 'REVOKED' | 'SPECIAL_EXIT' | 'STOPPED' | 'UNKNOWN';
+  | 'PENDING'
+  | 'CONFIGURING'
+  | 'RUNNING'
+  | 'COMPLETING'
+  | 'SUSPENDED'
+  | 'REQUEUED'
+  | 'RESIZING'
+  | 'STAGE_OUT'
+  | 'SIGNALING'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'TIMEOUT'
+  | 'NODE_FAIL'
+  | 'OUT_OF_MEMORY'
+  | 'BOOT_FAIL'
+  | 'CANCELLED'
+  | 'PREEMPTED'
+  | 'DEADLINE'
+  | 'REVOKED'
+  | 'SPECIAL_EXIT'
+  | 'STOPPED'
+  | 'UNKNOWN';
 
 /** States after which the array task will not run again by itself. */
-const ENDED = new Set<string>(['COMPLETED', 'FAILED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'CANCELLED', 'PREEMPTED', 'DEADLINE', 'REVOKED', 'SPECIAL_EXIT']);
+const ENDED = new Set<string>([
+  'COMPLETED',
+  'FAILED',
+  'TIMEOUT',
+  'NODE_FAIL',
+  'OUT_OF_MEMORY',
+  'BOOT_FAIL',
+  'CANCELLED',
+  'PREEMPTED',
+  'DEADLINE',
+  'REVOKED',
+  'SPECIAL_EXIT',
+]);
 /** Ended because of the job or its node, not because of its lines: worth a resubmission. */
 const RETRYABLE = new Set<string>(['FAILED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'PREEMPTED', 'DEADLINE']);
 
@@ -66,7 +97,9 @@ export function expandTaskIds(spec: string): number[] {
   for (const part of s.split(',')) {
     const m = /^(\d+)(?:-(\d+))?(?::(\d+))?$/.exec(part.trim());
     if (!m) continue;
-    const a = Number(m[1]), b = m[2] !== undefined ? Number(m[2]) : a, step = m[3] !== undefined ? Number(m[3]) : 1;
+    const a = Number(m[1]),
+      b = m[2] !== undefined ? Number(m[2]) : a,
+      step = m[3] !== undefined ? Number(m[3]) : 1;
     for (let i = a; i <= b; i += step) ids.push(i);
   }
   return ids;
@@ -76,7 +109,7 @@ export function expandTaskIds(spec: string): number[] {
 export function compressTaskIds(ids: readonly number[]): string {
   const sorted = [...new Set(ids)].sort((a, b) => a - b);
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
     parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
@@ -115,7 +148,15 @@ export function parseSacct(text: string): ArrayTaskInfo[] {
     const m = /^(\d+)_(\[?[\d,\-%]+\]?)$/.exec(jobId ?? '');
     if (!m || state === undefined) continue;
     for (const taskId of expandTaskIds(m[2]!)) {
-      out.push({ arrayJobId: m[1]!, taskId, state: normState(state), node: clean(node === 'None assigned' ? '' : node), elapsed: elapsed ?? '', reason: '', exitCode });
+      out.push({
+        arrayJobId: m[1]!,
+        taskId,
+        state: normState(state),
+        node: clean(node === 'None assigned' ? '' : node),
+        elapsed: elapsed ?? '',
+        reason: '',
+        exitCode,
+      });
     }
   }
   return out;
@@ -136,18 +177,29 @@ export function slurmDurationSeconds(s: string): number {
 
 /** The words Slurm printed when it refused something: its `error:` lines, else its whole output. */
 export function slurmWords(stderr: string, stdout = ''): string {
-  const lines = `${stderr}\n${stdout}`.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = `${stderr}\n${stdout}`
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   const errors = lines.filter((l) => /error/i.test(l));
   return (errors.length ? errors : lines).join('; ') || '(no message)';
 }
 
 export class SlurmError extends Error {
-  constructor(message: string, readonly slurmMessage: string, readonly exitCode: number | null) {
+  constructor(
+    message: string,
+    readonly slurmMessage: string,
+    readonly exitCode: number | null,
+  ) {
     super(message);
   }
 }
 
-export interface CommandResult { code: number | null; stdout: string; stderr: string }
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 export interface QueueOptions {
   /** Command prefix to reach the login node, e.g. ["ssh", "login01", "--"]. */
@@ -180,7 +232,11 @@ export class SlurmQueue {
     const r = await this.run(['sbatch', '--parsable', ...args, scriptFile]);
     if (r.code === null) {
       const via = this.options.commandPrefix?.length ? ` through '${this.options.commandPrefix.join(' ')}'` : '';
-      throw new SlurmError(`cannot run sbatch${via}: ${r.stderr.trim()} (is Slurm installed here, or should the login node be reached through ttsDistill.slurm.commandPrefix / --login?)`, r.stderr.trim(), null);
+      throw new SlurmError(
+        `cannot run sbatch${via}: ${r.stderr.trim()} (is Slurm installed here, or should the login node be reached through ttsDistill.slurm.commandPrefix / --login?)`,
+        r.stderr.trim(),
+        null,
+      );
     }
     const id = r.code === 0 ? parseSbatchParsable(r.stdout) : undefined;
     if (!id) {
@@ -207,21 +263,31 @@ export class SlurmQueue {
       const r = await this.run(['squeue', '-h', '-r', '-t', 'all', '-j', id, '-o', SQUEUE_FORMAT]);
       if (r.code === 0) {
         const tasks = parseSqueue(r.stdout);
-        if (tasks.length) { found.push(...tasks); missing.delete(id); }
+        if (tasks.length) {
+          found.push(...tasks);
+          missing.delete(id);
+        }
       } else if (!forgotten(r)) problems.push(slurmWords(r.stderr, r.stdout));
     }
     for (const id of [...missing]) {
       const r = await this.run(['scontrol', 'show', 'job', id, '-o']);
       if (r.code === 0) {
         const tasks = parseScontrolJobs(r.stdout);
-        if (tasks.length) { found.push(...tasks); missing.delete(id); }
+        if (tasks.length) {
+          found.push(...tasks);
+          missing.delete(id);
+        }
       } else if (!forgotten(r)) problems.push(slurmWords(r.stderr, r.stdout));
     }
-    if (missing.size && problems.length) throw new SlurmError(`cannot ask Slurm about job ${[...missing].join(', ')}: ${problems.at(-1)}`, problems.at(-1)!, null);
+    if (missing.size && problems.length)
+      throw new SlurmError(`cannot ask Slurm about job ${[...missing].join(', ')}: ${problems.at(-1)}`, problems.at(-1)!, null);
     if (missing.size && this.sacctWorks !== false) {
       for (const id of [...missing]) {
         const r = await this.run(['sacct', '-n', '-P', '-X', '-j', id, '-o', 'JobID,State,NodeList,Elapsed,ExitCode']);
-        if (r.code !== 0 || /disabled|not running|error/i.test(r.stderr + r.stdout)) { this.sacctWorks = false; break; }
+        if (r.code !== 0 || /disabled|not running|error/i.test(r.stderr + r.stdout)) {
+          this.sacctWorks = false;
+          break;
+        }
         this.sacctWorks = true;
         found.push(...parseSacct(r.stdout));
       }
@@ -241,16 +307,37 @@ export class SlurmQueue {
 }
 
 /** Runs a command without a shell; a missing program gives code null and the reason in stderr. */
-export function runCommand(argv: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; stdin?: string } = {}): Promise<CommandResult> {
+export function runCommand(
+  argv: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; stdin?: string } = {},
+): Promise<CommandResult> {
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    const timer = opts.timeoutMs ? setTimeout(() => { stderr += `\n${argv[0]}: timed out after ${opts.timeoutMs} ms`; child.kill('SIGKILL'); }, opts.timeoutMs) : undefined;
-    child.on('error', (err) => { clearTimeout(timer); resolve({ code: null, stdout, stderr: `${stderr}${argv[0]}: ${err.message}` }); });
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-    child.stdin.on('error', () => { /* the program may not read its stdin */ });
+    let stdout = '',
+      stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          stderr += `\n${argv[0]}: timed out after ${opts.timeoutMs} ms`;
+          child.kill('SIGKILL');
+        }, opts.timeoutMs)
+      : undefined;
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve({ code: null, stdout, stderr: `${stderr}${argv[0]}: ${err.message}` });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.on('error', () => {
+      /* the program may not read its stdin */
+    });
     child.stdin.end(opts.stdin ?? '');
   });
 }

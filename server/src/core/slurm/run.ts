@@ -130,22 +130,32 @@ export async function readRunState(runDir: string): Promise<RunState | undefined
  * The run of a run folder when some of its shards are still queued or running (a follower
  * that went away, e.g. an editor reload, can take it up again with `submit: false`).
  */
-export async function liveRun(runDir: string, queue: SlurmQueue): Promise<{ tasksFile: string; outDir: string; liveShards: number[] } | undefined> {
+export async function liveRun(
+  runDir: string,
+  queue: SlurmQueue,
+): Promise<{ tasksFile: string; outDir: string; liveShards: number[] } | undefined> {
   const state = await readRunState(runDir);
   if (!state?.outDir || !state.submissions.length) return undefined;
   const latestJob = new Map<number, string>();
   for (const s of state.submissions) for (const i of s.shards) latestJob.set(i, s.jobId);
   const tasks = await queue.status([...new Set(latestJob.values())]);
   const live = tasks.filter((t) => latestJob.get(t.taskId) === t.arrayJobId && !isEnded(t.state)).map((t) => t.taskId);
-  return live.length ? { tasksFile: state.tasksFile, outDir: state.outDir, liveShards: [...new Set(live)].sort((a, b) => a - b) } : undefined;
+  return live.length
+    ? { tasksFile: state.tasksFile, outDir: state.outDir, liveShards: [...new Set(live)].sort((a, b) => a - b) }
+    : undefined;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
-  if (signal?.aborted) return resolve();
-  const t = setTimeout(done, ms);
-  function done() { clearTimeout(t); signal?.removeEventListener('abort', done); resolve(); }
-  signal?.addEventListener('abort', done, { once: true });
-});
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 
 /**
  * Runs a teacher batch as a Slurm job array: shards the task file, submits the shards that
@@ -186,7 +196,9 @@ async function runLocked(o: SlurmBatchOptions, runDir: string, log: (m: string) 
   const liveShards = new Set(early.filter((t) => latestJob.get(t.taskId) === t.arrayJobId && !isEnded(t.state)).map((t) => t.taskId));
   if (previous && previous.tasksSha256 !== tasksSha256) {
     if (liveShards.size) {
-      throw new SlurmRunError(`the task file changed, but shards ${compressTaskIds([...liveShards])} of the earlier run are still in the queue (job ${[...new Set([...liveShards].map((i) => latestJob.get(i)))].join(', ')}): wait for them or cancel them first`);
+      throw new SlurmRunError(
+        `the task file changed, but shards ${compressTaskIds([...liveShards])} of the earlier run are still in the queue (job ${[...new Set([...liveShards].map((i) => latestJob.get(i)))].join(', ')}): wait for them or cancel them first`,
+      );
     }
     log('the task file changed since the earlier run: shards are written again; each shard redoes only lines whose task changed');
   }
@@ -197,8 +209,16 @@ async function runLocked(o: SlurmBatchOptions, runDir: string, log: (m: string) 
   await writeShards(runDir, shards);
   const scriptFile = path.join(runDir, 'batch.sh');
   const script = batchScript({
-    runDir, workDir: o.workDir, nodeCommand: o.nodeCommand ?? nodeCommandOrExplain(), submitArgs: o.submitArgs,
-    partition: o.partition, gres: o.gres, time: o.time, account: o.account, tasksFile: o.tasksFile, shards: count,
+    runDir,
+    workDir: o.workDir,
+    nodeCommand: o.nodeCommand ?? nodeCommandOrExplain(),
+    submitArgs: o.submitArgs,
+    partition: o.partition,
+    gres: o.gres,
+    time: o.time,
+    account: o.account,
+    tasksFile: o.tasksFile,
+    shards: count,
   });
   await writeIfChanged(scriptFile, script);
   await saveState(runDir, state);
@@ -207,7 +227,15 @@ async function runLocked(o: SlurmBatchOptions, runDir: string, log: (m: string) 
   if (seeded) log(`${seeded} line${seeded > 1 ? 's' : ''} already in ${o.outDir} handed to their shards (not synthesized again)`);
   const outputs = shards.map((s) => new ShardOutputs(runDir, s.index, s.lines.length));
   const statuses: ShardStatus[] = shards.map((s) => ({
-    shard: s.index, state: 'NOT_SUBMITTED', node: '', elapsed: '', reason: '', total: s.lines.length, done: 0, failed: 0, attempts: 0,
+    shard: s.index,
+    state: 'NOT_SUBMITTED',
+    node: '',
+    elapsed: '',
+    reason: '',
+    total: s.lines.length,
+    done: 0,
+    failed: 0,
+    attempts: 0,
   }));
   for (const t of early) {
     const st = statuses[t.taskId];
@@ -256,8 +284,14 @@ async function runLocked(o: SlurmBatchOptions, runDir: string, log: (m: string) 
     const rate = (done + failed - baseline) / ((Date.now() - started) / 1000);
     const left = total - done - failed;
     return {
-      runDir, jobIds: state.submissions.map((s) => s.jobId), shards: statuses.map((s) => ({ ...s })), total, done, failed,
-      etaSeconds: left === 0 ? 0 : rate > 0 ? left / rate : undefined, finished,
+      runDir,
+      jobIds: state.submissions.map((s) => s.jobId),
+      shards: statuses.map((s) => ({ ...s })),
+      total,
+      done,
+      failed,
+      etaSeconds: left === 0 ? 0 : rate > 0 ? left / rate : undefined,
+      finished,
     };
   };
   o.onProgress?.(snapshot(!o.wait || active.size === 0));
@@ -307,10 +341,14 @@ async function runLocked(o: SlurmBatchOptions, runDir: string, log: (m: string) 
         attempts.set(i, used + 1);
         const why = [st.reason, info?.exitCode && info.exitCode !== '0:0' ? `exit ${info.exitCode}` : ''].filter(Boolean).join(', ');
         retried.push({ shard: i, state: st.state, reason: why, attempt: used + 1 });
-        log(`shard ${i} (job ${st.jobId}) ended ${st.state}${why ? ` (${why})` : ''} with ${st.total - st.done - st.failed} lines unfinished: resubmitting (retry ${used + 1} of ${o.maxRetries})`);
+        log(
+          `shard ${i} (job ${st.jobId}) ended ${st.state}${why ? ` (${why})` : ''} with ${st.total - st.done - st.failed} lines unfinished: resubmitting (retry ${used + 1} of ${o.maxRetries})`,
+        );
         again.push(i);
       } else if (retryable) {
-        log(`shard ${i} (job ${st.jobId}) ended ${st.state}; no retries left (${used} of ${o.maxRetries} used): its unfinished lines wait for a resume`);
+        log(
+          `shard ${i} (job ${st.jobId}) ended ${st.state}; no retries left (${used} of ${o.maxRetries} used): its unfinished lines wait for a resume`,
+        );
       }
     }
     if (again.length && !o.signal?.aborted) {
@@ -356,7 +394,13 @@ function fromQueue(t: ArrayTaskInfo): Partial<ShardStatus> {
 }
 
 /** scancel, then wait (bounded) until Slurm reports every task ended, so the shards' files are final. */
-async function cancelAndSettle(queue: SlurmQueue, statuses: ShardStatus[], active: Set<number>, latestJob: Map<number, string>, log: (m: string) => void) {
+async function cancelAndSettle(
+  queue: SlurmQueue,
+  statuses: ShardStatus[],
+  active: Set<number>,
+  latestJob: Map<number, string>,
+  log: (m: string) => void,
+) {
   const jobIds = [...new Set([...active].map((i) => latestJob.get(i)!))];
   log(`cancelling job${jobIds.length > 1 ? 's' : ''} ${jobIds.join(', ')}`);
   await queue.scancel(jobIds);
@@ -366,7 +410,10 @@ async function cancelAndSettle(queue: SlurmQueue, statuses: ShardStatus[], activ
       if (err instanceof SlurmError) return undefined;
       throw err;
     });
-    if (!infos) { await sleep(1000); continue; }
+    if (!infos) {
+      await sleep(1000);
+      continue;
+    }
     for (const i of [...active]) {
       const info = infos.find((t) => t.taskId === i && t.arrayJobId === latestJob.get(i));
       if (info) Object.assign(statuses[i]!, fromQueue(info));
@@ -389,9 +436,11 @@ async function saveState(runDir: string, state: RunState) {
  */
 async function lockRun(runDir: string): Promise<() => Promise<void>> {
   try {
-    return await acquireFolderLock(runDir, '.lock', (holder, file) => holder.host && holder.host !== hostname()
-      ? `another tts-distill (pid ${holder.pid} on ${holder.host}) is following this Slurm run (${runDir}); if it is gone, delete ${file}`
-      : `another tts-distill (pid ${holder.pid}) is following this Slurm run (${runDir})`);
+    return await acquireFolderLock(runDir, '.lock', (holder, file) =>
+      holder.host && holder.host !== hostname()
+        ? `another tts-distill (pid ${holder.pid} on ${holder.host}) is following this Slurm run (${runDir}); if it is gone, delete ${file}`
+        : `another tts-distill (pid ${holder.pid}) is following this Slurm run (${runDir})`,
+    );
   } catch (err) {
     if (err instanceof FolderBusyError) throw new SlurmRunError(err.message);
     throw err;

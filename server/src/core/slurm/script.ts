@@ -34,7 +34,9 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 function checked(what: string, value: string): string {
   const m = CONTROL.exec(value);
   if (m) {
-    throw new SlurmScriptError(`${what} contains a control character (U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at ${m.index + 1}): it cannot go into batch.sh (${JSON.stringify(value)})`);
+    throw new SlurmScriptError(
+      `${what} contains a control character (U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at ${m.index + 1}): it cannot go into batch.sh (${JSON.stringify(value)})`,
+    );
   }
   return value;
 }
@@ -48,7 +50,10 @@ function directive(opt: string, value: string): string {
   checked(`--${opt}`, value);
   if (/^[\w@%+=:,./-]+$/.test(value)) return `--${opt}=${value}`;
   // sbatch does no shell expansion here ($ and ` are plain characters); only its own quote and escape characters are ambiguous.
-  if (/["\\]/.test(value)) throw new SlurmScriptError(`--${opt} value ${JSON.stringify(value)} contains a double quote or a backslash: not supported in a #SBATCH line`);
+  if (/["\\]/.test(value))
+    throw new SlurmScriptError(
+      `--${opt} value ${JSON.stringify(value)} contains a double quote or a backslash: not supported in a #SBATCH line`,
+    );
   return `--${opt}="${value}"`;
 }
 
@@ -87,7 +92,7 @@ export function batchScript(o: BatchScriptOptions): string {
     `${o.nodeCommand} submit "$shard/tasks.jsonl" --out "$shard/out" ${o.submitArgs.map(shellQuote).join(' ')}`.trimEnd(),
     'status=$?',
     'echo "[tts-distill] shard $SLURM_ARRAY_TASK_ID ended with exit code $status at $(date -Is)"',
-    '# 2 = some lines failed: they are in the shard\'s failures.jsonl and the merge reports them.',
+    "# 2 = some lines failed: they are in the shard's failures.jsonl and the merge reports them.",
     '# Only a crash of the job itself (any other code) should make Slurm mark the task FAILED.',
     '[ "$status" -eq 2 ] && exit 0',
     'exit "$status"',
@@ -102,10 +107,16 @@ export function batchScript(o: BatchScriptOptions): string {
  * same path on every node); otherwise the user gives the command (`--node-command`). Inside
  * VS Code the runtime is Electron, which acts as Node only when told so.
  */
-export function defaultNodeCommand(from = __dirname, runtime: { execPath: string; electron?: string } = { execPath: process.execPath, electron: process.versions.electron }): string {
+export function defaultNodeCommand(
+  from = __dirname,
+  runtime: { execPath: string; electron?: string } = { execPath: process.execPath, electron: process.versions.electron },
+): string {
   const root = findPackageRoot(from);
   const cli = root && [path.join(root, 'bin', 'tts-distill.js'), path.join(root, 'dist', 'cli.js')].find((f) => existsSync(f));
-  if (!cli) throw new Error(`cannot find bin/tts-distill.js or dist/cli.js above ${from}: build the package (npm run build) or give the node command`);
+  if (!cli)
+    throw new Error(
+      `cannot find bin/tts-distill.js or dist/cli.js above ${from}: build the package (npm run build) or give the node command`,
+    );
   return `${runtime.electron ? 'ELECTRON_RUN_AS_NODE=1 ' : ''}${shellQuote(runtime.execPath)} ${shellQuote(cli)}`;
 }
 

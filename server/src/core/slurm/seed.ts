@@ -13,20 +13,33 @@ import { type Shard, shardPaths } from './shards';
  * WAV checksum) and skips them. Only records whose task equals the current task of that line
  * are handed over; shards in `busy` (a job is running them) are left alone.
  */
-export async function seedShardsFromOut(runDir: string, shards: readonly Shard[], outDir: string, originalHashes: ReadonlyMap<number, string>, busy: ReadonlySet<number>): Promise<number> {
+export async function seedShardsFromOut(
+  runDir: string,
+  shards: readonly Shard[],
+  outDir: string,
+  originalHashes: ReadonlyMap<number, string>,
+  busy: ReadonlySet<number>,
+): Promise<number> {
   const owner = new Map<number, { shard: number; line: number }>();
   for (const s of shards) if (!busy.has(s.index)) s.lines.forEach((original, line) => owner.set(original, { shard: s.index, line }));
   if (!owner.size) return 0;
   const doneInShard = new Map<number, Map<number, true>>();
   for (const s of shards) {
     if (busy.has(s.index)) continue;
-    doneInShard.set(s.index, await new JsonlTail(path.join(shardPaths(runDir, s.index).out, MANIFEST_FILE), () => true as const, isManifestRecord).read());
+    doneInShard.set(
+      s.index,
+      await new JsonlTail(path.join(shardPaths(runDir, s.index).out, MANIFEST_FILE), () => true as const, isManifestRecord).read(),
+    );
   }
-  const wanted = await new JsonlTail(path.resolve(outDir, MANIFEST_FILE), (rec: LineRecord) => {
-    const o = owner.get(rec.line);
-    if (!o || doneInShard.get(o.shard)?.has(o.line) || !rec.taskHash || rec.taskHash !== originalHashes.get(rec.line)) return undefined;
-    return rec;
-  }, isManifestRecord).read();
+  const wanted = await new JsonlTail(
+    path.resolve(outDir, MANIFEST_FILE),
+    (rec: LineRecord) => {
+      const o = owner.get(rec.line);
+      if (!o || doneInShard.get(o.shard)?.has(o.line) || !rec.taskHash || rec.taskHash !== originalHashes.get(rec.line)) return undefined;
+      return rec;
+    },
+    isManifestRecord,
+  ).read();
   const byShard = new Map<number, Array<{ line: number; rec: LineRecord }>>();
   for (const [original, rec] of wanted) {
     if (!rec) continue;

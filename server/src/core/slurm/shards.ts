@@ -36,7 +36,9 @@ export function planShards(text: string, count: number, rewrite?: (line: string,
     shards[k % n]!.lines.push(line);
     parts[k % n]!.push(rewrite ? rewrite(lines[line]!, line) : lines[line]!);
   });
-  shards.forEach((s, i) => { s.text = parts[i]!.length ? parts[i]!.join('\n') + '\n' : ''; });
+  shards.forEach((s, i) => {
+    s.text = parts[i]!.length ? parts[i]!.join('\n') + '\n' : '';
+  });
   return shards;
 }
 
@@ -105,7 +107,16 @@ export function anchorPromptAudio(tasksFile: string): (line: string) => string {
       return line;
     }
     const o = v as Record<string, unknown>;
-    if (!o || typeof o !== 'object' || Array.isArray(o) || typeof o.prompt_audio !== 'string' || !o.prompt_audio.trim() || path.isAbsolute(o.prompt_audio) || 'uttid' in o) return line;
+    if (
+      !o ||
+      typeof o !== 'object' ||
+      Array.isArray(o) ||
+      typeof o.prompt_audio !== 'string' ||
+      !o.prompt_audio.trim() ||
+      path.isAbsolute(o.prompt_audio) ||
+      'uttid' in o
+    )
+      return line;
     return JSON.stringify({ ...o, prompt_audio: path.resolve(base, o.prompt_audio) });
   };
 }

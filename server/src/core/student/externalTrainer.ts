@@ -93,7 +93,9 @@ export function runExternalTrainer(opts: ExternalTrainerOptions): Promise<Extern
   };
   // Its own process group, so that cancel ends the trainer and everything it started.
   return runInProcessGroup(cmd, args, {
-    ...(opts.cwd ? { cwd: opts.cwd } : {}), ...(opts.env ? { env: opts.env } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
     onStdout: (l) => emit(parseTrainerLine(l)),
     onStderr: (l) => emit({ event: 'log', message: l, stream: 'stderr' }),
@@ -101,8 +103,10 @@ export function runExternalTrainer(opts: ExternalTrainerOptions): Promise<Extern
     result.exitCode = code;
     result.signal = signal;
     if (cancelled) result.status = 'cancelled';
-    else if (spawnError) { result.status = 'failed'; result.error = `cannot run ${cmd}: ${spawnError.message}`; }
-    else if (code !== 0) {
+    else if (spawnError) {
+      result.status = 'failed';
+      result.error = `cannot run ${cmd}: ${spawnError.message}`;
+    } else if (code !== 0) {
       result.status = 'failed';
       result.error ??= `${cmd} exited with ${code === null ? `signal ${signal}` : `code ${code}`}${stderrTail.length ? `: ${stderrTail.join(' | ')}` : ''}`;
     } else if (result.status !== 'done') {

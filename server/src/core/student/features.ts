@@ -12,19 +12,43 @@ const EOS = '\u0003';
 export function contextFeatures(text: string, index: number, width: number): string[] {
   const ch = (k: number) => (k < 0 ? BOS : k >= text.length ? EOS : text[k]!);
   const after = index + (isHigh(text.charCodeAt(index)) ? 2 : 1);
-  const l1 = ch(index - 1), l2 = ch(index - 2), l3 = ch(index - 3);
-  const r1 = ch(after), r2 = ch(after + 1), r3 = ch(after + 2);
+  const l1 = ch(index - 1),
+    l2 = ch(index - 2),
+    l3 = ch(index - 3);
+  const r1 = ch(after),
+    r2 = ch(after + 1),
+    r3 = ch(after + 2);
   return [
     'b',
-    'L1' + l1, 'R1' + r1, 'LR' + l1 + r1,
-    'L2' + l2 + l1, 'R2' + r1 + r2,
-    'L3' + l3 + l2 + l1, 'R3' + r1 + r2 + r3,
-    'l2' + l2, 'r2' + r2, 'l3' + l3, 'r3' + r3,
+    'L1' + l1,
+    'R1' + r1,
+    'LR' + l1 + r1,
+    'L2' + l2 + l1,
+    'R2' + r1 + r2,
+    'L3' + l3 + l2 + l1,
+    'R3' + r1 + r2 + r3,
+    'l2' + l2,
+    'r2' + r2,
+    'l3' + l3,
+    'r3' + r3,
   ].slice(0, width >= 3 ? 12 : width === 2 ? 10 : 4);
 }
 
 /** The tags of contextFeatures in their order, and how many characters each carries. */
-const CONTEXT_TAGS: ReadonlyArray<readonly [string, number]> = [['b', 0], ['L1', 1], ['R1', 1], ['LR', 2], ['L2', 2], ['R2', 2], ['L3', 3], ['R3', 3], ['l2', 1], ['r2', 1], ['l3', 1], ['r3', 1]];
+const CONTEXT_TAGS: ReadonlyArray<readonly [string, number]> = [
+  ['b', 0],
+  ['L1', 1],
+  ['R1', 1],
+  ['LR', 2],
+  ['L2', 2],
+  ['R2', 2],
+  ['L3', 3],
+  ['R3', 3],
+  ['l2', 1],
+  ['r2', 1],
+  ['l3', 1],
+  ['r3', 1],
+];
 
 function key(t: number, a: number, b: number, c: number): number {
   return t * 281474976710656 + a * 4294967296 + b * 65536 + c;
@@ -53,8 +77,12 @@ function unitAt(text: string, k: number): number {
 /** contextFeatures(text, index, width).map(contextKeyOf), into `out`, without building strings; returns the count. */
 export function contextKeys(text: string, index: number, width: number, out: Float64Array): number {
   const after = index + (isHigh(text.charCodeAt(index)) ? 2 : 1);
-  const l1 = unitAt(text, index - 1), l2 = unitAt(text, index - 2), l3 = unitAt(text, index - 3);
-  const r1 = unitAt(text, after), r2 = unitAt(text, after + 1), r3 = unitAt(text, after + 2);
+  const l1 = unitAt(text, index - 1),
+    l2 = unitAt(text, index - 2),
+    l3 = unitAt(text, index - 3);
+  const r1 = unitAt(text, after),
+    r2 = unitAt(text, after + 1),
+    r3 = unitAt(text, after + 2);
   out[0] = key(0, 0, 0, 0);
   out[1] = key(1, l1, 0, 0);
   out[2] = key(2, r1, 0, 0);
@@ -77,7 +105,10 @@ function isHigh(c: number): boolean {
 }
 
 /** A word of the lexicon that covers the target: its length and the reading it gives the target. */
-export interface LexiconHit { length: number; reading: string }
+export interface LexiconHit {
+  length: number;
+  reading: string;
+}
 
 /** A word of the lexicon as the index keeps it. */
 export interface LexiconWord {
@@ -87,7 +118,10 @@ export interface LexiconWord {
   ids?: Int16Array;
 }
 
-interface Shape { offset: number; length: number }
+interface Shape {
+  offset: number;
+  length: number;
+}
 
 /** The words found by `LexiconIndex.scan`, in reused arrays (no allocation per lookup beyond the substrings). */
 export class HitBuffer {
@@ -152,7 +186,8 @@ export class LexiconIndex {
         const side = shape.offset > 0 ? byNeighbour.left : byNeighbour.right;
         for (const n of sh.get(key)!) {
           const list = side.get(n);
-          if (list) list.push(shape); else side.set(n, [shape]);
+          if (list) list.push(shape);
+          else side.set(n, [shape]);
         }
       }
       this.shapes.set(c, byNeighbour);
@@ -169,7 +204,6 @@ export class LexiconIndex {
   get size(): number {
     return this.words.size;
   }
-
 
   /** The words covering text[index] into `out` (by offset, then length); returns how many. */
   scan(text: string, index: number, out: HitBuffer): number {
@@ -211,7 +245,8 @@ export class LexiconIndex {
   wordHits(text: string, index: number): Array<LexiconHit & { word: string }> {
     const buf = new HitBuffer();
     const out: Array<LexiconHit & { word: string }> = [];
-    for (let k = 0, n = this.scan(text, index, buf); k < n; k++) out.push({ length: buf.length[k]!, reading: buf.entry[k]!.readings[buf.offset[k]!]!, word: buf.word[k]! });
+    for (let k = 0, n = this.scan(text, index, buf); k < n; k++)
+      out.push({ length: buf.length[k]!, reading: buf.entry[k]!.readings[buf.offset[k]!]!, word: buf.word[k]! });
     return out;
   }
 }
@@ -224,7 +259,14 @@ export class LexiconIndex {
  * Each word covering the target votes as `<name>` and `<name><length>`; with `longestVote`
  * (format 2) the longest one votes once more as `<name>M`.
  */
-export function agreementFeatures(text: string, index: number, lexicons: ReadonlyArray<readonly [string, LexiconIndex]>, usePinyinPro = true, longestVote = true, words?: Set<string>): { guess: string | undefined; votes: Array<[string, string]> } {
+export function agreementFeatures(
+  text: string,
+  index: number,
+  lexicons: ReadonlyArray<readonly [string, LexiconIndex]>,
+  usePinyinPro = true,
+  longestVote = true,
+  words?: Set<string>,
+): { guess: string | undefined; votes: Array<[string, string]> } {
   const guess = usePinyinPro ? pinyinProGuess(text, index) : undefined;
   const votes: Array<[string, string]> = [];
   if (guess) votes.push(['pp', guess]);

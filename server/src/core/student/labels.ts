@@ -73,9 +73,14 @@ export function parseManifest(content: string): { records: TeacherRecord[]; skip
       continue;
     }
     out.records.push({
-      line: rec.line, name: rec.name, text: rec.text, audio: rec.audio,
+      line: rec.line,
+      name: rec.name,
+      text: rec.text,
+      audio: rec.audio,
       readings: rec.readings.map((r) => (typeof r === 'string' && r ? normalizeReading(r) : null)),
-      ...(Array.isArray(rec.sources) && rec.sources.length === rec.text.length ? { sources: rec.sources.map((s) => (typeof s === 'string' ? s : null)) } : {}),
+      ...(Array.isArray(rec.sources) && rec.sources.length === rec.text.length
+        ? { sources: rec.sources.map((s) => (typeof s === 'string' ? s : null)) }
+        : {}),
       ...(typeof rec.durationSeconds === 'number' ? { durationSeconds: rec.durationSeconds } : {}),
       ...(typeof rec.promptAudio === 'string' && rec.promptAudio ? { promptAudio: rec.promptAudio } : {}),
       ...(rec.labels && typeof rec.labels === 'object' ? { labels: rec.labels } : {}),
@@ -97,17 +102,25 @@ export function fromManifest(file: string, content: string, exclude?: ReadonlyMa
   const parsed = parseManifest(content);
   const records = exclude?.size ? parsed.records.filter((r) => !exclude.has(r.name)) : parsed.records;
   const dropped = parsed.records.length - records.length;
-  const problems = dropped ? [`${dropped} line(s) excluded by the QA gates (qa.jsonl, qa-overrides.json)`, ...parsed.problems] : parsed.problems;
+  const problems = dropped
+    ? [`${dropped} line(s) excluded by the QA gates (qa.jsonl, qa-overrides.json)`, ...parsed.problems]
+    : parsed.problems;
   const src: LabelSource = { file, kind: 'manifest', examples: [], skipped: parsed.skipped + dropped, problems };
-  let left = 0, old = 0;
+  let left = 0,
+    old = 0;
   for (const r of records) {
     if (!r.sources) old++;
-    left += addSentence(src, r.text, r.readings, r.sources
-      ? (i) => r.sources![i] === 'dictionary' || r.sources![i] === 'g2p'
-      : (i) => !AbleList.bundled.has(charAt(r.text, i) ?? ''));
+    left += addSentence(
+      src,
+      r.text,
+      r.readings,
+      r.sources ? (i) => r.sources![i] === 'dictionary' || r.sources![i] === 'g2p' : (i) => !AbleList.bundled.has(charAt(r.text, i) ?? ''),
+    );
   }
-  if (left && src.problems.length < 5) src.problems.push(`${left} polyphone reading(s) left out: read by GLM-TTS's language model or estimated locally, not teacher labels`);
-  if (old && src.problems.length < 5) src.problems.push(`${old} record(s) without sources (older manifest): characters in GLM-TTS's able list left out`);
+  if (left && src.problems.length < 5)
+    src.problems.push(`${left} polyphone reading(s) left out: read by GLM-TTS's language model or estimated locally, not teacher labels`);
+  if (old && src.problems.length < 5)
+    src.problems.push(`${old} record(s) without sources (older manifest): characters in GLM-TTS's able list left out`);
   return src;
 }
 
@@ -157,7 +170,10 @@ export function alignPhonemes(text: string, phonemes: string): (string | null)[]
     if (part.kind === 'invalid') return undefined;
     if (i >= text.length) return part.kind === 'text' && !part.text.trim() ? out : undefined;
     if (part.kind === 'text') {
-      if (text.startsWith(part.text, i)) { i += part.text.length; continue; }
+      if (text.startsWith(part.text, i)) {
+        i += part.text.length;
+        continue;
+      }
       // Whitespace may differ between the two fields.
       if (!part.text.trim()) continue;
       return undefined;
@@ -184,11 +200,15 @@ export async function readCpp(sentFile: string): Promise<LabelSource> {
 
 export function fromCpp(file: string, sent: string, lb: string): LabelSource {
   const src: LabelSource = { file, kind: 'cpp', examples: [], skipped: 0, problems: [] };
-  const sents = trimLines(sent), labels = trimLines(lb);
+  const sents = trimLines(sent),
+    labels = trimLines(lb);
   if (sents.length !== labels.length) throw new LabelFileError(`${file}: ${sents.length} sentences but ${labels.length} labels`);
   sents.forEach((line, n) => {
     const t = parseCppSentence(line);
-    if (!t) { skip(src, `line ${n + 1}: no target marked with ${CPP_MARK}…${CPP_MARK}`); return; }
+    if (!t) {
+      skip(src, `line ${n + 1}: no target marked with ${CPP_MARK}…${CPP_MARK}`);
+      return;
+    }
     src.examples.push({ text: t.text, index: t.index, reading: normalizeReading(labels[n]!) });
   });
   return src;

@@ -162,14 +162,24 @@ class LoadedStudent implements G2PStudent {
       const context = new Map<number, number[]>();
       const words = new Map<string, number[]>();
       for (const [f, w] of Object.entries(m.context)) {
-        if (f.startsWith('W')) { words.set(f.slice(1), w); continue; }
+        if (f.startsWith('W')) {
+          words.set(f.slice(1), w);
+          continue;
+        }
         const k = contextKeyOf(f);
         if (k !== undefined) context.set(k, w);
       }
-      this.chars.set(cp, { readings: m.readings, context, words, votes, pp: weight('pp'), ppNew: weight('ppNew'), scores: new Float64Array(m.readings.length) });
+      this.chars.set(cp, {
+        readings: m.readings,
+        context,
+        words,
+        votes,
+        pp: weight('pp'),
+        ppNew: weight('ppNew'),
+        scores: new Float64Array(m.readings.length),
+      });
     }
   }
-
 
   /** A word's readings as indices among its characters' readings, resolved the first time the word is met. */
   private idsOf(word: string, e: LexiconWord): Int16Array {
@@ -239,7 +249,8 @@ class LoadedStudent implements G2PStudent {
     }
     let best = 0;
     for (let k = 1; k < scores.length; k++) if (scores[k]! > scores[best]! + 1e-9) best = k;
-    if (!this.usePinyinPro) return { reading: m.readings[best]!, kind: 'model', margin: scores.length > 1 ? scores[best]! - runnerUpOf(scores, best) : 0 };
+    if (!this.usePinyinPro)
+      return { reading: m.readings[best]!, kind: 'model', margin: scores.length > 1 ? scores[best]! - runnerUpOf(scores, best) : 0 };
     // pinyin-pro's vote adds one weight to one reading (and wins ties), or brings in a reading the
     // examples never showed, scored by a weight of its own. When the best reading leads by more
     // than those weights, the guess cannot change the answer: the costliest step is skipped.
@@ -247,7 +258,8 @@ class LoadedStudent implements G2PStudent {
     const newWeight = m.ppNew;
     if (!withMargin) {
       const runnerUp = runnerUpOf(scores, best);
-      if (scores[best]! - runnerUp > Math.abs(ppWeight) + 1e-6 && scores[best]! > newWeight + 1e-6) return { reading: m.readings[best]!, kind: 'model', margin: scores[best]! - runnerUp - Math.abs(ppWeight) };
+      if (scores[best]! - runnerUp > Math.abs(ppWeight) + 1e-6 && scores[best]! > newWeight + 1e-6)
+        return { reading: m.readings[best]!, kind: 'model', margin: scores[best]! - runnerUp - Math.abs(ppWeight) };
     }
     const guess = pinyinProGuess(text, index);
     if (guess === undefined) return { reading: m.readings[best]!, kind: 'model', margin: scores[best]! - runnerUpOf(scores, best) };
@@ -283,17 +295,32 @@ export function confidenceOf(r: RawPrediction, c: Calibration | null): number | 
 export class StudentFormatError extends Error {}
 
 /** Checks the shape of a parsed model file and builds the student. */
-export type LoadedStudentModel = G2PStudent & Required<Pick<G2PStudent, 'predictWithConfidence'>> & { readonly file: StudentModelFile; raw(text: string, index: number, withMargin?: boolean): RawPrediction | undefined };
+export type LoadedStudentModel = G2PStudent &
+  Required<Pick<G2PStudent, 'predictWithConfidence'>> & {
+    readonly file: StudentModelFile;
+    raw(text: string, index: number, withMargin?: boolean): RawPrediction | undefined;
+  };
 
 export function studentFromJson(json: unknown, source = 'model'): LoadedStudentModel {
   const f = json as Partial<StudentModelFile> | null;
-  if (!f || typeof f !== 'object' || f.format !== MODEL_FORMAT) throw new StudentFormatError(`${source} is not a G2P student model (format ≠ ${MODEL_FORMAT})`);
+  if (!f || typeof f !== 'object' || f.format !== MODEL_FORMAT)
+    throw new StudentFormatError(`${source} is not a G2P student model (format ≠ ${MODEL_FORMAT})`);
   if (!READABLE_VERSIONS.includes(f.formatVersion as number)) {
-    throw new StudentFormatError(`${source} has format version ${String(f.formatVersion)}; this build reads versions ${READABLE_VERSIONS.slice(0, -1).join(', ')} and ${READABLE_VERSIONS.at(-1)!}: train the student again (TTS Distill: Train Student, or tts-distill train)`);
+    throw new StudentFormatError(
+      `${source} has format version ${String(f.formatVersion)}; this build reads versions ${READABLE_VERSIONS.slice(0, -1).join(', ')} and ${READABLE_VERSIONS.at(-1)!}: train the student again (TTS Distill: Train Student, or tts-distill train)`,
+    );
   }
   const lexiconsOk = f.formatVersion === 1 ? typeof f.lexicon === 'object' : typeof f.lexicons === 'object';
-  if (typeof f.chars !== 'object' || typeof f.shared !== 'object' || !lexiconsOk || !Array.isArray(f.agreement) || typeof f.trainingData?.sha256 !== 'string') {
-    throw new StudentFormatError(`${source} is incomplete (chars, shared, ${f.formatVersion === 1 ? 'lexicon' : 'lexicons'}, agreement, trainingData)`);
+  if (
+    typeof f.chars !== 'object' ||
+    typeof f.shared !== 'object' ||
+    !lexiconsOk ||
+    !Array.isArray(f.agreement) ||
+    typeof f.trainingData?.sha256 !== 'string'
+  ) {
+    throw new StudentFormatError(
+      `${source} is incomplete (chars, shared, ${f.formatVersion === 1 ? 'lexicon' : 'lexicons'}, agreement, trainingData)`,
+    );
   }
   return new LoadedStudent(f as StudentModelFile);
 }
@@ -323,14 +350,17 @@ export const DEFAULT_STUDENT_NAME = 'default-student.json.gz';
  * bundle in dist/ (scripts/build.mjs copies it there); undefined when neither has it.
  */
 export function defaultStudentPath(): string | undefined {
-  return [join(__dirname, 'data', DEFAULT_STUDENT_NAME), join(__dirname, 'student', 'data', DEFAULT_STUDENT_NAME)].find((p) => existsSync(p));
+  return [join(__dirname, 'data', DEFAULT_STUDENT_NAME), join(__dirname, 'student', 'data', DEFAULT_STUDENT_NAME)].find((p) =>
+    existsSync(p),
+  );
 }
 
 let defaultStudent: Promise<LoadedStudentModel> | undefined;
 /** The default student (trained on CPP dev), loaded once. */
 export function loadDefaultStudent(): Promise<LoadedStudentModel> {
   const file = defaultStudentPath();
-  if (!file) return Promise.reject(new StudentFormatError(`the default G2P student (${DEFAULT_STUDENT_NAME}) is not installed: run npm run build`));
+  if (!file)
+    return Promise.reject(new StudentFormatError(`the default G2P student (${DEFAULT_STUDENT_NAME}) is not installed: run npm run build`));
   defaultStudent ??= loadStudent(file);
   return defaultStudent;
 }

@@ -57,8 +57,19 @@ export function pinyinProGuess(text: string, index: number): string | undefined 
 }
 
 const TONE_MARKS: Record<string, [string, number]> = {};
-for (const [base, marks] of Object.entries({ a: 'āáǎà', o: 'ōóǒò', e: 'ēéěè', i: 'īíǐì', u: 'ūúǔù', v: 'ǖǘǚǜ', n: '\u0144\u0148\u01f9', m: '\u1e3f' })) {
-  [...marks].forEach((m, k) => { TONE_MARKS[m] = [base, base === 'n' ? k + 2 : base === 'm' ? 2 : k + 1]; });
+for (const [base, marks] of Object.entries({
+  a: 'āáǎà',
+  o: 'ōóǒò',
+  e: 'ēéěè',
+  i: 'īíǐì',
+  u: 'ūúǔù',
+  v: 'ǖǘǚǜ',
+  n: '\u0144\u0148\u01f9',
+  m: '\u1e3f',
+})) {
+  [...marks].forEach((m, k) => {
+    TONE_MARKS[m] = [base, base === 'n' ? k + 2 : base === 'm' ? 2 : k + 1];
+  });
 }
 
 /** `háng` → `hang2`, `lǜ` → `lv4`, `de` → `de5`; undefined when it is not a pinyin syllable. */
@@ -67,7 +78,10 @@ export function markedToNumbered(s: string): string | undefined {
   let plain = '';
   for (const ch of s.normalize('NFC')) {
     const t = TONE_MARKS[ch];
-    if (t) { plain += t[0]; tone = t[1]; } else plain += ch === 'ü' ? 'v' : ch;
+    if (t) {
+      plain += t[0];
+      tone = t[1];
+    } else plain += ch === 'ü' ? 'v' : ch;
   }
   return /^[a-z]+$/.test(plain) ? plain + tone : undefined;
 }

@@ -42,7 +42,13 @@ export interface LikelyMisreading {
  * The student's opinion on one character: a likely misreading when it reads the polyphone
  * otherwise than the teacher with a confidence ≥ `threshold`; undefined otherwise.
  */
-export function misreadingAt(text: string, index: number, teacherReading: string | null | undefined, student: ConfidentStudent, threshold = MISREADING_CONFIDENCE): LikelyMisreading | undefined {
+export function misreadingAt(
+  text: string,
+  index: number,
+  teacherReading: string | null | undefined,
+  student: ConfidentStudent,
+  threshold = MISREADING_CONFIDENCE,
+): LikelyMisreading | undefined {
   if (!teacherReading) return undefined;
   const ch = charAt(text, index);
   if (!ch || !isHan(ch) || candidateReadings(ch).length < 2) return undefined;
@@ -57,7 +63,12 @@ export function misreadingAt(text: string, index: number, teacherReading: string
  * The polyphones of `text` the teacher likely misreads. `teacherReadings` has one entry per
  * UTF-16 unit, as `predictReadings` (core/pronunciation/teacherReadings.ts) returns them: tone-numbered pinyin or null.
  */
-export function likelyMisreadings(text: string, teacherReadings: ReadonlyArray<string | null>, student: ConfidentStudent, threshold = MISREADING_CONFIDENCE): LikelyMisreading[] {
+export function likelyMisreadings(
+  text: string,
+  teacherReadings: ReadonlyArray<string | null>,
+  student: ConfidentStudent,
+  threshold = MISREADING_CONFIDENCE,
+): LikelyMisreading[] {
   const out: LikelyMisreading[] = [];
   for (let i = 0; i < text.length; i++) {
     const m = misreadingAt(text, i, teacherReadings[i], student, threshold);

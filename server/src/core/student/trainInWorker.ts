@@ -64,6 +64,8 @@ export function trainInWorker(
       else finish(() => reject(new Error(m.message)));
     });
     worker.on('error', (err) => finish(() => reject(err)));
-    worker.on('exit', (code) => finish(() => (Atomics.load(flag, 0) ? resolve(undefined) : reject(new Error(`training worker exited with code ${code}`)))));
+    worker.on('exit', (code) =>
+      finish(() => (Atomics.load(flag, 0) ? resolve(undefined) : reject(new Error(`training worker exited with code ${code}`)))),
+    );
   });
 }

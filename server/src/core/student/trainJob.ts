@@ -28,7 +28,11 @@ export interface TrainJobResult {
 
 export class NoExamplesError extends Error {}
 
-export async function runTrainJob(req: TrainJobRequest, onProgress?: (p: TrainProgress) => void, signal?: { readonly aborted: boolean }): Promise<TrainJobResult> {
+export async function runTrainJob(
+  req: TrainJobRequest,
+  onProgress?: (p: TrainProgress) => void,
+  signal?: { readonly aborted: boolean },
+): Promise<TrainJobResult> {
   const t0 = performance.now();
   const examples: LabelledExample[] = [];
   const sources: TrainJobResult['sources'] = [];
@@ -40,7 +44,12 @@ export async function runTrainJob(req: TrainJobRequest, onProgress?: (p: TrainPr
   }
   if (!examples.length) throw new NoExamplesError(`no labelled polyphones in ${req.labels.join(', ')}`);
   const model = trainStudent(examples, {
-    seed: req.seed, epochs: req.epochs, heldOutFraction: req.heldOutFraction, sources: req.labels.map((f) => basename(f)), onProgress, signal,
+    seed: req.seed,
+    epochs: req.epochs,
+    heldOutFraction: req.heldOutFraction,
+    sources: req.labels.map((f) => basename(f)),
+    onProgress,
+    signal,
   });
   const text = serializeModel(model);
   await mkdir(dirname(req.out), { recursive: true });
@@ -49,7 +58,13 @@ export async function runTrainJob(req: TrainJobRequest, onProgress?: (p: TrainPr
   await writeFile(tmp, text);
   await rename(tmp, req.out);
   return {
-    out: req.out, bytes: Buffer.byteLength(text), metrics: model.metrics, sources, examples: examples.length,
-    characters: Object.keys(model.chars).length, sha256: model.trainingData.sha256, seconds: (performance.now() - t0) / 1000,
+    out: req.out,
+    bytes: Buffer.byteLength(text),
+    metrics: model.metrics,
+    sources,
+    examples: examples.length,
+    characters: Object.keys(model.chars).length,
+    sha256: model.trainingData.sha256,
+    seconds: (performance.now() - t0) / 1000,
   };
 }

@@ -4,7 +4,16 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_CALIBRATION_FOLDS, DEFAULT_EPOCHS, DEFAULT_HELDOUT, DEFAULT_SEED } from './defaults';
 import { agreementFeatures, contextFeatures, LexiconIndex, wordFeatures, type WordFeatureMode } from './features';
-import { LEXICON_NAMES, MODEL_FORMAT, MODEL_FORMAT_VERSION, studentFromJson, type AgreementSource, type Calibration, type CharModel, type StudentModelFile } from './model';
+import {
+  LEXICON_NAMES,
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  studentFromJson,
+  type AgreementSource,
+  type Calibration,
+  type CharModel,
+  type StudentModelFile,
+} from './model';
 import { seededRandom, shuffle } from './prng';
 import { candidateReadings, charAt, pinyinProGuess } from './readings';
 import { PINYIN_PRO_VERSION } from './version';
@@ -73,8 +82,15 @@ export function examplesHash(examples: readonly LabelledExample[]): string {
 }
 
 /** Splits by a seeded shuffle: the same seed always holds out the same examples. */
-export function splitExamples(examples: readonly LabelledExample[], heldOutFraction: number, seed: number): { train: LabelledExample[]; heldOut: LabelledExample[] } {
-  const order = shuffle(examples.map((_, i) => i), seededRandom(seed));
+export function splitExamples(
+  examples: readonly LabelledExample[],
+  heldOutFraction: number,
+  seed: number,
+): { train: LabelledExample[]; heldOut: LabelledExample[] } {
+  const order = shuffle(
+    examples.map((_, i) => i),
+    seededRandom(seed),
+  );
   const n = Math.round(examples.length * Math.min(Math.max(heldOutFraction, 0), 0.9));
   return { heldOut: order.slice(0, n).map((i) => examples[i]!), train: order.slice(n).map((i) => examples[i]!) };
 }
@@ -85,7 +101,10 @@ export function splitExamples(examples: readonly LabelledExample[], heldOutFract
  */
 let lexiconWords: Record<string, Record<string, string>> | undefined;
 function lexiconWordsOf(name: string): Record<string, string> {
-  lexiconWords ??= { lex: require('./lexicon.json') as Record<string, string>, pyp: require('./pypinyinLexicon.json') as Record<string, string> };
+  lexiconWords ??= {
+    lex: require('./lexicon.json') as Record<string, string>,
+    pyp: require('./pypinyinLexicon.json') as Record<string, string>,
+  };
   return lexiconWords[name]!;
 }
 
@@ -105,7 +124,6 @@ interface Fitted {
 }
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
-
 
 /** The averaged perceptron on `train`: weights grouped per character, averaged and rounded. */
 function fit(train: readonly LabelledExample[], cfg: FitConfig, options: TrainOptions, report: boolean): Fitted {
@@ -178,7 +196,10 @@ function fit(train: readonly LabelledExample[], cfg: FitConfig, options: TrainOp
     let bs = score(p, b);
     for (const r of rs) {
       const s = score(p, r);
-      if (s > bs + 1e-9) { bs = s; b = r; }
+      if (s > bs + 1e-9) {
+        bs = s;
+        b = r;
+      }
     }
     return b;
   };
@@ -202,7 +223,8 @@ function fit(train: readonly LabelledExample[], cfg: FitConfig, options: TrainOp
       if (++step % 4096 === 0) checkCancel(options.signal);
     }
     checkCancel(options.signal);
-    if (report) options.onProgress?.({ phase: 'epoch', step: epoch, total: epochs, errorRate: prepared.length ? errors / prepared.length : 0 });
+    if (report)
+      options.onProgress?.({ phase: 'epoch', step: epoch, total: epochs, errorRate: prepared.length ? errors / prepared.length : 0 });
   }
 
   // Export averaged, rounded weights grouped per character.
@@ -212,10 +234,16 @@ function fit(train: readonly LabelledExample[], cfg: FitConfig, options: TrainOp
   for (const [k, v] of w) {
     const avg = round(v - (u.get(k) ?? 0) / step);
     if (avg === 0) continue;
-    if (k.startsWith('\u0000')) { shared[k.slice(1)] = avg; continue; }
+    if (k.startsWith('\u0000')) {
+      shared[k.slice(1)] = avg;
+      continue;
+    }
     const [ch, f, r] = k.split('\u0001') as [string, string, string | undefined];
     const m = chars[ch]!;
-    if (f.startsWith('\u0000')) { m.agreement[f.slice(1)] = avg; continue; }
+    if (f.startsWith('\u0000')) {
+      m.agreement[f.slice(1)] = avg;
+      continue;
+    }
     const vec = (m.context[f] ??= new Array<number>(m.readings.length).fill(0));
     vec[m.readings.indexOf(r!)] = avg;
   }
@@ -224,7 +252,14 @@ function fit(train: readonly LabelledExample[], cfg: FitConfig, options: TrainOp
   return { shared, chars, lexicons: lex };
 }
 
-function modelFile(fitted: Fitted, cfg: FitConfig, examples: readonly LabelledExample[], heldOutFraction: number, sources: string[], calibration: Calibration | null): StudentModelFile {
+function modelFile(
+  fitted: Fitted,
+  cfg: FitConfig,
+  examples: readonly LabelledExample[],
+  heldOutFraction: number,
+  sources: string[],
+  calibration: Calibration | null,
+): StudentModelFile {
   return {
     format: MODEL_FORMAT,
     // Version 3 only where its word features are used: other models stay readable by older builds.
@@ -253,7 +288,10 @@ function modelFile(fitted: Fitted, cfg: FitConfig, examples: readonly LabelledEx
  */
 function calibrate(train: readonly LabelledExample[], cfg: FitConfig, folds: number, options: TrainOptions): Calibration | null {
   if (folds < 2 || train.length < folds * 2) return null;
-  const order = shuffle(train.map((_, i) => i), seededRandom(cfg.seed ^ 0x2545f491));
+  const order = shuffle(
+    train.map((_, i) => i),
+    seededRandom(cfg.seed ^ 0x2545f491),
+  );
   const margins: number[] = [];
   const right: number[] = [];
   const other = { unseen: [0, 0], single: [0, 0] };
@@ -267,7 +305,13 @@ function calibrate(train: readonly LabelledExample[], cfg: FitConfig, folds: num
       const r = student.raw(e.text, e.index);
       if (!r) continue;
       const ok = r.reading === e.reading ? 1 : 0;
-      if (r.kind === 'model') { margins.push(r.margin); right.push(ok); } else { other[r.kind][0]! += ok; other[r.kind][1]! += 1; }
+      if (r.kind === 'model') {
+        margins.push(r.margin);
+        right.push(ok);
+      } else {
+        other[r.kind][0]! += ok;
+        other[r.kind][1]! += 1;
+      }
     }
     options.onProgress?.({ phase: 'calibrate', step: k + 1, total: folds });
   }
@@ -302,23 +346,38 @@ export function plattFit(x: readonly number[], y: readonly number[]): { a: numbe
     }
     return l;
   };
-  let a = 0, b = 0, cur = loss(a, b);
+  let a = 0,
+    b = 0,
+    cur = loss(a, b);
   for (let it = 0; it < 100; it++) {
-    let ga = lambda * a, gb = lambda * b, haa = lambda, hab = 0, hbb = lambda;
+    let ga = lambda * a,
+      gb = lambda * b,
+      haa = lambda,
+      hab = 0,
+      hbb = lambda;
     for (let i = 0; i < n; i++) {
       const p = 1 / (1 + Math.exp(-(a * z[i]! + b)));
       const d = p - y[i]!;
       const h = p * (1 - p);
-      ga += d * z[i]!; gb += d;
-      haa += h * z[i]! * z[i]!; hab += h * z[i]!; hbb += h;
+      ga += d * z[i]!;
+      gb += d;
+      haa += h * z[i]! * z[i]!;
+      hab += h * z[i]!;
+      hbb += h;
     }
     const det = haa * hbb - hab * hab;
     if (!(det > 1e-15)) break;
-    const da = (hbb * ga - hab * gb) / det, db = (haa * gb - hab * ga) / det;
-    let step = 1, next = loss(a - da, b - db);
-    while (next > cur && step > 1e-6) { step /= 2; next = loss(a - step * da, b - step * db); }
+    const da = (hbb * ga - hab * gb) / det,
+      db = (haa * gb - hab * ga) / det;
+    let step = 1,
+      next = loss(a - da, b - db);
+    while (next > cur && step > 1e-6) {
+      step /= 2;
+      next = loss(a - step * da, b - step * db);
+    }
     if (next > cur) break;
-    a -= step * da; b -= step * db;
+    a -= step * da;
+    b -= step * db;
     const done = cur - next < 1e-12;
     cur = next;
     if (done) break;
@@ -334,7 +393,7 @@ export function trainStudent(examples: readonly LabelledExample[], options: Trai
     width: options.contextWidth ?? 3,
     longestVote: options.longestWordVote ?? true,
     agreement: options.agreement ?? ['pinyinPro', 'lexicon', 'pypinyin'],
-    wordFeatures: options.wordFeatures === false ? undefined : options.wordFeatures ?? 'all',
+    wordFeatures: options.wordFeatures === false ? undefined : (options.wordFeatures ?? 'all'),
   };
   const heldOutFraction = options.heldOutFraction ?? DEFAULT_HELDOUT;
   const { train, heldOut } = splitExamples(examples, heldOutFraction, cfg.seed);

@@ -87,7 +87,10 @@ export function localCheckoutFiles(root: string): CheckoutFiles {
       const markTmp = `${tmp}.mark`;
       try {
         await writeFile(tmp, text, { flag: 'wx' });
-        if (backupName) await copyFile(target, path.join(configs, backupName)).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err; });
+        if (backupName)
+          await copyFile(target, path.join(configs, backupName)).catch((err: NodeJS.ErrnoException) => {
+            if (err.code !== 'ENOENT') throw err;
+          });
         await rename(tmp, target);
         await writeFile(markTmp, mark + '\n', { flag: 'wx' });
         await rename(markTmp, markFile);
@@ -113,13 +116,19 @@ export function prefixedCheckoutFiles(root: string, prefix: string[], env?: Node
     },
     async install(text, backupName, mark) {
       const script = [
-        'set -e', `mkdir -p ${shq(configs)}`, `cd ${shq(configs)}`, `t=.${CHECKOUT_DICT}.$$.tmp`, 'trap \'rm -f "$t"\' EXIT',
+        'set -e',
+        `mkdir -p ${shq(configs)}`,
+        `cd ${shq(configs)}`,
+        `t=.${CHECKOUT_DICT}.$$.tmp`,
+        'trap \'rm -f "$t"\' EXIT',
         'cat > "$t"',
         ...(backupName ? [`if [ -f ${CHECKOUT_DICT} ]; then cp -p ${CHECKOUT_DICT} ${shq(backupName)}; fi`] : []),
-        `mv -f "$t" ${CHECKOUT_DICT}`, `printf '%s\\n' ${shq(mark)} > ${INSTALL_MARK}`,
+        `mv -f "$t" ${CHECKOUT_DICT}`,
+        `printf '%s\\n' ${shq(mark)} > ${INSTALL_MARK}`,
       ].join('\n');
       const r = await run(script, text);
-      if (r.code !== 0) throw new Error(`cannot install the dictionary in ${configs} via ${prefix.join(' ')}: ${r.stderr.trim() || `exit ${r.code}`}`);
+      if (r.code !== 0)
+        throw new Error(`cannot install the dictionary in ${configs} via ${prefix.join(' ')}: ${r.stderr.trim() || `exit ${r.code}`}`);
     },
   };
 }
@@ -131,11 +140,17 @@ export function prefixedArgv(prefix: string[], shell: string): { command: string
   return { command, argv };
 }
 
-function runPrefixed(prefix: string[], script: string, input: string | undefined, env?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runPrefixed(
+  prefix: string[],
+  script: string,
+  input: string | undefined,
+  env?: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const { command, argv } = prefixedArgv(prefix, script);
   return new Promise((resolve) => {
     const child = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
+    let stdout = '',
+      stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.once('error', (err) => resolve({ code: null, stdout, stderr: err.message }));
@@ -172,13 +187,15 @@ export async function installDictionary(o: InstallOptions): Promise<InstallResul
   const where = `${o.files.where}/${CHECKOUT_DICT}`;
   const useCheckoutOwn = async (why: string): Promise<InstallResult> => {
     const current = await o.files.read(CHECKOUT_DICT);
-    if (current === undefined) throw new DictionaryInstallError(`${where} does not exist: GLM-TTS cannot start with --use_phoneme without it (${why}).`);
+    if (current === undefined)
+      throw new DictionaryInstallError(`${where} does not exist: GLM-TTS cannot start with --use_phoneme without it (${why}).`);
     checkNotRuleDialect(current, where);
     o.log?.(`glmtts: ${why}: GLM-TTS uses ${where} as it is`);
     return { sha256: sha256Hex(current), action: 'checkout-own' };
   };
   if (!o.dictionaryFile) return useCheckoutOwn('no workspace dictionary configured');
-  if (o.checkoutFile && path.resolve(o.dictionaryFile) === path.resolve(o.checkoutFile)) return useCheckoutOwn('the workspace dictionary is the checkout\'s own file');
+  if (o.checkoutFile && path.resolve(o.dictionaryFile) === path.resolve(o.checkoutFile))
+    return useCheckoutOwn("the workspace dictionary is the checkout's own file");
   let source: string;
   try {
     source = await readFile(o.dictionaryFile, 'utf8');
@@ -188,7 +205,9 @@ export async function installDictionary(o: InstallOptions): Promise<InstallResul
   }
   const up = upstreamDictionaryText(source, o.dictionaryFile);
   if ('problems' in up) {
-    throw new DictionaryInstallError(`the workspace dictionary cannot be installed for GLM-TTS: these lines have no upstream form (GLM-TTS would abort or add wrong keys): ${up.problems.slice(0, 5).join('; ')}${up.problems.length > 5 ? ` (+${up.problems.length - 5} more)` : ''}`);
+    throw new DictionaryInstallError(
+      `the workspace dictionary cannot be installed for GLM-TTS: these lines have no upstream form (GLM-TTS would abort or add wrong keys): ${up.problems.slice(0, 5).join('; ')}${up.problems.length > 5 ? ` (+${up.problems.length - 5} more)` : ''}`,
+    );
   }
   const text = up.text;
   const sha = sha256Hex(text);
@@ -204,16 +223,22 @@ export async function installDictionary(o: InstallOptions): Promise<InstallResul
     const ours = mark === sha256Hex(current);
     if (ours) backup = CHECKOUT_DICT + BACKUP_SUFFIX;
     else {
-      const d = detectDictDialect(current), rule = d === 'rule' || d === 'mixed';
+      const d = detectDictDialect(current),
+        rule = d === 'rule' || d === 'mixed';
       const message = `${where} differs from the workspace dictionary ${o.dictionaryFile} and was not written by tts-distill${rule ? ' (it is in the rule dialect, which GLM-TTS misreads: it would add the keys "word", "context" and "phoneme")' : ''}. GLM-TTS reads only that file, so pins made in the editor would be ignored. Replace it (the current file is kept as a backup)?`;
       const yes = o.confirmReplace ? await o.confirmReplace({ file: where, message }) : false;
-      if (!yes) throw new DictionaryInstallError(`${message.replace(/ Replace it.*$/, '')} Not replaced${o.confirmReplace ? '' : ': pass --install-dictionary to replace it (a backup is kept)'}.`);
+      if (!yes)
+        throw new DictionaryInstallError(
+          `${message.replace(/ Replace it.*$/, '')} Not replaced${o.confirmReplace ? '' : ': pass --install-dictionary to replace it (a backup is kept)'}.`,
+        );
       // The user's own file: a backup name of its own, never overwritten by a later backup.
       backup = `${CHECKOUT_DICT}.${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}${BACKUP_SUFFIX}`;
     }
   }
   await o.files.install(text, backup, sha);
-  o.log?.(`glmtts: installed the workspace dictionary as ${where} (sha256 ${sha.slice(0, 12)}…)${backup ? `; the previous file is kept as ${backup}` : ''}`);
+  o.log?.(
+    `glmtts: installed the workspace dictionary as ${where} (sha256 ${sha.slice(0, 12)}…)${backup ? `; the previous file is kept as ${backup}` : ''}`,
+  );
   return backup ? { sha256: sha, action: 'installed', backup } : { sha256: sha, action: 'installed' };
 }
 
@@ -221,6 +246,8 @@ export async function installDictionary(o: InstallOptions): Promise<InstallResul
 export function checkNotRuleDialect(text: string, where: string): void {
   const d = detectDictDialect(text);
   if (d === 'rule' || d === 'mixed') {
-    throw new DictionaryInstallError(`${where} ${d === 'mixed' ? 'has lines' : 'is'} in the rule dialect ({"word", "context", "phoneme"}): GLM-TTS reads each line as replacements, so it would add the literal keys "word", "context" and "phoneme" and pin nothing. Convert it to the upstream dialect (tts-distill dict convert --to upstream).`);
+    throw new DictionaryInstallError(
+      `${where} ${d === 'mixed' ? 'has lines' : 'is'} in the rule dialect ({"word", "context", "phoneme"}): GLM-TTS reads each line as replacements, so it would add the literal keys "word", "context" and "phoneme" and pin nothing. Convert it to the upstream dialect (tts-distill dict convert --to upstream).`,
+    );
   }
 }

@@ -13,7 +13,15 @@ import { encodeWav, resample } from '../audio/wav';
 import { embeddedG2P } from './embeddedG2P';
 import { loadReplaceDict, type ReplaceDict } from '../pronunciation/dictionary';
 import { dictionaryFileSha256 } from './dictionaryInstall';
-import { type SynthesisResult, type SynthesizeOptions, type Teacher, TeacherError, type TeacherG2P, type TeacherHealth, type TeacherTask } from './types';
+import {
+  type SynthesisResult,
+  type SynthesizeOptions,
+  type Teacher,
+  TeacherError,
+  type TeacherG2P,
+  type TeacherHealth,
+  type TeacherTask,
+} from './types';
 
 export interface EmbeddedTeacherOptions {
   /** The workspace G2P dictionary (either dialect); re-read when its mtime changes. Missing file: no dictionary. */
@@ -35,14 +43,25 @@ interface EspeakWorker {
   get_samplerate(): number;
   synthesize(text: string, cb: (samples: Int16Array, events: unknown[]) => boolean): void;
 }
-interface EspeakModule { eSpeakNGWorker: new () => EspeakWorker; HEAPU8: Uint8Array }
-interface Espeak { worker: EspeakWorker; sampleRate: number; version: string; module: EspeakModule; snapshot: Uint8Array }
+interface EspeakModule {
+  eSpeakNGWorker: new () => EspeakWorker;
+  HEAPU8: Uint8Array;
+}
+interface Espeak {
+  worker: EspeakWorker;
+  sampleRate: number;
+  version: string;
+  module: EspeakModule;
+  snapshot: Uint8Array;
+}
 
 // One WebAssembly instance per process: loading it costs ~60 ms and 24 MB of voice data.
 let espeakPromise: Promise<Espeak | { error: string }> | undefined;
 
 // A real dynamic import that the CommonJS bundle keeps as such: the module is ESM and stays outside the bundle.
-const importEsm = new Function('url', 'return import(url)') as (url: string) => Promise<{ default: (opts?: object) => Promise<EspeakModule> }>;
+const importEsm = new Function('url', 'return import(url)') as (
+  url: string,
+) => Promise<{ default: (opts?: object) => Promise<EspeakModule> }>;
 
 function loadEspeak(): Promise<Espeak | { error: string }> {
   espeakPromise ??= (async () => {
@@ -60,7 +79,9 @@ function loadEspeak(): Promise<Espeak | { error: string }> {
       let version = '';
       try {
         version = (require(require.resolve(`${ESPEAK_MODULE}/package.json`)) as { version: string }).version;
-      } catch { /* the version is only informative */ }
+      } catch {
+        /* the version is only informative */
+      }
       // espeak-ng carries state from one utterance to the next (its output drifts by a few samples),
       // so the heap is snapshotted once, warmed up, and restored before every utterance: the same
       // text then always gives the same bytes, whatever ran before and in which order.
@@ -105,9 +126,11 @@ export class EmbeddedTeacher implements Teacher {
   private announce(engine: string, note: string) {
     if (this.announced) return;
     this.announced = true;
-    this.opts.log?.(engine === SKETCH_ENGINE
-      ? `Embedded teacher: ${note.replace(NOT_CLONED + ' ', '')} (built-in tone sketch: a placeholder voice).`
-      : `Embedded teacher: ${engine}, WebAssembly. ${NOT_CLONED.replace(': the prompt audio was not used', '')}`);
+    this.opts.log?.(
+      engine === SKETCH_ENGINE
+        ? `Embedded teacher: ${note.replace(NOT_CLONED + ' ', '')} (built-in tone sketch: a placeholder voice).`
+        : `Embedded teacher: ${engine}, WebAssembly. ${NOT_CLONED.replace(': the prompt audio was not used', '')}`,
+    );
   }
 
   private get mode(): 'auto' | 'sketch' {
@@ -121,7 +144,9 @@ export class EmbeddedTeacher implements Teacher {
     opts.signal?.throwIfAborted();
     const workers = this.opts.workers ?? 0;
     if (workers > 0 && !this.pool) this.pool = SynthPool.create(workers);
-    const audio = this.pool ? await this.pool.render(g, opts.seed, opts.sampleRate, this.mode) : await renderAudio(g, opts.seed, opts.sampleRate, this.mode);
+    const audio = this.pool
+      ? await this.pool.render(g, opts.seed, opts.sampleRate, this.mode)
+      : await renderAudio(g, opts.seed, opts.sampleRate, this.mode);
     this.announce(audio.engine, audio.note);
     return { ...g, ...audio, sampleRate: opts.sampleRate, clonedVoice: false, dictionarySha256: await this.dictionarySha256() };
   }
@@ -139,7 +164,12 @@ export class EmbeddedTeacher implements Teacher {
   async health(): Promise<TeacherHealth> {
     const e = this.pool ? await this.pool.engineInfo(this.mode) : espeakPromise ? await engineInfo(this.mode) : installedEngine(this.mode);
     return e.engine === SKETCH_ENGINE
-      ? { ok: true, backend: 'embedded', engine: e.engine, detail: `Embedded teacher (offline): ${e.reason}; built-in tone sketch in use. Cannot clone voices.` }
+      ? {
+          ok: true,
+          backend: 'embedded',
+          engine: e.engine,
+          detail: `Embedded teacher (offline): ${e.reason}; built-in tone sketch in use. Cannot clone voices.`,
+        }
       : { ok: true, backend: 'embedded', engine: e.engine, detail: `Embedded teacher (offline): ${e.engine}. Cannot clone voices.` };
   }
 
@@ -198,7 +228,9 @@ export async function renderAudio(g: TeacherG2P, seed: number, sampleRate: numbe
   return { wav: encodeWav(out, sampleRate), durationSeconds: out.length / sampleRate, engine, note };
 }
 
-export type PoolRequest = { id: number; kind: 'render'; g: TeacherG2P; seed: number; sampleRate: number; mode: 'auto' | 'sketch' } | { id: number; kind: 'engine'; mode: 'auto' | 'sketch' };
+export type PoolRequest =
+  | { id: number; kind: 'render'; g: TeacherG2P; seed: number; sampleRate: number; mode: 'auto' | 'sketch' }
+  | { id: number; kind: 'engine'; mode: 'auto' | 'sketch' };
 export type PoolReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string; transient: boolean };
 
 /**
@@ -211,7 +243,10 @@ class SynthPool {
   private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private nextId = 1;
 
-  private constructor(private readonly file: string, size: number) {
+  private constructor(
+    private readonly file: string,
+    size: number,
+  ) {
     this.workers = new Array(size).fill(undefined);
   }
 
@@ -225,7 +260,10 @@ class SynthPool {
     let best = 0;
     for (let i = 0; i < this.workers.length; i++) {
       const w = this.workers[i];
-      if (!w) { best = i; break; }
+      if (!w) {
+        best = i;
+        break;
+      }
       if (w.pending.size < this.workers[best]!.pending.size) best = i;
     }
     let s = this.workers[best];
@@ -300,7 +338,10 @@ export const MAX_ESPEAK_INPUT_BYTES = 256 * 1024;
 function speak(e: Espeak, text: string): Float32Array {
   // +1 for the terminating NUL, +8 for the glue's alignment: a longer text would make the glue re-allocate outside the snapshot.
   if (Buffer.byteLength(text, 'utf8') + 9 >= MAX_ESPEAK_INPUT_BYTES) {
-    throw new TeacherError(`the text is too long for the embedded teacher (${Buffer.byteLength(text, 'utf8')} bytes of espeak-ng input, at most ${MAX_ESPEAK_INPUT_BYTES - 9}): split the line`, false);
+    throw new TeacherError(
+      `the text is too long for the embedded teacher (${Buffer.byteLength(text, 'utf8')} bytes of espeak-ng input, at most ${MAX_ESPEAK_INPUT_BYTES - 9}): split the line`,
+      false,
+    );
   }
   const heap = e.module.HEAPU8;
   heap.set(e.snapshot);
@@ -325,7 +366,11 @@ function speakRaw(worker: EspeakWorker, text: string): Float32Array {
 const SKETCH_RATE = 16000;
 /** F0 contours (start, middle, end, in Hz) of the four tones and the neutral tone. */
 const CONTOURS: Record<string, [number, number, number]> = {
-  '1': [230, 230, 230], '2': [170, 200, 245], '3': [180, 140, 185], '4': [260, 210, 150], '5': [185, 180, 175],
+  '1': [230, 230, 230],
+  '2': [170, 200, 245],
+  '3': [180, 140, 185],
+  '4': [260, 210, 150],
+  '5': [185, 180, 175],
 };
 
 /**
@@ -334,9 +379,11 @@ const CONTOURS: Record<string, [number, number, number]> = {
  * for a given seed.
  */
 export function toneSketch(g: TeacherG2P, seed: number): Float32Array {
-  let rnd = (seed >>> 0) || 1;
+  let rnd = seed >>> 0 || 1;
   const noise = () => {
-    rnd ^= rnd << 13; rnd ^= rnd >>> 17; rnd ^= rnd << 5;
+    rnd ^= rnd << 13;
+    rnd ^= rnd >>> 17;
+    rnd ^= rnd << 5;
     return ((rnd >>> 0) / 0xffffffff) * 2 - 1;
   };
   const parts: Float32Array[] = [new Float32Array(SKETCH_RATE * 0.1)];
@@ -374,6 +421,9 @@ export function toneSketch(g: TeacherG2P, seed: number): Float32Array {
   for (const p of parts) total += p.length;
   const out = new Float32Array(total);
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }

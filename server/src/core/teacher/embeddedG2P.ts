@@ -37,7 +37,9 @@ export function embeddedG2P(text: string, dict: ReplaceDict = ReplaceDict.empty,
           phonemes += pinyinToTokens(c.reading);
           if (cp > 0xffff) j++;
           continue;
-        } catch { /* not a reading the tokens can spell: keep the character */ }
+        } catch {
+          /* not a reading the tokens can spell: keep the character */
+        }
       }
       phonemes += view[j];
     }

@@ -18,10 +18,28 @@ import { parseReplacement } from '../formats/notation';
 import { embeddedG2P } from './embeddedG2P';
 import { loadReplaceDict, type ReplaceDict } from '../pronunciation/dictionary';
 import { shq } from './dictionaryInstall';
-import { CHECKOUT_DICT, type CheckoutFiles, sha256Hex, type InstallResult, installDictionary, localCheckoutFiles, prefixedArgv, prefixedCheckoutFiles } from './dictionaryInstall';
+import {
+  CHECKOUT_DICT,
+  type CheckoutFiles,
+  sha256Hex,
+  type InstallResult,
+  installDictionary,
+  localCheckoutFiles,
+  prefixedArgv,
+  prefixedCheckoutFiles,
+} from './dictionaryInstall';
 import { AbleList, loadAbleList } from '../pronunciation/g2p/ableList';
 import type { ReadingSource } from '../pronunciation/teacherReadings';
-import { type ManyResult, type SynthesisResult, type SynthesizeOptions, type Teacher, TeacherError, type TeacherG2P, type TeacherHealth, type TeacherTask } from './types';
+import {
+  type ManyResult,
+  type SynthesisResult,
+  type SynthesizeOptions,
+  type Teacher,
+  TeacherError,
+  type TeacherG2P,
+  type TeacherHealth,
+  type TeacherTask,
+} from './types';
 
 export interface GlmttsCliOptions {
   /** Root of the GLM-TTS checkout (where glmtts_inference.py is). */
@@ -63,7 +81,9 @@ export class GlmttsCliTeacher implements Teacher {
 
   /** The checkout's files, directly or through the command prefix. */
   private files(): CheckoutFiles {
-    return this.opts.prefix?.length ? prefixedCheckoutFiles(this.opts.root, this.opts.prefix, this.opts.env) : localCheckoutFiles(this.opts.root);
+    return this.opts.prefix?.length
+      ? prefixedCheckoutFiles(this.opts.root, this.opts.prefix, this.opts.env)
+      : localCheckoutFiles(this.opts.root);
   }
 
   /**
@@ -85,7 +105,9 @@ export class GlmttsCliTeacher implements Teacher {
   private async dictionary(): Promise<ReplaceDict | undefined> {
     try {
       // Once installed, the checkout's file is the workspace dictionary; before, the workspace's is what will be.
-      return await loadReplaceDict(this.opts.dictionaryFile && !this.installing ? this.opts.dictionaryFile : path.join(this.opts.root, 'configs', CHECKOUT_DICT));
+      return await loadReplaceDict(
+        this.opts.dictionaryFile && !this.installing ? this.opts.dictionaryFile : path.join(this.opts.root, 'configs', CHECKOUT_DICT),
+      );
     } catch {
       return undefined;
     }
@@ -104,7 +126,12 @@ export class GlmttsCliTeacher implements Teacher {
 
   async synthesize(task: TeacherTask, opts: SynthesizeOptions): Promise<SynthesisResult> {
     let out: ManyResult | undefined;
-    await this.synthesizeMany([task], { ...opts, onResult: (r) => { out = r; } });
+    await this.synthesizeMany([task], {
+      ...opts,
+      onResult: (r) => {
+        out = r;
+      },
+    });
     if (!out) throw new TeacherError('glmtts_inference.py gave no answer for the task', true);
     if ('error' in out) throw out.error;
     return out.result;
@@ -112,8 +139,14 @@ export class GlmttsCliTeacher implements Teacher {
 
   async health(): Promise<TeacherHealth> {
     const script = path.join(this.opts.root, 'glmtts_inference.py');
-    if (!this.opts.root) return { ok: false, backend: 'glmtts-cli', detail: 'No GLM-TTS checkout configured (ttsDistill.teacher.glmttsPath).' };
-    if (this.opts.prefix?.length) return { ok: true, backend: 'glmtts-cli', detail: `GLM-TTS at ${this.opts.root} via ${this.opts.prefix.join(' ')} (not checked from here).` };
+    if (!this.opts.root)
+      return { ok: false, backend: 'glmtts-cli', detail: 'No GLM-TTS checkout configured (ttsDistill.teacher.glmttsPath).' };
+    if (this.opts.prefix?.length)
+      return {
+        ok: true,
+        backend: 'glmtts-cli',
+        detail: `GLM-TTS at ${this.opts.root} via ${this.opts.prefix.join(' ')} (not checked from here).`,
+      };
     if (!existsSync(script)) return { ok: false, backend: 'glmtts-cli', detail: `No glmtts_inference.py in ${this.opts.root}.` };
     return { ok: true, backend: 'glmtts-cli', detail: `GLM-TTS checkout at ${this.opts.root} (${this.opts.python ?? 'python'}).` };
   }
@@ -164,16 +197,30 @@ export class GlmttsCliTeacher implements Teacher {
     };
 
     const python = this.opts.python ?? 'python';
-    const args = ['glmtts_inference.py', `--data=${name}`, `--exp_name=${exp}`, ...(this.opts.usePhoneme ?? true ? ['--use_phoneme'] : []), '--sample_rate', String(opts.sampleRate)];
+    const args = [
+      'glmtts_inference.py',
+      `--data=${name}`,
+      `--exp_name=${exp}`,
+      ...((this.opts.usePhoneme ?? true) ? ['--use_phoneme'] : []),
+      '--sample_rate',
+      String(opts.sampleRate),
+    ];
     const prefix = this.opts.prefix ?? [];
     let command: string, argv: string[], cwd: string | undefined;
     if (!prefix.length) {
-      command = python; argv = args; cwd = root;
+      command = python;
+      argv = args;
+      cwd = root;
     } else {
       ({ command, argv } = prefixedArgv(prefix, `cd ${shq(root)} && exec ${[python, ...args].map(shq).join(' ')}`));
     }
     this.opts.log?.(`glmtts: running ${[command, ...argv].join(' ')}${cwd ? ` in ${cwd}` : ''} for ${tasks.length} task(s)`);
-    const child = spawn(command, argv, { cwd, env: { ...process.env, ...this.opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(command, argv, {
+      cwd,
+      env: { ...process.env, ...this.opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
       child.once('error', (error) => resolve({ code: null, signal: null, error }));
       child.once('close', (code, signal) => resolve({ code, signal }));
@@ -191,7 +238,9 @@ export class GlmttsCliTeacher implements Teacher {
     const killGroup = (sig: NodeJS.Signals) => {
       try {
         if (child.pid) process.kill(-child.pid, sig);
-      } catch { /* already gone */ }
+      } catch {
+        /* already gone */
+      }
     };
     let stopReason: string | undefined;
     const onAbort = () => {
@@ -238,7 +287,9 @@ export class GlmttsCliTeacher implements Teacher {
     const stall = this.opts.stallTimeoutMs ?? 0;
     const poll = this.opts.pollMs ?? 300;
     let done: Awaited<typeof exited> | undefined;
-    void exited.then((r) => { done = r; });
+    void exited.then((r) => {
+      done = r;
+    });
     try {
       while (!done) {
         await Promise.race([exited, new Promise((r) => setTimeout(r, poll))]);
@@ -251,16 +302,23 @@ export class GlmttsCliTeacher implements Teacher {
       }
       await collect(true);
       const exit = done!;
-      const why = stopReason ?? (exit.error ? `could not start ${command}: ${exit.error.message}`
-        : exit.code !== 0 ? `glmtts_inference.py exited with ${exit.signal ?? `code ${exit.code}`}${tail.length ? `: ${tail.slice(-3).join(' | ')}` : ''}` : undefined);
+      const why =
+        stopReason ??
+        (exit.error
+          ? `could not start ${command}: ${exit.error.message}`
+          : exit.code !== 0
+            ? `glmtts_inference.py exited with ${exit.signal ?? `code ${exit.code}`}${tail.length ? `: ${tail.slice(-3).join(' | ')}` : ''}`
+            : undefined);
       for (const uttid of byUttid.keys()) {
         if (delivered.has(uttid)) continue;
         if (stopReason === 'cancelled') continue; // not failures: the runner leaves them for the next run
         const logged = errors.get(uttid);
         await deliver(uttid, {
-          error: logged ? new TeacherError(`GLM-TTS failed on this line: ${logged}`, false)
-            : why ? new TeacherError(why, true)
-            : new TeacherError('glmtts_inference.py wrote no WAV for this line', false),
+          error: logged
+            ? new TeacherError(`GLM-TTS failed on this line: ${logged}`, false)
+            : why
+              ? new TeacherError(why, true)
+              : new TeacherError('glmtts_inference.py wrote no WAV for this line', false),
         });
       }
     } finally {
@@ -273,7 +331,12 @@ export class GlmttsCliTeacher implements Teacher {
     if (stopReason === 'cancelled') opts.signal?.throwIfAborted();
   }
 
-  private async toResult(task: TeacherTask, raw: Uint8Array, rec: TextCompareRecord | undefined, sampleRate: number): Promise<{ result: SynthesisResult } | { error: TeacherError }> {
+  private async toResult(
+    task: TeacherTask,
+    raw: Uint8Array,
+    rec: TextCompareRecord | undefined,
+    sampleRate: number,
+  ): Promise<{ result: SynthesisResult } | { error: TeacherError }> {
     let samples: Float32Array, rate: number;
     try {
       const h = parseWavHeader(raw, raw.length);
@@ -302,9 +365,17 @@ export class GlmttsCliTeacher implements Teacher {
       notes.push('text_compare.jsonl had no record for this line: readings and phonemes are the local estimate');
     }
     const result: SynthesisResult = {
-      text: task.text, readings, pinyin: readings.filter((r): r is string => !!r).join(' '), phonemes, sources,
-      wav: encodeWav(out, sampleRate), sampleRate, durationSeconds: out.length / sampleRate,
-      clonedVoice: !!task.promptAudio, engine: `GLM-TTS (${this.opts.root})`, dictionarySha256: this.dictionarySha256,
+      text: task.text,
+      readings,
+      pinyin: readings.filter((r): r is string => !!r).join(' '),
+      phonemes,
+      sources,
+      wav: encodeWav(out, sampleRate),
+      sampleRate,
+      durationSeconds: out.length / sampleRate,
+      clonedVoice: !!task.promptAudio,
+      engine: `GLM-TTS (${this.opts.root})`,
+      dictionarySha256: this.dictionarySha256,
     };
     if (notes.length) result.note = notes.join('; ');
     return { result };
@@ -318,7 +389,12 @@ export class GlmttsCliTeacher implements Teacher {
  * dictionary match covers it, else `g2p`). Where the walk loses its way the rest stays the local
  * estimate (source null).
  */
-export function alignReadings(text: string, phonemes: string, local: (string | null)[], localSources?: ReadonlyArray<ReadingSource | null>): { readings: (string | null)[]; sources: (ReadingSource | null)[]; complete: boolean } {
+export function alignReadings(
+  text: string,
+  phonemes: string,
+  local: (string | null)[],
+  localSources?: ReadonlyArray<ReadingSource | null>,
+): { readings: (string | null)[]; sources: (ReadingSource | null)[]; complete: boolean } {
   const parts = parseReplacement(phonemes);
   const readings = local.slice();
   const sources: (ReadingSource | null)[] = local.map((r) => (r ? null : 'none'));
@@ -340,4 +416,3 @@ export function alignReadings(text: string, phonemes: string, local: (string | n
   }
   return { readings, sources, complete: true };
 }
-

@@ -18,7 +18,15 @@ import { DEFAULT_PROMPT_MAX_BYTES, parseWavHeader, readPromptWav } from '../audi
 import { embeddedG2P } from './embeddedG2P';
 import { callTeacher, DEFAULT_MAX_RESPONSE_BYTES, errorText, httpFailure, wavAnswer } from './http/common';
 import type { ReadingSource } from '../pronunciation/teacherReadings';
-import { type SynthesisResult, type SynthesizeOptions, type Teacher, TeacherError, type TeacherG2P, type TeacherHealth, type TeacherTask } from './types';
+import {
+  type SynthesisResult,
+  type SynthesizeOptions,
+  type Teacher,
+  TeacherError,
+  type TeacherG2P,
+  type TeacherHealth,
+  type TeacherTask,
+} from './types';
 
 export interface HttpTeacherOptions {
   /** Base URL; requests go to `<url>/v1/audio/speech`. */
@@ -47,8 +55,13 @@ export interface SpeechRequest {
 }
 
 export const HEADER = {
-  phonemes: 'x-tts-phonemes', readings: 'x-tts-readings', cloned: 'x-tts-cloned-voice', engine: 'x-tts-engine', note: 'x-tts-note',
-  sources: 'x-tts-sources', dictionary: 'x-tts-dictionary-sha256',
+  phonemes: 'x-tts-phonemes',
+  readings: 'x-tts-readings',
+  cloned: 'x-tts-cloned-voice',
+  engine: 'x-tts-engine',
+  note: 'x-tts-note',
+  sources: 'x-tts-sources',
+  dictionary: 'x-tts-dictionary-sha256',
 } as const;
 
 export class HttpTeacher implements Teacher {
@@ -90,20 +103,30 @@ export class HttpTeacher implements Teacher {
     try {
       const res = await this.call('/v1/g2p', { method: 'POST', body: JSON.stringify({ input: text }) });
       if (res.ok) return (await res.json()) as TeacherG2P;
-    } catch { /* servers without /v1/g2p: the local reading is the best estimate */ }
+    } catch {
+      /* servers without /v1/g2p: the local reading is the best estimate */
+    }
     return embeddedG2P(text);
   }
 
   async synthesize(task: TeacherTask, opts: SynthesizeOptions): Promise<SynthesisResult> {
     const body: SpeechRequest = {
-      model: this.opts.model ?? 'glm-tts', input: task.text, voice: 'clone', response_format: 'wav', seed: opts.seed, sample_rate: opts.sampleRate,
+      model: this.opts.model ?? 'glm-tts',
+      input: task.text,
+      voice: 'clone',
+      response_format: 'wav',
+      seed: opts.seed,
+      sample_rate: opts.sampleRate,
     };
     if (task.promptAudio) {
       try {
         body.prompt_audio = await this.promptBase64(task.promptAudio);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        throw new TeacherError(`cannot use the prompt audio ${task.promptAudio}: ${code && code !== 'EUNSAFE' ? code : (err as Error).message}`, false);
+        throw new TeacherError(
+          `cannot use the prompt audio ${task.promptAudio}: ${code && code !== 'EUNSAFE' ? code : (err as Error).message}`,
+          false,
+        );
       }
     }
     if (task.promptText !== undefined) body.prompt_text = task.promptText;
@@ -127,14 +150,19 @@ export class HttpTeacher implements Teacher {
       g = embeddedG2P(task.text);
       g.sources = g.readings.map((r) => (r ? null : 'none')); // estimates, not the teacher's
       g.readingsFrom = 'local-g2p';
-      notes.push(readingsRaw === undefined || phonemes === undefined
-        ? 'the server did not report its readings: readings and phonemes are the local G2P estimate'
-        : 'the server\'s X-TTS-Readings is not a list of one reading (or null) per character of the text: readings and phonemes are the local G2P estimate');
+      notes.push(
+        readingsRaw === undefined || phonemes === undefined
+          ? 'the server did not report its readings: readings and phonemes are the local G2P estimate'
+          : "the server's X-TTS-Readings is not a list of one reading (or null) per character of the text: readings and phonemes are the local G2P estimate",
+      );
     }
     if (serverNote) notes.unshift(serverNote);
     if (cloned === null && task.promptAudio) notes.push('the server did not say whether it cloned the prompt voice');
     const result: SynthesisResult = {
-      ...g, wav, sampleRate: header.sampleRate, durationSeconds: header.durationSeconds,
+      ...g,
+      wav,
+      sampleRate: header.sampleRate,
+      durationSeconds: header.durationSeconds,
       clonedVoice: cloned === null ? !!task.promptAudio : cloned === 'true',
       engine: decodeHeader(res.headers.get(HEADER.engine)) ?? `${this.opts.model ?? 'glm-tts'} @ ${this.base}`,
       // The server's dictionary is unknown unless it reports its sha256.
@@ -151,11 +179,20 @@ export class HttpTeacher implements Teacher {
       const res = await this.call('/health', { method: 'GET', signal: AbortSignal.timeout(5000) });
       if (res.ok) {
         const j = (await res.json().catch(() => ({}))) as Partial<TeacherHealth>;
-        return { ok: j.ok !== false, backend: 'http', detail: `HTTP teacher at ${this.base}: ${j.detail ?? 'reachable'}`, ...(j.engine ? { engine: j.engine } : {}) };
+        return {
+          ok: j.ok !== false,
+          backend: 'http',
+          detail: `HTTP teacher at ${this.base}: ${j.detail ?? 'reachable'}`,
+          ...(j.engine ? { engine: j.engine } : {}),
+        };
       }
       if (res.status === 404) {
         const models = await this.call('/v1/models', { method: 'GET', signal: AbortSignal.timeout(5000) });
-        return { ok: models.status < 500, backend: 'http', detail: `HTTP teacher at ${this.base}: ${models.ok ? 'reachable' : `HTTP ${models.status}`}` };
+        return {
+          ok: models.status < 500,
+          backend: 'http',
+          detail: `HTTP teacher at ${this.base}: ${models.ok ? 'reachable' : `HTTP ${models.status}`}`,
+        };
       }
       return { ok: false, backend: 'http', detail: `HTTP teacher at ${this.base}: HTTP ${res.status} ${await errorText(res)}` };
     } catch (err) {
@@ -173,8 +210,11 @@ function checkSources(raw: string | undefined, text: string): (ReadingSource | n
   if (raw === undefined) return undefined;
   try {
     const v = JSON.parse(raw) as unknown;
-    if (Array.isArray(v) && v.length === text.length && v.every((x) => x === null || SOURCES.has(x as string))) return v as (ReadingSource | null)[];
-  } catch { /* not JSON */ }
+    if (Array.isArray(v) && v.length === text.length && v.every((x) => x === null || SOURCES.has(x as string)))
+      return v as (ReadingSource | null)[];
+  } catch {
+    /* not JSON */
+  }
   return undefined;
 }
 
@@ -187,7 +227,9 @@ function checkReadings(raw: string, text: string): (string | null)[] | undefined
     return undefined;
   }
   if (!Array.isArray(v) || v.length !== text.length) return undefined;
-  return v.every((r) => r === null || (typeof r === 'string' && r.length <= 16 && /^[a-zü:]+[1-5]?$/i.test(r))) ? (v as (string | null)[]) : undefined;
+  return v.every((r) => r === null || (typeof r === 'string' && r.length <= 16 && /^[a-zü:]+[1-5]?$/i.test(r)))
+    ? (v as (string | null)[])
+    : undefined;
 }
 
 function decodeHeader(v: string | null): string | undefined {
@@ -211,7 +253,10 @@ export interface ServeOptions {
 const MAX_BODY = 64 * 1024 * 1024;
 
 /** Serves `teacher` over the protocol above. Resolves once listening; `url` is the base URL. */
-export async function serveTeacher(teacher: Teacher, opts: ServeOptions = {}): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function serveTeacher(
+  teacher: Teacher,
+  opts: ServeOptions = {},
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     handle(teacher, opts, req, res).catch((err) => {
       opts.log?.(`teacher serve: ${err instanceof Error ? err.stack : String(err)}`);
@@ -227,23 +272,28 @@ export async function serveTeacher(teacher: Teacher, opts: ServeOptions = {}): P
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   return {
-    server, url,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    server,
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
 async function handle(teacher: Teacher, opts: ServeOptions, req: IncomingMessage, res: ServerResponse) {
   const path = (req.url ?? '/').split('?')[0];
-  if (opts.token && req.headers.authorization !== `Bearer ${opts.token}`) return sendJson(res, 401, { error: { message: 'missing or wrong bearer token' } });
+  if (opts.token && req.headers.authorization !== `Bearer ${opts.token}`)
+    return sendJson(res, 401, { error: { message: 'missing or wrong bearer token' } });
   if (req.method === 'GET' && path === '/health') {
     const h = await teacher.health();
     return sendJson(res, h.ok ? 200 : 503, h);
   }
-  if (req.method === 'GET' && path === '/v1/models') return sendJson(res, 200, { object: 'list', data: [{ id: `tts-distill-${teacher.kind}`, object: 'model' }] });
-  if (req.method !== 'POST' || (path !== '/v1/audio/speech' && path !== '/v1/g2p')) return sendJson(res, 404, { error: { message: `no route ${req.method} ${path}` } });
+  if (req.method === 'GET' && path === '/v1/models')
+    return sendJson(res, 200, { object: 'list', data: [{ id: `tts-distill-${teacher.kind}`, object: 'model' }] });
+  if (req.method !== 'POST' || (path !== '/v1/audio/speech' && path !== '/v1/g2p'))
+    return sendJson(res, 404, { error: { message: `no route ${req.method} ${path}` } });
   let body: Record<string, unknown>;
   try {
     const raw = await readBody(req);
@@ -257,7 +307,8 @@ async function handle(teacher: Teacher, opts: ServeOptions, req: IncomingMessage
   if (typeof input !== 'string' || !input.trim()) return sendJson(res, 400, { error: { message: '"input" must be a non-empty string' } });
   if (path === '/v1/g2p') return sendJson(res, 200, await teacher.g2p(input));
   const format = body.response_format ?? 'wav';
-  if (format !== 'wav') return sendJson(res, 400, { error: { message: `response_format "${String(format)}" is not supported; use "wav"` } });
+  if (format !== 'wav')
+    return sendJson(res, 400, { error: { message: `response_format "${String(format)}" is not supported; use "wav"` } });
   const sampleRate = body.sample_rate ?? 24000;
   if (sampleRate !== 24000 && sampleRate !== 32000) return sendJson(res, 400, { error: { message: 'sample_rate must be 24000 or 32000' } });
   const seed = body.seed ?? 42;
@@ -272,7 +323,9 @@ async function handle(teacher: Teacher, opts: ServeOptions, req: IncomingMessage
     }
   }
   const controller = new AbortController();
-  res.on('close', () => { if (!res.writableFinished) controller.abort(); });
+  res.on('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
   const task: TeacherTask = { line: 0, name: 'http', text: input };
   if (typeof body.prompt_text === 'string') task.promptText = body.prompt_text;
   let r: SynthesisResult;
@@ -283,9 +336,12 @@ async function handle(teacher: Teacher, opts: ServeOptions, req: IncomingMessage
     throw err;
   }
   res.writeHead(200, {
-    'content-type': 'audio/wav', 'content-length': r.wav.length,
-    [HEADER.phonemes]: encodeURIComponent(r.phonemes), [HEADER.readings]: encodeURIComponent(JSON.stringify(r.readings)),
-    [HEADER.cloned]: String(r.clonedVoice), [HEADER.engine]: encodeURIComponent(r.engine),
+    'content-type': 'audio/wav',
+    'content-length': r.wav.length,
+    [HEADER.phonemes]: encodeURIComponent(r.phonemes),
+    [HEADER.readings]: encodeURIComponent(JSON.stringify(r.readings)),
+    [HEADER.cloned]: String(r.clonedVoice),
+    [HEADER.engine]: encodeURIComponent(r.engine),
     ...(r.note ? { [HEADER.note]: encodeURIComponent(r.note) } : {}),
     ...(r.sources ? { [HEADER.sources]: encodeURIComponent(JSON.stringify(r.sources)) } : {}),
     ...(r.dictionarySha256 ? { [HEADER.dictionary]: r.dictionarySha256 } : {}),

@@ -40,25 +40,33 @@ export function createTeacher(settings: Settings, o: CreateTeacherOptions): Teac
   switch (backend) {
     case 'embedded':
       return new EmbeddedTeacher({
-        dictionaryFile: path.resolve(o.baseDir, o.dictionaryFile ?? settings.dictionary.path), workers: o.workers ?? defaultWorkers(),
+        dictionaryFile: path.resolve(o.baseDir, o.dictionaryFile ?? settings.dictionary.path),
+        workers: o.workers ?? defaultWorkers(),
         ...(o.log ? { log: o.log } : {}),
       });
     case 'http':
       return createHttpTeacher(o.httpProtocol ?? settings.teacher.httpProtocol, {
-        url: o.httpUrl ?? settings.teacher.httpUrl, model: settings.teacher.httpModel, ...(o.token ? { token: o.token } : {}),
-        maxPromptBytes: settings.promptAudio.maxMegabytes * 1048576, maxResponseBytes: settings.teacher.httpMaxResponseMegabytes * 1048576,
+        url: o.httpUrl ?? settings.teacher.httpUrl,
+        model: settings.teacher.httpModel,
+        ...(o.token ? { token: o.token } : {}),
+        maxPromptBytes: settings.promptAudio.maxMegabytes * 1048576,
+        maxResponseBytes: settings.teacher.httpMaxResponseMegabytes * 1048576,
         ...(o.log ? { log: o.log } : {}),
       });
     case 'glmtts-cli': {
       const root = o.glmttsPath ?? settings.teacher.glmttsPath;
       return new GlmttsCliTeacher({
-        root: root ? path.resolve(o.baseDir, root) : '', python: settings.teacher.glmttsPython, prefix: settings.teacher.glmttsCommandPrefix,
-        usePhoneme: settings.teacher.glmttsUsePhoneme, expName: settings.teacher.glmttsExpName,
+        root: root ? path.resolve(o.baseDir, root) : '',
+        python: settings.teacher.glmttsPython,
+        prefix: settings.teacher.glmttsCommandPrefix,
+        usePhoneme: settings.teacher.glmttsUsePhoneme,
+        expName: settings.teacher.glmttsExpName,
         // The workspace dictionary is installed as the checkout's configs/G2P_replace_dict.jsonl before the first run.
         dictionaryFile: path.resolve(o.baseDir, o.dictionaryFile ?? settings.dictionary.path),
         ...(o.confirmDictionaryReplace ? { confirmDictionaryReplace: o.confirmDictionaryReplace } : {}),
         // A run that prints nothing and writes nothing for a request's time limit is hung.
-        stallTimeoutMs: settings.batch.timeoutSeconds * 1000, ...(o.log ? { log: o.log } : {}),
+        stallTimeoutMs: settings.batch.timeoutSeconds * 1000,
+        ...(o.log ? { log: o.log } : {}),
       });
     }
   }

@@ -13,7 +13,12 @@ parentPort!.on('message', (req: PoolRequest) => {
       const audio = await renderAudio(req.g, req.seed, req.sampleRate, req.mode);
       parentPort!.postMessage({ id: req.id, ok: true, value: audio } satisfies PoolReply, [audio.wav.buffer as ArrayBuffer]);
     } catch (err) {
-      parentPort!.postMessage({ id: req.id, ok: false, message: err instanceof Error ? err.message : String(err), transient: err instanceof TeacherError ? err.transient : true } satisfies PoolReply);
+      parentPort!.postMessage({
+        id: req.id,
+        ok: false,
+        message: err instanceof Error ? err.message : String(err),
+        transient: err instanceof TeacherError ? err.transient : true,
+      } satisfies PoolReply);
     }
   })();
 });

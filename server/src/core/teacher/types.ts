@@ -109,7 +109,10 @@ export interface Teacher {
 export class TeacherError extends Error {
   /** The server asked to wait this long before the next request (HTTP `Retry-After`). */
   retryAfterMs?: number;
-  constructor(message: string, readonly transient: boolean) {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+  ) {
     super(message);
     this.name = 'TeacherError';
   }

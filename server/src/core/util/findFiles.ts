@@ -45,5 +45,5 @@ export async function walkFiles(dir: string, opts: FindOptions): Promise<string[
 
 /** Files below `dir` (at most `depth` folders down) whose name passes `match`, appended to `out`. */
 export async function findFiles(dir: string, depth: number, match: (name: string) => boolean, out: string[]): Promise<void> {
-  out.push(...await walkFiles(dir, { depth, match: (_file, name) => match(name) }));
+  out.push(...(await walkFiles(dir, { depth, match: (_file, name) => match(name) })));
 }

@@ -9,7 +9,11 @@ import * as path from 'node:path';
 export class FolderBusyError extends Error {}
 
 /** Who holds a lock, as written in the lock file (one JSON line). */
-export interface LockHolder { pid: number; host: string; started: string }
+export interface LockHolder {
+  pid: number;
+  host: string;
+  started: string;
+}
 
 /** The holder touches its lock this often; a lock untouched for LOCK_STALE_MS belongs to nobody. */
 const LOCK_HEARTBEAT_MS = 10_000;
@@ -19,7 +23,11 @@ const LOCK_STALE_MS = 60_000;
  * Takes `dir` by creating `dir/<file>`; returns the release function. A live holder is reported
  * with `busy(holder, lockFile)` as the FolderBusyError's message.
  */
-export async function acquireFolderLock(dir: string, file: string, busy: (holder: Partial<LockHolder>, lockFile: string) => string): Promise<() => Promise<void>> {
+export async function acquireFolderLock(
+  dir: string,
+  file: string,
+  busy: (holder: Partial<LockHolder>, lockFile: string) => string,
+): Promise<() => Promise<void>> {
   const lockFile = path.join(dir, file);
   const me: LockHolder = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -42,9 +50,11 @@ export async function acquireFolderLock(dir: string, file: string, busy: (holder
     try {
       touched = (await stat(lockFile)).mtimeMs;
       holder = JSON.parse(await readFile(lockFile, 'utf8')) as Partial<LockHolder>;
-    } catch { /* torn by a crash while it was written: nobody holds it */ }
-    const stale = typeof holder.pid !== 'number'
-      || (holder.host === me.host ? !processAlive(holder.pid) : Date.now() - touched > LOCK_STALE_MS);
+    } catch {
+      /* torn by a crash while it was written: nobody holds it */
+    }
+    const stale =
+      typeof holder.pid !== 'number' || (holder.host === me.host ? !processAlive(holder.pid) : Date.now() - touched > LOCK_STALE_MS);
     if (!stale) throw new FolderBusyError(busy(holder, lockFile));
     await rm(lockFile, { force: true });
   }

@@ -18,7 +18,14 @@ export const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 /** `O_NONBLOCK`: opening a FIFO for reading then returns at once instead of waiting for a writer. */
 export const O_NONBLOCK = constants.O_NONBLOCK ?? 0;
 
-function kindOf(st: { isSymbolicLink(): boolean; isFIFO(): boolean; isDirectory(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
+function kindOf(st: {
+  isSymbolicLink(): boolean;
+  isFIFO(): boolean;
+  isDirectory(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+}): string {
   if (st.isSymbolicLink()) return 'a symbolic link';
   if (st.isFIFO()) return 'a FIFO (named pipe)';
   if (st.isDirectory()) return 'a folder';
@@ -40,7 +47,9 @@ export async function assertRegularOrAbsent(file: string, what = path.basename(f
     throw err;
   }
   if (!st.isFile() || st.isSymbolicLink()) {
-    throw new UnsafeFileError(`${what} (${file}) is ${kindOf(st)}: refusing to read or write through it. Remove it (it may have come with a cloned repository) and run again.`);
+    throw new UnsafeFileError(
+      `${what} (${file}) is ${kindOf(st)}: refusing to read or write through it. Remove it (it may have come with a cloned repository) and run again.`,
+    );
   }
 }
 
@@ -98,7 +107,10 @@ export async function openAppendNoFollow(file: string): Promise<FileHandle> {
   try {
     fh = await open(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0o644);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new UnsafeFileError(`${path.basename(file)} (${file}) is a symbolic link: refusing to write through it. Remove it (it may have come with a cloned repository) and run again.`);
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP')
+      throw new UnsafeFileError(
+        `${path.basename(file)} (${file}) is a symbolic link: refusing to write through it. Remove it (it may have come with a cloned repository) and run again.`,
+      );
     throw err;
   }
   const st = await fh.stat();

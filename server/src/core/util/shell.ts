@@ -24,13 +24,22 @@ export interface GroupRun {
  * started: SIGTERM, then SIGKILL after `killGraceMs`; stragglers left in the group when it exits
  * after a cancel are killed too. Each non-blank stdout/stderr line goes to its callback as it comes.
  */
-export function runInProcessGroup(cmd: string, args: readonly string[], opts: {
-  cwd?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal; killGraceMs?: number;
-  onStdout: (line: string) => void; onStderr: (line: string) => void;
-}): Promise<GroupRun> {
+export function runInProcessGroup(
+  cmd: string,
+  args: readonly string[],
+  opts: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    signal?: AbortSignal;
+    killGraceMs?: number;
+    onStdout: (line: string) => void;
+    onStderr: (line: string) => void;
+  },
+): Promise<GroupRun> {
   return new Promise((resolvePromise) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let cancelled = false, spawnError: Error | undefined;
+    let cancelled = false,
+      spawnError: Error | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     const killGroup = (sig: NodeJS.Signals) => {
       try {
@@ -52,7 +61,9 @@ export function runInProcessGroup(cmd: string, args: readonly string[], opts: {
       stderrTail = [...stderrTail.slice(-9), l];
       opts.onStderr(l);
     });
-    child.on('error', (err) => { spawnError = err; });
+    child.on('error', (err) => {
+      spawnError = err;
+    });
     child.on('close', (code, signal) => {
       clearTimeout(killTimer);
       opts.signal?.removeEventListener('abort', onAbort);

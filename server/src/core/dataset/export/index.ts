@@ -86,7 +86,10 @@ export interface ExportSummary {
 /** `dev=5%,test=5%` or `dev=100,test=100`. */
 export function parseSplitSpec(spec: string): SplitSpec[] {
   const out: SplitSpec[] = [];
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([A-Za-z][A-Za-z0-9_-]*)=(\d+(?:\.\d+)?)(%?)$/.exec(part);
     if (!m) throw new ExportError(`--split: "${part}" is not name=N% or name=COUNT`);
     const name = m[1]!;
@@ -108,7 +111,11 @@ export function parseSplitSpec(spec: string): SplitSpec[] {
 
 /** An id part safe in every format: ASCII letters, digits, `_` and any non-ASCII letter or digit; the rest becomes `_`. */
 export function safeId(s: string): string {
-  const id = s.normalize('NFC').replace(/[^\p{L}\p{N}_]/gu, '_').replace(/^_+|_+$/g, '').slice(0, 100);
+  const id = s
+    .normalize('NFC')
+    .replace(/[^\p{L}\p{N}_]/gu, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 100);
   return id || 'x';
 }
 
@@ -144,9 +151,11 @@ export function pinyinText(text: string, readings: readonly (string | null)[], s
 }
 
 function oneLine(s: string): string {
-  return s.replace(/[\r\n\t\u2028\u2029]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+  return s
+    .replace(/[\r\n\t\u2028\u2029]+/g, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim();
 }
-
 
 function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
@@ -157,7 +166,12 @@ function shuffle<T>(items: T[], random: () => number): T[] {
 }
 
 /** Assigns each utterance a split: whole speakers (`speaker`) or utterances (`random`), deterministic for a seed. */
-export function assignSplits<T extends { speaker: string; id: string }>(items: readonly T[], splits: readonly SplitSpec[], by: 'speaker' | 'random', seed: number): { split: Map<T, string>; warnings: string[] } {
+export function assignSplits<T extends { speaker: string; id: string }>(
+  items: readonly T[],
+  splits: readonly SplitSpec[],
+  by: 'speaker' | 'random',
+  seed: number,
+): { split: Map<T, string>; warnings: string[] } {
   const split = new Map<T, string>();
   const warnings: string[] = [];
   const n = items.length;
@@ -191,8 +205,12 @@ export function assignSplits<T extends { speaker: string; id: string }>(items: r
       for (const u of utts) split.set(u, name);
     }
     splits.forEach((s, i) => {
-      if (filled[i] === 0) warnings.push(`split ${s.name} is empty: there are too few speakers (${speakers.length}) to hold out whole speakers; use --split-by random`);
-      else if (Math.abs(filled[i]! - target[i]!) > Math.max(1, target[i]! * 0.5)) warnings.push(`split ${s.name} has ${filled[i]} utterances (asked for ${target[i]}): speakers are kept whole`);
+      if (filled[i] === 0)
+        warnings.push(
+          `split ${s.name} is empty: there are too few speakers (${speakers.length}) to hold out whole speakers; use --split-by random`,
+        );
+      else if (Math.abs(filled[i]! - target[i]!) > Math.max(1, target[i]! * 0.5))
+        warnings.push(`split ${s.name} has ${filled[i]} utterances (asked for ${target[i]}): speakers are kept whole`);
     });
   }
   return { split, warnings };
@@ -208,7 +226,9 @@ export function parseExcludeList(text: string): Map<string, string> {
       try {
         const v = JSON.parse(line) as { name?: unknown; reason?: unknown };
         if (typeof v.name === 'string') out.set(v.name, typeof v.reason === 'string' ? v.reason : 'excluded by the QA gates');
-      } catch { /* skipped */ }
+      } catch {
+        /* skipped */
+      }
     } else out.set(line, 'excluded by the QA gates');
   }
   return out;
@@ -219,7 +239,8 @@ export async function exportDataset(opts: ExportOptions): Promise<ExportSummary>
   const textMode = opts.text ?? 'plain';
   const run = path.resolve(opts.run);
   const records = [...latestByName(await readManifest(path.join(run, MANIFEST_FILE))).values()].sort((a, b) => a.line - b.line);
-  if (!records.length) throw new ExportError(`${path.join(run, MANIFEST_FILE)}: no finished lines to export (is this a teacher run folder?)`);
+  if (!records.length)
+    throw new ExportError(`${path.join(run, MANIFEST_FILE)}: no finished lines to export (is this a teacher run folder?)`);
   const failures = latestByName(await readFailures(path.join(run, FAILURES_FILE)));
   // The QA gates' verdicts (<run>/qa.jsonl, `tts-distill qa`) with the user's overrides; --exclude adds to them.
   let qaExcluded: Map<string, string>;
@@ -233,9 +254,16 @@ export async function exportDataset(opts: ExportOptions): Promise<ExportSummary>
   const realRun = await realpath(run);
   const leftOut: LeftOut[] = [];
   const warnings: string[] = [];
-  for (const [name, f] of failures) if (!records.some((r) => r.name === name)) leftOut.push({ name, line: f.line, reason: `failed: ${f.reason}` });
+  for (const [name, f] of failures)
+    if (!records.some((r) => r.name === name)) leftOut.push({ name, line: f.line, reason: `failed: ${f.reason}` });
 
-  interface Item { rec: ManifestRecord; id: string; speaker: string; labels: Record<string, string | number | boolean>; source: string }
+  interface Item {
+    rec: ManifestRecord;
+    id: string;
+    speaker: string;
+    labels: Record<string, string | number | boolean>;
+    source: string;
+  }
   const items: Item[] = [];
   const usedIds = new Set<string>();
   // The file checks (realpath, lstat, sha256) of all lines, 16 at a time; the decisions below stay in line order.
@@ -261,7 +289,8 @@ export async function exportDataset(opts: ExportOptions): Promise<ExportSummary>
       continue;
     }
     const voice = rec.promptAudio ? resolveVoiceLabels(rec.promptAudio, opts.voices ?? {}, rec.labels) : { labels: {} as VoiceLabels };
-    const speakerRaw = rec.speaker ?? voice.labels.speaker ?? (rec.promptAudio ? path.basename(rec.promptAudio).replace(/\.[^.]*$/, '') : 'unknown');
+    const speakerRaw =
+      rec.speaker ?? voice.labels.speaker ?? (rec.promptAudio ? path.basename(rec.promptAudio).replace(/\.[^.]*$/, '') : 'unknown');
     const speaker = safeId(speakerRaw);
     const labels: Record<string, string | number | boolean> = { ...voice.labels, ...(rec.labels ?? {}) };
     delete labels.speaker;
@@ -281,7 +310,8 @@ export async function exportDataset(opts: ExportOptions): Promise<ExportSummary>
   const splitNames = ['train', ...(opts.splits ?? []).map((s) => s.name)].filter((n) => items.some((it) => split.get(it) === n));
   const utterances: ExportedUtterance[] = [];
   const files: string[] = [];
-  let linked = 0, copied = 0;
+  let linked = 0,
+    copied = 0;
   const summarySplits: ExportSummary['splits'] = {};
   for (const splitName of splitNames) {
     const mine = items.filter((it) => split.get(it) === splitName).sort((a, b) => compareC(a.id, b.id));
@@ -294,31 +324,72 @@ export async function exportDataset(opts: ExportOptions): Promise<ExportSummary>
       else copied++;
     }
     for (const it of mine) {
-      const output = textMode === 'plain' ? oneLine(it.rec.text) : textMode === 'pinyin' ? oneLine(pinyinText(it.rec.text, it.rec.readings, it.rec.sources)) : oneLine(it.rec.phonemes);
-      utts.push({ id: it.id, name: it.rec.name, speaker: it.speaker, split: splitName, text: oneLine(it.rec.text), output, wav: `wavs/${it.id}.wav`, labels: it.labels });
+      const output =
+        textMode === 'plain'
+          ? oneLine(it.rec.text)
+          : textMode === 'pinyin'
+            ? oneLine(pinyinText(it.rec.text, it.rec.readings, it.rec.sources))
+            : oneLine(it.rec.phonemes);
+      utts.push({
+        id: it.id,
+        name: it.rec.name,
+        speaker: it.speaker,
+        split: splitName,
+        text: oneLine(it.rec.text),
+        output,
+        wav: `wavs/${it.id}.wav`,
+        labels: it.labels,
+      });
     }
     const written = await writeFormat(opts.format, outDir, folder, utts, opts);
     files.push(...written.map((f) => path.relative(outDir.root, f).split(path.sep).join('/')));
     utterances.push(...utts);
     summarySplits[splitName] = {
-      utterances: utts.length, speakers: new Set(utts.map((u) => u.speaker)).size,
+      utterances: utts.length,
+      speakers: new Set(utts.map((u) => u.speaker)).size,
       seconds: Math.round(mine.reduce((a, it) => a + (it.rec.durationSeconds || 0), 0) * 10) / 10,
     };
   }
   if (opts.format === 'cosyvoice' && !opts.embeddingsDir) {
-    warnings.push('no --embeddings: CosyVoice\'s tools/make_parquet_list.py also reads utt2embedding.pt, spk2embedding.pt (tools/extract_embedding.py makes them from wav.scp and utt2spk) and utt2speech_token.pt (tools/extract_speech_token.py)');
+    warnings.push(
+      "no --embeddings: CosyVoice's tools/make_parquet_list.py also reads utt2embedding.pt, spk2embedding.pt (tools/extract_embedding.py makes them from wav.scp and utt2spk) and utt2speech_token.pt (tools/extract_speech_token.py)",
+    );
   }
   leftOut.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   const marker = {
-    tool: 'tts-distill export', format: opts.format, text: textMode, run, splits: splitNames,
-    splitBy: opts.splitBy ?? 'speaker', seed: opts.seed ?? 42, utterances: utterances.length, leftOut,
+    tool: 'tts-distill export',
+    format: opts.format,
+    text: textMode,
+    run,
+    splits: splitNames,
+    splitBy: opts.splitBy ?? 'speaker',
+    seed: opts.seed ?? 42,
+    utterances: utterances.length,
+    leftOut,
   };
   await outDir.writeText(outDir.root, EXPORT_MARKER, JSON.stringify(marker, null, 2) + '\n');
   files.push(EXPORT_MARKER);
-  return { format: opts.format, out: outDir.root, text: textMode, splits: summarySplits, utterances, leftOut, linked, copied, files, warnings };
+  return {
+    format: opts.format,
+    out: outDir.root,
+    text: textMode,
+    splits: summarySplits,
+    utterances,
+    leftOut,
+    linked,
+    copied,
+    files,
+    warnings,
+  };
 }
 
-async function writeFormat(format: ExportFormat, outDir: OutDir, folder: string, utts: ExportedUtterance[], opts: ExportOptions): Promise<string[]> {
+async function writeFormat(
+  format: ExportFormat,
+  outDir: OutDir,
+  folder: string,
+  utts: ExportedUtterance[],
+  opts: ExportOptions,
+): Promise<string[]> {
   switch (format) {
     case 'kaldi':
       return writeKaldi(outDir, folder, utts);
@@ -354,7 +425,10 @@ async function writeKaldi(outDir: OutDir, folder: string, utts: ExportedUtteranc
     if (l) l.push(u.id);
     else bySpk.set(u.speaker, [u.id]);
   }
-  const spk2utt = [...bySpk.keys()].sort(compareC).map((s) => `${s} ${bySpk.get(s)!.join(' ')}\n`).join('');
+  const spk2utt = [...bySpk.keys()]
+    .sort(compareC)
+    .map((s) => `${s} ${bySpk.get(s)!.join(' ')}\n`)
+    .join('');
   return [
     await outDir.writeText(folder, 'wav.scp', wavScp),
     await outDir.writeText(folder, 'text', text),
@@ -365,12 +439,23 @@ async function writeKaldi(outDir: OutDir, folder: string, utts: ExportedUtteranc
 
 /** Hugging Face audiofolder: metadata.jsonl with file_name relative to the folder, the text and the labels as columns (every row has every column). */
 async function writeHf(outDir: OutDir, folder: string, utts: ExportedUtterance[]): Promise<string> {
-  const labelKeys = [...new Set(utts.flatMap((u) => Object.keys(u.labels)))].filter((k) => !['file_name', 'id', 'text', 'speaker_id', 'name', 'transcription'].includes(k)).sort();
-  const rows = [...utts].sort((a, b) => compareC(a.id, b.id)).map((u) => {
-    const row: Record<string, unknown> = { file_name: u.wav, id: u.id, text: u.output, transcription: u.text, speaker_id: u.speaker, name: u.name };
-    for (const k of labelKeys) row[k] = u.labels[k] ?? null;
-    return JSON.stringify(row) + '\n';
-  });
+  const labelKeys = [...new Set(utts.flatMap((u) => Object.keys(u.labels)))]
+    .filter((k) => !['file_name', 'id', 'text', 'speaker_id', 'name', 'transcription'].includes(k))
+    .sort();
+  const rows = [...utts]
+    .sort((a, b) => compareC(a.id, b.id))
+    .map((u) => {
+      const row: Record<string, unknown> = {
+        file_name: u.wav,
+        id: u.id,
+        text: u.output,
+        transcription: u.text,
+        speaker_id: u.speaker,
+        name: u.name,
+      };
+      for (const k of labelKeys) row[k] = u.labels[k] ?? null;
+      return JSON.stringify(row) + '\n';
+    });
   return outDir.writeText(folder, 'metadata.jsonl', rows.join(''));
 }
 

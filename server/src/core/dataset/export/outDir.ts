@@ -16,7 +16,10 @@ export class ExportError extends Error {}
 export const EXPORT_MARKER = 'tts-distill-export.json';
 
 export class OutDir {
-  private constructor(readonly root: string, private readonly realRoot: string) {}
+  private constructor(
+    readonly root: string,
+    private readonly realRoot: string,
+  ) {}
 
   /**
    * Takes `dir` for an export: created when missing; an existing non-empty folder is refused
@@ -32,13 +35,16 @@ export class OutDir {
     if (st && !st.isDirectory()) throw new ExportError(`${root} exists and is not a folder`);
     if (st) {
       const entries = await readdir(root);
-      if (entries.length && !force) throw new ExportError(`${root} exists and is not empty: choose another --out, or --force to replace a previous export there`);
+      if (entries.length && !force)
+        throw new ExportError(`${root} exists and is not empty: choose another --out, or --force to replace a previous export there`);
       if (entries.length && force) {
         let previous: string[] = [];
         try {
           const marker = JSON.parse(await readFile(path.join(root, EXPORT_MARKER), 'utf8')) as { splits?: unknown };
           if (Array.isArray(marker.splits)) previous = marker.splits.filter((s): s is string => typeof s === 'string' && safeSegment(s));
-        } catch { /* not one of our exports: files are replaced one by one */ }
+        } catch {
+          /* not one of our exports: files are replaced one by one */
+        }
         // rm never follows a symbolic link: a link named like a split is removed, not its target.
         for (const s of previous) await rm(path.join(root, s), { recursive: true, force: true });
       }
@@ -60,7 +66,8 @@ export class OutDir {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
       const st = await lstat(at);
-      if (st.isSymbolicLink() || !st.isDirectory()) throw new ExportError(`${at} is a symbolic link or not a folder: refusing to write through it`);
+      if (st.isSymbolicLink() || !st.isDirectory())
+        throw new ExportError(`${at} is a symbolic link or not a folder: refusing to write through it`);
     }
     const real = await realpath(at);
     if (real !== this.realRoot && !real.startsWith(this.realRoot + path.sep)) throw new ExportError(`${at} leads outside ${this.root}`);

@@ -10,15 +10,29 @@ import type { JudgeMeans, JudgeRole, JudgeScores, JudgesSummary } from './types'
 export const JUDGES_FILE = 'judges.jsonl';
 
 /** What the judge needs of a line beyond the item: the prompt WAV (absolute) and the emotion label. */
-export interface JudgeLineInfo { promptAudio?: string; emotion?: string | number; /** The teacher WAV's sha256 from the manifest. */ wavSha256?: string }
+export interface JudgeLineInfo {
+  promptAudio?: string;
+  emotion?: string | number;
+  /** The teacher WAV's sha256 from the manifest. */ wavSha256?: string;
+}
 
 export function judgeInputs(items: readonly EvalItem[], info: (name: string) => JudgeLineInfo): JudgeInput[] {
   const out: JudgeInput[] = [];
   for (const item of items) {
     const extra = info(item.name);
-    for (const [role, audio] of [['teacher', item.teacherAudio], ['student', item.studentAudio]] as const) {
+    for (const [role, audio] of [
+      ['teacher', item.teacherAudio],
+      ['student', item.studentAudio],
+    ] as const) {
       if (!audio) continue;
-      out.push({ name: item.name, role, audio, text: item.text, ...(extra.promptAudio ? { promptAudio: extra.promptAudio } : {}), ...(extra.emotion !== undefined ? { emotion: extra.emotion } : {}) });
+      out.push({
+        name: item.name,
+        role,
+        audio,
+        text: item.text,
+        ...(extra.promptAudio ? { promptAudio: extra.promptAudio } : {}),
+        ...(extra.emotion !== undefined ? { emotion: extra.emotion } : {}),
+      });
     }
   }
   return out;
@@ -38,7 +52,13 @@ function means(scores: JudgeScores[]): JudgeMeans | null {
  * Judges every WAV of the items (mutating them: `item.judges`) and returns the summary. A judge
  * that cannot run gives a summary with `error` and no per-line scores: the evaluation goes on.
  */
-export async function applyJudge(judge: Judge, items: EvalItem[], info: (name: string) => JudgeLineInfo, teacherDir: string, run: { signal?: AbortSignal; onLog?: (line: string) => void; onProgress?: (done: number, total: number) => void } = {}): Promise<JudgesSummary> {
+export async function applyJudge(
+  judge: Judge,
+  items: EvalItem[],
+  info: (name: string) => JudgeLineInfo,
+  teacherDir: string,
+  run: { signal?: AbortSignal; onLog?: (line: string) => void; onProgress?: (done: number, total: number) => void } = {},
+): Promise<JudgesSummary> {
   const inputs = judgeInputs(items, info);
   const summary: JudgesSummary = { backend: judge.backend, where: judge.where, teacher: null, student: null, failed: 0 };
   if (!inputs.length) {
@@ -100,7 +120,12 @@ export function parseJudgesFile(text: string): Map<string, JudgesLine> {
       const o = JSON.parse(l) as Record<string, unknown>;
       if (typeof o.name !== 'string') continue;
       out.set(o.name, {
-        name: o.name, line: typeof o.line === 'number' ? o.line : -1, backend: String(o.backend ?? ''), cer: n(o.cer), similarity: n(o.similarity), emotion: n(o.emotion),
+        name: o.name,
+        line: typeof o.line === 'number' ? o.line : -1,
+        backend: String(o.backend ?? ''),
+        cer: n(o.cer),
+        similarity: n(o.similarity),
+        emotion: n(o.emotion),
         ...(typeof o.emotionLabel === 'string' ? { emotionLabel: o.emotionLabel } : {}),
         ...(typeof o.error === 'string' ? { error: o.error } : {}),
         ...(typeof o.wavSha256 === 'string' ? { wavSha256: o.wavSha256 } : {}),
@@ -117,19 +142,28 @@ export async function writeJudgesFile(file: string, items: readonly EvalItem[], 
   // Lines not judged this time (excluded by the QA gates, not in this evaluation) keep their earlier
   // judgement: otherwise a line the gates excluded for its CER would lose it and come back.
   const now = new Set(items.filter((i) => i.judges?.teacher).map((i) => i.name));
-  const earlier = await readRegularFile(file, 256 << 20).then((b) => parseJudgesFile(b.toString('utf8')), () => new Map<string, JudgesLine>());
+  const earlier = await readRegularFile(file, 256 << 20).then(
+    (b) => parseJudgesFile(b.toString('utf8')),
+    () => new Map<string, JudgesLine>(),
+  );
   const lines: string[] = [];
   for (const [name, l] of earlier) if (!now.has(name)) lines.push(JSON.stringify(l) + '\n');
   for (const i of items) {
     const s = i.judges?.teacher;
     if (!s) continue;
-    lines.push(JSON.stringify({
-      name: i.name, line: i.line, backend,
-      cer: s.cer ?? null, similarity: s.similarity ?? null, emotion: s.emotion ?? null,
-      ...(s.emotionLabel ? { emotionLabel: s.emotionLabel } : {}),
-      ...(s.error ? { error: s.error } : {}),
-      ...(s.wavSha256 ? { wavSha256: s.wavSha256 } : {}),
-    }) + '\n');
+    lines.push(
+      JSON.stringify({
+        name: i.name,
+        line: i.line,
+        backend,
+        cer: s.cer ?? null,
+        similarity: s.similarity ?? null,
+        emotion: s.emotion ?? null,
+        ...(s.emotionLabel ? { emotionLabel: s.emotionLabel } : {}),
+        ...(s.error ? { error: s.error } : {}),
+        ...(s.wavSha256 ? { wavSha256: s.wavSha256 } : {}),
+      }) + '\n',
+    );
   }
   await writeLinesAtomic(file, lines);
 }

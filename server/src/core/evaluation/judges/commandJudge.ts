@@ -62,17 +62,29 @@ export class CommandJudge implements Judge {
       if (run.signal?.aborted) throw new Error('evaluation cancelled');
       await mkdir(this.opts.workDir, { recursive: true });
       const tasks = join(this.opts.workDir, `judge-input.${role}.jsonl`);
-      await writeLinesAtomic(tasks, mine.map((i) => JSON.stringify({
-        name: i.name, role, audio: i.audio, text: i.text,
-        ...(i.promptAudio ? { prompt_audio: i.promptAudio } : {}),
-        ...(i.emotion !== undefined ? { emotion: i.emotion } : {}),
-      }) + '\n'));
+      await writeLinesAtomic(
+        tasks,
+        mine.map(
+          (i) =>
+            JSON.stringify({
+              name: i.name,
+              role,
+              audio: i.audio,
+              text: i.text,
+              ...(i.promptAudio ? { prompt_audio: i.promptAudio } : {}),
+              ...(i.emotion !== undefined ? { emotion: i.emotion } : {}),
+            }) + '\n',
+        ),
+      );
       const wanted = new Set(mine.map((i) => i.name));
       const got = new Map<string, JudgeScores>();
       const result = await runJsonLines({
         command: substitute(this.opts.command, { tasks, out: this.opts.workDir, role }),
         setting: 'ttsDistill.judges.command',
-        cwd: this.opts.cwd, env: this.opts.env, signal: run.signal, killGraceMs: this.opts.killGraceMs,
+        cwd: this.opts.cwd,
+        env: this.opts.env,
+        signal: run.signal,
+        killGraceMs: this.opts.killGraceMs,
         onObject: (o) => {
           const r = parseJudgeLine(o);
           if ('problem' in r) return run.onLog?.(r.problem);
@@ -88,7 +100,14 @@ export class CommandJudge implements Judge {
         continue;
       }
       for (const name of wanted) {
-        out.set(judgeKey(role, name), got.get(name) ?? { error: result.error ? `the evaluator command failed before this line: ${result.error}` : 'the evaluator command printed no result for this line' });
+        out.set(
+          judgeKey(role, name),
+          got.get(name) ?? {
+            error: result.error
+              ? `the evaluator command failed before this line: ${result.error}`
+              : 'the evaluator command printed no result for this line',
+          },
+        );
       }
     }
     if (failures.length && !out.size) throw new JudgeUnavailableError(failures.join('; '));

@@ -13,10 +13,14 @@ function judged(report: EvalReport): boolean {
 }
 
 export function judgesSummaryHtml(report: EvalReport): string {
-  const j = report.summary.judges, r = report.summary.rtf;
+  const j = report.summary.judges,
+    r = report.summary.rtf;
   let out = '';
   if (j) {
-    const row = (role: string, m: JudgeMeans | null) => (m ? `<tr><td>${role}</td><td class="n">${m.items}</td><td class="n">${num(m.meanCer)}</td><td class="n">${num(m.meanSimilarity)}</td><td class="n">${num(m.meanEmotion)}</td></tr>` : '');
+    const row = (role: string, m: JudgeMeans | null) =>
+      m
+        ? `<tr><td>${role}</td><td class="n">${m.items}</td><td class="n">${num(m.meanCer)}</td><td class="n">${num(m.meanSimilarity)}</td><td class="n">${num(m.meanEmotion)}</td></tr>`
+        : '';
     out += `<h2>Judges (${j.backend === 'reward' ? 'GLM-TTS reward server' : 'evaluator command'} <code>${esc(j.where)}</code>)</h2>`;
     if (j.error) out += `<p class="bad">No judge scores: ${esc(j.error)}</p>`;
     else {
@@ -34,14 +38,20 @@ export function judgesSummaryHtml(report: EvalReport): string {
 }
 
 export function judgeHeaderCells(report: EvalReport): string {
-  return (judged(report) ? '<th>CER (teacher · student)</th><th>similarity</th><th>emotion</th>' : '') + (report.summary.rtf ? '<th>RTF</th>' : '');
+  return (
+    (judged(report) ? '<th>CER (teacher · student)</th><th>similarity</th><th>emotion</th>' : '') +
+    (report.summary.rtf ? '<th>RTF</th>' : '')
+  );
 }
 
 export function judgeCells(report: EvalReport, item: EvalItem): string {
   let out = '';
   if (judged(report)) {
     const pair = (k: 'cer' | 'similarity' | 'emotion') => [item.judges?.teacher, item.judges?.student].map((s) => cell(s, k)).join(' · ');
-    const errors = [item.judges?.teacher?.error && `teacher: ${item.judges.teacher.error}`, item.judges?.student?.error && `student: ${item.judges.student.error}`].filter(Boolean) as string[];
+    const errors = [
+      item.judges?.teacher?.error && `teacher: ${item.judges.teacher.error}`,
+      item.judges?.student?.error && `student: ${item.judges.student.error}`,
+    ].filter(Boolean) as string[];
     out += `<td class="n"${errors.length ? ` title="${esc(errors.join('\n'))}"` : ''}>${pair('cer')}</td><td class="n">${pair('similarity')}</td><td class="n">${pair('emotion')}</td>`;
   }
   if (report.summary.rtf) out += `<td class="n">${num(item.synth?.rtf)}</td>`;

@@ -9,7 +9,11 @@ export { JUDGES_FILE } from './apply';
 export type { Judge };
 
 /** Undefined for `none`; throws RangeError with a message for the user when the settings cannot work. */
-export function createJudge(settings: Settings['judges'], backend: JudgeBackend, opts: { workDir: string; cwd?: string; urls?: string[] }): Judge | undefined {
+export function createJudge(
+  settings: Settings['judges'],
+  backend: JudgeBackend,
+  opts: { workDir: string; cwd?: string; urls?: string[] },
+): Judge | undefined {
   if (backend === 'none') return undefined;
   if (backend === 'command') return new CommandJudge({ command: settings.command, workDir: opts.workDir, cwd: opts.cwd });
   if (backend !== 'reward') throw new RangeError(`unknown judge ${String(backend)} (reward, command or none)`);

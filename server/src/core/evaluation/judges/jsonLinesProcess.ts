@@ -31,7 +31,14 @@ export function runJsonLines(opts: JsonLinesOptions): Promise<JsonLinesRun> {
   const [cmd, ...args] = opts.command;
   const started = performance.now();
   const wall = () => (performance.now() - started) / 1000;
-  if (!cmd) return Promise.resolve({ exitCode: null, signal: null, cancelled: false, error: `no command is configured (${opts.setting})`, wallSeconds: 0 });
+  if (!cmd)
+    return Promise.resolve({
+      exitCode: null,
+      signal: null,
+      cancelled: false,
+      error: `no command is configured (${opts.setting})`,
+      wallSeconds: 0,
+    });
   let reported: string | undefined;
   const onStdout = (l: string) => {
     const t = l.trim();
@@ -50,15 +57,19 @@ export function runJsonLines(opts: JsonLinesOptions): Promise<JsonLinesRun> {
     else if (rec.event === undefined) opts.onObject(rec);
   };
   return runInProcessGroup(cmd, args, {
-    ...(opts.cwd ? { cwd: opts.cwd } : {}), ...(opts.env ? { env: opts.env } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
-    onStdout, onStderr: (l) => opts.onLog?.(l, 'stderr'),
+    onStdout,
+    onStderr: (l) => opts.onLog?.(l, 'stderr'),
   }).then(({ exitCode: code, signal, cancelled, spawnError, stderrTail }) => {
     const run: JsonLinesRun = { exitCode: code, signal, cancelled, wallSeconds: wall() };
     if (cancelled) run.error = 'cancelled';
     else if (spawnError) run.error = `cannot run ${cmd} (${opts.setting}): ${spawnError.message}`;
     else if (reported !== undefined) run.error = `${cmd}: ${reported}`;
-    else if (code !== 0) run.error = `${cmd} exited with ${code === null ? `signal ${signal}` : `code ${code}`}${stderrTail.length ? `: ${stderrTail.join(' | ')}` : ''}`;
+    else if (code !== 0)
+      run.error = `${cmd} exited with ${code === null ? `signal ${signal}` : `code ${code}`}${stderrTail.length ? `: ${stderrTail.join(' | ')}` : ''}`;
     return run;
   });
 }

@@ -25,7 +25,17 @@ export const judgeKey = (role: JudgeRole, name: string) => `${role}\u0000${name}
 /** The emotion2vec(+) classes, in the order of its `scores` (the reward server's `emotion` index). */
 export const EMOTION2VEC_LABELS = ['angry', 'disgusted', 'fearful', 'happy', 'neutral', 'other', 'sad', 'surprised', 'unknown'] as const;
 /** Its Chinese labels (`生气/angry`…) and the usual synonyms, per class. */
-const EMOTION2VEC_ZH = [['生气', '愤怒'], ['厌恶'], ['恐惧', '害怕'], ['开心', '快乐', '高兴'], ['中立', '中性', '平静'], ['其他'], ['难过', '悲伤', '伤心'], ['吃惊', '惊讶'], ['未知']];
+const EMOTION2VEC_ZH = [
+  ['生气', '愤怒'],
+  ['厌恶'],
+  ['恐惧', '害怕'],
+  ['开心', '快乐', '高兴'],
+  ['中立', '中性', '平静'],
+  ['其他'],
+  ['难过', '悲伤', '伤心'],
+  ['吃惊', '惊讶'],
+  ['未知'],
+];
 export const NEUTRAL = 4;
 
 /**
@@ -37,11 +47,14 @@ export function emotionIndex(label: string | number | undefined): { index: numbe
   if (label === undefined || label === '') return { index: NEUTRAL, label: 'neutral', known: true };
   const s = String(label).trim().toLowerCase();
   const n = Number(s);
-  if (s !== '' && Number.isInteger(n) && n >= -1 && n < EMOTION2VEC_LABELS.length) return { index: n, label: n === -1 ? 'not neutral' : EMOTION2VEC_LABELS[n]!, known: true };
+  if (s !== '' && Number.isInteger(n) && n >= -1 && n < EMOTION2VEC_LABELS.length)
+    return { index: n, label: n === -1 ? 'not neutral' : EMOTION2VEC_LABELS[n]!, known: true };
   let i = EMOTION2VEC_LABELS.indexOf(s as (typeof EMOTION2VEC_LABELS)[number]);
   if (i < 0) i = EMOTION2VEC_ZH.findIndex((zs) => zs.some((z) => s === z || s.startsWith(`${z}/`)));
   if (i < 0 && (s === 'emotional' || s === 'not neutral')) return { index: -1, label: 'not neutral', known: true };
-  return i >= 0 ? { index: i, label: EMOTION2VEC_LABELS[i]!, known: true } : { index: NEUTRAL, label: `"${String(label)}" is not an emotion2vec class`, known: false };
+  return i >= 0
+    ? { index: i, label: EMOTION2VEC_LABELS[i]!, known: true }
+    : { index: NEUTRAL, label: `"${String(label)}" is not an emotion2vec class`, known: false };
 }
 
 /** Runs `work` on every item with at most `limit` at a time; results in input order. */

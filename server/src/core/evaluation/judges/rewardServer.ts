@@ -9,9 +9,21 @@
 // mapped to the server's view (ttsDistill.judges.pathMap). It swallows its own errors and answers
 // zeros: an answer with every reward 0 is reported as an error, never as CER ∞.
 import { isAbsolute } from 'node:path';
-import { emotionIndex, type Judge, type JudgeInput, type JudgeRunOptions, type JudgeScores, JudgeUnavailableError, judgeKey, pool } from './judge';
+import {
+  emotionIndex,
+  type Judge,
+  type JudgeInput,
+  type JudgeRunOptions,
+  type JudgeScores,
+  JudgeUnavailableError,
+  judgeKey,
+  pool,
+} from './judge';
 
-export interface PathMapping { local: string; remote: string }
+export interface PathMapping {
+  local: string;
+  remote: string;
+}
 
 export interface RewardServerOptions {
   /** Base URLs (`http://gpu01:8080`); `http://gpu01:8080-8087` stands for the eight ports. Requests go round-robin. */
@@ -28,7 +40,13 @@ export interface RewardServerOptions {
   retryDelayMs?: number;
 }
 
-export interface RewardRequestBody { audio_path: string; uttid: string; target_audio: string; ref_text: string; emotion: number }
+export interface RewardRequestBody {
+  audio_path: string;
+  uttid: string;
+  target_audio: string;
+  ref_text: string;
+  emotion: number;
+}
 
 export interface RewardInfo {
   sim_reward: number;
@@ -48,8 +66,10 @@ export function expandUrls(urls: readonly string[]): string[] {
     if (!u) continue;
     const range = /^(https?:\/\/[^/:]+):(\d+)-(\d+)(\/.*)?$/i.exec(u);
     if (range) {
-      const from = Number(range[2]), to = Number(range[3]);
-      if (!(from <= to && to - from < 64 && to < 65536)) throw new RangeError(`reward server URL ${raw}: the port range must go up, by at most 64 ports`);
+      const from = Number(range[2]),
+        to = Number(range[3]);
+      if (!(from <= to && to - from < 64 && to < 65536))
+        throw new RangeError(`reward server URL ${raw}: the port range must go up, by at most 64 ports`);
       for (let p = from; p <= to; p++) out.push(`${range[1]}:${p}${range[4] ?? ''}`);
       continue;
     }
@@ -89,7 +109,8 @@ export function pathMapProblems(pathMap: unknown): string[] {
   if (!Array.isArray(pathMap)) return ['ttsDistill.judges.pathMap must be a list of {"local": …, "remote": …}'];
   return pathMap.flatMap((m, i) => {
     const o = m as Partial<PathMapping> | null;
-    if (!o || typeof o.local !== 'string' || typeof o.remote !== 'string' || !o.local || !o.remote) return [`ttsDistill.judges.pathMap[${i}] needs "local" and "remote" folders`];
+    if (!o || typeof o.local !== 'string' || typeof o.remote !== 'string' || !o.local || !o.remote)
+      return [`ttsDistill.judges.pathMap[${i}] needs "local" and "remote" folders`];
     return isAbsolute(o.local) ? [] : [`ttsDistill.judges.pathMap[${i}].local must be an absolute folder (${o.local})`];
   });
 }
@@ -119,18 +140,28 @@ export function invertRewards(info: RewardInfo, opts: { hadTarget: boolean; emot
     emotion: emo.known && !(info.emo_reward === 0 && !info.emo_neg_reward) ? info.emo_reward : null,
     emotionLabel: emo.label,
   };
-  if (allZero) scores.error = 'the reward server scored nothing (it answers zeros when it cannot read a file or has no models: check that it sees the WAV at the path sent, ttsDistill.judges.pathMap)';
+  if (allZero)
+    scores.error =
+      'the reward server scored nothing (it answers zeros when it cannot read a file or has no models: check that it sees the WAV at the path sent, ttsDistill.judges.pathMap)';
   return scores;
 }
 
 function isRewardAnswer(v: unknown): v is { reward: number; reward_info: RewardInfo } {
   const o = v as { reward_info?: Record<string, unknown> } | null;
   const info = o?.reward_info;
-  return !!info && typeof info === 'object' && ['sim_reward', 'cer_reward', 'emo_reward'].every((k) => typeof info[k] === 'number' && Number.isFinite(info[k]));
+  return (
+    !!info &&
+    typeof info === 'object' &&
+    ['sim_reward', 'cer_reward', 'emo_reward'].every((k) => typeof info[k] === 'number' && Number.isFinite(info[k]))
+  );
 }
 
 class AttemptError extends Error {
-  constructor(message: string, readonly transient: boolean, readonly connection = false) {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+    readonly connection = false,
+  ) {
     super(message);
   }
 }
@@ -152,7 +183,8 @@ export class RewardServerJudge implements Judge {
 
   async judge(inputs: readonly JudgeInput[], run: JudgeRunOptions = {}): Promise<Map<string, JudgeScores>> {
     const out = new Map<string, JudgeScores>();
-    let down: JudgeUnavailableError | undefined, done = 0;
+    let down: JudgeUnavailableError | undefined,
+      done = 0;
     await pool(inputs, this.opts.concurrency ?? this.urls.length, async (input) => {
       if (down || run.signal?.aborted) return;
       try {
@@ -197,12 +229,23 @@ export class RewardServerJudge implements Judge {
     const endpoint = `${url}/reward`;
     let res: Response;
     try {
-      res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body, redirect: 'error', signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+      res = await fetch(endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        redirect: 'error',
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
     } catch (err) {
-      if (timeout.aborted) throw new AttemptError(`the reward server ${endpoint} did not answer within ${seconds} s (ttsDistill.judges.timeoutSeconds)`, true);
+      if (timeout.aborted)
+        throw new AttemptError(`the reward server ${endpoint} did not answer within ${seconds} s (ttsDistill.judges.timeoutSeconds)`, true);
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (err as Error).message;
-      throw new AttemptError(`cannot reach the reward server at ${url} (${why}): start GLM-TTS's grpo/run_server.sh there, or set ttsDistill.judges.rewardUrls`, true, true);
+      throw new AttemptError(
+        `cannot reach the reward server at ${url} (${why}): start GLM-TTS's grpo/run_server.sh there, or set ttsDistill.judges.rewardUrls`,
+        true,
+        true,
+      );
     }
     let text: string;
     try {
@@ -212,7 +255,10 @@ export class RewardServerJudge implements Judge {
     }
     if (!res.ok) {
       const detail = text.trim().slice(0, 300);
-      throw new AttemptError(`the reward server ${endpoint} answered HTTP ${res.status}${detail ? `: ${detail}` : ''}`, res.status >= 500 || res.status === 429);
+      throw new AttemptError(
+        `the reward server ${endpoint} answered HTTP ${res.status}${detail ? `: ${detail}` : ''}`,
+        res.status >= 500 || res.status === 429,
+      );
     }
     let json: unknown;
     try {
@@ -220,7 +266,11 @@ export class RewardServerJudge implements Judge {
     } catch {
       throw new AttemptError(`the answer of ${endpoint} is not JSON: ${text.slice(0, 120)}`, false);
     }
-    if (!isRewardAnswer(json)) throw new AttemptError(`the answer of ${endpoint} is not a reward server's ({"reward", "reward_info": {"sim_reward", "cer_reward", "emo_reward", …}}): ${text.slice(0, 160)}`, false);
+    if (!isRewardAnswer(json))
+      throw new AttemptError(
+        `the answer of ${endpoint} is not a reward server's ({"reward", "reward_info": {"sim_reward", "cer_reward", "emo_reward", …}}): ${text.slice(0, 160)}`,
+        false,
+      );
     return json.reward_info;
   }
 }
@@ -240,6 +290,13 @@ async function readCapped(res: Response, max: number): Promise<string> {
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

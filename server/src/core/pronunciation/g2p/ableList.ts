@@ -23,9 +23,15 @@ export class AbleList {
     return [...this.set];
   }
 
-  constructor(chars: readonly string[], readonly origin: string) {
+  constructor(
+    chars: readonly string[],
+    readonly origin: string,
+  ) {
     this.set = new Set(chars);
-    this.version = createHash('sha256').update([...this.set].sort().join('\n')).digest('hex').slice(0, 16);
+    this.version = createHash('sha256')
+      .update([...this.set].sort().join('\n'))
+      .digest('hex')
+      .slice(0, 16);
   }
 
   /** The character is left as text for the language model. */

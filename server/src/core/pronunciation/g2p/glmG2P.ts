@@ -1,5 +1,15 @@
 import { posseg } from './jieba';
-import { NO_PINYIN, isPypinyinHan, phraseSyllableId, pinyinItems, singleCharId, syllableCount, twoCharPhrase, syllableFinal, syllableInitial } from './pypinyin';
+import {
+  NO_PINYIN,
+  isPypinyinHan,
+  phraseSyllableId,
+  pinyinItems,
+  singleCharId,
+  syllableCount,
+  twoCharPhrase,
+  syllableFinal,
+  syllableInitial,
+} from './pypinyin';
 import { tokensToPinyin } from '../../formats/notation';
 
 /**
@@ -21,26 +31,58 @@ const PUNCT = '，。；：！？、';
 
 /** The teacher's G2P failed on this text as the Python would (IndexError: string index out of range). */
 export class G2PError extends Error {
-  constructor(readonly text: string, readonly index: number) {
+  constructor(
+    readonly text: string,
+    readonly index: number,
+  ) {
     const cp = text.codePointAt(index)!;
-    super(`GLM-TTS's G2P fails on ${String.fromCodePoint(cp)} (U+${cp.toString(16).toUpperCase()}, offset ${index}): pypinyin gives it no initial and no final, glm_g2p.py raises IndexError`);
+    super(
+      `GLM-TTS's G2P fails on ${String.fromCodePoint(cp)} (U+${cp.toString(16).toUpperCase()}, offset ${index}): pypinyin gives it no initial and no final, glm_g2p.py raises IndexError`,
+    );
   }
 }
 
 /** Python str.isspace() (= `\s` in a str pattern). */
 function isPySpace(c: number): boolean {
-  return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c === 0x85 || c === 0xa0 || c === 0x1680
-    || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
+  return (
+    (c >= 0x09 && c <= 0x0d) ||
+    (c >= 0x1c && c <= 0x20) ||
+    c === 0x85 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
+  );
 }
 
 /** A character glm_g2p's first two re.sub calls turn into (a run collapsing to one) '，'. */
 function isPunctRun(c: number): boolean {
   switch (c) {
     // [",!\.\?\-—…“”‘’\s]
-    case 0x22: case 0x2c: case 0x21: case 0x2e: case 0x3f: case 0x2d: case 0x2014: case 0x2026:
-    case 0x201c: case 0x201d: case 0x2018: case 0x2019:
+    case 0x22:
+    case 0x2c:
+    case 0x21:
+    case 0x2e:
+    case 0x3f:
+    case 0x2d:
+    case 0x2014:
+    case 0x2026:
+    case 0x201c:
+    case 0x201d:
+    case 0x2018:
+    case 0x2019:
     // [，。；：！？、\s]
-    case 0xff0c: case 0x3002: case 0xff1b: case 0xff1a: case 0xff01: case 0xff1f: case 0x3001:
+    case 0xff0c:
+    case 0x3002:
+    case 0xff1b:
+    case 0xff1a:
+    case 0xff01:
+    case 0xff1f:
+    case 0x3001:
       return true;
     default:
       return isPySpace(c);
@@ -49,9 +91,16 @@ function isPunctRun(c: number): boolean {
 
 /** glm_g2p.is_chinese (per code point). */
 function isChinese(cp: number): boolean {
-  return (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x20000 && cp <= 0x2a6df)
-    || (cp >= 0x2a700 && cp <= 0x2ebef) || (cp >= 0x30000 && cp <= 0x323af) || (cp >= 0xf900 && cp <= 0xfaff)
-    || (cp >= 0x2f800 && cp <= 0x2fa1f) || (cp >= 0x2e80 && cp <= 0x2eff);
+  return (
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x20000 && cp <= 0x2a6df) ||
+    (cp >= 0x2a700 && cp <= 0x2ebef) ||
+    (cp >= 0x30000 && cp <= 0x323af) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0x2f800 && cp <= 0x2fa1f) ||
+    (cp >= 0x2e80 && cp <= 0x2eff)
+  );
 }
 
 /**
@@ -108,7 +157,8 @@ function syllableTables(): void {
   for (let id = 0; id < n; id++) {
     const shengmu = syllableInitial(id);
     let yunmu = syllableFinal(id);
-    if (yunmu.startsWith('i') && (shengmu === 'zh' || shengmu === 'ch' || shengmu === 'sh' || shengmu === 'r')) yunmu = 'iii' + yunmu.slice(1);
+    if (yunmu.startsWith('i') && (shengmu === 'zh' || shengmu === 'ch' || shengmu === 'sh' || shengmu === 'r'))
+      yunmu = 'iii' + yunmu.slice(1);
     else if (yunmu.startsWith('i') && (shengmu === 'z' || shengmu === 'c' || shengmu === 's')) yunmu = 'ii' + yunmu.slice(1);
     sh[id] = shengmu;
     sylYunmu[id] = yunmu;
@@ -152,7 +202,7 @@ function run(text: string, cacheParts = true): G2PDetail {
   // split_sentence: maximal runs of is_chinese / not, by code point.
   let partStart = 0;
   let partChinese = false;
-  for (let i = 0; i <= s.length; ) {
+  for (let i = 0; i <= s.length;) {
     let cp = -1;
     let zh = false;
     if (i < s.length) {
@@ -214,7 +264,11 @@ function run(text: string, cacheParts = true): G2PDetail {
             // RAW_TEXT: both styles return the text unchanged; py_ = text + text.
             const raw = items ? word.slice(start, items[3 * k + 2]) : word;
             let allPunct = true;
-            for (let c = 0; c < raw.length; c++) if (!PUNCT.includes(raw[c]!)) { allPunct = false; break; }
+            for (let c = 0; c < raw.length; c++)
+              if (!PUNCT.includes(raw[c]!)) {
+                allPunct = false;
+                break;
+              }
             if (allPunct) {
               if (phones.length > partPhones && phones[phones.length - 1] === SYL) phones.pop();
               phones.push(raw[0]!);

@@ -75,9 +75,21 @@ interface Model {
   emitNone: Float64Array;
   /** Scratch buffers reused across calls. */
   work: {
-    vA: Float64Array; vB: Float64Array; back: Uint8Array; prevMark: Int32Array; expMark: Int32Array; obsMark: Int32Array; gen: number;
-    prevBuf: Int32Array; bigBuf: Int32Array; obsList: Int32Array; layerA: Int32Array; layerB: Int32Array;
-    routeP: Float64Array; routeX: Int32Array; routeW: Int32Array;
+    vA: Float64Array;
+    vB: Float64Array;
+    back: Uint8Array;
+    prevMark: Int32Array;
+    expMark: Int32Array;
+    obsMark: Int32Array;
+    gen: number;
+    prevBuf: Int32Array;
+    bigBuf: Int32Array;
+    obsList: Int32Array;
+    layerA: Int32Array;
+    layerB: Int32Array;
+    routeP: Float64Array;
+    routeX: Int32Array;
+    routeW: Int32Array;
   };
 }
 
@@ -108,7 +120,7 @@ function load(): Model {
   if (h.version !== '0.42.1') throw new Error(`${DATA_FILE}: jieba ${h.version}, expected 0.42.1`);
   let pos = 12 + hLen;
   // Copies each column out of the blob (its byteOffset need not be aligned for a typed-array view).
-  const take = <T>(Ctor: { new(b: ArrayBuffer): T; BYTES_PER_ELEMENT: number }, count: number): T => {
+  const take = <T>(Ctor: { new (b: ArrayBuffer): T; BYTES_PER_ELEMENT: number }, count: number): T => {
     pos = (pos + 7) & ~7;
     const bytes = count * Ctor.BYTES_PER_ELEMENT;
     const start = blob.byteOffset + pos;
@@ -193,22 +205,53 @@ function load(): Model {
   const allStates = new Int32Array(n);
   for (let i = 0; i < n; i++) allStates[i] = i;
   return {
-    wordOff, wordLen, units, logp, wordTag, first, pairKey, pairLo, pairCount, pairShift, tags: h.tags, logpOne: one[1] - h.logTotal,
+    wordOff,
+    wordLen,
+    units,
+    logp,
+    wordTag,
+    first,
+    pairKey,
+    pairLo,
+    pairCount,
+    pairShift,
+    tags: h.tags,
+    logpOne: one[1] - h.logTotal,
     nStates: n,
     statePos: h.states.map((s) => s[0]!),
     stateTag: h.states.map((s) => s.slice(1)),
-    start: Float64Array.from(h.start), transT,
+    start: Float64Array.from(h.start),
+    transT,
     next: nextLists.map((l) => Int32Array.from(l)),
     preds: predLists.map((l) => Int32Array.from(l)),
     toBig: Uint8Array.from(nextLists, (l) => (l.some((j) => predLists[j]!.length > 8) ? 1 : 0)),
-    allStates, charIndex, emitFrom, emitState, emitVal, values, cstFrom, cstState,
-    emitRows: new Map(), charStates: new Map(),
+    allStates,
+    charIndex,
+    emitFrom,
+    emitState,
+    emitVal,
+    values,
+    cstFrom,
+    cstState,
+    emitRows: new Map(),
+    charStates: new Map(),
     emitNone: new Float64Array(n).fill(MIN_FLOAT),
     work: {
-      vA: new Float64Array(n), vB: new Float64Array(n), back: new Uint8Array(0), gen: 0,
-      prevMark: new Int32Array(n), expMark: new Int32Array(n), obsMark: new Int32Array(n),
-      prevBuf: new Int32Array(n), bigBuf: new Int32Array(n), obsList: new Int32Array(n), layerA: new Int32Array(n), layerB: new Int32Array(n),
-      routeP: new Float64Array(0), routeX: new Int32Array(0), routeW: new Int32Array(0),
+      vA: new Float64Array(n),
+      vB: new Float64Array(n),
+      back: new Uint8Array(0),
+      gen: 0,
+      prevMark: new Int32Array(n),
+      expMark: new Int32Array(n),
+      obsMark: new Int32Array(n),
+      prevBuf: new Int32Array(n),
+      bigBuf: new Int32Array(n),
+      obsList: new Int32Array(n),
+      layerA: new Int32Array(n),
+      layerB: new Int32Array(n),
+      routeP: new Float64Array(0),
+      routeX: new Int32Array(0),
+      routeW: new Int32Array(0),
     },
   };
 }
@@ -324,8 +367,20 @@ function charStates(m: Model, code: number): Int32Array {
  * prev_states of (V[base + y0] + trans[y0][y] + emit[y], y0), and y is appended to `into`; unreachable y are left
  * out (jieba's `& prev_states_expect_next`). Returns the new length of `into`.
  */
-function relax(m: Model, ys: Int32Array, gen: number, bigBuf: Int32Array, nBig: number,
-  Vp: Float64Array, Vc: Float64Array, back: Uint8Array, out: number, e: Float64Array, into: Int32Array, k: number): number {
+function relax(
+  m: Model,
+  ys: Int32Array,
+  gen: number,
+  bigBuf: Int32Array,
+  nBig: number,
+  Vp: Float64Array,
+  Vc: Float64Array,
+  back: Uint8Array,
+  out: number,
+  e: Float64Array,
+  into: Int32Array,
+  k: number,
+): number {
   const n = m.nStates;
   const transT = m.transT;
   const prevMark = m.work.prevMark;
@@ -597,8 +652,17 @@ function isHanInternal(c: number): boolean {
 function isPySpace(c: number): boolean {
   if (c <= 0x20) return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20);
   if (c < 0x85) return false;
-  return c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 ||
-    c === 0x202f || c === 0x205f || c === 0x3000;
+  return (
+    c === 0x85 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
+  );
 }
 
 /** The non-han part of __cut_internal: re_skip_internal.split(blk), whitespace → x, other characters one by one. */

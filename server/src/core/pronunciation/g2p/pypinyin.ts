@@ -32,13 +32,26 @@ export type Style = (typeof Style)[keyof typeof Style];
 export function isPypinyinHan(cp: number): boolean {
   if (cp < 0x3007) return false;
   if (cp <= 0xffff) {
-    return cp === 0x3007 || (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x4e00 && cp <= 0x9fff)
-      || (cp >= 0xe815 && cp <= 0xe864) || (cp >= 0xf900 && cp <= 0xfaff);
+    return (
+      cp === 0x3007 ||
+      (cp >= 0x3400 && cp <= 0x4dbf) ||
+      (cp >= 0x4e00 && cp <= 0x9fff) ||
+      (cp >= 0xe815 && cp <= 0xe864) ||
+      (cp >= 0xf900 && cp <= 0xfaff)
+    );
   }
-  return (cp >= 0x20000 && cp <= 0x2a6df) || (cp >= 0x2a703 && cp <= 0x2b73f) || (cp >= 0x2b740 && cp <= 0x2b81d)
-    || (cp >= 0x2b825 && cp <= 0x2bf6e) || (cp >= 0x2c029 && cp <= 0x2ce93) || cp === 0x2d016
-    || (cp >= 0x2d11b && cp <= 0x2ebd9) || (cp >= 0x2f80a && cp <= 0x2fa1f) || (cp >= 0x30000 && cp <= 0x3134a)
-    || (cp >= 0x31350 && cp <= 0x32389);
+  return (
+    (cp >= 0x20000 && cp <= 0x2a6df) ||
+    (cp >= 0x2a703 && cp <= 0x2b73f) ||
+    (cp >= 0x2b740 && cp <= 0x2b81d) ||
+    (cp >= 0x2b825 && cp <= 0x2bf6e) ||
+    (cp >= 0x2c029 && cp <= 0x2ce93) ||
+    cp === 0x2d016 ||
+    (cp >= 0x2d11b && cp <= 0x2ebd9) ||
+    (cp >= 0x2f80a && cp <= 0x2fa1f) ||
+    (cp >= 0x30000 && cp <= 0x3134a) ||
+    (cp >= 0x31350 && cp <= 0x32389)
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -46,19 +59,88 @@ export function isPypinyinHan(cp: number): boolean {
 
 const INITIALS_STRICT = ['b', 'p', 'm', 'f', 'd', 't', 'n', 'l', 'g', 'k', 'h', 'j', 'q', 'x', 'zh', 'ch', 'sh', 'r', 'z', 'c', 's'];
 const INITIALS_NOT_STRICT = [...INITIALS_STRICT, 'y', 'w'];
-const FINALS = new Set(['i', 'u', 'ü', 'a', 'ia', 'ua', 'o', 'uo', 'e', 'ie', 'üe', 'ai', 'uai', 'ei', 'uei', 'ao', 'iao', 'ou', 'iou',
-  'an', 'ian', 'uan', 'üan', 'en', 'in', 'uen', 'ün', 'ang', 'iang', 'uang', 'eng', 'ing', 'ueng', 'ong', 'iong', 'er', 'ê']);
+const FINALS = new Set([
+  'i',
+  'u',
+  'ü',
+  'a',
+  'ia',
+  'ua',
+  'o',
+  'uo',
+  'e',
+  'ie',
+  'üe',
+  'ai',
+  'uai',
+  'ei',
+  'uei',
+  'ao',
+  'iao',
+  'ou',
+  'iou',
+  'an',
+  'ian',
+  'uan',
+  'üan',
+  'en',
+  'in',
+  'uen',
+  'ün',
+  'ang',
+  'iang',
+  'uang',
+  'eng',
+  'ing',
+  'ueng',
+  'ong',
+  'iong',
+  'er',
+  'ê',
+]);
 
 /** phonetic_symbol.phonetic_symbol, the one-character keys (RE_PHONETIC_SYMBOL). */
 const SYMBOL_1: Record<string, string> = {
-  'ā': 'a1', 'á': 'a2', 'ǎ': 'a3', 'à': 'a4', 'ē': 'e1', 'é': 'e2', 'ě': 'e3', 'è': 'e4',
-  'ō': 'o1', 'ó': 'o2', 'ǒ': 'o3', 'ò': 'o4', 'ī': 'i1', 'í': 'i2', 'ǐ': 'i3', 'ì': 'i4',
-  'ū': 'u1', 'ú': 'u2', 'ǔ': 'u3', 'ù': 'u4', 'ü': 'v', 'ǖ': 'v1', 'ǘ': 'v2', 'ǚ': 'v3', 'ǜ': 'v4',
-  'ń': 'n2', 'ň': 'n3', 'ǹ': 'n4', 'ḿ': 'm2', 'ế': 'ê2', 'ề': 'ê4',
+  ā: 'a1',
+  á: 'a2',
+  ǎ: 'a3',
+  à: 'a4',
+  ē: 'e1',
+  é: 'e2',
+  ě: 'e3',
+  è: 'e4',
+  ō: 'o1',
+  ó: 'o2',
+  ǒ: 'o3',
+  ò: 'o4',
+  ī: 'i1',
+  í: 'i2',
+  ǐ: 'i3',
+  ì: 'i4',
+  ū: 'u1',
+  ú: 'u2',
+  ǔ: 'u3',
+  ù: 'u4',
+  ü: 'v',
+  ǖ: 'v1',
+  ǘ: 'v2',
+  ǚ: 'v3',
+  ǜ: 'v4',
+  ń: 'n2',
+  ň: 'n3',
+  ǹ: 'n4',
+  ḿ: 'm2',
+  ế: 'ê2',
+  ề: 'ê4',
 };
 const RE_SYMBOL_1 = new RegExp(`[${Object.keys(SYMBOL_1).join('')}]`, 'gu');
 /** The keys longer than one character (a letter + a combining mark), replaced after the others. */
-const SYMBOL_N: Array<[string, string]> = [['m\u0304', 'm1'], ['m\u0300', 'm4'], ['ê\u0304', 'ê1'], ['ê\u030c', 'ê3']];
+const SYMBOL_N: Array<[string, string]> = [
+  ['m\u0304', 'm1'],
+  ['m\u0300', 'm4'],
+  ['ê\u0304', 'ê1'],
+  ['ê\u030c', 'ê3'],
+];
 
 /** style/_utils.replace_symbol_to_number */
 export function replaceSymbolToNumber(pinyin: string): string {
@@ -229,8 +311,14 @@ function load(): Data {
     const line = pos;
     pos = end + 1;
     if (end === line || text.charCodeAt(line) === 35 /* # */) continue;
-    if (end === line + 1) { section = text[line]!; continue; }
-    if (text.startsWith('S\t', line)) { syllables = text.slice(line + 2, end).split('\t'); continue; }
+    if (end === line + 1) {
+      section = text[line]!;
+      continue;
+    }
+    if (text.startsWith('S\t', line)) {
+      syllables = text.slice(line + 2, end).split('\t');
+      continue;
+    }
     const tab = text.indexOf('\t', line);
     if (section === 'C') {
       const cp = parseInt(text.slice(line, tab), 16);
@@ -238,7 +326,10 @@ function load(): Data {
       let v = 0;
       for (let i = tab + 1; i <= end; i++) {
         const c = i < end ? text.charCodeAt(i) : 44;
-        if (c === 44 /* , */) { allList.push(v); v = 0; } else v = v * 10 + c - 48;
+        if (c === 44 /* , */) {
+          allList.push(v);
+          v = 0;
+        } else v = v * 10 + c - 48;
       }
       allCount[cp] = allList.length - allStart[cp]!;
       first[cp] = allList[allStart[cp]!]!;
@@ -248,7 +339,10 @@ function load(): Data {
       let v = 0;
       for (let i = tab + 1; i <= end; i++) {
         const c = i < end ? text.charCodeAt(i) : 32;
-        if (c === 32) { phraseIdList.push(v); v = 0; } else v = v * 10 + c - 48;
+        if (c === 32) {
+          phraseIdList.push(v);
+          v = 0;
+        } else v = v * 10 + c - 48;
       }
     }
   }
@@ -263,13 +357,21 @@ function load(): Data {
     phraseIndex.set(key, k);
     firstUnit[key.charCodeAt(0)] = 1;
   }
-  if (!syllables.length || !phraseKeys.length) throw new Error('pypinyin.txt.gz: no data (regenerate it with scripts/g2p-data/pypinyin.py)');
+  if (!syllables.length || !phraseKeys.length)
+    throw new Error('pypinyin.txt.gz: no data (regenerate it with scripts/g2p-data/pypinyin.py)');
   data = {
     syllables,
     initials: syllables.map((s) => getInitials(s, true)),
     finals: syllables.map((s) => getFinalsTone3(s, true)),
-    first, allStart, allCount, all: Uint16Array.from(allList),
-    phraseKeys, phraseIndex, firstUnit, phraseOff: Int32Array.from(phraseOffList), phraseIds: Uint16Array.from(phraseIdList),
+    first,
+    allStart,
+    allCount,
+    all: Uint16Array.from(allList),
+    phraseKeys,
+    phraseIndex,
+    firstUnit,
+    phraseOff: Int32Array.from(phraseOffList),
+    phraseIds: Uint16Array.from(phraseIdList),
   };
   loadMs = performance.now() - t0;
   return data;
@@ -354,7 +456,7 @@ function convertWord(d: Data, s: string, a: number, b: number, out: ItemsBuilder
     for (let k = 0; k < b - a; k++) out.push(d.phraseIds[o + k]!, a + k, a + k + 1);
     return;
   }
-  for (let i = a; i < b; ) {
+  for (let i = a; i < b;) {
     const cp = s.codePointAt(i)!;
     const n = cp > 0xffff ? 2 : 1;
     const f = cp < MAX_CP ? d.first[cp]! : -1;
@@ -396,7 +498,7 @@ function mmsegConvert(d: Data, s: string, a: number, b: number, out: ItemsBuilde
     }
     if (phraseIndex(d, s.slice(r, b)) < 0) {
       // `for x in remain: yield x`: every character alone, even where a phrase would start later.
-      for (let i = r; i < b; ) {
+      for (let i = r; i < b;) {
         const n = s.codePointAt(i)! > 0xffff ? 2 : 1;
         convertWord(d, s, i, i + n, out);
         i += n;
@@ -421,7 +523,7 @@ export function pinyinItems(s: string): PinyinItems {
   const out = new ItemsBuilder();
   let runStart = 0;
   let runHan = false;
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     const cp = s.codePointAt(i)!;
     const n = cp > 0xffff ? 2 : 1;
     const han = isPypinyinHan(cp);

@@ -22,7 +22,10 @@ export async function readCapped(res: Response, max: number): Promise<Uint8Array
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > max) {
     await res.body?.cancel().catch(() => undefined);
-    throw new TeacherError(`the teacher's answer is ${declared} bytes, more than the limit of ${Math.round(max / 1048576)} MB (ttsDistill.teacher.httpMaxResponseMegabytes)`, false);
+    throw new TeacherError(
+      `the teacher's answer is ${declared} bytes, more than the limit of ${Math.round(max / 1048576)} MB (ttsDistill.teacher.httpMaxResponseMegabytes)`,
+      false,
+    );
   }
   if (!res.body) return new Uint8Array(0);
   const reader = res.body.getReader();
@@ -34,7 +37,10 @@ export async function readCapped(res: Response, max: number): Promise<Uint8Array
     size += value.length;
     if (size > max) {
       await reader.cancel().catch(() => undefined);
-      throw new TeacherError(`the teacher's answer passed the limit of ${Math.round(max / 1048576)} MB (ttsDistill.teacher.httpMaxResponseMegabytes): not kept`, false);
+      throw new TeacherError(
+        `the teacher's answer passed the limit of ${Math.round(max / 1048576)} MB (ttsDistill.teacher.httpMaxResponseMegabytes): not kept`,
+        false,
+      );
     }
     chunks.push(value);
   }
@@ -55,7 +61,12 @@ export function retryAfterMs(v: string | null, now = Date.now()): number | undef
  * `{"detail":[{"loc":[…],"msg":"…"}]}` (FastAPI's validation errors, HTTP 422); else the text.
  */
 export async function errorText(res: Response): Promise<string> {
-  const text = await readCapped(res, 64 * 1024).then((b) => Buffer.from(b).toString('utf8'), () => '').then((t) => t.slice(0, 500));
+  const text = await readCapped(res, 64 * 1024)
+    .then(
+      (b) => Buffer.from(b).toString('utf8'),
+      () => '',
+    )
+    .then((t) => t.slice(0, 500));
   try {
     const j = JSON.parse(text) as { error?: { message?: string } | string; detail?: unknown };
     const m = typeof j.error === 'string' ? j.error : j.error?.message;
@@ -68,7 +79,9 @@ export async function errorText(res: Response): Promise<string> {
       });
       if (parts.length) return parts.join('; ');
     }
-  } catch { /* not JSON */ }
+  } catch {
+    /* not JSON */
+  }
   return text || res.statusText;
 }
 
@@ -76,9 +89,19 @@ export async function errorText(res: Response): Promise<string> {
  * fetch without following redirects (a redirect to another host would carry the prompt audio and
  * the token there); a connection failure is a transient TeacherError, an abort is rethrown as is.
  */
-export async function callTeacher(base: string, path: string, init: { method: string; body?: RequestInit['body']; headers?: Record<string, string>; signal?: AbortSignal }): Promise<Response> {
+export async function callTeacher(
+  base: string,
+  path: string,
+  init: { method: string; body?: RequestInit['body']; headers?: Record<string, string>; signal?: AbortSignal },
+): Promise<Response> {
   try {
-    return await fetch(base + path, { method: init.method, body: init.body ?? null, headers: init.headers ?? {}, signal: init.signal ?? null, redirect: 'manual' });
+    return await fetch(base + path, {
+      method: init.method,
+      body: init.body ?? null,
+      headers: init.headers ?? {},
+      signal: init.signal ?? null,
+      redirect: 'manual',
+    });
   } catch (err) {
     if (init.signal?.aborted) throw init.signal.reason ?? err;
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
@@ -94,11 +117,17 @@ export async function callTeacher(base: string, path: string, init: { method: st
 export async function httpFailure(res: Response, explain?: (status: number, detail: string) => string | undefined): Promise<TeacherError> {
   if (res.status >= 300 && res.status < 400) {
     await res.body?.cancel().catch(() => undefined);
-    return new TeacherError(`HTTP ${res.status} from the teacher: redirects are not followed (the request carries the prompt audio); set the teacher URL to ${res.headers.get('location') ?? 'the final address'} if you trust it`, false);
+    return new TeacherError(
+      `HTTP ${res.status} from the teacher: redirects are not followed (the request carries the prompt audio); set the teacher URL to ${res.headers.get('location') ?? 'the final address'} if you trust it`,
+      false,
+    );
   }
   const detail = await errorText(res);
   const extra = explain?.(res.status, detail);
-  const err = new TeacherError(`HTTP ${res.status} from the teacher: ${detail}${extra ? ` (${extra})` : ''}`, res.status === 408 || res.status === 429 || res.status >= 500);
+  const err = new TeacherError(
+    `HTTP ${res.status} from the teacher: ${detail}${extra ? ` (${extra})` : ''}`,
+    res.status === 408 || res.status === 429 || res.status >= 500,
+  );
   const after = retryAfterMs(res.headers.get('retry-after'));
   if (after !== undefined) err.retryAfterMs = after;
   return err;
@@ -108,19 +137,28 @@ export async function httpFailure(res: Response, explain?: (status: number, deta
  * Checks that a 2xx answer is one complete WAV and brings it to the batch's format (16-bit mono
  * PCM at `sampleRate`): `converted` says from what, when it had to. Bad audio is a transient failure.
  */
-export async function wavAnswer(res: Response, sampleRate: number, maxBytes: number): Promise<{ wav: Uint8Array; header: WavHeader; converted?: string }> {
+export async function wavAnswer(
+  res: Response,
+  sampleRate: number,
+  maxBytes: number,
+): Promise<{ wav: Uint8Array; header: WavHeader; converted?: string }> {
   let wav: Uint8Array = await readCapped(res, maxBytes);
   let header: WavHeader;
   try {
     header = parseWavHeader(wav, wav.length);
   } catch (err) {
     const ct = res.headers.get('content-type') ?? 'no content type';
-    throw new TeacherError(`the teacher's answer is not a WAV file (${ct}, ${wav.length} bytes): ${err instanceof WavFormatError ? err.message : String(err)}`, true);
+    throw new TeacherError(
+      `the teacher's answer is not a WAV file (${ct}, ${wav.length} bytes): ${err instanceof WavFormatError ? err.message : String(err)}`,
+      true,
+    );
   }
-  if (header.truncated || header.dataBytes === 0) throw new TeacherError(`the teacher's WAV is ${header.truncated ? 'truncated' : 'empty'}`, true);
+  if (header.truncated || header.dataBytes === 0)
+    throw new TeacherError(`the teacher's WAV is ${header.truncated ? 'truncated' : 'empty'}`, true);
   const end = header.dataOffset + header.dataBytes + (header.dataBytes & 1);
   if (wav.length > end) throw new TeacherError(`the teacher's WAV has ${wav.length - end} byte(s) after its data chunk: not kept`, true);
-  if (header.sampleRate === sampleRate && header.channels === 1 && header.bitsPerSample === 16 && header.formatCode === 1) return { wav, header };
+  if (header.sampleRate === sampleRate && header.channels === 1 && header.bitsPerSample === 16 && header.formatCode === 1)
+    return { wav, header };
   // Every output of a batch has the same format, whatever the server sends.
   try {
     const d = decodeWav(wav);
@@ -190,7 +228,10 @@ export async function jsonAnswer(res: Response, max = 1024 * 1024): Promise<Reco
     text = Buffer.from(await readCapped(res, max)).toString('utf8');
   } catch (err) {
     if (!(err instanceof TeacherError)) throw err;
-    throw new TeacherError(`the teacher's JSON answer to ${new URL(res.url || 'http://x/').pathname} is larger than ${Math.round(max / 1024)} KiB: not read`, false);
+    throw new TeacherError(
+      `the teacher's JSON answer to ${new URL(res.url || 'http://x/').pathname} is larger than ${Math.round(max / 1024)} KiB: not read`,
+      false,
+    );
   }
   try {
     const v = JSON.parse(text) as unknown;

@@ -16,9 +16,11 @@ export function isHttpProtocol(v: unknown): v is HttpProtocol {
 
 /** Throws (a message naming the setting) for a protocol that is not one of HTTP_PROTOCOLS. */
 export function createHttpTeacher(protocol: unknown, opts: HttpTeacherOptions & { log?(message: string): void }): Teacher {
-  if (!isHttpProtocol(protocol)) throw new Error(`ttsDistill.teacher.httpProtocol ${JSON.stringify(protocol)} is not one of ${HTTP_PROTOCOLS.join(', ')}`);
+  if (!isHttpProtocol(protocol))
+    throw new Error(`ttsDistill.teacher.httpProtocol ${JSON.stringify(protocol)} is not one of ${HTTP_PROTOCOLS.join(', ')}`);
   const common = {
-    url: opts.url, ...(opts.token ? { token: opts.token } : {}),
+    url: opts.url,
+    ...(opts.token ? { token: opts.token } : {}),
     ...(opts.maxPromptBytes !== undefined ? { maxPromptBytes: opts.maxPromptBytes } : {}),
     ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}),
   };

@@ -17,7 +17,17 @@
  */
 import type { SynthesisResult, SynthesizeOptions, Teacher, TeacherG2P, TeacherHealth, TeacherTask } from '../types';
 import { TeacherError } from '../types';
-import { callTeacher, DEFAULT_MAX_RESPONSE_BYTES, errorText, httpFailure, jsonAnswer, localReadings, PromptFiles, uploadName, wavAnswer } from './common';
+import {
+  callTeacher,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  errorText,
+  httpFailure,
+  jsonAnswer,
+  localReadings,
+  PromptFiles,
+  uploadName,
+  wavAnswer,
+} from './common';
 
 export interface FastapiGatewayOptions {
   url: string;
@@ -45,9 +55,17 @@ export class FastapiGatewayTeacher implements Teacher {
   }
 
   async synthesize(task: TeacherTask, opts: SynthesizeOptions): Promise<SynthesisResult> {
-    if (!task.promptAudio) throw new TeacherError('the GLM-TTS FastAPI gateway clones a voice for every line: POST /api/v1/tts requires prompt_audio, and this line has none', false);
+    if (!task.promptAudio)
+      throw new TeacherError(
+        'the GLM-TTS FastAPI gateway clones a voice for every line: POST /api/v1/tts requires prompt_audio, and this line has none',
+        false,
+      );
     // FastAPI reads an empty form value as a missing one: prompt_text is required (422).
-    if (!task.promptText?.trim()) throw new TeacherError('the GLM-TTS FastAPI gateway requires the prompt\'s transcript (POST /api/v1/tts: prompt_text): give this line a prompt_text', false);
+    if (!task.promptText?.trim())
+      throw new TeacherError(
+        "the GLM-TTS FastAPI gateway requires the prompt's transcript (POST /api/v1/tts: prompt_text): give this line a prompt_text",
+        false,
+      );
     const prompt = await this.prompts.read(task.promptAudio);
     const form = new FormData();
     form.set('prompt_text', task.promptText);
@@ -57,21 +75,32 @@ export class FastapiGatewayTeacher implements Teacher {
     form.set('sample_rate', String(opts.sampleRate));
     form.set('use_cache', 'true');
     const res = await callTeacher(this.base, '/api/v1/tts', {
-      method: 'POST', body: form, headers: this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}, ...(opts.signal ? { signal: opts.signal } : {}),
+      method: 'POST',
+      body: form,
+      headers: this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {},
+      ...(opts.signal ? { signal: opts.signal } : {}),
     });
     if (!res.ok) {
       // 400 is the gateway's ValueError (bad input): permanent; 500 (CUDA out of memory…) is retried.
-      throw await httpFailure(res, (s) => (s === 500 ? 'the gateway\'s inference failed; if the GPU is out of memory, POST /api/v1/clear_vram frees it' : undefined));
+      throw await httpFailure(res, (s) =>
+        s === 500 ? "the gateway's inference failed; if the GPU is out of memory, POST /api/v1/clear_vram frees it" : undefined,
+      );
     }
     const { wav, header, converted } = await wavAnswer(res, opts.sampleRate, this.opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
     const notes = [
-      'the FastAPI gateway reports no readings and synthesises with use_phoneme=False: GLM-TTS\'s language model read every character (no G2P dictionary); readings are tts-distill\'s port of GLM-TTS\'s G2P, hints only',
+      "the FastAPI gateway reports no readings and synthesises with use_phoneme=False: GLM-TTS's language model read every character (no G2P dictionary); readings are tts-distill's port of GLM-TTS's G2P, hints only",
     ];
     if (converted) notes.push(`the server's WAV was ${converted}`);
     return {
-      ...localReadings(task.text, 'model'), readingsFrom: 'local-g2p',
-      wav, sampleRate: header.sampleRate, durationSeconds: header.durationSeconds, clonedVoice: true,
-      engine: `GLM-TTS FastAPI gateway @ ${this.base}`, dictionarySha256: null, note: notes.join('; '),
+      ...localReadings(task.text, 'model'),
+      readingsFrom: 'local-g2p',
+      wav,
+      sampleRate: header.sampleRate,
+      durationSeconds: header.durationSeconds,
+      clonedVoice: true,
+      engine: `GLM-TTS FastAPI gateway @ ${this.base}`,
+      dictionarySha256: null,
+      note: notes.join('; '),
     };
   }
 
@@ -81,7 +110,11 @@ export class FastapiGatewayTeacher implements Teacher {
       const res = await callTeacher(this.base, '/health', { method: 'GET', signal: AbortSignal.timeout(5000) });
       if (!res.ok) return { ok: false, backend: 'http', detail: `${where}: HTTP ${res.status} ${await errorText(res)}` };
       const j = (await jsonAnswer(res)) as { status?: unknown; service?: unknown };
-      return { ok: j.status === 'ok', backend: 'http', detail: `${where}: ${j.status === 'ok' ? 'reachable (the model loads on the first request)' : `unexpected /health answer ${JSON.stringify(j).slice(0, 100)}`}` };
+      return {
+        ok: j.status === 'ok',
+        backend: 'http',
+        detail: `${where}: ${j.status === 'ok' ? 'reachable (the model loads on the first request)' : `unexpected /health answer ${JSON.stringify(j).slice(0, 100)}`}`,
+      };
     } catch (err) {
       return { ok: false, backend: 'http', detail: err instanceof Error ? err.message : String(err) };
     }

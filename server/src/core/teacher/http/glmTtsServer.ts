@@ -24,7 +24,17 @@ import { readJsonLines, writeFileAtomic } from '../../batch/manifest';
 import { assertRegularOrAbsent } from '../../util/safeFs';
 import type { SynthesisResult, SynthesizeOptions, Teacher, TeacherG2P, TeacherHealth, TeacherTask } from '../types';
 import { TeacherError } from '../types';
-import { callTeacher, DEFAULT_MAX_RESPONSE_BYTES, errorText, httpFailure, jsonAnswer, localReadings, PromptFiles, uploadName, wavAnswer } from './common';
+import {
+  callTeacher,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  errorText,
+  httpFailure,
+  jsonAnswer,
+  localReadings,
+  PromptFiles,
+  uploadName,
+  wavAnswer,
+} from './common';
 
 export interface GlmTtsServerOptions {
   url: string;
@@ -55,8 +65,16 @@ export interface VoiceRecord {
 
 function isVoiceRecord(v: unknown): v is VoiceRecord {
   const r = v as VoiceRecord;
-  return typeof v === 'object' && v !== null && typeof r.server === 'string' && typeof r.voiceId === 'string' && /^ttsd_[0-9a-f]{24}$/.test(r.voiceId)
-    && typeof r.promptAudio === 'string' && typeof r.audioSha256 === 'string' && typeof r.promptText === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof r.server === 'string' &&
+    typeof r.voiceId === 'string' &&
+    /^ttsd_[0-9a-f]{24}$/.test(r.voiceId) &&
+    typeof r.promptAudio === 'string' &&
+    typeof r.audioSha256 === 'string' &&
+    typeof r.promptText === 'string'
+  );
 }
 
 /** The voice id of a prompt: a voice is its audio and its transcript (the server keeps both). */
@@ -101,18 +119,25 @@ export class GlmTtsServerTeacher implements Teacher {
     await assertRegularOrAbsent(file);
     this.runFile = file;
     this.records = await readJsonLines(file, isVoiceRecord);
-    for (const r of this.records) if (r.server === this.base) this.voices.set(this.key(r.promptAudio, r.audioSha256, r.promptText), r.voiceId);
+    for (const r of this.records)
+      if (r.server === this.base) this.voices.set(this.key(r.promptAudio, r.audioSha256, r.promptText), r.voiceId);
   }
 
   private explain(status: number, detail: string): string | undefined {
-    if (status === 401) return 'GLM-TTS-Server wants a JWT signed with a key enrolled in its authorized_keys.json: set the HTTP teacher token to one from its scripts/make_token.py (they expire after an hour by default)';
+    if (status === 401)
+      return 'GLM-TTS-Server wants a JWT signed with a key enrolled in its authorized_keys.json: set the HTTP teacher token to one from its scripts/make_token.py (they expire after an hour by default)';
     if (status === 403 && /admin/.test(detail)) return 'uploading a voice (POST /v1/voices) needs a key with the admin role';
-    if (status === 413) return 'the prompt audio is larger than the server\'s GLM_TTS_MAX_UPLOAD_BYTES';
+    if (status === 413) return "the prompt audio is larger than the server's GLM_TTS_MAX_UPLOAD_BYTES";
     return undefined;
   }
 
   /** The server's voice for this prompt: from the cache, or uploaded (once, even when many lines ask at the same time). */
-  private async voiceFor(file: string, prompt: { data: Buffer; sha256: string }, promptText: string, signal?: AbortSignal): Promise<string> {
+  private async voiceFor(
+    file: string,
+    prompt: { data: Buffer; sha256: string },
+    promptText: string,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const key = this.key(file, prompt.sha256, promptText);
     const known = this.voices.get(key);
     if (known) return known;
@@ -133,23 +158,47 @@ export class GlmTtsServerTeacher implements Teacher {
     form.set('prompt_text', promptText);
     form.set('prompt_audio', new Blob([prompt.data], { type: 'audio/wav' }), uploadName(file));
     form.set('voice_id', voiceId);
-    const res = await callTeacher(this.base, '/v1/voices', { method: 'POST', body: form, headers: this.auth(), ...(signal ? { signal } : {}) });
+    const res = await callTeacher(this.base, '/v1/voices', {
+      method: 'POST',
+      body: form,
+      headers: this.auth(),
+      ...(signal ? { signal } : {}),
+    });
     if (res.status === 409) {
       // Our id is derived from the audio and the transcript: an existing one is this voice, uploaded before (another run folder).
       await res.body?.cancel().catch(() => undefined);
-      const got = await callTeacher(this.base, `/v1/voices/${voiceId}`, { method: 'GET', headers: this.auth(), ...(signal ? { signal } : {}) });
+      const got = await callTeacher(this.base, `/v1/voices/${voiceId}`, {
+        method: 'GET',
+        headers: this.auth(),
+        ...(signal ? { signal } : {}),
+      });
       if (!got.ok) throw await httpFailure(got, (s, d) => this.explain(s, d));
       const meta = (await jsonAnswer(got)) as { prompt_text?: unknown };
-      if (meta.prompt_text !== promptText) throw new TeacherError(`GLM-TTS-Server already has a voice ${voiceId} with another transcript: delete it (DELETE /v1/voices/${voiceId}) and run again`, false);
+      if (meta.prompt_text !== promptText)
+        throw new TeacherError(
+          `GLM-TTS-Server already has a voice ${voiceId} with another transcript: delete it (DELETE /v1/voices/${voiceId}) and run again`,
+          false,
+        );
     } else if (!res.ok) {
       throw await httpFailure(res, (s, d) => this.explain(s, d));
     } else {
       const j = (await jsonAnswer(res)) as { voice_id?: unknown };
-      if (j.voice_id !== voiceId) throw new TeacherError(`GLM-TTS-Server registered the prompt as ${JSON.stringify(j.voice_id)}, not as the voice id asked for (${voiceId})`, true);
+      if (j.voice_id !== voiceId)
+        throw new TeacherError(
+          `GLM-TTS-Server registered the prompt as ${JSON.stringify(j.voice_id)}, not as the voice id asked for (${voiceId})`,
+          true,
+        );
       this.uploads++;
       this.opts.log?.(`GLM-TTS-Server: uploaded ${file} as voice ${voiceId}`);
     }
-    await this.remember({ server: this.base, voiceId, promptAudio: file, audioSha256: prompt.sha256, promptText, uploadedAt: new Date().toISOString() });
+    await this.remember({
+      server: this.base,
+      voiceId,
+      promptAudio: file,
+      audioSha256: prompt.sha256,
+      promptText,
+      uploadedAt: new Date().toISOString(),
+    });
     return voiceId;
   }
 
@@ -172,7 +221,10 @@ export class GlmTtsServerTeacher implements Teacher {
   private speech(text: string, voice: string | undefined, signal?: AbortSignal): Promise<Response> {
     const body = { model: this.opts.model ?? 'glm-tts', input: text, ...(voice ? { voice } : {}), response_format: 'wav' };
     return callTeacher(this.base, '/v1/audio/speech', {
-      method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...this.auth() }, ...(signal ? { signal } : {}),
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', ...this.auth() },
+      ...(signal ? { signal } : {}),
     });
   }
 
@@ -181,12 +233,19 @@ export class GlmTtsServerTeacher implements Teacher {
   }
 
   async synthesize(task: TeacherTask, opts: SynthesizeOptions): Promise<SynthesisResult> {
-    if ([...task.text].length > MAX_INPUT_CHARS) throw new TeacherError(`GLM-TTS-Server takes at most ${MAX_INPUT_CHARS} characters of text; this line has ${[...task.text].length}: split it`, false);
+    if ([...task.text].length > MAX_INPUT_CHARS)
+      throw new TeacherError(
+        `GLM-TTS-Server takes at most ${MAX_INPUT_CHARS} characters of text; this line has ${[...task.text].length}: split it`,
+        false,
+      );
     let voice: string | undefined;
     let prompt: { data: Buffer; sha256: string } | undefined;
     if (task.promptAudio) {
       if (!task.promptText?.trim()) {
-        throw new TeacherError('GLM-TTS-Server registers a voice from a prompt audio and its transcript (POST /v1/voices requires prompt_text): give this line a prompt_text', false);
+        throw new TeacherError(
+          'GLM-TTS-Server registers a voice from a prompt audio and its transcript (POST /v1/voices requires prompt_text): give this line a prompt_text',
+          false,
+        );
       }
       prompt = await this.prompts.read(task.promptAudio);
       voice = await this.voiceFor(task.promptAudio, prompt, task.promptText, opts.signal);
@@ -204,14 +263,22 @@ export class GlmTtsServerTeacher implements Teacher {
     if (!res.ok) throw await httpFailure(res, (s, d) => this.explain(s, d));
     const { wav, header, converted } = await wavAnswer(res, opts.sampleRate, this.opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
     const notes = [
-      'GLM-TTS-Server reports no readings: readings and phonemes are tts-distill\'s port of GLM-TTS\'s G2P, an estimate (the server reads phonemes only when started with GLM_TTS_USE_PHONEME=1)',
-      voice ? `voice ${voice}` : 'no prompt audio: the server\'s default voice spoke (GLM_TTS_DEFAULT_VOICE, else a voice named "default", else its only voice)',
+      "GLM-TTS-Server reports no readings: readings and phonemes are tts-distill's port of GLM-TTS's G2P, an estimate (the server reads phonemes only when started with GLM_TTS_USE_PHONEME=1)",
+      voice
+        ? `voice ${voice}`
+        : 'no prompt audio: the server\'s default voice spoke (GLM_TTS_DEFAULT_VOICE, else a voice named "default", else its only voice)',
     ];
     if (converted) notes.push(`the server's WAV was ${converted}`);
     return {
-      ...localReadings(task.text, 'estimate'), readingsFrom: 'local-g2p',
-      wav, sampleRate: header.sampleRate, durationSeconds: header.durationSeconds, clonedVoice: !!voice,
-      engine: `GLM-TTS-Server (${this.opts.model ?? 'glm-tts'}) @ ${this.base}`, dictionarySha256: null, note: notes.join('; '),
+      ...localReadings(task.text, 'estimate'),
+      readingsFrom: 'local-g2p',
+      wav,
+      sampleRate: header.sampleRate,
+      durationSeconds: header.durationSeconds,
+      clonedVoice: !!voice,
+      engine: `GLM-TTS-Server (${this.opts.model ?? 'glm-tts'}) @ ${this.base}`,
+      dictionarySha256: null,
+      note: notes.join('; '),
     };
   }
 
@@ -219,9 +286,19 @@ export class GlmTtsServerTeacher implements Teacher {
     const where = `GLM-TTS-Server at ${this.base}`;
     try {
       const ready = await callTeacher(this.base, '/ready', { method: 'GET', signal: AbortSignal.timeout(5000) });
-      if (!ready.ok) return { ok: false, backend: 'http', detail: `${where}: GET /ready gave HTTP ${ready.status} ${await errorText(ready)} (is it a GLM-TTS-Server?)` };
+      if (!ready.ok)
+        return {
+          ok: false,
+          backend: 'http',
+          detail: `${where}: GET /ready gave HTTP ${ready.status} ${await errorText(ready)} (is it a GLM-TTS-Server?)`,
+        };
       const r = (await jsonAnswer(ready)) as { ready?: unknown; mock?: unknown; error?: unknown };
-      if (r.ready !== true) return { ok: false, backend: 'http', detail: `${where}: the model is not loaded${typeof r.error === 'string' ? `: ${r.error}` : ' yet'}` };
+      if (r.ready !== true)
+        return {
+          ok: false,
+          backend: 'http',
+          detail: `${where}: the model is not loaded${typeof r.error === 'string' ? `: ${r.error}` : ' yet'}`,
+        };
       const status = await callTeacher(this.base, '/status', { method: 'GET', headers: this.auth(), signal: AbortSignal.timeout(5000) });
       if (!status.ok) {
         const e = await httpFailure(status, (s, d) => this.explain(s, d));
@@ -229,7 +306,12 @@ export class GlmTtsServerTeacher implements Teacher {
       }
       const s = (await jsonAnswer(status)) as { sample_rate?: unknown; voices?: unknown; version?: unknown };
       const mock = r.mock === true ? '; MOCK inference (a 440 Hz tone, not speech)' : '';
-      return { ok: true, backend: 'http', engine: `GLM-TTS-Server ${typeof s.version === 'string' ? s.version : ''}`.trim(), detail: `${where}: ready, ${String(s.sample_rate ?? '?')} Hz, ${String(s.voices ?? '?')} voice(s)${mock}` };
+      return {
+        ok: true,
+        backend: 'http',
+        engine: `GLM-TTS-Server ${typeof s.version === 'string' ? s.version : ''}`.trim(),
+        detail: `${where}: ready, ${String(s.sample_rate ?? '?')} Hz, ${String(s.voices ?? '?')} voice(s)${mock}`,
+      };
     } catch (err) {
       return { ok: false, backend: 'http', detail: err instanceof Error ? err.message : String(err) };
     }
