@@ -286,6 +286,7 @@ export function startServer(connection: Connection): void {
     if (d.kind === 'tasks' && d.tasks) {
       // The lines in view and those just edited go to the readings workers first (the pass waits a little for them).
       await readingsFeature.prepare(d, settings);
+      if (TRACE) process.stderr.write(`prepared in ${(performance.now() - t0).toFixed(1)} ms\n`);
       if (!isCurrent()) return;
       const analyzers = analyzerFactories.map((f) => f(settings, d)).filter((a): a is TaskLineAnalyzer => !!a);
       // Polyphone flags: lines whose readings are not computed yet are left for the workers (see features/readings.ts).

@@ -221,17 +221,7 @@ export class ReadingsPool {
     // Two batches per worker: one computing, one waiting, so a worker never idles on a round trip.
     for (const slot of slots) {
       while (slot.busy < 2 && this.queueHead < this.queue.length) {
-        if (slot.key !== config.key) {
-          slot.worker.postMessage({
-            type: 'config',
-            key: config.key,
-            dict: config.dict,
-            able: config.able,
-            student: config.student,
-            raisedOnly: config.raisedOnly,
-          } satisfies ReadingsWorkerRequest);
-          slot.key = config.key;
-        }
+        this.configureSlot(slot, config);
         const texts = this.takeBatch().filter((t) => !this.results.has(t));
         if (!texts.length) continue;
         const id = this.nextId++;
@@ -275,18 +265,16 @@ export class ReadingsPool {
     if (this.disposed) return;
     const config = this.config;
     for (const slot of this.ensureWorkers()) {
-      if (config && slot.key !== config.key) {
-        slot.worker.postMessage({
-          type: 'config',
-          key: config.key,
-          dict: config.dict,
-          able: config.able,
-          student: config.student,
-          raisedOnly: config.raisedOnly,
-        } satisfies ReadingsWorkerRequest);
-        slot.key = config.key;
-      }
+      if (config) this.configureSlot(slot, config);
     }
+  }
+
+  /** Sends the configuration to a worker that does not have it yet. */
+  private configureSlot(slot: Slot, config: VerdictConfig): void {
+    if (slot.key === config.key) return;
+    const { key, dict, able, student, raisedOnly } = config;
+    slot.worker.postMessage({ type: 'config', key, dict, able, student, raisedOnly } satisfies ReadingsWorkerRequest);
+    slot.key = key;
   }
 
   private ensureWorkers(): Slot[] {

@@ -1,4 +1,4 @@
-import { posseg } from './jieba';
+import { isPySpace, posseg } from './jieba';
 import {
   NO_PINYIN,
   isPypinyinHan,
@@ -40,23 +40,6 @@ export class G2PError extends Error {
       `GLM-TTS's G2P fails on ${String.fromCodePoint(cp)} (U+${cp.toString(16).toUpperCase()}, offset ${index}): pypinyin gives it no initial and no final, glm_g2p.py raises IndexError`,
     );
   }
-}
-
-/** Python str.isspace() (= `\s` in a str pattern). */
-function isPySpace(c: number): boolean {
-  return (
-    (c >= 0x09 && c <= 0x0d) ||
-    (c >= 0x1c && c <= 0x20) ||
-    c === 0x85 ||
-    c === 0xa0 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000
-  );
 }
 
 /** A character glm_g2p's first two re.sub calls turn into (a run collapsing to one) '，'. */

@@ -648,8 +648,8 @@ function isHanInternal(c: number): boolean {
   return (c >= 0x4e00 && c <= 0x9fd5) || isAlnum(c) || c === 0x2b || c === 0x23 || c === 0x26 || c === 0x2e || c === 0x5f;
 }
 
-/** Python's `\s` on str patterns (Py_UNICODE_ISSPACE). */
-function isPySpace(c: number): boolean {
+/** Python's `\s` on str patterns (Py_UNICODE_ISSPACE), = str.isspace(). */
+export function isPySpace(c: number): boolean {
   if (c <= 0x20) return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20);
   if (c < 0x85) return false;
   return (
