@@ -77,7 +77,7 @@ export function capFindings(findings: Finding[], max: number): Finding[] {
   return withLimitNotice(kept, counts, max);
 }
 
-function inOrder(b: Finding[]): boolean {
+export function inOrder(b: Finding[]): boolean {
   for (let i = 1; i < b.length; i++) if (comparePos(b[i - 1]!.range.start, b[i]!.range.start) > 0) return false;
   return true;
 }

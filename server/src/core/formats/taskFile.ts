@@ -7,6 +7,7 @@ import {
   comparePos,
   type Finding,
   FindingCollector,
+  inOrder,
   type LineFinding,
   type Range,
   type RelatedInformation,
@@ -959,7 +960,7 @@ export class TaskFileModel {
             if (af.severity === sev) bucket.push({ ...af, range: audioRange(e) });
       }
       if (inLines < max) bucket.push(...mine.slice(0, max - inLines));
-      bucket.sort((x, y) => comparePos(x.range.start, y.range.start));
+      if (!inOrder(bucket)) bucket.sort((x, y) => comparePos(x.range.start, y.range.start));
       const taken = Math.min(room, total);
       for (let k = 0; k < taken; k++) result.push(bucket[k]!);
       left[sev] = total - taken;
