@@ -74,6 +74,8 @@ export interface ReadingsPoolOptions {
   log?: (message: string) => void;
 }
 
+/** Texts whose verdicts are kept (as many lines as the line cache keeps readings). */
+const MAX_RESULTS = 400_000;
 const NONE: PolyphoneVerdict[] = [];
 Object.freeze(NONE);
 
@@ -254,6 +256,14 @@ export class ReadingsPool {
       this.known.delete(t);
       const r = results[i]!;
       this.results.set(t, r.length ? r : NONE);
+    }
+    if (this.results.size > MAX_RESULTS) {
+      // The oldest tenth goes (texts read first are the least likely to be asked again; a line asked again is recomputed).
+      let drop = Math.ceil(MAX_RESULTS / 10);
+      for (const t of this.results.keys()) {
+        if (drop-- <= 0) break;
+        this.results.delete(t);
+      }
     }
     this.deliveries++;
     for (const w of [...this.waiters]) if (w.texts.every((t) => this.results.has(t))) w.done();
