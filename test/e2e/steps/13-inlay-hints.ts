@@ -28,8 +28,16 @@ export default {
     await h.screenshot('inlay-hints');
 
     // Problems: no entry per polyphone any more (the issue counted 812 information entries), only real problems.
-    await h.until("the sample file's problems", async () => (await h.problems()).some((p) => p.file?.includes('sample')));
-    const rows = (await h.problems()).filter((p) => p.file?.includes('sample'));
+    // The warnings come with the student's verdicts (the readings workers load it first): wait for them.
+    let rows: Awaited<ReturnType<typeof h.problems>> = [];
+    await h.until(
+      "the sample file's problems, with the student's warnings",
+      async () => {
+        rows = (await h.problems()).filter((p) => p.file?.includes('sample'));
+        return rows.some((p) => p.severity === 'warning' && /ambiguous/.test(p.message));
+      },
+      60_000,
+    );
     const by = (s: string) => rows.filter((p) => p.severity === s).length;
     h.log(
       `Problems for sample/sample.tasks.jsonl after opening: ${rows.length} (${by('error')} errors, ${by('warning')} warnings, ${by('info')} information, ${by('hint')} hints)`,
