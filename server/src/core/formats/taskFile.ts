@@ -813,7 +813,7 @@ export class TaskFileModel {
     const key = `${dialect}\u0000${analyzersVersion}\u0000${opts.maxPerFile}\u0000${JSON.stringify([opts.promptAudio, opts.promptQa ?? null])}`;
     const kept = this.kept;
     if (kept && opts.incremental && kept.key === key && kept.entries === this.entries && kept.lineCount === this.entries.length)
-      return this.validateChanged(kept, opts, analyzers, recheck);
+      return this.validateChanged(kept, opts, analyzers, analyzersVersion, recheck);
     this.kept = undefined;
     this.replaced.clear();
 
@@ -885,11 +885,16 @@ export class TaskFileModel {
    * their results): those lines are brought up to date, the per-severity line lists and totals
    * patched, and the published list rebuilt from the lists, walking only as many lines as it shows.
    */
-  private validateChanged(kept: Maintained, opts: TaskValidationOptions, analyzers: TaskLineAnalyzer[], recheck: boolean): Finding[] {
+  private validateChanged(
+    kept: Maintained,
+    opts: TaskValidationOptions,
+    analyzers: TaskLineAnalyzer[],
+    analyzersVersion: string,
+    recheck: boolean,
+  ): Finding[] {
     const dialect = this.dialect.dialect;
     const entries = this.entries;
     const lastIndex = entries.length - 1;
-    const analyzersVersion = analyzers.map((a) => a.version).join('|');
     const touched = new Map<number, Uint32Array>();
     for (const [i, old] of this.replaced) {
       kept.pending.delete(old);
