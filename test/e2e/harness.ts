@@ -83,7 +83,8 @@ export class Harness {
 
   // ---- keyboard & palette -------------------------------------------------------------
 
-  private get quickInput(): Locator {
+  /** The Quick Input's text box (visible while a quick pick or the palette is open). */
+  get quickInput(): Locator {
     return this.page.locator('.quick-input-widget input.input');
   }
 
