@@ -227,3 +227,49 @@ describe('language server over JSON-RPC: a big task file is published progressiv
     );
   });
 });
+
+describe('language server over JSON-RPC: the first pass over a big file publishes what it found so far', () => {
+  let client: LspTestClient;
+  let root: string;
+  before(async () => {
+    root = mkdtempSync(path.join(tmpdir(), 'tts-partial-'));
+    writeFileSync(path.join(root, 'p.wav'), makeWav({ seconds: 4 }));
+    // At the first yield of the pass rather than after 250 ms: the same on a fast machine and a slow one.
+    process.env.TTS_DISTILL_PARTIAL_AFTER_MS = '0';
+    try {
+      client = await LspTestClient.start({ rootDir: root, settings: {} });
+    } finally {
+      delete process.env.TTS_DISTILL_PARTIAL_AFTER_MS;
+    }
+  });
+  after(async () => {
+    await client.stop();
+  });
+
+  it('errors of the first lines first, then the whole file; a later complete pass publishes once, at its end', async () => {
+    const N = 30_000;
+    const lines = Array.from({ length: N }, (_, i) => task(`今天天气很好${i}`, `u${i}`));
+    lines[3] = '{"broken": ';
+    lines[N - 5] = '{"broken": ';
+    const seen: Array<{ version?: number; errors: number[] }> = [];
+    client.connection.onNotification(
+      'textDocument/publishDiagnostics',
+      (p: { uri: string; version?: number; diagnostics: Diagnostic[] }) => {
+        client.diagnostics.set(p.uri, p as never);
+        seen.push({ version: p.version, errors: p.diagnostics.filter((d) => d.severity === 1).map((d) => d.range.start.line) });
+      },
+    );
+    const uri = await client.open(path.join(root, 'big.tasks.jsonl'), lines.join('\n') + '\n');
+    await client.waitForDiagnostics(uri, (d) => d.some((x) => x.severity === 1 && x.range.start.line === N - 5), 60000);
+    assert.deepEqual(seen[0]!.errors, [3], 'the first publication: the error of line 4, before the pass reached the end');
+    assert.deepEqual(seen[seen.length - 1]!.errors, [3, N - 5]);
+
+    // Settings or files changed: the complete pass keeps the last publication until it is done.
+    const from = seen.length;
+    await client.request('ttsDistill/revalidate', {});
+    const deadline = Date.now() + 30000;
+    while (seen.length === from && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(seen.length > from, 'published again');
+    for (const p of seen.slice(from)) assert.deepEqual(p.errors, [3, N - 5], 'no partial list after the first pass');
+  });
+});

@@ -1,6 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PENDING_FINDINGS, TaskFileModel, type TaskLineAnalyzer, type TaskValidationOptions } from '../../server/src/core/formats/taskFile';
+import {
+  PENDING_FINDINGS,
+  type PromptAudioStatus,
+  TaskFileModel,
+  type TaskLineAnalyzer,
+  type TaskValidationOptions,
+} from '../../server/src/core/formats/taskFile';
 import type { LineFinding } from '../../server/src/core/findings';
 import { seededRandom } from '../../server/src/core/student/prng';
 
@@ -73,6 +79,111 @@ describe('task file validation after in-place edits', () => {
         assert.equal(model.pendingLines, fresh.pendingLines, `pending lines after edit ${step}`);
       }
     });
+
+  it('results arriving text by text (TaskLineAnalyzer.arrived): only those lines are asked again, same result', async () => {
+    const rand = seededRandom(7);
+    const n = 400;
+    // A third of the lines wait for one of 50 texts, some shared by several lines.
+    const make = (i: number) =>
+      rand() < 0.35 ? line(`待${Math.floor(rand() * 50)}`, `w${i}_${Math.floor(rand() * 1000)}`) : variant(rand, i);
+    const lines = Array.from({ length: n }, (_, i) => make(i));
+    // Lines whose text has 待 wait until the text is in `ready`; `arrived` reports what became ready since the last call.
+    const ready = new Set<string>();
+    let news: string[] = [];
+    let asked = 0;
+    const byText = (recheckPending: boolean, withArrivals: boolean): TaskLineAnalyzer => {
+      const base = analyzer(true);
+      return {
+        version: 'test-1',
+        recheckPending,
+        ...(withArrivals
+          ? {
+              arrived: () => {
+                const out = news;
+                news = [];
+                return out;
+              },
+            }
+          : {}),
+        analyze(p) {
+          asked++;
+          const t = p.get('text') ?? '';
+          if (t.includes('待') && !ready.has(t)) return PENDING_FINDINGS as LineFinding[];
+          return base.analyze(p);
+        },
+      };
+    };
+    const textOf = (l: string) => /"syn_text": "([^"]*)"/.exec(l)?.[1] ?? '';
+    const model = new TaskFileModel(lines.join('\n') + '\n');
+    await model.validate(options(byText(false, true), false, 40));
+    const waiting = () => [...new Set(lines.map(textOf).filter((t) => t.includes('待') && !ready.has(t)))];
+    assert.ok(waiting().length > 20, `${waiting().length} distinct pending texts to start with`);
+    for (let step = 0; waiting().length; step++) {
+      const w = waiting();
+      const batch = w.filter(() => rand() < 0.3);
+      if (!batch.length) batch.push(w[0]!);
+      for (const t of batch) ready.add(t);
+      news.push(...batch);
+      // Now and then an edit as well.
+      if (step % 3 === 0) {
+        const at = Math.floor(rand() * n);
+        const next = make(at);
+        model.applyChanges([{ range: { start: { line: at, character: 0 }, end: { line: at, character: lines[at]!.length } }, text: next }]);
+        lines[at] = next;
+      }
+      asked = 0;
+      const got = await model.validate(options(byText(true, true), true, 40));
+      const askedNow = asked;
+      const fresh = new TaskFileModel(lines.join('\n') + '\n');
+      const want = await fresh.validate(options(byText(false, false), false, 40));
+      assert.deepEqual(got, want, `after batch ${step}`);
+      assert.equal(model.pendingLines, fresh.pendingLines, `pending lines after batch ${step}`);
+      const arrivedLines = lines.filter((l) => batch.includes(textOf(l))).length;
+      assert.ok(askedNow <= arrivedLines + 1, `batch ${step}: ${askedNow} lines asked again for ${arrivedLines} whose results arrived`);
+    }
+  });
+
+  it('prompt audio whose status changes (read, measured, deleted): the lines using it follow, same result', async () => {
+    const rand = seededRandom(11);
+    const n = 300;
+    const lines = Array.from({ length: n }, (_, i) => variant(rand, i));
+    const STATES: PromptAudioStatus[] = [
+      { state: 'pending' },
+      { state: 'missing', path: 'x' },
+      { state: 'ok', path: 'x', channels: 1, sampleRate: 24000, durationSeconds: 4, truncated: false },
+      { state: 'ok', path: 'x', channels: 2, sampleRate: 8000, durationSeconds: 40, truncated: false },
+    ];
+    const status = new Map<string, PromptAudioStatus>([
+      ['p0.wav', STATES[0]!],
+      ['p1.wav', STATES[0]!],
+      ['p2.wav', STATES[0]!],
+    ]);
+    const opts = (incremental: boolean): TaskValidationOptions => ({
+      ...options(analyzer(true), incremental, 60),
+      promptAudioStatus: (written) => status.get(written) ?? STATES[0]!,
+    });
+    const model = new TaskFileModel(lines.join('\n') + '\n');
+    await model.validate(opts(false));
+    let differed = 0;
+    for (let step = 0; step < 40; step++) {
+      const path = `p${Math.floor(rand() * 3)}.wav`;
+      status.set(path, STATES[Math.floor(rand() * STATES.length)]!);
+      if (step % 4 === 0) {
+        const at = Math.floor(rand() * n);
+        const next = variant(rand, at);
+        model.applyChanges([{ range: { start: { line: at, character: 0 }, end: { line: at, character: lines[at]!.length } }, text: next }]);
+        lines[at] = next;
+      }
+      const before = JSON.stringify(
+        await new TaskFileModel(lines.join('\n') + '\n').validate({ ...opts(false), promptAudioStatus: () => STATES[0]! }),
+      );
+      const got = await model.validate(opts(true));
+      const want = await new TaskFileModel(lines.join('\n') + '\n').validate(opts(false));
+      assert.deepEqual(got, want, `after step ${step} (${path})`);
+      if (JSON.stringify(want) !== before) differed++;
+    }
+    assert.ok(differed > 20, `the statuses changed the findings in ${differed} of 40 steps`);
+  });
 
   it('lines added or removed, or another analyzer version: a complete pass again', async () => {
     const lines = Array.from({ length: 50 }, (_, i) => line(TEXTS[i % TEXTS.length]!, `n${i}`));

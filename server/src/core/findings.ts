@@ -51,6 +51,21 @@ export function atLine(line: number, f: LineFinding): Finding {
   return { ...rest, range: range(line, start, end) };
 }
 
+const placed = new WeakMap<LineFinding, Finding>();
+
+/**
+ * `atLine`, the same object again while the line finding stays at that line: a big file's passes
+ * publish the same 5,000 findings over and over, and the language server caches their diagnostics
+ * by identity. The result is shared: never modify it.
+ */
+export function atLineShared(line: number, f: LineFinding): Finding {
+  const hit = placed.get(f);
+  if (hit && hit.range.start.line === line) return hit;
+  const made = atLine(line, f);
+  placed.set(f, made);
+  return made;
+}
+
 /**
  * Caps the findings of one file: errors first, then warnings, then the rest, each group in
  * document order; when some are left out, one last finding says how many.

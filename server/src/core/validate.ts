@@ -1,6 +1,13 @@
 import { capFindings, type Finding } from './findings';
 import type { Settings } from './settings';
-import { type PromptAudioStatus, resolvePromptAudio, type TaskDialect, TaskFileModel, type TaskLineAnalyzer } from './formats/taskFile';
+import {
+  type PromptAudioStatus,
+  resolvePromptAudio,
+  type TaskDialect,
+  TaskFileModel,
+  type TaskLineAnalyzer,
+  type TaskValidationOptions,
+} from './formats/taskFile';
 import { documentKind, type DocumentKind } from './formats/documentKind';
 import { validateDictionaryText } from './formats/dictFile';
 import { dictionaryFindings, taskLineAnalyzers } from './pronunciation/checks';
@@ -21,6 +28,8 @@ export interface DocumentChecks {
   chunkLines?: number;
   /** Only edits changed since the last validation of this model (see TaskFileModel.validate). */
   incremental?: boolean;
+  /** What a long complete pass has found so far, handed over once (see TaskValidationOptions.partial). */
+  partial?: TaskValidationOptions['partial'];
 }
 
 export interface DocumentValidation {
@@ -60,6 +69,7 @@ export async function validateDocument(
     ...(checks.isCancelled ? { isCancelled: checks.isCancelled } : {}),
     ...(checks.chunkLines ? { chunkLines: checks.chunkLines } : {}),
     ...(checks.incremental ? { incremental: true } : {}),
+    ...(checks.partial ? { partial: checks.partial } : {}),
   });
   return { dialect: model.dialect.dialect, dialectSource: model.dialect.source, findings };
 }

@@ -27,7 +27,7 @@ import { PENDING_FINDINGS, type ParsedTaskLine, type TaskLineAnalyzer } from '..
 import type { PronunciationWorkspace } from '../core/pronunciation/checks';
 import { POLYPHONE_CODE, polyphoneVerdicts } from '../core/pronunciation/polyphones';
 import { AbleList } from '../core/pronunciation/g2p/ableList';
-import { candidateReadings, defaultReading, type ReadingSource, sourceAt } from '../core/pronunciation/teacherReadings';
+import { candidateReadings, defaultReading, g2pReadingsOf, type ReadingSource, sourceAt } from '../core/pronunciation/teacherReadings';
 import { isHan } from '../core/formats/notation';
 import { linePredict } from '../core/pronunciation/lineCache';
 import { ReadingsPool } from '../core/pronunciation/readingsPool';
@@ -56,6 +56,8 @@ export interface ReadingsFeature {
   prepare(doc: OpenDocument, settings: Settings): Promise<void>;
   /** After a completed pass: sends the lines still pending to the workers. */
   afterPass(doc: OpenDocument): void;
+  /** After a pass's diagnostics were written to the client. */
+  published(doc: OpenDocument): void;
   /** After an edit was applied to the model: the changed lines are analysed at once in the next pass. */
   edited(doc: OpenDocument, changes: ReadonlyArray<{ range?: { start: { line: number } }; text: string }>): void;
   closed(uri: string): void;
@@ -72,11 +74,13 @@ const VIEW_WAIT_MS = 250;
 const NONE: readonly LineFinding[] = Object.freeze([]);
 
 interface DocState {
-  /** Raw line text → its decoded task text, for lines waiting for their verdicts. */
-  pending: Map<string, string>;
+  /** Texts whose verdicts arrived since the last pass looked (TaskLineAnalyzer.arrived). */
+  arrived: Set<string>;
+  /** A line of the current pass is waiting for its verdicts (the workers' results then call for a pass). */
+  waiting: boolean;
   /** Texts of pending lines not sent to the workers yet (sent in batches as a pass finds them). */
   unsent: string[];
-  /** Raw texts of lines just edited: their verdicts are awaited by the next pass. */
+  /** Texts of lines just edited: their verdicts are awaited by the next pass. */
   hot: Set<string>;
   view?: { start: number; end: number };
   /** The pool's delivery count at the last pass: when it changed, the next pass looks at the pending lines again. */
@@ -87,21 +91,23 @@ interface DocState {
 
 export function register(ctx: ServerContext, api: PronunciationApi, hooks: { progress(uri: string): void }): ReadingsFeature {
   const states = new Map<string, DocState>();
+  let g2pLoaded = false;
   const pool = new ReadingsPool({
     log: ctx.log,
     workers: process.env.TTS_DISTILL_READING_WORKERS !== undefined ? Number(process.env.TTS_DISTILL_READING_WORKERS) : undefined,
   });
   api.loadStudentHere(!pool.canUseWorkers);
-  pool.onResults(() => {
+  pool.onResults((texts) => {
     for (const [uri, st] of states) {
-      if (!st.pending.size && !ctx.getDocument(uri)?.tasks?.pendingLines) continue;
+      if (!st.waiting && !ctx.getDocument(uri)?.tasks?.pendingLines) continue;
+      for (const t of texts) st.arrived.add(t);
       hooks.progress(uri);
     }
   });
 
   const stateOf = (uri: string): DocState => {
     let st = states.get(uri);
-    if (!st) states.set(uri, (st = { pending: new Map(), unsent: [], hot: new Set(), deliveries: -1 }));
+    if (!st) states.set(uri, (st = { arrived: new Set(), waiting: false, unsent: [], hot: new Set(), deliveries: -1 }));
     return st;
   };
 
@@ -133,16 +139,23 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
     const able = w.able;
     const recorded = w.recorded;
     const key = [raisedOnly ? 'raised' : 'all', dict.version, able.version, w.studentRef.version, recorded?.version ?? '-'].join('|');
-    pool.configure({
-      key,
-      dict: { version: dict.version, entries: [...dict.entries.values()] },
-      able: able === AbleList.bundled ? { version: able.version } : { version: able.version, chars: able.chars(), origin: able.origin },
-      student: w.studentRef.version ? { file: w.studentRef.file } : null,
-      raisedOnly,
-      recorded: recorded && ((text) => recorded.lookup(text)?.readings),
-      local: (text) =>
-        polyphoneVerdicts(text, linePredict(text, dict), { dict, able, student: w.student, raisedOnly }, recorded?.lookup(text)?.readings),
-    });
+    // Each pass sets up twice (prepare, analyzer): the configuration (the dictionary's entries) is built for a new key only.
+    if (pool.key !== key)
+      pool.configure({
+        key,
+        dict: { version: dict.version, entries: [...dict.entries.values()] },
+        able: able === AbleList.bundled ? { version: able.version } : { version: able.version, chars: able.chars(), origin: able.origin },
+        student: w.studentRef.version ? { file: w.studentRef.file } : null,
+        raisedOnly,
+        recorded: recorded && ((text) => recorded.lookup(text)?.readings),
+        local: (text) =>
+          polyphoneVerdicts(
+            text,
+            linePredict(text, dict),
+            { dict, able, student: w.student, raisedOnly },
+            recorded?.lookup(text)?.readings,
+          ),
+      });
     pool.warm();
     return { base, info, ready: true };
   };
@@ -161,11 +174,7 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
       const v = viewOf(doc, st);
       const texts: string[] = [];
       for (let i = v.start; i < v.end; i++) texts.push(textOf(doc, i));
-      const hot: string[] = [];
-      for (const raw of st.hot) {
-        const t = st.pending.get(raw);
-        if (t !== undefined) hot.push(t);
-      }
+      const hot = [...st.hot];
       st.hot.clear();
       const wanted = [...hot, ...texts].filter((t) => t !== '');
       pool.request(wanted, true);
@@ -189,26 +198,26 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
       const recheckPending = st.deliveries !== pool.deliveries;
       st.deliveries = pool.deliveries;
       const unsent = st.unsent;
-      // Texts of lines edited away stay behind: forget them all once there are many.
-      if (st.pending.size > 2 * doc.tasks.lineCount + 1000) st.pending.clear();
+      st.waiting = false;
       return {
         version: `${base.version}|${info ? 'info' : 'warn'}`,
         recheckPending,
+        arrived(): Iterable<string> {
+          const texts = st.arrived;
+          st.arrived = new Set();
+          return texts;
+        },
         analyze(p: ParsedTaskLine): LineFinding[] {
-          const raw = p.text;
-          const text = st.pending.get(raw) ?? p.get('text');
+          const text = p.get('text');
           if (text === undefined || text === '') return NONE as LineFinding[];
           const verdicts = pool.cached(text);
           if (!verdicts) {
-            st.pending.set(raw, text);
-            if (!pool.isQueued(text)) {
-              // The workers start on the first lines while this pass goes on through the file.
-              unsent.push(text);
-              if (unsent.length >= 1000) pool.request(unsent.splice(0));
-            }
+            st.waiting = true;
+            // The workers start on the first lines while this pass goes on through the file.
+            if (pool.enqueue(text)) unsent.push(text);
+            if (unsent.length >= 1000) pool.send(unsent.splice(0));
             return PENDING_FINDINGS as LineFinding[];
           }
-          st.pending.delete(raw);
           let found = base.fromVerdicts(p, text, verdicts);
           if (!info) found = found.filter((f) => f.code !== POLYPHONE_CODE || f.severity === 'error' || f.severity === 'warning');
           return found.length ? found : (NONE as LineFinding[]);
@@ -218,7 +227,17 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
     afterPass(doc) {
       const st = states.get(doc.uri);
       if (!st) return;
-      if (st.unsent.length) pool.request(st.unsent.splice(0));
+      if (st.unsent.length) pool.send(st.unsent.splice(0));
+    },
+    published(doc) {
+      const st = states.get(doc.uri);
+      // Inlay hints compute the readings of lines the workers have not reached on this thread: load its
+      // G2P after the first pass that sent lines to the workers (they are loading the student
+      // meanwhile), rather than in the first request for hints (a third of a second).
+      if (!g2pLoaded && st && !st.waitingForWorkspace) {
+        g2pLoaded = true;
+        setImmediate(() => g2pReadingsOf('行'));
+      }
     },
     edited(doc, changes) {
       if (!doc.tasks) return;
@@ -228,12 +247,10 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
         let n = 1;
         for (let k = 0; k < c.text.length; k++) if (c.text.charCodeAt(k) === 10) n++;
         const first = c.range.start.line;
+        // Known now, so that the next pass can ask for them before it walks the file.
         for (let i = first; i < Math.min(first + n, doc.tasks.lineCount); i++) {
-          const raw = doc.tasks.lineText(i);
-          st.hot.add(raw);
-          // Known now, so that the next pass can ask for it before it walks the file.
           const t = textOf(doc, i);
-          if (t && !pool.cached(t)) st.pending.set(raw, t);
+          if (t && !pool.cached(t)) st.hot.add(t);
         }
       }
     },
@@ -269,8 +286,8 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
       // Lines of the new view still pending go to the workers before the rest (a pass follows their results).
       const waiting: string[] = [];
       for (let i = start; i < end; i++) {
-        const t = st.pending.get(doc.tasks.lineText(i));
-        if (t !== undefined) waiting.push(t);
+        const t = textOf(doc, i);
+        if (t && !pool.cached(t)) waiting.push(t);
       }
       if (waiting.length) pool.request(waiting, true);
     }

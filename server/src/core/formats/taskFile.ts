@@ -3,7 +3,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import webuiSchema from '../../../../schemas/task-webui.schema.json';
 import upstreamSchema from '../../../../schemas/task-upstream.schema.json';
 import {
-  atLine,
+  atLineShared,
   comparePos,
   type Finding,
   FindingCollector,
@@ -107,6 +107,8 @@ export class ParsedTaskLine {
   /** The line starts with a UTF-8 byte order mark (only the first line can). */
   readonly hasBom: boolean;
   private membersCache: JsonMember[] | undefined | null = null;
+  /** The task text, kept when the parsed object is released. */
+  private keptText: string | undefined;
   private readonly body: string;
   private readonly bodyOffset: number;
 
@@ -201,7 +203,10 @@ export class ParsedTaskLine {
    * has to copy and promote.
    */
   release(): void {
-    if (this.kind === 'object') this.valueCache = null;
+    if (this.kind !== 'object' || this.valueCache === null) return;
+    // The text stays: the polyphone checks and the inlay hints ask every line for it, pass after pass.
+    this.keptText = this.get('text');
+    this.valueCache = null;
   }
 
   /** Top-level members with offsets into the line (found on first use). */
@@ -247,6 +252,7 @@ export class ParsedTaskLine {
 
   /** The plain value of a role, without offsets. */
   get(role: TaskRole): string | undefined {
+    if (role === 'text' && this.valueCache === null) return this.keptText;
     const v = this.value?.[TASK_FIELDS[this.dialect][role]];
     if (typeof v === 'string') return v;
     if (role === 'name' && typeof v === 'number' && Number.isInteger(v)) return String(v);
@@ -529,6 +535,23 @@ export interface TaskLineAnalyzer {
   analyze(line: ParsedTaskLine): LineFinding[];
   /** Ask again about the lines that were pending (their results may have arrived); the others keep their cached findings. */
   readonly recheckPending?: boolean;
+  /**
+   * With `recheckPending`: the task texts (the `text` field) of pending lines whose results arrived
+   * since the last call (it empties the list), or undefined when it cannot tell. A pass after edits then asks again
+   * about those lines only, not about every pending one (a big file has tens of thousands of them at
+   * each batch of results). Without it, every pending line is asked again.
+   */
+  arrived?(): Iterable<string> | undefined;
+}
+
+const NO_AUDIO_FINDINGS: Array<Omit<Finding, 'range'>> = [];
+
+/** The findings of one prompt audio path as the status callback tells it now (the file's header, its QA). */
+function freshAudioFindings(written: string, dialect: TaskDialect, opts: TaskValidationOptions): Array<Omit<Finding, 'range'>> {
+  const st = opts.promptAudioStatus!(written, dialect);
+  const af = promptAudioFinding(st, opts.promptAudio, TASK_FIELDS[dialect].promptAudio);
+  const qf = opts.promptQa && st.state === 'ok' && st.qa ? promptQaFinding(st.qa, opts.promptQa) : undefined;
+  return [...(af ? [af] : []), ...(qf ? [qf] : [])];
 }
 
 /** What an analyzer returns for a line whose findings are not known yet (none shown for now). */
@@ -559,6 +582,12 @@ export interface TaskValidationOptions {
    * is patched. Ignored when the lines themselves moved (added, removed) or the analyzers changed.
    */
   incremental?: boolean;
+  /**
+   * A complete pass that runs longer than `afterMs` hands over, once, what the lines checked so far
+   * hold (errors first, under the cap; cross-line checks not yet), so that a big file shows its
+   * first problems before the pass reaches its end. `linesDone` lines were checked.
+   */
+  partial?: { afterMs: number; publish(findings: Finding[], linesDone: number): void };
 }
 
 interface LineEntry {
@@ -819,12 +848,15 @@ export class TaskFileModel {
 
     const out = new FindingCollector(opts.maxPerFile);
     const chunk = opts.chunkLines ?? 0;
+    const started = performance.now();
+    let partial = opts.partial;
     const entries = this.entries;
     const lastIndex = entries.length - 1;
     // One status per distinct prompt audio path (null: nothing to say), looked up per line.
     const audioFinding = new Map<string, Array<Omit<Finding, 'range'>>>();
     const lines: Record<Severity, number[]> = { error: [], warning: [], information: [], hint: [] };
-    const pendingEntries = new Set<LineEntry>();
+    const pendingEntries = new PendingEntries();
+    const audioOf = (written: string) => this.audioFindingsOf(written, dialect, opts, audioFinding);
     let work = 0;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
@@ -832,37 +864,22 @@ export class TaskFileModel {
       work += this.bringUpToDate(e, i === lastIndex, analyzers, analyzersVersion, recheck);
       if (e.pendingAnalysis) pendingEntries.add(e);
       const p = e.parsed!;
-      const local = p.findings;
       let counts = NO_COUNTS;
-      const tally = (sev: Severity) => {
+      this.forEachFinding(e, i, audioOf, (sev, build) => {
         if (counts === NO_COUNTS) counts = new Uint32Array(4);
         counts[severityRank[sev]]!++;
-      };
-      for (let k = 0; k < local.length; k++) {
-        const f = local[k]!;
-        tally(f.severity);
-        if (out.wants(f.severity)) out.add(atLine(i, f));
-        else out.count(f.severity);
-      }
-      if (e.analyzed && p.kind === 'object') {
-        for (const f of e.analyzed) {
-          tally(f.severity);
-          if (out.wants(f.severity)) out.add(atLine(i, f));
-          else out.count(f.severity);
-        }
-      }
-      if (e.audio !== undefined && opts.promptAudioStatus) {
-        for (const af of this.audioFindingsOf(e.audio, dialect, opts, audioFinding)) {
-          tally(af.severity);
-          if (out.wants(af.severity)) out.add({ ...af, range: audioRange(e) });
-          else out.count(af.severity);
-        }
-      }
+        if (out.wants(sev)) out.add(build());
+        else out.count(sev);
+      });
       e.counts = counts;
       if (counts !== NO_COUNTS) for (let s = 0; s < 4; s++) if (counts[s]) lines[SEVERITIES[s]!].push(i);
       p.release();
       if (chunk > 0 && work >= chunk) {
         work = 0;
+        if (partial && performance.now() - started >= partial.afterMs) {
+          partial.publish(out.result(), i + 1);
+          partial = undefined;
+        }
         await new Promise<void>((r) => setImmediate(r));
         if (opts.isCancelled?.() || this.entries !== entries) throw new CancelledError();
       }
@@ -895,25 +912,59 @@ export class TaskFileModel {
     const dialect = this.dialect.dialect;
     const entries = this.entries;
     const lastIndex = entries.length - 1;
+    const audioOf = (written: string) => this.audioFindingsOf(written, dialect, opts, kept.audio);
     const touched = new Map<number, Uint32Array>();
     for (const [i, old] of this.replaced) {
       kept.pending.delete(old);
       touched.set(i, old.counts ?? NO_COUNTS);
     }
     this.replaced.clear();
-    if (recheck) for (const e of kept.pending) if (!touched.has(e.line)) touched.set(e.line, e.counts ?? NO_COUNTS);
+    // Prompt audio read or measured since (the header, the QA worker): the lines of each path whose
+    // findings changed are looked at again. A few distinct paths; one walk over the lines if any changed.
+    if (opts.promptAudioStatus) {
+      const changed = new Set<string>();
+      for (const [written, old] of kept.audio) {
+        const now = freshAudioFindings(written, dialect, opts);
+        if (JSON.stringify(now) !== JSON.stringify(old)) {
+          kept.audio.set(written, now);
+          changed.add(written);
+        }
+      }
+      if (changed.size)
+        for (let i = 0; i < entries.length; i++) {
+          const e = entries[i]!;
+          if (e.audio !== undefined && changed.has(e.audio) && !touched.has(i)) touched.set(i, e.counts ?? NO_COUNTS);
+        }
+    }
+    // The pending lines asked again (the others touched keep their analysis).
+    const asked = new Set<number>();
+    if (recheck) {
+      const ask = (e: LineEntry) => {
+        asked.add(e.line);
+        if (!touched.has(e.line)) touched.set(e.line, e.counts ?? NO_COUNTS);
+      };
+      const arrived: Array<Iterable<string>> = [];
+      for (const a of analyzers) {
+        if (!a.recheckPending) continue;
+        const texts = a.arrived?.();
+        if (!texts) {
+          arrived.length = 0;
+          break;
+        }
+        arrived.push(texts);
+      }
+      if (arrived.length) {
+        for (const texts of arrived) for (const text of texts) kept.pending.withText(text, ask);
+      } else for (const e of kept.pending) ask(e);
+    }
     for (const [i, before] of touched) {
       const e = entries[i]!;
       e.line = i;
-      this.bringUpToDate(e, i === lastIndex, analyzers, analyzersVersion, recheck);
+      this.bringUpToDate(e, i === lastIndex, analyzers, analyzersVersion, asked.has(i));
       if (e.pendingAnalysis) kept.pending.add(e);
       else kept.pending.delete(e);
       const counts = new Uint32Array(4);
-      const p = e.parsed!;
-      for (const f of p.findings) counts[severityRank[f.severity]]!++;
-      if (e.analyzed && p.kind === 'object') for (const f of e.analyzed) counts[severityRank[f.severity]]!++;
-      if (e.audio !== undefined && opts.promptAudioStatus)
-        for (const af of this.audioFindingsOf(e.audio, dialect, opts, kept.audio)) counts[severityRank[af.severity]]!++;
+      this.forEachFinding(e, i, audioOf, (sev) => counts[severityRank[sev]]!++);
       e.counts = counts.some((c) => c > 0) ? counts : NO_COUNTS;
       for (let s = 0; s < 4; s++) {
         kept.totals[s]! += (e.counts[s] ?? 0) - (before[s] ?? 0);
@@ -956,13 +1007,9 @@ export class TaskFileModel {
       const lines = kept.lines[sev];
       for (let k = 0; k < lines.length && bucket.length < need; k++) {
         const i = lines[k]!;
-        const e = entries[i]!;
-        const p = e.parsed!;
-        for (const f of p.findings) if (f.severity === sev) bucket.push(atLine(i, f));
-        if (e.analyzed && p.kind === 'object') for (const f of e.analyzed) if (f.severity === sev) bucket.push(atLine(i, f));
-        if (e.audio !== undefined && opts.promptAudioStatus)
-          for (const af of this.audioFindingsOf(e.audio, dialect, opts, kept.audio))
-            if (af.severity === sev) bucket.push({ ...af, range: audioRange(e) });
+        this.forEachFinding(entries[i]!, i, audioOf, (s, build) => {
+          if (s === sev) bucket.push(build());
+        });
       }
       if (inLines < max) bucket.push(...mine.slice(0, max - inLines));
       if (!inOrder(bucket)) bucket.sort((x, y) => comparePos(x.range.start, y.range.start));
@@ -1002,6 +1049,22 @@ export class TaskFileModel {
     return work;
   }
 
+  /**
+   * Each finding of a line, with its severity; `build` makes it (placed at line `i`) only when the
+   * caller keeps it: the line's own (parse, schema), its analyzers', its prompt audio's.
+   */
+  private forEachFinding(
+    e: LineEntry,
+    i: number,
+    audioOf: (written: string) => ReadonlyArray<Omit<Finding, 'range'>>,
+    visit: (severity: Severity, build: () => Finding) => void,
+  ): void {
+    const p = e.parsed!;
+    for (const f of p.findings) visit(f.severity, () => atLineShared(i, f));
+    if (e.analyzed && p.kind === 'object') for (const f of e.analyzed) visit(f.severity, () => atLineShared(i, f));
+    if (e.audio !== undefined) for (const af of audioOf(e.audio)) visit(af.severity, () => ({ ...af, range: audioRange(e) }));
+  }
+
   /** The prompt-audio findings of a path as written (one status per path and pass). */
   private audioFindingsOf(
     written: string,
@@ -1009,14 +1072,9 @@ export class TaskFileModel {
     opts: TaskValidationOptions,
     cache: Map<string, Array<Omit<Finding, 'range'>>>,
   ): Array<Omit<Finding, 'range'>> {
+    if (!opts.promptAudioStatus) return NO_AUDIO_FINDINGS;
     let afs = cache.get(written);
-    if (afs === undefined) {
-      const st = opts.promptAudioStatus!(written, dialect);
-      const af = promptAudioFinding(st, opts.promptAudio, TASK_FIELDS[dialect].promptAudio);
-      const qf = opts.promptQa && st.state === 'ok' && st.qa ? promptQaFinding(st.qa, opts.promptQa) : undefined;
-      afs = [...(af ? [af] : []), ...(qf ? [qf] : [])];
-      cache.set(written, afs);
-    }
+    if (afs === undefined) cache.set(written, (afs = freshAudioFindings(written, dialect, opts)));
     return afs;
   }
 
@@ -1083,7 +1141,50 @@ interface Maintained {
   totals: Float64Array;
   audio: Map<string, Array<Omit<Finding, 'range'>>>;
   /** Lines an analyzer could not judge yet. */
-  pending: Set<LineEntry>;
+  pending: PendingEntries;
+}
+
+/** The lines an analyzer could not judge yet, also found by their task text. */
+class PendingEntries {
+  private readonly all = new Map<LineEntry, string>();
+  private readonly byText = new Map<string, LineEntry | Set<LineEntry>>();
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  [Symbol.iterator](): IterableIterator<LineEntry> {
+    return this.all.keys();
+  }
+
+  add(e: LineEntry): void {
+    if (this.all.has(e)) return;
+    const text = e.parsed?.get('text') ?? '';
+    this.all.set(e, text);
+    const there = this.byText.get(text);
+    if (there === undefined) this.byText.set(text, e);
+    else if (there instanceof Set) there.add(e);
+    else this.byText.set(text, new Set([there, e]));
+  }
+
+  delete(e: LineEntry): void {
+    const text = this.all.get(e);
+    if (text === undefined) return;
+    this.all.delete(e);
+    const there = this.byText.get(text);
+    if (there === e) this.byText.delete(text);
+    else if (there instanceof Set) {
+      there.delete(e);
+      if (there.size === 0) this.byText.delete(text);
+    }
+  }
+
+  /** Calls `f` for each pending line whose task text is `text`. */
+  withText(text: string, f: (e: LineEntry) => void): void {
+    const there = this.byText.get(text);
+    if (there instanceof Set) for (const e of [...there]) f(e);
+    else if (there) f(there);
+  }
 }
 
 /** The first index of `list` (ascending) whose value is ≥ x. */

@@ -125,6 +125,11 @@ export class ReadingsPool {
     return this.ensureWorkers().length > 0;
   }
 
+  /** The key of the configuration in use (undefined before the first). */
+  get key(): string | undefined {
+    return this.config?.key;
+  }
+
   /** Sets what the verdicts depend on; a new key drops the verdicts and the queue of the old one. */
   configure(config: VerdictConfig): void {
     if (this.config?.key === config.key) {
@@ -154,6 +159,24 @@ export class ReadingsPool {
   /** The verdicts of `text` under the current configuration, or undefined when not computed yet. */
   cached(text: string): PolyphoneVerdict[] | undefined {
     return this.results.get(text);
+  }
+
+  /**
+   * Marks `text`, which `cached` did not have, as asked for unless it already is (then true: the
+   * caller passes it to `send`, with others). A pass over a big file asks line by line: this skips
+   * the lookups that `request` would do again.
+   */
+  enqueue(text: string): boolean {
+    if (this.disposed || !this.config || this.known.has(text)) return false;
+    this.known.add(text);
+    return true;
+  }
+
+  /** Queues texts that `enqueue` marked (at the back) and starts the workers on them. */
+  send(texts: string[]): void {
+    if (this.disposed || !this.config) return;
+    for (const t of texts) this.queue.push(t);
+    this.pump();
   }
 
   /**

@@ -20,6 +20,9 @@ let studentCache: { file: string | undefined; opinion: Promise<SecondOpinion | u
 
 // Load the G2P's dictionaries now, before the first batch arrives.
 predictReadings('预热一下');
+// And the default student, which nearly every configuration asks for: the server sends its
+// configuration only once it has looked at the workspace (a second or two into a big file).
+studentCache = { file: undefined, opinion: loadStudentOpinion(undefined).catch(() => undefined) };
 
 function optionsOf(m: Config): Promise<VerdictOptions> {
   if (dictCache?.version !== m.dict.version)
