@@ -284,17 +284,19 @@ describe('findings cap', () => {
     const fs = [mk('hint', 0), mk('warning', 1), mk('error', 2), mk('information', 3), mk('error', 4)];
     const capped = capFindings(fs, 3);
     assert.deepEqual(
-      capped.slice(0, 3).map((f) => `${f.severity}${f.range.start.line}`),
-      ['error2', 'error4', 'warning1'],
+      capped.slice(0, 2).map((f) => `${f.severity}${f.range.start.line}`),
+      ['error2', 'error4'],
     );
-    assert.equal(capped.length, 4);
-    assert.match(capped[3]!.message, /^2 more problems not shown \(1 information, 1 hint\)/);
+    // Three in all: the notice takes the place of the warning.
+    assert.equal(capped.length, 3);
+    assert.match(capped[2]!.message, /^3 more problems not shown \(1 warning, 1 information, 1 hint\)/);
   });
 
   it('applies to a file with many problems', async () => {
     const fs = await check(Array.from({ length: 30 }, () => '{').join('\n'), { max: 10 });
-    assert.equal(fs.length, 11);
-    assert.equal(fs[10]!.code, 'limit/too-many-findings');
+    assert.equal(fs.length, 10);
+    assert.equal(fs[9]!.code, 'limit/too-many-findings');
+    assert.match(fs[9]!.message, /^21 more problems not shown \(21 error\)/);
   });
 });
 

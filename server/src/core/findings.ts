@@ -145,10 +145,19 @@ export class FindingCollector {
   }
 }
 
-/** `kept`, and at its end the finding that says how many of each severity were left out under the cap `max` (when any were). */
+/**
+ * `kept`, and at its end the finding that says how many of each severity were left out under the
+ * cap `max` (when any were). The notice counts in the cap: `max` entries in all, as VS Code shows at
+ * most 1,000 per file and would drop a 1,001st notice for one of its own.
+ */
 export function withLimitNotice(kept: Finding[], left: Record<Severity, number>, max: number): Finding[] {
-  const total = left.error + left.warning + left.information + left.hint;
+  let total = left.error + left.warning + left.information + left.hint;
   if (total > 0) {
+    // Room for the notice: the last kept one (the least severe, furthest down) joins the left out.
+    while (kept.length >= max && kept.length > 0) {
+      left[kept.pop()!.severity]++;
+      total++;
+    }
     const parts = (Object.keys(left) as Severity[]).filter((s) => left[s] > 0).map((s) => `${left[s]} ${s}`);
     kept.push({
       range: range(0, 0, 0),

@@ -167,7 +167,7 @@ export interface Settings {
 export const defaultSettings: Settings = {
   taskFiles: { globs: [], dialect: 'auto', labelKeys: [] },
   dictionary: { globs: [], path: 'G2P_replace_dict.jsonl' },
-  diagnostics: { maxPerFile: 5000, debounceMs: 200 },
+  diagnostics: { maxPerFile: 1000, debounceMs: 200 },
   promptAudio: { minSeconds: 3, maxSeconds: 10, maxMegabytes: 50 },
   polyphones: { enabled: true, severity: 'information', ignore: ['的', '了', '着', '地', '得', '一', '不'], informationDiagnostics: false },
   inlayHints: { readings: 'polyphones' },
