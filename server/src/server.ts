@@ -45,6 +45,7 @@ import * as symbols from './features/symbols';
 import * as links from './features/links';
 import * as references from './features/references';
 import * as dataset from './features/dataset';
+import { AMBIGUOUS_CODE, POLYPHONE_CODE } from './core/pronunciation/polyphones';
 
 const LANGUAGE_KIND: Record<string, DocumentKind> = { 'tts-tasks': 'tasks', 'g2p-dict': 'dictionary' };
 /** A document's first pass that takes longer publishes what it found so far after this long. */
@@ -69,7 +70,8 @@ export function startServer(connection: Connection): void {
   const codeLenses: CodeLensProvider[] = [];
   const completions: CompletionProvider[] = [];
   const inlayHints: InlayHintProvider[] = [];
-  const timers = new Map<string, NodeJS.Timeout>();
+  /** Per document, the cancel of its scheduled pass. */
+  const timers = new Map<string, () => void>();
   /** Documents validated completely at least once: a small edit of those is re-diagnosed at once, without the debounce. */
   const validatedOnce = new Set<string>();
   /** Documents with a validation pass under way, and those that got worker results meanwhile. */
@@ -91,6 +93,7 @@ export function startServer(connection: Connection): void {
   const diagnosticsOf = new Map<string, WeakMap<Finding, Diagnostic>>();
   let workspaceFolders: string[] = [];
   let hasConfiguration = false;
+  let canRefreshInlayHints = false;
 
   const log = (message: string) => {
     void connection.sendNotification(LogNotification.type, { message });
@@ -147,6 +150,12 @@ export function startServer(connection: Connection): void {
     onCodeLens: (p) => void codeLenses.push(p),
     onCompletion: (p) => void completions.push(p),
     onInlayHint: (p) => void inlayHints.push(p),
+    get canRefreshInlayHints() {
+      return canRefreshInlayHints;
+    },
+    refreshInlayHints() {
+      if (canRefreshInlayHints) connection.languages.inlayHint.refresh().catch(() => undefined);
+    },
     onSettingsChanged: (l) => void settingsListeners.push(l),
     onDidClose: (l) => void closeListeners.push(l),
     log,
@@ -154,6 +163,7 @@ export function startServer(connection: Connection): void {
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
     hasConfiguration = !!params.capabilities.workspace?.configuration;
+    canRefreshInlayHints = !!params.capabilities.workspace?.inlayHint?.refreshSupport;
     workspaceFolders = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri)).filter((p): p is string => !!p);
     if (!workspaceFolders.length && params.rootUri) {
       const p = uriToPath(params.rootUri);
@@ -238,7 +248,7 @@ export function startServer(connection: Connection): void {
     fullAsked.delete(td.uri);
     fullDone.delete(td.uri);
     diagnosticsOf.delete(td.uri);
-    clearTimeout(timers.get(td.uri));
+    timers.get(td.uri)?.();
     timers.delete(td.uri);
     generation.set(td.uri, (generation.get(td.uri) ?? 0) + 1);
     void connection.sendDiagnostics({ uri: td.uri, diagnostics: [] });
@@ -264,12 +274,12 @@ export function startServer(connection: Connection): void {
       trace(
         `schedule in ${delayMs} ms${timers.has(uri) ? ' (replaces one)' : ''}${running.has(uri) ? ' (cancels one)' : ''} ${new Error().stack!.split('\n')[2]!.trim()}`,
       );
-    clearTimeout(timers.get(uri));
+    timers.get(uri)?.();
     const gen = (generation.get(uri) ?? 0) + 1;
     generation.set(uri, gen);
     timers.set(
       uri,
-      setTimeout(() => {
+      later(delayMs, () => {
         timers.delete(uri);
         running.add(uri);
         validate(uri, gen)
@@ -284,7 +294,7 @@ export function startServer(connection: Connection): void {
             if (progressAfter.delete(uri) && !again) scheduleProgress(uri);
             if (again) schedule(uri, 0);
           });
-      }, delayMs),
+      }),
     );
   }
 
@@ -463,6 +473,23 @@ const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
 };
 
 /** A finding as an LSP diagnostic of the document `docUri` (related places in other files get their own URI). */
+/**
+ * Codes whose finding data only the server reads back (the polyphone quick fixes find the published
+ * finding by its range): a big file publishes up to 1,000 of them per edit, and their data was a
+ * quarter of the bytes.
+ */
+const DATA_ON_SERVER = new Set<string>([POLYPHONE_CODE, AMBIGUOUS_CODE]);
+
+/** Runs `f` after `ms` (0: once the current events are handled, without a timer's millisecond); returns its cancel. */
+function later(ms: number, f: () => void): () => void {
+  if (ms <= 0) {
+    const i = setImmediate(f);
+    return () => clearImmediate(i);
+  }
+  const t = setTimeout(f, ms);
+  return () => clearTimeout(t);
+}
+
 export function toDiagnostic(f: Finding, docUri: string): Diagnostic {
   const d: Diagnostic = { range: f.range, severity: SEVERITY[f.severity], code: f.code, source: 'tts-distill', message: f.message };
   if (f.related?.length) {
@@ -472,6 +499,6 @@ export function toDiagnostic(f: Finding, docUri: string): Diagnostic {
     }));
   }
   if (f.tags?.length) d.tags = f.tags.map((t) => (t === 'unnecessary' ? DiagnosticTag.Unnecessary : DiagnosticTag.Deprecated));
-  if (f.data !== undefined) d.data = f.data;
+  if (f.data !== undefined && !DATA_ON_SERVER.has(f.code ?? '')) d.data = f.data;
   return d;
 }

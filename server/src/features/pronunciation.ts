@@ -159,11 +159,14 @@ export function register(ctx: ServerContext): PronunciationApi {
     if (doc.kind === 'tasks') {
       const out: CodeAction[] = [];
       for (const d of params.context.diagnostics) {
-        if ((d.code === POLYPHONE_CODE || d.code === AMBIGUOUS_CODE) && isPolyphoneData(d.data))
+        if (d.code !== POLYPHONE_CODE && d.code !== AMBIGUOUS_CODE) continue;
+        const data = polyphoneDataOf(doc, d);
+        if (data)
           out.push(
             ...(await pinActions(
               doc,
               d,
+              data,
               settings,
               w,
               ctx.allDocuments().find((x) => x.path === dictionaryPath(settings, w.folder)),
@@ -198,6 +201,19 @@ export function register(ctx: ServerContext): PronunciationApi {
 
 function isPolyphoneData(v: unknown): v is PolyphoneData {
   return typeof v === 'object' && v !== null && (v as PolyphoneData).kind === 'polyphone';
+}
+
+/**
+ * The data of a polyphone diagnostic: its own when the client sent it, else that of the published
+ * finding at the same place (the server does not send polyphone data: see DATA_ON_SERVER).
+ */
+function polyphoneDataOf(doc: OpenDocument, d: Diagnostic): PolyphoneData | undefined {
+  if (isPolyphoneData(d.data)) return d.data;
+  const { line, character } = d.range.start;
+  const f = doc.findings?.find(
+    (f) => f.code === d.code && f.range.start.line === line && f.range.start.character === character && isPolyphoneData(f.data),
+  );
+  return f?.data as PolyphoneData | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -339,11 +355,11 @@ function pinnedWord(e: DictFileEntry): string | undefined {
 async function pinActions(
   doc: OpenDocument,
   d: Diagnostic,
+  data: PolyphoneData,
   settings: Settings,
   w: PronunciationWorkspace,
   open: OpenDocument | undefined,
 ): Promise<CodeAction[]> {
-  const data = d.data as PolyphoneData;
   const text = doc.tasks?.line(d.range.start.line)?.get('text');
   if (text === undefined || text[data.index] !== data.char[0]) return [];
   const file = dictionaryPath(settings, w.folder);
