@@ -61,6 +61,8 @@ export async function run(): Promise<void> {
   const client = await LspTestClient.start({
     rootDir: dir,
     settings: {},
+    // As VS Code: the server may answer with the hints it has and ask for them again later.
+    inlayHintRefresh: true,
     ...(prof ? { command: [process.execPath, '--cpu-prof', `--cpu-prof-dir=${prof}`, SERVER, '--stdio'] } : {}),
   });
   // TTS_DISTILL_TRACE=1 npm run bench -- lsp: the server's one line per pass, as it goes.
@@ -121,6 +123,14 @@ export async function run(): Promise<void> {
   });
   const coldAt = Math.min(N - 61, 70_000);
   const c0 = performance.now();
+  // Lines left to the workers: the server asks the client to ask again once they are read (as VS Code does, at once).
+  let coldAgain: { ms: number; hints: InlayHint[] } | undefined;
+  client.onInlayHintRefresh = () => {
+    client.onInlayHintRefresh = undefined;
+    void client.request<InlayHint[]>('textDocument/inlayHint', hintRange(coldAt)).then((hints) => {
+      coldAgain = { ms: performance.now() - c0, hints };
+    });
+  };
   const cold = await client.request<InlayHint[]>('textDocument/inlayHint', hintRange(coldAt));
   const coldMs = performance.now() - c0;
   // All diagnostics: the server's status says no line is pending any more (it follows the publication).
@@ -146,6 +156,8 @@ export async function run(): Promise<void> {
     hintCount += h.length;
   }
   hintTimes.sort((a, b) => a - b);
+  // The cold screen once every line is read: all its hints.
+  const coldFull = await client.request<InlayHint[]>('textDocument/inlayHint', hintRange(coldAt));
 
   // One-line edits (a character of the text, which changes its readings), each waited for until published.
   const edits: number[] = [];
@@ -188,7 +200,17 @@ export async function run(): Promise<void> {
     hintTimes[10]!,
     `target ≤ 20 ms; ${Math.round(hintCount / 20)} hints per screen`,
   );
-  row('inlay hints, one screen never computed (just after open)', coldMs, `target ≤ 20 ms; ${cold.length} hints`);
+  row(
+    'inlay hints, one screen never computed (just after open)',
+    coldMs,
+    `target ≤ 20 ms; ${cold.length} of its ${coldFull.length} hints, the others left to the workers`,
+  );
+  if (coldAgain)
+    row(
+      '  the same screen asked again after the server’s refresh',
+      coldAgain.ms,
+      `from the first request; ${coldAgain.hints.length} of ${coldFull.length} hints`,
+    );
   row('peak RSS of the server (VmHWM, worker threads included)', rss, 'MB; target ≤ 600 MB', true);
 }
 

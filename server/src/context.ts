@@ -84,6 +84,10 @@ export interface ServerContext {
   onCompletion(p: CompletionProvider): void;
   /** Inlay hints of the requested range (the server also takes that range as the lines in view). */
   onInlayHint(p: InlayHintProvider): void;
+  /** The client said it supports `workspace/inlayHint/refresh`. */
+  readonly canRefreshInlayHints: boolean;
+  /** Asks the client to ask for inlay hints again (when it can). */
+  refreshInlayHints(): void;
   /** Called when settings change (after the cache is dropped). */
   onSettingsChanged(listener: () => void): void;
   /** Called after the client closed a document (saved or not); the document is no longer in allDocuments(). */

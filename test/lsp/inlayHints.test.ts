@@ -273,3 +273,48 @@ describe('language server over JSON-RPC: the first pass over a big file publishe
     for (const p of seen.slice(from)) assert.deepEqual(p.errors, [3, N - 5], 'no partial list after the first pass');
   });
 });
+
+describe('language server over JSON-RPC: inlay hints of lines no one has read yet, with a client that can refresh', () => {
+  let client: LspTestClient;
+  let root: string;
+  before(async () => {
+    root = mkdtempSync(path.join(tmpdir(), 'tts-hints-refresh-'));
+    writeFileSync(path.join(root, 'p.wav'), makeWav({ seconds: 4 }));
+    // No time on the server's thread for unread lines: every one goes to the workers.
+    process.env.TTS_DISTILL_HINT_BUDGET_MS = '0';
+    try {
+      client = await LspTestClient.start({ rootDir: root, settings: {}, inlayHintRefresh: true });
+    } finally {
+      delete process.env.TTS_DISTILL_HINT_BUDGET_MS;
+    }
+  });
+  after(async () => {
+    await client.stop();
+  });
+
+  it('answers with the lines already read, leaves the others to the workers and asks the client to refresh; then all of them', async () => {
+    const lines = [task('他在银行工作', 'a'), task('今天天气很好', 'b')];
+    const uri = await client.open(path.join(root, 'r.tasks.jsonl'), lines.join('\n') + '\n');
+    const range = { textDocument: { uri }, range: lineRange(0, 1) };
+    const done = () =>
+      client.notifications.some(
+        (n) => n.method === 'ttsDistill/documentInfo' && (n.params as { uri: string; pendingLines?: number }).pendingLines === 0,
+      );
+    const deadline = Date.now() + 30000;
+    while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(done(), 'every line read');
+    const before = (await client.request<InlayHint[]>('textDocument/inlayHint', range)).map((h) => `${h.position.line}:${labelOf(h)}`);
+    assert.deepEqual(before, ['0:hang2', '0:zuo4≈', '1:hao3'], 'both lines, read by the workers');
+
+    // Line 1 becomes a text no one has read: its hints are left to the workers, then a refresh.
+    const refreshes = client.inlayHintRefreshes;
+    const edited = task('重新开始', 'b');
+    await client.replaceLine(uri, 1, edited, lines[1]!.length);
+    const first = (await client.request<InlayHint[]>('textDocument/inlayHint', range)).map((h) => `${h.position.line}:${labelOf(h)}`);
+    assert.deepEqual(first, ['0:hang2', '0:zuo4≈'], 'line 1 not read yet: left out, not computed on the server’s thread');
+    while (client.inlayHintRefreshes === refreshes && Date.now() < deadline + 30000) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(client.inlayHintRefreshes, refreshes + 1, 'one refresh asked for');
+    const again = (await client.request<InlayHint[]>('textDocument/inlayHint', range)).map((h) => `${h.position.line}:${labelOf(h)}`);
+    assert.deepEqual(again, ['0:hang2', '0:zuo4≈', '1:chong2']);
+  });
+});

@@ -39,12 +39,18 @@ export interface StartOptions {
   settings?: Record<string, unknown>;
   /** Command to start instead of `node dist/server.js --stdio` (e.g. the CLI's `lsp --stdio`). */
   command?: string[];
+  /** Say that the client supports `workspace/inlayHint/refresh` (as VS Code and neovim do); counted in `inlayHintRefreshes`. */
+  inlayHintRefresh?: boolean;
 }
 
 export class LspTestClient {
   readonly diagnostics = new Map<string, PublishDiagnosticsParams>();
   readonly notifications: Array<{ method: string; params: unknown }> = [];
   readonly appliedEdits: WorkspaceEdit[] = [];
+  /** `workspace/inlayHint/refresh` requests received (with StartOptions.inlayHintRefresh). */
+  inlayHintRefreshes = 0;
+  /** Called on each `workspace/inlayHint/refresh`. */
+  onInlayHintRefresh: (() => void) | undefined;
   readonly stderr: string[] = [];
   private versions = new Map<string, number>();
   private texts = new Map<string, string>();
@@ -77,6 +83,11 @@ export class LspTestClient {
     connection.onRequest('client/registerCapability', () => null);
     connection.onRequest('client/unregisterCapability', () => null);
     connection.onRequest('window/workDoneProgress/create', () => null);
+    connection.onRequest('workspace/inlayHint/refresh', () => {
+      client.inlayHintRefreshes++;
+      client.onInlayHintRefresh?.();
+      return null;
+    });
     connection.onRequest('workspace/applyEdit', (p: { edit: WorkspaceEdit }) => {
       client.appliedEdits.push(p.edit);
       return { applied: true };
@@ -88,7 +99,12 @@ export class LspTestClient {
       rootUri: root ? fileUri(root) : null,
       workspaceFolders: root ? [{ uri: fileUri(root), name: path.basename(root) }] : null,
       capabilities: {
-        workspace: { configuration: true, applyEdit: true, workspaceEdit: { documentChanges: true, resourceOperations: ['create'] } },
+        workspace: {
+          configuration: true,
+          applyEdit: true,
+          workspaceEdit: { documentChanges: true, resourceOperations: ['create'] },
+          ...(opts.inlayHintRefresh ? { inlayHint: { refreshSupport: true } } : {}),
+        },
         textDocument: {
           publishDiagnostics: { relatedInformation: true, versionSupport: true, tagSupport: { valueSet: [1, 2] } },
           hover: { contentFormat: ['markdown', 'plaintext'] },

@@ -27,9 +27,16 @@ import { PENDING_FINDINGS, type ParsedTaskLine, type TaskLineAnalyzer } from '..
 import type { PronunciationWorkspace } from '../core/pronunciation/checks';
 import { POLYPHONE_CODE, polyphoneVerdicts } from '../core/pronunciation/polyphones';
 import { AbleList } from '../core/pronunciation/g2p/ableList';
-import { candidateReadings, defaultReading, g2pReadingsOf, type ReadingSource, sourceAt } from '../core/pronunciation/teacherReadings';
+import {
+  candidateReadings,
+  defaultReading,
+  g2pReadingsOf,
+  type LineReadings,
+  type ReadingSource,
+  sourceAt,
+} from '../core/pronunciation/teacherReadings';
 import { isHan } from '../core/formats/notation';
-import { linePredict } from '../core/pronunciation/lineCache';
+import { cachedReadings, linePredict } from '../core/pronunciation/lineCache';
 import { ReadingsPool } from '../core/pronunciation/readingsPool';
 
 /** What the pronunciation feature shares with this one. */
@@ -72,6 +79,15 @@ const DEFAULT_VIEW_LINES = 100;
 const EDIT_WAIT_MS = 2000;
 const VIEW_WAIT_MS = 250;
 const NONE: readonly LineFinding[] = Object.freeze([]);
+/**
+ * Milliseconds of this thread an inlay hint request spends on lines no one has read yet, when the
+ * client can be asked to refresh: the others go to the workers, first in their queue, and the
+ * client is asked for the hints again once they are read (a screen jumped to in a big file costs
+ * some 30 ms of G2P on this thread otherwise, diagnostics and hovers waiting behind it).
+ */
+const HINT_BUDGET_MS = Number(process.env.TTS_DISTILL_HINT_BUDGET_MS ?? 10);
+/** How long the workers get for the lines a hint request left to them (the refresh is asked for then anyway). */
+const HINT_REFRESH_WAIT_MS = 3000;
 
 interface DocState {
   /** Texts whose verdicts arrived since the last pass looked (TaskLineAnalyzer.arrived). */
@@ -83,6 +99,8 @@ interface DocState {
   /** Texts of lines just edited: their verdicts are awaited by the next pass. */
   hot: Set<string>;
   view?: { start: number; end: number };
+  /** Inlay hint requests that left lines to the workers: only the newest one asks for a refresh. */
+  hintsAsked?: number;
   /** The pool's delivery count at the last pass: when it changed, the next pass looks at the pending lines again. */
   deliveries: number;
   /** The last pass ran before the workspace's dictionary and student were known: every line waits. */
@@ -281,8 +299,20 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
     st.view = { start, end };
     const w = api.workspaceOf(doc);
     if (!settings.polyphones.enabled) api.refresh(w, settings);
-    const hints = mode === 'none' ? [] : rangeHints(doc, w, settings, start, end, mode);
-    if (settings.polyphones.enabled && (before?.start !== start || before.end !== end)) {
+    // The workers read the lines this thread has no time for, when they can and the client can be
+    // asked to refresh.
+    const defer =
+      HINT_BUDGET_MS >= 0 && settings.polyphones.enabled && pool.usesWorkers && pool.key !== undefined && ctx.canRefreshInlayHints;
+    const deadline = defer ? performance.now() + HINT_BUDGET_MS : Infinity;
+    const left: string[] = [];
+    const readingsOf = (text: string): LineReadings | undefined => {
+      const known = cachedReadings(text, w.dictionary.dict);
+      if (known || performance.now() < deadline) return known ?? linePredict(text, w.dictionary.dict);
+      left.push(text);
+      return undefined;
+    };
+    const hints = mode === 'none' ? [] : rangeHints(doc, w, settings, start, end, mode, readingsOf);
+    if (settings.polyphones.enabled && (left.length || before?.start !== start || before.end !== end)) {
       // Lines of the new view still pending go to the workers before the rest (a pass follows their results).
       const waiting: string[] = [];
       for (let i = start; i < end; i++) {
@@ -290,6 +320,13 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
         if (t && !pool.cached(t)) waiting.push(t);
       }
       if (waiting.length) pool.request(waiting, true);
+    }
+    if (left.length) {
+      const asked = (st.hintsAsked = (st.hintsAsked ?? 0) + 1);
+      void pool.whenReady(left, HINT_REFRESH_WAIT_MS).then(() => {
+        // Only for the newest request (the client asks again for what it shows then).
+        if (st.hintsAsked === asked && states.get(doc.uri) === st) ctx.refreshInlayHints();
+      });
     }
     return hints;
   });
@@ -308,9 +345,9 @@ function rangeHints(
   start: number,
   end: number,
   mode: 'polyphones' | 'all',
+  readingsOf: (text: string) => LineReadings | undefined,
 ): InlayHint[] {
   const out: InlayHint[] = [];
-  const dict = w.dictionary.dict;
   const ignore = new Set(settings.polyphones.ignore);
   const dictName = path.basename(w.dictionary.file);
   for (let line = start; line < end; line++) {
@@ -319,7 +356,8 @@ function rangeHints(
     const f = p.field('text');
     if (!f || f.value === '') continue;
     const text = f.value;
-    const lr = linePredict(text, dict);
+    const lr = readingsOf(text);
+    if (!lr) continue;
     const recorded = w.recorded?.lookup(text);
     for (let i = 0; i < text.length; i++) {
       const cp = text.codePointAt(i)!;

@@ -90,6 +90,8 @@ export class ReadingsPool {
   /** Texts waiting, in the order they will be sent. */
   private queue: string[] = [];
   private queueHead = 0;
+  /** Texts asked for first (lines in view, lines just edited), newest first: taken before the queue. */
+  private urgent: string[] = [];
   /** Queued or in flight, for the current configuration. */
   private known = new Set<string>();
   private nextId = 1;
@@ -140,6 +142,7 @@ export class ReadingsPool {
     this.results = new Map();
     this.queue = [];
     this.queueHead = 0;
+    this.urgent = [];
     this.known = new Set();
   }
 
@@ -197,9 +200,8 @@ export class ReadingsPool {
     }
     if (!fresh.length) return;
     if (front) {
-      // Already queued ones move to the front too (sent twice at worst: the second answer is ignored).
-      this.queue = [...fresh, ...this.queue.slice(this.queueHead)];
-      this.queueHead = 0;
+      // Already queued ones go first too (the queue skips them later, once they have their results).
+      this.urgent = fresh.concat(this.urgent);
     } else {
       for (const t of fresh) this.queue.push(t);
     }
@@ -224,7 +226,12 @@ export class ReadingsPool {
     });
   }
 
+  private get hasQueued(): boolean {
+    return this.urgent.length > 0 || this.queueHead < this.queue.length;
+  }
+
   private takeBatch(): string[] {
+    if (this.urgent.length) return this.urgent.splice(0, this.batchSize);
     const end = Math.min(this.queue.length, this.queueHead + this.batchSize);
     const texts = this.queue.slice(this.queueHead, end);
     this.queueHead = end;
@@ -237,7 +244,7 @@ export class ReadingsPool {
 
   private pump(): void {
     const config = this.config;
-    if (!config || this.queueHead >= this.queue.length) return;
+    if (!config || !this.hasQueued) return;
     const slots = this.ensureWorkers();
     if (!slots.length) {
       this.pumpLocally();
@@ -245,7 +252,7 @@ export class ReadingsPool {
     }
     // Two batches per worker: one computing, one waiting, so a worker never idles on a round trip.
     for (const slot of slots) {
-      while (slot.busy < 2 && this.queueHead < this.queue.length) {
+      while (slot.busy < 2 && this.hasQueued) {
         this.configureSlot(slot, config);
         const texts = this.takeBatch().filter((t) => !this.results.has(t));
         if (!texts.length) continue;
@@ -268,7 +275,7 @@ export class ReadingsPool {
       const texts = this.takeBatch();
       const results = texts.map((t) => this.results.get(t) ?? config.local(t));
       this.delivered(config.key, texts, results);
-      if (this.queueHead < this.queue.length) this.pumpLocally();
+      if (this.hasQueued) this.pumpLocally();
     });
   }
 
