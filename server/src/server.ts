@@ -188,6 +188,7 @@ export function startServer(connection: Connection): void {
   });
 
   connection.onInitialized(() => {
+    readingsFeature.clientReady();
     if (hasConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'ttsDistill' });
     connection.workspace.onDidChangeWorkspaceFolders((e) => {
       const removed = new Set(e.removed.map((f) => uriToPath(f.uri)));

@@ -70,6 +70,8 @@ export interface ReadingsFeature {
   closed(uri: string): void;
   /** Lines whose polyphone findings are not computed yet (for tests and the bench). */
   pendingLines(uri: string): number;
+  /** The client is ready (initialized): the workers start loading the G2P and the student now, when the polyphone checks are on. */
+  clientReady(): void;
   dispose(): void;
 }
 
@@ -281,6 +283,12 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
       // Waiting for the workspace: every line (but a final empty one).
       if (states.get(uri)?.waitingForWorkspace) return tasks.lineCount - (tasks.lineText(tasks.lineCount - 1) === '' ? 1 : 0);
       return tasks.pendingLines;
+    },
+    clientReady() {
+      // A big file's didOpen takes a while to arrive (24 MB of JSON); by then the workers are loading.
+      void ctx.getSettings().then((s) => {
+        if (s.polyphones.enabled) pool.warm();
+      });
     },
     dispose() {
       pool.dispose();
