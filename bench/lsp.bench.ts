@@ -194,7 +194,11 @@ export async function run(): Promise<void> {
   row('didOpen → warnings of the lines in view published', viewFirst, 'target ≤ 1000 ms; the workers load the G2P and the student first');
   row('didOpen → all diagnostics (no line pending)', all, `target ≤ 3000 ms; ${progressive} progressive publications`);
   row('one-line edit → re-diagnosed and published (median of 21)', edits[10]!, `target ≤ 10 ms; slowest ${edits[20]!.toFixed(1)} ms`);
-  row('  of which the server’s validation pass (median)', editPasses[10]!, `the rest: JSON-RPC and the publication of ${last.length.toLocaleString()} diagnostics`);
+  row(
+    '  of which the server’s validation pass (median)',
+    editPasses[10]!,
+    `the rest: JSON-RPC and the publication of ${last.length.toLocaleString()} diagnostics`,
+  );
   row(
     'inlay hints, one screen (60 lines), readings cached (median of 20)',
     hintTimes[10]!,
