@@ -105,9 +105,14 @@ export function startServer(connection: Connection): void {
   let promptQaOn = defaultSettings.qa.promptChecks;
   const promptQa = new PromptQaMeasurer(path.join(__dirname, 'qaWorker.js'), log);
   const audioCache = new PromptAudioCache(
-    // Prompt audio read or measured: a complete pass. (Incremental passes here, which the task file
-    // model supports, broke e2e step 30's hover link to the preview; not understood yet.)
-    () => ctx.revalidate(allTaskUris()),
+    // Prompt audio read or measured: a pass, incremental when it can be (it looks again at the lines
+    // of each path whose findings changed).
+    () => {
+      for (const uri of allTaskUris()) {
+        if (running.has(uri) && !timers.has(uri)) rerunAfter.add(uri);
+        else if (!timers.has(uri)) schedule(uri, 0);
+      }
+    },
     2000,
     () => promptMaxBytes,
     (abs, key) => (promptQaOn ? promptQa.measure(abs, key, promptMaxBytes) : undefined),

@@ -283,7 +283,8 @@ describe('language server over JSON-RPC: inlay hints of lines no one has read ye
     // No time on the server's thread for unread lines: every one goes to the workers.
     process.env.TTS_DISTILL_HINT_BUDGET_MS = '0';
     try {
-      client = await LspTestClient.start({ rootDir: root, settings: {}, inlayHintRefresh: true });
+      // A long debounce: the edit below is a whole-text change, which waits for it (no pass reads the line first).
+      client = await LspTestClient.start({ rootDir: root, settings: { diagnostics: { debounceMs: 10000 } }, inlayHintRefresh: true });
     } finally {
       delete process.env.TTS_DISTILL_HINT_BUDGET_MS;
     }
@@ -309,7 +310,7 @@ describe('language server over JSON-RPC: inlay hints of lines no one has read ye
     // Line 1 becomes a text no one has read: its hints are left to the workers, then a refresh.
     const refreshes = client.inlayHintRefreshes;
     const edited = task('重新开始', 'b');
-    await client.replaceLine(uri, 1, edited, lines[1]!.length);
+    await client.change(uri, [{ text: [lines[0], edited].join('\n') + '\n' }]);
     const first = (await client.request<InlayHint[]>('textDocument/inlayHint', range)).map((h) => `${h.position.line}:${labelOf(h)}`);
     assert.deepEqual(first, ['0:hang2', '0:zuo4≈'], 'line 1 not read yet: left out, not computed on the server’s thread');
     while (client.inlayHintRefreshes === refreshes && Date.now() < deadline + 30000) await new Promise((r) => setTimeout(r, 20));
