@@ -331,7 +331,7 @@ export function startServer(connection: Connection): void {
     promptQaOn = settings.qa.promptChecks;
     if (!isCurrent()) return;
     const version = d.document.version;
-    const asked = fullAsked.get(uri) ?? 0;
+    let asked = fullAsked.get(uri) ?? 0;
     const t0 = performance.now();
     const isCancelled = () => !isCurrent();
     let result;
@@ -340,6 +340,8 @@ export function startServer(connection: Connection): void {
       await readingsFeature.prepare(d, settings);
       if (TRACE) trace(`prepared in ${(performance.now() - t0).toFixed(1)} ms`);
       if (!isCurrent()) return;
+      // A complete pass asked for meanwhile (the workspace's dictionary or student just loaded) is this one.
+      asked = fullAsked.get(uri) ?? 0;
       const analyzers = analyzerFactories.map((f) => f(settings, d)).filter((a): a is TaskLineAnalyzer => !!a);
       // Polyphone flags: lines whose readings are not computed yet are left for the workers (see features/readings.ts).
       const poly = readingsFeature.analyzer(d, settings);

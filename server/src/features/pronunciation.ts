@@ -55,7 +55,10 @@ import type { PronunciationApi } from './readings';
  */
 export function register(ctx: ServerContext): PronunciationApi {
   const workspaces = new Map<string, PronunciationWorkspace>();
-  const refreshing = new Map<PronunciationWorkspace, { running: boolean; again: boolean; timer?: NodeJS.Timeout; loggedError?: string }>();
+  const refreshing = new Map<
+    PronunciationWorkspace,
+    { running: boolean; again: boolean; timer?: NodeJS.Timeout; loggedError?: string; done?: Promise<void> }
+  >();
 
   const workspaceOf = (doc: OpenDocument | undefined): PronunciationWorkspace => {
     const folder = ctx.folderOf(doc?.path);
@@ -87,7 +90,7 @@ export function register(ctx: ServerContext): PronunciationApi {
     }
     st.running = true;
     const state = st;
-    void (async () => {
+    state.done = (async () => {
       try {
         do {
           state.again = false;
@@ -192,6 +195,7 @@ export function register(ctx: ServerContext): PronunciationApi {
   return {
     workspaceOf,
     refresh,
+    settled: (w) => refreshing.get(w)?.done ?? Promise.resolve(),
     loadStudentHere(here) {
       studentHere = here;
       for (const w of workspaces.values()) w.loadStudentHere = here;

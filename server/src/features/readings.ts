@@ -45,6 +45,8 @@ export interface PronunciationApi {
   workspaceOf(doc: OpenDocument | undefined): PronunciationWorkspace;
   /** Reloads that state in the background (task files are validated again when it changed). */
   refresh(w: PronunciationWorkspace, settings: Settings): void;
+  /** Resolves when the reload under way (if any) is done. */
+  settled(w: PronunciationWorkspace): Promise<void>;
   /** Whether the workspaces load the student on this thread (not when worker threads compute the verdicts). */
   loadStudentHere(here: boolean): void;
 }
@@ -90,6 +92,12 @@ const NONE: readonly LineFinding[] = Object.freeze([]);
 const HINT_BUDGET_MS = Number(process.env.TTS_DISTILL_HINT_BUDGET_MS ?? 10);
 /** How long the workers get for the lines a hint request left to them (the refresh is asked for then anyway). */
 const HINT_REFRESH_WAIT_MS = 3000;
+/**
+ * How long a pass waits for a workspace's first look at its dictionary and student (stats and
+ * small files): meanwhile no line could go to the workers, and a 100,000-line file's first pass
+ * would leave them all for the next one (half a second later).
+ */
+const WORKSPACE_WAIT_MS = 500;
 
 interface DocState {
   /** Texts whose verdicts arrived since the last pass looked (TaskLineAnalyzer.arrived). */
@@ -188,7 +196,15 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
 
   const feature: ReadingsFeature = {
     async prepare(doc, settings) {
-      if (!settings.polyphones.enabled || !doc.tasks || !setUp(doc, settings)?.ready) return;
+      if (!settings.polyphones.enabled || !doc.tasks) return;
+      let set = setUp(doc, settings);
+      if (set && !set.ready) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([api.settled(api.workspaceOf(doc)), new Promise<void>((r) => (timer = setTimeout(r, WORKSPACE_WAIT_MS)))]);
+        clearTimeout(timer);
+        set = setUp(doc, settings);
+      }
+      if (!set?.ready) return;
       const st = stateOf(doc.uri);
       // Lines in view and lines just edited go before the rest of the file.
       const v = viewOf(doc, st);
