@@ -132,6 +132,9 @@ export class HitBuffer {
   readonly entry: LexiconWord[] = [];
 }
 
+const TRIPLE_CHAR = 2 ** 28;
+const TRIPLE_KEY = 2 ** 16;
+
 /**
  * Per character (UTF-16 unit), where it sits in the lexicon's words: the distinct (offset, length)
  * shapes, filed under the character next to it in such words (the left neighbour when offset > 0,
@@ -139,7 +142,14 @@ export class HitBuffer {
  * before building a substring. Shapes are tried by offset, then length.
  */
 export class LexiconIndex {
-  private readonly shapes = new Map<number, { right: Map<number, Shape[]>; left: Map<number, Shape[]> }>();
+  /** The shapes of the characters looked up so far (built from `triples` on first use). */
+  private readonly shapes = new Map<number, { right: Map<number, Shape[]>; left: Map<number, Shape[]> } | null>();
+  /**
+   * Every (character, shape, neighbour) of the words, sorted and distinct, each packed in one number:
+   * character × 2^28 + (offset × 64 + length) × 2^16 + neighbour. A student holds some 400,000 of
+   * them; building a map of sets of each at load took most of a worker's start.
+   */
+  private readonly triples: Float64Array;
   /**
    * Word → its readings as the model file writes them (space-separated). Kept as those strings
    * (no object per word): a loaded student holds 170,000 words and looks at a few of them.
@@ -149,7 +159,7 @@ export class LexiconIndex {
   private readonly resolved = new Map<string, LexiconWord>();
 
   constructor(words: Record<string, string>, keep?: (ch: string) => boolean) {
-    const shapeSets = new Map<number, Map<number, Set<number>>>();
+    const found: number[] = [];
     for (const word in words) {
       // A word is context around the target: at least two units; offsets and lengths fit 6 bits.
       if (word.length < 2 || word.length > 63) continue;
@@ -169,29 +179,46 @@ export class LexiconIndex {
         // `-`: a character the model does not score (only the others' readings are stored).
         if (dash) continue;
         used = true;
-        const c = word.charCodeAt(o);
-        let sh = shapeSets.get(c);
-        if (!sh) shapeSets.set(c, (sh = new Map()));
         const key = o * 64 + word.length;
-        let next = sh.get(key);
-        if (!next) sh.set(key, (next = new Set()));
-        next.add(word.charCodeAt(o > 0 ? o - 1 : 1));
+        found.push(word.charCodeAt(o) * TRIPLE_CHAR + key * TRIPLE_KEY + word.charCodeAt(o > 0 ? o - 1 : 1));
       }
       if (used) this.words.set(word, readings);
     }
-    for (const [c, sh] of shapeSets) {
-      const byNeighbour = { right: new Map<number, Shape[]>(), left: new Map<number, Shape[]>() };
-      for (const key of [...sh.keys()].sort((x, y) => x - y)) {
-        const shape = { offset: key >> 6, length: key & 63 };
-        const side = shape.offset > 0 ? byNeighbour.left : byNeighbour.right;
-        for (const n of sh.get(key)!) {
-          const list = side.get(n);
-          if (list) list.push(shape);
-          else side.set(n, [shape]);
-        }
-      }
-      this.shapes.set(c, byNeighbour);
+    this.triples = Float64Array.from(found).sort();
+  }
+
+  /** The shapes of character `c`, by neighbour, each list by offset, then length (null: in no word). */
+  private shapesOf(c: number): { right: Map<number, Shape[]>; left: Map<number, Shape[]> } | null {
+    let s = this.shapes.get(c);
+    if (s !== undefined) return s;
+    const t = this.triples;
+    // The first triple of c.
+    let lo = 0,
+      hi = t.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (t[mid]! < c * TRIPLE_CHAR) lo = mid + 1;
+      else hi = mid;
     }
+    s = null;
+    let shape: Shape | undefined;
+    let last = -1;
+    for (let i = lo; i < t.length && t[i]! < (c + 1) * TRIPLE_CHAR; i++) {
+      const v = t[i]!;
+      if (v === last) continue;
+      last = v;
+      const rest = v - c * TRIPLE_CHAR;
+      const key = Math.floor(rest / TRIPLE_KEY);
+      const n = rest - key * TRIPLE_KEY;
+      if (!shape || shape.offset !== key >> 6 || shape.length !== (key & 63)) shape = { offset: key >> 6, length: key & 63 };
+      s ??= { right: new Map(), left: new Map() };
+      const side = shape.offset > 0 ? s.left : s.right;
+      const list = side.get(n);
+      if (list) list.push(shape);
+      else side.set(n, [shape]);
+    }
+    this.shapes.set(c, s);
+    return s;
   }
 
   /** The words kept, as the model file stores them: readings of the characters not kept written `-`. */
@@ -208,7 +235,7 @@ export class LexiconIndex {
   /** The words covering text[index] into `out` (by offset, then length); returns how many. */
   scan(text: string, index: number, out: HitBuffer): number {
     out.n = 0;
-    const s = this.shapes.get(text.charCodeAt(index));
+    const s = this.shapesOf(text.charCodeAt(index));
     if (!s) return 0;
     const right = s.right.get(text.charCodeAt(index + 1));
     if (right) for (const sh of right) if (index + sh.length <= text.length) this.add(text, index, sh, out);
