@@ -267,12 +267,12 @@ export function startServer(connection: Connection): void {
   });
 
   /** Worker results arrived for the document: publish what became ready, at most every PROGRESS_MS. */
-  function scheduleProgress(uri: string) {
-    if (!docs.has(uri) || timers.has(uri)) return;
+  function scheduleProgress(uri: string, urgent = false) {
+    if (!docs.has(uri) || (timers.has(uri) && !urgent)) return;
     // Never cancel a pass under way for this (it would start over and over while results keep coming): run after it.
     if (running.has(uri)) progressAfter.add(uri);
     // A pass over a big file walks every line: keep the passes to at most a third of the time.
-    else schedule(uri, Math.max(PROGRESS_MS, 2 * (lastPassMs.get(uri) ?? 0)));
+    else schedule(uri, urgent ? 0 : Math.max(PROGRESS_MS, 2 * (lastPassMs.get(uri) ?? 0)));
   }
 
   function schedule(uri: string, delayMs: number) {

@@ -109,6 +109,8 @@ interface DocState {
   /** Texts of lines just edited: their verdicts are awaited by the next pass. */
   hot: Set<string>;
   view?: { start: number; end: number };
+  /** Texts of lines in view (and just edited) without verdicts when the last pass began. */
+  viewWaiting?: Set<string>;
   /** Inlay hint requests that left lines to the workers: only the newest one asks for a refresh. */
   hintsAsked?: number;
   /** The pool's delivery count at the last pass: when it changed, the next pass looks at the pending lines again. */
@@ -117,7 +119,11 @@ interface DocState {
   waitingForWorkspace?: boolean;
 }
 
-export function register(ctx: ServerContext, api: PronunciationApi, hooks: { progress(uri: string): void }): ReadingsFeature {
+export function register(
+  ctx: ServerContext,
+  api: PronunciationApi,
+  hooks: { progress(uri: string, urgent: boolean): void },
+): ReadingsFeature {
   const states = new Map<string, DocState>();
   let g2pLoaded = false;
   const pool = new ReadingsPool({
@@ -128,8 +134,13 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
   pool.onResults((texts) => {
     for (const [uri, st] of states) {
       if (!st.waiting && !ctx.getDocument(uri)?.tasks?.pendingLines) continue;
-      for (const t of texts) st.arrived.add(t);
-      hooks.progress(uri);
+      let urgent = false;
+      for (const t of texts) {
+        st.arrived.add(t);
+        if (st.viewWaiting?.delete(t)) urgent = true;
+      }
+      // Results for lines in view: published at once, not with the next batch of progress.
+      hooks.progress(uri, urgent);
     }
   });
 
@@ -214,6 +225,8 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
       st.hot.clear();
       const wanted = [...hot, ...texts].filter((t) => t !== '');
       pool.request(wanted, true);
+      const waiting = wanted.filter((t) => !pool.cached(t));
+      st.viewWaiting = waiting.length ? new Set(waiting) : undefined;
       // Workers that already answered under this configuration take milliseconds for these: wait for
       // them, so that the publication has them (an edited line longer: its old findings are gone).
       // Workers still loading (a fresh server) are not waited for.
@@ -301,9 +314,11 @@ export function register(ctx: ServerContext, api: PronunciationApi, hooks: { pro
       return tasks.pendingLines;
     },
     clientReady() {
-      // A big file's didOpen takes a while to arrive (24 MB of JSON); by then the workers are loading.
+      // A big file's didOpen takes a while to arrive (24 MB of JSON, and the answer to the settings
+      // request behind it): the workers start loading now, and stop if the polyphone checks are off.
+      pool.warm(1);
       void ctx.getSettings().then((s) => {
-        if (s.polyphones.enabled) pool.warm();
+        if (!s.polyphones.enabled) pool.idle();
       });
     },
     dispose() {

@@ -81,6 +81,13 @@ Object.freeze(NONE);
 
 export class ReadingsPool {
   private slots: Slot[] | undefined;
+  /** Workers started (the ones that died are not started again). */
+  private started = 0;
+  /**
+   * A worker has answered: the others start then. Before, they would share the cores with the first
+   * one's load and the server's first pass (2 cores here), and every one of them would be late.
+   */
+  private answered = false;
   private readonly size: number;
   private readonly batchSize: number;
   private readonly file: string | undefined;
@@ -300,11 +307,14 @@ export class ReadingsPool {
     for (const l of this.listeners) l(texts);
   }
 
-  /** Starts the workers now (they load the G2P and the student while the caller does its own first pass). */
-  warm(): void {
+  /**
+   * Starts the workers now (they load the G2P and the student while the caller does its own first
+   * pass): `count` of them, else one until a worker has answered, then all.
+   */
+  warm(count?: number): void {
     if (this.disposed) return;
     const config = this.config;
-    for (const slot of this.ensureWorkers()) {
+    for (const slot of this.ensureWorkers(count)) {
       if (config) this.configureSlot(slot, config);
     }
   }
@@ -317,11 +327,11 @@ export class ReadingsPool {
     slot.key = key;
   }
 
-  private ensureWorkers(): Slot[] {
-    if (this.slots) return this.slots;
-    this.slots = [];
-    if (!this.file || this.size <= 0) return this.slots;
-    for (let i = 0; i < this.size; i++) {
+  private ensureWorkers(count = this.answered ? this.size : 1): Slot[] {
+    this.slots ??= [];
+    if (!this.file) return this.slots;
+    while (this.started < Math.min(count, this.size)) {
+      this.started++;
       let worker: Worker;
       try {
         // Under tsx (tests, bench) the worker's TypeScript entry needs tsx's require hook in the thread.
@@ -330,6 +340,7 @@ export class ReadingsPool {
           : new Worker(this.file);
       } catch (err) {
         this.opts.log?.(`readings worker could not start: ${err instanceof Error ? err.message : String(err)}`);
+        this.started = this.size;
         break;
       }
       worker.unref();
@@ -349,6 +360,10 @@ export class ReadingsPool {
     if (!job) return;
     this.inflight.delete(m.id);
     slot.busy--;
+    if (!this.answered) {
+      this.answered = true;
+      this.ensureWorkers();
+    }
     if (m.results) {
       const dictVersion = this.config?.key === job.key ? this.config.dict.version : undefined;
       if (m.readings && dictVersion !== undefined)
@@ -374,6 +389,16 @@ export class ReadingsPool {
       if (this.config?.key === job.key) this.queue.push(...job.texts);
     }
     this.pump();
+  }
+
+  /** Stops the workers while nothing was asked of them (they start again when needed). */
+  idle(): void {
+    if (this.config || this.inflight.size || !this.slots?.length) return;
+    const slots = this.slots;
+    this.slots = undefined;
+    this.started = 0;
+    this.answered = false;
+    for (const s of slots) void s.worker.terminate();
   }
 
   dispose(): void {

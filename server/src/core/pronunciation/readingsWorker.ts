@@ -18,11 +18,20 @@ let dictCache: { version: string; dict: ReplaceDict } | undefined;
 let ableCache: AbleList | undefined;
 let studentCache: { file: string | undefined; opinion: Promise<SecondOpinion | undefined> } | undefined;
 
+const trace = (line: string) => void (TRACE && process.stderr.write(`[${Date.now()}] readings worker: ${line}\n`));
+trace('started');
 // Load the G2P's dictionaries now, before the first batch arrives.
 predictReadings('预热一下');
+trace('G2P loaded');
 // And the default student, which nearly every configuration asks for: the server sends its
 // configuration only once it has looked at the workspace (a second or two into a big file).
-studentCache = { file: undefined, opinion: loadStudentOpinion(undefined).catch(() => undefined) };
+studentCache = {
+  file: undefined,
+  opinion: loadStudentOpinion(undefined).then(
+    (s) => (trace('default student loaded'), s),
+    () => undefined,
+  ),
+};
 
 function optionsOf(m: Config): Promise<VerdictOptions> {
   if (dictCache?.version !== m.dict.version)
