@@ -76,7 +76,8 @@ export function startServer(connection: Connection): void {
   const validatedOnce = new Set<string>();
   /** Documents with a validation pass under way, and those that got worker results meanwhile. */
   const running = new Set<string>();
-  const progressAfter = new Set<string>();
+  /** Documents that got worker results while a pass was under way, and whether some were for lines in view. */
+  const progressAfter = new Map<string, boolean>();
   const rerunAfter = new Set<string>();
   /** How long the last completed validation pass of each document took. */
   const lastPassMs = new Map<string, number>();
@@ -108,10 +109,7 @@ export function startServer(connection: Connection): void {
     // Prompt audio read or measured: a pass, incremental when it can be (it looks again at the lines
     // of each path whose findings changed).
     () => {
-      for (const uri of allTaskUris()) {
-        if (running.has(uri) && !timers.has(uri)) rerunAfter.add(uri);
-        else if (!timers.has(uri)) schedule(uri, 0);
-      }
+      for (const uri of allTaskUris()) passSoon(uri, true);
     },
     2000,
     () => promptMaxBytes,
@@ -144,8 +142,7 @@ export function startServer(connection: Connection): void {
       // (prompt audio read, dictionary loaded…) would delay every diagnostic.
       for (const uri of uris ?? [...docs.keys()]) {
         fullAsked.set(uri, (fullAsked.get(uri) ?? 0) + 1);
-        if (running.has(uri) && !timers.has(uri)) rerunAfter.add(uri);
-        else schedule(uri, 0);
+        passSoon(uri, false);
       }
     },
     addTaskLineAnalyzer: (f) => void analyzerFactories.push(f),
@@ -270,9 +267,18 @@ export function startServer(connection: Connection): void {
   function scheduleProgress(uri: string, urgent = false) {
     if (!docs.has(uri) || (timers.has(uri) && !urgent)) return;
     // Never cancel a pass under way for this (it would start over and over while results keep coming): run after it.
-    if (running.has(uri)) progressAfter.add(uri);
+    if (running.has(uri)) progressAfter.set(uri, urgent || !!progressAfter.get(uri));
     // A pass over a big file walks every line: keep the passes to at most a third of the time.
     else schedule(uri, urgent ? 0 : Math.max(PROGRESS_MS, 2 * (lastPassMs.get(uri) ?? 0)));
+  }
+
+  /**
+   * A pass of the document as soon as it can run: after the one under way (never cancelling it),
+   * else now; `keepScheduled`: a pass already scheduled (a debounce) is left as it is.
+   */
+  function passSoon(uri: string, keepScheduled: boolean) {
+    if (running.has(uri) && !timers.has(uri)) rerunAfter.add(uri);
+    else if (!keepScheduled || !timers.has(uri)) schedule(uri, 0);
   }
 
   function schedule(uri: string, delayMs: number) {
@@ -297,7 +303,8 @@ export function startServer(connection: Connection): void {
             if (generation.get(uri) !== gen) return;
             running.delete(uri);
             const again = rerunAfter.delete(uri);
-            if (progressAfter.delete(uri) && !again) scheduleProgress(uri);
+            const urgent = progressAfter.get(uri);
+            if (progressAfter.delete(uri) && !again) scheduleProgress(uri, urgent);
             if (again) schedule(uri, 0);
           });
       }),

@@ -161,11 +161,6 @@ export class ReadingsPool {
     return this.results.size > 0;
   }
 
-  /** Whether `text` is queued or being computed. */
-  isQueued(text: string): boolean {
-    return this.known.has(text);
-  }
-
   /** The verdicts of `text` under the current configuration, or undefined when not computed yet. */
   cached(text: string): PolyphoneVerdict[] | undefined {
     return this.results.get(text);
