@@ -111,6 +111,29 @@ void test('format 1 model files still load and predict; unknown versions say wha
   assert.throws(() => studentFromJson({ ...v1, formatVersion: 2 }), /incomplete \(chars, shared, lexicons/);
 });
 
+void test('second opinion: a character the default student never saw is not predicted (its calibrated confidence cannot reach the threshold)', async () => {
+  const s = await loadDefaultStudent();
+  const text = '他在银行工作，行长说了算';
+  assert.equal(s.maxConfidence(text, 3), 1, '行 is one of the characters it learnt');
+  // A polyphone of pinyin-pro's that CPP never labels: its confidence is the calibrated accuracy of such guesses.
+  const unseen = [...'的不有这个们家'].find((c) => s.maxConfidence(c, 0) < 1);
+  assert.ok(unseen, 'some common polyphone is unseen');
+  const calibration = s.file.calibration!;
+  assert.equal(s.maxConfidence(unseen, 0), calibration.unseen);
+  assert.ok(calibration.unseen < MISREADING_CONFIDENCE);
+  let calls = 0;
+  const counting: ConfidentStudent = {
+    maxConfidence: (t, i) => s.maxConfidence(t, i),
+    predict: (t, i) => (calls++, s.predict(t, i)),
+    predictWithConfidence: (t, i) => (calls++, s.predictWithConfidence(t, i)),
+  };
+  assert.equal(misreadingAt(unseen, 0, 'zzz9', counting), undefined);
+  assert.equal(calls, 0, 'no prediction for it');
+  // Without the shortcut the answer is the same, by computing it.
+  assert.equal(misreadingAt(unseen, 0, 'zzz9', { predictWithConfidence: counting.predictWithConfidence }), undefined);
+  assert.equal(calls, 1);
+});
+
 const fake = (byIndex: Record<number, [string, number]>): ConfidentStudent => ({
   predictWithConfidence: (_t, i) => (byIndex[i] ? { reading: byIndex[i]![0], confidence: byIndex[i]![1] } : undefined),
 });

@@ -151,40 +151,56 @@ export class LexiconIndex {
    */
   private readonly triples: Float64Array;
   /**
-   * Word → its readings as the model file writes them (space-separated). Kept as those strings
-   * (no object per word): a loaded student holds 170,000 words and looks at a few of them.
+   * Word → its readings as the model file writes them (space-separated): the parsed model's own
+   * object (a loaded student holds 170,000 words and looks at a few of them; copying them into a
+   * Map took a third of a worker's start). Only string values are words: a text's `constructor`
+   * finds Object.prototype's function, not a string.
    */
-  private readonly words = new Map<string, string>();
+  private readonly words: Record<string, string>;
+  /** How many words have a reading kept (`size`). */
+  private readonly kept: number;
   /** The words looked at so far, split (bounded by the vocabulary of the texts read). */
   private readonly resolved = new Map<string, LexiconWord>();
 
   constructor(words: Record<string, string>, keep?: (ch: string) => boolean) {
-    const found: number[] = [];
-    for (const word in words) {
-      // A word is context around the target: at least two units; offsets and lengths fit 6 bits.
+    const list = Object.keys(words);
+    // At most one triple per character of each word; the array is cut to what was found.
+    let room = 0;
+    for (let j = 0; j < list.length; j++) room += list[j]!.length;
+    const found = new Float64Array(room);
+    let n = 0;
+    let kept = 0;
+    const own: Record<string, string> | undefined = keep ? {} : undefined;
+    for (let j = 0; j < list.length; j++) {
+      const word = list[j]!;
+      // A word longer than the index's 6 bits of length is no word of ours (a lexicon has no such thing).
       if (word.length < 2 || word.length > 63) continue;
       let readings = words[word]!;
-      let rs: string[] | undefined;
       if (keep) {
-        rs = readings.split(' ');
+        const rs = readings.split(' ');
         for (let o = 0; o < word.length; o++) if (!keep(word[o]!)) rs[o] = '-';
         readings = rs.join(' ');
       }
       let used = false;
-      // The o-th reading starts at `at` (readings are space-separated, one per UTF-16 unit).
+      // The readings string, walked without splitting it: a character written `-` is not indexed.
       for (let o = 0, at = 0; o < word.length; o++) {
         const end = readings.indexOf(' ', at);
         const dash = readings.charCodeAt(at) === 45 /* - */ && (end < 0 ? readings.length : end) === at + 1;
         at = end < 0 ? readings.length : end + 1;
-        // `-`: a character the model does not score (only the others' readings are stored).
+        // Filed under the neighbour that a lookup checks first (see `scan`).
         if (dash) continue;
         used = true;
         const key = o * 64 + word.length;
-        found.push(word.charCodeAt(o) * TRIPLE_CHAR + key * TRIPLE_KEY + word.charCodeAt(o > 0 ? o - 1 : 1));
+        found[n++] = word.charCodeAt(o) * TRIPLE_CHAR + key * TRIPLE_KEY + word.charCodeAt(o > 0 ? o - 1 : 1);
       }
-      if (used) this.words.set(word, readings);
+      if (used) {
+        kept++;
+        if (own) own[word] = readings;
+      }
     }
-    this.triples = Float64Array.from(found).sort();
+    this.words = own ?? words;
+    this.kept = kept;
+    this.triples = found.subarray(0, n).sort();
   }
 
   /** The shapes of character `c`, by neighbour, each list by offset, then length (null: in no word). */
@@ -224,12 +240,22 @@ export class LexiconIndex {
   /** The words kept, as the model file stores them: readings of the characters not kept written `-`. */
   toJSON(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const w of [...this.words.keys()].sort()) out[w] = this.words.get(w)!;
+    for (const w of Object.keys(this.words).sort()) {
+      const readings = this.wordReadings(w);
+      if (readings !== undefined) out[w] = readings;
+    }
     return out;
   }
 
   get size(): number {
-    return this.words.size;
+    return this.kept;
+  }
+
+  /** The readings of a word of the index (one with a reading kept), else undefined. */
+  private wordReadings(word: string): string | undefined {
+    const r = this.words[word];
+    if (typeof r !== 'string' || word.length < 2 || word.length > 63 || !/[^ -]/.test(r)) return undefined;
+    return r;
   }
 
   /** The words covering text[index] into `out` (by offset, then length); returns how many. */
@@ -253,7 +279,7 @@ export class LexiconIndex {
     const word = text.slice(start, start + sh.length);
     let e = this.resolved.get(word);
     if (!e) {
-      const readings = this.words.get(word);
+      const readings = this.wordReadings(word);
       if (readings === undefined) return;
       this.resolved.set(word, (e = { readings: readings.split(' ') }));
     }

@@ -196,6 +196,12 @@ class LoadedStudent implements G2PStudent {
     return this.raw(text, index, false)?.reading;
   }
 
+  maxConfidence(text: string, index: number): number {
+    // A character the model never saw gets the calibrated accuracy of such guesses, whatever the guess.
+    if (this.calibration && !this.chars.has(text.codePointAt(index) ?? -1)) return this.calibration.unseen;
+    return 1;
+  }
+
   predictWithConfidence(text: string, index: number): ScoredReading | undefined {
     const r = this.raw(text, index, true);
     if (!r) return undefined;
@@ -299,6 +305,7 @@ export type LoadedStudentModel = G2PStudent &
   Required<Pick<G2PStudent, 'predictWithConfidence'>> & {
     readonly file: StudentModelFile;
     raw(text: string, index: number, withMargin?: boolean): RawPrediction | undefined;
+    maxConfidence(text: string, index: number): number;
   };
 
 export function studentFromJson(json: unknown, source = 'model'): LoadedStudentModel {

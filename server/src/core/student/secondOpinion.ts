@@ -26,6 +26,12 @@ export interface ConfidentStudent {
    * vote where it cannot change the answer): an agreement with the teacher is settled by it.
    */
   predict?(text: string, index: number): string | undefined;
+  /**
+   * The highest confidence it can give text[index] (model.ts: a character it never saw gets the
+   * calibrated accuracy of pinyin-pro's guesses, whatever the guess): below the threshold, no
+   * reading needs computing.
+   */
+  maxConfidence?(text: string, index: number): number;
 }
 
 export interface LikelyMisreading {
@@ -52,6 +58,7 @@ export function misreadingAt(
   if (!teacherReading) return undefined;
   const ch = charAt(text, index);
   if (!ch || !isHan(ch) || candidateReadings(ch).length < 2) return undefined;
+  if (student.maxConfidence && student.maxConfidence(text, index) < threshold) return undefined;
   // Most of the time the student agrees: no confidence is needed to say so.
   if (student.predict && student.predict(text, index) === teacherReading) return undefined;
   const s = student.predictWithConfidence(text, index);
