@@ -141,6 +141,9 @@ export async function run(): Promise<void> {
     ),
   );
   const all = publishes[publishes.length - 1]!.t - t0;
+  // Every warning of the first screen: the first publication that has as many as the last one.
+  const viewAll = publishes[publishes.length - 1]!.viewWarnings;
+  const viewDone = publishes.find((p) => p.viewWarnings >= viewAll)!.t - t0;
   const limit = last.find((f) => f.code === 'limit/too-many-findings');
   const publicationMb = Buffer.byteLength(JSON.stringify(last)) / 1e6;
   const warnings = last.filter((f) => f.severity === 2).length;
@@ -191,7 +194,8 @@ export async function run(): Promise<void> {
   );
   row('didOpen → first diagnostics (the first pass so far: errors first)', first, 'target ≤ 1000 ms');
   row('didOpen → structural checks of every line published', structural, 'the first complete pass');
-  row('didOpen → warnings of the lines in view published', viewFirst, 'target ≤ 1000 ms; the workers load the G2P and the student first');
+  row('didOpen → a first warning of the lines in view published', viewFirst, 'the workers load the G2P and the student first');
+  row('didOpen → every warning of the lines in view published', viewDone, `target ≤ 1000 ms; ${viewAll} warnings in lines 1–100`);
   row('didOpen → all diagnostics (no line pending)', all, `target ≤ 3000 ms; ${progressive} progressive publications`);
   row('one-line edit → re-diagnosed and published (median of 21)', edits[10]!, `target ≤ 10 ms; slowest ${edits[20]!.toFixed(1)} ms`);
   row(

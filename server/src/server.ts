@@ -374,6 +374,12 @@ export function startServer(connection: Connection): void {
                   if (TRACE) trace(`partial publication: ${found.length} findings of the first ${linesDone} lines`);
                   void publish(uri, version, found);
                 },
+                // Results for lines in view arrived while this first pass goes on: shown now, not after it.
+                again: () => {
+                  if (!progressAfter.get(uri)) return false;
+                  progressAfter.set(uri, false);
+                  return true;
+                },
               },
             }),
       });

@@ -143,6 +143,85 @@ describe('task file validation after in-place edits', () => {
     }
   });
 
+  it('results arriving during a complete pass (partial.again): the lines checked so far are looked at again, under the cap', async () => {
+    const rand = seededRandom(5);
+    const n = 2000;
+    // Warnings only (no errors, every prompt readable): under a cap of 40 they fill it before the results arrive.
+    const texts = ['银行', '行长', '待定', '等待中', '今天很好'];
+    const make = (i: number) => line(texts[Math.floor(rand() * texts.length)]! + (i % 97), `u${i}`);
+    const lines = Array.from({ length: n }, (_, i) => make(i));
+    const textOf = (l: string) => /"syn_text": "([^"]*)"/.exec(l)?.[1] ?? '';
+    const allReadable = (written: string): PromptAudioStatus => ({
+      state: 'ok',
+      path: written,
+      channels: 1,
+      sampleRate: 24000,
+      durationSeconds: 4,
+      truncated: false,
+    });
+    const ready = new Set<string>();
+    let news: string[] = [];
+    const base = analyzer(true);
+    const pendingUntilReady: TaskLineAnalyzer = {
+      version: 'test-1',
+      recheckPending: true,
+      arrived: () => {
+        const out = news;
+        news = [];
+        return out;
+      },
+      analyze: (p) => {
+        const t = p.get('text') ?? '';
+        return t.includes('待') && !ready.has(t) ? (PENDING_FINDINGS as LineFinding[]) : base.analyze(p);
+      },
+    };
+    for (const max of [40, 5000]) {
+      ready.clear();
+      news = [];
+      const published: Array<{ findings: number; linesDone: number; firstWaitLine: number }> = [];
+      const firstWait = lines.findIndex((l) => textOf(l).includes('待'));
+      let calls = 0;
+      const model = new TaskFileModel(lines.join('\n') + '\n');
+      const got = await model.validate({
+        ...options(pendingUntilReady, false, max),
+        promptAudioStatus: allReadable,
+        chunkLines: 100,
+        partial: {
+          afterMs: 0,
+          publish: (found, linesDone) =>
+            published.push({
+              findings: found.length,
+              linesDone,
+              firstWaitLine: found.findIndex((f) => f.code === 'test/warn' && f.range.start.line === firstWait),
+            }),
+          // Halfway through the file, every pending text's results arrive.
+          again: () => {
+            if (++calls !== 5) return false;
+            for (const t of new Set(lines.map(textOf))) {
+              if (!t.includes('待')) continue;
+              ready.add(t);
+              news.push(t);
+            }
+            return true;
+          },
+        },
+      });
+      assert.equal(published.length, 2, `max ${max}: the first hand-over, and one after the results arrived`);
+      assert.equal(published[0]!.firstWaitLine, -1, 'line with 待 pending at first');
+      assert.ok(
+        published[1]!.firstWaitLine >= 0,
+        `max ${max}: its warning in the second hand-over (${published[1]!.linesDone} lines done)`,
+      );
+      assert.ok(published[1]!.linesDone < n / 2);
+      const fresh = new TaskFileModel(lines.join('\n') + '\n');
+      const want = await fresh.validate({ ...options(base, false, max), promptAudioStatus: allReadable });
+      assert.deepEqual(got, want, `max ${max}: the pass ends as a pass after the arrival`);
+      assert.equal(model.pendingLines, 0);
+      // And the next pass (incremental, nothing arrived since) keeps it.
+      assert.deepEqual(await model.validate({ ...options(pendingUntilReady, true, max), promptAudioStatus: allReadable }), got);
+    }
+  });
+
   it('prompt audio whose status changes (read, measured, deleted): the lines using it follow, same result', async () => {
     const rand = seededRandom(11);
     const n = 300;

@@ -103,7 +103,7 @@ export function inOrder(b: Finding[]): boolean {
  * returns errors first, then warnings, then the rest, each in document order.
  */
 export class FindingCollector {
-  private readonly buckets: Record<Severity, Finding[]> = { error: [], warning: [], information: [], hint: [] };
+  private buckets: Record<Severity, Finding[]> = { error: [], warning: [], information: [], hint: [] };
   private readonly counts: Record<Severity, number> = { error: 0, warning: 0, information: 0, hint: 0 };
 
   constructor(readonly max: number) {}
@@ -120,6 +120,36 @@ export class FindingCollector {
   add(f: Finding): void {
     this.counts[f.severity]++;
     if (this.buckets[f.severity].length < this.max) this.buckets[f.severity].push(f);
+  }
+
+  /**
+   * Forgets the findings of line `line` (added earlier, `counts` of them per severity rank):
+   * a line looked at again (TaskFileModel's mid-pass recheck).
+   */
+  removeLine(line: number, counts: ArrayLike<number>): void {
+    (['error', 'warning', 'information', 'hint'] as const).forEach((s, k) => {
+      if (!counts[k]) return;
+      this.counts[s] -= counts[k]!;
+      const b = this.buckets[s];
+      const kept = b.filter((f) => f.range.start.line !== line);
+      if (kept.length !== b.length) this.buckets[s] = kept;
+    });
+  }
+
+  /**
+   * Adds a finding that may come before findings already kept (a line looked at again): when its
+   * severity is at the cap, it takes the place of the furthest one kept if it comes before it.
+   */
+  addLate(f: Finding): void {
+    this.counts[f.severity]++;
+    const b = this.buckets[f.severity];
+    if (b.length < this.max) {
+      b.push(f);
+      return;
+    }
+    let last = 0;
+    for (let k = 1; k < b.length; k++) if (comparePos(b[k]!.range.start, b[last]!.range.start) > 0) last = k;
+    if (b.length && comparePos(f.range.start, b[last]!.range.start) < 0) b[last] = f;
   }
 
   /** Findings of a severity added or counted. */

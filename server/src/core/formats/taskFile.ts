@@ -587,7 +587,17 @@ export interface TaskValidationOptions {
    * hold (errors first, under the cap; cross-line checks not yet), so that a big file shows its
    * first problems before the pass reaches its end. `linesDone` lines were checked.
    */
-  partial?: { afterMs: number; publish(findings: Finding[], linesDone: number): void };
+  partial?: {
+    afterMs: number;
+    publish(findings: Finding[], linesDone: number): void;
+    /**
+     * Asked between chunks once the first hand-over is done: true when results the user is
+     * waiting for (lines in view) arrived. The pending lines checked so far whose texts the
+     * analyzers say `arrived` are then looked at again, and what the lines checked so far hold is
+     * handed over again.
+     */
+    again?(): boolean;
+  };
 }
 
 interface LineEntry {
@@ -849,7 +859,8 @@ export class TaskFileModel {
     const out = new FindingCollector(opts.maxPerFile);
     const chunk = opts.chunkLines ?? 0;
     const started = performance.now();
-    let partial = opts.partial;
+    const partial = opts.partial;
+    let handedOver = false;
     const entries = this.entries;
     const lastIndex = entries.length - 1;
     // One status per distinct prompt audio path (null: nothing to say), looked up per line.
@@ -876,9 +887,12 @@ export class TaskFileModel {
       p.release();
       if (chunk > 0 && work >= chunk) {
         work = 0;
-        if (partial && performance.now() - started >= partial.afterMs) {
+        if (partial && !handedOver && performance.now() - started >= partial.afterMs) {
           partial.publish(out.result(), i + 1);
-          partial = undefined;
+          handedOver = true;
+        } else if (partial && handedOver && partial.again?.()) {
+          this.recheckArrived(analyzers, analyzersVersion, pendingEntries, out, lines, audioOf);
+          partial.publish(out.result(), i + 1);
         }
         await new Promise<void>((r) => setImmediate(r));
         if (opts.isCancelled?.() || this.entries !== entries) throw new CancelledError();
@@ -895,6 +909,49 @@ export class TaskFileModel {
     if (this.entries === entries)
       this.kept = { key, entries, lineCount: entries.length, lines, totals, audio: audioFinding, pending: pendingEntries };
     return out.result();
+  }
+
+  /**
+   * During a complete pass: the pending lines checked so far whose results arrived (the texts the
+   * analyzers' `arrived` gives, which it then forgets: the lines not reached yet find them in
+   * their caches) are analysed again, and their findings in `out` and `lines` replaced.
+   */
+  private recheckArrived(
+    analyzers: TaskLineAnalyzer[],
+    analyzersVersion: string,
+    pending: PendingEntries,
+    out: FindingCollector,
+    lines: Record<Severity, number[]>,
+    audioOf: (written: string) => ReadonlyArray<Omit<Finding, 'range'>>,
+  ): void {
+    const lastIndex = this.entries.length - 1;
+    const recheck = (e: LineEntry) => {
+      const i = e.line;
+      const before = e.counts ?? NO_COUNTS;
+      this.bringUpToDate(e, i === lastIndex, analyzers, analyzersVersion, true);
+      if (e.pendingAnalysis) return;
+      pending.delete(e);
+      out.removeLine(i, before);
+      let counts = NO_COUNTS;
+      this.forEachFinding(e, i, audioOf, (sev, build) => {
+        if (counts === NO_COUNTS) counts = new Uint32Array(4);
+        counts[severityRank[sev]]!++;
+        out.addLate(build());
+      });
+      e.counts = counts;
+      for (let s = 0; s < 4; s++) {
+        const list = lines[SEVERITIES[s]!];
+        const at = lowerBound(list, i);
+        const has = list[at] === i;
+        if (counts[s] && !has) list.splice(at, 0, i);
+        else if (!counts[s] && has) list.splice(at, 1);
+      }
+      e.parsed?.release();
+    };
+    for (const a of analyzers) {
+      const texts = a.arrived?.();
+      if (texts) for (const text of texts) pending.withText(text, recheck);
+    }
   }
 
   /**

@@ -63,6 +63,7 @@ parentPort!.on('message', (m: ReadingsWorkerRequest) => {
   }
   void current.options.then(
     (o) => {
+      const t0 = TRACE ? performance.now() : 0;
       const results: PolyphoneVerdictList = [];
       const readings: ReadingsList = [];
       for (let i = 0; i < m.texts.length; i++) {
@@ -73,6 +74,7 @@ parentPort!.on('message', (m: ReadingsWorkerRequest) => {
         readings.push(lr);
       }
       parentPort!.postMessage({ id: m.id, results, readings } satisfies ReadingsWorkerReply);
+      if (TRACE && m.id < 5) trace(`batch ${m.id}: ${m.texts.length} texts in ${(performance.now() - t0).toFixed(0)} ms`);
       if (TRACE && m.id % 50 === 0)
         process.stderr.write(`readings worker: batch ${m.id}, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB\n`);
     },
