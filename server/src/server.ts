@@ -412,9 +412,7 @@ export function startServer(connection: Connection): void {
         `pass ${gen} ${elapsedMs.toFixed(0)} ms, ${findings.length} findings, ${readingsFeature.pendingLines(uri)} lines pending, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB ${uri}`,
       );
     d.findings = findings;
-    void publish(uri, version, findings).then(() => {
-      if (d.kind === 'tasks') readingsFeature.published(d);
-    });
+    void publish(uri, version, findings);
     let errors = 0,
       warnings = 0;
     for (const f of findings) {

@@ -27,14 +27,8 @@ import { PENDING_FINDINGS, type ParsedTaskLine, type TaskLineAnalyzer } from '..
 import type { PronunciationWorkspace } from '../core/pronunciation/checks';
 import { POLYPHONE_CODE, polyphoneVerdicts } from '../core/pronunciation/polyphones';
 import { AbleList } from '../core/pronunciation/g2p/ableList';
-import {
-  candidateReadings,
-  defaultReading,
-  g2pReadingsOf,
-  type LineReadings,
-  type ReadingSource,
-  sourceAt,
-} from '../core/pronunciation/teacherReadings';
+import { g2pLoaded } from '../core/pronunciation/g2p/glmG2P';
+import { candidateReadings, defaultReading, type LineReadings, type ReadingSource, sourceAt } from '../core/pronunciation/teacherReadings';
 import { isHan } from '../core/formats/notation';
 import { cachedReadings, linePredict } from '../core/pronunciation/lineCache';
 import { ReadingsPool } from '../core/pronunciation/readingsPool';
@@ -65,8 +59,6 @@ export interface ReadingsFeature {
   prepare(doc: OpenDocument, settings: Settings): Promise<void>;
   /** After a completed pass: sends the lines still pending to the workers. */
   afterPass(doc: OpenDocument): void;
-  /** After a pass's diagnostics were written to the client. */
-  published(doc: OpenDocument): void;
   /** After an edit was applied to the model: the changed lines are analysed at once in the next pass. */
   edited(doc: OpenDocument, changes: ReadonlyArray<{ range?: { start: { line: number } }; text: string }>): void;
   closed(uri: string): void;
@@ -125,7 +117,6 @@ export function register(
   hooks: { progress(uri: string, urgent: boolean): void },
 ): ReadingsFeature {
   const states = new Map<string, DocState>();
-  let g2pLoaded = false;
   const pool = new ReadingsPool({
     log: ctx.log,
     workers: process.env.TTS_DISTILL_READING_WORKERS !== undefined ? Number(process.env.TTS_DISTILL_READING_WORKERS) : undefined,
@@ -278,16 +269,6 @@ export function register(
       if (!st) return;
       if (st.unsent.length) pool.send(st.unsent.splice(0));
     },
-    published(doc) {
-      const st = states.get(doc.uri);
-      // Inlay hints compute the readings of lines the workers have not reached on this thread: load its
-      // G2P after the first pass that sent lines to the workers (they are loading the student
-      // meanwhile), rather than in the first request for hints (a third of a second).
-      if (!g2pLoaded && st && !st.waitingForWorkspace) {
-        g2pLoaded = true;
-        setImmediate(() => g2pReadingsOf('行'));
-      }
-    },
     edited(doc, changes) {
       if (!doc.tasks) return;
       const st = stateOf(doc.uri);
@@ -342,7 +323,9 @@ export function register(
     // asked to refresh.
     const defer =
       HINT_BUDGET_MS >= 0 && settings.polyphones.enabled && pool.usesWorkers && pool.key !== undefined && ctx.canRefreshInlayHints;
-    const deadline = defer ? performance.now() + HINT_BUDGET_MS : Infinity;
+    // This thread reads lines itself only with its G2P loaded: loading it (a quarter of a second, and
+    // its tables in this thread's memory) would stall the answer; the workers have theirs.
+    const deadline = !defer ? Infinity : g2pLoaded() ? performance.now() + HINT_BUDGET_MS : -Infinity;
     const left: string[] = [];
     const readingsOf = (text: string): LineReadings | undefined => {
       const known = cachedReadings(text, w.dictionary.dict);

@@ -1,4 +1,4 @@
-import { isPySpace, posseg } from './jieba';
+import { isPySpace, jiebaLoaded, posseg } from './jieba';
 import {
   NO_PINYIN,
   isPypinyinHan,
@@ -9,6 +9,7 @@ import {
   twoCharPhrase,
   syllableFinal,
   syllableInitial,
+  pypinyinLoaded,
 } from './pypinyin';
 import { tokensToPinyin } from '../../formats/notation';
 
@@ -328,6 +329,11 @@ export function g2pPhonemes(text: string): string[] {
  */
 export function g2pReadings(text: string): Array<string | null> {
   return g2pDetail(text).readings.slice();
+}
+
+/** Whether this thread has both ports' data loaded (the first reading otherwise loads it: a quarter of a second). */
+export function g2pLoaded(): boolean {
+  return jiebaLoaded() && pypinyinLoaded();
 }
 
 /** Warms up both ports' data (jieba, pypinyin) and the syllable tables. */

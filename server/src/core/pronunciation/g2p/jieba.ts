@@ -260,6 +260,11 @@ function getModel(): Model {
   return (model ??= load());
 }
 
+/** Whether this thread has loaded the data (a call that needs it would load it first). */
+export function jiebaLoaded(): boolean {
+  return model !== undefined;
+}
+
 /** Loads the data now (it is otherwise loaded on the first call). */
 export function preloadJieba(): void {
   getModel();

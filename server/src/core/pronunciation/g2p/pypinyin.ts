@@ -377,6 +377,11 @@ function load(): Data {
   return data;
 }
 
+/** Whether this thread has loaded the data. */
+export function pypinyinLoaded(): boolean {
+  return data !== undefined;
+}
+
 /** Loads the data now (it is otherwise loaded on first use); returns the time it took, in ms. */
 export function loadPypinyin(): number {
   load();
