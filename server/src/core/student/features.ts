@@ -153,8 +153,7 @@ export class LexiconIndex {
   /**
    * Word → its readings as the model file writes them (space-separated): the parsed model's own
    * object (a loaded student holds 170,000 words and looks at a few of them; copying them into a
-   * Map took a third of a worker's start). Only string values are words: a text's `constructor`
-   * finds Object.prototype's function, not a string.
+   * Map took a third of a worker's start), its prototype removed. Only string values are words.
    */
   private readonly words: Record<string, string>;
   /** How many words have a reading kept (`size`). */
@@ -170,7 +169,7 @@ export class LexiconIndex {
     const found = new Float64Array(room);
     let n = 0;
     let kept = 0;
-    const own: Record<string, string> | undefined = keep ? {} : undefined;
+    const own: Record<string, string> | undefined = keep ? (Object.create(null) as Record<string, string>) : undefined;
     for (let j = 0; j < list.length; j++) {
       const word = list[j]!;
       // A word longer than the index's 6 bits of length is no word of ours (a lexicon has no such thing).
@@ -198,6 +197,8 @@ export class LexiconIndex {
         if (own) own[word] = readings;
       }
     }
+    // Without a prototype a word that is not there is one lookup, not two (most lookups miss).
+    if (!own && Object.getPrototypeOf(words) !== null) Object.setPrototypeOf(words, null);
     this.words = own ?? words;
     this.kept = kept;
     this.triples = found.subarray(0, n).sort();
