@@ -49,7 +49,7 @@ import { AMBIGUOUS_CODE, POLYPHONE_CODE } from './core/pronunciation/polyphones'
 
 const LANGUAGE_KIND: Record<string, DocumentKind> = { 'tts-tasks': 'tasks', 'g2p-dict': 'dictionary' };
 /** A document's first pass that takes longer publishes what it found so far after this long. */
-const PARTIAL_AFTER_MS = Number(process.env.TTS_DISTILL_PARTIAL_AFTER_MS ?? 250);
+const PARTIAL_AFTER_MS = Number(process.env.TTS_DISTILL_PARTIAL_AFTER_MS ?? 100);
 /** Worker results are published at most this often per document. */
 const PROGRESS_MS = 150;
 /** TTS_DISTILL_TRACE=1: one line per validation pass on stderr. */
