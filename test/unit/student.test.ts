@@ -91,6 +91,14 @@ void test('features: context n-grams and lexicon hits around the target', () => 
     ],
   );
   assert.deepEqual(lex.hits('行', 0), []);
+  // A loaded model's lexicon is looked up as it was parsed: only its own string values are words.
+  const loaded = new LexiconIndex(JSON.parse('{"银行":"yin2 hang2","to":"- -"}') as Record<string, string>);
+  assert.equal(loaded.size, 1);
+  assert.deepEqual(loaded.hits('去银行', 2), [{ length: 2, reading: 'hang2' }]);
+  assert.deepEqual(loaded.hits('toString', 0), []);
+  assert.deepEqual(loaded.toJSON(), { 银行: 'yin2 hang2' });
+  // A lexicon that is not an object (a hand-edited model file) is an empty one, not a crash.
+  assert.equal(new LexiconIndex(null as unknown as Record<string, string>).size, 0);
 });
 
 void test('the student learns contexts pinyin-pro gets wrong, and backs off to pinyin-pro for unseen characters', () => {

@@ -162,6 +162,8 @@ export class LexiconIndex {
   private readonly resolved = new Map<string, LexiconWord>();
 
   constructor(words: Record<string, string>, keep?: (ch: string) => boolean) {
+    // A model file's lexicon that is not an object (hand-edited, truncated) is an empty one.
+    if (!words || typeof words !== 'object') words = Object.create(null) as Record<string, string>;
     const list = Object.keys(words);
     // At most one triple per character of each word; the array is cut to what was found.
     let room = 0;
@@ -172,7 +174,7 @@ export class LexiconIndex {
     const own: Record<string, string> | undefined = keep ? (Object.create(null) as Record<string, string>) : undefined;
     for (let j = 0; j < list.length; j++) {
       const word = list[j]!;
-      // A word longer than the index's 6 bits of length is no word of ours (a lexicon has no such thing).
+      // A word is context around the target: at least two units; offsets and lengths fit 6 bits.
       if (word.length < 2 || word.length > 63) continue;
       let readings = words[word]!;
       if (keep) {
@@ -181,12 +183,12 @@ export class LexiconIndex {
         readings = rs.join(' ');
       }
       let used = false;
-      // The readings string, walked without splitting it: a character written `-` is not indexed.
+      // The o-th reading starts at `at` (readings are space-separated, one per UTF-16 unit).
       for (let o = 0, at = 0; o < word.length; o++) {
         const end = readings.indexOf(' ', at);
         const dash = readings.charCodeAt(at) === 45 /* - */ && (end < 0 ? readings.length : end) === at + 1;
         at = end < 0 ? readings.length : end + 1;
-        // Filed under the neighbour that a lookup checks first (see `scan`).
+        // `-`: a character the model does not score (only the others' readings are stored).
         if (dash) continue;
         used = true;
         const key = o * 64 + word.length;
