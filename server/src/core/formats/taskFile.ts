@@ -875,14 +875,10 @@ export class TaskFileModel {
       work += this.bringUpToDate(e, i === lastIndex, analyzers, analyzersVersion, recheck);
       if (e.pendingAnalysis) pendingEntries.add(e);
       const p = e.parsed!;
-      let counts = NO_COUNTS;
-      this.forEachFinding(e, i, audioOf, (sev, build) => {
-        if (counts === NO_COUNTS) counts = new Uint32Array(4);
-        counts[severityRank[sev]]!++;
+      const counts = this.countFindings(e, i, audioOf, (sev, build) => {
         if (out.wants(sev)) out.add(build());
         else out.count(sev);
       });
-      e.counts = counts;
       if (counts !== NO_COUNTS) for (let s = 0; s < 4; s++) if (counts[s]) lines[SEVERITIES[s]!].push(i);
       p.release();
       if (chunk > 0 && work >= chunk) {
@@ -932,20 +928,8 @@ export class TaskFileModel {
       if (e.pendingAnalysis) return;
       pending.delete(e);
       out.removeLine(i, before);
-      let counts = NO_COUNTS;
-      this.forEachFinding(e, i, audioOf, (sev, build) => {
-        if (counts === NO_COUNTS) counts = new Uint32Array(4);
-        counts[severityRank[sev]]!++;
-        out.addLate(build());
-      });
-      e.counts = counts;
-      for (let s = 0; s < 4; s++) {
-        const list = lines[SEVERITIES[s]!];
-        const at = lowerBound(list, i);
-        const has = list[at] === i;
-        if (counts[s] && !has) list.splice(at, 0, i);
-        else if (!counts[s] && has) list.splice(at, 1);
-      }
+      const counts = this.countFindings(e, i, audioOf, (_sev, build) => out.addLate(build()));
+      for (let s = 0; s < 4; s++) placeLine(lines[SEVERITIES[s]!], i, counts[s]! > 0);
       e.parsed?.release();
     };
     for (const a of analyzers) {
@@ -1020,17 +1004,10 @@ export class TaskFileModel {
       this.bringUpToDate(e, i === lastIndex, analyzers, analyzersVersion, asked.has(i));
       if (e.pendingAnalysis) kept.pending.add(e);
       else kept.pending.delete(e);
-      const counts = new Uint32Array(4);
-      this.forEachFinding(e, i, audioOf, (sev) => counts[severityRank[sev]]!++);
-      e.counts = counts.some((c) => c > 0) ? counts : NO_COUNTS;
+      const counts = this.countFindings(e, i, audioOf);
       for (let s = 0; s < 4; s++) {
-        kept.totals[s]! += (e.counts[s] ?? 0) - (before[s] ?? 0);
-        if (touched.size > SPLICE_LIMIT) continue;
-        const list = kept.lines[SEVERITIES[s]!];
-        const at = lowerBound(list, i);
-        const has = list[at] === i;
-        if (e.counts[s] && !has) list.splice(at, 0, i);
-        else if (!e.counts[s] && has) list.splice(at, 1);
+        kept.totals[s]! += (counts[s] ?? 0) - (before[s] ?? 0);
+        if (touched.size <= SPLICE_LIMIT) placeLine(kept.lines[SEVERITIES[s]!], i, counts[s]! > 0);
       }
     }
     // Many lines at once (a batch of results): the lists again in one walk, not one splice each.
@@ -1120,6 +1097,25 @@ export class TaskFileModel {
     for (const f of p.findings) visit(f.severity, () => atLineShared(i, f));
     if (e.analyzed && p.kind === 'object') for (const f of e.analyzed) visit(f.severity, () => atLineShared(i, f));
     if (e.audio !== undefined) for (const af of audioOf(e.audio)) visit(af.severity, () => ({ ...af, range: audioRange(e) }));
+  }
+
+  /**
+   * Counts the findings of line `i` by severity into `e.counts` (NO_COUNTS when it has none) and
+   * returns them; `take` gets each finding as forEachFinding gives it.
+   */
+  private countFindings(
+    e: LineEntry,
+    i: number,
+    audioOf: (written: string) => ReadonlyArray<Omit<Finding, 'range'>>,
+    take?: (severity: Severity, build: () => Finding) => void,
+  ): Uint32Array {
+    let counts = NO_COUNTS;
+    this.forEachFinding(e, i, audioOf, (sev, build) => {
+      if (counts === NO_COUNTS) counts = new Uint32Array(4);
+      counts[severityRank[sev]]!++;
+      take?.(sev, build);
+    });
+    return (e.counts = counts);
   }
 
   /** The prompt-audio findings of a path as written (one status per path and pass). */
@@ -1242,6 +1238,14 @@ class PendingEntries {
     if (there instanceof Set) for (const e of [...there]) f(e);
     else if (there) f(there);
   }
+}
+
+/** Line `i` in or out of `list` (ascending line numbers, each once) as it `has` findings of the list's severity. */
+function placeLine(list: number[], i: number, has: boolean): void {
+  const at = lowerBound(list, i);
+  const there = list[at] === i;
+  if (has && !there) list.splice(at, 0, i);
+  else if (!has && there) list.splice(at, 1);
 }
 
 /** The first index of `list` (ascending) whose value is ≥ x. */

@@ -75,8 +75,7 @@ parentPort!.on('message', (m: ReadingsWorkerRequest) => {
       }
       parentPort!.postMessage({ id: m.id, results, readings } satisfies ReadingsWorkerReply);
       if (TRACE && m.id < 5) trace(`batch ${m.id}: ${m.texts.length} texts in ${(performance.now() - t0).toFixed(0)} ms`);
-      if (TRACE && m.id % 50 === 0)
-        process.stderr.write(`readings worker: batch ${m.id}, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB\n`);
+      if (TRACE && m.id % 50 === 0) trace(`batch ${m.id}, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB`);
     },
     (err: Error) => parentPort!.postMessage({ id: m.id, error: err.message } satisfies ReadingsWorkerReply),
   );
