@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { containingFolder, folderOf, uriToPath, workDirOf } from '../../server/src/core/util/paths';
+import { BoundedCache } from '../../server/src/core/util/boundedCache';
 import { documentKind, kindOfLine, sniffKind } from '../../server/src/core/formats/documentKind';
 
 const root = path.resolve('/ws');
@@ -38,4 +39,26 @@ test('documentKind: by name first, then by the first non-blank line of a .jsonl/
   assert.equal(documentKind('other.jsonl', '{"a": 1}'), undefined);
   assert.equal(sniffKind('\n'.repeat(60) + task), undefined, 'only the first 50 lines are looked at');
   assert.equal(kindOfLine('<|ZH|>x'), 'dictionary');
+});
+
+test('BoundedCache: at most two generations; a hit in the old one survives the next turn, the rest is forgotten', () => {
+  const c = new BoundedCache<string, number>(2);
+  c.set('a', 1);
+  c.set('b', 2);
+  // The current generation is full: 'c' starts a new one, a and b are the old one.
+  c.set('c', 3);
+  assert.equal(c.size, 3);
+  // 'a' is used: it moves to the current generation.
+  assert.equal(c.get('a'), 1);
+  // The current generation (c, a) is full: 'd' turns it into the old one; 'b', not used, is dropped.
+  c.set('d', 4);
+  assert.equal(c.get('b'), undefined);
+  assert.deepEqual(
+    ['a', 'c', 'd'].map((k) => c.get(k)),
+    [1, 3, 4],
+  );
+  assert.ok(c.size <= 4);
+  c.clear();
+  assert.equal(c.size, 0);
+  assert.equal(c.get('a'), undefined);
 });

@@ -1,4 +1,5 @@
 import { pinyin, polyphonic } from 'pinyin-pro';
+import { BoundedCache } from '../util/boundedCache';
 import { type DictEntry, ReplaceDict } from './dictionary';
 import { applyLikeTeacher } from './glmFrontend';
 import { AbleList } from './g2p/ableList';
@@ -125,22 +126,15 @@ export function pinyinProReadings(input: string): Array<string | null> {
   return out;
 }
 
-const MAX_CACHE = 2000;
-const cache = new Map<string, CharReading[]>();
+const cache = new BoundedCache<string, CharReading[]>(1000);
 
 /** One entry per UTF-16 code unit of `text` (the second half of a surrogate pair has char '' and no reading). Cached per text and dictionary version. */
 export function teacherReadings(text: string, dict: ReplaceDict = ReplaceDict.empty, able: AbleList = AbleList.bundled): CharReading[] {
   let key = dict.size ? `${dict.version}\u0000${text}` : text;
   if (able !== AbleList.bundled) key = `${able.version}\u0001${key}`;
   const hit = cache.get(key);
-  if (hit) {
-    // Refresh its place: the cache drops the least recently used.
-    cache.delete(key);
-    cache.set(key, hit);
-    return hit;
-  }
+  if (hit) return hit;
   const out = compute(text, dict, able);
-  if (cache.size >= MAX_CACHE) cache.delete(cache.keys().next().value!);
   cache.set(key, out);
   return out;
 }

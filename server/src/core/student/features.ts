@@ -1,4 +1,5 @@
 // What the student looks at around a character. One definition, used by training and prediction.
+import { BoundedCache } from '../util/boundedCache';
 import { pinyinProGuess } from './readings';
 
 const BOS = '\u0002';
@@ -158,8 +159,8 @@ export class LexiconIndex {
   private readonly words: Record<string, string>;
   /** How many words have a reading kept (`size`). */
   private readonly kept: number;
-  /** The words looked at so far, split (bounded by the vocabulary of the texts read). */
-  private readonly resolved = new Map<string, LexiconWord>();
+  /** The words looked at lately, split. */
+  private readonly resolved = new BoundedCache<string, LexiconWord>(20_000);
 
   constructor(words: Record<string, string>, keep?: (ch: string) => boolean) {
     // A model file's lexicon that is not an object (hand-edited, truncated) is an empty one.

@@ -1,4 +1,5 @@
 import { isPySpace, jiebaLoaded, posseg } from './jieba';
+import { BoundedCache } from '../../util/boundedCache';
 import {
   NO_PINYIN,
   isPypinyinHan,
@@ -279,34 +280,27 @@ function run(text: string, cacheParts = true): G2PDetail {
 
 /**
  * jieba's words of one Chinese part, cached by the part: parts (clauses between punctuation) recur
- * across the lines of a corpus far more often than whole lines do, and posseg is the costliest step.
+ * across the lines of a corpus more often than whole lines do, and posseg is the costliest step.
  */
-const partWords = new Map<string, readonly string[]>();
-const MAX_PARTS = 20_000;
+const partWords = new BoundedCache<string, readonly string[]>(10_000);
 function wordsOf(part: string): readonly string[] {
   let w = partWords.get(part);
   if (w) return w;
   w = posseg(part).map((p) => p.word);
-  if (part.length <= 200) {
-    if (partWords.size >= MAX_PARTS) partWords.delete(partWords.keys().next().value!);
-    partWords.set(part, w);
-  }
+  if (part.length <= 200) partWords.set(part, w);
   return w;
 }
 
-const MAX_CACHE = 4000;
 /** Longer texts are not kept (the cache stays a few MB at most). */
 const MAX_CACHED_TEXT = 1000;
-const cache = new Map<string, G2PDetail>();
+const cache = new BoundedCache<string, G2PDetail>(2000);
 
 /** The whole result for one text, cached (do not modify it). */
 export function g2pDetail(text: string): G2PDetail {
   let d = cache.get(text);
   if (d) return d;
   d = run(text);
-  if (text.length > MAX_CACHED_TEXT) return d;
-  if (cache.size >= MAX_CACHE) cache.delete(cache.keys().next().value!);
-  cache.set(text, d);
+  if (text.length <= MAX_CACHED_TEXT) cache.set(text, d);
   return d;
 }
 

@@ -1,3 +1,4 @@
+import { BoundedCache } from '../../util/boundedCache';
 import { readG2PText } from './data';
 
 /**
@@ -513,8 +514,8 @@ function mmsegConvert(d: Data, s: string, a: number, b: number, out: ItemsBuilde
   }
 }
 
-const MAX_WORD_CACHE = 100_000;
-const wordCache = new Map<string, PinyinItems>();
+/** Words of three characters and more (two are read without it): the ones in use stay. */
+const wordCache = new BoundedCache<string, PinyinItems>(20_000);
 
 /**
  * The items of `pinyin(s)` (core.Pinyin.pinyin over simpleseg.seg): runs of Han characters cut by
@@ -548,7 +549,6 @@ export function pinyinItems(s: string): PinyinItems {
     else out.push(RAW_TEXT, runStart, s.length);
   }
   const items = out.items;
-  if (wordCache.size >= MAX_WORD_CACHE) wordCache.clear();
   wordCache.set(s, items);
   return items;
 }
