@@ -83,6 +83,12 @@ const validators: Record<TaskDialect, ValidateFunction> = {
 };
 
 const NO_FINDINGS: readonly LineFinding[] = Object.freeze([]);
+/**
+ * A pass that yields (`chunkLines`) also yields after this long, however few lines it analysed: the
+ * progress passes over a big file whose lines are mostly up to date took 15–45 ms at a stretch,
+ * and an inlay-hint request waited behind them.
+ */
+const SLICE_MS = 8;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const RESERVED_CHARS = /[<>:"|?*]/;
 const RESERVED_NAMES = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
@@ -869,6 +875,7 @@ export class TaskFileModel {
     const pendingEntries = new PendingEntries();
     const audioOf = (written: string) => this.audioFindingsOf(written, dialect, opts, audioFinding);
     let work = 0;
+    let sliceStart = started;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       e.line = i;
@@ -881,7 +888,9 @@ export class TaskFileModel {
       });
       if (counts !== NO_COUNTS) for (let s = 0; s < 4; s++) if (counts[s]) lines[SEVERITIES[s]!].push(i);
       p.release();
-      if (chunk > 0 && work >= chunk) {
+      // A chunk of lines analysed, or (lines already up to date cost little each, but a big file has
+      // many) a slice of time spent: a request waiting behind this pass is answered first.
+      if (chunk > 0 && (work >= chunk || ((i & 1023) === 1023 && performance.now() - sliceStart >= SLICE_MS))) {
         work = 0;
         if (partial && !handedOver && performance.now() - started >= partial.afterMs) {
           partial.publish(out.result(), i + 1);
@@ -891,6 +900,7 @@ export class TaskFileModel {
           partial.publish(out.result(), i + 1);
         }
         await new Promise<void>((r) => setImmediate(r));
+        sliceStart = performance.now();
         if (opts.isCancelled?.() || this.entries !== entries) throw new CancelledError();
       }
     }
@@ -1010,14 +1020,24 @@ export class TaskFileModel {
         if (touched.size <= SPLICE_LIMIT) placeLine(kept.lines[SEVERITIES[s]!], i, counts[s]! > 0);
       }
     }
-    // Many lines at once (a batch of results): the lists again in one walk, not one splice each.
+    // Many lines at once (a batch of results): each list merged with the lines touched, in order,
+    // not one splice each (nor a walk over every line of the file: 8 ms a pass at 100,000 lines).
     if (touched.size > SPLICE_LIMIT) {
-      const lines: Record<Severity, number[]> = { error: [], warning: [], information: [], hint: [] };
-      for (let i = 0; i < entries.length; i++) {
-        const c = entries[i]!.counts;
-        if (c && c !== NO_COUNTS) for (let s = 0; s < 4; s++) if (c[s]) lines[SEVERITIES[s]!].push(i);
+      const order = Int32Array.from(touched.keys()).sort();
+      for (let s = 0; s < 4; s++) {
+        const sev = SEVERITIES[s]!;
+        const old = kept.lines[sev];
+        const merged: number[] = [];
+        let k = 0;
+        for (let t = 0; t < order.length; t++) {
+          const i = order[t]!;
+          while (k < old.length && old[k]! < i) merged.push(old[k++]!);
+          if (old[k] === i) k++;
+          if (entries[i]!.counts![s]) merged.push(i);
+        }
+        while (k < old.length) merged.push(old[k++]!);
+        kept.lines[sev] = merged;
       }
-      kept.lines = lines;
     }
     this.pendingLines = kept.pending.size;
 
