@@ -131,7 +131,9 @@ export async function run(): Promise<void> {
       coldAgain = { ms: performance.now() - c0, hints };
     });
   };
+  if (process.env.TTS_DISTILL_TRACE) process.stderr.write(`[${Date.now()}] bench: inlay hints of a screen never computed asked\n`);
   const cold = await client.request<InlayHint[]>('textDocument/inlayHint', hintRange(coldAt));
+  if (process.env.TTS_DISTILL_TRACE) process.stderr.write(`[${Date.now()}] bench: inlay hints received\n`);
   const coldMs = performance.now() - c0;
   // All diagnostics: the server's status says no line is pending any more (it follows the publication).
   type Info = { uri: string; pendingLines?: number };

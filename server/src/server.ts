@@ -466,6 +466,7 @@ export function startServer(connection: Connection): void {
     const d = docs.get(params.textDocument.uri);
     if (!d) return [];
     const t0 = performance.now();
+    if (TRACE) trace(`inlay hints of lines ${params.range.start.line}–${params.range.end.line} asked`);
     const all: InlayHint[][] = await Promise.all(inlayHints.map((p) => p(d, params, token)));
     if (TRACE)
       trace(`inlay hints of lines ${params.range.start.line}–${params.range.end.line} in ${(performance.now() - t0).toFixed(1)} ms`);

@@ -79,6 +79,8 @@ export interface ReadingsPoolOptions {
   /** Texts per batch: small enough that a line asked for in front waits little behind a batch under way. */
   batch?: number;
   log?: (message: string) => void;
+  /** Called when a worker first answers (its G2P and student are loaded). */
+  onFirstAnswer?: () => void;
 }
 
 /** Texts whose verdicts are kept (as many lines as the line cache keeps readings). */
@@ -365,6 +367,7 @@ export class ReadingsPool {
     if (!this.answered) {
       this.answered = true;
       this.ensureWorkers();
+      this.opts.onFirstAnswer?.();
     }
     if (m.results) {
       const dictVersion = this.config?.key === job.key ? this.config.dict.version : undefined;
