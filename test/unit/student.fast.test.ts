@@ -12,6 +12,8 @@ import {
   contextKeys,
   HitBuffer,
   LexiconIndex,
+  type RawLexicon,
+  readRawLexicons,
   wordFeatures,
 } from '../../server/src/core/student/features';
 import { fromCpp } from '../../server/src/core/student/labels';
@@ -119,9 +121,18 @@ void test('the loaded student reads every position of held-back sentences as the
   const { examples } = fromCpp('dev.sent', train.sent, train.lb);
   const other = fromCpp('dev.sent', cppLines(1200, 1300).sent, cppLines(1200, 1300).lb).examples;
   for (const wordMode of [false, 'all', 'longest'] as const) {
-    const file = JSON.parse(
-      serializeModel(trainStudent(examples, { seed: 3, epochs: 3, heldOutFraction: 0, calibrationFolds: 0, wordFeatures: wordMode })),
-    ) as StudentModelFile;
+    const text = serializeModel(
+      trainStudent(examples, { seed: 3, epochs: 3, heldOutFraction: 0, calibrationFolds: 0, wordFeatures: wordMode }),
+    );
+    const file = JSON.parse(text) as StudentModelFile;
+    // As loadStudent reads a model file: the lexicons in place, the rest parsed.
+    const split = readRawLexicons(text);
+    assert.ok(split, 'the canonical text is read in place');
+    assert.deepEqual(
+      split.lexicons.map(([name, l]) => [name, l.count]),
+      Object.entries(file.lexicons!).map(([name, words]) => [name, Object.keys(words).length]),
+    );
+    const fromText = studentFromJson(JSON.parse(split.rest), 'text', split.lexicons);
     assert.equal(file.formatVersion, wordMode ? 3 : 2);
     if (wordMode)
       assert.ok(
@@ -138,9 +149,46 @@ void test('the loaded student reads every position of held-back sentences as the
         if (got && got.kind === 'model')
           assert.ok(Math.abs(got.margin - want!.margin) < 1e-9, `${wordMode} ${e.text} @${i}: margin ${got.margin} vs ${want!.margin}`);
         assert.equal(student.predict(e.text, i), want?.reading);
+        assert.deepEqual(fromText.raw(e.text, i), got, `read in place: ${wordMode} ${e.text} @${i}`);
         positions++;
       }
     }
     assert.ok(positions > 5000, `${positions} positions`);
   }
+});
+
+void test('lexicons read in place: only the canonical text (compact, words sorted, no escapes); else the whole file is parsed', () => {
+  const text = '{"chars":{"a":[1,"}"]},"lexicons":{"lex":{"to":"- -","行为":"xing2 wei2","银行":"yin2 hang2"},"pyp":{}},"z":"\\""}';
+  const split = readRawLexicons(text)!;
+  assert.ok(split);
+  assert.deepEqual(JSON.parse(split.rest), { chars: { a: [1, '}'] }, lexicons: {}, z: '"' });
+  const [[name, lex], [name2, empty]] = split.lexicons as [[string, RawLexicon], [string, RawLexicon]];
+  assert.deepEqual([name, lex.count, name2, empty.count], ['lex', 3, 'pyp', 0]);
+  assert.equal(lex.get('银行'), 'yin2 hang2');
+  assert.equal(lex.get('银'), undefined);
+  assert.equal(lex.get('银行家'), undefined);
+  // The index built in place answers as the one built from the parsed object.
+  const parsed = (JSON.parse(text) as { lexicons: { lex: Record<string, string> } }).lexicons.lex;
+  const inPlace = new LexiconIndex(lex);
+  const fromObject = new LexiconIndex(parsed);
+  assert.equal(inPlace.size, 2);
+  assert.equal(inPlace.size, fromObject.size);
+  assert.deepEqual(inPlace.toJSON(), fromObject.toJSON());
+  for (const [t, i] of [
+    ['去银行', 2],
+    ['行为', 0],
+    ['toString', 0],
+  ] as const)
+    assert.deepEqual(inPlace.hits(t, i), fromObject.hits(t, i));
+  // Anything else: not read in place.
+  for (const other of [
+    '{"lexicons":{"lex":{"银行":"yin2 hang2","行为":"xing2 wei2"}}}', // not sorted
+    '{"lexicons":{"lex":{"a\\u884c":"- hang2"}}}', // an escape
+    '{"lexicons": {"lex":{}}}', // not compact
+    '{"lexicons":{"lex":{"ab":"a b","ab":"a b"}}}', // a word twice
+    '{"chars":{}}', // no lexicons
+    '[]',
+    '{"lexicons":{"lex":{"ab":"a b"}',
+  ])
+    assert.equal(readRawLexicons(other), undefined, other);
 });

@@ -137,6 +137,165 @@ const TRIPLE_CHAR = 2 ** 28;
 const TRIPLE_KEY = 2 ** 16;
 
 /**
+ * The triples of one word into `found` from `n` (returns the new count): the word is
+ * `w[ws, ws + wl)`, its readings (space-separated, one per UTF-16 unit, `-` for a character the
+ * model does not score) are `r[rs, re)`. A word is context around the target: at least two units;
+ * offsets and lengths fit 6 bits. A word whose every reading is `-` adds none.
+ */
+function addTriples(found: Float64Array, n: number, w: string, ws: number, wl: number, r: string, rs: number, re: number): number {
+  if (wl < 2 || wl > 63) return n;
+  for (let o = 0, at = rs; o < wl; o++) {
+    let end = r.indexOf(' ', at);
+    if (end < 0 || end > re) end = re;
+    const dash = r.charCodeAt(at) === 45 /* - */ && end === at + 1;
+    at = end + 1;
+    if (dash) continue;
+    found[n++] = w.charCodeAt(ws + o) * TRIPLE_CHAR + (o * 64 + wl) * TRIPLE_KEY + w.charCodeAt(ws + (o > 0 ? o - 1 : 1));
+  }
+  return n;
+}
+
+/**
+ * A lexicon as a model file's text holds it — `{"word":"readings",...}`, words sorted, no escapes
+ * (what `serializeModel` writes) — found by `readRawLexicons` without parsing it: per word, four
+ * offsets into `text` (word start and end, readings start and end). Words are found by binary search.
+ */
+export class RawLexicon {
+  constructor(
+    readonly text: string,
+    readonly off: Int32Array,
+    readonly count: number,
+  ) {}
+
+  /** The readings of `word`, undefined when it is not in the lexicon. */
+  get(word: string): string | undefined {
+    const { text, off } = this;
+    let lo = 0,
+      hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compareWith(text, off[4 * mid]!, off[4 * mid + 1]!, word);
+      if (c === 0) return text.slice(off[4 * mid + 2]!, off[4 * mid + 3]!);
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return undefined;
+  }
+
+  words(): string[] {
+    const out: string[] = [];
+    for (let k = 0; k < this.count; k++) out.push(this.text.slice(this.off[4 * k]!, this.off[4 * k + 1]!));
+    return out;
+  }
+}
+
+/** `text[a, b)` compared with `s` as JavaScript compares strings (by UTF-16 unit): < 0, 0 or > 0. */
+function compareWith(text: string, a: number, b: number, s: string): number {
+  const n = Math.min(b - a, s.length);
+  for (let i = 0; i < n; i++) {
+    const d = text.charCodeAt(a + i) - s.charCodeAt(i);
+    if (d !== 0) return d;
+  }
+  return b - a - s.length;
+}
+
+/** `text[a, b)` compared with `text[c, d)`, as compareWith. */
+function compareRanges(text: string, a: number, b: number, c: number, d: number): number {
+  const n = Math.min(b - a, d - c);
+  for (let i = 0; i < n; i++) {
+    const diff = text.charCodeAt(a + i) - text.charCodeAt(c + i);
+    if (diff !== 0) return diff;
+  }
+  return b - a - (d - c);
+}
+
+/**
+ * The lexicons of a model file's text (`"lexicons":{"<name>":{"word":"readings",...},...}` at the
+ * top level), read in place, and the text with their value replaced by `{}` for JSON.parse. Only
+ * the canonical form is read so (compact, words sorted, no escape in a word or its readings);
+ * anything else gives undefined and the caller parses the whole text.
+ */
+export function readRawLexicons(text: string): { rest: string; lexicons: Array<[string, RawLexicon]> } | undefined {
+  const at = topLevelValue(text, 'lexicons');
+  if (at === undefined || text.charCodeAt(at) !== 123 /* { */) return undefined;
+  const lexicons: Array<[string, RawLexicon]> = [];
+  let i = at + 1;
+  if (text.charCodeAt(i) !== 125 /* } */) {
+    for (;;) {
+      // "name":{
+      const nameEnd = plainString(text, i);
+      if (nameEnd < 0 || text.charCodeAt(nameEnd + 1) !== 58 || text.charCodeAt(nameEnd + 2) !== 123) return undefined;
+      const name = text.slice(i + 1, nameEnd);
+      i = nameEnd + 3;
+      const offs: number[] = [];
+      if (text.charCodeAt(i) !== 125) {
+        for (;;) {
+          const wEnd = plainString(text, i);
+          if (wEnd < 0 || text.charCodeAt(wEnd + 1) !== 58) return undefined;
+          const rEnd = plainString(text, wEnd + 2);
+          if (rEnd < 0) return undefined;
+          const k = offs.length;
+          // Sorted, each once: what binary search needs.
+          if (k && compareRanges(text, offs[k - 4]!, offs[k - 3]!, i + 1, wEnd) >= 0) return undefined;
+          offs.push(i + 1, wEnd, wEnd + 3, rEnd);
+          i = rEnd + 1;
+          const c = text.charCodeAt(i);
+          if (c === 44 /* , */) i++;
+          else if (c === 125) break;
+          else return undefined;
+        }
+      }
+      lexicons.push([name, new RawLexicon(text, Int32Array.from(offs), offs.length / 4)]);
+      i++;
+      const c = text.charCodeAt(i);
+      if (c === 44) i++;
+      else if (c === 125) break;
+      else return undefined;
+    }
+  }
+  return { rest: text.slice(0, at) + '{}' + text.slice(i + 1), lexicons };
+}
+
+/** The end (closing quote) of the JSON string at text[i], -1 when there is none there or it has an escape. */
+function plainString(text: string, i: number): number {
+  if (text.charCodeAt(i) !== 34 /* " */) return -1;
+  for (let j = i + 1; j < text.length; j++) {
+    const c = text.charCodeAt(j);
+    if (c === 34) return j;
+    if (c === 92 /* \ */ || c < 0x20) return -1;
+  }
+  return -1;
+}
+
+/** Where the value of the top-level member `key` starts in compact JSON text, undefined when it cannot tell. */
+function topLevelValue(text: string, key: string): number | undefined {
+  if (text.charCodeAt(0) !== 123) return undefined;
+  let i = 1;
+  while (i < text.length) {
+    const kEnd = plainString(text, i);
+    if (kEnd < 0 || text.charCodeAt(kEnd + 1) !== 58) return undefined;
+    const v = kEnd + 2;
+    if (text.slice(i + 1, kEnd) === key) return v;
+    // Skip the value: strings (escapes and all), nesting counted outside strings.
+    let depth = 0;
+    let j = v;
+    for (; j < text.length; j++) {
+      const c = text.charCodeAt(j);
+      if (c === 34) {
+        for (j++; j < text.length && text.charCodeAt(j) !== 34; j++) if (text.charCodeAt(j) === 92) j++;
+      } else if (c === 123 || c === 91) depth++;
+      else if (c === 125 || c === 93) {
+        if (depth === 0) break;
+        depth--;
+      } else if (c === 44 && depth === 0) break;
+    }
+    if (text.charCodeAt(j) !== 44) return undefined;
+    i = j + 1;
+  }
+  return undefined;
+}
+
+/**
  * Per character (UTF-16 unit), where it sits in the lexicon's words: the distinct (offset, length)
  * shapes, filed under the character next to it in such words (the left neighbour when offset > 0,
  * else the right one), so that a lookup tries only the shapes whose neighbour matches the text
@@ -155,54 +314,65 @@ export class LexiconIndex {
    * Word → its readings as the model file writes them (space-separated): the parsed model's own
    * object (a loaded student holds 170,000 words and looks at a few of them; copying them into a
    * Map took a third of a worker's start), its prototype removed. Only string values are words.
+   * Undefined when the words are read from the model file's text (`raw`).
    */
-  private readonly words: Record<string, string>;
+  private readonly words: Record<string, string> | undefined;
+  /** The words as the model file's text holds them, sorted (see `RawLexicon`). */
+  private readonly raw: RawLexicon | undefined;
   /** How many words have a reading kept (`size`). */
   private readonly kept: number;
   /** The words looked at lately, split. */
   private readonly resolved = new BoundedCache<string, LexiconWord>(20_000);
 
-  constructor(words: Record<string, string>, keep?: (ch: string) => boolean) {
-    // A model file's lexicon that is not an object (hand-edited, truncated) is an empty one.
-    if (!words || typeof words !== 'object') words = Object.create(null) as Record<string, string>;
-    const list = Object.keys(words);
-    // At most one triple per character of each word; the array is cut to what was found.
-    let room = 0;
-    for (let j = 0; j < list.length; j++) room += list[j]!.length;
-    const found = new Float64Array(room);
+  constructor(words: Record<string, string> | RawLexicon, keep?: (ch: string) => boolean) {
+    let found: Float64Array;
     let n = 0;
     let kept = 0;
-    const own: Record<string, string> | undefined = keep ? (Object.create(null) as Record<string, string>) : undefined;
-    for (let j = 0; j < list.length; j++) {
-      const word = list[j]!;
-      // A word is context around the target: at least two units; offsets and lengths fit 6 bits.
-      if (word.length < 2 || word.length > 63) continue;
-      let readings = words[word]!;
-      if (keep) {
-        const rs = readings.split(' ');
-        for (let o = 0; o < word.length; o++) if (!keep(word[o]!)) rs[o] = '-';
-        readings = rs.join(' ');
+    if (words instanceof RawLexicon) {
+      // Straight from the model file's text: no object of 170,000 keys to build (JSON.parse spent
+      // ~120 ms of a worker's start on it), the characters read where they are.
+      const { text, off, count } = words;
+      let room = 0;
+      for (let k = 0; k < count; k++) room += off[4 * k + 1]! - off[4 * k]!;
+      found = new Float64Array(room);
+      for (let k = 0; k < count; k++) {
+        const ws = off[4 * k]!;
+        const before = n;
+        n = addTriples(found, n, text, ws, off[4 * k + 1]! - ws, text, off[4 * k + 2]!, off[4 * k + 3]!);
+        if (n > before) kept++;
       }
-      let used = false;
-      // The o-th reading starts at `at` (readings are space-separated, one per UTF-16 unit).
-      for (let o = 0, at = 0; o < word.length; o++) {
-        const end = readings.indexOf(' ', at);
-        const dash = readings.charCodeAt(at) === 45 /* - */ && (end < 0 ? readings.length : end) === at + 1;
-        at = end < 0 ? readings.length : end + 1;
-        // `-`: a character the model does not score (only the others' readings are stored).
-        if (dash) continue;
-        used = true;
-        const key = o * 64 + word.length;
-        found[n++] = word.charCodeAt(o) * TRIPLE_CHAR + key * TRIPLE_KEY + word.charCodeAt(o > 0 ? o - 1 : 1);
+      this.words = undefined;
+      this.raw = words;
+    } else {
+      // A model file's lexicon that is not an object (hand-edited, truncated) is an empty one.
+      if (!words || typeof words !== 'object') words = Object.create(null) as Record<string, string>;
+      const list = Object.keys(words);
+      // At most one triple per character of each word; the array is cut to what was found.
+      let room = 0;
+      for (let j = 0; j < list.length; j++) room += list[j]!.length;
+      found = new Float64Array(room);
+      const own: Record<string, string> | undefined = keep ? (Object.create(null) as Record<string, string>) : undefined;
+      for (let j = 0; j < list.length; j++) {
+        const word = list[j]!;
+        let readings = words[word]!;
+        if (typeof readings !== 'string' || word.length < 2 || word.length > 63) continue;
+        if (keep) {
+          const rs = readings.split(' ');
+          for (let o = 0; o < word.length; o++) if (!keep(word[o]!)) rs[o] = '-';
+          readings = rs.join(' ');
+        }
+        const before = n;
+        n = addTriples(found, n, word, 0, word.length, readings, 0, readings.length);
+        if (n > before) {
+          kept++;
+          if (own) own[word] = readings;
+        }
       }
-      if (used) {
-        kept++;
-        if (own) own[word] = readings;
-      }
+      // Without a prototype a word that is not there is one lookup, not two (most lookups miss).
+      if (!own && Object.getPrototypeOf(words) !== null) Object.setPrototypeOf(words, null);
+      this.words = own ?? words;
+      this.raw = undefined;
     }
-    // Without a prototype a word that is not there is one lookup, not two (most lookups miss).
-    if (!own && Object.getPrototypeOf(words) !== null) Object.setPrototypeOf(words, null);
-    this.words = own ?? words;
     this.kept = kept;
     this.triples = found.subarray(0, n).sort();
   }
@@ -244,7 +414,7 @@ export class LexiconIndex {
   /** The words kept, as the model file stores them: readings of the characters not kept written `-`. */
   toJSON(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const w of Object.keys(this.words).sort()) {
+    for (const w of (this.words ? Object.keys(this.words) : this.raw!.words()).sort()) {
       const readings = this.wordReadings(w);
       if (readings !== undefined) out[w] = readings;
     }
@@ -257,7 +427,7 @@ export class LexiconIndex {
 
   /** The readings of a word of the index (one with a reading kept), else undefined. */
   private wordReadings(word: string): string | undefined {
-    const r = this.words[word];
+    const r = this.words ? this.words[word] : this.raw!.get(word);
     if (typeof r !== 'string' || word.length < 2 || word.length > 63 || !/[^ -]/.test(r)) return undefined;
     return r;
   }

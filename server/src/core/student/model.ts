@@ -4,7 +4,17 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { contextKeyOf, contextKeys, HitBuffer, LexiconIndex, type LexiconWord, wordFeatureWords, type WordFeatureMode } from './features';
+import {
+  contextKeyOf,
+  contextKeys,
+  HitBuffer,
+  LexiconIndex,
+  type LexiconWord,
+  type RawLexicon,
+  readRawLexicons,
+  wordFeatureWords,
+  type WordFeatureMode,
+} from './features';
 import { isHan as isHanCode } from '../formats/notation';
 import { pinyinProGuess } from './readings';
 
@@ -138,7 +148,11 @@ class LoadedStudent implements G2PStudent {
   private readonly hits = new HitBuffer();
   private readonly found: string[] = [];
 
-  constructor(readonly file: StudentModelFile) {
+  /** `raw`: the lexicons read from the model file's text (`file.lexicons` is then empty). */
+  constructor(
+    readonly file: StudentModelFile,
+    raw?: ReadonlyArray<readonly [string, RawLexicon]>,
+  ) {
     this.version = `${file.formatVersion}:${file.trainingData.sha256.slice(0, 12)}:${file.seed}`;
     this.width = file.contextWidth;
     this.longestVote = file.longestWordVote === true;
@@ -146,8 +160,9 @@ class LoadedStudent implements G2PStudent {
     this.usePinyinPro = file.agreement.includes('pinyinPro');
     this.calibration = file.calibration ?? null;
     const lexicons = file.lexicons ?? { lex: file.lexicon ?? {} };
-    const names = Object.keys(lexicons).sort();
-    this.lexicons = names.map((name) => new LexiconIndex(lexicons[name]!));
+    const rawByName = new Map(raw);
+    const names = raw ? [...rawByName.keys()].sort() : Object.keys(lexicons).sort();
+    this.lexicons = names.map((name) => new LexiconIndex(raw ? rawByName.get(name)! : lexicons[name]!));
     const shared = (name: string) => file.shared[name] ?? 0;
     for (const [ch, m] of Object.entries(file.chars)) {
       const cp = ch.codePointAt(0);
@@ -308,7 +323,7 @@ export type LoadedStudentModel = G2PStudent &
     maxConfidence(text: string, index: number): number;
   };
 
-export function studentFromJson(json: unknown, source = 'model'): LoadedStudentModel {
+export function studentFromJson(json: unknown, source = 'model', raw?: ReadonlyArray<readonly [string, RawLexicon]>): LoadedStudentModel {
   const f = json as Partial<StudentModelFile> | null;
   if (!f || typeof f !== 'object' || f.format !== MODEL_FORMAT)
     throw new StudentFormatError(`${source} is not a G2P student model (format ≠ ${MODEL_FORMAT})`);
@@ -329,7 +344,7 @@ export function studentFromJson(json: unknown, source = 'model'): LoadedStudentM
       `${source} is incomplete (chars, shared, ${f.formatVersion === 1 ? 'lexicon' : 'lexicons'}, agreement, trainingData)`,
     );
   }
-  return new LoadedStudent(f as StudentModelFile);
+  return new LoadedStudent(f as StudentModelFile, f.formatVersion === 1 ? undefined : raw);
 }
 
 export async function loadStudent(file: string): Promise<LoadedStudentModel> {
@@ -340,13 +355,15 @@ export async function loadStudent(file: string): Promise<LoadedStudentModel> {
   } catch (err) {
     throw new StudentFormatError(`${file}: not gzip (${(err as Error).message})`);
   }
+  // The lexicons (most of the file: 170,000 words) are read where they are, not parsed into objects.
+  const split = readRawLexicons(text);
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(split ? split.rest : text);
   } catch (err) {
     throw new StudentFormatError(`${file}: not JSON (${(err as Error).message})`);
   }
-  return studentFromJson(json, file);
+  return studentFromJson(json, file, split?.lexicons);
 }
 
 /** The default student's file name (scripts/build-default-student.ts writes it). */
