@@ -6,9 +6,11 @@ import {
   candidateReadings,
   defaultReading,
   formatReadings,
+  type LineReadings,
   predictReadings,
   teacherReadings,
 } from '../../server/src/core/pronunciation/teacherReadings';
+import { cachedReadings, clearReadingsCache, linePredict, storeReadings } from '../../server/src/core/pronunciation/lineCache';
 
 /**
  * Real contexts with the reading the teacher gives the marked character — GLM-TTS's own G2P
@@ -187,4 +189,28 @@ describe('teacher readings (the dictionary as GLM-TTS applies it, then its G2P)'
     assert.equal(teacherReadings('他去银行', d2)[3]!.reading, 'hang2');
     assert.equal(a[3]!.reading, 'xing2');
   });
+});
+
+void it('line cache: readings come back as they were stored (packed as syllable ids), with their pins; past the ids, kept as they are', () => {
+  clearReadingsCache();
+  const dict = ReplaceDict.empty;
+  const text = '银行𠀀a行';
+  const stored: LineReadings = {
+    readings: ['yin2', 'hang2', null, null, null, 'xing2'],
+    pinned: new Map([[1, { key: '银行', line: 3 }]]),
+    kept: new Set([5]),
+  };
+  storeReadings(dict.version, text, stored);
+  assert.deepEqual(cachedReadings(text, dict), stored);
+  assert.deepEqual(linePredict(text, dict), stored);
+  assert.equal(cachedReadings('另一行', dict), undefined);
+  // A line whose readings are computed here is stored too.
+  const computed = linePredict('我们走在银行', dict);
+  assert.deepEqual(cachedReadings('我们走在银行', dict), computed);
+  assert.equal(computed.readings[5], 'hang2');
+  // More distinct syllables than ids (never in pinyin; a G2P gone wrong): stored unpacked, not lost.
+  const many = Array.from({ length: 0xd800 }, (_, i) => `x${i}`);
+  storeReadings(dict.version, 'many', { readings: many });
+  assert.deepEqual(cachedReadings('many', dict)!.readings, many);
+  clearReadingsCache();
 });

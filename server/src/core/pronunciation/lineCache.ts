@@ -10,13 +10,26 @@ import { type LineReadings, predictReadings } from './teacherReadings';
 /** At most this many lines are kept (about 100 bytes each beside the text, which task files hold anyway). */
 const MAX_LINES = 400_000;
 
+/**
+ * A line's readings as the cache keeps them: one UTF-16 unit per unit of the text, the id of its
+ * syllable (0: none). An array of strings per line took ~360 bytes for a 43-character line, this
+ * ~100 (100,000 lines: some 25 MB less).
+ */
+class Packed {
+  constructor(
+    readonly ids: string,
+    readonly pinned: LineReadings['pinned'],
+    readonly kept: LineReadings['kept'],
+  ) {}
+}
+
 /** dictionary version → text → readings. Only the newest two dictionary versions are kept. */
-const byVersion = new Map<string, Map<string, LineReadings>>();
+const byVersion = new Map<string, Map<string, Packed | LineReadings>>();
 let size = 0;
 let hits = 0,
   misses = 0;
 
-function table(version: string, create: boolean): Map<string, LineReadings> | undefined {
+function table(version: string, create: boolean): Map<string, Packed | LineReadings> | undefined {
   let t = byVersion.get(version);
   if (t) {
     if (create && byVersion.size > 1) {
@@ -37,24 +50,46 @@ function table(version: string, create: boolean): Map<string, LineReadings> | un
   return t;
 }
 
-/** Pinyin syllables repeat across lines: keep one copy of each. */
-const syllables = new Map<string, string>();
-function intern(s: string): string {
-  const hit = syllables.get(s);
-  if (hit !== undefined) return hit;
-  if (syllables.size < 20_000) syllables.set(s, s);
-  return s;
+/** Syllable ids (0 is "no reading"); below the surrogates, so that TextDecoder keeps every unit. */
+const syllableId = new Map<string, number>();
+const syllableOf: Array<string | null> = [null];
+const MAX_SYLLABLES = 0xd7ff;
+const utf16 = new TextDecoder('utf-16le');
+
+/** The readings packed, or undefined when a syllable has no id (more distinct ones than ids). */
+function pack(r: LineReadings): Packed | undefined {
+  const readings = r.readings;
+  const ids = new Uint16Array(readings.length);
+  for (let i = 0; i < readings.length; i++) {
+    const s = readings[i];
+    if (s == null) continue;
+    let id = syllableId.get(s);
+    if (id === undefined) {
+      if (syllableOf.length > MAX_SYLLABLES) return undefined;
+      id = syllableOf.length;
+      syllableOf.push(s);
+      syllableId.set(s, id);
+    }
+    ids[i] = id;
+  }
+  return new Packed(utf16.decode(ids), r.pinned, r.kept);
+}
+
+function unpack(p: Packed | LineReadings): LineReadings {
+  if (!(p instanceof Packed)) return p;
+  const ids = p.ids;
+  const readings = new Array<string | null>(ids.length);
+  for (let i = 0; i < ids.length; i++) readings[i] = syllableOf[ids.charCodeAt(i)]!;
+  const out: LineReadings = { readings };
+  if (p.pinned) out.pinned = p.pinned;
+  if (p.kept) out.kept = p.kept;
+  return out;
 }
 
 /** Stores readings computed elsewhere (a worker thread) for `text` under the dictionary version. */
 export function storeReadings(version: string, text: string, r: LineReadings): void {
   const t = table(version, true)!;
   if (t.has(text)) return;
-  const readings = r.readings;
-  for (let i = 0; i < readings.length; i++) {
-    const s = readings[i];
-    if (s != null) readings[i] = intern(s);
-  }
   if (size >= MAX_LINES) {
     // Drop the oldest tenth: lines stored first were read first and are the least likely to be asked again.
     let drop = Math.ceil(MAX_LINES / 10);
@@ -64,13 +99,14 @@ export function storeReadings(version: string, text: string, r: LineReadings): v
       size--;
     }
   }
-  t.set(text, r);
+  t.set(text, pack(r) ?? r);
   size++;
 }
 
 /** The cached readings of `text`, or undefined when no one has computed them yet. */
 export function cachedReadings(text: string, dict: ReplaceDict): LineReadings | undefined {
-  return byVersion.get(dict.version)?.get(text);
+  const hit = byVersion.get(dict.version)?.get(text);
+  return hit && unpack(hit);
 }
 
 /** The teacher's readings of `text` (see `predictReadings`): from the cache, else computed now and cached. */
@@ -78,7 +114,7 @@ export function linePredict(text: string, dict: ReplaceDict): LineReadings {
   const hit = byVersion.get(dict.version)?.get(text);
   if (hit) {
     hits++;
-    return hit;
+    return unpack(hit);
   }
   misses++;
   const r = predictReadings(text, dict);
