@@ -5,6 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { ReplaceDict } from './dictionary';
 import { predictReadings } from './teacherReadings';
 import { AbleList } from './g2p/ableList';
+import { keepG2PTexts } from './g2p/glmG2P';
 import { polyphoneVerdicts, type SecondOpinion, type VerdictOptions } from './polyphones';
 import { loadStudentOpinion } from './checks';
 import type { ReadingsWorkerReply, ReadingsWorkerRequest } from './readingsPool';
@@ -20,7 +21,8 @@ let studentCache: { file: string | undefined; opinion: Promise<SecondOpinion | u
 
 const trace = (line: string) => void (TRACE && process.stderr.write(`[${Date.now()}] readings worker: ${line}\n`));
 trace('started');
-// Load the G2P's dictionaries now, before the first batch arrives.
+// Load the G2P's dictionaries now, before the first batch arrives. No text comes twice here.
+keepG2PTexts(false);
 predictReadings('预热一下');
 trace('G2P loaded');
 // And the default student, which nearly every configuration asks for: the server sends its
