@@ -101,3 +101,32 @@ void describe('prompt-audio QA diagnostics over JSON-RPC', () => {
     assert.equal(measuredLogs('noise.wav'), 2);
   });
 });
+
+void describe('the prompt QA worker thread', () => {
+  it('ends when idle and starts again for the next file, the measures unchanged', async () => {
+    const { PromptQaMeasurer } = await import('../../server/src/features/promptQa');
+    const dir = mkdtempSync(path.join(tmpdir(), 'tts-qa-idle-'));
+    try {
+      const tone = (hz: number) =>
+        encodeWav(
+          Float32Array.from({ length: 16000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * hz * i) / 16000)),
+          16000,
+        );
+      writeFileSync(path.join(dir, 'a.wav'), tone(220));
+      writeFileSync(path.join(dir, 'b.wav'), tone(330));
+      const qa = new PromptQaMeasurer(path.join(REPO, 'dist', 'qaWorker.js'), () => undefined, 50);
+      const a = await qa.measure(path.join(dir, 'a.wav'), 'v1', 1 << 20);
+      assert.ok(qa.running, 'measured in a worker thread');
+      const deadline = Date.now() + 10_000;
+      while (qa.running && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(qa.running, false, 'the idle worker ended');
+      // A new worker for the next file; the same file measured again (a new version) gives the same measures.
+      const b = await qa.measure(path.join(dir, 'b.wav'), 'v1', 1 << 20);
+      assert.ok(qa.running);
+      assert.ok(Math.abs(b.durationSeconds - 1) < 1e-9);
+      assert.deepEqual(await qa.measure(path.join(dir, 'a.wav'), 'v2', 1 << 20), a);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -11,16 +11,27 @@ import type { SignalMeasures } from '../core/qa/signal';
  */
 export class PromptQaMeasurer {
   private worker: Worker | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
   private nextId = 0;
   private readonly pending = new Map<number, { job: MeasureJob; resolve: (r: MeasureDone) => void }>();
   private readonly results = new Map<string, Promise<SignalMeasures>>();
   /** Files measured so far (for the log and the tests). */
   measuredCount = 0;
 
+  /**
+   * `idleMs`: a worker with nothing to measure for this long ends (its own V8 heap and code, some
+   * 30 MB resident, held for nothing while a big file is read); the next file starts one again.
+   */
   constructor(
     private readonly file: string,
     private readonly log: (message: string) => void,
+    private readonly idleMs = 5000,
   ) {}
+
+  /** Whether a worker thread is running. */
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
 
   /** The measures of one version of a file (`key` changes with its mtime and size). Rejects when it cannot be measured. */
   measure(path: string, key: string, maxBytes: number): Promise<SignalMeasures> {
@@ -48,6 +59,7 @@ export class PromptQaMeasurer {
     const done = await new Promise<MeasureDone>((resolve) => {
       const job: MeasureJob = { id: ++this.nextId, path, maxBytes };
       this.pending.set(job.id, { job, resolve });
+      clearTimeout(this.idleTimer);
       w.postMessage(job);
     });
     if (!done.measures) throw new Error(done.error ?? 'not measured');
@@ -63,10 +75,22 @@ export class PromptQaMeasurer {
     w.on('message', (m: MeasureDone) => {
       this.pending.get(m.id)?.resolve(m);
       this.pending.delete(m.id);
+      if (this.pending.size === 0) {
+        clearTimeout(this.idleTimer);
+        this.idleTimer = setTimeout(() => {
+          if (this.pending.size === 0 && this.worker === w) {
+            this.worker = undefined;
+            void w.terminate();
+          }
+        }, this.idleMs);
+        this.idleTimer.unref();
+      }
     });
     w.on('error', (err) => this.log(`prompt QA worker failed: ${err.stack ?? err.message}`));
     w.on('exit', (code) => {
-      if (this.worker === w) this.worker = undefined;
+      // One retired when idle had no jobs: the pending ones are a newer worker's.
+      if (this.worker !== w) return;
+      this.worker = undefined;
       for (const [id, { resolve }] of this.pending) {
         this.pending.delete(id);
         resolve({ id, error: `the measurement stopped (worker exit code ${code})` });
