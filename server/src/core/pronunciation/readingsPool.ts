@@ -88,6 +88,28 @@ const MAX_RESULTS = 400_000;
 const NONE: PolyphoneVerdict[] = [];
 Object.freeze(NONE);
 
+/**
+ * One copy of each string a verdict holds: a worker's results arrive as copies (structured clone),
+ * and 100,000 lines' verdicts held ~70,000 copies each of "student", "g2p" and their readings
+ * (~5 MB). A few thousand distinct strings in all; past that they are kept as they came.
+ */
+const shared = new Map<string, string>();
+function share<T extends string | null | undefined>(s: T): T {
+  if (typeof s !== 'string') return s;
+  const hit = shared.get(s);
+  if (hit !== undefined) return hit as T;
+  if (shared.size < 20_000) shared.set(s, s);
+  return s;
+}
+function shareStrings(v: PolyphoneVerdict): void {
+  v.predicted = share(v.predicted);
+  v.source = share(v.source);
+  if (v.second) {
+    v.second.reading = share(v.second.reading);
+    v.second.by = share(v.second.by);
+  }
+}
+
 export class ReadingsPool {
   private slots: Slot[] | undefined;
   /** Workers started (the ones that died are not started again). */
@@ -246,7 +268,11 @@ export class ReadingsPool {
     const end = Math.min(this.queue.length, this.queueHead + this.batchSize);
     const texts = this.queue.slice(this.queueHead, end);
     this.queueHead = end;
-    if (this.queueHead > 50_000 && this.queueHead * 2 > this.queue.length) {
+    // The texts sent are let go: all of them once the queue is empty, else when they are most of it.
+    if (this.queueHead === this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    } else if (this.queueHead > 4096 && this.queueHead * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.queueHead);
       this.queueHead = 0;
     }
@@ -296,6 +322,7 @@ export class ReadingsPool {
       const t = texts[i]!;
       this.known.delete(t);
       const r = results[i]!;
+      for (const v of r) shareStrings(v);
       this.results.set(t, r.length ? r : NONE);
     }
     if (this.results.size > MAX_RESULTS) {
