@@ -174,7 +174,7 @@ export class RawLexicon {
       hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = compareWith(text, off[4 * mid]!, off[4 * mid + 1]!, word);
+      const c = compareSpans(text, off[4 * mid]!, off[4 * mid + 1]!, word, 0, word.length);
       if (c === 0) return text.slice(off[4 * mid + 2]!, off[4 * mid + 3]!);
       if (c < 0) lo = mid + 1;
       else hi = mid;
@@ -189,21 +189,11 @@ export class RawLexicon {
   }
 }
 
-/** `text[a, b)` compared with `s` as JavaScript compares strings (by UTF-16 unit): < 0, 0 or > 0. */
-function compareWith(text: string, a: number, b: number, s: string): number {
-  const n = Math.min(b - a, s.length);
-  for (let i = 0; i < n; i++) {
-    const d = text.charCodeAt(a + i) - s.charCodeAt(i);
-    if (d !== 0) return d;
-  }
-  return b - a - s.length;
-}
-
-/** `text[a, b)` compared with `text[c, d)`, as compareWith. */
-function compareRanges(text: string, a: number, b: number, c: number, d: number): number {
+/** `x[a, b)` compared with `y[c, d)` as JavaScript compares strings (by UTF-16 unit): < 0, 0 or > 0. */
+function compareSpans(x: string, a: number, b: number, y: string, c: number, d: number): number {
   const n = Math.min(b - a, d - c);
   for (let i = 0; i < n; i++) {
-    const diff = text.charCodeAt(a + i) - text.charCodeAt(c + i);
+    const diff = x.charCodeAt(a + i) - y.charCodeAt(c + i);
     if (diff !== 0) return diff;
   }
   return b - a - (d - c);
@@ -236,7 +226,7 @@ export function readRawLexicons(text: string): { rest: string; lexicons: Array<[
           if (rEnd < 0) return undefined;
           const k = offs.length;
           // Sorted, each once: what binary search needs.
-          if (k && compareRanges(text, offs[k - 4]!, offs[k - 3]!, i + 1, wEnd) >= 0) return undefined;
+          if (k && compareSpans(text, offs[k - 4]!, offs[k - 3]!, text, i + 1, wEnd) >= 0) return undefined;
           offs.push(i + 1, wEnd, wEnd + 3, rEnd);
           i = rEnd + 1;
           const c = text.charCodeAt(i);
