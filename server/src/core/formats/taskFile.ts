@@ -30,6 +30,7 @@ import {
 import type { TaskDialectSetting } from '../settings';
 import { type QaThresholds, reasonCode, signalReasons } from '../qa/gates';
 import type { SignalMeasures } from '../qa/signal';
+import { intern } from '../util/intern';
 
 /** The two task-file dialects in the wild (see docs/FORMATS.md §1). */
 export type TaskDialect = 'webui' | 'upstream';
@@ -649,8 +650,6 @@ export class TaskFileModel {
   private readonly duplicates = new Set<string>();
   /** Names with upper-case letters, by their lower-case form (case collisions are rare: keep this small). */
   private readonly folded = new Map<string, Set<LineEntry>>();
-  /** Prompt-audio paths as written, one copy of each (`LineEntry.audio`). */
-  private readonly audioPaths = new Map<string, string>();
 
   private labelKeys: ReadonlySet<string> = NO_LABEL_KEYS;
   /** Lines an analyzer could not judge yet in the last validation (PENDING_FINDINGS). */
@@ -808,9 +807,7 @@ export class TaskFileModel {
       const audio = p.get('promptAudio');
       if (audio !== undefined && audio.trim() !== '') {
         // One copy per distinct path (a file has a few voices and many lines).
-        let one = this.audioPaths.get(audio);
-        if (one === undefined) this.audioPaths.set(audio, (one = audio));
-        e.audio = one;
+        e.audio = intern(audio);
       }
     }
     return p;
@@ -848,7 +845,6 @@ export class TaskFileModel {
     this.names.clear();
     this.duplicates.clear();
     this.folded.clear();
-    this.audioPaths.clear();
     for (const e of this.entries) {
       e.name = undefined;
       e.audio = undefined;

@@ -5,6 +5,7 @@ import { candidateReadings, candidatesOfCode, defaultReading, type LineReadings,
 import { AbleList } from './g2p/ableList';
 import { isHan } from '../formats/notation';
 import { linePredict } from './lineCache';
+import { intern } from '../util/intern';
 
 /**
  * Polyphone flags on task text: every polyphonic character the teacher will decide gets a
@@ -202,7 +203,7 @@ export function createPolyphoneAnalyzer(opts: PolyphoneOptions): PolyphoneAnalyz
       const i = v.index;
       const cp = text.codePointAt(i)!;
       // Findings are kept per line for the whole file: share the small strings they hold.
-      const char = internChar(String.fromCodePoint(cp));
+      const char = intern(String.fromCodePoint(cp));
       if (ignore.has(char)) continue;
       const cands = candidateReadings(char);
       const rec = recorded?.readings[i] ?? undefined;
@@ -296,14 +297,6 @@ export function createPolyphoneAnalyzer(opts: PolyphoneOptions): PolyphoneAnalyz
       return fromVerdicts(line, text, verdicts);
     },
   };
-}
-
-const chars = new Map<string, string>();
-function internChar(c: string): string {
-  const hit = chars.get(c);
-  if (hit !== undefined) return hit;
-  chars.set(c, c);
-  return c;
 }
 
 /** Two readings agree when they are equal or differ only by a neutral tone (个 ge4 / ge5). */

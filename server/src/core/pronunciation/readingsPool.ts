@@ -18,6 +18,7 @@ import type { DictEntry } from './dictionary';
 import type { PolyphoneVerdict } from './polyphones';
 import type { LineReadings } from './teacherReadings';
 import { storeReadings } from './lineCache';
+import { intern } from '../util/intern';
 
 /** Everything the verdicts depend on; `key` names it (a new key empties the cache). */
 export interface VerdictConfig {
@@ -88,25 +89,13 @@ const MAX_RESULTS = 400_000;
 const NONE: PolyphoneVerdict[] = [];
 Object.freeze(NONE);
 
-/**
- * One copy of each string a verdict holds: a worker's results arrive as copies (structured clone),
- * and 100,000 lines' verdicts held ~70,000 copies each of "student", "g2p" and their readings
- * (~5 MB). A few thousand distinct strings in all; past that they are kept as they came.
- */
-const shared = new Map<string, string>();
-function share<T extends string | null | undefined>(s: T): T {
-  if (typeof s !== 'string') return s;
-  const hit = shared.get(s);
-  if (hit !== undefined) return hit as T;
-  if (shared.size < 20_000) shared.set(s, s);
-  return s;
-}
+/** One copy of each string a verdict holds: a worker's results arrive as copies (structured clone). */
 function shareStrings(v: PolyphoneVerdict): void {
-  v.predicted = share(v.predicted);
-  v.source = share(v.source);
+  v.predicted = intern(v.predicted);
+  v.source = intern(v.source);
   if (v.second) {
-    v.second.reading = share(v.second.reading);
-    v.second.by = share(v.second.by);
+    v.second.reading = intern(v.second.reading);
+    v.second.by = intern(v.second.by);
   }
 }
 
