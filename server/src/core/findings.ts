@@ -41,6 +41,8 @@ export interface LineFinding extends Omit<Finding, 'range'> {
 }
 
 export const severityRank: Record<Severity, number> = { error: 0, warning: 1, information: 2, hint: 3 };
+/** The severities by rank: errors first. */
+export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'information', 'hint'];
 
 export function range(line: number, start: number, end: number, endLine = line): Range {
   return { start: { line, character: start }, end: { line: endLine, character: end } };
@@ -78,7 +80,7 @@ export function capFindings(findings: Finding[], max: number): Finding[] {
   for (const f of findings) buckets[f.severity].push(f);
   const kept: Finding[] = [];
   const counts: Record<Severity, number> = { error: 0, warning: 0, information: 0, hint: 0 };
-  for (const s of ['error', 'warning', 'information', 'hint'] as const) {
+  for (const s of SEVERITIES) {
     const b = buckets[s];
     const room = max - kept.length;
     if (room <= 0) {
@@ -127,7 +129,7 @@ export class FindingCollector {
    * a line looked at again (TaskFileModel's mid-pass recheck).
    */
   removeLine(line: number, counts: ArrayLike<number>): void {
-    (['error', 'warning', 'information', 'hint'] as const).forEach((s, k) => {
+    SEVERITIES.forEach((s, k) => {
       if (!counts[k]) return;
       this.counts[s] -= counts[k]!;
       const b = this.buckets[s];
@@ -164,7 +166,7 @@ export class FindingCollector {
   result(): Finding[] {
     const kept: Finding[] = [];
     const left: Record<Severity, number> = { error: 0, warning: 0, information: 0, hint: 0 };
-    for (const s of ['error', 'warning', 'information', 'hint'] as const) {
+    for (const s of SEVERITIES) {
       const b = this.buckets[s];
       if (!inOrder(b)) b.sort((x, y) => comparePos(x.range.start, y.range.start));
       const room = Math.max(0, this.max - kept.length);

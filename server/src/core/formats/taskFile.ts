@@ -12,6 +12,7 @@ import {
   type Range,
   type RelatedInformation,
   range,
+  SEVERITIES,
   type Severity,
   severityRank,
   withLimitNotice,
@@ -1203,7 +1204,6 @@ export class TaskFileModel {
 
 const HAS_UPPER = /[A-Z]/;
 
-const SEVERITIES: readonly Severity[] = ['error', 'warning', 'information', 'hint'];
 /** Changed lines above which the per-severity lists are rebuilt in one walk rather than spliced line by line. */
 const SPLICE_LIMIT = 64;
 const NO_COUNTS = new Uint32Array(4);
