@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  CancelledError,
   PENDING_FINDINGS,
   type PromptAudioStatus,
   TaskFileModel,
@@ -142,6 +143,76 @@ describe('task file validation after in-place edits', () => {
       assert.ok(askedNow <= arrivedLines + 1, `batch ${step}: ${askedNow} lines asked again for ${arrivedLines} whose results arrived`);
     }
   });
+
+  for (const edit of ['in place', 'a line added'] as const) {
+    it(`results arriving for many lines: analysed in slices that yield; an edit (${edit}) in a yield cancels the pass, and the next loses none`, async () => {
+      const rand = seededRandom(13);
+      const n = 1500;
+      // Every line waits for its own text at first.
+      const lines = Array.from({ length: n }, (_, i) => line(`待${i}${TEXTS[i % TEXTS.length]}`, `y${i}`));
+      const textOf = (l: string) => /"syn_text": "([^"]*)"/.exec(l)?.[1] ?? '';
+      const ready = new Set<string>();
+      let news: string[] = [];
+      const base = analyzer(true);
+      let slow = false;
+      const byText: TaskLineAnalyzer = {
+        version: 'test-1',
+        recheckPending: true,
+        arrived: () => {
+          const out = news;
+          news = [];
+          return out;
+        },
+        analyze(p) {
+          const t = p.get('text') ?? '';
+          if (!ready.has(t)) return PENDING_FINDINGS as LineFinding[];
+          // 0.3 ms a line: 64 lines take longer than a slice, so the pass yields.
+          if (slow) for (const until = performance.now() + 0.3; performance.now() < until;);
+          return base.analyze(p);
+        },
+      };
+      const model = new TaskFileModel(lines.join('\n') + '\n');
+      await model.validate(options(byText, false, 40));
+      assert.equal(model.pendingLines, n);
+      // The results of 400 texts arrive; the pass that looks at them is cancelled by an edit in its first yield.
+      for (const l of lines.slice(0, 400)) {
+        ready.add(textOf(l));
+        news.push(textOf(l));
+      }
+      let cancelled = false;
+      let editedInYield = false;
+      setImmediate(() => {
+        const at = 1000 + Math.floor(rand() * 400);
+        const next = line(`还行${at}`, `edit${at}`);
+        ready.add(`还行${at}`);
+        if (edit === 'in place') {
+          model.applyChanges([
+            { range: { start: { line: at, character: 0 }, end: { line: at, character: lines[at]!.length } }, text: next },
+          ]);
+          lines[at] = next;
+        } else {
+          model.applyChanges([{ range: { start: { line: at, character: 0 }, end: { line: at, character: 0 } }, text: next + '\n' }]);
+          lines.splice(at, 0, next);
+        }
+        editedInYield = true;
+        cancelled = true;
+      });
+      slow = true;
+      await assert.rejects(
+        model.validate({ ...options(byText, true, 40), chunkLines: 2000, isCancelled: () => cancelled }),
+        CancelledError,
+      );
+      assert.ok(editedInYield, 'the edit came in a yield of the pass');
+      slow = false;
+      const got = await model.validate({ ...options(byText, true, 40), chunkLines: 2000 });
+      const fresh = new TaskFileModel(lines.join('\n') + '\n');
+      const want = await fresh.validate(options(byText, false, 40));
+      assert.deepEqual(got, want);
+      assert.equal(model.pendingLines, fresh.pendingLines);
+      // The 400 arrived, and the edited line (one that was pending when replaced in place).
+      assert.equal(model.pendingLines, n - 400 - (edit === 'in place' ? 1 : 0));
+    });
+  }
 
   it('results arriving during a complete pass (partial.again): the lines checked so far are looked at again, under the cap', async () => {
     const rand = seededRandom(5);

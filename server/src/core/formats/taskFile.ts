@@ -664,6 +664,8 @@ export class TaskFileModel {
   private kept: Maintained | undefined;
   /** Lines replaced in place since the last validation: their index → the entry they replaced. */
   private readonly replaced = new Map<number, LineEntry>();
+  /** Texts whose results arrived, not looked at by a pass yet (collectArrived). */
+  private arrivedTexts: Set<string> | 'all' = new Set();
 
   constructor(text: string, dialectSetting: TaskDialectSetting = 'auto', labelKeys?: readonly string[]) {
     this.dialectSetting = dialectSetting;
@@ -864,9 +866,18 @@ export class TaskFileModel {
     const recheck = analyzers.some((a) => a.recheckPending);
     const key = `${dialect}\u0000${analyzersVersion}\u0000${opts.maxPerFile}\u0000${JSON.stringify([opts.promptAudio, opts.promptQa ?? null])}`;
     const kept = this.kept;
-    if (kept && opts.incremental && kept.key === key && kept.entries === this.entries && kept.lineCount === this.entries.length)
+    if (kept && opts.incremental && kept.key === key && kept.entries === this.entries && kept.lineCount === this.entries.length) {
+      if (recheck) {
+        this.collectArrived(analyzers);
+        // The lines whose results arrived are analysed first, in slices (a request waiting behind
+        // this pass is answered in between); the synchronous part then finds them up to date.
+        if (opts.chunkLines && this.arrivedTexts !== 'all' && this.arrivedTexts.size)
+          await this.analyseArrived(kept, analyzers, analyzersVersion, opts);
+      }
       return this.validateChanged(kept, opts, analyzers, analyzersVersion, recheck);
+    }
     this.kept = undefined;
+    this.arrivedTexts = new Set();
     this.replaced.clear();
 
     const out = new FindingCollector(opts.maxPerFile);
@@ -956,6 +967,47 @@ export class TaskFileModel {
   }
 
   /**
+   * Takes the texts the analyzers say arrived into `arrivedTexts` (kept there until a pass has
+   * looked at their lines: a cancelled pass loses none); 'all' when an analyzer cannot say.
+   */
+  private collectArrived(analyzers: TaskLineAnalyzer[]): void {
+    for (const a of analyzers) {
+      if (!a.recheckPending) continue;
+      const texts = a.arrived?.();
+      if (!texts) this.arrivedTexts = 'all';
+      else if (this.arrivedTexts !== 'all') for (const t of texts) this.arrivedTexts.add(t);
+    }
+  }
+
+  /**
+   * Brings the pending lines whose texts arrived up to date, yielding every SLICE_MS: nothing but
+   * each line's own analysis changes (its counts, the kept lists and the pending set are
+   * validateChanged's), so an edit in a yield leaves nothing half done. Throws CancelledError
+   * when the pass is cancelled or the file's lines change.
+   */
+  private async analyseArrived(kept: Maintained, analyzers: TaskLineAnalyzer[], analyzersVersion: string, opts: TaskValidationOptions) {
+    const entries = this.entries;
+    const texts = this.arrivedTexts as Set<string>;
+    let sliceStart = performance.now();
+    let n = 0;
+    const analyse = (e: LineEntry) => {
+      this.bringUpToDate(e, e.line === entries.length - 1, analyzers, analyzersVersion, true);
+      e.parsed?.release();
+    };
+    for (const text of texts) {
+      kept.pending.withText(text, analyse);
+      if ((++n & 63) === 0 && performance.now() - sliceStart >= SLICE_MS) {
+        // A timer, not an immediate: a request goes through two immediates of vscode-jsonrpc (read,
+        // then dispatch), and an immediate of this pass queued first would run before each.
+        await new Promise<void>((r) => setTimeout(r, 0));
+        sliceStart = performance.now();
+        if (opts.isCancelled?.() || this.entries !== entries || this.kept !== kept || kept.lineCount !== entries.length)
+          throw new CancelledError();
+      }
+    }
+  }
+
+  /**
    * The validation when only lines replaced in place changed (and pending lines may have got
    * their results): those lines are brought up to date, the per-severity line lists and totals
    * patched, and the published list rebuilt from the lists, walking only as many lines as it shows.
@@ -1001,18 +1053,11 @@ export class TaskFileModel {
         asked.add(e.line);
         if (!touched.has(e.line)) touched.set(e.line, e.counts ?? NO_COUNTS);
       };
-      const arrived: Array<Iterable<string>> = [];
-      for (const a of analyzers) {
-        if (!a.recheckPending) continue;
-        const texts = a.arrived?.();
-        if (!texts) {
-          arrived.length = 0;
-          break;
-        }
-        arrived.push(texts);
-      }
-      if (arrived.length) {
-        for (const texts of arrived) for (const text of texts) kept.pending.withText(text, ask);
+      this.collectArrived(analyzers);
+      const arrived = this.arrivedTexts;
+      this.arrivedTexts = new Set();
+      if (arrived !== 'all') {
+        for (const text of arrived) kept.pending.withText(text, ask);
       } else for (const e of kept.pending) ask(e);
     }
     for (const [i, before] of touched) {
