@@ -24,7 +24,7 @@ import type {
   OpenDocument,
   ServerContext,
 } from './context';
-import type { Finding } from './core/findings';
+import { type Finding, LIMIT_CODE } from './core/findings';
 import { defaultSettings, type Settings, withDefaults } from './core/settings';
 import { LineDocument } from './core/formats/lineDocument';
 import { CancelledError, resolvePromptAudio, type TaskLineAnalyzer, TaskFileModel } from './core/formats/taskFile';
@@ -52,6 +52,8 @@ const LANGUAGE_KIND: Record<string, DocumentKind> = { 'tts-tasks': 'tasks', 'g2p
 const PARTIAL_AFTER_MS = Number(process.env.TTS_DISTILL_PARTIAL_AFTER_MS ?? 100);
 /** Worker results are published at most this often per document. */
 const PROGRESS_MS = 150;
+/** While the workers read a big file, a publication that only changes the count of problems not shown waits this long. */
+const COUNT_EVERY_MS = 1000;
 /** TTS_DISTILL_TRACE=1: one line per validation pass on stderr. */
 const TRACE = !!process.env.TTS_DISTILL_TRACE;
 /** One trace line, stamped with the wall clock (ms) so that a client's own times can be set beside it. */
@@ -92,6 +94,11 @@ export function startServer(connection: Connection): void {
   const fullDone = new Map<string, number>();
   /** Per document, the diagnostic of each published finding. */
   const diagnosticsOf = new Map<string, WeakMap<Finding, Diagnostic>>();
+  /** Per document, the last findings a pass published (publishPass), when, and a count update owed. */
+  const lastPublished = new Map<
+    string,
+    { version: number; findings: readonly Finding[]; at: number; next?: Finding[]; timer?: () => void }
+  >();
   let workspaceFolders: string[] = [];
   let hasConfiguration = false;
   let canRefreshInlayHints = false;
@@ -251,6 +258,8 @@ export function startServer(connection: Connection): void {
     fullAsked.delete(td.uri);
     fullDone.delete(td.uri);
     diagnosticsOf.delete(td.uri);
+    lastPublished.get(td.uri)?.timer?.();
+    lastPublished.delete(td.uri);
     timers.get(td.uri)?.();
     timers.delete(td.uri);
     generation.set(td.uri, (generation.get(td.uri) ?? 0) + 1);
@@ -309,6 +318,29 @@ export function startServer(connection: Connection): void {
           });
       }),
     );
+  }
+
+  /**
+   * A pass's findings published, except while the workers are still reading the file and only the
+   * count of problems not shown changed (the cap is full, the same findings are shown): that count
+   * is brought up to date at most every COUNT_EVERY_MS. A big file's publication is 0.3 MB of JSON,
+   * 10–20 ms to encode on the server's thread, and such passes come every 150 ms.
+   */
+  function publishPass(uri: string, d: OpenDocument, version: number, findings: Finding[], progress: boolean) {
+    const last = lastPublished.get(uri);
+    const now = performance.now();
+    if (progress && last && last.version === version && sameButCount(last.findings, findings) && now - last.at < COUNT_EVERY_MS) {
+      last.next = findings;
+      last.timer ??= later(COUNT_EVERY_MS - (now - last.at), () => {
+        last.timer = undefined;
+        const next = last.next;
+        if (next && docs.get(uri) === d && d.document.version === version) publishPass(uri, d, version, next, false);
+      });
+      return;
+    }
+    last?.timer?.();
+    lastPublished.set(uri, { version, findings, at: now });
+    void publish(uri, version, findings);
   }
 
   /** Sends the findings as the document's diagnostics; resolves once they are written. */
@@ -412,7 +444,7 @@ export function startServer(connection: Connection): void {
         `pass ${gen} ${elapsedMs.toFixed(0)} ms, ${findings.length} findings, ${readingsFeature.pendingLines(uri)} lines pending, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB ${uri}`,
       );
     d.findings = findings;
-    void publish(uri, version, findings);
+    publishPass(uri, d, version, findings, d.kind === 'tasks' && readingsFeature.pendingLines(uri) > 0);
     let errors = 0,
       warnings = 0;
     for (const f of findings) {
@@ -508,6 +540,17 @@ function later(ms: number, f: () => void): () => void {
   }
   const t = setTimeout(f, ms);
   return () => clearTimeout(t);
+}
+
+/** The same findings (the same objects, in order) but for the count in the notice of those not shown. */
+function sameButCount(a: readonly Finding[], b: readonly Finding[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) {
+    const x = a[k]!;
+    const y = b[k]!;
+    if (x !== y && !(x.code === LIMIT_CODE && y.code === LIMIT_CODE && x.severity === y.severity)) return false;
+  }
+  return true;
 }
 
 export function toDiagnostic(f: Finding, docUri: string): Diagnostic {

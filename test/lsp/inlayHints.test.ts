@@ -319,3 +319,59 @@ describe('language server over JSON-RPC: inlay hints of lines no one has read ye
     assert.deepEqual(again, ['0:hang2', '0:zuo4≈', '1:chong2']);
   });
 });
+
+describe('language server over JSON-RPC: over the cap, the count of problems not shown follows the workers at most once a second', () => {
+  let client: LspTestClient;
+  let root: string;
+  const sentences = readFileSync(path.join(REPO, 'data', 'cpp', 'dev.sent'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((s) => s.replace(/\u2581/g, ''));
+  const N = 4000;
+  const lines = Array.from({ length: N }, (_, i) => task(`${sentences[(i * 7) % sentences.length]!.slice(0, 30)}${i}`, `c${i}`));
+
+  before(async () => {
+    root = mkdtempSync(path.join(tmpdir(), 'tts-cap-'));
+    writeFileSync(path.join(root, 'p.wav'), makeWav({ seconds: 4 }));
+    client = await LspTestClient.start({ rootDir: root, settings: { diagnostics: { maxPerFile: 5 } } });
+  });
+  after(async () => {
+    await client.stop();
+  });
+
+  it('publications that only change the count are a second apart while lines are pending; the last one has the final count', async () => {
+    const seen: Array<{ at: number; diagnostics: Diagnostic[] }> = [];
+    client.connection.onNotification(
+      'textDocument/publishDiagnostics',
+      (p: { uri: string; version?: number; diagnostics: Diagnostic[] }) => {
+        client.diagnostics.set(p.uri, p as never);
+        seen.push({ at: performance.now(), diagnostics: p.diagnostics });
+      },
+    );
+    const uri = await client.open(path.join(root, 'cap.tasks.jsonl'), lines.join('\n') + '\n');
+    await client.waitForNotification<{ uri: string; pendingLines?: number }>(
+      'ttsDistill/documentInfo',
+      (p) => p.uri === uri && p.pendingLines === 0,
+      120000,
+    );
+    const notice = (d: Diagnostic[]) => d.find((x) => x.code === 'limit/too-many-findings');
+    const shown = (d: Diagnostic[]) => JSON.stringify(d.filter((x) => x.code !== 'limit/too-many-findings'));
+    // The final count arrives (the pass that found no line pending publishes whatever changed).
+    const last = await client.waitForDiagnostics(uri, (d) => !!notice(d), 60000);
+    const count = (d: Diagnostic[]) => Number(/^(\d+) more problems/.exec(String(notice(d)?.message))?.[1] ?? 0);
+    assert.ok(count(last) > 100, String(notice(last)?.message));
+    // The same count as a complete pass of the same text (a dictionary-free revalidation).
+    await client.connection.sendRequest('ttsDistill/revalidate', { uris: [uri] });
+    const again = await client.waitForDiagnostics(uri, (d) => d !== last && !!notice(d), 60000);
+    assert.equal(count(again), count(last));
+    // While lines were pending (the count not final yet): two publications that show the same
+    // findings are at least a second apart.
+    for (let k = 1; k < seen.length; k++) {
+      const [a, b] = [seen[k - 1]!, seen[k]!];
+      const onlyCount = notice(a.diagnostics) && notice(b.diagnostics) && shown(a.diagnostics) === shown(b.diagnostics);
+      if (onlyCount && count(b.diagnostics) !== count(last))
+        assert.ok(b.at - a.at >= 900, `publications ${k - 1} and ${k}: ${(b.at - a.at).toFixed(0)} ms apart, only the count changed`);
+    }
+    assert.ok(seen.length >= 2, `${seen.length} publications`);
+  });
+});

@@ -4,7 +4,7 @@ import { validateFile } from '../core/validate';
 import { defaultSettings } from '../core/settings';
 import { workspaceFiles, workspaceSettings } from './workspaceSettings';
 import { kindByGlobs } from '../core/formats/documentKind';
-import { comparePos, type Finding, type Severity, severityRank } from '../core/findings';
+import { comparePos, LIMIT_CODE, type Finding, type Severity, severityRank } from '../core/findings';
 import { parseArgs } from './args';
 import { type CliCommand, UsageError } from './types';
 
@@ -66,9 +66,7 @@ Without files: every task file and dictionary of the folder (by name and by thos
       }
       // Editors sort by severity; a terminal reader follows the file, so print in file order.
       const ordered = [...res.findings].sort(
-        (a, b) =>
-          (a.code === 'limit/too-many-findings' ? 1 : 0) - (b.code === 'limit/too-many-findings' ? 1 : 0) ||
-          comparePos(a.range.start, b.range.start),
+        (a, b) => (a.code === LIMIT_CODE ? 1 : 0) - (b.code === LIMIT_CODE ? 1 : 0) || comparePos(a.range.start, b.range.start),
       );
       for (const f of ordered) {
         if (f.severity === 'error') errors++;

@@ -182,6 +182,9 @@ export class FindingCollector {
  * cap `max` (when any were). The notice counts in the cap: `max` entries in all, as VS Code shows at
  * most 1,000 per file and would drop a 1,001st notice for one of its own.
  */
+/** The code of the notice that says how many problems the cap left out (withLimitNotice). */
+export const LIMIT_CODE = 'limit/too-many-findings';
+
 export function withLimitNotice(kept: Finding[], left: Record<Severity, number>, max: number): Finding[] {
   let total = left.error + left.warning + left.information + left.hint;
   if (total > 0) {
@@ -194,7 +197,7 @@ export function withLimitNotice(kept: Finding[], left: Record<Severity, number>,
     kept.push({
       range: range(0, 0, 0),
       severity: left.error > 0 ? 'error' : 'information',
-      code: 'limit/too-many-findings',
+      code: LIMIT_CODE,
       message: `${total} more problems not shown (${parts.join(', ')}); the limit is ttsDistill.diagnostics.maxPerFile = ${max}.`,
     });
   }
