@@ -339,8 +339,12 @@ export function startServer(connection: Connection): void {
       return;
     }
     last?.timer?.();
-    lastPublished.set(uri, { version, findings, at: now });
-    void publish(uri, version, findings);
+    const mine = { version, findings, at: now };
+    lastPublished.set(uri, mine);
+    if (!progress) void publish(uri, version, findings);
+    // A progress pass's publication waits for the next turn of timers: a request read meanwhile (the
+    // inlay hints of a screen scrolled to) is answered before it is encoded. Unless a newer one came.
+    else later(1, () => lastPublished.get(uri) === mine && docs.get(uri) === d && void publish(uri, version, findings));
   }
 
   /** Sends the findings as the document's diagnostics; resolves once they are written. */

@@ -91,6 +91,15 @@ const NO_FINDINGS: readonly LineFinding[] = Object.freeze([]);
  * and an inlay-hint request waited behind them.
  */
 const SLICE_MS = 8;
+/**
+ * Lets a request that came in meanwhile be answered first: two turns of timers, not immediates. A
+ * request goes through two immediates of vscode-jsonrpc (read, then dispatch), and an immediate of
+ * the pass queued first would run before each; one timer would still run before the dispatch.
+ */
+async function yieldToRequests(): Promise<void> {
+  await new Promise<void>((r) => setTimeout(r, 0));
+  await new Promise<void>((r) => setTimeout(r, 0));
+}
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const RESERVED_CHARS = /[<>:"|?*]/;
 const RESERVED_NAMES = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
@@ -990,6 +999,7 @@ export class TaskFileModel {
     const texts = this.arrivedTexts as Set<string>;
     let sliceStart = performance.now();
     let n = 0;
+    let yielded = false;
     const analyse = (e: LineEntry) => {
       this.bringUpToDate(e, e.line === entries.length - 1, analyzers, analyzersVersion, true);
       e.parsed?.release();
@@ -997,13 +1007,18 @@ export class TaskFileModel {
     for (const text of texts) {
       kept.pending.withText(text, analyse);
       if ((++n & 63) === 0 && performance.now() - sliceStart >= SLICE_MS) {
-        // A timer, not an immediate: a request goes through two immediates of vscode-jsonrpc (read,
-        // then dispatch), and an immediate of this pass queued first would run before each.
-        await new Promise<void>((r) => setTimeout(r, 0));
+        await yieldToRequests();
+        yielded = true;
         sliceStart = performance.now();
         if (opts.isCancelled?.() || this.entries !== entries || this.kept !== kept || kept.lineCount !== entries.length)
           throw new CancelledError();
       }
+    }
+    // A long one: what came in during the last slice goes before the synchronous rest of the pass.
+    if (yielded) {
+      await yieldToRequests();
+      if (opts.isCancelled?.() || this.entries !== entries || this.kept !== kept || kept.lineCount !== entries.length)
+        throw new CancelledError();
     }
   }
 
