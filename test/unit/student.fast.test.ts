@@ -17,6 +17,7 @@ import {
   wordFeatures,
 } from '../../server/src/core/student/features';
 import { fromCpp } from '../../server/src/core/student/labels';
+import { seededRandom } from '../../server/src/core/student/prng';
 import { serializeModel, studentFromJson, type StudentModelFile } from '../../server/src/core/student/model';
 import { charAt, isHan, pinyinProGuess } from '../../server/src/core/student/readings';
 import { trainStudent } from '../../server/src/core/student/trainer';
@@ -62,6 +63,79 @@ void test('lexicon scan: covering words by offset then length, one-character wor
     ['行为', '行行'],
   );
   assert.equal(lex.size, 4);
+});
+
+void test('lexicon scan: exactly the covering words a brute-force search finds, in place or from an object, with `keep`', () => {
+  const rand = seededRandom(21);
+  // A small alphabet (words overlap a lot), one character outside the BMP (two units, a reading each).
+  const units = ['行', '银', '长', '重', '了', 'a', '\u{20000}'];
+  const pick = () => units[Math.floor(rand() * units.length)]!;
+  const syllables = ['xing2', 'hang2', 'yin2', 'zhang3', 'chong2', 'le5', '-'];
+  const words: Record<string, string> = {};
+  for (let k = 0; k < 400; k++) {
+    let w = '';
+    const n = 1 + Math.floor(rand() * (k % 10 === 0 ? 12 : 4));
+    for (let i = 0; i < n; i++) w += pick();
+    words[w] = Array.from({ length: w.length }, () => syllables[Math.floor(rand() * syllables.length)]!).join(' ');
+  }
+  const keep = (ch: string) => ch !== '了';
+  const kept = (w: string) => {
+    const r = words[w];
+    return r === undefined ? undefined : r.split(' ').map((x, o) => (keep(w[o]!) ? x : '-'));
+  };
+  const brute = (text: string, index: number, withKeep: boolean) => {
+    const readingsOf = (w: string) => (withKeep ? kept(w) : words[w]?.split(' '));
+    const out: Array<[number, number, string]> = [];
+    const neighbour = (t: string, at: number, o: number) => t.charCodeAt(o > 0 ? at - 1 : at + 1);
+    for (let o = 0; o <= index; o++)
+      for (let length = o + 1; length <= 63 && index - o + length <= text.length; length++) {
+        if (length < 2) continue;
+        const w = text.slice(index - o, index - o + length);
+        const r = readingsOf(w);
+        if (!r || r.every((x) => x === '-')) continue;
+        // Some word of that length has the character there, with a reading, and the same neighbour.
+        const shaped = Object.keys(words).some((w2) => {
+          const r2 = readingsOf(w2)!;
+          return (
+            w2.length === length &&
+            w2.charCodeAt(o) === text.charCodeAt(index) &&
+            r2[o] !== '-' &&
+            neighbour(w2, o, o) === neighbour(text, index, o)
+          );
+        });
+        if (shaped) out.push([o, length, w]);
+      }
+    return out;
+  };
+  const sorted = Object.fromEntries(
+    Object.keys(words)
+      .sort()
+      .map((w) => [w, words[w]!]),
+  );
+  const raw = readRawLexicons(JSON.stringify({ lexicons: { lex: sorted } }))!.lexicons[0]![1];
+  const cases: Array<[string, LexiconIndex, boolean]> = [
+    ['in place', new LexiconIndex(raw), false],
+    ['object', new LexiconIndex(words), false],
+    ['object, keep', new LexiconIndex(words, keep), true],
+  ];
+  const buf = new HitBuffer();
+  let hits = 0;
+  for (let t = 0; t < 300; t++) {
+    let text = '';
+    for (let i = 0, n = 1 + Math.floor(rand() * 14); i < n; i++) text += pick();
+    for (let i = 0; i < text.length; i++) {
+      for (const [name, index, withKeep] of cases) {
+        const n = index.scan(text, i, buf);
+        const got = Array.from({ length: n }, (_, k) => [buf.offset[k], buf.length[k], buf.word[k]]);
+        assert.deepEqual(got, brute(text, i, withKeep), `${name}: ${text} @${i}`);
+        for (let k = 0; k < n; k++)
+          assert.deepEqual(buf.entry[k]!.readings, withKeep ? kept(buf.word[k]!) : words[buf.word[k]!]!.split(' '));
+        hits += n;
+      }
+    }
+  }
+  assert.ok(hits > 1000, `${hits} hits`);
+  assert.equal(new LexiconIndex(raw).size, new LexiconIndex(words).size);
 });
 
 const indexes = new WeakMap<StudentModelFile, Array<readonly [string, LexiconIndex]>>();

@@ -115,13 +115,10 @@ export interface LexiconHit {
 export interface LexiconWord {
   /** One reading per character; `-` for a character the model does not score. */
   readonly readings: string[];
+  /** The word (set by the index that resolved it). */
+  readonly word?: string;
   /** Set by the loaded model when it first meets the word: per offset, the reading's index among that character's readings (-1: none). */
   ids?: Int16Array;
-}
-
-interface Shape {
-  offset: number;
-  length: number;
 }
 
 /** The words found by `LexiconIndex.scan`, in reused arrays (no allocation per lookup beyond the substrings). */
@@ -286,127 +283,78 @@ function topLevelValue(text: string, key: string): number | undefined {
 }
 
 /**
- * Per character (UTF-16 unit), where it sits in the lexicon's words: the distinct (offset, length)
- * shapes, filed under the character next to it in such words (the left neighbour when offset > 0,
- * else the right one), so that a lookup tries only the shapes whose neighbour matches the text
- * before building a substring. Shapes are tried by offset, then length.
+ * A lexicon's words that cover a position of a text. The words are kept sorted (a `RawLexicon`:
+ * in place in the model file's text, or written so from an object), and the words starting at a
+ * position of the text are found by narrowing the sorted range one character at a time. A text's
+ * starts are looked at once each (its positions are asked one after another), and a word covering
+ * the target counts when some word of the lexicon has a reading for the target's character at
+ * that place, with that length and that neighbour: the (character, shape, neighbour) triples.
  */
 export class LexiconIndex {
-  /** The shapes of the characters looked up so far (built from `triples` on first use). */
-  private readonly shapes = new Map<number, { right: Map<number, Shape[]>; left: Map<number, Shape[]> } | null>();
+  /** The words, sorted; each with its readings (space-separated, one per UTF-16 unit, `-` for a character not kept). */
+  private readonly lex: RawLexicon;
   /**
    * Every (character, shape, neighbour) of the words, sorted and distinct, each packed in one number:
-   * character × 2^28 + (offset × 64 + length) × 2^16 + neighbour. A student holds some 400,000 of
-   * them; building a map of sets of each at load took most of a worker's start.
+   * character × 2^28 + (offset × 64 + length) × 2^16 + neighbour (the left neighbour when the offset
+   * is > 0, else the right one). Looked up only for a word whose own reading there is `-`.
    */
   private readonly triples: Float64Array;
-  /**
-   * Word → its readings as the model file writes them (space-separated): the parsed model's own
-   * object (a loaded student holds 170,000 words and looks at a few of them; copying them into a
-   * Map took a third of a worker's start), its prototype removed. Only string values are words.
-   * Undefined when the words are read from the model file's text (`raw`).
-   */
-  private readonly words: Record<string, string> | undefined;
-  /** The words as the model file's text holds them, sorted (see `RawLexicon`). */
-  private readonly raw: RawLexicon | undefined;
+  /** Per first UTF-16 unit, the range of the words starting with it: [lo, hi) at 2u, 2u + 1. */
+  private readonly firstRange: Int32Array;
+  /** The longest word with a reading kept (≤ 63). */
+  private readonly longest: number;
   /** How many words have a reading kept (`size`). */
   private readonly kept: number;
-  /** The words looked at lately, split. */
-  private readonly resolved = new BoundedCache<string, LexiconWord>(20_000);
+  /** The words met lately, by their index in `lex` (NOT_A_WORD: no reading kept). */
+  private readonly resolved = new BoundedCache<number, LexiconWord>(20_000);
+  /** The text whose starts `found` holds, and per start: `stamp` (= `gen` when looked at), first pair and count. */
+  private text: string | undefined;
+  private gen = 0;
+  private stamp = new Int32Array(0);
+  private firstPair = new Int32Array(0);
+  private pairCount = new Int32Array(0);
+  /** (length, word index) pairs of the words found at the starts looked at, by start, each by length. */
+  private pairs = new Int32Array(256);
+  private nPairs = 0;
 
   constructor(words: Record<string, string> | RawLexicon, keep?: (ch: string) => boolean) {
-    let found: Float64Array;
+    const lex = words instanceof RawLexicon ? words : rawLexiconOf(words, keep);
+    const { text, off, count } = lex;
+    let room = 0;
+    for (let k = 0; k < count; k++) room += off[4 * k + 1]! - off[4 * k]!;
+    const found = new Float64Array(room);
     let n = 0;
     let kept = 0;
-    if (words instanceof RawLexicon) {
-      // Straight from the model file's text: no object of 170,000 keys to build (JSON.parse spent
-      // ~120 ms of a worker's start on it), the characters read where they are.
-      const { text, off, count } = words;
-      let room = 0;
-      for (let k = 0; k < count; k++) room += off[4 * k + 1]! - off[4 * k]!;
-      found = new Float64Array(room);
-      for (let k = 0; k < count; k++) {
-        const ws = off[4 * k]!;
-        const before = n;
-        n = addTriples(found, n, text, ws, off[4 * k + 1]! - ws, text, off[4 * k + 2]!, off[4 * k + 3]!);
-        if (n > before) kept++;
+    let longest = 0;
+    const firstRange = new Int32Array(2 * 65536);
+    for (let k = 0; k < count; k++) {
+      const ws = off[4 * k]!;
+      const wl = off[4 * k + 1]! - ws;
+      const before = n;
+      n = addTriples(found, n, text, ws, wl, text, off[4 * k + 2]!, off[4 * k + 3]!);
+      if (n > before) {
+        kept++;
+        if (wl > longest) longest = wl;
       }
-      this.words = undefined;
-      this.raw = words;
-    } else {
-      // A model file's lexicon that is not an object (hand-edited, truncated) is an empty one.
-      if (!words || typeof words !== 'object') words = Object.create(null) as Record<string, string>;
-      const list = Object.keys(words);
-      // At most one triple per character of each word; the array is cut to what was found.
-      let room = 0;
-      for (let j = 0; j < list.length; j++) room += list[j]!.length;
-      found = new Float64Array(room);
-      const own: Record<string, string> | undefined = keep ? (Object.create(null) as Record<string, string>) : undefined;
-      for (let j = 0; j < list.length; j++) {
-        const word = list[j]!;
-        let readings = words[word]!;
-        if (typeof readings !== 'string' || word.length < 2 || word.length > 63) continue;
-        if (keep) {
-          const rs = readings.split(' ');
-          for (let o = 0; o < word.length; o++) if (!keep(word[o]!)) rs[o] = '-';
-          readings = rs.join(' ');
-        }
-        const before = n;
-        n = addTriples(found, n, word, 0, word.length, readings, 0, readings.length);
-        if (n > before) {
-          kept++;
-          if (own) own[word] = readings;
-        }
-      }
-      // Without a prototype a word that is not there is one lookup, not two (most lookups miss).
-      if (!own && Object.getPrototypeOf(words) !== null) Object.setPrototypeOf(words, null);
-      this.words = own ?? words;
-      this.raw = undefined;
+      if (wl === 0) continue;
+      const u = text.charCodeAt(ws);
+      if (firstRange[2 * u + 1] === 0) firstRange[2 * u] = k;
+      firstRange[2 * u + 1] = k + 1;
     }
+    this.lex = lex;
     this.kept = kept;
+    this.longest = longest;
+    this.firstRange = firstRange;
     this.triples = found.subarray(0, n).sort();
-  }
-
-  /** The shapes of character `c`, by neighbour, each list by offset, then length (null: in no word). */
-  private shapesOf(c: number): { right: Map<number, Shape[]>; left: Map<number, Shape[]> } | null {
-    let s = this.shapes.get(c);
-    if (s !== undefined) return s;
-    const t = this.triples;
-    // The first triple of c.
-    let lo = 0,
-      hi = t.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (t[mid]! < c * TRIPLE_CHAR) lo = mid + 1;
-      else hi = mid;
-    }
-    s = null;
-    let shape: Shape | undefined;
-    let last = -1;
-    for (let i = lo; i < t.length && t[i]! < (c + 1) * TRIPLE_CHAR; i++) {
-      const v = t[i]!;
-      if (v === last) continue;
-      last = v;
-      const rest = v - c * TRIPLE_CHAR;
-      const key = Math.floor(rest / TRIPLE_KEY);
-      const n = rest - key * TRIPLE_KEY;
-      if (!shape || shape.offset !== key >> 6 || shape.length !== (key & 63)) shape = { offset: key >> 6, length: key & 63 };
-      s ??= { right: new Map(), left: new Map() };
-      const side = shape.offset > 0 ? s.left : s.right;
-      const list = side.get(n);
-      if (list) list.push(shape);
-      else side.set(n, [shape]);
-    }
-    this.shapes.set(c, s);
-    return s;
   }
 
   /** The words kept, as the model file stores them: readings of the characters not kept written `-`. */
   toJSON(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const w of (this.words ? Object.keys(this.words) : this.raw!.words()).sort()) {
-      const readings = this.wordReadings(w);
-      if (readings !== undefined) out[w] = readings;
+    const { text, off, count } = this.lex;
+    for (let k = 0; k < count; k++) {
+      const readings = this.readingsOf(k);
+      if (readings !== undefined) out[text.slice(off[4 * k]!, off[4 * k + 1]!)] = readings;
     }
     return out;
   }
@@ -415,43 +363,121 @@ export class LexiconIndex {
     return this.kept;
   }
 
-  /** The readings of a word of the index (one with a reading kept), else undefined. */
-  private wordReadings(word: string): string | undefined {
-    const r = this.words ? this.words[word] : this.raw!.get(word);
-    if (typeof r !== 'string' || word.length < 2 || word.length > 63 || !/[^ -]/.test(r)) return undefined;
+  /** The readings of word `k` when it is a word of the index (two to 63 units, a reading kept), else undefined. */
+  private readingsOf(k: number): string | undefined {
+    const { text, off } = this.lex;
+    const wl = off[4 * k + 1]! - off[4 * k]!;
+    const r = text.slice(off[4 * k + 2]!, off[4 * k + 3]!);
+    if (wl < 2 || wl > 63 || !/[^ -]/.test(r)) return undefined;
     return r;
   }
 
   /** The words covering text[index] into `out` (by offset, then length); returns how many. */
   scan(text: string, index: number, out: HitBuffer): number {
     out.n = 0;
-    const s = this.shapesOf(text.charCodeAt(index));
-    if (!s) return 0;
-    const right = s.right.get(text.charCodeAt(index + 1));
-    if (right) for (const sh of right) if (index + sh.length <= text.length) this.add(text, index, sh, out);
-    const left = index > 0 ? s.left.get(text.charCodeAt(index - 1)) : undefined;
-    if (left) {
-      for (const sh of left) {
-        const start = index - sh.offset;
-        if (start >= 0 && start + sh.length <= text.length) this.add(text, start, sh, out);
+    if (index < 0 || index >= text.length || this.longest === 0) return 0;
+    if (text !== this.text) this.lookAt(text);
+    const c = text.charCodeAt(index);
+    for (let o = 0, last = Math.min(index, this.longest - 1); o <= last; o++) {
+      const s = index - o;
+      if (this.stamp[s] !== this.gen) this.findAt(text, s);
+      for (let p = this.firstPair[s]!, end = p + 2 * this.pairCount[s]!; p < end; p += 2) {
+        const length = this.pairs[p]!;
+        // Words too short to reach the target (those that do come later: by length).
+        if (length <= o) continue;
+        const e = this.entry(this.pairs[p + 1]!);
+        if (e === NOT_A_WORD) continue;
+        if (e.readings[o] === '-') {
+          const neighbour = text.charCodeAt(o > 0 ? index - 1 : index + 1);
+          if (!this.hasTriple(c * TRIPLE_CHAR + (o * 64 + length) * TRIPLE_KEY + neighbour)) continue;
+        }
+        const k = out.n++;
+        out.offset[k] = o;
+        out.length[k] = length;
+        out.word[k] = e.word!;
+        out.entry[k] = e;
       }
     }
     return out.n;
   }
 
-  private add(text: string, start: number, sh: Shape, out: HitBuffer): void {
-    const word = text.slice(start, start + sh.length);
-    let e = this.resolved.get(word);
-    if (!e) {
-      const readings = this.wordReadings(word);
-      if (readings === undefined) return;
-      this.resolved.set(word, (e = { readings: readings.split(' ') }));
+  /** A new text: no start looked at yet. */
+  private lookAt(text: string): void {
+    this.text = text;
+    this.nPairs = 0;
+    if (this.stamp.length < text.length) {
+      const size = Math.max(text.length, 2 * this.stamp.length, 64);
+      this.stamp = new Int32Array(size);
+      this.firstPair = new Int32Array(size);
+      this.pairCount = new Int32Array(size);
+      this.gen = 0;
     }
-    const k = out.n++;
-    out.offset[k] = sh.offset;
-    out.length[k] = sh.length;
-    out.word[k] = word;
-    out.entry[k] = e;
+    this.gen++;
+  }
+
+  /** The words starting at text[s], by length: the sorted range narrowed one character at a time. */
+  private findAt(text: string, s: number): void {
+    const { text: lt, off } = this.lex;
+    this.stamp[s] = this.gen;
+    this.firstPair[s] = this.nPairs;
+    let n = 0;
+    const u = text.charCodeAt(s);
+    let lo = this.firstRange[2 * u]!;
+    let hi = this.firstRange[2 * u + 1]!;
+    // [lo, hi): the words starting with text[s, s + d), sorted; one equal to it comes first.
+    for (let d = 1; lo < hi && d < this.longest && s + d < text.length; d++) {
+      if (off[4 * lo + 1]! - off[4 * lo]! === d) lo++;
+      const ch = text.charCodeAt(s + d);
+      let a = lo,
+        b = hi;
+      while (a < b) {
+        const mid = (a + b) >>> 1;
+        if (lt.charCodeAt(off[4 * mid]! + d) < ch) a = mid + 1;
+        else b = mid;
+      }
+      lo = a;
+      b = hi;
+      while (a < b) {
+        const mid = (a + b) >>> 1;
+        if (lt.charCodeAt(off[4 * mid]! + d) <= ch) a = mid + 1;
+        else b = mid;
+      }
+      hi = a;
+      if (lo < hi && off[4 * lo + 1]! - off[4 * lo]! === d + 1) {
+        if (this.nPairs + 2 > this.pairs.length) {
+          const more = new Int32Array(2 * this.pairs.length);
+          more.set(this.pairs);
+          this.pairs = more;
+        }
+        this.pairs[this.nPairs++] = d + 1;
+        this.pairs[this.nPairs++] = lo;
+        n++;
+      }
+    }
+    this.pairCount[s] = n;
+  }
+
+  private entry(k: number): LexiconWord {
+    let e = this.resolved.get(k);
+    if (!e) {
+      const readings = this.readingsOf(k);
+      const { text, off } = this.lex;
+      e = readings === undefined ? NOT_A_WORD : { readings: readings.split(' '), word: text.slice(off[4 * k]!, off[4 * k + 1]!) };
+      this.resolved.set(k, e);
+    }
+    return e;
+  }
+
+  private hasTriple(v: number): boolean {
+    const t = this.triples;
+    let lo = 0,
+      hi = t.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (t[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return t[lo] === v;
   }
 
   hits(text: string, index: number): LexiconHit[] {
@@ -466,6 +492,41 @@ export class LexiconIndex {
       out.push({ length: buf.length[k]!, reading: buf.entry[k]!.readings[buf.offset[k]!]!, word: buf.word[k]! });
     return out;
   }
+}
+
+const NOT_A_WORD: LexiconWord = { readings: [] };
+
+/**
+ * A lexicon given as an object (the trainer's, a model file not in canonical form) written as the
+ * model file's text holds one: its words of two to 63 units, sorted, each followed by its readings
+ * (those of the characters `keep` refuses written `-`).
+ */
+function rawLexiconOf(words: Record<string, string>, keep?: (ch: string) => boolean): RawLexicon {
+  // A model file's lexicon that is not an object (hand-edited, truncated) is an empty one.
+  const list =
+    words && typeof words === 'object'
+      ? Object.keys(words).filter((w) => typeof words[w] === 'string' && w.length >= 2 && w.length <= 63)
+      : [];
+  list.sort();
+  const parts: string[] = [];
+  const off = new Int32Array(4 * list.length);
+  let at = 0;
+  for (let k = 0; k < list.length; k++) {
+    const word = list[k]!;
+    let readings = words[word]!;
+    if (keep) {
+      const rs = readings.split(' ');
+      for (let o = 0; o < word.length; o++) if (!keep(word[o]!)) rs[o] = '-';
+      readings = rs.join(' ');
+    }
+    off[4 * k] = at;
+    off[4 * k + 1] = at + word.length;
+    off[4 * k + 2] = at + word.length;
+    off[4 * k + 3] = at + word.length + readings.length;
+    at += word.length + readings.length;
+    parts.push(word, readings);
+  }
+  return new RawLexicon(parts.join(''), off, list.length);
 }
 
 /**
