@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -373,5 +373,28 @@ describe('language server over JSON-RPC: over the cap, the count of problems not
         assert.ok(b.at - a.at >= 900, `publications ${k - 1} and ${k}: ${(b.at - a.at).toFixed(0)} ms apart, only the count changed`);
     }
     assert.ok(seen.length >= 2, `${seen.length} publications`);
+  });
+
+  it('on Linux the readings workers run below the server’s own thread (nice 10; the server’s thread as started)', async (t) => {
+    if (process.platform !== 'linux') return t.skip('thread nice values are Linux’s');
+    // The workers have read a file (the one above, or this one when the test runs alone).
+    const u = await client.open(path.join(root, 'nice.tasks.jsonl'), lines.slice(0, 50).join('\n') + '\n');
+    await client.waitForNotification<{ uri: string; pendingLines?: number }>(
+      'ttsDistill/documentInfo',
+      (p) => p.uri === u && p.pendingLines === 0,
+      120000,
+    );
+    const pid = client.child.pid!;
+    const niceOf = (tid: string) => {
+      // /proc/<pid>/task/<tid>/stat: the nice value is field 19 (after the command in parentheses).
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const main = niceOf(String(pid));
+    const tids = readdirSync(`/proc/${pid}/task`);
+    const niced = tids.filter((tid) => niceOf(tid) === Math.min(19, main + 10));
+    // The workers that read the file above, at least one (one per core, at most 4).
+    assert.ok(niced.length >= 1 && niced.length <= 4, `threads at nice ${main + 10}: ${niced.length} of ${tids.length}`);
+    assert.ok(!niced.includes(String(pid)));
   });
 });

@@ -1,6 +1,7 @@
 // Worker-thread entry (bundled to dist/readingsWorker.js): the polyphone verdicts of task lines
 // for the language server (the teacher's readings and the second opinion on each polyphone), so a
 // 100,000-line file is read on every core while the server keeps answering. Messages: see ReadingsPool.
+import { getPriority, setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { ReplaceDict } from './dictionary';
 import { predictReadings } from './teacherReadings';
@@ -11,6 +12,8 @@ import { loadStudentOpinion } from './checks';
 import type { ReadingsWorkerReply, ReadingsWorkerRequest } from './readingsPool';
 
 type Config = Extract<ReadingsWorkerRequest, { type: 'config' }>;
+/** How much nicer than the server's thread the readings workers run (Linux): below it and the editor. */
+const WORKER_NICE = 10;
 /** TTS_DISTILL_TRACE=1: the worker's heap now and then on stderr. */
 const TRACE = !!process.env.TTS_DISTILL_TRACE;
 
@@ -21,6 +24,16 @@ let studentCache: { file: string | undefined; opinion: Promise<SecondOpinion | u
 
 const trace = (line: string) => void (TRACE && process.stderr.write(`[${Date.now()}] readings worker: ${line}\n`));
 trace('started');
+// Background work: on Linux a thread's nice value is its own (setpriority of "process" 0 is the
+// calling thread), so the server's thread and the editor get a core first when they need one, and the
+// workers every cycle left. Elsewhere it would be the whole process's: left as it is.
+if (process.platform === 'linux' && !process.env.TTS_DISTILL_WORKERS_NOT_NICE) {
+  try {
+    setPriority(Math.min(19, getPriority() + WORKER_NICE));
+  } catch {
+    // Not allowed here (a container's policy): the workers run at the server's priority.
+  }
+}
 // Load the G2P's dictionaries now, before the first batch arrives. No text comes twice here.
 keepG2PTexts(false);
 predictReadings('预热一下');
