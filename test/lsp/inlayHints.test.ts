@@ -119,14 +119,19 @@ describe('language server over JSON-RPC: readings as inlay hints', () => {
   });
 });
 
+/** The CPP corpus's sentences (data/cpp/dev.sent), without its word separators. */
+function cppSentences(): string[] {
+  return readFileSync(path.join(REPO, 'data', 'cpp', 'dev.sent'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((s) => s.replace(/\u2581/g, ''));
+}
+
 describe('language server over JSON-RPC: a big task file is published progressively, edits re-diagnose only their lines', () => {
   let client: LspTestClient;
   let root: string;
   // Real sentences (the CPP corpus), each line distinct: nothing comes from the cache.
-  const sentences = readFileSync(path.join(REPO, 'data', 'cpp', 'dev.sent'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((s) => s.replace(/\u2581/g, ''));
+  const sentences = cppSentences();
   const N = 3000;
   const lines = Array.from({ length: N }, (_, i) => task(`${sentences[i % sentences.length]!.slice(0, 30)}${i}`, `u${i}`));
   const text = lines.join('\n') + '\n';
@@ -323,10 +328,7 @@ describe('language server over JSON-RPC: inlay hints of lines no one has read ye
 describe('language server over JSON-RPC: over the cap, the count of problems not shown follows the workers at most once a second', () => {
   let client: LspTestClient;
   let root: string;
-  const sentences = readFileSync(path.join(REPO, 'data', 'cpp', 'dev.sent'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((s) => s.replace(/\u2581/g, ''));
+  const sentences = cppSentences();
   const N = 4000;
   const lines = Array.from({ length: N }, (_, i) => task(`${sentences[(i * 7) % sentences.length]!.slice(0, 30)}${i}`, `c${i}`));
 

@@ -58,6 +58,19 @@ function variant(rand: () => number, i: number): string {
   return line(TEXTS[Math.floor(rand() * TEXTS.length)]!, `u${i}_${Math.floor(rand() * 1000)}`);
 }
 
+/** Texts whose results arrived (`push`), handed over once each by `take` (TaskLineAnalyzer.arrived). */
+function arrivals(): { push: (...texts: string[]) => void; take: () => string[] } {
+  let news: string[] = [];
+  return {
+    push: (...texts) => void news.push(...texts),
+    take: () => {
+      const out = news;
+      news = [];
+      return out;
+    },
+  };
+}
+
 describe('task file validation after in-place edits', () => {
   for (const cap of [40, 400])
     it(`publishes exactly what a complete pass publishes (cap ${cap}, errors first, duplicates, pending lines)`, async () => {
@@ -90,7 +103,7 @@ describe('task file validation after in-place edits', () => {
     const lines = Array.from({ length: n }, (_, i) => make(i));
     // Lines whose text has 待 wait until the text is in `ready`; `arrived` reports what became ready since the last call.
     const ready = new Set<string>();
-    let news: string[] = [];
+    const news = arrivals();
     let asked = 0;
     const byText = (recheckPending: boolean, withArrivals: boolean): TaskLineAnalyzer => {
       const base = analyzer(true);
@@ -99,11 +112,7 @@ describe('task file validation after in-place edits', () => {
         recheckPending,
         ...(withArrivals
           ? {
-              arrived: () => {
-                const out = news;
-                news = [];
-                return out;
-              },
+              arrived: news.take,
             }
           : {}),
         analyze(p) {
@@ -152,17 +161,13 @@ describe('task file validation after in-place edits', () => {
       const lines = Array.from({ length: n }, (_, i) => line(`待${i}${TEXTS[i % TEXTS.length]}`, `y${i}`));
       const textOf = (l: string) => /"syn_text": "([^"]*)"/.exec(l)?.[1] ?? '';
       const ready = new Set<string>();
-      let news: string[] = [];
+      const news = arrivals();
       const base = analyzer(true);
       let slow = false;
       const byText: TaskLineAnalyzer = {
         version: 'test-1',
         recheckPending: true,
-        arrived: () => {
-          const out = news;
-          news = [];
-          return out;
-        },
+        arrived: news.take,
         analyze(p) {
           const t = p.get('text') ?? '';
           if (!ready.has(t)) return PENDING_FINDINGS as LineFinding[];
@@ -231,16 +236,12 @@ describe('task file validation after in-place edits', () => {
       truncated: false,
     });
     const ready = new Set<string>();
-    let news: string[] = [];
+    const news = arrivals();
     const base = analyzer(true);
     const pendingUntilReady: TaskLineAnalyzer = {
       version: 'test-1',
       recheckPending: true,
-      arrived: () => {
-        const out = news;
-        news = [];
-        return out;
-      },
+      arrived: news.take,
       analyze: (p) => {
         const t = p.get('text') ?? '';
         return t.includes('待') && !ready.has(t) ? (PENDING_FINDINGS as LineFinding[]) : base.analyze(p);
@@ -248,7 +249,7 @@ describe('task file validation after in-place edits', () => {
     };
     for (const max of [40, 5000]) {
       ready.clear();
-      news = [];
+      news.take();
       const published: Array<{ findings: number; linesDone: number; firstWaitLine: number }> = [];
       const firstWait = lines.findIndex((l) => textOf(l).includes('待'));
       let calls = 0;
