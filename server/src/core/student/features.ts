@@ -121,7 +121,7 @@ export interface LexiconWord {
   ids?: Int16Array;
 }
 
-/** The words found by `LexiconIndex.scan`, in reused arrays (no allocation per lookup beyond the substrings). */
+/** The words found by `LexiconIndex.scan`, in reused arrays (no allocation per lookup). */
 export class HitBuffer {
   n = 0;
   readonly offset: number[] = [];
@@ -307,7 +307,7 @@ export class LexiconIndex {
   private readonly kept: number;
   /** The words met lately, by their index in `lex` (NOT_A_WORD: no reading kept). */
   private readonly resolved = new BoundedCache<number, LexiconWord>(20_000);
-  /** The text whose starts `found` holds, and per start: `stamp` (= `gen` when looked at), first pair and count. */
+  /** The text whose starts `pairs` holds, and per start: `stamp` (= `gen` once looked at), its first pair and their count. */
   private text: string | undefined;
   private gen = 0;
   private stamp = new Int32Array(0);
