@@ -177,14 +177,14 @@ export class FindingCollector {
   }
 }
 
+/** The code of the notice that says how many problems the cap left out (withLimitNotice). */
+export const LIMIT_CODE = 'limit/too-many-findings';
+
 /**
  * `kept`, and at its end the finding that says how many of each severity were left out under the
  * cap `max` (when any were). The notice counts in the cap: `max` entries in all, as VS Code shows at
  * most 1,000 per file and would drop a 1,001st notice for one of its own.
  */
-/** The code of the notice that says how many problems the cap left out (withLimitNotice). */
-export const LIMIT_CODE = 'limit/too-many-findings';
-
 export function withLimitNotice(kept: Finding[], left: Record<Severity, number>, max: number): Finding[] {
   let total = left.error + left.warning + left.information + left.hint;
   if (total > 0) {
