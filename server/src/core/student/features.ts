@@ -283,6 +283,71 @@ function topLevelValue(text: string, key: string): number | undefined {
 }
 
 /**
+ * The words of a sorted lexicon grouped by their first two UTF-16 units (words of one unit are
+ * in none): group `g` is the words [start[g], end[g]), found by its two units in an
+ * open-addressing table. Most places of a text start no word: one probe says so.
+ */
+class PrefixRanges {
+  /** Per group, its first word and the word after its last. */
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+  /** The table: the two units of a group (first × 65536 + second, as int32) and its group + 1 (0: empty slot). */
+  private readonly keys: Int32Array;
+  private readonly groups: Int32Array;
+  private readonly shift: number;
+
+  constructor(text: string, off: Int32Array, count: number) {
+    // Sorted words: a group's words are contiguous (a word of one unit sorts before its group).
+    const starts: number[] = [];
+    const ends: number[] = [];
+    let last = 0;
+    for (let k = 0; k < count; k++) {
+      const ws = off[4 * k]!;
+      if (off[4 * k + 1]! - ws < 2) continue;
+      const key = (text.charCodeAt(ws) << 16) | text.charCodeAt(ws + 1);
+      if (!starts.length || key !== last) {
+        starts.push(k);
+        ends.push(k + 1);
+        last = key;
+      } else ends[ends.length - 1] = k + 1;
+    }
+    let bits = 4;
+    while (1 << bits < 1.5 * starts.length) bits++;
+    this.shift = 32 - bits;
+    this.keys = new Int32Array(1 << bits);
+    this.groups = new Int32Array(1 << bits);
+    this.start = Int32Array.from(starts);
+    this.end = Int32Array.from(ends);
+    starts.forEach((k, g) => {
+      const ws = off[4 * k]!;
+      this.insert((text.charCodeAt(ws) << 16) | text.charCodeAt(ws + 1), g);
+    });
+  }
+
+  private insert(key: number, g: number): void {
+    const mask = this.keys.length - 1;
+    for (let i = Math.imul(key, 0x9e3779b1) >>> this.shift; ; i = (i + 1) & mask) {
+      if (this.groups[i] === 0) {
+        this.keys[i] = key;
+        this.groups[i] = g + 1;
+        return;
+      }
+    }
+  }
+
+  /** The group of the words starting with units a, b; -1 when there is none. */
+  find(a: number, b: number): number {
+    const key = (a << 16) | b;
+    const mask = this.keys.length - 1;
+    for (let i = Math.imul(key, 0x9e3779b1) >>> this.shift; ; i = (i + 1) & mask) {
+      const g = this.groups[i]!;
+      if (g === 0) return -1;
+      if (this.keys[i] === key) return g - 1;
+    }
+  }
+}
+
+/**
  * A lexicon's words that cover a position of a text. The words are kept sorted (a `RawLexicon`:
  * in place in the model file's text, or written so from an object), and the words starting at a
  * position of the text are found by narrowing the sorted range one character at a time. A text's
@@ -299,8 +364,8 @@ export class LexiconIndex {
    * is > 0, else the right one). Looked up only for a word whose own reading there is `-`.
    */
   private readonly triples: Float64Array;
-  /** Per first UTF-16 unit, the range of the words starting with it: [lo, hi) at 2u, 2u + 1. */
-  private readonly firstRange: Int32Array;
+  /** The ranges of the words (of two units or more) by their first two units. */
+  private readonly prefixes: PrefixRanges;
   /** The longest word with a reading kept (≤ 63). */
   private readonly longest: number;
   /** How many words have a reading kept (`size`). */
@@ -326,7 +391,7 @@ export class LexiconIndex {
     let n = 0;
     let kept = 0;
     let longest = 0;
-    const firstRange = new Int32Array(2 * 65536);
+    const prefixes = new PrefixRanges(text, off, count);
     for (let k = 0; k < count; k++) {
       const ws = off[4 * k]!;
       const wl = off[4 * k + 1]! - ws;
@@ -336,15 +401,11 @@ export class LexiconIndex {
         kept++;
         if (wl > longest) longest = wl;
       }
-      if (wl === 0) continue;
-      const u = text.charCodeAt(ws);
-      if (firstRange[2 * u + 1] === 0) firstRange[2 * u] = k;
-      firstRange[2 * u + 1] = k + 1;
     }
     this.lex = lex;
     this.kept = kept;
     this.longest = longest;
-    this.firstRange = firstRange;
+    this.prefixes = prefixes;
     this.triples = found.subarray(0, n).sort();
   }
 
@@ -415,18 +476,36 @@ export class LexiconIndex {
     this.gen++;
   }
 
-  /** The words starting at text[s], by length: the sorted range narrowed one character at a time. */
+  /**
+   * The words starting at text[s], by length: the range of those starting with its first two
+   * units (a table), then narrowed one unit at a time.
+   */
   private findAt(text: string, s: number): void {
     const { text: lt, off } = this.lex;
     this.stamp[s] = this.gen;
     this.firstPair[s] = this.nPairs;
+    this.pairCount[s] = 0;
+    if (s + 1 >= text.length) return;
+    const g = this.prefixes.find(text.charCodeAt(s), text.charCodeAt(s + 1));
+    if (g < 0) return;
+    let lo = this.prefixes.start[g]!;
+    let hi = this.prefixes.end[g]!;
     let n = 0;
-    const u = text.charCodeAt(s);
-    let lo = this.firstRange[2 * u]!;
-    let hi = this.firstRange[2 * u + 1]!;
-    // [lo, hi): the words starting with text[s, s + d), sorted; one equal to it comes first.
-    for (let d = 1; lo < hi && d < this.longest && s + d < text.length; d++) {
-      if (off[4 * lo + 1]! - off[4 * lo]! === d) lo++;
+    // [lo, hi): the words starting with text[s, s + d + 1), sorted; one equal to it comes first.
+    for (let d = 1; ;) {
+      if (off[4 * lo + 1]! - off[4 * lo]! === d + 1) {
+        if (this.nPairs + 2 > this.pairs.length) {
+          const more = new Int32Array(2 * this.pairs.length);
+          more.set(this.pairs);
+          this.pairs = more;
+        }
+        this.pairs[this.nPairs++] = d + 1;
+        this.pairs[this.nPairs++] = lo;
+        n++;
+        lo++;
+      }
+      d++;
+      if (lo >= hi || d >= this.longest || s + d >= text.length) break;
       const ch = text.charCodeAt(s + d);
       let a = lo,
         b = hi;
@@ -443,16 +522,7 @@ export class LexiconIndex {
         else b = mid;
       }
       hi = a;
-      if (lo < hi && off[4 * lo + 1]! - off[4 * lo]! === d + 1) {
-        if (this.nPairs + 2 > this.pairs.length) {
-          const more = new Int32Array(2 * this.pairs.length);
-          more.set(this.pairs);
-          this.pairs = more;
-        }
-        this.pairs[this.nPairs++] = d + 1;
-        this.pairs[this.nPairs++] = lo;
-        n++;
-      }
+      if (lo >= hi) break;
     }
     this.pairCount[s] = n;
   }
