@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { seededRandom } from '../../server/src/core/student/prng';
 import {
   convertDictionaryText,
   detectDictDialect,
@@ -12,7 +13,13 @@ import {
   ruleToUpstream,
   upstreamToRule,
 } from '../../server/src/core/pronunciation/dictionary';
-import { applyLikeTeacher, keyNeverMatches, teacherChunks, teacherTextView } from '../../server/src/core/pronunciation/glmFrontend';
+import {
+  applyLikeTeacher,
+  keyNeverMatches,
+  teacherChunks,
+  teacherTextView,
+  teacherTextViewByChar,
+} from '../../server/src/core/pronunciation/glmFrontend';
 
 const fragments = (d: ReplaceDict, text: string) =>
   d
@@ -148,6 +155,29 @@ print(json.dumps(out, ensure_ascii=False))`;
       r.fragments.filter((f) => f.entry).map((f) => r.view.slice(f.start, f.end)),
       ['银行'],
     );
+  });
+
+  it('says the view by its per-code table exactly as by the rules, character by character', () => {
+    // Every kind of character the rules treat apart: kept, rewritten, removed, collapsed, spelled out.
+    const pool = [
+      ...'银行长重了噢欸aZ09５，,、。.!！?？…：:;；/~～†（）()【】「」《》“”‘’"\'_·|-*#－＂　\n\t—%％αβ∈²①⑩',
+      ' ',
+      '😀',
+      '☀',
+      '\u{20000}',
+    ];
+    const rand = seededRandom(7);
+    let withOrigin = 0;
+    for (let t = 0; t < 3000; t++) {
+      let text = '';
+      for (let i = 0, n = Math.floor(rand() * 12); i < n; i++) text += pool[Math.floor(rand() * pool.length)];
+      const got = teacherTextView(text);
+      const want = teacherTextViewByChar(text);
+      assert.equal(got.view, want.view, JSON.stringify(text));
+      if (got.origin) withOrigin++;
+      assert.deepEqual(got.origin ?? [...want.view].map((_, k) => k), want.origin, JSON.stringify(text));
+    }
+    assert.ok(withOrigin > 1000, `${withOrigin}`);
   });
 
   it('applies the dictionary inside the teacher’s 30–60 character chunks', () => {

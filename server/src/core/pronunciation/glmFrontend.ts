@@ -157,9 +157,12 @@ const EMOJI = /\p{Extended_Pictographic}/u;
  * character that produced `view[i]` (omitted when the view is the text itself).
  */
 export function teacherTextView(text: string): { view: string; origin?: number[] } {
-  // Fast path: every character stays or becomes exactly one character (no origin map needed).
-  const fast = oneToOneView(text);
-  if (fast !== undefined) return { view: fast };
+  // Most texts are said by the per-code table; spaces and the characters that become several need the rules.
+  return tableView(text) ?? teacherTextViewByChar(text);
+}
+
+/** teacherTextView by the rules, one character at a time (exported for the tests: the table must agree). */
+export function teacherTextViewByChar(text: string): { view: string; origin: number[] } {
   let view = '';
   const origin: number[] = [];
   const push = (s: string, from: number) => {
@@ -186,52 +189,75 @@ export function teacherTextView(text: string): { view: string; origin?: number[]
       i = j;
       continue;
     }
-    if (n === 1 && isHan(cp) && !(ch in CUSTOM_REPLACE)) {
-      push(ch, i);
-    } else if (EMOJI.test(ch)) {
-      // emoji_norm removes them
-    } else {
-      const r = n === 1 ? rewriteChar(ch, cp) : undefined;
-      push(r === undefined ? ch : r, i);
-    }
+    const one = charView(ch, cp);
+    push(one, i);
     i += n;
   }
   return { view, origin };
 }
 
+/** What one character (not a space) becomes in the view, before punctuation collapses. */
+function charView(ch: string, cp: number): string {
+  if (ch.length === 1 && isHan(cp) && !(ch in CUSTOM_REPLACE)) return ch;
+  // emoji_norm removes them
+  if (EMOJI.test(ch)) return '';
+  const r = ch.length === 1 ? rewriteChar(ch, cp) : undefined;
+  return r === undefined ? ch : r;
+}
+
 const PUNCT_FLAG = 0x10000;
-/** Per UTF-16 code: the one code it becomes (| PUNCT_FLAG when punctuation), or -1 when it is not a one-to-one case. */
-const ONE_TO_ONE = (() => {
-  const t = new Int32Array(0x10000).fill(-1);
+/** TABLE entries that are not a code: not looked at yet, removed, said only by the rules (a space, a surrogate, several characters). */
+const UNSEEN = -2;
+const REMOVED_CODE = -3;
+const BY_RULES = -1;
+/**
+ * Per UTF-16 code: the one code it becomes (| PUNCT_FLAG when it is punctuation), REMOVED_CODE,
+ * or BY_RULES; filled on first sight from charView (the CJK block at once).
+ */
+const TABLE = (() => {
+  const t = new Int32Array(0x10000).fill(UNSEEN);
   for (let c = 0x4e00; c <= 0x9fff; c++) t[c] = c;
-  t[0x5662] = -1; // 噢 (custom_replace)
-  t[0x6b38] = -1; // 欸
-  for (let c = 0x61; c <= 0x7a; c++) t[c] = c;
-  for (let c = 0x41; c <= 0x5a; c++) t[c] = c + 32;
-  for (let c = 0x30; c <= 0x39; c++) t[c] = 0;
-  for (let c = 0xff10; c <= 0xff19; c++) t[c] = 0;
-  for (const c of [0xff0c, 0x3001, 0x2c, 0x3a, 0x3b, 0xff1a, 0xff1b]) t[c] = 0xff0c;
-  for (const c of [0x2e, 0x2026, 0xff0e, 0x3002]) t[c] = 0x3002;
-  t[0x21] = t[0xff01] = 0x2e;
-  t[0x3f] = t[0xff1f] = 0x3f;
-  t[0x7e] = t[0xff5e] = 0x5230; // 到
-  t[0x2f] = 0x6bcf; // 每
-  for (let c = 0; c < 0x10000; c++) if (t[c]! >= 0 && PUNCT_CODES.has(t[c]!)) t[c] = t[c]! | PUNCT_FLAG;
+  for (const ch of Object.keys(CUSTOM_REPLACE)) t[ch.charCodeAt(0)] = UNSEEN;
+  for (let c = 0xd800; c <= 0xdfff; c++) t[c] = BY_RULES;
+  t[0x20] = BY_RULES;
   return t;
 })();
 
-/** The view when each character maps to one character and no punctuation collapses; undefined otherwise. */
-function oneToOneView(text: string): string | undefined {
+function tableEntry(c: number): number {
+  const v = charView(String.fromCharCode(c), c);
+  const m =
+    v.length === 0 ? REMOVED_CODE : v.length === 1 ? v.charCodeAt(0) | (PUNCT_CODES.has(v.charCodeAt(0)) ? PUNCT_FLAG : 0) : BY_RULES;
+  TABLE[c] = m;
+  return m;
+}
+
+/**
+ * The view when every character is said by the table: each stays, becomes one other character or
+ * goes, and punctuation collapses as `push` does. The origin map only when something went.
+ * Undefined when some character needs the rules.
+ */
+function tableView(text: string): { view: string; origin?: number[] } | undefined {
   let out: string | undefined;
+  let origin: number[] | undefined;
   let last = 0;
   let prevPunct = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    const m = ONE_TO_ONE[c]!;
-    if (m < 0) return undefined;
-    const punct = m & PUNCT_FLAG;
-    if (punct & prevPunct) return undefined;
-    prevPunct = punct;
+    let m = TABLE[c]!;
+    if (m === UNSEEN) m = tableEntry(c);
+    if (m === BY_RULES) return undefined;
+    if (m === REMOVED_CODE || m & PUNCT_FLAG & prevPunct) {
+      // Gone: from here on the view needs its origin map (so far, one to one).
+      if (!origin) {
+        origin = new Array<number>(i);
+        for (let k = 0; k < i; k++) origin[k] = k;
+      }
+      out = (out ?? '') + text.slice(last, i);
+      last = i + 1;
+      continue;
+    }
+    prevPunct = m & PUNCT_FLAG;
+    origin?.push(i);
     const o = m & 0xffff;
     if (o !== c) {
       // Changes are rare (digits, upper case, ASCII punctuation): copy the unchanged runs as slices.
@@ -239,7 +265,8 @@ function oneToOneView(text: string): string | undefined {
       last = i + 1;
     }
   }
-  return out === undefined ? text : out + text.slice(last);
+  const view = out === undefined ? text : out + text.slice(last);
+  return origin ? { view, origin } : { view };
 }
 
 /** Why a key can never match after the teacher's normalisation, or undefined when it can. */
