@@ -154,7 +154,7 @@ const EMOJI = /\p{Extended_Pictographic}/u;
  * collapsed, brackets/quotes/emoji removed, custom replacements, Greek letters and math signs
  * spelled out. Digits are spelled out by the teacher in ways that depend on context; here each
  * becomes a placeholder that no key matches. `origin[i]` is the index in `text` of the
- * character that produced `view[i]` (omitted when the view is the text itself).
+ * character that produced `view[i]` (omitted when every character gave one: `origin[i]` = i).
  */
 export function teacherTextView(text: string): { view: string; origin?: number[] } {
   // Most texts are said by the per-code table; spaces and the characters that become several need the rules.
@@ -189,8 +189,7 @@ export function teacherTextViewByChar(text: string): { view: string; origin: num
       i = j;
       continue;
     }
-    const one = charView(ch, cp);
-    push(one, i);
+    push(charView(ch, cp), i);
     i += n;
   }
   return { view, origin };

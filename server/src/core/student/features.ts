@@ -350,10 +350,11 @@ class PrefixRanges {
 /**
  * A lexicon's words that cover a position of a text. The words are kept sorted (a `RawLexicon`:
  * in place in the model file's text, or written so from an object), and the words starting at a
- * position of the text are found by narrowing the sorted range one character at a time. A text's
- * starts are looked at once each (its positions are asked one after another), and a word covering
- * the target counts when some word of the lexicon has a reading for the target's character at
- * that place, with that length and that neighbour: the (character, shape, neighbour) triples.
+ * position of the text are found from the range of those sharing its first two units (a table),
+ * narrowed one unit at a time. A text's starts are looked at once each (its positions are asked
+ * one after another), and a word covering the target counts when some word of the lexicon has a
+ * reading for the target's character at that place, with that length and that neighbour: the
+ * (character, shape, neighbour) triples.
  */
 export class LexiconIndex {
   /** The words, sorted; each with its readings (space-separated, one per UTF-16 unit, `-` for a character not kept). */
