@@ -97,7 +97,8 @@ const WORKSPACE_WAIT_MS = 500;
  * The workers and this thread make garbage steadily while a big file is read: heaps that grow by a
  * fifth kept ~190 MB less resident on a 100,000-line file (npm run bench -- lsp: peak RSS 846 →
  * 655 MB), for ~15 % more time reading it; by a tenth, the peak stayed under 600 MB in eight runs
- * in a row (564–584 MB, against 564–653 MB at a fifth), ~3 % slower. Set once a worker has answered
+ * in a row (564–584 MB, against 564–653 MB at a fifth), ~3 % slower; against V8's default, ~13 % more
+ * CPU on one thread's readings workload (all threads counted). Set once a worker has answered
  * (V8 reads the flag at every collection; it is per process): set from the start it also slowed the
  * first screen's warnings (G2P and student loading, the first pass) by ~200 ms.
  */
