@@ -10,7 +10,16 @@ import {
   predictReadings,
   teacherReadings,
 } from '../../server/src/core/pronunciation/teacherReadings';
-import { cachedReadings, clearReadingsCache, linePredict, storeReadings } from '../../server/src/core/pronunciation/lineCache';
+import {
+  cachedReadings,
+  clearReadingsCache,
+  linePredict,
+  SyllableTable,
+  storePackedReadings,
+  storeReadings,
+} from '../../server/src/core/pronunciation/lineCache';
+import { ReadingsPool } from '../../server/src/core/pronunciation/readingsPool';
+import { polyphoneVerdicts } from '../../server/src/core/pronunciation/polyphones';
 
 /**
  * Real contexts with the reading the teacher gives the marked character — GLM-TTS's own G2P
@@ -189,6 +198,65 @@ describe('teacher readings (the dictionary as GLM-TTS applies it, then its G2P)'
     assert.equal(teacherReadings('他去银行', d2)[3]!.reading, 'hang2');
     assert.equal(a[3]!.reading, 'xing2');
   });
+});
+
+void it('syllable tables: readings packed by one table come back through a copy extended with what it added', () => {
+  const worker = new SyllableTable();
+  const copy = new SyllableTable();
+  let sent = worker.size;
+  const send = () => {
+    const add = worker.syllables.slice(sent) as string[];
+    const ok = copy.extend(sent, add);
+    sent = worker.size;
+    return ok;
+  };
+  const a: LineReadings = { readings: ['yin2', 'hang2', null, 'xing2'], pinned: new Map([[0, { key: '银行' }]]) };
+  const b: LineReadings = { readings: ['xing2', null, 'zhang3', 'yin2'], kept: new Set([2]) };
+  const pa = worker.pack(a)!;
+  assert.equal(pa.ids.length, 4);
+  assert.ok(send());
+  const pb = worker.pack(b)!;
+  assert.ok(send());
+  assert.deepEqual(copy.unpack(pa), a);
+  assert.deepEqual(copy.unpack(pb), b);
+  // Stored packed with the copy, they read back as they were.
+  clearReadingsCache();
+  storePackedReadings(ReplaceDict.empty.version, '银行a行', pa, copy);
+  assert.deepEqual(cachedReadings('银行a行', ReplaceDict.empty), a);
+  clearReadingsCache();
+  // Syllables that do not follow on from the copy (a reply lost) are refused, not appended out of place.
+  worker.pack({ readings: ['chong2'] });
+  worker.pack({ readings: ['zhong4'] });
+  assert.equal(copy.extend(sent + 1, ['zhong4']), false);
+  assert.equal(copy.size, sent);
+});
+
+void it('readings pool: a worker thread’s readings reach the line cache as the teacher gives them, verdicts as on this thread', async () => {
+  clearReadingsCache();
+  const dict = ReplaceDict.empty;
+  const texts = ['他在银行工作了很多年', '我们重新安排了会议的时间', '长大以后他成为了音乐家', '嗯，这一行的规矩很重要', '𠀀长得快'];
+  const pool = new ReadingsPool({ workers: 1, batch: 2 });
+  try {
+    assert.ok(pool.usesWorkers, 'the worker file is found under tsx');
+    pool.configure({
+      key: 'test',
+      dict: { version: dict.version, entries: [] },
+      able: { version: 'bundled' },
+      student: null,
+      raisedOnly: false,
+      local: () => assert.fail('computed on this thread'),
+    });
+    pool.request(texts);
+    await pool.whenReady(texts, 60_000);
+    for (const t of texts) {
+      const expected = predictReadings(t, dict);
+      assert.deepEqual(cachedReadings(t, dict), expected, t);
+      assert.deepEqual(pool.cached(t), polyphoneVerdicts(t, expected, { dict, able: AbleList.bundled, raisedOnly: false }), t);
+    }
+  } finally {
+    pool.dispose();
+    clearReadingsCache();
+  }
 });
 
 void it('line cache: readings come back as they were stored (packed as syllable ids), with their pins; past the ids, kept as they are', () => {

@@ -10,17 +10,92 @@ import { type LineReadings, predictReadings } from './teacherReadings';
 /** At most this many lines are kept (about 100 bytes each beside the text, which task files hold anyway). */
 const MAX_LINES = 400_000;
 
+/** A line's readings as syllable ids (see SyllableTable), with its pins: how the workers send them. */
+export interface PackedReadings {
+  /** One UTF-16 unit per unit of the text: the id of its syllable (0: none). */
+  ids: string;
+  pinned?: LineReadings['pinned'];
+  kept?: LineReadings['kept'];
+}
+
+/** Ids stay below the surrogates, so that TextDecoder keeps every unit. */
+const MAX_SYLLABLES = 0xd7ff;
+const utf16 = new TextDecoder('utf-16le');
+
 /**
- * A line's readings as the cache keeps them: one UTF-16 unit per unit of the text, the id of its
- * syllable (0: none). An array of strings per line took ~360 bytes for a 43-character line, this
- * ~100 (100,000 lines: some 25 MB less).
+ * Syllable ids (0 is "no reading"), given in the order syllables are first seen; append-only.
+ * A worker packs its readings with its own table and sends the syllables it added since its
+ * last reply; the server keeps a copy per worker (`extend`) and the readings stay packed.
  */
-class Packed {
+export class SyllableTable {
+  readonly syllables: Array<string | null> = [null];
+  private readonly ids = new Map<string, number>();
+
+  get size(): number {
+    return this.syllables.length;
+  }
+
+  /** The readings packed, or undefined when a syllable has no id (more distinct ones than ids). */
+  pack(r: LineReadings): PackedReadings | undefined {
+    const readings = r.readings;
+    const ids = new Uint16Array(readings.length);
+    for (let i = 0; i < readings.length; i++) {
+      const s = readings[i];
+      if (s == null) continue;
+      let id = this.ids.get(s);
+      if (id === undefined) {
+        if (this.syllables.length > MAX_SYLLABLES) return undefined;
+        id = this.add(s);
+      }
+      ids[i] = id;
+    }
+    const p: PackedReadings = { ids: utf16.decode(ids) };
+    if (r.pinned) p.pinned = r.pinned;
+    if (r.kept) p.kept = r.kept;
+    return p;
+  }
+
+  unpack(p: PackedReadings): LineReadings {
+    const ids = p.ids;
+    const readings = new Array<string | null>(ids.length);
+    for (let i = 0; i < ids.length; i++) readings[i] = this.syllables[ids.charCodeAt(i)] ?? null;
+    const out: LineReadings = { readings };
+    if (p.pinned) out.pinned = p.pinned;
+    if (p.kept) out.kept = p.kept;
+    return out;
+  }
+
+  /** A copy's side: the syllables another table added from id `from` on (false when they do not follow on from this copy). */
+  extend(from: number, add: readonly string[]): boolean {
+    if (from !== this.syllables.length) return false;
+    for (const s of add) this.add(s);
+    return true;
+  }
+
+  private add(s: string): number {
+    const id = this.syllables.length;
+    this.syllables.push(s);
+    this.ids.set(s, id);
+    return id;
+  }
+}
+
+/**
+ * A line's readings as the cache keeps them: packed, with the table of their ids. An array of
+ * strings per line took ~360 bytes for a 43-character line, this ~100 (100,000 lines: some 25 MB less).
+ */
+class Packed implements PackedReadings {
+  readonly ids: string;
+  readonly pinned: LineReadings['pinned'];
+  readonly kept: LineReadings['kept'];
   constructor(
-    readonly ids: string,
-    readonly pinned: LineReadings['pinned'],
-    readonly kept: LineReadings['kept'],
-  ) {}
+    p: PackedReadings,
+    readonly table: SyllableTable,
+  ) {
+    this.ids = p.ids;
+    this.pinned = p.pinned;
+    this.kept = p.kept;
+  }
 }
 
 /** dictionary version → text → readings. Only the newest two dictionary versions are kept. */
@@ -50,44 +125,15 @@ function table(version: string, create: boolean): Map<string, Packed | LineReadi
   return t;
 }
 
-/** Syllable ids (0 is "no reading"); below the surrogates, so that TextDecoder keeps every unit. */
-const syllableId = new Map<string, number>();
-const syllableOf: Array<string | null> = [null];
-const MAX_SYLLABLES = 0xd7ff;
-const utf16 = new TextDecoder('utf-16le');
-
-/** The readings packed, or undefined when a syllable has no id (more distinct ones than ids). */
-function pack(r: LineReadings): Packed | undefined {
-  const readings = r.readings;
-  const ids = new Uint16Array(readings.length);
-  for (let i = 0; i < readings.length; i++) {
-    const s = readings[i];
-    if (s == null) continue;
-    let id = syllableId.get(s);
-    if (id === undefined) {
-      if (syllableOf.length > MAX_SYLLABLES) return undefined;
-      id = syllableOf.length;
-      syllableOf.push(s);
-      syllableId.set(s, id);
-    }
-    ids[i] = id;
-  }
-  return new Packed(utf16.decode(ids), r.pinned, r.kept);
-}
+/** The ids of the readings computed on this thread. */
+const local = new SyllableTable();
 
 function unpack(p: Packed | LineReadings): LineReadings {
-  if (!(p instanceof Packed)) return p;
-  const ids = p.ids;
-  const readings = new Array<string | null>(ids.length);
-  for (let i = 0; i < ids.length; i++) readings[i] = syllableOf[ids.charCodeAt(i)]!;
-  const out: LineReadings = { readings };
-  if (p.pinned) out.pinned = p.pinned;
-  if (p.kept) out.kept = p.kept;
-  return out;
+  return p instanceof Packed ? p.table.unpack(p) : p;
 }
 
-/** Stores readings computed elsewhere (a worker thread) for `text` under the dictionary version. */
-export function storeReadings(version: string, text: string, r: LineReadings): void {
+/** Stores a line's readings (packed, or as they are) under the dictionary version. */
+function store(version: string, text: string, r: Packed | LineReadings): void {
   const t = table(version, true)!;
   if (t.has(text)) return;
   if (size >= MAX_LINES) {
@@ -99,8 +145,19 @@ export function storeReadings(version: string, text: string, r: LineReadings): v
       size--;
     }
   }
-  t.set(text, pack(r) ?? r);
+  t.set(text, r);
   size++;
+}
+
+/** Stores readings packed elsewhere (a worker thread, with its table copied here by `extend`) for `text`. */
+export function storePackedReadings(version: string, text: string, p: PackedReadings, syllables: SyllableTable): void {
+  store(version, text, new Packed(p, syllables));
+}
+
+/** Stores readings computed elsewhere for `text` under the dictionary version (packed here). */
+export function storeReadings(version: string, text: string, r: LineReadings): void {
+  const p = local.pack(r);
+  store(version, text, p ? new Packed(p, local) : r);
 }
 
 /** The cached readings of `text`, or undefined when no one has computed them yet. */

@@ -17,7 +17,7 @@ import { Worker } from 'node:worker_threads';
 import type { DictEntry } from './dictionary';
 import type { PolyphoneVerdict } from './polyphones';
 import type { LineReadings } from './teacherReadings';
-import { storeReadings } from './lineCache';
+import { type PackedReadings, SyllableTable, storePackedReadings, storeReadings } from './lineCache';
 import { intern } from '../util/intern';
 
 /** Everything the verdicts depend on; `key` names it (a new key empties the cache). */
@@ -49,8 +49,13 @@ export type ReadingsWorkerRequest =
 export interface ReadingsWorkerReply {
   id: number;
   results?: PolyphoneVerdict[][];
-  /** The texts' readings (stored in the line cache for inlay hints and hovers). */
-  readings?: LineReadings[];
+  /**
+   * The texts' readings (stored in the line cache for inlay hints and hovers): packed with the
+   * worker's syllable table (as they are when it is full).
+   */
+  readings?: Array<PackedReadings | LineReadings>;
+  /** The syllables the worker's table gained since its previous reply, ids `from` on. */
+  syllables?: { from: number; add: string[] };
   error?: string;
 }
 
@@ -71,6 +76,8 @@ interface Slot {
   worker: Worker;
   busy: number;
   key?: string;
+  /** A copy of the worker's syllable table (its replies' readings are packed with it). */
+  syllables: SyllableTable;
 }
 
 export interface ReadingsPoolOptions {
@@ -364,7 +371,7 @@ export class ReadingsPool {
         break;
       }
       worker.unref();
-      const slot: Slot = { worker, busy: 0 };
+      const slot: Slot = { worker, busy: 0, syllables: new SyllableTable() };
       worker.on('message', (m: ReadingsWorkerReply) => this.reply(slot, m));
       worker.on('error', (err) => this.lost(slot, err));
       worker.on('exit', (code) => {
@@ -376,6 +383,10 @@ export class ReadingsPool {
   }
 
   private reply(slot: Slot, m: ReadingsWorkerReply) {
+    // The table's copy follows every reply, whether its readings are kept or not: the next one's ids follow on.
+    const table = !m.syllables || slot.syllables.extend(m.syllables.from, m.syllables.add) ? slot.syllables : undefined;
+    if (!table)
+      this.opts.log?.(`readings worker: syllables from ${m.syllables!.from} do not follow ${slot.syllables.size}; readings not kept`);
     const job = this.inflight.get(m.id);
     if (!job) return;
     this.inflight.delete(m.id);
@@ -387,8 +398,12 @@ export class ReadingsPool {
     }
     if (m.results) {
       const dictVersion = this.config?.key === job.key ? this.config.dict.version : undefined;
-      if (m.readings && dictVersion !== undefined)
-        for (let i = 0; i < job.texts.length; i++) storeReadings(dictVersion, job.texts[i]!, m.readings[i]!);
+      if (m.readings && dictVersion !== undefined && table)
+        for (let i = 0; i < job.texts.length; i++) {
+          const r = m.readings[i]!;
+          if ('ids' in r) storePackedReadings(dictVersion, job.texts[i]!, r, table);
+          else storeReadings(dictVersion, job.texts[i]!, r);
+        }
       this.delivered(job.key, job.texts, m.results);
     } else {
       this.opts.log?.(`readings worker: ${m.error ?? 'no result'}`);

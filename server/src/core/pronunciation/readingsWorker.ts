@@ -10,6 +10,7 @@ import { keepG2PTexts } from './g2p/glmG2P';
 import { polyphoneVerdicts, type SecondOpinion, type VerdictOptions } from './polyphones';
 import { loadStudentOpinion } from './checks';
 import type { ReadingsWorkerReply, ReadingsWorkerRequest } from './readingsPool';
+import { SyllableTable } from './lineCache';
 
 type Config = Extract<ReadingsWorkerRequest, { type: 'config' }>;
 /** How much nicer than the server's thread the readings workers run (Linux): below it and the editor. */
@@ -20,6 +21,9 @@ const TRACE = !!process.env.TTS_DISTILL_TRACE;
 let current: { key: string; options: Promise<VerdictOptions> } | undefined;
 let dictCache: { version: string; dict: ReplaceDict } | undefined;
 let ableCache: AbleList | undefined;
+/** The ids the readings are sent with; the server keeps a copy, extended by each reply. */
+const syllables = new SyllableTable();
+let syllablesSent = 1;
 let studentCache: { file: string | undefined; opinion: Promise<SecondOpinion | undefined> } | undefined;
 
 const trace = (line: string) => void (TRACE && process.stderr.write(`[${Date.now()}] readings worker: ${line}\n`));
@@ -85,10 +89,16 @@ parentPort!.on('message', (m: ReadingsWorkerRequest) => {
         const text = m.texts[i]!;
         const lr = predictReadings(text, o.dict);
         results.push(polyphoneVerdicts(text, lr, o, m.recorded[i] ?? undefined));
-        // The readings too: the server shows them as inlay hints (LineReadings is plain data: arrays, Maps, Sets).
-        readings.push(lr);
+        // The readings too, for the server's inlay hints: packed (a string of syllable ids a line), far
+        // cheaper to send and receive than an array of strings.
+        readings.push(syllables.pack(lr) ?? lr);
       }
-      parentPort!.postMessage({ id: m.id, results, readings } satisfies ReadingsWorkerReply);
+      const reply: ReadingsWorkerReply = { id: m.id, results, readings };
+      if (syllables.size > syllablesSent) {
+        reply.syllables = { from: syllablesSent, add: syllables.syllables.slice(syllablesSent) as string[] };
+        syllablesSent = syllables.size;
+      }
+      parentPort!.postMessage(reply);
       if (TRACE && m.id < 5) trace(`batch ${m.id}: ${m.texts.length} texts in ${(performance.now() - t0).toFixed(0)} ms`);
       if (TRACE && m.id % 50 === 0) trace(`batch ${m.id}, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB`);
     },
