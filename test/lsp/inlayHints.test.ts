@@ -376,16 +376,25 @@ describe('language server over JSON-RPC: over the cap, the count of problems not
     }
     assert.ok(seen.length >= 2, `${seen.length} publications`);
   });
+});
 
-  it('on Linux the readings workers run below the server’s own thread (nice 10; the server’s thread as started)', async (t) => {
+describe('language server over JSON-RPC: the readings workers’ priority', () => {
+  let client: LspTestClient;
+  let root: string;
+  const sentences = cppSentences();
+  const texts = Array.from({ length: 300 }, (_, i) => `${sentences[(i * 11) % sentences.length]!.slice(0, 24)}${i}`);
+
+  before(async () => {
+    root = mkdtempSync(path.join(tmpdir(), 'tts-nice-'));
+    writeFileSync(path.join(root, 'p.wav'), makeWav({ seconds: 4 }));
+    client = await LspTestClient.start({ rootDir: root });
+  });
+  after(async () => {
+    await client.stop();
+  });
+
+  it('on Linux: the server’s own priority for the lines in view, nice 10 from the first lines read in the background on', async (t) => {
     if (process.platform !== 'linux') return t.skip('thread nice values are Linux’s');
-    // The workers have read a file (the one above, or this one when the test runs alone).
-    const u = await client.open(path.join(root, 'nice.tasks.jsonl'), lines.slice(0, 50).join('\n') + '\n');
-    await client.waitForNotification<{ uri: string; pendingLines?: number }>(
-      'ttsDistill/documentInfo',
-      (p) => p.uri === u && p.pendingLines === 0,
-      120000,
-    );
     const pid = client.child.pid!;
     const niceOf = (tid: string) => {
       // /proc/<pid>/task/<tid>/stat: the nice value is field 19 (after the command in parentheses).
@@ -393,10 +402,29 @@ describe('language server over JSON-RPC: over the cap, the count of problems not
       return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
     };
     const main = niceOf(String(pid));
-    const tids = readdirSync(`/proc/${pid}/task`);
-    const niced = tids.filter((tid) => niceOf(tid) === Math.min(19, main + 10));
-    // The workers that read the file above, at least one (one per core, at most 4).
-    assert.ok(niced.length >= 1 && niced.length <= 4, `threads at nice ${main + 10}: ${niced.length} of ${tids.length}`);
+    const nicedThreads = () => readdirSync(`/proc/${pid}/task`).filter((tid) => niceOf(tid) === Math.min(19, main + 10));
+    const read = async (name: string, text: string) => {
+      const u = await client.open(path.join(root, name), text);
+      await client.waitForNotification<{ uri: string; pendingLines?: number }>(
+        'ttsDistill/documentInfo',
+        (p) => p.uri === u && p.pendingLines === 0,
+        120000,
+      );
+    };
+    // 60 lines: all in view (the first 100 until the client says otherwise), read first.
+    await read(
+      'view.tasks.jsonl',
+      texts
+        .slice(0, 60)
+        .map((x, i) => task(x, `v${i}`))
+        .join('\n') + '\n',
+    );
+    assert.deepEqual(nicedThreads(), [], 'no thread below the server’s after the lines in view');
+    // 300 more: 200 of them past the view, read in the background.
+    await read('more.tasks.jsonl', texts.map((x, i) => task(x, `m${i}`)).join('\n') + '\n');
+    const niced = nicedThreads();
+    // The workers (one per core, at most 4), not the server's thread.
+    assert.ok(niced.length >= 1 && niced.length <= 4, `threads at nice ${main + 10}: ${niced.length}`);
     assert.ok(!niced.includes(String(pid)));
   });
 });

@@ -44,7 +44,15 @@ export type ReadingsWorkerRequest =
       student: VerdictConfig['student'];
       raisedOnly: boolean;
     }
-  | { type: 'batch'; id: number; key: string; texts: string[]; recorded: Array<ReadonlyArray<string | null> | null> };
+  | {
+      type: 'batch';
+      id: number;
+      key: string;
+      texts: string[];
+      recorded: Array<ReadonlyArray<string | null> | null>;
+      /** Texts asked for first (lines in view, lines just edited); the others are read in the background. */
+      front: boolean;
+    };
 
 export interface ReadingsWorkerReply {
   id: number;
@@ -259,7 +267,11 @@ export class ReadingsPool {
     return this.urgent.length > 0 || this.queueHead < this.queue.length;
   }
 
+  /** Whether the last batch taken came from the texts asked for first. */
+  private tookFront = false;
+
   private takeBatch(): string[] {
+    this.tookFront = this.urgent.length > 0;
     if (this.urgent.length) return this.urgent.splice(0, this.batchSize);
     const end = Math.min(this.queue.length, this.queueHead + this.batchSize);
     const texts = this.queue.slice(this.queueHead, end);
@@ -293,7 +305,14 @@ export class ReadingsPool {
         this.inflight.set(id, { texts, key: config.key, slot });
         slot.busy++;
         const recorded = texts.map((t) => config.recorded?.(t) ?? null);
-        slot.worker.postMessage({ type: 'batch', id, key: config.key, texts, recorded } satisfies ReadingsWorkerRequest);
+        slot.worker.postMessage({
+          type: 'batch',
+          id,
+          key: config.key,
+          texts,
+          recorded,
+          front: this.tookFront,
+        } satisfies ReadingsWorkerRequest);
       }
     }
   }

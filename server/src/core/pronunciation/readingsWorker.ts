@@ -28,12 +28,22 @@ let studentCache: { file: string | undefined; opinion: Promise<SecondOpinion | u
 
 const trace = (line: string) => void (TRACE && process.stderr.write(`[${Date.now()}] readings worker: ${line}\n`));
 trace('started');
-// Background work: on Linux a thread's nice value is its own (setpriority of "process" 0 is the
-// calling thread), so the server's thread and the editor get a core first when they need one, and the
-// workers every cycle left. Elsewhere it would be the whole process's: left as it is.
-if (process.platform === 'linux' && !process.env.TTS_DISTILL_WORKERS_NOT_NICE) {
+/**
+ * Background work: on Linux a thread's nice value is its own (setpriority of "process" 0 is the
+ * calling thread), so the server's thread and the editor get a core first when they need one, and
+ * the workers every cycle left. Not before the first batch of background lines, though: loading and
+ * the lines in view (the first batches) are what the user waits for, and a niced worker shared the
+ * cores with the server's first pass over a big file (npm run bench -- lsp: every warning in view
+ * after ~1,000 ms niced from the start, ~850 ms this way). The value cannot come down again
+ * unprivileged, so it stays. Elsewhere it would be the whole process's: left as it is.
+ */
+let niced = process.platform !== 'linux' || !!process.env.TTS_DISTILL_WORKERS_NOT_NICE;
+function niceFromNowOn(): void {
+  if (niced) return;
+  niced = true;
   try {
     setPriority(Math.min(19, getPriority() + WORKER_NICE));
+    trace('niced');
   } catch {
     // Not allowed here (a container's policy): the workers run at the server's priority.
   }
@@ -82,6 +92,7 @@ parentPort!.on('message', (m: ReadingsWorkerRequest) => {
   }
   void current.options.then(
     (o) => {
+      if (!m.front) niceFromNowOn();
       const t0 = TRACE ? performance.now() : 0;
       const results: PolyphoneVerdictList = [];
       const readings: ReadingsList = [];
