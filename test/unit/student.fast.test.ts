@@ -19,7 +19,7 @@ import {
 import { fromCpp } from '../../server/src/core/student/labels';
 import { seededRandom } from '../../server/src/core/student/prng';
 import { serializeModel, studentFromJson, type StudentModelFile } from '../../server/src/core/student/model';
-import { charAt, isHan, pinyinProGuess } from '../../server/src/core/student/readings';
+import { candidateReadings, charAt, isHan, pinyinProGuess } from '../../server/src/core/student/readings';
 import { trainStudent } from '../../server/src/core/student/trainer';
 
 const CPP = join(__dirname, '..', '..', 'data', 'cpp');
@@ -213,8 +213,10 @@ void test('the loaded student reads every position of held-back sentences as the
         Object.values(file.chars).some((c) => Object.keys(c.context).some((f) => f.startsWith('W'))),
         'word features were learnt',
       );
-    const student = studentFromJson(file);
+    // A calibration (none was fitted, for speed), so that judge's confidences show their margins.
+    const student = studentFromJson({ ...file, calibration: { a: 0.3, b: 1.5, unseen: 0.59, single: 0.99, examples: 1, folds: 1 } });
     let positions = 0;
+    let judged = 0;
     for (const e of [...other, ...examples.slice(0, 100)]) {
       for (let i = 0; i < e.text.length; i++) {
         const want = reference(file, e.text, i);
@@ -223,11 +225,19 @@ void test('the loaded student reads every position of held-back sentences as the
         if (got && got.kind === 'model')
           assert.ok(Math.abs(got.margin - want!.margin) < 1e-9, `${wordMode} ${e.text} @${i}: margin ${got.margin} vs ${want!.margin}`);
         assert.equal(student.predict(e.text, i), want?.reading);
+        // judge: the two steps of a verdict in one (agreement, else the reading with its confidence).
+        if (want)
+          for (const r of new Set([want.reading, ...candidateReadings(e.text[i]!)])) {
+            const both = student.predict(e.text, i) === r ? undefined : student.predictWithConfidence(e.text, i);
+            assert.deepEqual(student.judge(e.text, i, r), both, `judge ${wordMode} ${e.text} @${i} ${r}`);
+            judged += both ? 1 : 0;
+          }
         assert.deepEqual(fromText.raw(e.text, i), got, `read in place: ${wordMode} ${e.text} @${i}`);
         positions++;
       }
     }
     assert.ok(positions > 5000, `${positions} positions`);
+    assert.ok(judged > 500, `${judged} disagreements judged`);
   }
 });
 

@@ -223,8 +223,22 @@ class LoadedStudent implements G2PStudent {
     return { reading: r.reading, confidence: confidenceOf(r, this.calibration) };
   }
 
-  /** The reading and, when `withMargin`, its exact margin (otherwise the margin may be a lower bound). */
-  raw(text: string, index: number, withMargin = true): RawPrediction | undefined {
+  /**
+   * The student's reading with its confidence where it reads text[index] otherwise than
+   * `reading`; undefined where it agrees (or has no reading). The same answers as `predict` and
+   * then `predictWithConfidence`, scoring the character once.
+   */
+  judge(text: string, index: number, reading: string): ScoredReading | undefined {
+    const r = this.raw(text, index, reading);
+    if (!r || r.reading === reading) return undefined;
+    return { reading: r.reading, confidence: confidenceOf(r, this.calibration) };
+  }
+
+  /**
+   * The reading and, when `withMargin`, its exact margin (otherwise the margin may be a lower
+   * bound). `withMargin` may also be a reading: the margin is exact unless the student reads that.
+   */
+  raw(text: string, index: number, withMargin: boolean | string = true): RawPrediction | undefined {
     const unit = text.charCodeAt(index);
     if (Number.isNaN(unit) || (unit >= 0xdc00 && unit <= 0xdfff)) return undefined;
     const cp = text.codePointAt(index)!;
@@ -277,7 +291,7 @@ class LoadedStudent implements G2PStudent {
     // than those weights, the guess cannot change the answer: the costliest step is skipped.
     const ppWeight = m.pp;
     const newWeight = m.ppNew;
-    if (!withMargin) {
+    if (withMargin === false || withMargin === m.readings[best]) {
       const runnerUp = runnerUpOf(scores, best);
       if (scores[best]! - runnerUp > Math.abs(ppWeight) + 1e-6 && scores[best]! > newWeight + 1e-6)
         return { reading: m.readings[best]!, kind: 'model', margin: scores[best]! - runnerUp - Math.abs(ppWeight) };
@@ -319,7 +333,8 @@ export class StudentFormatError extends Error {}
 export type LoadedStudentModel = G2PStudent &
   Required<Pick<G2PStudent, 'predictWithConfidence'>> & {
     readonly file: StudentModelFile;
-    raw(text: string, index: number, withMargin?: boolean): RawPrediction | undefined;
+    raw(text: string, index: number, withMargin?: boolean | string): RawPrediction | undefined;
+    judge(text: string, index: number, reading: string): ScoredReading | undefined;
     maxConfidence(text: string, index: number): number;
   };
 

@@ -32,6 +32,11 @@ export interface ConfidentStudent {
    * reading needs computing.
    */
   maxConfidence?(text: string, index: number): number;
+  /**
+   * Both steps in one (model.ts): undefined where the student reads `reading`, else its reading
+   * with its confidence, the character scored once.
+   */
+  judge?(text: string, index: number, reading: string): ScoredReading | undefined;
 }
 
 export interface LikelyMisreading {
@@ -59,9 +64,13 @@ export function misreadingAt(
   const ch = charAt(text, index);
   if (!ch || !isHan(ch) || candidateReadings(ch).length < 2) return undefined;
   if (student.maxConfidence && student.maxConfidence(text, index) < threshold) return undefined;
-  // Most of the time the student agrees: no confidence is needed to say so.
-  if (student.predict && student.predict(text, index) === teacherReading) return undefined;
-  const s = student.predictWithConfidence(text, index);
+  let s: ScoredReading | undefined;
+  if (student.judge) s = student.judge(text, index, teacherReading);
+  else {
+    // Most of the time the student agrees: no confidence is needed to say so.
+    if (student.predict && student.predict(text, index) === teacherReading) return undefined;
+    s = student.predictWithConfidence(text, index);
+  }
   if (!s || s.confidence === null || s.reading === teacherReading || s.confidence < threshold) return undefined;
   return { index, char: ch, teacherReading, studentReading: s.reading, confidence: s.confidence };
 }
