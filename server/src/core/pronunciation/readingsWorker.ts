@@ -34,7 +34,7 @@ trace('started');
  * the workers every cycle left. Not before the first batch of background lines, though: loading and
  * the lines in view (the first batches) are what the user waits for, and a niced worker shared the
  * cores with the server's first pass over a big file (npm run bench -- lsp: every warning in view
- * after ~1,000 ms niced from the start, ~850 ms this way). The value cannot come down again
+ * after 959–1,143 ms niced from the start, 803–906 ms this way). The value cannot come down again
  * unprivileged, so it stays. Elsewhere it would be the whole process's: left as it is.
  */
 let niced = process.platform !== 'linux' || !!process.env.TTS_DISTILL_WORKERS_NOT_NICE;
