@@ -178,12 +178,6 @@ export class RawLexicon {
     }
     return undefined;
   }
-
-  words(): string[] {
-    const out: string[] = [];
-    for (let k = 0; k < this.count; k++) out.push(this.text.slice(this.off[4 * k]!, this.off[4 * k + 1]!));
-    return out;
-  }
 }
 
 /** `x[a, b)` compared with `y[c, d)` as JavaScript compares strings (by UTF-16 unit): < 0, 0 or > 0. */
