@@ -65,6 +65,13 @@ export class SyllableTable {
     return out;
   }
 
+  /** The id of `s`, added when new; undefined when the table is full. */
+  idOf(s: string): number | undefined {
+    const id = this.ids.get(s);
+    if (id !== undefined) return id;
+    return this.syllables.length > MAX_SYLLABLES ? undefined : this.add(s);
+  }
+
   /** A copy's side: the syllables another table added from id `from` on (false when they do not follow on from this copy). */
   extend(from: number, add: readonly string[]): boolean {
     if (from !== this.syllables.length) return false;
@@ -164,6 +171,16 @@ export function storeReadings(version: string, text: string, r: LineReadings): v
 export function cachedReadings(text: string, dict: ReplaceDict): LineReadings | undefined {
   const hit = byVersion.get(dict.version)?.get(text);
   return hit && unpack(hit);
+}
+
+/** The readings of `text` as the cache keeps them (packed, with their table, or as they are), for the verdict log. */
+export function keptReadings(
+  version: string,
+  text: string,
+): { readings: PackedReadings | LineReadings; table?: SyllableTable } | undefined {
+  const hit = byVersion.get(version)?.get(text);
+  if (!hit) return undefined;
+  return hit instanceof Packed ? { readings: hit, table: hit.table } : { readings: hit };
 }
 
 /** The teacher's readings of `text` (see `predictReadings`): from the cache, else computed now and cached. */

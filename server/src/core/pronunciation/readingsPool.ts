@@ -10,15 +10,18 @@
  * between events, through the `local` function of the configuration: nothing is ever lost, only
  * slower.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DictEntry } from './dictionary';
 import type { PolyphoneVerdict } from './polyphones';
 import type { LineReadings } from './teacherReadings';
-import { type PackedReadings, SyllableTable, storePackedReadings, storeReadings } from './lineCache';
+import { type PackedReadings, SyllableTable, keptReadings, storePackedReadings, storeReadings } from './lineCache';
 import { intern } from '../util/intern';
+import { encodeRecord, type LineToLog, VerdictLog } from './verdictLog';
 
 /** Everything the verdicts depend on; `key` names it (a new key empties the cache). */
 export interface VerdictConfig {
@@ -29,6 +32,8 @@ export interface VerdictConfig {
   /** The second opinion: a student model file, the default student (`file` undefined), or none (null: pinyin-pro alone). */
   student: { file?: string } | null;
   raisedOnly: boolean;
+  /** Keep the verdicts on disk for the next session and read what the last one kept (when the pool has a `cacheDir`). */
+  persist?: boolean;
   /** An earlier run's readings of a text (the teacher's reading the verdicts compare with), if any. */
   recorded?: (text: string) => ReadonlyArray<string | null> | undefined;
   /** The verdicts computed on this thread (no workers, or a worker failed). */
@@ -97,7 +102,28 @@ export interface ReadingsPoolOptions {
   log?: (message: string) => void;
   /** Called when a worker first answers (its G2P and student are loaded). */
   onFirstAnswer?: () => void;
+  /** Where the verdicts are kept from one session to the next (see VerdictLog); none: they are not. Asked at each new configuration. */
+  cacheDir?: () => string | undefined;
+  /**
+   * Names the code and data that compute the verdicts, for the kept verdicts. By default a hash of
+   * the bundled worker and of the data files beside it (dist/readingsWorker.js, dist/data/); a
+   * worker run from TypeScript (tests) has none, and then nothing is kept unless this is given.
+   */
+  codeId?: string;
 }
+
+/** Lines read back from the verdict log per turn of the event loop: at most for this long. */
+const REPLAY_SLICE_MS = 8;
+/**
+ * Lines are written to the verdict log in slices this long at most, this far apart, at most two
+ * records waiting to be written: the server's thread answers in between, and memory stays flat.
+ */
+const LOG_SLICE_MS = 4;
+const LOG_PAUSE_MS = 10;
+/** And not before the user has left the editor alone for this long (edits, scrolling: see `userActive`). */
+const USER_PAUSE_MS = 1000;
+/** Lines per record of the verdict log. */
+const LOG_RECORD_LINES = 256;
 
 /** Texts whose verdicts are kept (as many lines as the line cache keeps readings). */
 const MAX_RESULTS = 400_000;
@@ -142,6 +168,20 @@ export class ReadingsPool {
   private readonly waiters = new Set<{ texts: string[]; done: () => void }>();
   private localTimer: NodeJS.Immediate | undefined;
   private disposed = false;
+  /** The verdict log of the current configuration, once open. */
+  private log: VerdictLog | undefined;
+  /** The log is being opened or read back: only texts asked for first go to the workers meanwhile. */
+  private replaying = false;
+  /** Lines whose verdicts came from the log (this configuration). */
+  replayed = 0;
+  /** Texts the workers computed that the log does not have yet: written once the workers are idle. */
+  private unlogged: string[] = [];
+  private logWriter: NodeJS.Timeout | undefined;
+  /** The writer waits for the log's backlog to be written. */
+  private logWaiting = false;
+  /** The writer waits until then (performance.now()): the user is at work (see `userActive`). */
+  private quietFrom = 0;
+  private codeIdOnce: Promise<string | undefined> | undefined;
 
   constructor(private readonly opts: ReadingsPoolOptions = {}) {
     this.size = opts.workers ?? Math.max(1, Math.min(4, availableParallelism()));
@@ -186,6 +226,148 @@ export class ReadingsPool {
     this.queueHead = 0;
     this.urgent = [];
     this.known = new Set();
+    this.openLog(config);
+  }
+
+  /** Resolves once the verdicts kept by an earlier session are read back (or there are none). */
+  whenReplayed(): Promise<void> {
+    if (!this.replaying) return Promise.resolve();
+    return new Promise((resolve) => this.replayWaiters.push(resolve));
+  }
+  private replayWaiters: Array<() => void> = [];
+
+  /**
+   * Writes the lines the workers computed to the log, a slice per turn of the event loop, once
+   * nothing is queued or in flight: encoding them while a big file is read would take the server's
+   * thread from the work the user waits for (npm run bench -- lsp: ~4 % longer to all diagnostics
+   * when the workers encoded their batches themselves). Stops when work comes, goes on after it.
+   */
+  private writeLogSoon(): void {
+    if (this.logWriter || this.logWaiting || !this.log || !this.unlogged.length || this.known.size || this.inflight.size) return;
+    this.logWriter = setTimeout(
+      () => {
+        this.logWriter = undefined;
+        const log = this.log;
+        const config = this.config;
+        if (!log || !config || this.disposed || this.known.size || this.inflight.size) return;
+        const t0 = performance.now();
+        // The user came back meanwhile: later.
+        if (t0 < this.quietFrom) return this.writeLogSoon();
+        while (this.unlogged.length && log.backlog < 2 && performance.now() - t0 < LOG_SLICE_MS)
+          this.appendToLog(log, config, this.unlogged.splice(-LOG_RECORD_LINES));
+        if (log.backlog < 2) return this.writeLogSoon();
+        this.logWaiting = true;
+        void log.flushed().then(() => {
+          this.logWaiting = false;
+          this.writeLogSoon();
+        });
+      },
+      Math.max(LOG_PAUSE_MS, this.quietFrom - performance.now()),
+    );
+  }
+
+  /** The user edits or scrolls: the verdict log is written once they have paused for a second. */
+  userActive(): void {
+    this.quietFrom = performance.now() + USER_PAUSE_MS;
+  }
+
+  /** Closes the old configuration's log and opens (and reads back) the new one's. */
+  private openLog(config: VerdictConfig): void {
+    const old = this.log;
+    this.log = undefined;
+    void old?.close();
+    this.replayed = 0;
+    this.unlogged = [];
+    this.endReplay();
+    const dir = this.opts.cacheDir?.();
+    const gen = ++this.logGeneration;
+    if (!config.persist || !dir || this.disposed) return;
+    this.replaying = true;
+    const key = config.key;
+    const current = () => this.logGeneration === gen && !this.disposed;
+    void (async () => {
+      const code = await this.codeId();
+      if (!current()) return;
+      if (!code) return this.endReplay();
+      const t0 = performance.now();
+      const log = await VerdictLog.open(dir, `${code}|${key}`, this.opts.log);
+      if (!current()) return void log.close();
+      this.log = log;
+      this.replayStats = { t0, busy: performance.now() - t0 };
+      this.replay(log, key);
+    })().catch((err: Error) => {
+      this.opts.log?.(`readings cache not used: ${err.message}`);
+      if (current()) this.endReplay();
+    });
+  }
+  /** Counts the logs opened: an open that finishes after a newer one began is let go. */
+  private logGeneration = 0;
+  /** When the log's reading began, and the milliseconds this thread spent on it. */
+  private replayStats = { t0: 0, busy: 0 };
+
+  /** Reads the log back a slice per turn of the event loop; the workers get the rest of the queue once it is done. */
+  private replay(log: VerdictLog, key: string): void {
+    const config = this.config;
+    if (this.disposed || this.log !== log || !config || config.key !== key) return;
+    const t0 = performance.now();
+    const texts: string[] = [];
+    const results: PolyphoneVerdict[][] = [];
+    // A text the log holds twice (an older version wrote it again) is taken once.
+    const taken = new Set<string>();
+    while (performance.now() - t0 < REPLAY_SLICE_MS) {
+      const lines = log.next();
+      if (!lines) break;
+      for (let i = 0; i < lines.texts.length; i++) {
+        const t = lines.texts[i]!;
+        if (this.results.has(t) || taken.has(t)) continue;
+        taken.add(t);
+        storePackedReadings(config.dict.version, t, lines.readings[i]!, log.table);
+        texts.push(t);
+        results.push(lines.results[i]!);
+      }
+    }
+    if (texts.length) {
+      this.replayed += texts.length;
+      this.delivered(key, texts, results);
+    }
+    this.replayStats.busy += performance.now() - t0;
+    if (log.pending) {
+      setImmediate(() => this.replay(log, key));
+      return;
+    }
+    if (this.replayed) {
+      const { t0: began, busy } = this.replayStats;
+      this.opts.log?.(
+        `readings of ${this.replayed.toLocaleString('en')} lines read back from the cache of an earlier session (${log.file}) in ${(performance.now() - began).toFixed(0)} ms (${busy.toFixed(0)} ms of the server's thread)`,
+      );
+    }
+    this.endReplay();
+  }
+
+  private endReplay(): void {
+    const was = this.replaying;
+    this.replaying = false;
+    const waiters = this.replayWaiters;
+    this.replayWaiters = [];
+    for (const w of waiters) w();
+    // The texts queued meanwhile go to the workers now.
+    if (was && !this.disposed) this.pump();
+  }
+
+  /** The identity of the code and data that compute the verdicts (see ReadingsPoolOptions.codeId). */
+  private codeId(): Promise<string | undefined> {
+    if (this.opts.codeId) return Promise.resolve(this.opts.codeId);
+    const file = this.file;
+    this.codeIdOnce ??= (async () => {
+      if (!file?.endsWith('.js')) return undefined;
+      const h = createHash('sha256');
+      h.update(await readFile(file));
+      const data = join(dirname(file), 'data');
+      for (const name of ['jieba.bin.gz', 'pypinyin.txt.gz', 'default-student.json.gz'])
+        h.update(name).update(await readFile(join(data, name)).catch(() => Buffer.alloc(0)));
+      return h.digest('hex').slice(0, 16);
+    })().catch(() => undefined);
+    return this.codeIdOnce;
   }
 
   /** Batches delivered so far (any configuration): a change means some texts got their verdicts. */
@@ -290,14 +472,17 @@ export class ReadingsPool {
   private pump(): void {
     const config = this.config;
     if (!config || !this.hasQueued) return;
-    const slots = this.ensureWorkers();
+    // While the log of an earlier session is read, one worker (for the texts asked for first) is enough.
+    const slots = this.ensureWorkers(this.replaying ? 1 : undefined);
     if (!slots.length) {
       this.pumpLocally();
       return;
     }
     // Two batches per worker: one computing, one waiting, so a worker never idles on a round trip.
+    // While the log of an earlier session is read back, only the texts asked for first are sent.
+    const ready = () => this.urgent.length > 0 || (!this.replaying && this.queueHead < this.queue.length);
     for (const slot of slots) {
-      while (slot.busy < 2 && this.hasQueued) {
+      while (slot.busy < 2 && ready()) {
         this.configureSlot(slot, config);
         const texts = this.takeBatch().filter((t) => !this.results.has(t));
         if (!texts.length) continue;
@@ -351,6 +536,7 @@ export class ReadingsPool {
     this.deliveries++;
     for (const w of [...this.waiters]) if (w.texts.every((t) => this.results.has(t))) w.done();
     for (const l of this.listeners) l(texts);
+    this.writeLogSoon();
   }
 
   /**
@@ -412,7 +598,8 @@ export class ReadingsPool {
     slot.busy--;
     if (!this.answered) {
       this.answered = true;
-      this.ensureWorkers();
+      // The others start now, unless the log of an earlier session is being read (they start when work is left for them).
+      if (!this.replaying) this.ensureWorkers();
       this.opts.onFirstAnswer?.();
     }
     if (m.results) {
@@ -423,6 +610,10 @@ export class ReadingsPool {
           if ('ids' in r) storePackedReadings(dictVersion, job.texts[i]!, r, table);
           else storeReadings(dictVersion, job.texts[i]!, r);
         }
+      // Kept for the next session once the workers are idle (see writeLog).
+      // (Texts that have verdicts already, computed twice or read back from the log, are not written again.)
+      if (dictVersion !== undefined && (this.log || this.replaying))
+        for (const t of job.texts) if (!this.results.has(t)) this.unlogged.push(t);
       this.delivered(job.key, job.texts, m.results);
     } else {
       this.opts.log?.(`readings worker: ${m.error ?? 'no result'}`);
@@ -456,8 +647,34 @@ export class ReadingsPool {
     for (const s of slots) void s.worker.terminate();
   }
 
+  /** Stops the workers, writes what the verdict log does not have yet and waits for its writes. */
+  async close(): Promise<void> {
+    const log = this.log;
+    const config = this.config;
+    if (log && config)
+      for (let k = 0; k < this.unlogged.length; k += LOG_RECORD_LINES)
+        this.appendToLog(log, config, this.unlogged.slice(k, k + LOG_RECORD_LINES));
+    this.unlogged = [];
+    this.dispose();
+    await log?.close();
+  }
+
+  private appendToLog(log: VerdictLog, config: VerdictConfig, texts: readonly string[]): void {
+    const lines: LineToLog[] = [];
+    for (const text of texts) {
+      const verdicts = this.results.get(text);
+      const kept = keptReadings(config.dict.version, text);
+      if (verdicts && kept) lines.push({ text, verdicts, ...kept });
+    }
+    if (lines.length) log.append(encodeRecord(lines), lines.length);
+  }
+
   dispose(): void {
     this.disposed = true;
+    if (this.logWriter) clearTimeout(this.logWriter);
+    void this.log?.close();
+    this.log = undefined;
+    this.endReplay();
     for (const s of this.slots ?? []) void s.worker.terminate();
     this.slots = [];
     if (this.localTimer) clearImmediate(this.localTimer);
