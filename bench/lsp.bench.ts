@@ -4,7 +4,7 @@
  * what a user opening a big file gets. Lines are real sentences (the CPP corpus), two per line,
  * every line distinct, so the per-line caches start empty.
  */
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Diagnostic, InlayHint } from 'vscode-languageserver-protocol';
@@ -58,9 +58,12 @@ export async function run(): Promise<void> {
   writeFileSync(file, text);
   // BENCH_CPU_PROF=dir: the server writes a CPU profile there when it exits.
   const prof = process.env.BENCH_CPU_PROF;
+  // As VS Code: the extension's storage for the workspace, where the server keeps the verdicts for the next session.
+  const storage = path.join(dir, 'storage');
   const client = await LspTestClient.start({
     rootDir: dir,
     settings: {},
+    initializationOptions: { cacheDir: storage },
     // As VS Code: the server may answer with the hints it has and ask for them again later.
     inlayHintRefresh: true,
     ...(prof ? { command: [process.execPath, '--cpu-prof', `--cpu-prof-dir=${prof}`, SERVER, '--stdio'] } : {}),
@@ -143,6 +146,7 @@ export async function run(): Promise<void> {
     ),
   );
   const all = publishes[publishes.length - 1]!.t - t0;
+  const allDiagnostics = JSON.stringify(last);
   // Every warning of the first screen: the first publication that has as many as the last one.
   const viewAll = publishes[publishes.length - 1]!.viewWarnings;
   const viewDone = publishes.find((p) => p.viewWarnings >= viewAll)!.t - t0;
@@ -189,6 +193,11 @@ export async function run(): Promise<void> {
   editPasses.sort((a, b) => a - b);
   const rss = vmHwmMb(client.child.pid!);
   await client.stop();
+  const kept = readdirSync(path.join(storage, 'readings')).map((n) => statSync(path.join(storage, 'readings', n)).size);
+
+  // The same file opened again by a new server on the same storage (a window reloaded, the next day).
+  const again = await reopen(dir, storage, file, text);
+  const sameAsBefore = again.diagnostics === allDiagnostics;
 
   console.log(`  one publication of the file's diagnostics: ${publicationMb.toFixed(2)} MB of JSON`);
   console.log(
@@ -222,6 +231,82 @@ export async function run(): Promise<void> {
       `from the first request; ${coldAgain.hints.length} of ${coldFull.length} hints`,
     );
   row('peak RSS of the server (VmHWM, worker threads included)', rss, 'MB; target ≤ 600 MB', true);
+  console.log(
+    `  opened again by a new server (the verdicts kept by the first one: ${kept.length} file(s), ${(kept.reduce((a, b) => a + b, 0) / 1e6).toFixed(1)} MB in the editor's storage):`,
+  );
+  row('  didOpen → every warning of the lines in view published', again.viewDone, `${again.viewAll} warnings in lines 1–100`);
+  row(
+    '  didOpen → all diagnostics (no line pending)',
+    again.all,
+    `the same diagnostics as the first server's: ${sameAsBefore ? 'yes' : 'NO'}; ${again.replayed}`,
+  );
+  row('  peak RSS of the server', again.rss, 'MB', true);
+  if (!sameAsBefore) process.exitCode = 1;
+}
+
+/** A new server on the same workspace and storage opens the file: when its warnings are all there. */
+export async function reopen(
+  dir: string,
+  storage: string,
+  file: string,
+  text: string,
+): Promise<{ viewDone: number; viewAll: number; all: number; diagnostics: string; rss: number; replayed: string; message: string }> {
+  const prof = process.env.BENCH_CPU_PROF;
+  const client = await LspTestClient.start({
+    rootDir: dir,
+    settings: {},
+    inlayHintRefresh: true,
+    initializationOptions: { cacheDir: storage },
+    ...(prof ? { command: [process.execPath, '--cpu-prof', `--cpu-prof-dir=${prof}`, SERVER, '--stdio'] } : {}),
+  });
+  if (process.env.TTS_DISTILL_TRACE) client.child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
+  const publishes: Array<{ t: number; viewWarnings: number }> = [];
+  let last: Diagnostic[] = [];
+  client.connection.onNotification('textDocument/publishDiagnostics', (p: { diagnostics: Diagnostic[] }) => {
+    publishes.push({
+      t: performance.now(),
+      viewWarnings: p.diagnostics.filter((d) => d.severity === 2 && d.range.start.line < 100).length,
+    });
+    last = p.diagnostics;
+  });
+  const t0 = performance.now();
+  const uri = await client.open(file, text);
+  type Info = { uri: string; pendingLines?: number };
+  await pollUntil(() =>
+    client.notifications.some(
+      (n) => n.method === 'ttsDistill/documentInfo' && (n.params as Info).uri === uri && (n.params as Info).pendingLines === 0,
+    ),
+  );
+  const all = publishes[publishes.length - 1]!.t - t0;
+  const viewAll = publishes[publishes.length - 1]!.viewWarnings;
+  const viewDone = publishes.find((p) => p.viewWarnings >= viewAll)!.t - t0;
+  const rss = vmHwmMb(client.child.pid!);
+  const log = client.notifications.find(
+    (n) => n.method === 'ttsDistill/log' && /read back from the cache/.test((n.params as { message: string }).message),
+  );
+  await client.stop();
+  const m = log && /readings of ([\d,]+) lines/.exec((log.params as { message: string }).message);
+  return {
+    viewDone,
+    viewAll,
+    all,
+    diagnostics: JSON.stringify(last),
+    rss,
+    replayed: m ? `${m[1]} lines' verdicts read back` : 'nothing read back',
+    message: log ? (log.params as { message: string }).message : '',
+  };
+}
+
+function pollUntil(pred: () => boolean, timeoutMs = 900_000): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const t0 = performance.now();
+    const tick = () => {
+      if (pred()) resolve();
+      else if (performance.now() - t0 > timeoutMs) reject(new Error('timed out'));
+      else setTimeout(tick, 2);
+    };
+    tick();
+  });
 }
 
 if (require.main === module) void run();

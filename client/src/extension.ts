@@ -1,6 +1,12 @@
 import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
-import { DocumentInfoNotification, LogNotification, RevalidateRequest, type DocumentInfo } from '../../protocol/lsp/base';
+import {
+  DocumentInfoNotification,
+  LogNotification,
+  RevalidateRequest,
+  type DocumentInfo,
+  type InitializationOptions,
+} from '../../protocol/lsp/base';
 import type { ClientContext } from './context';
 import { LanguageAssociation } from './languages';
 import { DocumentStatus } from './status';
@@ -41,6 +47,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
       { scheme: 'untitled', language: 'g2p-dict' },
     ],
     synchronize: { configurationSection: 'ttsDistill' },
+    // The server keeps the polyphone verdicts of big files here from one session to the next (ttsDistill.polyphones.keepAcrossSessions).
+    initializationOptions: { cacheDir: (context.storageUri ?? context.globalStorageUri).fsPath } satisfies InitializationOptions,
     outputChannel: output,
     // The server's hovers carry command links (the prompt audio's "open the preview"): only these commands run from them.
     markdown: { isTrusted: { enabledCommands: ['ttsDistill.previewAudio'] }, supportThemeIcons: true },

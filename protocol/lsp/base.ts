@@ -1,5 +1,15 @@
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 
+/** What a client may pass in `initialize`'s `initializationOptions`. */
+export interface InitializationOptions {
+  /**
+   * An absolute folder the server may write its caches to (VS Code: the extension's storage for the
+   * workspace). The polyphone verdicts of big files are kept there from one session to the next
+   * (setting `ttsDistill.polyphones.keepAcrossSessions`); without it nothing is kept.
+   */
+  cacheDir?: string;
+}
+
 /** What the server knows about one open file; server → client after every validation (status bar). */
 export interface DocumentInfo {
   uri: string;

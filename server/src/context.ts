@@ -84,6 +84,8 @@ export interface ServerContext {
   onCompletion(p: CompletionProvider): void;
   /** Inlay hints of the requested range (the server also takes that range as the lines in view). */
   onInlayHint(p: InlayHintProvider): void;
+  /** The folder the client gave for the server's caches (InitializationOptions.cacheDir), if any. */
+  readonly cacheDir: string | undefined;
   /** The client said it supports `workspace/inlayHint/refresh`. */
   readonly canRefreshInlayHints: boolean;
   /** Asks the client to ask for inlay hints again (when it can). */

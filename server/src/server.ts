@@ -34,7 +34,7 @@ import { OutputFolderIndex } from './core/batch/outputIndex';
 import { containingFolder, folderOf, uriToPath, workDirOf } from './core/util/paths';
 import { PromptAudioCache } from './features/promptAudio';
 import { PromptQaMeasurer } from './features/promptQa';
-import { DocumentInfoNotification, LogNotification, RevalidateRequest } from '../../protocol/lsp/base';
+import { DocumentInfoNotification, type InitializationOptions, LogNotification, RevalidateRequest } from '../../protocol/lsp/base';
 import * as pronunciation from './features/pronunciation';
 import * as readings from './features/readings';
 import * as teacher from './features/teacher';
@@ -102,6 +102,7 @@ export function startServer(connection: Connection): void {
   let workspaceFolders: string[] = [];
   let hasConfiguration = false;
   let canRefreshInlayHints = false;
+  let cacheDir: string | undefined;
 
   const log = (message: string) => {
     void connection.sendNotification(LogNotification.type, { message });
@@ -162,6 +163,9 @@ export function startServer(connection: Connection): void {
     get canRefreshInlayHints() {
       return canRefreshInlayHints;
     },
+    get cacheDir() {
+      return cacheDir;
+    },
     refreshInlayHints() {
       if (canRefreshInlayHints) connection.languages.inlayHint.refresh().catch(() => undefined);
     },
@@ -178,6 +182,9 @@ export function startServer(connection: Connection): void {
       const p = uriToPath(params.rootUri);
       if (p) workspaceFolders = [p];
     }
+    // Only an absolute folder is taken: the server never writes where the client did not say.
+    const options = params.initializationOptions as InitializationOptions | null | undefined;
+    if (typeof options?.cacheDir === 'string' && path.isAbsolute(options.cacheDir)) cacheDir = options.cacheDir;
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -195,6 +202,9 @@ export function startServer(connection: Connection): void {
       serverInfo: { name: 'tts-distill', version: '0.1.0' },
     };
   });
+
+  // The verdicts kept for the next session are written before the server goes.
+  connection.onShutdown(() => readingsFeature.close());
 
   connection.onInitialized(() => {
     readingsFeature.clientReady();

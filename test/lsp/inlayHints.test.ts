@@ -428,3 +428,68 @@ describe('language server over JSON-RPC: the readings workers’ priority', () =
     assert.ok(!niced.includes(String(pid)));
   });
 });
+
+describe('language server over JSON-RPC: the polyphone verdicts kept from one session to the next', () => {
+  const sentences = cppSentences();
+  const text =
+    Array.from({ length: 400 }, (_, i) => task(`${sentences[(i * 13) % sentences.length]!.slice(0, 30)}${i}`, `k${i}`)).join('\n') + '\n';
+  const readBack = (c: LspTestClient) =>
+    c.notifications
+      .filter((n) => n.method === 'ttsDistill/log')
+      .map((n) => (n.params as { message: string }).message)
+      .find((m) => /read back from the cache of an earlier session/.test(m));
+  /** A new server on the workspace opens the file: its diagnostics once no line is pending, and what it read back. */
+  const session = async (root: string, storage: string, settings: Record<string, unknown> = {}) => {
+    const client = await LspTestClient.start({ rootDir: root, settings, initializationOptions: { cacheDir: storage } });
+    try {
+      const uri = await client.open(path.join(root, 'keep.tasks.jsonl'), text);
+      await client.waitForNotification<{ uri: string; pendingLines?: number }>(
+        'ttsDistill/documentInfo',
+        (p) => p.uri === uri && p.pendingLines === 0,
+        120000,
+      );
+      return { diagnostics: client.diagnostics.get(uri)!.diagnostics, readBack: readBack(client) };
+    } finally {
+      await client.stop();
+    }
+  };
+
+  it('a second server reads back what the first one computed (the same diagnostics); nothing is kept or read with the setting off', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'tts-keep-'));
+    const storage = path.join(mkdtempSync(path.join(tmpdir(), 'tts-storage-')), 'workspace-storage');
+    writeFileSync(path.join(root, 'p.wav'), makeWav({ seconds: 4 }));
+    const first = await session(root, storage);
+    assert.equal(first.readBack, undefined, 'nothing kept before');
+    const warnings = first.diagnostics.filter((d) => d.code === 'pronunciation/ambiguous');
+    assert.ok(warnings.length > 5, `${warnings.length} warnings`);
+    const files = readdirSync(path.join(storage, 'readings'));
+    assert.equal(files.length, 1, files.join(', '));
+    assert.match(files[0]!, /^readings-[0-9a-f]{16}\.jsonl$/);
+
+    const second = await session(root, storage);
+    assert.match(second.readBack ?? '', /^readings of 400 lines read back/);
+    assert.deepEqual(second.diagnostics, first.diagnostics);
+
+    // The setting off: nothing read back (the verdicts are computed again: the same).
+    const off = await session(root, storage, { polyphones: { keepAcrossSessions: false } });
+    assert.equal(off.readBack, undefined);
+    assert.deepEqual(off.diagnostics, first.diagnostics);
+  });
+
+  it('without a folder from the client, nothing is written anywhere', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'tts-nokeep-'));
+    writeFileSync(path.join(root, 'p.wav'), makeWav({ seconds: 4 }));
+    const client = await LspTestClient.start({ rootDir: root });
+    try {
+      const uri = await client.open(path.join(root, 'keep.tasks.jsonl'), text);
+      await client.waitForNotification<{ uri: string; pendingLines?: number }>(
+        'ttsDistill/documentInfo',
+        (p) => p.uri === uri && p.pendingLines === 0,
+        120000,
+      );
+    } finally {
+      await client.stop();
+    }
+    assert.deepEqual(readdirSync(root).sort(), ['p.wav']);
+  });
+});

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { InitializationOptions } from '../../protocol/lsp/base';
 import {
   type CodeAction,
   type CodeLens,
@@ -41,6 +42,8 @@ export interface StartOptions {
   command?: string[];
   /** Say that the client supports `workspace/inlayHint/refresh` (as VS Code and neovim do); counted in `inlayHintRefreshes`. */
   inlayHintRefresh?: boolean;
+  /** `initialize`'s initializationOptions (protocol/lsp/base.ts#InitializationOptions), e.g. the folder for the server's caches. */
+  initializationOptions?: InitializationOptions;
 }
 
 export class LspTestClient {
@@ -98,6 +101,7 @@ export class LspTestClient {
       processId: process.pid,
       rootUri: root ? fileUri(root) : null,
       workspaceFolders: root ? [{ uri: fileUri(root), name: path.basename(root) }] : null,
+      ...(opts.initializationOptions ? { initializationOptions: opts.initializationOptions } : {}),
       capabilities: {
         workspace: {
           configuration: true,

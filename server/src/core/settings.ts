@@ -45,6 +45,8 @@ export interface Settings {
     ignore: string[];
     /** One information diagnostic per polyphone (the readings are inlay hints otherwise). */
     informationDiagnostics: boolean;
+    /** Keep the verdicts of big files in the editor's storage, so that a file opened again gets its warnings at once. */
+    keepAcrossSessions: boolean;
   };
   inlayHints: {
     /** Which characters show their reading as an inlay hint. */
@@ -169,7 +171,13 @@ export const defaultSettings: Settings = {
   dictionary: { globs: [], path: 'G2P_replace_dict.jsonl' },
   diagnostics: { maxPerFile: 1000, debounceMs: 200 },
   promptAudio: { minSeconds: 3, maxSeconds: 10, maxMegabytes: 50 },
-  polyphones: { enabled: true, severity: 'information', ignore: ['的', '了', '着', '地', '得', '一', '不'], informationDiagnostics: false },
+  polyphones: {
+    enabled: true,
+    severity: 'information',
+    ignore: ['的', '了', '着', '地', '得', '一', '不'],
+    informationDiagnostics: false,
+    keepAcrossSessions: true,
+  },
   inlayHints: { readings: 'polyphones' },
   teacher: {
     backend: 'embedded',

@@ -67,6 +67,8 @@ export interface ReadingsFeature {
   pendingLines(uri: string): number;
   /** The client is ready (initialized): the workers start loading the G2P and the student now, when the polyphone checks are on. */
   clientReady(): void;
+  /** Stops the workers; resolves once the verdicts kept for the next session are written. */
+  close(): Promise<void>;
   dispose(): void;
 }
 
@@ -137,6 +139,7 @@ export function register(
   const states = new Map<string, DocState>();
   const pool = new ReadingsPool({
     log: ctx.log,
+    cacheDir: () => ctx.cacheDir && path.join(ctx.cacheDir, 'readings'),
     onFirstAnswer: growHeapsLess,
     workers: process.env.TTS_DISTILL_READING_WORKERS !== undefined ? Number(process.env.TTS_DISTILL_READING_WORKERS) : undefined,
   });
@@ -196,6 +199,7 @@ export function register(
         able: able === AbleList.bundled ? { version: able.version } : { version: able.version, chars: able.chars(), origin: able.origin },
         student: w.studentRef.version ? { file: w.studentRef.file } : null,
         raisedOnly,
+        persist: settings.polyphones.keepAcrossSessions,
         recorded: recorded && ((text) => recorded.lookup(text)?.readings),
         local: (text) =>
           polyphoneVerdicts(
@@ -289,6 +293,7 @@ export function register(
       if (st.unsent.length) pool.send(st.unsent.splice(0));
     },
     edited(doc, changes) {
+      pool.userActive();
       if (!doc.tasks) return;
       const st = stateOf(doc.uri);
       for (const c of changes) {
@@ -321,12 +326,16 @@ export function register(
         if (!s.polyphones.enabled) pool.idle();
       });
     },
+    close() {
+      return pool.close();
+    },
     dispose() {
       pool.dispose();
     },
   };
 
   ctx.onInlayHint(async (doc, params) => {
+    pool.userActive();
     if (doc.kind !== 'tasks' || !doc.tasks) return [];
     const settings = await ctx.getSettings(doc.uri);
     const mode = settings.inlayHints.readings;
