@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Step } from '../harness';
 
@@ -53,5 +53,51 @@ export default {
       warnings.every((p) => /ambiguous|Unknown key|prompt|belongs to|Blank line|collide|differs/.test(p.message)),
       `every warning is a real one: ${JSON.stringify(warnings.filter((p) => !/ambiguous/.test(p.message)).slice(0, 3))}`,
     );
+
+    // The verdicts are kept in the extension's storage for this workspace (ttsDistill.polyphones.keepAcrossSessions):
+    // after a window reload the server reads them back instead of computing them again, and Problems is the same.
+    const userData = path.join(process.env.E2E_RUN ?? '', 'ud');
+    const kept = await h.until(
+      'the verdicts kept in the workspace storage',
+      () =>
+        filesUnder(path.join(userData, 'User', 'workspaceStorage')).filter((f) =>
+          /[/\\]readings[/\\]readings-[0-9a-f]{16}\.jsonl$/.test(f),
+        )[0],
+      30_000,
+    );
+    h.log(`kept: ${path.relative(userData, kept)}`);
+    await h.runCommand('Developer: Reload Window');
+    await h.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    const readBack = await h.until(
+      "the server's log: the verdicts read back",
+      () =>
+        filesUnder(path.join(userData, 'logs'))
+          .filter((f) => /TTS Distill\.log$/.test(f))
+          .map((f) => /readings of [\d,]+ lines read back from the cache of an earlier session[^\n]*/.exec(readFileSync(f, 'utf8'))?.[0])
+          .find(Boolean),
+      60_000,
+    );
+    h.log(readBack);
+    let again: typeof rows = [];
+    await h.until(
+      'the same Problems after the reload',
+      async () => {
+        again = (await h.problems()).filter((p) => p.file?.includes('sample'));
+        return again.length === rows.length && again.filter((p) => p.severity === 'warning').length === warnings.length;
+      },
+      60_000,
+    );
+    h.log(`Problems for sample/sample.tasks.jsonl after the reload: ${again.length}`);
   },
 } satisfies Step;
+
+/** Every file under `dir` (none when it is missing). */
+function filesUnder(dir: string): string[] {
+  try {
+    return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .map((f) => path.join(dir, f))
+      .filter((f) => statSync(f, { throwIfNoEntry: false })?.isFile());
+  } catch {
+    return [];
+  }
+}
