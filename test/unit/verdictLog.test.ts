@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeRecord as encodeLines, logFileName, MAX_LOG_LINES, VerdictLog } from '../../server/src/core/pronunciation/verdictLog';
+import { encodeRecord as encodeLines, logFileName, VerdictLog } from '../../server/src/core/pronunciation/verdictLog';
 import type { PackedReadings } from '../../server/src/core/pronunciation/lineCache';
 import { cachedReadings, clearReadingsCache, SyllableTable } from '../../server/src/core/pronunciation/lineCache';
 import type { LineReadings } from '../../server/src/core/pronunciation/teacherReadings';
@@ -74,8 +74,8 @@ void describe('verdict log', () => {
     const sent = b.readings.map((r, i) => (i === 1 ? r : table.pack(r)!));
     const first = await VerdictLog.open(dir, 'conf-A');
     assert.equal(first.next(), undefined, 'nothing kept yet');
-    first.append(encodeRecord(b.texts, sent, b.results, table), b.texts.length);
-    first.append(encodeRecord(['行'], [{ readings: ['xing2'] }], [[]]), 1);
+    first.append(encodeRecord(b.texts, sent, b.results, table));
+    first.append(encodeRecord(['行'], [{ readings: ['xing2'] }], [[]]));
     await first.close();
 
     const again = await VerdictLog.open(dir, 'conf-A');
@@ -100,7 +100,7 @@ void describe('verdict log', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace('"conf-A"', '"conf-X"'));
     const wrong = await VerdictLog.open(dir, 'conf-A');
     assert.equal(wrong.next(), undefined);
-    wrong.append(encodeRecord(['行'], [{ readings: ['hang2'] }], [[]]), 1);
+    wrong.append(encodeRecord(['行'], [{ readings: ['hang2'] }], [[]]));
     await wrong.close();
     const restarted = await VerdictLog.open(dir, 'conf-A');
     assert.deepEqual(
@@ -113,7 +113,7 @@ void describe('verdict log', () => {
   void it('a record cut short or damaged is skipped alone; appending after a cut record starts a new line', async () => {
     const dir = tmp();
     const log = await VerdictLog.open(dir, 'c');
-    for (const t of ['一行', '两行', '三行']) log.append(encodeRecord([t], [{ readings: [null, 'hang2'] }], [[]]), 1);
+    for (const t of ['一行', '两行', '三行']) log.append(encodeRecord([t], [{ readings: [null, 'hang2'] }], [[]]));
     await log.close();
     const file = join(dir, logFileName('c'));
     // The second record damaged in place, the third cut short (the server killed while it wrote).
@@ -128,7 +128,7 @@ void describe('verdict log', () => {
       ['一行'],
     );
     assert.equal(messages.filter((m) => /damaged record skipped/.test(m)).length, 2, messages.join('\n'));
-    again.append(encodeRecord(['四行'], [{ readings: [null, 'hang2'] }], [[]]), 1);
+    again.append(encodeRecord(['四行'], [{ readings: [null, 'hang2'] }], [[]]));
     await again.close();
     const third = await VerdictLog.open(dir, 'c');
     assert.deepEqual(
@@ -138,15 +138,13 @@ void describe('verdict log', () => {
     await third.close();
   });
 
-  void it('never writes through a symbolic link; keeps the newest logs of its folder only, and nothing past its line limit', async () => {
+  void it('never writes through a symbolic link; keeps the newest logs of its folder only; a full log starts again', async () => {
     const dir = tmp();
     const outside = join(tmp(), 'precious.txt');
     writeFileSync(outside, 'keep me');
     symlinkSync(outside, join(dir, logFileName('s')));
     const log = await VerdictLog.open(dir, 's');
-    log.append(encodeRecord(['行'], [{ readings: ['xing2'] }], [[]]), 1);
-    // Past the limit: not written.
-    log.append(encodeRecord(['长'], [{ readings: ['zhang3'] }], [[]]), MAX_LOG_LINES);
+    log.append(encodeRecord(['行'], [{ readings: ['xing2'] }], [[]]));
     await log.close();
     assert.equal(readFileSync(outside, 'utf8'), 'keep me');
     assert.ok(!statSync(join(dir, logFileName('s'))).isSymbolicLink());
@@ -156,6 +154,18 @@ void describe('verdict log', () => {
       ['行'],
     );
     await back.close();
+
+    // Full (here: past 200 bytes, each record ~45): started again with what comes next, in this session or the next one.
+    const messages: string[] = [];
+    const small = await VerdictLog.open(dir, 's', (m) => messages.push(m), 200);
+    const texts = Array.from({ length: 8 }, (_, k) => `第${k}行`);
+    for (const t of texts) small.append(encodeRecord([t], [{ readings: [null, null, 'hang2'] }], [[]]));
+    await small.close();
+    assert.ok(statSync(join(dir, logFileName('s'))).size <= 200);
+    assert.ok(messages.some((m) => /started again/.test(m)), messages.join('\n'));
+    const kept = readAll(await VerdictLog.open(dir, 's')).map((l) => l.text);
+    assert.ok(kept.length >= 2 && kept.length < texts.length, kept.join(' '));
+    assert.deepEqual(kept, texts.slice(-kept.length), 'the newest lines');
 
     // Old logs: the newest ones stay (four with this one), files of other names are not touched.
     const old = ['o1', 'o2', 'o3', 'o4', 'o5'].map((id, k) => {

@@ -666,7 +666,7 @@ export class ReadingsPool {
       const kept = keptReadings(config.dict.version, text);
       if (verdicts && kept) lines.push({ text, verdicts, ...kept });
     }
-    if (lines.length) log.append(encodeRecord(lines), lines.length);
+    if (lines.length) log.append(encodeRecord(lines));
   }
 
   dispose(): void {

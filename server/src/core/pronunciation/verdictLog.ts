@@ -23,10 +23,13 @@ import { openAppendNoFollow, readRegularFile } from '../util/safeFs';
 
 /** Bumped whenever what a record holds changes: files of another format are not read. */
 export const LOG_FORMAT = 1;
-/** A log holds at most this many lines (as many as the caches keep in memory); past that, nothing more is written. */
-export const MAX_LOG_LINES = 400_000;
+/**
+ * A log that would grow past this many bytes (~400,000 lines, as many as the caches keep in memory)
+ * is started again with what comes next: old lines (edited since, files gone) do not pile up.
+ */
+export const MAX_LOG_BYTES = 128 * 1024 * 1024;
 /** A bigger file is not read (and is started again). */
-const MAX_LOG_BYTES = 256 * 1024 * 1024;
+const MAX_READ_BYTES = 2 * MAX_LOG_BYTES;
 /** Logs kept in the folder (one per configuration seen lately): the newest ones. */
 const KEEP_LOGS = 4;
 const NAME = /^readings-[0-9a-f]{16}\.jsonl$/;
@@ -60,8 +63,9 @@ export class VerdictLog {
   /** The records of an earlier session, read one by one (`next`) from `pos` on. */
   private buf: Buffer;
   private pos: number;
-  private written = 0;
-  private handle: Promise<FileHandle | undefined> | undefined;
+  /** The file's size as this log knows it: what the earlier session left, then what was written. */
+  private size: number;
+  private handle: Promise<FileHandle> | undefined;
   private chain: Promise<void> = Promise.resolve();
   private failed = false;
   private closed = false;
@@ -72,31 +76,36 @@ export class VerdictLog {
     /** The file as an earlier session left it, its records from `start` on (the header matched), or undefined: the file is started again. */
     records: { buf: Buffer; start: number } | undefined,
     private readonly log?: (message: string) => void,
+    private readonly maxBytes = MAX_LOG_BYTES,
   ) {
     this.buf = records?.buf ?? Buffer.alloc(0);
     this.pos = records?.start ?? 0;
+    this.size = records?.buf.length ?? 0;
     this.fresh = !records;
+    this.holdsRecords = !!records && records.start < records.buf.length;
   }
+  /** The file holds records (not only its header): it may be started again when full. */
+  private holdsRecords: boolean;
 
   /** The earlier session's last record was cut short: the first append starts a new line. */
   private cut = false;
 
-  /** The file is started again (truncated) at the first append: it was absent, of another configuration or damaged. */
-  private readonly fresh: boolean;
+  /** The file is started again (truncated) at the next write: it was absent, of another configuration, damaged or full. */
+  private fresh: boolean;
 
   /**
    * Opens the log of configuration `id` in `dir` (created when missing) and reads what an earlier
    * session wrote. Never throws: a log that cannot be read is started again, one that cannot be
-   * written is not written (`log` says why).
+   * written is not written (`log` says why). `maxBytes`: see MAX_LOG_BYTES.
    */
-  static async open(dir: string, id: string, log?: (message: string) => void): Promise<VerdictLog> {
+  static async open(dir: string, id: string, log?: (message: string) => void, maxBytes = MAX_LOG_BYTES): Promise<VerdictLog> {
     const file = path.join(dir, logFileName(id));
     let records: { buf: Buffer; start: number } | undefined;
     let cut = false;
     try {
       await mkdir(dir, { recursive: true });
       // Records are decoded one by one (`next`), not the whole file at once: a big one is tens of MB.
-      const buf = await readRegularFile(file, MAX_LOG_BYTES, { noFollow: true });
+      const buf = await readRegularFile(file, MAX_READ_BYTES, { noFollow: true });
       const end = buf.indexOf(10);
       const header = safeParse(buf.toString('utf8', 0, end < 0 ? buf.length : end)) as
         { ttsDistillReadings?: number; id?: string } | undefined;
@@ -108,7 +117,7 @@ export class VerdictLog {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
         log?.(`readings cache ${file} not read (${err instanceof Error ? err.message : String(err)}); started again`);
     }
-    const me = new VerdictLog(file, id, records, log);
+    const me = new VerdictLog(file, id, records, log, maxBytes);
     me.cut = cut;
     await me.prune(dir);
     return me;
@@ -129,10 +138,7 @@ export class VerdictLog {
       if (!raw) continue;
       const rec = safeParse(raw) as LogRecord | undefined;
       const lines = rec && this.decode(rec);
-      if (lines) {
-        this.written += lines.texts.length;
-        return lines;
-      }
+      if (lines) return lines;
       this.log?.(`readings cache ${this.file}: a damaged record skipped`);
     }
     // All read: the file's bytes are let go.
@@ -142,15 +148,18 @@ export class VerdictLog {
   }
 
   /** Appends a record of `lines` lines (`encodeRecord`). Writes are queued; `close` waits for them. */
-  append(record: string, lines: number): void {
-    if (this.failed || this.closed || this.written + lines > MAX_LOG_LINES) return;
-    this.written += lines;
+  append(record: string): void {
+    if (this.failed || this.closed) return;
     const line = record + '\n';
+    const bytes = Buffer.byteLength(line);
     this.queued++;
     this.chain = this.chain
       .then(async () => {
+        if (this.size + bytes > this.maxBytes && this.holdsRecords) await this.startAgain();
         const fh = await this.open();
-        if (fh) await fh.write(line);
+        await fh.write(line);
+        this.size += bytes;
+        this.holdsRecords = true;
       })
       .catch((err: Error) => this.fail(err))
       .finally(() => this.queued--);
@@ -175,15 +184,30 @@ export class VerdictLog {
     await fh?.close().catch(() => undefined);
   }
 
-  private open(): Promise<FileHandle | undefined> {
+  private open(): Promise<FileHandle> {
     this.handle ??= (async () => {
       if (this.fresh) await unlink(this.file).catch(() => undefined);
       const fh = await openAppendNoFollow(this.file);
-      if (this.fresh) await fh.write(JSON.stringify({ ttsDistillReadings: LOG_FORMAT, id: this.id }) + '\n');
-      else if (this.cut) await fh.write('\n');
+      const first = this.fresh ? JSON.stringify({ ttsDistillReadings: LOG_FORMAT, id: this.id }) + '\n' : this.cut ? '\n' : '';
+      if (first) await fh.write(first);
+      if (this.fresh) {
+        this.size = Buffer.byteLength(first);
+        this.holdsRecords = false;
+        this.fresh = false;
+      } else this.size += first.length;
       return fh;
     })();
     return this.handle;
+  }
+
+  /** Full: the file is started again with what comes next. */
+  private async startAgain(): Promise<void> {
+    const fh = await this.handle?.catch(() => undefined);
+    await fh?.close().catch(() => undefined);
+    this.handle = undefined;
+    this.fresh = true;
+    this.cut = false;
+    this.log?.(`readings cache ${this.file}: ${(this.maxBytes / 1048576).toFixed(0)} MB reached; started again`);
   }
 
   private fail(err: Error): void {
