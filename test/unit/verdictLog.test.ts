@@ -162,7 +162,10 @@ void describe('verdict log', () => {
     for (const t of texts) small.append(encodeRecord([t], [{ readings: [null, null, 'hang2'] }], [[]]));
     await small.close();
     assert.ok(statSync(join(dir, logFileName('s'))).size <= 200);
-    assert.ok(messages.some((m) => /started again/.test(m)), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => /started again/.test(m)),
+      messages.join('\n'),
+    );
     const kept = readAll(await VerdictLog.open(dir, 's')).map((l) => l.text);
     assert.ok(kept.length >= 2 && kept.length < texts.length, kept.join(' '));
     assert.deepEqual(kept, texts.slice(-kept.length), 'the newest lines');
