@@ -114,11 +114,15 @@ void describe('verdict log', () => {
     const dir = tmp();
     const log = await VerdictLog.open(dir, 'c');
     for (const t of ['一行', '两行', '三行']) log.append(encodeRecord([t], [{ readings: [null, 'hang2'] }], [[]]));
+    // A verdict that does not fit its line (a character past its end) makes its record damaged too.
+    log.append(encodeRecord(['五行'], [{ readings: [null, 'hang2'] }], [[{ index: 9, predicted: 'hang2', source: 'g2p' }]]));
     await log.close();
     const file = join(dir, logFileName('c'));
     // The second record damaged in place, the third cut short (the server killed while it wrote).
     const lines = readFileSync(file, 'utf8').split('\n');
     lines[2] = lines[2]!.replace('"l":[[', '"l":[[7,');
+    // (the fourth, the bad verdict, moves before the third, which is cut)
+    [lines[3], lines[4]] = [lines[4]!, lines[3]!];
     writeFileSync(file, lines.join('\n'));
     truncateSync(file, statSync(file).size - 12);
     const messages: string[] = [];
@@ -127,7 +131,7 @@ void describe('verdict log', () => {
       readAll(again).map((l) => l.text),
       ['一行'],
     );
-    assert.equal(messages.filter((m) => /damaged record skipped/.test(m)).length, 2, messages.join('\n'));
+    assert.equal(messages.filter((m) => /damaged record skipped/.test(m)).length, 3, messages.join('\n'));
     again.append(encodeRecord(['四行'], [{ readings: [null, 'hang2'] }], [[]]));
     await again.close();
     const third = await VerdictLog.open(dir, 'c');

@@ -237,8 +237,8 @@ export class ReadingsPool {
   private replayWaiters: Array<() => void> = [];
 
   /**
-   * Writes the lines the workers computed to the log, a slice per turn of the event loop, once
-   * nothing is queued or in flight: encoding them while a big file is read would take the server's
+   * Writes the lines the workers computed to the log in short slices, once nothing is queued or in
+   * flight and the user has paused: encoding them while a big file is read would take the server's
    * thread from the work the user waits for (npm run bench -- lsp: ~4 % longer to all diagnostics
    * when the workers encoded their batches themselves). Stops when work comes, goes on after it.
    */
@@ -610,7 +610,7 @@ export class ReadingsPool {
           if ('ids' in r) storePackedReadings(dictVersion, job.texts[i]!, r, table);
           else storeReadings(dictVersion, job.texts[i]!, r);
         }
-      // Kept for the next session once the workers are idle (see writeLog).
+      // Kept for the next session once the workers are idle (see writeLogSoon).
       // (Texts that have verdicts already, computed twice or read back from the log, are not written again.)
       if (dictVersion !== undefined && (this.log || this.replaying))
         for (const t of job.texts) if (!this.results.has(t)) this.unlogged.push(t);

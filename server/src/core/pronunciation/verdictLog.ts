@@ -17,7 +17,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { PolyphoneVerdict } from './polyphones';
-import type { LineReadings } from './teacherReadings';
+import { type LineReadings, READING_SOURCES } from './teacherReadings';
 import { type PackedReadings, SyllableTable } from './lineCache';
 import { openAppendNoFollow, readRegularFile } from '../util/safeFs';
 
@@ -252,7 +252,13 @@ export class VerdictLog {
     for (const row of rec.l) {
       if (!Array.isArray(row) || typeof row[0] !== 'string' || typeof row[1] !== 'string' || !Array.isArray(row[2])) return undefined;
       const [text, ids, verdicts, pinned, kept] = row;
-      if (ids.length !== text.length) return undefined;
+      if (ids.length !== text.length || !verdicts.every((v) => isVerdict(v, text.length))) return undefined;
+      if (
+        pinned !== undefined &&
+        !(Array.isArray(pinned) && pinned.every((p) => Array.isArray(p) && isIndex(p[0], text.length) && isPin(p[1])))
+      )
+        return undefined;
+      if (kept !== undefined && !(Array.isArray(kept) && kept.every((k) => isIndex(k, text.length)))) return undefined;
       const mine = new Uint16Array(ids.length);
       for (let i = 0; i < ids.length; i++) {
         const k = ids.charCodeAt(i) - OFFSET;
@@ -329,6 +335,27 @@ export function encodeRecord(lines: readonly LineToLog[]): string {
     l.push(row);
   }
   return JSON.stringify({ s, l } satisfies LogRecord);
+}
+
+// What a record's verdicts and pins must look like: a file damaged otherwise is skipped, never trusted.
+const SOURCES = new Set<unknown>(READING_SOURCES);
+const isIndex = (i: unknown, length: number): boolean => Number.isInteger(i) && (i as number) >= 0 && (i as number) < length;
+const isPin = (p: unknown): boolean => {
+  if (typeof p !== 'object' || p === null) return false;
+  const { key, line } = p as Record<string, unknown>;
+  return typeof key === 'string' && (line === undefined || Number.isInteger(line));
+};
+function isVerdict(v: unknown, length: number): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const { index, predicted, source, pinned, second } = v as Partial<Record<keyof PolyphoneVerdict, unknown>>;
+  if (!isIndex(index, length) || !(predicted === null || typeof predicted === 'string') || !SOURCES.has(source)) return false;
+  if (pinned !== undefined && !isPin(pinned)) return false;
+  if (second === undefined) return true;
+  if (typeof second !== 'object' || second === null) return false;
+  const { reading, by, confidence } = second as Record<string, unknown>;
+  return (
+    typeof reading === 'string' && (by === 'student' || by === 'pinyin-pro') && (confidence === undefined || typeof confidence === 'number')
+  );
 }
 
 function safeParse(text: string): unknown {
