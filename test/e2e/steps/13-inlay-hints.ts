@@ -8,6 +8,7 @@ export default {
   name: 'the sample workspace: readings are inlay hints in the editor, and Problems holds only real problems',
   timeoutMs: 120_000,
   async run(h) {
+    const began = Date.now();
     // The 120-line sample task file, with its prompt WAVs, in a folder of the workspace (under another name:
     // Quick Open in later steps must not confuse it with the workspace's own demo.tasks.jsonl).
     mkdirSync(path.join(h.workspace, 'sample', 'prompts'), { recursive: true });
@@ -57,27 +58,32 @@ export default {
     // The verdicts are kept in the extension's storage for this workspace (ttsDistill.polyphones.keepAcrossSessions):
     // after a window reload the server reads them back instead of computing them again, and Problems is the same.
     const userData = path.join(process.env.E2E_RUN ?? '', 'ud');
+    // The sample's file (other steps' configurations have files of their own): written since this step began, holding its first line.
     const kept = await h.until(
-      'the verdicts kept in the workspace storage',
+      "the sample's verdicts kept in the workspace storage",
       () =>
-        filesUnder(path.join(userData, 'User', 'workspaceStorage')).filter((f) =>
-          /[/\\]readings[/\\]readings-[0-9a-f]{16}\.jsonl$/.test(f),
-        )[0],
+        filesUnder(path.join(userData, 'User', 'workspaceStorage')).find(
+          (f) =>
+            /[/\\]readings[/\\]readings-[0-9a-f]{16}\.jsonl$/.test(f) &&
+            statSync(f).mtimeMs >= began &&
+            readFileSync(f, 'utf8').includes('他在银行工作，每天步行上班'),
+        ),
       30_000,
     );
     h.log(`kept: ${path.relative(userData, kept)}`);
+    // The server's lines in the Output channel's log files that say it read this file back.
+    const readBack = () =>
+      filesUnder(path.join(userData, 'logs'))
+        .filter((f) => /TTS Distill\.log$/.test(f))
+        .flatMap((f) => readFileSync(f, 'utf8').split('\n'))
+        .filter((l) => /read back from the cache of an earlier session/.test(l) && l.includes(path.basename(kept)));
+    const before = readBack().length;
     await h.runCommand('Developer: Reload Window');
     await h.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    const readBack = await h.until(
-      "the server's log: the verdicts read back",
-      () =>
-        filesUnder(path.join(userData, 'logs'))
-          .filter((f) => /TTS Distill\.log$/.test(f))
-          .map((f) => /readings of [\d,]+ lines read back from the cache of an earlier session[^\n]*/.exec(readFileSync(f, 'utf8'))?.[0])
-          .find(Boolean),
-      60_000,
-    );
-    h.log(readBack);
+    const message = await h.until("the server's log: the sample's verdicts read back", () => readBack()[before], 60_000);
+    h.log(message.replace(/^.*?(readings of)/, '$1'));
+    const lines = Number(/readings of ([\d,]+) lines/.exec(message)?.[1]?.replace(/,/g, ''));
+    h.expect(lines >= 100, `most of the sample's 120 lines read back: ${lines}`);
     let again: typeof rows = [];
     await h.until(
       'the same Problems after the reload',

@@ -7,9 +7,9 @@
  * One file per configuration: everything the verdicts depend on (the dictionary's, the able
  * list's and the student's versions, a recorded run's, the code that computes them) names it, so
  * a file is never read under another configuration. It is a log: a header line, then one JSON
- * line per batch of lines, appended as the workers deliver. Each record carries its own syllable
- * table, so a record cut short (the server killed while it wrote) or damaged is skipped alone,
- * and no record depends on another. Files are written only in the folder given (the editor's
+ * line per batch of lines, appended once the workers are idle (readingsPool.ts). Each record
+ * carries its own syllable table, so a record cut short (the server killed while it wrote) or
+ * damaged is skipped alone, and no record depends on another. Files are written only in the folder given (the editor's
  * storage for the workspace); the newest few are kept, older ones deleted.
  */
 import { createHash } from 'node:crypto';
