@@ -12,9 +12,9 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DictEntry } from './dictionary';
 import type { PolyphoneVerdict } from './polyphones';
@@ -105,8 +105,8 @@ export interface ReadingsPoolOptions {
   /** Where the verdicts are kept from one session to the next (see VerdictLog); none: they are not. Asked at each new configuration. */
   cacheDir?: () => string | undefined;
   /**
-   * Names the code and data that compute the verdicts, for the kept verdicts. By default a hash of
-   * the bundled worker and of the data files beside it (dist/readingsWorker.js, dist/data/); a
+   * Names the code and data that compute the verdicts, for the kept verdicts. By default from the
+   * bundled worker and the data files beside it (dist/readingsWorker.js, dist/data/: sizes and times); a
    * worker run from TypeScript (tests) has none, and then nothing is kept unless this is given.
    */
   codeId?: string;
@@ -354,18 +354,31 @@ export class ReadingsPool {
     if (was && !this.disposed) this.pump();
   }
 
-  /** The identity of the code and data that compute the verdicts (see ReadingsPoolOptions.codeId). */
+  /**
+   * The identity of the code and data that compute the verdicts (see ReadingsPoolOptions.codeId):
+   * the size and modification time of the worker bundle and its data files. Their bytes are not
+   * hashed: ~5 MB on the server's thread while a big file loads kept a request waiting; a build or an
+   * install of another version writes the files anew.
+   */
   private codeId(): Promise<string | undefined> {
     if (this.opts.codeId) return Promise.resolve(this.opts.codeId);
     const file = this.file;
     this.codeIdOnce ??= (async () => {
       if (!file?.endsWith('.js')) return undefined;
-      const h = createHash('sha256');
-      h.update(await readFile(file));
       const data = join(dirname(file), 'data');
-      for (const name of ['jieba.bin.gz', 'pypinyin.txt.gz', 'default-student.json.gz'])
-        h.update(name).update(await readFile(join(data, name)).catch(() => Buffer.alloc(0)));
-      return h.digest('hex').slice(0, 16);
+      const files = [file, ...['jieba.bin.gz', 'pypinyin.txt.gz', 'default-student.json.gz'].map((n) => join(data, n))];
+      const stamps = await Promise.all(
+        files.map((f) =>
+          stat(f).then(
+            (st) => `${st.size}:${st.mtimeMs}`,
+            () => '-',
+          ),
+        ),
+      );
+      return createHash('sha256')
+        .update(files.map((f, k) => `${basename(f)}=${stamps[k]}`).join('\n'))
+        .digest('hex')
+        .slice(0, 16);
     })().catch(() => undefined);
     return this.codeIdOnce;
   }
