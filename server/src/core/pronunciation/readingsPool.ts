@@ -357,8 +357,8 @@ export class ReadingsPool {
   /**
    * The identity of the code and data that compute the verdicts (see ReadingsPoolOptions.codeId):
    * the size and modification time of the worker bundle and its data files. Their bytes are not
-   * hashed: ~5 MB on the server's thread while a big file loads kept a request waiting; a build or an
-   * install of another version writes the files anew.
+   * hashed (~5 MB: 3–5 ms of the server's thread, and the buffers, while a big file loads); a build or
+   * an install of another version writes the files anew.
    */
   private codeId(): Promise<string | undefined> {
     if (this.opts.codeId) return Promise.resolve(this.opts.codeId);
