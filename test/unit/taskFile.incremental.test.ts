@@ -353,3 +353,56 @@ describe('task file validation after in-place edits', () => {
     assert.ok(!none.some((f) => f.code === 'test/warn'), 'the new analyzer decides every line');
   });
 });
+
+void describe('a complete pass that yields lets a message from the client go first', () => {
+  void it('when clientWaiting says one came in, an immediate queued then runs before the pass’s next slice', async () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => line(TEXTS[i % TEXTS.length]!, `u${i}`));
+    // Slices of the pass, counted where it checks for cancellation (after each yield).
+    let slices = 0;
+    const order: string[] = [];
+    const run = async (withHook: boolean) => {
+      slices = 0;
+      order.length = 0;
+      let asked = 0;
+      const model = new TaskFileModel(lines.join('\n') + '\n');
+      await model.validate({
+        ...options(analyzer(true), false),
+        chunkLines: 200,
+        isCancelled: () => {
+          slices++;
+          order.push(`slice ${slices}`);
+          return false;
+        },
+        // The third time it is asked: a message came in (vscode-jsonrpc dispatches it in an immediate).
+        ...(withHook
+          ? {
+              clientWaiting: () => {
+                if (++asked !== 3) return false;
+                setImmediate(() => order.push('request'));
+                return true;
+              },
+            }
+          : {}),
+      });
+      return order.slice();
+    };
+    const withHook = await run(true);
+    assert.ok(slices > 5, `${slices} slices`);
+    assert.deepEqual(withHook.slice(0, 4), ['slice 1', 'slice 2', 'request', 'slice 3']);
+    // Without it (the same immediate queued at the same point, just before slice 3's work), slice 3 runs first.
+    let k = 0;
+    const model = new TaskFileModel(lines.join('\n') + '\n');
+    const plain: string[] = [];
+    await model.validate({
+      ...options(analyzer(true), false),
+      chunkLines: 200,
+      isCancelled: () => {
+        k++;
+        if (k === 3) setImmediate(() => plain.push('request'));
+        plain.push(`slice ${k}`);
+        return false;
+      },
+    });
+    assert.deepEqual(plain.slice(0, 4), ['slice 1', 'slice 2', 'slice 3', 'request']);
+  });
+});
