@@ -103,18 +103,6 @@ export function startServer(connection: Connection): void {
   let hasConfiguration = false;
   let canRefreshInlayHints = false;
   let cacheDir: string | undefined;
-  // Messages from the client as they arrive, before vscode-jsonrpc dispatches them: a long pass lets
-  // them be answered before its next slice (TaskValidationOptions.clientWaiting). The transport is
-  // the one createConnection took from the command line; another (a socket) is not watched.
-  let clientMessages = 0;
-  let clientMessagesSeen = 0;
-  if (process.argv.includes('--stdio')) process.stdin.on('data', () => void clientMessages++);
-  else if (process.argv.some((a) => a.startsWith('--node-ipc'))) process.on('message', () => void clientMessages++);
-  const clientWaiting = (): boolean => {
-    const waiting = clientMessages !== clientMessagesSeen;
-    clientMessagesSeen = clientMessages;
-    return waiting;
-  };
 
   const log = (message: string) => {
     void connection.sendNotification(LogNotification.type, { message });
@@ -419,7 +407,6 @@ export function startServer(connection: Connection): void {
         dictionaryChecks: async () => [],
         isCancelled,
         chunkLines: 2000,
-        clientWaiting,
         incremental: asked === (fullDone.get(uri) ?? 0),
         // A big file's first pass shows what it found so far after a moment (later passes keep the
         // last publication until they are done: no flicker).

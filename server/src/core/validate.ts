@@ -26,8 +26,6 @@ export interface DocumentChecks {
   isCancelled?: () => boolean;
   /** Lines between yields to the event loop (the editor keeps answering requests during a long pass). */
   chunkLines?: number;
-  /** Whether a message from the client came in since the last call (see TaskValidationOptions.clientWaiting). */
-  clientWaiting?: () => boolean;
   /** Only edits changed since the last validation of this model (see TaskFileModel.validate). */
   incremental?: boolean;
   /** What a long complete pass has found so far, handed over once (see TaskValidationOptions.partial). */
@@ -70,7 +68,6 @@ export async function validateDocument(
     analyzers: checks.analyzers,
     ...(checks.isCancelled ? { isCancelled: checks.isCancelled } : {}),
     ...(checks.chunkLines ? { chunkLines: checks.chunkLines } : {}),
-    ...(checks.clientWaiting ? { clientWaiting: checks.clientWaiting } : {}),
     ...(checks.incremental ? { incremental: true } : {}),
     ...(checks.partial ? { partial: checks.partial } : {}),
   });

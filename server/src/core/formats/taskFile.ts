@@ -598,13 +598,6 @@ export interface TaskValidationOptions {
   /** Lines analysed between two yields to the event loop (0: never yield). */
   chunkLines?: number;
   /**
-   * Whether a message from the client came in since the last call. A complete pass yields with an
-   * immediate, which runs before the request's own (vscode-jsonrpc reads, then dispatches, each in an
-   * immediate): a request waited for up to two slices. When this says one came in, the pass lets it
-   * be answered first (two turns of timers) before its next slice.
-   */
-  clientWaiting?: () => boolean;
-  /**
    * Nothing but the edits applied since the last validation changed (no new prompt-audio status,
    * no dictionary or settings change): only the edited lines are looked at, and the published list
    * is patched. Ignored when the lines themselves moved (added, removed) or the analyzers changed.
@@ -955,7 +948,6 @@ export class TaskFileModel {
         // An immediate, not yieldToRequests: the complete pass yields over a hundred times over a big
         // file, and two timer turns each made its structural checks 1.0–1.2 → 1.7 s (bench).
         await new Promise<void>((r) => setImmediate(r));
-        if (opts.clientWaiting?.()) await yieldToRequests();
         sliceStart = performance.now();
         if (opts.isCancelled?.() || this.entries !== entries) throw new CancelledError();
       }
