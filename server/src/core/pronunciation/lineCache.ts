@@ -42,11 +42,8 @@ export class SyllableTable {
     for (let i = 0; i < readings.length; i++) {
       const s = readings[i];
       if (s == null) continue;
-      let id = this.ids.get(s);
-      if (id === undefined) {
-        if (this.syllables.length > MAX_SYLLABLES) return undefined;
-        id = this.add(s);
-      }
+      const id = this.idOf(s);
+      if (id === undefined) return undefined;
       ids[i] = id;
     }
     const p: PackedReadings = { ids: utf16.decode(ids) };

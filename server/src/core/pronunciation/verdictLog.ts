@@ -286,17 +286,9 @@ export interface LineToLog {
 
 /** Lines as a record (one line of JSON, for `VerdictLog.append`). The record's syllables are numbered in the order they come. */
 export function encodeRecord(lines: readonly LineToLog[]): string {
-  const s: string[] = [];
-  const ofSyllable = new Map<string, number>();
-  const idOf = (syllable: string): number => {
-    let k = ofSyllable.get(syllable);
-    if (k === undefined) {
-      s.push(syllable);
-      ofSyllable.set(syllable, (k = s.length));
-    }
-    return k;
-  };
-  // A table's ids → the record's (0: not seen yet). The same syllable from two tables gets two ids: harmless.
+  // The record's own ids, 1 on (`s` is its syllables from id 1).
+  const mine = new SyllableTable();
+  // A table's ids → the record's (0: not seen yet in this record).
   const remaps = new Map<SyllableTable, Int32Array>();
   const l: Row[] = [];
   for (const { text, readings: r, table, verdicts } of lines) {
@@ -304,27 +296,22 @@ export function encodeRecord(lines: readonly LineToLog[]): string {
     if ('ids' in r) {
       if (!table) continue;
       let remap = remaps.get(table);
-      if (!remap || remap.length < table.size) {
-        const grown = new Int32Array(table.size);
-        if (remap) grown.set(remap);
-        remaps.set(table, (remap = grown));
-      }
+      if (!remap) remaps.set(table, (remap = new Int32Array(table.size)));
       for (let j = 0; j < r.ids.length && j < out.length; j++) {
         const id = r.ids.charCodeAt(j);
         if (!id) continue;
-        let k = remap[id]!;
+        let k = remap[id];
         if (!k) {
           const syllable = table.syllables[id];
           if (!syllable) continue;
-          s.push(syllable);
-          k = remap[id] = s.length;
+          k = remap[id] = mine.idOf(syllable)!;
         }
         out[j] = OFFSET + k;
       }
     } else {
       for (let j = 0; j < r.readings.length && j < out.length; j++) {
         const syllable = r.readings[j];
-        if (syllable) out[j] = OFFSET + idOf(syllable);
+        if (syllable) out[j] = OFFSET + mine.idOf(syllable)!;
       }
     }
     const row: Row = [text, utf16.decode(out), verdicts];
@@ -334,7 +321,7 @@ export function encodeRecord(lines: readonly LineToLog[]): string {
     }
     l.push(row);
   }
-  return JSON.stringify({ s, l } satisfies LogRecord);
+  return JSON.stringify({ s: mine.syllables.slice(1) as string[], l } satisfies LogRecord);
 }
 
 // What a record's verdicts and pins must look like: a file damaged otherwise is skipped, never trusted.
