@@ -56,28 +56,16 @@ export async function run(): Promise<void> {
 
   const file = path.join(dir, 'big.tasks.jsonl');
   writeFileSync(file, text);
-  // BENCH_CPU_PROF=dir: the server writes a CPU profile there when it exits.
-  const prof = process.env.BENCH_CPU_PROF;
   // As VS Code: the extension's storage for the workspace, where the server keeps the verdicts for the next session.
   const storage = path.join(dir, 'storage');
-  const client = await LspTestClient.start({
-    rootDir: dir,
-    settings: {},
-    initializationOptions: { cacheDir: storage },
-    // As VS Code: the server may answer with the hints it has and ask for them again later.
-    inlayHintRefresh: true,
-    ...(prof ? { command: [process.execPath, '--cpu-prof', `--cpu-prof-dir=${prof}`, SERVER, '--stdio'] } : {}),
-  });
-  // TTS_DISTILL_TRACE=1 npm run bench -- lsp: the server's one line per pass, as it goes.
-  if (process.env.TTS_DISTILL_TRACE) client.child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
+  const client = await startServer(dir, storage);
   // `shown`: the publication without the notice of what the cap left out (whose count grows until every line is read).
   const publishes: Array<{ t: number; n: number; version?: number; viewWarnings: number; shown: string }> = [];
   const shownOf = (d: Diagnostic[]) => JSON.stringify(d.filter((x) => x.code !== 'limit/too-many-findings'));
   let last: Diagnostic[] = [];
   let waiter: (() => void) | undefined;
   client.connection.onNotification('textDocument/publishDiagnostics', (p: { uri: string; version?: number; diagnostics: Diagnostic[] }) => {
-    // Warnings of the first screen (the default view before the client asks for hints: lines 0–99).
-    const viewWarnings = p.diagnostics.filter((d) => d.severity === 2 && d.range.start.line < 100).length;
+    const viewWarnings = viewWarningsOf(p.diagnostics);
     publishes.push({ t: performance.now(), n: p.diagnostics.length, version: p.version, viewWarnings, shown: shownOf(p.diagnostics) });
     if (process.env.TTS_DISTILL_TRACE)
       process.stderr.write(`[${Date.now()}] bench: ${p.diagnostics.length} diagnostics received, ${viewWarnings} warnings in view\n`);
@@ -273,6 +261,30 @@ export async function run(): Promise<void> {
   if (!sameAsBefore) process.exitCode = 1;
 }
 
+/**
+ * The built server on the workspace `dir`, with the storage folder VS Code would give it; as VS Code,
+ * the client says it can refresh inlay hints (the server may answer with the hints it has and ask
+ * for them again later). BENCH_CPU_PROF=dir: the server writes a CPU profile there when it exits.
+ * TTS_DISTILL_TRACE=1: its one line per pass, as it goes, on stderr.
+ */
+async function startServer(dir: string, storage: string): Promise<LspTestClient> {
+  const prof = process.env.BENCH_CPU_PROF;
+  const client = await LspTestClient.start({
+    rootDir: dir,
+    settings: {},
+    initializationOptions: { cacheDir: storage },
+    inlayHintRefresh: true,
+    ...(prof ? { command: [process.execPath, '--cpu-prof', `--cpu-prof-dir=${prof}`, SERVER, '--stdio'] } : {}),
+  });
+  if (process.env.TTS_DISTILL_TRACE) client.child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
+  return client;
+}
+
+/** Warnings of the first screen (the default view before the client asks for hints: lines 0–99). */
+function viewWarningsOf(diagnostics: Diagnostic[]): number {
+  return diagnostics.filter((d) => d.severity === 2 && d.range.start.line < 100).length;
+}
+
 /** A new server on the same workspace and storage opens the file: when its warnings are all there. */
 export async function reopen(
   dir: string,
@@ -280,31 +292,19 @@ export async function reopen(
   file: string,
   text: string,
 ): Promise<{ viewDone: number; viewAll: number; all: number; diagnostics: string; rss: number; replayed: string; message: string }> {
-  const prof = process.env.BENCH_CPU_PROF;
-  const client = await LspTestClient.start({
-    rootDir: dir,
-    settings: {},
-    inlayHintRefresh: true,
-    initializationOptions: { cacheDir: storage },
-    ...(prof ? { command: [process.execPath, '--cpu-prof', `--cpu-prof-dir=${prof}`, SERVER, '--stdio'] } : {}),
-  });
-  if (process.env.TTS_DISTILL_TRACE) client.child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
+  const client = await startServer(dir, storage);
   const publishes: Array<{ t: number; viewWarnings: number }> = [];
   let last: Diagnostic[] = [];
   client.connection.onNotification('textDocument/publishDiagnostics', (p: { diagnostics: Diagnostic[] }) => {
-    publishes.push({
-      t: performance.now(),
-      viewWarnings: p.diagnostics.filter((d) => d.severity === 2 && d.range.start.line < 100).length,
-    });
+    publishes.push({ t: performance.now(), viewWarnings: viewWarningsOf(p.diagnostics) });
     last = p.diagnostics;
   });
   const t0 = performance.now();
   const uri = await client.open(file, text);
-  type Info = { uri: string; pendingLines?: number };
-  await pollUntil(() =>
-    client.notifications.some(
-      (n) => n.method === 'ttsDistill/documentInfo' && (n.params as Info).uri === uri && (n.params as Info).pendingLines === 0,
-    ),
+  await client.waitForNotification<{ uri: string; pendingLines?: number }>(
+    'ttsDistill/documentInfo',
+    (p) => p.uri === uri && p.pendingLines === 0,
+    900_000,
   );
   const all = publishes[publishes.length - 1]!.t - t0;
   const viewAll = publishes[publishes.length - 1]!.viewWarnings;
@@ -324,18 +324,6 @@ export async function reopen(
     replayed: m ? `${m[1]} lines' verdicts read back` : 'nothing read back',
     message: log ? (log.params as { message: string }).message : '',
   };
-}
-
-function pollUntil(pred: () => boolean, timeoutMs = 900_000): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const t0 = performance.now();
-    const tick = () => {
-      if (pred()) resolve();
-      else if (performance.now() - t0 > timeoutMs) reject(new Error('timed out'));
-      else setTimeout(tick, 2);
-    };
-    tick();
-  });
 }
 
 if (require.main === module) void run();
