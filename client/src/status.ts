@@ -30,14 +30,33 @@ export class DocumentStatus implements vscode.Disposable {
       return;
     }
     const what = info.kind === 'tasks' ? 'Tasks' : 'G2P dict';
-    const counts = info.errors || info.warnings ? ` $(error) ${info.errors} $(warning) ${info.warnings}` : ' $(check)';
-    this.item.text = `$(unmute) ${what}: ${info.dialect}${counts}`;
+    // A big task file: the workers read its polyphones in the background, and the warnings grow until they are done.
+    const pending = info.pendingLines ?? 0;
+    const counts =
+      info.errors || info.warnings || pending
+        ? ` $(error) ${info.errors} $(warning) ${info.warnings.toLocaleString('en-US')}`
+        : ' $(check)';
+    const reading = pending ? ` $(sync~spin) ${pending.toLocaleString('en-US')}` : '';
+    this.item.text = `$(unmute) ${what}: ${info.dialect}${counts}${reading}`;
     const from = info.dialectSource === 'file' ? "detected from the file's keys" : 'from the setting ttsDistill.taskFiles.dialect';
     this.item.tooltip = new vscode.MarkdownString(
-      `**${what}** — ${info.dialect} dialect (${from})\n\n${info.lines} lines · ${info.errors} errors · ${info.warnings} warnings · checked in ${info.elapsedMs.toFixed(0)} ms`,
+      `**${what}** — ${info.dialect} dialect (${from})\n\n${info.lines.toLocaleString('en-US')} lines · ${info.errors} errors · ${info.warnings.toLocaleString('en-US')} warnings · checked in ${info.elapsedMs.toFixed(0)} ms` +
+        (pending
+          ? `\n\n$(sync~spin) The polyphones of ${pending.toLocaleString('en-US')} lines are still being read in the background: their warnings follow.`
+          : ''),
+      true,
     );
     this.item.accessibilityInformation = {
-      label: vscode.l10n.t('{0}, {1} dialect, {2} errors, {3} warnings', what, info.dialect, info.errors, info.warnings),
+      label: pending
+        ? vscode.l10n.t(
+            '{0}, {1} dialect, {2} errors, {3} warnings, the polyphones of {4} lines still being read',
+            what,
+            info.dialect,
+            info.errors,
+            info.warnings,
+            pending,
+          )
+        : vscode.l10n.t('{0}, {1} dialect, {2} errors, {3} warnings', what, info.dialect, info.errors, info.warnings),
     };
     this.item.show();
   }

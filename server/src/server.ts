@@ -24,7 +24,7 @@ import type {
   OpenDocument,
   ServerContext,
 } from './context';
-import { type Finding, LIMIT_CODE } from './core/findings';
+import { countBySeverity, type Finding, LIMIT_CODE } from './core/findings';
 import { defaultSettings, type Settings, withDefaults } from './core/settings';
 import { LineDocument } from './core/formats/lineDocument';
 import { CancelledError, resolvePromptAudio, type TaskLineAnalyzer, TaskFileModel } from './core/formats/taskFile';
@@ -459,12 +459,8 @@ export function startServer(connection: Connection): void {
       );
     d.findings = findings;
     publishPass(uri, d, version, findings, d.kind === 'tasks' && readingsFeature.pendingLines(uri) > 0);
-    let errors = 0,
-      warnings = 0;
-    for (const f of findings) {
-      if (f.severity === 'error') errors++;
-      else if (f.severity === 'warning') warnings++;
-    }
+    // Those over the cap too: the status bar counts the file's problems, not only the ones Problems shows.
+    const { error: errors, warning: warnings } = countBySeverity(findings);
     void connection.sendNotification(DocumentInfoNotification.type, {
       uri,
       kind: d.kind,
@@ -544,7 +540,7 @@ const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
  * finding by its range): a big file publishes up to 1,000 of them per edit, and their data was a
  * quarter of the bytes.
  */
-const DATA_ON_SERVER = new Set<string>([POLYPHONE_CODE, AMBIGUOUS_CODE]);
+const DATA_ON_SERVER = new Set<string>([POLYPHONE_CODE, AMBIGUOUS_CODE, LIMIT_CODE]);
 
 /** Runs `f` after `ms` (0: once the current events are handled, without a timer's millisecond); returns its cancel. */
 function later(ms: number, f: () => void): () => void {

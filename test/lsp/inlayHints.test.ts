@@ -351,7 +351,7 @@ describe('language server over JSON-RPC: over the cap, the count of problems not
       },
     );
     const uri = await client.open(path.join(root, 'cap.tasks.jsonl'), lines.join('\n') + '\n');
-    await client.waitForNotification<{ uri: string; pendingLines?: number }>(
+    const info = await client.waitForNotification<{ uri: string; pendingLines?: number; errors: number; warnings: number }>(
       'ttsDistill/documentInfo',
       (p) => p.uri === uri && p.pendingLines === 0,
       120000,
@@ -362,6 +362,11 @@ describe('language server over JSON-RPC: over the cap, the count of problems not
     const last = await client.waitForDiagnostics(uri, (d) => !!notice(d), 60000);
     const count = (d: Diagnostic[]) => Number(/^(\d+) more problems/.exec(String(notice(d)?.message))?.[1] ?? 0);
     assert.ok(count(last) > 100, String(notice(last)?.message));
+    // The status bar's counts are the file's: the warnings shown and those the notice counts.
+    const leftWarnings = Number(/(\d+) warning/.exec(String(notice(last)?.message))?.[1] ?? 0);
+    const shownWarnings = last.filter((d) => d.severity === 2).length;
+    assert.ok(leftWarnings > 0, String(notice(last)?.message));
+    assert.equal(info.warnings, shownWarnings + leftWarnings);
     // The same count as a complete pass of the same text (a dictionary-free revalidation).
     await client.connection.sendRequest('ttsDistill/revalidate', { uris: [uri] });
     const again = await client.waitForDiagnostics(uri, (d) => d !== last && !!notice(d), 60000);

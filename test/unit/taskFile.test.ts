@@ -8,7 +8,7 @@ import {
   resolvePromptAudio,
   type PromptAudioStatus,
 } from '../../server/src/core/formats/taskFile';
-import { capFindings, type Finding } from '../../server/src/core/findings';
+import { capFindings, countBySeverity, type Finding } from '../../server/src/core/findings';
 import { findSyntaxError, stringOffsetMapper } from '../../server/src/core/formats/jsonl';
 
 const W = (o: Record<string, unknown>) => JSON.stringify(o);
@@ -290,6 +290,9 @@ describe('findings cap', () => {
     // Three in all: the notice takes the place of the warning.
     assert.equal(capped.length, 3);
     assert.match(capped[2]!.message, /^3 more problems not shown \(1 warning, 1 information, 1 hint\)/);
+    // The status bar's counts are the file's, those over the cap included.
+    assert.deepEqual(countBySeverity(capped), { error: 2, warning: 1, information: 1, hint: 1 });
+    assert.deepEqual(countBySeverity(fs), countBySeverity(capped));
   });
 
   it('applies to a file with many problems', async () => {

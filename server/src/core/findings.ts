@@ -180,6 +180,23 @@ export class FindingCollector {
 /** The code of the notice that says how many problems the cap left out (withLimitNotice). */
 export const LIMIT_CODE = 'limit/too-many-findings';
 
+/** The `data` of that notice: how many of each severity it stands for. */
+export interface LimitNoticeData {
+  left: Record<Severity, number>;
+}
+
+/** How many problems of each severity `findings` holds, those a cap's notice stands for included (the notice itself not). */
+export function countBySeverity(findings: readonly Finding[]): Record<Severity, number> {
+  const n: Record<Severity, number> = { error: 0, warning: 0, information: 0, hint: 0 };
+  for (const f of findings) {
+    if (f.code === LIMIT_CODE) {
+      const left = (f.data as LimitNoticeData | undefined)?.left;
+      if (left) for (const s of SEVERITIES) n[s] += left[s] ?? 0;
+    } else n[f.severity]++;
+  }
+  return n;
+}
+
 /**
  * `kept`, and at its end the finding that says how many of each severity were left out under the
  * cap `max` (when any were). The notice counts in the cap: `max` entries in all, as VS Code shows at
@@ -199,6 +216,7 @@ export function withLimitNotice(kept: Finding[], left: Record<Severity, number>,
       severity: left.error > 0 ? 'error' : 'information',
       code: LIMIT_CODE,
       message: `${total} more problems not shown (${parts.join(', ')}); the limit is ttsDistill.diagnostics.maxPerFile = ${max}.`,
+      data: { left: { ...left } } satisfies LimitNoticeData,
     });
   }
   return kept;
