@@ -43,7 +43,8 @@ export class DocumentStatus implements vscode.Disposable {
       `**${what}** — ${info.dialect} dialect (${from})\n\n${info.lines.toLocaleString('en-US')} lines · ${info.errors} errors · ${info.warnings.toLocaleString('en-US')} warnings · checked in ${info.elapsedMs.toFixed(0)} ms` +
         (pending
           ? `\n\n$(sync~spin) The polyphones of ${pending.toLocaleString('en-US')} lines are still being read in the background: their warnings follow.`
-          : ''),
+          : '') +
+        limitNote(info),
       true,
     );
     this.item.accessibilityInformation = {
@@ -65,4 +66,11 @@ export class DocumentStatus implements vscode.Disposable {
     this.subscription.dispose();
     this.item.dispose();
   }
+}
+
+/** A file longer than the outline, links and code lenses cover (ttsDistill.editor.maxItemsComputed): say so. */
+function limitNote(info: DocumentInfo): string {
+  const max = vscode.workspace.getConfiguration('ttsDistill', vscode.Uri.parse(info.uri)).get<number>('editor.maxItemsComputed', 5000);
+  if (info.lines <= max) return '';
+  return `\n\nOutline, prompt-audio links and ▷ code lenses: the first ${max.toLocaleString('en-US')} entries (\`ttsDistill.editor.maxItemsComputed\`); Go to Symbol in Workspace finds every output name.`;
 }

@@ -200,4 +200,35 @@ describe('language server over JSON-RPC: navigation (symbols, links, references)
     });
     assert.deepEqual(undecided, []);
   });
+
+  it('a file longer than ttsDistill.editor.maxItemsComputed: symbols, links and code lenses of its first lines; workspace symbols find every line', async () => {
+    const big = Array.from({ length: 120 }, (_, i) => task('他在银行工作', `big_${String(i).padStart(3, '0')}`));
+    const uri = await client.open(path.join(root, 'big.tasks.jsonl'), big.join('\n') + '\n');
+    try {
+      await client.setSettings({ editor: { maxItemsComputed: 50 } });
+      const symbols = await client.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri } });
+      assert.equal(symbols.length, 50);
+      assert.equal(symbols[49]!.name, 'big_049');
+      const links = await client.request<DocumentLink[]>('textDocument/documentLink', { textDocument: { uri } });
+      assert.deepEqual(
+        links.map((l) => l.range.start.line),
+        Array.from({ length: 50 }, (_, i) => i),
+      );
+      const lenses = (await client.codeLenses(uri)) ?? [];
+      assert.ok(lenses.length > 0);
+      assert.equal(Math.max(...lenses.map((l) => l.range.start.line)), 49);
+      // Go to Symbol in Workspace is not capped by it: a name on line 111.
+      const found = await client.request<SymbolInformation[]>('workspace/symbol', { query: 'big_111' });
+      assert.deepEqual(
+        found.map((s) => [s.name, s.location.range.start.line]),
+        [['big_111', 111]],
+      );
+      // The default (5,000) covers the whole file.
+      await client.setSettings({});
+      assert.equal((await client.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri } })).length, 120);
+    } finally {
+      await client.setSettings({});
+      await client.close(uri);
+    }
+  });
 });

@@ -32,6 +32,13 @@ export interface Settings {
     /** Milliseconds to wait after an edit before validating. */
     debounceMs: number;
   };
+  editor: {
+    /**
+     * At most this many outline symbols, prompt-audio links and lines with code lenses per file (as VS Code's
+     * `json.maxItemsComputed`): VS Code asks for all of them at once, and again after each edit.
+     */
+    maxItemsComputed: number;
+  };
   promptAudio: {
     minSeconds: number;
     maxSeconds: number;
@@ -170,6 +177,7 @@ export const defaultSettings: Settings = {
   taskFiles: { globs: [], dialect: 'auto', labelKeys: [] },
   dictionary: { globs: [], path: 'G2P_replace_dict.jsonl' },
   diagnostics: { maxPerFile: 1000, debounceMs: 200 },
+  editor: { maxItemsComputed: 5000 },
   promptAudio: { minSeconds: 3, maxSeconds: 10, maxMegabytes: 50 },
   polyphones: {
     enabled: true,

@@ -23,9 +23,6 @@ import { loadReplaceDict } from '../core/pronunciation/dictionary';
 import { teacherReadings } from '../core/pronunciation/teacherReadings';
 import { AnalyseAudioRequest, AudioFilesChangedNotification, type PreviewAudioArgs, PreviewLineRequest } from '../../../protocol/lsp/audio';
 
-/** Code lenses stop after this many lines: beyond it the lenses' JSON alone slows the editor down. */
-const MAX_LENS_LINES = 20000;
-
 const SOURCE_TITLES: Record<AudioSourceKind, string> = { prompt: '$(play) Prompt', teacher: '$(play) Teacher', student: '$(play) Student' };
 
 /**
@@ -98,7 +95,8 @@ export function register(ctx: ServerContext): void {
     const model = doc.tasks;
     const dialect = model.dialect.dialect;
     const lenses: CodeLens[] = [];
-    const last = Math.min(model.lineCount, MAX_LENS_LINES);
+    // Lenses stop after ttsDistill.editor.maxItemsComputed lines: VS Code asks for all of them after each edit.
+    const last = Math.min(model.lineCount, settings.editor.maxItemsComputed);
     for (let line = 0; line < last; line++) {
       const parsed = model.line(line);
       if (!parsed || parsed.kind !== 'object') continue;

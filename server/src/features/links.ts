@@ -19,7 +19,9 @@ export function register(ctx: ServerContext): void {
     const { dialect } = doc.tasks.dialect;
     const exists = new Map<string, boolean>();
     const links: DocumentLink[] = [];
-    for (let i = 0; i < doc.tasks.lineCount; i++) {
+    // VS Code asks for the whole file's links at once and again after each edit: the first ttsDistill.editor.maxItemsComputed.
+    const max = settings.editor.maxItemsComputed;
+    for (let i = 0; i < doc.tasks.lineCount && links.length < max; i++) {
       const p = doc.tasks.line(i);
       if (!p || p.kind !== 'object') continue;
       const f = p.field('promptAudio');

@@ -18,11 +18,14 @@ const MAX_WORKSPACE_SYMBOLS = 2000;
  * entry. Workspace symbols are the output names of every task file in the workspace.
  */
 export function register(ctx: ServerContext): void {
-  ctx.connection.onDocumentSymbol((params) => {
+  // VS Code asks for the whole outline at once (breadcrumbs, Outline view) and again after each edit:
+  // the first ttsDistill.editor.maxItemsComputed symbols (100,000 were 26 MB of JSON and ~1 s each time).
+  ctx.connection.onDocumentSymbol(async (params) => {
     const doc = ctx.getDocument(params.textDocument.uri);
     if (!doc) return null;
-    if (doc.kind === 'tasks' && doc.tasks) return taskSymbols(doc.tasks);
-    return dictionarySymbols(doc.document.getText());
+    const max = (await ctx.getSettings(doc.uri)).editor.maxItemsComputed;
+    if (doc.kind === 'tasks' && doc.tasks) return taskSymbols(doc.tasks, { max });
+    return dictionarySymbols(doc.document.getText()).slice(0, max);
   });
 
   ctx.connection.onWorkspaceSymbol(async (params, token) => {
@@ -32,10 +35,12 @@ export function register(ctx: ServerContext): void {
     for (const doc of ctx.allDocuments()) {
       if (doc.kind !== 'tasks' || !doc.tasks) continue;
       if (doc.path) open.add(doc.path);
-      for (const s of taskSymbols(doc.tasks)) {
-        if (out.length >= MAX_WORKSPACE_SYMBOLS) return out;
-        if (!query || s.name.toLowerCase().includes(query)) out.push(info(s, doc.uri, containerOf(ctx, doc.path)));
+      // Every line (no cap but the answer's), only the matching ones built.
+      const match = query ? (name: string) => name.toLowerCase().includes(query) : undefined;
+      for (const s of taskSymbols(doc.tasks, { max: MAX_WORKSPACE_SYMBOLS - out.length, match })) {
+        out.push(info(s, doc.uri, containerOf(ctx, doc.path)));
       }
+      if (out.length >= MAX_WORKSPACE_SYMBOLS) return out;
     }
     for (const folder of ctx.workspaceFolders()) {
       for (const file of await workspaceTaskFiles(folder)) {
@@ -64,12 +69,18 @@ function containerOf(ctx: ServerContext, file: string | undefined): string | und
   return folder ? path.relative(folder, file) : path.basename(file);
 }
 
-/** One symbol per task line (lines without an object are left out), named by the output name. */
-export function taskSymbols(model: TaskFileModel): DocumentSymbol[] {
+/**
+ * One symbol per task line (lines without an object are left out), named by the output name: the
+ * first `max`, of those whose name `match` accepts when given.
+ */
+export function taskSymbols(model: TaskFileModel, opts: { max?: number; match?: (name: string) => boolean } = {}): DocumentSymbol[] {
   const out: DocumentSymbol[] = [];
-  for (let i = 0; i < model.lineCount; i++) {
+  const max = opts.max ?? Infinity;
+  for (let i = 0; i < model.lineCount && out.length < max; i++) {
     const p = model.line(i);
     if (!p || p.kind !== 'object') continue;
+    const name = p.get('name') || `line ${i + 1}`;
+    if (opts.match && !opts.match(name)) continue;
     const nameField = p.field('name');
     const text = p.get('text');
     const lineRange = { start: { line: i, character: 0 }, end: { line: i, character: p.text.length } };
@@ -77,7 +88,7 @@ export function taskSymbols(model: TaskFileModel): DocumentSymbol[] {
       ? { start: { line: i, character: nameField.valueStart }, end: { line: i, character: nameField.valueEnd } }
       : lineRange;
     out.push({
-      name: p.get('name') || `line ${i + 1}`,
+      name,
       detail: text === undefined ? undefined : text.length > DETAIL_CHARS ? text.slice(0, DETAIL_CHARS - 1) + '…' : text,
       kind: SymbolKind.Object,
       range: lineRange,

@@ -179,10 +179,14 @@ export function register(ctx: ServerContext): void {
     const prod = await ctx.outputs.get(dirs.outputDir);
     const test = await ctx.outputs.get(dirs.testOutputDir);
     if (!prod && !test) return [];
-    return lensesFor(doc, [
-      [prod, '', dirs.outputDir],
-      [test, ' (test)', dirs.testOutputDir],
-    ]);
+    return lensesFor(
+      doc,
+      [
+        [prod, '', dirs.outputDir],
+        [test, ' (test)', dirs.testOutputDir],
+      ],
+      settings.editor.maxItemsComputed,
+    );
   });
 }
 
@@ -198,10 +202,11 @@ function filePath(uri: string): string {
   return fileURLToPath(uri);
 }
 
-function lensesFor(doc: OpenDocument, folders: Array<[OutputFolderState | undefined, string, string]>): CodeLens[] {
+/** The lenses of the first `maxLines` lines (ttsDistill.editor.maxItemsComputed: VS Code asks for all of them after each edit). */
+function lensesFor(doc: OpenDocument, folders: Array<[OutputFolderState | undefined, string, string]>, maxLines: number): CodeLens[] {
   const lenses: CodeLens[] = [];
   const model = doc.tasks!;
-  for (let i = 0; i < model.lineCount; i++) {
+  for (let i = 0; i < Math.min(model.lineCount, maxLines); i++) {
     const p = model.line(i)!;
     if (p.kind !== 'object') continue;
     const task = p.toTask(i);
