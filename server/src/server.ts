@@ -538,7 +538,7 @@ const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
 /**
  * Codes whose finding data only the server reads back (the polyphone quick fixes find the published
  * finding by its range): a big file publishes up to 1,000 of them per edit, and their data was a
- * quarter of the bytes.
+ * quarter of the bytes. The cap's notice keeps its counts for the status bar (countBySeverity).
  */
 const DATA_ON_SERVER = new Set<string>([POLYPHONE_CODE, AMBIGUOUS_CODE, LIMIT_CODE]);
 

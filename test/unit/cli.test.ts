@@ -41,6 +41,17 @@ describe('tts-distill validate', () => {
     assert.match(r.out, /^warn\.tasks\.jsonl:1:1: warning: No "prompt_text"/m);
   });
 
+  it('the summary counts every problem, those over --max included', async () => {
+    const many = Array.from({ length: 12 }, (_, i) =>
+      JSON.stringify({ prompt_audio: 'p.wav', input_text: '今天晴朗', output_name: `m${i}` }),
+    );
+    writeFileSync(path.join(dir, 'many.tasks.jsonl'), many.join('\n') + '\n');
+    const r = await runCli(['validate', '--max', '5', '--dict', 'none.jsonl', 'many.tasks.jsonl'], dir);
+    assert.equal(r.code, 0);
+    assert.match(r.out, /8 more problems not shown \(8 warning\)/);
+    assert.match(r.err, /1 file\(s\): 0 errors, 12 warnings, 0 information, 0 hints/);
+  });
+
   it('--format json for machines', async () => {
     const r = await runCli(['validate', '--format', 'json', 'bad.tasks.jsonl'], dir);
     const list = JSON.parse(r.out) as Array<{ file: string; code: string; severity: string; range: { start: { line: number } } }>;

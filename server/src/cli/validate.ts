@@ -4,7 +4,7 @@ import { validateFile } from '../core/validate';
 import { defaultSettings } from '../core/settings';
 import { workspaceFiles, workspaceSettings } from './workspaceSettings';
 import { kindByGlobs } from '../core/formats/documentKind';
-import { comparePos, LIMIT_CODE, type Finding, type Severity, severityRank } from '../core/findings';
+import { comparePos, countBySeverity, LIMIT_CODE, type Finding, type Severity, severityRank } from '../core/findings';
 import { parseArgs } from './args';
 import { type CliCommand, UsageError } from './types';
 
@@ -68,9 +68,11 @@ Without files: every task file and dictionary of the folder (by name and by thos
       const ordered = [...res.findings].sort(
         (a, b) => (a.code === LIMIT_CODE ? 1 : 0) - (b.code === LIMIT_CODE ? 1 : 0) || comparePos(a.range.start, b.range.start),
       );
+      // The file's counts, those over the cap (--max) included; the cap's notice is not one of them.
+      const found = countBySeverity(res.findings);
+      for (const s of Object.keys(counts) as Severity[]) counts[s] += found[s];
+      errors += found.error;
       for (const f of ordered) {
-        if (f.severity === 'error') errors++;
-        counts[f.severity]++;
         if (severityRank[f.severity] > severityRank[minSeverity]) continue;
         if (format === 'json') json.push({ file, kind: res.kind, ...f });
         else io.stdout.write(`${file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity}: ${f.message}\n`);
