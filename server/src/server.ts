@@ -228,6 +228,8 @@ export function startServer(connection: Connection): void {
     if (TRACE) trace(`didOpen ${td.uri} (${td.text.length} characters)`);
     const kind = LANGUAGE_KIND[td.languageId] ?? (td.uri.endsWith('.jsonl') ? sniffKind(td.text) : undefined);
     if (!kind) return;
+    // The settings are asked for now: the client answers while the lines are split below.
+    void ctx.getSettings(td.uri);
     // Task files can be 100,000 lines long: kept as lines, so that an edit does not copy the whole text.
     const document =
       kind === 'tasks'
@@ -379,7 +381,9 @@ export function startServer(connection: Connection): void {
     const isCurrent = () => generation.get(uri) === gen && docs.has(uri);
     const d = docs.get(uri);
     if (!d) return;
+    const asking = performance.now();
     const settings = await ctx.getSettings(uri);
+    if (TRACE) trace(`settings of pass ${gen} in ${(performance.now() - asking).toFixed(1)} ms`);
     promptMaxBytes = settings.promptAudio.maxMegabytes * 1048576;
     promptQaOn = settings.qa.promptChecks;
     if (!isCurrent()) return;
