@@ -9,6 +9,13 @@ import type { FrameLocator, Locator, Page } from 'playwright-core';
 // the DOM library (it would hide DOM use in Node code), so the little they touch is declared here.
 declare function requestAnimationFrame(callback: () => void): number;
 type InPageElement = { innerText: string; offsetParent: unknown };
+type InPageNode = { tagName: string; classList: Iterable<string>; textContent: string | null; getAttribute(name: string): string | null };
+declare const document: {
+  elementFromPoint(x: number, y: number): InPageNode | null;
+  querySelector(selector: string): InPageNode | null;
+  querySelectorAll(selector: string): Iterable<InPageNode>;
+  activeElement: InPageNode | null;
+};
 
 /** One end-to-end step: a module `test/e2e/steps/NN-name.ts` whose default export is this. */
 export interface Step {
@@ -116,6 +123,89 @@ export class Harness {
       },
       timeoutMs,
       1000,
+    );
+  }
+
+  /**
+   * Runs a command, answers its quick picks in turn (`picks`, the first one offered as
+   * `runCommandAndPick` waits for it), then waits for `done`. An Enter that lands just after its
+   * Quick Input closed (a webview or a notification took the focus) ends the command silently,
+   * and nothing would ever come: when `done` has not come within `retryMs`, the command is run
+   * again (running it twice does no harm where this is used). A notification matching `failure`
+   * fails the step at once with its text.
+   */
+  async runCommandUntil<T>(
+    title: string,
+    picks: ReadonlyArray<{ what: string; match: (label: string) => boolean }>,
+    what: string,
+    done: () => Promise<T> | T,
+    opts: { timeoutMs?: number; retryMs?: number; failure?: RegExp } = {},
+  ): Promise<NonNullable<T>> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+    const retryMs = opts.retryMs ?? 30_000;
+    const [first, ...rest] = picks;
+    let why = '';
+    for (let attempt = 1; ; attempt++) {
+      if (attempt > 1) this.log(`${why}: running ${title} again (attempt ${attempt})`);
+      if (first) await this.runCommandAndPick(title, first.what, first.match);
+      else await this.runCommand(title);
+      try {
+        for (const p of rest) await this.pickQuickInputRow(p.what, p.match);
+      } catch (e) {
+        if (!(e instanceof StepFailure) || Date.now() > deadline) throw e;
+        why = `a pick never came (${(e as Error).message.split('\n')[0]}; ${await this.quickInputState()})`;
+        await this.closeQuickInput();
+        continue; // the pick never came: the command ended before it
+      }
+      const outcome = await this.until(
+        what,
+        async () => {
+          const value = await done();
+          if (value) return { value };
+          const failed = opts.failure && (await this.toasts()).find((m) => opts.failure!.test(m));
+          return failed ? { failed } : undefined;
+        },
+        Math.max(0, Math.min(deadline - Date.now(), retryMs)),
+        250,
+      ).catch((e: unknown) => {
+        if (e instanceof StepFailure) return undefined; // not within retryMs: run the command again
+        throw e;
+      });
+      if (outcome?.failed) throw new StepFailure(`${title} failed: ${outcome.failed}`);
+      if (outcome) return outcome.value as NonNullable<T>;
+      if (Date.now() > deadline) throw new StepFailure(`timed out waiting for ${what} after ${attempt} run(s) of ${title}`);
+      why = `${what}: not there after ${retryMs} ms`;
+    }
+  }
+
+  /** What the Quick Input shows now and where the focus is: for a log line when a pick never came. */
+  async quickInputState(): Promise<string> {
+    const state = await this.page.evaluate(() => {
+      const widget = document.querySelector('.quick-input-widget');
+      const shown = !!widget && (widget as unknown as InPageElement).offsetParent !== null;
+      const title = (document.querySelector('.quick-input-widget .quick-input-title') as unknown as InPageElement | null)?.innerText ?? '';
+      const rows = [...document.querySelectorAll('.quick-input-list .monaco-list-row')].map((r) => r.getAttribute('aria-label') ?? '');
+      const a = document.activeElement;
+      const focus = a ? `${a.tagName.toLowerCase()}.${[...a.classList].join('.')}` : 'none';
+      return { shown, title, rows, focus };
+    });
+    return state.shown
+      ? `the Quick Input shows "${state.title}": ${JSON.stringify(state.rows.slice(0, 5))}; focus on ${state.focus}`
+      : `no Quick Input; focus on ${state.focus}`;
+  }
+
+  /** The messages of the notification toasts showing now. */
+  async toasts(): Promise<string[]> {
+    return (await this.notificationItems('.notification-toast')).map((i) => i.message);
+  }
+
+  /** The notifications in `scope` (toasts or the center): each one's message and its whole text (source, buttons). */
+  private notificationItems(scope: string): Promise<Array<{ all: string; message: string }>> {
+    return this.page.locator(`${scope} .notification-list-item`).evaluateAll((els) =>
+      els.map((e) => ({
+        all: (e as unknown as InPageElement).innerText,
+        message: ((e.querySelector('.notification-list-item-message') as unknown as InPageElement | null)?.innerText ?? '').trim(),
+      })),
     );
   }
 
@@ -338,18 +428,35 @@ export class Harness {
    * shows `expect` (any text when absent).
    */
   async hover(text: string, expect?: RegExp, occurrence = 0): Promise<string> {
-    const { x, y } = await this.locateText(text, occurrence, true);
+    let at: { x: number; y: number } | undefined;
     const hoverBox = this.page.locator('.monaco-editor .monaco-hover:not(.hidden)').first();
     let lastShown = '';
+    let misses = 0;
     return this.until(`hover over "${text}"${expect ? ` matching ${expect}` : ''}`, async () => {
-      if (!(await hoverBox.isVisible())) {
+      // The first time always (a hover shown before is not this one's), then whenever none is shown.
+      if (!at || !(await hoverBox.isVisible())) {
+        // The text is found again after a miss: the layout may have moved since (a panel, a toast,
+        // inlay hints coming or going), and the mouse would then rest on another character.
+        if (!at || misses > 0) at = await this.locateText(text, occurrence, true);
         // Leaving and coming back triggers the hover again if it was dismissed or not ready.
-        await this.page.mouse.move(x, y + 400);
-        await this.page.mouse.move(x, y, { steps: 3 });
+        await this.page.mouse.move(at.x, at.y + 400);
+        await this.page.mouse.move(at.x, at.y, { steps: 3 });
         await hoverBox.waitFor({ state: 'visible', timeout: 3000 }).catch(() => undefined);
       }
       const shown = (await hoverBox.isVisible()) ? await hoverBox.innerText() : '';
       if (shown) lastShown = shown;
+      else {
+        misses++;
+        const { x, y } = at;
+        const under = await this.page.evaluate(
+          ([px, py]) => {
+            const el = document.elementFromPoint(px!, py!);
+            return el ? `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} "${(el.textContent ?? '').slice(0, 40)}"` : 'nothing';
+          },
+          [x, y],
+        );
+        this.log(`no hover over "${text}" at (${Math.round(x)}, ${Math.round(y)}) after ${misses} tries; under the mouse: ${under}`);
+      }
       return shown && (!expect || expect.test(shown)) ? shown : undefined;
     }).catch((err: unknown) => {
       throw new StepFailure(
@@ -516,15 +623,7 @@ export class Harness {
   /** Waits for a notification containing `text` (toast, or the Notification Center) and returns its message. */
   async notification(text: string | RegExp, timeoutMs = DEFAULT_WAIT_MS): Promise<string> {
     const match = (s: string) => (typeof text === 'string' ? s.includes(text) : text.test(s));
-    const find = async (scope: string) => {
-      const items = await this.page.locator(`${scope} .notification-list-item`).evaluateAll((els) =>
-        els.map((e) => ({
-          all: (e as unknown as InPageElement).innerText,
-          message: (e.querySelector('.notification-list-item-message') as unknown as InPageElement | null)?.innerText ?? '',
-        })),
-      );
-      return items.find((i) => match(i.message) || match(i.all))?.message.trim();
-    };
+    const find = async (scope: string) => (await this.notificationItems(scope)).find((i) => match(i.message) || match(i.all))?.message;
     const center = this.page.locator('.notifications-center.visible');
     const started = Date.now();
     try {

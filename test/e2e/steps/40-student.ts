@@ -78,12 +78,19 @@ export default {
     const model = JSON.parse(h.readFile('student/g2p-student.json')) as { format: string; metrics: { heldOutAccuracy: number } };
     h.expect(model.format === 'tts-distill-g2p-student', 'the model file is written where ttsDistill.student.modelPath says');
 
-    // The training panel may take the focus back while the quick pick opens (which closes it): ask again then.
-    await h.runCommandAndPick('TTS Distill: Open Evaluation Diff', 'the teacher-out run', (label) => label.startsWith('teacher-out'));
-    await h.pickQuickInputRow('readings only', (label) => label.startsWith('Readings only'));
+    // The training panel may take the focus back while a quick pick opens (which closes it, or
+    // swallows its Enter): runCommandUntil asks again then.
     const diffTab = h.page.locator('.tab', { hasText: 'Readings: teacher ↔ student' });
-    // Evaluating 1,200 lines with the teacher's G2P and the student takes a while on a loaded machine.
-    await h.until('the diff editor of teacher and student readings', () => diffTab.count(), 90_000);
+    await h.runCommandUntil(
+      'TTS Distill: Open Evaluation Diff',
+      [
+        { what: 'the teacher-out run', match: (label) => label.startsWith('teacher-out') },
+        { what: 'readings only', match: (label) => label.startsWith('Readings only') },
+      ],
+      'the diff editor of teacher and student readings',
+      () => diffTab.count(),
+      { failure: /Evaluation failed/ },
+    );
     await h.until('the report panel', async () => /Student vs teacher/.test(await h.webview().locator('h1').innerText({ timeout: 1000 })));
     const report = h.webview();
     const summary = await report.locator('table').first().innerText();

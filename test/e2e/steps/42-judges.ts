@@ -72,13 +72,17 @@ export default {
           2,
         ),
       );
-      // The run is offered once the workbench has read the new settings: open the command again until it is.
-      await h.runCommandAndPick('TTS Distill: Open Evaluation Diff', `the ${RUN} run`, (label) => label.startsWith(RUN));
-      await h.pickQuickInputRow('readings only', (label) => label.startsWith('Readings only'));
-      await h.until(
+      // The run is offered once the workbench has read the new settings: runCommandUntil opens the
+      // command again until it is, and again if a pick's Enter was lost.
+      await h.runCommandUntil(
+        'TTS Distill: Open Evaluation Diff',
+        [
+          { what: `the ${RUN} run`, match: (label) => label.startsWith(RUN) },
+          { what: 'readings only', match: (label) => label.startsWith('Readings only') },
+        ],
         'the report panel',
         async () => /Student vs teacher/.test(await h.webview().locator('h1').innerText({ timeout: 1000 })),
-        90_000,
+        { retryMs: 60_000, timeoutMs: 150_000, failure: /Evaluation failed/ },
       );
       const report = h.webview();
       const judges = report.locator('h2', { hasText: 'Judges' });

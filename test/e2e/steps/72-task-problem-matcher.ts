@@ -15,10 +15,13 @@ export default {
     // through the matcher (its Problems row names the source, "tts-distill task"). With fileLocation
     // autoDetect, VS Code resolved paths asynchronously and dropped most problems of a full run: the
     // matcher uses relative paths (the CLI prints them relative to the task's cwd, the folder).
+    // Problems is filtered to that file: by now the workspace holds earlier steps' task files, whose
+    // hundreds of warnings made each look through the whole list take tens of seconds (a CI run
+    // timed out after 90 s, its last look still unfinished).
     const found = await h.until(
       'a problem from the task in Problems',
       async () =>
-        (await h.problems('', true)).find(
+        (await h.problems('broken.g2p.jsonl', true)).find(
           (p) => /tts-distill task/.test(p.label) && p.file?.endsWith('broken.g2p.jsonl') === true && p.severity === 'error',
         ),
       90_000,
