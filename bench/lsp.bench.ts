@@ -7,16 +7,11 @@
 import { readFileSync, writeFileSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { Diagnostic, InlayHint } from 'vscode-languageserver-protocol';
 import { LspTestClient, REPO, SERVER } from '../test/lsp/lspClient';
 import { makeWav } from '../test/unit/helpers';
 import { row } from './report';
-import {
-  WORKER_YOUNG_GENERATION_MB,
-  type ReadingsWorkerReply,
-  type ReadingsWorkerRequest,
-} from '../server/src/core/pronunciation/readingsPool';
+import { ReadingsPool } from '../server/src/core/pronunciation/readingsPool';
 
 const N = Number(process.env.BENCH_LINES ?? 100_000);
 
@@ -311,52 +306,43 @@ const WORKER_ALONE_LINES = 20_000;
 
 /**
  * The reference for "all diagnostics", measured in the same run: the built readings worker alone,
- * as the server starts it (its young generation, the default second opinion, warnings only), with
- * no server and nothing else running, fed the file's first texts in batches of 64, two in flight as
- * the server keeps them. This machine's speed moves by up to 2× from one day to the next; this is
- * how fast it is in this run. Its caches are its own: the server's workers start empty. Not set
- * here: the server's --heap-growing-percent=10 (process-wide, once a worker has answered: see
+ * started by the server's own pool (one worker: its young generation, batches of 64, two in flight;
+ * the default second opinion, warnings only), with no server and nothing else running, fed the file's
+ * first texts. This machine's speed moves by up to 2× from one day to the next; this is how fast it
+ * is in this run. Its caches are its own: the server's workers start empty. Not set here: the
+ * server's --heap-growing-percent=10 (process-wide, once a worker has answered: see
  * features/readings.ts), which costs its workers a few per cent more; hence "at best".
  */
 async function oneWorkerAlone(texts: string[]): Promise<{ usPerLine: number; lines: number }> {
-  const worker = new Worker(path.join(REPO, 'dist', 'readingsWorker.js'), {
-    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+  const pool = new ReadingsPool({
+    workers: 1,
+    workerFile: path.join(REPO, 'dist', 'readingsWorker.js'),
+    log: (m) => process.stderr.write(`bench reference: ${m}\n`),
   });
   try {
-    const key = 'bench';
-    const post = (m: ReadingsWorkerRequest) => worker.postMessage(m);
-    post({ type: 'config', key, dict: { version: 'empty', entries: [] }, able: { version: 'bundled' }, student: {}, raisedOnly: true });
-    let id = 0;
-    const replies = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
-    worker.on('message', (r: ReadingsWorkerReply) => {
-      const p = replies.get(r.id);
-      replies.delete(r.id);
-      if (r.error) p?.reject(new Error(r.error));
-      else p?.resolve();
+    pool.configure({
+      key: 'bench',
+      dict: { version: 'empty', entries: [] },
+      able: { version: 'bundled' },
+      student: {},
+      raisedOnly: true,
+      // A reference of the worker alone: this thread never stands in for it.
+      local: () => {
+        throw new Error('the readings worker failed: no reference measured');
+      },
     });
-    worker.on('error', (err) => replies.forEach((p) => p.reject(err)));
-    const batch = (from: number, to: number, front: boolean) =>
-      new Promise<void>((resolve, reject) => {
-        const some = texts.slice(from, to);
-        const n = id++;
-        replies.set(n, { resolve, reject });
-        post({ type: 'batch', id: n, key, texts: some, recorded: some.map(() => null), front });
-      });
+    if (!pool.usesWorkers) throw new Error('the readings worker did not start: run npm run build');
     // Loaded (the G2P and the student) once the first line is answered; that line is not counted.
-    await batch(0, 1, true);
+    const [first, ...rest] = texts;
+    pool.request([first!], true);
+    await pool.whenReady([first!], 600_000);
     const t0 = performance.now();
-    let next = 1;
-    const lane = async () => {
-      while (next < texts.length) {
-        const from = next;
-        next = Math.min(texts.length, next + 64);
-        await batch(from, next, false);
-      }
-    };
-    await Promise.all([lane(), lane()]);
-    return { usPerLine: ((performance.now() - t0) * 1000) / (texts.length - 1), lines: texts.length };
+    pool.request(rest);
+    await pool.whenReady(rest, 600_000);
+    if (rest.some((t) => !pool.cached(t))) throw new Error('the readings worker did not answer within 10 minutes');
+    return { usPerLine: ((performance.now() - t0) * 1000) / rest.length, lines: texts.length };
   } finally {
-    await worker.terminate();
+    await pool.close();
   }
 }
 

@@ -77,7 +77,7 @@ export interface ReadingsWorkerReply {
  * garbage batch by batch, and a smaller nursery keeps ~45 MB less per worker resident at no cost in
  * speed (bench, 100,000 lines: peak RSS 903 → 816 MB with two workers, all diagnostics as fast).
  */
-export const WORKER_YOUNG_GENERATION_MB = 8;
+const WORKER_YOUNG_GENERATION_MB = 8;
 
 /** The worker script: dist/readingsWorker.js beside the bundled server, readingsWorker.ts beside this file under tsx. */
 export function defaultReadingsWorkerFile(): string | undefined {
