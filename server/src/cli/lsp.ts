@@ -6,9 +6,9 @@ export const lspCommand: CliCommand = {
   usage: 'Usage: tts-distill lsp --stdio\n\nStarts the TTS Distill language server on standard input/output.',
   async run(args) {
     if (!args.includes('--stdio')) throw new UsageError('only --stdio is supported');
-    const { createConnection, ProposedFeatures } = await import('vscode-languageserver/node');
+    const { createStdioConnection } = await import('../stdioConnection');
     const { startServer } = await import('../server');
-    startServer(createConnection(ProposedFeatures.all, process.stdin, process.stdout));
+    startServer(createStdioConnection());
     // Runs until the client sends exit (vscode-languageserver ends the process then).
     return new Promise<number>(() => undefined);
   },

@@ -1,0 +1,61 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Message } from 'vscode-languageserver/node';
+import { cachingJsonEncoder } from '../../server/src/stdioConnection';
+
+// The stdio encoder must write exactly what vscode-jsonrpc's own JSON encoder writes, whatever the
+// message, and encode a diagnostic that comes back in the next publication from its cache.
+
+function publication(diagnostics: object[], version?: number): Message {
+  const params: Record<string, unknown> = { uri: 'file:///tmp/a%20b/big.tasks.jsonl', diagnostics };
+  if (version !== undefined) params.version = version;
+  return { jsonrpc: '2.0', method: 'textDocument/publishDiagnostics', params } as Message;
+}
+
+function diagnostic(i: number): object {
+  return {
+    range: { start: { line: i, character: 3 }, end: { line: i, character: 4 } },
+    severity: 2,
+    code: 'polyphone/likely-misread',
+    source: 'tts-distill',
+    message: `行 → hang2 "quoted" \\ \u2028 ${i}; the default student reads xing2`,
+    ...(i % 3 ? {} : { data: { readings: ['xing2', 'hang2'], unset: undefined } }),
+  };
+}
+
+const opts = { charset: 'utf-8' as const };
+const reference = (msg: Message) => Buffer.from(JSON.stringify(msg, undefined, 0), 'utf-8');
+
+describe('cachingJsonEncoder', () => {
+  it('writes a big publication byte for byte as JSON.stringify does, version or not, diagnostics first or last', async () => {
+    const enc = cachingJsonEncoder();
+    const ds = Array.from({ length: 100 }, (_, i) => diagnostic(i));
+    for (const msg of [publication(ds, 7), publication(ds)]) assert.deepEqual(Buffer.from(await enc.encode(msg, opts)), reference(msg));
+    // params with diagnostics first (as a client or another library might build them).
+    const first = {
+      jsonrpc: '2.0',
+      method: 'textDocument/publishDiagnostics',
+      params: { diagnostics: ds, uri: 'file:///x', version: 2 },
+    } as Message;
+    assert.deepEqual(
+      JSON.parse(Buffer.from(await enc.encode(first, opts)).toString('utf8')),
+      JSON.parse(reference(first).toString('utf8')),
+    );
+  });
+
+  it('reuses the encoding of a diagnostic sent before, and leaves other messages and small publications to JSON.stringify', async () => {
+    const enc = cachingJsonEncoder();
+    const ds = Array.from({ length: 64 }, (_, i) => diagnostic(i));
+    await enc.encode(publication(ds, 1), opts);
+    // The same objects again, one replaced and one moved: the output is still exact.
+    const next = [diagnostic(1000), ...ds.slice(2), ds[1]!];
+    assert.deepEqual(Buffer.from(await enc.encode(publication(next, 2), opts)), reference(publication(next, 2)));
+    for (const msg of [
+      publication(ds.slice(0, 3), 3),
+      publication([], 4),
+      { jsonrpc: '2.0', id: 4, result: { contents: '重 zhong4' } } as Message,
+      { jsonrpc: '2.0', method: 'window/logMessage', params: { type: 3, message: 'x' } } as Message,
+    ])
+      assert.deepEqual(Buffer.from(await enc.encode(msg, opts)), reference(msg));
+  });
+});
