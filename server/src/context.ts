@@ -45,6 +45,8 @@ export type InlayHintProvider = (
   params: InlayHintParams,
   token: CancellationToken,
 ) => Promise<InlayHint[]> | InlayHint[];
+/** Fills in what an inlay hint was sent without (its tooltips); undefined: not one of the provider's hints, or it cannot. */
+export type InlayHintResolver = (hint: InlayHint, token: CancellationToken) => Promise<InlayHint | undefined> | InlayHint | undefined;
 export type CompletionProvider = (
   doc: OpenDocument,
   params: CompletionParams,
@@ -84,6 +86,12 @@ export interface ServerContext {
   onCompletion(p: CompletionProvider): void;
   /** Inlay hints of the requested range (the server also takes that range as the lines in view). */
   onInlayHint(p: InlayHintProvider): void;
+  onInlayHintResolve(r: InlayHintResolver): void;
+  /**
+   * The client resolves inlay hints' label tooltips (textDocument.inlayHint.resolveSupport, as VS
+   * Code does when one is hovered): hints may be sent without them.
+   */
+  readonly resolvesInlayHints: boolean;
   /** The folder the client gave for the server's caches (InitializationOptions.cacheDir), if any. */
   readonly cacheDir: string | undefined;
   /** The client said it supports `workspace/inlayHint/refresh`. */

@@ -21,6 +21,7 @@ import type {
   DictionaryValidator,
   HoverProvider,
   InlayHintProvider,
+  InlayHintResolver,
   OpenDocument,
   ServerContext,
 } from './context';
@@ -72,6 +73,7 @@ export function startServer(connection: Connection): void {
   const codeLenses: CodeLensProvider[] = [];
   const completions: CompletionProvider[] = [];
   const inlayHints: InlayHintProvider[] = [];
+  const inlayHintResolvers: InlayHintResolver[] = [];
   /** Per document, the cancel of its scheduled pass. */
   const timers = new Map<string, () => void>();
   /** Documents validated completely at least once: a small edit of those is re-diagnosed at once, without the debounce. */
@@ -102,6 +104,7 @@ export function startServer(connection: Connection): void {
   let workspaceFolders: string[] = [];
   let hasConfiguration = false;
   let canRefreshInlayHints = false;
+  let resolvesInlayHints = false;
   let cacheDir: string | undefined;
 
   const log = (message: string) => {
@@ -160,6 +163,10 @@ export function startServer(connection: Connection): void {
     onCodeLens: (p) => void codeLenses.push(p),
     onCompletion: (p) => void completions.push(p),
     onInlayHint: (p) => void inlayHints.push(p),
+    onInlayHintResolve: (r) => void inlayHintResolvers.push(r),
+    get resolvesInlayHints() {
+      return resolvesInlayHints;
+    },
     get canRefreshInlayHints() {
       return canRefreshInlayHints;
     },
@@ -177,6 +184,7 @@ export function startServer(connection: Connection): void {
   connection.onInitialize((params: InitializeParams): InitializeResult => {
     hasConfiguration = !!params.capabilities.workspace?.configuration;
     canRefreshInlayHints = !!params.capabilities.workspace?.inlayHint?.refreshSupport;
+    resolvesInlayHints = !!params.capabilities.textDocument?.inlayHint?.resolveSupport?.properties.includes('label.tooltip');
     workspaceFolders = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri)).filter((p): p is string => !!p);
     if (!workspaceFolders.length && params.rootUri) {
       const p = uriToPath(params.rootUri);
@@ -196,7 +204,7 @@ export function startServer(connection: Connection): void {
         workspaceSymbolProvider: true,
         documentLinkProvider: { resolveProvider: false },
         referencesProvider: true,
-        inlayHintProvider: true,
+        inlayHintProvider: { resolveProvider: true },
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: 'tts-distill', version: '0.1.0' },
@@ -519,6 +527,13 @@ export function startServer(connection: Connection): void {
     if (TRACE)
       trace(`inlay hints of lines ${params.range.start.line}–${params.range.end.line} in ${(performance.now() - t0).toFixed(1)} ms`);
     return all.flat();
+  });
+  connection.languages.inlayHint.resolve(async (hint, token) => {
+    for (const r of inlayHintResolvers) {
+      const resolved = await r(hint, token);
+      if (resolved) return resolved;
+    }
+    return hint;
   });
   connection.onCompletion(async (params, token) => {
     const d = docs.get(params.textDocument.uri);

@@ -32,7 +32,7 @@ describe('language server over JSON-RPC: readings as inlay hints', () => {
     root = mkdtempSync(path.join(tmpdir(), 'tts-hints-'));
     writeFileSync(path.join(root, 'p.wav'), makeWav({ seconds: 4 }));
     client = await LspTestClient.start({ rootDir: root, settings: {} });
-    assert.equal(client.initializeResult.capabilities.inlayHintProvider, true);
+    assert.deepEqual(client.initializeResult.capabilities.inlayHintProvider, { resolveProvider: true });
   });
   after(async () => {
     await client.stop();
@@ -116,6 +116,62 @@ describe('language server over JSON-RPC: readings as inlay hints', () => {
     assert.match(tooltipOf(parts(h[1]!)[0]!), /language model/);
     writeFileSync(dictFile, '');
     await client.request('ttsDistill/revalidate', {});
+  });
+
+  it('a client that resolves hints (VS Code) gets them without tooltips, and each tooltip on inlayHint/resolve, as the others get it', async () => {
+    const dictFile = path.join(root, 'G2P_replace_dict.jsonl');
+    writeFileSync(dictFile, '{"银行": "银<|H|><|ANG2|>"}\n');
+    await client.request('ttsDistill/revalidate', {});
+    const line = task('长大以后去银行，重新开始', 'a');
+    const file = path.join(root, 'e.tasks.jsonl');
+    writeFileSync(file, `${line}\n`);
+    const uri = await client.open(file, `${line}\n`);
+    let full: InlayHint[] = [];
+    for (let k = 0; k < 100 && !full.some((x) => labelOf(x) === 'hang2📌'); k++) {
+      full = await hints(uri, 0, 0);
+      if (!full.some((x) => labelOf(x) === 'hang2📌')) await client.waitForDiagnostics(uri, () => true, 200).catch(() => undefined);
+    }
+    assert.deepEqual(full.map(labelOf), ['zhang3', 'da4≈', 'hang2📌', 'chong2']);
+
+    const vsc = await LspTestClient.start({ rootDir: root, settings: {}, inlayHintResolve: true });
+    try {
+      await vsc.open(file, `${line}\n`);
+      const ask = () => vsc.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri }, range: lineRange(0, 0) });
+      let lazy: InlayHint[] = [];
+      for (let k = 0; k < 100 && !lazy.some((x) => labelOf(x) === 'hang2📌'); k++) {
+        lazy = await ask();
+        if (!lazy.some((x) => labelOf(x) === 'hang2📌')) await vsc.waitForDiagnostics(uri, () => true, 200).catch(() => undefined);
+      }
+      // The same hints, where they were, without a tooltip; the pin keeps its link (a click needs no resolve).
+      assert.deepEqual(lazy.map(labelOf), full.map(labelOf));
+      assert.deepEqual(
+        lazy.map((x) => x.position),
+        full.map((x) => x.position),
+      );
+      assert.ok(
+        lazy.every((x) => parts(x).every((p) => p.tooltip === undefined) && x.data !== undefined),
+        JSON.stringify(lazy),
+      );
+      assert.deepEqual(parts(lazy[2]!)[1]!.location, parts(full[2]!)[1]!.location);
+      assert.ok(JSON.stringify(lazy).length * 2 < JSON.stringify(full).length, 'less than half the JSON');
+      // Resolved: what the client that does not resolve got at once.
+      for (let k = 0; k < lazy.length; k++) {
+        const resolved = await vsc.request<InlayHint>('inlayHint/resolve', lazy[k]);
+        assert.deepEqual(resolved.label, full[k]!.label, labelOf(full[k]!));
+      }
+      // The line changed since (重 is gone): the hint comes back as it was, no stale tooltip.
+      const edited = task('长大以后去银行，开始', 'a');
+      await vsc.change(uri, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: line.length } }, text: edited }]);
+      const stale = await vsc.request<InlayHint>('inlayHint/resolve', lazy[3]);
+      assert.deepEqual(stale.label, lazy[3]!.label);
+      // Not one of ours: returned as it is.
+      const foreign = { position: { line: 0, character: 1 }, label: 'x', data: { other: true } };
+      assert.deepEqual(await vsc.request<InlayHint>('inlayHint/resolve', foreign), foreign);
+    } finally {
+      await vsc.stop();
+      writeFileSync(dictFile, '');
+      await client.request('ttsDistill/revalidate', {});
+    }
   });
 });
 

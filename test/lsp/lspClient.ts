@@ -42,6 +42,8 @@ export interface StartOptions {
   command?: string[];
   /** Say that the client supports `workspace/inlayHint/refresh` (as VS Code and neovim do); counted in `inlayHintRefreshes`. */
   inlayHintRefresh?: boolean;
+  /** Say that the client resolves inlay hints' tooltips and locations (`inlayHint/resolve`), as VS Code does. */
+  inlayHintResolve?: boolean;
   /** `initialize`'s initializationOptions (protocol/lsp/base.ts#InitializationOptions), e.g. the folder for the server's caches. */
   initializationOptions?: InitializationOptions;
 }
@@ -114,6 +116,12 @@ export class LspTestClient {
           hover: { contentFormat: ['markdown', 'plaintext'] },
           codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ['quickfix', 'refactor', 'refactor.rewrite'] } } },
           completion: { completionItem: { snippetSupport: false } },
+          // VS Code's own list.
+          ...(opts.inlayHintResolve
+            ? {
+                inlayHint: { resolveSupport: { properties: ['tooltip', 'textEdits', 'label.tooltip', 'label.location', 'label.command'] } },
+              }
+            : {}),
         },
         window: { workDoneProgress: true },
       },

@@ -361,7 +361,8 @@ export function register(
       left.push(text);
       return undefined;
     };
-    const hints = mode === 'none' ? [] : rangeHints(doc, w, settings, start, end, mode, readingsOf);
+    const lazy = ctx.resolvesInlayHints ? numberOf(doc.uri) : undefined;
+    const hints = mode === 'none' ? [] : rangeHints(doc, w, settings, start, end, mode, readingsOf, lazy);
     if (settings.polyphones.enabled && (left.length || before?.start !== start || before.end !== end)) {
       // Lines of the new view still pending go to the workers before the rest (a pass follows their results).
       const waiting: string[] = [];
@@ -381,11 +382,124 @@ export function register(
     return hints;
   });
 
+  // A hint's tooltips, when the client hovers it (hints were sent without them): computed again from
+  // the line as it is now; a line changed since (another text there) gets none.
+  const uris: string[] = [];
+  const numbers = new Map<string, number>();
+  const numberOf = (uri: string): number => {
+    let n = numbers.get(uri);
+    if (n === undefined) numbers.set(uri, (n = uris.push(uri) - 1));
+    return n;
+  };
+  ctx.onInlayHintResolve((hint) => {
+    const data = hint.data as HintData | undefined;
+    if (!Array.isArray(data) || data.length !== 3 || !data.every((x) => Number.isInteger(x) && x >= 0)) return undefined;
+    const [n, line, i] = data;
+    const doc = uris[n] !== undefined ? ctx.getDocument(uris[n]) : undefined;
+    const p = doc?.tasks?.line(line);
+    const text = p?.kind === 'object' ? p.get('text') : undefined;
+    const label = Array.isArray(hint.label) ? hint.label : undefined;
+    if (!doc || !text || !label?.length) return undefined;
+    const w = api.workspaceOf(doc);
+    const lr = cachedReadings(text, w.dictionary.dict) ?? linePredict(text, w.dictionary.dict);
+    const recorded = w.recorded?.lookup(text);
+    const facts = hintFactsAt(text, i, lr, recorded, w, 'all', NO_IGNORE);
+    // Not the hint it was (the line was edited): left as it is.
+    if (!facts || facts.reading !== label[0]!.value) return undefined;
+    const full = hintLabel(facts, w, recorded?.run, true);
+    return { ...hint, label: full };
+  });
+
   return feature;
 }
 
 const MARK_PINNED = '📌';
+const NO_IGNORE: ReadonlySet<string> = new Set();
 const MARK_MODEL = '≈';
+
+/** What a hint carries for inlayHint/resolve when its tooltips are left out: [document number, line, UTF-16 index in the text]. */
+type HintData = [doc: number, line: number, index: number];
+
+/** What the teacher does with the character at `i` of a line's text, for its hint; undefined: no hint there. */
+interface HintFacts {
+  char: string;
+  reading: string;
+  predicted: string | null;
+  rec: string | undefined;
+  source: ReadingSource;
+  rule: { key: string; line?: number } | undefined;
+  cands: string[];
+}
+
+function hintFactsAt(
+  text: string,
+  i: number,
+  lr: LineReadings,
+  recorded: { readings: ReadonlyArray<string | null> } | undefined,
+  w: PronunciationWorkspace,
+  mode: 'polyphones' | 'all',
+  ignore: ReadonlySet<string>,
+): HintFacts | undefined {
+  const cp = text.codePointAt(i)!;
+  if (!isHan(cp)) return undefined;
+  const char = text.slice(i, i + (cp > 0xffff ? 2 : 1));
+  const cands = candidateReadings(char);
+  if (mode === 'polyphones' && (cands.length < 2 || ignore.has(char))) return undefined;
+  const predicted = lr.readings[i] ?? defaultReading(char);
+  const rec = recorded?.readings[i] ?? undefined;
+  const reading = rec ?? predicted;
+  if (!reading) return undefined;
+  return { char, reading, predicted, rec, source: sourceAt(lr, char, i, w.able), rule: lr.pinned?.get(i), cands };
+}
+
+/** The reading's tooltip: the character, who decides it (the rule, the run, the language model) and its candidates. */
+function readingTooltip(f: HintFacts, run: string | undefined, dictName: string): string {
+  const md: string[] = [`**${f.char}** \`${f.reading}\``];
+  if (f.rec)
+    md.push(`recorded by the teacher in ${run}${f.predicted && f.predicted !== f.rec ? ` (the prediction now: \`${f.predicted}\`)` : ''}`);
+  if (f.source === 'dictionary' && f.rule)
+    md.push(
+      `${MARK_PINNED} pinned by the dictionary rule "${f.rule.key}" (${dictName}${f.rule.line !== undefined ? `:${f.rule.line + 1}` : ''})`,
+    );
+  else if (f.source === 'model')
+    md.push(
+      `${MARK_MODEL} GLM-TTS leaves ${f.char} to its language model: \`${f.predicted}\` is only the G2P's hint; a dictionary rule is the only way to decide it`,
+    );
+  else md.push("read by the teacher's G2P");
+  if (f.cands.length > 1) md.push(`candidates: ${f.cands.map((c) => (c === f.reading ? `**\`${c}\`**` : `\`${c}\``)).join(' · ')}`);
+  return md.join('  \n');
+}
+
+/** The mark after a pinned or model-read reading's label, with its tooltip (and the rule's place: a click opens it). */
+function markTooltip(f: HintFacts): string | undefined {
+  if (f.source === 'dictionary' && f.rule) return `pinned by the dictionary rule "${f.rule.key}": click to open it`;
+  if (f.source === 'model') return `GLM-TTS leaves ${f.char} to its language model: the reading is only a hint`;
+  return undefined;
+}
+
+/**
+ * The label of a hint: its reading, then a mark for a pinned or model-read one. `withTooltips`
+ * false (a client that resolves hints): the tooltips are left out, for inlayHint/resolve — a
+ * screen of 600 hints is then 84 KB of JSON instead of 212 KB.
+ */
+function hintLabel(f: HintFacts, w: PronunciationWorkspace, run: string | undefined, withTooltips: boolean): InlayHintLabelPart[] {
+  const dictName = path.basename(w.dictionary.file);
+  const parts: InlayHintLabelPart[] = [
+    withTooltips
+      ? { value: f.reading, tooltip: { kind: MarkupKind.Markdown, value: readingTooltip(f, run, dictName) } }
+      : { value: f.reading },
+  ];
+  const tip = markTooltip(f);
+  if (tip === undefined) return parts;
+  const part: InlayHintLabelPart = { value: f.source === 'model' ? MARK_MODEL : MARK_PINNED };
+  if (withTooltips) part.tooltip = tip;
+  if (f.source === 'dictionary' && f.rule) {
+    const loc = w.ruleLocation(f.rule.key, f.rule.line);
+    if (loc) part.location = { uri: pathToFileURL(loc.file ?? w.dictionary.file).href, range: loc.range };
+  }
+  parts.push(part);
+  return parts;
+}
 
 /** Inlay hints of lines [start, end): after each polyphone (or each Han character) its reading. */
 function rangeHints(
@@ -396,10 +510,11 @@ function rangeHints(
   end: number,
   mode: 'polyphones' | 'all',
   readingsOf: (text: string) => LineReadings | undefined,
+  /** Tooltips left out, resolved later: the hints carry this document's number for inlayHint/resolve. */
+  lazy: number | undefined,
 ): InlayHint[] {
   const out: InlayHint[] = [];
   const ignore = new Set(settings.polyphones.ignore);
-  const dictName = path.basename(w.dictionary.file);
   for (let line = start; line < end; line++) {
     const p = doc.tasks!.line(line);
     if (!p || p.kind !== 'object') continue;
@@ -413,50 +528,17 @@ function rangeHints(
     if (!f) continue;
     const recorded = w.recorded?.lookup(text);
     for (let i = 0; i < text.length; i++) {
-      const cp = text.codePointAt(i)!;
-      const n = cp > 0xffff ? 2 : 1;
-      if (!isHan(cp)) continue;
-      const char = text.slice(i, i + n);
-      const cands = candidateReadings(char);
-      if (mode === 'polyphones' && (cands.length < 2 || ignore.has(char))) {
-        i += n - 1;
-        continue;
+      const facts = hintFactsAt(text, i, lr, recorded, w, mode, ignore);
+      if (facts) {
+        const hint: InlayHint = {
+          position: { line, character: f.offsetOf(i + facts.char.length) },
+          label: hintLabel(facts, w, recorded?.run, lazy === undefined),
+          paddingRight: true,
+        };
+        if (lazy !== undefined) hint.data = [lazy, line, i] satisfies HintData;
+        out.push(hint);
       }
-      const predicted = lr.readings[i] ?? defaultReading(char);
-      const rec = recorded?.readings[i] ?? undefined;
-      const reading = rec ?? predicted;
-      if (!reading) {
-        i += n - 1;
-        continue;
-      }
-      const source: ReadingSource = sourceAt(lr, char, i, w.able);
-      const rule = lr.pinned?.get(i);
-      const md: string[] = [`**${char}** \`${reading}\``];
-      if (rec)
-        md.push(
-          `recorded by the teacher in ${recorded!.run}${predicted && predicted !== rec ? ` (the prediction now: \`${predicted}\`)` : ''}`,
-        );
-      if (source === 'dictionary' && rule)
-        md.push(
-          `${MARK_PINNED} pinned by the dictionary rule "${rule.key}" (${dictName}${rule.line !== undefined ? `:${rule.line + 1}` : ''})`,
-        );
-      else if (source === 'model')
-        md.push(
-          `${MARK_MODEL} GLM-TTS leaves ${char} to its language model: \`${predicted}\` is only the G2P's hint; a dictionary rule is the only way to decide it`,
-        );
-      else md.push("read by the teacher's G2P");
-      if (cands.length > 1) md.push(`candidates: ${cands.map((c) => (c === reading ? `**\`${c}\`**` : `\`${c}\``)).join(' · ')}`);
-      const parts: InlayHintLabelPart[] = [{ value: reading, tooltip: { kind: MarkupKind.Markdown, value: md.join('  \n') } }];
-      if (source === 'dictionary' && rule) {
-        const loc = w.ruleLocation(rule.key, rule.line);
-        const part: InlayHintLabelPart = { value: MARK_PINNED, tooltip: `pinned by the dictionary rule "${rule.key}": click to open it` };
-        if (loc) part.location = { uri: pathToFileURL(loc.file ?? w.dictionary.file).href, range: loc.range };
-        parts.push(part);
-      } else if (source === 'model') {
-        parts.push({ value: MARK_MODEL, tooltip: `GLM-TTS leaves ${char} to its language model: the reading is only a hint` });
-      }
-      out.push({ position: { line, character: f.offsetOf(i + n) }, label: parts, paddingLeft: false, paddingRight: true });
-      i += n - 1;
+      if (text.charCodeAt(i) >= 0xd800 && text.charCodeAt(i) <= 0xdbff) i++;
     }
   }
   return out;

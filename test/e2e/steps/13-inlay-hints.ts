@@ -35,6 +35,22 @@ export default {
     h.expect(shown >= 10, `several reading hints in view: ${shown}`);
     await h.screenshot('inlay-hints');
 
+    // A hint's tooltip (who decides the reading, the candidates): VS Code gets hints without it and
+    // asks the server for it (inlayHint/resolve) when the mouse rests on one.
+    const hoverBox = h.page.locator('.monaco-editor .monaco-hover:not(.hidden)').first();
+    const tooltip = await h.until('the tooltip of the hang2 hint on hovering it', async () => {
+      await h.page.mouse.move(5, 5);
+      await hint(/^\s*hang2\s*$/)
+        .first()
+        .hover();
+      await hoverBox.waitFor({ state: 'visible', timeout: 3000 }).catch(() => undefined);
+      const shown = (await hoverBox.isVisible()) ? await hoverBox.innerText() : '';
+      return /candidates/.test(shown) ? shown : undefined;
+    });
+    h.log(`the hang2 hint's tooltip: ${tooltip.replace(/\s+/g, ' ').slice(0, 200)}`);
+    h.expect(/行/.test(tooltip) && /hang2/.test(tooltip) && /xing2/.test(tooltip), `the tooltip names 行 and its readings: ${tooltip}`);
+    await h.page.mouse.move(5, 5);
+
     // Problems: no entry per polyphone any more (the issue counted 812 information entries), only real problems.
     // The warnings come with the student's verdicts (the readings workers load it first): wait for them.
     let rows: Awaited<ReturnType<typeof h.problems>> = [];
