@@ -1,5 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import type { Message } from 'vscode-languageserver/node';
 import { cachingJsonEncoder } from '../../server/src/stdioConnection';
 
@@ -57,5 +61,27 @@ describe('cachingJsonEncoder', () => {
       { jsonrpc: '2.0', method: 'window/logMessage', params: { type: 3, message: 'x' } } as Message,
     ])
       assert.deepEqual(Buffer.from(await enc.encode(msg, opts)), reference(msg));
+  });
+});
+
+describe('startWorker', () => {
+  it("sends what a worker thread prints to the process's standard error, never to its standard output (the protocol's)", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tts-worker-'));
+    const file = path.join(dir, 'w.js');
+    writeFileSync(file, "console.log('printed by the worker'); process.stdout.write('written by the worker\\n');\n");
+    const helper = path.resolve(__dirname, '..', '..', 'server', 'src', 'core', 'util', 'worker.ts');
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `require(${JSON.stringify(helper)}).startWorker(${JSON.stringify(file)}).on('exit', () => process.exit(0));`,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /printed by the worker\nwritten by the worker\n/);
   });
 });

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import { uriToPath } from '../core/util/paths';
+import { startWorker } from '../core/util/worker';
 import { type CodeLens, CodeLensRefreshRequest } from 'vscode-languageserver/node';
 import type { ServerContext } from '../context';
 import { analyseFile, AudioAnalysisCache } from '../core/audio/analysis';
@@ -191,7 +192,7 @@ class AnalysisWorker {
   private start(): Worker | undefined {
     if (this.worker) return this.worker;
     if (!existsSync(this.file)) return undefined;
-    const w = new Worker(this.file);
+    const w = startWorker(this.file);
     w.unref();
     w.on('message', (m: AnalysisDone) => {
       this.pending.get(m.id)?.resolve(m.result);

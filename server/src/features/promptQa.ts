@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../core/util/worker';
 import { measureWavFile } from '../core/qa/measureFile';
 import type { MeasureDone, MeasureJob } from '../core/qa/measureWorker';
 import type { SignalMeasures } from '../core/qa/signal';
@@ -70,7 +71,7 @@ export class PromptQaMeasurer {
     if (this.worker) return this.worker;
     // Without the bundle (tests run from source), measured in this thread.
     if (!existsSync(this.file)) return undefined;
-    const w = new Worker(this.file);
+    const w = startWorker(this.file);
     w.unref();
     w.on('message', (m: MeasureDone) => {
       this.pending.get(m.id)?.resolve(m);

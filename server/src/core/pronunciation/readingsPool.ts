@@ -15,7 +15,8 @@ import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../util/worker';
 import type { DictEntry } from './dictionary';
 import type { PolyphoneVerdict } from './polyphones';
 import type { LineReadings } from './teacherReadings';
@@ -579,10 +580,11 @@ export class ReadingsPool {
       this.started++;
       let worker: Worker;
       try {
-        // Under tsx (tests, bench) the worker's TypeScript entry needs tsx's require hook in the thread.
-        worker = this.file.endsWith('.ts')
-          ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(this.file)});`, { eval: true })
-          : new Worker(this.file, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+        // Under tsx (tests, bench) with V8's default young generation, as before.
+        worker = startWorker(
+          this.file,
+          this.file.endsWith('.ts') ? {} : { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } },
+        );
       } catch (err) {
         this.opts.log?.(`readings worker could not start: ${err instanceof Error ? err.message : String(err)}`);
         this.started = this.size;

@@ -2,7 +2,7 @@
 // use this, and only types come from the trainer, so their bundles carry neither it nor its lexicon.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { startWorker } from '../util/worker';
 import type { TrainJobRequest, TrainJobResult } from './trainJob';
 import type { TrainProgress } from './trainer';
 
@@ -36,10 +36,7 @@ export function trainInWorker(
   const flag = new Int32Array(cancelFlag);
   const data: TrainWorkerData = { request, cancelFlag };
   const file = opts.workerFile ?? defaultWorkerFile();
-  // Under tsx (tests, bench) the worker's TypeScript entry needs tsx's require hook in the thread.
-  const worker = file.endsWith('.ts')
-    ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, { eval: true, workerData: data })
-    : new Worker(file, { workerData: data });
+  const worker = startWorker(file, { workerData: data });
   return new Promise((resolve, reject) => {
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;

@@ -8,7 +8,8 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../util/worker';
 import { encodeWav, resample } from '../audio/wav';
 import { embeddedG2P } from './embeddedG2P';
 import { loadReplaceDict, type ReplaceDict } from '../pronunciation/dictionary';
@@ -269,9 +270,7 @@ class SynthPool {
     let s = this.workers[best];
     if (!s) {
       // Running from the TypeScript sources (tests): the worker registers tsx itself, as loader hooks do not reach workers.
-      const worker = this.file.endsWith('.ts')
-        ? new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(this.file)});`, { eval: true })
-        : new Worker(this.file);
+      const worker = startWorker(this.file);
       worker.unref();
       s = { worker, pending: new Set() };
       const slot = s;
