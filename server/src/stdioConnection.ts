@@ -1,6 +1,6 @@
-// The server's connection over standard input/output (neovim, Helix, Emacs, `tts-distill lsp --stdio`,
-// the bench), with an encoder that spends little on what a big file sends again and again: its
-// diagnostics. VS Code's own channel (node IPC) is left to vscode-languageserver.
+// The server's connection over standard input/output (VS Code, neovim, Helix, Emacs, `tts-distill lsp
+// --stdio`, the bench), with an encoder that spends little on what a big file sends again and again:
+// its diagnostics. Other transports (--node-ipc, --socket, --pipe) stay vscode-languageserver's own.
 import { randomUUID } from 'node:crypto';
 import {
   type Connection,
