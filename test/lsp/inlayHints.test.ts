@@ -164,6 +164,10 @@ describe('language server over JSON-RPC: readings as inlay hints', () => {
       await vsc.change(uri, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: line.length } }, text: edited }]);
       const stale = await vsc.request<InlayHint>('inlayHint/resolve', lazy[3]);
       assert.deepEqual(stale.label, lazy[3]!.label);
+      // Past the end of the line now: returned as it is.
+      const [n] = lazy[0]!.data as number[];
+      const beyond = { ...lazy[0]!, data: [n, 0, 9999] };
+      assert.deepEqual(await vsc.request<InlayHint>('inlayHint/resolve', beyond), beyond);
       // Not one of ours: returned as it is.
       const foreign = { position: { line: 0, character: 1 }, label: 'x', data: { other: true } };
       assert.deepEqual(await vsc.request<InlayHint>('inlayHint/resolve', foreign), foreign);

@@ -414,8 +414,8 @@ export function register(
 }
 
 const MARK_PINNED = '📌';
-const NO_IGNORE: ReadonlySet<string> = new Set();
 const MARK_MODEL = '≈';
+const NO_IGNORE: ReadonlySet<string> = new Set();
 
 /** What a hint carries for inlayHint/resolve when its tooltips are left out: [document number, line, UTF-16 index in the text]. */
 type HintData = [doc: number, line: number, index: number];
@@ -440,8 +440,8 @@ function hintFactsAt(
   mode: 'polyphones' | 'all',
   ignore: ReadonlySet<string>,
 ): HintFacts | undefined {
-  const cp = text.codePointAt(i)!;
-  if (!isHan(cp)) return undefined;
+  const cp = text.codePointAt(i);
+  if (cp === undefined || !isHan(cp)) return undefined;
   const char = text.slice(i, i + (cp > 0xffff ? 2 : 1));
   const cands = candidateReadings(char);
   if (mode === 'polyphones' && (cands.length < 2 || ignore.has(char))) return undefined;
