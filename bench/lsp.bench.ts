@@ -352,17 +352,20 @@ async function oneWorkerAlone(texts: string[]): Promise<{ usPerLine: number; lin
  * The built server on the workspace `dir`, with the storage folder VS Code would give it; as VS Code,
  * the client says it can refresh inlay hints (the server may answer with the hints it has and ask
  * for them again later). BENCH_CPU_PROF=dir: the server writes a CPU profile there when it exits.
- * TTS_DISTILL_TRACE=1: its one line per pass, as it goes, on stderr.
+ * TTS_DISTILL_TRACE=1: its one line per pass, as it goes, on stderr. BENCH_SERVER_FLAGS: Node/V8 flags for the server (experiments).
  */
 async function startServer(dir: string, storage: string): Promise<LspTestClient> {
   const prof = process.env.BENCH_CPU_PROF;
+  const flags = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
   const client = await LspTestClient.start({
     rootDir: dir,
     settings: {},
     initializationOptions: { cacheDir: storage },
     inlayHintRefresh: true,
     inlayHintResolve: true,
-    ...(prof ? { command: [process.execPath, '--cpu-prof', `--cpu-prof-dir=${prof}`, SERVER, '--stdio'] } : {}),
+    ...(prof || flags.length
+      ? { command: [process.execPath, ...flags, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), SERVER, '--stdio'] }
+      : {}),
   });
   if (process.env.TTS_DISTILL_TRACE) client.child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
   return client;
