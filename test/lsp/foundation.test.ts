@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { LspTestClient } from './lspClient';
+import { spawn } from 'node:child_process';
+import { LspTestClient, SERVER } from './lspClient';
 import { makeWav } from '../unit/helpers';
 
 const webui = (o: Record<string, unknown>) => JSON.stringify(o);
@@ -106,5 +107,28 @@ describe('language server over JSON-RPC: task files and dictionaries', () => {
     const d3 = await client.waitForDiagnostics(u3, (d) => d.some((x) => x.code === 'task/json-syntax'));
     assert.equal(d3.find((x) => x.code === 'task/json-syntax')!.range.start.line, 1);
     assert.equal(client.child.exitCode, null);
+  });
+});
+
+describe('language server over stdio: its end', () => {
+  /** The built server on stdio, sent these bytes, then its standard input closed: its exit status. */
+  const exitStatus = (input: string) =>
+    new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'ignore'] });
+      child.on('exit', (code) => resolve(code));
+      child.stdout.once('data', () => child.stdin.end());
+      child.stdin.write(input);
+      if (!input) child.stdin.end();
+    });
+  const message = (m: object) => {
+    const body = JSON.stringify({ jsonrpc: '2.0', ...m });
+    return `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  };
+
+  it('exits when its standard input ends: status 0 after a shutdown request, 1 without one (as vscode-languageserver does)', async () => {
+    assert.equal(await exitStatus(''), 1);
+    // The shutdown's reply comes before the input is closed.
+    assert.equal(await exitStatus(message({ id: 1, method: 'shutdown' })), 0);
+    assert.equal(await exitStatus(message({ id: 1, method: 'textDocument/hover', params: {} })), 1);
   });
 });

@@ -4,8 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { Message } from 'vscode-languageserver/node';
-import { cachingJsonEncoder } from '../../server/src/stdioConnection';
+import { PassThrough } from 'node:stream';
+import { type Message, StreamMessageReader } from 'vscode-languageserver/node';
+import { cachingJsonEncoder, StreamingMessageReader } from '../../server/src/stdioConnection';
 
 // The stdio encoder must write exactly what vscode-jsonrpc's own JSON encoder writes, whatever the
 // message, and encode a diagnostic that comes back in the next publication from its cache.
@@ -61,6 +62,75 @@ describe('cachingJsonEncoder', () => {
       { jsonrpc: '2.0', method: 'window/logMessage', params: { type: 3, message: 'x' } } as Message,
     ])
       assert.deepEqual(Buffer.from(await enc.encode(msg, opts)), reference(msg));
+  });
+});
+
+/** What a reader makes of these chunks: its messages and errors, in order. */
+async function readAll(make: (s: PassThrough) => StreamMessageReader | StreamingMessageReader, chunks: Buffer[]): Promise<string[]> {
+  const stream = new PassThrough();
+  const reader = make(stream);
+  const out: string[] = [];
+  reader.onError((e) => out.push(`error: ${e.message}`));
+  reader.listen((m) => out.push(JSON.stringify(m)));
+  for (const c of chunks) stream.write(c);
+  // vscode-jsonrpc delivers after a few promise turns; both have delivered once the stream is drained.
+  await new Promise((r) => setImmediate(r));
+  for (let k = 0; k < 10; k++) await Promise.resolve();
+  return out;
+}
+
+function frame(msg: unknown, header = 'Content-Length'): Buffer {
+  const body = Buffer.from(JSON.stringify(msg), 'utf8');
+  return Buffer.concat([Buffer.from(`${header}: ${body.length}\r\n\r\n`, 'ascii'), body]);
+}
+
+/** The bytes cut at these sizes, over and over. */
+function cut(bytes: Buffer, sizes: number[]): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0, k = 0; at < bytes.length; k++) {
+    const n = sizes[k % sizes.length]!;
+    out.push(bytes.subarray(at, at + n));
+    at += n;
+  }
+  return out;
+}
+
+describe('StreamingMessageReader', () => {
+  const text = '重要的银行行长，重新出发。'.repeat(400);
+  const bytes = Buffer.concat([
+    frame({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { processId: null } }),
+    frame({ jsonrpc: '2.0', method: 'textDocument/didOpen', params: { textDocument: { uri: 'file:///a', text } } }),
+    Buffer.from('content-type: application/vscode-jsonrpc; charset=utf-8\r\n'),
+    frame({ jsonrpc: '2.0', id: 2, method: 'x', params: ['é', '𠀀', ''] }, 'content-length'),
+    frame({ jsonrpc: '2.0', id: 3, result: null }),
+  ]);
+
+  it("reads what vscode-jsonrpc's reader reads, however the bytes are cut: inside a header, a body, a UTF-8 sequence", async () => {
+    const reference = await readAll((s) => new StreamMessageReader(s), [bytes]);
+    assert.equal(reference.length, 4);
+    assert.ok(reference[1]!.includes(text));
+    for (const sizes of [[bytes.length], [1], [2, 3], [7], [64], [1000, 1], [65536], [17, 4096, 5]]) {
+      const chunks = cut(bytes, sizes);
+      assert.deepEqual(await readAll((s) => new StreamingMessageReader(s), chunks), reference, `chunks of ${sizes.join(', ')} bytes`);
+    }
+  });
+
+  it('reports a header without a Content-Length, or with a bad one, and goes on with the next message', async () => {
+    const bad = Buffer.concat([
+      Buffer.from('Content-Type: application/json\r\n\r\n'),
+      Buffer.from('Content-Length: many\r\n\r\n'),
+      frame({ jsonrpc: '2.0', id: 9, result: 'ok' }),
+    ]);
+    for (const sizes of [[bad.length], [3]])
+      assert.deepEqual(await readAll((s) => new StreamingMessageReader(s), cut(bad, sizes)), [
+        'error: Header must provide a Content-Length property.\n{"content-type":"application/json"}',
+        'error: Content-Length value must be a number. Got many',
+        '{"jsonrpc":"2.0","id":9,"result":"ok"}',
+      ]);
+    const notJson = Buffer.concat([Buffer.from('Content-Length: 3\r\n\r\n{x}'), frame({ jsonrpc: '2.0', id: 10, result: 1 })]);
+    const out = await readAll((s) => new StreamingMessageReader(s), [notJson]);
+    assert.match(out[0]!, /^error: .*JSON/);
+    assert.equal(out[1], '{"jsonrpc":"2.0","id":10,"result":1}');
   });
 });
 
