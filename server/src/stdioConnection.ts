@@ -138,25 +138,22 @@ export class StreamingMessageReader extends AbstractMessageReader implements Mes
         continue;
       }
       // A header: in this chunk, or begun in an earlier one (then joined: headers are short).
-      let buf = chunk;
-      let from = at;
       if (this.pending) {
-        buf = Buffer.concat([this.pending, chunk.subarray(at)]);
-        from = 0;
+        chunk = Buffer.concat([this.pending, chunk.subarray(at)]);
+        at = 0;
         this.pending = undefined;
-        chunk = buf;
       }
-      const end = buf.indexOf(HEADER_END, from);
+      const end = chunk.indexOf(HEADER_END, at);
       if (end < 0) {
-        this.pending = Buffer.from(buf.subarray(from));
+        this.pending = Buffer.from(chunk.subarray(at));
         return;
       }
-      const length = this.contentLength(buf.toString('ascii', from, end));
+      const length = this.contentLength(chunk.toString('ascii', at, end));
       at = end + HEADER_END.length;
       if (length === undefined) continue;
-      if (buf.length - at >= length) {
+      if (chunk.length - at >= length) {
         // The whole body is in this chunk: read where it is.
-        this.deliver(buf.subarray(at, at + length));
+        this.deliver(chunk.subarray(at, at + length));
         at += length;
       } else {
         this.body = Buffer.allocUnsafe(length);
