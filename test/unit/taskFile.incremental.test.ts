@@ -8,7 +8,7 @@ import {
   type TaskLineAnalyzer,
   type TaskValidationOptions,
 } from '../../server/src/core/formats/taskFile';
-import type { LineFinding } from '../../server/src/core/findings';
+import type { Finding, LineFinding } from '../../server/src/core/findings';
 import { seededRandom } from '../../server/src/core/student/prng';
 
 // A validation after in-place edits looks at the edited lines only and patches what the last one
@@ -292,6 +292,37 @@ describe('task file validation after in-place edits', () => {
       // And the next pass (incremental, nothing arrived since) keeps it.
       assert.deepEqual(await model.validate({ ...options(pendingUntilReady, true, max), promptAudioStatus: allReadable }), got);
     }
+  });
+
+  it('partial.firstLines: the first lines handed over as soon as they are checked, however soon that is', async () => {
+    const n = 3000;
+    const lines = Array.from({ length: n }, (_, i) => line(i % 500 === 7 ? '错字' : '今天很好', `u${i}`));
+    const published: Array<{ errors: number[]; linesDone: number }> = [];
+    const partial = (firstLines?: number) => ({
+      afterMs: 1e9,
+      ...(firstLines !== undefined ? { firstLines } : {}),
+      publish: (found: Finding[], linesDone: number) =>
+        published.push({ errors: found.filter((f) => f.code === 'test/err').map((f) => f.range.start.line), linesDone }),
+    });
+    const run = (firstLines?: number) =>
+      new TaskFileModel(lines.join('\n') + '\n').validate({
+        ...options(analyzer(true), false, 5000),
+        chunkLines: 1000,
+        partial: partial(firstLines),
+      });
+    const all = await run(120);
+    assert.deepEqual(
+      published,
+      [{ errors: [7], linesDone: 120 }],
+      'one hand-over: the errors of lines 1–120, the pass not waiting for afterMs',
+    );
+    assert.deepEqual(
+      all.filter((f) => f.code === 'test/err').map((f) => f.range.start.line),
+      [7, 507, 1007, 1507, 2007, 2507],
+    );
+    published.length = 0;
+    assert.deepEqual(await run(), all, 'the same findings in the end');
+    assert.deepEqual(published, [], 'without it, nothing before afterMs');
   });
 
   it('prompt audio whose status changes (read, measured, deleted): the lines using it follow, same result', async () => {

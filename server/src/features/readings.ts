@@ -72,8 +72,8 @@ export interface ReadingsFeature {
   dispose(): void;
 }
 
-/** Lines taken as "in view" before the client has asked for inlay hints of a range. */
-const DEFAULT_VIEW_LINES = 100;
+/** Lines taken as "in view" before the client has asked for inlay hints of a range (a first pass publishes them first). */
+export const DEFAULT_VIEW_LINES = 100;
 /** How long a pass waits for the verdicts of the lines just edited, and of those in view (workers busy with a batch). */
 const EDIT_WAIT_MS = 2000;
 const VIEW_WAIT_MS = 250;

@@ -610,6 +610,12 @@ export interface TaskValidationOptions {
    */
   partial?: {
     afterMs: number;
+    /**
+     * Or as soon as this many lines are checked (the lines in view), however long that took: set
+     * for a file whose first pass is known to run long (a big file), so that the screen the user
+     * looks at does not wait `afterMs` for the lines after it.
+     */
+    firstLines?: number;
     publish(findings: Finding[], linesDone: number): void;
     /**
      * Asked between chunks once the first hand-over is done: true when results the user is
@@ -922,6 +928,7 @@ export class TaskFileModel {
     const audioOf = (written: string) => this.audioFindingsOf(written, dialect, opts, audioFinding);
     let work = 0;
     let sliceStart = started;
+    const firstLines = partial?.firstLines ?? Infinity;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       e.line = i;
@@ -936,9 +943,9 @@ export class TaskFileModel {
       p.release();
       // A chunk of lines analysed, or (lines already up to date cost little each, but a big file has
       // many) a slice of time spent: a request waiting behind this pass is answered first.
-      if (chunk > 0 && (work >= chunk || ((i & 1023) === 1023 && performance.now() - sliceStart >= SLICE_MS))) {
+      if (chunk > 0 && (work >= chunk || i + 1 === firstLines || ((i & 1023) === 1023 && performance.now() - sliceStart >= SLICE_MS))) {
         work = 0;
-        if (partial && !handedOver && performance.now() - started >= partial.afterMs) {
+        if (partial && !handedOver && (i + 1 >= firstLines || performance.now() - started >= partial.afterMs)) {
           partial.publish(out.result(), i + 1);
           handedOver = true;
         } else if (partial && handedOver && partial.again?.()) {
