@@ -38,6 +38,7 @@ import { PromptQaMeasurer } from './features/promptQa';
 import { DocumentInfoNotification, type InitializationOptions, LogNotification, RevalidateRequest } from '../../protocol/lsp/base';
 import * as pronunciation from './features/pronunciation';
 import * as readings from './features/readings';
+import type { StdioConnection } from './stdioConnection';
 import * as teacher from './features/teacher';
 import * as student from './features/student';
 import * as audio from './features/audio';
@@ -551,6 +552,15 @@ export function startServer(connection: Connection): void {
   });
 
   const readingsFeature = readings.register(ctx, pronunciation.register(ctx), { progress: scheduleProgress });
+  // A big file's didOpen takes a while to arrive and be read (24 MB: ~0.6 s): the readings of its
+  // first screen are asked for from its first lines meanwhile (a hint only: the didOpen decides).
+  if ('onDocumentOpening' in connection)
+    (connection as StdioConnection).onDocumentOpening(({ uri, languageId, lines }) => {
+      const kind = LANGUAGE_KIND[languageId] ?? (uri.endsWith('.jsonl') ? sniffKind(lines.join('\n')) : undefined);
+      if (TRACE) trace(`opening ${uri}: ${lines.length} first lines (${kind ?? 'not ours'})`);
+      if (kind === 'tasks')
+        void readingsFeature.opening(uri, lines).then((n) => TRACE && trace(`opening ${uri}: the first screen's ${n} texts asked for`));
+    });
   for (const feature of [teacher, student, audio, slurm, symbols, links, references, dataset]) feature.register(ctx);
 
   connection.listen();

@@ -78,6 +78,10 @@ function isUtf8(charset: string): boolean {
 }
 
 const HEADER_END = Buffer.from('\r\n\r\n', 'ascii');
+/** A body this long takes a while to arrive (a 100,000-line file's didOpen is 24 MB, ~0.3 s): its beginning is shown early. */
+const BIG_BODY = 1 << 20;
+/** How much of it: a first screen of lines (100 task lines are ~25 KB). */
+const PEEK_BYTES = 64 << 10;
 
 /**
  * JSON-RPC messages read from a stream (`Content-Length` headers, UTF-8 JSON bodies) as
@@ -97,10 +101,17 @@ export class StreamingMessageReader extends AbstractMessageReader implements Mes
   private filled = 0;
   private callback: DataCallback | undefined;
 
-  /** `seen`: told of every message before it is delivered. */
+  /** Whether `begins` was told of the body being filled. */
+  private peeked = false;
+
+  /**
+   * `seen`: told of every message before it is delivered. `begins`: told once of the first
+   * PEEK_BYTES of a body of BIG_BODY bytes or more, while the rest is still on its way.
+   */
   constructor(
     private readonly readable: NodeJS.ReadableStream,
     private readonly seen?: (message: Message) => void,
+    private readonly begins?: (head: Buffer) => void,
   ) {
     super();
   }
@@ -130,6 +141,10 @@ export class StreamingMessageReader extends AbstractMessageReader implements Mes
         chunk.copy(this.body, this.filled, at, at + n);
         this.filled += n;
         at += n;
+        if (!this.peeked && this.begins && this.body.length >= BIG_BODY && this.filled >= PEEK_BYTES) {
+          this.peeked = true;
+          this.begins(this.body.subarray(0, this.filled));
+        }
         if (this.filled === this.body.length) {
           const body = this.body;
           this.body = undefined;
@@ -158,6 +173,7 @@ export class StreamingMessageReader extends AbstractMessageReader implements Mes
       } else {
         this.body = Buffer.allocUnsafe(length);
         this.filled = 0;
+        this.peeked = false;
       }
     }
   }
@@ -205,16 +221,153 @@ export class StreamingMessageReader extends AbstractMessageReader implements Mes
  * request, else 1), replies written with `cachingJsonEncoder`. Standard output is the protocol's:
  * anything logged with console.log goes to standard error instead.
  */
-export function createStdioConnection(): Connection {
+export function createStdioConnection(): StdioConnection {
   console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
   const writer = new StreamMessageWriter(process.stdout, { charset: 'utf-8', contentTypeEncoder: cachingJsonEncoder() });
   let shutdown = false;
-  const reader = new StreamingMessageReader(process.stdin, (m) => {
-    if ((m as { method?: string }).method === 'shutdown') shutdown = true;
-  });
+  let opening: ((doc: OpeningDocument) => void) | undefined;
+  const reader = new StreamingMessageReader(
+    process.stdin,
+    (m) => {
+      if ((m as { method?: string }).method === 'shutdown') shutdown = true;
+    },
+    (head) => {
+      const doc = opening && openingDocument(head);
+      if (doc) opening!(doc);
+    },
+  );
   const connection = createConnection(ProposedFeatures.all, reader, writer);
   const exit = () => process.exit(shutdown ? 0 : 1);
   process.stdin.on('end', exit);
   process.stdin.on('close', exit);
-  return connection;
+  return Object.assign(connection, {
+    onDocumentOpening(listener: (doc: OpeningDocument) => void) {
+      opening = listener;
+    },
+  });
+}
+
+/** The stdio connection, which also tells of a big document's first lines before its didOpen has arrived. */
+export type StdioConnection = Connection & {
+  /** `listener`: told of the first lines of a document whose didOpen is big, while the rest arrives (hints; the didOpen decides). */
+  onDocumentOpening(listener: (doc: OpeningDocument) => void): void;
+};
+
+/** The beginning of a document being opened: its URI, language and first complete lines. */
+export interface OpeningDocument {
+  uri: string;
+  languageId: string;
+  lines: string[];
+}
+
+/**
+ * The document of a textDocument/didOpen notification from the first bytes of its body (a UTF-8
+ * JSON prefix): its uri, languageId and the complete lines of its text found there (at most
+ * `maxLines`). Undefined when the prefix is not that of a didOpen (`method` before `params`, as
+ * vscode-jsonrpc writes it), or ends before the text begins.
+ */
+export function openingDocument(head: Buffer, maxLines = 200): OpeningDocument | undefined {
+  const s = head.toString('utf8');
+  const found: { method?: string; uri?: string; languageId?: string; textAt?: number } = {};
+  if (!scanObject(s, skipWs(s, 0), '', found) || found.textAt === undefined) return undefined;
+  if (found.method !== 'textDocument/didOpen' || found.uri === undefined || found.languageId === undefined) return undefined;
+  const lines: string[] = [];
+  let start = found.textAt;
+  for (let i = start; i < s.length && lines.length < maxLines; i++) {
+    const c = s.charCodeAt(i);
+    // An escape: `\n` ends a line; any other (`\uXXXX` too) cannot hold a quote or a backslash after its second character.
+    if (c === 0x5c) {
+      if (s.charCodeAt(i + 1) === 0x6e) {
+        lines.push(unescapeLine(s.slice(start, i)));
+        start = i + 2;
+      }
+      i++;
+    } else if (c === 0x22) {
+      lines.push(unescapeLine(s.slice(start, i)));
+      break;
+    }
+  }
+  return { uri: found.uri, languageId: found.languageId, lines };
+}
+
+function unescapeLine(escaped: string): string {
+  const line = JSON.parse(`"${escaped}"`) as string;
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}
+
+function skipWs(s: string, i: number): number {
+  while (i < s.length && (s[i] === ' ' || s[i] === '\t' || s[i] === '\n' || s[i] === '\r')) i++;
+  return i;
+}
+
+/** The end of the JSON string starting at s[i] (a quote), past its closing quote; -1 when the prefix ends first. */
+function stringEnd(s: string, i: number): number {
+  for (let k = i + 1; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c === 0x5c) k++;
+    else if (c === 0x22) return k + 1;
+  }
+  return -1;
+}
+
+/** The end of the JSON value starting at s[i] (not a string), skipped; -1 when the prefix ends first. */
+function valueEnd(s: string, i: number): number {
+  let depth = 0;
+  for (let k = i; k < s.length; k++) {
+    const c = s[k]!;
+    if (c === '"') {
+      k = stringEnd(s, k) - 1;
+      if (k < 0) return -1;
+    } else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') {
+      if (depth === 0) return k;
+      if (--depth === 0) return k + 1;
+    } else if (depth === 0 && (c === ',' || c === ' ' || c === '\n' || c === '\r' || c === '\t')) return k;
+  }
+  return -1;
+}
+
+/**
+ * Walks the object at s[i] (path: the keys leading to it, dot-joined), noting `method`,
+ * `params.textDocument.uri` / `.languageId`, and where `params.textDocument.text` begins (then
+ * stops). True once the text is found, false when the prefix ends first or is not such JSON.
+ */
+function scanObject(
+  s: string,
+  i: number,
+  path: string,
+  found: { method?: string; uri?: string; languageId?: string; textAt?: number },
+): boolean {
+  if (s[i] !== '{') return false;
+  i = skipWs(s, i + 1);
+  while (i < s.length && s[i] !== '}') {
+    if (s[i] !== '"') return false;
+    const keyEnd = stringEnd(s, i);
+    if (keyEnd < 0) return false;
+    const key = JSON.parse(s.slice(i, keyEnd)) as string;
+    i = skipWs(s, keyEnd);
+    if (s[i] !== ':') return false;
+    i = skipWs(s, i + 1);
+    const at = path ? `${path}.${key}` : key;
+    if (at === 'params.textDocument.text' && s[i] === '"') {
+      found.textAt = i + 1;
+      return true;
+    }
+    if ((at === 'params' || at === 'params.textDocument') && s[i] === '{') return scanObject(s, i, at, found);
+    let end: number;
+    if (s[i] === '"') {
+      end = stringEnd(s, i);
+      if (end < 0) return false;
+      const value = JSON.parse(s.slice(i, end)) as string;
+      if (at === 'method') found.method = value;
+      else if (at === 'params.textDocument.uri') found.uri = value;
+      else if (at === 'params.textDocument.languageId') found.languageId = value;
+    } else {
+      end = valueEnd(s, i);
+      if (end < 0) return false;
+    }
+    i = skipWs(s, end);
+    if (s[i] === ',') i = skipWs(s, i + 1);
+  }
+  return false;
 }

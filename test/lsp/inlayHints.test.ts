@@ -300,7 +300,13 @@ describe('language server over JSON-RPC: the first pass over a big file publishe
     root = mkdtempSync(path.join(tmpdir(), 'tts-partial-'));
     writeFileSync(path.join(root, 'p.wav'), makeWav({ seconds: 4 }));
     // A file of 30,000 lines: its first screen is published once checked, on a fast machine and a slow one.
-    client = await LspTestClient.start({ rootDir: root, settings: {} });
+    // The trace says when the server learnt of what (the first lines of a didOpen still arriving).
+    process.env.TTS_DISTILL_TRACE = '1';
+    try {
+      client = await LspTestClient.start({ rootDir: root, settings: {} });
+    } finally {
+      delete process.env.TTS_DISTILL_TRACE;
+    }
   });
   after(async () => {
     await client.stop();
@@ -331,6 +337,20 @@ describe('language server over JSON-RPC: the first pass over a big file publishe
     while (seen.length === from && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.ok(seen.length > from, 'published again');
     for (const p of seen.slice(from)) assert.deepEqual(p.errors, [3, N - 5], 'no partial list after the first pass');
+  });
+
+  it("its first screen's readings are asked for from the first bytes of its didOpen, before the rest has arrived", async () => {
+    const lines = Array.from({ length: 30_000 }, (_, i) => task(`银行行长${i}重新出发`, `v${i}`));
+    const uri = await client.open(path.join(root, 'second.tasks.jsonl'), lines.join('\n') + '\n');
+    const asked = `opening ${uri}: the first screen's 100 texts asked for`;
+    const opened = `didOpen ${uri}`;
+    const deadline = Date.now() + 30000;
+    const log = () => client.stderr.join('');
+    while (!(log().includes(asked) && log().includes(opened)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(log().includes(asked), 'the 100 texts of lines 1–100 asked for');
+    const early = log().indexOf(`opening ${uri}: 200 first lines (tasks)`);
+    assert.ok(early >= 0 && early < log().indexOf(opened), 'the first 200 lines known before the didOpen arrived');
+    await client.waitForDiagnostics(uri, () => true, 60000);
   });
 });
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { type Message, StreamMessageReader } from 'vscode-languageserver/node';
-import { cachingJsonEncoder, StreamingMessageReader } from '../../server/src/stdioConnection';
+import { cachingJsonEncoder, openingDocument, StreamingMessageReader } from '../../server/src/stdioConnection';
 
 // The stdio encoder must write exactly what vscode-jsonrpc's own JSON encoder writes, whatever the
 // message, and encode a diagnostic that comes back in the next publication from its cache.
@@ -131,6 +131,93 @@ describe('StreamingMessageReader', () => {
     const out = await readAll((s) => new StreamingMessageReader(s), [notJson]);
     assert.match(out[0]!, /^error: .*JSON/);
     assert.equal(out[1], '{"jsonrpc":"2.0","id":10,"result":1}');
+  });
+});
+
+describe("openingDocument (a big didOpen's first lines, before the rest has arrived)", () => {
+  // Task lines with what JSON escapes inside them: quotes, a backslash, an escaped line break, control
+  // characters, a character outside the BMP; CRLF and LF line ends.
+  const lines = [
+    '{"prompt_speech": "p.wav", "syn_text": "银行行长说\\"重\\"要", "uttid": "a1"}',
+    '{"syn_text": "a\\\\nb \\\\ c\u0001\t𠀀", "uttid": "a2"}',
+    '',
+    '{"syn_text": "重新", "uttid": "a3"}',
+    '  {"syn_text": "行", "uttid": "a4"}  ',
+  ];
+  const text = lines.slice(0, 2).join('\r\n') + '\r\n' + lines.slice(2).join('\n') + '\n';
+  const message = {
+    jsonrpc: '2.0',
+    method: 'textDocument/didOpen',
+    params: { textDocument: { uri: 'file:///w/a%20b.tasks.jsonl', languageId: 'tts-tasks', version: 1, text } },
+  };
+  const body = Buffer.from(JSON.stringify(message), 'utf8');
+  const textAt = body.indexOf('"text":"') + '"text":"'.length;
+
+  it('gives the uri, the language and every line complete in the prefix, cut anywhere (inside an escape, a UTF-8 sequence)', () => {
+    const ends: number[] = [];
+    for (let k = 0, at = 0; k < lines.length; k++) {
+      at = text.indexOf('\n', at) + 1;
+      ends.push(Buffer.byteLength(JSON.stringify(text.slice(0, at)), 'utf8') - 1);
+    }
+    // The document's last line (empty: the text ends with a line break) is complete with the closing quote.
+    ends.push(Buffer.byteLength(JSON.stringify(text), 'utf8'));
+    const docLines = [...lines, ''];
+    for (let n = 0; n <= body.length; n++) {
+      const got = openingDocument(body.subarray(0, n));
+      if (n < textAt) {
+        assert.equal(got, undefined, `${n} bytes: the text has not begun`);
+        continue;
+      }
+      const complete = ends.filter((e) => textAt + e - 1 <= n).length;
+      assert.deepEqual(
+        got,
+        { uri: message.params.textDocument.uri, languageId: 'tts-tasks', lines: docLines.slice(0, complete) },
+        `${n} bytes`,
+      );
+    }
+    assert.deepEqual(openingDocument(body, 3)!.lines, lines.slice(0, 3), 'at most maxLines');
+  });
+
+  it('nothing for another message, members in another order, or bytes that are not JSON', () => {
+    const other = (m: unknown) => openingDocument(Buffer.from(JSON.stringify(m)));
+    assert.equal(other({ ...message, method: 'textDocument/didChange' }), undefined);
+    assert.equal(other({ jsonrpc: '2.0', params: message.params, method: 'textDocument/didOpen' }), undefined, 'params before method');
+    assert.equal(
+      other({ ...message, params: { textDocument: { text, uri: 'file:///x', languageId: 'tts-tasks' } } }),
+      undefined,
+      'text before uri',
+    );
+    assert.deepEqual(
+      other({
+        ...message,
+        params: { extra: { a: [1, { b: '}' }], c: null }, textDocument: { ...message.params.textDocument, more: [true, 2.5e3] } },
+      })?.lines,
+      [...lines, ''],
+      'other members skipped, whatever they hold',
+    );
+    for (const junk of ['', 'x', '{"method":', '[1,2]', '{"method": "textDocument/didOpen", "params": {"textDocument": {"uri": 3'])
+      assert.equal(openingDocument(Buffer.from(junk)), undefined);
+  });
+
+  it('the reader tells of a big body once, while it arrives, and delivers it as before', async () => {
+    const big = { ...message, params: { textDocument: { ...message.params.textDocument, text: text.repeat(20_000) } } };
+    const bytes = frame(big);
+    assert.ok(bytes.length > 1 << 20);
+    const stream = new PassThrough();
+    const heads: Array<{ at: number; lines: number }> = [];
+    const delivered: number[] = [];
+    let written = 0;
+    const reader = new StreamingMessageReader(stream, undefined, (head) =>
+      heads.push({ at: written, lines: openingDocument(head)?.lines.length ?? -1 }),
+    );
+    reader.listen((m) => delivered.push(JSON.stringify(m).length));
+    for (const c of cut(bytes, [65536])) {
+      written += c.length;
+      stream.write(c);
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.deepEqual(heads, [{ at: 2 * 65536, lines: 200 }], 'once, after the first 64 KiB of the body, with 200 lines');
+    assert.deepEqual(delivered, [JSON.stringify(big).length]);
   });
 });
 

@@ -60,7 +60,7 @@ export function register(ctx: ServerContext): PronunciationApi {
     { running: boolean; again: boolean; timer?: NodeJS.Timeout; loggedError?: string; done?: Promise<void> }
   >();
 
-  const workspaceOf = (doc: OpenDocument | undefined): PronunciationWorkspace => {
+  const workspaceOf = (doc: Pick<OpenDocument, 'path'> | undefined): PronunciationWorkspace => {
     const folder = ctx.folderOf(doc?.path);
     const key = folder ?? '';
     let w = workspaces.get(key);

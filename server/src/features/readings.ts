@@ -22,9 +22,10 @@ import { pathToFileURL } from 'node:url';
 import * as path from 'node:path';
 import { type InlayHint, type InlayHintLabelPart, MarkupKind } from 'vscode-languageserver/node';
 import type { OpenDocument, ServerContext } from '../context';
-import type { Settings } from '../core/settings';
+import { defaultSettings, type Settings } from '../core/settings';
 import type { LineFinding } from '../core/findings';
-import { PENDING_FINDINGS, type ParsedTaskLine, type TaskLineAnalyzer } from '../core/formats/taskFile';
+import { PENDING_FINDINGS, type ParsedTaskLine, TaskFileModel, type TaskLineAnalyzer } from '../core/formats/taskFile';
+import { uriToPath } from '../core/util/paths';
 import type { PronunciationWorkspace } from '../core/pronunciation/checks';
 import { POLYPHONE_CODE, polyphoneVerdicts } from '../core/pronunciation/polyphones';
 import { AbleList } from '../core/pronunciation/g2p/ableList';
@@ -37,7 +38,7 @@ import { ReadingsPool } from '../core/pronunciation/readingsPool';
 /** What the pronunciation feature shares with this one. */
 export interface PronunciationApi {
   /** The pronunciation state (dictionary, runs, student) of the document's workspace folder. */
-  workspaceOf(doc: OpenDocument | undefined): PronunciationWorkspace;
+  workspaceOf(doc: Pick<OpenDocument, 'path'> | undefined): PronunciationWorkspace;
   /** Reloads that state in the background (task files are validated again when it changed). */
   refresh(w: PronunciationWorkspace, settings: Settings): void;
   /** Resolves when the reload under way (if any) is done. */
@@ -60,6 +61,12 @@ export interface ReadingsFeature {
   prepare(doc: OpenDocument, settings: Settings): Promise<void>;
   /** After a completed pass: sends the lines still pending to the workers. */
   afterPass(doc: OpenDocument): void;
+  /**
+   * A big task file is being opened (its didOpen still arriving, see stdioConnection.ts): the
+   * verdicts of its first screen are asked for now, so that its first pass finds them ready.
+   * Resolves to the number of texts asked for.
+   */
+  opening(uri: string, lines: string[]): Promise<number>;
   /** After an edit was applied to the model: the changed lines are analysed at once in the next pass. */
   edited(doc: OpenDocument, changes: ReadonlyArray<{ range?: { start: { line: number } }; text: string }>): void;
   closed(uri: string): void;
@@ -169,9 +176,8 @@ export function register(
     return { start: Math.max(0, Math.min(v.start, n)), end: Math.max(0, Math.min(v.end, n)) };
   };
 
-  /** The analyzer of the document's workspace for these settings, and the pool set up for it. */
-  const setUp = (doc: OpenDocument, settings: Settings) => {
-    const w = api.workspaceOf(doc);
+  /** The analyzer of a workspace for these settings, and the pool set up for it. */
+  const setUp = (w: PronunciationWorkspace, settings: Settings) => {
     // The workers load the student: this thread needs it only when there are none (or none is left).
     if (w.loadStudentHere === pool.usesWorkers) api.loadStudentHere(!pool.usesWorkers);
     api.refresh(w, settings);
@@ -213,6 +219,18 @@ export function register(
     return { base, info, ready: true };
   };
 
+  /** The pool set up for the workspace, once its dictionary and student are known (waiting a little for them); false if not. */
+  const setUpReady = async (w: PronunciationWorkspace, settings: Settings): Promise<boolean> => {
+    let set = setUp(w, settings);
+    if (set && !set.ready) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([api.settled(w), new Promise<void>((r) => (timer = setTimeout(r, WORKSPACE_WAIT_MS)))]);
+      clearTimeout(timer);
+      set = setUp(w, settings);
+    }
+    return !!set?.ready;
+  };
+
   /** The decoded text of a line ('' when it has none). */
   const textOf = (doc: OpenDocument, line: number): string => {
     const p = doc.tasks!.line(line);
@@ -222,14 +240,7 @@ export function register(
   const feature: ReadingsFeature = {
     async prepare(doc, settings) {
       if (!settings.polyphones.enabled || !doc.tasks) return;
-      let set = setUp(doc, settings);
-      if (set && !set.ready) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([api.settled(api.workspaceOf(doc)), new Promise<void>((r) => (timer = setTimeout(r, WORKSPACE_WAIT_MS)))]);
-        clearTimeout(timer);
-        set = setUp(doc, settings);
-      }
-      if (!set?.ready) return;
+      if (!(await setUpReady(api.workspaceOf(doc), settings))) return;
       const st = stateOf(doc.uri);
       // Lines in view and lines just edited go before the rest of the file.
       const v = viewOf(doc, st);
@@ -251,7 +262,7 @@ export function register(
     },
     analyzer(doc, settings) {
       if (!settings.polyphones.enabled || !doc.tasks) return undefined;
-      const set = setUp(doc, settings);
+      const set = setUp(api.workspaceOf(doc), settings);
       if (!set) return undefined;
       const { base, info, ready } = set;
       const st = stateOf(doc.uri);
@@ -317,6 +328,24 @@ export function register(
       // Waiting for the workspace: every line (but a final empty one).
       if (states.get(uri)?.waitingForWorkspace) return tasks.lineCount - (tasks.lineText(tasks.lineCount - 1) === '' ? 1 : 0);
       return tasks.pendingLines;
+    },
+    async opening(uri, lines) {
+      // The client's answer to a settings request would come behind the rest of the didOpen: the
+      // settings known now (the document's, else the workspace's, else the defaults). Other
+      // settings than the document's configure the pool otherwise: the verdicts are then not used.
+      const known = await Promise.race([ctx.getSettings(uri), ctx.getSettings(), Promise.resolve(undefined)]);
+      const settings = known ?? defaultSettings;
+      if (!settings.polyphones.enabled || !(await setUpReady(api.workspaceOf({ path: uriToPath(uri) }), settings))) return 0;
+      // The texts as the document's model will read them (the same parse), those of the first screen.
+      const model = new TaskFileModel(lines.join('\n'), settings.taskFiles.dialect, settings.taskFiles.labelKeys);
+      const texts: string[] = [];
+      for (let i = 0; i < Math.min(DEFAULT_VIEW_LINES, model.lineCount); i++) {
+        const p = model.line(i);
+        const t = p?.kind === 'object' ? p.get('text') : undefined;
+        if (t) texts.push(t);
+      }
+      pool.request(texts, true);
+      return texts.length;
     },
     clientReady() {
       // A big file's didOpen takes a while to arrive (24 MB of JSON, and the answer to the settings
