@@ -233,7 +233,12 @@ export function createStdioConnection(): StdioConnection {
     },
     (head) => {
       const doc = opening && openingDocument(head);
-      if (doc) opening!(doc);
+      try {
+        if (doc) opening!(doc);
+      } catch (err) {
+        // Only a hint: reading goes on whatever happens to it.
+        console.error(`opening ${doc!.uri}: ${err instanceof Error ? err.message : String(err)}`);
+      }
     },
   );
   const connection = createConnection(ProposedFeatures.all, reader, writer);
@@ -267,7 +272,15 @@ export interface OpeningDocument {
  * vscode-jsonrpc writes it), or ends before the text begins.
  */
 export function openingDocument(head: Buffer, maxLines = 200): OpeningDocument | undefined {
-  const s = head.toString('utf8');
+  try {
+    return scanOpening(head.toString('utf8'), maxLines);
+  } catch {
+    // Not JSON after all (a bad escape): the message itself will say so when it is complete.
+    return undefined;
+  }
+}
+
+function scanOpening(s: string, maxLines: number): OpeningDocument | undefined {
   const found: { method?: string; uri?: string; languageId?: string; textAt?: number } = {};
   if (!scanObject(s, skipWs(s, 0), '', found) || found.textAt === undefined) return undefined;
   if (found.method !== 'textDocument/didOpen' || found.uri === undefined || found.languageId === undefined) return undefined;

@@ -195,6 +195,10 @@ describe("openingDocument (a big didOpen's first lines, before the rest has arri
       [...lines, ''],
       'other members skipped, whatever they hold',
     );
+    const badEscape =
+      '{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"uri":"a","languageId":"b","text":"ok\\q\\nnext\\n';
+    assert.equal(openingDocument(Buffer.from(badEscape)), undefined, 'a bad escape: nothing, and no exception');
+    assert.deepEqual(openingDocument(Buffer.from(badEscape.replace('\\q', '\\t')))?.lines, ['ok\t', 'next']);
     for (const junk of ['', 'x', '{"method":', '[1,2]', '{"method": "textDocument/didOpen", "params": {"textDocument": {"uri": 3'])
       assert.equal(openingDocument(Buffer.from(junk)), undefined);
   });
