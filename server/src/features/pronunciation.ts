@@ -57,7 +57,15 @@ export function register(ctx: ServerContext): PronunciationApi {
   const workspaces = new Map<string, PronunciationWorkspace>();
   const refreshing = new Map<
     PronunciationWorkspace,
-    { running: boolean; again: boolean; timer?: NodeJS.Timeout; loggedError?: string; done?: Promise<void> }
+    {
+      running: boolean;
+      again: boolean;
+      /** The settings of the latest call: a reload asked for while one runs uses them (they may have changed). */
+      settings: Settings;
+      timer?: NodeJS.Timeout;
+      loggedError?: string;
+      done?: Promise<void>;
+    }
   >();
 
   const workspaceOf = (doc: Pick<OpenDocument, 'path'> | undefined): PronunciationWorkspace => {
@@ -83,7 +91,8 @@ export function register(ctx: ServerContext): PronunciationApi {
   /** Reloads dictionary / student / runs in the background; validates task files again when something changed. */
   const refresh = (w: PronunciationWorkspace, settings: Settings) => {
     let st = refreshing.get(w);
-    if (!st) refreshing.set(w, (st = { running: false, again: false }));
+    if (!st) refreshing.set(w, (st = { running: false, again: false, settings }));
+    st.settings = settings;
     if (st.running) {
       st.again = true;
       return;
@@ -94,7 +103,8 @@ export function register(ctx: ServerContext): PronunciationApi {
       try {
         do {
           state.again = false;
-          const changed = await w.refresh(settings, { dictText: openDictionaryText(settings, w) });
+          const latest = state.settings;
+          const changed = await w.refresh(latest, { dictText: openDictionaryText(latest, w) });
           if (changed)
             ctx.revalidate(
               ctx
@@ -110,7 +120,7 @@ export function register(ctx: ServerContext): PronunciationApi {
         if (due !== undefined && !state.timer) {
           state.timer = setTimeout(() => {
             state.timer = undefined;
-            refresh(w, settings);
+            refresh(w, state.settings);
           }, due);
           state.timer.unref?.();
         }
