@@ -2,6 +2,7 @@
 // --stdio`, the bench), with an encoder that spends little on what a big file sends again and again:
 // its diagnostics. Other transports (--node-ipc, --socket, --pipe) stay vscode-languageserver's own.
 import { randomUUID } from 'node:crypto';
+import { visit } from 'jsonc-parser';
 import {
   AbstractMessageReader,
   type Connection,
@@ -281,8 +282,26 @@ export function openingDocument(head: Buffer, maxLines = 200): OpeningDocument |
 }
 
 function scanOpening(s: string, maxLines: number): OpeningDocument | undefined {
+  // The members before the text, by jsonc-parser's visitor: the prefix is cut off in the text (or
+  // after it), so only what comes before the text counts, and any error there refuses the prefix.
   const found: { method?: string; uri?: string; languageId?: string; textAt?: number } = {};
-  if (!scanObject(s, skipWs(s, 0), '', found) || found.textAt === undefined) return undefined;
+  const errors: number[] = [];
+  visit(
+    s,
+    {
+      onLiteralValue(value, offset, _length, _line, _character, pathOf) {
+        if (found.textAt !== undefined || typeof value !== 'string') return;
+        const at = JSON.stringify(pathOf());
+        if (at === '["params","textDocument","text"]') found.textAt = offset + 1;
+        else if (at === '["method"]') found.method = value;
+        else if (at === '["params","textDocument","uri"]') found.uri = value;
+        else if (at === '["params","textDocument","languageId"]') found.languageId = value;
+      },
+      onError: (_error, offset) => void errors.push(offset),
+    },
+    { disallowComments: true },
+  );
+  if (found.textAt === undefined || errors.some((offset) => offset < found.textAt! - 1)) return undefined;
   if (found.method !== 'textDocument/didOpen' || found.uri === undefined || found.languageId === undefined) return undefined;
   const lines: string[] = [];
   let start = found.textAt;
@@ -306,81 +325,4 @@ function scanOpening(s: string, maxLines: number): OpeningDocument | undefined {
 function unescapeLine(escaped: string): string {
   const line = JSON.parse(`"${escaped}"`) as string;
   return line.endsWith('\r') ? line.slice(0, -1) : line;
-}
-
-function skipWs(s: string, i: number): number {
-  while (i < s.length && (s[i] === ' ' || s[i] === '\t' || s[i] === '\n' || s[i] === '\r')) i++;
-  return i;
-}
-
-/** The end of the JSON string starting at s[i] (a quote), past its closing quote; -1 when the prefix ends first. */
-function stringEnd(s: string, i: number): number {
-  for (let k = i + 1; k < s.length; k++) {
-    const c = s.charCodeAt(k);
-    if (c === 0x5c) k++;
-    else if (c === 0x22) return k + 1;
-  }
-  return -1;
-}
-
-/** The end of the JSON value starting at s[i] (not a string), skipped; -1 when the prefix ends first. */
-function valueEnd(s: string, i: number): number {
-  let depth = 0;
-  for (let k = i; k < s.length; k++) {
-    const c = s[k]!;
-    if (c === '"') {
-      k = stringEnd(s, k) - 1;
-      if (k < 0) return -1;
-    } else if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') {
-      if (depth === 0) return k;
-      if (--depth === 0) return k + 1;
-    } else if (depth === 0 && (c === ',' || c === ' ' || c === '\n' || c === '\r' || c === '\t')) return k;
-  }
-  return -1;
-}
-
-/**
- * Walks the object at s[i] (path: the keys leading to it, dot-joined), noting `method`,
- * `params.textDocument.uri` / `.languageId`, and where `params.textDocument.text` begins (then
- * stops). True once the text is found, false when the prefix ends first or is not such JSON.
- */
-function scanObject(
-  s: string,
-  i: number,
-  path: string,
-  found: { method?: string; uri?: string; languageId?: string; textAt?: number },
-): boolean {
-  if (s[i] !== '{') return false;
-  i = skipWs(s, i + 1);
-  while (i < s.length && s[i] !== '}') {
-    if (s[i] !== '"') return false;
-    const keyEnd = stringEnd(s, i);
-    if (keyEnd < 0) return false;
-    const key = JSON.parse(s.slice(i, keyEnd)) as string;
-    i = skipWs(s, keyEnd);
-    if (s[i] !== ':') return false;
-    i = skipWs(s, i + 1);
-    const at = path ? `${path}.${key}` : key;
-    if (at === 'params.textDocument.text' && s[i] === '"') {
-      found.textAt = i + 1;
-      return true;
-    }
-    if ((at === 'params' || at === 'params.textDocument') && s[i] === '{') return scanObject(s, i, at, found);
-    let end: number;
-    if (s[i] === '"') {
-      end = stringEnd(s, i);
-      if (end < 0) return false;
-      const value = JSON.parse(s.slice(i, end)) as string;
-      if (at === 'method') found.method = value;
-      else if (at === 'params.textDocument.uri') found.uri = value;
-      else if (at === 'params.textDocument.languageId') found.languageId = value;
-    } else {
-      end = valueEnd(s, i);
-      if (end < 0) return false;
-    }
-    i = skipWs(s, end);
-    if (s[i] === ',') i = skipWs(s, i + 1);
-  }
-  return false;
 }
