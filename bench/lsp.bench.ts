@@ -318,7 +318,7 @@ const WORKER_ALONE_LINES = 20_000;
  * --heap-growing-percent=10 (process-wide, once a worker has answered: see features/readings.ts),
  * which costs its workers a few per cent more.
  */
-async function workersAlone(workers: number, texts: string[]): Promise<{ usPerLine: number; lines: number }> {
+async function workersAlone(workers: number, texts: string[]): Promise<{ usPerLine: number }> {
   const pool = new ReadingsPool({
     workers,
     workerFile: path.join(REPO, 'dist', 'readingsWorker.js'),
@@ -348,7 +348,7 @@ async function workersAlone(workers: number, texts: string[]): Promise<{ usPerLi
     pool.request(rest);
     await pool.whenReady(rest, 600_000);
     if (rest.some((t) => !pool.cached(t))) throw new Error('the readings worker did not answer within 10 minutes');
-    return { usPerLine: ((performance.now() - t0) * 1000) / rest.length, lines: texts.length };
+    return { usPerLine: ((performance.now() - t0) * 1000) / rest.length };
   } finally {
     await pool.close();
   }

@@ -50,6 +50,10 @@ import * as dataset from './features/dataset';
 import { AMBIGUOUS_CODE, POLYPHONE_CODE } from './core/pronunciation/polyphones';
 
 const LANGUAGE_KIND: Record<string, DocumentKind> = { 'tts-tasks': 'tasks', 'g2p-dict': 'dictionary' };
+/** What a document being opened is: by its language id, else (a `.jsonl` under another language) by its first lines. */
+function kindOfOpened(uri: string, languageId: string, text: () => string): DocumentKind | undefined {
+  return LANGUAGE_KIND[languageId] ?? (uri.endsWith('.jsonl') ? sniffKind(text()) : undefined);
+}
 /** A document's first pass that takes longer publishes what it found so far after this long. */
 const PARTIAL_AFTER_MS = Number(process.env.TTS_DISTILL_PARTIAL_AFTER_MS ?? 100);
 /**
@@ -241,7 +245,7 @@ export function startServer(connection: Connection): void {
 
   connection.onDidOpenTextDocument(({ textDocument: td }) => {
     if (TRACE) trace(`didOpen ${td.uri} (${td.text.length} characters)`);
-    const kind = LANGUAGE_KIND[td.languageId] ?? (td.uri.endsWith('.jsonl') ? sniffKind(td.text) : undefined);
+    const kind = kindOfOpened(td.uri, td.languageId, () => td.text);
     if (!kind) return;
     // The settings are asked for now: the client answers while the lines are split below.
     void ctx.getSettings(td.uri);
@@ -556,7 +560,7 @@ export function startServer(connection: Connection): void {
   // first screen are asked for from its first lines meanwhile (a hint only: the didOpen decides).
   if ('onDocumentOpening' in connection)
     (connection as StdioConnection).onDocumentOpening(({ uri, languageId, lines }) => {
-      const kind = LANGUAGE_KIND[languageId] ?? (uri.endsWith('.jsonl') ? sniffKind(lines.join('\n')) : undefined);
+      const kind = kindOfOpened(uri, languageId, () => lines.join('\n'));
       if (TRACE) trace(`opening ${uri}: ${lines.length} first lines (${kind ?? 'not ours'})`);
       if (kind === 'tasks')
         readingsFeature.opening(uri, lines).then(

@@ -231,9 +231,9 @@ export function register(
     return !!set?.ready;
   };
 
-  /** The decoded text of a line ('' when it has none). */
-  const textOf = (doc: OpenDocument, line: number): string => {
-    const p = doc.tasks!.line(line);
+  /** The decoded text of a line of a task file ('' when it has none). */
+  const textOf = (tasks: TaskFileModel, line: number): string => {
+    const p = tasks.line(line);
     return (p?.kind === 'object' ? p.get('text') : undefined) ?? '';
   };
 
@@ -245,7 +245,7 @@ export function register(
       // Lines in view and lines just edited go before the rest of the file.
       const v = viewOf(doc, st);
       const texts: string[] = [];
-      for (let i = v.start; i < v.end; i++) texts.push(textOf(doc, i));
+      for (let i = v.start; i < v.end; i++) texts.push(textOf(doc.tasks, i));
       const hot = [...st.hot];
       st.hot.clear();
       const wanted = [...hot, ...texts].filter((t) => t !== '');
@@ -314,7 +314,7 @@ export function register(
         const first = c.range.start.line;
         // Known now, so that the next pass can ask for them before it walks the file.
         for (let i = first; i < Math.min(first + n, doc.tasks.lineCount); i++) {
-          const t = textOf(doc, i);
+          const t = textOf(doc.tasks, i);
           if (t && !pool.cached(t)) st.hot.add(t);
         }
       }
@@ -340,8 +340,7 @@ export function register(
       const model = new TaskFileModel(lines.join('\n'), settings.taskFiles.dialect, settings.taskFiles.labelKeys);
       const texts: string[] = [];
       for (let i = 0; i < Math.min(DEFAULT_VIEW_LINES, model.lineCount); i++) {
-        const p = model.line(i);
-        const t = p?.kind === 'object' ? p.get('text') : undefined;
+        const t = textOf(model, i);
         if (t) texts.push(t);
       }
       pool.request(texts, true);
@@ -396,7 +395,7 @@ export function register(
       // Lines of the new view still pending go to the workers before the rest (a pass follows their results).
       const waiting: string[] = [];
       for (let i = start; i < end; i++) {
-        const t = textOf(doc, i);
+        const t = textOf(doc.tasks, i);
         if (t && !pool.cached(t)) waiting.push(t);
       }
       if (waiting.length) pool.request(waiting, true);
